@@ -1,0 +1,69 @@
+"""LLM backends: one small interface, chosen by configuration.
+
+``get_backend(config)`` returns the shared backend for a :class:`BackendConfig` (one model load per
+process). Kinds: ``llamacpp`` (embedded default), ``openai`` (any OpenAI-compatible server: vLLM,
+llama.cpp), ``vllm`` (in-process, GPU), ``fake`` (deterministic, for tests and dry runs).
+"""
+
+from __future__ import annotations
+
+import threading
+
+from agents.backends.base import (
+    BackendConfig,
+    BackendError,
+    ChatMessage,
+    Completion,
+    CompletionRequest,
+    GenerationParams,
+    LLMBackend,
+)
+
+BACKEND_KINDS = ("llamacpp", "openai", "vllm", "fake")
+_cache: dict[tuple, LLMBackend] = {}
+_lock = threading.Lock()
+
+
+def create_backend(config: BackendConfig) -> LLMBackend:
+    """A new, unshared backend for ``config`` (its model is loaded on first use)."""
+    if config.kind == "llamacpp":
+        from agents.backends.llamacpp import LlamaCppBackend
+
+        return LlamaCppBackend(config)
+    if config.kind == "openai":
+        from agents.backends.openai_compat import OpenAICompatBackend
+
+        return OpenAICompatBackend(config)
+    if config.kind == "vllm":
+        from agents.backends.vllm_inprocess import VLLMBackend
+
+        return VLLMBackend(config)
+    if config.kind == "fake":
+        from agents.backends.fake import FakeBackend
+
+        return FakeBackend(config)
+    raise BackendError(f"unknown backend {config.kind!r}; valid choices: {list(BACKEND_KINDS)}")
+
+
+def get_backend(config: BackendConfig) -> LLMBackend:
+    """The process-wide backend for ``config``: models load once and are reused across campaigns."""
+    key = config.cache_key()
+    with _lock:
+        backend = _cache.get(key)
+        if backend is None:
+            backend = _cache[key] = create_backend(config)
+    return backend
+
+
+__all__ = [
+    "BACKEND_KINDS",
+    "BackendConfig",
+    "BackendError",
+    "ChatMessage",
+    "Completion",
+    "CompletionRequest",
+    "GenerationParams",
+    "LLMBackend",
+    "create_backend",
+    "get_backend",
+]

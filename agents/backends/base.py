@@ -1,0 +1,146 @@
+"""The one seam between agents and language models.
+
+Contract: a backend turns chat messages into one :class:`Completion`. If ``json_schema`` is given the
+backend must use its own constrained decoding (llama.cpp grammars, OpenAI/vLLM ``response_format``,
+vLLM structured outputs) so the text is JSON matching the schema; parsing, validation and repair are the
+caller's job (:mod:`agents.structured`). Token counts and wall time come back on every completion so the
+trace can account for them. Backends load their model in :meth:`LLMBackend.warm_up`, never in
+``__init__``, and are shared per process (:func:`agents.backends.get_backend`).
+
+Failures: a backend that cannot be reached or configured raises :class:`BackendError` (bad
+configuration, the CLI exits 2); transient server errors are retried inside the backend, once, with
+backoff — callers never add their own retry loop on top.
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal, TypedDict
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ChatMessage(TypedDict):
+    role: Literal["system", "user", "assistant"]
+    content: str
+
+
+class BackendError(RuntimeError):
+    """The backend cannot serve requests (unreachable server, missing model file, missing extra)."""
+
+
+class BackendConfig(BaseModel):
+    """Which model answers, and how. Pipeline YAML ``backend:``, overridden by env vars and CLI flags."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["llamacpp", "openai", "vllm", "fake"] = Field("llamacpp", description="Backend to use.")
+    model: str | None = Field(None, description="GGUF path (llamacpp), served model name (openai), HF id (vllm).")
+    base_url: str | None = Field(None, description="OpenAI-compatible server URL, e.g. http://127.0.0.1:8000/v1.")
+    api_key: str | None = Field(None, description="API key for the server; default from OPENAI_API_KEY.")
+    structured_output: Literal["auto", "json_schema", "json_object_schema", "function_calling"] = Field(
+        "auto",
+        description="openai only: how the JSON schema is sent. auto tries OpenAI's json_schema (vLLM) and "
+        "falls back to llama.cpp's json_object+schema when the server refuses it.",
+    )
+    temperature: float = Field(0.3, ge=0.0, le=2.0)
+    top_p: float = Field(0.9, gt=0.0, le=1.0)
+    repeat_penalty: float = Field(1.1, ge=1.0, le=2.0, description="Small Qwen models repeat themselves without it.")
+    max_tokens: int = Field(700, ge=16, le=32768)
+    seed: int = 7
+    n_ctx: int = Field(8192, ge=512, description="llamacpp context window.")
+    n_threads: int | None = Field(None, ge=1, description="llamacpp threads (default: all cores).")
+    timeout_s: float = Field(600.0, gt=0)
+    max_retries: int = Field(2, ge=0, le=10, description="Retries of transient server errors (429, 5xx, timeouts).")
+    concurrency: int = Field(4, ge=1, le=256, description="Parallel requests for complete_many (openai).")
+    delay_s: float = Field(0.0, ge=0.0, description="fake only: simulated latency per call.")
+    gpu_memory_utilization: float = Field(0.85, gt=0.0, le=1.0, description="vllm only.")
+
+    def cache_key(self) -> tuple[Any, ...]:
+        """What identifies a loaded model: backends with equal keys are shared."""
+        return (self.kind, self.model, self.base_url, self.n_ctx, self.n_threads, self.structured_output,
+                self.delay_s, self.gpu_memory_utilization)
+
+
+@dataclass(frozen=True)
+class GenerationParams:
+    temperature: float = 0.3
+    top_p: float = 0.9
+    repeat_penalty: float = 1.1
+    max_tokens: int = 700
+    seed: int = 7
+
+    @classmethod
+    def from_config(cls, config: BackendConfig, **overrides: Any) -> GenerationParams:
+        values = {k: getattr(config, k) for k in ("temperature", "top_p", "repeat_penalty", "max_tokens", "seed")}
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class Completion:
+    """One model answer with its accounting."""
+
+    text: str
+    prompt_tokens: int
+    completion_tokens: int
+    seconds: float
+    model: str
+    backend: str
+    cached_prompt_tokens: int = 0
+
+
+@dataclass(frozen=True)
+class CompletionRequest:
+    messages: Sequence[ChatMessage]
+    json_schema: dict[str, Any] | None = None
+    params: GenerationParams = GenerationParams()
+
+
+class LLMBackend(ABC):
+    """Implement :meth:`_complete`; everything else has a working default."""
+
+    kind: ClassVar[str]
+
+    def __init__(self, config: BackendConfig) -> None:
+        self.config = config
+        self._warm = False
+
+    @property
+    @abstractmethod
+    def model_name(self) -> str:
+        """Model identifier recorded in the trace."""
+
+    def warm_up(self) -> None:
+        """Load the model / check the server. Idempotent."""
+        self._warm = True
+
+    def complete(
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        json_schema: dict[str, Any] | None = None,
+        params: GenerationParams | None = None,
+    ) -> Completion:
+        """Answer one conversation; with ``json_schema`` the answer is constrained to it."""
+        if not self._warm:
+            self.warm_up()
+        params = params or GenerationParams.from_config(self.config)
+        started = time.perf_counter()
+        completion = self._complete(list(messages), json_schema, params)
+        if completion.seconds <= 0:
+            completion = Completion(**{**completion.__dict__, "seconds": time.perf_counter() - started})
+        return completion
+
+    def complete_many(self, requests: Sequence[CompletionRequest]) -> list[Completion]:
+        """Answer several independent conversations; backends that batch override this."""
+        return [self.complete(r.messages, json_schema=r.json_schema, params=r.params) for r in requests]
+
+    @abstractmethod
+    def _complete(
+        self, messages: list[ChatMessage], json_schema: dict[str, Any] | None, params: GenerationParams
+    ) -> Completion:
+        """Backend-specific call."""

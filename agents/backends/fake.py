@@ -1,0 +1,109 @@
+"""A deterministic fake backend for orchestration tests and dry runs.
+
+Contract: for a JSON schema it returns JSON that validates against it (objects, arrays, strings with
+length limits and enums, numbers with bounds, ``$ref``/``anyOf``), derived only from a hash of the
+messages — the same input always gives the same output. Array items picked from an ``enum`` (passage
+citations) rotate through the choices. ``delay_s`` simulates model latency. Tests can pass ``script``, a
+function of (messages, schema) returning a dict or text, to play a specific conversation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+from agents.backends.base import BackendConfig, ChatMessage, Completion, GenerationParams, LLMBackend
+
+Script = Callable[[list[ChatMessage], dict[str, Any] | None], "dict[str, Any] | str"]
+
+_WORDS = ("bright", "journey", "calm", "quality", "crafted", "discover", "fresh", "trusted", "simple",
+          "daily", "moment", "story", "care", "detail", "open", "light", "honest", "warm", "clear", "new")
+
+
+class FakeBackend(LLMBackend):
+    kind = "fake"
+
+    def __init__(self, config: BackendConfig, script: Script | None = None) -> None:
+        super().__init__(config)
+        self.script = script
+        self.calls: list[tuple[list[ChatMessage], dict[str, Any] | None]] = []
+
+    @property
+    def model_name(self) -> str:
+        return self.config.model or "fake-deterministic"
+
+    def _complete(
+        self, messages: list[ChatMessage], json_schema: dict[str, Any] | None, params: GenerationParams
+    ) -> Completion:
+        started = time.perf_counter()
+        self.calls.append((messages, json_schema))
+        if self.config.delay_s:
+            time.sleep(self.config.delay_s)
+        seed = hashlib.sha256(json.dumps(messages, ensure_ascii=False).encode()).digest()
+        if self.script is not None:
+            result = self.script(messages, json_schema)
+            text = result if isinstance(result, str) else json.dumps(result, ensure_ascii=False)
+        elif json_schema is not None:
+            text = json.dumps(_SchemaFaker(json_schema, seed).value(json_schema, "root"), ensure_ascii=False)
+        else:
+            text = _words(seed, "text", 12)
+        prompt_tokens = sum(len(m["content"]) for m in messages) // 4 + 1
+        return Completion(text=text, prompt_tokens=prompt_tokens, completion_tokens=len(text) // 4 + 1,
+                          seconds=time.perf_counter() - started, model=self.model_name, backend=self.kind)
+
+
+def _words(seed: bytes, path: str, n: int) -> str:
+    digest = hashlib.sha256(seed + path.encode()).digest()
+    return " ".join(_WORDS[digest[i % len(digest)] % len(_WORDS)] for i in range(n))
+
+
+class _SchemaFaker:
+    def __init__(self, root: dict[str, Any], seed: bytes) -> None:
+        self.defs = root.get("$defs", {})
+        self.seed = seed
+
+    def value(self, schema: dict[str, Any], path: str) -> Any:
+        if "$ref" in schema:
+            return self.value(self.defs[schema["$ref"].rsplit("/", 1)[-1]], path)
+        if "const" in schema:
+            return schema["const"]
+        if "enum" in schema:
+            choices = schema["enum"]
+            return choices[hashlib.sha256(self.seed + path.encode()).digest()[0] % len(choices)]
+        for key in ("anyOf", "oneOf", "allOf"):
+            if key in schema:
+                options = [s for s in schema[key] if s.get("type") != "null"] or schema[key]
+                return self.value(options[0], path)
+        kind = schema.get("type", "object")
+        if isinstance(kind, list):
+            kind = next((k for k in kind if k != "null"), "null")
+        if kind == "object":
+            props = schema.get("properties", {})
+            return {name: self.value(sub, f"{path}.{name}") for name, sub in props.items()}
+        if kind == "array":
+            items = schema.get("items", {})
+            low, high = schema.get("minItems", 1), schema.get("maxItems", max(schema.get("minItems", 1), 2))
+            count = max(low, min(high, 2))
+            if "enum" in items:
+                choices = items["enum"]
+                count = min(count, len(choices)) if schema.get("uniqueItems") else count
+                start = hashlib.sha256(self.seed + path.encode()).digest()[0]
+                return [choices[(start + i) % len(choices)] for i in range(count)]
+            return [self.value(items, f"{path}[{i}]") for i in range(count)]
+        if kind == "string":
+            low, high = schema.get("minLength", 0), schema.get("maxLength", 160)
+            text = _words(self.seed, path, 24)
+            while len(text) < low:
+                text += " " + _words(self.seed, path + str(len(text)), 24)
+            return text[:high].rstrip() if len(text) > high else text
+        if kind in ("integer", "number"):
+            low = schema.get("minimum", schema.get("exclusiveMinimum", 0))
+            high = schema.get("maximum", schema.get("exclusiveMaximum", low + 10))
+            mid = low + (high - low) * 0.8
+            return int(mid) if kind == "integer" else round(mid, 2)
+        if kind == "boolean":
+            return True
+        return None

@@ -1,0 +1,114 @@
+"""llama.cpp in-process (llama-cpp-python): the embedded CPU default.
+
+Contract: one ``Llama`` per model file per process, loaded in :meth:`warm_up`; calls are serialised
+with a lock (a ``Llama`` is not thread-safe). JSON schemas go through llama.cpp's own constrained
+decoding (``response_format={"type": "json_object", "schema": ...}`` → a GBNF grammar), which enforces
+structure, enums and string lengths. llama.cpp keeps the previous prompt's KV cache and re-evaluates only
+what differs after the longest common prefix, so prompts put the shared brand context first.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from agents.backends.base import BackendConfig, BackendError, ChatMessage, Completion, GenerationParams, LLMBackend
+
+
+# llama.cpp compiles maxLength N into N nested optional rules and refuses large N (then crashes using
+# the missing grammar); longer bounds are dropped from the grammar and left to max_tokens + validation.
+GRAMMAR_MAX_LENGTH = 300
+
+
+def grammar_safe_schema(schema: Any) -> Any:
+    """``schema`` without string/array length bounds llama.cpp's grammar compiler cannot take."""
+    if isinstance(schema, dict):
+        return {k: grammar_safe_schema(v) for k, v in schema.items()
+                if not (k in ("maxLength", "minLength", "maxItems", "minItems") and isinstance(v, int)
+                        and v > GRAMMAR_MAX_LENGTH)}
+    if isinstance(schema, list):
+        return [grammar_safe_schema(v) for v in schema]
+    return schema
+
+
+class LlamaCppBackend(LLMBackend):
+    kind = "llamacpp"
+
+    def __init__(self, config: BackendConfig) -> None:
+        super().__init__(config)
+        self._llama: Any = None
+        self._lock = threading.Lock()
+        self._path: Path | None = None
+
+    @property
+    def model_path(self) -> Path:
+        if self._path is None:
+            if self.config.model:
+                self._path = Path(self.config.model).expanduser()
+                if not self._path.is_file():
+                    raise BackendError(f"backend.model: GGUF file {str(self._path)!r} not found; expected a path "
+                                       "to a .gguf file (or leave it empty for the embedded model)")
+            else:
+                from agents.backends.embedded_model import embedded_model_path
+
+                self._path = embedded_model_path()
+        return self._path
+
+    @property
+    def model_name(self) -> str:
+        return self.model_path.name
+
+    def warm_up(self) -> None:
+        if self._llama is not None:
+            return
+        try:
+            from llama_cpp import Llama
+        except ImportError:
+            raise BackendError("backend 'llamacpp' needs llama-cpp-python: pip install -e '.[embedded]'") from None
+        path = self.model_path
+        try:
+            self._llama = Llama(
+                model_path=str(path),
+                n_ctx=self.config.n_ctx,
+                n_threads=self.config.n_threads or os.cpu_count() or 2,
+                n_batch=512,
+                seed=self.config.seed,
+                verbose=False,
+            )
+        except (ValueError, RuntimeError) as exc:
+            raise BackendError(f"cannot load GGUF model {str(path)!r}: {exc}") from None
+        self._warm = True
+
+    def _complete(
+        self, messages: list[ChatMessage], json_schema: dict[str, Any] | None, params: GenerationParams
+    ) -> Completion:
+        response_format = (
+            {"type": "json_object", "schema": grammar_safe_schema(json_schema)} if json_schema is not None else None
+        )
+        with self._lock:
+            started = time.perf_counter()
+            try:
+                result = self._llama.create_chat_completion(
+                    messages=messages,
+                    response_format=response_format,
+                    temperature=params.temperature,
+                    top_p=params.top_p,
+                    repeat_penalty=params.repeat_penalty,
+                    max_tokens=params.max_tokens,
+                    seed=params.seed,
+                )
+            except ValueError as exc:  # e.g. prompt longer than the context window
+                raise BackendError(f"llama.cpp refused the request: {exc}") from None
+            seconds = time.perf_counter() - started
+        usage = result.get("usage", {})
+        return Completion(
+            text=result["choices"][0]["message"].get("content") or "",
+            prompt_tokens=int(usage.get("prompt_tokens", 0)),
+            completion_tokens=int(usage.get("completion_tokens", 0)),
+            seconds=seconds,
+            model=self.model_name,
+            backend=self.kind,
+        )

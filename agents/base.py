@@ -1,0 +1,167 @@
+"""The agent contract, the run context, and structured calls with bounded repair.
+
+Contract (every agent in :mod:`agents`):
+- An agent class has a registered ``name``, the state fields it ``reads`` and ``writes``, the prompt
+  ``roles`` it uses with their default ``id@version``, and a ``Params`` model (``extra="forbid"``) for
+  its pipeline parameters. It is built from (params, prompts) and does its work in
+  ``run(state, ctx)``, reading and writing only the fields it declared.
+- Model calls go through :func:`ask`: the shared system message (brand + passages, identical for every
+  call of a campaign so backends reuse its KV cache) plus the agent's rendered prompt, the output's JSON
+  schema passed to the backend's constrained decoding, and validation into a pydantic model. Malformed
+  output is re-asked at most ``max_repairs`` times with the validation errors; then
+  :class:`StructuredOutputError` is raised — never a crash on what the model wrote.
+- Every attempt, good or bad, becomes a :class:`~agents.state.TraceEntry`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, TypeVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from agents.backends import BackendConfig, ChatMessage, GenerationParams, LLMBackend
+from agents.state import CampaignState, TraceEntry
+from knowledge.index import FaissKnowledgeIndex
+from prompts import Prompt
+
+T = TypeVar("T", bound=BaseModel)
+
+LANGUAGE_NAMES = {"en": "English", "zh": "Simplified Chinese (简体中文)", "ja": "Japanese", "ko": "Korean",
+                  "fr": "French", "de": "German", "es": "Spanish"}
+
+
+class StructuredOutputError(RuntimeError):
+    """The model did not produce valid output within the repair budget."""
+
+    def __init__(self, step: str, prompt: str, errors: str, last_text: str) -> None:
+        super().__init__(f"{step}: no valid output from {prompt} after repairs: {errors}")
+        self.step, self.prompt, self.errors, self.last_text = step, prompt, errors, last_text
+
+
+class AgentParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    max_repairs: int = 2
+
+
+@dataclass
+class RunContext:
+    """What agents need besides the state: models, prompts, the index, progress reporting."""
+
+    backend: LLMBackend
+    backend_config: BackendConfig
+    index: FaissKnowledgeIndex
+    context_prompt: Prompt
+    progress: Callable[[str], None] = lambda message: None
+    _system_cache: dict[tuple[str, ...], str] = field(default_factory=dict)
+
+    def system_message(self, state: CampaignState) -> str:
+        key = tuple(p.id for p in state.passages)
+        if key not in self._system_cache:
+            self._system_cache[key] = self.context_prompt.render(
+                brand=state.brand,
+                language_name=LANGUAGE_NAMES.get(state.brand.language, state.brand.locale),
+                passages=state.passages,
+            )
+        return self._system_cache[key]
+
+
+class Agent(ABC):
+    name: ClassVar[str]
+    reads: ClassVar[frozenset[str]]
+    writes: ClassVar[frozenset[str]]
+    roles: ClassVar[dict[str, str]] = {}
+    Params: ClassVar[type[AgentParams]] = AgentParams
+
+    def __init__(self, params: AgentParams, prompts: dict[str, Prompt]) -> None:
+        self.params = params
+        self.prompts = prompts
+
+    @abstractmethod
+    def run(self, state: CampaignState, ctx: RunContext) -> None:
+        """Read the declared fields of ``state``, write the declared ones."""
+
+
+def inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
+    """Resolve ``$ref``s into a self-contained schema (every backend's grammar compiler accepts it)."""
+    defs = schema.get("$defs", {})
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            if "$ref" in node:
+                return resolve(defs[node["$ref"].rsplit("/", 1)[-1]])
+            # "title" annotations are noise to a grammar; a *property* named title is a dict and stays.
+            return {k: resolve(v) for k, v in node.items()
+                    if k != "$defs" and not (k == "title" and isinstance(v, str))}
+        if isinstance(node, list):
+            return [resolve(v) for v in node]
+        return node
+
+    return resolve(schema)
+
+
+_FENCE = re.compile(r"^```(?:json)?\s*|\s*```$")
+
+
+def extract_json(text: str) -> str:
+    """The JSON object in a model answer (tolerates code fences and text around it)."""
+    text = _FENCE.sub("", text.strip())
+    start = text.find("{")
+    end = text.rfind("}")
+    return text[start : end + 1] if 0 <= start < end else text
+
+
+def _summarise(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'root'}: {e['msg']}" for e in exc.errors()[:6])
+    return str(exc)[:300]
+
+
+def ask(
+    ctx: RunContext,
+    state: CampaignState,
+    *,
+    agent: str,
+    prompt: Prompt,
+    variables: dict[str, Any],
+    output: type[T],
+    channel: str | None = None,
+    max_tokens: int | None = None,
+    max_repairs: int = 2,
+) -> T:
+    """One structured model call: render, constrain, validate, repair; trace every attempt."""
+    schema = inline_refs(output.model_json_schema())
+    messages: list[ChatMessage] = [
+        {"role": "system", "content": ctx.system_message(state)},
+        {"role": "user", "content": prompt.render(**variables)},
+    ]
+    params = GenerationParams.from_config(ctx.backend_config, max_tokens=max_tokens)
+    last_text, errors = "", ""
+    for attempt in range(1, max_repairs + 2):
+        started = time.perf_counter()
+        completion = ctx.backend.complete(messages, json_schema=schema, params=params)
+        entry = TraceEntry(
+            step=f"{agent}:{channel}" if channel else agent, agent=agent, channel=channel, prompt=prompt.ref,
+            prompt_hash=prompt.hash, backend=completion.backend, model=completion.model,
+            prompt_tokens=completion.prompt_tokens, completion_tokens=completion.completion_tokens,
+            seconds=round(completion.seconds or time.perf_counter() - started, 4), attempt=attempt,
+        )
+        try:
+            result = output.model_validate(json.loads(extract_json(completion.text)))
+        except (ValidationError, ValueError) as exc:
+            last_text, errors = completion.text, _summarise(exc)
+            state.trace.append(entry.model_copy(update={"ok": False, "error": errors}))
+            messages = [*messages[:2],
+                        {"role": "assistant", "content": completion.text},
+                        {"role": "user", "content": f"That answer was not valid: {errors}. Reply again with the "
+                                                    "complete, corrected JSON only."}]
+            continue
+        state.trace.append(entry)
+        return result
+    raise StructuredOutputError(agent if channel is None else f"{agent}:{channel}", prompt.ref, errors, last_text)

@@ -1,0 +1,176 @@
+"""Channel specs: the fields a channel's piece has and their hard limits, as YAML data.
+
+Contract: a channel is a YAML file validated by :class:`ChannelSpec` (``extra="forbid"``). Built-ins live
+in ``agents/channels/``; a brand adds or overrides channels with YAML files in ``BRAND_DIR/channels/``.
+Lengths are counted by :func:`count_chars` (code points after NFC: one per CJK character) and
+:func:`count_words` (a CJK character counts as one word, Latin words by whitespace), so one limit means
+the same in English and Chinese. :func:`fit_to_limit` is the last-resort trim at a sentence or word
+boundary, used only after revisions failed to bring a field within its limit.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from pathlib import Path
+from typing import Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from knowledge.errors import InputError
+from knowledge.yamlio import load_model
+
+BUILTIN_DIR = Path(__file__).parent / "channels"
+_CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\u3400-\u4dbf]")
+_LATIN_WORD = re.compile(r"[^\s\u2e80-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]+")
+HASHTAG = re.compile(r"#[^\s#，。,.!?！？]+")
+
+
+def count_chars(text: str) -> int:
+    """Characters as a reader counts them: code points after NFC normalisation."""
+    return len(unicodedata.normalize("NFC", text))
+
+
+def count_words(text: str) -> int:
+    """Words: each CJK character is one, each run of other non-space characters is one."""
+    return len(_CJK.findall(text)) + len(_LATIN_WORD.findall(_CJK.sub(" ", text)))
+
+
+class FieldSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    description: str
+    max_chars: int | None = Field(None, ge=1)
+    min_words: int | None = Field(None, ge=1)
+    max_words: int | None = Field(None, ge=1)
+    max_hashtags: int | None = Field(None, ge=0)
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        if self.min_words and self.max_words and self.min_words > self.max_words:
+            raise ValueError("min_words is larger than max_words")
+        return self
+
+    @property
+    def limits_text(self) -> str:
+        parts = []
+        if self.max_chars:
+            parts.append(f"at most {self.max_chars} characters")
+        if self.min_words and self.max_words:
+            parts.append(f"{self.min_words} to {self.max_words} words (Chinese: characters)")
+        elif self.max_words:
+            parts.append(f"at most {self.max_words} words")
+        if self.max_hashtags is not None:
+            parts.append(f"at most {self.max_hashtags} hashtags")
+        return ", ".join(parts) or "no length limit"
+
+    def schema_max_chars(self) -> int:
+        """Generation bound for constrained decoding: generous, so the model is not cut mid-sentence."""
+        if self.max_chars:
+            return self.max_chars * 2
+        if self.max_words:
+            return self.max_words * 8
+        return 2000
+
+    def violations(self, text: str) -> list[str]:
+        """Human-readable limit violations of ``text`` (empty when within limits)."""
+        out = []
+        if not text.strip():
+            out.append(f'"{self.name}" is empty; write it')
+        chars, words = count_chars(text), count_words(text)
+        if self.max_chars and chars > self.max_chars:
+            out.append(f'"{self.name}" has {chars} characters; the limit is {self.max_chars}: shorten it')
+        if self.max_words and words > self.max_words:
+            out.append(f'"{self.name}" has {words} words; the limit is {self.max_words}: shorten it')
+        if self.max_hashtags is not None and len(HASHTAG.findall(text)) > self.max_hashtags:
+            out.append(f'"{self.name}" has {len(HASHTAG.findall(text))} hashtags; at most {self.max_hashtags}')
+        return out
+
+    def shortfalls(self, text: str) -> list[str]:
+        """Minimums not met (soft: a short piece is weaker, not unsafe)."""
+        words = count_words(text)
+        if self.min_words and words < self.min_words and text.strip():
+            return [f'"{self.name}" has {words} words; it should have at least {self.min_words}: expand it '
+                    "with facts from the passages"]
+        return []
+
+
+class ChannelSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    description: str
+    fields: list[FieldSpec] = Field(min_length=1)
+    inputs: list[str] = Field(default_factory=list, description="Per-brand inputs, from brand.yaml channel_inputs.")
+    max_tokens: int | None = Field(None, ge=16, description="Generation budget for this channel's calls.")
+
+    @model_validator(mode="after")
+    def _unique(self) -> Self:
+        names = [f.name for f in self.fields]
+        if len(set(names)) != len(names):
+            raise ValueError("field names must be unique")
+        return self
+
+    def field(self, name: str) -> FieldSpec:
+        return next(f for f in self.fields if f.name == name)
+
+
+def load_channels(*folders: Path) -> dict[str, ChannelSpec]:
+    """Built-in channels, then each folder's ``*.yaml`` (a later file with the same name overrides)."""
+    channels: dict[str, ChannelSpec] = {}
+    for folder in (BUILTIN_DIR, *folders):
+        for path in sorted(folder.glob("*.yaml")):
+            spec = load_model(path, ChannelSpec)
+            if spec.name != path.stem:
+                raise InputError(f"channel name {spec.name!r} must match the file name {path.stem!r}", source=path,
+                                 field="name")
+            channels[spec.name] = spec
+    return channels
+
+
+def resolve_channels(names: list[str], available: dict[str, ChannelSpec], source: str) -> list[ChannelSpec]:
+    """The specs for ``names``; an unknown name lists the valid choices."""
+    unknown = [n for n in names if n not in available]
+    if unknown:
+        raise InputError(f"unknown channel {unknown[0]!r}; valid choices: {sorted(available)}", source=source,
+                         field="channels")
+    return [available[n] for n in names]
+
+
+_SENTENCE_END = re.compile(r"[。！？!?…]|\.(?=\s|$)")
+
+
+def fit_to_limit(text: str, field: FieldSpec) -> str:
+    """Cut ``text`` to the field's limits at the last sentence end, else word boundary, that fits."""
+    if field.max_hashtags is not None:
+        tags = HASHTAG.findall(text)
+        for extra in tags[field.max_hashtags:]:
+            text = text.replace(extra, "", 1)
+        text = re.sub(r"[ \t]{2,}", " ", text).strip()
+
+    def fits(candidate: str) -> bool:
+        return not field.violations(candidate) or (not candidate.strip())
+
+    if fits(text):
+        return text
+    limit = field.max_chars or len(text)
+    if field.max_words:
+        # Words -> character bound: walk until the word count is reached.
+        limit = min(limit, _chars_for_words(text, field.max_words))
+    head = text[:limit]
+    ends = [m.end() for m in _SENTENCE_END.finditer(head)]
+    if ends and ends[-1] >= limit // 3:
+        return head[: ends[-1]].strip()
+    if _CJK.search(head[-1:] or ""):
+        cut = max(head.rfind(p) for p in "，、；：,")
+        return (head[:cut] if cut >= limit // 4 else head).strip()
+    space = head.rfind(" ")
+    return (head[:space] if space > 0 else head).rstrip(" ,;:-—").strip()
+
+
+def _chars_for_words(text: str, max_words: int) -> int:
+    for end in range(len(text), 0, -1):
+        if count_words(text[:end]) <= max_words:
+            return end
+    return 0

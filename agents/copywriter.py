@@ -1,0 +1,99 @@
+"""Copywriter: one draft per channel from the brief, and revisions on request.
+
+Reads ``brand``, ``channels``, ``passages``, ``brief``; writes ``drafts``. The schema of a draft is the
+channel's fields (each bounded for generation) plus citations constrained to retrieved passage aliases.
+:func:`revise` is shared with the reviewer and compliance steps: it rewrites a draft to address a list
+of concrete requests. A channel whose draft cannot be produced is recorded in ``state.errors`` and the
+other channels go on — one bad answer never loses the rest of the campaign.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from agents.base import Agent, RunContext, StructuredOutputError, ask
+from agents.channels import ChannelSpec
+from agents.state import CampaignState, Draft, Revision
+from agents.strategist import aliases_to_ids, citation_type
+from prompts import Prompt
+
+_STRICT = ConfigDict(extra="forbid")
+# llama.cpp expands maxLength into nested rules and rejects (then crashes on) large ones: above this
+# bound, max_tokens limits generation instead and the length checks catch the rest.
+_GRAMMAR_LENGTH_CAP = 300
+
+
+def draft_model(channel: ChannelSpec, state: CampaignState) -> type[BaseModel]:
+    fields: dict[str, Any] = {}
+    for spec in channel.fields:
+        bound = spec.schema_max_chars()
+        text = Annotated[str, Field(min_length=1, max_length=bound)] if bound <= _GRAMMAR_LENGTH_CAP \
+            else Annotated[str, Field(min_length=1)]
+        fields[spec.name] = (text, ...)
+    fields_model = create_model(f"{channel.name.title().replace('_', '')}Fields", __config__=_STRICT, **fields)
+    return create_model("DraftOut", __config__=_STRICT, fields=(fields_model, ...),
+                        citations=(citation_type(state.passages), ...))
+
+
+def _to_draft(out: Any, channel: ChannelSpec, state: CampaignState) -> Draft:
+    fields = {name: str(value).strip() for name, value in out.fields.model_dump().items()}
+    return Draft(channel=channel.name, fields=fields, citations=aliases_to_ids(out.citations, state.passages))
+
+
+def _alias_view(draft: Draft, state: CampaignState) -> Draft:
+    # Prompts show citations as aliases (P3), the form the model can answer with.
+    by_id = {p.id: p.alias for p in state.passages}
+    return draft.model_copy(update={"citations": [by_id.get(c, c) for c in draft.citations]})
+
+
+def revise(
+    ctx: RunContext, state: CampaignState, *, agent: str, prompt: Prompt, channel: ChannelSpec, draft: Draft,
+    requests: list[str], by: Literal["reviewer", "compliance", "limits"], max_repairs: int = 2,
+) -> Draft:
+    """Rewrite ``draft`` to address ``requests``; records the revision. Keeps the old draft on failure."""
+    rounds = state.revisions.setdefault(channel.name, [])
+    rounds.append(Revision(round=len(rounds) + 1, by=by, requests=requests))
+    ctx.progress(f"{agent}: revising {channel.name} ({len(requests)} request(s))")
+    try:
+        out: Any = ask(ctx, state, agent=agent, prompt=prompt, channel=channel.name,
+                       variables={"brand": state.brand, "channel": channel, "draft": _alias_view(draft, state),
+                                  "requests": requests},
+                       output=draft_model(channel, state), max_tokens=channel.max_tokens, max_repairs=max_repairs)
+    except StructuredOutputError:
+        return draft
+    return _to_draft(out, channel, state)
+
+
+class Copywriter(Agent):
+    name: ClassVar[str] = "copywriter"
+    reads: ClassVar[frozenset[str]] = frozenset({"brand", "channels", "passages", "brief"})
+    writes: ClassVar[frozenset[str]] = frozenset({"drafts"})
+    roles: ClassVar[dict[str, str]] = {"draft": "copywriter.draft@1"}
+
+    def run(self, state: CampaignState, ctx: RunContext) -> None:
+        assert state.brief is not None
+        for channel in state.channels:
+            ctx.progress(f"copywriter: drafting {channel.name}")
+            variables = {
+                "brand": state.brand, "channel": channel, "brief": _brief_with_aliases(state),
+                "angle": state.brief.channel_angles.get(channel.name, state.brand.positioning),
+                "channel_inputs": state.brand.channel_inputs.get(channel.name, {}),
+            }
+            try:
+                out: Any = ask(ctx, state, agent=self.name, prompt=self.prompts["draft"], channel=channel.name,
+                               variables=variables, output=draft_model(channel, state),
+                               max_tokens=channel.max_tokens, max_repairs=self.params.max_repairs)
+            except StructuredOutputError as exc:
+                state.errors[channel.name] = str(exc)
+                continue
+            state.drafts[channel.name] = _to_draft(out, channel, state)
+
+
+def _brief_with_aliases(state: CampaignState) -> Any:
+    assert state.brief is not None
+    by_id = {p.id: p.alias for p in state.passages}
+    messages = [m.model_copy(update={"citations": [by_id.get(c, c) for c in m.citations]})
+                for m in state.brief.key_messages]
+    return state.brief.model_copy(update={"key_messages": messages})

@@ -1,0 +1,111 @@
+"""Language-aware chunking of documents into citable passages.
+
+Contract: :func:`chunk_document` splits a document into sentence-aligned passages of at most
+``max_chars`` characters (CJK counts one character each), ending sentences at Western *and* Chinese
+punctuation (。！？；…). Each :class:`Passage` has a stable id ``<doc path>#<n>-<sha8>``: the same text
+at the same place gets the same id on every run, and any edit changes it, so a citation can never
+silently point at changed content. Markdown headings are kept as the passage's ``section``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+_SENTENCE_END = re.compile(r"(?<=[。！？；!?;…])|(?<=[.])(?=\s)")
+_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*)$")
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A citable piece of a document."""
+
+    id: str
+    doc: str
+    chunk: int
+    text: str
+    section: str = ""
+
+    @property
+    def embed_text(self) -> str:
+        """What gets embedded: the section heading gives short passages their context."""
+        return f"{self.section}\n{self.text}" if self.section and self.section not in self.text else self.text
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split one paragraph into sentences (Chinese and Western punctuation)."""
+    return [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
+
+
+def _hard_split(sentence: str, max_chars: int) -> list[str]:
+    # A "sentence" longer than a chunk (a table row, a run-on list) is cut at spaces/commas when possible.
+    out: list[str] = []
+    while len(sentence) > max_chars:
+        cut = max(sentence.rfind(sep, 0, max_chars) for sep in (" ", "，", ",", "、"))
+        cut = cut + 1 if cut > max_chars // 2 else max_chars
+        out.append(sentence[:cut].strip())
+        sentence = sentence[cut:].strip()
+    if sentence:
+        out.append(sentence)
+    return out
+
+
+def passage_id(doc: str, chunk: int, text: str) -> str:
+    """Stable id: document path, chunk number and a hash of the passage text."""
+    return f"{doc}#{chunk}-{hashlib.sha256(text.encode('utf-8')).hexdigest()[:8]}"
+
+
+def chunk_document(doc: str, text: str, *, max_chars: int = 360) -> list[Passage]:
+    """Split ``text`` (of document ``doc``) into passages of at most ``max_chars`` characters."""
+    units: list[tuple[str, str]] = []  # (section, sentence)
+    section = ""
+    for line in text.splitlines():
+        heading = _HEADING.match(line)
+        if heading:
+            section = heading.group(1).strip()
+            units.append((section, "\f"))  # a heading always starts a new passage
+            continue
+        for sentence in split_sentences(line):
+            units.extend((section, piece) for piece in _hard_split(sentence, max_chars))
+        units.append((section, "\n"))
+
+    passages: list[Passage] = []
+    current: list[str] = []
+    current_section = ""
+
+    def flush() -> None:
+        body = _join(current).strip()
+        if body:
+            passages.append(Passage(passage_id(doc, len(passages), body), doc, len(passages), body, current_section))
+        current.clear()
+
+    for sec, unit in units:
+        if unit == "\f":
+            flush()
+            current_section = sec
+            continue
+        if unit != "\n" and len(_join([*current, unit])) > max_chars:
+            flush()
+            current_section = sec
+        if unit == "\n" and not current:
+            continue
+        current.append(unit)
+    flush()
+    return passages
+
+
+def _join(parts: list[str]) -> str:
+    out = ""
+    for part in parts:
+        if part == "\n":
+            out = out.rstrip() + "\n"
+        elif not out or out.endswith("\n") or _is_cjk(out[-1]) or _is_cjk(part[0]):
+            out += part
+        else:
+            out += " " + part
+    return out
+
+
+def _is_cjk(ch: str) -> bool:
+    return "\u2e80" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" or "\uff00" <= ch <= "\uffef" or "\u3000" <= ch <= "\u303f"

@@ -1,0 +1,271 @@
+"""FAISS index over a brand's knowledge, persisted without pickle and updated incrementally.
+
+Contract:
+- On disk an index is three files in one folder: ``index.faiss`` (FAISS's own format), ``docstore.json``
+  (the passages) and ``manifest.json`` (format, embedder id, dimension, chunk size, sha256 per document).
+  Nothing is unpickled.
+- :meth:`FaissKnowledgeIndex.load` refuses an index built by another embedder or a corrupt one.
+- :func:`build_index` creates or updates the index of a brand: only documents added, changed or
+  removed since the last build are re-embedded / dropped; a change of embedder or chunk size rebuilds.
+- Search returns passages by cosine similarity (vectors are unit length; the index is inner product).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from knowledge.brand import Brand
+from knowledge.chunking import Passage, chunk_document
+from knowledge.documents import read_documents
+from knowledge.embedders import BrandForgeEmbeddings
+from knowledge.errors import InputError
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+DEFAULT_CHUNK_CHARS = 360
+
+
+class IndexMismatchError(InputError):
+    """The index on disk was built differently (embedder, dimension, format) from what is asked."""
+
+
+@dataclass(frozen=True)
+class ScoredPassage:
+    passage: Passage
+    score: float
+
+
+@dataclass
+class IndexUpdate:
+    """What :func:`build_index` did."""
+
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    rebuilt: bool = False
+    passages_embedded: int = 0
+
+    @property
+    def touched(self) -> bool:
+        return bool(self.added or self.changed or self.removed or self.rebuilt)
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class FaissKnowledgeIndex:
+    """Passages + their vectors in a FAISS ``IndexIDMap2(IndexFlatIP)``."""
+
+    def __init__(self, embedder: BrandForgeEmbeddings, chunk_chars: int = DEFAULT_CHUNK_CHARS) -> None:
+        self.embedder = embedder
+        self.chunk_chars = chunk_chars
+        self.dimension = embedder.dimension
+        self.index = faiss.IndexIDMap2(faiss.IndexFlatIP(self.dimension))
+        self.passages: dict[int, Passage] = {}
+        self.documents: dict[str, str] = {}  # doc path -> sha256
+        self.next_id = 0
+        self.skipped: list[str] = []
+        self._by_passage_id: dict[str, Passage] = {}
+
+    # -- content -------------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self.passages)
+
+    def get(self, passage_id: str) -> Passage | None:
+        """The passage with this stable id, or None."""
+        return self._by_passage_id.get(passage_id)
+
+    def all_passages(self) -> list[Passage]:
+        return sorted(self.passages.values(), key=lambda p: (p.doc, p.chunk))
+
+    def add_passages(self, passages: list[Passage]) -> None:
+        if not passages:
+            return
+        vectors = self.embedder.embed([p.embed_text for p in passages])
+        ids = np.arange(self.next_id, self.next_id + len(passages), dtype=np.int64)
+        self.index.add_with_ids(vectors, ids)
+        for int_id, passage in zip(ids.tolist(), passages, strict=True):
+            self.passages[int_id] = passage
+            self._by_passage_id[passage.id] = passage
+        self.next_id += len(passages)
+
+    def remove_document(self, doc: str) -> None:
+        ids = [i for i, p in self.passages.items() if p.doc == doc]
+        if ids:
+            self.index.remove_ids(np.asarray(ids, dtype=np.int64))
+        for i in ids:
+            self._by_passage_id.pop(self.passages.pop(i).id, None)
+        self.documents.pop(doc, None)
+
+    # -- search --------------------------------------------------------------------------------
+    def search(self, query: str, k: int = 5) -> list[ScoredPassage]:
+        """The ``k`` passages most similar to ``query``, best first."""
+        return self.search_many([query], k)
+
+    def search_many(self, queries: Iterable[str], k: int = 5) -> list[ScoredPassage]:
+        """Best ``k`` passages over several queries (a passage scores its best match), best first."""
+        queries = [q for q in queries if q.strip()]
+        if not queries or not self.passages:
+            return []
+        vectors = self.embedder.embed(queries)
+        scores, ids = self.index.search(vectors, min(k, len(self.passages)))
+        best: dict[int, float] = {}
+        for row_scores, row_ids in zip(scores, ids, strict=True):
+            for score, int_id in zip(row_scores.tolist(), row_ids.tolist(), strict=True):
+                if int_id >= 0 and score > best.get(int_id, -2.0):
+                    best[int_id] = score
+        ranked = sorted(best.items(), key=lambda item: -item[1])[:k]
+        return [ScoredPassage(self.passages[i], s) for i, s in ranked]
+
+    # -- persistence ---------------------------------------------------------------------------
+    def save(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        _atomic_write(folder / "index.faiss", faiss.serialize_index(self.index).tobytes())
+        docstore = [{"int_id": i, **asdict(p)} for i, p in sorted(self.passages.items())]
+        _atomic_write(folder / "docstore.json", json.dumps({"passages": docstore}, ensure_ascii=False).encode())
+        manifest = {
+            "format": FORMAT_VERSION,
+            "embedder": self.embedder.embedder_id,
+            "dimension": self.dimension,
+            "chunk_chars": self.chunk_chars,
+            "next_id": self.next_id,
+            "passages": len(self.passages),
+            "documents": dict(sorted(self.documents.items())),
+            "skipped": self.skipped,
+        }
+        # Written last: a crash before this line leaves the previous manifest, which the count check catches.
+        _atomic_write(folder / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False).encode())
+
+    @staticmethod
+    def read_manifest(folder: Path) -> dict | None:
+        path = folder / "manifest.json"
+        if not path.exists():
+            return None
+        try:
+            manifest = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise InputError(f"unreadable index manifest ({exc}); rebuild with `brandforge index --rebuild`",
+                             source=path) from None
+        if not isinstance(manifest, dict):
+            raise InputError("index manifest is not a JSON object; rebuild with `brandforge index --rebuild`",
+                             source=path)
+        return manifest
+
+    @classmethod
+    def load(cls, folder: Path, embedder: BrandForgeEmbeddings) -> FaissKnowledgeIndex:
+        """Load an index; refuse one built with another embedder or an inconsistent one."""
+        manifest = cls.read_manifest(folder)
+        if manifest is None:
+            raise InputError("no index here; build it with `brandforge index BRAND_DIR`", source=folder)
+        source = folder / "manifest.json"
+        if manifest.get("format") != FORMAT_VERSION:
+            raise IndexMismatchError(f"index format {manifest.get('format')!r}, expected {FORMAT_VERSION}; rebuild it",
+                                     source=source)
+        if manifest.get("embedder") != embedder.embedder_id or manifest.get("dimension") != embedder.dimension:
+            raise IndexMismatchError(
+                f"index was built with embedder {manifest.get('embedder')!r} (dim {manifest.get('dimension')}), "
+                f"not {embedder.embedder_id!r} (dim {embedder.dimension}); rebuild it with that embedder",
+                source=source,
+            )
+        try:
+            raw = np.frombuffer((folder / "index.faiss").read_bytes(), dtype=np.uint8)
+            faiss_index = faiss.deserialize_index(raw)
+            store = json.loads((folder / "docstore.json").read_text(encoding="utf-8"))
+            passages = {int(row.pop("int_id")): Passage(**row) for row in store["passages"]}
+        except (OSError, RuntimeError, ValueError, KeyError, TypeError) as exc:
+            raise InputError(f"corrupt index ({type(exc).__name__}: {exc}); rebuild with "
+                             "`brandforge index --rebuild`", source=folder) from None
+        if faiss_index.ntotal != len(passages) or faiss_index.d != embedder.dimension:
+            raise InputError(f"index holds {faiss_index.ntotal} vectors for {len(passages)} passages; rebuild with "
+                             "`brandforge index --rebuild`", source=folder)
+        index = cls(embedder, int(manifest.get("chunk_chars", DEFAULT_CHUNK_CHARS)))
+        index.index = faiss_index
+        index.passages = passages
+        index._by_passage_id = {p.id: p for p in passages.values()}
+        index.documents = dict(manifest.get("documents", {}))
+        index.next_id = int(manifest.get("next_id", len(passages)))
+        index.skipped = list(manifest.get("skipped", []))
+        return index
+
+
+def default_index_dir(brand: Brand) -> Path:
+    """Where a brand's index lives unless told otherwise: ``BRAND_DIR/.brandforge/index``."""
+    if brand.root is None:
+        raise InputError("brand has no folder; pass index_dir explicitly")
+    return brand.root / ".brandforge" / "index"
+
+
+def build_index(
+    brand: Brand,
+    embedder: BrandForgeEmbeddings,
+    *,
+    index_dir: Path | None = None,
+    chunk_chars: int = DEFAULT_CHUNK_CHARS,
+    rebuild: bool = False,
+) -> tuple[FaissKnowledgeIndex, IndexUpdate]:
+    """Create or incrementally update the index of ``brand``'s knowledge folder, and save it."""
+    folder = index_dir or default_index_dir(brand)
+    assert brand.root is not None
+    docs = read_documents(brand.knowledge_path, brand.root)
+    update = IndexUpdate(skipped=docs.skipped)
+
+    index: FaissKnowledgeIndex | None = None
+    manifest = None if rebuild else FaissKnowledgeIndex.read_manifest(folder)
+    if manifest is not None:
+        try:
+            index = FaissKnowledgeIndex.load(folder, embedder)
+            if index.chunk_chars != chunk_chars:
+                log.info("chunk size changed (%s -> %s): rebuilding", index.chunk_chars, chunk_chars)
+                index = None
+        except InputError as exc:
+            log.warning("rebuilding index: %s", exc)
+            index = None
+    if index is None:
+        index = FaissKnowledgeIndex(embedder, chunk_chars)
+        update.rebuilt = True
+
+    current = {d.path: d for d in docs.documents}
+    for doc in sorted(set(index.documents) - set(current)):
+        index.remove_document(doc)
+        update.removed.append(doc)
+    new_passages: list[Passage] = []
+    for path, doc in current.items():
+        old = index.documents.get(path)
+        if old == doc.sha256:
+            update.unchanged.append(path)
+            continue
+        if old is not None:
+            index.remove_document(path)
+            update.changed.append(path)
+        else:
+            update.added.append(path)
+        new_passages.extend(chunk_document(path, doc.text, max_chars=chunk_chars))
+        index.documents[path] = doc.sha256
+    index.add_passages(new_passages)
+    update.passages_embedded = len(new_passages)
+    index.skipped = docs.skipped
+    if update.touched or not (folder / "manifest.json").exists():
+        index.save(folder)
+    return index, update

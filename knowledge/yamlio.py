@@ -1,0 +1,72 @@
+"""Safe YAML loading into validated pydantic models, and path confinement.
+
+Contract: YAML is only ever read with ``yaml.safe_load`` (a ``!!python/...`` tag is an InputError, not
+code execution); every model is validated with ``extra="forbid"``; a path taken from config is resolved
+inside its root or rejected. All failures are :class:`~knowledge.errors.InputError` naming the file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from knowledge.errors import InputError, format_validation_error
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def load_yaml(path: Path) -> Any:
+    """Read one YAML file with ``safe_load``; any read or syntax problem is an InputError."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError("file not found", source=path) from None
+    except IsADirectoryError:
+        raise InputError("expected a YAML file, found a directory", source=path) from None
+    except UnicodeDecodeError:
+        raise InputError("not UTF-8 text; expected a YAML file", source=path) from None
+    except OSError as exc:
+        raise InputError(f"cannot read file ({exc.strerror})", source=path) from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.constructor.ConstructorError as exc:
+        raise InputError(
+            f"unsupported YAML tag {exc.problem.split()[-1] if exc.problem else ''} "
+            f"({exc.problem_mark}); only plain YAML data is accepted",
+            source=path,
+        ) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise InputError(f"invalid YAML{where}: {getattr(exc, 'problem', exc)}", source=path) from None
+
+
+def validate_model(data: Any, model: type[M], source: str | Path) -> M:
+    """Validate already-loaded data into ``model``; errors name every bad field."""
+    if not isinstance(data, dict):
+        raise InputError(f"expected a mapping of fields, got {type(data).__name__}", source=source)
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise format_validation_error(exc, source) from None
+
+
+def load_model(path: Path, model: type[M]) -> M:
+    """Load a YAML file and validate it as ``model``."""
+    return validate_model(load_yaml(path), model, path)
+
+
+def confined_path(root: Path, relative: str | Path, *, source: str | Path, field: str) -> Path:
+    """Resolve ``relative`` under ``root``; reject absolute paths and anything escaping the root."""
+    root = root.resolve()
+    candidate = (root / relative).resolve()
+    if not candidate.is_relative_to(root):
+        raise InputError(
+            f"path {str(relative)!r} escapes its root {str(root)!r}; expected a path inside it",
+            source=source,
+            field=field,
+        )
+    return candidate

@@ -1,0 +1,147 @@
+"""The ``brandforge`` command line.
+
+Commands:
+  campaign BRAND_DIR [--out FILE] [--format json|md] [--pipeline P] [--channels a,b]
+                     [--backend K] [--model M] [--base-url URL]
+  index BRAND_DIR [--rebuild] [--embedder NAME]
+  schema brand|pipeline|channel
+  prompts list
+
+Exit codes: 0 done; 1 done but some piece blocked; 2 bad input (message names file, field, expectation)
+or a backend that cannot be reached. Progress goes to stderr, results to ``--out`` or stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+EXIT_OK, EXIT_BLOCKED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def _write(out: str | None, text: str) -> None:
+    if out is None or out == "-":
+        sys.stdout.write(text)
+        return
+    path = Path(out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
+
+
+def _cmd_campaign(args: argparse.Namespace) -> int:
+    from pipelines.runner import campaign_to_markdown, run_campaign, stderr_progress
+
+    overrides = {k: v for k, v in {"kind": args.backend, "model": args.model, "base_url": args.base_url}.items() if v}
+    channels = [c.strip() for c in args.channels.split(",") if c.strip()] if args.channels else None
+    progress = stderr_progress() if not args.quiet else None
+    campaign = run_campaign(args.brand, pipeline=args.pipeline, channels=channels, backend=overrides or None,
+                            progress=progress)
+    text = campaign_to_markdown(campaign) if args.format == "md" else campaign.model_dump_json(indent=2) + "\n"
+    _write(args.out, text)
+    blocked = [p.channel for p in campaign.blocked]
+    s = campaign.stats
+    print(f"done: {len(campaign.pieces)} pieces ({len(blocked)} blocked{': ' + ', '.join(blocked) if blocked else ''})"
+          f", {s.llm_calls} model calls, {s.completion_tokens} tokens generated, {s.seconds:.1f} s"
+          + (f" -> {args.out}" if args.out else ""), file=sys.stderr)
+    return EXIT_BLOCKED if blocked else EXIT_OK
+
+
+def _cmd_index(args: argparse.Namespace) -> int:
+    from knowledge.brand import load_brand
+    from knowledge.embedders import get_embedder
+    from knowledge.index import build_index, default_index_dir
+
+    brand = load_brand(args.brand)
+    index, update = build_index(brand, get_embedder(args.embedder), rebuild=args.rebuild)
+    print(json.dumps({"index": str(default_index_dir(brand)), "passages": len(index), "added": update.added,
+                      "changed": update.changed, "removed": update.removed, "unchanged": len(update.unchanged),
+                      "skipped": update.skipped, "rebuilt": update.rebuilt,
+                      "embedded": update.passages_embedded}, ensure_ascii=False, indent=2))
+    return EXIT_OK
+
+
+def _cmd_schema(args: argparse.Namespace) -> int:
+    from agents.channels import ChannelSpec
+    from knowledge.brand import brand_json_schema
+    from pipelines.spec import pipeline_json_schema
+
+    if args.what == "brand":
+        print(brand_json_schema())
+    elif args.what == "pipeline":
+        print(json.dumps(pipeline_json_schema(), indent=2))
+    else:
+        print(json.dumps(ChannelSpec.model_json_schema(), indent=2))
+    return EXIT_OK
+
+
+def _cmd_prompts(args: argparse.Namespace) -> int:
+    from prompts import default_registry
+
+    registry = default_registry()
+    for ref in registry.refs():
+        prompt = registry.get(ref)
+        print(f"{ref:28} {prompt.hash}  {prompt.description}")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from knowledge.embedders import DEFAULT_EMBEDDER
+
+    parser = argparse.ArgumentParser(prog="brandforge", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("campaign", help="run a campaign for a brand folder")
+    p.add_argument("brand", help="brand folder (holding brand.yaml and knowledge/)")
+    p.add_argument("--out", "-o", help="output file (default: stdout)")
+    p.add_argument("--format", choices=["json", "md"], default="json")
+    p.add_argument("--pipeline", default="default", help="built-in pipeline name or a pipeline YAML path")
+    p.add_argument("--channels", help="comma-separated channels (default: the brand's)")
+    p.add_argument("--backend", choices=["llamacpp", "openai", "vllm", "fake"], help="override the pipeline backend")
+    p.add_argument("--model", help="GGUF path (llamacpp), served model (openai), HF id (vllm)")
+    p.add_argument("--base-url", help="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
+    p.set_defaults(func=_cmd_campaign)
+
+    p = sub.add_parser("index", help="build or update a brand's knowledge index")
+    p.add_argument("brand")
+    p.add_argument("--rebuild", action="store_true", help="rebuild from scratch")
+    p.add_argument("--embedder", default=DEFAULT_EMBEDDER, help="use-multilingual | minilm | sentence-transformers:<model>")
+    p.set_defaults(func=_cmd_index)
+
+    p = sub.add_parser("schema", help="print the JSON Schema of brand.yaml, pipeline YAML or channel YAML")
+    p.add_argument("what", choices=["brand", "pipeline", "channel"])
+    p.set_defaults(func=_cmd_schema)
+
+    p = sub.add_parser("prompts", help="list prompt versions")
+    p.add_argument("action", choices=["list"])
+    p.set_defaults(func=_cmd_prompts)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from agents.backends import BackendError
+    from knowledge.errors import InputError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except BackendError as exc:
+        print(f"error: backend: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

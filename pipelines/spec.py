@@ -1,0 +1,164 @@
+"""Pipeline YAML: which backend, which retrieval, which agents with which prompts and parameters.
+
+Contract: a pipeline file is validated by :class:`PipelineSpec` (``extra="forbid"``; JSON Schema from
+:func:`pipeline_json_schema`). :func:`load_pipeline` resolves it into a :class:`Pipeline` and fails at
+*load* time — never mid-campaign — on an unknown agent, prompt role, prompt ``id@version`` or parameter,
+and when a step reads a state field that no earlier step writes. ``dump_pipeline`` writes the canonical
+YAML form back (round-trip tested against a golden file). Names resolve in this order: a path to a
+YAML file, then a built-in pipeline in ``pipelines/`` (``default``).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from agents import Agent, agent_class
+from agents.backends import BackendConfig
+from agents.state import INITIAL_FIELDS
+from knowledge.embedders import DEFAULT_EMBEDDER
+from knowledge.errors import InputError, format_validation_error
+from knowledge.index import DEFAULT_CHUNK_CHARS
+from knowledge.yamlio import load_model
+from prompts import Prompt, PromptRegistry, default_registry
+
+PIPELINES_DIR = Path(__file__).parent
+
+
+class RetrievalConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    embedder: str = Field(DEFAULT_EMBEDDER, description="use-multilingual | minilm | sentence-transformers:<model>")
+    chunk_chars: int = Field(DEFAULT_CHUNK_CHARS, ge=80, le=4000, description="Maximum characters per passage.")
+
+
+class StepConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    agent: str = Field(description="Registered agent name.")
+    prompts: dict[str, str] = Field(default_factory=dict, description="role -> prompt id@version.")
+    params: dict[str, Any] = Field(default_factory=dict, description="Agent parameters.")
+
+
+class PipelineSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    description: str = ""
+    backend: BackendConfig = Field(default_factory=BackendConfig)
+    retrieval: RetrievalConfig = Field(default_factory=RetrievalConfig)
+    context_prompt: str = Field("context.system@1", description="Shared system prompt id@version.")
+    steps: list[StepConfig] = Field(min_length=1)
+
+
+@dataclass
+class Pipeline:
+    """A validated pipeline, ready to run."""
+
+    spec: PipelineSpec
+    source: str
+    agents: list[Agent]
+    context_prompt: Prompt
+
+
+def pipeline_json_schema() -> dict[str, Any]:
+    return PipelineSpec.model_json_schema()
+
+
+def builtin_pipelines() -> list[str]:
+    return sorted(p.stem for p in PIPELINES_DIR.glob("*.yaml"))
+
+
+def _resolve_path(name: str | Path) -> Path:
+    path = Path(name)
+    if path.suffix in (".yaml", ".yml") or path.exists():
+        if not path.is_file():
+            raise InputError("pipeline file not found", source=path)
+        return path
+    builtin = PIPELINES_DIR / f"{name}.yaml"
+    if not builtin.is_file():
+        raise InputError(f"unknown pipeline {str(name)!r}; valid choices: {builtin_pipelines()} or a path to a "
+                         "pipeline YAML file")
+    return builtin
+
+
+def build_pipeline(spec: PipelineSpec, source: str, registry: PromptRegistry | None = None) -> Pipeline:
+    """Resolve agents, prompts and params, and check the state-field chain."""
+    registry = registry or default_registry()
+    written = set(INITIAL_FIELDS)
+    agents: list[Agent] = []
+    for n, step in enumerate(spec.steps):
+        where = f"steps[{n}]"
+        cls = agent_class(step.agent, source=source, field=f"{where}.agent")
+        unknown_roles = sorted(set(step.prompts) - set(cls.roles))
+        if unknown_roles:
+            raise InputError(f"agent {step.agent!r} has no prompt role {unknown_roles[0]!r}; valid choices: "
+                             f"{sorted(cls.roles)}", source=source, field=f"{where}.prompts")
+        prompts: dict[str, Prompt] = {}
+        for role, default_ref in cls.roles.items():
+            try:
+                prompts[role] = registry.get(step.prompts.get(role, default_ref))
+            except InputError as exc:
+                raise InputError(str(exc), source=source, field=f"{where}.prompts.{role}") from None
+        try:
+            params = cls.Params.model_validate(step.params)
+        except ValidationError as exc:
+            raise InputError(str(format_validation_error(exc)).replace("invalid configuration", "invalid params"),
+                             source=source, field=f"{where}.params") from None
+        missing = sorted(cls.reads - written)
+        if missing:
+            raise InputError(f"agent {step.agent!r} reads {missing} but no earlier step writes them (written so "
+                             f"far: {sorted(written)})", source=source, field=where)
+        written |= cls.writes
+        agents.append(cls(params, prompts))
+    try:
+        context = registry.get(spec.context_prompt)
+    except InputError as exc:
+        raise InputError(str(exc), source=source, field="context_prompt") from None
+    if "pieces" not in written:
+        raise InputError("no step writes 'pieces'; a pipeline must end with a step that delivers pieces "
+                         "(the compliance agent)", source=source, field="steps")
+    return Pipeline(spec, source, agents, context)
+
+
+def load_pipeline_spec(name: str | Path = "default") -> tuple[PipelineSpec, str]:
+    path = _resolve_path(name)
+    return load_model(path, PipelineSpec), str(path)
+
+
+def load_pipeline(name: str | Path = "default", *, backend_overrides: dict[str, Any] | None = None) -> Pipeline:
+    """Load, apply backend overrides (env, then ``backend_overrides``), validate."""
+    spec, source = load_pipeline_spec(name)
+    spec = spec.model_copy(update={"backend": resolve_backend(spec.backend, backend_overrides or {})})
+    return build_pipeline(spec, source)
+
+
+ENV_OVERRIDES = {"BRANDFORGE_BACKEND": "kind", "BRANDFORGE_MODEL": "model", "BRANDFORGE_BASE_URL": "base_url",
+                 "BRANDFORGE_API_KEY": "api_key"}
+
+
+def resolve_backend(config: BackendConfig, overrides: dict[str, Any]) -> BackendConfig:
+    """Backend config with env vars (``BRANDFORGE_BACKEND``, ``_MODEL``, ``_BASE_URL``, ``_API_KEY``) and
+    then explicit overrides (CLI flags, ``run_campaign(backend=...)``) applied on top of the YAML."""
+    data = config.model_dump(exclude_unset=True)
+    for var, key in ENV_OVERRIDES.items():
+        if os.environ.get(var):
+            data[key] = os.environ[var]
+    if "kind" in overrides and overrides["kind"] != data.get("kind", config.kind):
+        data.pop("model", None)  # a model name belongs to the backend it was written for
+    data.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        return BackendConfig.model_validate(data)
+    except ValidationError as exc:
+        raise format_validation_error(exc, "backend (pipeline YAML + BRANDFORGE_* env + CLI flags)") from None
+
+
+def dump_pipeline(spec: PipelineSpec) -> str:
+    """Canonical YAML of a pipeline (only fields that were set), stable for golden-file tests."""
+    data = spec.model_dump(mode="json", exclude_unset=True)
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)

@@ -1,0 +1,16 @@
+"""Prompts are data: versioned template files, rendered strictly.
+
+Contract:
+- Each file ``prompts/templates/<id>@<version>.yaml`` holds one prompt version: ``id``, ``version``,
+  ``description``, ``inputs`` (the variables it needs) and a Jinja2 ``template``. A file is never edited
+  once released: a change is a new version. ``id@version`` names one exactly; a bare ``id`` means its
+  highest version.
+- Loading checks that the file name matches ``id@version`` and that the declared ``inputs`` are exactly
+  the template's free variables, so a typo fails at load, not mid-campaign.
+- Rendering uses Jinja2's sandbox with ``StrictUndefined``: a missing variable is an error.
+- ``Prompt.hash`` (sha256 of the file's bytes, 12 hex) goes into every trace entry.
+"""
+
+from prompts.registry import Prompt, PromptError, PromptRegistry, default_registry
+
+__all__ = ["Prompt", "PromptError", "PromptRegistry", "default_registry"]

@@ -1,0 +1,133 @@
+"""Loading, validating and rendering versioned prompt files (see the package docstring)."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, meta
+from jinja2.sandbox import SandboxedEnvironment
+from pydantic import BaseModel, ConfigDict, Field
+
+from knowledge.errors import InputError
+from knowledge.yamlio import load_model
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+_REF = re.compile(r"^(?P<id>[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*)(@(?P<version>[1-9][0-9]*))?$")
+
+
+class PromptError(InputError):
+    """An unknown prompt, a malformed prompt file, or a render with missing variables."""
+
+
+class PromptFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
+    version: int = Field(ge=1)
+    description: str
+    inputs: list[str]
+    template: str
+
+
+_ENV = SandboxedEnvironment(undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False,
+                            autoescape=False)
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """One prompt version, parsed and checked."""
+
+    id: str
+    version: int
+    description: str
+    inputs: tuple[str, ...]
+    source: str
+    hash: str
+    path: Path
+
+    @property
+    def ref(self) -> str:
+        return f"{self.id}@{self.version}"
+
+    @functools.cached_property
+    def _template(self) -> Any:
+        return _ENV.from_string(self.source)
+
+    def render(self, **variables: Any) -> str:
+        """Render with exactly the declared inputs; anything missing or undefined is a PromptError."""
+        missing = [name for name in self.inputs if name not in variables]
+        if missing:
+            raise PromptError(f"missing variables {missing} (declared inputs: {list(self.inputs)})", source=self.ref)
+        try:
+            return self._template.render(**variables).strip() + "\n"
+        except UndefinedError as exc:
+            raise PromptError(f"undefined value while rendering: {exc.message}", source=self.ref) from None
+
+
+def _parse(path: Path) -> Prompt:
+    spec = load_model(path, PromptFile)
+    expected_name = f"{spec.id}@{spec.version}.yaml"
+    if path.name != expected_name:
+        raise PromptError(f"file name must be {expected_name!r} for id {spec.id!r} version {spec.version}",
+                          source=path)
+    try:
+        free = meta.find_undeclared_variables(_ENV.parse(spec.template))
+    except TemplateSyntaxError as exc:
+        raise PromptError(f"template syntax error at line {exc.lineno}: {exc.message}", source=path,
+                          field="template") from None
+    undeclared, unused = sorted(free - set(spec.inputs)), sorted(set(spec.inputs) - free)
+    if undeclared or unused:
+        raise PromptError(f"inputs do not match the template: used but not declared {undeclared}, declared but "
+                          f"not used {unused}", source=path, field="inputs")
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+    return Prompt(spec.id, spec.version, spec.description, tuple(spec.inputs), spec.template, digest, path)
+
+
+class PromptRegistry:
+    """All prompt versions found in one or more folders (later folders may add versions, not replace)."""
+
+    def __init__(self, *folders: Path) -> None:
+        self._prompts: dict[str, dict[int, Prompt]] = {}
+        for folder in folders or (TEMPLATES_DIR,):
+            for path in sorted(Path(folder).glob("*.yaml")):
+                prompt = _parse(path)
+                versions = self._prompts.setdefault(prompt.id, {})
+                if prompt.version in versions:
+                    raise PromptError(f"{prompt.ref} is defined twice ({versions[prompt.version].path})", source=path)
+                versions[prompt.version] = prompt
+
+    def ids(self) -> list[str]:
+        return sorted(self._prompts)
+
+    def refs(self) -> list[str]:
+        return [p.ref for pid in self.ids() for p in self.versions(pid)]
+
+    def versions(self, prompt_id: str) -> list[Prompt]:
+        return [self._prompts[prompt_id][v] for v in sorted(self._prompts.get(prompt_id, {}))]
+
+    def get(self, ref: str) -> Prompt:
+        """``id@version`` exactly, or ``id`` for its latest version."""
+        match = _REF.match(ref.strip())
+        if not match:
+            raise PromptError(f"malformed prompt reference {ref!r}; expected 'id@version' such as "
+                              "'copywriter.draft@1'")
+        versions = self._prompts.get(match["id"])
+        if not versions:
+            raise PromptError(f"unknown prompt {match['id']!r}; valid choices: {self.ids()}")
+        if match["version"] is None:
+            return versions[max(versions)]
+        version = int(match["version"])
+        if version not in versions:
+            raise PromptError(f"unknown version {ref!r}; valid choices: {[p.ref for p in self.versions(match['id'])]}")
+        return versions[version]
+
+
+@functools.lru_cache(maxsize=1)
+def default_registry() -> PromptRegistry:
+    """The prompts shipped with BrandForge (loaded once per process)."""
+    return PromptRegistry(TEMPLATES_DIR)

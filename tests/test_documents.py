@@ -1,0 +1,111 @@
+"""Knowledge documents: formats, bad files, confinement."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from knowledge.chunking import chunk_document, split_sentences
+from knowledge.documents import html_to_text, read_documents
+from knowledge.errors import InputError
+
+pytestmark = pytest.mark.unit
+
+
+def _kdir(tmp_path: Path) -> Path:
+    k = tmp_path / "knowledge"
+    k.mkdir()
+    return k
+
+
+def test_all_formats(tmp_path: Path) -> None:
+    k = _kdir(tmp_path)
+    (k / "a.md").write_text("# Title\nSome *text*.")
+    (k / "b.txt").write_text("plain text")
+    (k / "c.html").write_text("<html><head><title>x</title><script>steal()</script></head><body><nav>Menu</nav>"
+                              "<h2>FAQ</h2><p>Refunds within 7 days.</p></body></html>")
+    (k / "d.json").write_text('[{"author": "Li", "rating": 5, "text": "很好"}]')
+    (k / "e.png").write_bytes(b"\x89PNG\r\n")
+    (k / ".hidden.md").write_text("secret")
+    found = read_documents(k, tmp_path)
+    by_path = {d.path: d for d in found.documents}
+    assert sorted(by_path) == ["knowledge/a.md", "knowledge/b.txt", "knowledge/c.html", "knowledge/d.json"]
+    html = by_path["knowledge/c.html"].text
+    assert "Refunds within 7 days." in html and "## FAQ" in html
+    assert "steal" not in html and "Menu" not in html
+    assert "author: Li; rating: 5; text: 很好" in by_path["knowledge/d.json"].text
+    assert found.skipped == ["knowledge/e.png"]
+    assert len(by_path["knowledge/a.md"].sha256) == 64
+
+
+def test_binary_file_is_an_input_error(tmp_path: Path) -> None:
+    k = _kdir(tmp_path)
+    (k / "x.txt").write_bytes(b"abc\x00\x01\x02")
+    with pytest.raises(InputError, match=r"x\.txt: binary file"):
+        read_documents(k, tmp_path)
+
+
+def test_non_utf8_is_an_input_error(tmp_path: Path) -> None:
+    k = _kdir(tmp_path)
+    (k / "gbk.txt").write_bytes("探索未知".encode("gbk"))
+    with pytest.raises(InputError, match=r"gbk\.txt: not UTF-8"):
+        read_documents(k, tmp_path)
+
+
+def test_invalid_json_names_line(tmp_path: Path) -> None:
+    k = _kdir(tmp_path)
+    (k / "r.json").write_text('{"a": 1,\n "b": }')
+    with pytest.raises(InputError, match=r"r\.json: invalid JSON at line 2"):
+        read_documents(k, tmp_path)
+
+
+def test_unreadable_file(tmp_path: Path) -> None:
+    k = _kdir(tmp_path)
+    if os.geteuid() == 0:  # root reads any mode: use a dangling link, which no one can read
+        (k / "locked.md").symlink_to(k / "gone.md")
+    else:
+        (k / "locked.md").write_text("x")
+        (k / "locked.md").chmod(0)
+    with pytest.raises(InputError, match=r"locked\.md: cannot read document"):
+        read_documents(k, tmp_path)
+
+
+def test_symlink_escaping_brand_is_refused(tmp_path: Path) -> None:
+    outside = tmp_path / "outside.md"
+    outside.write_text("secret")
+    brand = tmp_path / "brand"
+    k = brand / "knowledge"
+    k.mkdir(parents=True)
+    (k / "ok.md").write_text("fine")
+    (k / "link.md").symlink_to(outside)
+    with pytest.raises(InputError, match="outside the brand folder"):
+        read_documents(k, brand)
+
+
+def test_empty_knowledge_folder(tmp_path: Path) -> None:
+    k = _kdir(tmp_path)
+    with pytest.raises(InputError, match="no readable documents"):
+        read_documents(k, tmp_path)
+
+
+def test_chinese_sentences_split_on_chinese_punctuation() -> None:
+    assert split_sentences("探索未知。发现美丽！真的吗？好；Yes. No!") == [
+        "探索未知。", "发现美丽！", "真的吗？", "好；", "Yes.", "No!"]
+
+
+def test_chunks_respect_size_and_ids_are_stable() -> None:
+    text = "# 路线\n" + "".join(f"第{i}天我们徒步前往雨崩村，沿途欣赏雪山与森林。" for i in range(1, 30))
+    a = chunk_document("knowledge/r.md", text, max_chars=120)
+    b = chunk_document("knowledge/r.md", text, max_chars=120)
+    assert [p.id for p in a] == [p.id for p in b]
+    assert all(len(p.text) <= 120 for p in a) and len(a) > 3
+    assert all(p.section == "路线" for p in a)
+    assert a[0].id.startswith("knowledge/r.md#0-")
+    changed = chunk_document("knowledge/r.md", text.replace("第1天", "第一天"), max_chars=120)
+    assert changed[0].id != a[0].id and changed[-1].id == a[-1].id
+
+
+def test_html_blocks_become_lines() -> None:
+    assert html_to_text("<p>a</p><p>b &amp; c</p>") == "a\nb & c"

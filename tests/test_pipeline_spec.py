@@ -1,0 +1,128 @@
+"""Pipeline YAML: validation at load time, golden round-trip, backend overrides."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from agents.backends import BackendConfig
+from knowledge.errors import InputError
+from pipelines.spec import (
+    PIPELINES_DIR,
+    builtin_pipelines,
+    dump_pipeline,
+    load_pipeline,
+    load_pipeline_spec,
+    resolve_backend,
+)
+
+pytestmark = pytest.mark.unit
+GOLDEN = Path(__file__).parent / "golden"
+
+BASE = """\
+name: t
+steps:
+  - agent: retriever
+  - agent: strategist
+  - agent: copywriter
+  - agent: reviewer
+  - agent: compliance
+"""
+
+
+def _load(tmp_path: Path, text: str):
+    path = tmp_path / "p.yaml"
+    path.write_text(text)
+    return load_pipeline(path)
+
+
+@pytest.mark.parametrize("name", builtin_pipelines())
+def test_builtin_pipelines_round_trip(name: str) -> None:
+    """Load -> dump is the golden form, and loading the dump gives the same spec."""
+    spec, _ = load_pipeline_spec(name)
+    dumped = dump_pipeline(spec)
+    golden = GOLDEN / f"{name}.pipeline.yaml"
+    if os.environ.get("BRANDFORGE_UPDATE_SNAPSHOTS") == "1" or not golden.exists():
+        golden.write_text(dumped, encoding="utf-8")
+    assert dumped == golden.read_text(encoding="utf-8")
+    again = load_pipeline_spec(golden)[0]
+    assert again == spec
+    pipeline = load_pipeline(name)
+    assert [a.name for a in pipeline.agents] == ["retriever", "strategist", "copywriter", "reviewer", "compliance"]
+
+
+def test_defaults_fill_prompts(tmp_path: Path) -> None:
+    pipeline = _load(tmp_path, BASE)
+    assert pipeline.agents[2].prompts["draft"].ref == "copywriter.draft@1"
+
+
+def test_unknown_agent_lists_choices(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"p\.yaml: steps\[1\]\.agent: unknown agent 'strategy'; valid choices: "
+                                         r"\['compliance', 'copywriter'"):
+        _load(tmp_path, BASE.replace("agent: strategist", "agent: strategy"))
+
+
+def test_unknown_prompt_lists_choices(tmp_path: Path) -> None:
+    text = BASE.replace("agent: copywriter", "agent: copywriter\n    prompts: {draft: copywriter.draft@7}")
+    with pytest.raises(InputError, match=r"steps\[2\]\.prompts\.draft: unknown version 'copywriter.draft@7'; "
+                                         r"valid choices: \['copywriter.draft@1'"):
+        _load(tmp_path, text)
+
+
+def test_unknown_prompt_role(tmp_path: Path) -> None:
+    text = BASE.replace("agent: copywriter", "agent: copywriter\n    prompts: {write: copywriter.draft@1}")
+    with pytest.raises(InputError, match=r"has no prompt role 'write'; valid choices: \['draft'\]"):
+        _load(tmp_path, text)
+
+
+def test_unknown_param(tmp_path: Path) -> None:
+    text = BASE.replace("agent: reviewer", "agent: reviewer\n    params: {max_rounds: 3}")
+    with pytest.raises(InputError, match=r"(?s)steps\[3\]\.params.*max_rounds: unknown field"):
+        _load(tmp_path, text)
+
+
+def test_step_reading_unwritten_state_fails_at_load(tmp_path: Path) -> None:
+    text = BASE.replace("  - agent: retriever\n  - agent: strategist\n", "  - agent: strategist\n  - agent: retriever\n")
+    with pytest.raises(InputError, match=r"steps\[0\]: agent 'strategist' reads \['passages'\] but no earlier step"):
+        _load(tmp_path, text)
+
+
+def test_pipeline_must_deliver_pieces(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="no step writes 'pieces'"):
+        _load(tmp_path, BASE.replace("  - agent: compliance\n", ""))
+
+
+def test_unknown_top_level_field_and_backend(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="stepz: unknown field"):
+        _load(tmp_path, BASE + "stepz: []\n")
+    with pytest.raises(InputError, match=r"backend\.kind: Input should be 'llamacpp', 'openai', 'vllm' or 'fake'"):
+        _load(tmp_path, BASE + "backend: {kind: gpt}\n")
+
+
+def test_unknown_pipeline_name() -> None:
+    with pytest.raises(InputError, match=r"unknown pipeline 'fast'; valid choices: \['default'"):
+        load_pipeline("fast")
+
+
+def test_backend_precedence(monkeypatch: pytest.MonkeyPatch) -> None:
+    yaml_cfg = BackendConfig(kind="llamacpp", temperature=0.1)
+    monkeypatch.setenv("BRANDFORGE_BACKEND", "openai")
+    monkeypatch.setenv("BRANDFORGE_BASE_URL", "http://127.0.0.1:9/v1")
+    cfg = resolve_backend(yaml_cfg, {})
+    assert (cfg.kind, cfg.base_url, cfg.temperature) == ("openai", "http://127.0.0.1:9/v1", 0.1)
+    cfg = resolve_backend(yaml_cfg, {"kind": "fake"})
+    assert cfg.kind == "fake"
+    monkeypatch.delenv("BRANDFORGE_BACKEND")
+    with pytest.raises(InputError, match="max_tokens"):
+        resolve_backend(yaml_cfg, {"max_tokens": 1})
+
+
+def test_shipped_schema_is_current() -> None:
+    import json
+
+    from pipelines.spec import pipeline_json_schema
+
+    shipped = json.loads((PIPELINES_DIR.parent / "docs" / "pipeline.schema.json").read_text())
+    assert shipped == pipeline_json_schema()

@@ -1,0 +1,100 @@
+"""Prompts as data: strict rendering, load-time checks, and snapshots of every shipped version."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from agents.channels import load_channels
+from agents.state import CreativeBrief, Draft, KeyMessage, RetrievedPassage
+from knowledge.brand import load_brand
+from prompts import PromptError, PromptRegistry, default_registry
+
+pytestmark = pytest.mark.unit
+SNAPSHOTS = Path(__file__).parent / "snapshots" / "prompts"
+
+
+def _write(folder: Path, name: str, body: str) -> Path:
+    folder.mkdir(exist_ok=True)
+    (folder / name).write_text(body, encoding="utf-8")
+    return folder
+
+
+def test_registry_lists_and_resolves() -> None:
+    reg = default_registry()
+    assert "copywriter.draft@1" in reg.refs()
+    assert reg.get("copywriter.draft").ref == reg.versions("copywriter.draft")[-1].ref
+    assert len(reg.get("copywriter.draft@1").hash) == 12
+
+
+def test_unknown_prompt_lists_choices() -> None:
+    with pytest.raises(PromptError, match=r"unknown prompt 'copywriter.drafts'; valid choices: \[.*'copywriter.draft'"):
+        default_registry().get("copywriter.drafts@1")
+    with pytest.raises(PromptError, match=r"valid choices: \['copywriter.draft@1'"):
+        default_registry().get("copywriter.draft@9")
+    with pytest.raises(PromptError, match="malformed prompt reference"):
+        default_registry().get("Copywriter draft")
+
+
+def test_missing_variable_is_an_error() -> None:
+    prompt = default_registry().get("compliance.claims@1")
+    with pytest.raises(PromptError, match=r"missing variables \['text'\]"):
+        prompt.render()
+
+
+def test_undefined_attribute_is_an_error(tmp_path: Path) -> None:
+    _write(tmp_path, "t.x@1.yaml", "id: t.x\nversion: 1\ndescription: d\ninputs: [a]\ntemplate: '{{ a.missing }}'\n")
+    with pytest.raises(PromptError, match="undefined value"):
+        PromptRegistry(tmp_path).get("t.x@1").render(a={})
+
+
+def test_declared_inputs_must_match_template(tmp_path: Path) -> None:
+    _write(tmp_path, "t.x@1.yaml", "id: t.x\nversion: 1\ndescription: d\ninputs: [a, b]\ntemplate: '{{ a }} {{ c }}'\n")
+    with pytest.raises(PromptError, match=r"used but not declared \['c'\], declared but not used \['b'\]"):
+        PromptRegistry(tmp_path)
+
+
+def test_file_name_must_match_id_and_version(tmp_path: Path) -> None:
+    _write(tmp_path, "t.x@2.yaml", "id: t.x\nversion: 1\ndescription: d\ninputs: []\ntemplate: hi\n")
+    with pytest.raises(PromptError, match=r"file name must be 't.x@1.yaml'"):
+        PromptRegistry(tmp_path)
+
+
+def test_sandbox_blocks_attribute_escape(tmp_path: Path) -> None:
+    _write(tmp_path, "t.x@1.yaml", "id: t.x\nversion: 1\ndescription: d\ninputs: [a]\n"
+           "template: '{{ a.__class__.__mro__ }}'\n")
+    from jinja2.exceptions import SecurityError
+
+    with pytest.raises((SecurityError, PromptError)):
+        PromptRegistry(tmp_path).get("t.x@1").render(a="x")
+
+
+def _fixed_inputs() -> dict:
+    root = Path(__file__).parent.parent / "examples" / "brands"
+    brand = load_brand(root / "tidewater")
+    channel = load_channels()["search_ad"]
+    passages = [RetrievedPassage(id="knowledge/a.md#0-aaaaaaaa", alias="P1", doc="knowledge/a.md",
+                                 text="Fixed passage text.", score=0.9)]
+    brief = CreativeBrief(audience_insight="Insight.", key_messages=[KeyMessage(text="Message.", citations=["P1"])],
+                          tone="warm", channel_angles={"search_ad": "Angle."})
+    draft = Draft(channel="search_ad", fields={f.name: "Text" for f in channel.fields}, citations=["P1"])
+    return {"brand": brand, "channel": channel, "channels": [channel], "passages": passages, "brief": brief,
+            "draft": draft, "angle": "Angle.", "channel_inputs": {"question": "Q?"}, "requests": ["Shorten it."],
+            "text": "Some text.", "language_name": "English"}
+
+
+@pytest.mark.parametrize("ref", default_registry().refs())
+def test_rendered_prompt_snapshot(ref: str) -> None:
+    """Any prompt change shows up here as a diff; bless with BRANDFORGE_UPDATE_SNAPSHOTS=1."""
+    prompt = default_registry().get(ref)
+    inputs = _fixed_inputs()
+    rendered = prompt.render(**{name: inputs[name] for name in prompt.inputs})
+    snapshot = SNAPSHOTS / f"{ref}.txt"
+    if os.environ.get("BRANDFORGE_UPDATE_SNAPSHOTS") == "1" or not snapshot.exists():
+        snapshot.parent.mkdir(parents=True, exist_ok=True)
+        snapshot.write_text(rendered, encoding="utf-8")
+        if os.environ.get("CI"):
+            pytest.fail(f"snapshot {snapshot.name} was missing in CI")
+    assert rendered == snapshot.read_text(encoding="utf-8")
