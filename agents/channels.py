@@ -56,7 +56,8 @@ class FieldSpec(BaseModel):
     def limits_text(self) -> str:
         parts = []
         if self.max_chars:
-            parts.append(f"at most {self.max_chars} characters")
+            hint = f" ≈ {max(2, self.max_chars // 7)} English words" if self.max_chars <= 120 else ""
+            parts.append(f"at most {self.max_chars} characters{hint}")
         if self.min_words and self.max_words:
             parts.append(f"{self.min_words} to {self.max_words} words (Chinese: characters)")
         elif self.max_words:
