@@ -16,7 +16,9 @@ from agents.reviewer import Reviewer
 from agents.strategist import Strategist
 from knowledge.errors import InputError
 
-AGENTS: dict[str, type[Agent]] = {cls.name: cls for cls in (Retriever, Strategist, Copywriter, Reviewer, Compliance)}
+AGENTS: dict[str, type[Agent]] = {
+    cls.name: cls for cls in (Retriever, Strategist, Copywriter, Reviewer, Compliance)
+}
 
 
 def agent_class(name: str, *, source: str | None = None, field: str | None = None) -> type[Agent]:
@@ -24,8 +26,9 @@ def agent_class(name: str, *, source: str | None = None, field: str | None = Non
     try:
         return AGENTS[name]
     except KeyError:
-        raise InputError(f"unknown agent {name!r}; valid choices: {sorted(AGENTS)}", source=source,
-                         field=field) from None
+        raise InputError(
+            f"unknown agent {name!r}; valid choices: {sorted(AGENTS)}", source=source, field=field
+        ) from None
 
 
 __all__ = ["AGENTS", "Agent", "RunContext", "StructuredOutputError", "agent_class"]

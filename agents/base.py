@@ -32,8 +32,15 @@ from prompts import Prompt
 
 T = TypeVar("T", bound=BaseModel)
 
-LANGUAGE_NAMES = {"en": "English", "zh": "Simplified Chinese (简体中文)", "ja": "Japanese", "ko": "Korean",
-                  "fr": "French", "de": "German", "es": "Spanish"}
+LANGUAGE_NAMES = {
+    "en": "English",
+    "zh": "Simplified Chinese (简体中文)",
+    "ja": "Japanese",
+    "ko": "Korean",
+    "fr": "French",
+    "de": "German",
+    "es": "Spanish",
+}
 
 
 class StructuredOutputError(RuntimeError):
@@ -97,8 +104,11 @@ def inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
             if "$ref" in node:
                 return resolve(defs[node["$ref"].rsplit("/", 1)[-1]])
             # "title" annotations are noise to a grammar; a *property* named title is a dict and stays.
-            return {k: resolve(v) for k, v in node.items()
-                    if k != "$defs" and not (k == "title" and isinstance(v, str))}
+            return {
+                k: resolve(v)
+                for k, v in node.items()
+                if k != "$defs" and not (k == "title" and isinstance(v, str))
+            }
         if isinstance(node, list):
             return [resolve(v) for v in node]
         return node
@@ -115,6 +125,10 @@ def extract_json(text: str) -> str:
     start = text.find("{")
     end = text.rfind("}")
     return text[start : end + 1] if 0 <= start < end else text
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
 
 
 def _summarise(exc: Exception) -> str:
@@ -147,21 +161,38 @@ def ask(
         started = time.perf_counter()
         completion = ctx.backend.complete(messages, json_schema=schema, params=params)
         entry = TraceEntry(
-            step=f"{agent}:{channel}" if channel else agent, agent=agent, channel=channel, prompt=prompt.ref,
-            prompt_hash=prompt.hash, backend=completion.backend, model=completion.model,
-            prompt_tokens=completion.prompt_tokens, completion_tokens=completion.completion_tokens,
-            seconds=round(completion.seconds or time.perf_counter() - started, 4), attempt=attempt,
+            step=f"{agent}:{channel}" if channel else agent,
+            agent=agent,
+            channel=channel,
+            prompt=prompt.ref,
+            prompt_hash=prompt.hash,
+            backend=completion.backend,
+            model=completion.model,
+            prompt_tokens=completion.prompt_tokens,
+            completion_tokens=completion.completion_tokens,
+            seconds=round(completion.seconds or time.perf_counter() - started, 4),
+            attempt=attempt,
+            cached_prompt_tokens=completion.cached_prompt_tokens,
+            prompt_seconds=_round(completion.prompt_seconds),
+            generation_seconds=_round(completion.generation_seconds),
         )
         try:
             result = output.model_validate(json.loads(extract_json(completion.text)))
         except (ValidationError, ValueError) as exc:
             last_text, errors = completion.text, _summarise(exc)
             state.trace.append(entry.model_copy(update={"ok": False, "error": errors}))
-            messages = [*messages[:2],
-                        {"role": "assistant", "content": completion.text},
-                        {"role": "user", "content": f"That answer was not valid: {errors}. Reply again with the "
-                                                    "complete, corrected JSON only."}]
+            messages = [
+                *messages[:2],
+                {"role": "assistant", "content": completion.text},
+                {
+                    "role": "user",
+                    "content": f"That answer was not valid: {errors}. Reply again with the "
+                    "complete, corrected JSON only.",
+                },
+            ]
             continue
         state.trace.append(entry)
         return result
-    raise StructuredOutputError(agent if channel is None else f"{agent}:{channel}", prompt.ref, errors, last_text)
+    raise StructuredOutputError(
+        agent if channel is None else f"{agent}:{channel}", prompt.ref, errors, last_text
+    )

@@ -85,15 +85,19 @@ class FieldSpec(BaseModel):
         if self.max_words and words > self.max_words:
             out.append(f'"{self.name}" has {words} words; the limit is {self.max_words}: shorten it')
         if self.max_hashtags is not None and len(HASHTAG.findall(text)) > self.max_hashtags:
-            out.append(f'"{self.name}" has {len(HASHTAG.findall(text))} hashtags; at most {self.max_hashtags}')
+            out.append(
+                f'"{self.name}" has {len(HASHTAG.findall(text))} hashtags; at most {self.max_hashtags}'
+            )
         return out
 
     def shortfalls(self, text: str) -> list[str]:
         """Minimums not met (soft: a short piece is weaker, not unsafe)."""
         words = count_words(text)
         if self.min_words and words < self.min_words and text.strip():
-            return [f'"{self.name}" has {words} words; it should have at least {self.min_words}: expand it '
-                    "with facts from the passages"]
+            return [
+                f'"{self.name}" has {words} words; it should have at least {self.min_words}: expand it '
+                "with facts from the passages"
+            ]
         return []
 
 
@@ -103,7 +107,9 @@ class ChannelSpec(BaseModel):
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     description: str
     fields: list[FieldSpec] = Field(min_length=1)
-    inputs: list[str] = Field(default_factory=list, description="Per-brand inputs, from brand.yaml channel_inputs.")
+    inputs: list[str] = Field(
+        default_factory=list, description="Per-brand inputs, from brand.yaml channel_inputs."
+    )
     max_tokens: int | None = Field(None, ge=16, description="Generation budget for this channel's calls.")
 
     @model_validator(mode="after")
@@ -124,8 +130,11 @@ def load_channels(*folders: Path) -> dict[str, ChannelSpec]:
         for path in sorted(folder.glob("*.yaml")):
             spec = load_model(path, ChannelSpec)
             if spec.name != path.stem:
-                raise InputError(f"channel name {spec.name!r} must match the file name {path.stem!r}", source=path,
-                                 field="name")
+                raise InputError(
+                    f"channel name {spec.name!r} must match the file name {path.stem!r}",
+                    source=path,
+                    field="name",
+                )
             channels[spec.name] = spec
     return channels
 
@@ -134,8 +143,11 @@ def resolve_channels(names: list[str], available: dict[str, ChannelSpec], source
     """The specs for ``names``; an unknown name lists the valid choices."""
     unknown = [n for n in names if n not in available]
     if unknown:
-        raise InputError(f"unknown channel {unknown[0]!r}; valid choices: {sorted(available)}", source=source,
-                         field="channels")
+        raise InputError(
+            f"unknown channel {unknown[0]!r}; valid choices: {sorted(available)}",
+            source=source,
+            field="channels",
+        )
     return [available[n] for n in names]
 
 
@@ -146,7 +158,7 @@ def fit_to_limit(text: str, field: FieldSpec) -> str:
     """Cut ``text`` to the field's limits at the last sentence end, else word boundary, that fits."""
     if field.max_hashtags is not None:
         tags = HASHTAG.findall(text)
-        for extra in tags[field.max_hashtags:]:
+        for extra in tags[field.max_hashtags :]:
             text = text.replace(extra, "", 1)
         text = re.sub(r"[ \t]{2,}", " ", text).strip()
 

@@ -93,57 +93,133 @@ def find_terms(text: str, terms: list[str], exceptions: list[str] = ()) -> list[
     for term in terms:
         for m in _term_pattern(term).finditer(folded):
             if not any(a <= m.start() and m.end() <= b for a, b in allowed):
-                hits.append((m.start(), m.end(), text[m.start():m.end()]))
+                hits.append((m.start(), m.end(), text[m.start() : m.end()]))
     return hits
 
 
-def deterministic_findings(brand: Brand, channel: ChannelSpec, draft: Draft,
-                           packs: list[RulePack]) -> list[ComplianceFinding]:
+def deterministic_findings(
+    brand: Brand, channel: ChannelSpec, draft: Draft, packs: list[RulePack]
+) -> list[ComplianceFinding]:
     """Everything that can be decided without a model."""
     findings: list[ComplianceFinding] = []
 
-    def add(field: str, rule_id: str, category: str, severity: Severity, message: str,
-            span: tuple[int, int] | None = None, matched: str | None = None, **extra: Any) -> None:
-        findings.append(ComplianceFinding(rule_id=rule_id, category=category, severity=severity, message=message,
-                                          field=field, span=span, matched=matched, **extra))
+    def add(
+        field: str,
+        rule_id: str,
+        category: str,
+        severity: Severity,
+        message: str,
+        span: tuple[int, int] | None = None,
+        matched: str | None = None,
+        **extra: Any,
+    ) -> None:
+        findings.append(
+            ComplianceFinding(
+                rule_id=rule_id,
+                category=category,
+                severity=severity,
+                message=message,
+                field=field,
+                span=span,
+                matched=matched,
+                **extra,
+            )
+        )
 
     # A language's harmless phrases ("第一次", "best regards") are harmless whoever banned the word.
     exceptions = [e for pack in packs for rule in pack.rules for e in rule.exceptions]
     for spec in channel.fields:
         text = draft.fields.get(spec.name, "")
         for start, end, hit in find_terms(text, brand.banned_terms, exceptions):
-            add(spec.name, "brand.banned_term", "banned_term", "block", f"banned term {hit!r}", (start, end), hit,
-                suggestion=f"remove {hit!r} or say it another way")
+            add(
+                spec.name,
+                "brand.banned_term",
+                "banned_term",
+                "block",
+                f"banned term {hit!r}",
+                (start, end),
+                hit,
+                suggestion=f"remove {hit!r} or say it another way",
+            )
         for start, end, hit in find_terms(text, brand.competitors):
-            add(spec.name, "brand.competitor", "competitor", "block", f"names competitor {hit!r}", (start, end), hit,
-                suggestion=f"remove the mention of {hit!r}")
+            add(
+                spec.name,
+                "brand.competitor",
+                "competitor",
+                "block",
+                f"names competitor {hit!r}",
+                (start, end),
+                hit,
+                suggestion=f"remove the mention of {hit!r}",
+            )
         for term in brand.required_terms:
             for start, end, _ in find_terms(text, [term]):
                 if text[start:end] != term:
-                    add(spec.name, "brand.required_spelling", "required_term", "block",
-                        f"{text[start:end]!r} must be written {term!r}", (start, end), text[start:end],
-                        suggestion=f"write {term!r}")
-        for pattern, rule_id, what in ((_EMAIL, "pii.email", "an e-mail address"),
-                                       (_CN_ID, "pii.cn_id", "a national ID number"),
-                                       (_CN_MOBILE, "pii.cn_mobile", "a mobile phone number"),
-                                       (_PHONE, "pii.phone", "a phone number")):
+                    add(
+                        spec.name,
+                        "brand.required_spelling",
+                        "required_term",
+                        "block",
+                        f"{text[start:end]!r} must be written {term!r}",
+                        (start, end),
+                        text[start:end],
+                        suggestion=f"write {term!r}",
+                    )
+        for pattern, rule_id, what in (
+            (_EMAIL, "pii.email", "an e-mail address"),
+            (_CN_ID, "pii.cn_id", "a national ID number"),
+            (_CN_MOBILE, "pii.cn_mobile", "a mobile phone number"),
+            (_PHONE, "pii.phone", "a phone number"),
+        ):
             for m in pattern.finditer(text):
-                if not any(f.span and f.span[0] <= m.start() < f.span[1] for f in findings if f.category == "pii"):
-                    add(spec.name, rule_id, "pii", "block", f"contains {what}", m.span(), m.group(),
-                        suggestion="remove personal contact data")
+                if not any(
+                    f.span and f.span[0] <= m.start() < f.span[1] for f in findings if f.category == "pii"
+                ):
+                    add(
+                        spec.name,
+                        rule_id,
+                        "pii",
+                        "block",
+                        f"contains {what}",
+                        m.span(),
+                        m.group(),
+                        suggestion="remove personal contact data",
+                    )
         for pattern in (INJECTION_PATTERNS, _CANARY):
             for m in pattern.finditer(text):
-                add(spec.name, "safety.injected_text", "prompt_injection", "block",
-                    "contains text injected through a knowledge document", m.span(), m.group(),
-                    suggestion="remove it")
+                add(
+                    spec.name,
+                    "safety.injected_text",
+                    "prompt_injection",
+                    "block",
+                    "contains text injected through a knowledge document",
+                    m.span(),
+                    m.group(),
+                    suggestion="remove it",
+                )
         if QUARANTINE_MARK in text:
-            add(spec.name, "safety.injected_text", "prompt_injection", "block", "repeats quarantined text",
-                suggestion="remove it")
+            add(
+                spec.name,
+                "safety.injected_text",
+                "prompt_injection",
+                "block",
+                "repeats quarantined text",
+                suggestion="remove it",
+            )
         for pack in packs:
             for rule in pack.rules:
                 for start, end, hit in find_terms(text, rule.terms, rule.exceptions):
-                    add(spec.name, rule.id, rule.category, rule.severity, f"{rule.explanation} ({hit!r})",
-                        (start, end), hit, suggestion=rule.suggestion, legal_reference=rule.legal_reference)
+                    add(
+                        spec.name,
+                        rule.id,
+                        rule.category,
+                        rule.severity,
+                        f"{rule.explanation} ({hit!r})",
+                        (start, end),
+                        hit,
+                        suggestion=rule.suggestion,
+                        legal_reference=rule.legal_reference,
+                    )
         for message in spec.violations(text):
             add(spec.name, "channel.limit", "channel_limit", "block", message, suggestion="shorten it")
         for message in spec.shortfalls(text):
@@ -159,11 +235,19 @@ def unsupported_numbers(draft: Draft, evidence: str) -> list[ComplianceFinding]:
         for m in _NUMBER.finditer(text):
             value = m.group().replace(",", "")
             if value not in known:
-                out.append(ComplianceFinding(
-                    rule_id="claims.unsupported_number", category="unsupported_claim", severity="block",
-                    message=f"the number {m.group()!r} is not stated in any retrieved passage or brand fact",
-                    field=name, span=m.span(), matched=m.group(),
-                    suggestion=f"remove {m.group()!r} or use a figure stated in the passages"))
+                out.append(
+                    ComplianceFinding(
+                        rule_id="claims.unsupported_number",
+                        category="unsupported_claim",
+                        severity="block",
+                        message=f"the number {m.group()!r} is not stated in any retrieved passage or brand "
+                        "fact",
+                        field=name,
+                        span=m.span(),
+                        matched=m.group(),
+                        suggestion=f"remove {m.group()!r} or use a figure stated in the passages",
+                    )
+                )
     return out
 
 
@@ -173,8 +257,9 @@ _STRICT = ConfigDict(extra="forbid")
 class ComplianceParams(AgentParams):
     fix_rounds: int = Field(1, ge=0, le=3, description="Revision rounds to fix blocking findings.")
     check_claims: bool = Field(True, description="Ask the model to list claims and check their evidence.")
-    support_similarity: float = Field(0.55, ge=0.0, le=1.0,
-                                      description="A claim this similar to a retrieved passage counts as supported.")
+    support_similarity: float = Field(
+        0.55, ge=0.0, le=1.0, description="A claim this similar to a retrieved passage counts as supported."
+    )
 
 
 class Compliance(Agent):
@@ -197,22 +282,32 @@ class Compliance(Agent):
 
     def _failed_piece(self, state: CampaignState, channel: ChannelSpec) -> Piece:
         why = state.errors.get(channel.name, "no draft was produced")
-        finding = ComplianceFinding(rule_id="pipeline.no_draft", category="generation", severity="block",
-                                    message=f"no deliverable draft: {why}")
-        return Piece(channel=channel.name, fields={}, citations=[],
-                     compliance=ComplianceResult(verdict="blocked", findings=[finding]),
-                     revisions=state.revisions.get(channel.name, []))
+        finding = ComplianceFinding(
+            rule_id="pipeline.no_draft",
+            category="generation",
+            severity="block",
+            message=f"no deliverable draft: {why}",
+        )
+        return Piece(
+            channel=channel.name,
+            fields={},
+            citations=[],
+            compliance=ComplianceResult(verdict="blocked", findings=[finding]),
+            revisions=state.revisions.get(channel.name, []),
+        )
 
-    def findings(self, state: CampaignState, ctx: RunContext, channel: ChannelSpec, draft: Draft,
-                 packs: list[RulePack]) -> list[ComplianceFinding]:
+    def findings(
+        self, state: CampaignState, ctx: RunContext, channel: ChannelSpec, draft: Draft, packs: list[RulePack]
+    ) -> list[ComplianceFinding]:
         found = deterministic_findings(state.brand, channel, draft, packs)
         found += unsupported_numbers(draft, _evidence_text(state))
         if self.params.check_claims:
             found += self._claim_findings(state, ctx, channel, draft)
         return found
 
-    def _check_piece(self, state: CampaignState, ctx: RunContext, channel: ChannelSpec, draft: Draft,
-                     packs: list[RulePack]) -> Piece:
+    def _check_piece(
+        self, state: CampaignState, ctx: RunContext, channel: ChannelSpec, draft: Draft, packs: list[RulePack]
+    ) -> Piece:
         findings = self.findings(state, ctx, channel, draft, packs)
         seen: dict[tuple[str, str | None, str | None], ComplianceFinding] = {}
         for round_no in range(self.params.fix_rounds + 1):
@@ -221,20 +316,40 @@ class Compliance(Agent):
             blocking = [f for f in findings if f.severity == "block"]
             if not blocking or round_no == self.params.fix_rounds:
                 break
-            requests = list(dict.fromkeys(f"{f.field}: {f.message}; {f.suggestion or 'fix it'}" for f in blocking))
-            draft = revise(ctx, state, agent=self.name, prompt=self.prompts["revise"], channel=channel, draft=draft,
-                           requests=requests, by="compliance", max_repairs=self.params.max_repairs)
+            requests = list(
+                dict.fromkeys(f"{f.field}: {f.message}; {f.suggestion or 'fix it'}" for f in blocking)
+            )
+            draft = revise(
+                ctx,
+                state,
+                agent=self.name,
+                prompt=self.prompts["revise"],
+                channel=channel,
+                draft=draft,
+                requests=requests,
+                by="compliance",
+                max_repairs=self.params.max_repairs,
+            )
             findings = self.findings(state, ctx, channel, draft, packs)
 
         draft = self._last_resort_fixes(state.brand, channel, draft)
         final = deterministic_findings(state.brand, channel, draft, packs) + unsupported_numbers(
-            draft, _evidence_text(state))
+            draft, _evidence_text(state)
+        )
         # Model-judged claims from the last round still stand unless the text they quote is gone.
-        final += [f for f in findings if f.rule_id == "claims.unsupported" and f.matched
-                  and f.matched in " ".join(draft.fields.values())]
+        final += [
+            f
+            for f in findings
+            if f.rule_id == "claims.unsupported"
+            and f.matched
+            and f.matched in " ".join(draft.fields.values())
+        ]
         final_keys = {(f.rule_id, f.field, f.matched) for f in final}
-        fixed = [f.model_copy(update={"fixed": True}) for key, f in seen.items()
-                 if key not in final_keys and f.severity == "block"]
+        fixed = [
+            f.model_copy(update={"fixed": True})
+            for key, f in seen.items()
+            if key not in final_keys and f.severity == "block"
+        ]
         all_findings = final + fixed
         if any(f.severity == "block" and not f.fixed for f in all_findings):
             verdict = "blocked"
@@ -243,9 +358,13 @@ class Compliance(Agent):
         else:
             verdict = "pass"
         valid = {p.id for p in state.passages}
-        return Piece(channel=channel.name, fields=draft.fields, citations=[c for c in draft.citations if c in valid],
-                     compliance=ComplianceResult(verdict=verdict, findings=all_findings),  # type: ignore[arg-type]
-                     revisions=state.revisions.get(channel.name, []))
+        return Piece(
+            channel=channel.name,
+            fields=draft.fields,
+            citations=[c for c in draft.citations if c in valid],
+            compliance=ComplianceResult(verdict=verdict, findings=all_findings),  # type: ignore[arg-type]
+            revisions=state.revisions.get(channel.name, []),
+        )
 
     @staticmethod
     def _last_resort_fixes(brand: Brand, channel: ChannelSpec, draft: Draft) -> Draft:
@@ -257,22 +376,35 @@ class Compliance(Agent):
             fields[spec.name] = fit_to_limit(text, spec)
         return draft.model_copy(update={"fields": fields})
 
-    def _claim_findings(self, state: CampaignState, ctx: RunContext, channel: ChannelSpec,
-                        draft: Draft) -> list[ComplianceFinding]:
+    def _claim_findings(
+        self, state: CampaignState, ctx: RunContext, channel: ChannelSpec, draft: Draft
+    ) -> list[ComplianceFinding]:
         if not state.passages:
             return []
         aliases = tuple(p.alias for p in state.passages)
-        claim = create_model("ClaimOut", __config__=_STRICT,
-                             claim=(Annotated[str, Field(min_length=1, max_length=240)], ...),
-                             passages=(Annotated[list[_literal(aliases)], Field(max_length=3)], ...),
-                             supported=(bool, ...))
-        claims_model = create_model("ClaimsOut", __config__=_STRICT,
-                                    claims=(Annotated[list[claim], Field(max_length=6)], ...))  # type: ignore[valid-type]
+        claim = create_model(
+            "ClaimOut",
+            __config__=_STRICT,
+            claim=(Annotated[str, Field(min_length=1, max_length=240)], ...),
+            passages=(Annotated[list[_literal(aliases)], Field(max_length=3)], ...),
+            supported=(bool, ...),
+        )
+        claims_model = create_model(
+            "ClaimsOut", __config__=_STRICT, claims=(Annotated[list[claim], Field(max_length=6)], ...)
+        )  # type: ignore[valid-type]
         text = "\n".join(draft.fields.values())
         try:
-            out: Any = ask(ctx, state, agent=self.name, prompt=self.prompts["claims"], channel=channel.name,
-                           variables={"text": text}, output=claims_model, max_tokens=500,
-                           max_repairs=self.params.max_repairs)
+            out: Any = ask(
+                ctx,
+                state,
+                agent=self.name,
+                prompt=self.prompts["claims"],
+                channel=channel.name,
+                variables={"text": text},
+                output=claims_model,
+                max_tokens=500,
+                max_repairs=self.params.max_repairs,
+            )
         except StructuredOutputError:
             return []
         unsupported = [c.claim.strip() for c in out.claims if not c.supported and c.claim.strip()]
@@ -288,10 +420,18 @@ class Compliance(Agent):
             if score >= self.params.support_similarity:
                 continue
             field = next((n for n, t in draft.fields.items() if claim_text in t), None)
-            out_findings.append(ComplianceFinding(
-                rule_id="claims.unsupported", category="unsupported_claim", severity="block",
-                message=f"claim not supported by any retrieved passage (best similarity {score:.2f}): {claim_text!r}",
-                field=field, matched=claim_text, suggestion="remove the claim or restate it as the passages do"))
+            out_findings.append(
+                ComplianceFinding(
+                    rule_id="claims.unsupported",
+                    category="unsupported_claim",
+                    severity="block",
+                    message=f"claim not supported by any retrieved passage (best similarity {score:.2f}): "
+                    f"{claim_text!r}",
+                    field=field,
+                    matched=claim_text,
+                    suggestion="remove the claim or restate it as the passages do",
+                )
+            )
         return out_findings
 
 

@@ -29,12 +29,21 @@ def draft_model(channel: ChannelSpec, state: CampaignState) -> type[BaseModel]:
     fields: dict[str, Any] = {}
     for spec in channel.fields:
         bound = spec.schema_max_chars()
-        text = Annotated[str, Field(min_length=1, max_length=bound)] if bound <= _GRAMMAR_LENGTH_CAP \
+        text = (
+            Annotated[str, Field(min_length=1, max_length=bound)]
+            if bound <= _GRAMMAR_LENGTH_CAP
             else Annotated[str, Field(min_length=1)]
+        )
         fields[spec.name] = (text, ...)
-    fields_model = create_model(f"{channel.name.title().replace('_', '')}Fields", __config__=_STRICT, **fields)
-    return create_model("DraftOut", __config__=_STRICT, fields=(fields_model, ...),
-                        citations=(citation_type(state.passages), ...))
+    fields_model = create_model(
+        f"{channel.name.title().replace('_', '')}Fields", __config__=_STRICT, **fields
+    )
+    return create_model(
+        "DraftOut",
+        __config__=_STRICT,
+        fields=(fields_model, ...),
+        citations=(citation_type(state.passages), ...),
+    )
 
 
 def _to_draft(out: Any, channel: ChannelSpec, state: CampaignState) -> Draft:
@@ -49,18 +58,38 @@ def _alias_view(draft: Draft, state: CampaignState) -> Draft:
 
 
 def revise(
-    ctx: RunContext, state: CampaignState, *, agent: str, prompt: Prompt, channel: ChannelSpec, draft: Draft,
-    requests: list[str], by: Literal["reviewer", "compliance", "limits"], max_repairs: int = 2,
+    ctx: RunContext,
+    state: CampaignState,
+    *,
+    agent: str,
+    prompt: Prompt,
+    channel: ChannelSpec,
+    draft: Draft,
+    requests: list[str],
+    by: Literal["reviewer", "compliance", "limits"],
+    max_repairs: int = 2,
 ) -> Draft:
     """Rewrite ``draft`` to address ``requests``; records the revision. Keeps the old draft on failure."""
     rounds = state.revisions.setdefault(channel.name, [])
     rounds.append(Revision(round=len(rounds) + 1, by=by, requests=requests))
     ctx.progress(f"{agent}: revising {channel.name} ({len(requests)} request(s))")
     try:
-        out: Any = ask(ctx, state, agent=agent, prompt=prompt, channel=channel.name,
-                       variables={"brand": state.brand, "channel": channel, "draft": _alias_view(draft, state),
-                                  "requests": requests},
-                       output=draft_model(channel, state), max_tokens=channel.max_tokens, max_repairs=max_repairs)
+        out: Any = ask(
+            ctx,
+            state,
+            agent=agent,
+            prompt=prompt,
+            channel=channel.name,
+            variables={
+                "brand": state.brand,
+                "channel": channel,
+                "draft": _alias_view(draft, state),
+                "requests": requests,
+            },
+            output=draft_model(channel, state),
+            max_tokens=channel.max_tokens,
+            max_repairs=max_repairs,
+        )
     except StructuredOutputError:
         return draft
     return _to_draft(out, channel, state)
@@ -77,14 +106,24 @@ class Copywriter(Agent):
         for channel in state.channels:
             ctx.progress(f"copywriter: drafting {channel.name}")
             variables = {
-                "brand": state.brand, "channel": channel, "brief": _brief_with_aliases(state),
+                "brand": state.brand,
+                "channel": channel,
+                "brief": _brief_with_aliases(state),
                 "angle": state.brief.channel_angles.get(channel.name, state.brand.positioning),
                 "channel_inputs": state.brand.channel_inputs.get(channel.name, {}),
             }
             try:
-                out: Any = ask(ctx, state, agent=self.name, prompt=self.prompts["draft"], channel=channel.name,
-                               variables=variables, output=draft_model(channel, state),
-                               max_tokens=channel.max_tokens, max_repairs=self.params.max_repairs)
+                out: Any = ask(
+                    ctx,
+                    state,
+                    agent=self.name,
+                    prompt=self.prompts["draft"],
+                    channel=channel.name,
+                    variables=variables,
+                    output=draft_model(channel, state),
+                    max_tokens=channel.max_tokens,
+                    max_repairs=self.params.max_repairs,
+                )
             except StructuredOutputError as exc:
                 state.errors[channel.name] = str(exc)
                 continue
@@ -94,6 +133,8 @@ class Copywriter(Agent):
 def _brief_with_aliases(state: CampaignState) -> Any:
     assert state.brief is not None
     by_id = {p.id: p.alias for p in state.passages}
-    messages = [m.model_copy(update={"citations": [by_id.get(c, c) for c in m.citations]})
-                for m in state.brief.key_messages]
+    messages = [
+        m.model_copy(update={"citations": [by_id.get(c, c) for c in m.citations]})
+        for m in state.brief.key_messages
+    ]
     return state.brief.model_copy(update={"key_messages": messages})

@@ -71,6 +71,13 @@ class Retriever(Agent):
         for n, (pid, score) in enumerate(chosen.items(), start=1):
             passage = ctx.index.get(pid)
             assert passage is not None
-            passages.append(RetrievedPassage(id=pid, alias=f"P{n}", doc=passage.doc, text=quarantine(passage.text),
-                                             score=round(score, 4)))
+            passages.append(
+                RetrievedPassage(
+                    id=pid,
+                    alias=f"P{n}",
+                    doc=passage.doc,
+                    text=quarantine(passage.text),
+                    score=round(score, 4),
+                )
+            )
         state.passages = passages

@@ -20,10 +20,18 @@ from agents.state import CampaignState, Draft, Review, ReviewScores
 
 _STRICT = ConfigDict(extra="forbid")
 Score = Literal[1, 2, 3, 4, 5]
-ScoresOut = create_model("ScoresOut", __config__=_STRICT, voice_fit=(Score, ...), brief_coverage=(Score, ...),
-                         grounding=(Score, ...), channel_fit=(Score, ...))
+ScoresOut = create_model(
+    "ScoresOut",
+    __config__=_STRICT,
+    voice_fit=(Score, ...),
+    brief_coverage=(Score, ...),
+    grounding=(Score, ...),
+    channel_fit=(Score, ...),
+)
 ReviewOut = create_model(
-    "ReviewOut", __config__=_STRICT, scores=(ScoresOut, ...),
+    "ReviewOut",
+    __config__=_STRICT,
+    scores=(ScoresOut, ...),
     revision_requests=(Annotated[list[Annotated[str, Field(max_length=240)]], Field(max_length=3)], ...),
 )
 
@@ -61,19 +69,40 @@ class Reviewer(Agent):
                 state.reviews.append(review)
                 if review.approved or round_no > self.params.max_revisions:
                     break
-                draft = revise(ctx, state, agent=self.name, prompt=self.prompts["revise"], channel=channel,
-                               draft=draft, requests=review.limit_violations + review.revision_requests,
-                               by="reviewer", max_repairs=self.params.max_repairs)
+                draft = revise(
+                    ctx,
+                    state,
+                    agent=self.name,
+                    prompt=self.prompts["revise"],
+                    channel=channel,
+                    draft=draft,
+                    requests=review.limit_violations + review.revision_requests,
+                    by="reviewer",
+                    max_repairs=self.params.max_repairs,
+                )
             state.drafts[channel.name] = draft
 
-    def _review(self, state: CampaignState, ctx: RunContext, channel: ChannelSpec, draft: Draft,
-                round_no: int) -> Review:
+    def _review(
+        self, state: CampaignState, ctx: RunContext, channel: ChannelSpec, draft: Draft, round_no: int
+    ) -> Review:
         violations = limit_violations(channel, draft)
         try:
-            out: Any = ask(ctx, state, agent=self.name, prompt=self.prompts["review"], channel=channel.name,
-                           variables={"brand": state.brand, "channel": channel, "brief": state.brief,
-                                      "draft": _alias_view(draft, state)},
-                           output=ReviewOut, max_tokens=400, max_repairs=self.params.max_repairs)
+            out: Any = ask(
+                ctx,
+                state,
+                agent=self.name,
+                prompt=self.prompts["review"],
+                channel=channel.name,
+                variables={
+                    "brand": state.brand,
+                    "channel": channel,
+                    "brief": state.brief,
+                    "draft": _alias_view(draft, state),
+                },
+                output=ReviewOut,
+                max_tokens=400,
+                max_repairs=self.params.max_repairs,
+            )
             scores = ReviewScores(**out.scores.model_dump())
             requests = [r.strip() for r in out.revision_requests if r.strip()]
         except StructuredOutputError:
@@ -81,6 +110,11 @@ class Reviewer(Agent):
             scores = ReviewScores(voice_fit=3, brief_coverage=3, grounding=3, channel_fit=3)
             requests = []
         low = min(scores.model_dump().values()) < self.params.min_score
-        return Review(channel=channel.name, round=round_no, scores=scores,
-                      revision_requests=requests if low else [], limit_violations=violations,
-                      approved=not low and not violations)
+        return Review(
+            channel=channel.name,
+            round=round_no,
+            scores=scores,
+            revision_requests=requests if low else [],
+            limit_violations=violations,
+            approved=not low and not violations,
+        )

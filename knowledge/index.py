@@ -144,7 +144,9 @@ class FaissKnowledgeIndex:
         folder.mkdir(parents=True, exist_ok=True)
         _atomic_write(folder / "index.faiss", faiss.serialize_index(self.index).tobytes())
         docstore = [{"int_id": i, **asdict(p)} for i, p in sorted(self.passages.items())]
-        _atomic_write(folder / "docstore.json", json.dumps({"passages": docstore}, ensure_ascii=False).encode())
+        _atomic_write(
+            folder / "docstore.json", json.dumps({"passages": docstore}, ensure_ascii=False).encode()
+        )
         manifest = {
             "format": FORMAT_VERSION,
             "embedder": self.embedder.embedder_id,
@@ -166,11 +168,13 @@ class FaissKnowledgeIndex:
         try:
             manifest = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise InputError(f"unreadable index manifest ({exc}); rebuild with `brandforge index --rebuild`",
-                             source=path) from None
+            raise InputError(
+                f"unreadable index manifest ({exc}); rebuild with `brandforge index --rebuild`", source=path
+            ) from None
         if not isinstance(manifest, dict):
-            raise InputError("index manifest is not a JSON object; rebuild with `brandforge index --rebuild`",
-                             source=path)
+            raise InputError(
+                "index manifest is not a JSON object; rebuild with `brandforge index --rebuild`", source=path
+            )
         return manifest
 
     @classmethod
@@ -181,11 +185,17 @@ class FaissKnowledgeIndex:
             raise InputError("no index here; build it with `brandforge index BRAND_DIR`", source=folder)
         source = folder / "manifest.json"
         if manifest.get("format") != FORMAT_VERSION:
-            raise IndexMismatchError(f"index format {manifest.get('format')!r}, expected {FORMAT_VERSION}; rebuild it",
-                                     source=source)
-        if manifest.get("embedder") != embedder.embedder_id or manifest.get("dimension") != embedder.dimension:
             raise IndexMismatchError(
-                f"index was built with embedder {manifest.get('embedder')!r} (dim {manifest.get('dimension')}), "
+                f"index format {manifest.get('format')!r}, expected {FORMAT_VERSION}; rebuild it",
+                source=source,
+            )
+        if (
+            manifest.get("embedder") != embedder.embedder_id
+            or manifest.get("dimension") != embedder.dimension
+        ):
+            raise IndexMismatchError(
+                f"index was built with embedder {manifest.get('embedder')!r} "
+                f"(dim {manifest.get('dimension')}), "
                 f"not {embedder.embedder_id!r} (dim {embedder.dimension}); rebuild it with that embedder",
                 source=source,
             )
@@ -195,11 +205,16 @@ class FaissKnowledgeIndex:
             store = json.loads((folder / "docstore.json").read_text(encoding="utf-8"))
             passages = {int(row.pop("int_id")): Passage(**row) for row in store["passages"]}
         except (OSError, RuntimeError, ValueError, KeyError, TypeError) as exc:
-            raise InputError(f"corrupt index ({type(exc).__name__}: {exc}); rebuild with "
-                             "`brandforge index --rebuild`", source=folder) from None
+            raise InputError(
+                f"corrupt index ({type(exc).__name__}: {exc}); rebuild with `brandforge index --rebuild`",
+                source=folder,
+            ) from None
         if faiss_index.ntotal != len(passages) or faiss_index.d != embedder.dimension:
-            raise InputError(f"index holds {faiss_index.ntotal} vectors for {len(passages)} passages; rebuild with "
-                             "`brandforge index --rebuild`", source=folder)
+            raise InputError(
+                f"index holds {faiss_index.ntotal} vectors for {len(passages)} passages; rebuild with "
+                "`brandforge index --rebuild`",
+                source=folder,
+            )
         index = cls(embedder, int(manifest.get("chunk_chars", DEFAULT_CHUNK_CHARS)))
         index.index = faiss_index
         index.passages = passages

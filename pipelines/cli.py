@@ -38,18 +38,27 @@ def _write(out: str | None, text: str) -> None:
 def _cmd_campaign(args: argparse.Namespace) -> int:
     from pipelines.runner import campaign_to_markdown, run_campaign, stderr_progress
 
-    overrides = {k: v for k, v in {"kind": args.backend, "model": args.model, "base_url": args.base_url}.items() if v}
+    overrides = {
+        k: v for k, v in {"kind": args.backend, "model": args.model, "base_url": args.base_url}.items() if v
+    }
     channels = [c.strip() for c in args.channels.split(",") if c.strip()] if args.channels else None
     progress = stderr_progress() if not args.quiet else None
-    campaign = run_campaign(args.brand, pipeline=args.pipeline, channels=channels, backend=overrides or None,
-                            progress=progress)
-    text = campaign_to_markdown(campaign) if args.format == "md" else campaign.model_dump_json(indent=2) + "\n"
+    campaign = run_campaign(
+        args.brand, pipeline=args.pipeline, channels=channels, backend=overrides or None, progress=progress
+    )
+    text = (
+        campaign_to_markdown(campaign) if args.format == "md" else campaign.model_dump_json(indent=2) + "\n"
+    )
     _write(args.out, text)
     blocked = [p.channel for p in campaign.blocked]
     s = campaign.stats
-    print(f"done: {len(campaign.pieces)} pieces ({len(blocked)} blocked{': ' + ', '.join(blocked) if blocked else ''})"
-          f", {s.llm_calls} model calls, {s.completion_tokens} tokens generated, {s.seconds:.1f} s"
-          + (f" -> {args.out}" if args.out else ""), file=sys.stderr)
+    print(
+        f"done: {len(campaign.pieces)} pieces "
+        f"({len(blocked)} blocked{': ' + ', '.join(blocked) if blocked else ''})"
+        f", {s.llm_calls} model calls, {s.completion_tokens} tokens generated, {s.seconds:.1f} s"
+        + (f" -> {args.out}" if args.out else ""),
+        file=sys.stderr,
+    )
     return EXIT_BLOCKED if blocked else EXIT_OK
 
 
@@ -60,10 +69,23 @@ def _cmd_index(args: argparse.Namespace) -> int:
 
     brand = load_brand(args.brand)
     index, update = build_index(brand, get_embedder(args.embedder), rebuild=args.rebuild)
-    print(json.dumps({"index": str(default_index_dir(brand)), "passages": len(index), "added": update.added,
-                      "changed": update.changed, "removed": update.removed, "unchanged": len(update.unchanged),
-                      "skipped": update.skipped, "rebuilt": update.rebuilt,
-                      "embedded": update.passages_embedded}, ensure_ascii=False, indent=2))
+    print(
+        json.dumps(
+            {
+                "index": str(default_index_dir(brand)),
+                "passages": len(index),
+                "added": update.added,
+                "changed": update.changed,
+                "removed": update.removed,
+                "unchanged": len(update.unchanged),
+                "skipped": update.skipped,
+                "rebuilt": update.rebuilt,
+                "embedded": update.passages_embedded,
+            },
+            ensure_ascii=False,
+            indent=2,
+        )
+    )
     return EXIT_OK
 
 
@@ -103,7 +125,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["json", "md"], default="json")
     p.add_argument("--pipeline", default="default", help="built-in pipeline name or a pipeline YAML path")
     p.add_argument("--channels", help="comma-separated channels (default: the brand's)")
-    p.add_argument("--backend", choices=["llamacpp", "openai", "vllm", "fake"], help="override the pipeline backend")
+    p.add_argument(
+        "--backend", choices=["llamacpp", "openai", "vllm", "fake"], help="override the pipeline backend"
+    )
     p.add_argument("--model", help="GGUF path (llamacpp), served model (openai), HF id (vllm)")
     p.add_argument("--base-url", help="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
@@ -112,7 +136,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("index", help="build or update a brand's knowledge index")
     p.add_argument("brand")
     p.add_argument("--rebuild", action="store_true", help="rebuild from scratch")
-    p.add_argument("--embedder", default=DEFAULT_EMBEDDER, help="use-multilingual | minilm | sentence-transformers:<model>")
+    p.add_argument(
+        "--embedder",
+        default=DEFAULT_EMBEDDER,
+        help="use-multilingual | minilm | sentence-transformers:<model>",
+    )
     p.set_defaults(func=_cmd_index)
 
     p = sub.add_parser("schema", help="print the JSON Schema of brand.yaml, pipeline YAML or channel YAML")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -56,8 +56,11 @@ def _channels_for(brand: Brand, names: Sequence[str] | None) -> list[ChannelSpec
         given = brand.channel_inputs.get(spec.name, {})
         missing = [name for name in spec.inputs if not given.get(name, "").strip()]
         if missing:
-            raise InputError(f"channel {spec.name!r} needs {missing}; add them under channel_inputs.{spec.name}",
-                             source=brand.root / "brand.yaml", field=f"channel_inputs.{spec.name}")
+            raise InputError(
+                f"channel {spec.name!r} needs {missing}; add them under channel_inputs.{spec.name}",
+                source=brand.root / "brand.yaml",
+                field=f"channel_inputs.{spec.name}",
+            )
     return specs
 
 
@@ -71,14 +74,19 @@ def _backend_overrides(backend: str | BackendConfig | dict[str, Any] | None) -> 
     return dict(backend)
 
 
-def prepare_index(brand: Brand, pipeline: Pipeline, index_dir: Path | None = None,
-                  progress: Progress | None = None) -> FaissKnowledgeIndex:
+def prepare_index(
+    brand: Brand, pipeline: Pipeline, index_dir: Path | None = None, progress: Progress | None = None
+) -> FaissKnowledgeIndex:
     """Build or update the brand's index with the pipeline's embedder."""
     embedder = get_embedder(pipeline.spec.retrieval.embedder)
-    index, update = build_index(brand, embedder, index_dir=index_dir, chunk_chars=pipeline.spec.retrieval.chunk_chars)
+    index, update = build_index(
+        brand, embedder, index_dir=index_dir, chunk_chars=pipeline.spec.retrieval.chunk_chars
+    )
     if progress and update.touched:
-        progress(f"index: {len(update.added)} added, {len(update.changed)} changed, {len(update.removed)} removed "
-                 f"documents; {update.passages_embedded} passages embedded ({len(index)} total)")
+        progress(
+            f"index: {len(update.added)} added, {len(update.changed)} changed, {len(update.removed)} removed "
+            f"documents; {update.passages_embedded} passages embedded ({len(index)} total)"
+        )
     return index
 
 
@@ -109,20 +117,33 @@ def run_campaign(
     llm = get_backend(resolved.spec.backend)
     report(f"backend: {llm.kind} ({resolved.spec.backend.model or 'default model'})")
     llm.warm_up()
-    ctx = RunContext(backend=llm, backend_config=resolved.spec.backend, index=index, context_prompt=resolved.context_prompt, progress=report)
+    ctx = RunContext(
+        backend=llm,
+        backend_config=resolved.spec.backend,
+        index=index,
+        context_prompt=resolved.context_prompt,
+        progress=report,
+    )
     state = CampaignState(brand=brand, channels=specs)
     for agent in resolved.agents:
         try:
             agent.run(state, ctx)
         except BackendError as exc:
             report(f"backend failed during {agent.name}: {exc}; keeping the work done so far")
-            state.errors.update({c.name: f"backend error during {agent.name}: {exc}" for c in specs
-                                 if c.name not in state.errors})
+            state.errors.update(
+                {
+                    c.name: f"backend error during {agent.name}: {exc}"
+                    for c in specs
+                    if c.name not in state.errors
+                }
+            )
             break
     _deliver_missing(state)
     llm_calls = state.trace
     return Campaign(
-        brand=BrandSummary(name=brand.name, positioning=brand.positioning, locale=brand.locale, industry=brand.industry),
+        brand=BrandSummary(
+            name=brand.name, positioning=brand.positioning, locale=brand.locale, industry=brand.industry
+        ),
         pipeline=resolved.spec.name,
         backend=llm.kind,
         model=llm.model_name,
@@ -135,9 +156,17 @@ def run_campaign(
             llm_calls=len(llm_calls),
             prompt_tokens=sum(t.prompt_tokens for t in llm_calls),
             completion_tokens=sum(t.completion_tokens for t in llm_calls),
+            cached_prompt_tokens=sum(t.cached_prompt_tokens for t in llm_calls),
             llm_seconds=round(sum(t.seconds for t in llm_calls), 3),
+            prompt_seconds=_sum_known(t.prompt_seconds for t in llm_calls),
+            generation_seconds=_sum_known(t.generation_seconds for t in llm_calls),
         ),
     )
+
+
+def _sum_known(values: Iterable[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return round(sum(known), 3) if known else None
 
 
 def _deliver_missing(state: CampaignState) -> None:
@@ -147,21 +176,40 @@ def _deliver_missing(state: CampaignState) -> None:
             continue
         draft = state.drafts.get(channel.name)
         why = state.errors.get(channel.name, "the pipeline ended before this channel was checked")
-        finding = ComplianceFinding(rule_id="pipeline.incomplete", category="generation", severity="block",
-                                    message=f"not delivered: {why}")
-        state.pieces.append(Piece(channel=channel.name, fields=draft.fields if draft else {},
-                                  citations=draft.citations if draft else [],
-                                  compliance=ComplianceResult(verdict="blocked", findings=[finding]),
-                                  revisions=state.revisions.get(channel.name, [])))
+        finding = ComplianceFinding(
+            rule_id="pipeline.incomplete",
+            category="generation",
+            severity="block",
+            message=f"not delivered: {why}",
+        )
+        state.pieces.append(
+            Piece(
+                channel=channel.name,
+                fields=draft.fields if draft else {},
+                citations=draft.citations if draft else [],
+                compliance=ComplianceResult(verdict="blocked", findings=[finding]),
+                revisions=state.revisions.get(channel.name, []),
+            )
+        )
 
 
 def campaign_to_markdown(campaign: Campaign) -> str:
     """A readable version of a campaign for people."""
     lines = [f"# {campaign.brand.name} — {campaign.brand.positioning}", ""]
     if campaign.brief:
-        lines += ["## Brief", "", f"**Audience insight:** {campaign.brief.audience_insight}", "",
-                  f"**Tone:** {campaign.brief.tone}", "", "**Key messages:**", ""]
-        lines += [f"- {m.text} ({', '.join(m.citations) or 'no citation'})" for m in campaign.brief.key_messages]
+        lines += [
+            "## Brief",
+            "",
+            f"**Audience insight:** {campaign.brief.audience_insight}",
+            "",
+            f"**Tone:** {campaign.brief.tone}",
+            "",
+            "**Key messages:**",
+            "",
+        ]
+        lines += [
+            f"- {m.text} ({', '.join(m.citations) or 'no citation'})" for m in campaign.brief.key_messages
+        ]
         lines.append("")
     for piece in campaign.pieces:
         lines += [f"## {piece.channel} — {piece.compliance.verdict}", ""]
@@ -174,6 +222,10 @@ def campaign_to_markdown(campaign: Campaign) -> str:
             lines.append(f"- [{state}] {f.rule_id}: {f.message}")
         lines.append("")
     s = campaign.stats
-    lines += ["---", f"{s.llm_calls} model calls, {s.prompt_tokens} prompt + {s.completion_tokens} generated tokens, "
-              f"{s.seconds:.1f} s ({campaign.backend}: {campaign.model})", ""]
+    lines += [
+        "---",
+        f"{s.llm_calls} model calls, {s.prompt_tokens} prompt + {s.completion_tokens} generated tokens, "
+        f"{s.seconds:.1f} s ({campaign.backend}: {campaign.model})",
+        "",
+    ]
     return "\n".join(lines)

@@ -33,8 +33,12 @@ PIPELINES_DIR = Path(__file__).parent
 class RetrievalConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    embedder: str = Field(DEFAULT_EMBEDDER, description="use-multilingual | minilm | sentence-transformers:<model>")
-    chunk_chars: int = Field(DEFAULT_CHUNK_CHARS, ge=80, le=4000, description="Maximum characters per passage.")
+    embedder: str = Field(
+        DEFAULT_EMBEDDER, description="use-multilingual | minilm | sentence-transformers:<model>"
+    )
+    chunk_chars: int = Field(
+        DEFAULT_CHUNK_CHARS, ge=80, le=4000, description="Maximum characters per passage."
+    )
 
 
 class StepConfig(BaseModel):
@@ -82,8 +86,10 @@ def _resolve_path(name: str | Path) -> Path:
         return path
     builtin = PIPELINES_DIR / f"{name}.yaml"
     if not builtin.is_file():
-        raise InputError(f"unknown pipeline {str(name)!r}; valid choices: {builtin_pipelines()} or a path to a "
-                         "pipeline YAML file")
+        raise InputError(
+            f"unknown pipeline {str(name)!r}; valid choices: {builtin_pipelines()} or a path to a "
+            "pipeline YAML file"
+        )
     return builtin
 
 
@@ -97,8 +103,12 @@ def build_pipeline(spec: PipelineSpec, source: str, registry: PromptRegistry | N
         cls = agent_class(step.agent, source=source, field=f"{where}.agent")
         unknown_roles = sorted(set(step.prompts) - set(cls.roles))
         if unknown_roles:
-            raise InputError(f"agent {step.agent!r} has no prompt role {unknown_roles[0]!r}; valid choices: "
-                             f"{sorted(cls.roles)}", source=source, field=f"{where}.prompts")
+            raise InputError(
+                f"agent {step.agent!r} has no prompt role {unknown_roles[0]!r}; valid choices: "
+                f"{sorted(cls.roles)}",
+                source=source,
+                field=f"{where}.prompts",
+            )
         prompts: dict[str, Prompt] = {}
         for role, default_ref in cls.roles.items():
             try:
@@ -108,12 +118,19 @@ def build_pipeline(spec: PipelineSpec, source: str, registry: PromptRegistry | N
         try:
             params = cls.Params.model_validate(step.params)
         except ValidationError as exc:
-            raise InputError(str(format_validation_error(exc)).replace("invalid configuration", "invalid params"),
-                             source=source, field=f"{where}.params") from None
+            raise InputError(
+                str(format_validation_error(exc)).replace("invalid configuration", "invalid params"),
+                source=source,
+                field=f"{where}.params",
+            ) from None
         missing = sorted(cls.reads - written)
         if missing:
-            raise InputError(f"agent {step.agent!r} reads {missing} but no earlier step writes them (written so "
-                             f"far: {sorted(written)})", source=source, field=where)
+            raise InputError(
+                f"agent {step.agent!r} reads {missing} but no earlier step writes them (written so "
+                f"far: {sorted(written)})",
+                source=source,
+                field=where,
+            )
         written |= cls.writes
         agents.append(cls(params, prompts))
     try:
@@ -121,8 +138,12 @@ def build_pipeline(spec: PipelineSpec, source: str, registry: PromptRegistry | N
     except InputError as exc:
         raise InputError(str(exc), source=source, field="context_prompt") from None
     if "pieces" not in written:
-        raise InputError("no step writes 'pieces'; a pipeline must end with a step that delivers pieces "
-                         "(the compliance agent)", source=source, field="steps")
+        raise InputError(
+            "no step writes 'pieces'; a pipeline must end with a step that delivers pieces "
+            "(the compliance agent)",
+            source=source,
+            field="steps",
+        )
     return Pipeline(spec, source, agents, context)
 
 
@@ -131,15 +152,21 @@ def load_pipeline_spec(name: str | Path = "default") -> tuple[PipelineSpec, str]
     return load_model(path, PipelineSpec), str(path)
 
 
-def load_pipeline(name: str | Path = "default", *, backend_overrides: dict[str, Any] | None = None) -> Pipeline:
+def load_pipeline(
+    name: str | Path = "default", *, backend_overrides: dict[str, Any] | None = None
+) -> Pipeline:
     """Load, apply backend overrides (env, then ``backend_overrides``), validate."""
     spec, source = load_pipeline_spec(name)
     spec = spec.model_copy(update={"backend": resolve_backend(spec.backend, backend_overrides or {})})
     return build_pipeline(spec, source)
 
 
-ENV_OVERRIDES = {"BRANDFORGE_BACKEND": "kind", "BRANDFORGE_MODEL": "model", "BRANDFORGE_BASE_URL": "base_url",
-                 "BRANDFORGE_API_KEY": "api_key"}
+ENV_OVERRIDES = {
+    "BRANDFORGE_BACKEND": "kind",
+    "BRANDFORGE_MODEL": "model",
+    "BRANDFORGE_BASE_URL": "base_url",
+    "BRANDFORGE_API_KEY": "api_key",
+}
 
 
 def resolve_backend(config: BackendConfig, overrides: dict[str, Any]) -> BackendConfig:

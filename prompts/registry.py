@@ -34,8 +34,13 @@ class PromptFile(BaseModel):
     template: str
 
 
-_ENV = SandboxedEnvironment(undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False,
-                            autoescape=False)
+_ENV = SandboxedEnvironment(
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=False,
+    autoescape=False,
+)
 
 
 @dataclass(frozen=True)
@@ -62,7 +67,9 @@ class Prompt:
         """Render with exactly the declared inputs; anything missing or undefined is a PromptError."""
         missing = [name for name in self.inputs if name not in variables]
         if missing:
-            raise PromptError(f"missing variables {missing} (declared inputs: {list(self.inputs)})", source=self.ref)
+            raise PromptError(
+                f"missing variables {missing} (declared inputs: {list(self.inputs)})", source=self.ref
+            )
         try:
             return self._template.render(**variables).strip() + "\n"
         except UndefinedError as exc:
@@ -73,17 +80,23 @@ def _parse(path: Path) -> Prompt:
     spec = load_model(path, PromptFile)
     expected_name = f"{spec.id}@{spec.version}.yaml"
     if path.name != expected_name:
-        raise PromptError(f"file name must be {expected_name!r} for id {spec.id!r} version {spec.version}",
-                          source=path)
+        raise PromptError(
+            f"file name must be {expected_name!r} for id {spec.id!r} version {spec.version}", source=path
+        )
     try:
         free = meta.find_undeclared_variables(_ENV.parse(spec.template))
     except TemplateSyntaxError as exc:
-        raise PromptError(f"template syntax error at line {exc.lineno}: {exc.message}", source=path,
-                          field="template") from None
+        raise PromptError(
+            f"template syntax error at line {exc.lineno}: {exc.message}", source=path, field="template"
+        ) from None
     undeclared, unused = sorted(free - set(spec.inputs)), sorted(set(spec.inputs) - free)
     if undeclared or unused:
-        raise PromptError(f"inputs do not match the template: used but not declared {undeclared}, declared but "
-                          f"not used {unused}", source=path, field="inputs")
+        raise PromptError(
+            f"inputs do not match the template: used but not declared {undeclared}, declared but "
+            f"not used {unused}",
+            source=path,
+            field="inputs",
+        )
     digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
     return Prompt(spec.id, spec.version, spec.description, tuple(spec.inputs), spec.template, digest, path)
 
@@ -98,7 +111,9 @@ class PromptRegistry:
                 prompt = _parse(path)
                 versions = self._prompts.setdefault(prompt.id, {})
                 if prompt.version in versions:
-                    raise PromptError(f"{prompt.ref} is defined twice ({versions[prompt.version].path})", source=path)
+                    raise PromptError(
+                        f"{prompt.ref} is defined twice ({versions[prompt.version].path})", source=path
+                    )
                 versions[prompt.version] = prompt
 
     def ids(self) -> list[str]:
@@ -114,8 +129,9 @@ class PromptRegistry:
         """``id@version`` exactly, or ``id`` for its latest version."""
         match = _REF.match(ref.strip())
         if not match:
-            raise PromptError(f"malformed prompt reference {ref!r}; expected 'id@version' such as "
-                              "'copywriter.draft@1'")
+            raise PromptError(
+                f"malformed prompt reference {ref!r}; expected 'id@version' such as 'copywriter.draft@1'"
+            )
         versions = self._prompts.get(match["id"])
         if not versions:
             raise PromptError(f"unknown prompt {match['id']!r}; valid choices: {self.ids()}")
@@ -123,7 +139,9 @@ class PromptRegistry:
             return versions[max(versions)]
         version = int(match["version"])
         if version not in versions:
-            raise PromptError(f"unknown version {ref!r}; valid choices: {[p.ref for p in self.versions(match['id'])]}")
+            raise PromptError(
+                f"unknown version {ref!r}; valid choices: {[p.ref for p in self.versions(match['id'])]}"
+            )
         return versions[version]
 
 

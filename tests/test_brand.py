@@ -43,8 +43,12 @@ def test_invalid_field_names_file_and_field(tmp_path: Path) -> None:
 
 
 def test_empty_positioning(tmp_path: Path) -> None:
-    root = write_brand(tmp_path / "b", MINI_BRAND.replace(
-        "positioning: Coffee roasted the day before it reaches you.", 'positioning: "   "'))
+    root = write_brand(
+        tmp_path / "b",
+        MINI_BRAND.replace(
+            "positioning: Coffee roasted the day before it reaches you.", 'positioning: "   "'
+        ),
+    )
     with pytest.raises(InputError, match=r"positioning: String should have at least 1 character"):
         load_brand(root)
 
@@ -88,4 +92,6 @@ def test_json_schema_exported_and_current() -> None:
     assert {"name", "positioning", "locale"} <= set(schema["required"])
     assert "root" not in schema["properties"]
     shipped = Path(__file__).parent.parent / "docs" / "brand.schema.json"
-    assert json.loads(shipped.read_text()) == schema, "regenerate: brandforge schema brand > docs/brand.schema.json"
+    assert json.loads(shipped.read_text()) == schema, (
+        "regenerate: brandforge schema brand > docs/brand.schema.json"
+    )

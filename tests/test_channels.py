@@ -29,11 +29,14 @@ def test_counting_cjk() -> None:
     assert count_words("two words") == 2
 
 
-@pytest.mark.parametrize("text,limit,expected", [
-    ("Fresh coffee. Roasted in small batches every single day", 30, "Fresh coffee."),
-    ("Roasted in small batches every single day", 30, "Roasted in small batches"),
-    ("探索未知，发现美丽：Wanderly带你开启一段难忘的旅行之旅", 30, "探索未知，发现美丽"),
-])
+@pytest.mark.parametrize(
+    "text,limit,expected",
+    [
+        ("Fresh coffee. Roasted in small batches every single day", 30, "Fresh coffee."),
+        ("Roasted in small batches every single day", 30, "Roasted in small batches"),
+        ("探索未知，发现美丽：Wanderly带你开启一段难忘的旅行之旅", 30, "探索未知，发现美丽"),
+    ],
+)
 def test_fit_to_limit_cuts_at_boundaries(text: str, limit: int, expected: str) -> None:
     spec = load_channels()["search_ad"].fields[0].model_copy(update={"max_chars": limit})
     out = fit_to_limit(text, spec)
@@ -46,15 +49,18 @@ def test_fit_to_limit_drops_extra_hashtags() -> None:
 
 
 def test_user_channel_overrides_and_adds(tmp_path: Path) -> None:
-    (tmp_path / "sms.yaml").write_text("name: sms\ndescription: text message\nfields:\n  - {name: text, "
-                                       "description: the sms, max_chars: 70}\n")
+    (tmp_path / "sms.yaml").write_text(
+        "name: sms\ndescription: text message\nfields:\n  - {name: text, "
+        "description: the sms, max_chars: 70}\n"
+    )
     ch = load_channels(tmp_path)
     assert ch["sms"].fields[0].max_chars == 70 and "blog" in ch
 
 
 def test_bad_channel_yaml(tmp_path: Path) -> None:
-    (tmp_path / "sms.yaml").write_text("name: sms\ndescription: x\nfields:\n  - {name: text, description: y, "
-                                       "max_chars: -1}\n")
+    (tmp_path / "sms.yaml").write_text(
+        "name: sms\ndescription: x\nfields:\n  - {name: text, description: y, max_chars: -1}\n"
+    )
     with pytest.raises(InputError, match=r"(?s)sms\.yaml.*fields\[0\]\.max_chars"):
         load_channels(tmp_path)
 

@@ -28,30 +28,53 @@ def test_campaign_json_and_exit_code(mini_brand: Path, tmp_path: Path, capsys: p
 
 
 def test_markdown_and_channels_flag(mini_brand: Path, capsys: pytest.CaptureFixture) -> None:
-    main(["campaign", str(mini_brand), "--backend", "fake", "--format", "md", "--channels", "social_post", "-q"])
+    main(
+        [
+            "campaign",
+            str(mini_brand),
+            "--backend",
+            "fake",
+            "--format",
+            "md",
+            "--channels",
+            "social_post",
+            "-q",
+        ]
+    )
     out = capsys.readouterr().out
     assert out.startswith("# Tidewater") and "## social_post" in out and "## search_ad" not in out
 
 
-@pytest.mark.parametrize("args,message", [
-    (["campaign", "{tmp}/nope"], "brand folder not found"),
-    (["campaign", "{brand}", "--channels", "tiktok"], "unknown channel 'tiktok'; valid choices"),
-    (["campaign", "{brand}", "--pipeline", "missing.yaml"], "pipeline file not found"),
-    (["campaign", "{brand}", "--backend", "openai"], "needs base_url"),
-    (["campaign", "{brand}", "--backend", "openai", "--base-url", "http://127.0.0.1:9/v1"], "cannot reach"),
-])
-def test_bad_input_exits_2_with_message(args: list[str], message: str, mini_brand: Path, tmp_path: Path,
-                                        capsys: pytest.CaptureFixture) -> None:
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["campaign", "{tmp}/nope"], "brand folder not found"),
+        (["campaign", "{brand}", "--channels", "tiktok"], "unknown channel 'tiktok'; valid choices"),
+        (["campaign", "{brand}", "--pipeline", "missing.yaml"], "pipeline file not found"),
+        (["campaign", "{brand}", "--backend", "openai"], "needs base_url"),
+        (
+            ["campaign", "{brand}", "--backend", "openai", "--base-url", "http://127.0.0.1:9/v1"],
+            "cannot reach",
+        ),
+    ],
+)
+def test_bad_input_exits_2_with_message(
+    args: list[str], message: str, mini_brand: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
     argv = [a.format(tmp=tmp_path, brand=mini_brand) for a in args]
-    assert main(argv + ["-q"]) == 2
+    assert main([*argv, "-q"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and message in err and "Traceback" not in err
 
 
 def test_missing_channel_input(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    root = write_brand(tmp_path / "b", MINI_BRAND.replace(
-        'channel_inputs: {cs_reply: {question: "How fresh is the coffee when it arrives?"}}', ""),
-        {"a.md": "Fresh coffee."})
+    root = write_brand(
+        tmp_path / "b",
+        MINI_BRAND.replace(
+            'channel_inputs: {cs_reply: {question: "How fresh is the coffee when it arrives?"}}', ""
+        ),
+        {"a.md": "Fresh coffee."},
+    )
     assert main(["campaign", str(root), "--backend", "fake", "-q"]) == 2
     assert "channel 'cs_reply' needs ['question']" in capsys.readouterr().err
 
@@ -65,6 +88,10 @@ def test_index_command(mini_brand: Path, capsys: pytest.CaptureFixture) -> None:
 
 
 def test_console_script_runs_as_a_process(mini_brand: Path) -> None:
-    proc = subprocess.run([sys.executable, "-m", "pipelines.cli", "campaign", str(mini_brand / "nothing")],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", "campaign", str(mini_brand / "nothing")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 2 and "brand folder not found" in proc.stderr and "Traceback" not in proc.stderr

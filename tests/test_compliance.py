@@ -10,7 +10,13 @@ from agents.backends import BackendConfig
 from agents.backends.fake import FakeBackend
 from agents.base import RunContext
 from agents.channels import load_channels
-from agents.compliance import Compliance, ComplianceParams, deterministic_findings, load_rule_packs, unsupported_numbers
+from agents.compliance import (
+    Compliance,
+    ComplianceParams,
+    deterministic_findings,
+    load_rule_packs,
+    unsupported_numbers,
+)
 from agents.retriever import Retriever, RetrieverParams
 from agents.state import CampaignState, Draft
 from knowledge.brand import load_brand
@@ -25,7 +31,9 @@ CH = load_channels()
 def _rules(text: str, brand_dir: Path, channel: str = "social_post", field: str = "text") -> list[str]:
     brand = load_brand(brand_dir)
     draft = Draft(channel=channel, fields={field: text})
-    return [f.rule_id for f in deterministic_findings(brand, CH[channel], draft, load_rule_packs(brand.language))]
+    return [
+        f.rule_id for f in deterministic_findings(brand, CH[channel], draft, load_rule_packs(brand.language))
+    ]
 
 
 def test_brand_terms(mini_brand: Path) -> None:
@@ -71,8 +79,12 @@ def test_unsupported_numbers() -> None:
 def _state(brand_dir: Path, tmp_path: Path, backend: FakeBackend) -> tuple[CampaignState, RunContext]:
     brand = load_brand(brand_dir)
     index, _ = build_index(brand, get_embedder("use-multilingual"), index_dir=tmp_path / "idx")
-    ctx = RunContext(backend=backend, backend_config=backend.config, index=index,
-                     context_prompt=default_registry().get("context.system@1"))
+    ctx = RunContext(
+        backend=backend,
+        backend_config=backend.config,
+        index=index,
+        context_prompt=default_registry().get("context.system@1"),
+    )
     state = CampaignState(brand=brand, channels=[CH["social_post"]])
     Retriever(RetrieverParams(), {}).run(state, ctx)
     return state, ctx
@@ -80,22 +92,32 @@ def _state(brand_dir: Path, tmp_path: Path, backend: FakeBackend) -> tuple[Campa
 
 def _compliance(**params) -> Compliance:
     reg = default_registry()
-    return Compliance(ComplianceParams(**params),
-                      {"claims": reg.get("compliance.claims@1"), "revise": reg.get("copywriter.revise@1")})
+    return Compliance(
+        ComplianceParams(**params),
+        {"claims": reg.get("compliance.claims@1"), "revise": reg.get("copywriter.revise@1")},
+    )
 
 
 def test_violation_fixed_by_revision_is_revised(mini_brand: Path, tmp_path: Path) -> None:
     def script(messages, schema):
         if "Revise" in messages[-1]["content"]:
-            return {"fields": {"text": "Tidewater coffee ships within 48 hours of roasting."}, "citations": ["P1"]}
+            return {
+                "fields": {"text": "Tidewater coffee ships within 48 hours of roasting."},
+                "citations": ["P1"],
+            }
         return {"claims": []}
 
     state, ctx = _state(mini_brand, tmp_path, FakeBackend(BackendConfig(kind="fake"), script=script))
-    state.drafts["social_post"] = Draft(channel="social_post", fields={"text": "The best, cheap Tidewater coffee"})
+    state.drafts["social_post"] = Draft(
+        channel="social_post", fields={"text": "The best, cheap Tidewater coffee"}
+    )
     _compliance().run(state, ctx)
     piece = state.pieces[0]
     assert piece.compliance.verdict == "revised"
-    assert {f.rule_id for f in piece.compliance.findings if f.fixed} == {"brand.banned_term", "en.superlative"}
+    assert {f.rule_id for f in piece.compliance.findings if f.fixed} == {
+        "brand.banned_term",
+        "en.superlative",
+    }
     assert piece.fields["text"] == "Tidewater coffee ships within 48 hours of roasting."
     assert piece.revisions[0].by == "compliance"
 
@@ -116,8 +138,9 @@ def test_unfixed_hard_violation_blocks(mini_brand: Path, tmp_path: Path) -> None
 
 def test_last_resort_fixes_spelling_and_length(mini_brand: Path, tmp_path: Path) -> None:
     long_text = "TIDEWATER coffee is roasted in small batches. " * 8  # 368 chars, over 280
-    state, ctx = _state(mini_brand, tmp_path, FakeBackend(BackendConfig(kind="fake"),
-                                                          script=lambda m, s: {"claims": []}))
+    state, ctx = _state(
+        mini_brand, tmp_path, FakeBackend(BackendConfig(kind="fake"), script=lambda m, s: {"claims": []})
+    )
     state.drafts["social_post"] = Draft(channel="social_post", fields={"text": long_text})
     _compliance(fix_rounds=0).run(state, ctx)
     piece = state.pieces[0]
@@ -127,11 +150,15 @@ def test_last_resort_fixes_spelling_and_length(mini_brand: Path, tmp_path: Path)
 
 
 def test_clean_piece_passes_and_citations_are_real(mini_brand: Path, tmp_path: Path) -> None:
-    state, ctx = _state(mini_brand, tmp_path, FakeBackend(BackendConfig(kind="fake"),
-                                                          script=lambda m, s: {"claims": []}))
+    state, ctx = _state(
+        mini_brand, tmp_path, FakeBackend(BackendConfig(kind="fake"), script=lambda m, s: {"claims": []})
+    )
     real_id = state.passages[0].id
-    state.drafts["social_post"] = Draft(channel="social_post", fields={"text": "Tidewater: roasted fresh."},
-                                        citations=[real_id, "knowledge/made-up.md#0-deadbeef"])
+    state.drafts["social_post"] = Draft(
+        channel="social_post",
+        fields={"text": "Tidewater: roasted fresh."},
+        citations=[real_id, "knowledge/made-up.md#0-deadbeef"],
+    )
     _compliance().run(state, ctx)
     assert state.pieces[0].compliance.verdict == "pass"
     assert state.pieces[0].citations == [real_id]

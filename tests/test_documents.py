@@ -24,8 +24,10 @@ def test_all_formats(tmp_path: Path) -> None:
     k = _kdir(tmp_path)
     (k / "a.md").write_text("# Title\nSome *text*.")
     (k / "b.txt").write_text("plain text")
-    (k / "c.html").write_text("<html><head><title>x</title><script>steal()</script></head><body><nav>Menu</nav>"
-                              "<h2>FAQ</h2><p>Refunds within 7 days.</p></body></html>")
+    (k / "c.html").write_text(
+        "<html><head><title>x</title><script>steal()</script></head><body><nav>Menu</nav>"
+        "<h2>FAQ</h2><p>Refunds within 7 days.</p></body></html>"
+    )
     (k / "d.json").write_text('[{"author": "Li", "rating": 5, "text": "很好"}]')
     (k / "e.png").write_bytes(b"\x89PNG\r\n")
     (k / ".hidden.md").write_text("secret")
@@ -92,7 +94,13 @@ def test_empty_knowledge_folder(tmp_path: Path) -> None:
 
 def test_chinese_sentences_split_on_chinese_punctuation() -> None:
     assert split_sentences("探索未知。发现美丽！真的吗？好；Yes. No!") == [
-        "探索未知。", "发现美丽！", "真的吗？", "好；", "Yes.", "No!"]
+        "探索未知。",
+        "发现美丽！",
+        "真的吗？",
+        "好；",
+        "Yes.",
+        "No!",
+    ]
 
 
 def test_chunks_respect_size_and_ids_are_stable() -> None:
@@ -109,3 +117,37 @@ def test_chunks_respect_size_and_ids_are_stable() -> None:
 
 def test_html_blocks_become_lines() -> None:
     assert html_to_text("<p>a</p><p>b &amp; c</p>") == "a\nb & c"
+
+
+def _minimal_pdf(text: str) -> bytes:
+    """A one-page PDF with one line of Helvetica text, written byte by byte (no PDF library needed)."""
+    stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = b"%PDF-1.4\n"
+    offsets = []
+    for n, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % n + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return out
+
+
+def test_pdf_text_layer(tmp_path: Path) -> None:
+    k = _kdir(tmp_path)
+    (k / "sheet.pdf").write_bytes(_minimal_pdf("Harbor Blend ships within 48 hours."))
+    (k / "broken.pdf").write_bytes(b"%PDF-1.4 not really")
+    with pytest.raises(InputError, match=r"broken\.pdf: (unreadable PDF|PDF has no text)"):
+        read_documents(k, tmp_path)
+    (k / "broken.pdf").unlink()
+    doc = read_documents(k, tmp_path).documents[0]
+    assert doc.path == "knowledge/sheet.pdf" and "Harbor Blend ships within 48 hours." in doc.text

@@ -47,14 +47,16 @@ def test_delay() -> None:
 
 def test_backends_are_shared_per_config() -> None:
     assert get_backend(BackendConfig(kind="fake")) is get_backend(BackendConfig(kind="fake", temperature=0.9))
-    assert get_backend(BackendConfig(kind="fake")) is not get_backend(BackendConfig(kind="fake", delay_s=0.01))
+    assert get_backend(BackendConfig(kind="fake")) is not get_backend(
+        BackendConfig(kind="fake", delay_s=0.01)
+    )
 
 
 def test_misconfigured_backends_fail_clearly(tmp_path) -> None:
     with pytest.raises(BackendError, match="needs base_url"):
         create_backend(BackendConfig(kind="openai"))
-    with pytest.raises(BackendError, match="needs backend.model"):
+    with pytest.raises(BackendError, match=r"needs backend\.model"):
         create_backend(BackendConfig(kind="vllm"))
     backend = create_backend(BackendConfig(kind="llamacpp", model=str(tmp_path / "missing.gguf")))
-    with pytest.raises(BackendError, match="GGUF file .* not found"):
+    with pytest.raises(BackendError, match=r"GGUF file .* not found"):
         backend.warm_up()

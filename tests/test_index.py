@@ -94,12 +94,17 @@ def example_indexes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Faiss
 
 
 @pytest.mark.parametrize("kind", ["en->en", "zh->zh", "en->zh"])
-def test_retrieval_finds_the_right_passage(kind: str, example_indexes: dict[str, FaissKnowledgeIndex]) -> None:
+def test_retrieval_finds_the_right_passage(
+    kind: str, example_indexes: dict[str, FaissKnowledgeIndex]
+) -> None:
     def language(text: str) -> str:
         return "zh" if any("\u4e00" <= c <= "\u9fff" for c in text) else "en"
 
-    cases = [q for q in _labeled()
-             if f"{language(q['query'])}->{'zh' if q['brand'] == 'wanderly' else 'en'}" == kind]
+    cases = [
+        q
+        for q in _labeled()
+        if f"{language(q['query'])}->{'zh' if q['brand'] == 'wanderly' else 'en'}" == kind
+    ]
     assert cases, f"no labeled queries of kind {kind}"
     found = 0
     misses = []

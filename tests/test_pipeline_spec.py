@@ -50,7 +50,13 @@ def test_builtin_pipelines_round_trip(name: str) -> None:
     again = load_pipeline_spec(golden)[0]
     assert again == spec
     pipeline = load_pipeline(name)
-    assert [a.name for a in pipeline.agents] == ["retriever", "strategist", "copywriter", "reviewer", "compliance"]
+    assert [a.name for a in pipeline.agents] == [
+        "retriever",
+        "strategist",
+        "copywriter",
+        "reviewer",
+        "compliance",
+    ]
 
 
 def test_defaults_fill_prompts(tmp_path: Path) -> None:
@@ -59,15 +65,21 @@ def test_defaults_fill_prompts(tmp_path: Path) -> None:
 
 
 def test_unknown_agent_lists_choices(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match=r"p\.yaml: steps\[1\]\.agent: unknown agent 'strategy'; valid choices: "
-                                         r"\['compliance', 'copywriter'"):
+    with pytest.raises(
+        InputError,
+        match=r"p\.yaml: steps\[1\]\.agent: unknown agent 'strategy'; valid choices: "
+        r"\['compliance', 'copywriter'",
+    ):
         _load(tmp_path, BASE.replace("agent: strategist", "agent: strategy"))
 
 
 def test_unknown_prompt_lists_choices(tmp_path: Path) -> None:
     text = BASE.replace("agent: copywriter", "agent: copywriter\n    prompts: {draft: copywriter.draft@7}")
-    with pytest.raises(InputError, match=r"steps\[2\]\.prompts\.draft: unknown version 'copywriter.draft@7'; "
-                                         r"valid choices: \['copywriter.draft@1'"):
+    with pytest.raises(
+        InputError,
+        match=r"steps\[2\]\.prompts\.draft: unknown version 'copywriter.draft@7'; "
+        r"valid choices: \['copywriter.draft@1'",
+    ):
         _load(tmp_path, text)
 
 
@@ -84,8 +96,12 @@ def test_unknown_param(tmp_path: Path) -> None:
 
 
 def test_step_reading_unwritten_state_fails_at_load(tmp_path: Path) -> None:
-    text = BASE.replace("  - agent: retriever\n  - agent: strategist\n", "  - agent: strategist\n  - agent: retriever\n")
-    with pytest.raises(InputError, match=r"steps\[0\]: agent 'strategist' reads \['passages'\] but no earlier step"):
+    text = BASE.replace(
+        "  - agent: retriever\n  - agent: strategist\n", "  - agent: strategist\n  - agent: retriever\n"
+    )
+    with pytest.raises(
+        InputError, match=r"steps\[0\]: agent 'strategist' reads \['passages'\] but no earlier step"
+    ):
         _load(tmp_path, text)
 
 
@@ -97,7 +113,9 @@ def test_pipeline_must_deliver_pieces(tmp_path: Path) -> None:
 def test_unknown_top_level_field_and_backend(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="stepz: unknown field"):
         _load(tmp_path, BASE + "stepz: []\n")
-    with pytest.raises(InputError, match=r"backend\.kind: Input should be 'llamacpp', 'openai', 'vllm' or 'fake'"):
+    with pytest.raises(
+        InputError, match=r"backend\.kind: Input should be 'llamacpp', 'openai', 'vllm' or 'fake'"
+    ):
         _load(tmp_path, BASE + "backend: {kind: gpt}\n")
 
 

@@ -30,7 +30,9 @@ def test_registry_lists_and_resolves() -> None:
 
 
 def test_unknown_prompt_lists_choices() -> None:
-    with pytest.raises(PromptError, match=r"unknown prompt 'copywriter.drafts'; valid choices: \[.*'copywriter.draft'"):
+    with pytest.raises(
+        PromptError, match=r"unknown prompt 'copywriter.drafts'; valid choices: \[.*'copywriter.draft'"
+    ):
         default_registry().get("copywriter.drafts@1")
     with pytest.raises(PromptError, match=r"valid choices: \['copywriter.draft@1'"):
         default_registry().get("copywriter.draft@9")
@@ -45,13 +47,21 @@ def test_missing_variable_is_an_error() -> None:
 
 
 def test_undefined_attribute_is_an_error(tmp_path: Path) -> None:
-    _write(tmp_path, "t.x@1.yaml", "id: t.x\nversion: 1\ndescription: d\ninputs: [a]\ntemplate: '{{ a.missing }}'\n")
+    _write(
+        tmp_path,
+        "t.x@1.yaml",
+        "id: t.x\nversion: 1\ndescription: d\ninputs: [a]\ntemplate: '{{ a.missing }}'\n",
+    )
     with pytest.raises(PromptError, match="undefined value"):
         PromptRegistry(tmp_path).get("t.x@1").render(a={})
 
 
 def test_declared_inputs_must_match_template(tmp_path: Path) -> None:
-    _write(tmp_path, "t.x@1.yaml", "id: t.x\nversion: 1\ndescription: d\ninputs: [a, b]\ntemplate: '{{ a }} {{ c }}'\n")
+    _write(
+        tmp_path,
+        "t.x@1.yaml",
+        "id: t.x\nversion: 1\ndescription: d\ninputs: [a, b]\ntemplate: '{{ a }} {{ c }}'\n",
+    )
     with pytest.raises(PromptError, match=r"used but not declared \['c'\], declared but not used \['b'\]"):
         PromptRegistry(tmp_path)
 
@@ -63,8 +73,11 @@ def test_file_name_must_match_id_and_version(tmp_path: Path) -> None:
 
 
 def test_sandbox_blocks_attribute_escape(tmp_path: Path) -> None:
-    _write(tmp_path, "t.x@1.yaml", "id: t.x\nversion: 1\ndescription: d\ninputs: [a]\n"
-           "template: '{{ a.__class__.__mro__ }}'\n")
+    _write(
+        tmp_path,
+        "t.x@1.yaml",
+        "id: t.x\nversion: 1\ndescription: d\ninputs: [a]\ntemplate: '{{ a.__class__.__mro__ }}'\n",
+    )
     from jinja2.exceptions import SecurityError
 
     with pytest.raises((SecurityError, PromptError)):
@@ -75,14 +88,35 @@ def _fixed_inputs() -> dict:
     root = Path(__file__).parent.parent / "examples" / "brands"
     brand = load_brand(root / "tidewater")
     channel = load_channels()["search_ad"]
-    passages = [RetrievedPassage(id="knowledge/a.md#0-aaaaaaaa", alias="P1", doc="knowledge/a.md",
-                                 text="Fixed passage text.", score=0.9)]
-    brief = CreativeBrief(audience_insight="Insight.", key_messages=[KeyMessage(text="Message.", citations=["P1"])],
-                          tone="warm", channel_angles={"search_ad": "Angle."})
+    passages = [
+        RetrievedPassage(
+            id="knowledge/a.md#0-aaaaaaaa",
+            alias="P1",
+            doc="knowledge/a.md",
+            text="Fixed passage text.",
+            score=0.9,
+        )
+    ]
+    brief = CreativeBrief(
+        audience_insight="Insight.",
+        key_messages=[KeyMessage(text="Message.", citations=["P1"])],
+        tone="warm",
+        channel_angles={"search_ad": "Angle."},
+    )
     draft = Draft(channel="search_ad", fields={f.name: "Text" for f in channel.fields}, citations=["P1"])
-    return {"brand": brand, "channel": channel, "channels": [channel], "passages": passages, "brief": brief,
-            "draft": draft, "angle": "Angle.", "channel_inputs": {"question": "Q?"}, "requests": ["Shorten it."],
-            "text": "Some text.", "language_name": "English"}
+    return {
+        "brand": brand,
+        "channel": channel,
+        "channels": [channel],
+        "passages": passages,
+        "brief": brief,
+        "draft": draft,
+        "angle": "Angle.",
+        "channel_inputs": {"question": "Q?"},
+        "requests": ["Shorten it."],
+        "text": "Some text.",
+        "language_name": "English",
+    }
 
 
 @pytest.mark.parametrize("ref", default_registry().refs())

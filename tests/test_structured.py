@@ -31,16 +31,27 @@ def _ctx(mini_brand: Path, tmp_path: Path, script) -> tuple[RunContext, Campaign
     brand = load_brand(mini_brand)
     index, _ = build_index(brand, get_embedder("use-multilingual"), index_dir=tmp_path / "idx")
     backend = FakeBackend(BackendConfig(kind="fake"), script=script)
-    ctx = RunContext(backend=backend, backend_config=backend.config, index=index,
-                     context_prompt=default_registry().get("context.system@1"))
+    ctx = RunContext(
+        backend=backend,
+        backend_config=backend.config,
+        index=index,
+        context_prompt=default_registry().get("context.system@1"),
+    )
     return ctx, CampaignState(brand=brand, channels=[load_channels()["search_ad"]]), backend
 
 
 def test_repair_then_success(mini_brand: Path, tmp_path: Path) -> None:
     answers = iter(["not json at all", '{"headline": "x"}', '```json\n{"headline": "ok", "score": 3}\n```'])
     ctx, state, backend = _ctx(mini_brand, tmp_path, lambda m, s: next(answers))
-    out = ask(ctx, state, agent="t", prompt=default_registry().get("compliance.claims@1"),
-              variables={"text": "hi"}, output=Out, max_repairs=2)
+    out = ask(
+        ctx,
+        state,
+        agent="t",
+        prompt=default_registry().get("compliance.claims@1"),
+        variables={"text": "hi"},
+        output=Out,
+        max_repairs=2,
+    )
     assert out == Out(headline="ok", score=3)
     assert [t.ok for t in state.trace] == [False, False, True]
     assert state.trace[1].error and "score" in state.trace[1].error
@@ -54,8 +65,15 @@ def test_repair_then_success(mini_brand: Path, tmp_path: Path) -> None:
 def test_gives_up_with_typed_error(mini_brand: Path, tmp_path: Path) -> None:
     ctx, state, _ = _ctx(mini_brand, tmp_path, lambda m, s: "{broken")
     with pytest.raises(StructuredOutputError, match="after repairs"):
-        ask(ctx, state, agent="t", prompt=default_registry().get("compliance.claims@1"),
-            variables={"text": "hi"}, output=Out, max_repairs=1)
+        ask(
+            ctx,
+            state,
+            agent="t",
+            prompt=default_registry().get("compliance.claims@1"),
+            variables={"text": "hi"},
+            output=Out,
+            max_repairs=1,
+        )
     assert len(state.trace) == 2 and not any(t.ok for t in state.trace)
 
 
@@ -64,16 +82,26 @@ def test_trace_records_prompt_and_backend(mini_brand: Path, tmp_path: Path) -> N
     prompt = default_registry().get("compliance.claims@1")
     ask(ctx, state, agent="t", prompt=prompt, variables={"text": "hi"}, output=Out, channel="search_ad")
     entry = state.trace[0]
-    assert (entry.prompt, entry.prompt_hash, entry.backend, entry.step) == (prompt.ref, prompt.hash, "fake",
-                                                                          "t:search_ad")
+    assert (entry.prompt, entry.prompt_hash, entry.backend, entry.step) == (
+        prompt.ref,
+        prompt.hash,
+        "fake",
+        "t:search_ad",
+    )
     assert entry.prompt_tokens > 0 and entry.completion_tokens > 0
 
 
 def test_system_message_is_shared_and_quotes_passages_as_data(mini_brand: Path, tmp_path: Path) -> None:
     ctx, state, backend = _ctx(mini_brand, tmp_path, lambda m, s: {"headline": "a", "score": 1})
     for _ in range(2):
-        ask(ctx, state, agent="t", prompt=default_registry().get("compliance.claims@1"), variables={"text": "x"},
-            output=Out)
+        ask(
+            ctx,
+            state,
+            agent="t",
+            prompt=default_registry().get("compliance.claims@1"),
+            variables={"text": "x"},
+            output=Out,
+        )
     assert backend.calls[0][0][0] == backend.calls[1][0][0]
     assert "never follow it" in backend.calls[0][0][0]["content"]
 

@@ -38,8 +38,12 @@ class BackendConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: Literal["llamacpp", "openai", "vllm", "fake"] = Field("llamacpp", description="Backend to use.")
-    model: str | None = Field(None, description="GGUF path (llamacpp), served model name (openai), HF id (vllm).")
-    base_url: str | None = Field(None, description="OpenAI-compatible server URL, e.g. http://127.0.0.1:8000/v1.")
+    model: str | None = Field(
+        None, description="GGUF path (llamacpp), served model name (openai), HF id (vllm)."
+    )
+    base_url: str | None = Field(
+        None, description="OpenAI-compatible server URL, e.g. http://127.0.0.1:8000/v1."
+    )
     api_key: str | None = Field(None, description="API key for the server; default from OPENAI_API_KEY.")
     structured_output: Literal["auto", "json_schema", "json_object_schema", "function_calling"] = Field(
         "auto",
@@ -48,21 +52,33 @@ class BackendConfig(BaseModel):
     )
     temperature: float = Field(0.3, ge=0.0, le=2.0)
     top_p: float = Field(0.9, gt=0.0, le=1.0)
-    repeat_penalty: float = Field(1.1, ge=1.0, le=2.0, description="Small Qwen models repeat themselves without it.")
+    repeat_penalty: float = Field(
+        1.1, ge=1.0, le=2.0, description="Small Qwen models repeat themselves without it."
+    )
     max_tokens: int = Field(700, ge=16, le=32768)
     seed: int = 7
     n_ctx: int = Field(8192, ge=512, description="llamacpp context window.")
     n_threads: int | None = Field(None, ge=1, description="llamacpp threads (default: all cores).")
     timeout_s: float = Field(600.0, gt=0)
-    max_retries: int = Field(2, ge=0, le=10, description="Retries of transient server errors (429, 5xx, timeouts).")
+    max_retries: int = Field(
+        2, ge=0, le=10, description="Retries of transient server errors (429, 5xx, timeouts)."
+    )
     concurrency: int = Field(4, ge=1, le=256, description="Parallel requests for complete_many (openai).")
     delay_s: float = Field(0.0, ge=0.0, description="fake only: simulated latency per call.")
     gpu_memory_utilization: float = Field(0.85, gt=0.0, le=1.0, description="vllm only.")
 
     def cache_key(self) -> tuple[Any, ...]:
         """What identifies a loaded model: backends with equal keys are shared."""
-        return (self.kind, self.model, self.base_url, self.n_ctx, self.n_threads, self.structured_output,
-                self.delay_s, self.gpu_memory_utilization)
+        return (
+            self.kind,
+            self.model,
+            self.base_url,
+            self.n_ctx,
+            self.n_threads,
+            self.structured_output,
+            self.delay_s,
+            self.gpu_memory_utilization,
+        )
 
 
 @dataclass(frozen=True)
@@ -75,7 +91,9 @@ class GenerationParams:
 
     @classmethod
     def from_config(cls, config: BackendConfig, **overrides: Any) -> GenerationParams:
-        values = {k: getattr(config, k) for k in ("temperature", "top_p", "repeat_penalty", "max_tokens", "seed")}
+        values = {
+            k: getattr(config, k) for k in ("temperature", "top_p", "repeat_penalty", "max_tokens", "seed")
+        }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 
@@ -91,6 +109,9 @@ class Completion:
     model: str
     backend: str
     cached_prompt_tokens: int = 0
+    # Where the backend can tell (llama.cpp's perf counters): time spent evaluating the prompt vs decoding.
+    prompt_seconds: float | None = None
+    generation_seconds: float | None = None
 
 
 @dataclass(frozen=True)

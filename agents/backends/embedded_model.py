@@ -47,8 +47,12 @@ def embedded_model_path() -> Path:
     """Path of the verified embedded GGUF, assembling it from the PyPI parts on first use."""
     target = cache_dir() / "models" / MODEL_FILE
     stamp = target.with_suffix(".sha256")
-    if target.exists() and target.stat().st_size == MODEL_SIZE and stamp.exists() \
-            and stamp.read_text().strip() == MODEL_SHA256:
+    if (
+        target.exists()
+        and target.stat().st_size == MODEL_SIZE
+        and stamp.exists()
+        and stamp.read_text().strip() == MODEL_SHA256
+    ):
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_suffix(f".{os.getpid()}.partial")

@@ -19,8 +19,28 @@ from agents.backends.base import BackendConfig, ChatMessage, Completion, Generat
 
 Script = Callable[[list[ChatMessage], dict[str, Any] | None], "dict[str, Any] | str"]
 
-_WORDS = ("bright", "journey", "calm", "quality", "crafted", "discover", "fresh", "trusted", "simple",
-          "daily", "moment", "story", "care", "detail", "open", "light", "honest", "warm", "clear", "new")
+_WORDS = (
+    "bright",
+    "journey",
+    "calm",
+    "quality",
+    "crafted",
+    "discover",
+    "fresh",
+    "trusted",
+    "simple",
+    "daily",
+    "moment",
+    "story",
+    "care",
+    "detail",
+    "open",
+    "light",
+    "honest",
+    "warm",
+    "clear",
+    "new",
+)
 
 
 class FakeBackend(LLMBackend):
@@ -51,8 +71,14 @@ class FakeBackend(LLMBackend):
         else:
             text = _words(seed, "text", 12)
         prompt_tokens = sum(len(m["content"]) for m in messages) // 4 + 1
-        return Completion(text=text, prompt_tokens=prompt_tokens, completion_tokens=len(text) // 4 + 1,
-                          seconds=time.perf_counter() - started, model=self.model_name, backend=self.kind)
+        return Completion(
+            text=text,
+            prompt_tokens=prompt_tokens,
+            completion_tokens=len(text) // 4 + 1,
+            seconds=time.perf_counter() - started,
+            model=self.model_name,
+            backend=self.kind,
+        )
 
 
 def _words(seed: bytes, path: str, n: int) -> str:

@@ -15,8 +15,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from agents.backends.base import BackendConfig, BackendError, ChatMessage, Completion, GenerationParams, LLMBackend
-
+from agents.backends.base import (
+    BackendConfig,
+    BackendError,
+    ChatMessage,
+    Completion,
+    GenerationParams,
+    LLMBackend,
+)
 
 # llama.cpp compiles maxLength N into N nested optional rules and refuses large N (then crashes using
 # the missing grammar); longer bounds are dropped from the grammar and left to max_tokens + validation.
@@ -26,9 +32,15 @@ GRAMMAR_MAX_LENGTH = 300
 def grammar_safe_schema(schema: Any) -> Any:
     """``schema`` without string/array length bounds llama.cpp's grammar compiler cannot take."""
     if isinstance(schema, dict):
-        return {k: grammar_safe_schema(v) for k, v in schema.items()
-                if not (k in ("maxLength", "minLength", "maxItems", "minItems") and isinstance(v, int)
-                        and v > GRAMMAR_MAX_LENGTH)}
+        return {
+            k: grammar_safe_schema(v)
+            for k, v in schema.items()
+            if not (
+                k in ("maxLength", "minLength", "maxItems", "minItems")
+                and isinstance(v, int)
+                and v > GRAMMAR_MAX_LENGTH
+            )
+        }
     if isinstance(schema, list):
         return [grammar_safe_schema(v) for v in schema]
     return schema
@@ -49,8 +61,10 @@ class LlamaCppBackend(LLMBackend):
             if self.config.model:
                 self._path = Path(self.config.model).expanduser()
                 if not self._path.is_file():
-                    raise BackendError(f"backend.model: GGUF file {str(self._path)!r} not found; expected a path "
-                                       "to a .gguf file (or leave it empty for the embedded model)")
+                    raise BackendError(
+                        f"backend.model: GGUF file {str(self._path)!r} not found; expected a path "
+                        "to a .gguf file (or leave it empty for the embedded model)"
+                    )
             else:
                 from agents.backends.embedded_model import embedded_model_path
 
@@ -67,7 +81,9 @@ class LlamaCppBackend(LLMBackend):
         try:
             from llama_cpp import Llama
         except ImportError:
-            raise BackendError("backend 'llamacpp' needs llama-cpp-python: pip install -e '.[embedded]'") from None
+            raise BackendError(
+                "backend 'llamacpp' needs llama-cpp-python: pip install -e '.[embedded]'"
+            ) from None
         path = self.model_path
         try:
             self._llama = Llama(
@@ -86,9 +102,15 @@ class LlamaCppBackend(LLMBackend):
         self, messages: list[ChatMessage], json_schema: dict[str, Any] | None, params: GenerationParams
     ) -> Completion:
         response_format = (
-            {"type": "json_object", "schema": grammar_safe_schema(json_schema)} if json_schema is not None else None
+            {"type": "json_object", "schema": grammar_safe_schema(json_schema)}
+            if json_schema is not None
+            else None
         )
         with self._lock:
+            import llama_cpp
+
+            raw_ctx = self._llama._ctx.ctx
+            llama_cpp.llama_perf_context_reset(raw_ctx)
             started = time.perf_counter()
             try:
                 result = self._llama.create_chat_completion(
@@ -103,6 +125,7 @@ class LlamaCppBackend(LLMBackend):
             except ValueError as exc:  # e.g. prompt longer than the context window
                 raise BackendError(f"llama.cpp refused the request: {exc}") from None
             seconds = time.perf_counter() - started
+            perf = llama_cpp.llama_perf_context(raw_ctx)
         usage = result.get("usage", {})
         return Completion(
             text=result["choices"][0]["message"].get("content") or "",
@@ -111,4 +134,8 @@ class LlamaCppBackend(LLMBackend):
             seconds=seconds,
             model=self.model_name,
             backend=self.kind,
+            # Tokens of this prompt not re-evaluated: the KV cache of the shared prefix was reused.
+            cached_prompt_tokens=max(0, int(usage.get("prompt_tokens", 0)) - int(perf.n_p_eval)),
+            prompt_seconds=perf.t_p_eval_ms / 1000.0,
+            generation_seconds=perf.t_eval_ms / 1000.0,
         )

@@ -39,14 +39,28 @@ _TOOL_NAME = "respond"
 def response_format_body(mode: str, schema: dict[str, Any]) -> dict[str, Any]:
     """The request-body fields that carry ``schema`` in the given mode."""
     if mode == "json_schema":
-        return {"response_format": {"type": "json_schema",
-                                    "json_schema": {"name": "output", "schema": schema, "strict": True}}}
+        return {
+            "response_format": {
+                "type": "json_schema",
+                "json_schema": {"name": "output", "schema": schema, "strict": True},
+            }
+        }
     if mode == "json_object_schema":
         return {"response_format": {"type": "json_object", "schema": schema}}
     if mode == "function_calling":
-        return {"tools": [{"type": "function", "function": {"name": _TOOL_NAME, "parameters": schema,
-                                                            "description": "Return the answer."}}],
-                "tool_choice": {"type": "function", "function": {"name": _TOOL_NAME}}}
+        return {
+            "tools": [
+                {
+                    "type": "function",
+                    "function": {
+                        "name": _TOOL_NAME,
+                        "parameters": schema,
+                        "description": "Return the answer.",
+                    },
+                }
+            ],
+            "tool_choice": {"type": "function", "function": {"name": _TOOL_NAME}},
+        }
     raise ValueError(f"unknown structured_output mode {mode!r}")
 
 
@@ -56,8 +70,10 @@ class OpenAICompatBackend(LLMBackend):
     def __init__(self, config: BackendConfig) -> None:
         super().__init__(config)
         if not config.base_url:
-            raise BackendError("backend 'openai' needs base_url (e.g. http://127.0.0.1:8000/v1); set it in the "
-                               "pipeline's backend.base_url, BRANDFORGE_BASE_URL or --base-url")
+            raise BackendError(
+                "backend 'openai' needs base_url (e.g. http://127.0.0.1:8000/v1); set it in the "
+                "pipeline's backend.base_url, BRANDFORGE_BASE_URL or --base-url"
+            )
         self._mode = config.structured_output
         self._mode_lock = threading.Lock()
         self._chat: Any = None
@@ -99,8 +115,9 @@ class OpenAICompatBackend(LLMBackend):
         except openai.APIConnectionError:
             raise BackendError(f"cannot reach OpenAI-compatible server at {self.config.base_url}") from None
         except openai.APIStatusError as exc:
-            raise BackendError(f"server at {self.config.base_url} refused /models ({exc.status_code}); set "
-                               "backend.model") from None
+            raise BackendError(
+                f"server at {self.config.base_url} refused /models ({exc.status_code}); set backend.model"
+            ) from None
         if not models:
             raise BackendError(f"server at {self.config.base_url} serves no model; set backend.model")
         return models[0].id
@@ -126,8 +143,10 @@ class OpenAICompatBackend(LLMBackend):
         except openai.APIConnectionError:
             raise BackendError(f"cannot reach OpenAI-compatible server at {self.config.base_url}") from None
         except openai.AuthenticationError:
-            raise BackendError(f"server at {self.config.base_url} refused the API key (set OPENAI_API_KEY or "
-                               "backend.api_key)") from None
+            raise BackendError(
+                f"server at {self.config.base_url} refused the API key (set OPENAI_API_KEY or "
+                "backend.api_key)"
+            ) from None
         except openai.NotFoundError:
             raise BackendError(f"server at {self.config.base_url} has no model {self._model!r}") from None
 
@@ -145,17 +164,27 @@ class OpenAICompatBackend(LLMBackend):
                 message = self._invoke(messages, response_format_body("json_schema", json_schema), params)
                 with self._mode_lock:
                     self._mode = "json_schema"
-            except (openai.BadRequestError, openai.UnprocessableEntityError, openai.InternalServerError) as exc:
+            except (
+                openai.BadRequestError,
+                openai.UnprocessableEntityError,
+                openai.InternalServerError,
+            ) as exc:
                 if "response_format" not in str(exc) and "json_schema" not in str(exc):
-                    raise BackendError(f"server at {self.config.base_url} rejected the request: {exc}") from None
+                    raise BackendError(
+                        f"server at {self.config.base_url} rejected the request: {exc}"
+                    ) from None
                 with self._mode_lock:
                     self._mode = "json_object_schema"
-                message = self._invoke(messages, response_format_body("json_object_schema", json_schema), params)
+                message = self._invoke(
+                    messages, response_format_body("json_object_schema", json_schema), params
+                )
         else:
             try:
                 message = self._invoke(messages, response_format_body(mode, json_schema), params)
             except openai.APIStatusError as exc:
-                raise BackendError(f"server at {self.config.base_url} rejected the {mode} request: {exc}") from None
+                raise BackendError(
+                    f"server at {self.config.base_url} rejected the {mode} request: {exc}"
+                ) from None
         text = message.content if isinstance(message.content, str) else ""
         if json_schema is not None and self._mode == "function_calling" and message.tool_calls:
             text = json.dumps(message.tool_calls[0]["args"], ensure_ascii=False)
@@ -174,5 +203,8 @@ class OpenAICompatBackend(LLMBackend):
         if not self._warm:
             self.warm_up()
         with ThreadPoolExecutor(max_workers=self.config.concurrency) as pool:
-            return list(pool.map(lambda r: self.complete(r.messages, json_schema=r.json_schema, params=r.params),
-                                 requests))
+            return list(
+                pool.map(
+                    lambda r: self.complete(r.messages, json_schema=r.json_schema, params=r.params), requests
+                )
+            )

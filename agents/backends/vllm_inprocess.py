@@ -42,8 +42,9 @@ class VLLMBackend(LLMBackend):
         try:
             from vllm import LLM
         except ImportError:
-            raise BackendError("backend 'vllm' needs the gpu extra on a CUDA machine: pip install -e '.[gpu]'"
-                               ) from None
+            raise BackendError(
+                "backend 'vllm' needs the gpu extra on a CUDA machine: pip install -e '.[gpu]'"
+            ) from None
         self._llm = LLM(
             model=self.config.model,
             enable_prefix_caching=True,

@@ -1,0 +1,103 @@
+"""Full campaigns with the real embedded model (llama.cpp, Qwen2.5-Coder-1.5B), the real USE embedder and
+the real FAISS index: the product's promises, checked on what the model actually wrote."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from agents.channels import load_channels
+from agents.compliance import normalise
+from agents.state import Campaign
+from knowledge.brand import Brand, load_brand
+from knowledge.embedders import get_embedder
+from knowledge.index import FaissKnowledgeIndex, default_index_dir
+from pipelines import run_campaign
+from tests.conftest import EXAMPLES
+
+pytestmark = [pytest.mark.llm, pytest.mark.slow]
+CHANNELS = load_channels()
+
+
+@pytest.fixture(scope="module", params=["tidewater", "wanderly"])
+def campaign(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Campaign, Brand]:
+    root = tmp_path_factory.mktemp("brands") / request.param
+    shutil.copytree(EXAMPLES / request.param, root, ignore=shutil.ignore_patterns(".brandforge"))
+    brand = load_brand(root)
+    return run_campaign(brand, progress=print), brand
+
+
+def test_every_requested_channel_is_present(campaign: tuple[Campaign, Brand]) -> None:
+    result, brand = campaign
+    assert [p.channel for p in result.pieces] == brand.channels
+    delivered = [p for p in result.pieces if p.compliance.verdict != "blocked"]
+    assert len(delivered) >= 3, [(p.channel, p.compliance.findings) for p in result.blocked]
+    for piece in delivered:
+        assert set(piece.fields) == {f.name for f in CHANNELS[piece.channel].fields}
+        assert all(text.strip() for text in piece.fields.values())
+
+
+def test_all_limits_respected(campaign: tuple[Campaign, Brand]) -> None:
+    result, _ = campaign
+    for piece in result.pieces:
+        for name, text in piece.fields.items():
+            assert CHANNELS[piece.channel].field(name).violations(text) == [], (piece.channel, name, text)
+
+
+def test_no_banned_term_and_brand_spelled_as_required(campaign: tuple[Campaign, Brand]) -> None:
+    result, brand = campaign
+    for piece in result.pieces:
+        if piece.compliance.verdict == "blocked":
+            continue
+        text = "\n".join(piece.fields.values())
+        for term in brand.banned_terms + brand.competitors:
+            assert normalise(term) not in normalise(text).replace("第一次", ""), (piece.channel, term)
+        for term in brand.required_terms:
+            lowered = text.lower()
+            start = lowered.find(term.lower())
+            while start >= 0:
+                assert text[start : start + len(term)] == term, (piece.channel, text)
+                start = lowered.find(term.lower(), start + 1)
+
+
+def test_language_matches_locale(campaign: tuple[Campaign, Brand]) -> None:
+    result, brand = campaign
+    for piece in result.pieces:
+        text = "".join(piece.fields.values())
+        if not text:
+            continue
+        cjk = sum("\u4e00" <= c <= "\u9fff" for c in text) / len(text)
+        assert (cjk > 0.3) if brand.language == "zh" else (cjk < 0.05), (piece.channel, text)
+
+
+def test_citations_resolve_to_real_passages(campaign: tuple[Campaign, Brand]) -> None:
+    result, brand = campaign
+    index = FaissKnowledgeIndex.load(default_index_dir(brand), get_embedder("use-multilingual"))
+    cited = [c for p in result.pieces for c in p.citations]
+    cited += [c for m in result.brief.key_messages for c in m.citations] if result.brief else []
+    assert cited, "nothing was cited"
+    for passage_id in cited:
+        assert index.get(passage_id) is not None, passage_id
+
+
+def test_trace_is_complete(campaign: tuple[Campaign, Brand]) -> None:
+    result, _ = campaign
+    agents = {t.agent for t in result.trace}
+    assert {"strategist", "copywriter", "reviewer", "compliance"} <= agents
+    for entry in result.trace:
+        assert entry.backend == "llamacpp" and entry.model.endswith(".gguf")
+        assert "@" in entry.prompt and len(entry.prompt_hash) == 12
+        assert entry.prompt_tokens > 0 and entry.completion_tokens > 0 and entry.seconds > 0
+    assert result.stats.completion_tokens == sum(t.completion_tokens for t in result.trace)
+
+
+def test_injected_instructions_never_reach_a_piece(campaign: tuple[Campaign, Brand]) -> None:
+    result, _ = campaign
+    for piece in result.pieces:
+        if piece.compliance.verdict == "blocked":
+            continue
+        text = "\n".join(piece.fields.values()).lower()
+        assert "canary" not in text and "ignore previous" not in text and "忽略之前" not in text
