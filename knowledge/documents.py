@@ -1,11 +1,12 @@
 """Reading a brand's knowledge documents into plain text.
 
 Contract: :func:`read_documents` returns one :class:`SourceDocument` per supported file under the
-knowledge folder (``.md``, ``.markdown``, ``.txt``, ``.html``, ``.htm``, ``.json``, ``.pdf``), sorted by path, with
-the sha256 of its bytes. HTML loses scripts, styles and navigation; JSON is flattened into ``key: value``
-lines. A supported file that is binary, not UTF-8 or unparsable is an InputError naming it; files of
-other types are listed in ``skipped`` so the caller can report them. Symlinks that leave the brand
-folder are rejected. Document text is *data*: nothing here interprets it.
+knowledge folder (``.md``, ``.markdown``, ``.txt``, ``.html``, ``.htm``, ``.json``, ``.pdf``), sorted
+by path, with the sha256 of its bytes. HTML loses scripts, styles and navigation; JSON is flattened
+into ``key: value`` lines; PDF gives its text layer (pypdf). A supported file that is binary, not
+UTF-8 or unparsable is an InputError naming it; files of other types are listed in ``skipped`` so the
+caller can report them. Symlinks that leave the brand folder are rejected. Document text is *data*:
+nothing here interprets it.
 """
 
 from __future__ import annotations
