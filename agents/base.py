@@ -19,11 +19,11 @@ import json
 import re
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, TypeVar
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agents.backends import BackendConfig, ChatMessage, GenerationParams, LLMBackend
 from agents.state import CampaignState, TraceEntry
@@ -93,6 +93,21 @@ class Agent(ABC):
     @abstractmethod
     def run(self, state: CampaignState, ctx: RunContext) -> None:
         """Read the declared fields of ``state``, write the declared ones."""
+
+
+def one_of(values: Sequence[Any]) -> Any:
+    """``Literal[*values]``: a type whose JSON schema is an enum, for schemas built at run time."""
+    return Literal[tuple(values)]  # type: ignore[valid-type]
+
+
+def list_of(item: Any, *, min_items: int = 0, max_items: int | None = None) -> Any:
+    """``list[item]`` with item-count bounds (``minItems`` / ``maxItems`` in the schema)."""
+    return Annotated[list[item], Field(min_length=min_items, max_length=max_items)]  # type: ignore[valid-type]
+
+
+def text_field(max_chars: int | None = None, min_chars: int = 1) -> Any:
+    """A string with length bounds (``minLength`` / ``maxLength``)."""
+    return Annotated[str, Field(min_length=min_chars, max_length=max_chars)]
 
 
 def inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
@@ -177,17 +192,24 @@ def ask(
             generation_seconds=_round(completion.generation_seconds),
         )
         try:
-            result = output.model_validate(json.loads(extract_json(completion.text)))
+            # strict=False: grammars let models put raw newlines inside strings; the meaning is unambiguous.
+            result = output.model_validate(json.loads(extract_json(completion.text), strict=False))
         except (ValidationError, ValueError) as exc:
             last_text, errors = completion.text, _summarise(exc)
+            if completion.finish_reason == "length":
+                errors = f"the answer was cut off at {params.max_tokens} tokens before the JSON was complete"
             state.trace.append(entry.model_copy(update={"ok": False, "error": errors}))
             messages = [
                 *messages[:2],
                 {"role": "assistant", "content": completion.text},
                 {
                     "role": "user",
-                    "content": f"That answer was not valid: {errors}. Reply again with the "
-                    "complete, corrected JSON only.",
+                    "content": f"That answer was not valid: {errors}. Reply again with the complete, corrected "
+                    + (
+                        "JSON only, and keep it shorter."
+                        if completion.finish_reason == "length"
+                        else "JSON only."
+                    ),
                 },
             ]
             continue

@@ -21,12 +21,21 @@ from __future__ import annotations
 import re
 import unicodedata
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from agents.base import Agent, AgentParams, RunContext, StructuredOutputError, ask
+from agents.base import (
+    Agent,
+    AgentParams,
+    RunContext,
+    StructuredOutputError,
+    ask,
+    list_of,
+    one_of,
+    text_field,
+)
 from agents.channels import ChannelSpec, fit_to_limit
 from agents.copywriter import revise
 from agents.retriever import INJECTION_PATTERNS, QUARANTINE_MARK
@@ -385,13 +394,12 @@ class Compliance(Agent):
         claim = create_model(
             "ClaimOut",
             __config__=_STRICT,
-            claim=(Annotated[str, Field(min_length=1, max_length=240)], ...),
-            passages=(Annotated[list[_literal(aliases)], Field(max_length=3)], ...),
+            claim=(text_field(240), ...),
+            passages=(list_of(one_of(aliases), max_items=3), ...),
             supported=(bool, ...),
         )
-        claims_model = create_model(
-            "ClaimsOut", __config__=_STRICT, claims=(Annotated[list[claim], Field(max_length=6)], ...)
-        )  # type: ignore[valid-type]
+        claims: dict[str, Any] = {"claims": (list_of(claim, max_items=6), ...)}
+        claims_model = create_model("ClaimsOut", __config__=_STRICT, **claims)
         text = "\n".join(draft.fields.values())
         try:
             out: Any = ask(
@@ -433,10 +441,6 @@ class Compliance(Agent):
                 )
             )
         return out_findings
-
-
-def _literal(values: tuple[str, ...]) -> Any:
-    return Literal[values]  # type: ignore[valid-type]
 
 
 def _evidence_text(state: CampaignState) -> str:

@@ -9,11 +9,11 @@ other channels go on — one bad answer never loses the rest of the campaign.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, ConfigDict, create_model
 
-from agents.base import Agent, RunContext, StructuredOutputError, ask
+from agents.base import Agent, RunContext, StructuredOutputError, ask, text_field
 from agents.channels import ChannelSpec
 from agents.state import CampaignState, Draft, Revision
 from agents.strategist import aliases_to_ids, citation_type
@@ -29,12 +29,7 @@ def draft_model(channel: ChannelSpec, state: CampaignState) -> type[BaseModel]:
     fields: dict[str, Any] = {}
     for spec in channel.fields:
         bound = spec.schema_max_chars()
-        text = (
-            Annotated[str, Field(min_length=1, max_length=bound)]
-            if bound <= _GRAMMAR_LENGTH_CAP
-            else Annotated[str, Field(min_length=1)]
-        )
-        fields[spec.name] = (text, ...)
+        fields[spec.name] = (text_field(bound if bound <= _GRAMMAR_LENGTH_CAP else None), ...)
     fields_model = create_model(
         f"{channel.name.title().replace('_', '')}Fields", __config__=_STRICT, **fields
     )

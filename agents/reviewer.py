@@ -9,11 +9,11 @@ the reviewer's requests, at most ``max_revisions`` times.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import ConfigDict, Field, create_model
 
-from agents.base import Agent, AgentParams, RunContext, StructuredOutputError, ask
+from agents.base import Agent, AgentParams, RunContext, StructuredOutputError, ask, list_of, text_field
 from agents.channels import ChannelSpec
 from agents.copywriter import _alias_view, revise
 from agents.state import CampaignState, Draft, Review, ReviewScores
@@ -32,7 +32,7 @@ ReviewOut = create_model(
     "ReviewOut",
     __config__=_STRICT,
     scores=(ScoresOut, ...),
-    revision_requests=(Annotated[list[Annotated[str, Field(max_length=240)]], Field(max_length=3)], ...),
+    revision_requests=(list_of(text_field(240, min_chars=0), max_items=3), ...),
 )
 
 

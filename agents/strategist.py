@@ -7,11 +7,11 @@ backend's constrained decoding makes invalid references impossible rather than m
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, ConfigDict, create_model
 
-from agents.base import Agent, RunContext, ask
+from agents.base import Agent, RunContext, ask, list_of, one_of, text_field
 from agents.state import CampaignState, CreativeBrief, KeyMessage, RetrievedPassage
 
 _STRICT = ConfigDict(extra="forbid")
@@ -20,9 +20,8 @@ _STRICT = ConfigDict(extra="forbid")
 def citation_type(passages: list[RetrievedPassage]) -> Any:
     """A list of passage aliases (constrained to those retrieved), at most 3."""
     if not passages:
-        return Annotated[list[str], Field(max_length=0)]
-    alias = Literal[tuple(p.alias for p in passages)]  # type: ignore[valid-type]
-    return Annotated[list[alias], Field(max_length=3)]  # type: ignore[valid-type]
+        return list_of(str, max_items=0)
+    return list_of(one_of([p.alias for p in passages]), max_items=3)
 
 
 def aliases_to_ids(aliases: list[str], passages: list[RetrievedPassage]) -> list[str]:
@@ -31,27 +30,22 @@ def aliases_to_ids(aliases: list[str], passages: list[RetrievedPassage]) -> list
 
 
 def brief_model(passages: list[RetrievedPassage], channels: list[str]) -> type[BaseModel]:
-    cites = citation_type(passages)
     message = create_model(
         "KeyMessageOut",
         __config__=_STRICT,
-        text=(Annotated[str, Field(min_length=1, max_length=240)], ...),
-        citations=(cites, ...),
+        text=(text_field(240), ...),
+        citations=(citation_type(passages), ...),
     )
     angle = create_model(
-        "ChannelAngleOut",
-        __config__=_STRICT,
-        channel=(Literal[tuple(channels)], ...),  # type: ignore[valid-type]
-        angle=(Annotated[str, Field(min_length=1, max_length=300)], ...),
+        "ChannelAngleOut", __config__=_STRICT, channel=(one_of(channels), ...), angle=(text_field(300), ...)
     )
-    return create_model(
-        "CreativeBriefOut",
-        __config__=_STRICT,
-        audience_insight=(Annotated[str, Field(min_length=1, max_length=400)], ...),
-        key_messages=(Annotated[list[message], Field(min_length=3, max_length=5)], ...),  # type: ignore[valid-type]
-        tone=(Annotated[str, Field(min_length=1, max_length=120)], ...),
-        channel_angles=(Annotated[list[angle], Field(min_length=1, max_length=len(channels))], ...),  # type: ignore[valid-type]
-    )
+    fields: dict[str, Any] = {
+        "audience_insight": (text_field(400), ...),
+        "key_messages": (list_of(message, min_items=3, max_items=5), ...),
+        "tone": (text_field(120), ...),
+        "channel_angles": (list_of(angle, min_items=1, max_items=len(channels)), ...),
+    }
+    return create_model("CreativeBriefOut", __config__=_STRICT, **fields)
 
 
 class Strategist(Agent):

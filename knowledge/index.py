@@ -82,7 +82,7 @@ class FaissKnowledgeIndex:
         self.embedder = embedder
         self.chunk_chars = chunk_chars
         self.dimension = embedder.dimension
-        self.index = faiss.IndexIDMap2(faiss.IndexFlatIP(self.dimension))
+        self.index: faiss.Index = faiss.IndexIDMap2(faiss.IndexFlatIP(self.dimension))
         self.passages: dict[int, Passage] = {}
         self.documents: dict[str, str] = {}  # doc path -> sha256
         self.next_id = 0
@@ -114,7 +114,7 @@ class FaissKnowledgeIndex:
     def remove_document(self, doc: str) -> None:
         ids = [i for i, p in self.passages.items() if p.doc == doc]
         if ids:
-            self.index.remove_ids(np.asarray(ids, dtype=np.int64))
+            self.index.remove_ids(np.asarray(ids, dtype=np.int64))  # type: ignore[arg-type]
         for i in ids:
             self._by_passage_id.pop(self.passages.pop(i).id, None)
         self.documents.pop(doc, None)
@@ -262,9 +262,9 @@ def build_index(
         update.rebuilt = True
 
     current = {d.path: d for d in docs.documents}
-    for doc in sorted(set(index.documents) - set(current)):
-        index.remove_document(doc)
-        update.removed.append(doc)
+    for gone in sorted(set(index.documents) - set(current)):
+        index.remove_document(gone)
+        update.removed.append(gone)
     new_passages: list[Passage] = []
     for path, doc in current.items():
         old = index.documents.get(path)

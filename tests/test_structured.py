@@ -118,3 +118,41 @@ def test_extract_json_and_inline_refs() -> None:
     schema = inline_refs(Outer.model_json_schema())
     assert "$defs" not in json.dumps(schema)
     assert schema["properties"]["inner"]["properties"]["title"]["type"] == "string"
+
+
+def test_raw_newlines_inside_strings_are_accepted(mini_brand: Path, tmp_path: Path) -> None:
+    ctx, state, _ = _ctx(mini_brand, tmp_path, lambda m, s: '{"headline": "line one\nline two", "score": 2}')
+    out = ask(
+        ctx,
+        state,
+        agent="t",
+        prompt=default_registry().get("compliance.claims@1"),
+        variables={"text": "x"},
+        output=Out,
+    )
+    assert out.headline == "line one\nline two" and len(state.trace) == 1
+
+
+def test_cut_off_answer_asks_for_a_shorter_one(mini_brand: Path, tmp_path: Path) -> None:
+    from agents.backends import Completion
+
+    answers = iter(['{"headline": "very long', '{"headline": "short", "score": 1}'])
+    ctx, state, backend = _ctx(mini_brand, tmp_path, lambda m, s: next(answers))
+    original = backend._complete
+
+    def cut(messages, schema, params):  # the first answer stops at max_tokens, as a real model would
+        completion = original(messages, schema, params)
+        reason = "length" if completion.text.endswith("long") else "stop"
+        return Completion(**{**completion.__dict__, "finish_reason": reason})
+
+    backend._complete = cut  # type: ignore[method-assign]
+    ask(
+        ctx,
+        state,
+        agent="t",
+        prompt=default_registry().get("compliance.claims@1"),
+        variables={"text": "x"},
+        output=Out,
+    )
+    assert "cut off" in (state.trace[0].error or "")
+    assert backend.calls[-1][0][-1]["content"].endswith("keep it shorter.")

@@ -109,6 +109,7 @@ class Completion:
     model: str
     backend: str
     cached_prompt_tokens: int = 0
+    finish_reason: str = "stop"  # "length" when max_tokens cut the answer off
     # Where the backend can tell (llama.cpp's perf counters): time spent evaluating the prompt vs decoding.
     prompt_seconds: float | None = None
     generation_seconds: float | None = None

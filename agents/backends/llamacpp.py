@@ -135,6 +135,7 @@ class LlamaCppBackend(LLMBackend):
             model=self.model_name,
             backend=self.kind,
             # Tokens of this prompt not re-evaluated: the KV cache of the shared prefix was reused.
+            finish_reason=str(result["choices"][0].get("finish_reason") or "stop"),
             cached_prompt_tokens=max(0, int(usage.get("prompt_tokens", 0)) - int(perf.n_p_eval)),
             prompt_seconds=perf.t_p_eval_ms / 1000.0,
             generation_seconds=perf.t_eval_ms / 1000.0,

@@ -196,6 +196,7 @@ class OpenAICompatBackend(LLMBackend):
             seconds=time.perf_counter() - started,
             model=str(message.response_metadata.get("model_name") or self.model_name),
             backend=self.kind,
+            finish_reason=str(message.response_metadata.get("finish_reason") or "stop"),
         )
 
     def complete_many(self, requests: Sequence[CompletionRequest]) -> list[Completion]:

@@ -91,6 +91,7 @@ class VLLMBackend(LLMBackend):
                 seconds=seconds,
                 model=self.model_name,
                 backend=self.kind,
+                finish_reason=str(out.outputs[0].finish_reason or "stop"),
                 cached_prompt_tokens=int(getattr(out, "num_cached_tokens", 0) or 0),
             )
             for out in outputs
