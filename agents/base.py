@@ -142,6 +142,45 @@ def extract_json(text: str) -> str:
     return text[start : end + 1] if 0 <= start < end else text
 
 
+def close_truncated_json(text: str) -> str | None:
+    """Best-effort completion of JSON cut off by ``max_tokens``: close the open string, drop a dangling
+    key or separator, close open arrays/objects. Returns None when nothing sensible is left."""
+    text = _FENCE.sub("", text.strip())
+    start = text.find("{")
+    if start < 0:
+        return None
+    text = text[start:]
+    stack: list[str] = []
+    in_string = escaped = False
+    for i, ch in enumerate(text):
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "{[":
+            stack.append("}" if ch == "{" else "]")
+        elif ch in "}]" and stack:
+            stack.pop()
+        if not stack and i > 0:
+            return text[: i + 1]  # already complete
+    candidate = text
+    if in_string:
+        candidate = candidate[:-1] if escaped else candidate
+        candidate += '"'
+    candidate = re.sub(r'(,\s*|:\s*|,\s*"[^"]*"\s*:?\s*)$', "", candidate.rstrip())
+    closed = candidate + "".join(reversed(stack))
+    try:
+        json.loads(closed, strict=False)
+    except ValueError:
+        return None
+    return closed
+
+
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 4)
 
@@ -150,6 +189,11 @@ def _summarise(exc: Exception) -> str:
     if isinstance(exc, ValidationError):
         return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'root'}: {e['msg']}" for e in exc.errors()[:6])
     return str(exc)[:300]
+
+
+def _parse(text: str, output: type[T]) -> T:
+    # strict=False: grammars let models put raw newlines inside strings; the meaning is unambiguous.
+    return output.model_validate(json.loads(extract_json(text), strict=False))
 
 
 def ask(
@@ -192,24 +236,31 @@ def ask(
             generation_seconds=_round(completion.generation_seconds),
         )
         try:
-            # strict=False: grammars let models put raw newlines inside strings; the meaning is unambiguous.
-            result = output.model_validate(json.loads(extract_json(completion.text), strict=False))
+            result = _parse(completion.text, output)
         except (ValidationError, ValueError) as exc:
+            salvaged = close_truncated_json(completion.text) if completion.finish_reason == "length" else None
+            if salvaged is not None:
+                try:
+                    result = _parse(salvaged, output)
+                except (ValidationError, ValueError):
+                    pass
+                else:  # cut off mid-text but complete in structure: later limit checks trim the text
+                    state.trace.append(
+                        entry.model_copy(update={"error": "cut off at max_tokens; JSON closed"})
+                    )
+                    return result
             last_text, errors = completion.text, _summarise(exc)
             if completion.finish_reason == "length":
                 errors = f"the answer was cut off at {params.max_tokens} tokens before the JSON was complete"
             state.trace.append(entry.model_copy(update={"ok": False, "error": errors}))
+            shorter = " and keep it shorter" if completion.finish_reason == "length" else ""
             messages = [
                 *messages[:2],
                 {"role": "assistant", "content": completion.text},
                 {
                     "role": "user",
-                    "content": f"That answer was not valid: {errors}. Reply again with the complete, corrected "
-                    + (
-                        "JSON only, and keep it shorter."
-                        if completion.finish_reason == "length"
-                        else "JSON only."
-                    ),
+                    "content": f"That answer was not valid: {errors}. "
+                    f"Reply again with the complete, corrected JSON only{shorter}.",
                 },
             ]
             continue

@@ -23,7 +23,6 @@ import unicodedata
 from pathlib import Path
 from typing import Any, ClassVar
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from agents.base import (
@@ -34,13 +33,13 @@ from agents.base import (
     ask,
     list_of,
     one_of,
-    text_field,
 )
 from agents.channels import ChannelSpec, fit_to_limit
 from agents.copywriter import revise
 from agents.retriever import INJECTION_PATTERNS, QUARANTINE_MARK
 from agents.state import CampaignState, ComplianceFinding, ComplianceResult, Draft, Piece, Severity
 from knowledge.brand import Brand
+from knowledge.chunking import split_sentences
 from knowledge.yamlio import load_model
 
 RULES_DIR = Path(__file__).parent / "rules"
@@ -265,9 +264,11 @@ _STRICT = ConfigDict(extra="forbid")
 
 class ComplianceParams(AgentParams):
     fix_rounds: int = Field(1, ge=0, le=3, description="Revision rounds to fix blocking findings.")
-    check_claims: bool = Field(True, description="Ask the model to list claims and check their evidence.")
-    support_similarity: float = Field(
-        0.55, ge=0.0, le=1.0, description="A claim this similar to a retrieved passage counts as supported."
+    check_claims: bool = Field(True, description="Ask the model whether the passages support each claim.")
+    max_claims: int = Field(6, ge=1, le=20, description="Sentences judged per piece (claim-like ones first).")
+    unsupported_claims: Severity = Field("block", description="Severity of a claim no passage supports.")
+    paraphrase_similarity: float = Field(
+        0.85, ge=0.0, le=1.0, description="A sentence this close to a retrieved passage counts as supported."
     )
 
 
@@ -388,19 +389,17 @@ class Compliance(Agent):
     def _claim_findings(
         self, state: CampaignState, ctx: RunContext, channel: ChannelSpec, draft: Draft
     ) -> list[ComplianceFinding]:
-        if not state.passages:
+        sentences = claim_candidates(draft, self.params.max_claims)
+        if not state.passages or not sentences:
             return []
-        aliases = tuple(p.alias for p in state.passages)
-        claim = create_model(
-            "ClaimOut",
+        judgment = create_model(
+            "JudgmentOut",
             __config__=_STRICT,
-            claim=(text_field(240), ...),
-            passages=(list_of(one_of(aliases), max_items=3), ...),
+            passages=(list_of(one_of([p.alias for p in state.passages]), max_items=3), ...),
             supported=(bool, ...),
         )
-        claims: dict[str, Any] = {"claims": (list_of(claim, max_items=6), ...)}
-        claims_model = create_model("ClaimsOut", __config__=_STRICT, **claims)
-        text = "\n".join(draft.fields.values())
+        n = len(sentences)
+        fields: dict[str, Any] = {"judgments": (list_of(judgment, min_items=n, max_items=n), ...)}
         try:
             out: Any = ask(
                 ctx,
@@ -408,39 +407,52 @@ class Compliance(Agent):
                 agent=self.name,
                 prompt=self.prompts["claims"],
                 channel=channel.name,
-                variables={"text": text},
-                output=claims_model,
-                max_tokens=500,
+                variables={"sentences": sentences},
+                output=create_model("ClaimsOut", __config__=_STRICT, **fields),
+                max_tokens=40 + 25 * n,
                 max_repairs=self.params.max_repairs,
             )
         except StructuredOutputError:
             return []
-        unsupported = [c.claim.strip() for c in out.claims if not c.supported and c.claim.strip()]
+        unsupported = [s for s, j in zip(sentences, out.judgments, strict=True) if not j.supported]
         if not unsupported:
             return []
-        # The model's "unsupported" is a hint; similarity to the retrieved passages is the second opinion.
+        # A near-paraphrase of a retrieved passage is supported whatever the model said.
         embedder = ctx.index.embedder
-        claim_vecs = embedder.embed(unsupported)
-        passage_vecs = embedder.embed([p.text for p in state.passages])
-        best = (claim_vecs @ passage_vecs.T).max(axis=1) if len(passage_vecs) else np.zeros(len(unsupported))
-        out_findings = []
-        for claim_text, score in zip(unsupported, best.tolist(), strict=True):
-            if score >= self.params.support_similarity:
+        best = (embedder.embed(unsupported) @ embedder.embed([p.text for p in state.passages]).T).max(axis=1)
+        findings = []
+        for sentence, score in zip(unsupported, best.tolist(), strict=True):
+            if score >= self.params.paraphrase_similarity:
                 continue
-            field = next((n for n, t in draft.fields.items() if claim_text in t), None)
-            out_findings.append(
+            field = next((name for name, text in draft.fields.items() if sentence in text), None)
+            findings.append(
                 ComplianceFinding(
                     rule_id="claims.unsupported",
                     category="unsupported_claim",
-                    severity="block",
-                    message=f"claim not supported by any retrieved passage (best similarity {score:.2f}): "
-                    f"{claim_text!r}",
+                    severity=self.params.unsupported_claims,
+                    message=f"no retrieved passage supports this claim (closest passage similarity "
+                    f"{score:.2f}): {sentence!r}",
                     field=field,
-                    matched=claim_text,
-                    suggestion="remove the claim or restate it as the passages do",
+                    matched=sentence,
+                    suggestion="remove the claim or restate it exactly as the passages do",
                 )
             )
-        return out_findings
+        return findings
+
+
+_CLAIM_HINT = re.compile(
+    r"\d|%|％|guarantee|proven|clinically|certified|refund|free|保证|退|免费|认证|获得|唯一|only"
+)
+
+
+def claim_candidates(draft: Draft, limit: int) -> list[str]:
+    """The sentences of a piece most likely to carry factual claims (numbers, refunds, guarantees) first."""
+    sentences = [
+        s for text in draft.fields.values() for line in text.splitlines() for s in split_sentences(line)
+    ]
+    sentences = [s for s in dict.fromkeys(sentences) if len(s) > 3 and not s.startswith("#")]
+    ranked = sorted(sentences, key=lambda s: not _CLAIM_HINT.search(s.casefold()))
+    return ranked[:limit]
 
 
 def _evidence_text(state: CampaignState) -> str:

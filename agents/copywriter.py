@@ -9,6 +9,7 @@ other channels go on — one bad answer never loses the rest of the campaign.
 
 from __future__ import annotations
 
+import re
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, create_model
@@ -17,6 +18,7 @@ from agents.base import Agent, RunContext, StructuredOutputError, ask, text_fiel
 from agents.channels import ChannelSpec
 from agents.state import CampaignState, Draft, Revision
 from agents.strategist import aliases_to_ids, citation_type
+from knowledge.chunking import split_sentences
 from prompts import Prompt
 
 _STRICT = ConfigDict(extra="forbid")
@@ -33,16 +35,38 @@ def draft_model(channel: ChannelSpec, state: CampaignState) -> type[BaseModel]:
     fields_model = create_model(
         f"{channel.name.title().replace('_', '')}Fields", __config__=_STRICT, **fields
     )
+    # Citations come first: if max_tokens cuts the answer off, it is cut inside the last text field,
+    # and the structure can still be closed and used (see agents.base.close_truncated_json).
     return create_model(
         "DraftOut",
         __config__=_STRICT,
-        fields=(fields_model, ...),
         citations=(citation_type(state.passages), ...),
+        fields=(fields_model, ...),
     )
 
 
+def drop_repeated_sentences(text: str) -> str:
+    """Remove sentences that already appeared earlier in the text (small models loop)."""
+    seen: set[str] = set()
+    out = []
+    for line in text.split("\n"):
+        kept = []
+        for sentence in split_sentences(line):
+            key = sentence.strip().casefold()
+            if key not in seen:
+                seen.add(key)
+                kept.append(sentence)
+        if kept or not line.strip():
+            out.append(("" if _is_cjk_text(line) else " ").join(kept))
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(out)).strip()
+
+
+def _is_cjk_text(text: str) -> bool:
+    return sum("\u4e00" <= c <= "\u9fff" for c in text) > len(text) / 4
+
+
 def _to_draft(out: Any, channel: ChannelSpec, state: CampaignState) -> Draft:
-    fields = {name: str(value).strip() for name, value in out.fields.model_dump().items()}
+    fields = {name: drop_repeated_sentences(str(value)) for name, value in out.fields.model_dump().items()}
     return Draft(channel=channel.name, fields=fields, citations=aliases_to_ids(out.citations, state.passages))
 
 
@@ -106,6 +130,7 @@ class Copywriter(Agent):
                 "brief": _brief_with_aliases(state),
                 "angle": state.brief.channel_angles.get(channel.name, state.brand.positioning),
                 "channel_inputs": state.brand.channel_inputs.get(channel.name, {}),
+                "focus": focus_passages(ctx, state, channel),
             }
             try:
                 out: Any = ask(
@@ -123,6 +148,16 @@ class Copywriter(Agent):
                 state.errors[channel.name] = str(exc)
                 continue
             state.drafts[channel.name] = _to_draft(out, channel, state)
+
+
+def focus_passages(ctx: RunContext, state: CampaignState, channel: ChannelSpec, k: int = 2) -> list[str]:
+    """Aliases of the retrieved passages that best answer a channel's inputs (the customer's question)."""
+    queries = list(state.brand.channel_inputs.get(channel.name, {}).values())
+    if not queries:
+        return []
+    by_id = {p.id: p.alias for p in state.passages}
+    hits = ctx.index.search_many(queries, k=len(state.passages) or 1)
+    return [by_id[h.passage.id] for h in hits if h.passage.id in by_id][:k]
 
 
 def _brief_with_aliases(state: CampaignState) -> Any:

@@ -12,6 +12,7 @@ Contract:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -24,6 +25,7 @@ import faiss
 import numpy as np
 
 from knowledge.brand import Brand
+from knowledge.cache import cache_dir
 from knowledge.chunking import Passage, chunk_document
 from knowledge.documents import read_documents
 from knowledge.embedders import BrandForgeEmbeddings
@@ -226,10 +228,16 @@ class FaissKnowledgeIndex:
 
 
 def default_index_dir(brand: Brand) -> Path:
-    """Where a brand's index lives unless told otherwise: ``BRAND_DIR/.brandforge/index``."""
+    """Where a brand's index lives unless told otherwise: ``BRAND_DIR/.brandforge/index``, or, when the
+    brand folder is read-only (an installed example, a mounted share), a per-folder directory under
+    ``$BRANDFORGE_CACHE/indexes`` (default ``~/.cache/brandforge``)."""
     if brand.root is None:
         raise InputError("brand has no folder; pass index_dir explicitly")
-    return brand.root / ".brandforge" / "index"
+    local = brand.root / ".brandforge" / "index"
+    if local.exists() or os.access(brand.root, os.W_OK):
+        return local
+    digest = hashlib.sha256(str(brand.root.resolve()).encode()).hexdigest()[:16]
+    return cache_dir() / "indexes" / f"{brand.root.name}-{digest}"
 
 
 def build_index(

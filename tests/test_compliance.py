@@ -76,6 +76,12 @@ def test_unsupported_numbers() -> None:
     assert [f.matched for f in found] == ["15"]
 
 
+def judge(schema: dict, supported: bool = True) -> dict:
+    """A claims-check answer with one judgment per sentence, as the schema demands."""
+    n = schema["properties"]["judgments"]["minItems"]
+    return {"judgments": [{"passages": [], "supported": supported}] * n}
+
+
 def _state(brand_dir: Path, tmp_path: Path, backend: FakeBackend) -> tuple[CampaignState, RunContext]:
     brand = load_brand(brand_dir)
     index, _ = build_index(brand, get_embedder("use-multilingual"), index_dir=tmp_path / "idx")
@@ -105,7 +111,7 @@ def test_violation_fixed_by_revision_is_revised(mini_brand: Path, tmp_path: Path
                 "fields": {"text": "Tidewater coffee ships within 48 hours of roasting."},
                 "citations": ["P1"],
             }
-        return {"claims": []}
+        return judge(schema)
 
     state, ctx = _state(mini_brand, tmp_path, FakeBackend(BackendConfig(kind="fake"), script=script))
     state.drafts["social_post"] = Draft(
@@ -126,7 +132,7 @@ def test_unfixed_hard_violation_blocks(mini_brand: Path, tmp_path: Path) -> None
     def script(messages, schema):
         if "Revise" in messages[-1]["content"]:
             return {"fields": {"text": "Still better than Starbeans"}, "citations": []}
-        return {"claims": []}
+        return judge(schema)
 
     state, ctx = _state(mini_brand, tmp_path, FakeBackend(BackendConfig(kind="fake"), script=script))
     state.drafts["social_post"] = Draft(channel="social_post", fields={"text": "Better than Starbeans"})
@@ -139,7 +145,7 @@ def test_unfixed_hard_violation_blocks(mini_brand: Path, tmp_path: Path) -> None
 def test_last_resort_fixes_spelling_and_length(mini_brand: Path, tmp_path: Path) -> None:
     long_text = "TIDEWATER coffee is roasted in small batches. " * 8  # 368 chars, over 280
     state, ctx = _state(
-        mini_brand, tmp_path, FakeBackend(BackendConfig(kind="fake"), script=lambda m, s: {"claims": []})
+        mini_brand, tmp_path, FakeBackend(BackendConfig(kind="fake"), script=lambda m, s: judge(s))
     )
     state.drafts["social_post"] = Draft(channel="social_post", fields={"text": long_text})
     _compliance(fix_rounds=0).run(state, ctx)
@@ -151,7 +157,7 @@ def test_last_resort_fixes_spelling_and_length(mini_brand: Path, tmp_path: Path)
 
 def test_clean_piece_passes_and_citations_are_real(mini_brand: Path, tmp_path: Path) -> None:
     state, ctx = _state(
-        mini_brand, tmp_path, FakeBackend(BackendConfig(kind="fake"), script=lambda m, s: {"claims": []})
+        mini_brand, tmp_path, FakeBackend(BackendConfig(kind="fake"), script=lambda m, s: judge(s))
     )
     real_id = state.passages[0].id
     state.drafts["social_post"] = Draft(
@@ -165,12 +171,12 @@ def test_clean_piece_passes_and_citations_are_real(mini_brand: Path, tmp_path: P
 
 
 def test_model_flagged_claim_needs_evidence(mini_brand: Path, tmp_path: Path) -> None:
-    claim = "Tidewater coffee was voted favourite by astronauts"
+    claim = "Tidewater coffee was voted favourite by astronauts."
 
     def script(messages, schema):
         if "Revise" in messages[-1]["content"]:
             return {"fields": {"text": claim}, "citations": []}
-        return {"claims": [{"claim": claim, "passages": [], "supported": False}]}
+        return judge(schema, supported=False)
 
     state, ctx = _state(mini_brand, tmp_path, FakeBackend(BackendConfig(kind="fake"), script=script))
     state.drafts["social_post"] = Draft(channel="social_post", fields={"text": claim})
@@ -178,6 +184,15 @@ def test_model_flagged_claim_needs_evidence(mini_brand: Path, tmp_path: Path) ->
     piece = state.pieces[0]
     assert piece.compliance.verdict == "blocked"
     assert any(f.rule_id == "claims.unsupported" and f.matched == claim for f in piece.compliance.findings)
+
+
+def test_claim_candidates_put_facts_first() -> None:
+    from agents.compliance import claim_candidates
+
+    draft = Draft(
+        channel="email", fields={"subject": "Hello there", "body": "Welcome! Ships in 48 hours. 全额退款。"}
+    )
+    assert claim_candidates(draft, 2) == ["Ships in 48 hours.", "全额退款。"]
 
 
 def test_injected_passage_text_is_quarantined(mini_brand: Path, tmp_path: Path) -> None:

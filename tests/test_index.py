@@ -116,3 +116,18 @@ def test_retrieval_finds_the_right_passage(
             misses.append(case["query"])
     recall = found / len(cases)
     assert recall >= 0.75, f"recall@5 {recall:.2f} for {kind}; missed: {misses}"
+
+
+def test_read_only_brand_folder_indexes_into_the_cache(
+    mini_brand: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from knowledge.index import default_index_dir
+
+    monkeypatch.setenv("BRANDFORGE_CACHE", str(tmp_path / "cache"))
+    brand = load_brand(mini_brand)
+    assert default_index_dir(brand) == mini_brand.resolve() / ".brandforge" / "index"
+    monkeypatch.setattr("os.access", lambda path, mode: False)  # root can write anywhere; pretend it cannot
+    folder = default_index_dir(brand)
+    assert folder.is_relative_to(tmp_path / "cache" / "indexes") and folder.name.startswith("mini-")
+    index, _ = build_index(brand, get_embedder("use-multilingual"))
+    assert (folder / "manifest.json").exists() and not (mini_brand / ".brandforge").exists() and len(index)

@@ -42,7 +42,7 @@ def test_unknown_prompt_lists_choices() -> None:
 
 def test_missing_variable_is_an_error() -> None:
     prompt = default_registry().get("compliance.claims@1")
-    with pytest.raises(PromptError, match=r"missing variables \['text'\]"):
+    with pytest.raises(PromptError, match=r"missing variables \['sentences'\]"):
         prompt.render()
 
 
@@ -113,8 +113,9 @@ def _fixed_inputs() -> dict:
         "draft": draft,
         "angle": "Angle.",
         "channel_inputs": {"question": "Q?"},
+        "focus": ["P1"],
         "requests": ["Shorten it."],
-        "text": "Some text.",
+        "sentences": ["Ships within 48 hours.", "Hello."],
         "language_name": "English",
     }
 

@@ -48,7 +48,7 @@ def test_repair_then_success(mini_brand: Path, tmp_path: Path) -> None:
         state,
         agent="t",
         prompt=default_registry().get("compliance.claims@1"),
-        variables={"text": "hi"},
+        variables={"sentences": ["hi"]},
         output=Out,
         max_repairs=2,
     )
@@ -70,7 +70,7 @@ def test_gives_up_with_typed_error(mini_brand: Path, tmp_path: Path) -> None:
             state,
             agent="t",
             prompt=default_registry().get("compliance.claims@1"),
-            variables={"text": "hi"},
+            variables={"sentences": ["hi"]},
             output=Out,
             max_repairs=1,
         )
@@ -80,7 +80,8 @@ def test_gives_up_with_typed_error(mini_brand: Path, tmp_path: Path) -> None:
 def test_trace_records_prompt_and_backend(mini_brand: Path, tmp_path: Path) -> None:
     ctx, state, _ = _ctx(mini_brand, tmp_path, lambda m, s: {"headline": "a", "score": 1})
     prompt = default_registry().get("compliance.claims@1")
-    ask(ctx, state, agent="t", prompt=prompt, variables={"text": "hi"}, output=Out, channel="search_ad")
+    variables = {"sentences": ["hi"]}
+    ask(ctx, state, agent="t", prompt=prompt, variables=variables, output=Out, channel="search_ad")
     entry = state.trace[0]
     assert (entry.prompt, entry.prompt_hash, entry.backend, entry.step) == (
         prompt.ref,
@@ -99,7 +100,7 @@ def test_system_message_is_shared_and_quotes_passages_as_data(mini_brand: Path, 
             state,
             agent="t",
             prompt=default_registry().get("compliance.claims@1"),
-            variables={"text": "x"},
+            variables={"sentences": ["x"]},
             output=Out,
         )
     assert backend.calls[0][0][0] == backend.calls[1][0][0]
@@ -127,7 +128,7 @@ def test_raw_newlines_inside_strings_are_accepted(mini_brand: Path, tmp_path: Pa
         state,
         agent="t",
         prompt=default_registry().get("compliance.claims@1"),
-        variables={"text": "x"},
+        variables={"sentences": ["x"]},
         output=Out,
     )
     assert out.headline == "line one\nline two" and len(state.trace) == 1
@@ -151,8 +152,8 @@ def test_cut_off_answer_asks_for_a_shorter_one(mini_brand: Path, tmp_path: Path)
         state,
         agent="t",
         prompt=default_registry().get("compliance.claims@1"),
-        variables={"text": "x"},
+        variables={"sentences": ["x"]},
         output=Out,
     )
     assert "cut off" in (state.trace[0].error or "")
-    assert backend.calls[-1][0][-1]["content"].endswith("keep it shorter.")
+    assert backend.calls[-1][0][-1]["content"].endswith("JSON only and keep it shorter.")

@@ -14,19 +14,12 @@ import os
 from pathlib import Path
 
 from agents.backends.base import BackendError
+from knowledge.cache import cache_dir
 
 MODEL_FILE = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
 MODEL_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
 MODEL_SIZE = 1_117_320_768
 PARTS = 22
-
-
-def cache_dir() -> Path:
-    """BrandForge's cache folder (models, eval caches)."""
-    base = os.environ.get("BRANDFORGE_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "brandforge"
-    )
-    return Path(base)
 
 
 def _part_paths() -> list[Path]:

@@ -92,6 +92,9 @@ class LlamaCppBackend(LLMBackend):
                 n_threads=self.config.n_threads or os.cpu_count() or 2,
                 n_batch=512,
                 seed=self.config.seed,
+                # The repeat penalty looks back this many tokens; llama.cpp's default (64) is shorter than
+                # the loops small models fall into in long Chinese text.
+                last_n_tokens_size=256,
                 verbose=False,
             )
         except (ValueError, RuntimeError) as exc:
