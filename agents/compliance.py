@@ -266,7 +266,10 @@ class ComplianceParams(AgentParams):
     fix_rounds: int = Field(1, ge=0, le=3, description="Revision rounds to fix blocking findings.")
     check_claims: bool = Field(True, description="Ask the model whether the passages support each claim.")
     max_claims: int = Field(6, ge=1, le=20, description="Sentences judged per piece (claim-like ones first).")
-    unsupported_claims: Severity = Field("block", description="Severity of a claim no passage supports.")
+    unsupported_claims: Severity = Field(
+        "block",
+        description="Severity of an unsupported sentence with a hard fact (number, refund, guarantee...).",
+    )
     paraphrase_similarity: float = Field(
         0.85, ge=0.0, le=1.0, description="A sentence this close to a retrieved passage counts as supported."
     )
@@ -429,7 +432,10 @@ class Compliance(Agent):
                 ComplianceFinding(
                     rule_id="claims.unsupported",
                     category="unsupported_claim",
-                    severity=self.params.unsupported_claims,
+                    # Facts that cost fines when wrong (numbers, refunds, guarantees) block; vaguer sentences warn.
+                    severity=self.params.unsupported_claims
+                    if _CLAIM_HINT.search(sentence.casefold())
+                    else "warn",
                     message=f"no retrieved passage supports this claim (closest passage similarity "
                     f"{score:.2f}): {sentence!r}",
                     field=field,
@@ -443,6 +449,10 @@ class Compliance(Agent):
 _CLAIM_HINT = re.compile(
     r"\d|%|％|guarantee|proven|clinically|certified|refund|free|保证|退|免费|认证|获得|唯一|only"
 )
+
+
+def _is_hard_fact(sentence: str) -> bool:
+    return bool(_CLAIM_HINT.search(sentence.casefold()))
 
 
 def claim_candidates(draft: Draft, limit: int) -> list[str]:

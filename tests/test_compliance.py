@@ -171,7 +171,7 @@ def test_clean_piece_passes_and_citations_are_real(mini_brand: Path, tmp_path: P
 
 
 def test_model_flagged_claim_needs_evidence(mini_brand: Path, tmp_path: Path) -> None:
-    claim = "Tidewater coffee was voted favourite by astronauts."
+    claim = "Tidewater beans are certified organic by astronauts."
 
     def script(messages, schema):
         if "Revise" in messages[-1]["content"]:
@@ -184,6 +184,19 @@ def test_model_flagged_claim_needs_evidence(mini_brand: Path, tmp_path: Path) ->
     piece = state.pieces[0]
     assert piece.compliance.verdict == "blocked"
     assert any(f.rule_id == "claims.unsupported" and f.matched == claim for f in piece.compliance.findings)
+
+
+def test_unsupported_vague_sentence_only_warns(mini_brand: Path, tmp_path: Path) -> None:
+    state, ctx = _state(
+        mini_brand, tmp_path, FakeBackend(BackendConfig(kind="fake"), script=lambda m, s: judge(s, False))
+    )
+    state.drafts["social_post"] = Draft(
+        channel="social_post", fields={"text": "Tidewater meets all your needs."}
+    )
+    _compliance().run(state, ctx)
+    piece = state.pieces[0]
+    assert piece.compliance.verdict == "pass"
+    assert [(f.rule_id, f.severity) for f in piece.compliance.findings] == [("claims.unsupported", "warn")]
 
 
 def test_claim_candidates_put_facts_first() -> None:
