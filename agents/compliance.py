@@ -432,7 +432,7 @@ class Compliance(Agent):
                 ComplianceFinding(
                     rule_id="claims.unsupported",
                     category="unsupported_claim",
-                    # Facts that cost fines when wrong (numbers, refunds, guarantees) block; vaguer sentences warn.
+                    # Hard facts (numbers, refunds, guarantees) block when unsupported; vaguer sentences warn.
                     severity=self.params.unsupported_claims
                     if _CLAIM_HINT.search(sentence.casefold())
                     else "warn",
