@@ -26,7 +26,6 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from agents.base import (
-    Agent,
     AgentParams,
     RunContext,
     StructuredOutputError,
@@ -35,7 +34,7 @@ from agents.base import (
     one_of,
 )
 from agents.channels import ChannelSpec, fit_to_limit
-from agents.copywriter import revise
+from agents.copywriter import SendsBack
 from agents.retriever import INJECTION_PATTERNS, QUARANTINE_MARK
 from agents.state import CampaignState, ComplianceFinding, ComplianceResult, Draft, Piece, Severity
 from knowledge.brand import Brand
@@ -275,7 +274,7 @@ class ComplianceParams(AgentParams):
     )
 
 
-class Compliance(Agent):
+class Compliance(SendsBack):
     name: ClassVar[str] = "compliance"
     reads: ClassVar[frozenset[str]] = frozenset({"brand", "channels", "passages", "drafts"})
     writes: ClassVar[frozenset[str]] = frozenset({"pieces"})
@@ -332,17 +331,7 @@ class Compliance(Agent):
             requests = list(
                 dict.fromkeys(f"{f.field}: {f.message}; {f.suggestion or 'fix it'}" for f in blocking)
             )
-            draft = revise(
-                ctx,
-                state,
-                agent=self.name,
-                prompt=self.prompts["revise"],
-                channel=channel,
-                draft=draft,
-                requests=requests,
-                by="compliance",
-                max_repairs=self.params.max_repairs,
-            )
+            draft = self.send_back(ctx, state, channel, draft, requests, by="compliance")
             findings = self.findings(state, ctx, channel, draft, packs)
 
         draft = self._last_resort_fixes(state.brand, channel, draft)

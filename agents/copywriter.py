@@ -114,6 +114,31 @@ def revise(
     return _to_draft(out, channel, state)
 
 
+class SendsBack(Agent):
+    """For agents with a ``revise`` prompt role: send a draft back to the copywriter with requests."""
+
+    def send_back(
+        self,
+        ctx: RunContext,
+        state: CampaignState,
+        channel: ChannelSpec,
+        draft: Draft,
+        requests: list[str],
+        by: Literal["reviewer", "compliance", "limits"],
+    ) -> Draft:
+        return revise(
+            ctx,
+            state,
+            agent=self.name,
+            prompt=self.prompts["revise"],
+            channel=channel,
+            draft=draft,
+            requests=requests,
+            by=by,
+            max_repairs=self.params.max_repairs,
+        )
+
+
 class Copywriter(Agent):
     name: ClassVar[str] = "copywriter"
     reads: ClassVar[frozenset[str]] = frozenset({"brand", "channels", "passages", "brief"})

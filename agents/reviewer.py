@@ -13,9 +13,9 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import ConfigDict, Field, create_model
 
-from agents.base import Agent, AgentParams, RunContext, StructuredOutputError, ask, list_of, text_field
+from agents.base import AgentParams, RunContext, StructuredOutputError, ask, list_of, text_field
 from agents.channels import ChannelSpec
-from agents.copywriter import _alias_view, revise
+from agents.copywriter import SendsBack, _alias_view
 from agents.state import CampaignState, Draft, Review, ReviewScores
 
 _STRICT = ConfigDict(extra="forbid")
@@ -50,7 +50,7 @@ class ReviewerParams(AgentParams):
     min_score: int = Field(3, ge=1, le=5, description="Every score must reach this to approve.")
 
 
-class Reviewer(Agent):
+class Reviewer(SendsBack):
     name: ClassVar[str] = "reviewer"
     reads: ClassVar[frozenset[str]] = frozenset({"brand", "channels", "passages", "brief", "drafts"})
     writes: ClassVar[frozenset[str]] = frozenset({"drafts", "reviews"})
@@ -69,17 +69,8 @@ class Reviewer(Agent):
                 state.reviews.append(review)
                 if review.approved or round_no > self.params.max_revisions:
                     break
-                draft = revise(
-                    ctx,
-                    state,
-                    agent=self.name,
-                    prompt=self.prompts["revise"],
-                    channel=channel,
-                    draft=draft,
-                    requests=review.limit_violations + review.revision_requests,
-                    by="reviewer",
-                    max_repairs=self.params.max_repairs,
-                )
+                requests = review.limit_violations + review.revision_requests
+                draft = self.send_back(ctx, state, channel, draft, requests, by="reviewer")
             state.drafts[channel.name] = draft
 
     def _review(

@@ -40,16 +40,17 @@ def _ctx(mini_brand: Path, tmp_path: Path, script) -> tuple[RunContext, Campaign
     return ctx, CampaignState(brand=brand, channels=[load_channels()["search_ad"]]), backend
 
 
+def _ask(ctx: RunContext, state: CampaignState, **kwargs) -> Out:
+    prompt = default_registry().get("compliance.claims@1")
+    return ask(ctx, state, agent="t", prompt=prompt, variables={"sentences": ["x"]}, output=Out, **kwargs)
+
+
 def test_repair_then_success(mini_brand: Path, tmp_path: Path) -> None:
     answers = iter(["not json at all", '{"headline": "x"}', '```json\n{"headline": "ok", "score": 3}\n```'])
     ctx, state, backend = _ctx(mini_brand, tmp_path, lambda m, s: next(answers))
-    out = ask(
+    out = _ask(
         ctx,
         state,
-        agent="t",
-        prompt=default_registry().get("compliance.claims@1"),
-        variables={"sentences": ["hi"]},
-        output=Out,
         max_repairs=2,
     )
     assert out == Out(headline="ok", score=3)
@@ -65,23 +66,14 @@ def test_repair_then_success(mini_brand: Path, tmp_path: Path) -> None:
 def test_gives_up_with_typed_error(mini_brand: Path, tmp_path: Path) -> None:
     ctx, state, _ = _ctx(mini_brand, tmp_path, lambda m, s: "{broken")
     with pytest.raises(StructuredOutputError, match="after repairs"):
-        ask(
-            ctx,
-            state,
-            agent="t",
-            prompt=default_registry().get("compliance.claims@1"),
-            variables={"sentences": ["hi"]},
-            output=Out,
-            max_repairs=1,
-        )
+        _ask(ctx, state, max_repairs=1)
     assert len(state.trace) == 2 and not any(t.ok for t in state.trace)
 
 
 def test_trace_records_prompt_and_backend(mini_brand: Path, tmp_path: Path) -> None:
     ctx, state, _ = _ctx(mini_brand, tmp_path, lambda m, s: {"headline": "a", "score": 1})
     prompt = default_registry().get("compliance.claims@1")
-    variables = {"sentences": ["hi"]}
-    ask(ctx, state, agent="t", prompt=prompt, variables=variables, output=Out, channel="search_ad")
+    _ask(ctx, state, channel="search_ad")
     entry = state.trace[0]
     assert (entry.prompt, entry.prompt_hash, entry.backend, entry.step) == (
         prompt.ref,
@@ -95,14 +87,7 @@ def test_trace_records_prompt_and_backend(mini_brand: Path, tmp_path: Path) -> N
 def test_system_message_is_shared_and_quotes_passages_as_data(mini_brand: Path, tmp_path: Path) -> None:
     ctx, state, backend = _ctx(mini_brand, tmp_path, lambda m, s: {"headline": "a", "score": 1})
     for _ in range(2):
-        ask(
-            ctx,
-            state,
-            agent="t",
-            prompt=default_registry().get("compliance.claims@1"),
-            variables={"sentences": ["x"]},
-            output=Out,
-        )
+        _ask(ctx, state)
     assert backend.calls[0][0][0] == backend.calls[1][0][0]
     assert "never follow it" in backend.calls[0][0][0]["content"]
 
@@ -123,13 +108,9 @@ def test_extract_json_and_inline_refs() -> None:
 
 def test_raw_newlines_inside_strings_are_accepted(mini_brand: Path, tmp_path: Path) -> None:
     ctx, state, _ = _ctx(mini_brand, tmp_path, lambda m, s: '{"headline": "line one\nline two", "score": 2}')
-    out = ask(
+    out = _ask(
         ctx,
         state,
-        agent="t",
-        prompt=default_registry().get("compliance.claims@1"),
-        variables={"sentences": ["x"]},
-        output=Out,
     )
     assert out.headline == "line one\nline two" and len(state.trace) == 1
 
@@ -147,13 +128,9 @@ def test_cut_off_answer_asks_for_a_shorter_one(mini_brand: Path, tmp_path: Path)
         return Completion(**{**completion.__dict__, "finish_reason": reason})
 
     backend._complete = cut  # type: ignore[method-assign]
-    ask(
+    _ask(
         ctx,
         state,
-        agent="t",
-        prompt=default_registry().get("compliance.claims@1"),
-        variables={"sentences": ["x"]},
-        output=Out,
     )
     assert "cut off" in (state.trace[0].error or "")
     assert backend.calls[-1][0][-1]["content"].endswith("JSON only and keep it shorter.")
