@@ -234,6 +234,31 @@ def deterministic_findings(
     return findings
 
 
+_NOT_BY_SENTENCE = {"channel_limit", "required_term", "generation"}
+
+
+def remove_offending_sentences(draft: Draft, findings: list[ComplianceFinding]) -> Draft:
+    """Drop each sentence holding a blocking finding's matched text, unless that would empty its field."""
+    fields = dict(draft.fields)
+    for name, text in draft.fields.items():
+        bad = [
+            normalise(f.matched)
+            for f in findings
+            if f.field == name and f.matched and f.severity == "block" and f.category not in _NOT_BY_SENTENCE
+        ]
+        if not bad:
+            continue
+        lines = []
+        for line in text.split("\n"):
+            kept = [s for s in split_sentences(line) if not any(b in normalise(s) for b in bad)]
+            joiner = "" if any("\u4e00" <= c <= "\u9fff" for c in line) else " "
+            lines.append(joiner.join(kept))
+        cleaned = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+        if cleaned:
+            fields[name] = cleaned
+    return draft.model_copy(update={"fields": fields})
+
+
 def unsupported_numbers(draft: Draft, evidence: str) -> list[ComplianceFinding]:
     """Numbers in the piece that appear in no retrieved passage and no brand fact."""
     known = {n.replace(",", "") for n in _NUMBER.findall(evidence)}
@@ -334,18 +359,12 @@ class Compliance(SendsBack):
             draft = self.send_back(ctx, state, channel, draft, requests, by="compliance")
             findings = self.findings(state, ctx, channel, draft, packs)
 
-        draft = self._last_resort_fixes(state.brand, channel, draft)
-        final = deterministic_findings(state.brand, channel, draft, packs) + unsupported_numbers(
-            draft, _evidence_text(state)
-        )
-        # Model-judged claims from the last round still stand unless the text they quote is gone.
-        final += [
-            f
-            for f in findings
-            if f.rule_id == "claims.unsupported"
-            and f.matched
-            and f.matched in " ".join(draft.fields.values())
-        ]
+        # Last resort, deterministic: restore required spellings, drop the sentences that still carry a
+        # blocking finding (when the field keeps other text), then cut over-long fields at a boundary.
+        draft = self._fix_spelling(state.brand, draft)
+        draft = remove_offending_sentences(draft, self._standing(state, channel, draft, packs, findings))
+        draft = self._fit_limits(channel, draft)
+        final = self._standing(state, channel, draft, packs, findings)
         final_keys = {(f.rule_id, f.field, f.matched) for f in final}
         fixed = [
             f.model_copy(update={"fixed": True})
@@ -369,13 +388,34 @@ class Compliance(SendsBack):
         )
 
     @staticmethod
-    def _last_resort_fixes(brand: Brand, channel: ChannelSpec, draft: Draft) -> Draft:
+    def _standing(
+        state: CampaignState,
+        channel: ChannelSpec,
+        draft: Draft,
+        packs: list[RulePack],
+        model_findings: list[ComplianceFinding],
+    ) -> list[ComplianceFinding]:
+        """Findings on ``draft`` now: deterministic ones recomputed, model-judged claims from the last
+        round kept while the sentence they quote is still there."""
+        text = " ".join(draft.fields.values())
+        found = deterministic_findings(state.brand, channel, draft, packs)
+        found += unsupported_numbers(draft, _evidence_text(state))
+        return found + [
+            f for f in model_findings if f.rule_id == "claims.unsupported" and f.matched and f.matched in text
+        ]
+
+    @staticmethod
+    def _fix_spelling(brand: Brand, draft: Draft) -> Draft:
         fields = dict(draft.fields)
-        for spec in channel.fields:
-            text = fields.get(spec.name, "")
+        for name, text in fields.items():
             for term in brand.required_terms:
                 text = re.sub(re.escape(term), term, text, flags=re.IGNORECASE)
-            fields[spec.name] = fit_to_limit(text, spec)
+            fields[name] = text
+        return draft.model_copy(update={"fields": fields})
+
+    @staticmethod
+    def _fit_limits(channel: ChannelSpec, draft: Draft) -> Draft:
+        fields = {spec.name: fit_to_limit(draft.fields.get(spec.name, ""), spec) for spec in channel.fields}
         return draft.model_copy(update={"fields": fields})
 
     def _claim_findings(

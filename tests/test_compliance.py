@@ -142,6 +142,23 @@ def test_unfixed_hard_violation_blocks(mini_brand: Path, tmp_path: Path) -> None
     assert [f.rule_id for f in piece.compliance.findings if not f.fixed] == ["brand.competitor"]
 
 
+def test_offending_sentence_is_removed_when_revision_fails(mini_brand: Path, tmp_path: Path) -> None:
+    text = "Tidewater roasts in small batches. It is the best coffee in town! Order today."
+
+    def script(messages, schema):
+        if "Revise" in messages[-1]["content"]:
+            return {"citations": [], "fields": {"text": text}}  # the model ignores the request
+        return judge(schema)
+
+    state, ctx = _state(mini_brand, tmp_path, FakeBackend(BackendConfig(kind="fake"), script=script))
+    state.drafts["social_post"] = Draft(channel="social_post", fields={"text": text})
+    _compliance().run(state, ctx)
+    piece = state.pieces[0]
+    assert piece.fields["text"] == "Tidewater roasts in small batches. Order today."
+    assert piece.compliance.verdict == "revised"
+    assert [(f.rule_id, f.fixed) for f in piece.compliance.findings] == [("en.superlative", True)]
+
+
 def test_last_resort_fixes_spelling_and_length(mini_brand: Path, tmp_path: Path) -> None:
     long_text = "TIDEWATER coffee is roasted in small batches. " * 8  # 368 chars, over 280
     state, ctx = _state(
