@@ -95,3 +95,36 @@ def test_console_script_runs_as_a_process(mini_brand: Path) -> None:
         timeout=120,
     )
     assert proc.returncode == 2 and "brand folder not found" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_backend_failure_mid_run_keeps_finished_work(
+    mini_brand: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server that dies during compliance: pieces already checked are kept, the rest are delivered
+    as blocked with the error — nothing is silently dropped."""
+    from agents.backends import BackendConfig, BackendError
+    from agents.backends.fake import FakeBackend
+    from pipelines import run_campaign
+
+    backend = FakeBackend(BackendConfig(kind="fake"))
+    original = backend._complete
+    compliance_calls = []
+
+    def dying(messages, schema, params):
+        if "compliance editor" in messages[-1]["content"]:
+            compliance_calls.append(1)
+            if len(compliance_calls) > 2:
+                raise BackendError("connection reset by peer")
+        return original(messages, schema, params)
+
+    backend._complete = dying  # type: ignore[method-assign]
+    monkeypatch.setattr("pipelines.runner.get_backend", lambda config: backend)
+    campaign = run_campaign(mini_brand, backend="fake")
+    assert [p.channel for p in campaign.pieces] == ["search_ad", "social_post", "cs_reply"]
+    lost = [
+        p for p in campaign.pieces if any(f.rule_id == "pipeline.incomplete" for f in p.compliance.findings)
+    ]
+    assert lost and all(p.compliance.verdict == "blocked" for p in lost)
+    assert all("connection reset" in p.compliance.findings[0].message for p in lost)
+    assert all(p.fields for p in lost)  # the drafts written before the failure are still there
+    assert len(lost) < len(campaign.pieces)
