@@ -18,7 +18,7 @@ from typing import Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from knowledge.errors import InputError
-from knowledge.yamlio import load_model
+from knowledge.yamlio import load_model_cached
 
 BUILTIN_DIR = Path(__file__).parent / "channels"
 _CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\u3400-\u4dbf]")
@@ -128,7 +128,7 @@ def load_channels(*folders: Path) -> dict[str, ChannelSpec]:
     channels: dict[str, ChannelSpec] = {}
     for folder in (BUILTIN_DIR, *folders):
         for path in sorted(folder.glob("*.yaml")):
-            spec = load_model(path, ChannelSpec)
+            spec = load_model_cached(path, ChannelSpec)
             if spec.name != path.stem:
                 raise InputError(
                     f"channel name {spec.name!r} must match the file name {path.stem!r}",

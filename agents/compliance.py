@@ -39,7 +39,7 @@ from agents.retriever import INJECTION_PATTERNS, QUARANTINE_MARK
 from agents.state import CampaignState, ComplianceFinding, ComplianceResult, Draft, Piece, Severity
 from knowledge.brand import Brand
 from knowledge.chunking import split_sentences
-from knowledge.yamlio import load_model
+from knowledge.yamlio import load_model_cached
 
 RULES_DIR = Path(__file__).parent / "rules"
 _ZERO_WIDTH = re.compile(r"[\u200b-\u200f\u2060\ufeff\u00ad]")
@@ -75,7 +75,7 @@ class RulePack(BaseModel):
 
 def load_rule_packs(language: str, folder: Path = RULES_DIR) -> list[RulePack]:
     path = folder / f"{language}.yaml"
-    return [load_model(path, RulePack)] if path.exists() else []
+    return [load_model_cached(path, RulePack)] if path.exists() else []
 
 
 def normalise(text: str) -> str:

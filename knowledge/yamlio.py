@@ -59,6 +59,22 @@ def load_model(path: Path, model: type[M]) -> M:
     return validate_model(load_yaml(path), model, path)
 
 
+_cache: dict[tuple[str, int, int, type], BaseModel] = {}
+
+
+def load_model_cached(path: Path, model: type[M]) -> M:
+    """:func:`load_model`, parsed once per process while the file is unchanged (mtime and size).
+    For read-only data such as channel specs and rule packs; callers must not mutate the result."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return load_model(path, model)
+    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size, model)
+    if key not in _cache:
+        _cache[key] = load_model(path, model)
+    return _cache[key]  # type: ignore[return-value]
+
+
 def confined_path(root: Path, relative: str | Path, *, source: str | Path, field: str) -> Path:
     """Resolve ``relative`` under ``root``; reject absolute paths and anything escaping the root."""
     root = root.resolve()

@@ -68,3 +68,15 @@ def test_bad_channel_yaml(tmp_path: Path) -> None:
 def test_unknown_channel_lists_choices() -> None:
     with pytest.raises(InputError, match=r"unknown channel 'tiktok'; valid choices: \['blog'"):
         resolve_channels(["tiktok"], load_channels(), "brand.yaml")
+
+
+def test_channel_files_parse_once_until_changed(tmp_path: Path) -> None:
+    import os
+
+    path = tmp_path / "sms.yaml"
+    path.write_text("name: sms\ndescription: a\nfields:\n  - {name: text, description: t, max_chars: 70}\n")
+    first = load_channels(tmp_path)["sms"]
+    assert load_channels(tmp_path)["sms"] is first  # parsed once
+    path.write_text("name: sms\ndescription: b\nfields:\n  - {name: text, description: t, max_chars: 60}\n")
+    os.utime(path, ns=(1, 10**18))  # a different mtime even on coarse-clock filesystems
+    assert load_channels(tmp_path)["sms"].fields[0].max_chars == 60
