@@ -85,7 +85,7 @@ def revise(
     channel: ChannelSpec,
     draft: Draft,
     requests: list[str],
-    by: Literal["reviewer", "compliance", "limits"],
+    by: Literal["reviewer", "compliance"],
     max_repairs: int = 2,
 ) -> Draft:
     """Rewrite ``draft`` to address ``requests``; records the revision. Keeps the old draft on failure."""
@@ -124,7 +124,7 @@ class SendsBack(Agent):
         channel: ChannelSpec,
         draft: Draft,
         requests: list[str],
-        by: Literal["reviewer", "compliance", "limits"],
+        by: Literal["reviewer", "compliance"],
     ) -> Draft:
         return revise(
             ctx,

@@ -89,7 +89,7 @@ class ComplianceResult(_Model):
 
 class Revision(_Model):
     round: int
-    by: Literal["reviewer", "compliance", "limits"]
+    by: Literal["reviewer", "compliance"]
     requests: list[str]
 
 
@@ -137,9 +137,6 @@ class CampaignState(_Model):
     errors: dict[str, str] = Field(
         default_factory=dict, description="channel -> why it could not be produced"
     )
-
-    def passage(self, alias_or_id: str) -> RetrievedPassage | None:
-        return next((p for p in self.passages if alias_or_id in (p.alias, p.id)), None)
 
 
 # Fields present before the first step runs; the rest must be written by a step before being read.
