@@ -16,7 +16,6 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -25,7 +24,7 @@ import faiss
 import numpy as np
 
 from knowledge.brand import Brand
-from knowledge.cache import cache_dir
+from knowledge.cache import atomic_write, cache_dir
 from knowledge.chunking import Passage, chunk_document
 from knowledge.documents import read_documents
 from knowledge.embedders import BrandForgeEmbeddings
@@ -62,19 +61,6 @@ class IndexUpdate:
     @property
     def touched(self) -> bool:
         return bool(self.added or self.changed or self.removed or self.rebuilt)
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class FaissKnowledgeIndex:
@@ -144,9 +130,9 @@ class FaissKnowledgeIndex:
     # -- persistence ---------------------------------------------------------------------------
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
-        _atomic_write(folder / "index.faiss", faiss.serialize_index(self.index).tobytes())
+        atomic_write(folder / "index.faiss", faiss.serialize_index(self.index).tobytes())
         docstore = [{"int_id": i, **asdict(p)} for i, p in sorted(self.passages.items())]
-        _atomic_write(
+        atomic_write(
             folder / "docstore.json", json.dumps({"passages": docstore}, ensure_ascii=False).encode()
         )
         manifest = {
@@ -160,7 +146,7 @@ class FaissKnowledgeIndex:
             "skipped": self.skipped,
         }
         # Written last: a crash before this line leaves the previous manifest, which the count check catches.
-        _atomic_write(folder / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False).encode())
+        atomic_write(folder / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False).encode())
 
     @staticmethod
     def read_manifest(folder: Path) -> dict | None:

@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 EXIT_OK, EXIT_BLOCKED, EXIT_BAD_INPUT = 0, 1, 2
@@ -27,12 +25,9 @@ def _write(out: str | None, text: str) -> None:
     if out is None or out == "-":
         sys.stdout.write(text)
         return
-    path = Path(out)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
+    from knowledge.cache import atomic_write
+
+    atomic_write(Path(out), text.encode("utf-8"))
 
 
 def _cmd_campaign(args: argparse.Namespace) -> int:

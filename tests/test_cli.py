@@ -128,3 +128,9 @@ def test_backend_failure_mid_run_keeps_finished_work(
     assert all("connection reset" in p.compliance.findings[0].message for p in lost)
     assert all(p.fields for p in lost)  # the drafts written before the failure are still there
     assert len(lost) < len(campaign.pieces)
+
+
+def test_output_file_is_readable_by_others(mini_brand: Path, tmp_path: Path) -> None:
+    out = tmp_path / "c.json"
+    main(["campaign", str(mini_brand), "--backend", "fake", "--out", str(out), "-q"])
+    assert out.stat().st_mode & 0o044 == 0o044  # follows the usual umask, not mkstemp's 0600
