@@ -9,6 +9,7 @@ what differs after the longest common prefix, so prompts put the shared brand co
 
 from __future__ import annotations
 
+import atexit
 import os
 import threading
 import time
@@ -99,7 +100,17 @@ class LlamaCppBackend(LLMBackend):
             )
         except (ValueError, RuntimeError) as exc:
             raise BackendError(f"cannot load GGUF model {str(path)!r}: {exc}") from None
+        # Free the model before interpreter teardown; llama-cpp-python's own finaliser fails that late.
+        atexit.register(self.close)
         self._warm = True
+
+    def close(self) -> None:
+        """Free the model; the backend loads it again on next use."""
+        with self._lock:
+            if self._llama is not None:
+                self._llama.close()
+                self._llama = None
+                self._warm = False
 
     def _complete(
         self, messages: list[ChatMessage], json_schema: dict[str, Any] | None, params: GenerationParams
