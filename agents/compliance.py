@@ -38,7 +38,7 @@ from agents.copywriter import SendsBack
 from agents.retriever import INJECTION_PATTERNS, QUARANTINE_MARK
 from agents.state import CampaignState, ComplianceFinding, ComplianceResult, Draft, Piece, Severity
 from knowledge.brand import Brand
-from knowledge.chunking import split_sentences
+from knowledge.chunking import keep_sentences, split_sentences
 from knowledge.yamlio import load_model_cached
 
 RULES_DIR = Path(__file__).parent / "rules"
@@ -248,12 +248,7 @@ def remove_offending_sentences(draft: Draft, findings: list[ComplianceFinding]) 
         ]
         if not bad:
             continue
-        lines = []
-        for line in text.split("\n"):
-            kept = [s for s in split_sentences(line) if not any(b in normalise(s) for b in bad)]
-            joiner = "" if any("\u4e00" <= c <= "\u9fff" for c in line) else " "
-            lines.append(joiner.join(kept))
-        cleaned = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+        cleaned = keep_sentences(text, lambda sentence: not any(b in normalise(sentence) for b in bad))  # noqa: B023
         if cleaned:
             fields[name] = cleaned
     return draft.model_copy(update={"fields": fields})

@@ -9,7 +9,6 @@ other channels go on — one bad answer never loses the rest of the campaign.
 
 from __future__ import annotations
 
-import re
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, create_model
@@ -18,7 +17,7 @@ from agents.base import Agent, RunContext, StructuredOutputError, ask, text_fiel
 from agents.channels import ChannelSpec
 from agents.state import CampaignState, Draft, Revision
 from agents.strategist import aliases_to_ids, citation_type
-from knowledge.chunking import split_sentences
+from knowledge.chunking import keep_sentences
 from prompts import Prompt
 
 _STRICT = ConfigDict(extra="forbid")
@@ -48,21 +47,15 @@ def draft_model(channel: ChannelSpec, state: CampaignState) -> type[BaseModel]:
 def drop_repeated_sentences(text: str) -> str:
     """Remove sentences that already appeared earlier in the text (small models loop)."""
     seen: set[str] = set()
-    out = []
-    for line in text.split("\n"):
-        kept = []
-        for sentence in split_sentences(line):
-            key = sentence.strip().casefold()
-            if key not in seen:
-                seen.add(key)
-                kept.append(sentence)
-        if kept or not line.strip():
-            out.append(("" if _is_cjk_text(line) else " ").join(kept))
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(out)).strip()
 
+    def first_time(sentence: str) -> bool:
+        key = sentence.strip().casefold()
+        if key in seen:
+            return False
+        seen.add(key)
+        return True
 
-def _is_cjk_text(text: str) -> bool:
-    return sum("\u4e00" <= c <= "\u9fff" for c in text) > len(text) / 4
+    return keep_sentences(text, first_time)
 
 
 def _to_draft(out: Any, channel: ChannelSpec, state: CampaignState) -> Draft:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 _SENTENCE_END = re.compile(r"(?<=[。！？；!?;…])|(?<=[.])(?=\s)")
@@ -36,6 +37,18 @@ class Passage:
 def split_sentences(text: str) -> list[str]:
     """Split one paragraph into sentences (Chinese and Western punctuation)."""
     return [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
+
+
+def keep_sentences(text: str, keep: Callable[[str], bool]) -> str:
+    """``text`` with only the sentences ``keep`` accepts, line structure kept (lines emptied by the
+    filter disappear); sentences are rejoined without spaces in CJK lines, with one elsewhere."""
+    out = []
+    for line in text.split("\n"):
+        kept = [s for s in split_sentences(line) if keep(s)]
+        if kept or not line.strip():
+            cjk = sum(_is_cjk(c) for c in line) > len(line) / 4
+            out.append(("" if cjk else " ").join(kept))
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(out)).strip()
 
 
 def _hard_split(sentence: str, max_chars: int) -> list[str]:

@@ -151,3 +151,15 @@ def test_pdf_text_layer(tmp_path: Path) -> None:
     (k / "broken.pdf").unlink()
     doc = read_documents(k, tmp_path).documents[0]
     assert doc.path == "knowledge/sheet.pdf" and "Harbor Blend ships within 48 hours." in doc.text
+
+
+def test_keep_sentences_and_loop_removal() -> None:
+    from agents.copywriter import drop_repeated_sentences
+    from knowledge.chunking import keep_sentences
+
+    assert keep_sentences("Go now. Bad one! Stay.\n\nBad two.", lambda s: "Bad" not in s) == "Go now. Stay."
+    assert keep_sentences("山很美。不好。水很清。", lambda s: s != "不好。") == "山很美。水很清。"
+    assert (
+        drop_repeated_sentences("我们出发吧。山很美。我们出发吧。\n\n新的段落。山很美。")
+        == "我们出发吧。山很美。\n\n新的段落。"
+    )
