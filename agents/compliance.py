@@ -1,29 +1,25 @@
-"""Compliance: deterministic checks, an evidence check on claims, fixes, and a verdict per piece.
+"""Compliance: the checker's findings on every piece, fixes, and a verdict per piece.
 
 Reads ``brand``, ``channels``, ``passages``, ``drafts``; writes ``pieces``.
 
-Checks, in order, on every field of a draft:
-1. deterministic rules — brand banned terms, competitor names, required-term spelling, PII (e-mail,
-   phone, Chinese mobile and ID numbers), instruction-like text leaking from documents, the locale's
-   rule pack (superlatives, state endorsement, guarantees, health effects: ``agents/rules/*.yaml``),
-   channel limits;
-2. evidence — every number in the piece must appear in a retrieved passage or the brand facts, and a
-   model lists the piece's factual claims; a claim the model marks unsupported that is also not close
-   (embedding similarity) to any retrieved passage is a finding.
+Every field of a draft goes through :class:`~agents.policy.ComplianceChecker` (rule packs for the
+brand's locale and industry, brand terms and spellings, personal data, secrets, injected text, markup
+and links, claims linked to the retrieved passages: see ``agents/policy``) plus the channel's limits.
+Markup and links to hosts the brand does not allow are stripped first. Then a model judges the
+claim-like sentences; a hard fact (number, refund, guarantee) it marks unsupported that is not a
+near-paraphrase of a passage blocks.
 Blocking findings go back to the copywriter (``fix_rounds`` times). Then last-resort fixes: required
-spelling restored, extra hashtags dropped, over-long fields cut at a sentence/word boundary. The verdict
-is derived from the findings: ``blocked`` if any blocking finding is unfixed, ``revised`` if a blocking
-finding was fixed, else ``pass``. A hard violation never passes.
+spelling restored, sentences that still carry a blocking finding dropped, over-long fields cut at a
+sentence/word boundary. The verdict is derived from the findings: ``blocked`` if any blocking finding
+is unfixed, ``revised`` if a blocking finding was fixed, else ``pass``. A hard violation never passes.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
-from pathlib import Path
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import ConfigDict, Field, create_model
 
 from agents.base import (
     AgentParams,
@@ -35,202 +31,74 @@ from agents.base import (
 )
 from agents.channels import ChannelSpec, fit_to_limit
 from agents.copywriter import SendsBack
-from agents.retriever import INJECTION_PATTERNS, QUARANTINE_MARK
-from agents.state import CampaignState, ComplianceFinding, ComplianceResult, Draft, Piece, Severity
+from agents.policy import ComplianceChecker, Evidence, PassageEvidence, fold_str, load_policy
+from agents.retriever import QUARANTINE_MARK
+from agents.state import (
+    CampaignState,
+    ComplianceFinding,
+    ComplianceResult,
+    Draft,
+    EvidenceRef,
+    Piece,
+    Severity,
+)
 from knowledge.brand import Brand
 from knowledge.chunking import keep_sentences, split_sentences
-from knowledge.yamlio import load_model_cached
-
-RULES_DIR = Path(__file__).parent / "rules"
-_ZERO_WIDTH = re.compile(r"[\u200b-\u200f\u2060\ufeff\u00ad]")
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
-_PHONE = re.compile(r"(?<!\d)(?:\+?\d{1,3}[\s-]?)?(?:\(?\d{2,4}\)?[\s-]?)?\d{3,4}[\s-]?\d{4}(?!\d)")
-_CN_MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
-_CN_ID = re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)")
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
-_CANARY = re.compile(r"\bCANARY[-_][A-Za-z0-9]+", re.IGNORECASE)
 
 
-class Rule(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    id: str
-    category: str
-    severity: Severity
-    terms: list[str] = Field(min_length=1)
-    exceptions: list[str] = Field(default_factory=list)
-    explanation: str
-    suggestion: str | None = None
-    legal_reference: str | None = None
-
-
-class RulePack(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    pack: str
-    locale: str
-    description: str = ""
-    rules: list[Rule]
-
-
-def load_rule_packs(language: str, folder: Path = RULES_DIR) -> list[RulePack]:
-    path = folder / f"{language}.yaml"
-    return [load_model_cached(path, RulePack)] if path.exists() else []
-
-
-def normalise(text: str) -> str:
-    """Fold width, case and invisible characters so "Ｂｅｓｔ", "BEST" and "be\u200bst" all read "best"."""
-    return _ZERO_WIDTH.sub("", unicodedata.normalize("NFKC", text)).casefold()
-
-
-def _term_pattern(term: str) -> re.Pattern[str]:
-    norm = re.escape(normalise(term))
-    if re.match(r"[\w#]", term[:1], re.ASCII) and term[:1].isascii():
-        return re.compile(rf"(?<![\w]){norm}(?![\w])")
-    return re.compile(norm)
-
-
-def find_terms(text: str, terms: list[str], exceptions: list[str] = ()) -> list[tuple[int, int, str]]:  # type: ignore[assignment]
-    """Spans of ``terms`` in ``text`` (after normalisation) not inside an exception phrase."""
-    folded = normalise(text)
-    if len(folded) != len(text):  # keep spans meaningful: fall back to matching on the folded text only
-        text = folded
-    allowed = [m.span() for e in exceptions for m in _term_pattern(e).finditer(folded)]
-    hits = []
-    for term in terms:
-        for m in _term_pattern(term).finditer(folded):
-            if not any(a <= m.start() and m.end() <= b for a, b in allowed):
-                hits.append((m.start(), m.end(), text[m.start() : m.end()]))
-    return hits
+def checker_for(
+    brand: Brand, evidence: Evidence | None = None, claim_severity: Severity = "warn"
+) -> ComplianceChecker:
+    """The checker a campaign for ``brand`` is judged by (its locale's and industry's packs, its terms)."""
+    return ComplianceChecker(load_policy(brand.locale, brand.industry, brand), evidence, claim_severity)
 
 
 def deterministic_findings(
-    brand: Brand, channel: ChannelSpec, draft: Draft, packs: list[RulePack]
+    checker: ComplianceChecker, channel: ChannelSpec, draft: Draft
 ) -> list[ComplianceFinding]:
-    """Everything that can be decided without a model."""
+    """Everything that can be decided without a model: the checker's findings plus channel limits."""
     findings: list[ComplianceFinding] = []
-
-    def add(
-        field: str,
-        rule_id: str,
-        category: str,
-        severity: Severity,
-        message: str,
-        span: tuple[int, int] | None = None,
-        matched: str | None = None,
-        **extra: Any,
-    ) -> None:
-        findings.append(
-            ComplianceFinding(
-                rule_id=rule_id,
-                category=category,
-                severity=severity,
-                message=message,
-                field=field,
-                span=span,
-                matched=matched,
-                **extra,
-            )
-        )
-
-    # A language's harmless phrases ("第一次", "best regards") are harmless whoever banned the word.
-    exceptions = [e for pack in packs for rule in pack.rules for e in rule.exceptions]
     for spec in channel.fields:
         text = draft.fields.get(spec.name, "")
-        for start, end, hit in find_terms(text, brand.banned_terms, exceptions):
-            add(
-                spec.name,
-                "brand.banned_term",
-                "banned_term",
-                "block",
-                f"banned term {hit!r}",
-                (start, end),
-                hit,
-                suggestion=f"remove {hit!r} or say it another way",
-            )
-        for start, end, hit in find_terms(text, brand.competitors):
-            add(
-                spec.name,
-                "brand.competitor",
-                "competitor",
-                "block",
-                f"names competitor {hit!r}",
-                (start, end),
-                hit,
-                suggestion=f"remove the mention of {hit!r}",
-            )
-        for term in brand.required_terms:
-            for start, end, _ in find_terms(text, [term]):
-                if text[start:end] != term:
-                    add(
-                        spec.name,
-                        "brand.required_spelling",
-                        "required_term",
-                        "block",
-                        f"{text[start:end]!r} must be written {term!r}",
-                        (start, end),
-                        text[start:end],
-                        suggestion=f"write {term!r}",
-                    )
-        for pattern, rule_id, what in (
-            (_EMAIL, "pii.email", "an e-mail address"),
-            (_CN_ID, "pii.cn_id", "a national ID number"),
-            (_CN_MOBILE, "pii.cn_mobile", "a mobile phone number"),
-            (_PHONE, "pii.phone", "a phone number"),
-        ):
-            for m in pattern.finditer(text):
-                if not any(
-                    f.span and f.span[0] <= m.start() < f.span[1] for f in findings if f.category == "pii"
-                ):
-                    add(
-                        spec.name,
-                        rule_id,
-                        "pii",
-                        "block",
-                        f"contains {what}",
-                        m.span(),
-                        m.group(),
-                        suggestion="remove personal contact data",
-                    )
-        for pattern in (INJECTION_PATTERNS, _CANARY):
-            for m in pattern.finditer(text):
-                add(
-                    spec.name,
-                    "safety.injected_text",
-                    "prompt_injection",
-                    "block",
-                    "contains text injected through a knowledge document",
-                    m.span(),
-                    m.group(),
+        findings += checker.check(text, spec.name)
+        if QUARANTINE_MARK in text:
+            start = text.index(QUARANTINE_MARK)
+            findings.append(
+                ComplianceFinding(
+                    rule_id="safety.injected_text",
+                    category="prompt_injection",
+                    severity="block",
+                    explanation="repeats text quarantined from a knowledge document",
+                    field=spec.name,
+                    span=(start, start + len(QUARANTINE_MARK)),
+                    matched=QUARANTINE_MARK,
                     suggestion="remove it",
                 )
-        if QUARANTINE_MARK in text:
-            add(
-                spec.name,
-                "safety.injected_text",
-                "prompt_injection",
-                "block",
-                "repeats quarantined text",
-                suggestion="remove it",
             )
-        for pack in packs:
-            for rule in pack.rules:
-                for start, end, hit in find_terms(text, rule.terms, rule.exceptions):
-                    add(
-                        spec.name,
-                        rule.id,
-                        rule.category,
-                        rule.severity,
-                        f"{rule.explanation} ({hit!r})",
-                        (start, end),
-                        hit,
-                        suggestion=rule.suggestion,
-                        legal_reference=rule.legal_reference,
-                    )
         for message in spec.violations(text):
-            add(spec.name, "channel.limit", "channel_limit", "block", message, suggestion="shorten it")
+            findings.append(
+                ComplianceFinding(
+                    rule_id="channel.limit",
+                    category="channel_limit",
+                    severity="block",
+                    explanation=message,
+                    field=spec.name,
+                    span=(0, len(text)),
+                    suggestion="shorten it",
+                )
+            )
         for message in spec.shortfalls(text):
-            add(spec.name, "channel.min_length", "channel_limit", "warn", message)
+            findings.append(
+                ComplianceFinding(
+                    rule_id="channel.min_length",
+                    category="channel_limit",
+                    severity="warn",
+                    explanation=message,
+                    field=spec.name,
+                    span=(0, len(text)),
+                    suggestion="add substance from the passages",
+                )
+            )
     return findings
 
 
@@ -242,40 +110,16 @@ def remove_offending_sentences(draft: Draft, findings: list[ComplianceFinding]) 
     fields = dict(draft.fields)
     for name, text in draft.fields.items():
         bad = [
-            normalise(f.matched)
+            fold_str(f.matched)
             for f in findings
             if f.field == name and f.matched and f.severity == "block" and f.category not in _NOT_BY_SENTENCE
         ]
         if not bad:
             continue
-        cleaned = keep_sentences(text, lambda sentence: not any(b in normalise(sentence) for b in bad))  # noqa: B023
+        cleaned = keep_sentences(text, lambda sentence: not any(b in fold_str(sentence) for b in bad))  # noqa: B023
         if cleaned:
             fields[name] = cleaned
     return draft.model_copy(update={"fields": fields})
-
-
-def unsupported_numbers(draft: Draft, evidence: str) -> list[ComplianceFinding]:
-    """Numbers in the piece that appear in no retrieved passage and no brand fact."""
-    known = {n.replace(",", "") for n in _NUMBER.findall(evidence)}
-    out = []
-    for name, text in draft.fields.items():
-        for m in _NUMBER.finditer(text):
-            value = m.group().replace(",", "")
-            if value not in known:
-                out.append(
-                    ComplianceFinding(
-                        rule_id="claims.unsupported_number",
-                        category="unsupported_claim",
-                        severity="block",
-                        message=f"the number {m.group()!r} is not stated in any retrieved passage or brand "
-                        "fact",
-                        field=name,
-                        span=m.span(),
-                        matched=m.group(),
-                        suggestion=f"remove {m.group()!r} or use a figure stated in the passages",
-                    )
-                )
-    return out
 
 
 _STRICT = ConfigDict(extra="forbid")
@@ -303,14 +147,17 @@ class Compliance(SendsBack):
     params: ComplianceParams
 
     def run(self, state: CampaignState, ctx: RunContext) -> None:
-        packs = load_rule_packs(state.brand.language)
+        evidence = PassageEvidence(
+            [(p.id, p.text) for p in state.passages], ctx.index.embedder, facts=brand_facts(state.brand)
+        )
+        checker = checker_for(state.brand, evidence)
         for channel in state.channels:
             draft = state.drafts.get(channel.name)
             if draft is None:
                 state.pieces.append(self._failed_piece(state, channel))
                 continue
             ctx.progress(f"compliance: checking {channel.name}")
-            state.pieces.append(self._check_piece(state, ctx, channel, draft, packs))
+            state.pieces.append(self._check_piece(state, ctx, channel, draft, checker))
 
     def _failed_piece(self, state: CampaignState, channel: ChannelSpec) -> Piece:
         why = state.errors.get(channel.name, "no draft was produced")
@@ -318,7 +165,7 @@ class Compliance(SendsBack):
             rule_id="pipeline.no_draft",
             category="generation",
             severity="block",
-            message=f"no deliverable draft: {why}",
+            explanation=f"no deliverable draft: {why}",
         )
         return Piece(
             channel=channel.name,
@@ -329,18 +176,42 @@ class Compliance(SendsBack):
         )
 
     def findings(
-        self, state: CampaignState, ctx: RunContext, channel: ChannelSpec, draft: Draft, packs: list[RulePack]
+        self,
+        state: CampaignState,
+        ctx: RunContext,
+        channel: ChannelSpec,
+        draft: Draft,
+        checker: ComplianceChecker,
     ) -> list[ComplianceFinding]:
-        found = deterministic_findings(state.brand, channel, draft, packs)
-        found += unsupported_numbers(draft, _evidence_text(state))
+        found = deterministic_findings(checker, channel, draft)
         if self.params.check_claims:
             found += self._claim_findings(state, ctx, channel, draft)
         return found
 
+    @staticmethod
+    def _sanitized(
+        checker: ComplianceChecker, channel: ChannelSpec, draft: Draft
+    ) -> tuple[Draft, list[ComplianceFinding]]:
+        """Strip markup and links to hosts the brand does not allow; report what went, as fixed."""
+        fields, found = dict(draft.fields), []
+        for spec in channel.fields:
+            text = draft.fields.get(spec.name, "")
+            hits = checker.markup_findings(text, spec.name)
+            if hits:
+                fields[spec.name] = checker.sanitize(text)
+                found += [h.model_copy(update={"fixed": True}) for h in hits if h.severity == "block"]
+        return draft.model_copy(update={"fields": fields}), found
+
     def _check_piece(
-        self, state: CampaignState, ctx: RunContext, channel: ChannelSpec, draft: Draft, packs: list[RulePack]
+        self,
+        state: CampaignState,
+        ctx: RunContext,
+        channel: ChannelSpec,
+        draft: Draft,
+        checker: ComplianceChecker,
     ) -> Piece:
-        findings = self.findings(state, ctx, channel, draft, packs)
+        draft, stripped = self._sanitized(checker, channel, draft)
+        findings = self.findings(state, ctx, channel, draft, checker)
         seen: dict[tuple[str, str | None, str | None], ComplianceFinding] = {}
         for round_no in range(self.params.fix_rounds + 1):
             for f in findings:
@@ -349,27 +220,29 @@ class Compliance(SendsBack):
             if not blocking or round_no == self.params.fix_rounds:
                 break
             requests = list(
-                dict.fromkeys(f"{f.field}: {f.message}; {f.suggestion or 'fix it'}" for f in blocking)
+                dict.fromkeys(f"{f.field}: {f.explanation}; {f.suggestion or 'fix it'}" for f in blocking)
             )
             draft = self.send_back(ctx, state, channel, draft, requests, by="compliance")
-            findings = self.findings(state, ctx, channel, draft, packs)
+            draft, more = self._sanitized(checker, channel, draft)
+            stripped += more
+            findings = self.findings(state, ctx, channel, draft, checker)
 
         # Last resort, deterministic: restore required spellings, drop the sentences that still carry a
         # blocking finding (when the field keeps other text), then cut over-long fields at a boundary.
         draft = self._fix_spelling(state.brand, draft)
-        draft = remove_offending_sentences(draft, self._standing(state, channel, draft, packs, findings))
+        draft = remove_offending_sentences(draft, self._standing(checker, channel, draft, findings))
         draft = self._fit_limits(channel, draft)
-        final = self._standing(state, channel, draft, packs, findings)
+        final = self._standing(checker, channel, draft, findings)
         final_keys = {(f.rule_id, f.field, f.matched) for f in final}
         fixed = [
             f.model_copy(update={"fixed": True})
             for key, f in seen.items()
             if key not in final_keys and f.severity == "block"
         ]
-        all_findings = final + fixed
+        all_findings = final + fixed + stripped
         if any(f.severity == "block" and not f.fixed for f in all_findings):
             verdict = "blocked"
-        elif fixed:
+        elif fixed or stripped:
             verdict = "revised"
         else:
             verdict = "pass"
@@ -384,19 +257,21 @@ class Compliance(SendsBack):
 
     @staticmethod
     def _standing(
-        state: CampaignState,
+        checker: ComplianceChecker,
         channel: ChannelSpec,
         draft: Draft,
-        packs: list[RulePack],
         model_findings: list[ComplianceFinding],
     ) -> list[ComplianceFinding]:
         """Findings on ``draft`` now: deterministic ones recomputed, model-judged claims from the last
         round kept while the sentence they quote is still there."""
-        text = " ".join(draft.fields.values())
-        found = deterministic_findings(state.brand, channel, draft, packs)
-        found += unsupported_numbers(draft, _evidence_text(state))
+        found = deterministic_findings(checker, channel, draft)
         return found + [
-            f for f in model_findings if f.rule_id == "claims.unsupported" and f.matched and f.matched in text
+            f
+            for f in model_findings
+            if f.rule_id == "claims.model_unsupported"
+            and f.matched
+            and f.field is not None
+            and f.matched in draft.fields.get(f.field, "")
         ]
 
     @staticmethod
@@ -446,25 +321,30 @@ class Compliance(SendsBack):
             return []
         # A near-paraphrase of a retrieved passage is supported whatever the model said.
         embedder = ctx.index.embedder
-        best = (embedder.embed(unsupported) @ embedder.embed([p.text for p in state.passages]).T).max(axis=1)
+        scores = embedder.embed(unsupported) @ embedder.embed([p.text for p in state.passages]).T
         findings = []
-        for sentence, score in zip(unsupported, best.tolist(), strict=True):
-            if score >= self.params.paraphrase_similarity:
+        for sentence, row in zip(unsupported, scores, strict=True):
+            best = float(row.max())
+            if best >= self.params.paraphrase_similarity:
                 continue
             field = next((name for name, text in draft.fields.items() if sentence in text), None)
+            start = draft.fields[field].index(sentence) if field else None
+            top = sorted(zip(state.passages, row.tolist(), strict=True), key=lambda pair: -pair[1])[:3]
             findings.append(
                 ComplianceFinding(
-                    rule_id="claims.unsupported",
+                    rule_id="claims.model_unsupported",
                     category="unsupported_claim",
                     # Hard facts (numbers, refunds, guarantees) block when unsupported; vaguer sentences warn.
-                    severity=self.params.unsupported_claims
-                    if _CLAIM_HINT.search(sentence.casefold())
-                    else "warn",
-                    message=f"no retrieved passage supports this claim (closest passage similarity "
-                    f"{score:.2f}): {sentence!r}",
+                    severity=self.params.unsupported_claims if _is_hard_fact(sentence) else "warn",
+                    explanation=f"the model found no retrieved passage that supports this claim (closest "
+                    f"passage similarity {best:.2f})",
                     field=field,
+                    span=(start, start + len(sentence)) if start is not None else None,
                     matched=sentence,
                     suggestion="remove the claim or restate it exactly as the passages do",
+                    evidence=[
+                        EvidenceRef(passage=p.id, score=round(score, 3), supports=False) for p, score in top
+                    ],
                 )
             )
         return findings
@@ -489,10 +369,10 @@ def claim_candidates(draft: Draft, limit: int) -> list[str]:
     return ranked[:limit]
 
 
-def _evidence_text(state: CampaignState) -> str:
-    brand = state.brand
-    parts = [p.text for p in state.passages] + [brand.positioning, brand.audience]
+def brand_facts(brand: Brand) -> list[str]:
+    """What the brand itself states (brand.yaml): as good as a passage for supporting a claim."""
+    facts = [brand.positioning, brand.audience]
     for product in brand.products:
-        parts += [product.name, product.description, *product.facts]
-    parts += [v for inputs in brand.channel_inputs.values() for v in inputs.values()]
-    return "\n".join(parts)
+        facts += [product.name, product.description, *product.facts]
+    facts += [v for inputs in brand.channel_inputs.values() for v in inputs.values()]
+    return [f for f in facts if f]

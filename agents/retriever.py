@@ -9,29 +9,30 @@ replaced by a marker before any model sees them: knowledge is data, never instru
 
 from __future__ import annotations
 
-import re
 from typing import ClassVar
 
 from pydantic import Field
 
 from agents.base import Agent, AgentParams, RunContext
+from agents.policy.detectors import CANARY, INJECTION_PATTERNS
+from agents.policy.text import fold_str
 from agents.state import CampaignState, RetrievedPassage
 from knowledge.chunking import split_sentences
 
-INJECTION_PATTERNS = re.compile(
-    r"ignore (all |any )?(the )?(previous|prior|above|earlier) (instructions|prompts|rules)"
-    r"|disregard (all |the )?(previous|prior|above) |you are now |new instructions?:|system prompt"
-    r"|忽略(之前|以上|先前|上面)(的)?(所有)?(指令|指示|要求|规则)|无视(之前|以上)|你现在是|新的指令|系统提示",
-    re.IGNORECASE,
-)
 QUARANTINE_MARK = "[instruction-like text removed]"
+
+
+def _instructs(text: str) -> bool:
+    """Instruction-like or canary text, seen through case, width, zero-width and look-alike tricks."""
+    folded = fold_str(text)
+    return bool(INJECTION_PATTERNS.search(folded) or CANARY.search(folded))
 
 
 def quarantine(text: str) -> str:
     """Drop sentences that try to instruct the model; keep the rest of the passage as data."""
-    if not INJECTION_PATTERNS.search(text):
+    if not _instructs(text):
         return text.replace("<passage", "‹passage").replace("</passage", "‹/passage")
-    kept = [s if not INJECTION_PATTERNS.search(s) else QUARANTINE_MARK for s in split_sentences(text)]
+    kept = [s if not _instructs(s) else QUARANTINE_MARK for s in split_sentences(text)]
     return " ".join(kept).replace("<passage", "‹passage").replace("</passage", "‹/passage")
 
 

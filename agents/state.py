@@ -67,18 +67,29 @@ class Review(_Model):
 Severity = Literal["block", "warn"]
 
 
+class EvidenceRef(_Model):
+    """A passage considered for a claim, and how close it was."""
+
+    passage: str = Field(description="Passage id.")
+    score: float = Field(description="Cosine similarity to the claim.")
+    supports: bool = Field(description="Whether this passage states what the claim needs (e.g. its figures).")
+
+
 class ComplianceFinding(_Model):
-    """One problem found in a piece, and whether it was fixed before delivery."""
+    """One problem found in a piece: what rule, where (field, character span), why, and how to fix it."""
 
     rule_id: str
     category: str
     severity: Severity
-    message: str
+    explanation: str
     field: str | None = None
-    span: tuple[int, int] | None = None
+    span: tuple[int, int] | None = Field(None, description="Character offsets [start, end) in the field.")
     matched: str | None = None
     suggestion: str | None = None
     legal_reference: str | None = None
+    evidence: list[EvidenceRef] = Field(
+        default_factory=list, description="For claims: the passages considered and which support it."
+    )
     fixed: bool = False
 
 

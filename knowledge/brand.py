@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
@@ -42,6 +42,32 @@ class Product(_Strict):
     facts: list[NonEmpty] = Field(default_factory=list)
 
 
+class BrandCompliance(_Strict):
+    """The brand's additions to the locale's and industry's compliance rules."""
+
+    packs: list[NonEmpty] = Field(
+        default_factory=list, description="Extra industry rule packs, e.g. [finance] for a travel insurer."
+    )
+    rule_files: list[NonEmpty] = Field(
+        default_factory=list, description="The brand's own rule-pack YAML files, inside the brand folder."
+    )
+    disable: list[NonEmpty] = Field(
+        default_factory=list, description="Rule ids that do not apply to this brand."
+    )
+    severity: dict[str, Literal["block", "warn"]] = Field(
+        default_factory=dict, description="Rule id -> severity override."
+    )
+    allowed_hosts: list[NonEmpty] = Field(
+        default_factory=list, description="Hosts that links and images may point to (subdomains included)."
+    )
+    allowed_contacts: list[NonEmpty] = Field(
+        default_factory=list, description="The brand's public e-mail addresses and phone numbers (not PII)."
+    )
+    disclaimers: list[NonEmpty] = Field(
+        default_factory=list, description="Required legal text; rule hits inside it are not violations."
+    )
+
+
 class Brand(_Strict):
     """Everything in ``brand.yaml``. ``root`` is set by :func:`load_brand`, never by the file."""
 
@@ -64,6 +90,7 @@ class Brand(_Strict):
         default_factory=list, description="Terms whose exact spelling is enforced (e.g. trademarks)."
     )
     competitors: list[NonEmpty] = Field(default_factory=list)
+    compliance: BrandCompliance = Field(default_factory=BrandCompliance)
     knowledge_dir: str = Field(
         "knowledge", description="Folder of knowledge documents, inside the brand folder."
     )

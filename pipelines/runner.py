@@ -180,7 +180,7 @@ def _deliver_missing(state: CampaignState) -> None:
             rule_id="pipeline.incomplete",
             category="generation",
             severity="block",
-            message=f"not delivered: {why}",
+            explanation=f"not delivered: {why}",
         )
         state.pieces.append(
             Piece(
@@ -219,7 +219,7 @@ def campaign_to_markdown(campaign: Campaign) -> str:
             lines += ["Citations: " + ", ".join(f"`{c}`" for c in piece.citations), ""]
         for f in piece.compliance.findings:
             state = "fixed" if f.fixed else f.severity
-            lines.append(f"- [{state}] {f.rule_id}: {f.message}")
+            lines.append(f"- [{state}] {f.rule_id}: {f.explanation}")
         lines.append("")
     s = campaign.stats
     lines += [

@@ -125,7 +125,7 @@ def test_backend_failure_mid_run_keeps_finished_work(
         p for p in campaign.pieces if any(f.rule_id == "pipeline.incomplete" for f in p.compliance.findings)
     ]
     assert lost and all(p.compliance.verdict == "blocked" for p in lost)
-    assert all("connection reset" in p.compliance.findings[0].message for p in lost)
+    assert all("connection reset" in p.compliance.findings[0].explanation for p in lost)
     assert all(p.fields for p in lost)  # the drafts written before the failure are still there
     assert len(lost) < len(campaign.pieces)
 

@@ -10,13 +10,7 @@ from agents.backends import BackendConfig
 from agents.backends.fake import FakeBackend
 from agents.base import RunContext
 from agents.channels import load_channels
-from agents.compliance import (
-    Compliance,
-    ComplianceParams,
-    deterministic_findings,
-    load_rule_packs,
-    unsupported_numbers,
-)
+from agents.compliance import Compliance, ComplianceParams, checker_for, deterministic_findings
 from agents.retriever import Retriever, RetrieverParams
 from agents.state import CampaignState, Draft
 from knowledge.brand import load_brand
@@ -31,9 +25,7 @@ CH = load_channels()
 def _rules(text: str, brand_dir: Path, channel: str = "social_post", field: str = "text") -> list[str]:
     brand = load_brand(brand_dir)
     draft = Draft(channel=channel, fields={field: text})
-    return [
-        f.rule_id for f in deterministic_findings(brand, CH[channel], draft, load_rule_packs(brand.language))
-    ]
+    return [f.rule_id for f in deterministic_findings(checker_for(brand), CH[channel], draft)]
 
 
 def test_brand_terms(mini_brand: Path) -> None:
@@ -70,10 +62,22 @@ def test_channel_limits(mini_brand: Path) -> None:
     assert _rules("Tidewater #a #b #c #d", mini_brand) == ["channel.limit"]
 
 
-def test_unsupported_numbers() -> None:
-    draft = Draft(channel="social_post", fields={"text": "Ships within 48 hours, only $15!"})
-    found = unsupported_numbers(draft, "Every bag ships within 48 hours.")
-    assert [f.matched for f in found] == ["15"]
+def test_figures_must_be_stated_by_a_considered_passage(mini_brand: Path) -> None:
+    from agents.policy import PassageEvidence
+
+    evidence = PassageEvidence(
+        [("shipping.md#0", "Every bag ships within 48 hours of roasting.")],
+        get_embedder("use-multilingual"),
+        facts=["House Blend 250 g costs $14"],
+    )
+    checker = checker_for(load_brand(mini_brand), evidence)
+    text = "Every bag ships within 48 hours. House Blend is only $15!"
+    found = [f for f in checker.check(text, "text") if f.category == "unsupported_claim"]
+    assert [(f.rule_id, f.matched, f.severity) for f in found] == [
+        ("claims.unsupported_figure", "House Blend is only $15!", "block")
+    ]
+    assert found[0].span == (33, 57) and "'15'" in found[0].explanation
+    assert [e.passage for e in found[0].evidence] == ["shipping.md#0"]
 
 
 def judge(schema: dict, supported: bool = True) -> dict:
@@ -139,7 +143,9 @@ def test_unfixed_hard_violation_blocks(mini_brand: Path, tmp_path: Path) -> None
     _compliance().run(state, ctx)
     piece = state.pieces[0]
     assert piece.compliance.verdict == "blocked"
-    assert [f.rule_id for f in piece.compliance.findings if not f.fixed] == ["brand.competitor"]
+    unfixed = [(f.rule_id, f.severity) for f in piece.compliance.findings if not f.fixed]
+    assert ("brand.competitor", "block") in unfixed
+    assert ("claims.unsupported", "warn") in unfixed  # a comparison no passage makes
 
 
 def test_offending_sentence_is_removed_when_revision_fails(mini_brand: Path, tmp_path: Path) -> None:
@@ -200,7 +206,7 @@ def test_model_flagged_claim_needs_evidence(mini_brand: Path, tmp_path: Path) ->
     _compliance().run(state, ctx)
     piece = state.pieces[0]
     assert piece.compliance.verdict == "blocked"
-    assert any(f.rule_id == "claims.unsupported" and f.matched == claim for f in piece.compliance.findings)
+    assert any(f.rule_id == "claims.model_unsupported" and f.matched == claim for f in piece.compliance.findings)
 
 
 def test_unsupported_vague_sentence_only_warns(mini_brand: Path, tmp_path: Path) -> None:
@@ -213,7 +219,7 @@ def test_unsupported_vague_sentence_only_warns(mini_brand: Path, tmp_path: Path)
     _compliance().run(state, ctx)
     piece = state.pieces[0]
     assert piece.compliance.verdict == "pass"
-    assert [(f.rule_id, f.severity) for f in piece.compliance.findings] == [("claims.unsupported", "warn")]
+    assert [(f.rule_id, f.severity) for f in piece.compliance.findings] == [("claims.model_unsupported", "warn")]
 
 
 def test_claim_candidates_put_facts_first() -> None:

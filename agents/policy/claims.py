@@ -1,0 +1,354 @@
+"""Factual claims in a text, and the passages that do (or do not) support them.
+
+Contract: :func:`extract_claims` finds the sentences that assert something checkable — a figure
+(number, percentage, price, duration), a comparison, or a health / financial / educational effect or
+an offer term (refunds, free shipping) — deterministically, with spans in the original text.
+:func:`link_claims` looks each one up in an :class:`Evidence` source (the campaign's retrieved
+passages, or a brand's whole index) and says, per claim, which passages were considered and whether
+they support it:
+
+- every figure in the claim must be stated in a considered passage or in the brand's facts;
+- a claim without figures needs a considered passage that says the same thing: cosine similarity at
+  least ``strong`` or, from ``weak`` up, most of the claim's content words (Chinese: character pairs).
+
+The verdict is a heuristic a model may refine (the compliance agent asks one about the sentences this
+marks unsupported); the figure rule is not: a number no passage states is never supported.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from agents.policy.text import fold_str
+
+_FIGURE = re.compile(
+    r"(?<![a-z0-9.\-_/#])(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(\s*(?:%|percent\b|per cent\b|个百分点))?"
+)
+_COMPARISON = re.compile(
+    r"\b(?:more|less|fewer|better|faster|stronger|cheaper|longer|higher|lower|smoother|healthier|safer|"
+    r"fresher|bigger|greater)\b[^.!?]{0,40}?\bthan\b|\b(?:twice|double|triple|half)\b|\b\d+(?:\.\d+)?\s*(?:x|times)\b"
+    r"|\bcompared (?:to|with)\b|\boutperform|\bbeats?\b|\bvs\.?\b"
+    r"|比[^，。！？,.!?]{0,12}?(?:更|还|多|少|快|慢|高|低|强|好)|高于|低于|超过|优于|胜过|领先于?|倍|翻番|翻倍|加倍"
+)
+_HEALTH_VERB = (
+    r"reduc|improv|boost|increas|lower|prevent|heal|repair|restor|reliev|eliminat|fade|brighten|firm|whiten|"
+    r"detox|burn|strengthen|protect|fight|clear|sooth|calm|regenerat|revers|cur|treat|support"
+)
+_HEALTH_OBJECT = (
+    r"skin|wrinkle|acne|pore|spot|pigment|redness|collagen|elasticity|immun|blood|sugar|cholesterol|weight|"
+    r"fat|metabolism|sleep|digest|gut|joint|bone|heart|liver|brain|memory|energy|fatigue|hair|inflamm|"
+    r"anxiety|stress|disease|cancer|virus|infection|allerg|eczema|sensitiv|barrier|hydrat|moistur"
+)
+_HEALTH = re.compile(
+    rf"\b(?:{_HEALTH_VERB})\w*\b[^.!?]{{0,60}}?\b(?:{_HEALTH_OBJECT})|\b(?:{_HEALTH_OBJECT})\w*\b[^.!?]{{0,30}}?"
+    rf"\b(?:{_HEALTH_VERB})\w*"
+    r"|(?:改善|减少|降低|提升|增强|修复|美白|淡斑|祛|抗|缓解|预防|促进|燃脂|减肥|瘦身|排毒|补充|调节|保护|舒缓|紧致|"
+    r"保湿|滋润|提亮|去除|消除|治)[^，。！？]{0,10}?(?:皮肤|肌肤|皱纹|细纹|痘|斑|毛孔|暗沉|胶原|弹性|免疫|血|糖|脂|"
+    r"体重|睡眠|消化|肠|关节|骨|心|肝|脑|记忆|精力|疲劳|头发|炎|过敏|敏感|屏障|水分|肤色|衰老|癌|病)"
+)
+_FINANCE = re.compile(
+    r"\b(?:returns?|yields?|apy|apr|interest|profits?|earn(?:ings)?|gains?|dividends?|income)\b"
+    r"|\b(?:zero|no|low|lower|lowest|without)\s+(?:[a-z]+\s+)?(?:fees?|commissions?)\b"
+    r"|收益|回报|年化|利率|利息|赚|盈利|分红|增值|收入|手续费|费率|管理费|佣金"
+)
+_NUTRITION = re.compile(
+    r"\b(?:sugar[- ]free|zero sugar|no sugar|no added sugar|fat[- ]free|low[- ]fat|calories?|protein|"
+    r"gluten[- ]free|organic|vegan|non[- ]gmo|caffeine[- ]free|decaf|all[- ]natural|preservative[- ]free)\b"
+    r"|零糖|无糖|零卡|低卡|低脂|零脂|脱脂|卡路里|热量|蛋白质|有机|纯天然|无添加|零添加|零负担|无麸质|非转基因"
+)
+_EDUCATION = re.compile(
+    r"\b(?:pass(?:ing)? rate|admissions?|admitted|score[sd]?|grades?|placement|hired|job offers?)\b"
+    r"|通过率|提分|录取|升学率|分数|成绩|就业率|上岸|提高\d*分"
+)
+# Contract terms must match the brand's actual policy; plain offers ("free tasting") only need a look.
+_POLICY = re.compile(
+    r"\b(?:refunds?|refundable|money back|warranty|warranties|cancel(?:lation)?)\b"
+    r"|\breturns? (?:any|within|for)\b"
+    r"|退款|退改|退货|保修|取消|包退|包换"
+)
+_OFFER = re.compile(r"\b(?:free|shipping|delivery|discount|off|trial)\b|免费|包邮|配送|折扣|优惠|试用|赠")
+_KINDS = (
+    ("comparison", _COMPARISON),
+    ("health_effect", _HEALTH),
+    ("finance_effect", _FINANCE),
+    ("education_effect", _EDUCATION),
+    ("nutrition", _NUTRITION),
+    ("policy_term", _POLICY),
+    ("offer_term", _OFFER),
+)
+_SENTENCE = re.compile(r"[^.!?。！？;；\n]+(?:[.!?。！？;；]+|$)|[^\n]+")
+_STOP = frozenset(
+    (  # noqa: SIM905 - a word list reads better as one string
+        "the and for with our your you this that from are was were has have had will can all its into out "
+        "more than just also been each who what when how why not but per any off"
+    ).split()
+)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A sentence that asserts something checkable."""
+
+    text: str
+    span: tuple[int, int]
+    kinds: tuple[str, ...]
+    figures: tuple[str, ...]
+    units: tuple[str, ...] = ()
+
+
+_UNIT = re.compile(r"[\s-]*(?:([a-z]+)|([\u4e00-\u9fff]))")
+_NOT_UNITS = frozenset(("a an and or to of for in on at by with from per than the").split())  # noqa: SIM905
+
+
+def figures_with_units(text: str) -> list[tuple[str, str]]:
+    """``(figure, unit)`` pairs: "60 days" -> ("60", "day"), "70%" -> ("70%", ""), "30天" -> ("30", "天").
+
+    Figures are canonical (thousands separators dropped); the unit is the word or Chinese character
+    right after the figure (first three letters), or "" when there is none.
+    """
+    folded = fold_str(text)
+    out = []
+    for m in _FIGURE.finditer(folded):
+        whole = m.group(1).replace(",", "")
+        value = f"{whole}.{m.group(2)}" if m.group(2) and m.group(2).strip("0") else whole
+        unit = ""
+        if m.group(3):
+            value += "%"
+        else:
+            u = _UNIT.match(folded, m.end())
+            if u and u.group(1) and u.group(1) not in _NOT_UNITS:
+                unit = u.group(1)[:3]
+            elif u and u.group(2):
+                unit = u.group(2)
+        out.append((value, unit))
+    return out
+
+
+def figures_in(text: str) -> list[str]:
+    """Figures in canonical form: thousands separators dropped, percentages marked ("12,800" -> "12800")."""
+    return [value for value, _ in figures_with_units(text)]
+
+
+# Units that change what a figure means: "60 days" is not "60 participants". Other words after a
+# figure ("60 people" / "60 participants") are taken as the same count.
+_MEASURES = frozenset(
+    re.split(
+        r"\s+",
+        "sec min hou day wee mon yea ml lit kg gra mg lb pou oun km mil met cm mm usd rmb yua dol eur "
+        "tim poi per ste cup 秒 分 时 天 日 周 月 年 元 块 角 克 斤 升 米 里 倍 点 次 杯 步 岁 号",
+    )
+)
+
+
+def _states(known: set[tuple[str, str]], figure: str, unit: str, loose: bool = False) -> bool:
+    """Whether ``known`` figures state ``figure``: a bare "70" is stated by "70%"; units must agree, or
+    with ``loose`` differ only in the counted noun ("60 people" / "60 participants")."""
+    for value, known_unit in known:
+        same = value == figure or (not figure.endswith("%") and value == figure + "%")
+        compatible = unit == known_unit or not unit or not known_unit
+        if loose:
+            compatible = compatible or (unit not in _MEASURES and known_unit not in _MEASURES)
+        if same and compatible:
+            return True
+    return False
+
+
+def _sentences(text: str) -> list[tuple[int, int]]:
+    spans = []
+    for m in _SENTENCE.finditer(text):
+        start, end = m.span()
+        while start < end and text[start].isspace():
+            start += 1
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        if end - start > 1:
+            spans.append((start, end))
+    # "2.5 km" is one sentence: glue back pieces that a decimal point split.
+    merged: list[tuple[int, int]] = []
+    for start, end in spans:
+        if (
+            merged
+            and text[merged[-1][1] - 1] == "."
+            and text[merged[-1][1] - 2 : merged[-1][1] - 1].isdigit()
+            and (text[start : start + 1].isdigit())
+        ):
+            merged[-1] = (merged[-1][0], end)
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def extract_claims(text: str) -> list[Claim]:
+    claims = []
+    for start, end in _sentences(text):
+        sentence = text[start:end]
+        if sentence.lstrip().startswith("#"):  # a hashtag line asserts nothing
+            continue
+        folded = fold_str(sentence)
+        pairs = list(dict.fromkeys(figures_with_units(sentence)))
+        kinds = tuple(kind for kind, pattern in _KINDS if pattern.search(folded))
+        if pairs:
+            kinds = ("figure", *kinds)
+        if kinds:
+            claims.append(
+                Claim(sentence, (start, end), kinds, tuple(f for f, _ in pairs), tuple(u for _, u in pairs))
+            )
+    return claims
+
+
+@dataclass(frozen=True)
+class Considered:
+    id: str
+    text: str
+    score: float
+
+
+class Evidence(Protocol):
+    """Where claims are looked up: retrieved passages, or a whole brand index."""
+
+    facts: list[str]
+
+    def consider(self, claims: list[str], k: int) -> list[list[Considered]]: ...
+
+
+class Embedder(Protocol):
+    def embed(self, texts: list[str]) -> np.ndarray: ...
+
+
+@dataclass
+class PassageEvidence:
+    """A fixed set of passages (the campaign's), embedded once."""
+
+    passages: list[tuple[str, str]]
+    embedder: Embedder
+    facts: list[str] = field(default_factory=list)
+    _vectors: np.ndarray | None = None
+
+    def consider(self, claims: list[str], k: int) -> list[list[Considered]]:
+        if not self.passages or not claims:
+            return [[] for _ in claims]
+        if self._vectors is None:
+            self._vectors = self.embedder.embed([text for _, text in self.passages])
+        scores = self.embedder.embed(claims) @ self._vectors.T
+        out = []
+        for row in scores:
+            top = np.argsort(-row)[:k]
+            out.append([Considered(self.passages[i][0], self.passages[i][1], float(row[i])) for i in top])
+        return out
+
+
+class _Searchable(Protocol):
+    def search(self, query: str, k: int) -> list: ...  # type: ignore[type-arg]
+
+
+@dataclass
+class IndexEvidence:
+    """A brand's whole knowledge index (the standalone ``brandforge check --brand``)."""
+
+    index: _Searchable
+    facts: list[str] = field(default_factory=list)
+
+    def consider(self, claims: list[str], k: int) -> list[list[Considered]]:
+        return [
+            [
+                Considered(hit.passage.id, hit.passage.text, float(hit.score))
+                for hit in self.index.search(claim, k)
+            ]
+            for claim in claims
+        ]
+
+
+def _content_units(text: str) -> set[str]:
+    folded = fold_str(text)
+    units = {w[:5] for w in re.findall(r"[a-z]{3,}", folded) if w not in _STOP}
+    for run in re.findall(r"[\u4e00-\u9fff]+", folded):
+        units |= {run[i : i + 2] for i in range(len(run) - 1)} if len(run) > 1 else {run}
+    return units
+
+
+def coverage(claim: str, passage: str) -> float:
+    """Share of the claim's content words (Chinese: character pairs) that the passage also has."""
+    need = _content_units(claim)
+    return len(need & _content_units(passage)) / len(need) if need else 1.0
+
+
+@dataclass(frozen=True)
+class ClaimCheck:
+    claim: Claim
+    considered: list[Considered]
+    supported: bool
+    supporting: list[str]
+    missing_figures: list[str]
+    reason: str
+
+
+def link_claims(
+    claims: list[Claim],
+    evidence: Evidence,
+    *,
+    k: int = 3,
+    strong: float = 0.75,
+    weak: float = 0.45,
+    min_coverage: float = 0.5,
+) -> list[ClaimCheck]:
+    """Decide, per claim, whether the ``k`` closest passages (and the brand facts) support it."""
+    if not claims:
+        return []
+    fact_figures = {pair for fact in evidence.facts for pair in figures_with_units(fact)}
+    results = []
+    for claim, considered in zip(claims, evidence.consider([c.text for c in claims], k), strict=True):
+        passage_figures = {c.id: set(figures_with_units(c.text)) for c in considered}
+        units = claim.units or ("",) * len(claim.figures)
+        needed = list(zip(claim.figures, units, strict=True))
+        stated = {
+            (f, u)
+            for f, u in needed
+            if _states(fact_figures, f, u) or any(_states(known, f, u) for known in passage_figures.values())
+        }
+        # A count with another noun is accepted from a passage that states another of the claim's figures.
+        corroborating = [
+            known for known in passage_figures.values() if any(_states(known, *p) for p in stated)
+        ]
+        missing = [
+            f
+            for f, u in needed
+            if (f, u) not in stated and not any(_states(known, f, u, loose=True) for known in corroborating)
+        ]
+        if claim.figures:
+            supporting = [
+                c.id
+                for c in considered
+                if any(
+                    _states(passage_figures[c.id], f, u, loose=True) for f, u in needed if f not in missing
+                )
+            ] or (["brand facts"] if not missing else [])
+        else:
+            supporting = [
+                c.id
+                for c in considered
+                if c.score >= strong or (c.score >= weak and coverage(claim.text, c.text) >= min_coverage)
+            ]
+            if any(coverage(claim.text, f) >= 0.8 for f in evidence.facts):
+                supporting.append("brand facts")
+        names = ", ".join(f"{c.id} ({c.score:.2f})" for c in considered) or "none"
+        if missing:
+            reason = (
+                f"the figure{'s' if len(missing) > 1 else ''} {', '.join(repr(m) for m in missing)} "
+                f"{'are' if len(missing) > 1 else 'is'} stated in none of the passages considered ({names}) "
+                "nor in the brand facts"
+            )
+        elif not supporting:
+            reason = (
+                f"no passage considered says this ({names}); a {'/'.join(claim.kinds).replace('_', ' ')} "
+                "claim needs a source"
+            )
+        else:
+            reason = f"supported by {', '.join(supporting)}"
+        results.append(
+            ClaimCheck(claim, considered, not missing and bool(supporting), supporting, missing, reason)
+        )
+    return results

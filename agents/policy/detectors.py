@@ -1,0 +1,365 @@
+"""Pattern detectors that need no rule pack: personal data, secrets, unsafe markup, injected text.
+
+Contract: every detector takes the original text (and, where matching must survive evasion, its
+:class:`~agents.policy.text.Folded` form) and returns :class:`Hit` s with spans in the original text.
+:func:`sanitize_markup` is the one detector that also repairs: it strips HTML, scripts, and links or
+images to hosts the brand does not allow, so a piece can go straight into a CMS.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from agents.policy.text import Folded
+
+# Instruction-like sentences in knowledge documents or output ("ignore previous instructions…"):
+# matched on folded text, so case, full-width letters and zero-width characters do not hide them.
+INJECTION_PATTERNS = re.compile(
+    r"ignore\s+(all\s+|any\s+)?(the\s+|your\s+)?(previous|prior|above|earlier|preceding)\s+"
+    r"(instructions?|prompts?|rules|directions)"
+    r"|disregard\s+(all\s+|any\s+)?(the\s+|your\s+)?(previous|prior|above|earlier)\s"
+    r"|forget\s+(all\s+)?(your|the)\s+(previous\s+)?instructions|new\s+instructions?\s*:"
+    r"|disregard\s+(all\s+|any\s+)?(the\s+|your\s+)?([a-z]+\s+){0,2}(guidelines|instructions|rules)\b"
+    r"|you\s+are\s+now\s+(in\s+)?(developer|dan|jailbreak|god|admin)\s+mode|developer\s+mode"
+    r"|(disclose|reveal|print|show)\s+(all\s+)?(your\s+|the\s+)?(hidden|system|secret)\s+(rules|prompt|instructions)"
+    r"|(^|\n)\s*system\s*:|system\s+prompt|as\s+an\s+ai\s+(language\s+)?model"
+    r"|忽略(之前|以上|先前|上面|前面|此前)(的)?(所有)?(指令|指示|要求|规则|提示)|无视(之前|以上|前面)|你现在是"
+    r"|新的指令|系统提示|请(改为|转而)推荐",
+)
+CANARY = re.compile(r"canary[-_:]?[a-z0-9]{3,}")
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A detector match: rule id, category, severity, span in the original text, and what to do."""
+
+    rule_id: str
+    category: str
+    severity: str
+    span: tuple[int, int]
+    matched: str
+    explanation: str
+    suggestion: str
+    legal_reference: str | None = None
+
+
+_PII_LAW = "PIPL (《个人信息保护法》) art. 13, 28; GDPR art. 6"
+_EMAIL = re.compile(r"(?<![a-z0-9.+_-])[a-z0-9.+_-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}(?![a-z0-9-])")
+_EMAIL_SPELLED = re.compile(
+    r"[\w.+-]+\s*[\[(<{]\s*(?:at|@)\s*[\])>}]\s*[\w-]+(?:\s*[\[(<{]\s*(?:dot|\.)\s*[\])>}]\s*[\w-]+)+"
+)
+_CN_MOBILE = re.compile(r"(?<![\d])(?:(?:\+|00)?86[\s-]?)?1[3-9]\d(?:[\s-]?\d){8}(?![\d])")
+_CN_ID = re.compile(
+    r"(?<![\d])[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dx](?![\d])"
+)
+_US_SSN = re.compile(
+    r"(?<![\d-])(?!000|666|9\d\d)\d(?: ?\d){2} ?- ?(?!00)\d ?\d ?- ?(?!0000)\d(?: ?\d){3}(?![\d-])"
+)
+_CARD = re.compile(r"(?<![\d])\d(?:[ -]?\d){12,18}(?![\d])")
+_LANDLINE = re.compile(
+    r"(?<![\d])(?:400|800)[\s-]?\d{3}[\s-]?\d{4}(?![\d])|(?<![\d])0\d{2,3}-\d{7,8}(?![\d])"
+)
+_PHONE = re.compile(
+    r"(?<![\w+])(?:(?:\+|00)\d{1,3}[\s.-]?)?(?:\(\d{2,4}\)[\s.-]?|\d{2,4}[\s.-])\d{3,4}[\s.-]?\d{4}(?![\d])"
+    r"|(?<![\w])\+\d{8,15}(?![\d])"
+)
+
+_SECRETS = [
+    ("secret.openai_key", re.compile(r"(?<![a-z0-9])s\s?k\s?-\s?(?:proj-|ant-)?[a-z0-9_-]{20,}")),
+    ("secret.aws_key", re.compile(r"(?<![a-z0-9])(?:akia|asia)[0-9a-z]{16}(?![a-z0-9])")),
+    (
+        "secret.github_token",
+        re.compile(r"(?<![a-z0-9])(?:gh[pousr]_[a-z0-9]{30,}|github_pat_[a-z0-9_]{30,})"),
+    ),
+    ("secret.slack_token", re.compile(r"(?<![a-z0-9])xox[abprs]-[a-z0-9-]{10,}")),
+    ("secret.google_key", re.compile(r"(?<![a-z0-9])aiza[0-9a-z_-]{35}")),
+    ("secret.jwt", re.compile(r"(?<![a-z0-9])eyj[a-z0-9_-]{10,}\.[a-z0-9_-]{10,}\.[a-z0-9_-]{10,}")),
+    ("secret.private_key", re.compile(r"-----begin [a-z ]*private key-----")),
+    (
+        "secret.assignment",
+        re.compile(
+            r"(?<![a-z0-9])(?:api[_ -]?key|secret[_ -]?key|access[_ -]?key|auth[_ -]?token|token|password|"
+            r"passwd|pwd|secret)\s*[:=]\s*['\"]?[^\s,;，；。'\"]{6,}"
+        ),
+    ),
+]
+
+
+def _luhn(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def _cn_id_checksum(number: str) -> bool:
+    weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+    total = sum(int(d) * w for d, w in zip(number[:17], weights, strict=True))
+    return "10x98765432"[total % 11] == number[17]
+
+
+def _digits(text: str) -> str:
+    return re.sub(r"\D", "", text)
+
+
+def contact_spans(folded: Folded) -> list[tuple[int, int]]:
+    """Spans (original text) of every e-mail address and phone number, allowed or not."""
+    return [
+        folded.span(*m.span())
+        for pattern in (_EMAIL, _CN_MOBILE, _PHONE, _LANDLINE)
+        for m in pattern.finditer(folded.text)
+    ]
+
+
+def personal_data(folded: Folded, allowed_contacts: list[str]) -> list[Hit]:
+    """E-mail addresses, phone numbers (Chinese mobiles included), ID, social-security and card numbers.
+
+    Contacts the brand publishes (``allowed_contacts``) are not personal data.
+    """
+    allowed_emails = {c.casefold() for c in allowed_contacts if "@" in c}
+    allowed_numbers = {_digits(c) for c in allowed_contacts if "@" not in c and _digits(c)}
+    hits: list[Hit] = []
+    taken: list[tuple[int, int]] = []
+
+    def add(rule_id: str, what: str, m: re.Match[str]) -> None:
+        if any(a < m.end() and m.start() < b for a, b in taken):
+            return
+        taken.append(m.span())
+        hits.append(
+            Hit(
+                rule_id,
+                "pii",
+                "block",
+                folded.span(*m.span()),
+                folded.original(*m.span()),
+                f"contains {what}: personal data must not be published in marketing copy",
+                "remove it (the brand's public contacts can be listed in compliance.allowed_contacts)",
+                _PII_LAW,
+            )
+        )
+
+    text = folded.text
+    for m in _EMAIL.finditer(text):
+        if m.group().casefold() not in allowed_emails:
+            add("pii.email", "an e-mail address", m)
+    for m in _EMAIL_SPELLED.finditer(text):
+        add("pii.email", "an e-mail address written to dodge filters", m)
+    for m in _CN_ID.finditer(text):
+        checked = (
+            "a national ID number" if _cn_id_checksum(m.group()) else "what looks like a national ID number"
+        )
+        add("pii.cn_id", checked, m)
+    for m in _US_SSN.finditer(text):
+        add("pii.us_ssn", "a social security number", m)
+    for m in _CARD.finditer(text):
+        digits = _digits(m.group())
+        if 13 <= len(digits) <= 19 and _luhn(digits) and not _CN_MOBILE.fullmatch(m.group()):
+            add("pii.payment_card", "a payment card number", m)
+    for pattern, rule_id in ((_CN_MOBILE, "pii.cn_mobile"), (_LANDLINE, "pii.phone"), (_PHONE, "pii.phone")):
+        for m in pattern.finditer(text):
+            digits = _digits(m.group())
+            if any(digits.endswith(a) or a.endswith(digits) for a in allowed_numbers if len(a) >= 7):
+                taken.append(m.span())
+                continue
+            add(rule_id, "a phone number", m)
+    return hits
+
+
+def secrets(folded: Folded) -> list[Hit]:
+    """API keys, tokens, private keys and ``password=...`` style credentials."""
+    hits: list[Hit] = []
+    for rule_id, pattern in _SECRETS:
+        for m in pattern.finditer(folded.text):
+            if any(a < m.end() and m.start() < b for a, b in (h.span for h in hits)):
+                continue
+            hits.append(
+                Hit(
+                    rule_id,
+                    "secret",
+                    "block",
+                    folded.span(*m.span()),
+                    folded.original(*m.span()),
+                    "contains what looks like a credential; published keys are compromised keys",
+                    "remove it and rotate the credential",
+                )
+            )
+    return hits
+
+
+def injected_text(folded: Folded) -> list[Hit]:
+    """Instructions or canary strings that came from a knowledge document, not from the brief."""
+    hits = []
+    for pattern, what in (
+        (INJECTION_PATTERNS, "an instruction injected through a document"),
+        (CANARY, "a canary"),
+    ):
+        for m in pattern.finditer(folded.text):
+            hits.append(
+                Hit(
+                    "safety.injected_text",
+                    "prompt_injection",
+                    "block",
+                    folded.span(*m.span()),
+                    folded.original(*m.span()),
+                    f"contains {what}: knowledge documents are data, never instructions",
+                    "remove the sentence",
+                )
+            )
+    return hits
+
+
+# --- Markup -----------------------------------------------------------------------------------------
+
+_DANGEROUS_TAGS = (
+    "script|iframe|object|embed|style|form|input|button|link|meta|svg|math|base|frame|frameset|applet"
+)
+_DANGEROUS_BLOCK = re.compile(rf"<\s*({_DANGEROUS_TAGS})\b[^>]*>.*?<\s*/\s*\1\s*>", re.IGNORECASE | re.DOTALL)
+_DANGEROUS_TAG = re.compile(rf"<\s*/?\s*({_DANGEROUS_TAGS})\b[^>]*>", re.IGNORECASE)
+_EVENT_ATTR = re.compile(r"<[^>]*\son[a-z]+\s*=[^>]*>", re.IGNORECASE)
+_TAG = re.compile(r"<\s*/?\s*[a-z][a-z0-9-]*(?:\s[^<>]*)?/?\s*>|<!--.*?-->", re.IGNORECASE | re.DOTALL)
+_SCRIPT_URL = re.compile(r"(?:javascript|vbscript|data\s*:\s*text/html)\s*:?[^\s)\]]*", re.IGNORECASE)
+_MD_IMAGE = re.compile(r"!\[([^\]]*)\]\(\s*<?([^)\s>]*)>?(?:\s+[^)]*)?\)")
+_MD_LINK = re.compile(r"(?<!!)\[([^\]]+)\]\(\s*<?([^)\s>]*)>?(?:\s+[^)]*)?\)")
+_BARE_URL = re.compile(r"(?:https?://|ftp://|www\.)[^\s<>()\[\]\"'，。！？、）]+", re.IGNORECASE)
+
+
+def host_allowed(url: str, allowed_hosts: list[str]) -> bool:
+    """Whether ``url`` points at an allowed host or a subdomain of one (relative links count as allowed)."""
+    url = url.strip()
+    if url.lower().startswith("www."):
+        url = "http://" + url
+    if url.startswith(("/", "#", "mailto:", "tel:")) and not url.startswith("//"):
+        return not url.startswith(("mailto:", "tel:"))
+    try:
+        host = (urlsplit(url if "//" in url else "http://" + url).hostname or "").rstrip(".").lower()
+    except ValueError:
+        return False
+    return any(host == h.lower() or host.endswith("." + h.lower()) for h in allowed_hosts)
+
+
+def sanitize_markup(text: str, allowed_hosts: list[str]) -> tuple[str, list[Hit]]:
+    """Strip HTML and links/images to disallowed hosts. Returns the clean text and what was removed.
+
+    Spans in the hits refer to ``text`` as given. Scripts, event handlers and ``javascript:`` URLs are
+    ``block``; other tags are ``warn`` (harmless once stripped); links and images to hosts outside
+    ``allowed_hosts`` are ``block`` — the cleaned text keeps a link's words and drops its target.
+    """
+    hits: list[Hit] = []
+    # (start, end, replacement) edits on the original text; later passes skip what earlier ones cover.
+    edits: list[tuple[int, int, str]] = []
+
+    def covered(a: int, b: int) -> bool:
+        return any(s < b and a < e for s, e, _ in edits)
+
+    def edit(m: re.Match[str], replacement: str, hit: Hit) -> None:
+        if covered(*m.span()):
+            return
+        edits.append((m.start(), m.end(), replacement))
+        hits.append(hit)
+
+    law = "CMS/XSS safety: content must not carry executable markup"
+    for pattern in (_DANGEROUS_BLOCK, _DANGEROUS_TAG, _EVENT_ATTR):
+        for m in pattern.finditer(text):
+            edit(
+                m,
+                "",
+                Hit(
+                    "safety.script",
+                    "unsafe_markup",
+                    "block",
+                    m.span(),
+                    m.group(),
+                    "contains executable markup (script, frame, embedded object or event handler)",
+                    "remove it; publish plain text",
+                    law,
+                ),
+            )
+    for m in _MD_IMAGE.finditer(text):
+        if _SCRIPT_URL.match(m.group(2)) or not host_allowed(m.group(2), allowed_hosts):
+            edit(
+                m,
+                "",
+                Hit(
+                    "safety.image_host",
+                    "unsafe_markup",
+                    "block",
+                    m.span(),
+                    m.group(),
+                    f"embeds an image from a host the brand does not allow ({m.group(2)!r})",
+                    "remove the image or host it on an allowed domain (compliance.allowed_hosts)",
+                ),
+            )
+    for m in _MD_LINK.finditer(text):
+        target = m.group(2)
+        if _SCRIPT_URL.match(target) or not host_allowed(target, allowed_hosts):
+            edit(
+                m,
+                m.group(1),
+                Hit(
+                    "safety.link_host",
+                    "unsafe_markup",
+                    "block",
+                    m.span(),
+                    m.group(),
+                    f"links to a host the brand does not allow ({target!r})",
+                    "keep the words, drop the link, or add the host to compliance.allowed_hosts",
+                ),
+            )
+    for m in _SCRIPT_URL.finditer(text):
+        edit(
+            m,
+            "",
+            Hit(
+                "safety.script",
+                "unsafe_markup",
+                "block",
+                m.span(),
+                m.group(),
+                "contains a script URL",
+                "remove it",
+                law,
+            ),
+        )
+    for m in _BARE_URL.finditer(text):
+        url = m.group().rstrip(".,;:!?")
+        if not host_allowed(url, allowed_hosts):
+            span = (m.start(), m.start() + len(url))
+            if covered(*span):
+                continue
+            edits.append((span[0], span[1], ""))
+            hits.append(
+                Hit(
+                    "safety.link_host",
+                    "unsafe_markup",
+                    "block",
+                    span,
+                    url,
+                    f"links to a host the brand does not allow ({url!r})",
+                    "remove the address or add the host to compliance.allowed_hosts",
+                )
+            )
+    for m in _TAG.finditer(text):
+        edit(
+            m,
+            "",
+            Hit(
+                "safety.html",
+                "unsafe_markup",
+                "warn",
+                m.span(),
+                m.group(),
+                "contains HTML markup; channels take plain text",
+                "remove the tags",
+            ),
+        )
+    clean = text
+    for start, end, replacement in sorted(edits, reverse=True):
+        clean = clean[:start] + replacement + clean[end:]
+    if edits:
+        clean = re.sub(r"[ \t]{2,}", " ", clean).strip()
+    return clean, hits

@@ -1,0 +1,282 @@
+"""Rule packs: compliance rules as data, chosen by locale and industry, extended per brand.
+
+Contract: a pack is a YAML file ``agents/policy/rules/<locale>/<pack>.yaml`` validated by
+:class:`RulePack` (``extra="forbid"``). ``general.yaml`` applies to every text in that locale; industry
+packs (``cosmetics``, ``health_food``, ``finance``, ``education``) apply when the brand's industry (or
+``--industry``) names them, directly or through :data:`INDUSTRY_ALIASES`. A brand adds its own terms
+(``banned_terms``, ``competitors``) and, under ``compliance:`` in ``brand.yaml``, extra packs, its own
+rule files, disabled rule ids and severity overrides. :func:`load_policy` merges all of it into one
+:class:`Policy`; every problem is an :class:`~knowledge.errors.InputError` naming the file and field.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from agents.state import Severity
+from knowledge.brand import Brand
+from knowledge.errors import InputError
+from knowledge.yamlio import confined_path, load_model_cached
+
+RULES_DIR = Path(__file__).parent / "rules"
+GENERAL = "general"
+
+# Brand industries that map onto a rule pack of another name.
+INDUSTRY_ALIASES = {
+    "skincare": "cosmetics",
+    "beauty": "cosmetics",
+    "personal_care": "cosmetics",
+    "supplements": "health_food",
+    "dietary_supplements": "health_food",
+    "nutrition": "health_food",
+    "fintech": "finance",
+    "banking": "finance",
+    "investment": "finance",
+    "insurance": "finance",
+    "edtech": "education",
+    "tutoring": "education",
+    "training": "education",
+}
+
+
+class Rule(BaseModel):
+    """One rule: any of ``terms`` in a text is a finding, unless inside an exception or disclaimer."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(
+        pattern=r"^[a-z0-9_]+(\.[a-z0-9_]+)+$", description="Unique, e.g. 'zh.cosmetics.medical'."
+    )
+    category: str = Field(pattern=r"^[a-z_]+$", description="e.g. superlative, guarantee, health_claim.")
+    severity: Severity
+    terms: list[str] = Field(default_factory=list, description="Literal phrases, matched evasion-robustly.")
+    patterns: list[str] = Field(
+        default_factory=list,
+        description="Regexes over folded text (lower-case, simplified Chinese), for what terms cannot say.",
+    )
+    exceptions: list[str] = Field(
+        default_factory=list,
+        description="Longer phrases holding a term that are fine ('第一次', 'best regards').",
+    )
+    unless: list[str] = Field(
+        default_factory=list,
+        description="Regexes over the (folded) sentence; a match makes the hit fine (e.g. a cited source).",
+    )
+    explanation: str
+    suggestion: str | None = None
+    legal_reference: str | None = None
+
+    @field_validator("terms", "exceptions")
+    @classmethod
+    def _no_blank(cls, value: list[str]) -> list[str]:
+        if any(not v.strip() for v in value):
+            raise ValueError("expected non-empty phrases")
+        return value
+
+    @model_validator(mode="after")
+    def _has_something_to_match(self) -> Rule:
+        if not self.terms and not self.patterns:
+            raise ValueError("a rule needs at least one of terms or patterns")
+        return self
+
+    @field_validator("unless", "patterns")
+    @classmethod
+    def _compiles(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"invalid regex {pattern!r}: {exc}") from None
+        return value
+
+
+class RulePack(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    pack: str
+    locale: str
+    industry: str | None = None
+    description: str = ""
+    disclaimers: list[str] = Field(
+        default_factory=list, description="Standard disclaimers; rule hits inside them are ignored."
+    )
+    rules: list[Rule]
+
+
+@dataclass
+class Policy:
+    """Everything a checker needs to know about one locale, industry and brand."""
+
+    locale: str
+    industry: str
+    packs: list[str]
+    rules: list[Rule]
+    disclaimers: list[str] = field(default_factory=list)
+    required_terms: list[str] = field(default_factory=list)
+    allowed_hosts: list[str] = field(default_factory=list)
+    allowed_contacts: list[str] = field(default_factory=list)
+
+    @property
+    def exceptions(self) -> list[str]:
+        """Harmless phrases of the language ("第一次", "best regards") stay harmless whoever bans the word."""
+        return list(dict.fromkeys(e for rule in self.rules for e in rule.exceptions))
+
+
+def locales(folder: Path = RULES_DIR) -> list[str]:
+    return sorted(p.parent.name for p in folder.glob(f"*/{GENERAL}.yaml"))
+
+
+def industries(locale: str, folder: Path = RULES_DIR) -> list[str]:
+    return sorted(p.stem for p in (folder / locale).glob("*.yaml") if p.stem != GENERAL)
+
+
+def language_of(locale: str) -> str:
+    return locale.split("-")[0].split("_")[0].lower()
+
+
+def pack_for_industry(locale: str, industry: str | None) -> str | None:
+    """The industry pack for ``industry`` in ``locale``, or None if there is none (general rules only)."""
+    if not industry or industry == GENERAL:
+        return None
+    name = INDUSTRY_ALIASES.get(industry, industry)
+    return name if (RULES_DIR / language_of(locale) / f"{name}.yaml").exists() else None
+
+
+def load_pack(path: Path) -> RulePack:
+    return load_model_cached(path, RulePack)
+
+
+def _with_plurals(terms: list[str]) -> list[str]:
+    """English single words also banned in their plural ("hack" -> "hacks")."""
+    out = list(terms)
+    for term in terms:
+        if re.fullmatch(r"[A-Za-z]+", term):
+            out.append(term + ("es" if term.endswith(("s", "x", "ch", "sh")) else "s"))
+    return list(dict.fromkeys(out))
+
+
+def brand_rules(brand: Brand) -> list[Rule]:
+    """The brand's own banned terms and competitor names, as rules."""
+    rules = []
+    if brand.banned_terms:
+        rules.append(
+            Rule(
+                id="brand.banned_term",
+                category="banned_term",
+                severity="block",
+                terms=_with_plurals(brand.banned_terms),
+                explanation="the brand does not allow this term",
+                suggestion="remove it or say it another way",
+                legal_reference=None,
+            )
+        )
+    if brand.competitors:
+        rules.append(
+            Rule(
+                id="brand.competitor",
+                category="competitor",
+                severity="block",
+                terms=list(brand.competitors),
+                explanation="names a competitor",
+                suggestion="remove the mention of the competitor",
+            )
+        )
+    return rules
+
+
+def load_policy(
+    locale: str,
+    industry: str | None = None,
+    brand: Brand | None = None,
+    *,
+    strict_industry: bool = False,
+) -> Policy:
+    """Merge the locale's general pack, the industry pack, and the brand's terms and overrides.
+
+    ``strict_industry`` makes an industry without a pack an error (the CLI's ``--industry``); a brand's
+    free-text industry ("travel") without a pack just means general rules.
+    """
+    language = language_of(locale)
+    valid = locales()
+    if language not in valid:
+        raise InputError(f"unknown locale {locale!r}; valid choices: {', '.join(valid)}", field="locale")
+    pack_names = [GENERAL]
+    industry_pack = pack_for_industry(language, industry)
+    if strict_industry and industry and industry != GENERAL and industry_pack is None:
+        choices = [GENERAL, *industries(language), *sorted(INDUSTRY_ALIASES)]
+        raise InputError(
+            f"unknown industry {industry!r} for locale {language!r}; valid choices: {', '.join(choices)}",
+            field="industry",
+        )
+    if industry_pack:
+        pack_names.append(industry_pack)
+    source = brand.root / "brand.yaml" if brand is not None and brand.root else None
+    settings = brand.compliance if brand is not None else None
+    if settings is not None:
+        for n, extra in enumerate(settings.packs):
+            name = pack_for_industry(language, extra)
+            if name is None:
+                raise InputError(
+                    f"no rule pack {extra!r} for locale {language!r}; valid choices: "
+                    f"{', '.join(industries(language))}",
+                    source=source,
+                    field=f"compliance.packs[{n}]",
+                )
+            pack_names.append(name)
+    pack_names = list(dict.fromkeys(pack_names))
+    packs = [load_pack(RULES_DIR / language / f"{name}.yaml") for name in pack_names]
+    if settings is not None and settings.rule_files:
+        if brand is None or brand.root is None or source is None:
+            raise InputError(
+                "rule files need a brand folder (load the brand with load_brand)",
+                field="compliance.rule_files",
+            )
+        for n, rel in enumerate(settings.rule_files):
+            path = confined_path(brand.root, rel, source=source, field=f"compliance.rule_files[{n}]")
+            if not path.is_file():
+                raise InputError("rule file not found", source=source, field=f"compliance.rule_files[{n}]")
+            packs.append(load_pack(path))
+
+    rules = [rule for pack in packs for rule in pack.rules]
+    if brand is not None:
+        rules += brand_rules(brand)
+    ids = [r.id for r in rules]
+    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    if dupes:
+        raise InputError(f"rule ids defined twice: {', '.join(dupes)}", source=source, field="compliance")
+    disclaimers = [d for pack in packs for d in pack.disclaimers]
+    policy = Policy(
+        locale=language,
+        industry=industry or GENERAL,
+        packs=[p.pack for p in packs],
+        rules=rules,
+        disclaimers=disclaimers,
+    )
+    if brand is not None:
+        policy.required_terms = list(brand.required_terms)
+    if settings is not None:
+        known = set(ids)
+        for where, names in (
+            ("compliance.disable", settings.disable),
+            ("compliance.severity", settings.severity),
+        ):
+            unknown = [n for n in names if n not in known]
+            if unknown:
+                raise InputError(
+                    f"unknown rule id {unknown[0]!r}; valid choices: {', '.join(sorted(known))}",
+                    source=source,
+                    field=where,
+                )
+        policy.rules = [
+            r.model_copy(update={"severity": settings.severity.get(r.id, r.severity)})
+            for r in rules
+            if r.id not in settings.disable
+        ]
+        policy.disclaimers += settings.disclaimers
+        policy.allowed_hosts = list(settings.allowed_hosts)
+        policy.allowed_contacts = list(settings.allowed_contacts)
+    return policy
