@@ -369,10 +369,15 @@ def claim_candidates(draft: Draft, limit: int) -> list[str]:
     return ranked[:limit]
 
 
-def brand_facts(brand: Brand) -> list[str]:
-    """What the brand itself states (brand.yaml): as good as a passage for supporting a claim."""
+def brand_facts(brand: Brand, *, with_inputs: bool = True) -> list[str]:
+    """What the brand itself states (brand.yaml): as good as a passage for supporting a claim.
+
+    ``with_inputs`` adds the channel inputs (e.g. the customer's question, whose figures a reply may
+    repeat); a standalone check leaves them out, as they are not facts about the brand.
+    """
     facts = [brand.positioning, brand.audience]
     for product in brand.products:
         facts += [product.name, product.description, *product.facts]
-    facts += [v for inputs in brand.channel_inputs.values() for v in inputs.values()]
+    if with_inputs:
+        facts += [v for inputs in brand.channel_inputs.values() for v in inputs.values()]
     return [f for f in facts if f]

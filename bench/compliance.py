@@ -39,11 +39,15 @@ def main() -> int:
         for o in report.misses():
             rules = ", ".join(sorted({f.rule_id for f in o.findings if f.severity == "block"})) or "-"
             tags = f" [{','.join(o.case.tags)}]" if o.case.tags else ""
-            print(f"  expect {o.case.expect:5} got {o.predicted:5} {o.case.category:18}{tags} {o.case.text!r}  ({rules})")
+            case = o.case
+            head = f"  expect {case.expect:5} got {o.predicted:5} {case.category:18}{tags}"
+            print(f"{head} {case.text!r}  ({rules})")
     n = len(corpus.cases)
     print(f"\n{n} cases in {seconds:.1f} s ({1000 * seconds / n:.1f} ms per case)")
     s = report.overall
-    print(f"overall block precision {s.precision:.3f}, recall {s.recall:.3f} ({s.tp} TP, {s.fp} FP, {s.fn} FN)")
+    print(
+        f"overall block precision {s.precision:.3f}, recall {s.recall:.3f} ({s.tp} TP, {s.fp} FP, {s.fn} FN)"
+    )
     return 0
 
 

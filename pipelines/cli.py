@@ -4,11 +4,13 @@ Commands:
   campaign BRAND_DIR [--out FILE] [--format json|md] [--pipeline P] [--channels a,b]
                      [--backend K] [--model M] [--base-url URL]
   index BRAND_DIR [--rebuild] [--embedder NAME]
+  check [FILE | -] [--locale L] [--industry I] [--brand BRAND_DIR] [--format json|text] [--lines]
   schema brand|pipeline|channel
   prompts list
 
-Exit codes: 0 done; 1 done but some piece blocked; 2 bad input (message names file, field, expectation)
-or a backend that cannot be reached. Progress goes to stderr, results to ``--out`` or stdout.
+Exit codes: 0 done; 1 done but some piece blocked (``check``: something blocks); 2 bad input (message
+names file, field, expectation) or a backend that cannot be reached. Progress goes to stderr, results
+to ``--out`` or stdout.
 """
 
 from __future__ import annotations
@@ -84,6 +86,99 @@ def _cmd_index(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _read_input(path: str) -> str:
+    from knowledge.errors import InputError
+
+    if path == "-":
+        return sys.stdin.read()
+    file = Path(path)
+    if not file.is_file():
+        raise InputError("file not found; expected a text file or - for standard input", source=file)
+    try:
+        return file.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text (byte {exc.start}); save it as UTF-8", source=file) from None
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from agents.compliance import brand_facts
+    from agents.policy import ComplianceChecker, IndexEvidence, load_policy, verdict_of
+    from knowledge.errors import InputError
+
+    brand = evidence = None
+    if args.brand:
+        from knowledge.brand import load_brand
+        from knowledge.embedders import get_embedder
+        from knowledge.index import build_index
+
+        brand = load_brand(args.brand)
+        index, _ = build_index(brand, get_embedder(args.embedder))
+        evidence = IndexEvidence(index, facts=brand_facts(brand, with_inputs=False))
+    locale = args.locale or (brand.locale if brand else None)
+    if locale is None:
+        raise InputError("--locale is required without --brand (e.g. --locale zh or --locale en)")
+    industry = args.industry or (brand.industry if brand else None)
+    policy = load_policy(locale, industry, brand, strict_industry=args.industry is not None)
+    checker = ComplianceChecker(policy, evidence)
+    text = _read_input(args.file)
+    units = (
+        [(n, line) for n, line in enumerate(text.splitlines(), start=1) if line.strip()]
+        if args.lines
+        else [(None, text)]
+    )
+    results = []
+    for line, piece in units:
+        findings = checker.check(piece)
+        result: dict[str, object] = {
+            "verdict": verdict_of(findings),
+            "findings": [f.model_dump(exclude_none=True) for f in findings],
+        }
+        clean = checker.sanitize(piece)
+        if clean != piece.strip() and any(f.category == "unsafe_markup" for f in findings):
+            result["sanitized"] = clean
+        if line is not None:
+            result = {"line": line, "text": piece, **result}
+        results.append(result)
+    verdicts = [r["verdict"] for r in results]
+    overall = "block" if "block" in verdicts else "warn" if "warn" in verdicts else "pass"
+    report: dict[str, object] = {
+        "verdict": overall,
+        "locale": policy.locale,
+        "industry": policy.industry,
+        "packs": policy.packs,
+    }
+    if args.lines:
+        report["pieces"] = results
+    else:
+        report.update(results[0])
+    if args.format == "json":
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        print(_check_text_report(results, overall, policy.packs))
+    return EXIT_BLOCKED if overall == "block" else EXIT_OK
+
+
+def _check_text_report(results: list[dict], overall: str, packs: list[str]) -> str:  # type: ignore[type-arg]
+    lines = []
+    for result in results:
+        where = f"line {result['line']}: " if "line" in result else ""
+        for f in result["findings"]:
+            span = f"{f['span'][0]}-{f['span'][1]}" if f.get("span") else "-"
+            lines.append(f"{f['severity'].upper():5} {where}{span} [{f['rule_id']}] {f.get('matched', '')!r}")
+            lines.append(f"      {f['explanation']}")
+            if f.get("suggestion"):
+                lines.append(f"      fix: {f['suggestion']}")
+            if f.get("legal_reference"):
+                lines.append(f"      ref: {f['legal_reference']}")
+            for ref in f.get("evidence", []):
+                mark = "supports" if ref["supports"] else "considered"
+                lines.append(f"      {mark}: {ref['passage']} ({ref['score']:.2f})")
+    n_block = sum(f["severity"] == "block" for r in results for f in r["findings"])
+    n_warn = sum(f["severity"] == "warn" for r in results for f in r["findings"])
+    lines.append(f"verdict: {overall} ({n_block} block, {n_warn} warn; packs: {', '.join(packs)})")
+    return "\n".join(lines)
+
+
 def _cmd_schema(args: argparse.Namespace) -> int:
     from agents.channels import ChannelSpec
     from knowledge.brand import brand_json_schema
@@ -137,6 +232,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="use-multilingual | minilm | sentence-transformers:<model>",
     )
     p.set_defaults(func=_cmd_index)
+
+    p = sub.add_parser("check", help="check any text against the compliance rules (and a brand's evidence)")
+    p.add_argument("file", nargs="?", default="-", help="text file, or - for standard input (default)")
+    p.add_argument("--locale", help="en, zh, zh-CN... (default: the brand's)")
+    p.add_argument("--industry", help="industry rule pack: cosmetics, health_food, finance, education...")
+    p.add_argument(
+        "--brand", help="brand folder: its terms, allowed hosts/contacts, and documents as evidence"
+    )
+    p.add_argument("--format", choices=["json", "text"], default="json")
+    p.add_argument("--lines", action="store_true", help="check each non-empty line as a separate piece")
+    p.add_argument("--embedder", default=DEFAULT_EMBEDDER, help="embedder for the brand index (with --brand)")
+    p.set_defaults(func=_cmd_check)
 
     p = sub.add_parser("schema", help="print the JSON Schema of brand.yaml, pipeline YAML or channel YAML")
     p.add_argument("what", choices=["brand", "pipeline", "channel"])

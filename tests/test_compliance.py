@@ -206,7 +206,9 @@ def test_model_flagged_claim_needs_evidence(mini_brand: Path, tmp_path: Path) ->
     _compliance().run(state, ctx)
     piece = state.pieces[0]
     assert piece.compliance.verdict == "blocked"
-    assert any(f.rule_id == "claims.model_unsupported" and f.matched == claim for f in piece.compliance.findings)
+    assert any(
+        f.rule_id == "claims.model_unsupported" and f.matched == claim for f in piece.compliance.findings
+    )
 
 
 def test_unsupported_vague_sentence_only_warns(mini_brand: Path, tmp_path: Path) -> None:
@@ -219,7 +221,9 @@ def test_unsupported_vague_sentence_only_warns(mini_brand: Path, tmp_path: Path)
     _compliance().run(state, ctx)
     piece = state.pieces[0]
     assert piece.compliance.verdict == "pass"
-    assert [(f.rule_id, f.severity) for f in piece.compliance.findings] == [("claims.model_unsupported", "warn")]
+    assert [(f.rule_id, f.severity) for f in piece.compliance.findings] == [
+        ("claims.model_unsupported", "warn")
+    ]
 
 
 def test_claim_candidates_put_facts_first() -> None:

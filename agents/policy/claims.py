@@ -114,7 +114,8 @@ def figures_with_units(text: str) -> list[tuple[str, str]]:
     out = []
     for m in _FIGURE.finditer(folded):
         whole = m.group(1).replace(",", "")
-        value = f"{whole}.{m.group(2)}" if m.group(2) and m.group(2).strip("0") else whole
+        fraction = (m.group(2) or "").rstrip("0")  # "3.50" is "3.5", "2.0" is "2"
+        value = f"{whole}.{fraction}" if fraction else whole
         unit = ""
         if m.group(3):
             value += "%"

@@ -62,7 +62,8 @@ _LANDLINE = re.compile(
     r"(?<![\d])(?:400|800)[\s-]?\d{3}[\s-]?\d{4}(?![\d])|(?<![\d])0\d{2,3}-\d{7,8}(?![\d])"
 )
 _PHONE = re.compile(
-    r"(?<![\w+])(?:(?:\+|00)\d{1,3}[\s.-]?)?(?:\(\d{2,4}\)[\s.-]?|\d{2,4}[\s.-])\d{3,4}[\s.-]?\d{4}(?![\d])"
+    r"(?<![\w+])(?<!\d )(?:(?:\+|00)\d{1,3}[\s.-]?)?(?:\(\d{2,4}\)[\s.-]?|\d{2,4}[\s.-])"
+    r"\d{3,4}[\s.-]?\d{4}(?!\d| \d)"
     r"|(?<![\w])\+\d{8,15}(?![\d])"
 )
 
@@ -223,8 +224,9 @@ _DANGEROUS_TAG = re.compile(rf"<\s*/?\s*({_DANGEROUS_TAGS})\b[^>]*>", re.IGNOREC
 _EVENT_ATTR = re.compile(r"<[^>]*\son[a-z]+\s*=[^>]*>", re.IGNORECASE)
 _TAG = re.compile(r"<\s*/?\s*[a-z][a-z0-9-]*(?:\s[^<>]*)?/?\s*>|<!--.*?-->", re.IGNORECASE | re.DOTALL)
 _SCRIPT_URL = re.compile(r"(?:javascript|vbscript|data\s*:\s*text/html)\s*:?[^\s)\]]*", re.IGNORECASE)
-_MD_IMAGE = re.compile(r"!\[([^\]]*)\]\(\s*<?([^)\s>]*)>?(?:\s+[^)]*)?\)")
-_MD_LINK = re.compile(r"(?<!!)\[([^\]]+)\]\(\s*<?([^)\s>]*)>?(?:\s+[^)]*)?\)")
+_URL_IN_PARENS = r"((?:[^()\s>]|\([^()\s]*\))*)"  # one level of parentheses: javascript:alert(1)
+_MD_IMAGE = re.compile(rf"!\[([^\]]*)\]\(\s*<?{_URL_IN_PARENS}>?(?:\s+[^)]*)?\)")
+_MD_LINK = re.compile(rf"(?<!!)\[([^\]]+)\]\(\s*<?{_URL_IN_PARENS}>?(?:\s+[^)]*)?\)")
 _BARE_URL = re.compile(r"(?:https?://|ftp://|www\.)[^\s<>()\[\]\"'，。！？、）]+", re.IGNORECASE)
 
 

@@ -1,0 +1,100 @@
+"""Claims extracted from copy and linked to evidence (agents.policy.claims), with the real USE embedder."""
+
+from __future__ import annotations
+
+import pytest
+
+from agents.policy import ComplianceChecker, PassageEvidence, extract_claims, link_claims, load_policy
+from agents.policy.claims import figures_with_units
+from knowledge.embedders import get_embedder
+
+pytestmark = pytest.mark.unit
+
+PASSAGES = [
+    (
+        "faq.md#0",
+        "Cancel 30 days or more before departure for a full refund; 15 to 29 days before, 70% is refunded.",
+    ),
+    ("study.md#0", "In a 4-week study of 60 participants, 78% said their skin felt more hydrated."),
+    ("course.md#0", "Class size is capped at 12 students; the course has 6 practice tests."),
+    ("trek.md#0", "雨崩徒步全程约 48 公里，最高海拔 3,700 米，每团最多 12 人。"),
+]
+
+
+@pytest.fixture(scope="module")
+def evidence() -> PassageEvidence:
+    return PassageEvidence(PASSAGES, get_embedder("use-multilingual"), facts=["Serum: 30 ml for USD 34"])
+
+
+def test_extraction_kinds_figures_and_spans() -> None:
+    text = "Hello! Our serum reduces wrinkles by 2.5 times in 4 weeks. 比普通咖啡更香。#coffee"
+    claims = extract_claims(text)
+    assert [(c.text, c.kinds, c.figures) for c in claims] == [
+        (
+            "Our serum reduces wrinkles by 2.5 times in 4 weeks.",
+            ("figure", "comparison", "health_effect"),
+            ("2.5", "4"),
+        ),
+        ("比普通咖啡更香。", ("comparison",), ()),
+    ]
+    assert all(text[c.span[0] : c.span[1]] == c.text for c in claims)
+
+
+def test_figures_carry_units() -> None:
+    assert figures_with_units("60 days, 70 %, 12,800元, 4-week, 3.50 for two") == [
+        ("60", "day"),
+        ("70%", ""),
+        ("12800", "元"),
+        ("4", "wee"),
+        ("3.5", ""),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("claim", "supported", "missing"),
+    [
+        ("Cancel 30 days ahead and get a full refund.", True, []),
+        ("Cancel 20 days ahead for a full refund.", False, ["20"]),  # no passage states 20
+        ("Return any product within 60 days.", False, ["60"]),  # 60 exists, but as participants, not days
+        ("In a 4-week study of 60 people, 78% felt more hydrated.", True, []),  # same count, other noun
+        ("Classes never exceed 6 students.", False, ["6"]),  # 6 is tests, not students
+        ("The serum is USD 34 for 30 ml.", True, []),  # from the brand facts
+        ("全程 48 公里，海拔 3700 米。", True, []),
+        ("全程 50 公里。", False, ["50"]),
+    ],
+)
+def test_figures_must_be_stated_with_their_measure(
+    evidence: PassageEvidence, claim: str, supported: bool, missing: list[str]
+) -> None:
+    (result,) = link_claims(extract_claims(claim), evidence)
+    assert (result.supported, result.missing_figures) == (supported, missing), result.reason
+    assert len(result.considered) == 3
+
+
+def test_effect_claims_need_a_passage_that_says_them(evidence: PassageEvidence) -> None:
+    supported, unsupported = link_claims(
+        extract_claims(
+            "78% of people in a 4-week study said their skin felt more hydrated. It also cures acne."
+        ),
+        evidence,
+    )
+    assert supported.supported and "study.md#0" in supported.supporting
+    assert not unsupported.supported and "no passage considered says this" in unsupported.reason
+
+
+def test_checker_finding_names_claim_passages_and_why(evidence: PassageEvidence) -> None:
+    checker = ComplianceChecker(load_policy("en"), evidence)
+    text = "Book now. Cancel 20 days before departure for a full refund."
+    (finding,) = [f for f in checker.check(text, "body") if f.category == "unsupported_claim"]
+    assert finding.rule_id == "claims.unsupported_figure" and finding.severity == "block"
+    assert finding.field == "body" and text[finding.span[0] : finding.span[1]] == finding.matched
+    assert finding.matched == "Cancel 20 days before departure for a full refund."
+    assert "'20'" in finding.explanation and "faq.md#0" in finding.explanation
+    assert finding.evidence[0].passage == "faq.md#0" and finding.evidence[0].score > 0.5
+
+
+def test_without_evidence_claims_are_only_flagged_as_unverified() -> None:
+    found = ComplianceChecker(load_policy("en")).check("It lowers cholesterol by 20%.")
+    assert {(f.rule_id, f.severity) for f in found if f.category == "unsupported_claim"} == {
+        ("claims.unverified", "warn")
+    }

@@ -1,0 +1,160 @@
+"""Rule packs as data (agents.policy.rules): loading, choice by locale/industry, brand overrides, context."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agents.policy import ComplianceChecker, load_policy
+from agents.policy.rules import RULES_DIR, industries, load_pack, locales
+from knowledge.brand import load_brand
+from knowledge.errors import InputError
+from tests.conftest import MINI_BRAND, MINI_DOCS, write_brand
+
+pytestmark = pytest.mark.unit
+PACKS = sorted(RULES_DIR.glob("*/*.yaml"))
+
+
+@pytest.mark.parametrize("path", PACKS, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_every_pack_is_valid_and_explains_itself(path: Path) -> None:
+    pack = load_pack(path)
+    assert pack.locale == path.parent.name and pack.pack == f"{pack.locale}.{path.stem}"
+    for rule in pack.rules:
+        assert rule.id.startswith(f"{pack.locale}."), rule.id
+        assert rule.explanation and rule.suggestion, rule.id
+        for term in rule.terms:  # a term must match its own text, or the rule can never fire
+            assert ComplianceChecker(_only(rule)).rule_findings(term) or _exempt(rule, term), (rule.id, term)
+
+
+def _only(rule):  # a policy holding one rule
+    from agents.policy.rules import Policy
+
+    return Policy(locale="xx", industry="general", packs=[], rules=[rule])
+
+
+def _exempt(rule, term: str) -> bool:
+    return any(term.casefold() in e.casefold() for e in rule.exceptions)
+
+
+def test_rule_ids_are_unique_across_packs() -> None:
+    ids = [r.id for path in PACKS for r in load_pack(path).rules]
+    assert len(ids) == len(set(ids))
+
+
+def test_locales_and_industries() -> None:
+    assert locales() == ["en", "zh"]
+    for locale in ("en", "zh"):
+        assert industries(locale) == ["cosmetics", "education", "finance", "health_food"]
+
+
+@pytest.mark.parametrize(
+    ("locale", "industry", "packs"),
+    [
+        ("zh-CN", None, ["zh.general"]),
+        ("en", "travel", ["en.general"]),  # a brand's free-text industry without a pack: general rules
+        ("en", "skincare", ["en.general", "en.cosmetics"]),  # alias
+        ("zh", "finance", ["zh.general", "zh.finance"]),
+    ],
+)
+def test_packs_are_chosen_by_locale_and_industry(locale: str, industry: str | None, packs: list[str]) -> None:
+    assert load_policy(locale, industry).packs == packs
+
+
+def test_unknown_locale_and_industry_name_the_choices() -> None:
+    with pytest.raises(InputError, match=r"unknown locale 'fr'; valid choices: en, zh"):
+        load_policy("fr")
+    with pytest.raises(InputError, match=r"unknown industry 'crypto'.*valid choices: general, cosmetics"):
+        load_policy("en", "crypto", strict_industry=True)
+
+
+def _check(text: str, locale: str = "en", industry: str | None = None, brand=None) -> list[str]:
+    return [f.rule_id for f in ComplianceChecker(load_policy(locale, industry, brand)).rule_findings(text)]
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "industry", "expected"),
+    [
+        ("The best coffee in town.", "en", None, ["en.superlative"]),
+        ("Best regards, the Tidewater team", "en", None, []),  # exception
+        ("#1 in US sales according to Nielsen 2025 data.", "en", None, []),  # `unless`: a named source
+        ("Voted #1 in the world.", "en", None, ["en.superlative"]),
+        ("Our smoothest roast ever.", "en", None, ["en.superlative"]),  # pattern
+        ("No score increase is guaranteed.", "en", None, []),  # negated guarantee
+        ("This tea lowers blood pressure naturally.", "en", None, ["en.health_effect"]),
+        ("Government approved formula.", "en", None, ["en.state_endorsement"]),
+        ("第一次和我们去雨崩", "zh", None, []),
+        ("我们会尽最大努力在24小时内回复", "zh", None, []),
+        ("国家级自然保护区里的徒步路线", "zh", None, []),
+        ("7天见效，无效全额退款。", "zh", None, ["zh.guarantee"]),
+        ("保本保息，稳赚不赔", "zh", "finance", ["zh.guarantee", "zh.finance.principal_guarantee"]),
+        (
+            "This product is not intended to diagnose, treat, cure, or prevent any disease.",
+            "en",
+            "health_food",
+            [],
+        ),  # disclaimer
+        ("Treat yourself to a latte.", "en", "health_food", []),
+    ],
+)
+def test_rules_in_context(text: str, locale: str, industry: str | None, expected: list[str]) -> None:
+    found = _check(text, locale, industry)
+    assert sorted(set(found)) == sorted(expected) if expected else found == []
+
+
+def test_brand_overrides(tmp_path: Path) -> None:
+    extra = """
+compliance:
+  packs: [finance]
+  rule_files: [policy/house.yaml]
+  disable: [en.superlative]
+  severity: {en.guarantee: warn}
+  disclaimers: ["Guaranteed delivery dates apply to domestic orders only."]
+"""
+    root = write_brand(tmp_path / "b", MINI_BRAND + extra, MINI_DOCS)
+    (root / "policy").mkdir()
+    (root / "policy" / "house.yaml").write_text(
+        "pack: en.house\nlocale: en\nrules:\n"
+        "  - {id: house.slang, category: tone, severity: warn, terms: [yummy], explanation: off-voice}\n",
+        encoding="utf-8",
+    )
+    brand = load_brand(root)
+    policy = load_policy(brand.locale, brand.industry, brand)
+    assert policy.packs == ["en.general", "en.finance", "en.house"]
+    checker = ComplianceChecker(policy)
+    by_rule = {
+        f.rule_id: f.severity for f in checker.rule_findings("The best, yummy, guaranteed. Not cheap!")
+    }
+    assert by_rule == {"house.slang": "warn", "en.guarantee": "warn", "brand.banned_term": "block"}
+    assert checker.rule_findings("Guaranteed delivery dates apply to domestic orders only.") == []
+    assert _check("Cheap beans and cheaps", brand=brand).count("brand.banned_term") == 2  # plural too
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ("compliance: {disable: [en.nope]}", r"brand.yaml: compliance.disable: unknown rule id 'en.nope'"),
+        ("compliance: {packs: [crypto]}", r"compliance.packs\[0\]: no rule pack 'crypto'"),
+        ("compliance: {rule_files: [../outside.yaml]}", r"compliance.rule_files\[0\]"),
+        ("compliance: {rule_files: [missing.yaml]}", r"compliance.rule_files\[0\]: rule file not found"),
+        ("compliance: {severity: {en.guarantee: maybe}}", r"compliance.severity.en.guarantee"),
+    ],
+)
+def test_bad_brand_compliance_settings_name_the_field(tmp_path: Path, extra: str, message: str) -> None:
+    root = write_brand(tmp_path / "b", MINI_BRAND + extra + "\n", MINI_DOCS)
+    (tmp_path / "outside.yaml").write_text("pack: x\nlocale: en\nrules: []\n", encoding="utf-8")
+    with pytest.raises(InputError, match=message):
+        brand = load_brand(root)
+        load_policy(brand.locale, brand.industry, brand)
+
+
+def test_bad_rule_file_names_the_field(tmp_path: Path) -> None:
+    root = write_brand(tmp_path / "b", MINI_BRAND + "compliance: {rule_files: [r.yaml]}\n", MINI_DOCS)
+    (root / "r.yaml").write_text(
+        "pack: x\nlocale: en\nrules:\n"
+        "  - {id: x.y, category: c, severity: block, terms: [a], explanation: e, unless: ['(']}\n",
+        encoding="utf-8",
+    )
+    brand = load_brand(root)
+    with pytest.raises(InputError, match=r"(?s)r.yaml.*rules\[0\].unless.*invalid regex"):
+        load_policy(brand.locale, brand.industry, brand)
