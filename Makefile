@@ -25,6 +25,11 @@ test: setup  ## the whole suite: unit, real model, real llama.cpp server
 test-fast: setup  ## no real-model tests
 	$(VENV)/bin/pytest -m "not llm and not server"
 
+bench: setup  ## the quick benchmarks (bench/campaign.py BRAND runs a full real campaign, minutes)
+	$(PY) bench/compliance.py
+	$(PY) bench/compliance.py tests/data/compliance_holdout.yaml
+	$(PY) bench/overhead.py
+
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .

@@ -41,6 +41,7 @@ def test_extraction_kinds_figures_and_spans() -> None:
 
 
 def test_figures_carry_units() -> None:
+    assert figures_with_units("1.2 万个词") == [("12000", "个")]
     assert figures_with_units("60 days, 70 %, 12,800元, 4-week, 3.50 for two") == [
         ("60", "day"),
         ("70%", ""),

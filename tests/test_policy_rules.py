@@ -95,6 +95,10 @@ def _check(text: str, locale: str = "en", industry: str | None = None, brand=Non
             [],
         ),  # disclaimer
         ("Treat yourself to a latte.", "en", "health_food", []),
+        ("喝出健康，远离糖·尿·病。", "zh", None, ["zh.medical"]),  # a pattern, separators slipped in
+        ("The official snack of Congress.", "en", None, ["en.state_endorsement"]),
+        ("Ranked #1 among 14 laptops tested in TechBench Labs' May 2024 review.", "en", None, []),
+        ("平衡组合最大回撤 -8.7%。", "zh", "finance", []),
     ],
 )
 def test_rules_in_context(text: str, locale: str, industry: str | None, expected: list[str]) -> None:

@@ -28,7 +28,7 @@ from agents.policy.detectors import (
     secrets,
 )
 from agents.policy.rules import Policy, Rule
-from agents.policy.text import Folded, find_spans, fold, sentence_around
+from agents.policy.text import Folded, compact, find_spans, fold, fold_str, sentence_around
 from agents.state import ComplianceFinding, EvidenceRef, Severity
 
 Verdict = Literal["pass", "warn", "block"]
@@ -61,6 +61,14 @@ def _finding(hit: Hit, field: str | None) -> ComplianceFinding:
     )
 
 
+def _original_spans(folded: Folded, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    return [folded.span(a, b) for a, b in spans]
+
+
+def _overlaps(x: tuple[int, int], y: tuple[int, int]) -> bool:
+    return x[0] < y[1] and y[0] < x[1]
+
+
 def _inside(span: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
     return any(a <= span[0] and span[1] <= b for a, b in spans)
 
@@ -73,22 +81,28 @@ class ComplianceChecker:
     """Severity of a claim no passage says (a figure no passage states always blocks)."""
     check_claims: bool = True
 
-    def rule_hits(self, folded: Folded, rule: Rule, exempt: list[tuple[int, int]]) -> list[Hit]:
-        exempt = exempt + find_spans(folded, rule.exceptions)
+    def rule_hits(
+        self, folded: Folded, compacted: Folded, rule: Rule, exempt: list[tuple[int, int]]
+    ) -> list[Hit]:
+        """Hits of one rule; ``exempt`` and the returned spans are in original-text coordinates."""
+        exempt = exempt + _original_spans(folded, find_spans(folded, rule.exceptions))
         hits: list[Hit] = []
         taken: list[tuple[int, int]] = []
-        spans = find_spans(folded, rule.terms) + [
-            m.span() for p in rule.patterns for m in _compiled(p).finditer(folded.text) if m.group()
-        ]
+        spans = _original_spans(folded, find_spans(folded, rule.terms))
+        for pattern in rule.patterns:  # regexes cannot skip separators: also try the compacted text
+            for version in (folded, compacted):
+                spans += [
+                    version.span(*m.span()) for m in _compiled(pattern).finditer(version.text) if m.group()
+                ]
         for start, end in sorted(spans, key=lambda s: (s[0], -s[1])):
             if _inside((start, end), exempt) or any(a < end and start < b for a, b in taken):
                 continue
             taken.append((start, end))
             if rule.unless:
-                sentence = sentence_around(folded.text, start, end)
+                sentence = fold_str(sentence_around(folded.source, start, end))
                 if any(re.search(p, sentence, re.IGNORECASE) for p in rule.unless):
                     continue
-            span = folded.span(start, end)
+            span = (start, end)
             hits.append(
                 Hit(
                     rule.id,
@@ -107,10 +121,11 @@ class ComplianceChecker:
         """Rule packs, brand terms, required spellings, personal data, secrets and injected text."""
         folded = fold(text)
         # Harmless phrases of the language and required disclaimers are never violations.
-        exempt = find_spans(folded, self.policy.exceptions) + find_spans(folded, self.policy.disclaimers)
+        exempt = _original_spans(folded, find_spans(folded, self.policy.exceptions + self.policy.disclaimers))
+        compacted = compact(folded)
         hits: list[Hit] = []
         for rule in self.policy.rules:
-            hits += self.rule_hits(folded, rule, exempt)
+            hits += self.rule_hits(folded, compacted, rule, exempt)
         for term in self.policy.required_terms:
             for start, end in find_spans(folded, [term]):
                 a, b = folded.span(start, end)
@@ -129,6 +144,7 @@ class ComplianceChecker:
         hits += personal_data(folded, self.policy.allowed_contacts)
         hits += secrets(folded)
         hits += injected_text(folded)
+        hits += [h for h in injected_text(compacted) if not any(_overlaps(h.span, o.span) for o in hits)]
         return [_finding(h, field) for h in hits]
 
     def markup_findings(self, text: str, field: str | None = None) -> list[ComplianceFinding]:

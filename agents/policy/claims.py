@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Protocol
 
 import numpy as np
@@ -26,8 +27,10 @@ import numpy as np
 from agents.policy.text import fold_str
 
 _FIGURE = re.compile(
-    r"(?<![a-z0-9.\-_/#])(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(\s*(?:%|percent\b|per cent\b|个百分点))?"
+    r"(?<![a-z0-9.\-_/#])(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?\s*(万|亿)?"
+    r"(\s*(?:%|percent\b|per cent\b|个百分点))?"
 )
+_MULTIPLIERS = {"万": 10_000, "亿": 100_000_000}
 _COMPARISON = re.compile(
     r"\b(?:more|less|fewer|better|faster|stronger|cheaper|longer|higher|lower|smoother|healthier|safer|"
     r"fresher|bigger|greater)\b[^.!?]{0,40}?\bthan\b|\b(?:twice|double|triple|half)\b|\b\d+(?:\.\d+)?\s*(?:x|times)\b"
@@ -116,8 +119,11 @@ def figures_with_units(text: str) -> list[tuple[str, str]]:
         whole = m.group(1).replace(",", "")
         fraction = (m.group(2) or "").rstrip("0")  # "3.50" is "3.5", "2.0" is "2"
         value = f"{whole}.{fraction}" if fraction else whole
+        if m.group(3):  # "1.2万" is 12000
+            scaled = Decimal(value) * _MULTIPLIERS[m.group(3)]
+            value = format(scaled.normalize(), "f")
         unit = ""
-        if m.group(3):
+        if m.group(4):
             value += "%"
         else:
             u = _UNIT.match(folded, m.end())

@@ -78,6 +78,8 @@ _SECRETS = [
     ("secret.google_key", re.compile(r"(?<![a-z0-9])aiza[0-9a-z_-]{35}")),
     ("secret.jwt", re.compile(r"(?<![a-z0-9])eyj[a-z0-9_-]{10,}\.[a-z0-9_-]{10,}\.[a-z0-9_-]{10,}")),
     ("secret.private_key", re.compile(r"-----begin [a-z ]*private key-----")),
+    ("secret.url_credentials", re.compile(r"\b[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s@]{3,}@[^\s/]+")),
+    ("secret.password", re.compile(r"(?:密码|口令|密钥|秘钥|登录码)\s*(?:是|为)?\s*[:：=]?\s*(?:(?![,;])[!-~]){6,}")),
     (
         "secret.assignment",
         re.compile(

@@ -136,6 +136,35 @@ def find_spans(folded: Folded, terms: list[str], tolerant: bool = True) -> list[
 
 
 # A "." ends a sentence only before a space or the end: "2.1%" and "No.1" stay inside theirs.
+_SPLIT_CJK = re.compile(rf"(?<=[\u4e00-\u9fff]){SEP}{{1,3}}(?=[\u4e00-\u9fff])")
+_SPACED_LETTERS = re.compile(r"(?<![a-z0-9])[a-z](?:[ .\-_*·]{1,2}[a-z](?![a-z0-9])){3,}")
+
+
+def compact(folded: Folded) -> Folded:
+    """``folded`` with evasion separators removed where no reader would put them: between Chinese
+    characters ("糖·尿·病") and inside letter-by-letter spelling ("i g n o r e  a l l" -> "ignore all").
+
+    For regexes (rule ``patterns``, injection patterns) that cannot tolerate separators themselves.
+    """
+    text = folded.text
+    drop = [False] * len(text)
+    for m in _SPLIT_CJK.finditer(text):
+        for i in range(*m.span()):
+            drop[i] = True
+    for m in _SPACED_LETTERS.finditer(text):
+        run = m.group()
+        for offset, ch in enumerate(run):
+            i = m.start() + offset
+            # a single separator joins letters; two or more mark a word break, kept as one space
+            if not ch.isalnum():
+                single = not (run[offset - 1 : offset].isspace() and ch.isspace()) and not (
+                    ch.isspace() and run[offset + 1 : offset + 2].isspace()
+                )
+                drop[i] = single or (ch.isspace() and run[offset - 1 : offset].isspace())
+    kept = [i for i in range(len(text)) if not drop[i]]
+    return Folded(folded.source, "".join(text[i] for i in kept), tuple(folded.origin[i] for i in kept))
+
+
 _SENTENCE_END = re.compile(r"[!?。！？;；\n]|\.(?=\s|$)")
 
 
