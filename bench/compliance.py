@@ -15,11 +15,10 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from agents.policy.evaluate import evaluate, load_corpus
+from knowledge.embedders import get_embedder
 
-from agents.policy.evaluate import evaluate, load_corpus  # noqa: E402
-from knowledge.embedders import get_embedder  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def main() -> int:

@@ -5,8 +5,10 @@ Commands:
                      [--backend K] [--model M] [--base-url URL]
   index BRAND_DIR [--rebuild] [--embedder NAME]
   check [FILE | -] [--locale L] [--industry I] [--brand BRAND_DIR] [--format json|text] [--lines]
+  eval [FILES...] [--pipeline P] [--backend K] [--no-cache] [--save-baseline F] [--baseline F]
+       [--junit F] [--markdown F] [--case ID]
   schema brand|pipeline|channel
-  prompts list
+  prompts list | show ID@V | diff ID@V1 ID@V2
 
 Exit codes: 0 done; 1 done but some piece blocked (``check``: something blocks); 2 bad input (message
 names file, field, expectation) or a backend that cannot be reached. Progress goes to stderr, results
@@ -179,6 +181,47 @@ def _check_text_report(results: list[dict], overall: str, packs: list[str]) -> s
     return "\n".join(lines)
 
 
+def _cmd_eval(args: argparse.Namespace) -> int:
+    from pipelines.evals import load_suites, run_evals
+    from pipelines.evals.report import apply_baseline, junit_xml, markdown, save_baseline, table
+
+    paths = [Path(p) for p in args.files] or [Path("evals")]
+    suites = load_suites(paths)
+    wanted = set(args.case or [])
+    known = {c.id for s in suites for c in s.cases}
+    if wanted - known:
+        from knowledge.errors import InputError
+
+        raise InputError(
+            f"unknown case {sorted(wanted - known)[0]!r}; valid choices: {sorted(known)}", field="--case"
+        )
+    first = suites[0].path
+    assert first is not None
+    cache_dir = Path(args.cache_dir) if args.cache_dir else first.parent / "cache"
+    overrides = {
+        k: v for k, v in {"kind": args.backend, "model": args.model, "base_url": args.base_url}.items() if v
+    }
+    report = run_evals(
+        suites,
+        pipeline=args.pipeline,
+        backend_overrides=overrides,
+        cache_dir=cache_dir,
+        use_cache=not args.no_cache,
+        only=(lambda case: case.id in wanted) if wanted else None,
+        progress=None if args.quiet else lambda message: print(message, file=sys.stderr, flush=True),
+    )
+    if args.baseline:
+        apply_baseline(report, Path(args.baseline))
+    print(table(report, baseline=bool(args.baseline)))
+    if args.junit:
+        _write(args.junit, junit_xml(report))
+    if args.markdown:
+        _write(args.markdown, markdown(report, baseline=bool(args.baseline)))
+    if args.save_baseline:
+        save_baseline(report, Path(args.save_baseline))
+    return EXIT_OK if report.ok else EXIT_BLOCKED
+
+
 def _cmd_schema(args: argparse.Namespace) -> int:
     from agents.channels import ChannelSpec
     from knowledge.brand import brand_json_schema
@@ -194,12 +237,42 @@ def _cmd_schema(args: argparse.Namespace) -> int:
 
 
 def _cmd_prompts(args: argparse.Namespace) -> int:
+    import difflib
+
+    from knowledge.errors import InputError
     from prompts import default_registry
 
     registry = default_registry()
-    for ref in registry.refs():
-        prompt = registry.get(ref)
-        print(f"{ref:28} {prompt.hash}  {prompt.description}")
+    if args.action == "list":
+        if args.refs:
+            raise InputError("prompts list takes no prompt reference")
+        for ref in registry.refs():
+            prompt = registry.get(ref)
+            print(f"{ref:28} {prompt.hash}  {prompt.description}")
+        return EXIT_OK
+    expected = 1 if args.action == "show" else 2
+    if len(args.refs) != expected:
+        usage = "prompts show ID@V" if expected == 1 else "prompts diff ID@V1 ID@V2"
+        raise InputError(f"expected: brandforge {usage}")
+    prompts = [registry.get(ref) for ref in args.refs]
+    if args.action == "show":
+        (prompt,) = prompts
+        print(f"# {prompt.ref}  hash {prompt.hash}  ({prompt.path})")
+        print(f"# {prompt.description}")
+        print(f"# inputs: {', '.join(prompt.inputs)}")
+        print(prompt.source.rstrip("\n"))
+        return EXIT_OK
+    old, new = prompts
+    diff = difflib.unified_diff(
+        old.source.splitlines(keepends=True),
+        new.source.splitlines(keepends=True),
+        fromfile=f"{old.ref} ({old.hash})",
+        tofile=f"{new.ref} ({new.hash})",
+    )
+    text = "".join(diff)
+    if set(old.inputs) != set(new.inputs):
+        text += f"inputs: {sorted(old.inputs)} -> {sorted(new.inputs)}\n"
+    sys.stdout.write(text or f"{old.ref} and {new.ref} have the same template\n")
     return EXIT_OK
 
 
@@ -245,12 +318,33 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--embedder", default=DEFAULT_EMBEDDER, help="embedder for the brand index (with --brand)")
     p.set_defaults(func=_cmd_check)
 
+    p = sub.add_parser("eval", help="run prompt-regression eval suites (YAML cases)")
+    p.add_argument("files", nargs="*", help="suite files or folders (default: evals/)")
+    p.add_argument(
+        "--pipeline", help="built-in pipeline name or YAML path (default: the suite's, else default)"
+    )
+    p.add_argument("--backend", choices=["llamacpp", "openai", "vllm", "fake"], help="override the backend")
+    p.add_argument("--model", help="GGUF path (llamacpp), served model (openai), HF id (vllm)")
+    p.add_argument("--base-url", help="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1")
+    p.add_argument(
+        "--no-cache", action="store_true", help="ignore cached answers (new answers are still stored)"
+    )
+    p.add_argument("--cache-dir", help="response cache folder (default: cache/ beside the first suite)")
+    p.add_argument("--baseline", help="compare pass rates with this baseline JSON; a drop fails the run")
+    p.add_argument("--save-baseline", help="write this run's pass rates as a baseline JSON")
+    p.add_argument("--junit", help="write JUnit XML here")
+    p.add_argument("--markdown", help="write a markdown report here")
+    p.add_argument("--case", action="append", help="run only this case id (repeatable)")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
+    p.set_defaults(func=_cmd_eval)
+
     p = sub.add_parser("schema", help="print the JSON Schema of brand.yaml, pipeline YAML or channel YAML")
     p.add_argument("what", choices=["brand", "pipeline", "channel"])
     p.set_defaults(func=_cmd_schema)
 
-    p = sub.add_parser("prompts", help="list prompt versions")
-    p.add_argument("action", choices=["list"])
+    p = sub.add_parser("prompts", help="list, show or diff prompt versions")
+    p.add_argument("action", choices=["list", "show", "diff"])
+    p.add_argument("refs", nargs="*", metavar="ID@V", help="show: one prompt; diff: two")
     p.set_defaults(func=_cmd_prompts)
     return parser
 

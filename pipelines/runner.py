@@ -1,7 +1,8 @@
 """``run_campaign``: a brand in, a reviewed and compliance-checked :class:`~agents.state.Campaign` out.
 
 Contract: loads the brand (folder, brand.yaml path or :class:`~knowledge.brand.Brand`), the pipeline and
-the channels, builds or updates the brand's knowledge index, warms the backend, then runs the steps in
+the channels, builds or updates the brand's knowledge index, warms the backend (the pipeline's, or
+``llm`` — an instance such as the eval suite's caching wrapper), then runs the steps in
 order on one :class:`~agents.state.CampaignState`. Bad input raises :class:`~knowledge.errors.InputError`
 before any model call; an unreachable backend raises :class:`~agents.backends.BackendError` before any
 step. If the backend fails *during* the run, the work already done is kept: channels without a finished
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from agents import RunContext
-from agents.backends import BackendConfig, BackendError, get_backend
+from agents.backends import BackendConfig, BackendError, LLMBackend, get_backend
 from agents.channels import ChannelSpec, load_channels, resolve_channels
 from agents.state import (
     BrandSummary,
@@ -98,6 +99,7 @@ def run_campaign(
     backend: str | BackendConfig | dict[str, Any] | None = None,
     index_dir: Path | None = None,
     progress: Progress | None = None,
+    llm: LLMBackend | None = None,
 ) -> Campaign:
     """Run a campaign for ``brand`` and return it (see the module docstring for the contract)."""
     started = time.perf_counter()
@@ -114,7 +116,7 @@ def run_campaign(
     specs = _channels_for(brand, channels)
     index = prepare_index(brand, resolved, index_dir, report)
 
-    llm = get_backend(resolved.spec.backend)
+    llm = llm or get_backend(resolved.spec.backend)
     report(f"backend: {llm.kind} ({resolved.spec.backend.model or 'default model'})")
     llm.warm_up()
     ctx = RunContext(

@@ -24,8 +24,9 @@ from agents.state import INITIAL_FIELDS
 from knowledge.embedders import DEFAULT_EMBEDDER
 from knowledge.errors import InputError, format_validation_error
 from knowledge.index import DEFAULT_CHUNK_CHARS
-from knowledge.yamlio import load_model
+from knowledge.yamlio import confined_path, load_model
 from prompts import Prompt, PromptRegistry, default_registry
+from prompts.registry import TEMPLATES_DIR
 
 PIPELINES_DIR = Path(__file__).parent
 
@@ -57,6 +58,10 @@ class PipelineSpec(BaseModel):
     backend: BackendConfig = Field(default_factory=BackendConfig)
     retrieval: RetrievalConfig = Field(default_factory=RetrievalConfig)
     context_prompt: str = Field("context.system@1", description="Shared system prompt id@version.")
+    prompt_dirs: list[str] = Field(
+        default_factory=list,
+        description="Extra prompt folders (relative to this file) adding versions, e.g. a candidate v2.",
+    )
     steps: list[StepConfig] = Field(min_length=1)
 
 
@@ -158,7 +163,18 @@ def load_pipeline(
     """Load, apply backend overrides (env, then ``backend_overrides``), validate."""
     spec, source = load_pipeline_spec(name)
     spec = spec.model_copy(update={"backend": resolve_backend(spec.backend, backend_overrides or {})})
-    return build_pipeline(spec, source)
+    registry = None
+    if spec.prompt_dirs:
+        root = Path(source).resolve().parent
+        folders = [
+            confined_path(root, rel, source=source, field=f"prompt_dirs[{n}]")
+            for n, rel in enumerate(spec.prompt_dirs)
+        ]
+        for n, folder in enumerate(folders):
+            if not folder.is_dir():
+                raise InputError("prompt folder not found", source=source, field=f"prompt_dirs[{n}]")
+        registry = PromptRegistry(TEMPLATES_DIR, *folders)
+    return build_pipeline(spec, source, registry)
 
 
 ENV_OVERRIDES = {

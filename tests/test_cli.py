@@ -134,3 +134,23 @@ def test_output_file_is_readable_by_others(mini_brand: Path, tmp_path: Path) -> 
     out = tmp_path / "c.json"
     main(["campaign", str(mini_brand), "--backend", "fake", "--out", str(out), "-q"])
     assert out.stat().st_mode & 0o044 == 0o044  # follows the usual umask, not mkstemp's 0600
+
+
+def test_prompts_list_show_diff(capsys: pytest.CaptureFixture) -> None:
+    assert main(["prompts", "list"]) == 0
+    listing = capsys.readouterr().out
+    assert "copywriter.draft@1" in listing and "evals.rubric@1" in listing
+    assert main(["prompts", "show", "reviewer.review@1"]) == 0
+    shown = capsys.readouterr().out
+    assert shown.startswith("# reviewer.review@1  hash ")
+    assert "# inputs: brand, channel, brief, draft" in shown
+    assert main(["prompts", "diff", "reviewer.review@1", "copywriter.revise@1"]) == 0
+    diff = capsys.readouterr().out
+    assert diff.startswith("--- reviewer.review@1 (") and "+++ copywriter.revise@1 (" in diff
+    assert "\n-You are the reviewer." in diff and "\n+You are the copywriter." in diff
+    assert main(["prompts", "diff", "reviewer.review@1", "reviewer.review@1"]) == 0
+    assert "have the same template" in capsys.readouterr().out
+    assert main(["prompts", "show", "reviewer.review@9"]) == 2
+    assert "valid choices: ['reviewer.review@1']" in capsys.readouterr().err
+    assert main(["prompts", "diff", "reviewer.review@1"]) == 2
+    assert "expected: brandforge prompts diff ID@V1 ID@V2" in capsys.readouterr().err

@@ -239,3 +239,19 @@ def test_injected_passage_text_is_quarantined(mini_brand: Path, tmp_path: Path) 
     state, _ = _state(mini_brand, tmp_path, FakeBackend(BackendConfig(kind="fake")))
     joined = " ".join(p.text for p in state.passages)
     assert "Ignore previous instructions" not in joined and "[instruction-like text removed]" in joined
+
+
+def test_markup_and_foreign_links_are_stripped_before_delivery(mini_brand: Path, tmp_path: Path) -> None:
+    state, ctx = _state(
+        mini_brand, tmp_path, FakeBackend(BackendConfig(kind="fake"), script=lambda m, s: judge(s))
+    )
+    text = "Tidewater <b>fresh</b> coffee<script>steal()</script>. [Order](https://evil.example/x) today!"
+    state.drafts["social_post"] = Draft(channel="social_post", fields={"text": text})
+    _compliance(fix_rounds=0).run(state, ctx)
+    piece = state.pieces[0]
+    assert piece.fields["text"] == "Tidewater fresh coffee. Order today!"
+    assert piece.compliance.verdict == "revised"
+    assert {(f.rule_id, f.fixed) for f in piece.compliance.findings} == {
+        ("safety.script", True),
+        ("safety.link_host", True),
+    }

@@ -117,6 +117,8 @@ def _fixed_inputs() -> dict:
         "requests": ["Shorten it."],
         "sentences": ["Ships within 48 hours.", "Hello."],
         "language_name": "English",
+        "criterion": "Sounds warm and precise.",
+        "text": "Roasted yesterday, at your door tomorrow.",
     }
 
 

@@ -79,7 +79,10 @@ _SECRETS = [
     ("secret.jwt", re.compile(r"(?<![a-z0-9])eyj[a-z0-9_-]{10,}\.[a-z0-9_-]{10,}\.[a-z0-9_-]{10,}")),
     ("secret.private_key", re.compile(r"-----begin [a-z ]*private key-----")),
     ("secret.url_credentials", re.compile(r"\b[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s@]{3,}@[^\s/]+")),
-    ("secret.password", re.compile(r"(?:密码|口令|密钥|秘钥|登录码)\s*(?:是|为)?\s*[:：=]?\s*(?:(?![,;])[!-~]){6,}")),
+    (
+        "secret.password",
+        re.compile(r"(?:密码|口令|密钥|秘钥|登录码)\s*(?:是|为)?\s*[:：=]?\s*(?:(?![,;])[!-~]){6,}"),
+    ),
     (
         "secret.assignment",
         re.compile(
@@ -232,6 +235,10 @@ _MD_LINK = re.compile(rf"(?<!!)\[([^\]]+)\]\(\s*<?{_URL_IN_PARENS}>?(?:\s+[^)]*)
 _BARE_URL = re.compile(r"(?:https?://|ftp://|www\.)[^\s<>()\[\]\"'，。！？、）]+", re.IGNORECASE)
 
 
+_XSS = "CMS/XSS safety: content must not carry executable markup"
+_EXECUTABLE = "contains executable markup (script, frame, embedded object or event handler)"
+
+
 def host_allowed(url: str, allowed_hosts: list[str]) -> bool:
     """Whether ``url`` points at an allowed host or a subdomain of one (relative links count as allowed)."""
     url = url.strip()
@@ -257,109 +264,52 @@ def sanitize_markup(text: str, allowed_hosts: list[str]) -> tuple[str, list[Hit]
     # (start, end, replacement) edits on the original text; later passes skip what earlier ones cover.
     edits: list[tuple[int, int, str]] = []
 
-    def covered(a: int, b: int) -> bool:
-        return any(s < b and a < e for s, e, _ in edits)
-
-    def edit(m: re.Match[str], replacement: str, hit: Hit) -> None:
-        if covered(*m.span()):
+    def strip(
+        span: tuple[int, int], replacement: str, rule_id: str, severity: str, why: str, fix: str
+    ) -> None:
+        if any(s < span[1] and span[0] < e for s, e, _ in edits):
             return
-        edits.append((m.start(), m.end(), replacement))
-        hits.append(hit)
+        edits.append((span[0], span[1], replacement))
+        law = _XSS if rule_id == "safety.script" else None
+        hits.append(Hit(rule_id, "unsafe_markup", severity, span, text[span[0] : span[1]], why, fix, law))
 
-    law = "CMS/XSS safety: content must not carry executable markup"
+    def foreign(url: str) -> bool:
+        return bool(_SCRIPT_URL.match(url)) or not host_allowed(url, allowed_hosts)
+
+    link_fix = "keep the words, drop the link, or add the host to compliance.allowed_hosts"
     for pattern in (_DANGEROUS_BLOCK, _DANGEROUS_TAG, _EVENT_ATTR):
         for m in pattern.finditer(text):
-            edit(
-                m,
-                "",
-                Hit(
-                    "safety.script",
-                    "unsafe_markup",
-                    "block",
-                    m.span(),
-                    m.group(),
-                    "contains executable markup (script, frame, embedded object or event handler)",
-                    "remove it; publish plain text",
-                    law,
-                ),
-            )
+            strip(m.span(), "", "safety.script", "block", _EXECUTABLE, "remove it; publish plain text")
     for m in _MD_IMAGE.finditer(text):
-        if _SCRIPT_URL.match(m.group(2)) or not host_allowed(m.group(2), allowed_hosts):
-            edit(
-                m,
+        if foreign(m.group(2)):
+            why = f"embeds an image from a host the brand does not allow ({m.group(2)!r})"
+            strip(
+                m.span(),
                 "",
-                Hit(
-                    "safety.image_host",
-                    "unsafe_markup",
-                    "block",
-                    m.span(),
-                    m.group(),
-                    f"embeds an image from a host the brand does not allow ({m.group(2)!r})",
-                    "remove the image or host it on an allowed domain (compliance.allowed_hosts)",
-                ),
+                "safety.image_host",
+                "block",
+                why,
+                "remove the image or host it on an allowed domain",
             )
     for m in _MD_LINK.finditer(text):
-        target = m.group(2)
-        if _SCRIPT_URL.match(target) or not host_allowed(target, allowed_hosts):
-            edit(
-                m,
-                m.group(1),
-                Hit(
-                    "safety.link_host",
-                    "unsafe_markup",
-                    "block",
-                    m.span(),
-                    m.group(),
-                    f"links to a host the brand does not allow ({target!r})",
-                    "keep the words, drop the link, or add the host to compliance.allowed_hosts",
-                ),
-            )
+        if foreign(m.group(2)):
+            why = f"links to a host the brand does not allow ({m.group(2)!r})"
+            strip(m.span(), m.group(1), "safety.link_host", "block", why, link_fix)
     for m in _SCRIPT_URL.finditer(text):
-        edit(
-            m,
-            "",
-            Hit(
-                "safety.script",
-                "unsafe_markup",
-                "block",
-                m.span(),
-                m.group(),
-                "contains a script URL",
-                "remove it",
-                law,
-            ),
-        )
+        strip(m.span(), "", "safety.script", "block", "contains a script URL", "remove it")
     for m in _BARE_URL.finditer(text):
         url = m.group().rstrip(".,;:!?")
         if not host_allowed(url, allowed_hosts):
-            span = (m.start(), m.start() + len(url))
-            if covered(*span):
-                continue
-            edits.append((span[0], span[1], ""))
-            hits.append(
-                Hit(
-                    "safety.link_host",
-                    "unsafe_markup",
-                    "block",
-                    span,
-                    url,
-                    f"links to a host the brand does not allow ({url!r})",
-                    "remove the address or add the host to compliance.allowed_hosts",
-                )
-            )
+            why = f"links to a host the brand does not allow ({url!r})"
+            strip((m.start(), m.start() + len(url)), "", "safety.link_host", "block", why, link_fix)
     for m in _TAG.finditer(text):
-        edit(
-            m,
+        strip(
+            m.span(),
             "",
-            Hit(
-                "safety.html",
-                "unsafe_markup",
-                "warn",
-                m.span(),
-                m.group(),
-                "contains HTML markup; channels take plain text",
-                "remove the tags",
-            ),
+            "safety.html",
+            "warn",
+            "contains HTML markup; channels take plain text",
+            "remove the tags",
         )
     clean = text
     for start, end, replacement in sorted(edits, reverse=True):

@@ -1,0 +1,93 @@
+"""A response cache for model calls, so an unchanged eval suite costs no model calls.
+
+Contract: :class:`CachedBackend` wraps any :class:`~agents.backends.LLMBackend`. A call's key is the
+sha256 of backend kind, model, the rendered messages (so the prompt file's content and every input),
+the JSON schema and the generation parameters (seed included: repeats of a case use different seeds).
+A hit returns the stored completion without loading the model; a miss calls the wrapped backend and
+stores the answer atomically as one JSON file under the cache folder. Changing one prompt file
+therefore re-runs exactly the calls whose rendered prompt changed, and the calls downstream of them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+from agents.backends import ChatMessage, Completion, GenerationParams, LLMBackend
+from knowledge.cache import atomic_write
+
+CACHE_VERSION = 1
+
+
+class CachedBackend(LLMBackend):
+    def __init__(self, inner: LLMBackend, folder: Path | None, *, read: bool = True) -> None:
+        """``folder=None``: no cache at all, only the counting (every call is a miss)."""
+        super().__init__(inner.config)
+        self.inner = inner
+        self.kind = inner.kind  # type: ignore[misc]
+        self.folder = folder
+        self.read = read
+        self.hits = 0
+        self.misses = 0
+        self._lock = threading.Lock()
+
+    @property
+    def model_name(self) -> str:
+        return self.inner.model_name
+
+    def warm_up(self) -> None:
+        """Nothing to load until a call misses the cache."""
+        self._warm = True
+
+    def key(
+        self, messages: list[ChatMessage], json_schema: dict[str, Any] | None, params: GenerationParams
+    ) -> str:
+        material = {
+            "v": CACHE_VERSION,
+            "backend": self.inner.kind,
+            "model": self.inner.model_name,
+            "messages": messages,
+            "schema": json_schema,
+            "params": dataclasses.asdict(params),
+        }
+        blob = json.dumps(material, ensure_ascii=False, sort_keys=True).encode("utf-8")
+        return hashlib.sha256(blob).hexdigest()
+
+    def path(self, key: str) -> Path:
+        assert self.folder is not None
+        return self.folder / key[:2] / f"{key}.json"
+
+    def _complete(
+        self, messages: list[ChatMessage], json_schema: dict[str, Any] | None, params: GenerationParams
+    ) -> Completion:
+        if self.folder is None:
+            with self._lock:
+                self.misses += 1
+            return self.inner.complete(messages, json_schema=json_schema, params=params)
+        key = self.key(messages, json_schema, params)
+        path = self.path(key)
+        if self.read and path.is_file():
+            try:
+                stored = json.loads(path.read_text(encoding="utf-8"))["completion"]
+                with self._lock:
+                    self.hits += 1
+                return Completion(
+                    **{**stored, "seconds": 1e-6, "prompt_seconds": None, "generation_seconds": None}
+                )
+            except (ValueError, KeyError, TypeError):
+                pass  # a damaged entry is a miss; it is rewritten below
+        completion = self.inner.complete(messages, json_schema=json_schema, params=params)
+        with self._lock:
+            self.misses += 1
+        record = {
+            "key": key,
+            "backend": self.inner.kind,
+            "model": completion.model,
+            "completion": completion.__dict__,
+        }
+        atomic_write(path, json.dumps(record, ensure_ascii=False, indent=1).encode("utf-8"))
+        return completion

@@ -1,0 +1,255 @@
+"""Running eval suites: every case ``repeat`` times, through the response cache, into a report.
+
+Contract: :func:`run_evals` runs each case's runs with seeds ``seed, seed+1, ...`` (so repeats are
+different samples and each is cached on its own), checks every assertion, and returns an
+:class:`EvalReport`. A campaign case runs a one-channel campaign for its brand; runs that ask for the
+same brand, channel, pipeline and seed share one campaign. An agent case retrieves the brand's passages,
+puts ``inputs`` into the state and runs that one agent with the pipeline's prompts and parameters. A run
+that fails (structured output that never validates, a backend error mid-run) is a failed run with the
+error, not a crashed suite; bad input raises :class:`~knowledge.errors.InputError` before any model call.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from agents import RunContext, StructuredOutputError
+from agents.backends import BackendError, GenerationParams, get_backend
+from agents.state import CampaignState
+from knowledge.brand import Brand, load_brand
+from knowledge.embedders import get_embedder
+from knowledge.errors import InputError
+from knowledge.index import FaissKnowledgeIndex
+from pipelines.evals.assertions import Check, Target, Tools, check
+from pipelines.evals.cache import CachedBackend
+from pipelines.evals.spec import EvalCase, EvalSuite
+from pipelines.runner import _channels_for, prepare_index, run_campaign
+from pipelines.spec import Pipeline, load_pipeline
+from prompts import default_registry
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class RunResult:
+    seed: int
+    checks: list[Check]
+    error: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.error is None and all(c.passed for c in self.checks)
+
+
+@dataclass
+class CaseResult:
+    suite: str
+    case: EvalCase
+    runs: list[RunResult]
+    seconds: float
+    baseline: float | None = None
+
+    @property
+    def pass_rate(self) -> float:
+        return sum(r.passed for r in self.runs) / len(self.runs)
+
+    @property
+    def passed(self) -> bool:
+        return self.pass_rate + 1e-9 >= self.case.pass_rate
+
+    @property
+    def regressed(self) -> bool:
+        return self.baseline is not None and self.pass_rate + 1e-9 < self.baseline
+
+    @property
+    def ok(self) -> bool:
+        return self.passed and not self.regressed
+
+
+@dataclass
+class EvalReport:
+    results: list[CaseResult]
+    seconds: float
+    model_calls: int
+    cache_hits: int
+    backend: str
+    model: str
+    missing_from_baseline: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.results)
+
+
+class _Judgment(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(max_length=300)
+    score: int = Field(ge=1, le=5)
+
+
+class _Runner:
+    def __init__(
+        self,
+        pipeline: str | Path,
+        backend_overrides: dict[str, Any],
+        cache_dir: Path | None,
+        use_cache: bool,
+        progress: Progress,
+    ) -> None:
+        self.pipeline_name = pipeline
+        self.overrides = backend_overrides
+        self.progress = progress
+        base = load_pipeline(pipeline, backend_overrides=backend_overrides)
+        self.base_seed = base.spec.backend.seed
+        inner = get_backend(base.spec.backend)
+        self.llm = CachedBackend(inner, cache_dir, read=use_cache)
+        self.campaigns: dict[tuple[Path, str, int], Any] = {}
+        self.embedder = get_embedder(base.spec.retrieval.embedder)
+        self.judge_prompt = default_registry().get("evals.rubric@1")
+
+    @functools.cache  # noqa: B019 - one runner per run_evals call
+    def pipeline(self, seed: int) -> Pipeline:
+        return load_pipeline(self.pipeline_name, backend_overrides={**self.overrides, "seed": seed})
+
+    @functools.cache  # noqa: B019
+    def brand(self, path: Path) -> Brand:
+        return load_brand(path)
+
+    @functools.cache  # noqa: B019
+    def index(self, path: Path) -> FaissKnowledgeIndex:
+        return prepare_index(self.brand(path), self.pipeline(self.base_seed), None, lambda m: None)
+
+    def tools(self, brand_dir: Path, seed: int) -> Tools:
+        brand = self.brand(brand_dir)
+        index = self.index(brand_dir)
+        pipeline = self.pipeline(seed)
+
+        def judge(criterion: str, text: str) -> tuple[float, str]:
+            content = self.judge_prompt.render(brand=brand, criterion=criterion, text=text)
+            params = GenerationParams.from_config(pipeline.spec.backend, max_tokens=120)
+            completion = self.llm.complete(
+                [{"role": "user", "content": content}],
+                json_schema=_Judgment.model_json_schema(),
+                params=params,
+            )
+            try:
+                verdict = _Judgment.model_validate_json(completion.text)
+            except ValidationError:
+                return 0.0, f"the judge's answer did not validate: {completion.text[:80]!r}"
+            return (verdict.score - 1) / 4, verdict.reason
+
+        return Tools(
+            embed=self.embedder.embed, judge=judge, passage_exists=lambda pid: index.get(pid) is not None
+        )
+
+    def campaign_target(self, brand_dir: Path, case: EvalCase, seed: int) -> Target:
+        key = (brand_dir, case.channel, seed)
+        if key not in self.campaigns:
+            self.campaigns[key] = run_campaign(
+                self.brand(brand_dir), pipeline=self.pipeline(seed), channels=[case.channel], llm=self.llm
+            )
+        return Target(piece=self.campaigns[key].piece(case.channel))
+
+    def agent_target(self, brand_dir: Path, case: EvalCase, seed: int) -> Target:
+        pipeline = self.pipeline(seed)
+        agents = {a.name: a for a in pipeline.agents}
+        if case.agent not in agents:
+            raise InputError(
+                f"agent {case.agent!r} is not a step of pipeline {pipeline.spec.name!r}; "
+                f"its steps: {sorted(agents)}"
+            )
+        brand = self.brand(brand_dir)
+        ctx = RunContext(
+            backend=self.llm,
+            backend_config=pipeline.spec.backend,
+            index=self.index(brand_dir),
+            context_prompt=pipeline.context_prompt,
+        )
+        state = CampaignState(brand=brand, channels=_channels_for(brand, [case.channel]))
+        if "retriever" in agents and case.agent != "retriever" and "passages" not in case.inputs:
+            agents["retriever"].run(state, ctx)
+        try:
+            state = CampaignState.model_validate({**state.model_dump(), **case.inputs, "brand": brand})
+        except ValidationError as exc:
+            raise InputError(
+                f"case {case.id}: inputs do not fit the state: {exc.errors()[0]['msg']}"
+            ) from None
+        agent = agents[case.agent]
+        missing = sorted(
+            f for f in agent.reads if not getattr(state, f) and f not in ("errors", "revisions", "trace")
+        )
+        if missing:
+            raise InputError(f"case {case.id}: agent {case.agent!r} reads {missing}; give them in `inputs`")
+        agent.run(state, ctx)
+        output = state.model_dump(mode="json", include=set(agent.writes) | set(case.inputs))
+        piece = next((p for p in state.pieces if p.channel == case.channel), None)
+        return Target(piece=piece, output=output)
+
+    def run_case(self, suite: EvalSuite, case: EvalCase) -> CaseResult:
+        started = time.perf_counter()
+        brand_dir = suite.brand_dir(case)
+        runs = []
+        for i in range(case.repeat):
+            seed = self.base_seed + i
+            self.progress(f"{case.id}: run {i + 1}/{case.repeat}")
+            try:
+                target = (
+                    self.agent_target(brand_dir, case, seed)
+                    if case.agent
+                    else self.campaign_target(brand_dir, case, seed)
+                )
+            except (StructuredOutputError, BackendError) as exc:
+                runs.append(RunResult(seed, [], error=f"{type(exc).__name__}: {exc}"))
+                continue
+            tools = self.tools(brand_dir, seed)
+            runs.append(RunResult(seed, [check(a, target, tools) for a in case.assertions]))
+        return CaseResult(str(suite.path), case, runs, time.perf_counter() - started)
+
+
+def run_evals(
+    suites: list[EvalSuite],
+    *,
+    pipeline: str | Path | None = None,
+    backend_overrides: dict[str, Any] | None = None,
+    cache_dir: Path | None = None,
+    use_cache: bool = True,
+    only: Callable[[EvalCase], bool] | None = None,
+    progress: Progress | None = None,
+) -> EvalReport:
+    """Run every case of ``suites`` (or those ``only`` selects). ``cache_dir=None`` disables caching;
+    ``use_cache=False`` ignores stored answers but still records new ones (``--no-cache``)."""
+    started = time.perf_counter()
+    report = progress or (lambda message: None)
+    results = []
+    runners: dict[str, _Runner] = {}
+    first: _Runner | None = None
+    for suite in suites:
+        name = str(pipeline or suite.pipeline or "default")
+        if suite.pipeline and not pipeline and suite.path is not None and name.endswith((".yaml", ".yml")):
+            name = str((suite.path.parent / name).resolve())
+        if name not in runners:
+            runners[name] = _Runner(name, backend_overrides or {}, cache_dir, use_cache, report)
+        runner = runners[name]
+        first = first or runner
+        for case in suite.cases:
+            if only is None or only(case):
+                results.append(runner.run_case(suite, case))
+    hits = sum(r.llm.hits for r in runners.values())
+    misses = sum(r.llm.misses for r in runners.values())
+    llm = first.llm if first is not None else None
+    return EvalReport(
+        results=results,
+        seconds=time.perf_counter() - started,
+        model_calls=misses,
+        cache_hits=hits,
+        backend=llm.kind if llm else "",
+        model=llm.model_name if llm else "",
+    )

@@ -1,0 +1,204 @@
+"""The eval framework with the fake backend: loading errors, pass rates, cache, baselines, reports, CLI."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from knowledge.errors import InputError
+from pipelines.cli import main
+from pipelines.evals import load_suites, run_evals
+from pipelines.evals.report import apply_baseline, junit_xml, markdown, save_baseline
+from tests.conftest import EXAMPLES
+
+pytestmark = pytest.mark.unit
+
+SUITE = """\
+cases:
+  - id: social-is-short
+    brand: {brand}
+    channel: social_post
+    repeat: 2
+    pass_rate: 0.5
+    assert:
+      - {{type: max_chars, field: text, value: 280}}
+      - {{type: compliance, verdict: [pass, revised, blocked]}}
+  - id: social-names-brand
+    brand: {brand}
+    channel: social_post
+    assert:
+      - {{type: contains, field: text, value: Tidewater}}
+  - id: reviewer-on-fixed-draft
+    brand: {brand}
+    channel: social_post
+    agent: reviewer
+    inputs:
+      brief: {{audience_insight: Home brewers., key_messages: [{{text: Fresh.}}], tone: warm}}
+      drafts: {{social_post: {{channel: social_post, fields: {{text: "Tidewater, roasted yesterday."}}}}}}
+    assert:
+      - {{type: equals, field: reviews.0.channel, value: social_post}}
+"""
+
+
+@pytest.fixture
+def suite(tmp_path: Path) -> Path:
+    brand = tmp_path / "tidewater"
+    shutil.copytree(EXAMPLES / "tidewater", brand, ignore=shutil.ignore_patterns(".brandforge"))
+    path = tmp_path / "evals" / "suite.yaml"
+    path.parent.mkdir()
+    path.write_text(SUITE.format(brand="../tidewater"), encoding="utf-8")
+    return path
+
+
+def _run(suite: Path, cache: Path, **kw):
+    return run_evals(load_suites([suite]), backend_overrides={"kind": "fake"}, cache_dir=cache, **kw)
+
+
+def test_pass_rates_and_results(suite: Path, tmp_path: Path) -> None:
+    report = _run(suite, tmp_path / "cache")
+    by_id = {r.case.id: r for r in report.results}
+    assert [len(r.runs) for r in report.results] == [2, 1, 1]
+    assert [run.seed for run in by_id["social-is-short"].runs] == [7, 8]  # repeats are different samples
+    assert by_id["social-is-short"].passed and by_id["reviewer-on-fixed-draft"].passed
+    failed = by_id["social-names-brand"]  # the fake model does not write the brand name
+    assert not failed.passed and "not found" in failed.runs[0].checks[0].detail
+    assert not report.ok and report.model_calls > 0 and report.cache_hits == 0
+
+
+def test_unchanged_suite_costs_no_model_calls_and_a_new_prompt_reruns_only_its_calls(
+    suite: Path, tmp_path: Path
+) -> None:
+    cache = tmp_path / "cache"
+    cold = _run(suite, cache)
+    warm = _run(suite, cache)
+    assert warm.model_calls == 0 and warm.cache_hits == cold.model_calls
+    assert [r.pass_rate for r in warm.results] == [r.pass_rate for r in cold.results]
+    # A pipeline that swaps in a new copywriter prompt version: strategist calls still hit the cache.
+    prompts = tmp_path / "candidate"
+    prompts.mkdir()
+    source = (Path("prompts/templates/copywriter.draft@1.yaml")).read_text(encoding="utf-8")
+    (prompts / "copywriter.draft@2.yaml").write_text(
+        source.replace("version: 1", "version: 2").replace(
+            "You are the copywriter.", "You are the senior copywriter."
+        ),
+        encoding="utf-8",
+    )
+    pipeline = tmp_path / "candidate.yaml"
+    pipeline.write_text(
+        Path("pipelines/default.yaml")
+        .read_text(encoding="utf-8")
+        .replace("copywriter.draft@1", "copywriter.draft@2")
+        .replace(
+            "context_prompt: context.system@1", "context_prompt: context.system@1\nprompt_dirs: [candidate]"
+        ),
+        encoding="utf-8",
+    )
+    changed = _run(suite, cache, pipeline=str(pipeline))
+    assert 0 < changed.model_calls < cold.model_calls and changed.cache_hits > 0
+    assert changed.results[2].runs[0].passed  # the reviewer case does not use the copywriter prompt ...
+    reviewer_only = _run(suite, cache, pipeline=str(pipeline), only=lambda c: c.agent == "reviewer")
+    assert reviewer_only.model_calls == 0  # ... so it costs nothing
+
+
+def test_no_cache_reruns_everything(suite: Path, tmp_path: Path) -> None:
+    cold = _run(suite, tmp_path / "cache")
+    again = _run(suite, tmp_path / "cache", use_cache=False)
+    assert again.cache_hits == 0 and again.model_calls == cold.model_calls
+
+
+def test_baseline_deltas_and_regressions(suite: Path, tmp_path: Path) -> None:
+    report = _run(suite, tmp_path / "cache")
+    path = tmp_path / "baseline.json"
+    save_baseline(report, path)
+    data = json.loads(path.read_text())
+    assert data["cases"]["social-is-short"] == {"pass_rate": 1.0, "runs": 2}
+    apply_baseline(report, path)
+    assert not any(r.regressed for r in report.results)
+    data["cases"]["reviewer-on-fixed-draft"]["pass_rate"] = 1.0
+    data["cases"]["social-names-brand"]["pass_rate"] = 1.0  # it passed before: now it regressed
+    data["cases"]["gone"] = {"pass_rate": 1.0, "runs": 1}
+    path.write_text(json.dumps(data))
+    apply_baseline(report, path)
+    assert [r.case.id for r in report.results if r.regressed] == ["social-names-brand"]
+    assert report.missing_from_baseline == ["gone"]
+    md = markdown(report, baseline=True)
+    assert "| social-names-brand | 1 | 0 | 0.00 | 1.00 | REGRESSED | -1.00 |" in md
+    (tmp_path / "bad.json").write_text("[]")
+    with pytest.raises(InputError, match="not a baseline file"):
+        apply_baseline(report, tmp_path / "bad.json")
+
+
+def test_junit_xml(suite: Path, tmp_path: Path) -> None:
+    root = ET.fromstring(junit_xml(_run(suite, tmp_path / "cache")))
+    assert root.tag == "testsuite" and root.get("tests") == "3" and root.get("failures") == "1"
+    failing = [c for c in root.iter("testcase") if c.find("failure") is not None]
+    assert [c.get("name") for c in failing] == ["social-names-brand"]
+    assert "contains field='text' 'Tidewater'" in failing[0].find("failure").text
+
+
+LOAD_ERRORS = [
+    (("type: max_chars, field: text", "type: max_charz, field: text"), r"cases\[0\].assert\[0\]"),
+    (
+        ("field: text, value: 280", "field: body, value: 280"),
+        r"cases\[0\] \(social-is-short\).assert\[0\].field: channel 'social_post' has no field 'body'",
+    ),
+    (("repeat: 2", "repeat: 2\n    colour: red"), r"cases\[0\].colour: unknown field"),
+    (
+        (
+            "brand: ../tidewater\n    channel: social_post\n    repeat",
+            "brand: ../nowhere\n    channel: social_post\n    repeat",
+        ),
+        r"cases\[0\] \(social-is-short\).brand: brand folder not found",
+    ),
+    (("channel: social_post\n    repeat", "channel: tiktok\n    repeat"), r"unknown channel 'tiktok'"),
+    (("id: social-names-brand", "id: social-is-short"), r"case id used twice: 'social-is-short'"),
+    (
+        ("agent: reviewer", "agent: critic"),
+        r"cases\[2\] \(reviewer-on-fixed-draft\).agent: unknown agent 'critic'",
+    ),
+    (("      brief:", "      briefing:"), r"unknown state field 'briefing'"),
+]
+
+
+@pytest.mark.parametrize(("edit", "message"), LOAD_ERRORS)
+def test_load_errors_name_file_case_and_field(suite: Path, edit: tuple[str, str], message: str) -> None:
+    text = suite.read_text(encoding="utf-8")
+    assert edit[0] in text
+    suite.write_text(text.replace(edit[0], edit[1], 1), encoding="utf-8")
+    with pytest.raises(InputError, match=message) as err:
+        load_suites([suite])
+    assert "suite.yaml" in str(err.value)
+
+
+def test_cli_exit_codes_and_outputs(suite: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    cache = str(tmp_path / "cache")
+    junit, md, base = tmp_path / "j.xml", tmp_path / "r.md", tmp_path / "b.json"
+    argv = ["eval", str(suite), "--backend", "fake", "--cache-dir", cache, "-q"]
+    assert main([*argv, "--junit", str(junit), "--markdown", str(md), "--save-baseline", str(base)]) == 1
+    out = capsys.readouterr().out
+    assert "social-names-brand" in out and "FAIL" in out and "2/3 cases passed" in out
+    assert junit.is_file() and md.read_text().startswith("# BrandForge eval report") and base.is_file()
+    assert main([*argv, "--case", "social-is-short", "--baseline", str(base)]) == 0
+    out = capsys.readouterr().out
+    assert "vs baseline" in out and "0 model calls" in out
+    assert main([*argv, "--case", "nope"]) == 2
+    assert "unknown case 'nope'" in capsys.readouterr().err
+    assert main(["eval", str(tmp_path / "missing.yaml")]) == 2
+    assert "eval suite not found" in capsys.readouterr().err
+
+
+def test_shipped_suites_load() -> None:
+    suites = load_suites([Path(__file__).parent.parent / "evals"])
+    cases = [c for s in suites for c in s.cases]
+    assert len(cases) >= 20
+    channels = {c.channel for c in cases}
+    assert channels == {"search_ad", "social_post", "email", "blog", "cs_reply"}
+    assert {Path(s.brand_dir(c)).name for s in suites for c in s.cases} == {
+        "wanderly",
+        "tidewater",
+        "clearleaf",
+    }
