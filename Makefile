@@ -28,6 +28,7 @@ test-fast: setup  ## no real-model tests
 bench: setup  ## the quick benchmarks (bench/campaign.py BRAND runs a full real campaign, minutes)
 	$(PY) bench/compliance.py
 	$(PY) bench/compliance.py tests/data/compliance_holdout.yaml
+	$(PY) bench/compliance.py tests/data/compliance_sealed.yaml
 	$(PY) bench/overhead.py
 
 lint: setup
