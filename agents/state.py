@@ -187,6 +187,9 @@ class Campaign(_Model):
     trace: list[TraceEntry]
     passages: list[RetrievedPassage]
     stats: CampaignStats
+    backend_error: str | None = Field(
+        None, description="Set when the backend failed mid-run: the pieces not finished are blocked."
+    )
 
     @property
     def blocked(self) -> list[Piece]:

@@ -7,6 +7,9 @@ Commands:
   check [FILE | -] [--locale L] [--industry I] [--brand BRAND_DIR] [--format json|text] [--lines]
   eval [FILES...] [--pipeline P] [--backend K] [--no-cache] [--save-baseline F] [--baseline F]
        [--junit F] [--markdown F] [--case ID]
+  batch JOBS.jsonl|JOBS.csv --out RUN_DIR [--pipeline P] [--backend K] [--concurrency N]
+       [--executor local|ray] [--ray-address ADDR] [--max-items N] [--timeout-per-item S]
+       [--max-tokens-per-item N] [--recompute-stale]
   schema brand|pipeline|channel
   prompts list | show ID@V | diff ID@V1 ID@V2
 
@@ -222,6 +225,35 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     return EXIT_OK if report.ok else EXIT_BLOCKED
 
 
+def _cmd_batch(args: argparse.Namespace) -> int:
+    from pipelines.batch import run_batch
+
+    overrides = {
+        k: v for k, v in {"kind": args.backend, "model": args.model, "base_url": args.base_url}.items() if v
+    }
+    summary = run_batch(
+        Path(args.jobs),
+        Path(args.out),
+        pipeline=args.pipeline,
+        backend_overrides=overrides,
+        concurrency=args.concurrency,
+        executor=args.executor,
+        ray_address=args.ray_address,
+        max_items=args.max_items,
+        timeout_per_item=args.timeout_per_item,
+        max_tokens_per_item=args.max_tokens_per_item,
+        recompute_stale=args.recompute_stale,
+    )
+    rate = f", {summary.items_per_hour:.0f} items/hour" if summary.items_per_hour else ""
+    print(
+        f"batch: {summary.succeeded} done, {summary.failed} failed, {summary.malformed} malformed, "
+        f"{summary.already_done} already done, {summary.not_run} not run in {summary.seconds:.1f} s{rate} "
+        f"-> {args.out}",
+        file=sys.stderr,
+    )
+    return summary.exit_code
+
+
 def _cmd_schema(args: argparse.Namespace) -> int:
     from agents.channels import ChannelSpec
     from knowledge.brand import brand_json_schema
@@ -274,6 +306,16 @@ def _cmd_prompts(args: argparse.Namespace) -> int:
         text += f"inputs: {sorted(old.inputs)} -> {sorted(new.inputs)}\n"
     sys.stdout.write(text or f"{old.ref} and {new.ref} have the same template\n")
     return EXIT_OK
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected 1 or more, got {value}")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -337,6 +379,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--case", action="append", help="run only this case id (repeatable)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
     p.set_defaults(func=_cmd_eval)
+
+    p = sub.add_parser("batch", help="run many campaigns from a JSONL/CSV file, resumable")
+    p.add_argument("jobs", help='JSONL ({"id": ..., "brand": DIR or {...}, "channels": [...]}) or CSV')
+    p.add_argument("--out", required=True, help="run folder: results.jsonl, errors.jsonl, summary.json, ...")
+    p.add_argument("--pipeline", default="default", help="built-in pipeline name or a pipeline YAML path")
+    p.add_argument("--backend", choices=["llamacpp", "openai", "vllm", "fake"], help="override the backend")
+    p.add_argument("--model", help="GGUF path (llamacpp), served model (openai), HF id (vllm)")
+    p.add_argument("--base-url", help="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1")
+    p.add_argument("--concurrency", type=_positive_int, default=1, help="items in flight (default 1)")
+    p.add_argument("--executor", choices=["local", "ray"], default="local")
+    p.add_argument("--ray-address", help="Ray cluster address (default: start or join a local Ray)")
+    p.add_argument("--max-items", type=_positive_int, help="run at most this many items this time")
+    p.add_argument(
+        "--timeout-per-item", type=float, help="seconds; an item past it stops before its next call"
+    )
+    p.add_argument("--max-tokens-per-item", type=_positive_int, help="prompt + generated tokens per item")
+    p.add_argument(
+        "--recompute-stale", action="store_true", help="archive and redo results of another pipeline/model"
+    )
+    p.set_defaults(func=_cmd_batch)
 
     p = sub.add_parser("schema", help="print the JSON Schema of brand.yaml, pipeline YAML or channel YAML")
     p.add_argument("what", choices=["brand", "pipeline", "channel"])

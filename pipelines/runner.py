@@ -127,10 +127,12 @@ def run_campaign(
         progress=report,
     )
     state = CampaignState(brand=brand, channels=specs)
+    backend_error = None
     for agent in resolved.agents:
         try:
             agent.run(state, ctx)
         except BackendError as exc:
+            backend_error = f"during {agent.name}: {exc}"
             report(f"backend failed during {agent.name}: {exc}; keeping the work done so far")
             state.errors.update(
                 {
@@ -147,6 +149,7 @@ def run_campaign(
             name=brand.name, positioning=brand.positioning, locale=brand.locale, industry=brand.industry
         ),
         pipeline=resolved.spec.name,
+        backend_error=backend_error,
         backend=llm.kind,
         model=llm.model_name,
         brief=state.brief,

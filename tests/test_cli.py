@@ -128,6 +128,7 @@ def test_backend_failure_mid_run_keeps_finished_work(
     assert all("connection reset" in p.compliance.findings[0].explanation for p in lost)
     assert all(p.fields for p in lost)  # the drafts written before the failure are still there
     assert len(lost) < len(campaign.pieces)
+    assert campaign.backend_error == "during compliance: connection reset by peer"
 
 
 def test_output_file_is_readable_by_others(mini_brand: Path, tmp_path: Path) -> None:
