@@ -41,7 +41,15 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from agents.backends import BackendError, ChatMessage, Completion, GenerationParams, LLMBackend, get_backend
+from agents.backends import (
+    BackendError,
+    ChatMessage,
+    Completion,
+    GenerationParams,
+    LLMBackend,
+    get_backend,
+    get_batched_backend,
+)
 from agents.state import Campaign
 from knowledge.brand import Brand, load_brand
 from knowledge.cache import atomic_write
@@ -247,7 +255,10 @@ def run_item(
         resolved = load_pipeline(pipeline, backend_overrides=overrides)
         brand = load_job_brand(job.brand_ref, job.root)
         deadline = started + timeout_s if timeout_s else None
-        llm = _Budgeted(get_backend(resolved.spec.backend), deadline, max_tokens)
+        config = resolved.spec.backend
+        # In-process vLLM batches on the GPU only what reaches it together: gather concurrent items' calls.
+        shared = get_batched_backend(config) if config.kind == "vllm" else get_backend(config)
+        llm = _Budgeted(shared, deadline, max_tokens)
 
         def check_time(message: str) -> None:
             if deadline is not None and time.monotonic() > deadline:

@@ -21,6 +21,7 @@ from agents.backends.base import (
 
 BACKEND_KINDS = ("llamacpp", "openai", "vllm", "fake")
 _cache: dict[tuple, LLMBackend] = {}
+_batched: dict[tuple, LLMBackend] = {}
 _lock = threading.Lock()
 
 
@@ -55,6 +56,20 @@ def get_backend(config: BackendConfig) -> LLMBackend:
     return backend
 
 
+def get_batched_backend(config: BackendConfig) -> LLMBackend:
+    """The shared backend behind a process-wide micro-batcher: concurrent calls from many threads (batch
+    items) reach ``complete_many`` together — for vLLM in-process, one engine batch."""
+    from agents.backends.batching import MicroBatchingBackend
+
+    key = config.cache_key()
+    backend = get_backend(config)
+    with _lock:
+        batched = _batched.get(key)
+        if batched is None:
+            batched = _batched[key] = MicroBatchingBackend(backend)
+    return batched
+
+
 __all__ = [
     "BACKEND_KINDS",
     "BackendConfig",
@@ -66,4 +81,5 @@ __all__ = [
     "LLMBackend",
     "create_backend",
     "get_backend",
+    "get_batched_backend",
 ]
