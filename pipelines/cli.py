@@ -212,6 +212,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         use_cache=not args.no_cache,
         only=(lambda case: case.id in wanted) if wanted else None,
         progress=None if args.quiet else lambda message: print(message, file=sys.stderr, flush=True),
+        prune_cache=args.prune_cache,
     )
     if args.baseline:
         apply_baseline(report, Path(args.baseline))
@@ -377,6 +378,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--junit", help="write JUnit XML here")
     p.add_argument("--markdown", help="write a markdown report here")
     p.add_argument("--case", action="append", help="run only this case id (repeatable)")
+    p.add_argument(
+        "--prune-cache", action="store_true", help="after a full run, delete cache entries no case used"
+    )
     p.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
     p.set_defaults(func=_cmd_eval)
 

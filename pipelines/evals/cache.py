@@ -33,6 +33,7 @@ class CachedBackend(LLMBackend):
         self.read = read
         self.hits = 0
         self.misses = 0
+        self.used: set[str] = set()
         self._lock = threading.Lock()
 
     @property
@@ -57,6 +58,17 @@ class CachedBackend(LLMBackend):
         blob = json.dumps(material, ensure_ascii=False, sort_keys=True).encode("utf-8")
         return hashlib.sha256(blob).hexdigest()
 
+    def prune(self) -> int:
+        """Delete the entries this run did not use (after a full run: answers no case needs any more)."""
+        if self.folder is None or not self.folder.is_dir():
+            return 0
+        removed = 0
+        for path in self.folder.glob("*/*.json"):
+            if path.stem not in self.used:
+                path.unlink()
+                removed += 1
+        return removed
+
     def path(self, key: str) -> Path:
         assert self.folder is not None
         return self.folder / key[:2] / f"{key}.json"
@@ -70,6 +82,8 @@ class CachedBackend(LLMBackend):
             return self.inner.complete(messages, json_schema=json_schema, params=params)
         key = self.key(messages, json_schema, params)
         path = self.path(key)
+        with self._lock:
+            self.used.add(key)
         if self.read and path.is_file():
             try:
                 stored = json.loads(path.read_text(encoding="utf-8"))["completion"]

@@ -35,6 +35,7 @@ from pipelines.spec import Pipeline, load_pipeline
 from prompts import default_registry
 
 Progress = Callable[[str], None]
+JUDGE_PROMPT = "evals.rubric@2"  # llm_rubric's judge; a new version here changes every rubric verdict
 
 
 @dataclass
@@ -69,8 +70,17 @@ class CaseResult:
         return self.baseline is not None and self.pass_rate + 1e-9 < self.baseline
 
     @property
+    def status(self) -> str:
+        """pass, FAIL, REGRESSED; a known failure is xfail (still failing) or XPASS (fixed: update it)."""
+        if self.case.known_failure:
+            return "XPASS" if self.passed else "xfail"
+        if self.regressed:
+            return "REGRESSED"
+        return "pass" if self.passed else "FAIL"
+
+    @property
     def ok(self) -> bool:
-        return self.passed and not self.regressed
+        return self.status in ("pass", "xfail")
 
 
 @dataclass
@@ -113,7 +123,7 @@ class _Runner:
         self.llm = CachedBackend(inner, cache_dir, read=use_cache)
         self.campaigns: dict[tuple[Path, str, int], Any] = {}
         self.embedder = get_embedder(base.spec.retrieval.embedder)
-        self.judge_prompt = default_registry().get("evals.rubric@1")
+        self.judge_prompt = default_registry().get(JUDGE_PROMPT)
 
     @functools.cache  # noqa: B019 - one runner per run_evals call
     def pipeline(self, seed: int) -> Pipeline:
@@ -134,7 +144,8 @@ class _Runner:
 
         def judge(criterion: str, text: str) -> tuple[float, str]:
             content = self.judge_prompt.render(brand=brand, criterion=criterion, text=text)
-            params = GenerationParams.from_config(pipeline.spec.backend, max_tokens=120)
+            # A judge should not be creative: greedy decoding; the seed still differs per repeat.
+            params = GenerationParams.from_config(pipeline.spec.backend, max_tokens=120, temperature=0.0)
             completion = self.llm.complete(
                 [{"role": "user", "content": content}],
                 json_schema=_Judgment.model_json_schema(),
@@ -223,6 +234,7 @@ def run_evals(
     use_cache: bool = True,
     only: Callable[[EvalCase], bool] | None = None,
     progress: Progress | None = None,
+    prune_cache: bool = False,
 ) -> EvalReport:
     """Run every case of ``suites`` (or those ``only`` selects). ``cache_dir=None`` disables caching;
     ``use_cache=False`` ignores stored answers but still records new ones (``--no-cache``)."""
@@ -242,6 +254,11 @@ def run_evals(
         for case in suite.cases:
             if only is None or only(case):
                 results.append(runner.run_case(suite, case))
+    if prune_cache:
+        if only is not None or len(runners) != 1:
+            raise InputError("--prune-cache needs a full run of every case with one pipeline")
+        pruned = next(iter(runners.values())).llm.prune()
+        report(f"pruned {pruned} unused cache entries")
     hits = sum(r.llm.hits for r in runners.values())
     misses = sum(r.llm.misses for r in runners.values())
     llm = first.llm if first is not None else None

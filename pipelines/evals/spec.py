@@ -138,6 +138,11 @@ class EvalCase(_Strict):
     channel: str = Field(description="The channel whose piece (or agent output) is checked.")
     agent: str | None = Field(None, description="Run only this agent (with `inputs`) instead of a campaign.")
     inputs: dict[str, Any] = Field(default_factory=dict, description="State fields given to the agent.")
+    known_failure: str | None = Field(
+        None,
+        description="A known bug this case shows (issue, reason). It must keep failing: when it passes the "
+        "run fails (XPASS) so the marker is removed.",
+    )
     repeat: int = Field(1, ge=1, le=20)
     pass_rate: float = Field(1.0, ge=0.0, le=1.0)
     assertions: list[Assertion] = Field(alias="assert", min_length=1)

@@ -1,0 +1,62 @@
+"""The shipped eval suite (``evals/*.yaml``) under pytest: one test per case, real embedded model.
+
+Answers come from the committed response cache (``evals/cache/``), so an unchanged suite makes no model
+call; a case whose prompts changed misses the cache and runs the model. The last test proves the suite
+catches a deliberately broken prompt version: the broken prompt misses the cache, the model follows
+it, and the case fails and is reported as a regression against the committed baseline.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipelines.evals import load_suites, run_evals
+from pipelines.evals.report import apply_baseline, table
+
+ROOT = Path(__file__).resolve().parent.parent
+EVALS = ROOT / "evals"
+SUITES = load_suites([EVALS])
+CASES = [(suite, case) for suite in SUITES for case in suite.cases]
+
+pytestmark = pytest.mark.llm
+
+
+@pytest.mark.parametrize(("suite", "case"), CASES, ids=[case.id for _, case in CASES])
+def test_case(suite, case) -> None:
+    report = run_evals([suite], only=lambda c: c.id == case.id, cache_dir=EVALS / "cache")
+    (result,) = report.results
+    assert result.ok, table(report)  # passes, or a known failure that still fails (xfail)
+    assert report.model_calls == 0, "the committed cache should answer every call of the shipped suite"
+
+
+@pytest.mark.slow
+def test_a_broken_prompt_version_is_caught(tmp_path: Path) -> None:
+    prompts = tmp_path / "candidate"
+    prompts.mkdir()
+    source = (ROOT / "prompts/templates/copywriter.draft@1.yaml").read_text(encoding="utf-8")
+    broken = source.replace("version: 1", "version: 2").replace(
+        "template: |\n",
+        "template: |\n  IMPORTANT: write everything in French and never mention the brand's name.\n",
+    )
+    assert broken != source
+    (prompts / "copywriter.draft@2.yaml").write_text(broken, encoding="utf-8")
+    pipeline = tmp_path / "broken.yaml"
+    pipeline.write_text(
+        (ROOT / "pipelines/default.yaml")
+        .read_text(encoding="utf-8")
+        .replace("copywriter.draft@1", "copywriter.draft@2")
+        .replace(
+            "context_prompt: context.system@1", "context_prompt: context.system@1\nprompt_dirs: [candidate]"
+        ),
+        encoding="utf-8",
+    )
+    wanted = "tidewater-social-sounds-like-tidewater"
+    report = run_evals(
+        SUITES, pipeline=str(pipeline), only=lambda c: c.id == wanted, cache_dir=tmp_path / "cache"
+    )
+    apply_baseline(report, EVALS / "baseline.json")
+    (result,) = report.results
+    assert report.model_calls > 0  # the broken prompt was really run, not answered from a cache
+    assert not result.passed and result.regressed, table(report, baseline=True)
