@@ -47,6 +47,7 @@ from agents.backends import (
     Completion,
     GenerationParams,
     LLMBackend,
+    WrappedBackend,
     get_backend,
     get_batched_backend,
 )
@@ -205,21 +206,12 @@ def fingerprint(pipeline: Pipeline, model: str) -> str:
     return hashlib.sha256(blob).hexdigest()[:16]
 
 
-class _Budgeted(LLMBackend):
+class _Budgeted(WrappedBackend):
     """Per-item limits, checked before each call: wall time and tokens."""
 
     def __init__(self, inner: LLMBackend, deadline: float | None, max_tokens: int | None) -> None:
-        super().__init__(inner.config)
-        self.inner, self.deadline, self.max_tokens, self.used = inner, deadline, max_tokens, 0
-        self.kind = inner.kind  # type: ignore[misc]
-
-    @property
-    def model_name(self) -> str:
-        return self.inner.model_name
-
-    def warm_up(self) -> None:
-        self.inner.warm_up()
-        self._warm = True
+        super().__init__(inner)
+        self.deadline, self.max_tokens, self.used = deadline, max_tokens, 0
 
     def _complete(
         self, messages: list[ChatMessage], json_schema: dict[str, Any] | None, params: GenerationParams

@@ -17,6 +17,7 @@ from agents.backends.base import (
     CompletionRequest,
     GenerationParams,
     LLMBackend,
+    WrappedBackend,
 )
 
 BACKEND_KINDS = ("llamacpp", "openai", "vllm", "fake")
@@ -79,6 +80,7 @@ __all__ = [
     "CompletionRequest",
     "GenerationParams",
     "LLMBackend",
+    "WrappedBackend",
     "create_backend",
     "get_backend",
     "get_batched_backend",

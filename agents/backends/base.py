@@ -166,3 +166,21 @@ class LLMBackend(ABC):
         self, messages: list[ChatMessage], json_schema: dict[str, Any] | None, params: GenerationParams
     ) -> Completion:
         """Backend-specific call."""
+
+
+class WrappedBackend(LLMBackend):
+    """A backend that adds behaviour around another one (cache, limits, batching): same kind, same model;
+    warming it warms the wrapped backend. Subclasses implement :meth:`_complete` using ``self.inner``."""
+
+    def __init__(self, inner: LLMBackend) -> None:
+        super().__init__(inner.config)
+        self.inner = inner
+        self.kind = inner.kind  # type: ignore[misc]
+
+    @property
+    def model_name(self) -> str:
+        return self.inner.model_name
+
+    def warm_up(self) -> None:
+        self.inner.warm_up()
+        self._warm = True

@@ -14,26 +14,24 @@ import time
 from concurrent.futures import Future
 from typing import Any
 
-from agents.backends.base import ChatMessage, Completion, CompletionRequest, GenerationParams, LLMBackend
+from agents.backends.base import (
+    ChatMessage,
+    Completion,
+    CompletionRequest,
+    GenerationParams,
+    LLMBackend,
+    WrappedBackend,
+)
 
 
-class MicroBatchingBackend(LLMBackend):
+class MicroBatchingBackend(WrappedBackend):
     def __init__(self, inner: LLMBackend, *, max_batch: int = 32, wait_s: float = 0.02) -> None:
-        super().__init__(inner.config)
-        self.inner, self.max_batch, self.wait_s = inner, max_batch, wait_s
-        self.kind = inner.kind  # type: ignore[misc]
+        super().__init__(inner)
+        self.max_batch, self.wait_s = max_batch, wait_s
         self.batch_sizes: list[int] = []
         self._queue: list[tuple[CompletionRequest, Future[Completion]]] = []
         self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
-
-    @property
-    def model_name(self) -> str:
-        return self.inner.model_name
-
-    def warm_up(self) -> None:
-        self.inner.warm_up()
-        self._warm = True
 
     def _complete(
         self, messages: list[ChatMessage], json_schema: dict[str, Any] | None, params: GenerationParams

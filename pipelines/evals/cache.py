@@ -17,28 +17,22 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from agents.backends import ChatMessage, Completion, GenerationParams, LLMBackend
+from agents.backends import ChatMessage, Completion, GenerationParams, LLMBackend, WrappedBackend
 from knowledge.cache import atomic_write
 
 CACHE_VERSION = 1
 
 
-class CachedBackend(LLMBackend):
+class CachedBackend(WrappedBackend):
     def __init__(self, inner: LLMBackend, folder: Path | None, *, read: bool = True) -> None:
         """``folder=None``: no cache at all, only the counting (every call is a miss)."""
-        super().__init__(inner.config)
-        self.inner = inner
-        self.kind = inner.kind  # type: ignore[misc]
+        super().__init__(inner)
         self.folder = folder
         self.read = read
         self.hits = 0
         self.misses = 0
         self.used: set[str] = set()
         self._lock = threading.Lock()
-
-    @property
-    def model_name(self) -> str:
-        return self.inner.model_name
 
     def warm_up(self) -> None:
         """Nothing to load until a call misses the cache."""
