@@ -40,6 +40,14 @@ def test_schema_is_enforced_and_prefix_is_reused() -> None:
     assert second.prompt_seconds < first.prompt_seconds
 
 
+def test_prefix_reuse_can_be_turned_off_for_benchmarks() -> None:
+    backend = get_backend(BackendConfig(kind="llamacpp", prefix_reuse=False, max_tokens=16))
+    system = {"role": "system", "content": "You write ads for Tidewater Coffee Roasters. " * 30}
+    backend.complete([system, {"role": "user", "content": "Say hi."}])
+    second = backend.complete([system, {"role": "user", "content": "Say hello."}])
+    assert second.prompt_tokens > 300 and second.cached_prompt_tokens == 0  # all evaluated again
+
+
 def test_long_bounds_are_left_to_max_tokens() -> None:
     schema = {
         "type": "object",

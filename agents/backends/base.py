@@ -65,6 +65,11 @@ class BackendConfig(BaseModel):
     )
     concurrency: int = Field(4, ge=1, le=256, description="Parallel requests for complete_many (openai).")
     delay_s: float = Field(0.0, ge=0.0, description="fake only: simulated latency per call.")
+    prefix_reuse: bool = Field(
+        True,
+        description="llamacpp only: reuse the KV cache of the prompt prefix shared with the previous call "
+        "(off: every prompt is evaluated from scratch; for benchmarks).",
+    )
     gpu_memory_utilization: float = Field(0.85, gt=0.0, le=1.0, description="vllm only.")
 
     def cache_key(self) -> tuple[Any, ...]:
@@ -77,6 +82,7 @@ class BackendConfig(BaseModel):
             self.n_threads,
             self.structured_output,
             self.delay_s,
+            self.prefix_reuse,
             self.gpu_memory_utilization,
         )
 

@@ -124,6 +124,8 @@ class LlamaCppBackend(LLMBackend):
             import llama_cpp
 
             raw_ctx = self._llama._ctx.ctx
+            if not self.config.prefix_reuse:
+                self._llama.reset()  # forget the evaluated tokens: the whole prompt is evaluated again
             llama_cpp.llama_perf_context_reset(raw_ctx)
             started = time.perf_counter()
             try:
