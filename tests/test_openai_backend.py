@@ -156,3 +156,60 @@ def test_unreachable_server_is_a_backend_error() -> None:
     )
     with pytest.raises(BackendError, match="cannot reach"):
         backend.complete(MESSAGES)
+
+
+@pytest.mark.server
+@pytest.mark.llm
+@pytest.mark.slow
+def test_batch_through_the_server(llama_server: str, tmp_path: Path) -> None:
+    """``brandforge batch`` with concurrent items against a real OpenAI-compatible server."""
+    import io
+    import json
+
+    from pipelines.batch import run_batch
+
+    jobs = tmp_path / "jobs.jsonl"
+    jobs.write_text(
+        "".join(
+            json.dumps({"id": name, "brand": str(EXAMPLES / name), "channels": ["social_post"]}) + "\n"
+            for name in ("tidewater", "wanderly")
+        ),
+        encoding="utf-8",
+    )
+    summary = run_batch(
+        jobs,
+        tmp_path / "run",
+        backend_overrides={"kind": "openai", "base_url": llama_server},
+        concurrency=2,
+        progress_stream=io.StringIO(),
+    )
+    assert (summary.succeeded, summary.failed, summary.exit_code) == (2, 0, 0)
+    lines = [json.loads(line) for line in (tmp_path / "run" / "results.jsonl").read_text().splitlines()]
+    assert sorted(r["id"] for r in lines) == ["tidewater", "wanderly"]
+    for record in lines:
+        (piece,) = record["campaign"]["pieces"]
+        assert record["campaign"]["backend"] == "openai" and piece["channel"] == "social_post"
+        assert piece["fields"]["text"].strip()
+
+
+@pytest.mark.server
+@pytest.mark.llm
+def test_eval_case_through_the_server(llama_server: str, tmp_path: Path) -> None:
+    """An eval case (the reviewer in isolation) answered by a real server, then from the cache."""
+    from pipelines.evals import load_suites, run_evals
+
+    suites = load_suites([Path(__file__).resolve().parent.parent / "evals" / "agents.yaml"])
+
+    def run():
+        return run_evals(
+            suites,
+            backend_overrides={"kind": "openai", "base_url": llama_server},
+            cache_dir=tmp_path / "cache",
+            only=lambda c: c.id == "reviewer-sends-back-overlong-headline",
+        )
+
+    first = run()
+    (result,) = first.results
+    assert result.ok and first.model_calls > 0 and first.backend == "openai"
+    again = run()
+    assert again.model_calls == 0 and again.results[0].pass_rate == result.pass_rate
