@@ -112,16 +112,25 @@ def load_job_brand(brand_ref: str | dict[str, Any], root: str) -> Brand:
     return brand
 
 
-def _input_hash(brand: Brand, channels: Sequence[str] | None) -> str:
-    """Hash of what an item's result depends on besides the pipeline: brand.yaml and its documents."""
+def _folder_hash(folder: Path) -> str:
+    digest = hashlib.sha256()
+    if folder.is_dir():
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            digest.update(str(path.relative_to(folder)).encode())
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def _input_hash(brand: Brand, channels: Sequence[str] | None, folders: dict[Path, str]) -> str:
+    """Hash of what an item's result depends on besides the pipeline: brand.yaml and its documents.
+    ``folders`` memoises each knowledge folder's hash: many jobs may share one brand."""
+    knowledge = brand.knowledge_path
+    if knowledge not in folders:
+        folders[knowledge] = _folder_hash(knowledge)
     digest = hashlib.sha256()
     digest.update(brand.model_dump_json().encode())
     digest.update(json.dumps(list(channels) if channels else None).encode())
-    knowledge = brand.knowledge_path
-    if knowledge.is_dir():
-        for path in sorted(p for p in knowledge.rglob("*") if p.is_file()):
-            digest.update(str(path.relative_to(knowledge)).encode())
-            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    digest.update(folders[knowledge].encode())
     return digest.hexdigest()[:16]
 
 
@@ -155,6 +164,7 @@ def read_jobs(path: Path) -> tuple[list[Job], list[BadLine]]:
     jobs: list[Job] = []
     bad: list[BadLine] = []
     seen: dict[str, int] = {}
+    folders: dict[Path, str] = {}
     try:
         records = list(_records(path))
     except UnicodeDecodeError as exc:
@@ -187,7 +197,7 @@ def read_jobs(path: Path) -> tuple[list[Job], list[BadLine]]:
                     line.brand,
                     root,
                     tuple(line.channels) if line.channels else None,
-                    _input_hash(brand, line.channels),
+                    _input_hash(brand, line.channels, folders),
                 )
             )
         except InputError as exc:
