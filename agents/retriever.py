@@ -18,6 +18,7 @@ from agents.policy.detectors import CANARY, INJECTION_PATTERNS
 from agents.policy.text import fold_str
 from agents.state import CampaignState, RetrievedPassage
 from knowledge.chunking import split_sentences
+from knowledge.index import SearchMode
 
 QUARANTINE_MARK = "[instruction-like text removed]"
 
@@ -39,6 +40,10 @@ def quarantine(text: str) -> str:
 class RetrieverParams(AgentParams):
     k: int = Field(10, ge=1, le=50, description="Passages shared by the whole campaign.")
     per_query: int = Field(4, ge=1, le=20, description="Candidates taken per query before merging.")
+    search: SearchMode = Field(
+        "hybrid",
+        description="hybrid: dense + BM25 fused by reciprocal rank (default); dense: embeddings only.",
+    )
 
 
 class Retriever(Agent):
@@ -59,7 +64,9 @@ class Retriever(Agent):
     def run(self, state: CampaignState, ctx: RunContext) -> None:
         ctx.progress(f"retrieving passages for {state.brand.name}")
         # Round-robin over the queries so each product / question gets its best passages in.
-        per_query = [ctx.index.search(q, self.params.per_query) for q in self.queries(state)]
+        per_query = [
+            ctx.index.search(q, self.params.per_query, self.params.search) for q in self.queries(state)
+        ]
         chosen: dict[str, float] = {}
         rank = 0
         while len(chosen) < self.params.k and any(rank < len(hits) for hits in per_query):

@@ -4,17 +4,20 @@ Usage: python bench/retrieval.py [--sizes 10000,100000] [--queries 200]
 
 1. For both bundled embedders (USE multilingual, the default; MiniLM): chunks/s embedding the example
    brands' passages, and recall@5 on ``tests/data/retrieval_queries.yaml`` (41 bilingual queries: is the
-   labelled passage among the 5 hits?) through ``FaissKnowledgeIndex``.
-2. For each size: an index of the example brands' real passages plus distractor vectors (mixtures of
-   real passage vectors with noise, so they sit where real text does), FAISS ``IndexFlatIP`` (exact)
-   vs ``IndexHNSWFlat`` (M=32, efSearch=64): build time, end-to-end query latency p50/p95 (embed the
-   query + search) and recall@5 of the labelled queries among the distractors.
-Last line: p95 query latency at the smallest size, flat, and the default embedder's recall@5.
+   labelled passage among the 5 hits?) through ``FaissKnowledgeIndex``, dense-only vs hybrid (dense +
+   BM25, reciprocal rank fusion; the default) side by side.
+2. For each size: a ``FaissKnowledgeIndex`` of the example brands' real passages plus distractors
+   (vector: a noisy mixture of two real passages' vectors, so they sit where real text does; text: words
+   and CJK character pairs drawn from the real passages, so BM25 sees realistic term statistics).
+   FAISS flat (exact) vs HNSW (M=32, efSearch=64): vectors added/s, end-to-end query latency p50/p95
+   (embed the query + search, dense and hybrid) and recall@5 of the labelled queries among them.
+Last line: hybrid query p95 at the smallest size (flat), and the default embedder's recall@5.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import statistics
 import tempfile
 import time
@@ -25,6 +28,7 @@ import numpy as np
 import yaml
 
 from knowledge.brand import load_brand
+from knowledge.chunking import Passage
 from knowledge.embedders import get_embedder
 from knowledge.index import FaissKnowledgeIndex, build_index
 
@@ -45,9 +49,9 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def embedder_rows(work: Path) -> tuple[list[str], float]:
+def embedder_rows(work: Path) -> tuple[list[str], dict[str, float]]:
     rows = []
-    default_recall = 0.0
+    default_recall: dict[str, float] = {}
     cases = labelled()
     for name in ("use-multilingual", "minilm"):
         embedder = get_embedder(name)
@@ -64,25 +68,32 @@ def embedder_rows(work: Path) -> tuple[list[str], float]:
         started = time.perf_counter()
         embedder.embed(sample)
         rate = len(sample) / (time.perf_counter() - started)
-        found = sum(hit(c, [h.passage for h in indexes[c["brand"]].search(c["query"], 5)]) for c in cases)
-        recall = found / len(cases)
+        recall = {}
+        for mode in ("dense", "hybrid"):
+            found = sum(
+                hit(c, [h.passage for h in indexes[c["brand"]].search(c["query"], 5, mode)]) for c in cases
+            )
+            recall[mode] = found / len(cases)
         if name == "use-multilingual":
             default_recall = recall
-        rows.append(f"{name:18} {rate:>10.0f} {recall:>9.3f}")
+        rows.append(f"{name:18} {rate:>10.0f} {recall['dense']:>15.3f} {recall['hybrid']:>16.3f}")
     return rows, default_recall
 
 
 def scale_rows(sizes: list[int], n_queries: int) -> tuple[list[str], float]:
     embedder = get_embedder("use-multilingual")
     cases = labelled()
-    real_texts: list[str] = []
-    real_keys: list[tuple[str, str, str]] = []  # brand, doc, text of each real passage
+    real: list[Passage] = []
+    brand_of: list[str] = []
     for brand_name in BRANDS:
         index, _ = build_index(load_brand(ROOT / "examples/brands" / brand_name), embedder)
-        for p in index.passages.values():
-            real_texts.append(p.text)
-            real_keys.append((brand_name, p.doc, p.text))
-    real = embedder.embed(real_texts).astype("float32")
+        for p in index.all_passages():
+            real.append(p)
+            brand_of.append(brand_name)
+    real_vectors = embedder.embed([p.embed_text for p in real]).astype("float32")
+    # Distractor text: 40 pieces drawn from the real passages' words and CJK character pairs, so term
+    # statistics (and BM25's posting lists) look like the brands' own, without copying whole phrases.
+    vocabulary = [w for p in real for w in re.findall(r"[A-Za-z0-9]+|[\u4e00-\u9fff]{1,2}", p.text)]
     rng = np.random.default_rng(7)
     query_texts = [c["query"] for c in cases]
     queries = [query_texts[i % len(query_texts)] for i in range(n_queries)]
@@ -92,43 +103,49 @@ def scale_rows(sizes: list[int], n_queries: int) -> tuple[list[str], float]:
         n_fake = size - len(real)
         a, b = rng.integers(0, len(real), n_fake), rng.integers(0, len(real), n_fake)
         mix = rng.uniform(0.2, 0.8, (n_fake, 1)).astype("float32")
-        fake = (
-            mix * real[a]
-            + (1 - mix) * real[b]
-            + rng.normal(0, 0.05, (n_fake, real.shape[1])).astype("float32")
+        fake_vectors = (
+            mix * real_vectors[a]
+            + (1 - mix) * real_vectors[b]
+            + rng.normal(0, 0.05, (n_fake, real_vectors.shape[1])).astype("float32")
         )
-        vectors = np.concatenate([real, fake]).astype("float32")
+        vectors = np.concatenate([real_vectors, fake_vectors]).astype("float32")
         faiss.normalize_L2(vectors)
+        pieces = rng.choice(np.asarray(vocabulary, dtype=object), (n_fake, 40))
+        fakes = [
+            Passage(id=f"fake#{n}", doc=f"fake/{n % 500}.md", chunk=n, text=" ".join(row))
+            for n, row in enumerate(pieces.tolist())
+        ]
+        passages = real + fakes
         for kind in ("flat", "hnsw"):
+            index = FaissKnowledgeIndex(embedder, kind=kind)  # type: ignore[arg-type]
             started = time.perf_counter()
-            if kind == "flat":
-                index = faiss.IndexFlatIP(vectors.shape[1])
-            else:
-                index = faiss.IndexHNSWFlat(vectors.shape[1], 32, faiss.METRIC_INNER_PRODUCT)
-                index.hnsw.efConstruction = 80
-            index.add(vectors)
-            if kind == "hnsw":
-                index.hnsw.efSearch = 64
+            index.add_passages(passages, vectors)
             build = time.perf_counter() - started
-            latencies = []
-            for query in queries:
-                t0 = time.perf_counter()
-                index.search(embedder.embed([query]).astype("float32"), 5)
-                latencies.append((time.perf_counter() - t0) * 1000)
-            found = 0
-            for case in cases:
-                _, ids = index.search(embedder.embed([case["query"]]).astype("float32"), 5)
-                top = [real_keys[i] for i in ids[0] if 0 <= i < len(real_keys)]
-                found += any(
-                    brand == case["brand"] and doc == case["expect_doc"] and case["expect_text"] in text
-                    for brand, doc, text in top
-                )
-            p50, p95 = statistics.median(latencies), percentile(latencies, 0.95)
-            if size == sizes[0] and kind == "flat":
-                headline = p95
-            rows.append(
-                f"{size:>8} {kind:5} {size / build:>12.0f} {p50:>8.2f} {p95:>8.2f} {found / len(cases):>9.3f}"
-            )
+            index.lexical()  # built once per index, on first hybrid search
+            cells = []
+            for mode in ("dense", "hybrid"):
+                latencies = []
+                for query in queries:
+                    t0 = time.perf_counter()
+                    index.search(query, 5, mode)  # type: ignore[arg-type]
+                    latencies.append((time.perf_counter() - t0) * 1000)
+                p50, p95 = statistics.median(latencies), percentile(latencies, 0.95)
+                if size == sizes[0] and kind == "flat" and mode == "hybrid":
+                    headline = p95
+                cells.append(f"{p50:>7.2f} {p95:>7.2f}")
+            recalls = []
+            for mode in ("dense", "hybrid"):
+                found = 0
+                for case in cases:
+                    top = index.search(case["query"], 5, mode)  # type: ignore[arg-type]
+                    found += any(
+                        not h.passage.id.startswith("fake#")
+                        and brand_of[real.index(h.passage)] == case["brand"]
+                        and hit(case, [h.passage])
+                        for h in top
+                    )
+                recalls.append(f"{found / len(cases):>7.3f}")
+            rows.append(f"{size:>8} {kind:5} {size / build:>11.0f}  " + "  ".join(cells + recalls))
     return rows, headline
 
 
@@ -141,13 +158,20 @@ def main() -> int:
     faiss.omp_set_num_threads(args.threads)
     with tempfile.TemporaryDirectory() as tmp:
         rows, recall = embedder_rows(Path(tmp))
-    print(f"{'embedder':18} {'chunks/s':>10} {'recall@5':>9}")
+    print(f"{'embedder':18} {'chunks/s':>10} {'recall@5 dense':>15} {'recall@5 hybrid':>16}")
     print("\n".join(rows))
     scale, p95 = scale_rows([int(s) for s in args.sizes.split(",")], args.queries)
-    print(f"\n{'chunks':>8} {'index':5} {'add vec/s':>12} {'p50 ms':>8} {'p95 ms':>8} {'recall@5':>9}")
+    print(
+        f"\n{'':>8} {'':5} {'':>11}  {'dense ms':^15}  {'hybrid ms':^15}  {'recall@5':^15}\n"
+        f"{'chunks':>8} {'index':5} {'add vec/s':>11}  {'p50':>7} {'p95':>7}  {'p50':>7} {'p95':>7}  "
+        f"{'dense':>7} {'hybrid':>7}"
+    )
     print("\n".join(scale))
     smallest = args.sizes.split(",")[0]
-    print(f"\nquery p95 at {smallest} chunks (flat, embed + search): {p95:.1f} ms; recall@5 {recall:.3f}")
+    print(
+        f"\nquery p95 at {smallest} chunks (flat, hybrid, embed + search): {p95:.1f} ms; "
+        f"recall@5 hybrid {recall['hybrid']:.3f} (dense {recall['dense']:.3f})"
+    )
     return 0
 
 

@@ -16,9 +16,11 @@ import hashlib
 import json
 import logging
 import os
+import threading
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import faiss
 import numpy as np
@@ -29,6 +31,7 @@ from knowledge.chunking import Passage, chunk_document
 from knowledge.documents import read_documents
 from knowledge.embedders import BrandForgeEmbeddings
 from knowledge.errors import InputError
+from knowledge.lexical import BM25
 
 # Searches here are one query at a time, where OpenMP's thread start-up costs more than the search:
 # bench/retrieval.py measured query p95 22 ms with 2 threads vs 3 ms with 1 at 10k chunks.
@@ -39,6 +42,15 @@ log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
 DEFAULT_CHUNK_CHARS = 360
+RRF_K = 60  # the usual reciprocal-rank-fusion constant (Cormack et al. 2009), not tuned here
+RRF_DEPTH = 50  # candidates each ranking contributes to the fusion
+
+HNSW_M = 32  # graph degree
+HNSW_EF_CONSTRUCTION = 80
+HNSW_EF_SEARCH = 64  # bench/retrieval.py: same recall@5 as flat at 10k and 100k chunks
+
+SearchMode = Literal["dense", "hybrid"]
+FaissKind = Literal["flat", "hnsw"]
 
 
 class IndexMismatchError(InputError):
@@ -68,19 +80,45 @@ class IndexUpdate:
         return bool(self.added or self.changed or self.removed or self.rebuilt)
 
 
-class FaissKnowledgeIndex:
-    """Passages + their vectors in a FAISS ``IndexIDMap2(IndexFlatIP)``."""
+def _new_faiss(kind: FaissKind, dimension: int) -> faiss.Index:
+    if kind == "hnsw":
+        graph = faiss.IndexHNSWFlat(dimension, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+        graph.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+        return faiss.IndexIDMap2(graph)
+    return faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
 
-    def __init__(self, embedder: BrandForgeEmbeddings, chunk_chars: int = DEFAULT_CHUNK_CHARS) -> None:
+
+def _set_ef_search(index: faiss.Index) -> None:
+    # efSearch is not serialised: set it after every load.
+    inner = faiss.downcast_index(faiss.downcast_index(index).index)
+    if isinstance(inner, faiss.IndexHNSW):
+        inner.hnsw.efSearch = HNSW_EF_SEARCH
+
+
+class FaissKnowledgeIndex:
+    """Passages + their vectors in a FAISS ``IndexIDMap2`` over ``IndexFlatIP`` (exact, the default) or
+    ``IndexHNSWFlat`` (approximate; for very large knowledge folders: bench/retrieval.py compares them)."""
+
+    def __init__(
+        self,
+        embedder: BrandForgeEmbeddings,
+        chunk_chars: int = DEFAULT_CHUNK_CHARS,
+        kind: FaissKind = "flat",
+    ) -> None:
+        if kind not in ("flat", "hnsw"):
+            raise InputError(f"unknown FAISS index kind {kind!r}; valid choices: ['flat', 'hnsw']")
         self.embedder = embedder
         self.chunk_chars = chunk_chars
+        self.kind: FaissKind = kind
         self.dimension = embedder.dimension
-        self.index: faiss.Index = faiss.IndexIDMap2(faiss.IndexFlatIP(self.dimension))
+        self.index: faiss.Index = _new_faiss(kind, self.dimension)
+        _set_ef_search(self.index)
         self.passages: dict[int, Passage] = {}
         self.documents: dict[str, str] = {}  # doc path -> sha256
         self.next_id = 0
         self.skipped: list[str] = []
         self._by_passage_id: dict[str, Passage] = {}
+        self._bm25: BM25 | None = None
 
     # -- content -------------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -93,44 +131,87 @@ class FaissKnowledgeIndex:
     def all_passages(self) -> list[Passage]:
         return sorted(self.passages.values(), key=lambda p: (p.doc, p.chunk))
 
-    def add_passages(self, passages: list[Passage]) -> None:
+    def add_passages(self, passages: list[Passage], vectors: np.ndarray | None = None) -> None:
+        """Add passages, embedding them unless their unit-length ``vectors`` (one row each) are given."""
         if not passages:
             return
-        vectors = self.embedder.embed([p.embed_text for p in passages])
+        if vectors is None:
+            vectors = self.embedder.embed([p.embed_text for p in passages])
+        elif vectors.shape != (len(passages), self.dimension):
+            raise ValueError(f"vectors {vectors.shape} for {len(passages)} passages of dim {self.dimension}")
         ids = np.arange(self.next_id, self.next_id + len(passages), dtype=np.int64)
         self.index.add_with_ids(vectors, ids)
         for int_id, passage in zip(ids.tolist(), passages, strict=True):
             self.passages[int_id] = passage
             self._by_passage_id[passage.id] = passage
         self.next_id += len(passages)
+        self._bm25 = None
 
     def remove_document(self, doc: str) -> None:
         ids = [i for i, p in self.passages.items() if p.doc == doc]
-        if ids:
+        if ids and self.kind == "hnsw":
+            # An HNSW graph cannot delete: rebuild it from the vectors that stay.
+            keep = np.asarray(sorted(set(self.passages) - set(ids)), dtype=np.int64)
+            vectors = np.stack([self.index.reconstruct(int(i)) for i in keep]) if len(keep) else None
+            self.index = _new_faiss("hnsw", self.dimension)
+            _set_ef_search(self.index)
+            if vectors is not None:
+                self.index.add_with_ids(vectors, keep)  # type: ignore[call-arg]
+        elif ids:
             self.index.remove_ids(np.asarray(ids, dtype=np.int64))  # type: ignore[arg-type]
         for i in ids:
             self._by_passage_id.pop(self.passages.pop(i).id, None)
         self.documents.pop(doc, None)
+        self._bm25 = None
 
     # -- search --------------------------------------------------------------------------------
-    def search(self, query: str, k: int = 5) -> list[ScoredPassage]:
-        """The ``k`` passages most similar to ``query``, best first."""
-        return self.search_many([query], k)
+    def search(self, query: str, k: int = 5, mode: SearchMode = "hybrid") -> list[ScoredPassage]:
+        """The ``k`` passages that best answer ``query``, best first (see :meth:`search_many`)."""
+        return self.search_many([query], k, mode)
 
-    def search_many(self, queries: Iterable[str], k: int = 5) -> list[ScoredPassage]:
-        """Best ``k`` passages over several queries (a passage scores its best match), best first."""
+    def search_many(
+        self, queries: Iterable[str], k: int = 5, mode: SearchMode = "hybrid"
+    ) -> list[ScoredPassage]:
+        """Best ``k`` passages over several queries, best first; a passage ranks by its best query.
+
+        ``dense``: cosine similarity of the embeddings. ``hybrid`` (default): reciprocal rank fusion
+        (RRF, k=60) of the dense ranking and a BM25 ranking of each query's top candidates, so exact
+        terms (route names, figures, SKUs) count as well as meaning. Either way each hit's ``score`` is
+        its cosine similarity to the closest query, so thresholds on scores mean the same in both modes.
+        """
         queries = [q for q in queries if q.strip()]
         if not queries or not self.passages:
             return []
+        if mode not in ("dense", "hybrid"):
+            raise ValueError(f"unknown search mode {mode!r}; valid choices: ['dense', 'hybrid']")
         vectors = self.embedder.embed(queries)
-        scores, ids = self.index.search(vectors, min(k, len(self.passages)))
-        best: dict[int, float] = {}
-        for row_scores, row_ids in zip(scores, ids, strict=True):
-            for score, int_id in zip(row_scores.tolist(), row_ids.tolist(), strict=True):
-                if int_id >= 0 and score > best.get(int_id, -2.0):
-                    best[int_id] = score
-        ranked = sorted(best.items(), key=lambda item: -item[1])[:k]
-        return [ScoredPassage(self.passages[i], s) for i, s in ranked]
+        depth = min(len(self.passages), k if mode == "dense" else max(4 * k, RRF_DEPTH))
+        scores, ids = self.index.search(vectors, depth)
+        cosine: dict[int, float] = {}  # passage -> best cosine over the queries
+        rank_score: dict[int, float] = {}  # passage -> best ranking score over the queries
+        for n, (row_scores, row_ids) in enumerate(zip(scores, ids, strict=True)):
+            dense = [(i, s) for i, s in zip(row_ids.tolist(), row_scores.tolist(), strict=True) if i >= 0]
+            if mode == "dense":
+                fused = {i: s for i, s in dense}
+            else:
+                fused = {i: 1 / (RRF_K + rank) for rank, (i, _) in enumerate(dense, start=1)}
+                for rank, (key, _) in enumerate(self.lexical().top(queries[n], depth), start=1):
+                    int_id = int(key)  # type: ignore[call-overload]
+                    fused[int_id] = fused.get(int_id, 0.0) + 1 / (RRF_K + rank)
+            known = dict(dense)
+            for int_id, value in fused.items():
+                if int_id not in known:  # found by BM25 only: its cosine from the stored vector
+                    known[int_id] = float(self.index.reconstruct(int_id) @ vectors[n])
+                cosine[int_id] = max(cosine.get(int_id, -2.0), known[int_id])
+                rank_score[int_id] = max(rank_score.get(int_id, -2.0), value)
+        ranked = sorted(rank_score, key=lambda i: (-rank_score[i], -cosine[i]))[:k]
+        return [ScoredPassage(self.passages[i], cosine[i]) for i in ranked]
+
+    def lexical(self) -> BM25:
+        """The BM25 index of the passages, built on first use after any change."""
+        if self._bm25 is None:
+            self._bm25 = BM25((i, p.embed_text) for i, p in self.passages.items())
+        return self._bm25
 
     # -- persistence ---------------------------------------------------------------------------
     def save(self, folder: Path) -> None:
@@ -145,6 +226,7 @@ class FaissKnowledgeIndex:
             "embedder": self.embedder.embedder_id,
             "dimension": self.dimension,
             "chunk_chars": self.chunk_chars,
+            "faiss_index": self.kind,
             "next_id": self.next_id,
             "passages": len(self.passages),
             "documents": dict(sorted(self.documents.items())),
@@ -208,7 +290,11 @@ class FaissKnowledgeIndex:
                 "`brandforge index --rebuild`",
                 source=folder,
             )
-        index = cls(embedder, int(manifest.get("chunk_chars", DEFAULT_CHUNK_CHARS)))
+        kind = manifest.get("faiss_index", "flat")
+        if kind not in ("flat", "hnsw"):
+            raise InputError(f"unknown faiss_index {kind!r} in the manifest; rebuild it", source=source)
+        index = cls(embedder, int(manifest.get("chunk_chars", DEFAULT_CHUNK_CHARS)), kind)
+        _set_ef_search(faiss_index)
         index.index = faiss_index
         index.passages = passages
         index._by_passage_id = {p.id: p for p in passages.values()}
@@ -237,27 +323,40 @@ def build_index(
     *,
     index_dir: Path | None = None,
     chunk_chars: int = DEFAULT_CHUNK_CHARS,
+    kind: FaissKind = "flat",
     rebuild: bool = False,
 ) -> tuple[FaissKnowledgeIndex, IndexUpdate]:
-    """Create or incrementally update the index of ``brand``'s knowledge folder, and save it."""
+    """Create or incrementally update the index of ``brand``'s knowledge folder, and save it.
+
+    An index this process already loaded (same folder, embedder, chunk size and kind) is reused from
+    memory and only brought up to date with the documents; it is read from disk once per process.
+    """
     folder = index_dir or default_index_dir(brand)
     assert brand.root is not None
     docs = read_documents(brand.knowledge_path, brand.root)
     update = IndexUpdate(skipped=docs.skipped)
+    key = (str(folder.resolve()), embedder.embedder_id, chunk_chars, kind)
 
     index: FaissKnowledgeIndex | None = None
-    manifest = None if rebuild else FaissKnowledgeIndex.read_manifest(folder)
-    if manifest is not None:
+    with _loaded_lock:
+        cached = None if rebuild else _loaded.get(key)
+    manifest = None if rebuild or cached else FaissKnowledgeIndex.read_manifest(folder)
+    if cached is not None and (folder / "manifest.json").exists():
+        index = cached
+    elif manifest is not None:
         try:
             index = FaissKnowledgeIndex.load(folder, embedder)
-            if index.chunk_chars != chunk_chars:
-                log.info("chunk size changed (%s -> %s): rebuilding", index.chunk_chars, chunk_chars)
+            if index.chunk_chars != chunk_chars or index.kind != kind:
+                log.info(
+                    "index settings changed (chunk_chars %s -> %s, faiss_index %s -> %s): rebuilding",
+                    index.chunk_chars, chunk_chars, index.kind, kind,
+                )  # fmt: skip
                 index = None
         except InputError as exc:
             log.warning("rebuilding index: %s", exc)
             index = None
     if index is None:
-        index = FaissKnowledgeIndex(embedder, chunk_chars)
+        index = FaissKnowledgeIndex(embedder, chunk_chars, kind)
         update.rebuilt = True
 
     current = {d.path: d for d in docs.documents}
@@ -282,4 +381,12 @@ def build_index(
     index.skipped = docs.skipped
     if update.touched or not (folder / "manifest.json").exists():
         index.save(folder)
+    with _loaded_lock:
+        _loaded[key] = index
     return index, update
+
+
+# Indexes this process has loaded or built, by (folder, embedder, chunk size, kind). Campaigns in one
+# process (a batch, an eval suite, a server) share them instead of reading index files each time.
+_loaded: dict[tuple[str, str, int, str], FaissKnowledgeIndex] = {}
+_loaded_lock = threading.Lock()

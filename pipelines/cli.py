@@ -70,12 +70,15 @@ def _cmd_index(args: argparse.Namespace) -> int:
     from knowledge.index import build_index, default_index_dir
 
     brand = load_brand(args.brand)
-    index, update = build_index(brand, get_embedder(args.embedder), rebuild=args.rebuild)
+    index, update = build_index(
+        brand, get_embedder(args.embedder), kind=args.faiss_index, rebuild=args.rebuild
+    )
     print(
         json.dumps(
             {
                 "index": str(default_index_dir(brand)),
                 "passages": len(index),
+                "faiss_index": index.kind,
                 "added": update.added,
                 "changed": update.changed,
                 "removed": update.removed,
@@ -346,6 +349,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--embedder",
         default=DEFAULT_EMBEDDER,
         help="use-multilingual | minilm | sentence-transformers:<model>",
+    )
+    p.add_argument(
+        "--faiss-index",
+        choices=["flat", "hnsw"],
+        default="flat",
+        help="flat: exact (default); hnsw: approximate, for very large knowledge folders",
     )
     p.set_defaults(func=_cmd_index)
 

@@ -81,7 +81,11 @@ def prepare_index(
     """Build or update the brand's index with the pipeline's embedder."""
     embedder = get_embedder(pipeline.spec.retrieval.embedder)
     index, update = build_index(
-        brand, embedder, index_dir=index_dir, chunk_chars=pipeline.spec.retrieval.chunk_chars
+        brand,
+        embedder,
+        index_dir=index_dir,
+        chunk_chars=pipeline.spec.retrieval.chunk_chars,
+        kind=pipeline.spec.retrieval.faiss_index,
     )
     if progress and update.touched:
         progress(

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -39,6 +39,11 @@ class RetrievalConfig(BaseModel):
     )
     chunk_chars: int = Field(
         DEFAULT_CHUNK_CHARS, ge=80, le=4000, description="Maximum characters per passage."
+    )
+    faiss_index: Literal["flat", "hnsw"] = Field(
+        "flat",
+        description="flat: exact search (default); hnsw: approximate graph search for very large "
+        "knowledge folders (bench/retrieval.py compares them).",
     )
 
 
