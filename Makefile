@@ -9,7 +9,7 @@ OUT ?= out/$(notdir $(BRAND)).json
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[embedded,dev,cluster]'
+	$(PY) -m pip install --quiet -e '.[embedded,dev,cluster,bench]'
 	$(PY) -m agents.backends.embedded_model
 	touch $@
 

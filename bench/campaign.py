@@ -5,10 +5,13 @@ KV cache, generated tokens, prompt-evaluation vs decoding seconds) and, on its l
 wall time to the pure-generation lower bound (generated tokens / this machine's decode rate, measured
 in the same run from llama.cpp's own decode counters).
 
-    python bench/campaign.py [BRAND_DIR] [--channels a,b] [--backend llamacpp] [--compare-reuse]
+    python bench/campaign.py [BRAND_DIR] [--channels a,b] [--backend llamacpp]
+                             [--compare reuse,grammar] [--save-dir DIR]
 
-With ``--compare-reuse`` the same campaign runs a second time with llama.cpp's prompt-prefix reuse off
-(every prompt evaluated from scratch), side by side, so the gain from reuse is visible.
+``--compare`` runs the same campaign again with one speed-up turned off, side by side, so each gain is
+visible: ``reuse`` evaluates every prompt from scratch (no llama.cpp prompt-prefix reuse); ``grammar``
+checks the JSON grammar against the whole vocabulary at every token (llama-cpp-python's default) instead
+of on the sampled token. ``--save-dir`` writes each run's campaign JSON (with its per-call trace).
 """
 
 from __future__ import annotations
@@ -25,6 +28,11 @@ from agents.state import Campaign
 from pipelines import run_campaign
 
 ROOT = Path(__file__).resolve().parent.parent
+# --compare name -> (BackendConfig field turned off, label of that run)
+SPEEDUPS = {
+    "reuse": ("prefix_reuse", "prefix reuse off"),
+    "grammar": ("grammar_fast_path", "full-vocabulary grammar check"),
+}
 
 
 def run_once(brand_dir: str, channels: list[str] | None, backend: dict | None) -> tuple[float, Campaign]:
@@ -74,17 +82,28 @@ def main() -> int:
     parser.add_argument("--channels", help="comma-separated (default: the brand's five)")
     parser.add_argument("--backend", default=None)
     parser.add_argument(
-        "--compare-reuse", action="store_true", help="run again with llama.cpp prompt-prefix reuse off"
+        "--compare",
+        default="",
+        help="comma-separated speed-ups to turn off in extra runs: reuse, grammar",
     )
+    parser.add_argument("--save-dir", type=Path, help="write each run's campaign JSON here")
     args = parser.parse_args()
     channels = args.channels.split(",") if args.channels else None
     backend = {"kind": args.backend} if args.backend else None
+    offs = [c for c in args.compare.split(",") if c]
+    unknown = sorted(set(offs) - set(SPEEDUPS))
+    if unknown:
+        parser.error(f"--compare: unknown {unknown}; valid choices: {sorted(SPEEDUPS)}")
 
-    runs = [("prefix reuse on", run_once(args.brand, channels, backend))]
-    if args.compare_reuse:
-        runs.append(
-            ("prefix reuse off", run_once(args.brand, channels, {**(backend or {}), "prefix_reuse": False}))
-        )
+    runs = [("all speed-ups on", run_once(args.brand, channels, backend))]
+    for off in offs:
+        field, label = SPEEDUPS[off]
+        runs.append((label, run_once(args.brand, channels, {**(backend or {}), field: False})))
+    if args.save_dir:
+        args.save_dir.mkdir(parents=True, exist_ok=True)
+        for label, (_, campaign) in runs:
+            path = args.save_dir / f"{label.replace(' ', '_')}.json"
+            path.write_text(campaign.model_dump_json(indent=1), encoding="utf-8")
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     tables = [rows_for(label, wall, campaign) for label, (wall, campaign) in runs]
     width = max(len(k) for rows, _ in tables for k, _ in rows)
@@ -93,9 +112,9 @@ def main() -> int:
         values = [rows[key_index][1] if key_index < len(rows) else "" for rows, _ in tables]
         print(f"{key:<{width}}  " + "  |  ".join(values))
     print(f"{'peak RSS (MB)':<{width}}  {peak_mb:.0f}")
-    if len(runs) == 2:
-        (on_wall, _), (off_wall, _) = runs[0][1], runs[1][1]
-        print(f"prefix reuse: {off_wall:.0f} s -> {on_wall:.0f} s ({off_wall / on_wall:.2f}x faster)")
+    on_wall = runs[0][1][0]
+    for label, (off_wall, _) in runs[1:]:
+        print(f"{label}: {off_wall:.0f} s; all on: {on_wall:.0f} s ({off_wall / on_wall:.2f}x faster)")
     bound = tables[0][1]
     if bound:
         print(f"wall / pure-generation lower bound = {bound:.2f}x")

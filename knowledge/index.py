@@ -89,7 +89,7 @@ def _new_faiss(kind: FaissKind, dimension: int) -> faiss.Index:
 
 
 def _set_ef_search(index: faiss.Index) -> None:
-    # efSearch is not serialised: set it after every load.
+    # efSearch is a search-time setting: set ours after every load, whatever the file carries.
     inner = faiss.downcast_index(faiss.downcast_index(index).index)  # type: ignore[attr-defined]
     if isinstance(inner, faiss.IndexHNSW):
         inner.hnsw.efSearch = HNSW_EF_SEARCH

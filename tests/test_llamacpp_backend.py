@@ -55,3 +55,25 @@ def test_long_bounds_are_left_to_max_tokens() -> None:
     }
     safe = grammar_safe_schema(schema)
     assert "maxLength" not in safe["properties"]["a"] and safe["properties"]["b"]["maxLength"] == 30
+
+
+def test_grammar_is_checked_on_the_sampled_token_and_enforced_when_it_refuses() -> None:
+    """The fast path (grammar asked about the sampled token only) still forces the grammar: the model
+    wants to answer in prose, the schema only allows two made-up words; the refused tokens are resampled
+    over the whole vocabulary."""
+    import json
+
+    schema = {
+        "type": "object",
+        "properties": {"answer": {"enum": ["zebra-17", "quokka-42"]}, "n": {"type": "integer"}},
+        "required": ["answer", "n"],
+    }
+    messages = [{"role": "user", "content": "What colour is the sky? Answer in one full sentence."}]
+    backend = get_backend(BackendConfig(kind="llamacpp", max_tokens=24))
+    backend.warm_up()
+    out = json.loads(backend.complete(messages, json_schema=schema).text)
+    assert out["answer"] in {"zebra-17", "quokka-42"} and isinstance(out["n"], int)
+    sampler = backend._llama.last_sampler  # type: ignore[attr-defined]
+    assert sampler.tokens > 0 and 0 < sampler.rejections < sampler.tokens
+    # Free text is sampled by llama-cpp-python's own chain, untouched.
+    assert backend.complete(messages).text.strip()

@@ -70,6 +70,12 @@ class BackendConfig(BaseModel):
         description="llamacpp only: reuse the KV cache of the prompt prefix shared with the previous call "
         "(off: every prompt is evaluated from scratch; for benchmarks).",
     )
+    grammar_fast_path: bool = Field(
+        True,
+        description="llamacpp only: check the JSON grammar on the sampled token and fall back to the whole "
+        "vocabulary only when it is refused (off: llama-cpp-python's full-vocabulary check on every "
+        "token; for benchmarks).",
+    )
     gpu_memory_utilization: float = Field(0.85, gt=0.0, le=1.0, description="vllm only.")
 
     def cache_key(self) -> tuple[Any, ...]:
@@ -83,6 +89,7 @@ class BackendConfig(BaseModel):
             self.structured_output,
             self.delay_s,
             self.prefix_reuse,
+            self.grammar_fast_path,
             self.gpu_memory_utilization,
         )
 

@@ -3,8 +3,10 @@
 Contract: one ``Llama`` per model file per process, loaded in :meth:`warm_up`; calls are serialised
 with a lock (a ``Llama`` is not thread-safe). JSON schemas go through llama.cpp's own constrained
 decoding (``response_format={"type": "json_object", "schema": ...}`` → a GBNF grammar), which enforces
-structure, enums and string lengths. llama.cpp keeps the previous prompt's KV cache and re-evaluates only
-what differs after the longest common prefix, so prompts put the shared brand context first.
+structure, enums and string lengths; the grammar is checked on the sampled token first
+(:mod:`agents.backends.grammar_sampling`), not on the whole vocabulary at every step. llama.cpp keeps the
+previous prompt's KV cache and re-evaluates only what differs after the longest common prefix, so
+prompts put the shared brand context first.
 """
 
 from __future__ import annotations
@@ -81,13 +83,16 @@ class LlamaCppBackend(LLMBackend):
             return
         try:
             from llama_cpp import Llama
+
+            from agents.backends.grammar_sampling import llama_class
         except ImportError:
             raise BackendError(
                 "backend 'llamacpp' needs llama-cpp-python: pip install -e '.[embedded]'"
             ) from None
         path = self.model_path
         try:
-            self._llama = Llama(
+            cls = llama_class() if self.config.grammar_fast_path else Llama
+            self._llama = cls(
                 model_path=str(path),
                 n_ctx=self.config.n_ctx,
                 n_threads=self.config.n_threads or os.cpu_count() or 2,
