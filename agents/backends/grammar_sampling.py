@@ -94,7 +94,7 @@ def llama_class() -> type:
     class GrammarCheckedLlama(Llama):  # type: ignore[misc]
         last_sampler: GrammarCheckedSampler | None = None
 
-        def _init_sampler(self, **kwargs: Any) -> Any:  # llama-cpp-python passes keywords only
+        def _init_sampler(self, **kwargs: Any) -> Any:  # type: ignore[override]  # called with keywords only
             grammar = kwargs.pop("grammar", None)
             chain = super()._init_sampler(**kwargs)
             if grammar is None:
