@@ -9,10 +9,11 @@ Engines (each loads the embedded Qwen2.5-Coder-1.5B Q4_K_M file):
 3. ``transformers`` — ``AutoModelForCausalLM.from_pretrained(..., gguf_file=...)``: transformers reads
    the same file and dequantises it to float32; greedy decoding with its KV cache, torch on the CPU.
 
-Every engine gets the same chat prompts (distinct from their first words, so no engine reuses another
-prompt's cache), greedy decoding, ``--max-tokens`` new tokens. Per engine: load time, time to first
-token (= prompt evaluation), prompt tokens/s, decode tokens/s (tokens after the first ÷ the time after
-the first), and how many of its greedy tokens match llama.cpp in-process (same weights, other numerics).
+Every engine first answers one untimed warm-up prompt, then gets the same chat prompts (distinct from
+their first words, so no engine reuses another prompt's cache), greedy decoding, ``--max-tokens`` new
+tokens. Per engine: load time, time to first token (= prompt evaluation), prompt tokens/s, decode
+tokens/s (tokens after the first ÷ the time after the first), and how many of its greedy tokens match
+llama.cpp in-process (same weights, other numerics).
 Last line: decode tokens/s of the three engines and the in-process engine's speed-up over each.
 """
 
@@ -33,6 +34,8 @@ sys.path.insert(0, str(ROOT))
 
 from agents.backends.embedded_model import embedded_model_path  # noqa: E402
 
+SERVER_N_CTX = 8192  # what tests/servers.py starts llama_cpp.server with
+WARM_UP = "Say hello."
 PROMPTS = [
     "Write a two-sentence Instagram caption for a small coffee roaster's new cherry-and-cocoa blend.",
     "In three short bullet points, explain why a travel company should publish its carbon offsets.",
@@ -84,8 +87,9 @@ def run_in_process(model: Path, prompts: list[str], max_tokens: int, threads: in
 
     run = Run("llama.cpp in-process")
     started = time.perf_counter()
-    llm = Llama(model_path=str(model), n_ctx=4096, n_threads=threads, n_batch=512, verbose=False)
+    llm = Llama(model_path=str(model), n_ctx=SERVER_N_CTX, n_threads=threads, n_batch=512, verbose=False)
     run.load_s = time.perf_counter() - started
+    llm.create_chat_completion(messages=messages(WARM_UP), max_tokens=8, temperature=0.0)  # untimed
     for prompt in prompts:
         llm.reset()
         t0 = time.perf_counter()
@@ -135,6 +139,12 @@ def run_server(model: Path, prompts: list[str], max_tokens: int) -> Run:
         with llama_cpp_server(model, "bench", Path(tmp) / "server.log") as base:
             run.load_s = time.perf_counter() - started
             client = OpenAI(base_url=base, api_key="unused")
+            client.chat.completions.create(
+                model="bench",
+                messages=messages(WARM_UP),  # type: ignore[arg-type]
+                max_tokens=8,
+                temperature=0.0,
+            )  # untimed
             for n, prompt in enumerate(prompts):
                 t0 = time.perf_counter()
                 first = None
@@ -162,10 +172,28 @@ def run_server(model: Path, prompts: list[str], max_tokens: int) -> Run:
     return run
 
 
+class _TokenClock:
+    """A transformers streamer that notes when the first new token arrives (the prompt comes first)."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.first = 0.0
+
+    def put(self, value: object) -> None:
+        self.calls += 1
+        if self.calls == 2:
+            self.first = time.perf_counter()
+
+    def end(self) -> None:
+        pass
+
+
 def run_transformers(model: Path, prompts: list[str], max_tokens: int, threads: int) -> Run:
     import torch
+    import transformers
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    transformers.utils.logging.disable_progress_bar()
     torch.set_num_threads(threads)
     run = Run("transformers (torch CPU)")
     started = time.perf_counter()
@@ -173,31 +201,23 @@ def run_transformers(model: Path, prompts: list[str], max_tokens: int, threads: 
     lm = AutoModelForCausalLM.from_pretrained(str(model.parent), gguf_file=model.name, dtype=torch.float32)
     lm.eval()
     run.load_s = time.perf_counter() - started
-    eos = {tokenizer.eos_token_id, tokenizer.convert_tokens_to_ids("<|im_end|>")}
     with torch.inference_mode():
+        lm.generate(**tokenizer(WARM_UP, return_tensors="pt"), max_new_tokens=8, do_sample=False)  # untimed
         for prompt in prompts:
             ids = tokenizer.apply_chat_template(
-                messages(prompt), add_generation_prompt=True, return_tensors="pt"
+                messages(prompt), add_generation_prompt=True, return_tensors="pt", return_dict=True
             )
-            if not isinstance(ids, torch.Tensor):  # newer transformers return a BatchEncoding
-                ids = ids["input_ids"]
+            clock = _TokenClock()
             t0 = time.perf_counter()
-            out = lm(input_ids=ids, use_cache=True)
-            token = int(out.logits[0, -1].argmax())
-            first = time.perf_counter()
-            generated = [token]
-            past = out.past_key_values
-            while len(generated) < max_tokens and token not in eos:
-                out = lm(input_ids=torch.tensor([[token]]), past_key_values=past, use_cache=True)
-                past = out.past_key_values
-                token = int(out.logits[0, -1].argmax())
-                generated.append(token)
+            out = lm.generate(**ids, max_new_tokens=max_tokens, do_sample=False, streamer=clock)
             end = time.perf_counter()
-            if generated[-1] in eos:
-                generated.pop()
-            run.ttft.append(first - t0)
-            run.decode_s.append(end - first)
-            run.prompt_tokens.append(int(ids.shape[1]))
+            n_prompt = int(ids["input_ids"].shape[1])
+            generated = out[0, n_prompt:].tolist()
+            while generated and generated[-1] in (tokenizer.eos_token_id, tokenizer.pad_token_id):
+                generated.pop()  # the end-of-turn token, as llama.cpp does not return it
+            run.ttft.append(clock.first - t0)
+            run.decode_s.append(end - clock.first)
+            run.prompt_tokens.append(n_prompt)
             run.generated.append(generated)
     del lm
     gc.collect()
