@@ -15,9 +15,12 @@ Contract (every agent in :mod:`agents`):
 
 from __future__ import annotations
 
+import copy
 import json
 import re
+import threading
 import time
+import weakref
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -196,6 +199,20 @@ def _parse(text: str, output: type[T]) -> T:
     return output.model_validate(json.loads(extract_json(text), strict=False))
 
 
+_schemas: weakref.WeakKeyDictionary[type[BaseModel], dict[str, Any]] = weakref.WeakKeyDictionary()
+_schemas_lock = threading.Lock()
+
+
+def json_schema_of(output: type[BaseModel]) -> dict[str, Any]:
+    """``output``'s self-contained JSON schema, generated once per model class (pydantic's schema
+    generation costs about 2 ms, every model call asks for it). Callers get their own copy."""
+    with _schemas_lock:
+        schema = _schemas.get(output)
+        if schema is None:
+            schema = _schemas[output] = inline_refs(output.model_json_schema())
+    return copy.deepcopy(schema)
+
+
 def ask(
     ctx: RunContext,
     state: CampaignState,
@@ -209,7 +226,7 @@ def ask(
     max_repairs: int = 2,
 ) -> T:
     """One structured model call: render, constrain, validate, repair; trace every attempt."""
-    schema = inline_refs(output.model_json_schema())
+    schema = json_schema_of(output)
     messages: list[ChatMessage] = [
         {"role": "system", "content": ctx.system_message(state)},
         {"role": "user", "content": prompt.render(**variables)},

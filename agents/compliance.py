@@ -16,10 +16,11 @@ is unfixed, ``revised`` if a blocking finding was fixed, else ``pass``. A hard v
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any, ClassVar
 
-from pydantic import ConfigDict, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from agents.base import (
     AgentParams,
@@ -294,14 +295,7 @@ class Compliance(SendsBack):
         sentences = claim_candidates(draft, self.params.max_claims)
         if not state.passages or not sentences:
             return []
-        judgment = create_model(
-            "JudgmentOut",
-            __config__=_STRICT,
-            passages=(list_of(one_of([p.alias for p in state.passages]), max_items=3), ...),
-            supported=(bool, ...),
-        )
         n = len(sentences)
-        fields: dict[str, Any] = {"judgments": (list_of(judgment, min_items=n, max_items=n), ...)}
         try:
             out: Any = ask(
                 ctx,
@@ -310,7 +304,7 @@ class Compliance(SendsBack):
                 prompt=self.prompts["claims"],
                 channel=channel.name,
                 variables={"sentences": sentences},
-                output=create_model("ClaimsOut", __config__=_STRICT, **fields),
+                output=claims_model(n, tuple(p.alias for p in state.passages)),
                 max_tokens=40 + 25 * n,
                 max_repairs=self.params.max_repairs,
             )
@@ -381,3 +375,17 @@ def brand_facts(brand: Brand, *, with_inputs: bool = True) -> list[str]:
     if with_inputs:
         facts += [v for inputs in brand.channel_inputs.values() for v in inputs.values()]
     return [f for f in facts if f]
+
+
+@functools.lru_cache(maxsize=256)
+def claims_model(n: int, aliases: tuple[str, ...]) -> type[BaseModel]:
+    """The claims call's output: exactly ``n`` judgments citing only the retrieved passages (built once
+    per (n, passages) and reused)."""
+    judgment = create_model(
+        "JudgmentOut",
+        __config__=_STRICT,
+        passages=(list_of(one_of(list(aliases)), max_items=3), ...),
+        supported=(bool, ...),
+    )
+    fields: dict[str, Any] = {"judgments": (list_of(judgment, min_items=n, max_items=n), ...)}
+    return create_model("ClaimsOut", __config__=_STRICT, **fields)

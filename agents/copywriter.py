@@ -9,6 +9,7 @@ other channels go on — one bad answer never loses the rest of the campaign.
 
 from __future__ import annotations
 
+import functools
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, create_model
@@ -16,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, create_model
 from agents.base import Agent, RunContext, StructuredOutputError, ask, text_field
 from agents.channels import ChannelSpec
 from agents.state import CampaignState, Draft, Revision
-from agents.strategist import aliases_to_ids, citation_type
+from agents.strategist import aliases_to_ids, citation_list
 from knowledge.chunking import keep_sentences
 from prompts import Prompt
 
@@ -27,19 +28,26 @@ _GRAMMAR_LENGTH_CAP = 300
 
 
 def draft_model(channel: ChannelSpec, state: CampaignState) -> type[BaseModel]:
+    """The copywriter's output model for ``channel``: its fields with their bounds, citations limited to
+    the retrieved passages. Built once per (channel fields, passage aliases) and reused."""
+    bounds = tuple((spec.name, spec.schema_max_chars()) for spec in channel.fields)
+    return _draft_model(channel.name, bounds, tuple(p.alias for p in state.passages))
+
+
+@functools.lru_cache(maxsize=256)
+def _draft_model(
+    channel: str, bounds: tuple[tuple[str, int], ...], aliases: tuple[str, ...]
+) -> type[BaseModel]:
     fields: dict[str, Any] = {}
-    for spec in channel.fields:
-        bound = spec.schema_max_chars()
-        fields[spec.name] = (text_field(bound if bound <= _GRAMMAR_LENGTH_CAP else None), ...)
-    fields_model = create_model(
-        f"{channel.name.title().replace('_', '')}Fields", __config__=_STRICT, **fields
-    )
+    for name, bound in bounds:
+        fields[name] = (text_field(bound if bound <= _GRAMMAR_LENGTH_CAP else None), ...)
+    fields_model = create_model(f"{channel.title().replace('_', '')}Fields", __config__=_STRICT, **fields)
     # Citations come first: if max_tokens cuts the answer off, it is cut inside the last text field,
     # and the structure can still be closed and used (see agents.base.close_truncated_json).
     return create_model(
         "DraftOut",
         __config__=_STRICT,
-        citations=(citation_type(state.passages), ...),
+        citations=(citation_list(aliases), ...),
         fields=(fields_model, ...),
     )
 

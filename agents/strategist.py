@@ -19,9 +19,14 @@ _STRICT = ConfigDict(extra="forbid")
 
 def citation_type(passages: list[RetrievedPassage]) -> Any:
     """A list of passage aliases (constrained to those retrieved), at most 3."""
-    if not passages:
+    return citation_list(tuple(p.alias for p in passages))
+
+
+def citation_list(aliases: tuple[str, ...]) -> Any:
+    """A list of at most 3 of ``aliases`` (none allowed when there are no passages)."""
+    if not aliases:
         return list_of(str, max_items=0)
-    return list_of(one_of([p.alias for p in passages]), max_items=3)
+    return list_of(one_of(list(aliases)), max_items=3)
 
 
 def aliases_to_ids(aliases: list[str], passages: list[RetrievedPassage]) -> list[str]:

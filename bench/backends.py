@@ -10,7 +10,7 @@ Engines (each loads the embedded Qwen2.5-Coder-1.5B Q4_K_M file):
    the same file and dequantises it to float32; greedy decoding with its KV cache, torch on the CPU.
 
 Every engine first answers one untimed warm-up prompt, then gets the same chat prompts (distinct from
-their first words, so no engine reuses another prompt's cache), greedy decoding, ``--max-tokens`` new
+their first words, so no engine reuses another prompt's KV cache), greedy decoding, ``--max-tokens`` new
 tokens. Per engine: load time, time to first token (= prompt evaluation), prompt tokens/s, decode
 tokens/s (tokens after the first ÷ the time after the first), and how many of its greedy tokens match
 llama.cpp in-process (same weights, other numerics).
@@ -78,8 +78,18 @@ class Run:
         return sum(len(g) - 1 for g in self.generated) / sum(self.decode_s)
 
 
+CONTEXT = (
+    "You are a marketing assistant for small consumer brands: a coffee roaster in Maine, a travel company "
+    "running guided treks in western China, and a skincare brand with fragrance-free products. Write in "
+    "a warm, concrete, honest voice; state only facts given in the request; no superlatives, no "
+    "guarantees, no health claims; keep to the length asked for."
+)
+
+
 def messages(prompt: str) -> list[dict[str, str]]:
-    return [{"role": "user", "content": prompt}]
+    # The request's own words open the system message, so no engine can reuse the previous prompt's KV
+    # cache beyond the chat template's first tokens: every engine evaluates every prompt in full.
+    return [{"role": "system", "content": f"{prompt}\n\n{CONTEXT}"}, {"role": "user", "content": prompt}]
 
 
 def run_in_process(model: Path, prompts: list[str], max_tokens: int, threads: int) -> Run:
@@ -91,7 +101,6 @@ def run_in_process(model: Path, prompts: list[str], max_tokens: int, threads: in
     run.load_s = time.perf_counter() - started
     llm.create_chat_completion(messages=messages(WARM_UP), max_tokens=8, temperature=0.0)  # untimed
     for prompt in prompts:
-        llm.reset()
         t0 = time.perf_counter()
         first = None
         text = ""

@@ -2,8 +2,9 @@
 
 Runs ``run_campaign`` with the fake backend at a fixed per-call latency (a stand-in for a model whose
 time we know exactly), and prints, per run, wall time, model time (sum of per-call seconds) and
-(wall - model) / wall. The first run builds the index and loads the embedder; later runs reuse both,
-as a long-lived process does. Last line: the overhead of a warm run.
+(wall - model) / wall. Each run has its own positioning statement, so prompts and model output differ
+from run to run. The first run builds the index and loads the embedder; later runs reuse both, as a
+long-lived process does. Last line: the overhead of a warm run.
 
     python bench/overhead.py [BRAND_DIR] [--delay 0.2] [--runs 3]
 """
@@ -16,6 +17,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import yaml
 
 from agents.backends import BackendConfig
 from pipelines import run_campaign
@@ -34,7 +37,13 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         brand = Path(tmp) / Path(args.brand).name
         shutil.copytree(args.brand, brand, ignore=shutil.ignore_patterns(".brandforge"))
+        manifest = brand / "brand.yaml"
+        original = yaml.safe_load(manifest.read_text(encoding="utf-8"))
         for run in range(1, args.runs + 1):
+            # A different positioning each run gives different prompts, hence different (fake) model
+            # output: no run is helped by caches keyed on the previous run's texts.
+            variant = {**original, "positioning": f"{original['positioning']} ({run})"}
+            manifest.write_text(yaml.safe_dump(variant, allow_unicode=True), encoding="utf-8")
             started = time.perf_counter()
             campaign = run_campaign(brand, backend=BackendConfig(kind="fake", delay_s=args.delay))
             wall = time.perf_counter() - started

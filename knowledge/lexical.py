@@ -9,8 +9,9 @@ Contract:
   Latin/digit words become terms (a light plural strip: "tours" → "tour"; a short stop-word list is
   dropped); runs of CJK characters become overlapping character bigrams (a lone character stays a
   unigram), the usual approach when there is no word segmenter.
-- :class:`BM25` is built from (key, text) pairs in memory — nothing is persisted; rebuilding it for
-  10k passages takes well under a second — and :meth:`BM25.top` returns the best keys with their scores.
+- :class:`BM25` is built from (key, text) pairs in memory — nothing is persisted; it is rebuilt after
+  any change to the index (10k passages: well under a second) — and :meth:`BM25.top` returns the best
+  keys with their scores.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import re
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Hashable, Iterable
+
+import numpy as np
 
 _WORD = re.compile(r"[0-9a-z]+(?:[.:'][0-9a-z]+)*")
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
@@ -48,37 +51,56 @@ def terms(text: str) -> list[str]:
 
 
 class BM25:
-    """Okapi BM25 (k1=1.2, b=0.75) over an in-memory inverted index."""
+    """Okapi BM25 (k1=1.2, b=0.75). Each term's postings hold its precomputed per-passage weight, so a
+    query is one ``numpy.bincount`` over the postings of its terms (100k passages: milliseconds)."""
 
     def __init__(self, docs: Iterable[tuple[Hashable, str]], k1: float = 1.2, b: float = 0.75) -> None:
-        self.k1, self.b = k1, b
-        self.postings: dict[str, list[tuple[Hashable, int]]] = defaultdict(list)
-        self.lengths: dict[Hashable, int] = {}
+        self.keys: list[Hashable] = []
+        counts: list[Counter[str]] = []
         for key, text in docs:
-            counts = Counter(terms(text))
-            self.lengths[key] = sum(counts.values())
-            for term, tf in counts.items():
-                self.postings[term].append((key, tf))
-        self.avg_length = sum(self.lengths.values()) / max(1, len(self.lengths))
+            self.keys.append(key)
+            counts.append(Counter(terms(text)))
+        n = len(self.keys)
+        lengths = np.array([sum(c.values()) for c in counts], dtype=np.float32)
+        norm = k1 * (1 - b + b * lengths / max(float(lengths.mean()) if n else 1.0, 1e-9))
+        rows: dict[str, tuple[list[int], list[float]]] = defaultdict(lambda: ([], []))
+        for doc, c in enumerate(counts):
+            for term, count in c.items():
+                docs_of, tfs = rows[term]
+                docs_of.append(doc)
+                tfs.append(count)
+        self.postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for term, (docs_of, tfs) in rows.items():
+            idx = np.asarray(docs_of, dtype=np.int64)
+            tf = np.asarray(tfs, dtype=np.float32)
+            idf = math.log(1 + (n - len(idx) + 0.5) / (len(idx) + 0.5))
+            self.postings[term] = (idx, (idf * tf * (k1 + 1) / (tf + norm[idx])).astype(np.float32))
 
     def __len__(self) -> int:
-        return len(self.lengths)
+        return len(self.keys)
+
+    def _score_array(self, query: str) -> np.ndarray | None:
+        hits = [self.postings[t] for t in set(terms(query)) if t in self.postings]
+        if not hits:
+            return None
+        docs = np.concatenate([h[0] for h in hits])
+        weights = np.concatenate([h[1] for h in hits])
+        return np.bincount(docs, weights=weights, minlength=len(self.keys))
 
     def scores(self, query: str) -> dict[Hashable, float]:
         """BM25 score of every passage sharing at least one term with ``query``."""
-        n = len(self.lengths)
-        out: dict[Hashable, float] = defaultdict(float)
-        for term in set(terms(query)):
-            postings = self.postings.get(term)
-            if not postings:
-                continue
-            idf = math.log(1 + (n - len(postings) + 0.5) / (len(postings) + 0.5))
-            for key, tf in postings:
-                norm = self.k1 * (1 - self.b + self.b * self.lengths[key] / self.avg_length)
-                out[key] += idf * tf * (self.k1 + 1) / (tf + norm)
-        return out
+        scores = self._score_array(query)
+        if scores is None:
+            return {}
+        return {self.keys[i]: float(scores[i]) for i in np.flatnonzero(scores)}
 
     def top(self, query: str, k: int) -> list[tuple[Hashable, float]]:
         """The ``k`` best-scoring keys for ``query``, best first (ties: insertion order)."""
-        ranked = sorted(self.scores(query).items(), key=lambda item: -item[1])
-        return ranked[:k]
+        scores = self._score_array(query)
+        if scores is None or k <= 0:
+            return []
+        candidates = np.flatnonzero(scores)
+        if len(candidates) > k:
+            candidates = candidates[np.argpartition(-scores[candidates], k - 1)[:k]]
+        ordered = sorted(candidates.tolist(), key=lambda i: (-scores[i], i))
+        return [(self.keys[i], float(scores[i])) for i in ordered]

@@ -86,7 +86,10 @@ class Folded:
         return self.source[a:b]
 
 
+@functools.lru_cache(maxsize=2048)
 def fold(text: str) -> Folded:
+    """``text`` folded for matching, with the origin map (cached: a piece's fields are checked several
+    times per campaign; :class:`Folded` is immutable)."""
     chars: list[str] = []
     origin: list[int] = []
     for i, ch in enumerate(text):
@@ -130,9 +133,13 @@ def term_pattern(term: str, tolerant: bool = True) -> re.Pattern[str]:
 
 def find_spans(folded: Folded, terms: list[str], tolerant: bool = True) -> list[tuple[int, int]]:
     """Folded-text spans where any of ``terms`` occurs."""
-    return [
-        m.span() for term in terms for m in term_pattern(term, tolerant).finditer(folded.text) if m.group()
-    ]
+    return list(_spans(folded.text, tuple(terms), tolerant))
+
+
+@functools.lru_cache(maxsize=8192)
+def _spans(text: str, terms: tuple[str, ...], tolerant: bool) -> tuple[tuple[int, int], ...]:
+    # Cached: a campaign checks the same field text against the same rule lists several times.
+    return tuple(m.span() for term in terms for m in term_pattern(term, tolerant).finditer(text) if m.group())
 
 
 # A "." ends a sentence only before a space or the end: "2.1%" and "No.1" stay inside theirs.
