@@ -26,8 +26,10 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -102,23 +104,28 @@ def run_in_process(model: Path, prompts: list[str], max_tokens: int, threads: in
     llm.create_chat_completion(messages=messages(WARM_UP), max_tokens=8, temperature=0.0)  # untimed
     for prompt in prompts:
         t0 = time.perf_counter()
-        first = None
-        text = ""
-        for chunk in llm.create_chat_completion(
+        stream = llm.create_chat_completion(
             messages=messages(prompt), max_tokens=max_tokens, temperature=0.0, stream=True
-        ):
-            delta = chunk["choices"][0]["delta"].get("content")
-            if delta:
-                first = first or time.perf_counter()
-                text += delta
-        end = time.perf_counter()
-        assert first is not None
-        run.ttft.append(first - t0)
-        run.decode_s.append(end - first)
-        run.prompt_tokens.append(len(chat_tokens(llm, prompt)))
-        run.generated.append(llm.tokenize(text.encode(), add_bos=False, special=False))
+        )
+        record_stream(run, t0, (chunk["choices"][0]["delta"].get("content") for chunk in stream), llm, prompt)
     llm.close()
     return run
+
+
+def record_stream(run: Run, t0: float, deltas: Iterator[str | None], llm: Any, prompt: str) -> None:
+    """Consume one streamed answer (request sent at ``t0``): time to first token, decode time, tokens."""
+    first = None
+    text = ""
+    for delta in deltas:
+        if delta:
+            first = first or time.perf_counter()
+            text += delta
+    end = time.perf_counter()
+    assert first is not None, "the engine streamed no text"
+    run.ttft.append(first - t0)
+    run.decode_s.append(end - first)
+    run.prompt_tokens.append(len(chat_tokens(llm, prompt)))
+    run.generated.append(llm.tokenize(text.encode(), add_bos=False, special=False))
 
 
 def chat_tokens(llm: object, prompt: str) -> list[int]:
@@ -156,8 +163,6 @@ def run_server(model: Path, prompts: list[str], max_tokens: int) -> Run:
             )  # untimed
             for n, prompt in enumerate(prompts):
                 t0 = time.perf_counter()
-                first = None
-                text = ""
                 stream = client.chat.completions.create(
                     model="bench",
                     messages=messages(prompt),  # type: ignore[arg-type]
@@ -166,17 +171,8 @@ def run_server(model: Path, prompts: list[str], max_tokens: int) -> Run:
                     stream=True,
                     seed=n,
                 )
-                for chunk in stream:
-                    delta = chunk.choices[0].delta.content if chunk.choices else None
-                    if delta:
-                        first = first or time.perf_counter()
-                        text += delta
-                end = time.perf_counter()
-                assert first is not None
-                run.ttft.append(first - t0)
-                run.decode_s.append(end - first)
-                run.prompt_tokens.append(len(chat_tokens(tokenizer, prompt)))
-                run.generated.append(tokenizer.tokenize(text.encode(), add_bos=False, special=False))
+                deltas = (chunk.choices[0].delta.content if chunk.choices else None for chunk in stream)
+                record_stream(run, t0, deltas, tokenizer, prompt)
     tokenizer.close()
     return run
 
