@@ -9,9 +9,9 @@ Contract:
   Latin/digit words become terms (a light plural strip: "tours" → "tour"; a short stop-word list is
   dropped); runs of CJK characters become overlapping character bigrams (a lone character stays a
   unigram), the usual approach when there is no word segmenter.
-- :class:`BM25` is built from (key, text) pairs in memory — nothing is persisted; it is rebuilt after
-  any change to the index (10k passages: well under a second) — and :meth:`BM25.top` returns the best
-  keys with their scores.
+- :class:`BM25` is built from (key, text) pairs in memory — nothing is persisted; the index rebuilds
+  it on the first hybrid search after a load or change (about 1 s per 10k passages) — and
+  :meth:`BM25.top` returns the best keys with their scores.
 """
 
 from __future__ import annotations
