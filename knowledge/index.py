@@ -47,7 +47,7 @@ RRF_DEPTH = 50  # candidates each ranking contributes to the fusion
 
 HNSW_M = 32  # graph degree
 HNSW_EF_CONSTRUCTION = 80
-HNSW_EF_SEARCH = 64  # bench/retrieval.py: same recall@5 as flat at 10k and 100k chunks
+HNSW_EF_SEARCH = 64  # recall and latency vs flat at 10k / 100k chunks: bench/retrieval.py
 
 SearchMode = Literal["dense", "hybrid"]
 FaissKind = Literal["flat", "hnsw"]
