@@ -60,7 +60,6 @@ class Run:
     def row(self, reference: Run | None) -> str:
         gen = sum(len(g) for g in self.generated)
         prefill = sum(self.prompt_tokens) / sum(self.ttft)
-        decode = sum(len(g) - 1 for g in self.generated) / sum(self.decode_s)
         if reference is None:
             agree = "(reference)"
         else:
@@ -72,7 +71,7 @@ class Run:
             agree = f"{same}/{total} tokens"
         return (
             f"{self.engine:24} {self.load_s:>7.1f} {sum(self.prompt_tokens):>8} {gen:>6} "
-            f"{statistics.median(self.ttft):>9.2f} {prefill:>10.1f} {decode:>9.1f}  {agree}"
+            f"{statistics.median(self.ttft):>9.2f} {prefill:>10.1f} {self.decode_rate:>9.1f}  {agree}"
         )
 
     @property

@@ -20,7 +20,7 @@ import threading
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 import faiss
 import numpy as np
@@ -51,6 +51,8 @@ HNSW_EF_SEARCH = 64  # recall and latency vs flat at 10k / 100k chunks: bench/re
 
 SearchMode = Literal["dense", "hybrid"]
 FaissKind = Literal["flat", "hnsw"]
+SEARCH_MODES: tuple[str, ...] = get_args(SearchMode)
+FAISS_KINDS: tuple[str, ...] = get_args(FaissKind)
 
 
 class IndexMismatchError(InputError):
@@ -105,8 +107,8 @@ class FaissKnowledgeIndex:
         chunk_chars: int = DEFAULT_CHUNK_CHARS,
         kind: FaissKind = "flat",
     ) -> None:
-        if kind not in ("flat", "hnsw"):
-            raise InputError(f"unknown FAISS index kind {kind!r}; valid choices: ['flat', 'hnsw']")
+        if kind not in FAISS_KINDS:
+            raise InputError(f"unknown FAISS index kind {kind!r}; valid choices: {list(FAISS_KINDS)}")
         self.embedder = embedder
         self.chunk_chars = chunk_chars
         self.kind: FaissKind = kind
@@ -182,8 +184,8 @@ class FaissKnowledgeIndex:
         queries = [q for q in queries if q.strip()]
         if not queries or not self.passages:
             return []
-        if mode not in ("dense", "hybrid"):
-            raise ValueError(f"unknown search mode {mode!r}; valid choices: ['dense', 'hybrid']")
+        if mode not in SEARCH_MODES:
+            raise ValueError(f"unknown search mode {mode!r}; valid choices: {list(SEARCH_MODES)}")
         vectors = self.embedder.embed(queries)
         depth = min(len(self.passages), k if mode == "dense" else max(4 * k, RRF_DEPTH))
         scores, ids = self.index.search(vectors, depth)
@@ -291,7 +293,7 @@ class FaissKnowledgeIndex:
                 source=folder,
             )
         kind = manifest.get("faiss_index", "flat")
-        if kind not in ("flat", "hnsw"):
+        if kind not in FAISS_KINDS:
             raise InputError(f"unknown faiss_index {kind!r} in the manifest; rebuild it", source=source)
         index = cls(embedder, int(manifest.get("chunk_chars", DEFAULT_CHUNK_CHARS)), kind)
         _set_ef_search(faiss_index)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -23,7 +23,7 @@ from agents.backends import BackendConfig
 from agents.state import INITIAL_FIELDS
 from knowledge.embedders import DEFAULT_EMBEDDER
 from knowledge.errors import InputError, format_validation_error
-from knowledge.index import DEFAULT_CHUNK_CHARS
+from knowledge.index import DEFAULT_CHUNK_CHARS, FaissKind
 from knowledge.yamlio import confined_path, load_model
 from prompts import Prompt, PromptRegistry, default_registry
 from prompts.registry import TEMPLATES_DIR
@@ -40,7 +40,7 @@ class RetrievalConfig(BaseModel):
     chunk_chars: int = Field(
         DEFAULT_CHUNK_CHARS, ge=80, le=4000, description="Maximum characters per passage."
     )
-    faiss_index: Literal["flat", "hnsw"] = Field(
+    faiss_index: FaissKind = Field(
         "flat",
         description="flat: exact search (default); hnsw: approximate graph search for very large "
         "knowledge folders (bench/retrieval.py compares them).",
