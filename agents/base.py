@@ -10,6 +10,10 @@ Contract (every agent in :mod:`agents`):
   schema passed to the backend's constrained decoding, and validation into a pydantic model. Malformed
   output is re-asked at most ``max_repairs`` times with the validation errors; then
   :class:`StructuredOutputError` is raised — never a crash on what the model wrote.
+- A prompt with ``thread: true`` is a turn in a conversation: :func:`ask` sends it after the turns of
+  its thread (``state.threads``: the campaign's, then its channel's; see :func:`conversation`) and
+  records the exchange, the answer verbatim. Each call then adds only its own turn to a prefix the
+  backend has already evaluated, instead of restating the brief or the draft it is about.
 - Every attempt, good or bad, becomes a :class:`~agents.state.TraceEntry`.
 """
 
@@ -29,7 +33,7 @@ from typing import Annotated, Any, ClassVar, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agents.backends import BackendConfig, ChatMessage, GenerationParams, LLMBackend
-from agents.state import CampaignState, TraceEntry
+from agents.state import CampaignState, TraceEntry, Turn
 from knowledge.index import FaissKnowledgeIndex
 from prompts import Prompt
 
@@ -80,6 +84,12 @@ class RunContext:
                 passages=state.passages,
             )
         return self._system_cache[key]
+
+    def thread_budget(self, state: CampaignState) -> int:
+        """Tokens (estimated) a conversation's earlier turns may take: the context window less the system
+        message and :data:`TURN_RESERVE_TOKENS` for the new turn and its answer."""
+        system = estimate_tokens(self.system_message(state))
+        return max(0, self.backend_config.n_ctx - system - TURN_RESERVE_TOKENS)
 
 
 class Agent(ABC):
@@ -213,6 +223,35 @@ def json_schema_of(output: type[BaseModel]) -> dict[str, Any]:
     return copy.deepcopy(schema)
 
 
+def estimate_tokens(text: str) -> int:
+    """A safe over-estimate of ``text``'s token count for any of the supported models' tokenizers: one
+    token per non-ASCII character (CJK), one per 3 ASCII characters."""
+    ascii_chars = sum(1 for ch in text if ch < "\x80")
+    return len(text) - ascii_chars + ascii_chars // 3 + 1
+
+
+# What a threaded call keeps free for its own turn and its answer, besides the system message.
+TURN_RESERVE_TOKENS = 2048
+
+
+def conversation(state: CampaignState, channel: str | None, budget: int) -> list[Turn]:
+    """The turns a threaded prompt about ``channel`` (None: the campaign) is sent after: the campaign's
+    turns, then the newest of the channel's that fit in ``budget`` tokens (estimated) with them. What is
+    left out is not shown: callers restate what they need from it (see :func:`RunContext.thread_budget`)."""
+    shared = state.threads.get("", [])
+    if channel is None:
+        return list(shared)
+    own = state.threads.get(channel, [])
+    budget -= sum(estimate_tokens(t.user) + estimate_tokens(t.answer) for t in shared)
+    kept = 0
+    for turn in reversed(own):
+        budget -= estimate_tokens(turn.user) + estimate_tokens(turn.answer)
+        if budget < 0:
+            break
+        kept += 1
+    return [*shared, *own[len(own) - kept :]]
+
+
 def ask(
     ctx: RunContext,
     state: CampaignState,
@@ -225,13 +264,20 @@ def ask(
     max_tokens: int | None = None,
     max_repairs: int = 2,
 ) -> T:
-    """One structured model call: render, constrain, validate, repair; trace every attempt."""
+    """One structured model call: render, constrain, validate, repair; trace every attempt. A threaded
+    prompt goes after its conversation's turns, and its exchange is added to the thread."""
     schema = json_schema_of(output)
+    user = prompt.render(**variables)
+    history: list[ChatMessage] = []
+    for turn in conversation(state, channel, ctx.thread_budget(state)) if prompt.thread else []:
+        history += [{"role": "user", "content": turn.user}, {"role": "assistant", "content": turn.answer}]
     messages: list[ChatMessage] = [
         {"role": "system", "content": ctx.system_message(state)},
-        {"role": "user", "content": prompt.render(**variables)},
+        *history,
+        {"role": "user", "content": user},
     ]
-    params = GenerationParams.from_config(ctx.backend_config, max_tokens=max_tokens)
+    asked = len(messages)
+    params = GenerationParams.from_config(ctx.backend_config, max_tokens=max_tokens, continued=prompt.thread)
     last_text, errors = "", ""
     for attempt in range(1, max_repairs + 2):
         started = time.perf_counter()
@@ -265,6 +311,7 @@ def ask(
                     state.trace.append(
                         entry.model_copy(update={"error": "cut off at max_tokens; JSON closed"})
                     )
+                    _record(state, prompt, channel, user, salvaged)
                     return result
             last_text, errors = completion.text, _summarise(exc)
             if completion.finish_reason == "length":
@@ -272,7 +319,7 @@ def ask(
             state.trace.append(entry.model_copy(update={"ok": False, "error": errors}))
             shorter = " and keep it shorter" if completion.finish_reason == "length" else ""
             messages = [
-                *messages[:2],
+                *messages[:asked],
                 {"role": "assistant", "content": completion.text},
                 {
                     "role": "user",
@@ -282,7 +329,20 @@ def ask(
             ]
             continue
         state.trace.append(entry)
+        _record(state, prompt, channel, user, completion.text)
         return result
     raise StructuredOutputError(
         agent if channel is None else f"{agent}:{channel}", prompt.ref, errors, last_text
     )
+
+
+def _record(state: CampaignState, prompt: Prompt, channel: str | None, user: str, answer: str) -> None:
+    if prompt.thread:
+        state.threads.setdefault(channel or "", []).append(Turn(prompt=prompt.ref, user=user, answer=answer))
+
+
+def mark_turn(state: CampaignState, prompt: Prompt, channel: str | None, **shows: Any) -> None:
+    """Say what the answer of the turn just recorded for ``prompt`` shows (``shows=``, ``draft=``)."""
+    turns = state.threads.get(channel or "", [])
+    if prompt.thread and turns and turns[-1].prompt == prompt.ref:
+        turns[-1] = turns[-1].model_copy(update=shows)

@@ -14,7 +14,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, create_model
 
-from agents.base import Agent, RunContext, StructuredOutputError, ask, text_field
+from agents.base import Agent, RunContext, StructuredOutputError, ask, conversation, mark_turn, text_field
 from agents.channels import ChannelSpec
 from agents.state import CampaignState, Draft, Revision
 from agents.strategist import aliases_to_ids, citation_list
@@ -77,6 +77,27 @@ def _alias_view(draft: Draft, state: CampaignState) -> Draft:
     return draft.model_copy(update={"citations": [by_id.get(c, c) for c in draft.citations]})
 
 
+def _as_written(out: Any, channel: ChannelSpec) -> Draft:
+    """The draft exactly as the model's answer shows it (citations as aliases), for the thread."""
+    fields = {name: str(value) for name, value in out.fields.model_dump().items()}
+    return Draft(channel=channel.name, fields=fields, citations=list(dict.fromkeys(out.citations)))
+
+
+def edited_view(state: CampaignState, channel: ChannelSpec, draft: Draft, budget: int) -> Draft | None:
+    """``draft`` (citations as aliases) when the channel's conversation does not show it as it is now
+    (edited since the model wrote it, or its turn left out); None when the latest draft turn shows it."""
+    current = _alias_view(draft, state)
+    shown = next((t.draft for t in reversed(conversation(state, channel.name, budget)) if t.draft), None)
+    if shown is not None and shown.fields == current.fields and shown.citations == current.citations:
+        return None
+    return current
+
+
+def brief_shown(state: CampaignState, channel: ChannelSpec, budget: int) -> bool:
+    """Whether a threaded prompt about ``channel`` is sent after the brief's turn."""
+    return any(t.shows == "brief" for t in conversation(state, channel.name, budget))
+
+
 def revise(
     ctx: RunContext,
     state: CampaignState,
@@ -104,6 +125,7 @@ def revise(
                 "brand": state.brand,
                 "channel": channel,
                 "draft": _alias_view(draft, state),
+                "edited": edited_view(state, channel, draft, ctx.thread_budget(state)),
                 "requests": requests,
             },
             output=draft_model(channel, state),
@@ -112,6 +134,7 @@ def revise(
         )
     except StructuredOutputError:
         return draft
+    mark_turn(state, prompt, channel.name, shows="draft", draft=_as_written(out, channel))
     return _to_draft(out, channel, state)
 
 
@@ -144,7 +167,7 @@ class Copywriter(Agent):
     name: ClassVar[str] = "copywriter"
     reads: ClassVar[frozenset[str]] = frozenset({"brand", "channels", "passages", "brief"})
     writes: ClassVar[frozenset[str]] = frozenset({"drafts"})
-    roles: ClassVar[dict[str, str]] = {"draft": "copywriter.draft@1"}
+    roles: ClassVar[dict[str, str]] = {"draft": "copywriter.draft@2"}
 
     def run(self, state: CampaignState, ctx: RunContext) -> None:
         assert state.brief is not None
@@ -154,6 +177,7 @@ class Copywriter(Agent):
                 "brand": state.brand,
                 "channel": channel,
                 "brief": _brief_with_aliases(state),
+                "brief_shown": brief_shown(state, channel, ctx.thread_budget(state)),
                 "angle": state.brief.channel_angles.get(channel.name, state.brand.positioning),
                 "channel_inputs": state.brand.channel_inputs.get(channel.name, {}),
                 "focus": focus_passages(ctx, state, channel),
@@ -173,6 +197,9 @@ class Copywriter(Agent):
             except StructuredOutputError as exc:
                 state.errors[channel.name] = str(exc)
                 continue
+            mark_turn(
+                state, self.prompts["draft"], channel.name, shows="draft", draft=_as_written(out, channel)
+            )
             state.drafts[channel.name] = _to_draft(out, channel, state)
 
 

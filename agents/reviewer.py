@@ -15,7 +15,7 @@ from pydantic import ConfigDict, Field, create_model
 
 from agents.base import AgentParams, RunContext, StructuredOutputError, ask, list_of, text_field
 from agents.channels import ChannelSpec
-from agents.copywriter import SendsBack, _alias_view
+from agents.copywriter import SendsBack, _alias_view, edited_view
 from agents.state import CampaignState, Draft, Review, ReviewScores
 
 _STRICT = ConfigDict(extra="forbid")
@@ -54,7 +54,7 @@ class Reviewer(SendsBack):
     name: ClassVar[str] = "reviewer"
     reads: ClassVar[frozenset[str]] = frozenset({"brand", "channels", "passages", "brief", "drafts"})
     writes: ClassVar[frozenset[str]] = frozenset({"drafts", "reviews"})
-    roles: ClassVar[dict[str, str]] = {"review": "reviewer.review@1", "revise": "copywriter.revise@1"}
+    roles: ClassVar[dict[str, str]] = {"review": "reviewer.review@2", "revise": "copywriter.revise@1"}
     Params = ReviewerParams
     params: ReviewerParams
 
@@ -89,6 +89,7 @@ class Reviewer(SendsBack):
                     "channel": channel,
                     "brief": state.brief,
                     "draft": _alias_view(draft, state),
+                    "edited": edited_view(state, channel, draft, ctx.thread_budget(state)),
                 },
                 output=ReviewOut,
                 max_tokens=400,

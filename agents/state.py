@@ -131,6 +131,19 @@ class TraceEntry(_Model):
     error: str | None = None
 
 
+class Turn(_Model):
+    """One exchange of a conversation thread: the rendered prompt and the model's answer, verbatim (so a
+    backend finds the tokens it generated in its KV cache), and what the answer shows."""
+
+    prompt: str = Field(description="id@version")
+    user: str
+    answer: str
+    shows: Literal["brief", "draft"] | None = None
+    draft: Draft | None = Field(
+        None, description="For a draft: the draft as the model wrote it (citations as aliases)."
+    )
+
+
 class CampaignState(_Model):
     """Everything the agents share while a campaign runs."""
 
@@ -145,13 +158,18 @@ class CampaignState(_Model):
     reviews: list[Review] = Field(default_factory=list)
     pieces: list[Piece] = Field(default_factory=list)
     trace: list[TraceEntry] = Field(default_factory=list)
+    threads: dict[str, list[Turn]] = Field(
+        default_factory=dict,
+        description="Conversation turns of threaded prompts: '' for the campaign's (the brief), then one "
+        "per channel, which continues the campaign's.",
+    )
     errors: dict[str, str] = Field(
         default_factory=dict, description="channel -> why it could not be produced"
     )
 
 
 # Fields present before the first step runs; the rest must be written by a step before being read.
-INITIAL_FIELDS = frozenset({"brand", "channels", "trace", "errors", "revisions"})
+INITIAL_FIELDS = frozenset({"brand", "channels", "trace", "threads", "errors", "revisions"})
 STATE_FIELDS = frozenset(CampaignState.model_fields)
 
 

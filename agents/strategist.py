@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, create_model
 
-from agents.base import Agent, RunContext, ask, list_of, one_of, text_field
+from agents.base import Agent, RunContext, ask, list_of, mark_turn, one_of, text_field
 from agents.state import CampaignState, CreativeBrief, KeyMessage, RetrievedPassage
 
 _STRICT = ConfigDict(extra="forbid")
@@ -57,7 +57,7 @@ class Strategist(Agent):
     name: ClassVar[str] = "strategist"
     reads: ClassVar[frozenset[str]] = frozenset({"brand", "channels", "passages"})
     writes: ClassVar[frozenset[str]] = frozenset({"brief"})
-    roles: ClassVar[dict[str, str]] = {"brief": "strategist.brief@1"}
+    roles: ClassVar[dict[str, str]] = {"brief": "strategist.brief@2"}
 
     def run(self, state: CampaignState, ctx: RunContext) -> None:
         ctx.progress("strategist: writing the creative brief")
@@ -71,6 +71,7 @@ class Strategist(Agent):
             output=brief_model(state.passages, names),
             max_repairs=self.params.max_repairs,
         )
+        mark_turn(state, self.prompts["brief"], None, shows="brief")
         state.brief = CreativeBrief(
             audience_insight=out.audience_insight.strip(),
             key_messages=[

@@ -8,6 +8,9 @@ Contract:
 - Loading checks that the file name matches ``id@version`` and that the declared ``inputs`` are exactly
   the template's free variables, so a typo fails at load, not mid-campaign.
 - Rendering uses Jinja2's sandbox with ``StrictUndefined``: a missing variable is an error.
+- ``thread: true`` makes a prompt a turn in the campaign's conversation: it is sent after the earlier
+  turns of its thread and may refer to them ("the brief above"), so a shared prefix is evaluated once
+  (see :func:`agents.base.ask`).
 - ``Prompt.hash`` (sha256 of the file's bytes, 12 hex) goes into every trace entry.
 """
 

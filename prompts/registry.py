@@ -32,6 +32,12 @@ class PromptFile(BaseModel):
     description: str
     inputs: list[str]
     template: str
+    thread: bool = Field(
+        False,
+        description="true: a turn in the campaign's conversation. The prompt is sent after the earlier "
+        "turns of its thread (the brief, then its channel's drafts, reviews and revisions) and its answer "
+        "joins the thread, so it can refer to them ('the draft above') instead of repeating them.",
+    )
 
 
 _ENV = SandboxedEnvironment(
@@ -54,6 +60,7 @@ class Prompt:
     source: str
     hash: str
     path: Path
+    thread: bool = False
 
     @property
     def ref(self) -> str:
@@ -98,7 +105,9 @@ def _parse(path: Path) -> Prompt:
             field="inputs",
         )
     digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
-    return Prompt(spec.id, spec.version, spec.description, tuple(spec.inputs), spec.template, digest, path)
+    return Prompt(
+        spec.id, spec.version, spec.description, tuple(spec.inputs), spec.template, digest, path, spec.thread
+    )
 
 
 class PromptRegistry:

@@ -152,6 +152,6 @@ def test_prompts_list_show_diff(capsys: pytest.CaptureFixture) -> None:
     assert main(["prompts", "diff", "reviewer.review@1", "reviewer.review@1"]) == 0
     assert "have the same template" in capsys.readouterr().out
     assert main(["prompts", "show", "reviewer.review@9"]) == 2
-    assert "valid choices: ['reviewer.review@1']" in capsys.readouterr().err
+    assert "valid choices: ['reviewer.review@1', 'reviewer.review@2']" in capsys.readouterr().err
     assert main(["prompts", "diff", "reviewer.review@1"]) == 2
     assert "expected: brandforge prompts diff ID@V1 ID@V2" in capsys.readouterr().err

@@ -80,9 +80,9 @@ def test_unchanged_suite_costs_no_model_calls_and_a_new_prompt_reruns_only_its_c
     # A pipeline that swaps in a new copywriter prompt version: strategist calls still hit the cache.
     prompts = tmp_path / "candidate"
     prompts.mkdir()
-    source = (Path("prompts/templates/copywriter.draft@1.yaml")).read_text(encoding="utf-8")
-    (prompts / "copywriter.draft@2.yaml").write_text(
-        source.replace("version: 1", "version: 2").replace(
+    source = (Path("prompts/templates/copywriter.draft@2.yaml")).read_text(encoding="utf-8")
+    (prompts / "copywriter.draft@3.yaml").write_text(
+        source.replace("version: 2", "version: 3").replace(
             "You are the copywriter.", "You are the senior copywriter."
         ),
         encoding="utf-8",
@@ -91,7 +91,7 @@ def test_unchanged_suite_costs_no_model_calls_and_a_new_prompt_reruns_only_its_c
     pipeline.write_text(
         Path("pipelines/default.yaml")
         .read_text(encoding="utf-8")
-        .replace("copywriter.draft@1", "copywriter.draft@2")
+        .replace("copywriter.draft@2", "copywriter.draft@3")
         .replace(
             "context_prompt: context.system@1", "context_prompt: context.system@1\nprompt_dirs: [candidate]"
         ),

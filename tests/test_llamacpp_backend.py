@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from pydantic import BaseModel, ConfigDict, Field
 
-from agents.backends import BackendConfig, get_backend
+from agents.backends import BackendConfig, GenerationParams, get_backend
 from agents.backends.llamacpp import grammar_safe_schema
 from agents.base import inline_refs
 
@@ -38,6 +38,12 @@ def test_schema_is_enforced_and_prefix_is_reused() -> None:
     # The second call re-evaluates only what follows the shared system message.
     assert second.cached_prompt_tokens > 0.8 * second.prompt_tokens
     assert second.prompt_seconds < first.prompt_seconds
+    # Benchmarks start each run cold.
+    backend.forget_prompts()
+    cold = backend.complete(
+        [system, {"role": "user", "content": "Say hi."}], params=GenerationParams(max_tokens=4)
+    )
+    assert cold.cached_prompt_tokens == 0
 
 
 def test_prefix_reuse_can_be_turned_off_for_benchmarks() -> None:
@@ -77,3 +83,52 @@ def test_grammar_is_checked_on_the_sampled_token_and_enforced_when_it_refuses() 
     assert sampler.tokens > 0 and 0 < sampler.rejections < sampler.tokens
     # Free text is sampled by llama-cpp-python's own chain, untouched.
     assert backend.complete(messages).text.strip()
+
+
+def test_a_conversation_continues_from_its_saved_state_after_another_one() -> None:
+    """Thread A, then thread B (same system message), then A again with its answer and a new turn: the
+    third call restores A's saved KV state, so only the new turn is evaluated. With the saved states
+    off, the same call evaluates A's first turn and answer again. Only answers marked ``continued``
+    (a conversation goes on from them) are saved."""
+    system = {"role": "system", "content": "You write ads for Tidewater Coffee Roasters. " * 30}
+    a1 = {"role": "user", "content": "Write a headline about freshness. " + "Keep it warm and plain. " * 8}
+    b1 = {"role": "user", "content": "Write a headline about the roaster. " + "Keep it short and calm. " * 8}
+    follow = {"role": "user", "content": "Now make it shorter."}
+    evaluated = {}
+    for mb in (1024, 0):
+        backend = get_backend(BackendConfig(kind="llamacpp", max_tokens=24, kv_state_cache_mb=mb))
+        first = backend.complete([system, a1], params=GenerationParams(max_tokens=24, continued=True))
+        backend.complete([system, b1])  # not continued: not saved
+        again = backend.complete([system, a1, {"role": "assistant", "content": first.text}, follow])
+        evaluated[mb] = again.prompt_tokens - again.cached_prompt_tokens
+        if mb:
+            states = backend._llama.kv_states  # type: ignore[attr-defined]
+            assert states.restores == 1 and len(states) == 1 and states.size_bytes > 0
+    # Off: a1 (~60 tokens) and the answer are evaluated again; on: only the new turn (~20 tokens).
+    assert evaluated[1024] < 30 < evaluated[0]
+
+
+def test_a_system_messages_state_is_kept_on_disk_for_a_later_process(tmp_path) -> None:
+    """The first continued call of a system message writes its KV state to the prompt cache; a cold
+    start (here: everything in memory dropped, as in a new process) loads it instead of evaluating the
+    system message again. A damaged file is deleted and the prompt evaluated as usual."""
+    system = {"role": "system", "content": "You write ads for Tidewater Coffee Roasters in Maine. " * 25}
+    backend = get_backend(BackendConfig(kind="llamacpp", prompt_cache_dir=str(tmp_path)))
+    params = GenerationParams(max_tokens=8, continued=True)
+
+    def ask(text: str):
+        return backend.complete([system, {"role": "user", "content": text}], params=params)
+
+    first = ask("Say hi.")
+    files = list(tmp_path.glob("*.kvstate"))
+    assert first.cached_prompt_tokens == 0 and len(files) == 1
+    backend.forget_prompts()
+    again = ask("Say hello.")
+    assert again.cached_prompt_tokens > 0.8 * again.prompt_tokens
+    assert backend._llama.state_files.loads == 1  # type: ignore[attr-defined]
+    assert list(tmp_path.glob("*.kvstate")) == files  # not written twice
+    files[0].write_bytes(b"not a llama.cpp state")
+    backend.forget_prompts()
+    third = ask("Say hey.")
+    assert third.cached_prompt_tokens == 0 and third.completion_tokens > 0
+    assert files[0].stat().st_size > 1000  # written again from the fresh evaluation

@@ -61,7 +61,7 @@ def test_builtin_pipelines_round_trip(name: str) -> None:
 
 def test_defaults_fill_prompts(tmp_path: Path) -> None:
     pipeline = _load(tmp_path, BASE)
-    assert pipeline.agents[2].prompts["draft"].ref == "copywriter.draft@1"
+    assert pipeline.agents[2].prompts["draft"].ref == "copywriter.draft@2"
 
 
 def test_unknown_agent_lists_choices(tmp_path: Path) -> None:

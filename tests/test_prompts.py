@@ -111,6 +111,8 @@ def _fixed_inputs() -> dict:
         "passages": passages,
         "brief": brief,
         "draft": draft,
+        "edited": None,  # threaded prompts: the conversation shows the draft as it is
+        "brief_shown": True,
         "angle": "Angle.",
         "channel_inputs": {"question": "Q?"},
         "focus": ["P1"],
@@ -135,3 +137,21 @@ def test_rendered_prompt_snapshot(ref: str) -> None:
         if os.environ.get("CI"):
             pytest.fail(f"snapshot {snapshot.name} was missing in CI")
     assert rendered == snapshot.read_text(encoding="utf-8")
+
+
+def test_threaded_prompts_restate_what_the_conversation_does_not_show() -> None:
+    """v2 prompts refer to the brief and draft above; when the draft was edited since the model wrote it
+    (or the brief is not in the conversation) they restate it."""
+    inputs = _fixed_inputs()
+    edited = inputs["draft"].model_copy(update={"fields": {"headline": "Edited headline"}})
+    for ref in ("reviewer.review@2",):
+        prompt = default_registry().get(ref)
+        assert prompt.thread
+        plain = prompt.render(**inputs)
+        restated = prompt.render(**{**inputs, "edited": edited})
+        assert "above" in plain and "Edited headline" not in plain
+        assert '"headline": Edited headline' in restated and "(below)" in restated
+    draft = default_registry().get("copywriter.draft@2")
+    assert "Message." not in draft.render(**inputs) and "brief above" in draft.render(**inputs)
+    assert "Message. [P1]" in draft.render(**{**inputs, "brief_shown": False})
+    assert not default_registry().get("copywriter.draft@1").thread

@@ -14,6 +14,7 @@ backoff — callers never add their own retry loop on top.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
@@ -76,6 +77,21 @@ class BackendConfig(BaseModel):
         "vocabulary only when it is refused (off: llama-cpp-python's full-vocabulary check on every "
         "token; for benchmarks).",
     )
+    kv_state_cache_mb: int = Field(
+        1024,
+        ge=0,
+        description="llamacpp only: RAM for the saved KV states of earlier calls, so a conversation "
+        "continues from its own last call even when others came in between (0: off; needs prefix_reuse).",
+    )
+    prompt_cache_mb: int = Field(
+        2048,
+        ge=0,
+        description="llamacpp only: disk space for the KV states of system messages (a brand's context), "
+        "so a later process skips evaluating one it has seen (0: off; needs kv_state_cache_mb).",
+    )
+    prompt_cache_dir: str | None = Field(
+        None, description="llamacpp only: where those states go (default: $BRANDFORGE_CACHE/prompt-states)."
+    )
     gpu_memory_utilization: float = Field(0.85, gt=0.0, le=1.0, description="vllm only.")
 
     def cache_key(self) -> tuple[Any, ...]:
@@ -90,6 +106,9 @@ class BackendConfig(BaseModel):
             self.delay_s,
             self.prefix_reuse,
             self.grammar_fast_path,
+            self.kv_state_cache_mb,
+            self.prompt_cache_mb,
+            self.prompt_cache_dir,
             self.gpu_memory_utilization,
         )
 
@@ -101,6 +120,13 @@ class GenerationParams:
     repeat_penalty: float = 1.1
     max_tokens: int = 700
     seed: int = 7
+    # A hint, not a sampling setting: the conversation goes on from this answer (a threaded prompt), so a
+    # backend that saves KV states (llamacpp) should keep this one. It never changes the answer.
+    continued: bool = False
+
+    def sampling(self) -> dict[str, Any]:
+        """The settings that determine the answer (everything but hints), e.g. for cache keys."""
+        return {k: v for k, v in dataclasses.asdict(self).items() if k != "continued"}
 
     @classmethod
     def from_config(cls, config: BackendConfig, **overrides: Any) -> GenerationParams:
@@ -153,6 +179,11 @@ class LLMBackend(ABC):
         """Load the model / check the server. Idempotent."""
         self._warm = True
 
+    def forget_prompts(self) -> None:
+        """Drop what the backend keeps of earlier prompts (KV caches), so the next call starts cold; for
+        benchmarks that compare runs in one process. Answers never depend on it. Default: nothing kept."""
+        return None
+
     def complete(
         self,
         messages: Sequence[ChatMessage],
@@ -197,3 +228,6 @@ class WrappedBackend(LLMBackend):
     def warm_up(self) -> None:
         self.inner.warm_up()
         self._warm = True
+
+    def forget_prompts(self) -> None:
+        self.inner.forget_prompts()

@@ -86,12 +86,15 @@ class GrammarCheckedSampler:
 
 
 @functools.cache
-def llama_class() -> type:
-    """``llama_cpp.Llama`` with :class:`GrammarCheckedSampler` for grammar-constrained generation."""
+def llama_class(base: type | None = None) -> type:
+    """``base`` (default ``llama_cpp.Llama``) with :class:`GrammarCheckedSampler` for
+    grammar-constrained generation."""
     import llama_cpp
-    from llama_cpp import Llama
 
-    class GrammarCheckedLlama(Llama):  # type: ignore[misc]
+    if base is None:
+        from llama_cpp import Llama as base
+
+    class GrammarCheckedLlama(base):  # type: ignore[misc, valid-type]
         last_sampler: GrammarCheckedSampler | None = None
 
         def _init_sampler(self, **kwargs: Any) -> Any:  # type: ignore[override]  # called with keywords only

@@ -6,7 +6,10 @@ decoding (``response_format={"type": "json_object", "schema": ...}`` → a GBNF 
 structure, enums and string lengths; the grammar is checked on the sampled token first
 (:mod:`agents.backends.grammar_sampling`), not on the whole vocabulary at every step. llama.cpp keeps the
 previous prompt's KV cache and re-evaluates only what differs after the longest common prefix, so
-prompts put the shared brand context first.
+prompts put the shared brand context first; with ``kv_state_cache_mb`` the KV states of earlier calls are
+kept too (:mod:`agents.backends.kv_states`), so a channel's conversation continues from its own last
+call even when other channels' calls came in between; with ``prompt_cache_mb`` the state of a system
+message (a brand's context) is also kept on disk for later processes.
 """
 
 from __future__ import annotations
@@ -85,13 +88,19 @@ class LlamaCppBackend(LLMBackend):
             from llama_cpp import Llama
 
             from agents.backends.grammar_sampling import llama_class
+            from agents.backends.kv_states import KVStateCache, PromptStateFiles, with_saved_states
         except ImportError:
             raise BackendError(
                 "backend 'llamacpp' needs llama-cpp-python: pip install -e '.[embedded]'"
             ) from None
         path = self.model_path
         try:
-            cls = llama_class() if self.config.grammar_fast_path else Llama
+            cls = Llama
+            saved_states = self.config.prefix_reuse and self.config.kv_state_cache_mb > 0
+            if saved_states:
+                cls = with_saved_states(cls)
+            if self.config.grammar_fast_path:
+                cls = llama_class(cls)
             self._llama = cls(
                 model_path=str(path),
                 n_ctx=self.config.n_ctx,
@@ -105,9 +114,40 @@ class LlamaCppBackend(LLMBackend):
             )
         except (ValueError, RuntimeError) as exc:
             raise BackendError(f"cannot load GGUF model {str(path)!r}: {exc}") from None
+        if saved_states:
+            self._llama.kv_states = KVStateCache(self.config.kv_state_cache_mb << 20)
+            if self.config.prompt_cache_mb > 0:
+                self._llama.state_files = PromptStateFiles(
+                    self.prompt_cache_dir, self.config.prompt_cache_mb << 20, self._model_id(path)
+                )
         # Free the model before interpreter teardown; llama-cpp-python's own finaliser fails that late.
         atexit.register(self.close)
         self._warm = True
+
+    @property
+    def prompt_cache_dir(self) -> Path:
+        if self.config.prompt_cache_dir:
+            return Path(self.config.prompt_cache_dir).expanduser()
+        from knowledge.cache import cache_dir
+
+        return cache_dir() / "prompt-states"
+
+    @staticmethod
+    def _model_id(path: Path) -> str:
+        """What a saved KV state is only valid for: this model file, this llama.cpp build."""
+        import llama_cpp
+
+        stat = path.stat()
+        return f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|llama-cpp-python {llama_cpp.__version__}"
+
+    def forget_prompts(self) -> None:
+        with self._lock:
+            if self._llama is not None:
+                self._llama.reset()
+                self._llama._ctx.kv_cache_clear()
+                states = getattr(self._llama, "kv_states", None)
+                if states is not None:
+                    states.clear()
 
     def close(self) -> None:
         """Free the model; the backend loads it again on next use."""
@@ -131,6 +171,13 @@ class LlamaCppBackend(LLMBackend):
             raw_ctx = self._llama._ctx.ctx
             if not self.config.prefix_reuse:
                 self._llama.reset()  # forget the evaluated tokens: the whole prompt is evaluated again
+            self._llama.keep_state = params.continued  # saved for later calls of the same conversation
+            files = getattr(self._llama, "state_files", None)
+            self._llama.system_key = (
+                files.key(messages[0]["content"])
+                if files and messages and messages[0]["role"] == "system"
+                else None
+            )
             llama_cpp.llama_perf_context_reset(raw_ctx)
             started = time.perf_counter()
             try:

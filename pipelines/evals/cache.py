@@ -10,7 +10,6 @@ therefore re-runs exactly the calls whose rendered prompt changed, and the calls
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import threading
@@ -47,7 +46,7 @@ class CachedBackend(WrappedBackend):
             "model": self.inner.model_name,
             "messages": messages,
             "schema": json_schema,
-            "params": dataclasses.asdict(params),
+            "params": params.sampling(),
         }
         blob = json.dumps(material, ensure_ascii=False, sort_keys=True).encode("utf-8")
         return hashlib.sha256(blob).hexdigest()
