@@ -35,3 +35,18 @@ def test_prompt_cache_keys_depend_on_model_and_system_message(tmp_path: Path) ->
     a, b = PromptStateFiles(tmp_path, 1, "model-a"), PromptStateFiles(tmp_path, 1, "model-b")
     assert a.key("brand X") != b.key("brand X") and a.key("brand X") != a.key("brand Y")
     assert a.key("brand X") == PromptStateFiles(tmp_path, 1, "model-a").key("brand X")
+
+
+def test_an_unwritable_prompt_cache_costs_only_the_speed_up(tmp_path: Path) -> None:
+    """A folder that cannot be created (here: under a file) must not fail the model call."""
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    files = PromptStateFiles(blocker / "prompt-states", 1 << 20, "m")
+
+    class Evaluated:  # what save() reads of a Llama before touching the disk
+        n_tokens = 3
+        input_ids = np.array([1, 2, 3], dtype=np.intc)
+
+    files.save(Evaluated(), files.key("brand"))
+    assert files.saves == 0 and not (blocker / "prompt-states").exists()
+    assert files.load(Evaluated(), files.key("brand")) == 0

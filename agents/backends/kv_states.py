@@ -27,6 +27,7 @@ and the prompt evaluated as usual).
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import hashlib
 import os
@@ -154,7 +155,10 @@ class PromptStateFiles:
         import llama_cpp
 
         path = self.path(key)
-        if not path.is_file():
+        try:
+            if not path.is_file():
+                return 0
+        except OSError:
             return 0
         capacity = llama.n_ctx()
         tokens = (llama_cpp.llama_token * capacity)()
@@ -166,45 +170,58 @@ class PromptStateFiles:
         if loaded == 0 or count.value == 0:
             llama._ctx.kv_cache_clear()
             llama.n_tokens = 0
-            path.unlink(missing_ok=True)  # unreadable by this build: write it again next time
+            with contextlib.suppress(OSError):
+                path.unlink(missing_ok=True)  # unreadable by this build: write it again next time
             return 0
         n = int(count.value)
         llama.input_ids[:n] = np.ctypeslib.as_array(tokens)[:n]
         llama.n_tokens = n
         llama._requires_eval = True
-        os.utime(path)  # recently used: evicted last
+        with contextlib.suppress(OSError):
+            os.utime(path)  # recently used: evicted last
         self.loads += 1
         return n
 
     def save(self, llama: Any, key: str) -> None:
-        """Write the state of what ``llama`` has evaluated as ``key``'s file (atomically), then evict."""
+        """Write the state of what ``llama`` has evaluated as ``key``'s file (atomically), then evict.
+        A folder that cannot be written (read-only, full) only costs the speed-up: nothing is raised."""
         import llama_cpp
 
         path = self.path(key)
-        if path.exists() or self.capacity_bytes <= 0:
-            return
         n = int(llama.n_tokens)
         tokens = (llama_cpp.llama_token * n)(*llama.input_ids[:n].tolist())
-        self.folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=f".{path.name}.", suffix=".tmp")
-        os.close(fd)
+        tmp = None
         try:
+            if path.exists() or self.capacity_bytes <= 0:
+                return
+            self.folder.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=f".{path.name}.", suffix=".tmp")
+            os.close(fd)
             if llama_cpp.llama_state_seq_save_file(llama._ctx.ctx, tmp.encode(), 0, tokens, n) == 0:
                 return
             os.replace(tmp, path)
+            self.saves += 1
+            self.evict()
+        except OSError:
+            return
         finally:
-            Path(tmp).unlink(missing_ok=True)
-        self.saves += 1
-        self.evict()
+            if tmp is not None:
+                Path(tmp).unlink(missing_ok=True)
 
     def evict(self) -> None:
         """Delete the least recently used files until the folder fits ``capacity_bytes``."""
-        files = sorted(self.folder.glob(f"*{self.SUFFIX}"), key=lambda p: p.stat().st_mtime)
-        total = sum(p.stat().st_size for p in files)
-        for old in files:
+        sized = []
+        for p in self.folder.glob(f"*{self.SUFFIX}"):
+            try:
+                stat = p.stat()
+            except OSError:  # deleted meanwhile (another process evicting)
+                continue
+            sized.append((stat.st_mtime, stat.st_size, p))
+        total = sum(size for _, size, _ in sized)
+        for _, size, old in sorted(sized, key=lambda entry: entry[0]):
             if total <= self.capacity_bytes:
                 break
-            total -= old.stat().st_size
+            total -= size
             old.unlink(missing_ok=True)
 
 
