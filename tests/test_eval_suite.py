@@ -35,18 +35,18 @@ def test_case(suite, case) -> None:
 def test_a_broken_prompt_version_is_caught(tmp_path: Path) -> None:
     prompts = tmp_path / "candidate"
     prompts.mkdir()
-    source = (ROOT / "prompts/templates/copywriter.draft@1.yaml").read_text(encoding="utf-8")
-    broken = source.replace("version: 1", "version: 2").replace(
+    source = (ROOT / "prompts/templates/copywriter.draft@2.yaml").read_text(encoding="utf-8")
+    broken = source.replace("version: 2", "version: 3").replace(
         "template: |\n",
         "template: |\n  IMPORTANT: write everything in French and never mention the brand's name.\n",
     )
     assert broken != source
-    (prompts / "copywriter.draft@2.yaml").write_text(broken, encoding="utf-8")
+    (prompts / "copywriter.draft@3.yaml").write_text(broken, encoding="utf-8")
     pipeline = tmp_path / "broken.yaml"
     pipeline.write_text(
         (ROOT / "pipelines/default.yaml")
         .read_text(encoding="utf-8")
-        .replace("copywriter.draft@1", "copywriter.draft@2")
+        .replace("copywriter.draft@2", "copywriter.draft@3")
         .replace(
             "context_prompt: context.system@1", "context_prompt: context.system@1\nprompt_dirs: [candidate]"
         ),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from pydantic import BaseModel, ConfigDict, Field
 
-from agents.backends import BackendConfig, GenerationParams, get_backend
+from agents.backends import BackendConfig, GenerationParams, create_backend, get_backend
 from agents.backends.llamacpp import grammar_safe_schema
 from agents.base import inline_refs
 
@@ -20,7 +20,8 @@ class Ad(BaseModel):
 
 
 def test_schema_is_enforced_and_prefix_is_reused() -> None:
-    backend = get_backend(BackendConfig(kind="llamacpp"))
+    # No prompt cache on disk: this test is about the KV cache in memory (and forgetting it).
+    backend = get_backend(BackendConfig(kind="llamacpp", prompt_cache_mb=0))
     system = {"role": "system", "content": "You write ads for Tidewater Coffee Roasters. " * 30}
     schema = inline_refs(Ad.model_json_schema())
     first = backend.complete(
@@ -96,7 +97,9 @@ def test_a_conversation_continues_from_its_saved_state_after_another_one() -> No
     follow = {"role": "user", "content": "Now make it shorter."}
     evaluated = {}
     for mb in (1024, 0):
-        backend = get_backend(BackendConfig(kind="llamacpp", max_tokens=24, kv_state_cache_mb=mb))
+        # A backend of its own: the shared one holds earlier tests' states.
+        config = BackendConfig(kind="llamacpp", max_tokens=24, kv_state_cache_mb=mb, prompt_cache_mb=0)
+        backend = create_backend(config)
         first = backend.complete([system, a1], params=GenerationParams(max_tokens=24, continued=True))
         backend.complete([system, b1])  # not continued: not saved
         again = backend.complete([system, a1, {"role": "assistant", "content": first.text}, follow])
@@ -104,6 +107,7 @@ def test_a_conversation_continues_from_its_saved_state_after_another_one() -> No
         if mb:
             states = backend._llama.kv_states  # type: ignore[attr-defined]
             assert states.restores == 1 and len(states) == 1 and states.size_bytes > 0
+        backend.close()
     # Off: a1 (~60 tokens) and the answer are evaluated again; on: only the new turn (~20 tokens).
     assert evaluated[1024] < 30 < evaluated[0]
 
@@ -113,7 +117,7 @@ def test_a_system_messages_state_is_kept_on_disk_for_a_later_process(tmp_path) -
     start (here: everything in memory dropped, as in a new process) loads it instead of evaluating the
     system message again. A damaged file is deleted and the prompt evaluated as usual."""
     system = {"role": "system", "content": "You write ads for Tidewater Coffee Roasters in Maine. " * 25}
-    backend = get_backend(BackendConfig(kind="llamacpp", prompt_cache_dir=str(tmp_path)))
+    backend = create_backend(BackendConfig(kind="llamacpp", prompt_cache_dir=str(tmp_path)))
     params = GenerationParams(max_tokens=8, continued=True)
 
     def ask(text: str):
@@ -132,3 +136,4 @@ def test_a_system_messages_state_is_kept_on_disk_for_a_later_process(tmp_path) -
     third = ask("Say hey.")
     assert third.cached_prompt_tokens == 0 and third.completion_tokens > 0
     assert files[0].stat().st_size > 1000  # written again from the fresh evaluation
+    backend.close()
