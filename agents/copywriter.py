@@ -3,8 +3,11 @@
 Reads ``brand``, ``channels``, ``passages``, ``brief``; writes ``drafts``. The schema of a draft is the
 channel's fields (each bounded for generation) plus citations constrained to retrieved passage aliases.
 :func:`revise` is shared with the reviewer and compliance steps: it rewrites a draft to address a list
-of concrete requests. A channel whose draft cannot be produced is recorded in ``state.errors`` and the
-other channels go on — one bad answer never loses the rest of the campaign.
+of concrete requests. A threaded draft prompt's turn is marked with the draft as the model wrote it, so
+later turns know whether the conversation still shows the draft as it is (:func:`edited_view`); revision
+prompts take the draft as a variable, and the review after one restates it. A channel whose draft
+cannot be produced is recorded in ``state.errors`` and the other channels go on — one bad answer never
+loses the rest of the campaign.
 """
 
 from __future__ import annotations
@@ -125,7 +128,6 @@ def revise(
                 "brand": state.brand,
                 "channel": channel,
                 "draft": _alias_view(draft, state),
-                "edited": edited_view(state, channel, draft, ctx.thread_budget(state)),
                 "requests": requests,
             },
             output=draft_model(channel, state),
@@ -134,7 +136,6 @@ def revise(
         )
     except StructuredOutputError:
         return draft
-    mark_turn(state, prompt, channel.name, shows="draft", draft=_as_written(out, channel))
     return _to_draft(out, channel, state)
 
 

@@ -2,9 +2,9 @@
 
 Why: llama.cpp holds one KV cache and llama-cpp-python reuses only the prefix a prompt shares with the
 *previous* call. A campaign's calls form conversation threads that branch (the brief, then one thread
-per channel: draft, review, revision...), and the agents go stage by stage across channels, so the
-previous call is usually another channel's: without saved states every review would evaluate its
-channel's draft again.
+per channel: draft, reviews), and the agents go stage by stage across channels, so the previous call
+is usually another channel's: without saved states every review would evaluate its channel's draft
+again.
 
 Contract: :func:`with_saved_states` returns a subclass of a ``llama_cpp.Llama`` class whose
 ``generate`` first restores, from a :class:`KVStateCache`, the saved state that shares the longest
@@ -14,7 +14,9 @@ copy of sequence 0's KV cells (``llama_state_seq_get_data``: no logits; about 28
 embedded 1.5B model), keyed by its tokens and evicted least-recently-used beyond ``capacity_bytes``.
 Only answers a conversation goes on from are saved (``keep_state``, from ``GenerationParams.continued``),
 and a state is dropped once a saved one continues it, so a campaign keeps about one per channel.
-What is generated does not change: restored cells hold exactly what evaluating those tokens again would.
+Restored cells are the ones computed when those tokens were first evaluated; as with llama.cpp's own
+prefix reuse, a fresh evaluation could differ from them in floating-point rounding (batches are split
+differently), so sampling can take another path, never an invalid one.
 
 :class:`PromptStateFiles` does the same across processes for system messages (a brand's context: brand
 section and retrieved passages, ~2.4k tokens, ~30 s of prompt evaluation on 2 cores): the state after the
