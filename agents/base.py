@@ -50,6 +50,11 @@ LANGUAGE_NAMES = {
 }
 
 
+def language_name(state: CampaignState) -> str:
+    """The name of the language the brand's content is written in, as prompts say it."""
+    return LANGUAGE_NAMES.get(state.brand.language, state.brand.locale)
+
+
 class StructuredOutputError(RuntimeError):
     """The model did not produce valid output within the repair budget."""
 
@@ -80,7 +85,7 @@ class RunContext:
         if key not in self._system_cache:
             self._system_cache[key] = self.context_prompt.render(
                 brand=state.brand,
-                language_name=LANGUAGE_NAMES.get(state.brand.language, state.brand.locale),
+                language_name=language_name(state),
                 passages=state.passages,
             )
         return self._system_cache[key]

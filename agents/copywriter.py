@@ -17,7 +17,16 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, create_model
 
-from agents.base import Agent, RunContext, StructuredOutputError, ask, conversation, mark_turn, text_field
+from agents.base import (
+    Agent,
+    RunContext,
+    StructuredOutputError,
+    ask,
+    conversation,
+    language_name,
+    mark_turn,
+    text_field,
+)
 from agents.channels import ChannelSpec
 from agents.state import CampaignState, Draft, Revision
 from agents.strategist import aliases_to_ids, citation_list
@@ -176,6 +185,7 @@ class Copywriter(Agent):
             ctx.progress(f"copywriter: drafting {channel.name}")
             variables = {
                 "brand": state.brand,
+                "language_name": language_name(state),
                 "channel": channel,
                 "brief": _brief_with_aliases(state),
                 "brief_shown": brief_shown(state, channel, ctx.thread_budget(state)),

@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, create_model
 
-from agents.base import Agent, RunContext, ask, list_of, mark_turn, one_of, text_field
+from agents.base import Agent, RunContext, ask, language_name, list_of, mark_turn, one_of, text_field
 from agents.state import CampaignState, CreativeBrief, KeyMessage, RetrievedPassage
 
 _STRICT = ConfigDict(extra="forbid")
@@ -67,7 +67,11 @@ class Strategist(Agent):
             state,
             agent=self.name,
             prompt=self.prompts["brief"],
-            variables={"brand": state.brand, "channels": state.channels},
+            variables={
+                "brand": state.brand,
+                "channels": state.channels,
+                "language_name": language_name(state),
+            },
             output=brief_model(state.passages, names),
             max_repairs=self.params.max_repairs,
         )

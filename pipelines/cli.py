@@ -296,6 +296,10 @@ def _cmd_prompts(args: argparse.Namespace) -> int:
         print(f"# {prompt.ref}  hash {prompt.hash}  ({prompt.path})")
         print(f"# {prompt.description}")
         print(f"# inputs: {', '.join(prompt.inputs)}")
+        if prompt.thread:
+            print("# thread: a turn in the campaign's conversation")
+        if prompt.needs_context:
+            print(f"# needs context: {' or '.join(prompt.needs_context)}")
         print(prompt.source.rstrip("\n"))
         return EXIT_OK
     old, new = prompts

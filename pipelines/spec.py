@@ -147,6 +147,17 @@ def build_pipeline(spec: PipelineSpec, source: str, registry: PromptRegistry | N
         context = registry.get(spec.context_prompt)
     except InputError as exc:
         raise InputError(str(exc), source=source, field="context_prompt") from None
+    for n, agent in enumerate(agents):
+        for role, prompt in agent.prompts.items():
+            if prompt.needs_context and context.ref not in prompt.needs_context:
+                raise InputError(
+                    f"prompt {prompt.ref} (role {role!r} of agent {agent.name!r}) is written for the system "
+                    f"prompt {' or '.join(prompt.needs_context)}, but this pipeline's context_prompt is "
+                    f"{context.ref}; set context_prompt to {prompt.needs_context[-1]} or pick a prompt "
+                    f"version without that requirement",
+                    source=source,
+                    field=f"steps[{n}].prompts.{role}",
+                )
     if "pieces" not in written:
         raise InputError(
             "no step writes 'pieces'; a pipeline must end with a step that delivers pieces "

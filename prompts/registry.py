@@ -38,6 +38,12 @@ class PromptFile(BaseModel):
         "turns of its thread (the brief, then its channel's drafts, reviews and revisions) and its answer "
         "joins the thread, so it can refer to them ('the draft above') instead of repeating them.",
     )
+    needs_context: list[str] = Field(
+        default_factory=list,
+        description="Shared system prompts (id@version) this prompt is written for: it leaves its standing "
+        "instructions and answer shape to them. A pipeline whose context_prompt is not one of them is "
+        "rejected at load time. Empty: works with any.",
+    )
 
 
 _ENV = SandboxedEnvironment(
@@ -61,6 +67,7 @@ class Prompt:
     hash: str
     path: Path
     thread: bool = False
+    needs_context: tuple[str, ...] = ()
 
     @property
     def ref(self) -> str:
@@ -104,9 +111,24 @@ def _parse(path: Path) -> Prompt:
             source=path,
             field="inputs",
         )
+    for n, ref in enumerate(spec.needs_context):
+        if not (match := _REF.match(ref)) or match["version"] is None:
+            raise PromptError(
+                f"{ref!r} is not a prompt reference with a version, such as 'context.system@2'",
+                source=path,
+                field=f"needs_context[{n}]",
+            )
     digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
     return Prompt(
-        spec.id, spec.version, spec.description, tuple(spec.inputs), spec.template, digest, path, spec.thread
+        spec.id,
+        spec.version,
+        spec.description,
+        tuple(spec.inputs),
+        spec.template,
+        digest,
+        path,
+        spec.thread,
+        tuple(spec.needs_context),
     )
 
 

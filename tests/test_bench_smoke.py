@@ -32,3 +32,32 @@ def test_overhead_benchmark_runs_and_reports_a_ratio() -> None:
     last = re.fullmatch(r"orchestration overhead \(warm, delay 0.05s/call\) = (\d+\.\d+)%", out[-1])
     assert last is not None, out[-1]
     assert 0.0 < float(last.group(1)) < 100.0
+
+
+def test_campaign_benchmark_compares_prompt_designs_over_seeds(tmp_path: Path) -> None:
+    """With the fake backend (no timings): every configuration runs once per seed, the prompt swaps of
+    ``--compare roles`` apply, and the means are printed per configuration."""
+    args = ["examples/brands/wanderly", "--backend", "fake", "--channels", "social_post", "--compare"]
+    args += ["roles", "--repeat", "--seeds", "7,8", "--save-dir", str(tmp_path)]
+    result = subprocess.run(
+        [sys.executable, "bench/campaign.py", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    out = result.stdout.strip().splitlines()
+    assert out[0].count("|") == 5  # 3 configurations x 2 seeds, side by side
+    means = out[out.index("mean over seeds 7,8:") + 1 :][:3]
+    assert [m.split(": wall ")[0].strip() for m in means] == [
+        "all speed-ups on",
+        "instructions once, in the system message (v3)",
+        "repeat: brand context from disk",
+    ]
+    saved = sorted(p.name for p in tmp_path.iterdir())
+    v3_name = "instructions_once,_in_the_system_message_(v3)_seed_8.json"
+    assert len(saved) == 6 and v3_name in saved
+    v3 = (tmp_path / v3_name).read_text(encoding="utf-8")
+    on = (tmp_path / "all_speed-ups_on_seed_8.json").read_text(encoding="utf-8")
+    assert "reviewer.review@3" in v3 and "reviewer.review@2" not in v3 and "reviewer.review@2" in on

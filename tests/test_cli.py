@@ -145,6 +145,10 @@ def test_prompts_list_show_diff(capsys: pytest.CaptureFixture) -> None:
     shown = capsys.readouterr().out
     assert shown.startswith("# reviewer.review@1  hash ")
     assert "# inputs: brand, channel, brief, draft" in shown
+    assert "# needs context" not in shown and "# thread" not in shown
+    assert main(["prompts", "show", "reviewer.review@3"]) == 0
+    shown = capsys.readouterr().out
+    assert "\n# thread: a turn in the campaign's conversation\n# needs context: context.system@2\n" in shown
     assert main(["prompts", "diff", "reviewer.review@1", "copywriter.revise@1"]) == 0
     diff = capsys.readouterr().out
     assert diff.startswith("--- reviewer.review@1 (") and "+++ copywriter.revise@1 (" in diff
@@ -152,6 +156,7 @@ def test_prompts_list_show_diff(capsys: pytest.CaptureFixture) -> None:
     assert main(["prompts", "diff", "reviewer.review@1", "reviewer.review@1"]) == 0
     assert "have the same template" in capsys.readouterr().out
     assert main(["prompts", "show", "reviewer.review@9"]) == 2
-    assert "valid choices: ['reviewer.review@1', 'reviewer.review@2']" in capsys.readouterr().err
+    versions = "['reviewer.review@1', 'reviewer.review@2', 'reviewer.review@3']"
+    assert f"valid choices: {versions}" in capsys.readouterr().err
     assert main(["prompts", "diff", "reviewer.review@1"]) == 2
     assert "expected: brandforge prompts diff ID@V1 ID@V2" in capsys.readouterr().err

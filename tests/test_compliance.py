@@ -93,7 +93,7 @@ def _state(brand_dir: Path, tmp_path: Path, backend: FakeBackend) -> tuple[Campa
         backend=backend,
         backend_config=backend.config,
         index=index,
-        context_prompt=default_registry().get("context.system@1"),
+        context_prompt=default_registry().get("context.system@2"),
     )
     state = CampaignState(brand=brand, channels=[CH["social_post"]])
     Retriever(RetrieverParams(), {}).run(state, ctx)
@@ -104,13 +104,13 @@ def _compliance(**params) -> Compliance:
     reg = default_registry()
     return Compliance(
         ComplianceParams(**params),
-        {"claims": reg.get("compliance.claims@1"), "revise": reg.get("copywriter.revise@1")},
+        {"claims": reg.get("compliance.claims@2"), "revise": reg.get("copywriter.revise@2")},
     )
 
 
 def test_violation_fixed_by_revision_is_revised(mini_brand: Path, tmp_path: Path) -> None:
     def script(messages, schema):
-        if "Revise" in messages[-1]["content"]:
+        if messages[-1]["content"].startswith("Copywriter: revise"):
             return {
                 "fields": {"text": "Tidewater coffee ships within 48 hours of roasting."},
                 "citations": ["P1"],
@@ -134,7 +134,7 @@ def test_violation_fixed_by_revision_is_revised(mini_brand: Path, tmp_path: Path
 
 def test_unfixed_hard_violation_blocks(mini_brand: Path, tmp_path: Path) -> None:
     def script(messages, schema):
-        if "Revise" in messages[-1]["content"]:
+        if messages[-1]["content"].startswith("Copywriter: revise"):
             return {"fields": {"text": "Still better than Starbeans"}, "citations": []}
         return judge(schema)
 
@@ -152,7 +152,7 @@ def test_offending_sentence_is_removed_when_revision_fails(mini_brand: Path, tmp
     text = "Tidewater roasts in small batches. It is the best coffee in town! Order today."
 
     def script(messages, schema):
-        if "Revise" in messages[-1]["content"]:
+        if messages[-1]["content"].startswith("Copywriter: revise"):
             return {"citations": [], "fields": {"text": text}}  # the model ignores the request
         return judge(schema)
 
@@ -197,7 +197,7 @@ def test_model_flagged_claim_needs_evidence(mini_brand: Path, tmp_path: Path) ->
     claim = "Tidewater beans are certified organic by astronauts."
 
     def script(messages, schema):
-        if "Revise" in messages[-1]["content"]:
+        if messages[-1]["content"].startswith("Copywriter: revise"):
             return {"fields": {"text": claim}, "citations": []}
         return judge(schema, supported=False)
 

@@ -14,6 +14,7 @@ import pytest
 
 from pipelines.evals import load_suites, run_evals
 from pipelines.evals.report import apply_baseline, table
+from tests.candidates import candidate_draft_pipeline
 
 ROOT = Path(__file__).resolve().parent.parent
 EVALS = ROOT / "evals"
@@ -33,24 +34,11 @@ def test_case(suite, case) -> None:
 
 @pytest.mark.slow
 def test_a_broken_prompt_version_is_caught(tmp_path: Path) -> None:
-    prompts = tmp_path / "candidate"
-    prompts.mkdir()
-    source = (ROOT / "prompts/templates/copywriter.draft@2.yaml").read_text(encoding="utf-8")
-    broken = source.replace("version: 2", "version: 3").replace(
-        "template: |\n",
-        "template: |\n  IMPORTANT: write everything in French and never mention the brand's name.\n",
-    )
-    assert broken != source
-    (prompts / "copywriter.draft@3.yaml").write_text(broken, encoding="utf-8")
-    pipeline = tmp_path / "broken.yaml"
-    pipeline.write_text(
-        (ROOT / "pipelines/default.yaml")
-        .read_text(encoding="utf-8")
-        .replace("copywriter.draft@2", "copywriter.draft@3")
-        .replace(
-            "context_prompt: context.system@1", "context_prompt: context.system@1\nprompt_dirs: [candidate]"
+    pipeline = candidate_draft_pipeline(
+        tmp_path,
+        lambda template: (
+            "  IMPORTANT: write everything in French and never mention the brand's name.\n" + template
         ),
-        encoding="utf-8",
     )
     wanted = "tidewater-social-sounds-like-tidewater"
     report = run_evals(

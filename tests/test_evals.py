@@ -13,6 +13,7 @@ from knowledge.errors import InputError
 from pipelines.cli import main
 from pipelines.evals import load_suites, run_evals
 from pipelines.evals.report import apply_baseline, junit_xml, markdown, save_baseline
+from tests.candidates import candidate_draft_pipeline
 from tests.conftest import EXAMPLES
 
 pytestmark = pytest.mark.unit
@@ -78,24 +79,8 @@ def test_unchanged_suite_costs_no_model_calls_and_a_new_prompt_reruns_only_its_c
     assert warm.model_calls == 0 and warm.cache_hits == cold.model_calls
     assert [r.pass_rate for r in warm.results] == [r.pass_rate for r in cold.results]
     # A pipeline that swaps in a new copywriter prompt version: strategist calls still hit the cache.
-    prompts = tmp_path / "candidate"
-    prompts.mkdir()
-    source = (Path("prompts/templates/copywriter.draft@2.yaml")).read_text(encoding="utf-8")
-    (prompts / "copywriter.draft@3.yaml").write_text(
-        source.replace("version: 2", "version: 3").replace(
-            "You are the copywriter.", "You are the senior copywriter."
-        ),
-        encoding="utf-8",
-    )
-    pipeline = tmp_path / "candidate.yaml"
-    pipeline.write_text(
-        Path("pipelines/default.yaml")
-        .read_text(encoding="utf-8")
-        .replace("copywriter.draft@2", "copywriter.draft@3")
-        .replace(
-            "context_prompt: context.system@1", "context_prompt: context.system@1\nprompt_dirs: [candidate]"
-        ),
-        encoding="utf-8",
+    pipeline = candidate_draft_pipeline(
+        tmp_path, lambda template: "  Write it as a senior copywriter would.\n" + template
     )
     changed = _run(suite, cache, pipeline=str(pipeline))
     assert 0 < changed.model_calls < cold.model_calls and changed.cache_hits > 0

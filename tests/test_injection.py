@@ -77,7 +77,7 @@ def test_retrieved_passages_carry_no_instruction_or_canary(injected_brand: Path,
         backend=FakeBackend(BackendConfig(kind="fake")),
         backend_config=BackendConfig(kind="fake"),
         index=index,
-        context_prompt=default_registry().get("context.system@1"),
+        context_prompt=default_registry().get("context.system@2"),
     )
     Retriever(RetrieverParams(k=50, per_query=20), {}).run(state, ctx)
     assert len(state.passages) == len(index)  # every passage went through the quarantine
@@ -108,7 +108,7 @@ def test_a_model_that_obeys_the_injection_ships_nothing_of_it(injected_brand: Pa
         backend=backend,
         backend_config=backend.config,
         index=index,
-        context_prompt=default_registry().get("context.system@1"),
+        context_prompt=default_registry().get("context.system@2"),
     )
     state = CampaignState(brand=brand, channels=[channels["social_post"], channels["cs_reply"]])
     Retriever(RetrieverParams(), {}).run(state, ctx)
@@ -118,7 +118,7 @@ def test_a_model_that_obeys_the_injection_ships_nothing_of_it(injected_brand: Pa
     reg = default_registry()
     Compliance(
         ComplianceParams(),
-        {"claims": reg.get("compliance.claims@1"), "revise": reg.get("copywriter.revise@1")},
+        {"claims": reg.get("compliance.claims@2"), "revise": reg.get("copywriter.revise@2")},
     ).run(state, ctx)
     for piece in state.pieces:
         delivered = piece.compliance.verdict != "blocked"

@@ -137,3 +137,39 @@ def test_a_system_messages_state_is_kept_on_disk_for_a_later_process(tmp_path) -
     assert third.cached_prompt_tokens == 0 and third.completion_tokens > 0
     assert files[0].stat().st_size > 1000  # written again from the fresh evaluation
     backend.close()
+
+
+@pytest.mark.parametrize("align", [True, False])
+def test_an_answer_split_unlike_the_tokenizer_still_continues_its_saved_state(
+    align: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The model can sample a split of its answer that the tokenizer would not choose; the next prompt of
+    that conversation tokenizes the answer canonically. The saved state is matched by its text, so only
+    the new turn is evaluated (with matching by tokens only, the answer is evaluated again)."""
+    from agents.backends.kv_states import KVStateCache
+
+    if not align:
+        monkeypatch.setattr(KVStateCache, "align", lambda self, llama, tokens: list(tokens))
+    system = {"role": "system", "content": "You write copy for Wanderly, a slow-travel company. " * 20}
+    user = {"role": "user", "content": "Write a one-line tagline."}
+    answer = "Unhurried journeys, experienced with local guides and small groups."
+    backend = create_backend(BackendConfig(kind="llamacpp", max_tokens=16, prompt_cache_mb=0))
+    first = backend.complete([system, user], params=GenerationParams(max_tokens=1))
+    llama = backend._llama  # type: ignore[attr-defined]
+    prompt = llama.input_ids[: first.prompt_tokens].tolist()
+    # The answer one character per token: the same text, split as no tokenizer would.
+    split = [t for ch in answer for t in llama.tokenize(ch.encode(), add_bos=False)]
+    canonical = llama.tokenize(answer.encode(), add_bos=False)
+    assert split != canonical
+    llama.keep_state = True
+    next(llama.generate(prompt + split, temp=0.0))  # evaluate it and save the state, as after an answer
+    assert len(llama.kv_states) == 1
+    follow = {"role": "user", "content": "Now make it shorter."}
+    again = backend.complete([system, user, {"role": "assistant", "content": answer}, follow])
+    evaluated = again.prompt_tokens - again.cached_prompt_tokens
+    aligned = llama.kv_states.aligned
+    backend.close()
+    if align:
+        assert evaluated < 20 and aligned == 1  # only the new turn: "<|im_end|>", "user", "Now make ..."
+    else:
+        assert evaluated > len(canonical)

@@ -62,6 +62,24 @@ def test_builtin_pipelines_round_trip(name: str) -> None:
 def test_defaults_fill_prompts(tmp_path: Path) -> None:
     pipeline = _load(tmp_path, BASE)
     assert pipeline.agents[2].prompts["draft"].ref == "copywriter.draft@2"
+    assert pipeline.context_prompt.ref == "context.system@1"
+
+
+def test_prompt_written_for_another_system_prompt_fails_at_load(tmp_path: Path) -> None:
+    """draft@3 leaves its instructions to context.system@2: under @1 the model would never see them."""
+    v3 = BASE.replace("agent: copywriter\n", "agent: copywriter\n    prompts: {draft: copywriter.draft@3}\n")
+    with pytest.raises(
+        InputError,
+        match=r"p\.yaml: steps\[2\]\.prompts\.draft: prompt copywriter\.draft@3 \(role 'draft' of agent "
+        r"'copywriter'\) is written for the system prompt context\.system@2, but this pipeline's "
+        r"context_prompt is context\.system@1; set context_prompt to context\.system@2",
+    ):
+        _load(tmp_path, v3)
+    assert _load(tmp_path, "context_prompt: context.system@2\n" + v3).context_prompt.ref == "context.system@2"
+    # Prompts that carry their own instructions (the defaults) work under either system prompt.
+    assert _load(tmp_path, "context_prompt: context.system@2\n" + BASE).agents[2].prompts["draft"].ref == (
+        "copywriter.draft@2"
+    )
 
 
 def test_unknown_agent_lists_choices(tmp_path: Path) -> None:

@@ -140,18 +140,59 @@ def test_rendered_prompt_snapshot(ref: str) -> None:
 
 
 def test_threaded_prompts_restate_what_the_conversation_does_not_show() -> None:
-    """v2 prompts refer to the brief and draft above; when the draft was edited since the model wrote it
+    """v2+ prompts refer to the brief and draft above; when the draft was edited since the model wrote it
     (or the brief is not in the conversation) they restate it."""
     inputs = _fixed_inputs()
     edited = inputs["draft"].model_copy(update={"fields": {"headline": "Edited headline"}})
-    for ref in ("reviewer.review@2",):
+    for ref in ("reviewer.review@2", "reviewer.review@3"):
         prompt = default_registry().get(ref)
         assert prompt.thread
         plain = prompt.render(**inputs)
         restated = prompt.render(**{**inputs, "edited": edited})
         assert "above" in plain and "Edited headline" not in plain
-        assert '"headline": Edited headline' in restated and "(below)" in restated
-    draft = default_registry().get("copywriter.draft@2")
-    assert "Message." not in draft.render(**inputs) and "brief above" in draft.render(**inputs)
-    assert "Message. [P1]" in draft.render(**{**inputs, "brief_shown": False})
+        assert '"headline": Edited headline' in restated and "below" in restated
+    for ref in ("copywriter.draft@2", "copywriter.draft@3"):
+        draft = default_registry().get(ref)
+        assert "Message." not in draft.render(**inputs) and "brief above" in draft.render(**inputs)
+        assert "Message. [P1]" in draft.render(**{**inputs, "brief_shown": False})
     assert not default_registry().get("copywriter.draft@1").thread
+
+
+def test_role_instructions_live_in_the_system_message_once() -> None:
+    """context.system@2 carries each role's standing instructions; the prompts written for it (needs_context)
+    do not repeat them, which is what makes each call's new tokens few."""
+    reg = default_registry()
+    inputs = _fixed_inputs()
+    system = reg.get("context.system@2").render(**inputs)
+    standing = [
+        "count every character",  # copywriter
+        '"revision_requests" give up to 3 concrete changes',  # reviewer
+        "check every number and condition exactly",  # compliance editor
+        '"channel_angles": one per channel',  # strategist
+    ]
+    for phrase in standing:
+        assert system.count(phrase) == 1, phrase
+    written_for = [p for p in map(reg.get, reg.refs()) if p.needs_context]
+    assert {p.id for p in written_for} == {
+        "strategist.brief",
+        "copywriter.draft",
+        "copywriter.revise",
+        "reviewer.review",
+        "compliance.claims",
+    }
+    for prompt in written_for:
+        assert prompt.needs_context == ("context.system@2",)
+        user = prompt.render(**{name: inputs[name] for name in prompt.inputs})
+        assert not [phrase for phrase in standing if phrase in user], prompt.ref
+        role = user.split(":", 1)[0]
+        assert f"## {role}" in system, f"{prompt.ref} names role {role!r}, which the system message lacks"
+
+
+def test_needs_context_must_be_versioned_references(tmp_path: Path) -> None:
+    _write(
+        tmp_path,
+        "t.x@1.yaml",
+        "id: t.x\nversion: 1\ndescription: d\ninputs: []\nneeds_context: [context.system]\ntemplate: hi\n",
+    )
+    with pytest.raises(PromptError, match=r"needs_context\[0\].*'context.system' is not a prompt reference"):
+        PromptRegistry(tmp_path)

@@ -35,13 +35,13 @@ def _ctx(mini_brand: Path, tmp_path: Path, script) -> tuple[RunContext, Campaign
         backend=backend,
         backend_config=backend.config,
         index=index,
-        context_prompt=default_registry().get("context.system@1"),
+        context_prompt=default_registry().get("context.system@2"),
     )
     return ctx, CampaignState(brand=brand, channels=[load_channels()["search_ad"]]), backend
 
 
 def _ask(ctx: RunContext, state: CampaignState, **kwargs) -> Out:
-    prompt = default_registry().get("compliance.claims@1")
+    prompt = default_registry().get("compliance.claims@2")
     return ask(ctx, state, agent="t", prompt=prompt, variables={"sentences": ["x"]}, output=Out, **kwargs)
 
 
@@ -72,7 +72,7 @@ def test_gives_up_with_typed_error(mini_brand: Path, tmp_path: Path) -> None:
 
 def test_trace_records_prompt_and_backend(mini_brand: Path, tmp_path: Path) -> None:
     ctx, state, _ = _ctx(mini_brand, tmp_path, lambda m, s: {"headline": "a", "score": 1})
-    prompt = default_registry().get("compliance.claims@1")
+    prompt = default_registry().get("compliance.claims@2")
     _ask(ctx, state, channel="search_ad")
     entry = state.trace[0]
     assert (entry.prompt, entry.prompt_hash, entry.backend, entry.step) == (

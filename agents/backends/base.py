@@ -184,6 +184,11 @@ class LLMBackend(ABC):
         benchmarks that compare runs in one process. Answers never depend on it. Default: nothing kept."""
         return None
 
+    def close(self) -> None:
+        """Free what the backend holds (a loaded model, its caches); the next call loads it again.
+        Default: nothing held."""
+        return None
+
     def complete(
         self,
         messages: Sequence[ChatMessage],
@@ -231,3 +236,6 @@ class WrappedBackend(LLMBackend):
 
     def forget_prompts(self) -> None:
         self.inner.forget_prompts()
+
+    def close(self) -> None:
+        self.inner.close()

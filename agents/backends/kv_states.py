@@ -7,8 +7,10 @@ is usually another channel's: without saved states every review would evaluate i
 again.
 
 Contract: :func:`with_saved_states` returns a subclass of a ``llama_cpp.Llama`` class whose
-``generate`` first restores, from a :class:`KVStateCache`, the saved state that shares the longest
-prefix with the prompt (when it beats the live cache by more than ``min_gain`` tokens), lets
+``generate`` first lines the prompt's tokens up with a saved state whose text it continues (an earlier
+answer, tokenized again, can split differently from how the model sampled it:
+:meth:`KVStateCache.align`), then restores, from a :class:`KVStateCache`, the saved state that shares
+the longest prefix with the prompt (when it beats the live cache by more than ``min_gain`` tokens), lets
 llama-cpp-python evaluate only the rest, and saves the state again when generation ends. A state is a
 copy of sequence 0's KV cells (``llama_state_seq_get_data``: no logits; about 28 KB per token for the
 embedded 1.5B model), keyed by its tokens and evicted least-recently-used beyond ``capacity_bytes``.
@@ -59,6 +61,7 @@ class KVStateCache:
         self._states: OrderedDict[bytes, tuple[np.ndarray, Any]] = OrderedDict()
         self._bytes = 0
         self.restores = 0
+        self.aligned = 0
 
     def __len__(self) -> int:
         return len(self._states)
@@ -70,6 +73,35 @@ class KVStateCache:
     def clear(self) -> None:
         self._states.clear()
         self._bytes = 0
+
+    def align(self, llama: Any, tokens: Sequence[int]) -> list[int]:
+        """``tokens`` with its start replaced by a saved state's tokens where that state's *text* is a
+        prefix of the prompt's text (the longest such state); otherwise ``tokens`` unchanged.
+
+        Why: the next prompt of a conversation tokenizes the model's earlier answer again, and the tokens
+        the model sampled are not always the ones the tokenizer picks for the same text (the repeat
+        penalty steers it to other splits, e.g. "exp" + "eriences"). The token prefix then breaks inside
+        that answer and everything after it would be evaluated again. The model sees the same text
+        either way, split as it wrote it."""
+        prompt = list(tokens)
+        ids_prompt = np.asarray(prompt, dtype=np.intc)
+        best: tuple[np.ndarray, bytes] | None = None
+        for ids, _ in self._states.values():
+            n = common_prefix(ids, ids_prompt)
+            if n == len(ids) or n < self.min_tokens or (best is not None and len(ids) <= len(best[0])):
+                continue  # already a token prefix, unrelated, or shorter than a match found
+            saved_tail = llama.detokenize(ids[n:].tolist(), prev_tokens=ids[:n].tolist(), special=True)
+            prompt_tail = llama.detokenize(prompt[n:], prev_tokens=prompt[:n], special=True)
+            if prompt_tail.startswith(saved_tail):
+                best = (ids, prompt_tail[len(saved_tail) :])
+        if best is None:
+            return prompt
+        ids, rest = best
+        aligned = ids.tolist() + (llama.tokenize(rest, add_bos=False, special=True) if rest else [])
+        if len(aligned) >= llama.n_ctx():  # other splits can be longer; never overflow the context
+            return prompt
+        self.aligned += 1
+        return aligned
 
     def restore(self, llama: Any, tokens: Sequence[int]) -> int:
         """Load the saved state sharing the longest prefix with ``tokens`` if it beats the live KV cache;
@@ -241,7 +273,7 @@ def with_saved_states(base: type) -> type:
 
         def generate(self, tokens: Sequence[int], *args: Any, **kwargs: Any) -> Iterator[int]:  # type: ignore[override]
             cache, files, key = self.kv_states, self.state_files, self.system_key
-            tokens = list(tokens)
+            tokens = cache.align(self, tokens) if cache is not None else list(tokens)
             held = cache.restore(self, tokens) if cache is not None else 0
             cold = files is not None and key is not None and held < files.cold_tokens
             if cold and files.load(self, key):  # type: ignore[union-attr, arg-type]
