@@ -95,7 +95,7 @@ class LlamaCppBackend(LLMBackend):
             ) from None
         path = self.model_path
         try:
-            cls = Llama
+            cls: type = Llama
             saved_states = self.config.prefix_reuse and self.config.kv_state_cache_mb > 0
             if saved_states:
                 cls = with_saved_states(cls)
