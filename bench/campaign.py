@@ -12,17 +12,16 @@ in the same run from llama.cpp's own decode counters).
 ``--compare`` runs the same campaign again with one speed-up turned off, side by side, so each gain is
 visible (or an alternative design measured against it): ``roles`` uses the v3 prompts, which leave each
 role's standing instructions and answer shape to the shared system message (context.system@2) instead of
-carrying them in every call; ``threads`` uses the
-stateless prompt versions (v1: every prompt restates the brief and the draft instead of continuing the
-channel's conversation); ``states`` keeps only llama.cpp's live KV cache, no saved states of earlier
-calls; ``reuse`` evaluates every prompt from scratch (no prompt-prefix reuse at all); ``grammar`` checks
-the JSON grammar against the whole vocabulary at every token (llama-cpp-python's default) instead of on
-the sampled token. ``--repeat`` runs the campaign once more as a later process would: live KV cache and
-saved states dropped, the brand context's state loaded from the prompt cache on disk that the first run
-wrote. ``--seeds`` runs all of that once per sampling seed and adds the means: one seed's revisions (a
-blocked claim, a short blog) can change a campaign's calls by a third, so a single run cannot tell a
-slower design from an unlucky sample. ``--save-dir`` writes each run's campaign JSON (with its per-call
-trace).
+carrying them in every call; ``threads`` uses the stateless prompt versions (v1: every prompt restates
+the brief and the draft instead of continuing the channel's conversation); ``states`` keeps only
+llama.cpp's live KV cache, no saved states of earlier calls; ``reuse`` evaluates every prompt from
+scratch (no prompt-prefix reuse at all); ``grammar`` checks the JSON grammar against the whole vocabulary
+at every token (llama-cpp-python's default) instead of on the sampled token. ``--repeat`` runs the
+campaign once more as a later process would: live KV cache and saved states dropped, the brand context's
+state loaded from the prompt cache on disk that the first run wrote. ``--seeds`` runs all of that once
+per sampling seed and adds the means: one seed's revisions (a blocked claim, a short blog) can change a
+campaign's calls by a third, so a single run cannot tell a slower design from an unlucky sample.
+``--save-dir`` writes each run's campaign JSON (with its per-call trace).
 
 Besides the headline ratio, the table shows wall time over the generation bound plus the first call's
 prompt evaluation: the one pass over the brand context that a campaign on a brand new to this machine
@@ -41,6 +40,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from statistics import fmean
 
 from agents.backends import get_backend
 from agents.state import Campaign
@@ -212,27 +212,25 @@ def main() -> int:
     by_label: dict[str, list[tuple[float, Campaign, float | None]]] = {}
     for (label, _, (_, wall, campaign)), (_, bound) in zip(runs, tables, strict=True):
         by_label.setdefault(label, []).append((wall, campaign, bound))
-    if len(seeds) > 1:
-        print(f"mean over seeds {args.seeds}:")
-        for label, results in by_label.items():
-            n = len(results)
-            calls = sum(c.stats.llm_calls for _, c, _ in results) / n
-            generated = sum(c.stats.completion_tokens for _, c, _ in results) / n
-            prompt_s = sum(c.stats.prompt_seconds or 0.0 for _, c, _ in results) / n
-            ratios = [b for _, _, b in results if b]
-            ratio = f"{sum(ratios) / len(ratios):.2f}x" if ratios else "n/a"
-            print(
-                f"  {label}: wall {sum(w for w, _, _ in results) / n:.1f} s, {calls:.1f} calls, "
-                f"{generated:.0f} generated tokens, prompt evaluation {prompt_s:.1f} s, "
-                f"wall / generation bound {ratio}"
-            )
 
     def mean_wall(label: str) -> float:
-        return sum(w for w, _, _ in by_label[label]) / len(by_label[label])
+        return fmean(w for w, _, _ in by_label[label])
 
     def mean_bound(label: str) -> float | None:
         bounds = [b for _, _, b in by_label.get(label, []) if b]
-        return sum(bounds) / len(bounds) if bounds else None
+        return fmean(bounds) if bounds else None
+
+    if len(seeds) > 1:
+        print(f"mean over seeds {args.seeds}:")
+        for label, results in by_label.items():
+            ratio = mean_bound(label)
+            print(
+                f"  {label}: wall {mean_wall(label):.1f} s, "
+                f"{fmean(c.stats.llm_calls for _, c, _ in results):.1f} calls, "
+                f"{fmean(c.stats.completion_tokens for _, c, _ in results):.0f} generated tokens, "
+                f"prompt evaluation {fmean(c.stats.prompt_seconds or 0.0 for _, c, _ in results):.1f} s, "
+                f"wall / generation bound {f'{ratio:.2f}x' if ratio else 'n/a'}"
+            )
 
     on_wall = mean_wall(DEFAULT)
     for label in by_label:

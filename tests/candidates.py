@@ -19,8 +19,9 @@ def candidate_draft_pipeline(folder: Path, edit: Callable[[str], str]) -> Path:
     match = re.search(r"copywriter\.draft@(\d+)", default)
     assert match, "the default pipeline names no copywriter.draft version"
     old = int(match[1])
-    new = max(p.version for p in default_registry().versions("copywriter.draft")) + 1
-    source = (ROOT / f"prompts/templates/copywriter.draft@{old}.yaml").read_text(encoding="utf-8")
+    registry = default_registry()
+    new = max(p.version for p in registry.versions("copywriter.draft")) + 1
+    source = registry.get(match[0]).path.read_text(encoding="utf-8")
     head, template = source.split("template: |\n", 1)
     edited = edit(template)
     assert edited != template, "the edit changed nothing"

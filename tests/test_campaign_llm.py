@@ -102,3 +102,30 @@ def test_injected_instructions_never_reach_a_piece(campaign: tuple[Campaign, Bra
             continue
         text = "\n".join(piece.fields.values()).lower()
         assert "canary" not in text and "ignore previous" not in text and "忽略之前" not in text
+
+
+def test_v3_prompts_deliver_with_instructions_once_in_the_system_message(tmp_path) -> None:
+    """The opt-in v3 prompts (context.system@2) run end to end with the real model: every call is
+    answered, and a first review sends only its one-line request after the draft turn."""
+    from pipelines.spec import PIPELINES_DIR, load_pipeline
+
+    swaps = {
+        "context.system@1": "context.system@2",
+        "strategist.brief@2": "strategist.brief@3",
+        "copywriter.draft@2": "copywriter.draft@3",
+        "reviewer.review@2": "reviewer.review@3",
+        "copywriter.revise@1": "copywriter.revise@2",
+        "compliance.claims@1": "compliance.claims@2",
+    }
+    text = (PIPELINES_DIR / "default.yaml").read_text(encoding="utf-8")
+    for old, new in swaps.items():
+        text = text.replace(old, new)
+    (tmp_path / "v3.yaml").write_text(text, encoding="utf-8")
+    pipeline = load_pipeline(tmp_path / "v3.yaml")
+    root = tmp_path / "wanderly"
+    shutil.copytree(EXAMPLES / "wanderly", root, ignore=shutil.ignore_patterns(".brandforge"))
+    result = run_campaign(load_brand(root), pipeline=pipeline, channels=["social_post"])
+    assert [p.channel for p in result.pieces] == ["social_post"]
+    assert {t.prompt for t in result.trace} <= set(swaps.values())
+    review = next(t for t in result.trace if t.prompt == "reviewer.review@3")
+    assert review.prompt_tokens - review.cached_prompt_tokens < 40  # the request line, not the draft again
