@@ -58,14 +58,16 @@ STATELESS = {
     "reviewer.review@2": "reviewer.review@1",
 }
 # The default pipeline's prompts -> the versions that leave each role's standing instructions and answer
-# shape to the shared system message (context.system@2) and send only what differs per call.
+# shape to the shared system message (context.system@2) and send only what differs per call. The draft is
+# @4 (v3 with the hard-limit sentence back beside the fields); the claim check keeps @1, whose criteria
+# sit beside the sentences it judges (with @2, which leaves them to the system message, the model blocked
+# supported sentences more often: BENCHMARKS.md).
 SYSTEM_INSTRUCTIONS = {
     "context.system@1": "context.system@2",
     "strategist.brief@2": "strategist.brief@3",
-    "copywriter.draft@2": "copywriter.draft@3",
+    "copywriter.draft@2": "copywriter.draft@4",
     "reviewer.review@2": "reviewer.review@3",
     "copywriter.revise@1": "copywriter.revise@2",
-    "compliance.claims@1": "compliance.claims@2",
 }
 # --compare name -> (BackendConfig override, prompt swaps in the default pipeline, label of that run)
 SPEEDUPS: dict[str, tuple[dict[str, object], dict[str, str], str]] = {
@@ -178,24 +180,28 @@ def main() -> int:
     seeds: list[int | None] = [int(x) for x in args.seeds.split(",")] if args.seeds else [None]
     states = Path(tempfile.mkdtemp(prefix="bench-prompt-states-"))
     runs: list[tuple[str, int | None, tuple[float, float, Campaign]]] = []
+    if args.save_dir:
+        args.save_dir.mkdir(parents=True, exist_ok=True)
+
+    def record(label: str, seed: int | None, result: tuple[float, float, Campaign]) -> None:
+        """Keep one run's result, and write its JSON at once: a later run that fails loses nothing."""
+        runs.append((label, seed, result))
+        if args.save_dir:
+            name = label + (f" seed {seed}" if seed is not None else "")
+            path = args.save_dir / (re.sub(r"[\s/\\]+", "_", name) + ".json")
+            path.write_text(result[2].model_dump_json(indent=1), encoding="utf-8")
+
     for seed in seeds:
         seeded = {**backend, "seed": seed} if seed is not None else dict(backend)
         first = {**seeded, "prompt_cache_dir": str(states / f"first-{seed}")}
-        runs.append((DEFAULT, seed, run_once(args.brand, channels, first)))
+        record(DEFAULT, seed, run_once(args.brand, channels, first))
         for off in offs:
             override, swaps, label = SPEEDUPS[off]
             config = {**seeded, **override, "prompt_cache_dir": str(states / f"{off}-{seed}")}
-            runs.append((label, seed, run_once(args.brand, channels, config, swaps=swaps)))
+            record(label, seed, run_once(args.brand, channels, config, swaps=swaps))
         if args.repeat:
-            runs.append((REPEAT, seed, run_once(args.brand, channels, first)))
+            record(REPEAT, seed, run_once(args.brand, channels, first))
     shutil.rmtree(states, ignore_errors=True)
-    if args.save_dir:
-        args.save_dir.mkdir(parents=True, exist_ok=True)
-        for label, seed, (_, _, campaign) in runs:
-            name = label + (f" seed {seed}" if seed is not None else "")
-            (args.save_dir / f"{name.replace(' ', '_')}.json").write_text(
-                campaign.model_dump_json(indent=1), encoding="utf-8"
-            )
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     tables = [
         rows_for(label + (f" (seed {seed})" if len(seeds) > 1 else ""), load, wall, campaign)

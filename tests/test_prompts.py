@@ -151,7 +151,7 @@ def test_threaded_prompts_restate_what_the_conversation_does_not_show() -> None:
         restated = prompt.render(**{**inputs, "edited": edited})
         assert "above" in plain and "Edited headline" not in plain
         assert '"headline": Edited headline' in restated and "below" in restated
-    for ref in ("copywriter.draft@2", "copywriter.draft@3"):
+    for ref in ("copywriter.draft@2", "copywriter.draft@3", "copywriter.draft@4"):
         draft = default_registry().get(ref)
         assert "Message." not in draft.render(**inputs) and "brief above" in draft.render(**inputs)
         assert "Message. [P1]" in draft.render(**{**inputs, "brief_shown": False})
@@ -180,10 +180,14 @@ def test_role_instructions_live_in_the_system_message_once() -> None:
         "reviewer.review",
         "compliance.claims",
     }
+    # draft@4 repeats the hard-limit sentence beside the fields on purpose: v3 drafts without it overshot
+    # the limits and were revised more often (BENCHMARKS.md).
+    repeated = {"copywriter.draft@4": {"count every character"}}
     for prompt in written_for:
         assert prompt.needs_context == ("context.system@2",)
         user = prompt.render(**{name: inputs[name] for name in prompt.inputs})
-        assert not [phrase for phrase in standing if phrase in user], prompt.ref
+        found = {phrase for phrase in standing if phrase in user}
+        assert found == repeated.get(prompt.ref, set()), prompt.ref
         role = user.split(":", 1)[0]
         assert f"## {role}" in system, f"{prompt.ref} names role {role!r}, which the system message lacks"
 
