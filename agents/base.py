@@ -66,7 +66,9 @@ class StructuredOutputError(RuntimeError):
 class AgentParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    max_repairs: int = 2
+    max_repairs: int = Field(
+        2, ge=0, le=5, description="Re-asks after an invalid answer (each is one more model call)."
+    )
 
 
 @dataclass

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from pathlib import Path
-from typing import Self
+from typing import ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -38,13 +38,15 @@ def count_words(text: str) -> int:
 
 class FieldSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+    # Read-only properties prompts may use besides the fields (see prompts.registry.template_data).
+    __template_properties__: ClassVar[tuple[str, ...]] = ("limits_text",)
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     description: str
-    max_chars: int | None = Field(None, ge=1)
-    min_words: int | None = Field(None, ge=1)
-    max_words: int | None = Field(None, ge=1)
-    max_hashtags: int | None = Field(None, ge=0)
+    max_chars: int | None = Field(None, ge=1, le=100_000)
+    min_words: int | None = Field(None, ge=1, le=20_000)
+    max_words: int | None = Field(None, ge=1, le=20_000)
+    max_hashtags: int | None = Field(None, ge=0, le=100)
 
     @model_validator(mode="after")
     def _check(self) -> Self:
@@ -106,11 +108,13 @@ class ChannelSpec(BaseModel):
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     description: str
-    fields: list[FieldSpec] = Field(min_length=1)
+    fields: list[FieldSpec] = Field(min_length=1, max_length=32)
     inputs: list[str] = Field(
         default_factory=list, description="Per-brand inputs, from brand.yaml channel_inputs."
     )
-    max_tokens: int | None = Field(None, ge=16, description="Generation budget for this channel's calls.")
+    max_tokens: int | None = Field(
+        None, ge=16, le=32_768, description="Generation budget for this channel's calls."
+    )
 
     @model_validator(mode="after")
     def _unique(self) -> Self:

@@ -33,7 +33,6 @@ from agents.base import (
 from agents.channels import ChannelSpec, fit_to_limit
 from agents.copywriter import SendsBack
 from agents.policy import ComplianceChecker, Evidence, PassageEvidence, fold_str, load_policy
-from agents.retriever import QUARANTINE_MARK
 from agents.state import (
     CampaignState,
     ComplianceFinding,
@@ -62,20 +61,6 @@ def deterministic_findings(
     for spec in channel.fields:
         text = draft.fields.get(spec.name, "")
         findings += checker.check(text, spec.name)
-        if QUARANTINE_MARK in text:
-            start = text.index(QUARANTINE_MARK)
-            findings.append(
-                ComplianceFinding(
-                    rule_id="safety.injected_text",
-                    category="prompt_injection",
-                    severity="block",
-                    explanation="repeats text quarantined from a knowledge document",
-                    field=spec.name,
-                    span=(start, start + len(QUARANTINE_MARK)),
-                    matched=QUARANTINE_MARK,
-                    suggestion="remove it",
-                )
-            )
         for message in spec.violations(text):
             findings.append(
                 ComplianceFinding(

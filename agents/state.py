@@ -30,6 +30,15 @@ class RetrievedPassage(_Model):
     score: float
 
 
+class QuarantinedPassage(_Model):
+    """A retrieved passage withheld from the model because it carries instruction-like text."""
+
+    id: str = Field(description="Passage id.")
+    doc: str = Field(description="The document it comes from (path inside the brand folder).")
+    where: Literal["text", "file name"] = Field(description="Where the instruction-like text was found.")
+    matched: str = Field(description="The text that matched, as written (at most 200 characters).")
+
+
 class KeyMessage(_Model):
     text: str
     citations: list[str] = Field(default_factory=list, description="Passage ids.")
@@ -152,6 +161,9 @@ class CampaignState(_Model):
     brand: Brand
     channels: list[ChannelSpec]
     passages: list[RetrievedPassage] = Field(default_factory=list)
+    quarantined: list[QuarantinedPassage] = Field(
+        default_factory=list, description="Retrieved passages withheld from the model (instruction-like)."
+    )
     brief: CreativeBrief | None = None
     drafts: dict[str, Draft] = Field(default_factory=dict)
     revisions: dict[str, list[Revision]] = Field(default_factory=dict)
@@ -204,6 +216,11 @@ class Campaign(_Model):
     pieces: list[Piece]
     trace: list[TraceEntry]
     passages: list[RetrievedPassage]
+    quarantined: list[QuarantinedPassage] = Field(
+        default_factory=list,
+        description="Passages withheld from the model because they carry instruction-like text: clean "
+        "these documents.",
+    )
     stats: CampaignStats
     backend_error: str | None = Field(
         None, description="Set when the backend failed mid-run: the pieces not finished are blocked."

@@ -2,7 +2,9 @@
 
 Reads ``brand``, ``channels``, ``passages``; writes ``brief``. The output schema is built per campaign:
 citations can only be aliases of retrieved passages and angles only name requested channels, so the
-backend's constrained decoding makes invalid references impossible rather than merely unlikely.
+backend's constrained decoding makes invalid references impossible rather than merely unlikely. The
+brief is model-written text that reaches readers (the campaign's JSON and markdown) and later prompts:
+it is sanitised like a piece (markup, scripts and links to hosts the brand does not allow removed).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, create_model
 
 from agents.base import Agent, RunContext, ask, language_name, list_of, mark_turn, one_of, text_field
+from agents.policy.detectors import sanitize_markup
 from agents.state import CampaignState, CreativeBrief, KeyMessage, RetrievedPassage
 
 _STRICT = ConfigDict(extra="forbid")
@@ -76,12 +79,17 @@ class Strategist(Agent):
             max_repairs=self.params.max_repairs,
         )
         mark_turn(state, self.prompts["brief"], None, shows="brief")
+        hosts = state.brand.compliance.allowed_hosts
+
+        def clean(text: str) -> str:
+            return sanitize_markup(text.strip(), hosts)[0]
+
         state.brief = CreativeBrief(
-            audience_insight=out.audience_insight.strip(),
+            audience_insight=clean(out.audience_insight),
             key_messages=[
-                KeyMessage(text=m.text.strip(), citations=aliases_to_ids(m.citations, state.passages))
+                KeyMessage(text=clean(m.text), citations=aliases_to_ids(m.citations, state.passages))
                 for m in out.key_messages
             ],
-            tone=out.tone.strip(),
-            channel_angles={a.channel: a.angle.strip() for a in out.channel_angles},
+            tone=clean(out.tone),
+            channel_angles={a.channel: clean(a.angle) for a in out.channel_angles},
         )

@@ -4,6 +4,11 @@ A brand is a folder with ``brand.yaml`` (validated by :class:`Brand`, ``extra="f
 ``knowledge/`` folder of documents. :func:`load_brand` is the only way in from disk; every problem is
 an :class:`~knowledge.errors.InputError` naming ``brand.yaml`` and the field. The JSON Schema for
 editors comes from :func:`brand_json_schema` (also exported to ``docs/brand.schema.json``).
+
+Every list and string has a maximum length (the ``MAX_*`` constants below, also stated in each field's
+description and in the schema), so a brand.yaml cannot make a compliance check or a prompt arbitrarily
+expensive: 354,000 banned terms used to run a check past 300 s. ``brand.yaml`` itself must be a regular
+file inside the brand folder (a symlink to elsewhere is refused, as for knowledge documents).
 """
 
 from __future__ import annotations
@@ -18,8 +23,35 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 from knowledge.errors import InputError
 from knowledge.yamlio import confined_path, load_yaml, validate_model
 
-NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+# Limits. A real brand uses a few dozen terms (the examples: under 10 banned terms, 3 products); the
+# numbers leave room for large brands while keeping a 10 KB compliance check around a second.
+MAX_TERM_CHARS = 100  # a banned, required or competitor term, a name, an id
+MAX_LINE_CHARS = 500  # a voice rule, a product fact, a host, a disclaimer line
+MAX_PARAGRAPH_CHARS = 4_000  # positioning, audience, a description, a channel input, a disclaimer
+MAX_BANNED_TERMS = 2_000
+MAX_REQUIRED_TERMS = 500
+MAX_COMPETITORS = 500
+MAX_PRODUCTS = 100
+MAX_FACTS_PER_PRODUCT = 50
+MAX_VOICE_ITEMS = 50  # each of descriptors, do, dont
+MAX_CHANNELS = 50
+MAX_CHANNEL_INPUTS = 20  # inputs per channel
+MAX_COMPLIANCE_ITEMS = 500  # each compliance list / mapping (packs, rule files, ids, hosts, ...)
+
+Term = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TERM_CHARS)]
+Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_LINE_CHARS)]
+Paragraph = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_PARAGRAPH_CHARS)
+]
+OptionalParagraph = Annotated[str, StringConstraints(max_length=MAX_PARAGRAPH_CHARS)]
+Key = Annotated[str, StringConstraints(max_length=MAX_TERM_CHARS)]  # a mapping key: channel, input, rule id
+ChannelInputs = Annotated[dict[Key, OptionalParagraph], Field(max_length=MAX_CHANNEL_INPUTS)]
+NonEmpty = Line  # kept for importers: a non-empty, stripped line
 _LOCALE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+
+
+def _items(n: int, chars: int) -> str:
+    return f"At most {n:,} items of at most {chars:,} characters each."
 
 
 class _Strict(BaseModel):
@@ -29,69 +61,130 @@ class _Strict(BaseModel):
 class Voice(_Strict):
     """How the brand sounds."""
 
-    descriptors: list[NonEmpty] = Field(default_factory=list, description="Adjectives for the voice.")
-    do: list[NonEmpty] = Field(default_factory=list, description="Things the copy should do.")
-    dont: list[NonEmpty] = Field(default_factory=list, description="Things the copy must not do.")
+    descriptors: list[Line] = Field(
+        default_factory=list,
+        max_length=MAX_VOICE_ITEMS,
+        description="Adjectives for the voice. " + _items(MAX_VOICE_ITEMS, MAX_LINE_CHARS),
+    )
+    do: list[Line] = Field(
+        default_factory=list,
+        max_length=MAX_VOICE_ITEMS,
+        description="Things the copy should do. " + _items(MAX_VOICE_ITEMS, MAX_LINE_CHARS),
+    )
+    dont: list[Line] = Field(
+        default_factory=list,
+        max_length=MAX_VOICE_ITEMS,
+        description="Things the copy must not do. " + _items(MAX_VOICE_ITEMS, MAX_LINE_CHARS),
+    )
 
 
 class Product(_Strict):
     """One product or offer, with facts the copy may cite."""
 
-    name: NonEmpty
-    description: str = ""
-    facts: list[NonEmpty] = Field(default_factory=list)
+    name: Line = Field(description=f"Product name, at most {MAX_LINE_CHARS} characters.")
+    description: OptionalParagraph = Field("", description=f"At most {MAX_PARAGRAPH_CHARS:,} characters.")
+    facts: list[Line] = Field(
+        default_factory=list,
+        max_length=MAX_FACTS_PER_PRODUCT,
+        description="Facts the copy may cite. " + _items(MAX_FACTS_PER_PRODUCT, MAX_LINE_CHARS),
+    )
 
 
 class BrandCompliance(_Strict):
     """The brand's additions to the locale's and industry's compliance rules."""
 
-    packs: list[NonEmpty] = Field(
-        default_factory=list, description="Extra industry rule packs, e.g. [finance] for a travel insurer."
+    packs: list[Term] = Field(
+        default_factory=list,
+        max_length=MAX_COMPLIANCE_ITEMS,
+        description="Extra industry rule packs, e.g. [finance] for a travel insurer. "
+        + _items(MAX_COMPLIANCE_ITEMS, MAX_TERM_CHARS),
     )
-    rule_files: list[NonEmpty] = Field(
-        default_factory=list, description="The brand's own rule-pack YAML files, inside the brand folder."
+    rule_files: list[Line] = Field(
+        default_factory=list,
+        max_length=MAX_COMPLIANCE_ITEMS,
+        description="The brand's own rule-pack YAML files, inside the brand folder. "
+        + _items(MAX_COMPLIANCE_ITEMS, MAX_LINE_CHARS),
     )
-    disable: list[NonEmpty] = Field(
-        default_factory=list, description="Rule ids that do not apply to this brand."
+    disable: list[Term] = Field(
+        default_factory=list,
+        max_length=MAX_COMPLIANCE_ITEMS,
+        description="Rule ids that do not apply to this brand. "
+        + _items(MAX_COMPLIANCE_ITEMS, MAX_TERM_CHARS),
     )
-    severity: dict[str, Literal["block", "warn"]] = Field(
-        default_factory=dict, description="Rule id -> severity override."
+    severity: dict[Key, Literal["block", "warn"]] = Field(
+        default_factory=dict,
+        max_length=MAX_COMPLIANCE_ITEMS,
+        description=f"Rule id -> severity override. At most {MAX_COMPLIANCE_ITEMS:,} entries.",
     )
-    allowed_hosts: list[NonEmpty] = Field(
-        default_factory=list, description="Hosts that links and images may point to (subdomains included)."
+    allowed_hosts: list[Line] = Field(
+        default_factory=list,
+        max_length=MAX_COMPLIANCE_ITEMS,
+        description="Hosts that links and images may point to (subdomains included). "
+        + _items(MAX_COMPLIANCE_ITEMS, MAX_LINE_CHARS),
     )
-    allowed_contacts: list[NonEmpty] = Field(
-        default_factory=list, description="The brand's public e-mail addresses and phone numbers (not PII)."
+    allowed_contacts: list[Line] = Field(
+        default_factory=list,
+        max_length=MAX_COMPLIANCE_ITEMS,
+        description="The brand's public e-mail addresses and phone numbers (not PII). "
+        + _items(MAX_COMPLIANCE_ITEMS, MAX_LINE_CHARS),
     )
-    disclaimers: list[NonEmpty] = Field(
-        default_factory=list, description="Required legal text; rule hits inside it are not violations."
+    disclaimers: list[Paragraph] = Field(
+        default_factory=list,
+        max_length=MAX_COMPLIANCE_ITEMS,
+        description="Required legal text; rule hits inside it are not violations. "
+        + _items(MAX_COMPLIANCE_ITEMS, MAX_PARAGRAPH_CHARS),
     )
 
 
 class Brand(_Strict):
     """Everything in ``brand.yaml``. ``root`` is set by :func:`load_brand`, never by the file."""
 
-    name: NonEmpty = Field(description="Brand name as it must be written.")
-    positioning: NonEmpty = Field(description="The positioning statement to turn into content.")
-    locale: str = Field(description="Language of the content: 'en', 'zh', 'zh-CN', ...")
-    industry: str = Field("general", description="Industry, used to pick compliance rule packs.")
-    audience: str = ""
+    name: Term = Field(description=f"Brand name as it must be written; at most {MAX_TERM_CHARS} characters.")
+    positioning: Paragraph = Field(
+        description="The positioning statement to turn into content; "
+        f"at most {MAX_PARAGRAPH_CHARS:,} characters."
+    )
+    locale: Term = Field(description="Language of the content: 'en', 'zh', 'zh-CN', ...")
+    industry: Term = Field(
+        "general",
+        description=f"Industry, used to pick compliance rule packs; at most {MAX_TERM_CHARS} characters.",
+    )
+    audience: OptionalParagraph = Field("", description=f"At most {MAX_PARAGRAPH_CHARS:,} characters.")
     voice: Voice = Field(default_factory=Voice)
-    products: list[Product] = Field(default_factory=list)
-    channels: list[NonEmpty] = Field(
+    products: list[Product] = Field(
+        default_factory=list, max_length=MAX_PRODUCTS, description=f"At most {MAX_PRODUCTS} products."
+    )
+    channels: list[Term] = Field(
         default_factory=lambda: ["search_ad", "social_post", "email", "blog", "cs_reply"],
-        description="Channel names (built-in or from channel YAML files).",
+        max_length=MAX_CHANNELS,
+        description="Channel names (built-in or from channel YAML files). "
+        + _items(MAX_CHANNELS, MAX_TERM_CHARS),
     )
-    channel_inputs: dict[str, dict[str, str]] = Field(
-        default_factory=dict, description="Per-channel inputs, e.g. cs_reply: {question: ...}."
+    channel_inputs: dict[Key, ChannelInputs] = Field(
+        default_factory=dict,
+        max_length=MAX_CHANNELS,
+        description="Per-channel inputs, e.g. cs_reply: {question: ...}. "
+        f"At most {MAX_CHANNELS} channels of at most {MAX_CHANNEL_INPUTS} inputs, "
+        f"each at most {MAX_PARAGRAPH_CHARS:,} characters.",
     )
-    banned_terms: list[NonEmpty] = Field(default_factory=list)
-    required_terms: list[NonEmpty] = Field(
-        default_factory=list, description="Terms whose exact spelling is enforced (e.g. trademarks)."
+    banned_terms: list[Term] = Field(
+        default_factory=list,
+        max_length=MAX_BANNED_TERMS,
+        description="Terms the copy must never use. " + _items(MAX_BANNED_TERMS, MAX_TERM_CHARS),
     )
-    competitors: list[NonEmpty] = Field(default_factory=list)
+    required_terms: list[Term] = Field(
+        default_factory=list,
+        max_length=MAX_REQUIRED_TERMS,
+        description="Terms whose exact spelling is enforced (e.g. trademarks). "
+        + _items(MAX_REQUIRED_TERMS, MAX_TERM_CHARS),
+    )
+    competitors: list[Term] = Field(
+        default_factory=list,
+        max_length=MAX_COMPETITORS,
+        description="Competitor names the copy must not mention. " + _items(MAX_COMPETITORS, MAX_TERM_CHARS),
+    )
     compliance: BrandCompliance = Field(default_factory=BrandCompliance)
-    knowledge_dir: str = Field(
+    knowledge_dir: Line = Field(
         "knowledge", description="Folder of knowledge documents, inside the brand folder."
     )
     root: Path | None = Field(None, exclude=True, description="Set by the loader; not a brand.yaml field.")
@@ -138,6 +231,9 @@ def load_brand(path: str | Path) -> Brand:
         root, yaml_path = path.parent, path
     if not yaml_path.exists():
         raise InputError("brand.yaml not found; expected a brand folder holding brand.yaml", source=yaml_path)
+    if not yaml_path.resolve().is_relative_to(root.resolve()):
+        # Like a knowledge document, brand.yaml may be a link only to a file inside the brand folder.
+        raise InputError("link points outside the brand folder; expected a file inside it", source=yaml_path)
     data = load_yaml(yaml_path)
     if isinstance(data, dict) and "root" in data:
         raise InputError("unknown field (remove it or check its spelling)", source=yaml_path, field="root")

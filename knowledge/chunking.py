@@ -5,6 +5,10 @@ Contract: :func:`chunk_document` splits a document into sentence-aligned passage
 punctuation (。！？；…). Each :class:`Passage` has a stable id ``<doc path>#<n>-<sha8>``: the same text
 at the same place gets the same id on every run, and any edit changes it, so a citation can never
 silently point at changed content. Markdown headings are kept as the passage's ``section``.
+
+Chunking is linear in the document's length whatever its content (one character repeated, a million
+". ", CJK punctuation only): the regexes below cannot backtrack, and no step rescans text already
+placed in a passage.
 """
 
 from __future__ import annotations
@@ -53,14 +57,19 @@ def keep_sentences(text: str, keep: Callable[[str], bool]) -> str:
 
 def _hard_split(sentence: str, max_chars: int) -> list[str]:
     # A "sentence" longer than a chunk (a table row, a run-on list) is cut at spaces/commas when possible.
+    # It walks an offset instead of slicing off the rest each time: that copy made a 1 MB sentence
+    # quadratic. ``sentence`` comes stripped from split_sentences.
     out: list[str] = []
-    while len(sentence) > max_chars:
-        cut = max(sentence.rfind(sep, 0, max_chars) for sep in (" ", "，", ",", "、"))
-        cut = cut + 1 if cut > max_chars // 2 else max_chars
-        out.append(sentence[:cut].strip())
-        sentence = sentence[cut:].strip()
-    if sentence:
-        out.append(sentence)
+    start, end = 0, len(sentence)
+    while end - start > max_chars:
+        cut = max(sentence.rfind(sep, start, start + max_chars) for sep in (" ", "，", ",", "、"))
+        cut = cut + 1 if cut - start > max_chars // 2 else start + max_chars
+        out.append(sentence[start:cut].strip())
+        start = cut
+        while start < end and sentence[start].isspace():
+            start += 1
+    if start < end:
+        out.append(sentence[start:])
     return out
 
 
@@ -84,42 +93,40 @@ def chunk_document(doc: str, text: str, *, max_chars: int = 360) -> list[Passage
         units.append((section, "\n"))
 
     passages: list[Passage] = []
-    current: list[str] = []
+    # The passage being built, joined as it grows: re-joining all its units for every new unit made
+    # documents of one-character sentences ("。" * 10**6) cost max_chars times their length.
+    body = ""
+    empty = True  # no unit yet (body may still be "" after a lone newline unit)
     current_section = ""
 
     def flush() -> None:
-        body = _join(current).strip()
-        if body:
+        nonlocal body, empty
+        text = body.strip()
+        if text:
             passages.append(
-                Passage(passage_id(doc, len(passages), body), doc, len(passages), body, current_section)
+                Passage(passage_id(doc, len(passages), text), doc, len(passages), text, current_section)
             )
-        current.clear()
+        body, empty = "", True
 
     for sec, unit in units:
         if unit == "\f":
             flush()
             current_section = sec
             continue
-        if unit != "\n" and len(_join([*current, unit])) > max_chars:
+        if unit != "\n" and len(body) + _gap(body, unit) + len(unit) > max_chars:
             flush()
             current_section = sec
-        if unit == "\n" and not current:
+        if unit == "\n" and empty:
             continue
-        current.append(unit)
+        body = body.rstrip() + "\n" if unit == "\n" else body + " " * _gap(body, unit) + unit
+        empty = False
     flush()
     return passages
 
 
-def _join(parts: list[str]) -> str:
-    out = ""
-    for part in parts:
-        if part == "\n":
-            out = out.rstrip() + "\n"
-        elif not out or out.endswith("\n") or _is_cjk(out[-1]) or _is_cjk(part[0]):
-            out += part
-        else:
-            out += " " + part
-    return out
+def _gap(body: str, part: str) -> int:
+    """1 if joining ``part`` onto ``body`` needs a space (between two non-CJK words), else 0."""
+    return 0 if not body or body.endswith("\n") or _is_cjk(body[-1]) or _is_cjk(part[0]) else 1
 
 
 def _is_cjk(ch: str) -> bool:

@@ -7,6 +7,15 @@ into ``key: value`` lines; PDF gives its text layer (pypdf). A supported file th
 UTF-8 or unparsable is an InputError naming it; files of other types are listed in ``skipped`` so the
 caller can report them. Symlinks that leave the brand folder are rejected. Document text is *data*:
 nothing here interprets it.
+
+Limits (each an InputError naming the file and the limit): only regular files are read (a FIFO, device
+or socket is refused before opening); a document is at most :data:`MAX_DOCUMENT_BYTES` on disk and its
+extracted text at most :data:`MAX_DOCUMENT_CHARS`; a knowledge folder holds at most
+:data:`MAX_DOCUMENTS` supported files and :data:`MAX_KNOWLEDGE_BYTES` in all (checked before any is
+read); JSON nests at most :data:`MAX_JSON_DEPTH` levels; a PDF has at most :data:`MAX_PDF_PAGES` pages
+and any failure of its parser is an InputError. Text, HTML and JSON are read in time linear in their
+size (tests/security/test_input_limits.py probes the adversarial cases), so a document within the
+limits cannot stall indexing.
 """
 
 from __future__ import annotations
@@ -14,14 +23,28 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import stat
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any, ClassVar
 
+from knowledge.cache import read_regular_file
 from knowledge.errors import InputError
 
 log = logging.getLogger(__name__)
+
+# A brand's knowledge is hand-written guidelines, product sheets and reviews: the shipped examples are
+# about 30 KB each. The limits leave ample room for real brands while bounding what one index build
+# can be made to read, chunk and embed.
+MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
+MAX_DOCUMENT_CHARS = 20 * 1024 * 1024  # extracted text (a PDF's text can outgrow its compressed file)
+MAX_KNOWLEDGE_BYTES = 200 * 1024 * 1024
+MAX_DOCUMENTS = 10_000
+MAX_JSON_DEPTH = 64
+MAX_PDF_PAGES = 2_000
+PROGRESS_BYTES = 5 * 1024 * 1024  # folders at least this big report what they read
 
 TEXT_SUFFIXES = {".md", ".markdown", ".txt"}
 HTML_SUFFIXES = {".html", ".htm"}
@@ -102,38 +125,56 @@ def html_to_text(html: str) -> str:
     """Visible text of an HTML document, one block per line, headings kept as markdown headings."""
     parser = _HTMLText()
     parser.feed(html)
-    parser.close()
+    # What feed() leaves unparsed is either plain text (no "<": close() handles it in one pass) or one
+    # tag, comment or declaration that never ends. For the latter, close() on Python < 3.11.13 rescans
+    # from every "<" inside it to the end of input: quadratic ("<a " * 30,000 takes 90 s). HTML5 drops
+    # an unterminated tag at end of file, as newer Pythons do, so do that instead of closing.
+    if not parser.rawdata.startswith("<"):
+        parser.close()
     lines = (" ".join(line.split()) for line in "".join(parser.parts).splitlines())
     return "\n".join(line for line in lines if line)
 
 
-def _flatten_json(value: Any, prefix: str = "") -> list[str]:
+def _flatten_json(value: Any, source: Path, prefix: str = "", depth: int = 1) -> list[str]:
+    if depth > MAX_JSON_DEPTH:
+        raise InputError(
+            f"JSON nested deeper than {MAX_JSON_DEPTH} levels (at {prefix.rstrip('.') or 'the top'}); "
+            "expected records of fields",
+            source=source,
+        )
     if isinstance(value, dict):
         scalars = [f"{k}: {v}" for k, v in value.items() if not isinstance(v, dict | list)]
         lines = ["; ".join(scalars)] if scalars else []
         for k, v in value.items():
             if isinstance(v, dict | list):
                 lines.append(f"# {prefix}{k}")
-                lines.extend(_flatten_json(v, f"{prefix}{k}."))
+                lines.extend(_flatten_json(v, source, f"{prefix}{k}.", depth + 1))
         return lines
     if isinstance(value, list):
         lines = []
         for item in value:
-            lines.extend(_flatten_json(item, prefix))
+            lines.extend(_flatten_json(item, source, prefix, depth + 1))
             lines.append("")
         return lines
     return [str(value)]
 
 
 def json_to_text(raw: str, source: Path) -> str:
-    """Flatten a JSON document into readable lines; records become one paragraph each."""
+    """Flatten a JSON document into readable lines; records become one paragraph each. Numbers keep
+    the document's own spelling ("4.50" stays "4.50"; a 100k-digit integer is text, not an int that
+    Python refuses to convert)."""
     try:
-        data = json.loads(raw)
+        data = json.loads(raw, parse_int=str, parse_float=str, parse_constant=str)
     except json.JSONDecodeError as exc:
         raise InputError(
             f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", source=source
         ) from None
-    return "\n".join(_flatten_json(data)).strip()
+    except RecursionError:
+        # The C decoder recurses once per nesting level and stops at the interpreter's limit (~1,000).
+        raise InputError(
+            f"JSON nested too deeply to parse; at most {MAX_JSON_DEPTH} levels are accepted", source=source
+        ) from None
+    return "\n".join(_flatten_json(data, source)).strip()
 
 
 def pdf_to_text(raw: bytes, source: Path) -> str:
@@ -141,14 +182,33 @@ def pdf_to_text(raw: bytes, source: Path) -> str:
     import io
 
     from pypdf import PdfReader
-    from pypdf.errors import PyPdfError
 
+    pages: list[str] = []
+    size = 0
     try:
         reader = PdfReader(io.BytesIO(raw))
-        pages = [page.extract_text() or "" for page in reader.pages]
-    except (PyPdfError, ValueError, KeyError, TypeError) as exc:
-        raise InputError(f"unreadable PDF ({type(exc).__name__}: {exc})", source=source) from None
-    text = "\n\n".join(p.strip() for p in pages if p.strip())
+        if len(reader.pages) > MAX_PDF_PAGES:
+            raise InputError(
+                f"PDF has {len(reader.pages):,} pages; the limit is {MAX_PDF_PAGES:,} (split it)",
+                source=source,
+            )
+        for page in reader.pages:
+            text = (page.extract_text() or "").strip()
+            size += len(text)
+            if size > MAX_DOCUMENT_CHARS:
+                raise InputError(
+                    f"PDF text longer than {MAX_DOCUMENT_CHARS:,} characters (the limit); split it",
+                    source=source,
+                )
+            pages.append(text)
+    except InputError:
+        raise
+    except Exception as exc:
+        # pypdf parses hostile bytes with Python code: a malformed file can fail with any exception
+        # (PyPdfError, ValueError, KeyError, RecursionError on deep nesting, ...). Each is this file's
+        # fault, so each is an InputError naming it, never a traceback.
+        raise InputError(f"unreadable PDF ({type(exc).__name__}: {str(exc)[:200]})", source=source) from None
+    text = "\n\n".join(p for p in pages if p)
     if not text:
         raise InputError("PDF has no text layer (scanned?); export it as text first", source=source)
     return text
@@ -169,10 +229,7 @@ def _decode(raw: bytes, source: Path) -> str:
 
 def read_document(path: Path, root: Path) -> SourceDocument:
     """Read one supported file; ``root`` is the brand folder the returned path is relative to."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read document ({exc.strerror})", source=path) from None
+    raw = read_regular_file(path, MAX_DOCUMENT_BYTES, what="document")
     suffix = path.suffix.lower()
     text = pdf_to_text(raw, path) if suffix in PDF_SUFFIXES else _decode(raw, path)
     if suffix in HTML_SUFFIXES:
@@ -183,12 +240,28 @@ def read_document(path: Path, root: Path) -> SourceDocument:
     return SourceDocument(path=rel, text=text.strip(), sha256=hashlib.sha256(raw).hexdigest())
 
 
-def read_documents(knowledge_dir: Path, root: Path) -> DocumentSet:
-    """Read every supported document under ``knowledge_dir`` (recursively, hidden files ignored)."""
+def _size_on_disk(path: Path) -> int:
+    # Only regular files count: anything else is refused by read_document, with its own message.
+    try:
+        info = path.stat()
+    except OSError:
+        return 0
+    return info.st_size if stat.S_ISREG(info.st_mode) else 0
+
+
+def read_documents(
+    knowledge_dir: Path, root: Path, progress: Callable[[str], None] | None = None
+) -> DocumentSet:
+    """Read every supported document under ``knowledge_dir`` (recursively, hidden files ignored).
+
+    The folder's limits (:data:`MAX_DOCUMENTS`, :data:`MAX_KNOWLEDGE_BYTES`) are checked on the file
+    sizes before any document is read. ``progress``, if given, is told what is being read when the
+    folder holds at least :data:`PROGRESS_BYTES`: one line for the folder, one per large document."""
     if not knowledge_dir.is_dir():
         raise InputError("knowledge folder not found; expected a folder of documents", source=knowledge_dir)
     root_resolved = root.resolve()
     found = DocumentSet()
+    to_read: list[Path] = []
     for path in sorted(knowledge_dir.rglob("*")):
         rel_parts = path.relative_to(knowledge_dir).parts
         if any(part.startswith(".") for part in rel_parts) or path.is_dir():
@@ -201,6 +274,27 @@ def read_documents(knowledge_dir: Path, root: Path) -> DocumentSet:
                 "skipping %s: unsupported type (expected one of %s)", path, sorted(SUPPORTED_SUFFIXES)
             )
             continue
+        to_read.append(path)
+        if len(to_read) > MAX_DOCUMENTS:
+            raise InputError(
+                f"more than {MAX_DOCUMENTS:,} documents (the limit per brand); remove some or merge them",
+                source=knowledge_dir,
+            )
+    sizes = [_size_on_disk(path) for path in to_read]
+    total = sum(sizes)
+    if total > MAX_KNOWLEDGE_BYTES:
+        biggest = max(range(len(to_read)), key=sizes.__getitem__)
+        raise InputError(
+            f"knowledge documents total {total:,} bytes; the limit is {MAX_KNOWLEDGE_BYTES:,} bytes "
+            f"({MAX_KNOWLEDGE_BYTES >> 20} MiB; largest: {to_read[biggest].relative_to(root).as_posix()})",
+            source=knowledge_dir,
+        )
+    report = progress if progress is not None and total >= PROGRESS_BYTES else None
+    if report:
+        report(f"knowledge: reading {len(to_read)} documents ({total / (1 << 20):.1f} MiB)")
+    for path, size in zip(to_read, sizes, strict=True):
+        if report and size >= PROGRESS_BYTES:
+            report(f"knowledge: reading {path.relative_to(root).as_posix()} ({size / (1 << 20):.1f} MiB)")
         doc = read_document(path, root)
         if doc.text:
             found.documents.append(doc)

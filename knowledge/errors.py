@@ -7,6 +7,8 @@ was expected, so the CLI can print it as-is and exit with status 2 — never a t
 
 from __future__ import annotations
 
+import reprlib
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +32,49 @@ def _field_path(loc: tuple[Any, ...]) -> str:
     return out or "(top level)"
 
 
+class _BoundedRepr(reprlib.Repr):
+    """``repr`` that never builds more than a few dozen characters, whatever the value: strings and
+    containers are cut before they are formatted (``f"{value!r:.80}"`` formats all of it first)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.maxlevel = 2
+        self.maxstring = self.maxother = 60
+        self.maxlist = self.maxtuple = self.maxset = self.maxfrozenset = self.maxdeque = 4
+        self.maxdict = 3
+
+    def repr_int(self, x: int, level: int) -> str:
+        # repr() of a huge int is slow (and beyond 4,300 digits a ValueError): say its size instead.
+        if abs(x) >= 10**30:
+            return f"<integer of about {int(x.bit_length() * 0.30103) + 1} digits>"
+        return repr(x)
+
+    def repr_bytes(self, x: bytes, level: int) -> str:
+        return repr(x[: self.maxstring]) + ("..." if len(x) > self.maxstring else "")
+
+    def repr_dict(self, x: dict[Any, Any], level: int) -> str:
+        # reprlib sorts every key first; a user-written mapping can be huge, so keep its own order.
+        if not x:
+            return "{}"
+        if level <= 0:
+            return "{...}"
+        items = [
+            f"{self.repr1(k, level - 1)}: {self.repr1(v, level - 1)}"
+            for k, v in islice(x.items(), self.maxdict)
+        ]
+        return "{" + ", ".join(items) + (", ...}" if len(x) > self.maxdict else "}")
+
+
+_bounded = _BoundedRepr()
+MAX_GOT_CHARS = 80
+
+
+def bounded_repr(value: Any, limit: int = MAX_GOT_CHARS) -> str:
+    """A repr of ``value`` of at most ``limit`` characters, built in time bounded by ``limit`` too."""
+    text = _bounded.repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def format_validation_error(err: ValidationError, source: str | Path | None = None) -> InputError:
     """Turn a pydantic ValidationError into one InputError listing every bad field."""
     lines = []
@@ -39,6 +84,6 @@ def format_validation_error(err: ValidationError, source: str | Path | None = No
         if item["type"] == "extra_forbidden":
             msg = "unknown field (remove it or check its spelling)"
         got = item.get("input")
-        got_text = "" if item["type"] in ("missing", "extra_forbidden") else f" (got {got!r:.80})"
+        got_text = "" if item["type"] in ("missing", "extra_forbidden") else f" (got {bounded_repr(got)})"
         lines.append(f"{field}: {msg}{got_text}")
     return InputError("invalid configuration:\n  " + "\n  ".join(lines), source=source)

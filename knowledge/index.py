@@ -7,6 +7,9 @@ Contract:
 - :meth:`FaissKnowledgeIndex.load` refuses an index built by another embedder or a corrupt one.
 - :func:`build_index` creates or updates the index of a brand: only documents added, changed or
   removed since the last build are re-embedded / dropped; a change of embedder or chunk size rebuilds.
+  Its ``progress`` callback (one line per call) hears about large folders and documents being read
+  and chunked, and about embedding, batch by batch, when there are more than :data:`EMBED_BATCH`
+  passages; small updates stay silent.
 - Search returns passages by cosine similarity (vectors are unit length; the index is inner product).
 """
 
@@ -17,7 +20,7 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal, get_args
@@ -28,7 +31,7 @@ import numpy as np
 from knowledge.brand import Brand
 from knowledge.cache import atomic_write, cache_dir
 from knowledge.chunking import Passage, chunk_document
-from knowledge.documents import read_documents
+from knowledge.documents import PROGRESS_BYTES, read_documents
 from knowledge.embedders import BrandForgeEmbeddings
 from knowledge.errors import InputError
 from knowledge.lexical import BM25
@@ -48,6 +51,10 @@ RRF_DEPTH = 50  # candidates each ranking contributes to the fusion
 HNSW_M = 32  # graph degree
 HNSW_EF_CONSTRUCTION = 80
 HNSW_EF_SEARCH = 64  # recall and latency vs flat at 10k / 100k chunks: bench/retrieval.py
+
+# Passages embedded per call while building, so that progress can be reported between calls. A multiple
+# of the embedders' own batch size (32), so the batches they run, and thus the vectors, do not change.
+EMBED_BATCH = 1024
 
 SearchMode = Literal["dense", "hybrid"]
 FaissKind = Literal["flat", "hnsw"]
@@ -327,15 +334,17 @@ def build_index(
     chunk_chars: int = DEFAULT_CHUNK_CHARS,
     kind: FaissKind = "flat",
     rebuild: bool = False,
+    progress: Callable[[str], None] | None = None,
 ) -> tuple[FaissKnowledgeIndex, IndexUpdate]:
     """Create or incrementally update the index of ``brand``'s knowledge folder, and save it.
 
     An index this process already loaded (same folder, embedder, chunk size and kind) is reused from
     memory and only brought up to date with the documents; it is read from disk once per process.
+    ``progress`` gets one-line messages while a large folder is read and embedded (see the module doc).
     """
     folder = index_dir or default_index_dir(brand)
     assert brand.root is not None
-    docs = read_documents(brand.knowledge_path, brand.root)
+    docs = read_documents(brand.knowledge_path, brand.root, progress)
     update = IndexUpdate(skipped=docs.skipped)
     key = (str(folder.resolve()), embedder.embedder_id, chunk_chars, kind)
 
@@ -376,10 +385,18 @@ def build_index(
             update.changed.append(path)
         else:
             update.added.append(path)
+        if progress and len(doc.text) >= PROGRESS_BYTES:
+            progress(f"index: chunking {path} ({len(doc.text):,} characters)")
         new_passages.extend(chunk_document(path, doc.text, max_chars=chunk_chars))
         index.documents[path] = doc.sha256
-    index.add_passages(new_passages)
-    update.passages_embedded = len(new_passages)
+    total = len(new_passages)
+    if progress and total > EMBED_BATCH:
+        progress(f"index: embedding {total:,} passages")
+    for start in range(0, total, EMBED_BATCH):
+        index.add_passages(new_passages[start : start + EMBED_BATCH])
+        if progress and total > EMBED_BATCH:
+            progress(f"index: embedded {min(start + EMBED_BATCH, total):,}/{total:,} passages")
+    update.passages_embedded = total
     index.skipped = docs.skipped
     if update.touched or not (folder / "manifest.json").exists():
         index.save(folder)

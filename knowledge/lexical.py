@@ -8,7 +8,9 @@ Contract:
 - :func:`terms` turns text into index terms in both scripts: text is NFKC-normalised and case-folded;
   Latin/digit words become terms (a light plural strip: "tours" → "tour"; a short stop-word list is
   dropped); runs of CJK characters become overlapping character bigrams (a lone character stays a
-  unigram), the usual approach when there is no word segmenter.
+  unigram), the usual approach when there is no word segmenter. It is linear in the text: neither regex
+  can backtrack (each repetition is followed by a character it cannot match), as the adversarial
+  documents of tests/security/test_input_limits.py check.
 - :class:`BM25` is built from (key, text) pairs in memory — nothing is persisted; the index rebuilds
   it on the first hybrid search after a load or change (about 1 s per 10k passages) — and
   :meth:`BM25.top` returns the best keys with their scores.

@@ -6,7 +6,8 @@
 """
 
 from agents.state import Campaign
-from pipelines.runner import campaign_to_markdown, run_campaign
+from pipelines.render import campaign_to_markdown
+from pipelines.runner import run_campaign
 from pipelines.spec import Pipeline, PipelineSpec, load_pipeline
 
 __all__ = ["Campaign", "Pipeline", "PipelineSpec", "campaign_to_markdown", "load_pipeline", "run_campaign"]

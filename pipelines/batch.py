@@ -3,20 +3,29 @@
 Contract (``brandforge batch JOBS --out RUN_DIR``):
 
 - Input: JSONL (``{"id": ..., "brand": "dir" | {...}, "channels": [...]}`` per line) or CSV (columns
-  ``id, brand, channels``). A line that cannot run — invalid JSON, no id, a duplicate id, a missing brand
-  folder, an invalid brand — goes to ``errors.jsonl`` with its line number; the others run.
+  ``id, brand, channels``). A line that cannot run — invalid JSON (nested deeper than 32, a number of
+  more than 100 digits, a line over 1 MB included), no id, a duplicate id, a missing brand folder, an
+  invalid brand — goes to ``errors.jsonl`` with its line number; the others run.
 - Output in RUN_DIR: ``results.jsonl`` (one line per finished id: ``{"id", "campaign", "fingerprint",
   "input"}``), ``errors.jsonl`` (this run's malformed lines and failed items), ``summary.json`` +
-  ``report.md``, ``batch.log``. Only the driver writes ``results.jsonl``: one ``write`` + ``fsync`` per
-  line, so a crash (SIGKILL included) can at worst leave a torn last line, which the next run cuts off.
-- Resume: rerunning the same command skips ids whose result has the current fingerprint (pipeline,
-  prompts, model) and input hash (brand files, channels). Results made by another pipeline, prompt
-  version or model are stale: the run refuses to mix them (``--recompute-stale`` archives and redoes
+  ``report.md``, ``batch.log``. Only the driver writes ``results.jsonl``: one checked ``write`` +
+  ``fsync`` per line, so a crash (SIGKILL included) can at worst leave a torn last line, which the next
+  run cuts off. A write that fails (disk full, read-only, no permission) is cut back off the file, never
+  counted or logged as done, and ends the batch with an :class:`InputError` naming the file (exit 2);
+  what was written before stays valid, and rerunning resumes.
+- Resume: rerunning the same command skips ids whose result has the current fingerprint and input hash.
+  The fingerprint covers the pipeline spec, every prompt's hash, the built-in channel specs and rule
+  packs, and the model — for a server, the id the server reports, read after the backend has started
+  (so the backend is started before anything is written, and an unreachable one is a BackendError).
+  The input hash covers brand.yaml, the knowledge documents, the brand's channel specs
+  (``BRAND_DIR/channels/``), its ``compliance.rule_files`` and the requested channels. Results made
+  with anything else are stale: the run refuses to mix them (``--recompute-stale`` archives and redoes
   them). Failed items are retried by the next run.
 - Retries of transient backend errors happen in one place, the backend client (``max_retries`` with
   backoff); an item whose backend still fails is an error for the next run to retry, never a loop here.
 - ``--timeout-per-item`` and ``--max-tokens-per-item`` stop an item between model calls; Ctrl-C stops
-  scheduling, finishes (and records) what is running, and exits 130 — the next run resumes.
+  scheduling, finishes (and records) what is running, and exits 130 — the next run resumes. Every
+  numeric knob has a validated range (:data:`KNOB_RANGES`).
 - Executors: ``local`` (threads; concurrent requests reach an HTTP server, which batches them) and
   ``ray`` (one task per item on a Ray cluster; results still flow back to the one driver that writes).
 """
@@ -24,17 +33,20 @@ Contract (``brandforge batch JOBS --out RUN_DIR``):
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import csv
 import fcntl
 import hashlib
 import json
+import math
 import os
 import signal
+import stat
 import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,17 +63,47 @@ from agents.backends import (
     get_backend,
     get_batched_backend,
 )
+from agents.channels import BUILTIN_DIR as BUILTIN_CHANNELS_DIR
+from agents.policy.rules import RULES_DIR
 from agents.state import Campaign
 from knowledge.brand import Brand, load_brand
 from knowledge.cache import atomic_write
 from knowledge.errors import InputError, format_validation_error
-from knowledge.yamlio import validate_model
+from knowledge.yamlio import confined_path, validate_model
 from pipelines.runner import run_campaign
 from pipelines.spec import Pipeline, load_pipeline
+
+# Why these bounds: a jobs line is an id, a brand path or a brand.yaml-sized object and a few channel
+# names — a few KB and a few levels deep. The caps keep a hostile line from costing more than a moment to
+# refuse (json recursion on "[[[[...", Python's quadratic parsing of 100k-digit integers).
+MAX_LINE_BYTES = 1 << 20
+MAX_JSON_DEPTH = 32
+MAX_INT_DIGITS = 100
+# The most items in flight at once: the same bound as a backend's own concurrency.
+MAX_CONCURRENCY = 256
+KNOB_RANGES: dict[str, tuple[float, float]] = {
+    "--concurrency": (1, MAX_CONCURRENCY),
+    "--max-items": (1, 10**9),
+    "--timeout-per-item": (0.001, 7 * 24 * 3600.0),  # seconds; a week is longer than any nightly run
+    "--max-tokens-per-item": (1, 10**9),
+}
 
 
 class ItemStopped(RuntimeError):
     """An item ran past its time or token budget; raised between model calls."""
+
+
+class BatchWriteError(InputError):
+    """A file of the run folder could not be written (disk full, read-only, no permission)."""
+
+
+def _cannot_write(path: Path, exc: OSError) -> BatchWriteError:
+    reason = exc.strerror or type(exc).__name__
+    return BatchWriteError(
+        f"cannot write ({reason}); the batch stopped. Results already in results.jsonl are complete: "
+        "free space (or fix the folder's permissions) and rerun the same command to resume",
+        source=path,
+    )
 
 
 class _JobLine(BaseModel):
@@ -112,48 +154,149 @@ def load_job_brand(brand_ref: str | dict[str, Any], root: str) -> Brand:
     return brand
 
 
+def _file_hash(path: Path) -> bytes:
+    """Content hash of a regular file, read in chunks (a large document never sits in memory). Anything
+    else — missing, a FIFO, a device — hashes as what it is: opening a FIFO would block, and loading
+    the brand refuses such files anyway."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return b"missing"
+    if not stat.S_ISREG(mode):
+        return f"not a regular file ({stat.S_IFMT(mode):o})".encode()
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                digest.update(chunk)
+    except OSError as exc:  # unreadable: loading the brand reports it; the hash only has to differ
+        return f"unreadable ({exc.strerror})".encode()
+    return digest.digest()
+
+
 def _folder_hash(folder: Path) -> str:
+    """Hash of every file under ``folder`` (names and contents); a missing folder hashes as empty."""
     digest = hashlib.sha256()
     if folder.is_dir():
-        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        for path in sorted(p for p in folder.rglob("*") if not p.is_dir()):
             digest.update(str(path.relative_to(folder)).encode())
-            digest.update(hashlib.sha256(path.read_bytes()).digest())
+            digest.update(_file_hash(path))
     return digest.hexdigest()
 
 
-def _input_hash(brand: Brand, channels: Sequence[str] | None, folders: dict[Path, str]) -> str:
-    """Hash of what an item's result depends on besides the pipeline: brand.yaml and its documents.
-    ``folders`` memoises each knowledge folder's hash: many jobs may share one brand."""
-    knowledge = brand.knowledge_path
-    if knowledge not in folders:
-        folders[knowledge] = _folder_hash(knowledge)
+def _input_hash(brand: Brand, channels: Sequence[str] | None, memo: dict[Path, str]) -> str:
+    """Hash of what an item's result depends on besides the pipeline and the model: brand.yaml, its
+    knowledge documents, its channel specs (``BRAND_DIR/channels/``), its ``compliance.rule_files`` and
+    the requested channels. ``memo`` keeps each folder's and file's hash: many jobs share one brand."""
+    assert brand.root is not None
+    source = brand.root / "brand.yaml"
+    parts: list[tuple[str, Path]] = [
+        ("knowledge", brand.knowledge_path),
+        ("channels", brand.root / "channels"),  # where pipelines.runner looks for the brand's channels
+    ]
+    parts += [
+        (
+            f"rule_files[{n}]",
+            confined_path(brand.root, rel, source=source, field=f"compliance.rule_files[{n}]"),
+        )
+        for n, rel in enumerate(brand.compliance.rule_files)
+    ]
     digest = hashlib.sha256()
     digest.update(brand.model_dump_json().encode())
     digest.update(json.dumps(list(channels) if channels else None).encode())
-    digest.update(folders[knowledge].encode())
+    for name, path in parts:
+        if path not in memo:
+            memo[path] = _folder_hash(path) if path.is_dir() else _file_hash(path).hex()
+        digest.update(f"{name}:{memo[path]}".encode())
     return digest.hexdigest()[:16]
+
+
+def _parse_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise ValueError(f"a number of more than {MAX_INT_DIGITS} digits")
+    return int(text)
+
+
+def _too_deep(value: Any, limit: int) -> bool:
+    """Whether ``value`` nests lists/objects more than ``limit`` levels (iterative: no recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > limit:
+                return True
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return False
+
+
+def _parse_line(raw: bytes) -> Any:
+    """One JSONL line as JSON, or ValueError with a short reason."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"not UTF-8 text (byte {exc.start})") from None
+    try:
+        value = json.loads(text, parse_int=_parse_int)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"invalid JSON: {exc.msg} at column {exc.colno}") from None
+    except ValueError as exc:  # from _parse_int
+        raise ValueError(f"invalid JSON: {exc}") from None
+    except RecursionError:
+        raise ValueError(f"invalid JSON: nested deeper than {MAX_JSON_DEPTH} levels") from None
+    if _too_deep(value, MAX_JSON_DEPTH):
+        raise ValueError(f"invalid JSON: nested deeper than {MAX_JSON_DEPTH} levels")
+    return value
+
+
+def _bounded_lines(f: Any) -> Iterator[tuple[int, bytes | None]]:
+    """(line number, bytes) for each line of a binary file; ``None`` for a line over MAX_LINE_BYTES, which
+    is skipped in chunks rather than read whole."""
+    n = 0
+    while raw := f.readline(MAX_LINE_BYTES + 1):
+        n += 1
+        if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+            while (rest := f.readline(1 << 16)) and not rest.endswith(b"\n"):
+                pass
+            yield n, None
+            continue
+        yield n, raw
+
+
+def _csv_rows(f: Iterable[str]) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
+    reader = csv.DictReader(f)
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:  # a field over csv's size limit, a NUL byte, ...
+            yield reader.line_num, None, f"invalid CSV: {exc}"
+            continue
+        record: dict[str, Any] = {k: v for k, v in row.items() if k and v not in (None, "")}
+        if isinstance(record.get("channels"), str):
+            record["channels"] = [
+                c.strip() for c in record["channels"].replace(";", ",").split(",") if c.strip()
+            ]
+        yield reader.line_num, record, None
 
 
 def _records(path: Path) -> Iterator[tuple[int, Any, str | None]]:
     """(line number, parsed record or None, error) for every non-empty line of a JSONL or CSV file."""
     if path.suffix.lower() == ".csv":
         with path.open(encoding="utf-8", newline="") as f:
-            for n, row in enumerate(csv.DictReader(f), start=2):
-                record: dict[str, Any] = {k: v for k, v in row.items() if k and v not in (None, "")}
-                if isinstance(record.get("channels"), str):
-                    record["channels"] = [
-                        c.strip() for c in record["channels"].replace(";", ",").split(",") if c.strip()
-                    ]
-                yield n, record, None
+            yield from _csv_rows(f)
         return
-    with path.open(encoding="utf-8") as f:
-        for n, raw in enumerate(f, start=1):
+    with path.open("rb") as f:
+        for n, raw in _bounded_lines(f):
+            if raw is None:
+                yield n, None, f"line longer than {MAX_LINE_BYTES >> 20} MB"
+                continue
             if not raw.strip():
                 continue
             try:
-                yield n, json.loads(raw), None
-            except json.JSONDecodeError as exc:
-                yield n, None, f"invalid JSON: {exc.msg} at column {exc.colno}"
+                yield n, _parse_line(raw), None
+            except ValueError as exc:
+                yield n, None, str(exc)
 
 
 def read_jobs(path: Path) -> tuple[list[Job], list[BadLine]]:
@@ -205,14 +348,21 @@ def read_jobs(path: Path) -> tuple[list[Job], list[BadLine]]:
     return jobs, bad
 
 
+# How a server is reached, not what it answers: these backend fields stay out of the fingerprint.
+_TRANSPORT_FIELDS = {"base_url", "api_key", "timeout_s", "connect_timeout_s", "max_retries", "concurrency"}
+
+
 def fingerprint(pipeline: Pipeline, model: str) -> str:
-    """What makes results comparable: the pipeline spec (minus where the server is), prompts, model."""
-    spec = pipeline.spec.model_dump(
-        mode="json", exclude={"backend": {"base_url", "api_key", "timeout_s", "max_retries", "concurrency"}}
-    )
+    """What makes results comparable: the pipeline spec (minus where the server is), every prompt's
+    hash, the built-in channel specs and rule packs, and ``model`` — the id of the model that answers
+    (for a server, as the server reports it after warm-up, never a placeholder such as "default")."""
+    spec = pipeline.spec.model_dump(mode="json", exclude={"backend": _TRANSPORT_FIELDS})
     prompts = sorted(f"{p.ref}:{p.hash}" for agent in pipeline.agents for p in agent.prompts.values())
     prompts.append(f"{pipeline.context_prompt.ref}:{pipeline.context_prompt.hash}")
-    blob = json.dumps({"spec": spec, "prompts": prompts, "model": model}, sort_keys=True).encode()
+    builtins = {"channels": _folder_hash(BUILTIN_CHANNELS_DIR), "rules": _folder_hash(RULES_DIR)}
+    blob = json.dumps(
+        {"spec": spec, "prompts": prompts, "builtins": builtins, "model": model}, sort_keys=True
+    ).encode()
     return hashlib.sha256(blob).hexdigest()[:16]
 
 
@@ -250,8 +400,11 @@ def run_item(
     overrides: dict[str, Any],
     timeout_s: float | None,
     max_tokens: int | None,
+    model: str | None = None,
 ) -> ItemOutcome:
-    """Run one job start to finish (in a thread here, or in a Ray worker); never raises."""
+    """Run one job start to finish (in a thread here, or in a Ray worker); never raises. ``model`` is the
+    model id in the run's fingerprint: an item answered by another model (a Ray worker behind a load
+    balancer that reached another server) fails instead of being recorded under that fingerprint."""
     started = time.monotonic()
     try:
         resolved = load_pipeline(pipeline, backend_overrides=overrides)
@@ -280,6 +433,13 @@ def run_item(
                 error=f"backend error {campaign.backend_error}",
                 seconds=time.monotonic() - started,
             )
+        if model is not None and campaign.model != model:
+            return ItemOutcome(
+                job.id,
+                job.line,
+                error=f"answered by model {campaign.model!r}, but this run's fingerprint is for {model!r}",
+                seconds=time.monotonic() - started,
+            )
         return ItemOutcome(
             job.id, job.line, campaign=campaign.model_dump(mode="json"), seconds=time.monotonic() - started
         )
@@ -297,39 +457,64 @@ def run_item(
 
 
 class _AppendLog:
-    """One line per write, fsynced: a crash can tear at most the last line."""
+    """One line per write, fsynced, and whole or not at all: a crash can tear at most the last line, and
+    a write that fails (disk full, I/O error) is cut back off the file before the error is raised."""
 
     def __init__(self, path: Path, *, truncate: bool = False) -> None:
+        self.path = path
         flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | (os.O_TRUNC if truncate else 0)
-        self.fd = os.open(path, flags, 0o644)
+        try:
+            self.fd = os.open(path, flags, 0o644)
+        except OSError as exc:
+            raise _cannot_write(path, exc) from None
         self.lock = threading.Lock()
 
     def append(self, record: dict[str, Any]) -> None:
-        data = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
+        """Write one line and fsync it; :class:`BatchWriteError` if any of it failed (nothing is then on
+        file: the caller must not count the line as written)."""
+        data = memoryview((json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8"))
         with self.lock:
-            os.write(self.fd, data)
-            os.fsync(self.fd)
+            start = os.fstat(self.fd).st_size  # O_APPEND and one writer: the line starts here
+            try:
+                while data:  # a full disk first writes part of the line, then fails the next write
+                    written = os.write(self.fd, data)
+                    if written <= 0:
+                        raise OSError(0, "the write made no progress")
+                    data = data[written:]
+                os.fsync(self.fd)
+            except OSError as exc:
+                with contextlib.suppress(OSError):  # if even that fails, the next run cuts the torn line
+                    os.ftruncate(self.fd, start)
+                raise _cannot_write(self.path, exc) from None
 
     def close(self) -> None:
-        os.close(self.fd)
+        with contextlib.suppress(OSError):
+            os.close(self.fd)
 
 
 def _load_results(path: Path) -> list[dict[str, Any]]:
-    """Finished results; a torn last line (a crash mid-write) is cut off the file."""
-    if not path.exists():
+    """Finished results; a torn last line (a crash mid-write) is cut off the file, and a line that does
+    not parse as a result record is not one (its item runs again)."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
         return []
-    data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read ({exc.strerror})", source=path) from None
     if data and not data.endswith(b"\n"):
         keep = data.rfind(b"\n") + 1
-        os.truncate(path, keep)
+        try:
+            os.truncate(path, keep)
+        except OSError as exc:
+            raise _cannot_write(path, exc) from None
         data = data[:keep]
     out = []
-    for raw in data.decode("utf-8").splitlines():
+    for raw in data.split(b"\n"):
         try:
             record = json.loads(raw)
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):  # empty, torn, not UTF-8, not JSON
             continue
-        if isinstance(record, dict) and "id" in record:
+        if isinstance(record, dict) and isinstance(record.get("id"), str) and "campaign" in record:
             out.append(record)
     return out
 
@@ -450,6 +635,14 @@ def _ray_executor(address: str | None, concurrency: int, args: tuple[Any, ...]) 
     return execute
 
 
+def _check_knobs(values: dict[str, float | None]) -> None:
+    """Each run-level knob inside :data:`KNOB_RANGES`, else an InputError naming the flag."""
+    for flag, value in values.items():
+        low, high = KNOB_RANGES[flag]
+        if value is not None and not (math.isfinite(value) and low <= value <= high):
+            raise InputError(f"expected a number from {low:g} to {high:g}, got {value!r}", field=flag)
+
+
 def run_batch(
     jobs_path: Path,
     out_dir: Path,
@@ -465,28 +658,119 @@ def run_batch(
     recompute_stale: bool = False,
     progress_stream: Any = sys.stderr,
 ) -> BatchSummary:
+    """Run every job of ``jobs_path`` not yet done into ``out_dir`` (the module docstring is the contract).
+
+    Raises :class:`InputError` for bad input or a run folder that cannot be written, and
+    :class:`BackendError` when the backend cannot start — both before any item runs, except a write that
+    fails mid-run (:class:`BatchWriteError`), which stops the batch with what is written kept."""
     started = time.monotonic()
+    _check_knobs(
+        {
+            "--concurrency": concurrency,
+            "--max-items": max_items,
+            "--timeout-per-item": timeout_per_item,
+            "--max-tokens-per-item": max_tokens_per_item,
+        }
+    )
+    if executor not in ("local", "ray"):
+        raise InputError(f"unknown executor {executor!r}; valid choices: local, ray", field="--executor")
     overrides = dict(backend_overrides or {})
     resolved = load_pipeline(pipeline, backend_overrides=overrides)
     pipeline_ref = resolved.source if Path(resolved.source).is_file() else pipeline
-    model = get_backend(resolved.spec.backend).model_name
-    run_fp = fingerprint(resolved, model)
     jobs, bad = read_jobs(jobs_path)
+    # Start the backend before anything is written: an unreachable server is a BackendError now, and the
+    # model in the fingerprint is the one that answers. A model loaded in-process is only loaded here when
+    # this process runs the items (local executor); Ray workers load their own.
+    llm = get_backend(resolved.spec.backend)
+    if executor == "local" or llm.remote:
+        llm.warm_up()
+    model = llm.model_name
+    run_fp = fingerprint(resolved, model)
 
-    out_dir.mkdir(parents=True, exist_ok=True)
-    lock = (out_dir / ".lock").open("w")
     try:
-        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        raise InputError(
-            "another batch is writing to this folder; wait for it or choose another --out", source=out_dir
-        ) from None
-    log = (out_dir / "batch.log").open("a", encoding="utf-8")
+        out_dir.mkdir(parents=True, exist_ok=True)
+        lock = (out_dir / ".lock").open("w")
+    except OSError as exc:
+        raise _cannot_write(Path(exc.filename or out_dir), exc) from None
+    with contextlib.ExitStack() as cleanup:
+        cleanup.callback(lock.close)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise InputError(
+                "another batch is writing to this folder; wait for it or choose another --out",
+                source=out_dir,
+            ) from None
+        log = _RunLog(out_dir / "batch.log")
+        cleanup.callback(log.close)
+        return _run_locked(
+            out_dir,
+            jobs,
+            bad,
+            resolved,
+            run_fp,
+            model,
+            log,
+            started=started,
+            args=(pipeline_ref, overrides, timeout_per_item, max_tokens_per_item, model),
+            concurrency=concurrency,
+            executor=executor,
+            ray_address=ray_address,
+            max_items=max_items,
+            recompute_stale=recompute_stale,
+            progress_stream=progress_stream,
+        )
 
-    def note(message: str) -> None:
-        log.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} {message}\n")
-        log.flush()
 
+class _RunLog:
+    """``batch.log``: timestamped lines; a failed write is a :class:`BatchWriteError`."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            self.file = path.open("a", encoding="utf-8")
+        except OSError as exc:
+            raise _cannot_write(path, exc) from None
+
+    def note(self, message: str) -> None:
+        try:
+            self.file.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} {message}\n")
+            self.file.flush()
+        except OSError as exc:
+            raise _cannot_write(self.path, exc) from None
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.file.close()
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    try:
+        atomic_write(path, data)
+    except OSError as exc:
+        raise _cannot_write(path, exc) from None
+
+
+def _run_locked(
+    out_dir: Path,
+    jobs: list[Job],
+    bad: list[BadLine],
+    resolved: Pipeline,
+    run_fp: str,
+    model: str,
+    log: _RunLog,
+    *,
+    started: float,
+    args: tuple[Any, ...],
+    concurrency: int,
+    executor: str,
+    ray_address: str | None,
+    max_items: int | None,
+    recompute_stale: bool,
+    progress_stream: Any,
+) -> BatchSummary:
+    """The part of :func:`run_batch` that runs holding the run folder's lock."""
+    note = log.note
     results_path = out_dir / "results.jsonl"
     previous = _load_results(results_path)
     by_id = {job.id: job for job in jobs}
@@ -498,21 +782,21 @@ def run_batch(
     ]
     if stale and not recompute_stale:
         reason = (
-            "another pipeline, prompt version or model"
+            "another pipeline, prompt version, built-in channel or rule pack, or model"
             if any(r.get("fingerprint") != run_fp for r in stale)
-            else "changed brand files"
+            else "changed brand files (brand.yaml, knowledge, channels or rule files)"
         )
         raise InputError(
-            f"{len(stale)} earlier result(s) were made with {reason} (fingerprint now {run_fp}); they "
-            "would be mixed with new ones. Rerun with --recompute-stale to archive and redo them, or use "
-            "another --out",
+            f"{len(stale)} earlier result(s) were made with {reason} (fingerprint now {run_fp}, model "
+            f"{model!r}); they would be mixed with new ones. Rerun with --recompute-stale to archive and "
+            "redo them, or use another --out",
             source=results_path,
         )
     if stale:
         archive = out_dir / f"results.stale-{time.strftime('%Y%m%dT%H%M%S')}.jsonl"
-        archive.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in stale), encoding="utf-8")
+        _write_file(archive, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in stale).encode())
         keep = [r for r in previous if r not in stale]
-        atomic_write(
+        _write_file(
             results_path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in keep).encode("utf-8")
         )
         note(f"archived {len(stale)} stale result(s) to {archive.name}")
@@ -524,44 +808,48 @@ def run_batch(
         not_run = len(todo) - max_items
         todo = todo[:max_items]
 
-    errors = _AppendLog(out_dir / "errors.jsonl.tmp", truncate=True)
-    for b in bad:
-        errors.append(b.record())
     results = _AppendLog(results_path)
-    note(
-        f"start: {len(jobs)} jobs, {len(bad)} malformed, {len(done_ids & set(by_id))} already done, "
-        f"{len(todo)} to run; fingerprint {run_fp}"
-    )
+    try:
+        errors = _AppendLog(out_dir / "errors.jsonl.tmp", truncate=True)
+    except BatchWriteError:
+        results.close()
+        raise
     bar = _Progress(len(todo), progress_stream)
     counts = {"ok": 0, "failed": 0}
+    stop = threading.Event()
+    write_failure: BatchWriteError | None = None
 
     def deliver(outcome: ItemOutcome) -> None:
-        if outcome.campaign is not None:
-            results.append(
-                {
-                    "id": outcome.job_id,
-                    "fingerprint": run_fp,
-                    "input": by_id[outcome.job_id].input_hash,
-                    "campaign": outcome.campaign,
-                }
-            )
-            counts["ok"] += 1
-            note(f"done {outcome.job_id} in {outcome.seconds:.1f} s")
-        else:
-            errors.append({"line": outcome.line, "id": outcome.job_id, "error": outcome.error})
-            counts["failed"] += 1
-            note(f"failed {outcome.job_id}: {outcome.error}")
+        nonlocal write_failure
+        if write_failure is not None:
+            return  # the batch is stopping: what still finishes is not recorded; the next run redoes it
+        try:
+            if outcome.campaign is not None:
+                results.append(
+                    {
+                        "id": outcome.job_id,
+                        "fingerprint": run_fp,
+                        "input": by_id[outcome.job_id].input_hash,
+                        "campaign": outcome.campaign,
+                    }
+                )
+                counts["ok"] += 1  # only once the whole line is on disk
+                note(f"done {outcome.job_id} in {outcome.seconds:.1f} s")
+            else:
+                errors.append({"line": outcome.line, "id": outcome.job_id, "error": outcome.error})
+                counts["failed"] += 1
+                note(f"failed {outcome.job_id}: {outcome.error}")
+        except BatchWriteError as exc:
+            write_failure = exc
+            stop.set()
+            return
         bar.update(outcome.campaign is not None, outcome.job_id)
 
-    args = (pipeline_ref, overrides, timeout_per_item, max_tokens_per_item)
     if executor == "ray":
         execute = _ray_executor(ray_address, concurrency, args)
-    elif executor == "local":
-        execute = _local_executor(concurrency, lambda job: run_item(job, *args))
     else:
-        raise InputError(f"unknown executor {executor!r}; valid choices: local, ray", field="--executor")
+        execute = _local_executor(concurrency, lambda job: run_item(job, *args))
 
-    stop = threading.Event()
     interrupted = False
 
     def on_sigint(signum: int, frame: Any) -> None:
@@ -578,13 +866,28 @@ def run_batch(
         else None
     )
     try:
+        for b in bad:
+            errors.append(b.record())
+        note(
+            f"start: {len(jobs)} jobs, {len(bad)} malformed, {len(done_ids & set(by_id))} already done, "
+            f"{len(todo)} to run; fingerprint {run_fp} (model {model})"
+        )
         execute(todo, deliver, stop)
+    except BatchWriteError as exc:
+        write_failure = write_failure or exc
     finally:
         if previous_handler is not None:
             signal.signal(signal.SIGINT, previous_handler)
         results.close()
         errors.close()
-        os.replace(out_dir / "errors.jsonl.tmp", out_dir / "errors.jsonl")
+        try:
+            os.replace(out_dir / "errors.jsonl.tmp", out_dir / "errors.jsonl")
+        except OSError as exc:
+            write_failure = write_failure or _cannot_write(out_dir / "errors.jsonl", exc)
+    if write_failure is not None:
+        with contextlib.suppress(BatchWriteError):
+            note(f"stopped: {write_failure}")
+        raise write_failure
     not_run += len(todo) - counts["ok"] - counts["failed"]
 
     seconds = time.monotonic() - started
@@ -619,11 +922,9 @@ def run_batch(
             "model": model,
         },
     )
-    atomic_write(out_dir / "summary.json", (json.dumps(summary.__dict__, indent=2) + "\n").encode())
-    atomic_write(out_dir / "report.md", _report(summary).encode("utf-8"))
+    _write_file(out_dir / "summary.json", (json.dumps(summary.__dict__, indent=2) + "\n").encode())
+    _write_file(out_dir / "report.md", _report(summary).encode("utf-8"))
     note(f"end: {counts['ok']} done, {counts['failed']} failed, {not_run} not run, {seconds:.1f} s")
-    log.close()
-    lock.close()
     return summary
 
 

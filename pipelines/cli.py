@@ -22,28 +22,64 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 EXIT_OK, EXIT_BLOCKED, EXIT_BAD_INPUT = 0, 1, 2
 
 
-def _write(out: str | None, text: str) -> None:
+def _check_writable(out: str | None, flag: str = "--out") -> None:
+    """Fail before any work when ``out`` cannot be written (a missing or read-only folder)."""
+    from knowledge.errors import InputError
+
+    if out is None or out == "-":
+        return
+    path = Path(out)
+    folder = path.parent if str(path.parent) else Path(".")
+    existing = next((p for p in (folder, *folder.parents) if p.exists()), Path("."))
+    if path.is_dir():
+        raise InputError("is a folder; expected a file path", source=path, field=flag)
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise InputError(f"cannot write here ({existing} is not a writable folder)", source=path, field=flag)
+
+
+def _write(out: str | None, text: str, *, flag: str = "--out") -> None:
+    """Write a result to ``out`` (stdout for None or '-'). If the file cannot be written after all
+    (disk full, permissions changed during the run) the result is kept: saved to a file in the temp
+    folder, or printed, and the InputError says where it went."""
+    from knowledge.cache import atomic_write
+    from knowledge.errors import InputError
+
     if out is None or out == "-":
         sys.stdout.write(text)
         return
-    from knowledge.cache import atomic_write
-
-    atomic_write(Path(out), text.encode("utf-8"))
+    try:
+        atomic_write(Path(out), text.encode("utf-8"))
+        return
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+    fd, fallback = tempfile.mkstemp(prefix="brandforge-", suffix=Path(out).suffix or ".txt")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        kept = f"the result was saved to {fallback} instead"
+    except OSError:
+        sys.stdout.write(text)
+        kept = "the result was printed to standard output instead"
+    raise InputError(f"cannot write the file ({reason}); {kept}", source=out, field=flag)
 
 
 def _cmd_campaign(args: argparse.Namespace) -> int:
-    from pipelines.runner import campaign_to_markdown, run_campaign, stderr_progress
+    from pipelines.render import campaign_to_markdown
+    from pipelines.runner import run_campaign, stderr_progress
 
     overrides = {
         k: v for k, v in {"kind": args.backend, "model": args.model, "base_url": args.base_url}.items() if v
     }
     channels = [c.strip() for c in args.channels.split(",") if c.strip()] if args.channels else None
+    _check_writable(args.out)
     progress = stderr_progress() if not args.quiet else None
     campaign = run_campaign(
         args.brand, pipeline=args.pipeline, channels=channels, backend=overrides or None, progress=progress
@@ -70,8 +106,14 @@ def _cmd_index(args: argparse.Namespace) -> int:
     from knowledge.index import build_index, default_index_dir
 
     brand = load_brand(args.brand)
+    from pipelines.runner import stderr_progress
+
     index, update = build_index(
-        brand, get_embedder(args.embedder), kind=args.faiss_index, rebuild=args.rebuild
+        brand,
+        get_embedder(args.embedder),
+        kind=args.faiss_index,
+        rebuild=args.rebuild,
+        progress=stderr_progress(),
     )
     print(
         json.dumps(
@@ -94,18 +136,42 @@ def _cmd_index(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# What `check` reads at most: well above any piece of copy, below what would make a check slow.
+MAX_INPUT_BYTES = 8 * 1024 * 1024
+
+
 def _read_input(path: str) -> str:
+    """The text to check, from a file or standard input, with the same rules for both: a regular file,
+    at most :data:`MAX_INPUT_BYTES`, UTF-8 text without NUL bytes."""
     from knowledge.errors import InputError
 
+    source: str | Path = "standard input" if path == "-" else Path(path)
     if path == "-":
-        return sys.stdin.read()
-    file = Path(path)
-    if not file.is_file():
-        raise InputError("file not found; expected a text file or - for standard input", source=file)
+        buffer = getattr(sys.stdin, "buffer", None)  # absent when stdin was replaced by a text stream
+        if buffer is not None:
+            raw = buffer.read(MAX_INPUT_BYTES + 1)
+        else:
+            raw = sys.stdin.read(MAX_INPUT_BYTES + 1).encode("utf-8", "surrogateescape")
+    else:
+        file = Path(path)
+        if not file.exists():
+            raise InputError("file not found; expected a text file or - for standard input", source=file)
+        if not file.is_file():
+            raise InputError("not a regular file; expected a text file or - for standard input", source=file)
+        try:
+            with file.open("rb") as fh:
+                raw = fh.read(MAX_INPUT_BYTES + 1)
+        except OSError as exc:
+            raise InputError(f"cannot read the file ({exc.strerror})", source=file) from None
+    if len(raw) > MAX_INPUT_BYTES:
+        raise InputError(f"larger than {MAX_INPUT_BYTES // (1024 * 1024)} MB; split it", source=source)
     try:
-        return file.read_text(encoding="utf-8")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 text (byte {exc.start}); save it as UTF-8", source=file) from None
+        raise InputError(f"not UTF-8 text (byte {exc.start}); save it as UTF-8", source=source) from None
+    if "\x00" in text:
+        raise InputError("binary data (NUL bytes); expected UTF-8 text", source=source)
+    return text
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
@@ -120,7 +186,9 @@ def _cmd_check(args: argparse.Namespace) -> int:
         from knowledge.index import build_index
 
         brand = load_brand(args.brand)
-        index, _ = build_index(brand, get_embedder(args.embedder))
+        from pipelines.runner import stderr_progress
+
+        index, _ = build_index(brand, get_embedder(args.embedder), progress=stderr_progress())
         evidence = IndexEvidence(index, facts=brand_facts(brand, with_inputs=False))
     locale = args.locale or (brand.locale if brand else None)
     if locale is None:
@@ -203,6 +271,8 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         )
     first = suites[0].path
     assert first is not None
+    for value, flag in ((args.junit, "--junit"), (args.markdown, "--markdown")):
+        _check_writable(value, flag)
     cache_dir = Path(args.cache_dir) if args.cache_dir else first.parent / "cache"
     overrides = {
         k: v for k, v in {"kind": args.backend, "model": args.model, "base_url": args.base_url}.items() if v
@@ -221,9 +291,9 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         apply_baseline(report, Path(args.baseline))
     print(table(report, baseline=bool(args.baseline)))
     if args.junit:
-        _write(args.junit, junit_xml(report))
+        _write(args.junit, junit_xml(report), flag="--junit")
     if args.markdown:
-        _write(args.markdown, markdown(report, baseline=bool(args.baseline)))
+        _write(args.markdown, markdown(report, baseline=bool(args.baseline)), flag="--markdown")
     if args.save_baseline:
         save_baseline(report, Path(args.save_baseline))
     return EXIT_OK if report.ok else EXIT_BLOCKED

@@ -86,6 +86,7 @@ def prepare_index(
         index_dir=index_dir,
         chunk_chars=pipeline.spec.retrieval.chunk_chars,
         kind=pipeline.spec.retrieval.faiss_index,
+        progress=progress,
     )
     if progress and update.touched:
         progress(
@@ -121,8 +122,8 @@ def run_campaign(
     index = prepare_index(brand, resolved, index_dir, report)
 
     llm = llm or get_backend(resolved.spec.backend)
-    report(f"backend: {llm.kind} ({resolved.spec.backend.model or 'default model'})")
-    llm.warm_up()
+    llm.warm_up()  # a server that cannot be reached, or does not serve the model, fails here, before any work
+    report(f"backend: {llm.kind} ({llm.model_name})")
     ctx = RunContext(
         backend=llm,
         backend_config=resolved.spec.backend,
@@ -160,6 +161,7 @@ def run_campaign(
         pieces=state.pieces,
         trace=state.trace,
         passages=state.passages,
+        quarantined=state.quarantined,
         stats=CampaignStats(
             seconds=round(time.perf_counter() - started, 3),
             llm_calls=len(llm_calls),
@@ -200,41 +202,3 @@ def _deliver_missing(state: CampaignState) -> None:
                 revisions=state.revisions.get(channel.name, []),
             )
         )
-
-
-def campaign_to_markdown(campaign: Campaign) -> str:
-    """A readable version of a campaign for people."""
-    lines = [f"# {campaign.brand.name} — {campaign.brand.positioning}", ""]
-    if campaign.brief:
-        lines += [
-            "## Brief",
-            "",
-            f"**Audience insight:** {campaign.brief.audience_insight}",
-            "",
-            f"**Tone:** {campaign.brief.tone}",
-            "",
-            "**Key messages:**",
-            "",
-        ]
-        lines += [
-            f"- {m.text} ({', '.join(m.citations) or 'no citation'})" for m in campaign.brief.key_messages
-        ]
-        lines.append("")
-    for piece in campaign.pieces:
-        lines += [f"## {piece.channel} — {piece.compliance.verdict}", ""]
-        for name, text in piece.fields.items():
-            lines += [f"**{name}:**", "", text, ""]
-        if piece.citations:
-            lines += ["Citations: " + ", ".join(f"`{c}`" for c in piece.citations), ""]
-        for f in piece.compliance.findings:
-            state = "fixed" if f.fixed else f.severity
-            lines.append(f"- [{state}] {f.rule_id}: {f.explanation}")
-        lines.append("")
-    s = campaign.stats
-    lines += [
-        "---",
-        f"{s.llm_calls} model calls, {s.prompt_tokens} prompt + {s.completion_tokens} generated tokens, "
-        f"{s.seconds:.1f} s ({campaign.backend}: {campaign.model})",
-        "",
-    ]
-    return "\n".join(lines)

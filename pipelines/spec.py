@@ -6,6 +6,11 @@ Contract: a pipeline file is validated by :class:`PipelineSpec` (``extra="forbid
 and when a step reads a state field that no earlier step writes. ``dump_pipeline`` writes the canonical
 YAML form back (round-trip tested against a golden file). Names resolve in this order: a path to a
 YAML file, then a built-in pipeline in ``pipelines/`` (``default``).
+
+Every number a pipeline can set has a validated range (backend knobs in
+:class:`~agents.backends.BackendConfig`, agent parameters in each agent's ``Params``, and the number of
+steps and prompt folders here), so a pipeline file cannot configure an unbounded amount of work or
+requests.
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ from prompts import Prompt, PromptRegistry, default_registry
 from prompts.registry import TEMPLATES_DIR
 
 PIPELINES_DIR = Path(__file__).parent
+MAX_STEPS = 16  # the default pipeline has 5; a variant may repeat a reviewer or two, not hundreds
+MAX_PROMPT_DIRS = 16
 
 
 class RetrievalConfig(BaseModel):
@@ -65,9 +72,11 @@ class PipelineSpec(BaseModel):
     context_prompt: str = Field("context.system@1", description="Shared system prompt id@version.")
     prompt_dirs: list[str] = Field(
         default_factory=list,
+        max_length=MAX_PROMPT_DIRS,
         description="Extra prompt folders (relative to this file) adding versions, e.g. a candidate v2.",
     )
-    steps: list[StepConfig] = Field(min_length=1)
+    # Each step is a round of model calls per channel: a bound on steps is a bound on requests.
+    steps: list[StepConfig] = Field(min_length=1, max_length=MAX_STEPS)
 
 
 @dataclass

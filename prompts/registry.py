@@ -1,16 +1,26 @@
-"""Loading, validating and rendering versioned prompt files (see the package docstring)."""
+"""Loading, validating and rendering versioned prompt files (see the package docstring).
+
+Security contract: a prompt file may come from a pipeline's ``prompt_dirs``, which anyone who writes a
+pipeline controls, so a template is treated as untrusted code. It is rendered in Jinja2's *immutable*
+sandbox and only ever sees plain data — dicts, lists, strings, numbers, booleans and None — built for
+the render by :func:`template_data`; never a live object (a ``Path``, a pydantic model, a method). A
+template that reaches for a private or dunder attribute is rejected when the file is loaded, and one that
+trips the sandbox while rendering (or computes a huge value) is a :class:`PromptError`, not a traceback.
+"""
 
 from __future__ import annotations
 
 import functools
 import hashlib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, meta
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError, meta, nodes
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 from pydantic import BaseModel, ConfigDict, Field
 
 from knowledge.errors import InputError
@@ -46,13 +56,87 @@ class PromptFile(BaseModel):
     )
 
 
-_ENV = SandboxedEnvironment(
+# The largest string, list or number a template may compute ("{{ 'x' * 10**9 }}" would otherwise
+# allocate a gigabyte before anyone sees the prompt). Real prompts are a few thousand characters.
+MAX_RENDER_VALUE = 1_000_000
+
+
+class _PromptSandbox(ImmutableSandboxedEnvironment):
+    """Jinja2's immutable sandbox (no attribute of a live object, no mutation of lists or dicts), with
+    ``*`` and ``**`` bounded so a template cannot exhaust memory."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**":
+            if isinstance(right, int) and abs(right) > 64:
+                raise OverflowError(f"exponent {right} is too large for a prompt")
+            return left**right
+        for size, count in ((left, right), (right, left)):
+            if (
+                isinstance(size, str | list | tuple)
+                and isinstance(count, int)
+                and len(size) * count > MAX_RENDER_VALUE
+            ):
+                raise OverflowError(f"a repeated value of more than {MAX_RENDER_VALUE:,} items")
+        return left * right
+
+
+_ENV = _PromptSandbox(
     undefined=StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
     keep_trailing_newline=False,
     autoescape=False,
 )
+
+
+def template_data(value: Any, *, where: str = "value") -> Any:
+    """``value`` as plain data for a template: pydantic models become dicts of their fields (fields
+    marked ``exclude`` such as a brand's folder stay out; a model may list read-only properties in
+    ``__template_properties__`` to add them), paths and enums become strings, tuples and sets lists.
+    Anything else — a function, a file, an arbitrary object — is a :class:`PromptError`."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, BaseModel):
+        data = {
+            name: template_data(getattr(value, name), where=f"{where}.{name}")
+            for name, info in type(value).model_fields.items()
+            if not info.exclude
+        }
+        for name in getattr(type(value), "__template_properties__", ()):
+            data[name] = template_data(getattr(value, name), where=f"{where}.{name}")
+        return data
+    if isinstance(value, Mapping):
+        return {str(k): template_data(v, where=f"{where}[{k!r}]") for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        items = sorted(value, key=str) if isinstance(value, set | frozenset) else value
+        return [template_data(v, where=f"{where}[{n}]") for n, v in enumerate(items)]
+    if isinstance(value, Enum):
+        return template_data(value.value, where=where)
+    if isinstance(value, Path):
+        return str(value)
+    raise PromptError(
+        f"{where} is a {type(value).__name__}; prompts are given plain data only (text, numbers, lists, "
+        "mappings, pydantic models)"
+    )
+
+
+def _private_access(tree: nodes.Template) -> str | None:
+    """The first private or dunder name a template reaches for (``x._y``, ``x['__y']``, ``attr('_y')``)."""
+    for node in tree.find_all((nodes.Getattr, nodes.Getitem, nodes.Filter)):
+        if isinstance(node, nodes.Getattr):
+            name: Any = node.attr
+        elif isinstance(node, nodes.Getitem):
+            name = node.arg.value if isinstance(node.arg, nodes.Const) else None
+        elif isinstance(node, nodes.Filter) and node.name == "attr" and node.args:
+            first = node.args[0]
+            name = first.value if isinstance(first, nodes.Const) else None
+        else:
+            name = None
+        if isinstance(name, str) and name.startswith("_"):
+            return name
+    return None
 
 
 @dataclass(frozen=True)
@@ -84,10 +168,17 @@ class Prompt:
             raise PromptError(
                 f"missing variables {missing} (declared inputs: {list(self.inputs)})", source=self.ref
             )
+        data = {name: template_data(value, where=name) for name, value in variables.items()}
         try:
-            return self._template.render(**variables).strip() + "\n"
+            return self._template.render(**data).strip() + "\n"
         except UndefinedError as exc:
             raise PromptError(f"undefined value while rendering: {exc.message}", source=self.ref) from None
+        except (TemplateError, OverflowError, MemoryError, RecursionError) as exc:
+            # SecurityError (a sandbox refusal) is a TemplateError; OverflowError covers range() limits.
+            raise PromptError(
+                f"the template was refused while rendering ({type(exc).__name__}: {str(exc)[:200]})",
+                source=self.ref,
+            ) from None
 
 
 def _parse(path: Path) -> Prompt:
@@ -98,11 +189,20 @@ def _parse(path: Path) -> Prompt:
             f"file name must be {expected_name!r} for id {spec.id!r} version {spec.version}", source=path
         )
     try:
-        free = meta.find_undeclared_variables(_ENV.parse(spec.template))
+        tree = _ENV.parse(spec.template)
     except TemplateSyntaxError as exc:
         raise PromptError(
             f"template syntax error at line {exc.lineno}: {exc.message}", source=path, field="template"
         ) from None
+    private = _private_access(tree)
+    if private is not None:
+        raise PromptError(
+            f"the template reaches for {private!r}; templates may only use the data they are given "
+            "(names starting with '_' are never available)",
+            source=path,
+            field="template",
+        )
+    free = meta.find_undeclared_variables(tree)
     undeclared, unused = sorted(free - set(spec.inputs)), sorted(set(spec.inputs) - free)
     if undeclared or unused:
         raise PromptError(

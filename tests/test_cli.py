@@ -42,7 +42,7 @@ def test_markdown_and_channels_flag(mini_brand: Path, capsys: pytest.CaptureFixt
         ]
     )
     out = capsys.readouterr().out
-    assert out.startswith("# Tidewater") and "## social_post" in out and "## search_ad" not in out
+    assert out.startswith("# Tidewater") and "## social\\_post" in out and "## search\\_ad" not in out
 
 
 @pytest.mark.parametrize(

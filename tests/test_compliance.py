@@ -238,7 +238,8 @@ def test_claim_candidates_put_facts_first() -> None:
 def test_injected_passage_text_is_quarantined(mini_brand: Path, tmp_path: Path) -> None:
     state, _ = _state(mini_brand, tmp_path, FakeBackend(BackendConfig(kind="fake")))
     joined = " ".join(p.text for p in state.passages)
-    assert "Ignore previous instructions" not in joined and "[instruction-like text removed]" in joined
+    assert "Ignore previous instructions" not in joined and "CANARY" not in joined
+    assert [q.doc for q in state.quarantined] == ["knowledge/review.txt"]  # withheld whole, and listed
 
 
 def test_markup_and_foreign_links_are_stripped_before_delivery(mini_brand: Path, tmp_path: Path) -> None:

@@ -1,9 +1,9 @@
 """Adversarial knowledge: documents that carry instructions and canaries never steer or reach a piece.
 
-Two layers are tested separately: the retriever quarantines instruction-like text before any model
-sees it; and if a model still writes injected text (here: a fake model that obeys the injection), the
-compliance filter removes or blocks it, so no delivered piece carries it. The real-model version runs
-a campaign on a brand whose documents carry all of these (marked ``llm``).
+Two layers are tested separately: the retriever withholds passages with instruction-like text before
+any model sees them; and if a model still writes injected text (here: a fake model that obeys the
+injection), the compliance filter removes or blocks it, so no delivered piece carries it. The real-model
+version runs a campaign on a brand whose documents carry all of these (marked ``llm``).
 """
 
 from __future__ import annotations
@@ -80,11 +80,15 @@ def test_retrieved_passages_carry_no_instruction_or_canary(injected_brand: Path,
         context_prompt=default_registry().get("context.system@2"),
     )
     Retriever(RetrieverParams(k=50, per_query=20), {}).run(state, ctx)
-    assert len(state.passages) == len(index)  # every passage went through the quarantine
+    # every passage either reached the model clean or was withheld whole, with what matched
+    assert len(state.passages) + len(state.quarantined) == len(index)
     for passage in state.passages:
         assert _leaks(passage.text) == [], passage.text
-    assert sum("[instruction-like text removed]" in p.text for p in state.passages) >= 5
-    assert "Harbor Blend tastes of cocoa" in " ".join(p.text for p in state.passages)  # the data stays
+    assert {q.doc for q in state.quarantined} == {
+        f"knowledge/{name}" for name in INJECTED_DOCS if name != "roasting.md"
+    }
+    assert all(q.matched and q.where == "text" for q in state.quarantined)
+    assert "Every bag ships within 48 hours" in " ".join(p.text for p in state.passages)  # clean data stays
 
 
 @pytest.mark.unit

@@ -4,12 +4,16 @@ Contract: a backend turns chat messages into one :class:`Completion`. If ``json_
 backend must use its own constrained decoding (llama.cpp grammars, OpenAI/vLLM ``response_format``,
 vLLM structured outputs) so the text is JSON matching the schema; parsing, validation and repair are the
 caller's job (:mod:`agents.structured`). Token counts and wall time come back on every completion so the
-trace can account for them. Backends load their model in :meth:`LLMBackend.warm_up`, never in
-``__init__``, and are shared per process (:func:`agents.backends.get_backend`).
+trace can account for them. Backends load their model (or probe their server) in
+:meth:`LLMBackend.warm_up`, never in ``__init__``, and are shared per process
+(:func:`agents.backends.get_backend`). After ``warm_up``, :attr:`LLMBackend.model_name` is the id of the
+model that answers — for a server, the id the server reports — which traces and batch fingerprints
+record.
 
 Failures: a backend that cannot be reached or configured raises :class:`BackendError` (bad
-configuration, the CLI exits 2); transient server errors are retried inside the backend, once, with
-backoff — callers never add their own retry loop on top.
+configuration, the CLI exits 2), from ``warm_up`` when it can tell before any work; transient server
+errors are retried inside the backend, at most ``max_retries`` times, with backoff — callers never add
+their own retry loop on top. Every numeric knob of :class:`BackendConfig` has a validated range.
 """
 
 from __future__ import annotations
@@ -57,15 +61,35 @@ class BackendConfig(BaseModel):
         1.1, ge=1.0, le=2.0, description="Small Qwen models repeat themselves without it."
     )
     max_tokens: int = Field(700, ge=16, le=32768)
-    seed: int = 7
-    n_ctx: int = Field(8192, ge=512, description="llamacpp context window.")
-    n_threads: int | None = Field(None, ge=1, description="llamacpp threads (default: all cores).")
-    timeout_s: float = Field(600.0, gt=0)
+    seed: int = Field(7, ge=0, le=2**32 - 1, description="Sampling seed (llama.cpp takes a uint32).")
+    n_ctx: int = Field(8192, ge=512, le=131072, description="llamacpp context window.")
+    n_threads: int | None = Field(None, ge=1, le=1024, description="llamacpp threads (default: all cores).")
+    # Why 300 s: the server answers only when the whole reply is generated. A CPU llama.cpp server
+    # evaluating an 8k-token prompt and then writing max_tokens=700 at a few tokens per second needs a
+    # few minutes; a GPU server needs seconds. A read timeout is not retried (the server is still busy
+    # with the request), so one call waits at most this long for its answer.
+    timeout_s: float = Field(
+        300.0,
+        ge=1.0,
+        le=3600.0,
+        description="openai only: seconds to wait for one reply (not retried: the server is still busy).",
+    )
+    connect_timeout_s: float = Field(
+        5.0,
+        ge=0.1,
+        le=60.0,
+        description="openai only: seconds to wait for a connection; a server that cannot even accept a "
+        "connection in a few seconds is down or unreachable.",
+    )
     max_retries: int = Field(
-        2, ge=0, le=10, description="Retries of transient server errors (429, 5xx, timeouts)."
+        2,
+        ge=0,
+        le=5,
+        description="openai only: retries of transient errors (connection failures, 408, 429, 5xx), with "
+        "exponential backoff; one call sends at most 1 + max_retries requests.",
     )
     concurrency: int = Field(4, ge=1, le=256, description="Parallel requests for complete_many (openai).")
-    delay_s: float = Field(0.0, ge=0.0, description="fake only: simulated latency per call.")
+    delay_s: float = Field(0.0, ge=0.0, le=60.0, description="fake only: simulated latency per call.")
     prefix_reuse: bool = Field(
         True,
         description="llamacpp only: reuse the KV cache of the prompt prefix shared with the previous call "
@@ -80,12 +104,14 @@ class BackendConfig(BaseModel):
     kv_state_cache_mb: int = Field(
         1024,
         ge=0,
+        le=1 << 16,
         description="llamacpp only: RAM for the saved KV states of earlier calls, so a conversation "
         "continues from its own last call even when others came in between (0: off; needs prefix_reuse).",
     )
     prompt_cache_mb: int = Field(
         2048,
         ge=0,
+        le=1 << 20,
         description="llamacpp only: disk space for the KV states of system messages (a brand's context), "
         "so a later process skips evaluating one it has seen (0: off; needs kv_state_cache_mb).",
     )
@@ -100,6 +126,12 @@ class BackendConfig(BaseModel):
             self.kind,
             self.model,
             self.base_url,
+            # How a server is reached: two configs that differ here must not share one client.
+            self.api_key,
+            self.timeout_s,
+            self.connect_timeout_s,
+            self.max_retries,
+            self.concurrency,
             self.n_ctx,
             self.n_threads,
             self.structured_output,
@@ -165,6 +197,9 @@ class LLMBackend(ABC):
     """Implement :meth:`_complete`; everything else has a working default."""
 
     kind: ClassVar[str]
+    # True when the model runs elsewhere (a server): warming up is then a cheap probe, worth doing in a
+    # process that only coordinates work (the batch driver); False when warming up loads the model here.
+    remote: ClassVar[bool] = False
 
     def __init__(self, config: BackendConfig) -> None:
         self.config = config
@@ -173,7 +208,7 @@ class LLMBackend(ABC):
     @property
     @abstractmethod
     def model_name(self) -> str:
-        """Model identifier recorded in the trace."""
+        """Model identifier recorded in the trace (for a server: the id it serves, known after warm-up)."""
 
     def warm_up(self) -> None:
         """Load the model / check the server. Idempotent."""
@@ -225,6 +260,7 @@ class WrappedBackend(LLMBackend):
         super().__init__(inner.config)
         self.inner = inner
         self.kind = inner.kind  # type: ignore[misc]
+        self.remote = inner.remote  # type: ignore[misc]
 
     @property
     def model_name(self) -> str:

@@ -8,13 +8,18 @@ suggested fix, legal reference, and for claims the passages considered. It never
 :meth:`ComplianceChecker.sanitize` is the one repair (markup and links). :func:`verdict_of` derives a
 verdict from findings. The compliance agent and ``brandforge check`` both use this class, so a
 campaign is judged exactly as a pasted text is.
+
+A check is linear in the length of the text (and in the number of rule terms): rule regexes run on
+RE2, detectors are written not to backtrack, and overlap, exemption and sentence look-ups are indexed
+rather than rescanned per hit. :meth:`ComplianceChecker.check` refuses texts longer than
+:data:`MAX_CHECK_CHARS` with an :class:`~knowledge.errors.InputError`.
 """
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import functools
-import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -27,16 +32,25 @@ from agents.policy.detectors import (
     sanitize_markup,
     secrets,
 )
-from agents.policy.rules import Policy, Rule
-from agents.policy.text import Folded, compact, find_spans, fold, fold_str, sentence_around
+from agents.policy.rules import Policy, Rule, rule_regex
+from agents.policy.text import Coverage, Folded, SentenceIndex, compact, find_spans, fold, fold_str
 from agents.state import ComplianceFinding, EvidenceRef, Severity
+from knowledge.errors import InputError
 
 Verdict = Literal["pass", "warn", "block"]
 
+# The longest text one check accepts: far above any channel's piece (a blog post is a few thousand
+# characters), low enough that a check stays within seconds and a few hundred MB.
+MAX_CHECK_CHARS = 2_000_000
 
-@functools.lru_cache(maxsize=1024)
-def _compiled(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern, re.IGNORECASE)
+
+def _check_size(text: str) -> None:
+    if len(text) > MAX_CHECK_CHARS:
+        raise InputError(
+            f"input of {len(text):,} characters; expected at most {MAX_CHECK_CHARS:,} per check "
+            "(split it, e.g. check it line by line with --lines)",
+            field="text",
+        )
 
 
 def verdict_of(findings: list[ComplianceFinding]) -> Verdict:
@@ -65,12 +79,33 @@ def _original_spans(folded: Folded, spans: list[tuple[int, int]]) -> list[tuple[
     return [folded.span(a, b) for a, b in spans]
 
 
-def _overlaps(x: tuple[int, int], y: tuple[int, int]) -> bool:
-    return x[0] < y[1] and y[0] < x[1]
+class _Exempt:
+    """Spans hits may not fall inside; "is this span inside one of them" is a binary search."""
+
+    def __init__(self, spans: list[tuple[int, int]]) -> None:
+        ordered = sorted(spans)
+        self._starts = [a for a, _ in ordered]
+        self._reach: list[int] = []  # the furthest end among the spans that start at or before each
+        for _, b in ordered:
+            self._reach.append(max(b, self._reach[-1]) if self._reach else b)
+
+    def covers(self, start: int, end: int) -> bool:
+        i = bisect.bisect_right(self._starts, start)
+        return i > 0 and self._reach[i - 1] >= end
 
 
-def _inside(span: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
-    return any(a <= span[0] and span[1] <= b for a, b in spans)
+@functools.lru_cache(maxsize=8)
+def _markup(text: str, allowed_hosts: tuple[str, ...]) -> tuple[str, tuple[Hit, ...]]:
+    # check() and then sanitize() (the CLI, the compliance agent) strip the same text: do it once.
+    clean, hits = sanitize_markup(text, list(allowed_hosts))
+    return clean, tuple(hits)
+
+
+def _regex_spans(pattern: str, version: Folded) -> list[tuple[int, int]]:
+    """Original-text spans of a rule regex in ``version``; a group named ``hit`` is the part reported."""
+    regex = rule_regex(pattern)
+    group = regex.groupindex.get("hit", 0)  # RE2's match objects take group numbers, not names
+    return [version.span(*m.span(group)) for m in regex.finditer(version.text) if m.group(group)]
 
 
 @dataclass
@@ -82,25 +117,32 @@ class ComplianceChecker:
     check_claims: bool = True
 
     def rule_hits(
-        self, folded: Folded, compacted: Folded, rule: Rule, exempt: list[tuple[int, int]]
+        self,
+        folded: Folded,
+        compacted: Folded,
+        rule: Rule,
+        exempt: list[tuple[int, int]],
+        sentences: SentenceIndex | None = None,
     ) -> list[Hit]:
         """Hits of one rule; ``exempt`` and the returned spans are in original-text coordinates."""
-        exempt = exempt + _original_spans(folded, find_spans(folded, rule.exceptions))
+        inside = _Exempt(exempt + _original_spans(folded, find_spans(folded, rule.exceptions)))
+        sentences = sentences or SentenceIndex(folded.source)
         hits: list[Hit] = []
-        taken: list[tuple[int, int]] = []
+        taken_end = -1  # spans come sorted by start: one overlaps a kept one iff it starts before this
         spans = _original_spans(folded, find_spans(folded, rule.terms))
         for pattern in rule.patterns:  # regexes cannot skip separators: also try the compacted text
-            for version in (folded, compacted):
-                spans += [
-                    version.span(*m.span()) for m in _compiled(pattern).finditer(version.text) if m.group()
-                ]
+            spans += _regex_spans(pattern, folded) + _regex_spans(pattern, compacted)
+        fine: dict[tuple[int, int], bool] = {}  # per sentence: whether an `unless` regex matches it
         for start, end in sorted(spans, key=lambda s: (s[0], -s[1])):
-            if _inside((start, end), exempt) or any(a < end and start < b for a, b in taken):
+            if inside.covers(start, end) or start < taken_end:
                 continue
-            taken.append((start, end))
+            taken_end = max(taken_end, end)
             if rule.unless:
-                sentence = fold_str(sentence_around(folded.source, start, end))
-                if any(re.search(p, sentence, re.IGNORECASE) for p in rule.unless):
+                bounds = sentences.bounds(start, end)
+                if bounds not in fine:
+                    sentence = fold_str(folded.source[bounds[0] : bounds[1]])
+                    fine[bounds] = any(rule_regex(p).search(sentence) for p in rule.unless)
+                if fine[bounds]:
                     continue
             span = (start, end)
             hits.append(
@@ -123,9 +165,10 @@ class ComplianceChecker:
         # Harmless phrases of the language and required disclaimers are never violations.
         exempt = _original_spans(folded, find_spans(folded, self.policy.exceptions + self.policy.disclaimers))
         compacted = compact(folded)
+        sentences = SentenceIndex(text)
         hits: list[Hit] = []
         for rule in self.policy.rules:
-            hits += self.rule_hits(folded, compacted, rule, exempt)
+            hits += self.rule_hits(folded, compacted, rule, exempt, sentences)
         for term in self.policy.required_terms:
             for start, end in find_spans(folded, [term]):
                 a, b = folded.span(start, end)
@@ -144,15 +187,19 @@ class ComplianceChecker:
         hits += personal_data(folded, self.policy.allowed_contacts)
         hits += secrets(folded)
         hits += injected_text(folded)
-        hits += [h for h in injected_text(compacted) if not any(_overlaps(h.span, o.span) for o in hits)]
+        taken = Coverage(len(text))
+        for hit in hits:
+            taken.add(*hit.span)
+        hits += [h for h in injected_text(compacted) if not taken.overlaps(*h.span)]
         return [_finding(h, field) for h in hits]
 
     def markup_findings(self, text: str, field: str | None = None) -> list[ComplianceFinding]:
-        return [_finding(h, field) for h in sanitize_markup(text, self.policy.allowed_hosts)[1]]
+        return [_finding(h, field) for h in _markup(text, tuple(self.policy.allowed_hosts))[1]]
 
     def sanitize(self, text: str) -> str:
         """``text`` without HTML, scripts, and links or images to hosts the brand does not allow."""
-        return sanitize_markup(text, self.policy.allowed_hosts)[0]
+        _check_size(text)
+        return _markup(text, tuple(self.policy.allowed_hosts))[0]
 
     def claim_findings(
         self,
@@ -217,7 +264,11 @@ class ComplianceChecker:
         return findings
 
     def check(self, text: str, field: str | None = None) -> list[ComplianceFinding]:
-        """All findings for ``text``, ordered by position."""
+        """All findings for ``text``, ordered by position.
+
+        Raises :class:`~knowledge.errors.InputError` for a text over :data:`MAX_CHECK_CHARS` characters.
+        """
+        _check_size(text)
         found = self.rule_findings(text, field) + self.markup_findings(text, field)
         folded = fold(text)
         mask = [folded.span(a, b) for a, b in find_spans(folded, self.policy.disclaimers)]

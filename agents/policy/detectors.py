@@ -4,31 +4,24 @@ Contract: every detector takes the original text (and, where matching must survi
 :class:`~agents.policy.text.Folded` form) and returns :class:`Hit` s with spans in the original text.
 :func:`sanitize_markup` is the one detector that also repairs: it strips HTML, scripts, and links or
 images to hosts the brand does not allow, so a piece can go straight into a CMS.
+
+Every detector is linear in the length of the text: patterns that need lookbehind stay on Python's
+``re`` and are written so that a greedy run can only start where such a run starts (a negative
+lookbehind of the run's own class) and no two unbounded runs can trade characters; the markup
+patterns, which scan to the next ``>`` or ``)``, run on RE2 (:func:`~agents.policy.text.linear_regex`);
+overlap checks use :class:`~agents.policy.text.Coverage`. ``tests/security/test_check_regex.py`` holds
+each to a time budget on adversarial inputs; ``bench/check_adversarial.py`` measures them.
 """
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from agents.policy.text import Folded
-
-# Instruction-like sentences in knowledge documents or output ("ignore previous instructions…"):
-# matched on folded text, so case, full-width letters and zero-width characters do not hide them.
-INJECTION_PATTERNS = re.compile(
-    r"ignore\s+(all\s+|any\s+)?(the\s+|your\s+)?(previous|prior|above|earlier|preceding)\s+"
-    r"(instructions?|prompts?|rules|directions)"
-    r"|disregard\s+(all\s+|any\s+)?(the\s+|your\s+)?(previous|prior|above|earlier)\s"
-    r"|forget\s+(all\s+)?(your|the)\s+(previous\s+)?instructions|new\s+instructions?\s*:"
-    r"|disregard\s+(all\s+|any\s+)?(the\s+|your\s+)?([a-z]+\s+){0,2}(guidelines|instructions|rules)\b"
-    r"|you\s+are\s+now\s+(in\s+)?(developer|dan|jailbreak|god|admin)\s+mode|developer\s+mode"
-    r"|(disclose|reveal|print|show)\s+(all\s+)?(your\s+|the\s+)?(hidden|system|secret)\s+(rules|prompt|instructions)"
-    r"|(^|\n)\s*system\s*:|system\s+prompt|as\s+an\s+ai\s+(language\s+)?model"
-    r"|忽略(之前|以上|先前|上面|前面|此前)(的)?(所有)?(指令|指示|要求|规则|提示)|无视(之前|以上|前面)|你现在是"
-    r"|新的指令|系统提示|请(改为|转而)推荐",
-)
-CANARY = re.compile(r"canary[-_:]?[a-z0-9]{3,}")
+from agents.policy.injection import CANARY, INJECTION_PATTERNS
+from agents.policy.text import RE2_SPACE, Coverage, Folded, linear_regex
 
 
 @dataclass(frozen=True)
@@ -47,8 +40,8 @@ class Hit:
 
 _PII_LAW = "PIPL (《个人信息保护法》) art. 13, 28; GDPR art. 6"
 _EMAIL = re.compile(r"(?<![a-z0-9.+_-])[a-z0-9.+_-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}(?![a-z0-9-])")
-_EMAIL_SPELLED = re.compile(
-    r"[\w.+-]+\s*[\[(<{]\s*(?:at|@)\s*[\])>}]\s*[\w-]+(?:\s*[\[(<{]\s*(?:dot|\.)\s*[\])>}]\s*[\w-]+)+"
+_EMAIL_SPELLED = re.compile(  # the lookbehind: a name starts where its run starts, not at every letter
+    r"(?<![\w.+-])[\w.+-]+\s*[\[(<{]\s*(?:at|@)\s*[\])>}]\s*[\w-]+(?:\s*[\[(<{]\s*(?:dot|\.)\s*[\])>}]\s*[\w-]+)+"
 )
 _CN_MOBILE = re.compile(r"(?<![\d])(?:(?:\+|00)?86[\s-]?)?1[3-9]\d(?:[\s-]?\d){8}(?![\d])")
 _CN_ID = re.compile(
@@ -78,10 +71,15 @@ _SECRETS = [
     ("secret.google_key", re.compile(r"(?<![a-z0-9])aiza[0-9a-z_-]{35}")),
     ("secret.jwt", re.compile(r"(?<![a-z0-9])eyj[a-z0-9_-]{10,}\.[a-z0-9_-]{10,}\.[a-z0-9_-]{10,}")),
     ("secret.private_key", re.compile(r"-----begin [a-z ]*private key-----")),
-    ("secret.url_credentials", re.compile(r"\b[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s@]{3,}@[^\s/]+")),
+    # The scheme starts where a run of scheme characters starts ("a.a.a…" must not retry at every letter).
+    (
+        "secret.url_credentials",
+        re.compile(r"(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s@]{3,}@[^\s/]+"),
+    ),
     (
         "secret.password",
-        re.compile(r"(?:密码|口令|密钥|秘钥|登录码)\s*(?:是|为)?\s*[:：=]?\s*(?:(?![,;])[!-~]){6,}"),
+        # Each run of spaces belongs to the token before it: three adjacent `\s*` made it cubic.
+        re.compile(r"(?:密码|口令|密钥|秘钥|登录码)\s*(?:(?:是|为)\s*)?(?:[:：=]\s*)?(?:(?![,;])[!-~]){6,}"),
     ),
     (
         "secret.assignment",
@@ -130,12 +128,12 @@ def personal_data(folded: Folded, allowed_contacts: list[str]) -> list[Hit]:
     allowed_emails = {c.casefold() for c in allowed_contacts if "@" in c}
     allowed_numbers = {_digits(c) for c in allowed_contacts if "@" not in c and _digits(c)}
     hits: list[Hit] = []
-    taken: list[tuple[int, int]] = []
+    taken = Coverage(len(folded.text))
 
     def add(rule_id: str, what: str, m: re.Match[str]) -> None:
-        if any(a < m.end() and m.start() < b for a, b in taken):
+        if taken.overlaps(*m.span()):
             return
-        taken.append(m.span())
+        taken.add(*m.span())
         hits.append(
             Hit(
                 rule_id,
@@ -170,7 +168,7 @@ def personal_data(folded: Folded, allowed_contacts: list[str]) -> list[Hit]:
         for m in pattern.finditer(text):
             digits = _digits(m.group())
             if any(digits.endswith(a) or a.endswith(digits) for a in allowed_numbers if len(a) >= 7):
-                taken.append(m.span())
+                taken.add(*m.span())
                 continue
             add(rule_id, "a phone number", m)
     return hits
@@ -179,10 +177,12 @@ def personal_data(folded: Folded, allowed_contacts: list[str]) -> list[Hit]:
 def secrets(folded: Folded) -> list[Hit]:
     """API keys, tokens, private keys and ``password=...`` style credentials."""
     hits: list[Hit] = []
+    taken = Coverage(len(folded.text))  # in folded coordinates, like the matches
     for rule_id, pattern in _SECRETS:
         for m in pattern.finditer(folded.text):
-            if any(a < m.end() and m.start() < b for a, b in (h.span for h in hits)):
+            if taken.overlaps(*m.span()):
                 continue
+            taken.add(*m.span())
             hits.append(
                 Hit(
                     rule_id,
@@ -224,14 +224,24 @@ def injected_text(folded: Folded) -> list[Hit]:
 _DANGEROUS_TAGS = (
     "script|iframe|object|embed|style|form|input|button|link|meta|svg|math|base|frame|frameset|applet"
 )
-_DANGEROUS_BLOCK = re.compile(rf"<\s*({_DANGEROUS_TAGS})\b[^>]*>.*?<\s*/\s*\1\s*>", re.IGNORECASE | re.DOTALL)
-_DANGEROUS_TAG = re.compile(rf"<\s*/?\s*({_DANGEROUS_TAGS})\b[^>]*>", re.IGNORECASE)
-_EVENT_ATTR = re.compile(r"<[^>]*\son[a-z]+\s*=[^>]*>", re.IGNORECASE)
-_TAG = re.compile(r"<\s*/?\s*[a-z][a-z0-9-]*(?:\s[^<>]*)?/?\s*>|<!--.*?-->", re.IGNORECASE | re.DOTALL)
+# Markup patterns scan to the next ">" or ")" from every "<" or "[": with backtracking that is quadratic
+# on "<<<<…" or "[[[[…", so they run on RE2. `_S` is Python's `\s` (RE2's is ASCII only). Attributes
+# may follow a tag name after a space or a "/" (`<img/src/onerror=…>` is an event handler too).
+_S = f"[{RE2_SPACE}]"
+# Where a dangerous tag opens or closes: a "<", spaces, a name, so Python's `re` is linear here (each
+# run of spaces is scanned from the one "<" before it) and cheaper per match than RE2's binding.
+_DANGEROUS_OPEN = re.compile(rf"<\s*({_DANGEROUS_TAGS})\b", re.IGNORECASE)  # it ends at the next ">"
+_DANGEROUS_CLOSE = re.compile(rf"<\s*/\s*({_DANGEROUS_TAGS})\s*>", re.IGNORECASE)
+_DANGEROUS_TAG = linear_regex(rf"(?i)<{_S}*/?{_S}*({_DANGEROUS_TAGS})\b[^>]*>")
+_EVENT_ATTR = linear_regex(rf"(?i)<[^>]*[{RE2_SPACE}/]on[a-z]+{_S}*=[^>]*>")
+_TAG = linear_regex(rf"(?is)<{_S}*/?{_S}*[a-z][a-z0-9-]*(?:[{RE2_SPACE}/][^<>]*)?/?{_S}*>|<!--.*?-->")
 _SCRIPT_URL = re.compile(r"(?:javascript|vbscript|data\s*:\s*text/html)\s*:?[^\s)\]]*", re.IGNORECASE)
-_URL_IN_PARENS = r"((?:[^()\s>]|\([^()\s]*\))*)"  # one level of parentheses: javascript:alert(1)
-_MD_IMAGE = re.compile(rf"!\[([^\]]*)\]\(\s*<?{_URL_IN_PARENS}>?(?:\s+[^)]*)?\)")
-_MD_LINK = re.compile(rf"(?<!!)\[([^\]]+)\]\(\s*<?{_URL_IN_PARENS}>?(?:\s+[^)]*)?\)")
+_URL_IN_PARENS = (
+    rf"((?:[^(){RE2_SPACE}>]|\([^(){RE2_SPACE}]*\))*)"  # one level of parentheses: javascript:alert(1)
+)
+_MD_IMAGE = linear_regex(rf"!\[([^\]]*)\]\({_S}*<?{_URL_IN_PARENS}>?(?:{_S}+[^)]*)?\)")
+# A "[" right after "!" starts an image, not a link: RE2 has no lookbehind, so such matches are dropped.
+_MD_LINK = linear_regex(rf"\[([^\]]+)\]\({_S}*<?{_URL_IN_PARENS}>?(?:{_S}+[^)]*)?\)")
 _BARE_URL = re.compile(r"(?:https?://|ftp://|www\.)[^\s<>()\[\]\"'，。！？、）]+", re.IGNORECASE)
 
 
@@ -253,6 +263,31 @@ def host_allowed(url: str, allowed_hosts: list[str]) -> bool:
     return any(host == h.lower() or host.endswith("." + h.lower()) for h in allowed_hosts)
 
 
+def _dangerous_blocks(text: str) -> list[tuple[int, int]]:
+    """Spans of ``<script …>…</script>`` (and the other dangerous tags), from an opening tag to the
+    first closing tag of the same name after it: what ``<(tag)…>.*?</\\1>`` finds, found without a
+    backreference and without rescanning the text from every opening tag."""
+    closers: dict[str, list[int]] = {}
+    closer_ends: dict[str, list[int]] = {}
+    for m in _DANGEROUS_CLOSE.finditer(text):
+        closers.setdefault(m.group(1).lower(), []).append(m.start())
+        closer_ends.setdefault(m.group(1).lower(), []).append(m.end())
+    tag_ends = [m.start() for m in re.finditer(">", text)]
+    blocks: list[tuple[int, int]] = []
+    last_end = 0
+    for m in _DANGEROUS_OPEN.finditer(text):  # openers cannot overlap: each holds a single "<"
+        gt = bisect.bisect_left(tag_ends, m.end())
+        if m.start() < last_end or gt == len(tag_ends):
+            continue
+        name = m.group(1).lower()
+        starts = closers.get(name, [])
+        i = bisect.bisect_left(starts, tag_ends[gt] + 1)
+        if i < len(starts):
+            blocks.append((m.start(), closer_ends[name][i]))
+            last_end = closer_ends[name][i]
+    return blocks
+
+
 def sanitize_markup(text: str, allowed_hosts: list[str]) -> tuple[str, list[Hit]]:
     """Strip HTML and links/images to disallowed hosts. Returns the clean text and what was removed.
 
@@ -263,12 +298,14 @@ def sanitize_markup(text: str, allowed_hosts: list[str]) -> tuple[str, list[Hit]
     hits: list[Hit] = []
     # (start, end, replacement) edits on the original text; later passes skip what earlier ones cover.
     edits: list[tuple[int, int, str]] = []
+    taken = Coverage(len(text))
 
     def strip(
         span: tuple[int, int], replacement: str, rule_id: str, severity: str, why: str, fix: str
     ) -> None:
-        if any(s < span[1] and span[0] < e for s, e, _ in edits):
+        if taken.overlaps(*span):
             return
+        taken.add(*span)
         edits.append((span[0], span[1], replacement))
         law = _XSS if rule_id == "safety.script" else None
         hits.append(Hit(rule_id, "unsafe_markup", severity, span, text[span[0] : span[1]], why, fix, law))
@@ -277,9 +314,10 @@ def sanitize_markup(text: str, allowed_hosts: list[str]) -> tuple[str, list[Hit]
         return bool(_SCRIPT_URL.match(url)) or not host_allowed(url, allowed_hosts)
 
     link_fix = "keep the words, drop the link, or add the host to compliance.allowed_hosts"
-    for pattern in (_DANGEROUS_BLOCK, _DANGEROUS_TAG, _EVENT_ATTR):
-        for m in pattern.finditer(text):
-            strip(m.span(), "", "safety.script", "block", _EXECUTABLE, "remove it; publish plain text")
+    spans = _dangerous_blocks(text)
+    spans += [m.span() for pattern in (_DANGEROUS_TAG, _EVENT_ATTR) for m in pattern.finditer(text)]
+    for span in spans:
+        strip(span, "", "safety.script", "block", _EXECUTABLE, "remove it; publish plain text")
     for m in _MD_IMAGE.finditer(text):
         if foreign(m.group(2)):
             why = f"embeds an image from a host the brand does not allow ({m.group(2)!r})"
@@ -292,7 +330,7 @@ def sanitize_markup(text: str, allowed_hosts: list[str]) -> tuple[str, list[Hit]
                 "remove the image or host it on an allowed domain",
             )
     for m in _MD_LINK.finditer(text):
-        if foreign(m.group(2)):
+        if text[m.start() - 1 : m.start()] != "!" and foreign(m.group(2)):
             why = f"links to a host the brand does not allow ({m.group(2)!r})"
             strip(m.span(), m.group(1), "safety.link_host", "block", why, link_fix)
     for m in _SCRIPT_URL.finditer(text):
@@ -311,9 +349,12 @@ def sanitize_markup(text: str, allowed_hosts: list[str]) -> tuple[str, list[Hit]
             "contains HTML markup; channels take plain text",
             "remove the tags",
         )
-    clean = text
-    for start, end, replacement in sorted(edits, reverse=True):
-        clean = clean[:start] + replacement + clean[end:]
+    parts: list[str] = []  # one join, not a new copy of the text per edit
+    at = 0
+    for start, end, replacement in sorted(edits):
+        parts += [text[at:start], replacement]
+        at = end
+    clean = "".join(parts) + text[at:]
     if edits:
         clean = re.sub(r"[ \t]{2,}", " ", clean).strip()
     return clean, hits

@@ -7,6 +7,14 @@ packs (``cosmetics``, ``health_food``, ``finance``, ``education``) apply when th
 (``banned_terms``, ``competitors``) and, under ``compliance:`` in ``brand.yaml``, extra packs, its own
 rule files, disabled rule ids and severity overrides. :func:`load_policy` merges all of it into one
 :class:`Policy`; every problem is an :class:`~knowledge.errors.InputError` naming the file and field.
+
+Rule ``patterns`` and ``unless`` regexes — built-in and a brand's own — run on RE2
+(:func:`~agents.policy.text.linear_regex`), whose matching time is linear in the text, so no rule can
+stall a check: a regex RE2 cannot compile (lookaround, backreferences) or longer than
+:data:`MAX_PATTERN_CHARS` is rejected when the pack loads. RE2 has no lookahead; a pattern that needs
+context after its match captures the part to report as ``(?P<hit>…)`` and the context after it. Packs
+are bounded too: :data:`MAX_RULES_PER_PACK` rules, :data:`MAX_TERMS_PER_RULE` terms or exceptions and
+:data:`MAX_PATTERNS_PER_RULE` patterns or ``unless`` regexes per rule.
 """
 
 from __future__ import annotations
@@ -14,9 +22,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from agents.policy.text import linear_regex
 from agents.state import Severity
 from knowledge.brand import Brand
 from knowledge.errors import InputError
@@ -24,6 +34,15 @@ from knowledge.yamlio import confined_path, load_model_cached
 
 RULES_DIR = Path(__file__).parent / "rules"
 GENERAL = "general"
+
+# Limits on what a pack (or a brand's rule file) may hold. Matching cost grows with the number of terms
+# and patterns times the length of the text, so each is bounded; the built-in packs use a fraction.
+MAX_RULES_PER_PACK = 500
+MAX_TERMS_PER_RULE = 10_000
+MAX_PATTERNS_PER_RULE = 100
+MAX_PATTERN_CHARS = 2_000
+# A brand's banned_terms become one rule; English words are also banned in their plural (x2).
+MAX_BRAND_TERMS = MAX_TERMS_PER_RULE // 2
 
 # Brand industries that map onto a rule pack of another name.
 INDUSTRY_ALIASES = {
@@ -43,6 +62,30 @@ INDUSTRY_ALIASES = {
 }
 
 
+def rule_regex(pattern: str) -> Any:
+    """A rule's ``patterns`` / ``unless`` regex, compiled by RE2, case-insensitive (cached)."""
+    return linear_regex(f"(?i){pattern}")
+
+
+def _linear_time(pattern: str) -> str:
+    # Compiled now, so a bad regex fails when the pack loads, not in the middle of a campaign.
+    if len(pattern) > MAX_PATTERN_CHARS:
+        raise ValueError(f"regex of {len(pattern)} characters; expected at most {MAX_PATTERN_CHARS}")
+    try:
+        rule_regex(pattern)
+    except ValueError as exc:
+        reason = str(exc).replace("(?i)", "", 1)  # the flag rule_regex adds is not the user's
+        raise ValueError(
+            f"invalid regex ({reason}); expected RE2 syntax, which runs in linear time: no lookahead "
+            "or lookbehind ((?=, (?!, (?<=, (?<!), no backreferences (\\1); to report only part of a "
+            "match, name that part (?P<hit>...)"
+        ) from None
+    return pattern
+
+
+RE2Pattern = Annotated[str, AfterValidator(_linear_time)]
+
+
 class Rule(BaseModel):
     """One rule: any of ``terms`` in a text is a finding, unless inside an exception or disclaimer."""
 
@@ -53,18 +96,27 @@ class Rule(BaseModel):
     )
     category: str = Field(pattern=r"^[a-z_]+$", description="e.g. superlative, guarantee, health_claim.")
     severity: Severity
-    terms: list[str] = Field(default_factory=list, description="Literal phrases, matched evasion-robustly.")
-    patterns: list[str] = Field(
+    terms: list[str] = Field(
         default_factory=list,
-        description="Regexes over folded text (lower-case, simplified Chinese), for what terms cannot say.",
+        max_length=MAX_TERMS_PER_RULE,
+        description="Literal phrases, matched evasion-robustly.",
+    )
+    patterns: list[RE2Pattern] = Field(
+        default_factory=list,
+        max_length=MAX_PATTERNS_PER_RULE,
+        description="RE2 regexes over folded text (lower-case, simplified Chinese), for what terms cannot "
+        "say. No lookaround or backreferences; a group named 'hit' is what gets reported.",
     )
     exceptions: list[str] = Field(
         default_factory=list,
+        max_length=MAX_TERMS_PER_RULE,
         description="Longer phrases holding a term that are fine ('第一次', 'best regards').",
     )
-    unless: list[str] = Field(
+    unless: list[RE2Pattern] = Field(
         default_factory=list,
-        description="Regexes over the (folded) sentence; a match makes the hit fine (e.g. a cited source).",
+        max_length=MAX_PATTERNS_PER_RULE,
+        description="RE2 regexes over the (folded) sentence, case-insensitive; a match makes the hit fine "
+        "(e.g. a cited source).",
     )
     explanation: str
     suggestion: str | None = None
@@ -83,16 +135,6 @@ class Rule(BaseModel):
             raise ValueError("a rule needs at least one of terms or patterns")
         return self
 
-    @field_validator("unless", "patterns")
-    @classmethod
-    def _compiles(cls, value: list[str]) -> list[str]:
-        for pattern in value:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise ValueError(f"invalid regex {pattern!r}: {exc}") from None
-        return value
-
 
 class RulePack(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -104,7 +146,7 @@ class RulePack(BaseModel):
     disclaimers: list[str] = Field(
         default_factory=list, description="Standard disclaimers; rule hits inside them are ignored."
     )
-    rules: list[Rule]
+    rules: list[Rule] = Field(max_length=MAX_RULES_PER_PACK)
 
 
 @dataclass
@@ -162,6 +204,12 @@ def _with_plurals(terms: list[str]) -> list[str]:
 def brand_rules(brand: Brand) -> list[Rule]:
     """The brand's own banned terms and competitor names, as rules."""
     rules = []
+    source = brand.root / "brand.yaml" if brand.root else None
+    for where, terms in (("banned_terms", brand.banned_terms), ("competitors", brand.competitors)):
+        if len(terms) > MAX_BRAND_TERMS:
+            raise InputError(
+                f"{len(terms)} terms; expected at most {MAX_BRAND_TERMS}", source=source, field=where
+            )
     if brand.banned_terms:
         rules.append(
             Rule(

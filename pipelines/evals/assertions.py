@@ -10,7 +10,6 @@ a missing field is a failed check that says so.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +17,9 @@ from typing import Any
 import numpy as np
 
 from agents.channels import count_chars, count_words
+from agents.policy.text import linear_regex
 from agents.state import Piece
+from knowledge.errors import bounded_repr
 from pipelines.evals.spec import (
     CitesKnowledge,
     ComplianceVerdict,
@@ -30,6 +31,7 @@ from pipelines.evals.spec import (
     MaxWords,
     MinChars,
     NotContains,
+    NotRegex,
     Regex,
     SimilarTo,
 )
@@ -133,9 +135,11 @@ def check(assertion: Any, target: Target, tools: Tools) -> Check:
     if isinstance(assertion, MaxWords):
         n = count_words(text)
         return result(n <= assertion.value, f"{n} words")
-    if isinstance(assertion, Regex):
-        m = re.search(assertion.value, text)
-        return result(m is not None, f"matched {m.group()!r}" if m else "no match")
+    if isinstance(assertion, Regex | NotRegex):
+        # RE2 (validated at load): linear in the text, whatever the model wrote.
+        m = linear_regex(assertion.value).search(text)
+        detail = f"matched {bounded_repr(m.group())}" if m else "no match"
+        return result((m is not None) == isinstance(assertion, Regex), detail)
     if isinstance(assertion, Language):
         share = _cjk_share(text)
         ok = share >= 0.5 if assertion.value == "zh" else share <= 0.05

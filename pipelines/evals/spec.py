@@ -1,12 +1,17 @@
-"""Eval suites as YAML: cases, targets and assertions, validated at load time.
+r"""Eval suites as YAML: cases, targets and assertions, validated at load time.
 
 Contract: a suite file holds ``cases``. A case targets either a **channel** of a full campaign
 (``brand`` + ``channel``: the piece the pipeline delivers) or one **agent** with fixed inputs
 (``brand`` + ``agent`` + ``inputs``, e.g. the reviewer on a given draft), runs ``repeat`` times and
 passes when at least ``pass_rate`` of the runs pass every assertion. :func:`load_suites` validates
 everything a run would trip on — unknown assertion types or fields, a field the channel does not have,
-a brand folder that does not exist, an agent input that is not a state field — and names the file and
-the case in the error.
+a brand folder that does not exist, an agent input that is not a state field, a regex that does not
+compile — and names the file and the case in the error.
+
+Regexes (``regex``, ``not_regex``) are RE2 syntax and run with RE2, whose matching time is linear in
+the text: they run on model output, which no one controls. RE2 has no look-around or backreferences
+("must not match" is ``not_regex``), and its ``\w``, ``\d`` and ``\b`` are ASCII (``\p{L}``,
+``\p{Han}`` and ``\p{N}`` cover other scripts).
 """
 
 from __future__ import annotations
@@ -14,9 +19,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from agents.channels import load_channels
+from agents.policy.text import linear_regex
 from agents.state import STATE_FIELDS
 from knowledge.brand import load_brand
 from knowledge.errors import InputError
@@ -60,9 +66,36 @@ class MaxWords(_Text):
     value: int = Field(ge=0)
 
 
-class Regex(_Text):
+MAX_REGEX_CHARS = 1_000
+_REGEX_HELP = (
+    f"RE2 syntax, at most {MAX_REGEX_CHARS:,} characters: no look-around or backreferences; "
+    r"\w \d \b are ASCII (use \p{L}, \p{Han}, \p{N})."
+)
+
+
+class _Pattern(_Text):
+    value: str = Field(max_length=MAX_REGEX_CHARS, description=_REGEX_HELP)
+
+    @field_validator("value")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        try:
+            linear_regex(value)
+        except ValueError as exc:
+            raise ValueError(f"invalid regex ({exc}); expected {_REGEX_HELP}") from None
+        return value
+
+
+class Regex(_Pattern):
+    """Passes when the pattern matches somewhere in the text."""
+
     type: Literal["regex"]
-    value: str
+
+
+class NotRegex(_Pattern):
+    """Passes when the pattern matches nowhere in the text (RE2 has no negative look-ahead)."""
+
+    type: Literal["not_regex"]
 
 
 class Language(_Text):
@@ -104,6 +137,7 @@ Assertion = Annotated[
     | MinChars
     | MaxWords
     | Regex
+    | NotRegex
     | Language
     | Equals
     | CitesKnowledge
@@ -121,6 +155,7 @@ ASSERTION_TYPES = sorted(
         MinChars,
         MaxWords,
         Regex,
+        NotRegex,
         Language,
         Equals,
         CitesKnowledge,
