@@ -131,7 +131,12 @@ def load_channels(*folders: Path) -> dict[str, ChannelSpec]:
     """Built-in channels, then each folder's ``*.yaml`` (a later file with the same name overrides)."""
     channels: dict[str, ChannelSpec] = {}
     for folder in (BUILTIN_DIR, *folders):
+        root = folder.resolve()
         for path in sorted(folder.glob("*.yaml")):
+            if not path.resolve().is_relative_to(root):
+                raise InputError(
+                    "link points outside its folder; expected a channel file inside it", source=path
+                )
             spec = load_model_cached(path, ChannelSpec)
             if spec.name != path.stem:
                 raise InputError(

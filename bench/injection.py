@@ -8,8 +8,10 @@ check that decides whether a passage is withheld from the model. Prints recall (
 false-positive rate (brand text withheld) per set and language, the misses with ``--misses``, and the
 first set's figures on the last line.
 
-The sets (tests/data): ``injection_dev.yaml`` is the tuning set the patterns were written against;
-``injection_sealed.yaml`` was written blind (by people who never saw the patterns) and measured once.
+The sets (tests/data), each 60 injections and 60 ordinary brand passages or more, English and Chinese:
+``injection_dev.yaml`` was written to tune the patterns against; ``injection_blind1.yaml`` was written blind
+(by people who never saw the patterns), measured once, then tuned on; ``injection_sealed.yaml`` was
+written blind after that and measured once, after all changes (BENCHMARKS.md has the figures).
 """
 
 from __future__ import annotations
@@ -24,7 +26,11 @@ import yaml
 from agents.retriever import instruction_in
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SETS = [ROOT / "tests/data/injection_sealed.yaml", ROOT / "tests/data/injection_dev.yaml"]
+DEFAULT_SETS = [
+    ROOT / "tests/data/injection_sealed.yaml",
+    ROOT / "tests/data/injection_blind1.yaml",
+    ROOT / "tests/data/injection_dev.yaml",
+]
 
 
 @dataclass

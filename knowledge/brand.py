@@ -35,6 +35,7 @@ MAX_PRODUCTS = 100
 MAX_FACTS_PER_PRODUCT = 50
 MAX_VOICE_ITEMS = 50  # each of descriptors, do, dont
 MAX_CHANNELS = 50
+MAX_RULE_FILES = 20  # each may hold 500 rules: 10,000 brand rules at most
 MAX_CHANNEL_INPUTS = 20  # inputs per channel
 MAX_COMPLIANCE_ITEMS = 500  # each compliance list / mapping (packs, rule files, ids, hosts, ...)
 
@@ -101,9 +102,9 @@ class BrandCompliance(_Strict):
     )
     rule_files: list[Line] = Field(
         default_factory=list,
-        max_length=MAX_COMPLIANCE_ITEMS,
+        max_length=MAX_RULE_FILES,
         description="The brand's own rule-pack YAML files, inside the brand folder. "
-        + _items(MAX_COMPLIANCE_ITEMS, MAX_LINE_CHARS),
+        + _items(MAX_RULE_FILES, MAX_LINE_CHARS),
     )
     disable: list[Term] = Field(
         default_factory=list,

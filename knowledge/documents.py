@@ -135,28 +135,40 @@ def html_to_text(html: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
-def _flatten_json(value: Any, source: Path, prefix: str = "", depth: int = 1) -> list[str]:
+def _flatten_json(value: Any, source: Path, budget: list[int], prefix: str = "", depth: int = 1) -> list[str]:
+    """``value`` as lines; ``budget`` holds the characters still allowed: key paths repeat on every nested
+    record, so a small document could otherwise flatten into gigabytes."""
     if depth > MAX_JSON_DEPTH:
         raise InputError(
             f"JSON nested deeper than {MAX_JSON_DEPTH} levels (at {prefix.rstrip('.') or 'the top'}); "
             "expected records of fields",
             source=source,
         )
+
+    def spend(line: str) -> str:
+        budget[0] -= len(line) + 1
+        if budget[0] < 0:
+            raise InputError(
+                f"JSON flattens to more than {MAX_DOCUMENT_CHARS:,} characters of text (the limit); split it",
+                source=source,
+            )
+        return line
+
     if isinstance(value, dict):
         scalars = [f"{k}: {v}" for k, v in value.items() if not isinstance(v, dict | list)]
-        lines = ["; ".join(scalars)] if scalars else []
+        lines = [spend("; ".join(scalars))] if scalars else []
         for k, v in value.items():
             if isinstance(v, dict | list):
-                lines.append(f"# {prefix}{k}")
-                lines.extend(_flatten_json(v, source, f"{prefix}{k}.", depth + 1))
+                lines.append(spend(f"# {prefix}{k}"))
+                lines.extend(_flatten_json(v, source, budget, f"{prefix}{k}.", depth + 1))
         return lines
     if isinstance(value, list):
         lines = []
         for item in value:
-            lines.extend(_flatten_json(item, source, prefix, depth + 1))
-            lines.append("")
+            lines.extend(_flatten_json(item, source, budget, prefix, depth + 1))
+            lines.append(spend(""))
         return lines
-    return [str(value)]
+    return [spend(str(value))]
 
 
 def json_to_text(raw: str, source: Path) -> str:
@@ -174,7 +186,7 @@ def json_to_text(raw: str, source: Path) -> str:
         raise InputError(
             f"JSON nested too deeply to parse; at most {MAX_JSON_DEPTH} levels are accepted", source=source
         ) from None
-    return "\n".join(_flatten_json(data, source)).strip()
+    return "\n".join(_flatten_json(data, source, [MAX_DOCUMENT_CHARS])).strip()
 
 
 def pdf_to_text(raw: bytes, source: Path) -> str:

@@ -153,16 +153,9 @@ def _read_input(path: str) -> str:
         else:
             raw = sys.stdin.read(MAX_INPUT_BYTES + 1).encode("utf-8", "surrogateescape")
     else:
-        file = Path(path)
-        if not file.exists():
-            raise InputError("file not found; expected a text file or - for standard input", source=file)
-        if not file.is_file():
-            raise InputError("not a regular file; expected a text file or - for standard input", source=file)
-        try:
-            with file.open("rb") as fh:
-                raw = fh.read(MAX_INPUT_BYTES + 1)
-        except OSError as exc:
-            raise InputError(f"cannot read the file ({exc.strerror})", source=file) from None
+        from knowledge.cache import read_regular_file
+
+        raw = read_regular_file(Path(path), MAX_INPUT_BYTES, what="text file")
     if len(raw) > MAX_INPUT_BYTES:
         raise InputError(f"larger than {MAX_INPUT_BYTES // (1024 * 1024)} MB; split it", source=source)
     try:
@@ -257,7 +250,7 @@ def _check_text_report(results: list[dict], overall: str, packs: list[str]) -> s
 
 def _cmd_eval(args: argparse.Namespace) -> int:
     from pipelines.evals import load_suites, run_evals
-    from pipelines.evals.report import apply_baseline, junit_xml, markdown, save_baseline, table
+    from pipelines.evals.report import apply_baseline, baseline_json, junit_xml, markdown, table
 
     paths = [Path(p) for p in args.files] or [Path("evals")]
     suites = load_suites(paths)
@@ -271,7 +264,8 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         )
     first = suites[0].path
     assert first is not None
-    for value, flag in ((args.junit, "--junit"), (args.markdown, "--markdown")):
+    outputs = {"--junit": args.junit, "--markdown": args.markdown, "--save-baseline": args.save_baseline}
+    for flag, value in outputs.items():
         _check_writable(value, flag)
     cache_dir = Path(args.cache_dir) if args.cache_dir else first.parent / "cache"
     overrides = {
@@ -295,7 +289,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     if args.markdown:
         _write(args.markdown, markdown(report, baseline=bool(args.baseline)), flag="--markdown")
     if args.save_baseline:
-        save_baseline(report, Path(args.save_baseline))
+        _write(args.save_baseline, baseline_json(report), flag="--save-baseline")
     return EXIT_OK if report.ok else EXIT_BLOCKED
 
 

@@ -17,16 +17,26 @@ from agents.state import Campaign
 _INLINE = re.compile(r"([\\`*_\[\]|~])")
 # What starts a block at the beginning of a line: a heading, list item, rule or setext underline, or an
 # ordered-list number (whose "." or ")" is what gets escaped).
+_URL_START = re.compile(r"[a-z][a-z0-9+.-]{0,20}://|\bwww\.", re.IGNORECASE)
 _LINE_START = re.compile(r"^([ \t]*)(?:([#+=-])|(\d{1,9})([.)]))", re.MULTILINE)
 
 
 def md_text(text: str) -> str:
-    """``text`` escaped for markdown: shown literally by CommonMark and GitHub renderers."""
+    """``text`` escaped for markdown: shown literally by CommonMark and GitHub renderers. Leading
+    indentation is dropped (four spaces would make a code block)."""
+    text = "\n".join(line.lstrip(" \t") for line in text.split("\n"))
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = _INLINE.sub(r"\\\1", text)
     return _LINE_START.sub(
         lambda m: m.group(1) + ("\\" + m.group(2) if m.group(2) else m.group(3) + "\\" + m.group(4)), text
     )
+
+
+def defanged(text: str) -> str:
+    """``text`` with its URLs made unclickable ("https[:]//evil.example", "www[.]evil.example"), the
+    usual way to quote a link that must not be followed: findings quote the links they stripped, and
+    GitHub-flavoured renderers would turn a bare URL back into a link."""
+    return _URL_START.sub(lambda m: m.group().replace("://", "[:]//").replace("www.", "www[.]"), text)
 
 
 def campaign_to_markdown(campaign: Campaign) -> str:
@@ -57,7 +67,7 @@ def campaign_to_markdown(campaign: Campaign) -> str:
             lines += ["Citations: " + ", ".join(e(c) for c in piece.citations), ""]
         for f in piece.compliance.findings:
             state = "fixed" if f.fixed else f.severity
-            lines.append(f"- \\[{state}\\] {e(f.rule_id)}: {e(f.explanation)}")
+            lines.append(f"- \\[{state}\\] {e(f.rule_id)}: {e(defanged(f.explanation))}")
         lines.append("")
     if campaign.quarantined:
         lines += [
@@ -66,7 +76,7 @@ def campaign_to_markdown(campaign: Campaign) -> str:
             "Instruction-like text; these passages never reached the model:",
             "",
         ]
-        lines += [f"- {e(q.id)} ({e(q.where)}): {e(q.matched)}" for q in campaign.quarantined]
+        lines += [f"- {e(q.id)} ({e(q.where)}): {e(defanged(q.matched))}" for q in campaign.quarantined]
         lines.append("")
     s = campaign.stats
     lines += [

@@ -19,12 +19,13 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError, meta, nodes
+from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, meta, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from pydantic import BaseModel, ConfigDict, Field
 
+from knowledge.cache import read_regular_file
 from knowledge.errors import InputError
-from knowledge.yamlio import load_model
+from knowledge.yamlio import MAX_YAML_BYTES, load_model
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 _REF = re.compile(r"^(?P<id>[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*)(@(?P<version>[1-9][0-9]*))?$")
@@ -56,30 +57,89 @@ class PromptFile(BaseModel):
     )
 
 
-# The largest string, list or number a template may compute ("{{ 'x' * 10**9 }}" would otherwise
-# allocate a gigabyte before anyone sees the prompt). Real prompts are a few thousand characters.
+# The largest value one template operation may build, and the largest prompt a render may produce
+# ("{{ 'x' * 10**9 }}" would otherwise allocate a gigabyte before anyone sees the prompt). Shipped
+# prompts render to a few thousand characters; a brand's passages add tens of thousands at most.
 MAX_RENDER_VALUE = 1_000_000
+MAX_RENDER_CHARS = 1_000_000
+MAX_RANGE = 10_000  # range() in a template: loops over real data never need more
+_WIDTH = re.compile(r"\d{5,}")  # a field width or precision of 10,000 or more in a format string
+
+
+def _check_size(size: int, what: str) -> None:
+    if size > MAX_RENDER_VALUE:
+        raise OverflowError(f"{what} of more than {MAX_RENDER_VALUE:,} characters or items")
+
+
+def _check_format(spec: str) -> None:
+    if _WIDTH.search(spec):
+        raise OverflowError("a format width of 10,000 or more")
+
+
+def _bounded_range(*args: int) -> range:
+    values = range(*args)
+    _check_size(len(values) * (MAX_RENDER_VALUE // MAX_RANGE), "a range")
+    return values
 
 
 class _PromptSandbox(ImmutableSandboxedEnvironment):
-    """Jinja2's immutable sandbox (no attribute of a live object, no mutation of lists or dicts), with
-    ``*`` and ``**`` bounded so a template cannot exhaust memory."""
+    """Jinja2's immutable sandbox (no attribute of a live object, no mutation of lists or dicts, no
+    ``namespace`` to accumulate in), with every operation that can amplify a value bounded: ``*``,
+    ``**``, ``%`` and ``str.format`` widths, ``range`` and the padding and replacing filters."""
 
-    intercepted_binops = frozenset({"*", "**"})
+    intercepted_binops = frozenset({"*", "**", "%"})
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.globals.pop("namespace", None)
+        self.globals["range"] = _bounded_range
+        for name in ("center", "indent", "format", "replace", "wordwrap", "truncate"):
+            self.filters[name] = _bounded_filter(self.filters[name], name)
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         if operator == "**":
-            if isinstance(right, int) and abs(right) > 64:
-                raise OverflowError(f"exponent {right} is too large for a prompt")
+            if (isinstance(right, int) and abs(right) > 64) or (isinstance(left, int) and abs(left) > 2**64):
+                raise OverflowError("a power too large for a prompt")
             return left**right
+        if operator == "%":
+            if isinstance(left, str):
+                _check_format(left)
+            return left % right
         for size, count in ((left, right), (right, left)):
-            if (
-                isinstance(size, str | list | tuple)
-                and isinstance(count, int)
-                and len(size) * count > MAX_RENDER_VALUE
-            ):
-                raise OverflowError(f"a repeated value of more than {MAX_RENDER_VALUE:,} items")
+            if isinstance(size, str | list | tuple) and isinstance(count, int):
+                _check_size(len(size) * count, "a repeated value")
         return left * right
+
+    def wrap_str_format(self, value: Any) -> Any:
+        wrapped = super().wrap_str_format(value)
+        if wrapped is None:
+            return None
+
+        def checked(*args: Any, **kwargs: Any) -> str:
+            _check_format(value.__self__)
+            return str(wrapped(*args, **kwargs))
+
+        return checked
+
+
+def _bounded_filter(original: Any, name: str) -> Any:
+    """``original`` with its result bounded before it is built (padding widths, replacements)."""
+
+    def bounded(*args: Any, **kwargs: Any) -> Any:
+        values = [a for a in args if not hasattr(a, "environment")]  # skip the context or environment
+        numbers = [
+            v for v in (*values[1:], *kwargs.values()) if isinstance(v, int) and not isinstance(v, bool)
+        ]
+        if any(n > MAX_RENDER_VALUE // 100 for n in numbers):
+            raise OverflowError(f"{name}() with a width or count of more than {MAX_RENDER_VALUE // 100:,}")
+        if name == "format" and values and isinstance(values[0], str):
+            _check_format(values[0])
+        if name == "replace" and len(values) >= 3 and all(isinstance(v, str) for v in values[:3]):
+            text, old, new = values[:3]
+            _check_size(len(text) + (text.count(old) if old else len(text) + 1) * len(new), "a replaced text")
+        return original(*args, **kwargs)
+
+    return functools.wraps(original)(bounded)
 
 
 _ENV = _PromptSandbox(
@@ -123,19 +183,26 @@ def template_data(value: Any, *, where: str = "value") -> Any:
 
 
 def _private_access(tree: nodes.Template) -> str | None:
-    """The first private or dunder name a template reaches for (``x._y``, ``x['__y']``, ``attr('_y')``)."""
-    for node in tree.find_all((nodes.Getattr, nodes.Getitem, nodes.Filter)):
+    """The first private or dunder name a template reaches for: ``x._y``, ``x['_y']``, ``attr('_y')``,
+    ``map(attribute='_y')`` and the like, or any string constant holding ``__`` (``'__cla' ~ 'ss__'``)."""
+    for node in tree.find_all(
+        (nodes.Getattr, nodes.Getitem, nodes.Filter, nodes.Test, nodes.Call, nodes.Const)
+    ):
+        names: list[Any] = []
         if isinstance(node, nodes.Getattr):
-            name: Any = node.attr
-        elif isinstance(node, nodes.Getitem):
-            name = node.arg.value if isinstance(node.arg, nodes.Const) else None
-        elif isinstance(node, nodes.Filter) and node.name == "attr" and node.args:
-            first = node.args[0]
-            name = first.value if isinstance(first, nodes.Const) else None
-        else:
-            name = None
-        if isinstance(name, str) and name.startswith("_"):
-            return name
+            names.append(node.attr)
+        elif isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
+            names.append(node.arg.value)
+        elif isinstance(node, nodes.Filter | nodes.Test | nodes.Call):
+            by_name = getattr(node, "name", None) in ("attr", "selectattr", "rejectattr")
+            if by_name and node.args and isinstance(node.args[0], nodes.Const):
+                names.append(node.args[0].value)
+            names += [kw.value.value for kw in node.kwargs if isinstance(kw.value, nodes.Const)]
+        elif isinstance(node, nodes.Const) and isinstance(node.value, str) and "__" in node.value:
+            names.append(node.value)
+        for name in names:
+            if isinstance(name, str) and (name.startswith("_") or "__" in name):
+                return name
     return None
 
 
@@ -169,16 +236,25 @@ class Prompt:
                 f"missing variables {missing} (declared inputs: {list(self.inputs)})", source=self.ref
             )
         data = {name: template_data(value, where=name) for name, value in variables.items()}
+        parts: list[str] = []
+        size = 0
         try:
-            return self._template.render(**data).strip() + "\n"
+            for part in self._template.generate(**data):
+                size += len(part)
+                if size > MAX_RENDER_CHARS:
+                    raise OverflowError(f"the prompt grew past {MAX_RENDER_CHARS:,} characters")
+                parts.append(part)
         except UndefinedError as exc:
             raise PromptError(f"undefined value while rendering: {exc.message}", source=self.ref) from None
-        except (TemplateError, OverflowError, MemoryError, RecursionError) as exc:
-            # SecurityError (a sandbox refusal) is a TemplateError; OverflowError covers range() limits.
+        except PromptError:
+            raise
+        except Exception as exc:  # the template is untrusted code: whatever it trips is its error
+            # SecurityError (a sandbox refusal) is a TemplateError; the bounds above raise OverflowError.
             raise PromptError(
                 f"the template was refused while rendering ({type(exc).__name__}: {str(exc)[:200]})",
                 source=self.ref,
             ) from None
+        return "".join(parts).strip() + "\n"
 
 
 def _parse(path: Path) -> Prompt:
@@ -218,7 +294,7 @@ def _parse(path: Path) -> Prompt:
                 source=path,
                 field=f"needs_context[{n}]",
             )
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+    digest = hashlib.sha256(read_regular_file(path, MAX_YAML_BYTES, what="prompt file")).hexdigest()[:12]
     return Prompt(
         spec.id,
         spec.version,

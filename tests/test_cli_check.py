@@ -88,7 +88,7 @@ def test_brand_evidence_terms_and_text_format(examples: Path, capsys, monkeypatc
     [
         (["--locale", "fr"], "unknown locale 'fr'; valid choices: en, zh"),
         (["--locale", "en", "--industry", "crypto"], "unknown industry 'crypto'"),
-        (["{tmp}/missing.txt", "--locale", "en"], "missing.txt: file not found"),
+        (["{tmp}/missing.txt", "--locale", "en"], "missing.txt: cannot read text file (file not found)"),
         (["{tmp}/binary.txt", "--locale", "en"], "binary.txt: not UTF-8 text"),
         ([], "--locale is required without --brand"),
         (["--brand", "{tmp}/nobrand"], "brand folder not found"),

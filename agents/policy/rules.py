@@ -19,6 +19,7 @@ are bounded too: :data:`MAX_RULES_PER_PACK` rules, :data:`MAX_TERMS_PER_RULE` te
 
 from __future__ import annotations
 
+import collections
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -293,7 +294,7 @@ def load_policy(
     if brand is not None:
         rules += brand_rules(brand)
     ids = [r.id for r in rules]
-    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    dupes = sorted(i for i, n in collections.Counter(ids).items() if n > 1)
     if dupes:
         raise InputError(f"rule ids defined twice: {', '.join(dupes)}", source=source, field="compliance")
     disclaimers = [d for pack in packs for d in pack.disclaimers]

@@ -9,8 +9,9 @@ term so that separators slipped between its characters ("最 佳", "最-佳", "g
 "risk—free") still match, while Latin terms only match whole words ("cure" is not in "secure").
 
 Every function here is linear in the length of the text (the checker's inputs are untrusted): term
-patterns are bounded, caches only hold short texts, and :class:`SentenceIndex` finds the sentence
-around a span without rescanning the text from its start.
+patterns are bounded, caches keyed on text hold short texts plus the last few long ones (the text being
+checked), and :class:`SentenceIndex` finds the sentence around a span without rescanning the text from
+its start.
 """
 
 from __future__ import annotations

@@ -127,6 +127,11 @@ def markdown(report: EvalReport, baseline: bool = False) -> str:
 
 
 def save_baseline(report: EvalReport, path: Path) -> None:
+    atomic_write(path, baseline_json(report).encode("utf-8"))
+
+
+def baseline_json(report: EvalReport) -> str:
+    """This run's pass rates, as the baseline file holds them."""
     data = {
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "backend": report.backend,
@@ -135,7 +140,7 @@ def save_baseline(report: EvalReport, path: Path) -> None:
             r.case.id: {"pass_rate": round(r.pass_rate, 4), "runs": len(r.runs)} for r in report.results
         },
     }
-    atomic_write(path, (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
 def apply_baseline(report: EvalReport, path: Path) -> None:

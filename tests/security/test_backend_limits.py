@@ -135,6 +135,9 @@ def stub_server(handle: Handler) -> Iterator[tuple[str, list[Seen]]]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), RequestHandler)
     server.daemon_threads = True
+    # A client that stops reading (a reply over its cap) can break the connection while the handler
+    # flushes; that is the test's server, not BrandForge, so it must not print a traceback to stderr.
+    server.handle_error = lambda request, client_address: None  # type: ignore[method-assign]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -438,3 +438,28 @@ def test_html_documents_are_linear_on_unterminated_tags(body: str) -> None:
 
 def test_html_still_keeps_text_around_odd_markup() -> None:
     assert documents.html_to_text("a < b and c > d <p>x</p> tail &amp") == "a < b and c > d\nx\ntail &"
+
+
+def test_json_that_flattens_into_a_huge_text_is_refused(tmp_path: Path) -> None:
+    """Key paths repeat on every nested record: 120 KB of JSON would flatten into 100 MB of text."""
+    import json as _json
+
+    from knowledge.documents import json_to_text
+
+    path = tmp_path / "bomb.json"
+    path.write_text(_json.dumps({"K" * 10_000: [{"a": {}}] * 10_000}), encoding="utf-8")
+    with pytest.raises(InputError, match=r"bomb\.json: JSON flattens to more than"):
+        json_to_text(path.read_text(encoding="utf-8"), path)
+
+
+def test_a_brand_channel_file_linking_outside_the_brand_is_refused(tmp_path: Path) -> None:
+    from agents.channels import load_channels
+
+    outside = tmp_path / "outside.yaml"
+    spec = "name: leak\ndescription: d\nfields: [{name: text, description: d}]\n"
+    outside.write_text(spec, encoding="utf-8")
+    channels = tmp_path / "brand" / "channels"
+    channels.mkdir(parents=True)
+    (channels / "leak.yaml").symlink_to(outside)
+    with pytest.raises(InputError, match=r"leak\.yaml: link points outside its folder"):
+        load_channels(channels)

@@ -63,12 +63,18 @@ def _evil_campaign() -> Campaign:
         pieces=[
             Piece(
                 channel="email",
-                fields={"body": "# heading?\n- item?\n1. number?\n> quote?\n" + text},
+                fields={"body": "# heading?\n- item?\n1. number?\n> quote?\n\n    indented code?\n" + text},
                 citations=[f"knowledge/a`b{EVIL[0]}.md#0"],
                 compliance=ComplianceResult(
                     verdict="blocked",
                     findings=[
-                        ComplianceFinding(rule_id="x.y", category="c", severity="block", explanation=text)
+                        ComplianceFinding(rule_id="x.y", category="c", severity="block", explanation=text),
+                        ComplianceFinding(
+                            rule_id="safety.link_host",
+                            category="unsafe_markup",
+                            severity="block",
+                            explanation="links to a host the brand does not allow ('https://evil.example/x')",
+                        ),
                     ],
                 ),
             )
@@ -106,8 +112,10 @@ def test_markdown_output_renders_no_markup_from_supplied_text() -> None:
         "<s>",
         "<b>",
         "<blockquote",
+        "<pre",
     ):
         assert tag not in html, tag
+    assert "https://evil" not in html and "https[:]//evil.example/x" in html  # quoted, not clickable
     # the renderer's own structure is still there, and the words read as written
     assert html.count("<h2>") >= 2
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
@@ -208,8 +216,11 @@ def test_check_refuses_a_fifo_and_oversized_input(tmp_path: Path, capsys: pytest
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
     assert cli.main(["check", "--locale", "en", str(fifo)]) == 2
-    assert "not a regular file" in capsys.readouterr().err
+    assert "pipe: found a named pipe (FIFO); expected a text file" in capsys.readouterr().err
     big = tmp_path / "big.txt"
     big.write_bytes(b"a" * (cli.MAX_INPUT_BYTES + 1))
     assert cli.main(["check", "--locale", "en", str(big)]) == 2
-    assert "larger than 8 MB" in capsys.readouterr().err
+    assert (
+        "big.txt: text file too large (8,388,609 bytes); the limit is 8,388,608 bytes"
+        in capsys.readouterr().err
+    )

@@ -41,6 +41,10 @@ STATIC_ESCAPES = [
     "{{ self.__init__.__globals__ }}",
     "{% for c in ().__class__.__base__.__subclasses__() %}{{ c }}{% endfor %}",
     "{{ brand._private }}",
+    "{% set k = '__cla' ~ 'ss__' %}{{ brand|attr(k) }}",
+    "{{ '{0.__class__}'.format(brand) }}",
+    "{{ passages|map(attribute='__class__')|list }}",
+    "{{ passages|selectattr('_x')|list }}",
 ]
 
 # Payloads that parse cleanly and must fail (or do nothing) when rendered.
@@ -54,14 +58,21 @@ RENDER_ESCAPES = [
     "{{ passages.append(1) }}",
     "{{ brand.update({'name': 'x'}) }}",
     "{{ brand.voice.do.pop() }}",
-    "{% set k = '__cla' ~ 'ss__' %}{{ brand|attr(k) }}",
     "{{ brand|attr(['_', '_class_', '_']|join) }}",
-    "{{ '{0.__class__}'.format(brand) }}",
     "{{ 'x' * 10**9 }}",
     "{{ [1] * 10**8 }}",
     "{{ 9**9**9 }}",
     "{{ range(10**9)|list|length }}",
     "{{ brand.name.format_map(brand) }}",
+    "{{ ('x' * 1000)|replace('x', 'y' * 1000000) }}",
+    "{{ '%0900000000d' % 1 }}",
+    "{{ '%0900000000d'|format(1) }}",
+    "{{ '{:>900000000}'.format(1) }}",
+    "{{ 'x'|center(2000000000) }}",
+    "{{ 'x'|indent(10**9) }}",
+    "{{ ((((10**64)**64)**64)**64) }}",
+    "{{ (10**64)**64 * (10**64)**64 }}",
+    "{% for i in range(10000) %}{{ 'x' * 1000 }}{% endfor %}",
 ]
 
 
@@ -101,8 +112,16 @@ def _used_inputs(template: str, variables: dict[str, Any]) -> list[str]:
 
 @pytest.mark.parametrize("payload", STATIC_ESCAPES)
 def test_private_attribute_access_is_rejected_at_load(payload: str, tmp_path: Path) -> None:
-    folder = _prompt_file(tmp_path / "p", payload, ["brand"] if "brand" in payload else [])
-    with pytest.raises(PromptError, match=r"evil\.t@1\.yaml: template: the template reaches for '_"):
+    inputs = [name for name in ("brand", "passages") if name in payload]
+    folder = _prompt_file(tmp_path / "p", payload, inputs)
+    with pytest.raises(PromptError, match=r"evil\.t@1\.yaml: template: the template reaches for '[^']*_"):
+        PromptRegistry(folder)
+
+
+def test_no_namespace_to_accumulate_in(tmp_path: Path) -> None:
+    """``namespace()`` is the one mutable object Jinja2 offers; templates do without it."""
+    folder = _prompt_file(tmp_path / "p", "{% set ns = namespace(x='') %}{{ ns.x }}", [])
+    with pytest.raises(PromptError, match=r"used but not declared \['namespace'\]"):
         PromptRegistry(folder)
 
 
