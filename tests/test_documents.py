@@ -10,6 +10,7 @@ import pytest
 from knowledge.chunking import chunk_document, split_sentences
 from knowledge.documents import html_to_text, read_documents
 from knowledge.errors import InputError
+from tests.pdfs import pdf_from_objects
 
 pytestmark = pytest.mark.unit
 
@@ -130,16 +131,7 @@ def _minimal_pdf(text: str) -> bytes:
         b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
     ]
-    out = b"%PDF-1.4\n"
-    offsets = []
-    for n, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % n + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return out
+    return pdf_from_objects(objects)
 
 
 def test_pdf_text_layer(tmp_path: Path) -> None:

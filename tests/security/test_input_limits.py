@@ -34,6 +34,7 @@ from knowledge.lexical import terms
 from pipelines.evals.assertions import Target, Tools, check
 from pipelines.evals.spec import NotRegex, Regex, load_suite
 from tests.conftest import EXAMPLES, MINI_BRAND, MINI_DOCS, write_brand
+from tests.pdfs import pdf_from_objects
 
 pytestmark = [pytest.mark.unit, pytest.mark.security]
 
@@ -286,19 +287,6 @@ def test_json_numbers_keep_their_text_even_with_100k_digits(tmp_path: Path) -> N
 # -- PDF --------------------------------------------------------------------------------------------
 
 
-def _pdf(objects: list[bytes]) -> bytes:
-    """A minimal PDF around the given object bodies (numbered from 1), with a correct xref table."""
-    out = b"%PDF-1.4\n"
-    offsets = []
-    for n, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % n + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    return out + b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-
-
 def _pdf_with_pages(contents: list[bytes]) -> bytes:
     n = len(contents)
     kids = b" ".join(b"%d 0 R" % (4 + 2 * i) for i in range(n))
@@ -313,7 +301,7 @@ def _pdf_with_pages(contents: list[bytes]) -> bytes:
             b"/Resources << /Font << /F1 3 0 R >> >> >>" % (5 + 2 * i)
         )
         objects.append(b"<< /Length %d >>\nstream\n" % len(body) + body + b"\nendstream")
-    return _pdf(objects)
+    return pdf_from_objects(objects)
 
 
 def _read_pdf_doc(tmp_path: Path, raw: bytes) -> Any:
