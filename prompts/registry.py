@@ -78,7 +78,8 @@ def _check_format(spec: str) -> None:
 
 def _bounded_range(*args: int) -> range:
     values = range(*args)
-    _check_size(len(values) * (MAX_RENDER_VALUE // MAX_RANGE), "a range")
+    if len(values) > MAX_RANGE:
+        raise OverflowError(f"a range of more than {MAX_RANGE:,} numbers")
     return values
 
 
