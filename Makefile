@@ -10,7 +10,7 @@ $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[embedded,dev,cluster,bench]'
-	$(PY) -m agents.backends.embedded_model
+	$(PY) -m backends.embedded_model
 	touch $@
 
 setup: $(VENV)/.installed

@@ -14,7 +14,7 @@ from agents.copywriter import Copywriter
 from agents.retriever import Retriever
 from agents.reviewer import Reviewer
 from agents.strategist import Strategist
-from knowledge.errors import InputError
+from core.errors import InputError
 
 AGENTS: dict[str, type[Agent]] = {
     cls.name: cls for cls in (Retriever, Strategist, Copywriter, Reviewer, Compliance)

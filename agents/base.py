@@ -32,8 +32,8 @@ from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from agents.backends import BackendConfig, ChatMessage, GenerationParams, LLMBackend
 from agents.state import CampaignState, TraceEntry, Turn
+from backends import BackendConfig, ChatMessage, GenerationParams, LLMBackend
 from knowledge.index import FaissKnowledgeIndex
 from prompts import Prompt
 

@@ -17,8 +17,8 @@ from typing import ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from knowledge.errors import InputError
-from knowledge.yamlio import load_model_cached
+from core.errors import InputError
+from core.yamlio import load_model_cached
 
 BUILTIN_DIR = Path(__file__).parent / "channels"
 _CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\u3400-\u4dbf]")

@@ -2,9 +2,9 @@
 
 Reads ``brand``, ``channels``, ``passages``, ``drafts``; writes ``pieces``.
 
-Every field of a draft goes through :class:`~agents.policy.ComplianceChecker` (rule packs for the
+Every field of a draft goes through :class:`~policy.ComplianceChecker` (rule packs for the
 brand's locale and industry, brand terms and spellings, personal data, secrets, injected text, markup
-and links, claims linked to the retrieved passages: see ``agents/policy``) plus the channel's limits.
+and links, claims linked to the retrieved passages: see ``policy``) plus the channel's limits.
 Markup and links to hosts the brand does not allow are stripped first. Then a model judges the
 claim-like sentences; a hard fact (number, refund, guarantee) it marks unsupported that is not a
 near-paraphrase of a passage blocks.
@@ -32,18 +32,16 @@ from agents.base import (
 )
 from agents.channels import ChannelSpec, fit_to_limit
 from agents.copywriter import SendsBack
-from agents.policy import ComplianceChecker, Evidence, PassageEvidence, fold_str, load_policy
 from agents.state import (
     CampaignState,
-    ComplianceFinding,
     ComplianceResult,
     Draft,
-    EvidenceRef,
     Piece,
-    Severity,
 )
 from knowledge.brand import Brand
 from knowledge.chunking import keep_sentences, split_sentences
+from policy import ComplianceChecker, Evidence, PassageEvidence, fold_str, load_policy
+from policy.findings import ComplianceFinding, EvidenceRef, Severity
 
 
 def checker_for(

@@ -22,10 +22,10 @@ from typing import ClassVar
 from pydantic import Field
 
 from agents.base import Agent, AgentParams, RunContext
-from agents.policy.detectors import injected_text
-from agents.policy.text import SentenceIndex, compact, fold
 from agents.state import CampaignState, QuarantinedPassage, RetrievedPassage
 from knowledge.index import FaissKnowledgeIndex, SearchMode
+from policy.detectors import injected_text
+from policy.text import SentenceIndex, compact, fold
 
 _UNSAFE_NAME_CHARS = re.compile(r"[^\w./ -]")
 _MAX_NAME_CHARS = 120
@@ -33,7 +33,7 @@ _MAX_NAME_CHARS = 120
 
 def instruction_in(text: str) -> str | None:
     """The sentence of ``text`` (as written, at most 200 characters) that holds instruction-like or canary
-    text, or None: the compliance checker's own detector (:func:`~agents.policy.detectors.injected_text`),
+    text, or None: the compliance checker's own detector (:func:`~policy.detectors.injected_text`),
     which sees through case, width, zero-width and look-alike tricks and letter-by-letter spelling."""
     folded = fold(text)
     hits = injected_text(folded) or injected_text(compact(folded))

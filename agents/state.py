@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agents.channels import ChannelSpec
 from knowledge.brand import Brand
+from policy.findings import ComplianceFinding
 
 
 class _Model(BaseModel):
@@ -71,35 +72,6 @@ class Review(_Model):
     revision_requests: list[str] = Field(default_factory=list)
     limit_violations: list[str] = Field(default_factory=list)
     approved: bool
-
-
-Severity = Literal["block", "warn"]
-
-
-class EvidenceRef(_Model):
-    """A passage considered for a claim, and how close it was."""
-
-    passage: str = Field(description="Passage id.")
-    score: float = Field(description="Cosine similarity to the claim.")
-    supports: bool = Field(description="Whether this passage states what the claim needs (e.g. its figures).")
-
-
-class ComplianceFinding(_Model):
-    """One problem found in a piece: what rule, where (field, character span), why, and how to fix it."""
-
-    rule_id: str
-    category: str
-    severity: Severity
-    explanation: str
-    field: str | None = None
-    span: tuple[int, int] | None = Field(None, description="Character offsets [start, end) in the field.")
-    matched: str | None = None
-    suggestion: str | None = None
-    legal_reference: str | None = None
-    evidence: list[EvidenceRef] = Field(
-        default_factory=list, description="For claims: the passages considered and which support it."
-    )
-    fixed: bool = False
 
 
 class ComplianceResult(_Model):

@@ -14,8 +14,8 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, create_model
 
 from agents.base import Agent, RunContext, ask, language_name, list_of, mark_turn, one_of, text_field
-from agents.policy.detectors import sanitize_markup
 from agents.state import CampaignState, CreativeBrief, KeyMessage, RetrievedPassage
+from policy.detectors import sanitize_markup
 
 _STRICT = ConfigDict(extra="forbid")
 

@@ -42,8 +42,8 @@ import time
 from pathlib import Path
 from statistics import fmean
 
-from agents.backends import get_backend
 from agents.state import Campaign
+from backends import get_backend
 from pipelines import run_campaign
 from pipelines.spec import PIPELINES_DIR, load_pipeline
 

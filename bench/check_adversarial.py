@@ -113,8 +113,8 @@ def _brand_folder(root: Path, locale: str, n_terms: int) -> Path:
 
 def run_one(family: str, size: int, folder: Path) -> dict[str, float]:
     """Check one input the way ``brandforge check --brand`` does (without an index: claims unverified)."""
-    from agents.policy import ComplianceChecker, load_policy
     from knowledge.brand import load_brand
+    from policy import ComplianceChecker, load_policy
 
     locale, _, make = FAMILIES[family]
     text = make(size)

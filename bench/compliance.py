@@ -15,8 +15,8 @@ import sys
 import time
 from pathlib import Path
 
-from agents.policy.evaluate import evaluate, load_corpus
 from knowledge.embedders import get_embedder
+from policy.evaluate import evaluate, load_corpus
 
 ROOT = Path(__file__).resolve().parent.parent
 

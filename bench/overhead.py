@@ -20,7 +20,7 @@ from pathlib import Path
 
 import yaml
 
-from agents.backends import BackendConfig
+from backends import BackendConfig
 from pipelines import run_campaign
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -2,7 +2,7 @@
 
 A brand is a folder with ``brand.yaml`` (validated by :class:`Brand`, ``extra="forbid"``) and a
 ``knowledge/`` folder of documents. :func:`load_brand` is the only way in from disk; every problem is
-an :class:`~knowledge.errors.InputError` naming ``brand.yaml`` and the field. The JSON Schema for
+an :class:`~core.errors.InputError` naming ``brand.yaml`` and the field. The JSON Schema for
 editors comes from :func:`brand_json_schema` (also exported to ``docs/brand.schema.json``).
 
 Every list and string has a maximum length (the ``MAX_*`` constants below, also stated in each field's
@@ -20,8 +20,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from knowledge.errors import InputError
-from knowledge.yamlio import confined_path, load_yaml, validate_model
+from core.errors import InputError
+from core.yamlio import confined_path, load_yaml, validate_model
 
 # Limits. A real brand uses a few dozen terms (the examples: under 10 banned terms, 3 products); the
 # numbers leave room for large brands while keeping a 10 KB compliance check around a second.

@@ -30,8 +30,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any, ClassVar
 
-from knowledge.cache import read_regular_file
-from knowledge.errors import InputError
+from core.errors import InputError
+from core.files import read_regular_file
 
 log = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from knowledge.errors import InputError
+from core.errors import InputError
 
 DEFAULT_EMBEDDER = "use-multilingual"
 

@@ -28,12 +28,12 @@ from typing import Literal, get_args
 import faiss
 import numpy as np
 
+from core.errors import InputError
+from core.files import atomic_write, cache_dir
 from knowledge.brand import Brand
-from knowledge.cache import atomic_write, cache_dir
 from knowledge.chunking import Passage, chunk_document
 from knowledge.documents import PROGRESS_BYTES, read_documents
 from knowledge.embedders import BrandForgeEmbeddings
-from knowledge.errors import InputError
 from knowledge.lexical import BM25
 
 # Searches here are one query at a time, where OpenMP's thread start-up costs more than the search:

@@ -53,7 +53,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from agents.backends import (
+from agents.channels import BUILTIN_DIR as BUILTIN_CHANNELS_DIR
+from agents.state import Campaign
+from backends import (
     BackendError,
     ChatMessage,
     Completion,
@@ -63,15 +65,13 @@ from agents.backends import (
     get_backend,
     get_batched_backend,
 )
-from agents.channels import BUILTIN_DIR as BUILTIN_CHANNELS_DIR
-from agents.policy.rules import RULES_DIR
-from agents.state import Campaign
+from core.errors import InputError, format_validation_error
+from core.files import atomic_write
+from core.yamlio import confined_path, validate_model
 from knowledge.brand import Brand, load_brand
-from knowledge.cache import atomic_write
-from knowledge.errors import InputError, format_validation_error
-from knowledge.yamlio import confined_path, validate_model
 from pipelines.runner import run_campaign
 from pipelines.spec import Pipeline, load_pipeline
+from policy.rules import RULES_DIR
 
 # Why these bounds: a jobs line is an id, a brand path or a brand.yaml-sized object and a few channel
 # names — a few KB and a few levels deep. The caps keep a hostile line from costing more than a moment to

@@ -32,7 +32,7 @@ EXIT_OK, EXIT_BLOCKED, EXIT_BAD_INPUT = 0, 1, 2
 
 def _check_writable(out: str | None, flag: str = "--out") -> None:
     """Fail before any work when ``out`` cannot be written (a missing or read-only folder)."""
-    from knowledge.errors import InputError
+    from core.errors import InputError
 
     if out is None or out == "-":
         return
@@ -49,8 +49,8 @@ def _write(out: str | None, text: str, *, flag: str = "--out") -> None:
     """Write a result to ``out`` (stdout for None or '-'). If the file cannot be written after all
     (disk full, permissions changed during the run) the result is kept: saved to a file in the temp
     folder, or printed, and the InputError says where it went."""
-    from knowledge.cache import atomic_write
-    from knowledge.errors import InputError
+    from core.errors import InputError
+    from core.files import atomic_write
 
     if out is None or out == "-":
         sys.stdout.write(text)
@@ -143,7 +143,7 @@ MAX_INPUT_BYTES = 8 * 1024 * 1024
 def _read_input(path: str) -> str:
     """The text to check, from a file or standard input, with the same rules for both: a regular file,
     at most :data:`MAX_INPUT_BYTES`, UTF-8 text without NUL bytes."""
-    from knowledge.errors import InputError
+    from core.errors import InputError
 
     source: str | Path = "standard input" if path == "-" else Path(path)
     if path == "-":
@@ -153,7 +153,7 @@ def _read_input(path: str) -> str:
         else:
             raw = sys.stdin.read(MAX_INPUT_BYTES + 1).encode("utf-8", "surrogateescape")
     else:
-        from knowledge.cache import read_regular_file
+        from core.files import read_regular_file
 
         raw = read_regular_file(Path(path), MAX_INPUT_BYTES, what="text file")
     if len(raw) > MAX_INPUT_BYTES:
@@ -169,8 +169,8 @@ def _read_input(path: str) -> str:
 
 def _cmd_check(args: argparse.Namespace) -> int:
     from agents.compliance import brand_facts
-    from agents.policy import ComplianceChecker, IndexEvidence, load_policy, verdict_of
-    from knowledge.errors import InputError
+    from core.errors import InputError
+    from policy import ComplianceChecker, IndexEvidence, load_policy, verdict_of
 
     brand = evidence = None
     if args.brand:
@@ -257,7 +257,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     wanted = set(args.case or [])
     known = {c.id for s in suites for c in s.cases}
     if wanted - known:
-        from knowledge.errors import InputError
+        from core.errors import InputError
 
         raise InputError(
             f"unknown case {sorted(wanted - known)[0]!r}; valid choices: {sorted(known)}", field="--case"
@@ -339,7 +339,7 @@ def _cmd_schema(args: argparse.Namespace) -> int:
 def _cmd_prompts(args: argparse.Namespace) -> int:
     import difflib
 
-    from knowledge.errors import InputError
+    from core.errors import InputError
     from prompts import default_registry
 
     registry = default_registry()
@@ -493,8 +493,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from agents.backends import BackendError
-    from knowledge.errors import InputError
+    from backends import BackendError
+    from core.errors import InputError
 
     args = build_parser().parse_args(argv)
     try:

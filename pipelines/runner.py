@@ -3,8 +3,8 @@
 Contract: loads the brand (folder, brand.yaml path or :class:`~knowledge.brand.Brand`), the pipeline and
 the channels, builds or updates the brand's knowledge index, warms the backend (the pipeline's, or
 ``llm`` — an instance such as the eval suite's caching wrapper), then runs the steps in
-order on one :class:`~agents.state.CampaignState`. Bad input raises :class:`~knowledge.errors.InputError`
-before any model call; an unreachable backend raises :class:`~agents.backends.BackendError` before any
+order on one :class:`~agents.state.CampaignState`. Bad input raises :class:`~core.errors.InputError`
+before any model call; an unreachable backend raises :class:`~backends.BackendError` before any
 step. If the backend fails *during* the run, the work already done is kept: channels without a finished
 piece are delivered as ``blocked`` with the error as a finding, never dropped silently.
 """
@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from agents import RunContext
-from agents.backends import BackendConfig, BackendError, LLMBackend, get_backend
 from agents.channels import ChannelSpec, load_channels, resolve_channels
 from agents.state import (
     BrandSummary,
@@ -29,9 +28,10 @@ from agents.state import (
     ComplianceResult,
     Piece,
 )
+from backends import BackendConfig, BackendError, LLMBackend, get_backend
+from core.errors import InputError
 from knowledge.brand import Brand, load_brand
 from knowledge.embedders import get_embedder
-from knowledge.errors import InputError
 from knowledge.index import FaissKnowledgeIndex, build_index
 from pipelines.spec import Pipeline, load_pipeline
 

@@ -8,7 +8,7 @@ YAML form back (round-trip tested against a golden file). Names resolve in this 
 YAML file, then a built-in pipeline in ``pipelines/`` (``default``).
 
 Every number a pipeline can set has a validated range (backend knobs in
-:class:`~agents.backends.BackendConfig`, agent parameters in each agent's ``Params``, and the number of
+:class:`~backends.BackendConfig`, agent parameters in each agent's ``Params``, and the number of
 steps and prompt folders here), so a pipeline file cannot configure an unbounded amount of work or
 requests.
 """
@@ -24,12 +24,12 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agents import Agent, agent_class
-from agents.backends import BackendConfig
 from agents.state import INITIAL_FIELDS
+from backends import BackendConfig
+from core.errors import InputError, format_validation_error
+from core.yamlio import confined_path, load_model
 from knowledge.embedders import DEFAULT_EMBEDDER
-from knowledge.errors import InputError, format_validation_error
 from knowledge.index import DEFAULT_CHUNK_CHARS, FaissKind
-from knowledge.yamlio import confined_path, load_model
 from prompts import Prompt, PromptRegistry, default_registry
 from prompts.registry import TEMPLATES_DIR
 

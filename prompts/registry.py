@@ -23,9 +23,9 @@ from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, meta, n
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from pydantic import BaseModel, ConfigDict, Field
 
-from knowledge.cache import read_regular_file
-from knowledge.errors import InputError
-from knowledge.yamlio import MAX_YAML_BYTES, load_model
+from core.errors import InputError
+from core.files import read_regular_file
+from core.yamlio import MAX_YAML_BYTES, load_model
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 _REF = re.compile(r"^(?P<id>[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*)(@(?P<version>[1-9][0-9]*))?$")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from agents.backends import BackendConfig
+from backends import BackendConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples" / "brands"

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 
 import pytest
 
-from agents.backends import BackendConfig, BackendError, CompletionRequest
-from agents.backends.batching import MicroBatchingBackend
-from agents.backends.fake import FakeBackend
+from backends import BackendConfig, BackendError, CompletionRequest
+from backends.batching import MicroBatchingBackend
+from backends.fake import FakeBackend
 
 pytestmark = pytest.mark.unit
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from core.errors import InputError
 from knowledge.brand import brand_json_schema, load_brand
-from knowledge.errors import InputError
 from tests.conftest import MINI_BRAND, write_brand
 
 pytestmark = pytest.mark.unit

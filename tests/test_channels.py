@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from agents.channels import count_chars, count_words, fit_to_limit, load_channels, resolve_channels
-from knowledge.errors import InputError
+from core.errors import InputError
 
 pytestmark = pytest.mark.unit
 

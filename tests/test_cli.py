@@ -102,8 +102,8 @@ def test_backend_failure_mid_run_keeps_finished_work(
 ) -> None:
     """A server that dies during compliance: pieces already checked are kept, the rest are delivered
     as blocked with the error — nothing is silently dropped."""
-    from agents.backends import BackendConfig, BackendError
-    from agents.backends.fake import FakeBackend
+    from backends import BackendConfig, BackendError
+    from backends.fake import FakeBackend
     from pipelines import run_campaign
 
     backend = FakeBackend(BackendConfig(kind="fake"))

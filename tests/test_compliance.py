@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from agents.backends import BackendConfig
-from agents.backends.fake import FakeBackend
 from agents.base import RunContext
 from agents.channels import load_channels
 from agents.compliance import Compliance, ComplianceParams, checker_for, deterministic_findings
 from agents.retriever import Retriever, RetrieverParams
 from agents.state import CampaignState, Draft
+from backends import BackendConfig
+from backends.fake import FakeBackend
 from knowledge.brand import load_brand
 from knowledge.embedders import get_embedder
 from knowledge.index import build_index
@@ -63,7 +63,7 @@ def test_channel_limits(mini_brand: Path) -> None:
 
 
 def test_figures_must_be_stated_by_a_considered_passage(mini_brand: Path) -> None:
-    from agents.policy import PassageEvidence
+    from policy import PassageEvidence
 
     evidence = PassageEvidence(
         [("shipping.md#0", "Every bag ships within 48 hours of roasting.")],

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from agents.policy.evaluate import Report, evaluate, load_corpus
 from knowledge.embedders import get_embedder
+from policy.evaluate import Report, evaluate, load_corpus
 
 pytestmark = pytest.mark.unit
 DATA = Path(__file__).parent / "data"

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from core.errors import InputError
 from knowledge.chunking import chunk_document, split_sentences
 from knowledge.documents import html_to_text, read_documents
-from knowledge.errors import InputError
 from tests.pdfs import pdf_from_objects
 
 pytestmark = pytest.mark.unit

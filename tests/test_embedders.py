@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from core.errors import InputError
 from knowledge.embedders import get_embedder
-from knowledge.errors import InputError
 
 pytestmark = pytest.mark.unit
 

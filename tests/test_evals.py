@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.errors import InputError
+from core.errors import InputError
 from pipelines.cli import main
 from pipelines.evals import load_suites, run_evals
 from pipelines.evals.report import apply_baseline, junit_xml, markdown, save_baseline

@@ -8,8 +8,8 @@ from typing import Annotated, Literal
 import pytest
 from pydantic import BaseModel, Field
 
-from agents.backends import BackendConfig, BackendError, create_backend, get_backend
 from agents.base import inline_refs
+from backends import BackendConfig, BackendError, create_backend, get_backend
 
 pytestmark = pytest.mark.unit
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from core.errors import InputError
 from knowledge.brand import load_brand
 from knowledge.embedders import get_embedder
-from knowledge.errors import InputError
 from knowledge.index import FaissKnowledgeIndex, IndexMismatchError, build_index
 
 pytestmark = pytest.mark.unit

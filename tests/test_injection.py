@@ -14,18 +14,18 @@ from pathlib import Path
 
 import pytest
 
-from agents.backends import BackendConfig
-from agents.backends.fake import FakeBackend
 from agents.base import RunContext
 from agents.channels import load_channels
 from agents.compliance import Compliance, ComplianceParams
-from agents.policy import fold
-from agents.policy.detectors import injected_text
 from agents.retriever import Retriever, RetrieverParams
 from agents.state import CampaignState, Draft
+from backends import BackendConfig
+from backends.fake import FakeBackend
 from knowledge.brand import load_brand
 from knowledge.embedders import get_embedder
 from knowledge.index import build_index
+from policy import fold
+from policy.detectors import injected_text
 from prompts import default_registry
 from tests.conftest import MINI_BRAND, write_brand
 

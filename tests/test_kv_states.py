@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from agents.backends.kv_states import PromptStateFiles, common_prefix
+from backends.kv_states import PromptStateFiles, common_prefix
 
 pytestmark = pytest.mark.unit
 

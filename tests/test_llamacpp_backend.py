@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from pydantic import BaseModel, ConfigDict, Field
 
-from agents.backends import BackendConfig, GenerationParams, create_backend, get_backend
-from agents.backends.llamacpp import grammar_safe_schema
 from agents.base import inline_refs
+from backends import BackendConfig, GenerationParams, create_backend, get_backend
+from backends.llamacpp import grammar_safe_schema
 
 pytestmark = pytest.mark.llm
 
@@ -146,7 +146,7 @@ def test_an_answer_split_unlike_the_tokenizer_still_continues_its_saved_state(
     """The model can sample a split of its answer that the tokenizer would not choose; the next prompt of
     that conversation tokenizes the answer canonically. The saved state is matched by its text, so only
     the new turn is evaluated (with matching by tokens only, the answer is evaluated again)."""
-    from agents.backends.kv_states import KVStateCache
+    from backends.kv_states import KVStateCache
 
     if not align:
         monkeypatch.setattr(KVStateCache, "align", lambda self, llama, tokens: list(tokens))

@@ -33,7 +33,7 @@ def test_second_campaign_loads_no_model_embedder_or_index(
             lambda cls, f, e: counts.__setitem__("index", counts["index"] + 1) or real_load(cls, f, e)
         ),
     )
-    import agents.backends as backends
+    import backends as backends
 
     real_create = backends.create_backend
     monkeypatch.setattr(

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel, ConfigDict, Field
 
-from agents.backends import BackendConfig, BackendError, create_backend
-from agents.backends.embedded_model import embedded_model_path
 from agents.base import inline_refs
 from agents.channels import load_channels
+from backends import BackendConfig, BackendError, create_backend
+from backends.embedded_model import embedded_model_path
 from knowledge.brand import load_brand
 from knowledge.embedders import get_embedder
 from knowledge.index import FaissKnowledgeIndex, default_index_dir

@@ -1,12 +1,12 @@
-"""Claims extracted from copy and linked to evidence (agents.policy.claims), with the real USE embedder."""
+"""Claims extracted from copy and linked to evidence (policy.claims), with the real USE embedder."""
 
 from __future__ import annotations
 
 import pytest
 
-from agents.policy import ComplianceChecker, PassageEvidence, extract_claims, link_claims, load_policy
-from agents.policy.claims import figures_with_units
 from knowledge.embedders import get_embedder
+from policy import ComplianceChecker, PassageEvidence, extract_claims, link_claims, load_policy
+from policy.claims import figures_with_units
 
 pytestmark = pytest.mark.unit
 

@@ -1,12 +1,12 @@
-"""Personal data, secrets, injected text and markup (agents.policy.detectors)."""
+"""Personal data, secrets, injected text and markup (policy.detectors)."""
 
 from __future__ import annotations
 
 import pytest
 
-from agents.policy import ComplianceChecker, load_policy
-from agents.policy.detectors import host_allowed, sanitize_markup
-from agents.policy.rules import Policy
+from policy import ComplianceChecker, load_policy
+from policy.detectors import host_allowed, sanitize_markup
+from policy.rules import Policy
 
 pytestmark = pytest.mark.unit
 

@@ -1,4 +1,4 @@
-"""Rule packs as data (agents.policy.rules): loading, choice by locale/industry, brand overrides, context."""
+"""Rule packs as data (policy.rules): loading, choice by locale/industry, brand overrides, context."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from agents.policy import ComplianceChecker, load_policy
-from agents.policy.rules import RULES_DIR, industries, load_pack, locales
+from core.errors import InputError
 from knowledge.brand import load_brand
-from knowledge.errors import InputError
+from policy import ComplianceChecker, load_policy
+from policy.rules import RULES_DIR, industries, load_pack, locales
 from tests.conftest import MINI_BRAND, MINI_DOCS, write_brand
 
 pytestmark = pytest.mark.unit
@@ -28,7 +28,7 @@ def test_every_pack_is_valid_and_explains_itself(path: Path) -> None:
 
 
 def _only(rule):  # a policy holding one rule
-    from agents.policy.rules import Policy
+    from policy.rules import Policy
 
     return Policy(locale="xx", industry="general", packs=[], rules=[rule])
 

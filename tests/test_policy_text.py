@@ -1,10 +1,10 @@
-"""Evasion-robust folding and term matching (agents.policy.text)."""
+"""Evasion-robust folding and term matching (policy.text)."""
 
 from __future__ import annotations
 
 import pytest
 
-from agents.policy.text import find_spans, fold, sentence_around
+from policy.text import find_spans, fold, sentence_around
 
 pytestmark = pytest.mark.unit
 

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel, ConfigDict
 
-from agents.backends import BackendConfig
-from agents.backends.fake import FakeBackend
 from agents.base import RunContext, StructuredOutputError, ask, extract_json, inline_refs
 from agents.channels import load_channels
 from agents.state import CampaignState
+from backends import BackendConfig
+from backends.fake import FakeBackend
 from knowledge.brand import load_brand
 from knowledge.embedders import get_embedder
 from knowledge.index import build_index
@@ -116,7 +116,7 @@ def test_raw_newlines_inside_strings_are_accepted(mini_brand: Path, tmp_path: Pa
 
 
 def test_cut_off_answer_asks_for_a_shorter_one(mini_brand: Path, tmp_path: Path) -> None:
-    from agents.backends import Completion
+    from backends import Completion
 
     answers = iter(['{"headline": "very long', '{"headline": "short", "score": 1}'])
     ctx, state, backend = _ctx(mini_brand, tmp_path, lambda m, s: next(answers))

@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 
 from agents import base
-from agents.backends import BackendConfig, ChatMessage, Completion, GenerationParams
-from agents.backends.fake import FakeBackend
 from agents.base import conversation
 from agents.channels import load_channels
 from agents.copywriter import edited_view
 from agents.state import CampaignState, Draft, Turn
+from backends import BackendConfig, ChatMessage, Completion, GenerationParams
+from backends.fake import FakeBackend
 from knowledge.brand import load_brand
 from pipelines import run_campaign
 

@@ -9,8 +9,8 @@ import os
 import pytest
 from pydantic import BaseModel, ConfigDict, Field
 
-from agents.backends import BackendConfig, CompletionRequest, GenerationParams, create_backend
 from agents.base import inline_refs
+from backends import BackendConfig, CompletionRequest, GenerationParams, create_backend
 
 pytestmark = pytest.mark.gpu
 
@@ -55,7 +55,7 @@ def test_batch_with_structured_outputs() -> None:
 @pytest.mark.skipif(importlib.util.find_spec("vllm") is not None, reason="vllm is installed here")
 def test_without_vllm_the_backend_says_how_to_get_it() -> None:
     """On a CPU install, creating the backend works (vllm is imported lazily) and using it explains."""
-    from agents.backends import BackendError
+    from backends import BackendError
 
     backend = create_backend(BackendConfig(kind="vllm", model="any"))
     with pytest.raises(BackendError, match=r"needs the gpu extra"):

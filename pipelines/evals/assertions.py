@@ -17,9 +17,8 @@ from typing import Any
 import numpy as np
 
 from agents.channels import count_chars, count_words
-from agents.policy.text import linear_regex
 from agents.state import Piece
-from knowledge.errors import bounded_repr
+from core.errors import bounded_repr
 from pipelines.evals.spec import (
     CitesKnowledge,
     ComplianceVerdict,
@@ -35,6 +34,7 @@ from pipelines.evals.spec import (
     Regex,
     SimilarTo,
 )
+from policy.text import linear_regex
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """A response cache for model calls, so an unchanged eval suite costs no model calls.
 
-Contract: :class:`CachedBackend` wraps any :class:`~agents.backends.LLMBackend`. A call's key is the
+Contract: :class:`CachedBackend` wraps any :class:`~backends.LLMBackend`. A call's key is the
 sha256 of backend kind, model, the rendered messages (so the prompt file's content and every input),
 the JSON schema and the generation parameters (seed included: repeats of a case use different seeds).
 A hit returns the stored completion without loading the model; a miss calls the wrapped backend and
@@ -16,8 +16,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from agents.backends import ChatMessage, Completion, GenerationParams, LLMBackend, WrappedBackend
-from knowledge.cache import atomic_write
+from backends import ChatMessage, Completion, GenerationParams, LLMBackend, WrappedBackend
+from core.files import atomic_write
 
 CACHE_VERSION = 1
 

@@ -13,8 +13,8 @@ import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 from pathlib import Path
 
-from knowledge.cache import atomic_write
-from knowledge.errors import InputError
+from core.errors import InputError
+from core.files import atomic_write
 from pipelines.evals.runner import CaseResult, EvalReport
 
 

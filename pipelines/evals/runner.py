@@ -6,7 +6,7 @@ different samples and each is cached on its own), checks every assertion, and re
 same brand, channel, pipeline and seed share one campaign. An agent case retrieves the brand's passages,
 puts ``inputs`` into the state and runs that one agent with the pipeline's prompts and parameters. A run
 that fails (structured output that never validates, a backend error mid-run) is a failed run with the
-error, not a crashed suite; bad input raises :class:`~knowledge.errors.InputError` before any model call.
+error, not a crashed suite; bad input raises :class:`~core.errors.InputError` before any model call.
 """
 
 from __future__ import annotations
@@ -21,11 +21,11 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agents import RunContext, StructuredOutputError
-from agents.backends import BackendError, GenerationParams, get_backend
 from agents.state import CampaignState
+from backends import BackendError, GenerationParams, get_backend
+from core.errors import InputError
 from knowledge.brand import Brand, load_brand
 from knowledge.embedders import get_embedder
-from knowledge.errors import InputError
 from knowledge.index import FaissKnowledgeIndex
 from pipelines.evals.assertions import Check, Target, Tools, check
 from pipelines.evals.cache import CachedBackend

@@ -22,11 +22,11 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from agents.channels import load_channels
-from agents.policy.text import linear_regex
 from agents.state import STATE_FIELDS
+from core.errors import InputError
+from core.yamlio import load_model
 from knowledge.brand import load_brand
-from knowledge.errors import InputError
-from knowledge.yamlio import load_model
+from policy.text import linear_regex
 
 
 class _Strict(BaseModel):

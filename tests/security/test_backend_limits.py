@@ -23,10 +23,10 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from agents.backends import BackendConfig, BackendError, create_backend
-from agents.backends.fake import FakeBackend
-from agents.backends.openai_compat import MAX_REPLY_BYTES
-from knowledge.errors import InputError
+from backends import BackendConfig, BackendError, create_backend
+from backends.fake import FakeBackend
+from backends.openai_compat import MAX_REPLY_BYTES
+from core.errors import InputError
 from pipelines.cli import main
 from tests.conftest import EXAMPLES
 from tests.servers import free_port
@@ -254,7 +254,7 @@ def test_always_500_server_gets_a_bounded_number_of_requests_at_a_bounded_rate()
 
 
 def test_retry_after_is_honoured_but_capped() -> None:
-    from agents.backends.openai_compat import _backoff
+    from backends.openai_compat import _backoff
 
     assert _backoff(1, "86400") == 30  # a server cannot park us for a day
     assert 0.375 <= _backoff(1, "0") <= 0.5  # nor make us hammer it

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.errors import InputError
+from core.errors import InputError
 from pipelines.batch import MAX_LINE_BYTES, read_jobs, run_batch
 from pipelines.cli import main
 from tests.conftest import EXAMPLES

@@ -15,8 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agents.policy import ComplianceChecker, Policy, load_policy
 from knowledge.brand import load_brand
+from policy import ComplianceChecker, Policy, load_policy
 
 pytestmark = [pytest.mark.unit, pytest.mark.security]
 

@@ -17,17 +17,17 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from agents.policy import ComplianceChecker, Policy, Rule, load_policy
-from agents.policy.checker import MAX_CHECK_CHARS
-from agents.policy.rules import (
+from core.errors import InputError
+from knowledge.brand import Brand, load_brand
+from policy import ComplianceChecker, Policy, Rule, load_policy
+from policy.checker import MAX_CHECK_CHARS
+from policy.rules import (
     MAX_BRAND_TERMS,
     MAX_PATTERN_CHARS,
     MAX_PATTERNS_PER_RULE,
     MAX_RULES_PER_PACK,
     brand_rules,
 )
-from knowledge.brand import Brand, load_brand
-from knowledge.errors import InputError
 
 pytestmark = [pytest.mark.unit, pytest.mark.security]
 

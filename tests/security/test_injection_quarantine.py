@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from agents.backends import BackendConfig
-from agents.backends.fake import FakeBackend
 from agents.base import RunContext
 from agents.channels import load_channels
 from agents.retriever import Retriever, RetrieverParams, display_name, instruction_in
 from agents.state import CampaignState
+from backends import BackendConfig
+from backends.fake import FakeBackend
 from knowledge.brand import load_brand
 from knowledge.embedders import get_embedder
 from knowledge.index import build_index

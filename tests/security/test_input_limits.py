@@ -22,13 +22,13 @@ import numpy as np
 import pytest
 import yaml
 
+from core.errors import InputError
 from knowledge import documents
 from knowledge import index as index_module
 from knowledge.brand import MAX_BANNED_TERMS, MAX_TERM_CHARS, load_brand
 from knowledge.chunking import chunk_document, keep_sentences
 from knowledge.documents import MAX_DOCUMENT_BYTES, MAX_JSON_DEPTH, MAX_KNOWLEDGE_BYTES, read_documents
 from knowledge.embedders import BrandForgeEmbeddings
-from knowledge.errors import InputError
 from knowledge.index import build_index
 from knowledge.lexical import terms
 from pipelines.evals.assertions import Target, Tools, check

@@ -18,8 +18,6 @@ from typing import Any
 import pytest
 from markdown_it import MarkdownIt
 
-from agents.backends import BackendConfig
-from agents.backends.fake import FakeBackend
 from agents.state import (
     BrandSummary,
     Campaign,
@@ -31,6 +29,8 @@ from agents.state import (
     Piece,
     QuarantinedPassage,
 )
+from backends import BackendConfig
+from backends.fake import FakeBackend
 from pipelines import cli, run_campaign
 from pipelines.render import campaign_to_markdown, md_text
 from tests.conftest import MINI_BRAND, MINI_DOCS, write_brand
@@ -178,7 +178,7 @@ def test_a_failed_write_keeps_the_campaign(
     def disk_full(path: Path, data: bytes) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr("knowledge.cache.atomic_write", disk_full)
+    monkeypatch.setattr("core.files.atomic_write", disk_full)
     monkeypatch.setenv("TMPDIR", str(tmp_path))
     import tempfile
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.errors import InputError
+from core.errors import InputError
 from pipelines import cli, load_pipeline
 from tests.conftest import MINI_BRAND, MINI_DOCS, write_brand
 

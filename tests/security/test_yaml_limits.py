@@ -3,7 +3,7 @@ error messages that never echo a huge value.
 
 Before: a 459-byte brand.yaml of nested aliases took 46 s and 3 GB before exit 2 and printed the
 expanded value; nesting 1,000 deep ended in a RecursionError traceback. Every YAML file of the project
-goes through :func:`knowledge.yamlio.load_yaml`, so each kind of file is probed.
+goes through :func:`core.yamlio.load_yaml`, so each kind of file is probed.
 """
 
 from __future__ import annotations
@@ -17,10 +17,8 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 from agents.channels import ChannelSpec
-from agents.policy.rules import RulePack
-from knowledge.brand import load_brand
-from knowledge.errors import bounded_repr, format_validation_error
-from knowledge.yamlio import (
+from core.errors import bounded_repr, format_validation_error
+from core.yamlio import (
     MAX_YAML_ALIASES,
     MAX_YAML_BYTES,
     MAX_YAML_DEPTH,
@@ -28,8 +26,10 @@ from knowledge.yamlio import (
     load_model,
     load_yaml,
 )
+from knowledge.brand import load_brand
 from pipelines.evals.spec import EvalSuite
 from pipelines.spec import PipelineSpec
+from policy.rules import RulePack
 from prompts.registry import PromptFile
 from tests.conftest import MINI_BRAND, MINI_DOCS, write_brand
 from tests.security.test_input_limits import run_bounded

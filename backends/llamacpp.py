@@ -4,10 +4,10 @@ Contract: one ``Llama`` per model file per process, loaded in :meth:`warm_up`; c
 with a lock (a ``Llama`` is not thread-safe). JSON schemas go through llama.cpp's own constrained
 decoding (``response_format={"type": "json_object", "schema": ...}`` → a GBNF grammar), which enforces
 structure, enums and string lengths; the grammar is checked on the sampled token first
-(:mod:`agents.backends.grammar_sampling`), not on the whole vocabulary at every step. llama.cpp keeps the
+(:mod:`backends.grammar_sampling`), not on the whole vocabulary at every step. llama.cpp keeps the
 previous prompt's KV cache and re-evaluates only what differs after the longest common prefix, so
 prompts put the shared brand context first; with ``kv_state_cache_mb`` the KV states of earlier calls are
-kept too (:mod:`agents.backends.kv_states`), so a channel's conversation continues from its own last
+kept too (:mod:`backends.kv_states`), so a channel's conversation continues from its own last
 call even when other channels' calls came in between; with ``prompt_cache_mb`` the state of a system
 message (a brand's context) is also kept on disk for later processes.
 """
@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from agents.backends.base import (
+from backends.base import (
     BackendConfig,
     BackendError,
     ChatMessage,
@@ -72,7 +72,7 @@ class LlamaCppBackend(LLMBackend):
                         "to a .gguf file (or leave it empty for the embedded model)"
                     )
             else:
-                from agents.backends.embedded_model import embedded_model_path
+                from backends.embedded_model import embedded_model_path
 
                 self._path = embedded_model_path()
         return self._path
@@ -87,8 +87,8 @@ class LlamaCppBackend(LLMBackend):
         try:
             from llama_cpp import Llama
 
-            from agents.backends.grammar_sampling import llama_class
-            from agents.backends.kv_states import KVStateCache, PromptStateFiles, with_saved_states
+            from backends.grammar_sampling import llama_class
+            from backends.kv_states import KVStateCache, PromptStateFiles, with_saved_states
         except ImportError:
             raise BackendError(
                 "backend 'llamacpp' needs llama-cpp-python: pip install -e '.[embedded]'"
@@ -128,7 +128,7 @@ class LlamaCppBackend(LLMBackend):
     def prompt_cache_dir(self) -> Path:
         if self.config.prompt_cache_dir:
             return Path(self.config.prompt_cache_dir).expanduser()
-        from knowledge.cache import cache_dir
+        from core.files import cache_dir
 
         return cache_dir() / "prompt-states"
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 
-from agents.backends.base import (
+from backends.base import (
     BackendConfig,
     BackendError,
     ChatMessage,
@@ -29,19 +29,19 @@ _lock = threading.Lock()
 def create_backend(config: BackendConfig) -> LLMBackend:
     """A new, unshared backend for ``config`` (its model is loaded on first use)."""
     if config.kind == "llamacpp":
-        from agents.backends.llamacpp import LlamaCppBackend
+        from backends.llamacpp import LlamaCppBackend
 
         return LlamaCppBackend(config)
     if config.kind == "openai":
-        from agents.backends.openai_compat import OpenAICompatBackend
+        from backends.openai_compat import OpenAICompatBackend
 
         return OpenAICompatBackend(config)
     if config.kind == "vllm":
-        from agents.backends.vllm_inprocess import VLLMBackend
+        from backends.vllm_inprocess import VLLMBackend
 
         return VLLMBackend(config)
     if config.kind == "fake":
-        from agents.backends.fake import FakeBackend
+        from backends.fake import FakeBackend
 
         return FakeBackend(config)
     raise BackendError(f"unknown backend {config.kind!r}; valid choices: {list(BACKEND_KINDS)}")
@@ -60,7 +60,7 @@ def get_backend(config: BackendConfig) -> LLMBackend:
 def get_batched_backend(config: BackendConfig) -> LLMBackend:
     """The shared backend behind a process-wide micro-batcher: concurrent calls from many threads (batch
     items) reach ``complete_many`` together — for vLLM in-process, one engine batch."""
-    from agents.backends.batching import MicroBatchingBackend
+    from backends.batching import MicroBatchingBackend
 
     key = config.cache_key()
     backend = get_backend(config)

@@ -1,15 +1,15 @@
 """Rule packs: compliance rules as data, chosen by locale and industry, extended per brand.
 
-Contract: a pack is a YAML file ``agents/policy/rules/<locale>/<pack>.yaml`` validated by
+Contract: a pack is a YAML file ``policy/rules/<locale>/<pack>.yaml`` validated by
 :class:`RulePack` (``extra="forbid"``). ``general.yaml`` applies to every text in that locale; industry
 packs (``cosmetics``, ``health_food``, ``finance``, ``education``) apply when the brand's industry (or
 ``--industry``) names them, directly or through :data:`INDUSTRY_ALIASES`. A brand adds its own terms
 (``banned_terms``, ``competitors``) and, under ``compliance:`` in ``brand.yaml``, extra packs, its own
 rule files, disabled rule ids and severity overrides. :func:`load_policy` merges all of it into one
-:class:`Policy`; every problem is an :class:`~knowledge.errors.InputError` naming the file and field.
+:class:`Policy`; every problem is an :class:`~core.errors.InputError` naming the file and field.
 
 Rule ``patterns`` and ``unless`` regexes — built-in and a brand's own — run on RE2
-(:func:`~agents.policy.text.linear_regex`), whose matching time is linear in the text, so no rule can
+(:func:`~policy.text.linear_regex`), whose matching time is linear in the text, so no rule can
 stall a check: a regex RE2 cannot compile (lookaround, backreferences) or longer than
 :data:`MAX_PATTERN_CHARS` is rejected when the pack loads. RE2 has no lookahead; a pattern that needs
 context after its match captures the part to report as ``(?P<hit>…)`` and the context after it. Packs
@@ -27,11 +27,11 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from agents.policy.text import linear_regex
-from agents.state import Severity
+from core.errors import InputError
+from core.yamlio import confined_path, load_model_cached
 from knowledge.brand import Brand
-from knowledge.errors import InputError
-from knowledge.yamlio import confined_path, load_model_cached
+from policy.findings import Severity
+from policy.text import linear_regex
 
 RULES_DIR = Path(__file__).parent / "rules"
 GENERAL = "general"

@@ -24,7 +24,7 @@ from typing import Protocol
 
 import numpy as np
 
-from agents.policy.text import fold_str
+from policy.text import fold_str
 
 _FIGURE = re.compile(
     r"(?<![a-z0-9.\-_/#])(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?\s*(万|亿)?"

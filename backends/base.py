@@ -6,7 +6,7 @@ vLLM structured outputs) so the text is JSON matching the schema; parsing, valid
 caller's job (:mod:`agents.structured`). Token counts and wall time come back on every completion so the
 trace can account for them. Backends load their model (or probe their server) in
 :meth:`LLMBackend.warm_up`, never in ``__init__``, and are shared per process
-(:func:`agents.backends.get_backend`). After ``warm_up``, :attr:`LLMBackend.model_name` is the id of the
+(:func:`backends.get_backend`). After ``warm_up``, :attr:`LLMBackend.model_name` is the id of the
 model that answers — for a server, the id the server reports — which traces and batch fingerprints
 record.
 

@@ -1,7 +1,7 @@
 """Instruction-like text: what a knowledge document or a model answer must never carry.
 
-Contract: :data:`INJECTION_PATTERNS` runs over *folded* text (:func:`agents.policy.text.fold`, and its
-:func:`~agents.policy.text.compact` form for letter-by-letter spelling), so case, full-width letters,
+Contract: :data:`INJECTION_PATTERNS` runs over *folded* text (:func:`policy.text.fold`, and its
+:func:`~policy.text.compact` form for letter-by-letter spelling), so case, full-width letters,
 zero-width characters and look-alikes do not hide an instruction. The retriever withholds every passage
 that matches (and every passage of a document whose *file name* matches) from the model; the compliance
 checker blocks pieces that repeat such text.

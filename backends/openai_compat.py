@@ -44,7 +44,7 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, Field, ValidationError
 
-from agents.backends.base import (
+from backends.base import (
     BackendConfig,
     BackendError,
     ChatMessage,

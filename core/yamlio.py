@@ -7,7 +7,7 @@ most :data:`MAX_YAML_DEPTH` levels of nesting, at most :data:`MAX_YAML_ALIASES` 
 no alias to a node that contains it, and at most :data:`MAX_YAML_NODES` nodes once every alias is
 expanded (what validation and error messages would walk: a 459-byte "billion laughs" file is 10^9).
 Every model is validated with ``extra="forbid"``; a path taken from config is resolved inside its root
-or rejected. All failures are :class:`~knowledge.errors.InputError` naming the file and, for a limit,
+or rejected. All failures are :class:`~core.errors.InputError` naming the file and, for a limit,
 the limit.
 """
 
@@ -21,8 +21,8 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from knowledge.cache import read_regular_file
-from knowledge.errors import InputError, format_validation_error
+from core.errors import InputError, format_validation_error
+from core.files import read_regular_file
 
 M = TypeVar("M", bound=BaseModel)
 

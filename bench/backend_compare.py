@@ -1,6 +1,6 @@
 """The same prompts through three engines on the same GGUF file: tokens/s side by side.
 
-Usage: python bench/backends.py [--prompts 4] [--max-tokens 96] [--skip transformers]
+Usage: python bench/backend_compare.py [--prompts 4] [--max-tokens 96] [--skip transformers]
 
 Engines (each loads the embedded Qwen2.5-Coder-1.5B Q4_K_M file):
 1. ``llama.cpp in-process`` — llama-cpp-python, what the ``llamacpp`` backend runs.
@@ -34,7 +34,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from agents.backends.embedded_model import embedded_model_path  # noqa: E402
+from backends.embedded_model import embedded_model_path  # noqa: E402
 
 SERVER_N_CTX = 8192  # what tests/servers.py starts llama_cpp.server with
 WARM_UP = "Say hello."

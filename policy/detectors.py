@@ -1,15 +1,15 @@
 """Pattern detectors that need no rule pack: personal data, secrets, unsafe markup, injected text.
 
 Contract: every detector takes the original text (and, where matching must survive evasion, its
-:class:`~agents.policy.text.Folded` form) and returns :class:`Hit` s with spans in the original text.
+:class:`~policy.text.Folded` form) and returns :class:`Hit` s with spans in the original text.
 :func:`sanitize_markup` is the one detector that also repairs: it strips HTML, scripts, and links or
 images to hosts the brand does not allow, so a piece can go straight into a CMS.
 
 Every detector is linear in the length of the text: patterns that need lookbehind stay on Python's
 ``re`` and are written so that a greedy run can only start where such a run starts (a negative
 lookbehind of the run's own class) and no two unbounded runs can trade characters; the markup
-patterns, which scan to the next ``>`` or ``)``, run on RE2 (:func:`~agents.policy.text.linear_regex`);
-overlap checks use :class:`~agents.policy.text.Coverage`. ``tests/security/test_check_regex.py`` holds
+patterns, which scan to the next ``>`` or ``)``, run on RE2 (:func:`~policy.text.linear_regex`);
+overlap checks use :class:`~policy.text.Coverage`. ``tests/security/test_check_regex.py`` holds
 each to a time budget on adversarial inputs; ``bench/check_adversarial.py`` measures them.
 """
 
@@ -20,8 +20,8 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from agents.policy.injection import CANARY, INJECTION_PATTERNS
-from agents.policy.text import RE2_SPACE, Coverage, Folded, linear_regex
+from policy.injection import CANARY, INJECTION_PATTERNS
+from policy.text import RE2_SPACE, Coverage, Folded, linear_regex
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 Contract: a corpus is a YAML file (see ``tests/data/compliance_corpus.yaml``) with ``profiles`` — a
 brand's terms, allowed hosts and contacts, and ``evidence`` passages — and ``cases``, each a text with
 its ``locale``, optional ``industry`` and ``profile``, a gold ``category`` and ``expect: block|pass``.
-:func:`evaluate` runs every case through the same :class:`~agents.policy.ComplianceChecker` a campaign
+:func:`evaluate` runs every case through the same :class:`~policy.ComplianceChecker` a campaign
 uses and returns a :class:`Report`; ``bench/compliance.py`` prints it and the tests hold it to a floor.
 """
 
@@ -17,12 +17,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agents.policy.checker import ComplianceChecker, verdict_of
-from agents.policy.claims import Embedder, PassageEvidence
-from agents.policy.rules import load_policy
-from agents.state import ComplianceFinding
+from core.yamlio import load_model
 from knowledge.brand import Brand, BrandCompliance
-from knowledge.yamlio import load_model
+from policy.checker import ComplianceChecker, verdict_of
+from policy.claims import Embedder, PassageEvidence
+from policy.findings import ComplianceFinding
+from policy.rules import load_policy
 
 
 class _Strict(BaseModel):

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from agents.backends.base import BackendConfig, ChatMessage, Completion, GenerationParams, LLMBackend
+from backends.base import BackendConfig, ChatMessage, Completion, GenerationParams, LLMBackend
 
 Script = Callable[[list[ChatMessage], dict[str, Any] | None], "dict[str, Any] | str"]
 

@@ -12,7 +12,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from agents.backends.base import (
+from backends.base import (
     BackendConfig,
     BackendError,
     ChatMessage,

@@ -14,7 +14,7 @@ import time
 from concurrent.futures import Future
 from typing import Any
 
-from agents.backends.base import (
+from backends.base import (
     ChatMessage,
     Completion,
     CompletionRequest,

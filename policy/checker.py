@@ -1,7 +1,7 @@
 """The compliance checker: one text in, explained findings out.
 
-Contract: :class:`ComplianceChecker` applies a :class:`~agents.policy.rules.Policy` (rule packs, brand
-terms, allowed hosts and contacts) and, when given one, an :class:`~agents.policy.claims.Evidence`
+Contract: :class:`ComplianceChecker` applies a :class:`~policy.rules.Policy` (rule packs, brand
+terms, allowed hosts and contacts) and, when given one, an :class:`~policy.claims.Evidence`
 source, to a text. :meth:`ComplianceChecker.check` returns :class:`~agents.state.ComplianceFinding` s —
 rule id, category, severity, character span in the text as written, matched text, explanation,
 suggested fix, legal reference, and for claims the passages considered. It never edits the text;
@@ -12,7 +12,7 @@ campaign is judged exactly as a pasted text is.
 A check is linear in the length of the text (and in the number of rule terms): rule regexes run on
 RE2, detectors are written not to backtrack, and overlap, exemption and sentence look-ups are indexed
 rather than rescanned per hit. :meth:`ComplianceChecker.check` refuses texts longer than
-:data:`MAX_CHECK_CHARS` with an :class:`~knowledge.errors.InputError`.
+:data:`MAX_CHECK_CHARS` with an :class:`~core.errors.InputError`.
 """
 
 from __future__ import annotations
@@ -23,8 +23,9 @@ import functools
 from dataclasses import dataclass
 from typing import Literal
 
-from agents.policy.claims import Evidence, extract_claims, link_claims
-from agents.policy.detectors import (
+from core.errors import InputError
+from policy.claims import Evidence, extract_claims, link_claims
+from policy.detectors import (
     Hit,
     contact_spans,
     injected_text,
@@ -32,10 +33,9 @@ from agents.policy.detectors import (
     sanitize_markup,
     secrets,
 )
-from agents.policy.rules import Policy, Rule, rule_regex
-from agents.policy.text import Coverage, Folded, SentenceIndex, compact, find_spans, fold, fold_str
-from agents.state import ComplianceFinding, EvidenceRef, Severity
-from knowledge.errors import InputError
+from policy.findings import ComplianceFinding, EvidenceRef, Severity
+from policy.rules import Policy, Rule, rule_regex
+from policy.text import Coverage, Folded, SentenceIndex, compact, find_spans, fold, fold_str
 
 Verdict = Literal["pass", "warn", "block"]
 
@@ -266,7 +266,7 @@ class ComplianceChecker:
     def check(self, text: str, field: str | None = None) -> list[ComplianceFinding]:
         """All findings for ``text``, ordered by position.
 
-        Raises :class:`~knowledge.errors.InputError` for a text over :data:`MAX_CHECK_CHARS` characters.
+        Raises :class:`~core.errors.InputError` for a text over :data:`MAX_CHECK_CHARS` characters.
         """
         _check_size(text)
         found = self.rule_findings(text, field) + self.markup_findings(text, field)

@@ -4,10 +4,10 @@
 through :class:`ComplianceChecker`; see each module's docstring for its contract.
 """
 
-from agents.policy.checker import ComplianceChecker, Verdict, verdict_of
-from agents.policy.claims import Claim, Evidence, IndexEvidence, PassageEvidence, extract_claims, link_claims
-from agents.policy.rules import Policy, Rule, RulePack, load_policy
-from agents.policy.text import fold, fold_str
+from policy.checker import ComplianceChecker, Verdict, verdict_of
+from policy.claims import Claim, Evidence, IndexEvidence, PassageEvidence, extract_claims, link_claims
+from policy.rules import Policy, Rule, RulePack, load_policy
+from policy.text import fold, fold_str
 
 __all__ = [
     "Claim",

@@ -13,8 +13,8 @@ import importlib
 import os
 from pathlib import Path
 
-from agents.backends.base import BackendError
-from knowledge.cache import cache_dir
+from backends.base import BackendError
+from core.files import cache_dir
 
 MODEL_FILE = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
 MODEL_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
@@ -69,5 +69,5 @@ def embedded_model_path() -> Path:
     return target
 
 
-if __name__ == "__main__":  # `python -m agents.backends.embedded_model`: assemble + verify once (set-up)
+if __name__ == "__main__":  # `python -m backends.embedded_model`: assemble + verify once (set-up)
     print(embedded_model_path())

@@ -5,7 +5,7 @@
 ``atomic_write()``: a file is either its old or its new content, never half-written.
 ``read_regular_file()``: how every user file (YAML, knowledge document) is read: only a regular file
 (never a FIFO, device or socket, which could block forever or never end), and never more than a
-stated number of bytes; anything else is an :class:`~knowledge.errors.InputError` naming the file.
+stated number of bytes; anything else is an :class:`~core.errors.InputError` naming the file.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import stat
 import tempfile
 from pathlib import Path
 
-from knowledge.errors import InputError
+from core.errors import InputError
 
 _READ_CHUNK = 1 << 20
 
