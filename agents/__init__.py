@@ -2,8 +2,11 @@
 
 ``AGENTS`` maps a name (``retriever``, ``strategist``, ``copywriter``, ``reviewer``, ``compliance``) to its
 class; :func:`agent_class` answers an unknown name with the valid choices. The agent contract is in
-:mod:`agents.base`. Note: the OpenAI Agents SDK also installs a top-level ``agents`` package; the two
-cannot share one environment.
+:mod:`agents.base`; every prompt role (what a prompt is given, what it answers) in :mod:`agents.roles`.
+Helpers shared by agents live in their own modules (:mod:`agents.citations`, :mod:`agents.threads`,
+:mod:`agents.drafts`, :mod:`agents.revision`, :mod:`agents.fanout`); no agent module imports another.
+Note: the OpenAI Agents SDK also installs a top-level ``agents`` package; the two cannot share one
+environment.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from agents.compliance import Compliance
 from agents.copywriter import Copywriter
 from agents.retriever import Retriever
 from agents.reviewer import Reviewer
+from agents.roles import ROLES, Role, get_role
 from agents.strategist import Strategist
 from core.errors import InputError
 
@@ -31,4 +35,13 @@ def agent_class(name: str, *, source: str | None = None, field: str | None = Non
         ) from None
 
 
-__all__ = ["AGENTS", "Agent", "RunContext", "StructuredOutputError", "agent_class"]
+__all__ = [
+    "AGENTS",
+    "ROLES",
+    "Agent",
+    "Role",
+    "RunContext",
+    "StructuredOutputError",
+    "agent_class",
+    "get_role",
+]

@@ -1,17 +1,21 @@
 """The agent contract, the run context, and structured calls with bounded repair.
 
 Contract (every agent in :mod:`agents`):
-- An agent class has a registered ``name``, the state fields it ``reads`` and ``writes``, the prompt
-  ``roles`` it uses with their default ``id@version``, and a ``Params`` model (``extra="forbid"``) for
-  its pipeline parameters. It is built from (params, prompts) and does its work in
-  ``run(state, ctx)``, reading and writing only the fields it declared.
+- An agent class has a registered ``name``; the state fields it ``reads`` and ``writes`` — every field it
+  touches, the run's bookkeeping (``trace``, ``threads``, ``errors``, ``revisions``) included; its prompt
+  ``slots`` (slot -> :class:`~agents.roles.PromptSlot`: the role the slot takes and its default
+  ``id@version``); and a ``Params`` model (``extra="forbid"``) for its pipeline parameters. It is built
+  from (params, prompts) and does its work in ``run(state, ctx)``, reading and writing only the fields it
+  declared. An agent module imports shared helpers (:mod:`agents.citations`, :mod:`agents.threads`,
+  :mod:`agents.drafts`, :mod:`agents.revision`, :mod:`agents.roles`), never another agent module.
 - Model calls go through :func:`ask`: the shared system message (brand + passages, identical for every
-  call of a campaign so backends reuse its KV cache) plus the agent's rendered prompt, the output's JSON
-  schema passed to the backend's constrained decoding, and validation into a pydantic model. Malformed
-  output is re-asked at most ``max_repairs`` times with the validation errors; then
+  call of a campaign so backends reuse its KV cache) plus the prompt rendered from its role's typed
+  inputs, the JSON schema of the role's (constrained) answer model passed to the backend's constrained
+  decoding, and validation into the role's typed ``output`` model, which is what :func:`ask` returns.
+  Malformed output is re-asked at most ``max_repairs`` times with the validation errors; then
   :class:`StructuredOutputError` is raised — never a crash on what the model wrote.
 - A prompt with ``thread: true`` is a turn in a conversation: :func:`ask` sends it after the turns of
-  its thread (``state.threads``: the campaign's, then its channel's; see :func:`conversation`) and
+  its thread (``state.threads``: the campaign's, then its channel's; see :mod:`agents.threads`) and
   records the exchange, the answer verbatim. Each call then adds only its own turn to a prefix the
   backend has already evaluated, instead of restating the brief or the draft it is about.
 - Every attempt, good or bad, becomes a :class:`~agents.state.TraceEntry`.
@@ -19,25 +23,26 @@ Contract (every agent in :mod:`agents`):
 
 from __future__ import annotations
 
-import copy
 import json
 import re
-import threading
 import time
-import weakref
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Annotated, Any, ClassVar, Literal, TypeVar
+from typing import ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from agents.state import CampaignState, TraceEntry, Turn
+from agents.roles import ANSWER_SHAPE, AnswerRole, PromptSlot, RoleInputs, SystemInputs
+from agents.schema import answer_shape, inline_refs, json_schema_of
+from agents.state import CampaignState, TraceEntry
+from agents.threads import TURN_RESERVE_TOKENS, conversation, estimate_tokens, record_turn
 from backends import BackendConfig, ChatMessage, GenerationParams, LLMBackend
 from knowledge.index import FaissKnowledgeIndex
-from prompts import Prompt
+from prompts import Prompt, PromptError
 
 T = TypeVar("T", bound=BaseModel)
+A = TypeVar("A", bound=BaseModel)
 
 LANGUAGE_NAMES = {
     "en": "English",
@@ -85,11 +90,10 @@ class RunContext:
     def system_message(self, state: CampaignState) -> str:
         key = tuple(p.id for p in state.passages)
         if key not in self._system_cache:
-            self._system_cache[key] = self.context_prompt.render(
-                brand=state.brand,
-                language_name=language_name(state),
-                passages=state.passages,
+            inputs = SystemInputs(
+                brand=state.brand, language_name=language_name(state), passages=state.passages
             )
+            self._system_cache[key] = self.context_prompt.render(**inputs.variables())
         return self._system_cache[key]
 
     def thread_budget(self, state: CampaignState) -> int:
@@ -103,7 +107,7 @@ class Agent(ABC):
     name: ClassVar[str]
     reads: ClassVar[frozenset[str]]
     writes: ClassVar[frozenset[str]]
-    roles: ClassVar[dict[str, str]] = {}
+    slots: ClassVar[dict[str, PromptSlot]] = {}
     Params: ClassVar[type[AgentParams]] = AgentParams
 
     def __init__(self, params: AgentParams, prompts: dict[str, Prompt]) -> None:
@@ -113,42 +117,6 @@ class Agent(ABC):
     @abstractmethod
     def run(self, state: CampaignState, ctx: RunContext) -> None:
         """Read the declared fields of ``state``, write the declared ones."""
-
-
-def one_of(values: Sequence[Any]) -> Any:
-    """``Literal[*values]``: a type whose JSON schema is an enum, for schemas built at run time."""
-    return Literal[tuple(values)]  # type: ignore[valid-type]
-
-
-def list_of(item: Any, *, min_items: int = 0, max_items: int | None = None) -> Any:
-    """``list[item]`` with item-count bounds (``minItems`` / ``maxItems`` in the schema)."""
-    return Annotated[list[item], Field(min_length=min_items, max_length=max_items)]  # type: ignore[valid-type]
-
-
-def text_field(max_chars: int | None = None, min_chars: int = 1) -> Any:
-    """A string with length bounds (``minLength`` / ``maxLength``)."""
-    return Annotated[str, Field(min_length=min_chars, max_length=max_chars)]
-
-
-def inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
-    """Resolve ``$ref``s into a self-contained schema (every backend's grammar compiler accepts it)."""
-    defs = schema.get("$defs", {})
-
-    def resolve(node: Any) -> Any:
-        if isinstance(node, dict):
-            if "$ref" in node:
-                return resolve(defs[node["$ref"].rsplit("/", 1)[-1]])
-            # "title" annotations are noise to a grammar; a *property* named title is a dict and stays.
-            return {
-                k: resolve(v)
-                for k, v in node.items()
-                if k != "$defs" and not (k == "title" and isinstance(v, str))
-            }
-        if isinstance(node, list):
-            return [resolve(v) for v in node]
-        return node
-
-    return resolve(schema)
 
 
 _FENCE = re.compile(r"^```(?:json)?\s*|\s*```$")
@@ -216,64 +184,32 @@ def _parse(text: str, output: type[T]) -> T:
     return output.model_validate(json.loads(extract_json(text), strict=False))
 
 
-_schemas: weakref.WeakKeyDictionary[type[BaseModel], dict[str, Any]] = weakref.WeakKeyDictionary()
-_schemas_lock = threading.Lock()
-
-
-def json_schema_of(output: type[BaseModel]) -> dict[str, Any]:
-    """``output``'s self-contained JSON schema, generated once per model class (pydantic's schema
-    generation costs about 2 ms, every model call asks for it). Callers get their own copy."""
-    with _schemas_lock:
-        schema = _schemas.get(output)
-        if schema is None:
-            schema = _schemas[output] = inline_refs(output.model_json_schema())
-    return copy.deepcopy(schema)
-
-
-def estimate_tokens(text: str) -> int:
-    """A safe over-estimate of ``text``'s token count for any of the supported models' tokenizers: one
-    token per non-ASCII character (CJK), one per 3 ASCII characters."""
-    ascii_chars = sum(1 for ch in text if ch < "\x80")
-    return len(text) - ascii_chars + ascii_chars // 3 + 1
-
-
-# What a threaded call keeps free for its own turn and its answer, besides the system message.
-TURN_RESERVE_TOKENS = 2048
-
-
-def conversation(state: CampaignState, channel: str | None, budget: int) -> list[Turn]:
-    """The turns a threaded prompt about ``channel`` (None: the campaign) is sent after: the campaign's
-    turns, then the newest of the channel's that fit in ``budget`` tokens (estimated) with them. What is
-    left out is not shown: callers restate what they need from it (see :func:`RunContext.thread_budget`)."""
-    shared = state.threads.get("", [])
-    if channel is None:
-        return list(shared)
-    own = state.threads.get(channel, [])
-    budget -= sum(estimate_tokens(t.user) + estimate_tokens(t.answer) for t in shared)
-    kept = 0
-    for turn in reversed(own):
-        budget -= estimate_tokens(turn.user) + estimate_tokens(turn.answer)
-        if budget < 0:
-            break
-        kept += 1
-    return [*shared, *own[len(own) - kept :]]
-
-
 def ask(
     ctx: RunContext,
     state: CampaignState,
     *,
     agent: str,
     prompt: Prompt,
-    variables: dict[str, Any],
-    output: type[T],
+    role: AnswerRole[A],
+    inputs: RoleInputs,
+    answer_model: type[BaseModel] | None = None,
     channel: str | None = None,
     max_tokens: int | None = None,
     max_repairs: int = 2,
-) -> T:
-    """One structured model call: render, constrain, validate, repair; trace every attempt. A threaded
-    prompt goes after its conversation's turns, and its exchange is added to the thread."""
-    schema = json_schema_of(output)
+) -> A:
+    """One structured model call of ``role``: render ``prompt`` from ``inputs``, constrain decoding to
+    ``answer_model``'s schema (the role's per-campaign narrowing; default: the role's own), validate,
+    repair; trace every attempt. Returns the role's typed ``output``. A threaded prompt goes after its
+    conversation's turns, and its exchange is added to the thread."""
+    if prompt.role != role.name:  # load_pipeline refuses this; a caller that builds its own prompts may not
+        raise PromptError(f"prompt {prompt.ref} serves the role {prompt.role!r}, not {role.name!r}")
+    if not isinstance(inputs, role.inputs):
+        raise TypeError(f"role {role.name!r} takes {role.inputs.__name__}, not {type(inputs).__name__}")
+    constrained = answer_model or role.answer_model or role.output
+    schema = json_schema_of(constrained)
+    variables = inputs.variables()
+    if ANSWER_SHAPE in prompt.inputs:
+        variables[ANSWER_SHAPE] = answer_shape(schema)
     user = prompt.render(**variables)
     history: list[ChatMessage] = []
     for turn in conversation(state, channel, ctx.thread_budget(state)) if prompt.thread else []:
@@ -306,20 +242,20 @@ def ask(
             generation_seconds=_round(completion.generation_seconds),
         )
         try:
-            result = _parse(completion.text, output)
+            result = _parse(completion.text, constrained)
         except (ValidationError, ValueError) as exc:
             salvaged = close_truncated_json(completion.text) if completion.finish_reason == "length" else None
             if salvaged is not None:
                 try:
-                    result = _parse(salvaged, output)
+                    result = _parse(salvaged, constrained)
                 except (ValidationError, ValueError):
                     pass
                 else:  # cut off mid-text but complete in structure: later limit checks trim the text
                     state.trace.append(
                         entry.model_copy(update={"error": "cut off at max_tokens; JSON closed"})
                     )
-                    _record(state, prompt, channel, user, salvaged)
-                    return result
+                    record_turn(state, prompt, channel, user, salvaged)
+                    return _typed(result, role)
             last_text, errors = completion.text, _summarise(exc)
             if completion.finish_reason == "length":
                 errors = f"the answer was cut off at {params.max_tokens} tokens before the JSON was complete"
@@ -336,20 +272,35 @@ def ask(
             ]
             continue
         state.trace.append(entry)
-        _record(state, prompt, channel, user, completion.text)
-        return result
+        record_turn(state, prompt, channel, user, completion.text)
+        return _typed(result, role)
     raise StructuredOutputError(
         agent if channel is None else f"{agent}:{channel}", prompt.ref, errors, last_text
     )
 
 
-def _record(state: CampaignState, prompt: Prompt, channel: str | None, user: str, answer: str) -> None:
-    if prompt.thread:
-        state.threads.setdefault(channel or "", []).append(Turn(prompt=prompt.ref, user=user, answer=answer))
+def _typed(answer: BaseModel, role: AnswerRole[A]) -> A:
+    """``answer`` (valid against the constrained model) as the role's typed output."""
+    if isinstance(answer, role.output):
+        return answer
+    try:
+        return role.output.model_validate(answer.model_dump())
+    except ValidationError as exc:  # a narrowing that is not one is a bug here, not the model's fault
+        raise TypeError(
+            f"{type(answer).__name__} is not a narrowing of {role.output.__name__} (role {role.name!r}): "
+            f"{_summarise(exc)}"
+        ) from exc
 
 
-def mark_turn(state: CampaignState, prompt: Prompt, channel: str | None, **shows: Any) -> None:
-    """Say what the answer of the turn just recorded for ``prompt`` shows (``shows=``, ``draft=``)."""
-    turns = state.threads.get(channel or "", [])
-    if prompt.thread and turns and turns[-1].prompt == prompt.ref:
-        turns[-1] = turns[-1].model_copy(update=shows)
+__all__ = [
+    "Agent",
+    "AgentParams",
+    "RunContext",
+    "StructuredOutputError",
+    "ask",
+    "close_truncated_json",
+    "extract_json",
+    "inline_refs",
+    "json_schema_of",
+    "language_name",
+]

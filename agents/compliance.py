@@ -1,6 +1,10 @@
 """Compliance: the checker's findings on every piece, fixes, and a verdict per piece.
 
-Reads ``brand``, ``channels``, ``passages``, ``drafts``; writes ``pieces``.
+Reads ``brand``, ``channels``, ``passages``, ``drafts``, ``errors`` (and its channels' threads and
+revisions); writes ``pieces`` (and ``trace``, ``threads``, ``revisions``). Its prompts serve the
+``compliance.claims`` and ``copywriter.revise`` roles (:mod:`agents.roles`). Channels are checked through
+:func:`agents.fanout.for_each_channel`, each on its own fork of the state; pieces come out in channel
+order.
 
 Every field of a draft goes through :class:`~policy.ComplianceChecker` (rule packs for the
 brand's locale and industry, brand terms and spellings, personal data, secrets, injected text, markup
@@ -8,30 +12,26 @@ and links, claims linked to the retrieved passages: see ``policy``) plus the cha
 Markup and links to hosts the brand does not allow are stripped first. Then a model judges the
 claim-like sentences; a hard fact (number, refund, guarantee) it marks unsupported that is not a
 near-paraphrase of a passage blocks.
-Blocking findings go back to the copywriter (``fix_rounds`` times). Then last-resort fixes: required
-spelling restored, sentences that still carry a blocking finding dropped, over-long fields cut at a
-sentence/word boundary. The verdict is derived from the findings: ``blocked`` if any blocking finding
-is unfixed, ``revised`` if a blocking finding was fixed, else ``pass``. A hard violation never passes.
+Blocking findings are sent back for revision (:mod:`agents.revision`, ``fix_rounds`` times). Then
+last-resort fixes: required spelling restored, sentences that still carry a blocking finding dropped,
+over-long fields cut at a sentence/word boundary. The verdict is derived from the findings: ``blocked``
+if any blocking finding is unfixed, ``revised`` if a blocking finding was fixed, else ``pass``. A hard
+violation never passes.
 """
 
 from __future__ import annotations
 
-import functools
 import re
-from typing import Any, ClassVar
+from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import Field
 
-from agents.base import (
-    AgentParams,
-    RunContext,
-    StructuredOutputError,
-    ask,
-    list_of,
-    one_of,
-)
+from agents.base import AgentParams, RunContext, StructuredOutputError, ask
 from agents.channels import ChannelSpec, fit_to_limit
-from agents.copywriter import SendsBack
+from agents.citations import aliases
+from agents.fanout import for_each_channel
+from agents.revision import REVISION_READS, REVISION_WRITES, SendsBack
+from agents.roles import CLAIMS, ClaimsInputs, PromptSlot, claims_answer_model
 from agents.state import (
     CampaignState,
     ComplianceResult,
@@ -106,9 +106,6 @@ def remove_offending_sentences(draft: Draft, findings: list[ComplianceFinding]) 
     return draft.model_copy(update={"fields": fields})
 
 
-_STRICT = ConfigDict(extra="forbid")
-
-
 class ComplianceParams(AgentParams):
     fix_rounds: int = Field(1, ge=0, le=3, description="Revision rounds to fix blocking findings.")
     check_claims: bool = Field(True, description="Ask the model whether the passages support each claim.")
@@ -124,9 +121,14 @@ class ComplianceParams(AgentParams):
 
 class Compliance(SendsBack):
     name: ClassVar[str] = "compliance"
-    reads: ClassVar[frozenset[str]] = frozenset({"brand", "channels", "passages", "drafts"})
-    writes: ClassVar[frozenset[str]] = frozenset({"pieces"})
-    roles: ClassVar[dict[str, str]] = {"claims": "compliance.claims@1", "revise": "copywriter.revise@1"}
+    reads: ClassVar[frozenset[str]] = frozenset(
+        {"brand", "channels", "passages", "drafts", "errors", "threads", *REVISION_READS}
+    )
+    writes: ClassVar[frozenset[str]] = frozenset({"pieces", "trace", "threads", *REVISION_WRITES})
+    slots: ClassVar[dict[str, PromptSlot]] = {
+        "claims": PromptSlot(CLAIMS, "compliance.claims@1"),
+        "revise": SendsBack.REVISE_SLOT,
+    }
     Params = ComplianceParams
     params: ComplianceParams
 
@@ -134,14 +136,17 @@ class Compliance(SendsBack):
         evidence = PassageEvidence(
             [(p.id, p.text) for p in state.passages], ctx.index.embedder, facts=brand_facts(state.brand)
         )
-        checker = checker_for(state.brand, evidence)
-        for channel in state.channels:
-            draft = state.drafts.get(channel.name)
+        checker = checker_for(state.brand, evidence)  # stateless per check: shared by the channels
+
+        def check_channel(fork: CampaignState, channel: ChannelSpec) -> None:
+            draft = fork.drafts.get(channel.name)
             if draft is None:
-                state.pieces.append(self._failed_piece(state, channel))
-                continue
+                fork.pieces.append(self._failed_piece(fork, channel))
+                return
             ctx.progress(f"compliance: checking {channel.name}")
-            state.pieces.append(self._check_piece(state, ctx, channel, draft, checker))
+            fork.pieces.append(self._check_piece(fork, ctx, channel, draft, checker))
+
+        for_each_channel(ctx, state, check_channel)
 
     def _failed_piece(self, state: CampaignState, channel: ChannelSpec) -> Piece:
         why = state.errors.get(channel.name, "no draft was produced")
@@ -280,20 +285,21 @@ class Compliance(SendsBack):
             return []
         n = len(sentences)
         try:
-            out: Any = ask(
+            answer = ask(
                 ctx,
                 state,
                 agent=self.name,
                 prompt=self.prompts["claims"],
+                role=CLAIMS,
+                inputs=ClaimsInputs(sentences=sentences),
+                answer_model=claims_answer_model(n, aliases(state.passages)),
                 channel=channel.name,
-                variables={"sentences": sentences},
-                output=claims_model(n, tuple(p.alias for p in state.passages)),
                 max_tokens=40 + 25 * n,
                 max_repairs=self.params.max_repairs,
             )
         except StructuredOutputError:
             return []
-        unsupported = [s for s, j in zip(sentences, out.judgments, strict=True) if not j.supported]
+        unsupported = [s for s, j in zip(sentences, answer.judgments, strict=True) if not j.supported]
         if not unsupported:
             return []
         # A near-paraphrase of a retrieved passage is supported whatever the model said.
@@ -358,17 +364,3 @@ def brand_facts(brand: Brand, *, with_inputs: bool = True) -> list[str]:
     if with_inputs:
         facts += [v for inputs in brand.channel_inputs.values() for v in inputs.values()]
     return [f for f in facts if f]
-
-
-@functools.lru_cache(maxsize=256)
-def claims_model(n: int, aliases: tuple[str, ...]) -> type[BaseModel]:
-    """The claims call's output: exactly ``n`` judgments citing only the retrieved passages (built once
-    per (n, passages) and reused)."""
-    judgment = create_model(
-        "JudgmentOut",
-        __config__=_STRICT,
-        passages=(list_of(one_of(list(aliases)), max_items=3), ...),
-        supported=(bool, ...),
-    )
-    fields: dict[str, Any] = {"judgments": (list_of(judgment, min_items=n, max_items=n), ...)}
-    return create_model("ClaimsOut", __config__=_STRICT, **fields)

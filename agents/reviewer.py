@@ -1,39 +1,29 @@
 """Reviewer: scores each draft and sends it back with concrete requests, a bounded number of times.
 
-Reads ``brand``, ``channels``, ``passages``, ``brief``, ``drafts``; writes ``drafts``, ``reviews``.
+Reads ``brand``, ``channels``, ``passages``, ``brief``, ``drafts`` (and its channels' threads and
+revisions); writes ``drafts``, ``reviews`` (and ``trace``, ``threads``, ``revisions``). Its prompts serve
+the ``reviewer.review`` and ``copywriter.revise`` roles (:mod:`agents.roles`).
 Per draft and round: deterministic limit checks (lengths, hashtags, empty fields) plus a model review
 (voice fit, brief coverage, grounding, channel fit, 1–5). A draft is approved when every score reaches
-``min_score`` and no limit is broken; otherwise the copywriter revises it with the limit violations and
-the reviewer's requests, at most ``max_revisions`` times.
+``min_score`` and no limit is broken; otherwise it is sent back (:mod:`agents.revision`) with the limit
+violations and the reviewer's requests, at most ``max_revisions`` times. Channels are reviewed through
+:func:`agents.fanout.for_each_channel`, each on its own fork of the state.
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import ClassVar
 
-from pydantic import ConfigDict, Field, create_model
+from pydantic import Field
 
-from agents.base import AgentParams, RunContext, StructuredOutputError, ask, list_of, text_field
+from agents.base import AgentParams, RunContext, StructuredOutputError, ask
 from agents.channels import ChannelSpec
-from agents.copywriter import SendsBack, _alias_view, edited_view
+from agents.citations import alias_view
+from agents.fanout import for_each_channel
+from agents.revision import REVISION_READS, REVISION_WRITES, SendsBack
+from agents.roles import REVIEW, PromptSlot, ReviewInputs
 from agents.state import CampaignState, Draft, Review, ReviewScores
-
-_STRICT = ConfigDict(extra="forbid")
-Score = Literal[1, 2, 3, 4, 5]
-ScoresOut = create_model(
-    "ScoresOut",
-    __config__=_STRICT,
-    voice_fit=(Score, ...),
-    brief_coverage=(Score, ...),
-    grounding=(Score, ...),
-    channel_fit=(Score, ...),
-)
-ReviewOut = create_model(
-    "ReviewOut",
-    __config__=_STRICT,
-    scores=(ScoresOut, ...),
-    revision_requests=(list_of(text_field(240, min_chars=0), max_items=3), ...),
-)
+from agents.threads import edited_view
 
 
 def limit_violations(channel: ChannelSpec, draft: Draft) -> list[str]:
@@ -52,51 +42,59 @@ class ReviewerParams(AgentParams):
 
 class Reviewer(SendsBack):
     name: ClassVar[str] = "reviewer"
-    reads: ClassVar[frozenset[str]] = frozenset({"brand", "channels", "passages", "brief", "drafts"})
-    writes: ClassVar[frozenset[str]] = frozenset({"drafts", "reviews"})
-    roles: ClassVar[dict[str, str]] = {"review": "reviewer.review@2", "revise": "copywriter.revise@1"}
+    reads: ClassVar[frozenset[str]] = frozenset(
+        {"brand", "channels", "passages", "brief", "drafts", "threads", *REVISION_READS}
+    )
+    writes: ClassVar[frozenset[str]] = frozenset({"drafts", "reviews", "trace", "threads", *REVISION_WRITES})
+    slots: ClassVar[dict[str, PromptSlot]] = {
+        "review": PromptSlot(REVIEW, "reviewer.review@2"),
+        "revise": SendsBack.REVISE_SLOT,
+    }
     Params = ReviewerParams
     params: ReviewerParams
 
     def run(self, state: CampaignState, ctx: RunContext) -> None:
-        for channel in state.channels:
-            draft = state.drafts.get(channel.name)
-            if draft is None:
-                continue
-            for round_no in range(1, self.params.max_revisions + 2):
-                ctx.progress(f"reviewer: reviewing {channel.name} (round {round_no})")
-                review = self._review(state, ctx, channel, draft, round_no)
-                state.reviews.append(review)
-                if review.approved or round_no > self.params.max_revisions:
-                    break
-                requests = review.limit_violations + review.revision_requests
-                draft = self.send_back(ctx, state, channel, draft, requests, by="reviewer")
-            state.drafts[channel.name] = draft
+        for_each_channel(ctx, state, lambda fork, channel: self._review_channel(fork, ctx, channel))
+
+    def _review_channel(self, state: CampaignState, ctx: RunContext, channel: ChannelSpec) -> None:
+        """Review (and send back) ``channel``'s draft in ``state`` (its fork: this channel's entries only)."""
+        draft = state.drafts.get(channel.name)
+        if draft is None:
+            return
+        for round_no in range(1, self.params.max_revisions + 2):
+            ctx.progress(f"reviewer: reviewing {channel.name} (round {round_no})")
+            review = self._review(state, ctx, channel, draft, round_no)
+            state.reviews.append(review)
+            if review.approved or round_no > self.params.max_revisions:
+                break
+            requests = review.limit_violations + review.revision_requests
+            draft = self.send_back(ctx, state, channel, draft, requests, by="reviewer")
+        state.drafts[channel.name] = draft
 
     def _review(
         self, state: CampaignState, ctx: RunContext, channel: ChannelSpec, draft: Draft, round_no: int
     ) -> Review:
         violations = limit_violations(channel, draft)
         try:
-            out: Any = ask(
+            answer = ask(
                 ctx,
                 state,
                 agent=self.name,
                 prompt=self.prompts["review"],
+                role=REVIEW,
+                inputs=ReviewInputs(
+                    brand=state.brand,
+                    channel=channel,
+                    brief=state.brief,
+                    draft=alias_view(draft, state.passages),
+                    edited=edited_view(state, channel, draft, ctx.thread_budget(state)),
+                ),
                 channel=channel.name,
-                variables={
-                    "brand": state.brand,
-                    "channel": channel,
-                    "brief": state.brief,
-                    "draft": _alias_view(draft, state),
-                    "edited": edited_view(state, channel, draft, ctx.thread_budget(state)),
-                },
-                output=ReviewOut,
                 max_tokens=400,
                 max_repairs=self.params.max_repairs,
             )
-            scores = ReviewScores(**out.scores.model_dump())
-            requests = [r.strip() for r in out.revision_requests if r.strip()]
+            scores = answer.scores
+            requests = [r.strip() for r in answer.revision_requests if r.strip()]
         except StructuredOutputError:
             # No usable review: judge on the deterministic checks alone rather than stall the campaign.
             scores = ReviewScores(voice_fit=3, brief_coverage=3, grounding=3, channel_fit=3)

@@ -8,7 +8,7 @@ field a step reads was written before it. :class:`Campaign` is the user-facing r
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -151,10 +151,60 @@ class CampaignState(_Model):
         default_factory=dict, description="channel -> why it could not be produced"
     )
 
+    def fork(self, channel: str) -> CampaignState:
+        """A state for one channel's work, which may run beside other channels' (:mod:`agents.fanout`).
+
+        The fork shares every read-only input with this state (brand, channels, passages, brief,
+        quarantined, ... — the same objects, not copies), starts with empty lists for what is appended
+        (:data:`APPENDED_FIELDS`: trace, reviews, pieces) and holds only ``channel``'s entries of the
+        per-channel maps (:data:`PER_CHANNEL_FIELDS`), as its own lists. The campaign-wide thread ``""``
+        is copied so the channel's conversation can be sent after it; channel work must not add to it.
+        :meth:`join` merges the fork back.
+        """
+        values: dict[str, Any] = {name: getattr(self, name) for name in type(self).model_fields}
+        for name in APPENDED_FIELDS:
+            values[name] = []
+        for name in PER_CHANNEL_FIELDS:
+            source: dict[str, object] = getattr(self, name)
+            keys = ("", channel) if name == "threads" else (channel,)
+            values[name] = {
+                key: list(entry) if isinstance(entry, list) else entry
+                for key in keys
+                if (entry := source.get(key)) is not None
+            }
+        # model_construct: the inputs were validated when this state was built; validating again would
+        # copy them (a fork must share, not copy) and cost time on every channel.
+        return type(self).model_construct(**values)
+
+    def join(self, fork: CampaignState, channel: str) -> None:
+        """Merge a fork made by :meth:`fork` for ``channel`` back: its appended entries go after this
+        state's, in order, and its per-channel entries replace this state's (an entry the work removed
+        is removed). Raises RuntimeError when the channel's work wrote the campaign-wide thread."""
+        if len(fork.threads.get("", [])) != len(self.threads.get("", [])):
+            raise RuntimeError(
+                f"work for channel {channel!r} added to the campaign-wide conversation thread; channel "
+                "work may only add to its own channel's thread"
+            )
+        for name in APPENDED_FIELDS:
+            getattr(self, name).extend(getattr(fork, name))
+        for name in PER_CHANNEL_FIELDS:
+            mine: dict[str, object] = getattr(self, name)
+            theirs: dict[str, object] = getattr(fork, name)
+            for key, value in theirs.items():
+                if not (name == "threads" and key == ""):
+                    mine[key] = value
+            if channel not in theirs:
+                mine.pop(channel, None)
+
 
 # Fields present before the first step runs; the rest must be written by a step before being read.
 INITIAL_FIELDS = frozenset({"brand", "channels", "trace", "threads", "errors", "revisions"})
 STATE_FIELDS = frozenset(CampaignState.model_fields)
+# How CampaignState.fork/join treat fields: appended lists (each fork starts empty; joined in channel order)
+# and channel-keyed maps (each fork holds its channel's entry). Every other field is a read-only input of
+# channel work, shared by reference.
+APPENDED_FIELDS = ("trace", "reviews", "pieces")
+PER_CHANNEL_FIELDS = ("drafts", "revisions", "errors", "threads")
 
 
 class BrandSummary(_Model):
@@ -177,8 +227,29 @@ class CampaignStats(_Model):
     generation_seconds: float | None = Field(None, description="Decoding time, where the backend reports it.")
 
 
+class StepFailure(_Model):
+    """Why a campaign could not finish: the step that stopped it. The steps after it did not run; the
+    work done before is kept, and channels without a finished piece are delivered as ``blocked``."""
+
+    step: str = Field(description="The pipeline step (agent name) that could not finish.")
+    reason: Literal["backend", "no_valid_output"] = Field(
+        description="backend: the backend failed mid-run (unreachable, crashed, refused); no_valid_output: "
+        "the model gave no valid answer for a step the rest of the campaign depends on (the brief)."
+    )
+    message: str = Field(description="The error, as the backend or the structured-output check put it.")
+
+
+CampaignStatus = Literal["ok", "blocked", "incomplete"]
+# The finding on a piece the pipeline could not produce (see pipelines.session).
+UNDELIVERED_RULE = "pipeline.incomplete"
+
+
 class Campaign(_Model):
-    """The deliverable: what the CLI writes and ``run_campaign`` returns."""
+    """The deliverable: what the CLI writes and ``run_campaign`` returns.
+
+    :attr:`status` says how it ended: ``incomplete`` (a step could not finish: :attr:`failure` says which
+    and why), else ``blocked`` (at least one piece is blocked by compliance), else ``ok``.
+    """
 
     brand: BrandSummary
     pipeline: str
@@ -195,12 +266,36 @@ class Campaign(_Model):
     )
     stats: CampaignStats
     backend_error: str | None = Field(
-        None, description="Set when the backend failed mid-run: the pieces not finished are blocked."
+        None,
+        description="Set when the backend failed mid-run ('during STEP: error'; see failure): the pieces "
+        "not finished are blocked.",
+    )
+    failure: StepFailure | None = Field(
+        None, description="Set when the campaign could not finish: the step that stopped it and why."
     )
 
     @property
     def blocked(self) -> list[Piece]:
         return [p for p in self.pieces if p.compliance.verdict == "blocked"]
+
+    @property
+    def undelivered(self) -> list[Piece]:
+        """Pieces that never got a finished draft through the pipeline (the model gave no valid answer for
+        that channel, or a step stopped early): blocked, but not by compliance."""
+        return [p for p in self.pieces if any(f.rule_id == UNDELIVERED_RULE for f in p.compliance.findings)]
+
+    @property
+    def incomplete(self) -> bool:
+        """Whether the campaign could not finish: a step stopped (see :attr:`failure`), or some channel's
+        piece was never produced. A piece blocked *by compliance* is a finished result, not this."""
+        return self.failure is not None or bool(self.undelivered)
+
+    @property
+    def status(self) -> CampaignStatus:
+        """``incomplete``, else ``blocked`` when a piece is blocked by compliance, else ``ok``."""
+        if self.incomplete:
+            return "incomplete"
+        return "blocked" if self.blocked else "ok"
 
     def piece(self, channel: str) -> Piece:
         return next(p for p in self.pieces if p.channel == channel)

@@ -13,17 +13,23 @@ record.
 Failures: a backend that cannot be reached or configured raises :class:`BackendError` (bad
 configuration, the CLI exits 2), from ``warm_up`` when it can tell before any work; transient server
 errors are retried inside the backend, at most ``max_retries`` times, with backoff — callers never add
-their own retry loop on top. Every numeric knob of :class:`BackendConfig` has a validated range.
+their own retry loop on top. Every numeric knob of a backend's config has a validated range.
+
+Configuration: :class:`BaseBackendConfig` holds what every backend has (sampling defaults, context
+window); each backend module subclasses it with its own fields and declares a
+:class:`BackendRegistration` (see :mod:`backends.registry`). :attr:`LLMBackend.max_concurrency` says how
+many calls a backend serves at once, so callers can fan work out without overrunning it.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal, TypedDict
+from typing import Any, ClassVar, Literal, TypedDict, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -37,112 +43,81 @@ class BackendError(RuntimeError):
     """The backend cannot serve requests (unreachable server, missing model file, missing extra)."""
 
 
-class BackendConfig(BaseModel):
-    """Which model answers, and how. Pipeline YAML ``backend:``, overridden by env vars and CLI flags."""
+class RayResources(TypedDict, total=False):
+    """``ray.remote`` options for one batch worker."""
+
+    num_cpus: float
+    num_gpus: float
+
+
+class BaseBackendConfig(BaseModel):
+    """The settings every backend has: how to sample (the defaults of each call's
+    :class:`GenerationParams`) and the context window agents budget conversations for. Each backend
+    subclasses it in its own module with ``kind: Literal["<kind>"] = "<kind>"`` and its own fields;
+    :data:`backends.BackendConfig` is the union of those subclasses, discriminated by ``kind``."""
 
     model_config = ConfigDict(extra="forbid")
 
-    kind: Literal["llamacpp", "openai", "vllm", "fake"] = Field("llamacpp", description="Backend to use.")
-    model: str | None = Field(
-        None, description="GGUF path (llamacpp), served model name (openai), HF id (vllm)."
+    kind: str = Field(description="Backend to use.")
+    temperature: float = Field(0.3, ge=0.0, le=2.0, description="Sampling temperature.")
+    top_p: float = Field(
+        0.9, gt=0.0, le=1.0, description="Nucleus sampling: keep this much probability mass."
     )
-    base_url: str | None = Field(
-        None, description="OpenAI-compatible server URL, e.g. http://127.0.0.1:8000/v1."
-    )
-    api_key: str | None = Field(None, description="API key for the server; default from OPENAI_API_KEY.")
-    structured_output: Literal["auto", "json_schema", "json_object_schema", "function_calling"] = Field(
-        "auto",
-        description="openai only: how the JSON schema is sent. auto tries OpenAI's json_schema (vLLM) and "
-        "falls back to llama.cpp's json_object+schema when the server refuses it.",
-    )
-    temperature: float = Field(0.3, ge=0.0, le=2.0)
-    top_p: float = Field(0.9, gt=0.0, le=1.0)
     repeat_penalty: float = Field(
-        1.1, ge=1.0, le=2.0, description="Small Qwen models repeat themselves without it."
-    )
-    max_tokens: int = Field(700, ge=16, le=32768)
-    seed: int = Field(7, ge=0, le=2**32 - 1, description="Sampling seed (llama.cpp takes a uint32).")
-    n_ctx: int = Field(8192, ge=512, le=131072, description="llamacpp context window.")
-    n_threads: int | None = Field(None, ge=1, le=1024, description="llamacpp threads (default: all cores).")
-    # Why 300 s: the server answers only when the whole reply is generated. A CPU llama.cpp server
-    # evaluating an 8k-token prompt and then writing max_tokens=700 at a few tokens per second needs a
-    # few minutes; a GPU server needs seconds. A read timeout is not retried (the server is still busy
-    # with the request), so one call waits at most this long for its answer.
-    timeout_s: float = Field(
-        300.0,
+        1.1,
         ge=1.0,
-        le=3600.0,
-        description="openai only: seconds to wait for one reply (not retried: the server is still busy).",
+        le=2.0,
+        description="Penalty on repeated tokens; small Qwen models repeat themselves without it.",
     )
-    connect_timeout_s: float = Field(
-        5.0,
-        ge=0.1,
-        le=60.0,
-        description="openai only: seconds to wait for a connection; a server that cannot even accept a "
-        "connection in a few seconds is down or unreachable.",
+    max_tokens: int = Field(700, ge=16, le=32768, description="Longest answer, in tokens.")
+    seed: int = Field(7, ge=0, le=2**32 - 1, description="Sampling seed (llama.cpp takes a uint32).")
+    n_ctx: int = Field(
+        8192,
+        ge=512,
+        le=131072,
+        description="Context window in tokens: agents fit a conversation's earlier turns into it; in-process "
+        "backends (llamacpp, vllm) also load the model with it.",
     )
-    max_retries: int = Field(
-        2,
-        ge=0,
-        le=5,
-        description="openai only: retries of transient errors (connection failures, 408, 429, 5xx), with "
-        "exponential backoff; one call sends at most 1 + max_retries requests.",
-    )
-    concurrency: int = Field(4, ge=1, le=256, description="Parallel requests for complete_many (openai).")
-    delay_s: float = Field(0.0, ge=0.0, le=60.0, description="fake only: simulated latency per call.")
-    prefix_reuse: bool = Field(
-        True,
-        description="llamacpp only: reuse the KV cache of the prompt prefix shared with the previous call "
-        "(off: every prompt is evaluated from scratch; for benchmarks).",
-    )
-    grammar_fast_path: bool = Field(
-        True,
-        description="llamacpp only: check the JSON grammar on the sampled token and fall back to the whole "
-        "vocabulary only when it is refused (off: llama-cpp-python's full-vocabulary check on every "
-        "token; for benchmarks).",
-    )
-    kv_state_cache_mb: int = Field(
-        1024,
-        ge=0,
-        le=1 << 16,
-        description="llamacpp only: RAM for the saved KV states of earlier calls, so a conversation "
-        "continues from its own last call even when others came in between (0: off; needs prefix_reuse).",
-    )
-    prompt_cache_mb: int = Field(
-        2048,
-        ge=0,
-        le=1 << 20,
-        description="llamacpp only: disk space for the KV states of system messages (a brand's context), "
-        "so a later process skips evaluating one it has seen (0: off; needs kv_state_cache_mb).",
-    )
-    prompt_cache_dir: str | None = Field(
-        None, description="llamacpp only: where those states go (default: $BRANDFORGE_CACHE/prompt-states)."
-    )
-    gpu_memory_utilization: float = Field(0.85, gt=0.0, le=1.0, description="vllm only.")
 
-    def cache_key(self) -> tuple[Any, ...]:
-        """What identifies a loaded model: backends with equal keys are shared."""
-        return (
-            self.kind,
-            self.model,
-            self.base_url,
-            # How a server is reached: two configs that differ here must not share one client.
-            self.api_key,
-            self.timeout_s,
-            self.connect_timeout_s,
-            self.max_retries,
-            self.concurrency,
-            self.n_ctx,
-            self.n_threads,
-            self.structured_output,
-            self.delay_s,
-            self.prefix_reuse,
-            self.grammar_fast_path,
-            self.kv_state_cache_mb,
-            self.prompt_cache_mb,
-            self.prompt_cache_dir,
-            self.gpu_memory_utilization,
-        )
+    def cache_key(self) -> tuple[str, str]:
+        """What identifies a loaded model or client: backends with equal keys are shared. Every setting
+        counts except the per-call sampling ones (:data:`SAMPLING_FIELDS`), which each request carries."""
+        identity = self.model_dump(mode="json", exclude=set(SAMPLING_FIELDS))
+        return (self.kind, json.dumps(identity, sort_keys=True))
+
+    def resources(self) -> RayResources:
+        """What one batch worker using this backend needs from a Ray cluster (``ray.remote`` options)."""
+        return {"num_cpus": 1}
+
+
+BackendFactory = Callable[[Any], "LLMBackend"]
+
+
+@dataclass(frozen=True)
+class BackendRegistration:
+    """How a backend module declares itself: ``BACKEND = BackendRegistration(Config, Factory, "...")`` at
+    module level (found by :mod:`backends.registry`). ``factory`` builds an unshared backend from a
+    validated ``config``; it must not load a model (that happens in ``warm_up``). ``micro_batch``: the
+    backend's ``complete_many`` batches in one engine call, so concurrent callers share it through
+    :class:`~backends.batching.MicroBatchingBackend`."""
+
+    config: type[BaseBackendConfig]
+    factory: BackendFactory
+    description: str
+    micro_batch: bool = False
+
+    def __post_init__(self) -> None:
+        kind_field = self.config.model_fields.get("kind")
+        if kind_field is None or get_origin(kind_field.annotation) is not Literal:
+            raise TypeError(f"{self.config.__name__}.kind must be a Literal of the backend's kind")
+        if get_args(kind_field.annotation) != (kind_field.default,):
+            raise TypeError(f"{self.config.__name__}.kind must default to its one Literal value")
+        if self.config.model_config.get("extra") != "forbid":
+            raise TypeError(f"{self.config.__name__} must forbid extra fields")
+
+    @property
+    def kind(self) -> str:
+        return str(self.config.model_fields["kind"].default)
 
 
 @dataclass(frozen=True)
@@ -161,12 +136,17 @@ class GenerationParams:
         return {k: v for k, v in dataclasses.asdict(self).items() if k != "continued"}
 
     @classmethod
-    def from_config(cls, config: BackendConfig, **overrides: Any) -> GenerationParams:
-        values = {
-            k: getattr(config, k) for k in ("temperature", "top_p", "repeat_penalty", "max_tokens", "seed")
-        }
+    def from_config(cls, config: BaseBackendConfig, **overrides: Any) -> GenerationParams:
+        values = {k: getattr(config, k) for k in SAMPLING_FIELDS}
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
+
+
+# The per-call settings: a backend config's defaults for them, sent with every request, never part of what
+# identifies a loaded backend.
+SAMPLING_FIELDS: tuple[str, ...] = tuple(
+    f.name for f in dataclasses.fields(GenerationParams) if f.name != "continued"
+)
 
 
 @dataclass(frozen=True)
@@ -201,7 +181,7 @@ class LLMBackend(ABC):
     # process that only coordinates work (the batch driver); False when warming up loads the model here.
     remote: ClassVar[bool] = False
 
-    def __init__(self, config: BackendConfig) -> None:
+    def __init__(self, config: BaseBackendConfig) -> None:
         self.config = config
         self._warm = False
 
@@ -209,6 +189,13 @@ class LLMBackend(ABC):
     @abstractmethod
     def model_name(self) -> str:
         """Model identifier recorded in the trace (for a server: the id it serves, known after warm-up)."""
+
+    @property
+    def max_concurrency(self) -> int:
+        """How many calls this backend can usefully serve at once, from that many threads: callers that fan
+        work out (a campaign's channels) stay at or under it. Default 1: one call at a time (an in-process
+        model such as llama.cpp serialises calls anyway)."""
+        return 1
 
     def warm_up(self) -> None:
         """Load the model / check the server. Idempotent."""
@@ -265,6 +252,10 @@ class WrappedBackend(LLMBackend):
     @property
     def model_name(self) -> str:
         return self.inner.model_name
+
+    @property
+    def max_concurrency(self) -> int:
+        return self.inner.max_concurrency
 
     def warm_up(self) -> None:
         self.inner.warm_up()

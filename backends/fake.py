@@ -3,8 +3,10 @@
 Contract: for a JSON schema it returns JSON that validates against it (objects, arrays, strings with
 length limits and enums, numbers with bounds, ``$ref``/``anyOf``), derived only from a hash of the
 messages — the same input always gives the same output. Array items picked from an ``enum`` (passage
-citations) rotate through the choices. ``delay_s`` simulates model latency. Tests can pass ``script``, a
-function of (messages, schema) returning a dict or text, to play a specific conversation.
+citations) rotate through the choices. ``delay_s`` simulates model latency and ``concurrency`` how many
+calls it serves at once, so orchestration tests can exercise both. Tests can pass ``script``, a function
+of (messages, schema) returning a dict or text, to play a specific conversation (with ``concurrency`` > 1
+it is called from several threads).
 """
 
 from __future__ import annotations
@@ -13,9 +15,18 @@ import hashlib
 import json
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
-from backends.base import BackendConfig, ChatMessage, Completion, GenerationParams, LLMBackend
+from pydantic import Field
+
+from backends.base import (
+    BackendRegistration,
+    BaseBackendConfig,
+    ChatMessage,
+    Completion,
+    GenerationParams,
+    LLMBackend,
+)
 
 Script = Callable[[list[ChatMessage], dict[str, Any] | None], "dict[str, Any] | str"]
 
@@ -43,10 +54,26 @@ _WORDS = (
 )
 
 
+class FakeConfig(BaseBackendConfig):
+    """The deterministic fake: no model, answers derived from a hash of the messages."""
+
+    kind: Literal["fake"] = Field("fake", description="Backend to use.")
+    model: str | None = Field(None, description="Name recorded in the trace (default: fake-deterministic).")
+    delay_s: float = Field(0.0, ge=0.0, le=60.0, description="Simulated latency per call, in seconds.")
+    concurrency: int = Field(
+        1,
+        ge=1,
+        le=256,
+        description="Calls it serves at once (max_concurrency), so orchestration tests can exercise "
+        "concurrent callers; 1 keeps scripted conversations in call order.",
+    )
+
+
 class FakeBackend(LLMBackend):
     kind = "fake"
+    config: FakeConfig
 
-    def __init__(self, config: BackendConfig, script: Script | None = None) -> None:
+    def __init__(self, config: FakeConfig, script: Script | None = None) -> None:
         super().__init__(config)
         self.script = script
         self.calls: list[tuple[list[ChatMessage], dict[str, Any] | None]] = []
@@ -54,6 +81,10 @@ class FakeBackend(LLMBackend):
     @property
     def model_name(self) -> str:
         return self.config.model or "fake-deterministic"
+
+    @property
+    def max_concurrency(self) -> int:
+        return self.config.concurrency
 
     def _complete(
         self, messages: list[ChatMessage], json_schema: dict[str, Any] | None, params: GenerationParams
@@ -79,6 +110,14 @@ class FakeBackend(LLMBackend):
             model=self.model_name,
             backend=self.kind,
         )
+
+
+BACKEND = BackendRegistration(
+    FakeConfig,
+    FakeBackend,
+    "Deterministic answers that validate against the requested JSON schema, derived from a hash of the "
+    "messages; no model. For orchestration tests and dry runs.",
+)
 
 
 def _words(seed: bytes, path: str, n: int) -> str:

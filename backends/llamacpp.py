@@ -19,11 +19,14 @@ import os
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import Field
 
 from backends.base import (
-    BackendConfig,
     BackendError,
+    BackendRegistration,
+    BaseBackendConfig,
     ChatMessage,
     Completion,
     GenerationParams,
@@ -52,10 +55,48 @@ def grammar_safe_schema(schema: Any) -> Any:
     return schema
 
 
+class LlamaCppConfig(BaseBackendConfig):
+    """llama.cpp in this process (llama-cpp-python), on the CPU: the embedded default."""
+
+    kind: Literal["llamacpp"] = Field("llamacpp", description="Backend to use.")
+    model: str | None = Field(
+        None, description="Path to a GGUF file (default: the embedded Qwen2.5-Coder-1.5B-Instruct Q4_K_M)."
+    )
+    n_threads: int | None = Field(None, ge=1, le=1024, description="CPU threads (default: all cores).")
+    prefix_reuse: bool = Field(
+        True,
+        description="Reuse the KV cache of the prompt prefix shared with the previous call (off: every "
+        "prompt is evaluated from scratch; for benchmarks).",
+    )
+    grammar_fast_path: bool = Field(
+        True,
+        description="Check the JSON grammar on the sampled token and fall back to the whole vocabulary only "
+        "when it is refused (off: llama-cpp-python's full-vocabulary check on every token; for benchmarks).",
+    )
+    kv_state_cache_mb: int = Field(
+        1024,
+        ge=0,
+        le=1 << 16,
+        description="RAM for the saved KV states of earlier calls, so a conversation continues from its "
+        "own last call even when others came in between (0: off; needs prefix_reuse).",
+    )
+    prompt_cache_mb: int = Field(
+        2048,
+        ge=0,
+        le=1 << 20,
+        description="Disk space for the KV states of system messages (a brand's context), so a later "
+        "process skips evaluating one it has seen (0: off; needs kv_state_cache_mb).",
+    )
+    prompt_cache_dir: str | None = Field(
+        None, description="Where those states go (default: $BRANDFORGE_CACHE/prompt-states)."
+    )
+
+
 class LlamaCppBackend(LLMBackend):
     kind = "llamacpp"
+    config: LlamaCppConfig
 
-    def __init__(self, config: BackendConfig) -> None:
+    def __init__(self, config: LlamaCppConfig) -> None:
         super().__init__(config)
         self._llama: Any = None
         self._lock = threading.Lock()
@@ -208,3 +249,11 @@ class LlamaCppBackend(LLMBackend):
             prompt_seconds=perf.t_p_eval_ms / 1000.0,
             generation_seconds=perf.t_eval_ms / 1000.0,
         )
+
+
+BACKEND = BackendRegistration(
+    LlamaCppConfig,
+    LlamaCppBackend,
+    "llama.cpp in this process (llama-cpp-python) on the CPU, with JSON-schema grammars and KV-cache reuse; "
+    "the embedded default. Serves one call at a time.",
+)

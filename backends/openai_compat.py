@@ -39,14 +39,15 @@ import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 from pydantic import BaseModel, Field, ValidationError
 
 from backends.base import (
-    BackendConfig,
     BackendError,
+    BackendRegistration,
+    BaseBackendConfig,
     ChatMessage,
     Completion,
     CompletionRequest,
@@ -178,11 +179,58 @@ def _backoff(attempt: int, retry_after: str | None) -> float:
     return max(delay, min(asked, _MAX_RETRY_AFTER_S))
 
 
+class OpenAIConfig(BaseBackendConfig):
+    """Any OpenAI-compatible chat server (vLLM, llama.cpp's server), reached over HTTP."""
+
+    kind: Literal["openai"] = Field("openai", description="Backend to use.")
+    model: str | None = Field(
+        None, description="Served model name (default: the first model the server lists at /models)."
+    )
+    base_url: str | None = Field(None, description="Server URL, e.g. http://127.0.0.1:8000/v1 (required).")
+    api_key: str | None = Field(None, description="API key for the server; default from OPENAI_API_KEY.")
+    structured_output: Literal["auto", "json_schema", "json_object_schema", "function_calling"] = Field(
+        "auto",
+        description="How the JSON schema is sent. auto tries OpenAI's json_schema (vLLM) and falls back to "
+        "llama.cpp's json_object+schema when the server refuses it.",
+    )
+    # Why 300 s: the server answers only when the whole reply is generated. A CPU llama.cpp server
+    # evaluating an 8k-token prompt and then writing max_tokens=700 at a few tokens per second needs a
+    # few minutes; a GPU server needs seconds. A read timeout is not retried (the server is still busy
+    # with the request), so one call waits at most this long for its answer.
+    timeout_s: float = Field(
+        300.0,
+        ge=1.0,
+        le=3600.0,
+        description="Seconds to wait for one reply (not retried: the server is still busy).",
+    )
+    connect_timeout_s: float = Field(
+        5.0,
+        ge=0.1,
+        le=60.0,
+        description="Seconds to wait for a connection; a server that cannot even accept a connection in a "
+        "few seconds is down or unreachable.",
+    )
+    max_retries: int = Field(
+        2,
+        ge=0,
+        le=5,
+        description="Retries of transient errors (connection failures, 408, 429, 5xx), with exponential "
+        "backoff; one call sends at most 1 + max_retries requests.",
+    )
+    concurrency: int = Field(
+        4,
+        ge=1,
+        le=256,
+        description="Requests in flight at once (max_concurrency; complete_many): the server batches them.",
+    )
+
+
 class OpenAICompatBackend(LLMBackend):
     kind = "openai"
     remote = True
+    config: OpenAIConfig
 
-    def __init__(self, config: BackendConfig) -> None:
+    def __init__(self, config: OpenAIConfig) -> None:
         super().__init__(config)
         if not config.base_url:
             raise BackendError(
@@ -202,6 +250,10 @@ class OpenAICompatBackend(LLMBackend):
             self.warm_up()
         assert self._served is not None
         return self._served
+
+    @property
+    def max_concurrency(self) -> int:
+        return self.config.concurrency
 
     @property
     def structured_mode(self) -> str:
@@ -413,3 +465,12 @@ class OpenAICompatBackend(LLMBackend):
                     lambda r: self.complete(r.messages, json_schema=r.json_schema, params=r.params), requests
                 )
             )
+
+
+BACKEND = BackendRegistration(
+    OpenAIConfig,
+    OpenAICompatBackend,
+    "Any OpenAI-compatible chat server (vllm serve, llama.cpp's server) over HTTP: JSON schemas through "
+    "response_format or a forced tool, retries with backoff, bounded replies. Serves `concurrency` calls "
+    "at once.",
+)

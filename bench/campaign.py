@@ -43,7 +43,8 @@ from pathlib import Path
 from statistics import fmean
 
 from agents.state import Campaign
-from backends import get_backend
+from backends import DEFAULT_KIND, get_backend
+from backends.registry import registration
 from pipelines import run_campaign
 from pipelines.spec import PIPELINES_DIR, load_pipeline
 
@@ -191,13 +192,20 @@ def main() -> int:
             path = args.save_dir / (re.sub(r"[\s/\\]+", "_", name) + ".json")
             path.write_text(result[2].model_dump_json(indent=1), encoding="utf-8")
 
+    kind = str(backend.get("kind", DEFAULT_KIND))
+    keeps_states = "prompt_cache_dir" in registration(kind).config.model_fields
+
+    def with_states(config: dict[str, object], folder: str) -> dict[str, object]:
+        """Each run its own prompt-state folder, where the backend keeps states on disk (llamacpp)."""
+        return {**config, "prompt_cache_dir": str(states / folder)} if keeps_states else config
+
     for seed in seeds:
         seeded = {**backend, "seed": seed} if seed is not None else dict(backend)
-        first = {**seeded, "prompt_cache_dir": str(states / f"first-{seed}")}
+        first = with_states(seeded, f"first-{seed}")
         record(DEFAULT, seed, run_once(args.brand, channels, first))
         for off in offs:
             override, swaps, label = SPEEDUPS[off]
-            config = {**seeded, **override, "prompt_cache_dir": str(states / f"{off}-{seed}")}
+            config = with_states({**seeded, **override}, f"{off}-{seed}")
             record(label, seed, run_once(args.brand, channels, config, swaps=swaps))
         if args.repeat:
             record(REPEAT, seed, run_once(args.brand, channels, first))

@@ -20,7 +20,6 @@ from pathlib import Path
 
 import yaml
 
-from backends import BackendConfig
 from pipelines import run_campaign
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,7 +44,7 @@ def main() -> int:
             variant = {**original, "positioning": f"{original['positioning']} ({run})"}
             manifest.write_text(yaml.safe_dump(variant, allow_unicode=True), encoding="utf-8")
             started = time.perf_counter()
-            campaign = run_campaign(brand, backend=BackendConfig(kind="fake", delay_s=args.delay))
+            campaign = run_campaign(brand, backend={"kind": "fake", "delay_s": args.delay})
             wall = time.perf_counter() - started
             model = sum(t.seconds for t in campaign.trace)
             rows.append((run, len(campaign.trace), wall, model, (wall - model) / wall))

@@ -1,12 +1,20 @@
 """Reading a brand's knowledge documents into plain text.
 
 Contract: :func:`read_documents` returns one :class:`SourceDocument` per supported file under the
-knowledge folder (``.md``, ``.markdown``, ``.txt``, ``.html``, ``.htm``, ``.json``, ``.pdf``), sorted
-by path, with the sha256 of its bytes. HTML loses scripts, styles and navigation; JSON is flattened
-into ``key: value`` lines; PDF gives its text layer (pypdf). A supported file that is binary, not
-UTF-8 or unparsable is an InputError naming it; files of other types are listed in ``skipped`` so the
-caller can report them. Symlinks that leave the brand folder are rejected. Document text is *data*:
-nothing here interprets it.
+knowledge folder (``.md``, ``.markdown``, ``.txt``, ``.html``, ``.htm``, ``.json``, ``.pdf``, and
+through :mod:`knowledge.formats` ``.docx``, ``.pptx``, ``.xlsx``, ``.epub``, ``.eml``), sorted by path,
+with the sha256 of its bytes. HTML loses scripts, styles and navigation; JSON is flattened into
+``key: value`` lines; PDF gives its text layer (pypdf); office files, e-books and e-mails give their
+text with headings as ``#`` lines. A supported file that is binary, not UTF-8 or unparsable is an
+InputError naming it; files of other types are listed in ``skipped`` so the caller can report them.
+Symlinks that leave the brand folder are rejected. Document text is *data*: nothing here interprets it.
+
+LangChain document loaders: :func:`register_loader` maps a suffix to a factory of
+``langchain_core.document_loaders.BaseLoader`` (e.g. ``Docx2txtLoader``, or an ``Unstructured*Loader``
+where its weight is acceptable). The loader never sees the brand's file: it reads a private copy of
+the bytes read under the limits below (and, for a zip container, after the decompression-bomb check
+of :func:`knowledge.formats.open_zip`), and its text is bounded like any other reader's. What the
+loader's own code does besides reading that copy is the caller's choice to trust.
 
 Limits (each an InputError naming the file and the limit): only regular files are read (a FIFO, device
 or socket is refused before opening); a document is at most :data:`MAX_DOCUMENT_BYTES` on disk and its
@@ -15,7 +23,9 @@ extracted text at most :data:`MAX_DOCUMENT_CHARS`; a knowledge folder holds at m
 read); JSON nests at most :data:`MAX_JSON_DEPTH` levels; a PDF has at most :data:`MAX_PDF_PAGES` pages
 and any failure of its parser is an InputError. Text, HTML and JSON are read in time linear in their
 size (tests/security/test_input_limits.py probes the adversarial cases), so a document within the
-limits cannot stall indexing.
+limits cannot stall indexing. Zip containers (.docx, .pptx, .xlsx, .epub) hold at most
+``MAX_ZIP_MEMBERS`` members and ``MAX_ZIP_UNCOMPRESSED`` bytes uncompressed, checked before anything
+is inflated (:mod:`knowledge.formats`).
 """
 
 from __future__ import annotations
@@ -24,14 +34,20 @@ import hashlib
 import json
 import logging
 import stat
+import tempfile
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from core.errors import InputError
 from core.files import read_regular_file
+from knowledge.formats import READERS, open_zip
+
+if TYPE_CHECKING:
+    from langchain_core.document_loaders import BaseLoader
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +66,41 @@ TEXT_SUFFIXES = {".md", ".markdown", ".txt"}
 HTML_SUFFIXES = {".html", ".htm"}
 JSON_SUFFIXES = {".json"}
 PDF_SUFFIXES = {".pdf"}
-SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSON_SUFFIXES | PDF_SUFFIXES
+CONTAINER_SUFFIXES = set(READERS)  # .docx .pptx .xlsx .epub .eml: knowledge.formats
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSON_SUFFIXES | PDF_SUFFIXES | CONTAINER_SUFFIXES
+
+LoaderFactory = Callable[[Path], "BaseLoader"]
+_loaders: dict[str, LoaderFactory] = {}
+_loaders_lock = threading.Lock()
+
+
+def register_loader(suffix: str, factory: LoaderFactory) -> None:
+    """Read files ending in ``suffix`` (e.g. ``".odt"``, or a built-in one to replace its reader) with
+    the LangChain loader ``factory(path)`` returns; its documents' ``page_content`` are joined with
+    blank lines. The loader reads a private copy of the checked bytes (see the module docstring)."""
+    if not suffix.startswith(".") or len(suffix) < 2 or suffix != suffix.lower() or "/" in suffix:
+        raise InputError(
+            f"suffix {suffix!r}: expected a lower-case file suffix such as '.odt'", field="suffix"
+        )
+    with _loaders_lock:
+        _loaders[suffix] = factory
+
+
+def unregister_loader(suffix: str) -> None:
+    """Forget a loader given to :func:`register_loader` (no error if there was none)."""
+    with _loaders_lock:
+        _loaders.pop(suffix, None)
+
+
+def supported_suffixes() -> set[str]:
+    """Suffixes read: the built-in ones and any with a registered LangChain loader."""
+    with _loaders_lock:
+        return SUPPORTED_SUFFIXES | set(_loaders)
+
+
+def _registered_loader(suffix: str) -> LoaderFactory | None:
+    with _loaders_lock:
+        return _loaders.get(suffix)
 
 
 @dataclass(frozen=True)
@@ -226,10 +276,43 @@ def pdf_to_text(raw: bytes, source: Path) -> str:
     return text
 
 
+def loader_to_text(raw: bytes, source: Path, factory: LoaderFactory) -> str:
+    """Text of ``raw`` as the LangChain loader from ``factory`` reads it, from a private copy named like
+    ``source`` (loaders choose their parser by suffix). Zip containers pass the bomb check first."""
+    if raw[:4] == b"PK\x03\x04":
+        open_zip(raw, source, source.suffix.lstrip(".") or "zip").close()
+    parts: list[str] = []
+    budget = MAX_DOCUMENT_CHARS
+    with tempfile.TemporaryDirectory(prefix="brandforge-loader-") as folder:
+        copy = Path(folder) / f"document{source.suffix.lower()}"
+        copy.write_bytes(raw)
+        try:
+            for document in factory(copy).lazy_load():
+                text = document.page_content.strip()
+                budget -= len(text) + 2
+                if budget < 0:
+                    raise InputError(
+                        f"loader text longer than {MAX_DOCUMENT_CHARS:,} characters (the limit); split it",
+                        source=source,
+                    )
+                if text:
+                    parts.append(text)
+        except InputError:
+            raise
+        except Exception as exc:
+            # The loader is third-party code parsing hostile bytes: any failure is this file's error.
+            raise InputError(
+                f"unreadable by the registered loader ({type(exc).__name__}: {str(exc)[:200]})", source=source
+            ) from None
+    return "\n\n".join(parts)
+
+
 def _decode(raw: bytes, source: Path) -> str:
     if b"\x00" in raw[:8192]:
         raise InputError(
-            "binary file, expected UTF-8 text (.md, .txt, .html or .json) or a .pdf", source=source
+            "binary file, expected UTF-8 text (.md, .txt, .html or .json) or a .pdf, .docx, .pptx, .xlsx, "
+            ".epub or .eml",
+            source=source,
         )
     try:
         return raw.decode("utf-8-sig")
@@ -243,11 +326,19 @@ def read_document(path: Path, root: Path) -> SourceDocument:
     """Read one supported file; ``root`` is the brand folder the returned path is relative to."""
     raw = read_regular_file(path, MAX_DOCUMENT_BYTES, what="document")
     suffix = path.suffix.lower()
-    text = pdf_to_text(raw, path) if suffix in PDF_SUFFIXES else _decode(raw, path)
-    if suffix in HTML_SUFFIXES:
-        text = html_to_text(text)
-    elif suffix in JSON_SUFFIXES:
-        text = json_to_text(text, path)
+    factory = _registered_loader(suffix)
+    if factory is not None:
+        text = loader_to_text(raw, path, factory)
+    elif suffix in CONTAINER_SUFFIXES:
+        text = READERS[suffix](raw, path)
+    elif suffix in PDF_SUFFIXES:
+        text = pdf_to_text(raw, path)
+    else:
+        text = _decode(raw, path)
+        if suffix in HTML_SUFFIXES:
+            text = html_to_text(text)
+        elif suffix in JSON_SUFFIXES:
+            text = json_to_text(text, path)
     rel = path.resolve().relative_to(root.resolve()).as_posix()
     return SourceDocument(path=rel, text=text.strip(), sha256=hashlib.sha256(raw).hexdigest())
 
@@ -272,6 +363,7 @@ def read_documents(
     if not knowledge_dir.is_dir():
         raise InputError("knowledge folder not found; expected a folder of documents", source=knowledge_dir)
     root_resolved = root.resolve()
+    suffixes = supported_suffixes()
     found = DocumentSet()
     to_read: list[Path] = []
     for path in sorted(knowledge_dir.rglob("*")):
@@ -280,11 +372,9 @@ def read_documents(
             continue
         if not path.resolve().is_relative_to(root_resolved):
             raise InputError("link points outside the brand folder; expected a file inside it", source=path)
-        if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+        if path.suffix.lower() not in suffixes:
             found.skipped.append(path.relative_to(root).as_posix())
-            log.warning(
-                "skipping %s: unsupported type (expected one of %s)", path, sorted(SUPPORTED_SUFFIXES)
-            )
+            log.warning("skipping %s: unsupported type (expected one of %s)", path, sorted(suffixes))
             continue
         to_read.append(path)
         if len(to_read) > MAX_DOCUMENTS:
@@ -315,7 +405,7 @@ def read_documents(
             log.warning("skipping %s: no text", path)
     if not found.documents:
         raise InputError(
-            "no readable documents (.md, .txt, .html, .json, .pdf) in the knowledge folder",
+            f"no readable documents ({', '.join(sorted(suffixes))}) in the knowledge folder",
             source=knowledge_dir,
         )
     return found

@@ -2,15 +2,21 @@
 
 Contract:
 - On disk an index is three files in one folder: ``index.faiss`` (FAISS's own format), ``docstore.json``
-  (the passages) and ``manifest.json`` (format, embedder id, dimension, chunk size, sha256 per document).
-  Nothing is unpickled.
-- :meth:`FaissKnowledgeIndex.load` refuses an index built by another embedder or a corrupt one.
+  (the passages) and ``manifest.json`` (format, embedder id and fingerprint, dimension, chunk size,
+  sha256 per document). Nothing is unpickled.
+- The embedder is ours or any LangChain ``Embeddings`` (wrapped by
+  :func:`~knowledge.embedders.as_embedder`). :meth:`FaissKnowledgeIndex.load` refuses an index built by
+  another embedder — another ``embedder_id``, dimension, or a fingerprint pointing elsewhere (see
+  :mod:`knowledge.embedders`) — or a corrupt one.
 - :func:`build_index` creates or updates the index of a brand: only documents added, changed or
   removed since the last build are re-embedded / dropped; a change of embedder or chunk size rebuilds.
   Its ``progress`` callback (one line per call) hears about large folders and documents being read
   and chunked, and about embedding, batch by batch, when there are more than :data:`EMBED_BATCH`
   passages; small updates stay silent.
 - Search returns passages by cosine similarity (vectors are unit length; the index is inner product).
+  :meth:`FaissKnowledgeIndex.as_retriever` serves the same search as a LangChain ``BaseRetriever``
+  whose ``Document`` objects carry the passage id (``Document.id`` and ``metadata["passage_id"]``),
+  the document path, chunk number, section and score.
 """
 
 from __future__ import annotations
@@ -23,17 +29,22 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 import faiss
 import numpy as np
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.embeddings import Embeddings
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict, Field
 
 from core.errors import InputError
 from core.files import atomic_write, cache_dir
 from knowledge.brand import Brand
 from knowledge.chunking import Passage, chunk_document
 from knowledge.documents import PROGRESS_BYTES, read_documents
-from knowledge.embedders import BrandForgeEmbeddings
+from knowledge.embedders import BrandForgeEmbeddings, as_embedder, same_space
 from knowledge.lexical import BM25
 
 # Searches here are one query at a time, where OpenMP's thread start-up costs more than the search:
@@ -110,16 +121,16 @@ class FaissKnowledgeIndex:
 
     def __init__(
         self,
-        embedder: BrandForgeEmbeddings,
+        embedder: Embeddings,
         chunk_chars: int = DEFAULT_CHUNK_CHARS,
         kind: FaissKind = "flat",
     ) -> None:
         if kind not in FAISS_KINDS:
             raise InputError(f"unknown FAISS index kind {kind!r}; valid choices: {list(FAISS_KINDS)}")
-        self.embedder = embedder
+        self.embedder: BrandForgeEmbeddings = as_embedder(embedder)
         self.chunk_chars = chunk_chars
         self.kind: FaissKind = kind
-        self.dimension = embedder.dimension
+        self.dimension = self.embedder.dimension
         self.index: faiss.Index = _new_faiss(kind, self.dimension)
         _set_ef_search(self.index)
         self.passages: dict[int, Passage] = {}
@@ -193,7 +204,7 @@ class FaissKnowledgeIndex:
             return []
         if mode not in SEARCH_MODES:
             raise ValueError(f"unknown search mode {mode!r}; valid choices: {list(SEARCH_MODES)}")
-        vectors = self.embedder.embed(queries)
+        vectors = self.embedder.embed_queries(queries)
         depth = min(len(self.passages), k if mode == "dense" else max(4 * k, RRF_DEPTH))
         scores, ids = self.index.search(vectors, depth)
         cosine: dict[int, float] = {}  # passage -> best cosine over the queries
@@ -216,6 +227,14 @@ class FaissKnowledgeIndex:
         ranked = sorted(rank_score, key=lambda i: (-rank_score[i], -cosine[i]))[:k]
         return [ScoredPassage(self.passages[i], cosine[i]) for i in ranked]
 
+    def as_retriever(
+        self, k: int = 5, *, mode: SearchMode = "hybrid", min_score: float | None = None, **kwargs: Any
+    ) -> KnowledgeRetriever:
+        """This index as a LangChain ``BaseRetriever`` (``k`` passages per query, ``mode`` as in
+        :meth:`search`, hits below the cosine ``min_score`` dropped); ``kwargs`` are the retriever's
+        own fields (``tags``, ``metadata``)."""
+        return KnowledgeRetriever(index=self, k=k, mode=mode, min_score=min_score, **kwargs)
+
     def lexical(self) -> BM25:
         """The BM25 index of the passages, built on first use after any change."""
         if self._bm25 is None:
@@ -233,6 +252,8 @@ class FaissKnowledgeIndex:
         manifest = {
             "format": FORMAT_VERSION,
             "embedder": self.embedder.embedder_id,
+            # Six decimals keep it exact to ~1e-6, far inside SAME_SPACE_COSINE's tolerance.
+            "embedder_fingerprint": [round(float(x), 6) for x in self.embedder.fingerprint()],
             "dimension": self.dimension,
             "chunk_chars": self.chunk_chars,
             "faiss_index": self.kind,
@@ -262,8 +283,9 @@ class FaissKnowledgeIndex:
         return manifest
 
     @classmethod
-    def load(cls, folder: Path, embedder: BrandForgeEmbeddings) -> FaissKnowledgeIndex:
+    def load(cls, folder: Path, embedder: Embeddings) -> FaissKnowledgeIndex:
         """Load an index; refuse one built with another embedder or an inconsistent one."""
+        embedder = as_embedder(embedder)
         manifest = cls.read_manifest(folder)
         if manifest is None:
             raise InputError("no index here; build it with `brandforge index BRAND_DIR`", source=folder)
@@ -281,6 +303,13 @@ class FaissKnowledgeIndex:
                 f"index was built with embedder {manifest.get('embedder')!r} "
                 f"(dim {manifest.get('dimension')}), "
                 f"not {embedder.embedder_id!r} (dim {embedder.dimension}); rebuild it with that embedder",
+                source=source,
+            )
+        stored = manifest.get("embedder_fingerprint")  # absent from indexes built before it existed
+        if stored is not None and not _same_fingerprint(stored, embedder):
+            raise IndexMismatchError(
+                f"index was built with an embedder named {embedder.embedder_id!r} that embeds differently "
+                "from this one (another model or other settings under the same name); rebuild it",
                 source=source,
             )
         try:
@@ -326,9 +355,15 @@ def default_index_dir(brand: Brand) -> Path:
     return cache_dir() / "indexes" / f"{brand.root.name}-{digest}"
 
 
+def _same_fingerprint(stored: Any, embedder: BrandForgeEmbeddings) -> bool:
+    if not isinstance(stored, list) or not all(isinstance(x, int | float) for x in stored):
+        return False
+    return same_space(stored, embedder.fingerprint())
+
+
 def build_index(
     brand: Brand,
-    embedder: BrandForgeEmbeddings,
+    embedder: Embeddings,
     *,
     index_dir: Path | None = None,
     chunk_chars: int = DEFAULT_CHUNK_CHARS,
@@ -341,7 +376,9 @@ def build_index(
     An index this process already loaded (same folder, embedder, chunk size and kind) is reused from
     memory and only brought up to date with the documents; it is read from disk once per process.
     ``progress`` gets one-line messages while a large folder is read and embedded (see the module doc).
+    ``embedder`` is one of ours or any LangChain ``Embeddings``.
     """
+    embedder = as_embedder(embedder)
     folder = index_dir or default_index_dir(brand)
     assert brand.root is not None
     docs = read_documents(brand.knowledge_path, brand.root, progress)
@@ -352,8 +389,13 @@ def build_index(
     with _loaded_lock:
         cached = None if rebuild else _loaded.get(key)
     manifest = None if rebuild or cached else FaissKnowledgeIndex.read_manifest(folder)
-    if cached is not None and (folder / "manifest.json").exists():
+    if (
+        cached is not None
+        and (folder / "manifest.json").exists()
+        and (cached.embedder is embedder or same_space(cached.embedder.fingerprint(), embedder.fingerprint()))
+    ):
         index = cached
+        index.embedder = embedder  # the same space: answer queries with the instance the caller holds
     elif manifest is not None:
         try:
             index = FaissKnowledgeIndex.load(folder, embedder)
@@ -409,3 +451,44 @@ def build_index(
 # process (a batch, an eval suite, a server) share them instead of reading index files each time.
 _loaded: dict[tuple[str, str, int, str], FaissKnowledgeIndex] = {}
 _loaded_lock = threading.Lock()
+
+
+class KnowledgeRetriever(BaseRetriever):
+    """A :class:`FaissKnowledgeIndex` as a LangChain retriever (:meth:`FaissKnowledgeIndex.as_retriever`).
+
+    Each ``Document`` is one passage: ``page_content`` its text, ``id`` its stable passage id, and
+    ``metadata`` ``passage_id``, ``doc`` (path in the brand folder, also as ``source``), ``chunk``,
+    ``section`` and ``score`` (cosine similarity to the query). ``invoke(query, k=3)`` overrides ``k``
+    for one call. Passages are the brand's knowledge as indexed: this does not withhold documents the
+    campaign's retriever would quarantine as injected (that judgement is the retriever agent's).
+    """
+
+    model_config = ConfigDict(arbitrary_types_allowed=True, extra="forbid")
+
+    index: FaissKnowledgeIndex
+    k: int = Field(5, ge=1, le=1000)
+    mode: SearchMode = "hybrid"
+    min_score: float | None = Field(None, ge=-1.0, le=1.0)
+
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun, k: int | None = None
+    ) -> list[Document]:
+        if k is not None and not 1 <= k <= 1000:
+            raise InputError(f"k={k}: expected 1 to 1000 passages", field="k")
+        hits = self.index.search(query, k or self.k, self.mode)
+        return [
+            Document(
+                id=hit.passage.id,
+                page_content=hit.passage.text,
+                metadata={
+                    "passage_id": hit.passage.id,
+                    "doc": hit.passage.doc,
+                    "source": hit.passage.doc,
+                    "chunk": hit.passage.chunk,
+                    "section": hit.passage.section,
+                    "score": hit.score,
+                },
+            )
+            for hit in hits
+            if self.min_score is None or hit.score >= self.min_score
+        ]

@@ -1,13 +1,24 @@
 """Pipelines: YAML-defined agent chains and the entry points that run them.
 
-``run_campaign(brand, *, pipeline="default", channels=None, backend=None) -> Campaign`` is the Python API;
-``pipelines.cli`` is the ``brandforge`` command. Dependencies point one way:
-``pipelines -> agents -> (prompts, knowledge)``; nothing imports ``pipelines``.
+``run_campaign(brand, *, pipeline="default", channels=None, backend=None) -> Campaign`` is the Python API
+(a thin call into :class:`pipelines.session.CampaignSession`, which batch jobs and evals use too);
+:class:`CampaignRunnable` is the same campaign as a LangChain ``Runnable``; ``pipelines.cli`` is the
+``brandforge`` command. Dependencies point one way: ``pipelines -> agents -> (policy, backends, prompts,
+knowledge) -> core``; nothing imports ``pipelines``.
 """
 
 from agents.state import Campaign
 from pipelines.render import campaign_to_markdown
+from pipelines.runnable import CampaignRunnable
 from pipelines.runner import run_campaign
 from pipelines.spec import Pipeline, PipelineSpec, load_pipeline
 
-__all__ = ["Campaign", "Pipeline", "PipelineSpec", "campaign_to_markdown", "load_pipeline", "run_campaign"]
+__all__ = [
+    "Campaign",
+    "CampaignRunnable",
+    "Pipeline",
+    "PipelineSpec",
+    "campaign_to_markdown",
+    "load_pipeline",
+    "run_campaign",
+]

@@ -54,7 +54,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from agents.channels import BUILTIN_DIR as BUILTIN_CHANNELS_DIR
-from agents.state import Campaign
+from agents.state import Campaign, StepFailure
 from backends import (
     BackendError,
     ChatMessage,
@@ -63,13 +63,15 @@ from backends import (
     LLMBackend,
     WrappedBackend,
     get_backend,
-    get_batched_backend,
+    get_concurrent_backend,
 )
+from backends.base import RayResources
+from backends.registry import resources as backend_resources
 from core.errors import InputError, format_validation_error
 from core.files import atomic_write
 from core.yamlio import confined_path, validate_model
 from knowledge.brand import Brand, load_brand
-from pipelines.runner import run_campaign
+from pipelines.session import CampaignSession, campaign_channels
 from pipelines.spec import Pipeline, load_pipeline
 from policy.rules import RULES_DIR
 
@@ -192,7 +194,7 @@ def _input_hash(brand: Brand, channels: Sequence[str] | None, memo: dict[Path, s
     source = brand.root / "brand.yaml"
     parts: list[tuple[str, Path]] = [
         ("knowledge", brand.knowledge_path),
-        ("channels", brand.root / "channels"),  # where pipelines.runner looks for the brand's channels
+        ("channels", brand.root / "channels"),  # where pipelines.session looks for the brand's channels
     ]
     parts += [
         (
@@ -330,9 +332,7 @@ def read_jobs(path: Path) -> tuple[list[Job], list[BadLine]]:
             seen[line.id] = n
             brand = load_job_brand(line.brand, root)
             if line.channels is not None:
-                from pipelines.runner import _channels_for
-
-                _channels_for(brand, line.channels)
+                campaign_channels(brand, line.channels)
             jobs.append(
                 Job(
                     n,
@@ -372,17 +372,26 @@ class _Budgeted(WrappedBackend):
     def __init__(self, inner: LLMBackend, deadline: float | None, max_tokens: int | None) -> None:
         super().__init__(inner)
         self.deadline, self.max_tokens, self.used = deadline, max_tokens, 0
+        self._lock = threading.Lock()  # an item's channels call from several threads (agents.fanout)
 
     def _complete(
         self, messages: list[ChatMessage], json_schema: dict[str, Any] | None, params: GenerationParams
     ) -> Completion:
         if self.deadline is not None and time.monotonic() > self.deadline:
             raise ItemStopped("timed out (--timeout-per-item)")
-        if self.max_tokens is not None and self.used >= self.max_tokens:
-            raise ItemStopped(f"token budget spent ({self.used} >= --max-tokens-per-item {self.max_tokens})")
+        with self._lock:
+            used = self.used
+        if self.max_tokens is not None and used >= self.max_tokens:
+            raise ItemStopped(f"token budget spent ({used} >= --max-tokens-per-item {self.max_tokens})")
         completion = self.inner.complete(messages, json_schema=json_schema, params=params)
-        self.used += completion.prompt_tokens + completion.completion_tokens
+        with self._lock:
+            self.used += completion.prompt_tokens + completion.completion_tokens
         return completion
+
+
+def _failure_text(failure: StepFailure) -> str:
+    what = "backend error" if failure.reason == "backend" else "no valid model output"
+    return f"{what} during {failure.step}: {failure.message}"
 
 
 @dataclass
@@ -392,6 +401,8 @@ class ItemOutcome:
     campaign: dict[str, Any] | None = None
     error: str | None = None
     seconds: float = 0.0
+    resources: dict[str, float] | None = None  # what a Ray task was given (None: a local thread)
+    internal: bool = False  # failed with an unexpected exception: a bug, not the input or the backend
 
 
 def run_item(
@@ -412,25 +423,26 @@ def run_item(
         deadline = started + timeout_s if timeout_s else None
         config = resolved.spec.backend
         # In-process vLLM batches on the GPU only what reaches it together: gather concurrent items' calls.
-        shared = get_batched_backend(config) if config.kind == "vllm" else get_backend(config)
+        shared = get_concurrent_backend(config)
         llm = _Budgeted(shared, deadline, max_tokens)
 
         def check_time(message: str) -> None:
             if deadline is not None and time.monotonic() > deadline:
                 raise ItemStopped(f"timed out after {timeout_s:g} s (--timeout-per-item)")
 
-        campaign: Campaign = run_campaign(
+        session = CampaignSession.open(
             brand,
             pipeline=resolved,
             channels=list(job.channels) if job.channels else None,
             progress=check_time,
             llm=llm,
         )
-        if campaign.backend_error:
+        campaign: Campaign = session.run()
+        if campaign.failure is not None:  # incomplete: an error for the next run to retry, not a result
             return ItemOutcome(
                 job.id,
                 job.line,
-                error=f"backend error {campaign.backend_error}",
+                error=f"incomplete: {_failure_text(campaign.failure)}",
                 seconds=time.monotonic() - started,
             )
         if model is not None and campaign.model != model:
@@ -447,12 +459,13 @@ def run_item(
         return ItemOutcome(
             job.id, job.line, error=f"{type(exc).__name__}: {exc}", seconds=time.monotonic() - started
         )
-    except Exception as exc:
+    except Exception as exc:  # a bug: recorded like any failure, and counted apart (BatchSummary.internal)
         return ItemOutcome(
             job.id,
             job.line,
             error=f"unexpected {type(exc).__name__}: {exc}",
             seconds=time.monotonic() - started,
+            internal=True,
         )
 
 
@@ -535,12 +548,14 @@ class BatchSummary:
     fingerprint: str = ""
     executor: str = "local"
     extra: dict[str, Any] = field(default_factory=dict)
+    internal: int = 0  # of the failed items, those that failed with an unexpected exception (a bug)
 
     @property
     def exit_code(self) -> int:
-        if self.interrupted:
-            return 130
-        return 1 if (self.failed or self.malformed) else 0
+        """The ``brandforge batch`` exit code for this run (:func:`pipelines.exits.batch_exit_code`)."""
+        from pipelines.exits import batch_exit_code
+
+        return int(batch_exit_code(self))
 
 
 class _Progress:
@@ -602,7 +617,18 @@ def _local_executor(concurrency: int, item: Callable[[Job], ItemOutcome]) -> Exe
     return execute
 
 
-def _ray_executor(address: str | None, concurrency: int, args: tuple[Any, ...]) -> Executor:
+def _run_item_on_ray(job: Job, *args: Any) -> ItemOutcome:
+    """:func:`run_item` in a Ray task, recording the resources Ray gave it (for batch.log)."""
+    import ray
+
+    outcome = run_item(job, *args)
+    outcome.resources = dict(ray.get_runtime_context().get_assigned_resources())
+    return outcome
+
+
+def _ray_executor(
+    address: str | None, concurrency: int, args: tuple[Any, ...], resources: RayResources
+) -> Executor:
     try:
         import ray
     except ImportError:
@@ -611,7 +637,9 @@ def _ray_executor(address: str | None, concurrency: int, args: tuple[Any, ...]) 
     def execute(jobs: list[Job], deliver: Callable[[ItemOutcome], None], stop: threading.Event) -> None:
         if not ray.is_initialized():
             ray.init(address=address, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True)
-        remote = ray.remote(num_cpus=1, max_retries=0)(run_item)
+        remote = ray.remote(
+            max_retries=0, num_cpus=resources.get("num_cpus", 1), num_gpus=resources.get("num_gpus", 0)
+        )(_run_item_on_ray)
         queue = iter(jobs)
         pending: dict[Any, Job] = {}
         while True:
@@ -633,6 +661,10 @@ def _ray_executor(address: str | None, concurrency: int, args: tuple[Any, ...]) 
                     )
 
     return execute
+
+
+def _resource_text(resources: dict[str, float]) -> str:
+    return ", ".join(f"{name} {amount:g}" for name, amount in sorted(resources.items()))
 
 
 def _check_knobs(values: dict[str, float | None]) -> None:
@@ -815,7 +847,7 @@ def _run_locked(
         results.close()
         raise
     bar = _Progress(len(todo), progress_stream)
-    counts = {"ok": 0, "failed": 0}
+    counts = {"ok": 0, "failed": 0, "internal": 0}
     stop = threading.Event()
     write_failure: BatchWriteError | None = None
 
@@ -834,10 +866,12 @@ def _run_locked(
                     }
                 )
                 counts["ok"] += 1  # only once the whole line is on disk
-                note(f"done {outcome.job_id} in {outcome.seconds:.1f} s")
+                on = f" on {_resource_text(outcome.resources)}" if outcome.resources else ""
+                note(f"done {outcome.job_id} in {outcome.seconds:.1f} s{on}")
             else:
                 errors.append({"line": outcome.line, "id": outcome.job_id, "error": outcome.error})
                 counts["failed"] += 1
+                counts["internal"] += outcome.internal
                 note(f"failed {outcome.job_id}: {outcome.error}")
         except BatchWriteError as exc:
             write_failure = exc
@@ -846,7 +880,10 @@ def _run_locked(
         bar.update(outcome.campaign is not None, outcome.job_id)
 
     if executor == "ray":
-        execute = _ray_executor(ray_address, concurrency, args)
+        # What the backend needs in each task: a GPU for in-process vLLM, which loads the model there.
+        resources = backend_resources(resolved.spec.backend)
+        note(f"ray: each item's task requests {resources}")
+        execute = _ray_executor(ray_address, concurrency, args, resources)
     else:
         execute = _local_executor(concurrency, lambda job: run_item(job, *args))
 
@@ -907,6 +944,7 @@ def _run_locked(
         already_done=len(done_ids & set(by_id)),
         succeeded=counts["ok"],
         failed=counts["failed"],
+        internal=counts["internal"],
         not_run=not_run,
         seconds=round(seconds, 2),
         items_per_hour=round(attempted / seconds * 3600, 1) if attempted and seconds > 0 else None,

@@ -13,21 +13,40 @@ Commands:
   schema brand|pipeline|channel
   prompts list | show ID@V | diff ID@V1 ID@V2
 
-Exit codes: 0 done; 1 done but some piece blocked (``check``: something blocks); 2 bad input (message
-names file, field, expectation) or a backend that cannot be reached. Progress goes to stderr, results
-to ``--out`` or stdout.
+Options for every command: --version, -v/--verbose (repeatable: info, then debug), --log-level LEVEL.
+
+Exit codes (:mod:`pipelines.exits`): 0 done; 1 done, but compliance blocked some piece (``check``:
+something blocks; ``eval``: a case failed); 2 bad input or configuration (the message names file, field,
+expectation), or a backend that cannot be reached; 3 internal error (a bug: one line, the traceback at
+``--log-level debug``); 4 incomplete (the backend failed mid-run, a step gave no valid output or a
+channel got no piece; what was finished is still written); 130 interrupted. Progress and log lines
+go to stderr, results to ``--out`` or stdout.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import logging
 import os
 import sys
 import tempfile
 from pathlib import Path
 
-EXIT_OK, EXIT_BLOCKED, EXIT_BAD_INPUT = 0, 1, 2
+from pipelines.exits import ExitCode, batch_exit_code, campaign_exit_code, campaign_incomplete, eval_exit_code
+
+log = logging.getLogger("pipelines.cli")  # not __name__: that is "__main__" under `python -m`
+
+EXIT_HELP = """exit codes:
+  0    done
+  1    done, but compliance blocked some piece (check: something blocks; eval: a case failed)
+  2    bad input or configuration (the message names the file and field), or an unreachable backend
+  3    internal error: a bug (rerun with --log-level debug for the traceback)
+  4    incomplete: the backend failed mid-run, a step or channel got no valid output; partial results
+       are still written
+  130  interrupted
+"""
 
 
 def _check_writable(out: str | None, flag: str = "--out") -> None:
@@ -71,13 +90,17 @@ def _write(out: str | None, text: str, *, flag: str = "--out") -> None:
     raise InputError(f"cannot write the file ({reason}); {kept}", source=out, field=flag)
 
 
+def _backend_overrides(args: argparse.Namespace) -> dict[str, str]:
+    """The ``--backend/--model/--base-url`` flags given, as backend config overrides."""
+    given = {"kind": args.backend, "model": args.model, "base_url": args.base_url}
+    return {key: value for key, value in given.items() if value}
+
+
 def _cmd_campaign(args: argparse.Namespace) -> int:
     from pipelines.render import campaign_to_markdown
     from pipelines.runner import run_campaign, stderr_progress
 
-    overrides = {
-        k: v for k, v in {"kind": args.backend, "model": args.model, "base_url": args.base_url}.items() if v
-    }
+    overrides = _backend_overrides(args)
     channels = [c.strip() for c in args.channels.split(",") if c.strip()] if args.channels else None
     _check_writable(args.out)
     progress = stderr_progress() if not args.quiet else None
@@ -97,7 +120,14 @@ def _cmd_campaign(args: argparse.Namespace) -> int:
         + (f" -> {args.out}" if args.out else ""),
         file=sys.stderr,
     )
-    return EXIT_BLOCKED if blocked else EXIT_OK
+    unfinished = campaign_incomplete(campaign)
+    if unfinished:
+        print(
+            f"incomplete: {unfinished}; the finished pieces are written"
+            + (f" to {args.out}" if args.out else ""),
+            file=sys.stderr,
+        )
+    return campaign_exit_code(campaign)
 
 
 def _cmd_index(args: argparse.Namespace) -> int:
@@ -133,7 +163,7 @@ def _cmd_index(args: argparse.Namespace) -> int:
             indent=2,
         )
     )
-    return EXIT_OK
+    return ExitCode.OK
 
 
 # What `check` reads at most: well above any piece of copy, below what would make a check slow.
@@ -224,7 +254,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         print(json.dumps(report, ensure_ascii=False, indent=2))
     else:
         print(_check_text_report(results, overall, policy.packs))
-    return EXIT_BLOCKED if overall == "block" else EXIT_OK
+    return ExitCode.BLOCKED if overall == "block" else ExitCode.OK
 
 
 def _check_text_report(results: list[dict], overall: str, packs: list[str]) -> str:  # type: ignore[type-arg]
@@ -268,9 +298,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     for flag, value in outputs.items():
         _check_writable(value, flag)
     cache_dir = Path(args.cache_dir) if args.cache_dir else first.parent / "cache"
-    overrides = {
-        k: v for k, v in {"kind": args.backend, "model": args.model, "base_url": args.base_url}.items() if v
-    }
+    overrides = _backend_overrides(args)
     report = run_evals(
         suites,
         pipeline=args.pipeline,
@@ -290,15 +318,13 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         _write(args.markdown, markdown(report, baseline=bool(args.baseline)), flag="--markdown")
     if args.save_baseline:
         _write(args.save_baseline, baseline_json(report), flag="--save-baseline")
-    return EXIT_OK if report.ok else EXIT_BLOCKED
+    return eval_exit_code(report)
 
 
 def _cmd_batch(args: argparse.Namespace) -> int:
     from pipelines.batch import run_batch
 
-    overrides = {
-        k: v for k, v in {"kind": args.backend, "model": args.model, "base_url": args.base_url}.items() if v
-    }
+    overrides = _backend_overrides(args)
     summary = run_batch(
         Path(args.jobs),
         Path(args.out),
@@ -319,7 +345,7 @@ def _cmd_batch(args: argparse.Namespace) -> int:
         f"-> {args.out}",
         file=sys.stderr,
     )
-    return summary.exit_code
+    return batch_exit_code(summary)
 
 
 def _cmd_schema(args: argparse.Namespace) -> int:
@@ -333,7 +359,7 @@ def _cmd_schema(args: argparse.Namespace) -> int:
         print(json.dumps(pipeline_json_schema(), indent=2))
     else:
         print(json.dumps(ChannelSpec.model_json_schema(), indent=2))
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def _cmd_prompts(args: argparse.Namespace) -> int:
@@ -349,7 +375,7 @@ def _cmd_prompts(args: argparse.Namespace) -> int:
         for ref in registry.refs():
             prompt = registry.get(ref)
             print(f"{ref:28} {prompt.hash}  {prompt.description}")
-        return EXIT_OK
+        return ExitCode.OK
     expected = 1 if args.action == "show" else 2
     if len(args.refs) != expected:
         usage = "prompts show ID@V" if expected == 1 else "prompts diff ID@V1 ID@V2"
@@ -365,7 +391,7 @@ def _cmd_prompts(args: argparse.Namespace) -> int:
         if prompt.needs_context:
             print(f"# needs context: {' or '.join(prompt.needs_context)}")
         print(prompt.source.rstrip("\n"))
-        return EXIT_OK
+        return ExitCode.OK
     old, new = prompts
     diff = difflib.unified_diff(
         old.source.splitlines(keepends=True),
@@ -377,7 +403,7 @@ def _cmd_prompts(args: argparse.Namespace) -> int:
     if set(old.inputs) != set(new.inputs):
         text += f"inputs: {sorted(old.inputs)} -> {sorted(new.inputs)}\n"
     sys.stdout.write(text or f"{old.ref} and {new.ref} have the same template\n")
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def _positive_int(text: str) -> int:
@@ -390,27 +416,82 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("brandforge")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
+
+
+def _backend_kinds() -> list[str]:
+    from backends.registry import backend_kinds
+
+    return list(backend_kinds())
+
+
+def _add_backend_options(p: argparse.ArgumentParser, kinds: list[str]) -> None:
+    p.add_argument("--backend", choices=kinds, help="override the pipeline's backend")
+    p.add_argument("--model", help="GGUF path (llamacpp), served model (openai), HF id (vllm)")
+    p.add_argument("--base-url", help="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1")
+
+
+def _logging_options() -> argparse.ArgumentParser:
+    """-v and --log-level, accepted before or after the subcommand. SUPPRESS: a subcommand that is not
+    given them leaves what the main parser read."""
+    from core.log import LEVELS
+
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=argparse.SUPPRESS,
+        help="more log lines on stderr: -v info, -vv debug",
+    )
+    common.add_argument(
+        "--log-level",
+        type=str.lower,
+        choices=LEVELS,
+        default=argparse.SUPPRESS,
+        help="log level (default warning; wins over -v)",
+    )
+    return common
+
+
 def build_parser() -> argparse.ArgumentParser:
     from knowledge.embedders import DEFAULT_EMBEDDER
 
-    parser = argparse.ArgumentParser(prog="brandforge", description=__doc__.split("\n\n")[0])
+    common = _logging_options()
+    kinds = _backend_kinds()
+    formatter = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(
+        prog="brandforge",
+        description="Turn a brand's positioning into channel-ready, reviewed, compliant marketing copy.",
+        epilog=EXIT_HELP,
+        formatter_class=formatter,
+        parents=[common],
+    )
+    parser.add_argument("--version", action="version", version=f"brandforge {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("campaign", help="run a campaign for a brand folder")
+    def add(name: str, summary: str) -> argparse.ArgumentParser:
+        return sub.add_parser(
+            name, help=summary, parents=[common], epilog=EXIT_HELP, formatter_class=formatter
+        )
+
+    p = add("campaign", "run a campaign for a brand folder")
     p.add_argument("brand", help="brand folder (holding brand.yaml and knowledge/)")
     p.add_argument("--out", "-o", help="output file (default: stdout)")
     p.add_argument("--format", choices=["json", "md"], default="json")
     p.add_argument("--pipeline", default="default", help="built-in pipeline name or a pipeline YAML path")
     p.add_argument("--channels", help="comma-separated channels (default: the brand's)")
-    p.add_argument(
-        "--backend", choices=["llamacpp", "openai", "vllm", "fake"], help="override the pipeline backend"
-    )
-    p.add_argument("--model", help="GGUF path (llamacpp), served model (openai), HF id (vllm)")
-    p.add_argument("--base-url", help="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1")
+    _add_backend_options(p, kinds)
     p.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
     p.set_defaults(func=_cmd_campaign)
 
-    p = sub.add_parser("index", help="build or update a brand's knowledge index")
+    p = add("index", "build or update a brand's knowledge index")
     p.add_argument("brand")
     p.add_argument("--rebuild", action="store_true", help="rebuild from scratch")
     p.add_argument(
@@ -426,7 +507,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=_cmd_index)
 
-    p = sub.add_parser("check", help="check any text against the compliance rules (and a brand's evidence)")
+    p = add("check", "check any text against the compliance rules (and a brand's evidence)")
     p.add_argument("file", nargs="?", default="-", help="text file, or - for standard input (default)")
     p.add_argument("--locale", help="en, zh, zh-CN... (default: the brand's)")
     p.add_argument("--industry", help="industry rule pack: cosmetics, health_food, finance, education...")
@@ -438,14 +519,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--embedder", default=DEFAULT_EMBEDDER, help="embedder for the brand index (with --brand)")
     p.set_defaults(func=_cmd_check)
 
-    p = sub.add_parser("eval", help="run prompt-regression eval suites (YAML cases)")
+    p = add("eval", "run prompt-regression eval suites (YAML cases)")
     p.add_argument("files", nargs="*", help="suite files or folders (default: evals/)")
     p.add_argument(
         "--pipeline", help="built-in pipeline name or YAML path (default: the suite's, else default)"
     )
-    p.add_argument("--backend", choices=["llamacpp", "openai", "vllm", "fake"], help="override the backend")
-    p.add_argument("--model", help="GGUF path (llamacpp), served model (openai), HF id (vllm)")
-    p.add_argument("--base-url", help="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1")
+    _add_backend_options(p, kinds)
     p.add_argument(
         "--no-cache", action="store_true", help="ignore cached answers (new answers are still stored)"
     )
@@ -461,13 +540,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
     p.set_defaults(func=_cmd_eval)
 
-    p = sub.add_parser("batch", help="run many campaigns from a JSONL/CSV file, resumable")
+    p = add("batch", "run many campaigns from a JSONL/CSV file, resumable")
     p.add_argument("jobs", help='JSONL ({"id": ..., "brand": DIR or {...}, "channels": [...]}) or CSV')
     p.add_argument("--out", required=True, help="run folder: results.jsonl, errors.jsonl, summary.json, ...")
     p.add_argument("--pipeline", default="default", help="built-in pipeline name or a pipeline YAML path")
-    p.add_argument("--backend", choices=["llamacpp", "openai", "vllm", "fake"], help="override the backend")
-    p.add_argument("--model", help="GGUF path (llamacpp), served model (openai), HF id (vllm)")
-    p.add_argument("--base-url", help="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1")
+    _add_backend_options(p, kinds)
     p.add_argument("--concurrency", type=_positive_int, default=1, help="items in flight (default 1)")
     p.add_argument("--executor", choices=["local", "ray"], default="local")
     p.add_argument("--ray-address", help="Ray cluster address (default: start or join a local Ray)")
@@ -481,11 +558,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=_cmd_batch)
 
-    p = sub.add_parser("schema", help="print the JSON Schema of brand.yaml, pipeline YAML or channel YAML")
+    p = add("schema", "print the JSON Schema of brand.yaml, pipeline YAML or channel YAML")
     p.add_argument("what", choices=["brand", "pipeline", "channel"])
     p.set_defaults(func=_cmd_schema)
 
-    p = sub.add_parser("prompts", help="list, show or diff prompt versions")
+    p = add("prompts", "list, show or diff prompt versions")
     p.add_argument("action", choices=["list", "show", "diff"])
     p.add_argument("refs", nargs="*", metavar="ID@V", help="show: one prompt; diff: two")
     p.set_defaults(func=_cmd_prompts)
@@ -493,21 +570,49 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit code (:class:`~pipelines.exits.ExitCode`)."""
     from backends import BackendError
     from core.errors import InputError
+    from core.log import configure_logging, resolve_level
 
-    args = build_parser().parse_args(argv)
+    configure_logging()  # the default level until the flags are read: warnings while they are, too
     try:
+        args = build_parser().parse_args(argv)
+        configure_logging(resolve_level(getattr(args, "verbose", 0), getattr(args, "log_level", None)))
+        log.debug("brandforge %s, Python %s: %s", _version(), sys.version.split()[0], args.command)
         return int(args.func(args))
     except InputError as exc:
+        log.debug("bad input", exc_info=True)
         print(f"error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return ExitCode.BAD_INPUT
     except BackendError as exc:
+        # A BackendError that reaches here came before the work: a campaign keeps a mid-run one on the
+        # Campaign (status "incomplete"), batch and eval record it per item or run.
+        log.debug("backend error", exc_info=True)
         print(f"error: backend: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return ExitCode.BAD_INPUT
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return 130
+        return ExitCode.INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (`brandforge prompts list | head -1`): not an error of ours. Point stdout
+        # at /dev/null so the interpreter's final flush does not fail again.
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + 13  # what a shell reports for SIGPIPE
+    except Exception as exc:
+        log.debug("internal error", exc_info=True)
+        print(_internal_error_line(exc, traceback_shown=log.isEnabledFor(logging.DEBUG)), file=sys.stderr)
+        return ExitCode.INTERNAL
+
+
+def _internal_error_line(exc: Exception, *, traceback_shown: bool) -> str:
+    """One line, whatever the exception's message holds (several lines, a whole document)."""
+    lines = str(exc).strip().splitlines()
+    message = lines[0] if lines else ""
+    message = message if len(message) <= 300 else message[:297] + "..."
+    hint = "the traceback is above" if traceback_shown else "rerun with --log-level debug for the traceback"
+    return f"internal error: {type(exc).__name__}: {message}; this is a bug — {hint}"
 
 
 if __name__ == "__main__":

@@ -2,8 +2,10 @@
 
 Contract: a pipeline file is validated by :class:`PipelineSpec` (``extra="forbid"``; JSON Schema from
 :func:`pipeline_json_schema`). :func:`load_pipeline` resolves it into a :class:`Pipeline` and fails at
-*load* time — never mid-campaign — on an unknown agent, prompt role, prompt ``id@version`` or parameter,
-and when a step reads a state field that no earlier step writes. ``dump_pipeline`` writes the canonical
+*load* time — never mid-campaign — on an unknown agent, prompt slot, prompt ``id@version`` or parameter,
+on a prompt that does not serve its slot's role (:mod:`agents.roles`: the role it names, the variables
+it uses, the answer keys it writes out; the error lists the versions that fit), and when a step reads a
+state field that no earlier step writes. ``dump_pipeline`` writes the canonical
 YAML form back (round-trip tested against a golden file). Names resolve in this order: a path to a
 YAML file, then a built-in pipeline in ``pipelines/`` (``default``).
 
@@ -15,7 +17,6 @@ requests.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,8 +25,11 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agents import Agent, agent_class
+from agents.roles import SYSTEM, Role
 from agents.state import INITIAL_FIELDS
-from backends import BackendConfig
+from backends import ENV_OVERRIDES as ENV_OVERRIDES  # re-exported: the env vars resolve_backend reads
+from backends import BackendConfig, default_backend_config
+from backends import resolve_backend as resolve_backend_config
 from core.errors import InputError, format_validation_error
 from core.yamlio import confined_path, load_model
 from knowledge.embedders import DEFAULT_EMBEDDER
@@ -42,7 +46,9 @@ class RetrievalConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     embedder: str = Field(
-        DEFAULT_EMBEDDER, description="use-multilingual | minilm | sentence-transformers:<model>"
+        DEFAULT_EMBEDDER,
+        description="use-multilingual | minilm | sentence-transformers:<model> | a name given to "
+        "knowledge.embedders.register_embedder (any LangChain Embeddings)",
     )
     chunk_chars: int = Field(
         DEFAULT_CHUNK_CHARS, ge=80, le=4000, description="Maximum characters per passage."
@@ -58,7 +64,11 @@ class StepConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     agent: str = Field(description="Registered agent name.")
-    prompts: dict[str, str] = Field(default_factory=dict, description="role -> prompt id@version.")
+    # The schema (docs/pipeline.schema.json) still says "role": the keys are the agent's prompt slots.
+    prompts: dict[str, str] = Field(
+        default_factory=dict,
+        description="slot -> prompt id@version; the prompt must serve the slot's role (agents/roles.py).",
+    )
     params: dict[str, Any] = Field(default_factory=dict, description="Agent parameters.")
 
 
@@ -67,7 +77,10 @@ class PipelineSpec(BaseModel):
 
     name: str
     description: str = ""
-    backend: BackendConfig = Field(default_factory=BackendConfig)
+    backend: BackendConfig = Field(
+        default_factory=default_backend_config,
+        description="The LLM backend: its kind and that backend's settings (docs/backends.md).",
+    )
     retrieval: RetrievalConfig = Field(default_factory=RetrievalConfig)
     context_prompt: str = Field("context.system@1", description="Shared system prompt id@version.")
     prompt_dirs: list[str] = Field(
@@ -120,20 +133,24 @@ def build_pipeline(spec: PipelineSpec, source: str, registry: PromptRegistry | N
     for n, step in enumerate(spec.steps):
         where = f"steps[{n}]"
         cls = agent_class(step.agent, source=source, field=f"{where}.agent")
-        unknown_roles = sorted(set(step.prompts) - set(cls.roles))
-        if unknown_roles:
+        unknown_slots = sorted(set(step.prompts) - set(cls.slots))
+        if unknown_slots:
             raise InputError(
-                f"agent {step.agent!r} has no prompt role {unknown_roles[0]!r}; valid choices: "
-                f"{sorted(cls.roles)}",
+                f"agent {step.agent!r} has no prompt slot {unknown_slots[0]!r}; valid choices: "
+                f"{sorted(cls.slots)}",
                 source=source,
                 field=f"{where}.prompts",
             )
         prompts: dict[str, Prompt] = {}
-        for role, default_ref in cls.roles.items():
-            try:
-                prompts[role] = registry.get(step.prompts.get(role, default_ref))
-            except InputError as exc:
-                raise InputError(str(exc), source=source, field=f"{where}.prompts.{role}") from None
+        for slot_name, slot in cls.slots.items():
+            prompts[slot_name] = _prompt_for(
+                registry,
+                step.prompts.get(slot_name, slot.default),
+                slot.role,
+                f"slot {slot_name!r} of agent {step.agent!r}",
+                source=source,
+                field=f"{where}.prompts.{slot_name}",
+            )
         try:
             params = cls.Params.model_validate(step.params)
         except ValidationError as exc:
@@ -152,20 +169,24 @@ def build_pipeline(spec: PipelineSpec, source: str, registry: PromptRegistry | N
             )
         written |= cls.writes
         agents.append(cls(params, prompts))
-    try:
-        context = registry.get(spec.context_prompt)
-    except InputError as exc:
-        raise InputError(str(exc), source=source, field="context_prompt") from None
+    context = _prompt_for(
+        registry,
+        spec.context_prompt,
+        SYSTEM,
+        "the pipeline's context_prompt",
+        source=source,
+        field="context_prompt",
+    )
     for n, agent in enumerate(agents):
-        for role, prompt in agent.prompts.items():
+        for slot_name, prompt in agent.prompts.items():
             if prompt.needs_context and context.ref not in prompt.needs_context:
                 raise InputError(
-                    f"prompt {prompt.ref} (role {role!r} of agent {agent.name!r}) is written for the system "
-                    f"prompt {' or '.join(prompt.needs_context)}, but this pipeline's context_prompt is "
-                    f"{context.ref}; set context_prompt to {prompt.needs_context[-1]} or pick a prompt "
+                    f"prompt {prompt.ref} (slot {slot_name!r} of agent {agent.name!r}) is written for the "
+                    f"system prompt {' or '.join(prompt.needs_context)}, but this pipeline's context_prompt "
+                    f"is {context.ref}; set context_prompt to {prompt.needs_context[-1]} or pick a prompt "
                     f"version without that requirement",
                     source=source,
-                    field=f"steps[{n}].prompts.{role}",
+                    field=f"steps[{n}].prompts.{slot_name}",
                 )
     if "pieces" not in written:
         raise InputError(
@@ -175,6 +196,26 @@ def build_pipeline(spec: PipelineSpec, source: str, registry: PromptRegistry | N
             field="steps",
         )
     return Pipeline(spec, source, agents, context)
+
+
+def _prompt_for(
+    registry: PromptRegistry, ref: str, role: Role, where: str, *, source: str, field: str
+) -> Prompt:
+    """The prompt ``ref`` names, checked against the ``role`` its place (``where``) takes; an unknown or
+    unfit prompt lists the versions that fit."""
+    try:
+        prompt = registry.get(ref)
+    except InputError as exc:
+        raise InputError(str(exc), source=source, field=field) from None
+    problem = role.check(prompt)
+    if problem is not None:
+        fitting = [p.ref for p in registry.serving(role.name) if role.check(p) is None]
+        raise InputError(
+            f"{problem}; {where} takes the role {role.name!r}; valid choices: {fitting}",
+            source=source,
+            field=field,
+        )
+    return prompt
 
 
 def load_pipeline_spec(name: str | Path = "default") -> tuple[PipelineSpec, str]:
@@ -202,28 +243,10 @@ def load_pipeline(
     return build_pipeline(spec, source, registry)
 
 
-ENV_OVERRIDES = {
-    "BRANDFORGE_BACKEND": "kind",
-    "BRANDFORGE_MODEL": "model",
-    "BRANDFORGE_BASE_URL": "base_url",
-    "BRANDFORGE_API_KEY": "api_key",
-}
-
-
 def resolve_backend(config: BackendConfig, overrides: dict[str, Any]) -> BackendConfig:
-    """Backend config with env vars (``BRANDFORGE_BACKEND``, ``_MODEL``, ``_BASE_URL``, ``_API_KEY``) and
-    then explicit overrides (CLI flags, ``run_campaign(backend=...)``) applied on top of the YAML."""
-    data = config.model_dump(exclude_unset=True)
-    for var, key in ENV_OVERRIDES.items():
-        if os.environ.get(var):
-            data[key] = os.environ[var]
-    if "kind" in overrides and overrides["kind"] != data.get("kind", config.kind):
-        data.pop("model", None)  # a model name belongs to the backend it was written for
-    data.update({k: v for k, v in overrides.items() if v is not None})
-    try:
-        return BackendConfig.model_validate(data)
-    except ValidationError as exc:
-        raise format_validation_error(exc, "backend (pipeline YAML + BRANDFORGE_* env + CLI flags)") from None
+    """Backend config with env vars (:data:`ENV_OVERRIDES`) and then explicit overrides (CLI flags,
+    ``run_campaign(backend=...)``) applied on top of the YAML (rules: :mod:`backends.registry`)."""
+    return resolve_backend_config(config, overrides)
 
 
 def dump_pipeline(spec: PipelineSpec) -> str:

@@ -28,7 +28,11 @@ from core.files import read_regular_file
 from core.yamlio import MAX_YAML_BYTES, load_model
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
+_ID = r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$"
 _REF = re.compile(r"^(?P<id>[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*)(@(?P<version>[1-9][0-9]*))?$")
+# A JSON key as a template writes out an answer's shape: '"name":'. Neither the name's characters nor the
+# spaces can be a quote, so a failed match never re-reads more than the spaces after one quoted word.
+_JSON_KEY = re.compile(r'"([A-Za-z_][A-Za-z0-9_]*)"[ \t]*:')
 
 
 class PromptError(InputError):
@@ -38,8 +42,15 @@ class PromptError(InputError):
 class PromptFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    id: str = Field(pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
+    id: str = Field(pattern=_ID)
     version: int = Field(ge=1)
+    role: str | None = Field(
+        None,
+        pattern=_ID,
+        description="The role this prompt serves (agents.roles: 'reviewer.review', 'copywriter.draft', ...): "
+        "what it is given and what it must answer. A pipeline plugs it only into a slot of that role, "
+        "checked at load time. Unset: the prompt's id (shipped prompts always set it).",
+    )
     description: str
     inputs: list[str]
     template: str
@@ -220,6 +231,12 @@ class Prompt:
     path: Path
     thread: bool = False
     needs_context: tuple[str, ...] = ()
+    role: str = ""
+    json_keys: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.role:  # a file that names no role serves the one its id names
+            object.__setattr__(self, "role", self.id)
 
     @property
     def ref(self) -> str:
@@ -236,7 +253,9 @@ class Prompt:
             raise PromptError(
                 f"missing variables {missing} (declared inputs: {list(self.inputs)})", source=self.ref
             )
-        data = {name: template_data(value, where=name) for name, value in variables.items()}
+        # Only the declared inputs reach the template (they are exactly its free variables): a caller may
+        # pass everything its role provides, whichever of it this version uses.
+        data = {name: template_data(variables[name], where=name) for name in self.inputs}
         parts: list[str] = []
         size = 0
         try:
@@ -306,7 +325,16 @@ def _parse(path: Path) -> Prompt:
         path,
         spec.thread,
         tuple(spec.needs_context),
+        spec.role or spec.id,
+        _json_keys(tree),
     )
+
+
+def _json_keys(tree: nodes.Template) -> tuple[str, ...]:
+    """The JSON keys the template's own text writes out ('"scores": ...'), in order of first appearance:
+    the answer shape a prompt states by hand, which a pipeline checks against its role's answer model."""
+    text = "".join(node.data for node in tree.find_all(nodes.TemplateData))
+    return tuple(dict.fromkeys(match[1] for match in _JSON_KEY.finditer(text)))
 
 
 class PromptRegistry:
@@ -332,6 +360,10 @@ class PromptRegistry:
 
     def versions(self, prompt_id: str) -> list[Prompt]:
         return [self._prompts[prompt_id][v] for v in sorted(self._prompts.get(prompt_id, {}))]
+
+    def serving(self, role: str) -> list[Prompt]:
+        """Every version, of any id, that names ``role`` as the role it serves (by id, then version)."""
+        return [p for pid in self.ids() for p in self.versions(pid) if p.role == role]
 
     def get(self, ref: str) -> Prompt:
         """``id@version`` exactly, or ``id`` for its latest version."""

@@ -1,16 +1,33 @@
-"""Shared fixtures. Real-model tests are marked ``llm``; tests that start a server are marked ``server``."""
+"""Shared fixtures. Real-model tests are marked ``llm``; tests that start a server are marked ``server``.
+
+A test that loads the real model without one of those marks (or ``gpu``) fails: tests/model_guard.py.
+"""
 
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from backends import BackendConfig
+from backends.fake import FakeConfig
+from core.log import reset_logging
+
+# model_guard: the real model only in tests marked for it; pytester: tests of that guard.
+pytest_plugins = ("tests.model_guard", "pytester")
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples" / "brands"
+
+
+@pytest.fixture(autouse=True)
+def _cli_logging_undone() -> Iterator[None]:
+    """``brandforge`` calls configure_logging(); a test that runs it must not change the next test's log
+    levels (pytest's caplog included)."""
+    yield
+    reset_logging()
 
 
 @pytest.fixture
@@ -32,7 +49,7 @@ def brand_copy(tmp_path: Path):
 
 @pytest.fixture
 def fake_config() -> BackendConfig:
-    return BackendConfig(kind="fake")
+    return FakeConfig()
 
 
 def write_brand(root: Path, yaml_text: str, docs: dict[str, str] | None = None) -> Path:

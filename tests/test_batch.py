@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from backends.base import Completion
+from backends.fake import FakeBackend, FakeConfig
 from core.errors import InputError
 from pipelines.batch import read_jobs, run_batch
 from pipelines.cli import main
@@ -81,7 +83,7 @@ def test_bad_lines_go_to_errors_and_the_rest_runs(tmp_path: Path, capsys: pytest
     )
     run = tmp_path / "run"
     code = main(["batch", str(jobs), "--out", str(run), "--pipeline", str(fake_pipeline(tmp_path))])
-    assert code == 1  # some lines failed
+    assert code == 2  # some lines malformed: bad input (pipelines.exits)
     errors = [json.loads(line) for line in (run / "errors.jsonl").read_text().splitlines()]
     assert [(e["line"], e["id"]) for e in errors] == [
         (2, None),
@@ -277,7 +279,7 @@ def test_time_and_token_limits_fail_the_item_not_the_batch(tmp_path: Path) -> No
     jobs, quiet = write_jobs(tmp_path, 2, ["social_post"]), io.StringIO()
     slow = str(fake_pipeline(tmp_path, delay=0.2))
     timed = run_batch(jobs, tmp_path / "t", pipeline=slow, timeout_per_item=0.3, progress_stream=quiet)
-    assert (timed.succeeded, timed.failed, timed.exit_code) == (0, 2, 1)
+    assert (timed.succeeded, timed.failed, timed.exit_code) == (0, 2, 4)  # 4: items could not finish
     errors = [json.loads(line) for line in (tmp_path / "t" / "errors.jsonl").read_text().splitlines()]
     assert all("timed out" in e["error"] for e in errors)
     budget = run_batch(
@@ -322,10 +324,63 @@ def test_bad_invocation_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture) -
     assert exit_info.value.code == 2
 
 
+def test_an_item_whose_campaign_cannot_finish_is_a_failed_item(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No valid brief (the strategist's answers never validate): the item is not recorded as a result but
+    as failed, saying which step could not finish; the batch exits 4 and the next run retries it."""
+
+    class NoBrief(FakeBackend):
+        def _complete(self, messages, json_schema, params):  # type: ignore[no-untyped-def]
+            if "audience_insight" in (json_schema or {}).get("properties", {}):
+                return Completion(text="{", prompt_tokens=1, completion_tokens=1, seconds=0.01,
+                                  model=self.model_name, backend=self.kind)  # fmt: skip
+            return super()._complete(messages, json_schema, params)
+
+    broken = NoBrief(FakeConfig())
+    for name in ("get_backend", "get_concurrent_backend"):  # the driver's and the items' backend
+        monkeypatch.setattr(f"pipelines.batch.{name}", lambda config: broken)
+    jobs = write_jobs(tmp_path, 1, ["social_post"])
+    summary = run_batch(
+        jobs, tmp_path / "run", pipeline=str(fake_pipeline(tmp_path)), progress_stream=io.StringIO()
+    )
+    assert (summary.succeeded, summary.failed, summary.internal, summary.exit_code) == (0, 1, 0, 4)
+    (error,) = [json.loads(line) for line in (tmp_path / "run" / "errors.jsonl").read_text().splitlines()]
+    assert error["error"].startswith("incomplete: no valid model output during strategist: ")
+    assert not (tmp_path / "run" / "results.jsonl").read_text()
+
+
+def test_an_item_that_hits_a_bug_is_counted_as_internal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def bug(*args: object, **kwargs: object) -> None:
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr("pipelines.batch.CampaignSession.run", bug)
+    jobs = write_jobs(tmp_path, 1, ["social_post"])
+    summary = run_batch(
+        jobs, tmp_path / "run", pipeline=str(fake_pipeline(tmp_path)), progress_stream=io.StringIO()
+    )
+    assert (summary.failed, summary.internal) == (1, 1)
+    assert "unexpected ZeroDivisionError" in (tmp_path / "run" / "errors.jsonl").read_text()
+
+
+def test_ray_tasks_request_what_the_backend_needs() -> None:
+    from backends.registry import resources
+    from pipelines.spec import load_pipeline
+
+    def needs(kind: str, **fields: object) -> dict[str, float]:
+        return resources(load_pipeline("default", backend_overrides={"kind": kind, **fields}).spec.backend)
+
+    assert needs("vllm", model="Qwen/Qwen2.5-7B-Instruct").get("num_gpus") == 1  # the model loads in the task
+    assert not needs("fake").get("num_gpus") and not needs("openai", base_url="http://h/v1").get("num_gpus")
+
+
 @pytest.mark.slow
-def test_ray_executor_same_files_and_resume(tmp_path: Path) -> None:
+def test_ray_executor_same_files_and_resume(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     ray = pytest.importorskip("ray")
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True)
+    # A GPU declared (none needed): Ray hands it to a task that asks, as on a GPU node.
+    ray.init(num_cpus=2, num_gpus=1, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True)
     try:
         jobs, pipeline, quiet = (
             write_jobs(tmp_path, 4, ["social_post"]),
@@ -354,5 +409,15 @@ def test_ray_executor_same_files_and_resume(tmp_path: Path) -> None:
             for line in (run / "results.jsonl").read_text().splitlines()
         }
         assert by_id(tmp_path / "run") == by_id(tmp_path / "local")  # same work, same pieces
+        log = (tmp_path / "run" / "batch.log").read_text()
+        assert "requests {'num_cpus': 1" in log and " on CPU 1\n" in log and "GPU" not in log
+        # A backend that needs a GPU (vllm in process): each task asks for one and Ray assigns it.
+        monkeypatch.setattr(
+            "pipelines.batch.backend_resources", lambda config: {"num_cpus": 1, "num_gpus": 1}
+        )
+        gpu = run_batch(jobs, tmp_path / "gpu", pipeline=pipeline, executor="ray", concurrency=2, max_items=2,
+                        progress_stream=quiet)  # fmt: skip
+        assert gpu.succeeded == 2
+        assert (tmp_path / "gpu" / "batch.log").read_text().count(" on CPU 1, GPU 1\n") == 2
     finally:
         ray.shutdown()

@@ -7,16 +7,16 @@ from collections.abc import Sequence
 
 import pytest
 
-from backends import BackendConfig, BackendError, CompletionRequest
+from backends import BackendError, CompletionRequest
 from backends.batching import MicroBatchingBackend
-from backends.fake import FakeBackend
+from backends.fake import FakeBackend, FakeConfig
 
 pytestmark = pytest.mark.unit
 
 
 class _Recording(FakeBackend):
     def __init__(self, fail: bool = False) -> None:
-        super().__init__(BackendConfig(kind="fake"))
+        super().__init__(FakeConfig())
         self.batches: list[int] = []
         self.threads: set[str] = set()
         self.fail = fail
@@ -53,7 +53,7 @@ def test_concurrent_calls_are_batched_and_answers_routed() -> None:
     batched = MicroBatchingBackend(inner, max_batch=8, wait_s=0.2)
     answers = _ask_concurrently(batched, 12)
     expected = [
-        FakeBackend(BackendConfig(kind="fake")).complete([{"role": "user", "content": f"question {i}"}]).text
+        FakeBackend(FakeConfig()).complete([{"role": "user", "content": f"question {i}"}]).text
         for i in range(12)
     ]
     assert answers == expected  # every thread got the answer to its own question

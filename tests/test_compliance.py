@@ -11,8 +11,7 @@ from agents.channels import load_channels
 from agents.compliance import Compliance, ComplianceParams, checker_for, deterministic_findings
 from agents.retriever import Retriever, RetrieverParams
 from agents.state import CampaignState, Draft
-from backends import BackendConfig
-from backends.fake import FakeBackend
+from backends.fake import FakeBackend, FakeConfig
 from knowledge.brand import load_brand
 from knowledge.embedders import get_embedder
 from knowledge.index import build_index
@@ -117,7 +116,7 @@ def test_violation_fixed_by_revision_is_revised(mini_brand: Path, tmp_path: Path
             }
         return judge(schema)
 
-    state, ctx = _state(mini_brand, tmp_path, FakeBackend(BackendConfig(kind="fake"), script=script))
+    state, ctx = _state(mini_brand, tmp_path, FakeBackend(FakeConfig(), script=script))
     state.drafts["social_post"] = Draft(
         channel="social_post", fields={"text": "The best, cheap Tidewater coffee"}
     )
@@ -138,7 +137,7 @@ def test_unfixed_hard_violation_blocks(mini_brand: Path, tmp_path: Path) -> None
             return {"fields": {"text": "Still better than Starbeans"}, "citations": []}
         return judge(schema)
 
-    state, ctx = _state(mini_brand, tmp_path, FakeBackend(BackendConfig(kind="fake"), script=script))
+    state, ctx = _state(mini_brand, tmp_path, FakeBackend(FakeConfig(), script=script))
     state.drafts["social_post"] = Draft(channel="social_post", fields={"text": "Better than Starbeans"})
     _compliance().run(state, ctx)
     piece = state.pieces[0]
@@ -156,7 +155,7 @@ def test_offending_sentence_is_removed_when_revision_fails(mini_brand: Path, tmp
             return {"citations": [], "fields": {"text": text}}  # the model ignores the request
         return judge(schema)
 
-    state, ctx = _state(mini_brand, tmp_path, FakeBackend(BackendConfig(kind="fake"), script=script))
+    state, ctx = _state(mini_brand, tmp_path, FakeBackend(FakeConfig(), script=script))
     state.drafts["social_post"] = Draft(channel="social_post", fields={"text": text})
     _compliance().run(state, ctx)
     piece = state.pieces[0]
@@ -167,9 +166,7 @@ def test_offending_sentence_is_removed_when_revision_fails(mini_brand: Path, tmp
 
 def test_last_resort_fixes_spelling_and_length(mini_brand: Path, tmp_path: Path) -> None:
     long_text = "TIDEWATER coffee is roasted in small batches. " * 8  # 368 chars, over 280
-    state, ctx = _state(
-        mini_brand, tmp_path, FakeBackend(BackendConfig(kind="fake"), script=lambda m, s: judge(s))
-    )
+    state, ctx = _state(mini_brand, tmp_path, FakeBackend(FakeConfig(), script=lambda m, s: judge(s)))
     state.drafts["social_post"] = Draft(channel="social_post", fields={"text": long_text})
     _compliance(fix_rounds=0).run(state, ctx)
     piece = state.pieces[0]
@@ -179,9 +176,7 @@ def test_last_resort_fixes_spelling_and_length(mini_brand: Path, tmp_path: Path)
 
 
 def test_clean_piece_passes_and_citations_are_real(mini_brand: Path, tmp_path: Path) -> None:
-    state, ctx = _state(
-        mini_brand, tmp_path, FakeBackend(BackendConfig(kind="fake"), script=lambda m, s: judge(s))
-    )
+    state, ctx = _state(mini_brand, tmp_path, FakeBackend(FakeConfig(), script=lambda m, s: judge(s)))
     real_id = state.passages[0].id
     state.drafts["social_post"] = Draft(
         channel="social_post",
@@ -201,7 +196,7 @@ def test_model_flagged_claim_needs_evidence(mini_brand: Path, tmp_path: Path) ->
             return {"fields": {"text": claim}, "citations": []}
         return judge(schema, supported=False)
 
-    state, ctx = _state(mini_brand, tmp_path, FakeBackend(BackendConfig(kind="fake"), script=script))
+    state, ctx = _state(mini_brand, tmp_path, FakeBackend(FakeConfig(), script=script))
     state.drafts["social_post"] = Draft(channel="social_post", fields={"text": claim})
     _compliance().run(state, ctx)
     piece = state.pieces[0]
@@ -212,9 +207,7 @@ def test_model_flagged_claim_needs_evidence(mini_brand: Path, tmp_path: Path) ->
 
 
 def test_unsupported_vague_sentence_only_warns(mini_brand: Path, tmp_path: Path) -> None:
-    state, ctx = _state(
-        mini_brand, tmp_path, FakeBackend(BackendConfig(kind="fake"), script=lambda m, s: judge(s, False))
-    )
+    state, ctx = _state(mini_brand, tmp_path, FakeBackend(FakeConfig(), script=lambda m, s: judge(s, False)))
     state.drafts["social_post"] = Draft(
         channel="social_post", fields={"text": "Tidewater meets all your needs."}
     )
@@ -236,16 +229,14 @@ def test_claim_candidates_put_facts_first() -> None:
 
 
 def test_injected_passage_text_is_quarantined(mini_brand: Path, tmp_path: Path) -> None:
-    state, _ = _state(mini_brand, tmp_path, FakeBackend(BackendConfig(kind="fake")))
+    state, _ = _state(mini_brand, tmp_path, FakeBackend(FakeConfig()))
     joined = " ".join(p.text for p in state.passages)
     assert "Ignore previous instructions" not in joined and "CANARY" not in joined
     assert [q.doc for q in state.quarantined] == ["knowledge/review.txt"]  # withheld whole, and listed
 
 
 def test_markup_and_foreign_links_are_stripped_before_delivery(mini_brand: Path, tmp_path: Path) -> None:
-    state, ctx = _state(
-        mini_brand, tmp_path, FakeBackend(BackendConfig(kind="fake"), script=lambda m, s: judge(s))
-    )
+    state, ctx = _state(mini_brand, tmp_path, FakeBackend(FakeConfig(), script=lambda m, s: judge(s)))
     text = "Tidewater <b>fresh</b> coffee<script>steal()</script>. [Order](https://evil.example/x) today!"
     state.drafts["social_post"] = Draft(channel="social_post", fields={"text": text})
     _compliance(fix_rounds=0).run(state, ctx)

@@ -155,3 +155,156 @@ def test_keep_sentences_and_loop_removal() -> None:
         drop_repeated_sentences("我们出发吧。山很美。我们出发吧。\n\n新的段落。山很美。")
         == "我们出发吧。山很美。\n\n新的段落。"
     )
+
+
+# -- office files, e-books and e-mails (knowledge/formats.py) and LangChain loaders ------------------
+
+
+def test_office_ebook_and_email_documents(tmp_path: Path) -> None:
+    import datetime
+
+    from tests import office_docs
+
+    k = _kdir(tmp_path)
+    (k / "sheet.docx").write_bytes(
+        office_docs.docx(
+            [
+                ("h1", "Harbor Blend"),
+                ("p", "Roasted in small batches on a 15 kg roaster."),
+                ("table", [["Size", "Price"], ["340 g", "$18"], ["1 kg", "$46"]]),
+                ("h2", "Shipping"),
+                ("p", "Every bag ships within 48 hours of roasting."),
+            ]
+        )
+    )
+    (k / "deck.pptx").write_bytes(
+        office_docs.pptx(
+            [
+                ("Our story", ["Founded in 2015 in Portland."], []),
+                ("", ["Tide Club members save 10%."], [["Plan", "Bags"], ["Monthly", "2"]]),
+            ]
+        )
+    )
+    (k / "prices.xlsx").write_bytes(
+        office_docs.xlsx(
+            {
+                "Prices": [
+                    ["Product", "Price", "Since"],
+                    ["Harbor Blend", 18, datetime.datetime(2024, 5, 1)],
+                ],
+                "Origins": [["Dawn Roast", "Ethiopia", 19.5]],
+            }
+        )
+    )
+    (k / "guide.epub").write_bytes(
+        office_docs.epub([("第一章 雨崩", "徒步七天，每团最多 10 人。"), ("Chapter 2", "Glaciers at dawn.")])
+    )
+    (k / "refund.eml").write_bytes(
+        office_docs.eml("出发前 20 天取消", "全额退款。\nThanks, Li", "<p>ignored html</p>", "terms.pdf")
+    )
+    (k / "html-only.eml").write_bytes(
+        office_docs.eml("Refunds", None, "<p>Refund <b>80%</b></p><script>x()</script>")
+    )
+    docs = {d.path.split("/")[-1]: d.text for d in read_documents(k, tmp_path).documents}
+
+    assert docs["sheet.docx"].splitlines() == [
+        "# Harbor Blend",
+        "Roasted in small batches on a 15 kg roaster.",
+        "Size | Price",
+        "340 g | $18",
+        "1 kg | $46",
+        "## Shipping",
+        "Every bag ships within 48 hours of roasting.",
+    ]
+    # Slides in presentation order (their files are numbered in reverse), untitled slides numbered.
+    assert docs["deck.pptx"].splitlines() == [
+        "## Our story",
+        "Founded in 2015 in Portland.",
+        "## Slide 2",
+        "Tide Club members save 10%.",
+        "Plan | Bags",
+        "Monthly | 2",
+    ]
+    assert docs["prices.xlsx"].splitlines() == [
+        "# Prices",
+        "Product | Price | Since",
+        "Harbor Blend | 18 | 2024-05-01",
+        "# Origins",
+        "Dawn Roast | Ethiopia | 19.5",
+    ]
+    # Spine order, not manifest order; <head> and <style> dropped.
+    assert docs["guide.epub"] == "# 第一章 雨崩\n徒步七天，每团最多 10 人。\n\n# Chapter 2\nGlaciers at dawn."
+    refund = docs["refund.eml"]
+    assert refund.startswith("# 出发前 20 天取消\nFrom: Li Wei <li@wanderly.example>\n")
+    assert "全额退款。\nThanks, Li" in refund and "ignored html" not in refund
+    assert refund.endswith("Attachments (not read): terms.pdf")
+    assert docs["html-only.eml"].endswith("\n\nRefund 80%") and "x()" not in docs["html-only.eml"]
+    # Headings become passage sections, so the chunker cites "Shipping" for the shipping sentence.
+    passages = chunk_document("knowledge/sheet.docx", docs["sheet.docx"], max_chars=80)
+    assert any(p.section == "Shipping" and "48 hours" in p.text for p in passages)
+
+
+def test_a_registered_langchain_loader_reads_a_private_copy(tmp_path: Path) -> None:
+    from langchain_community.document_loaders import Docx2txtLoader
+
+    from knowledge import documents
+    from knowledge.documents import register_loader, supported_suffixes, unregister_loader
+    from tests import office_docs
+
+    k = _kdir(tmp_path)
+    (k / "sheet.docx").write_bytes(
+        office_docs.docx([("h1", "Harbor Blend"), ("table", [["Size", "Price"], ["340 g", "$18"]])])
+    )
+    (k / "notes.odt").write_bytes(office_docs.docx([("p", "Dawn Roast is a light roast from Ethiopia.")]))
+    seen: list[tuple[Path, bytes]] = []
+
+    def docx2txt_loader(path: Path) -> Docx2txtLoader:
+        seen.append((path, path.read_bytes()))
+        return Docx2txtLoader(str(path))
+
+    assert ".odt" not in supported_suffixes()
+    assert [d.path for d in read_documents(k, tmp_path).documents] == ["knowledge/sheet.docx"]
+    register_loader(".docx", docx2txt_loader)
+    register_loader(".odt", docx2txt_loader)
+    try:
+        docs = {d.path: d.text for d in read_documents(k, tmp_path).documents}
+        # docx2txt, as measured in docs/langchain.md: no headings, each table cell its own paragraph.
+        assert docs["knowledge/sheet.docx"] == "Harbor Blend\n\nSize\n\nPrice\n\n340 g\n\n$18"
+        assert docs["knowledge/notes.odt"] == "Dawn Roast is a light roast from Ethiopia."
+        # The loader read a copy of the very bytes checked, outside the brand folder, deleted afterwards.
+        assert sorted(data for _, data in seen) == sorted(
+            [(k / "sheet.docx").read_bytes(), (k / "notes.odt").read_bytes()]
+        )
+        assert all(not path.is_relative_to(tmp_path) and not path.exists() for path, _ in seen)
+        # The limits hold before the loader runs: size ...
+        seen.clear()
+        documents.MAX_DOCUMENT_BYTES, saved = 100, documents.MAX_DOCUMENT_BYTES
+        try:
+            with pytest.raises(InputError, match=r"notes\.odt: document too large"):
+                read_documents(k, tmp_path)
+        finally:
+            documents.MAX_DOCUMENT_BYTES = saved
+        assert seen == []
+        # ... a link out of the brand folder ...
+        outside = tmp_path.parent / f"{tmp_path.name}-outside.odt"
+        outside.write_bytes((k / "notes.odt").read_bytes())
+        (k / "link.odt").symlink_to(outside)
+        with pytest.raises(InputError, match="outside the brand folder"):
+            read_documents(k, tmp_path)
+        (k / "link.odt").unlink()
+        # ... and a failure inside the loader names the file.
+        (k / "notes.odt").write_bytes(office_docs.many_members(2))
+        with pytest.raises(InputError, match=r"notes\.odt: unreadable by the registered loader \(KeyError"):
+            read_documents(k, tmp_path)
+    finally:
+        unregister_loader(".docx")
+        unregister_loader(".odt")
+    assert ".odt" not in supported_suffixes()
+
+
+def test_register_loader_checks_the_suffix() -> None:
+    from knowledge.documents import register_loader
+
+    for bad in ("docx", ".DOCX", ".", "./x"):
+        with pytest.raises(InputError, match="expected a lower-case file suffix"):
+            register_loader(bad, lambda path: None)  # type: ignore[arg-type, return-value]

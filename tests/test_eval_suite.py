@@ -1,7 +1,8 @@
 """The shipped eval suite (``evals/*.yaml``) under pytest: one test per case, real embedded model.
 
-Answers come from the committed response cache (``evals/cache/``), so an unchanged suite makes no model
-call; a case whose prompts changed misses the cache and runs the model. The last test proves the suite
+Answers come from the committed response cache (``evals/cache/``), replayed only: an unchanged suite makes
+no model call, and a case whose prompts changed fails with the call the cache could not answer (record it
+with ``brandforge eval``, review the diff, commit it). The last test proves the suite
 catches a deliberately broken prompt version: the broken prompt misses the cache, the model follows
 it, and the case fails and is reported as a regression against the committed baseline.
 """
@@ -26,7 +27,9 @@ pytestmark = pytest.mark.llm
 
 @pytest.mark.parametrize(("suite", "case"), CASES, ids=[case.id for _, case in CASES])
 def test_case(suite, case) -> None:
-    report = run_evals([suite], only=lambda c: c.id == case.id, cache_dir=EVALS / "cache")
+    # Replay only: a call the committed cache cannot answer fails here, instead of running the model and
+    # writing its answer into evals/cache/ (which would make the next run pass on a cache nobody reviewed).
+    report = run_evals([suite], only=lambda c: c.id == case.id, cache_dir=EVALS / "cache", replay_only=True)
     (result,) = report.results
     assert result.ok, table(report)  # passes, or a known failure that still fails (xfail)
     assert report.model_calls == 0, "the committed cache should answer every call of the shipped suite"

@@ -224,3 +224,50 @@ def test_prune_cache_keeps_only_what_a_full_run_used(suite: Path, tmp_path: Path
     assert not stray.exists() and len(list(cache.glob("*/*.json"))) == before - 1
     with pytest.raises(InputError, match="needs a full run"):
         _run(suite, cache, prune_cache=True, only=lambda c: True)
+
+
+def test_a_campaign_that_cannot_finish_is_a_failed_run_saying_why(
+    suite: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No valid brief: the campaign cases' runs fail with the step and the reason (named like the error,
+    so ``brandforge eval`` can tell it from a prompt that got worse); the agent case, which needs no
+    brief from the model, still runs."""
+    from backends.base import Completion
+    from backends.fake import FakeBackend, FakeConfig
+
+    class NoBrief(FakeBackend):
+        def _complete(self, messages, json_schema, params):  # type: ignore[no-untyped-def]
+            if "audience_insight" in (json_schema or {}).get("properties", {}):
+                return Completion(text="{", prompt_tokens=1, completion_tokens=1, seconds=0.01,
+                                  model=self.model_name, backend=self.kind)  # fmt: skip
+            return super()._complete(messages, json_schema, params)
+
+    monkeypatch.setattr("pipelines.evals.runner.get_backend", lambda config: NoBrief(FakeConfig()))
+    report = _run(suite, tmp_path / "cache")
+    by_id = {r.case.id: r for r in report.results}
+    for case in ("social-is-short", "social-names-brand"):
+        errors = {run.error for run in by_id[case].runs}
+        assert len(errors) == 1
+        (error,) = errors
+        assert error is not None and error.startswith("StructuredOutputError: during strategist: ")
+    assert by_id["reviewer-on-fixed-draft"].passed
+
+
+def test_a_replay_only_cache_fails_on_a_miss_and_writes_nothing(tmp_path: Path) -> None:
+    """What the shipped-suite test relies on: a call the cache cannot answer is an error, not a model call
+    whose answer is quietly added to the committed cache."""
+    from backends import get_backend
+    from backends.fake import FakeConfig
+    from pipelines.evals.cache import CachedBackend, CacheMiss
+
+    messages = [{"role": "user", "content": "hello"}]
+    recording = CachedBackend(get_backend(FakeConfig()), tmp_path / "cache")
+    recorded = recording.complete(messages)  # type: ignore[arg-type]
+    assert recording.misses == 1 and len(list((tmp_path / "cache").glob("*/*.json"))) == 1
+
+    replay = CachedBackend(get_backend(FakeConfig()), tmp_path / "cache", replay_only=True)
+    assert replay.complete(messages).text == recorded.text  # type: ignore[arg-type]
+    with pytest.raises(CacheMiss, match="has no answer for this call"):
+        replay.complete([{"role": "user", "content": "something else"}])
+    assert replay.hits == 1 and replay.misses == 1
+    assert len(list((tmp_path / "cache").glob("*/*.json"))) == 1

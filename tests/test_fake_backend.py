@@ -9,7 +9,11 @@ import pytest
 from pydantic import BaseModel, Field
 
 from agents.base import inline_refs
-from backends import BackendConfig, BackendError, create_backend, get_backend
+from backends import BackendError, create_backend, get_backend
+from backends.fake import FakeConfig
+from backends.llamacpp import LlamaCppConfig
+from backends.openai_compat import OpenAIConfig
+from backends.vllm_inprocess import VLLMConfig
 
 pytestmark = pytest.mark.unit
 
@@ -27,7 +31,7 @@ class Out(BaseModel):
 
 
 def test_schema_valid_and_deterministic() -> None:
-    backend = create_backend(BackendConfig(kind="fake"))
+    backend = create_backend(FakeConfig())
     schema = inline_refs(Out.model_json_schema())
     messages = [{"role": "user", "content": "hello"}]
     a = backend.complete(messages, json_schema=schema)
@@ -39,24 +43,22 @@ def test_schema_valid_and_deterministic() -> None:
 
 
 def test_delay() -> None:
-    backend = create_backend(BackendConfig(kind="fake", delay_s=0.05))
+    backend = create_backend(FakeConfig(delay_s=0.05))
     started = time.perf_counter()
     backend.complete([{"role": "user", "content": "x"}])
     assert time.perf_counter() - started >= 0.05
 
 
 def test_backends_are_shared_per_config() -> None:
-    assert get_backend(BackendConfig(kind="fake")) is get_backend(BackendConfig(kind="fake", temperature=0.9))
-    assert get_backend(BackendConfig(kind="fake")) is not get_backend(
-        BackendConfig(kind="fake", delay_s=0.01)
-    )
+    assert get_backend(FakeConfig()) is get_backend(FakeConfig(temperature=0.9))
+    assert get_backend(FakeConfig()) is not get_backend(FakeConfig(delay_s=0.01))
 
 
 def test_misconfigured_backends_fail_clearly(tmp_path) -> None:
     with pytest.raises(BackendError, match="needs base_url"):
-        create_backend(BackendConfig(kind="openai"))
+        create_backend(OpenAIConfig())
     with pytest.raises(BackendError, match=r"needs backend\.model"):
-        create_backend(BackendConfig(kind="vllm"))
-    backend = create_backend(BackendConfig(kind="llamacpp", model=str(tmp_path / "missing.gguf")))
+        create_backend(VLLMConfig())
+    backend = create_backend(LlamaCppConfig(model=str(tmp_path / "missing.gguf")))
     with pytest.raises(BackendError, match=r"GGUF file .* not found"):
         backend.warm_up()

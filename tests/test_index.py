@@ -227,3 +227,116 @@ def test_an_index_is_read_from_disk_once_per_process(
         f.unlink()
     _, update = build_index(brand, emb, index_dir=tmp_path / "idx")
     assert update.rebuilt
+
+
+# -- LangChain edges: any Embeddings, the index as a BaseRetriever -------------------------------------
+
+
+@pytest.fixture(scope="module")
+def hf_minilm():  # type: ignore[no-untyped-def]
+    import os
+
+    from langchain_community.embeddings import HuggingFaceEmbeddings
+
+    from knowledge.embedders import bundled_minilm_path
+
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    return HuggingFaceEmbeddings(
+        model_name=str(bundled_minilm_path()), model_kwargs={"device": "cpu", "local_files_only": True}
+    )
+
+
+def test_a_langchain_embeddings_builds_the_index_and_finds_the_passage(
+    hf_minilm, mini_brand: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    from knowledge import index as index_module
+
+    brand = load_brand(mini_brand)
+    index, update = build_index(brand, hf_minilm, index_dir=tmp_path / "idx")
+    assert update.rebuilt and index.dimension == 384
+    hit = index.search("How long after roasting does the coffee ship?", 1, mode="dense")[0]
+    assert "48 hours" in hit.passage.text and hit.passage.doc == "knowledge/roasting.md"
+    manifest = json.loads((tmp_path / "idx" / "manifest.json").read_text())
+    assert manifest["embedder"].startswith("langchain:langchain_community.embeddings.huggingface.")
+    assert len(manifest["embedder_fingerprint"]) == 384
+    # A new process (no in-memory index) with another instance of the same model reuses the files.
+    monkeypatch.setattr(index_module, "_loaded", {})
+    twin = type(hf_minilm)(**hf_minilm.model_dump(exclude={"client"}))
+    again, update = build_index(brand, twin, index_dir=tmp_path / "idx")
+    assert not update.touched and [p.id for p in again.all_passages()] == [p.id for p in index.all_passages()]
+
+
+def test_another_model_under_the_same_id_rebuilds_instead_of_mixing_vectors(
+    hf_minilm, mini_brand: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    from langchain_core.embeddings import DeterministicFakeEmbedding
+
+    from knowledge import index as index_module
+    from knowledge.embedders import as_embedder
+
+    brand = load_brand(mini_brand)
+    real = as_embedder(hf_minilm, embedder_id="house-embedder@1")
+    other = as_embedder(DeterministicFakeEmbedding(size=384), embedder_id="house-embedder@1")
+    build_index(brand, real, index_dir=tmp_path / "idx")
+    with pytest.raises(IndexMismatchError, match="named 'house-embedder@1' that embeds differently"):
+        FaissKnowledgeIndex.load(tmp_path / "idx", other)
+    # Same id, dimension, folder, chunk size: only the fingerprint tells them apart, in memory ...
+    index, update = build_index(brand, other, index_dir=tmp_path / "idx")
+    assert update.rebuilt and index.embedder is other
+    # ... and on disk.
+    monkeypatch.setattr(index_module, "_loaded", {})
+    index, update = build_index(brand, real, index_dir=tmp_path / "idx")
+    assert update.rebuilt and index.embedder is real
+
+
+def test_an_index_without_a_fingerprint_still_loads(mini_brand: Path, tmp_path: Path) -> None:
+    emb = get_embedder("use-multilingual")
+    build_index(load_brand(mini_brand), emb, index_dir=tmp_path / "idx")
+    manifest_path = tmp_path / "idx" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    del manifest["embedder_fingerprint"]  # as written before fingerprints existed
+    manifest_path.write_text(json.dumps(manifest))
+    assert len(FaissKnowledgeIndex.load(tmp_path / "idx", emb)) == manifest["passages"]
+
+
+def test_the_index_as_a_langchain_retriever_in_an_lcel_chain(mini_brand: Path, tmp_path: Path) -> None:
+    from langchain_core.documents import Document
+    from langchain_core.prompts import ChatPromptTemplate
+    from langchain_core.retrievers import BaseRetriever
+    from langchain_core.runnables import RunnableLambda, RunnablePassthrough
+
+    index, _ = build_index(
+        load_brand(mini_brand), get_embedder("use-multilingual"), index_dir=tmp_path / "idx"
+    )
+    retriever = index.as_retriever(k=2)
+    assert isinstance(retriever, BaseRetriever)
+    question = "How long after roasting does the coffee ship?"
+    docs = retriever.invoke(question)
+    assert len(docs) == 2 and all(isinstance(d, Document) for d in docs)
+    top = docs[0]
+    expected = index.search(question, 2)
+    assert [d.id for d in docs] == [h.passage.id for h in expected]
+    assert top.metadata["passage_id"] == top.id and index.get(top.id).text == top.page_content  # type: ignore[union-attr]
+    assert (
+        top.metadata["doc"] == top.metadata["source"] == "knowledge/roasting.md"
+        and "48 hours" in top.page_content
+    )
+    assert top.metadata["score"] == pytest.approx(expected[0].score) and top.metadata["section"] == "Roasting"
+    assert len(retriever.invoke(question, k=1)) == 1
+
+    def cite(documents: list[Document]) -> str:
+        return "\n".join(f"[{d.metadata['passage_id']}] {d.page_content}" for d in documents)
+
+    prompt = ChatPromptTemplate.from_messages(
+        [("system", "Answer from these passages, citing their ids:\n{context}"), ("human", "{question}")]
+    )
+    chain = {"context": retriever | RunnableLambda(cite), "question": RunnablePassthrough()} | prompt
+    messages = chain.invoke(question).to_messages()
+    assert f"[{top.id}] " in messages[0].content and "48 hours" in messages[0].content
+    assert messages[1].content == question
+    # batch and a score floor
+    assert [len(b) for b in retriever.batch([question, "return policy"])] == [2, 2]
+    strict = index.as_retriever(k=5, min_score=0.99)
+    assert strict.invoke(question) == []
+    with pytest.raises(ValueError, match="k"):
+        index.as_retriever(k=0)

@@ -19,8 +19,7 @@ from agents.channels import load_channels
 from agents.compliance import Compliance, ComplianceParams
 from agents.retriever import Retriever, RetrieverParams
 from agents.state import CampaignState, Draft
-from backends import BackendConfig
-from backends.fake import FakeBackend
+from backends.fake import FakeBackend, FakeConfig
 from knowledge.brand import load_brand
 from knowledge.embedders import get_embedder
 from knowledge.index import build_index
@@ -74,8 +73,8 @@ def test_retrieved_passages_carry_no_instruction_or_canary(injected_brand: Path,
     assert any(_leaks(p.text) for p in index.passages.values())  # the documents really are poisoned
     state = CampaignState(brand=brand, channels=[load_channels()["social_post"]])
     ctx = RunContext(
-        backend=FakeBackend(BackendConfig(kind="fake")),
-        backend_config=BackendConfig(kind="fake"),
+        backend=FakeBackend(FakeConfig()),
+        backend_config=FakeConfig(),
         index=index,
         context_prompt=default_registry().get("context.system@2"),
     )
@@ -107,7 +106,7 @@ def test_a_model_that_obeys_the_injection_ships_nothing_of_it(injected_brand: Pa
     brand = load_brand(injected_brand)
     index, _ = build_index(brand, get_embedder("use-multilingual"), index_dir=tmp_path / "idx")
     channels = load_channels()
-    backend = FakeBackend(BackendConfig(kind="fake"), script=script)
+    backend = FakeBackend(FakeConfig(), script=script)
     ctx = RunContext(
         backend=backend,
         backend_config=backend.config,

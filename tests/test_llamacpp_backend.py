@@ -7,8 +7,8 @@ import pytest
 from pydantic import BaseModel, ConfigDict, Field
 
 from agents.base import inline_refs
-from backends import BackendConfig, GenerationParams, create_backend, get_backend
-from backends.llamacpp import grammar_safe_schema
+from backends import GenerationParams, create_backend, get_backend
+from backends.llamacpp import LlamaCppConfig, grammar_safe_schema
 
 pytestmark = pytest.mark.llm
 
@@ -21,7 +21,7 @@ class Ad(BaseModel):
 
 def test_schema_is_enforced_and_prefix_is_reused() -> None:
     # No prompt cache on disk: this test is about the KV cache in memory (and forgetting it).
-    backend = get_backend(BackendConfig(kind="llamacpp", prompt_cache_mb=0))
+    backend = get_backend(LlamaCppConfig(prompt_cache_mb=0))
     system = {"role": "system", "content": "You write ads for Tidewater Coffee Roasters. " * 30}
     schema = inline_refs(Ad.model_json_schema())
     first = backend.complete(
@@ -48,7 +48,7 @@ def test_schema_is_enforced_and_prefix_is_reused() -> None:
 
 
 def test_prefix_reuse_can_be_turned_off_for_benchmarks() -> None:
-    backend = get_backend(BackendConfig(kind="llamacpp", prefix_reuse=False, max_tokens=16))
+    backend = get_backend(LlamaCppConfig(prefix_reuse=False, max_tokens=16))
     system = {"role": "system", "content": "You write ads for Tidewater Coffee Roasters. " * 30}
     backend.complete([system, {"role": "user", "content": "Say hi."}])
     second = backend.complete([system, {"role": "user", "content": "Say hello."}])
@@ -76,7 +76,7 @@ def test_grammar_is_checked_on_the_sampled_token_and_enforced_when_it_refuses() 
         "required": ["answer", "n"],
     }
     messages = [{"role": "user", "content": "What colour is the sky? Answer in one full sentence."}]
-    backend = get_backend(BackendConfig(kind="llamacpp", max_tokens=24))
+    backend = get_backend(LlamaCppConfig(max_tokens=24))
     backend.warm_up()
     out = json.loads(backend.complete(messages, json_schema=schema).text)
     assert out["answer"] in {"zebra-17", "quokka-42"} and isinstance(out["n"], int)
@@ -98,7 +98,7 @@ def test_a_conversation_continues_from_its_saved_state_after_another_one() -> No
     evaluated = {}
     for mb in (1024, 0):
         # A backend of its own: the shared one holds earlier tests' states.
-        config = BackendConfig(kind="llamacpp", max_tokens=24, kv_state_cache_mb=mb, prompt_cache_mb=0)
+        config = LlamaCppConfig(max_tokens=24, kv_state_cache_mb=mb, prompt_cache_mb=0)
         backend = create_backend(config)
         first = backend.complete([system, a1], params=GenerationParams(max_tokens=24, continued=True))
         backend.complete([system, b1])  # not continued: not saved
@@ -117,7 +117,7 @@ def test_a_system_messages_state_is_kept_on_disk_for_a_later_process(tmp_path) -
     start (here: everything in memory dropped, as in a new process) loads it instead of evaluating the
     system message again. A damaged file is deleted and the prompt evaluated as usual."""
     system = {"role": "system", "content": "You write ads for Tidewater Coffee Roasters in Maine. " * 25}
-    backend = create_backend(BackendConfig(kind="llamacpp", prompt_cache_dir=str(tmp_path)))
+    backend = create_backend(LlamaCppConfig(prompt_cache_dir=str(tmp_path)))
     params = GenerationParams(max_tokens=8, continued=True)
 
     def ask(text: str):
@@ -153,7 +153,7 @@ def test_an_answer_split_unlike_the_tokenizer_still_continues_its_saved_state(
     system = {"role": "system", "content": "You write copy for Wanderly, a slow-travel company. " * 20}
     user = {"role": "user", "content": "Write a one-line tagline."}
     answer = "Unhurried journeys, experienced with local guides and small groups."
-    backend = create_backend(BackendConfig(kind="llamacpp", max_tokens=16, prompt_cache_mb=0))
+    backend = create_backend(LlamaCppConfig(max_tokens=16, prompt_cache_mb=0))
     first = backend.complete([system, user], params=GenerationParams(max_tokens=1))
     llama = backend._llama  # type: ignore[attr-defined]
     prompt = llama.input_ids[: first.prompt_tokens].tolist()

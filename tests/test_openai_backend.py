@@ -14,8 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agents.base import inline_refs
 from agents.channels import load_channels
-from backends import BackendConfig, BackendError, create_backend
+from backends import BackendError, create_backend
 from backends.embedded_model import embedded_model_path
+from backends.openai_compat import OpenAIConfig
 from knowledge.brand import load_brand
 from knowledge.embedders import get_embedder
 from knowledge.index import FaissKnowledgeIndex, default_index_dir
@@ -47,7 +48,7 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.mark.server
 @pytest.mark.llm
 def test_auto_mode_falls_back_to_llama_cpp_schema_form(llama_server: str) -> None:
-    backend = create_backend(BackendConfig(kind="openai", base_url=llama_server, max_tokens=80))
+    backend = create_backend(OpenAIConfig(base_url=llama_server, max_tokens=80))
     completion = backend.complete(MESSAGES, json_schema=SCHEMA)
     assert backend.structured_mode == "json_object_schema"  # llama.cpp refused json_schema; remembered
     Headline.model_validate_json(completion.text)
@@ -61,9 +62,7 @@ def test_auto_mode_falls_back_to_llama_cpp_schema_form(llama_server: str) -> Non
 @pytest.mark.llm
 @pytest.mark.parametrize("mode", ["json_object_schema", "function_calling"])
 def test_explicit_modes_against_llama_server(llama_server: str, mode: str) -> None:
-    backend = create_backend(
-        BackendConfig(kind="openai", base_url=llama_server, structured_output=mode, max_tokens=80)
-    )
+    backend = create_backend(OpenAIConfig(base_url=llama_server, structured_output=mode, max_tokens=80))
     Headline.model_validate_json(backend.complete(MESSAGES, json_schema=SCHEMA).text)
 
 
@@ -93,9 +92,7 @@ def test_json_schema_body_is_what_vllm_expects() -> None:
     with recording_openai_server(
         lambda body, n: (200, chat_response('{"headline": "Fresh", "tags": []}'))
     ) as (url, bodies):
-        backend = create_backend(
-            BackendConfig(kind="openai", base_url=url, model="served", seed=3, repeat_penalty=1.15)
-        )
+        backend = create_backend(OpenAIConfig(base_url=url, model="served", seed=3, repeat_penalty=1.15))
         completion = backend.complete(MESSAGES, json_schema=SCHEMA)
     body = bodies[0]
     assert body["response_format"] == {
@@ -119,9 +116,7 @@ def test_llama_cpp_body_and_function_calling_body() -> None:
         }
     ]
     with recording_openai_server(lambda body, n: (200, tool_answer)) as (url, bodies):
-        backend = create_backend(
-            BackendConfig(kind="openai", base_url=url, model="m", structured_output="function_calling")
-        )
+        backend = create_backend(OpenAIConfig(base_url=url, model="m", structured_output="function_calling"))
         assert json.loads(backend.complete(MESSAGES, json_schema=SCHEMA).text) == {
             "headline": "Hi",
             "tags": ["a"],
@@ -131,7 +126,7 @@ def test_llama_cpp_body_and_function_calling_body() -> None:
 
     with recording_openai_server(lambda body, n: (200, chat_response("{}"))) as (url, bodies):
         create_backend(
-            BackendConfig(kind="openai", base_url=url, model="m", structured_output="json_object_schema")
+            OpenAIConfig(base_url=url, model="m", structured_output="json_object_schema")
         ).complete(MESSAGES, json_schema=SCHEMA)
     assert bodies[0]["response_format"] == {"type": "json_object", "schema": SCHEMA}
 
@@ -142,7 +137,7 @@ def test_transient_errors_are_retried_then_succeed() -> None:
         return (503, {"error": {"message": "overloaded"}}) if n == 1 else (200, chat_response("{}"))
 
     with recording_openai_server(flaky) as (url, bodies):
-        backend = create_backend(BackendConfig(kind="openai", base_url=url, model="m", max_retries=2))
+        backend = create_backend(OpenAIConfig(base_url=url, model="m", max_retries=2))
         assert backend.complete(MESSAGES).text == "{}"
     assert len(bodies) == 2
 
@@ -152,7 +147,7 @@ def test_unreachable_server_is_a_backend_error() -> None:
     from tests.servers import free_port
 
     backend = create_backend(
-        BackendConfig(kind="openai", base_url=f"http://127.0.0.1:{free_port()}/v1", model="m", max_retries=0)
+        OpenAIConfig(base_url=f"http://127.0.0.1:{free_port()}/v1", model="m", max_retries=0)
     )
     with pytest.raises(BackendError, match="cannot reach"):
         backend.complete(MESSAGES)

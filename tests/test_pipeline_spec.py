@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from backends import BackendConfig
+from backends.llamacpp import LlamaCppConfig
 from core.errors import InputError
 from pipelines.spec import (
     PIPELINES_DIR,
@@ -47,7 +47,9 @@ def test_builtin_pipelines_round_trip(name: str) -> None:
     if os.environ.get("BRANDFORGE_UPDATE_SNAPSHOTS") == "1":
         golden.write_text(dumped, encoding="utf-8")
     elif not golden.exists():
-        pytest.fail(f"golden file {golden} is missing; write it with BRANDFORGE_UPDATE_SNAPSHOTS=1 and review it")
+        pytest.fail(
+            f"golden file {golden} is missing; write it with BRANDFORGE_UPDATE_SNAPSHOTS=1 and review it"
+        )
     assert dumped == golden.read_text(encoding="utf-8")
     again = load_pipeline_spec(golden)[0]
     assert again == spec
@@ -72,7 +74,7 @@ def test_prompt_written_for_another_system_prompt_fails_at_load(tmp_path: Path) 
     v3 = BASE.replace("agent: copywriter\n", "agent: copywriter\n    prompts: {draft: copywriter.draft@3}\n")
     with pytest.raises(
         InputError,
-        match=r"p\.yaml: steps\[2\]\.prompts\.draft: prompt copywriter\.draft@3 \(role 'draft' of agent "
+        match=r"p\.yaml: steps\[2\]\.prompts\.draft: prompt copywriter\.draft@3 \(slot 'draft' of agent "
         r"'copywriter'\) is written for the system prompt context\.system@2, but this pipeline's "
         r"context_prompt is context\.system@1; set context_prompt to context\.system@2",
     ):
@@ -103,10 +105,26 @@ def test_unknown_prompt_lists_choices(tmp_path: Path) -> None:
         _load(tmp_path, text)
 
 
-def test_unknown_prompt_role(tmp_path: Path) -> None:
+def test_unknown_prompt_slot(tmp_path: Path) -> None:
     text = BASE.replace("agent: copywriter", "agent: copywriter\n    prompts: {write: copywriter.draft@1}")
-    with pytest.raises(InputError, match=r"has no prompt role 'write'; valid choices: \['draft'\]"):
+    with pytest.raises(InputError, match=r"has no prompt slot 'write'; valid choices: \['draft'\]"):
         _load(tmp_path, text)
+
+
+def test_prompt_of_another_role_fails_at_load(tmp_path: Path) -> None:
+    """The compliance claims prompt in the reviewer's review slot: refused when the pipeline loads, naming
+    the file, the field and the versions that do serve the slot's role, before any model call."""
+    text = BASE.replace("agent: reviewer", "agent: reviewer\n    prompts: {review: compliance.claims@1}")
+    with pytest.raises(InputError) as caught:
+        _load(tmp_path, text)
+    assert str(caught.value) == (
+        f"{tmp_path / 'p.yaml'}: steps[3].prompts.review: prompt compliance.claims@1 serves the role "
+        "'compliance.claims', not 'reviewer.review'; slot 'review' of agent 'reviewer' takes the role "
+        "'reviewer.review'; valid choices: ['reviewer.review@1', 'reviewer.review@2', 'reviewer.review@3']"
+    )
+    # The system prompt is a role too.
+    with pytest.raises(InputError, match=r"context_prompt: prompt reviewer\.review@2 serves the role"):
+        _load(tmp_path, "context_prompt: reviewer.review@2\n" + BASE)
 
 
 def test_unknown_param(tmp_path: Path) -> None:
@@ -133,9 +151,7 @@ def test_pipeline_must_deliver_pieces(tmp_path: Path) -> None:
 def test_unknown_top_level_field_and_backend(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="stepz: unknown field"):
         _load(tmp_path, BASE + "stepz: []\n")
-    with pytest.raises(
-        InputError, match=r"backend\.kind: Input should be 'llamacpp', 'openai', 'vllm' or 'fake'"
-    ):
+    with pytest.raises(InputError, match=r"backend\.kind: unknown backend 'gpt'; valid choices: \[.*'fake'"):
         _load(tmp_path, BASE + "backend: {kind: gpt}\n")
 
 
@@ -145,7 +161,7 @@ def test_unknown_pipeline_name() -> None:
 
 
 def test_backend_precedence(monkeypatch: pytest.MonkeyPatch) -> None:
-    yaml_cfg = BackendConfig(kind="llamacpp", temperature=0.1)
+    yaml_cfg = LlamaCppConfig(temperature=0.1)
     monkeypatch.setenv("BRANDFORGE_BACKEND", "openai")
     monkeypatch.setenv("BRANDFORGE_BASE_URL", "http://127.0.0.1:9/v1")
     cfg = resolve_backend(yaml_cfg, {})
@@ -153,6 +169,9 @@ def test_backend_precedence(monkeypatch: pytest.MonkeyPatch) -> None:
     cfg = resolve_backend(yaml_cfg, {"kind": "fake"})
     assert cfg.kind == "fake"
     monkeypatch.delenv("BRANDFORGE_BACKEND")
+    with pytest.raises(InputError, match=r"BRANDFORGE_BASE_URL sets backend\.base_url, which backend 'l"):
+        resolve_backend(yaml_cfg, {})  # an env var the pipeline's backend does not take: an error
+    monkeypatch.delenv("BRANDFORGE_BASE_URL")
     with pytest.raises(InputError, match="max_tokens"):
         resolve_backend(yaml_cfg, {"max_tokens": 1})
 

@@ -8,6 +8,14 @@ from pathlib import Path
 import pytest
 
 from agents.channels import load_channels
+from agents.roles import (
+    REVIEW_ANSWER_MODEL,
+    RUBRIC_ANSWER_MODEL,
+    brief_answer_model,
+    claims_answer_model,
+    draft_answer_model,
+)
+from agents.schema import answer_shape, json_schema_of
 from agents.state import CreativeBrief, Draft, KeyMessage, RetrievedPassage
 from knowledge.brand import load_brand
 from prompts import PromptError, PromptRegistry, default_registry
@@ -124,18 +132,36 @@ def _fixed_inputs() -> dict:
     }
 
 
+def _answer_shape(role: str, inputs: dict) -> str:
+    """The ``answer_shape`` variable ask() gives a prompt of ``role``, for the fixed inputs."""
+    aliases = tuple(p.alias for p in inputs["passages"])
+    models = {
+        "copywriter.draft": lambda: draft_answer_model(inputs["channel"], aliases),
+        "copywriter.revise": lambda: draft_answer_model(inputs["channel"], aliases),
+        "strategist.brief": lambda: brief_answer_model(aliases, tuple(c.name for c in inputs["channels"])),
+        "compliance.claims": lambda: claims_answer_model(len(inputs["sentences"]), aliases),
+        "reviewer.review": lambda: REVIEW_ANSWER_MODEL,
+        "evals.rubric": lambda: RUBRIC_ANSWER_MODEL,
+    }
+    return answer_shape(json_schema_of(models[role]()))
+
+
 @pytest.mark.parametrize("ref", default_registry().refs())
 def test_rendered_prompt_snapshot(ref: str) -> None:
     """Any prompt change shows up here as a diff; bless with BRANDFORGE_UPDATE_SNAPSHOTS=1."""
     prompt = default_registry().get(ref)
     inputs = _fixed_inputs()
+    if "answer_shape" in prompt.inputs:
+        inputs["answer_shape"] = _answer_shape(prompt.role, inputs)
     rendered = prompt.render(**{name: inputs[name] for name in prompt.inputs})
     snapshot = SNAPSHOTS / f"{ref}.txt"
     if os.environ.get("BRANDFORGE_UPDATE_SNAPSHOTS") == "1":
         snapshot.parent.mkdir(parents=True, exist_ok=True)
         snapshot.write_text(rendered, encoding="utf-8")
     elif not snapshot.exists():
-        pytest.fail(f"snapshot {snapshot} is missing; write it with BRANDFORGE_UPDATE_SNAPSHOTS=1 and review it")
+        pytest.fail(
+            f"snapshot {snapshot} is missing; write it with BRANDFORGE_UPDATE_SNAPSHOTS=1 and review it"
+        )
     assert rendered == snapshot.read_text(encoding="utf-8")
 
 
@@ -156,6 +182,23 @@ def test_threaded_prompts_restate_what_the_conversation_does_not_show() -> None:
         assert "Message." not in draft.render(**inputs) and "brief above" in draft.render(**inputs)
         assert "Message. [P1]" in draft.render(**{**inputs, "brief_shown": False})
     assert not default_registry().get("copywriter.draft@1").thread
+
+
+def test_a_shape_written_from_the_answer_model_renders_like_the_hand_written_one() -> None:
+    """copywriter.draft@5 is v2 with "Return JSON: {{ answer_shape }}": the shape comes from the role's
+    answer model, and the text is v2's to the byte, so the model sees the same prompt."""
+    reg = default_registry()
+    inputs = _fixed_inputs()
+    inputs["answer_shape"] = _answer_shape("copywriter.draft", inputs)
+    assert inputs["answer_shape"] == (
+        '{"citations": ["P1", ...], "fields": {"headline_1": "...", "headline_2": "...", '
+        '"headline_3": "...", "description_1": "...", "description_2": "..."}}'
+    )
+    v2, v5 = reg.get("copywriter.draft@2"), reg.get("copywriter.draft@5")
+    assert v5.json_keys == () and v2.json_keys == ("citations", "fields")
+    for shown in (True, False):
+        variables = {**inputs, "brief_shown": shown}
+        assert v5.render(**variables) == v2.render(**variables)
 
 
 def test_role_instructions_live_in_the_system_message_once() -> None:

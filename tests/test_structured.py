@@ -10,9 +10,9 @@ from pydantic import BaseModel, ConfigDict
 
 from agents.base import RunContext, StructuredOutputError, ask, extract_json, inline_refs
 from agents.channels import load_channels
+from agents.roles import AnswerRole, ClaimsInputs
 from agents.state import CampaignState
-from backends import BackendConfig
-from backends.fake import FakeBackend
+from backends.fake import FakeBackend, FakeConfig
 from knowledge.brand import load_brand
 from knowledge.embedders import get_embedder
 from knowledge.index import build_index
@@ -30,7 +30,7 @@ class Out(BaseModel):
 def _ctx(mini_brand: Path, tmp_path: Path, script) -> tuple[RunContext, CampaignState, FakeBackend]:
     brand = load_brand(mini_brand)
     index, _ = build_index(brand, get_embedder("use-multilingual"), index_dir=tmp_path / "idx")
-    backend = FakeBackend(BackendConfig(kind="fake"), script=script)
+    backend = FakeBackend(FakeConfig(), script=script)
     ctx = RunContext(
         backend=backend,
         backend_config=backend.config,
@@ -40,9 +40,15 @@ def _ctx(mini_brand: Path, tmp_path: Path, script) -> tuple[RunContext, Campaign
     return ctx, CampaignState(brand=brand, channels=[load_channels()["search_ad"]]), backend
 
 
+# The claims role, answering with Out: what these tests need is any role and a small answer model.
+OUT_ROLE = AnswerRole("compliance.claims", "test role", ClaimsInputs, output=Out)
+
+
 def _ask(ctx: RunContext, state: CampaignState, **kwargs) -> Out:
     prompt = default_registry().get("compliance.claims@2")
-    return ask(ctx, state, agent="t", prompt=prompt, variables={"sentences": ["x"]}, output=Out, **kwargs)
+    return ask(
+        ctx, state, agent="t", prompt=prompt, role=OUT_ROLE, inputs=ClaimsInputs(sentences=["x"]), **kwargs
+    )
 
 
 def test_repair_then_success(mini_brand: Path, tmp_path: Path) -> None:

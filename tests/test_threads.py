@@ -9,13 +9,12 @@ from typing import Any
 
 import pytest
 
-from agents import base
-from agents.base import conversation
+from agents import threads
 from agents.channels import load_channels
-from agents.copywriter import edited_view
 from agents.state import CampaignState, Draft, Turn
-from backends import BackendConfig, ChatMessage, Completion, GenerationParams
-from backends.fake import FakeBackend
+from agents.threads import conversation, edited_view
+from backends import ChatMessage, Completion, GenerationParams
+from backends.fake import FakeBackend, FakeConfig
 from knowledge.brand import load_brand
 from pipelines import run_campaign
 
@@ -26,7 +25,7 @@ class RecordingFake(FakeBackend):
     """The fake backend, keeping each call's answer next to its messages."""
 
     def __init__(self, script: Any = None) -> None:
-        super().__init__(BackendConfig(kind="fake"), script=script)
+        super().__init__(FakeConfig(), script=script)
         self.answers: list[str] = []
 
     def _complete(
@@ -126,10 +125,10 @@ def test_long_threads_keep_the_brief_and_their_newest_turns(mini_brand: Path) ->
     turns = conversation(state, "social_post", budget=1200)
     assert turns[0].shows == "brief"
     assert [len(t.user) for t in turns[1:]] == [1500, 1500]  # the oldest no longer fits
-    assert sum(base.estimate_tokens(t.user) + base.estimate_tokens(t.answer) for t in turns) <= 1200
+    assert sum(threads.estimate_tokens(t.user) + threads.estimate_tokens(t.answer) for t in turns) <= 1200
     assert len(conversation(state, "social_post", budget=5000)) == 4
     assert conversation(state, None, budget=0) == state.threads[""]
-    assert base.estimate_tokens("探索未知，发现美丽") >= 9 and base.estimate_tokens("a" * 300) >= 100
+    assert threads.estimate_tokens("探索未知，发现美丽") >= 9 and threads.estimate_tokens("a" * 300) >= 100
 
 
 def test_edited_view_is_none_only_while_the_thread_shows_the_draft(mini_brand: Path) -> None:

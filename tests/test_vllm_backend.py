@@ -10,7 +10,8 @@ import pytest
 from pydantic import BaseModel, ConfigDict, Field
 
 from agents.base import inline_refs
-from backends import BackendConfig, CompletionRequest, GenerationParams, create_backend
+from backends import CompletionRequest, GenerationParams, create_backend
+from backends.vllm_inprocess import VLLMConfig
 
 pytestmark = pytest.mark.gpu
 
@@ -34,9 +35,7 @@ class Out(BaseModel):
 
 @pytest.mark.skipif(_gpu_ready() is not None, reason=_gpu_ready() or "")
 def test_batch_with_structured_outputs() -> None:
-    backend = create_backend(
-        BackendConfig(kind="vllm", model=os.environ["BRANDFORGE_VLLM_MODEL"], n_ctx=4096)
-    )
+    backend = create_backend(VLLMConfig(model=os.environ["BRANDFORGE_VLLM_MODEL"], n_ctx=4096))
     schema = inline_refs(Out.model_json_schema())
     requests = [
         CompletionRequest(
@@ -57,6 +56,6 @@ def test_without_vllm_the_backend_says_how_to_get_it() -> None:
     """On a CPU install, creating the backend works (vllm is imported lazily) and using it explains."""
     from backends import BackendError
 
-    backend = create_backend(BackendConfig(kind="vllm", model="any"))
+    backend = create_backend(VLLMConfig(model="any"))
     with pytest.raises(BackendError, match=r"needs the gpu extra"):
         backend.complete([{"role": "user", "content": "hi"}])

@@ -16,18 +16,27 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from backends import ChatMessage, Completion, GenerationParams, LLMBackend, WrappedBackend
+from backends import BackendError, ChatMessage, Completion, GenerationParams, LLMBackend, WrappedBackend
 from core.files import atomic_write
 
 CACHE_VERSION = 1
 
 
+class CacheMiss(BackendError):
+    """A replay-only cache had no answer for a call."""
+
+
 class CachedBackend(WrappedBackend):
-    def __init__(self, inner: LLMBackend, folder: Path | None, *, read: bool = True) -> None:
-        """``folder=None``: no cache at all, only the counting (every call is a miss)."""
+    def __init__(
+        self, inner: LLMBackend, folder: Path | None, *, read: bool = True, replay_only: bool = False
+    ) -> None:
+        """``folder=None``: no cache at all, only the counting (every call is a miss). ``replay_only``: a
+        miss is a :class:`CacheMiss` instead of a model call, and nothing is written (tests that replay a
+        committed cache must fail on a miss, not quietly fill the cache in)."""
         super().__init__(inner)
         self.folder = folder
         self.read = read
+        self.replay_only = replay_only
         self.hits = 0
         self.misses = 0
         self.used: set[str] = set()
@@ -87,6 +96,13 @@ class CachedBackend(WrappedBackend):
                 )
             except (ValueError, KeyError, TypeError):
                 pass  # a damaged entry is a miss; it is rewritten below
+        if self.replay_only:
+            with self._lock:
+                self.misses += 1
+            raise CacheMiss(
+                f"the response cache {self.folder} has no answer for this call (key {key[:12]}): a prompt, "
+                "input or schema changed; rerun `brandforge eval` without replay to record it"
+            )
         completion = self.inner.complete(messages, json_schema=json_schema, params=params)
         with self._lock:
             self.misses += 1

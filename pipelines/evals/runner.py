@@ -3,10 +3,12 @@
 Contract: :func:`run_evals` runs each case's runs with seeds ``seed, seed+1, ...`` (so repeats are
 different samples and each is cached on its own), checks every assertion, and returns an
 :class:`EvalReport`. A campaign case runs a one-channel campaign for its brand; runs that ask for the
-same brand, channel, pipeline and seed share one campaign. An agent case retrieves the brand's passages,
-puts ``inputs`` into the state and runs that one agent with the pipeline's prompts and parameters. A run
-that fails (structured output that never validates, a backend error mid-run) is a failed run with the
-error, not a crashed suite; bad input raises :class:`~core.errors.InputError` before any model call.
+same brand, channel, pipeline and seed share one campaign. An agent case runs that one step of the
+pipeline on ``inputs``, after the pipeline's retrieval (:meth:`~pipelines.session.CampaignSession.run_step`).
+Both go through a :class:`~pipelines.session.CampaignSession` over the suite's caching backend. A run
+that fails (structured output that never validates, a backend error mid-run, a campaign that could not
+finish) is a failed run with the error, not a crashed suite; bad input raises
+:class:`~core.errors.InputError` before any model call.
 """
 
 from __future__ import annotations
@@ -18,10 +20,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
-from agents import RunContext, StructuredOutputError
-from agents.state import CampaignState
+from agents import StructuredOutputError
+from agents.roles import RUBRIC, RUBRIC_ANSWER_MODEL, RubricAnswer, RubricInputs
+from agents.state import Campaign, StepFailure
 from backends import BackendError, GenerationParams, get_backend
 from core.errors import InputError
 from knowledge.brand import Brand, load_brand
@@ -30,12 +33,21 @@ from knowledge.index import FaissKnowledgeIndex
 from pipelines.evals.assertions import Check, Target, Tools, check
 from pipelines.evals.cache import CachedBackend
 from pipelines.evals.spec import EvalCase, EvalSuite
-from pipelines.runner import _channels_for, prepare_index, run_campaign
+from pipelines.session import CampaignSession, prepare_index
 from pipelines.spec import Pipeline, load_pipeline
 from prompts import default_registry
 
 Progress = Callable[[str], None]
 JUDGE_PROMPT = "evals.rubric@2"  # llm_rubric's judge; a new version here changes every rubric verdict
+
+
+class IncompleteCampaign(RuntimeError):
+    """A case's campaign could not finish (its ``failure``): the run fails with the reason, named like
+    the error that stopped it (``BackendError: ...``, ``StructuredOutputError: ...``)."""
+
+    def __init__(self, failure: StepFailure) -> None:
+        kind = "BackendError" if failure.reason == "backend" else "StructuredOutputError"
+        super().__init__(f"{kind}: during {failure.step}: {failure.message}")
 
 
 @dataclass
@@ -98,13 +110,6 @@ class EvalReport:
         return all(r.ok for r in self.results)
 
 
-class _Judgment(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    reason: str = Field(max_length=300)
-    score: int = Field(ge=1, le=5)
-
-
 class _Runner:
     def __init__(
         self,
@@ -113,6 +118,7 @@ class _Runner:
         cache_dir: Path | None,
         use_cache: bool,
         progress: Progress,
+        replay_only: bool = False,
     ) -> None:
         self.pipeline_name = pipeline
         self.overrides = backend_overrides
@@ -120,10 +126,13 @@ class _Runner:
         base = load_pipeline(pipeline, backend_overrides=backend_overrides)
         self.base_seed = base.spec.backend.seed
         inner = get_backend(base.spec.backend)
-        self.llm = CachedBackend(inner, cache_dir, read=use_cache)
-        self.campaigns: dict[tuple[Path, str, int], Any] = {}
+        self.llm = CachedBackend(inner, cache_dir, read=use_cache, replay_only=replay_only)
+        self.campaigns: dict[tuple[Path, str, int], Campaign] = {}
         self.embedder = get_embedder(base.spec.retrieval.embedder)
         self.judge_prompt = default_registry().get(JUDGE_PROMPT)
+        problem = RUBRIC.check(self.judge_prompt)
+        if problem:
+            raise InputError(f"the eval judge's prompt cannot serve as a rubric: {problem}")
 
     @functools.cache  # noqa: B019 - one runner per run_evals call
     def pipeline(self, seed: int) -> Pipeline:
@@ -143,16 +152,19 @@ class _Runner:
         pipeline = self.pipeline(seed)
 
         def judge(criterion: str, text: str) -> tuple[float, str]:
-            content = self.judge_prompt.render(brand=brand, criterion=criterion, text=text)
+            inputs = RubricInputs(brand=brand, criterion=criterion, text=text)
+            content = self.judge_prompt.render(**inputs.variables())
             # A judge should not be creative: greedy decoding; the seed still differs per repeat.
             params = GenerationParams.from_config(pipeline.spec.backend, max_tokens=120, temperature=0.0)
             completion = self.llm.complete(
                 [{"role": "user", "content": content}],
-                json_schema=_Judgment.model_json_schema(),
+                # The role's constrained model, not inlined: the committed response cache is keyed on
+                # this exact schema (tests/golden/answer_schemas.json pins it).
+                json_schema=RUBRIC_ANSWER_MODEL.model_json_schema(),
                 params=params,
             )
             try:
-                verdict = _Judgment.model_validate_json(completion.text)
+                verdict = RubricAnswer.model_validate_json(completion.text)
             except ValidationError:
                 return 0.0, f"the judge's answer did not validate: {completion.text[:80]!r}"
             return (verdict.score - 1) / 4, verdict.reason
@@ -161,46 +173,32 @@ class _Runner:
             embed=self.embedder.embed, judge=judge, passage_exists=lambda pid: index.get(pid) is not None
         )
 
+    def session(self, brand_dir: Path, channel: str, seed: int) -> CampaignSession:
+        return CampaignSession.open(
+            self.brand(brand_dir),
+            pipeline=self.pipeline(seed),
+            channels=[channel],
+            llm=self.llm,
+            index=self.index(brand_dir),
+        )
+
     def campaign_target(self, brand_dir: Path, case: EvalCase, seed: int) -> Target:
         key = (brand_dir, case.channel, seed)
         if key not in self.campaigns:
-            self.campaigns[key] = run_campaign(
-                self.brand(brand_dir), pipeline=self.pipeline(seed), channels=[case.channel], llm=self.llm
-            )
-        return Target(piece=self.campaigns[key].piece(case.channel))
+            self.campaigns[key] = self.session(brand_dir, case.channel, seed).run()
+        campaign: Campaign = self.campaigns[key]
+        if campaign.failure is not None:
+            raise IncompleteCampaign(campaign.failure)
+        return Target(piece=campaign.piece(case.channel))
 
     def agent_target(self, brand_dir: Path, case: EvalCase, seed: int) -> Target:
-        pipeline = self.pipeline(seed)
-        agents = {a.name: a for a in pipeline.agents}
-        if case.agent not in agents:
-            raise InputError(
-                f"agent {case.agent!r} is not a step of pipeline {pipeline.spec.name!r}; "
-                f"its steps: {sorted(agents)}"
-            )
-        brand = self.brand(brand_dir)
-        ctx = RunContext(
-            backend=self.llm,
-            backend_config=pipeline.spec.backend,
-            index=self.index(brand_dir),
-            context_prompt=pipeline.context_prompt,
-        )
-        state = CampaignState(brand=brand, channels=_channels_for(brand, [case.channel]))
-        if "retriever" in agents and case.agent != "retriever" and "passages" not in case.inputs:
-            agents["retriever"].run(state, ctx)
+        session = self.session(brand_dir, case.channel, seed)
         try:
-            state = CampaignState.model_validate({**state.model_dump(), **case.inputs, "brand": brand})
-        except ValidationError as exc:
-            raise InputError(
-                f"case {case.id}: inputs do not fit the state: {exc.errors()[0]['msg']}"
-            ) from None
-        agent = agents[case.agent]
-        missing = sorted(
-            f for f in agent.reads if not getattr(state, f) and f not in ("errors", "revisions", "trace")
-        )
-        if missing:
-            raise InputError(f"case {case.id}: agent {case.agent!r} reads {missing}; give them in `inputs`")
-        agent.run(state, ctx)
-        output = state.model_dump(mode="json", include=set(agent.writes) | set(case.inputs))
+            state = session.run_step(case.agent or "", case.inputs)
+        except InputError as exc:
+            raise InputError(f"case {case.id}: {exc}") from None
+        writes = session.step(case.agent or "").writes
+        output = state.model_dump(mode="json", include=set(writes) | set(case.inputs))
         piece = next((p for p in state.pieces if p.channel == case.channel), None)
         return Target(piece=piece, output=output)
 
@@ -220,6 +218,9 @@ class _Runner:
             except (StructuredOutputError, BackendError) as exc:
                 runs.append(RunResult(seed, [], error=f"{type(exc).__name__}: {exc}"))
                 continue
+            except IncompleteCampaign as exc:
+                runs.append(RunResult(seed, [], error=str(exc)))
+                continue
             tools = self.tools(brand_dir, seed)
             runs.append(RunResult(seed, [check(a, target, tools) for a in case.assertions]))
         return CaseResult(str(suite.path), case, runs, time.perf_counter() - started)
@@ -235,9 +236,11 @@ def run_evals(
     only: Callable[[EvalCase], bool] | None = None,
     progress: Progress | None = None,
     prune_cache: bool = False,
+    replay_only: bool = False,
 ) -> EvalReport:
     """Run every case of ``suites`` (or those ``only`` selects). ``cache_dir=None`` disables caching;
-    ``use_cache=False`` ignores stored answers but still records new ones (``--no-cache``)."""
+    ``use_cache=False`` ignores stored answers but still records new ones (``--no-cache``);
+    ``replay_only`` answers only from the cache: a miss fails that run and nothing is written."""
     started = time.perf_counter()
     report = progress or (lambda message: None)
     results = []
@@ -248,7 +251,7 @@ def run_evals(
         if suite.pipeline and not pipeline and suite.path is not None and name.endswith((".yaml", ".yml")):
             name = str((suite.path.parent / name).resolve())
         if name not in runners:
-            runners[name] = _Runner(name, backend_overrides or {}, cache_dir, use_cache, report)
+            runners[name] = _Runner(name, backend_overrides or {}, cache_dir, use_cache, report, replay_only)
         runner = runners[name]
         first = first or runner
         for case in suite.cases:

@@ -269,7 +269,8 @@ def test_batch_cli_with_hostile_lines_runs_the_rest(tmp_path: Path, capsys: pyte
     good = {"id": "ok", "brand": str(EXAMPLES / "tidewater"), "channels": ["social_post"]}
     jobs.write_text("[" * 100_000 + "\n" + "7" * 100_000 + "\n" + json.dumps(good) + "\n", encoding="utf-8")
     run = tmp_path / "run"
-    assert main(["batch", str(jobs), "--out", str(run), "--pipeline", fake_pipeline(tmp_path)]) == 1
+    # The good line is done; the malformed ones are bad input (pipelines.exits: 2), never a crash.
+    assert main(["batch", str(jobs), "--out", str(run), "--pipeline", fake_pipeline(tmp_path)]) == 2
     assert "Traceback" not in capsys.readouterr().err
     errors = [json.loads(line) for line in (run / "errors.jsonl").read_text().splitlines()]
     assert [e["line"] for e in errors] == [1, 2] and result_ids(run) == ["ok"]

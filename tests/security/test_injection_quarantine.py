@@ -16,8 +16,7 @@ from agents.base import RunContext
 from agents.channels import load_channels
 from agents.retriever import Retriever, RetrieverParams, display_name, instruction_in
 from agents.state import CampaignState
-from backends import BackendConfig
-from backends.fake import FakeBackend
+from backends.fake import FakeBackend, FakeConfig
 from knowledge.brand import load_brand
 from knowledge.embedders import get_embedder
 from knowledge.index import build_index
@@ -51,7 +50,7 @@ def poisoned(tmp_path: Path) -> Path:
 def _retrieve(brand_dir: Path, tmp_path: Path) -> tuple[CampaignState, RunContext]:
     brand = load_brand(brand_dir)
     index, _ = build_index(brand, get_embedder("use-multilingual"), index_dir=tmp_path / "idx")
-    config = BackendConfig(kind="fake")
+    config = FakeConfig()
     ctx = RunContext(
         backend=FakeBackend(config),
         backend_config=config,

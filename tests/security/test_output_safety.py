@@ -29,8 +29,7 @@ from agents.state import (
     Piece,
     QuarantinedPassage,
 )
-from backends import BackendConfig
-from backends.fake import FakeBackend
+from backends.fake import FakeBackend, FakeConfig
 from pipelines import cli, run_campaign
 from pipelines.render import campaign_to_markdown, md_text
 from tests.conftest import MINI_BRAND, MINI_DOCS, write_brand
@@ -147,7 +146,7 @@ def test_the_brief_is_sanitised_like_a_piece(tmp_path: Path) -> None:
             }
         return None
 
-    llm = FakeBackend(BackendConfig(kind="fake"), script=script)
+    llm = FakeBackend(FakeConfig(), script=script)
     campaign = run_campaign(brand, channels=["social_post"], llm=llm, index_dir=tmp_path / "idx")
     brief = campaign.brief
     assert brief is not None

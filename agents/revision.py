@@ -1,0 +1,90 @@
+"""Revision: sending a draft back to the copywriter's revise role with a list of requests.
+
+Contract: :func:`revise` asks the ``copywriter.revise`` role (:data:`agents.roles.REVISE`) to rewrite a
+draft so that it addresses ``requests`` and returns the new draft; on a model failure it keeps the old one.
+It records the round in ``state.revisions[channel]`` (who asked, what). The agent that sends a draft back
+makes the call under its own name and prompt: an agent using :class:`SendsBack` has a ``revise`` slot and
+declares ``revisions``, ``trace`` and ``threads`` among the fields it reads and writes.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from agents.base import Agent, RunContext, StructuredOutputError, ask
+from agents.channels import ChannelSpec
+from agents.citations import alias_view, aliases
+from agents.drafts import draft_from_answer
+from agents.roles import REVISE, PromptSlot, ReviseInputs, draft_answer_model
+from agents.state import CampaignState, Draft, Revision
+from prompts import Prompt
+
+# The state fields a revision touches, for the declarations of the agents that send drafts back.
+REVISION_READS = frozenset({"brand", "passages", "revisions", "threads"})
+REVISION_WRITES = frozenset({"revisions", "trace", "threads"})
+
+
+def revise(
+    ctx: RunContext,
+    state: CampaignState,
+    *,
+    agent: str,
+    prompt: Prompt,
+    channel: ChannelSpec,
+    draft: Draft,
+    requests: list[str],
+    by: Literal["reviewer", "compliance"],
+    max_repairs: int = 2,
+) -> Draft:
+    """Rewrite ``draft`` to address ``requests``; records the revision. Keeps the old draft on failure."""
+    rounds = state.revisions.setdefault(channel.name, [])
+    rounds.append(Revision(round=len(rounds) + 1, by=by, requests=requests))
+    ctx.progress(f"{agent}: revising {channel.name} ({len(requests)} request(s))")
+    try:
+        answer = ask(
+            ctx,
+            state,
+            agent=agent,
+            prompt=prompt,
+            role=REVISE,
+            inputs=ReviseInputs(
+                brand=state.brand,
+                channel=channel,
+                draft=alias_view(draft, state.passages),
+                requests=requests,
+            ),
+            answer_model=draft_answer_model(channel, aliases(state.passages)),
+            channel=channel.name,
+            max_tokens=channel.max_tokens,
+            max_repairs=max_repairs,
+        )
+    except StructuredOutputError:
+        return draft
+    return draft_from_answer(answer, channel, state.passages)
+
+
+class SendsBack(Agent):
+    """For agents with a ``revise`` slot: send a draft back to the copywriter's revise role."""
+
+    REVISE_SLOT: ClassVar[PromptSlot] = PromptSlot(REVISE, "copywriter.revise@1")
+
+    def send_back(
+        self,
+        ctx: RunContext,
+        state: CampaignState,
+        channel: ChannelSpec,
+        draft: Draft,
+        requests: list[str],
+        by: Literal["reviewer", "compliance"],
+    ) -> Draft:
+        return revise(
+            ctx,
+            state,
+            agent=self.name,
+            prompt=self.prompts["revise"],
+            channel=channel,
+            draft=draft,
+            requests=requests,
+            by=by,
+            max_repairs=self.params.max_repairs,
+        )

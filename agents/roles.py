@@ -1,0 +1,431 @@
+"""Role contracts: every kind of prompt a campaign uses, what it is given and what it must answer.
+
+A *role* is one job a prompt does. Each prompt file names the role it serves (``role:`` in
+``prompts/templates/<id>@<version>.yaml``); each agent names, per prompt *slot*, the role the slot takes
+(:class:`PromptSlot`). ``load_pipeline`` checks every slot's prompt against the slot's role with
+:meth:`Role.check` — a prompt of another role, or one that uses a variable its role does not provide, fails
+when the pipeline loads, never after model calls were spent.
+
+Per role:
+- ``inputs``: a pydantic model of the variables any template of the role may use, with their types. The
+  agent builds it for each call; a version declares (``inputs:`` in its file) the subset it uses.
+- ``output``: the *static* typed answer model. :func:`agents.base.ask` returns an instance of it, so call
+  sites are typed. Where the exact schema depends on the campaign (citations limited to the retrieved
+  passages' aliases, a draft's fields per channel, angles per channel, one judgment per sentence), a
+  builder below makes the constrained per-campaign model, a *narrowing* of ``output``: every answer that
+  validates against it validates against ``output``. Its JSON schema is what constrained decoding gets.
+- ``answer_shape``: a variable every answering role provides besides its inputs, the answer's shape
+  written from that constrained schema (:func:`agents.schema.answer_shape`), so a template can say
+  "Return JSON: {{ answer_shape }}" instead of writing a shape by hand. A template that does write one
+  (``"scores": ...``) must name exactly the keys of ``output`` (:meth:`Role.check`).
+
+| role              | slot (agent)                  | inputs       | output       | narrowed by           |
+|-------------------|-------------------------------|--------------|--------------|-----------------------|
+| context.system    | context_prompt (pipeline)     | SystemInputs | (none)       |                       |
+| strategist.brief  | brief (strategist)            | BriefInputs  | BriefAnswer  | brief_answer_model    |
+| copywriter.draft  | draft (copywriter)            | DraftInputs  | DraftAnswer  | draft_answer_model    |
+| copywriter.revise | revise (reviewer, compliance) | ReviseInputs | DraftAnswer  | draft_answer_model    |
+| reviewer.review   | review (reviewer)             | ReviewInputs | ReviewAnswer | REVIEW_ANSWER_MODEL   |
+| compliance.claims | claims (compliance)           | ClaimsInputs | ClaimsAnswer | claims_answer_model   |
+| evals.rubric      | llm_rubric judge (evals)      | RubricInputs | RubricAnswer | RUBRIC_ANSWER_MODEL   |
+
+The constrained models' JSON schemas are pinned by ``tests/golden/answer_schemas.json``: the eval suite's
+response cache is keyed on them, so a change there re-runs the model.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from typing import Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from agents.channels import ChannelSpec
+from agents.citations import citation_list
+from agents.schema import json_schema_of, list_of, one_of, text_field
+from agents.state import CreativeBrief, Draft, RetrievedPassage, ReviewScores
+from core.errors import InputError
+from knowledge.brand import Brand
+from prompts import Prompt
+
+ANSWER_SHAPE = "answer_shape"  # the variable every answering role provides (see the module docstring)
+_STRICT = ConfigDict(extra="forbid")
+# llama.cpp expands maxLength into nested rules and rejects (then crashes on) large ones: above this
+# bound, max_tokens limits generation instead and the length checks catch the rest.
+GRAMMAR_LENGTH_CAP = 300
+
+
+# --- inputs: the variables a template of each role may use -----------------------------------------
+
+
+class RoleInputs(BaseModel):
+    """The variables of one call; a template uses those its file declares."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def variables(self) -> dict[str, Any]:
+        """The variables by name, as given (the renderer turns them into plain data)."""
+        return {name: getattr(self, name) for name in type(self).model_fields}
+
+
+class SystemInputs(RoleInputs):
+    brand: Brand
+    language_name: str = Field(description="The language content is written in, as prompts say it.")
+    passages: list[RetrievedPassage] = Field(description="The campaign's passages, shown by alias.")
+
+
+class BriefInputs(RoleInputs):
+    brand: Brand
+    channels: list[ChannelSpec] = Field(description="The campaign's channels.")
+    language_name: str
+
+
+class DraftInputs(RoleInputs):
+    brand: Brand
+    language_name: str
+    channel: ChannelSpec
+    brief: CreativeBrief = Field(description="The brief, its citations as aliases.")
+    brief_shown: bool = Field(description="Whether the conversation above shows the brief.")
+    angle: str = Field(description="The brief's angle for this channel (else the positioning).")
+    channel_inputs: dict[str, str] = Field(description="The brand's inputs for this channel.")
+    focus: list[str] = Field(description="Aliases of the passages that best answer the inputs.")
+
+
+class ReviseInputs(RoleInputs):
+    brand: Brand
+    channel: ChannelSpec
+    draft: Draft = Field(description="The draft to revise, its citations as aliases.")
+    requests: list[str] = Field(description="What to fix: limit violations, review requests, findings.")
+
+
+class ReviewInputs(RoleInputs):
+    brand: Brand
+    channel: ChannelSpec
+    brief: CreativeBrief | None
+    draft: Draft = Field(description="The draft under review, its citations as aliases.")
+    edited: Draft | None = Field(
+        description="The draft, when the conversation above does not show it as it is now; else None."
+    )
+
+
+class ClaimsInputs(RoleInputs):
+    sentences: list[str] = Field(description="The piece's claim-like sentences, judged in order.")
+
+
+class RubricInputs(RoleInputs):
+    brand: Brand
+    criterion: str
+    text: str
+
+
+# --- outputs: the static typed answers ask() returns --------------------------------------------------
+
+
+class _Answer(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class KeyMessageAnswer(_Answer):
+    text: str
+    citations: list[str] = Field(description="Passage aliases.")
+
+
+class ChannelAngleAnswer(_Answer):
+    channel: str
+    angle: str
+
+
+class BriefAnswer(_Answer):
+    """The strategist's brief as the model wrote it (citations as aliases)."""
+
+    audience_insight: str
+    key_messages: list[KeyMessageAnswer]
+    tone: str
+    channel_angles: list[ChannelAngleAnswer]
+
+
+class DraftAnswer(_Answer):
+    """A channel's piece as the model wrote it: citations (aliases) first, then the channel's fields."""
+
+    citations: list[str]
+    fields: dict[str, str]
+
+
+class ReviewAnswer(_Answer):
+    """The reviewer's scores (1-5 each) and up to 3 revision requests."""
+
+    scores: ReviewScores
+    revision_requests: list[str]
+
+
+class JudgmentAnswer(_Answer):
+    passages: list[str] = Field(description="Aliases of the passages that state the sentence's fact.")
+    supported: bool
+
+
+class ClaimsAnswer(_Answer):
+    """One judgment per sentence asked about, in order."""
+
+    judgments: list[JudgmentAnswer]
+
+
+class RubricAnswer(_Answer):
+    """The eval judge's one-sentence reason and 1-5 score for one criterion."""
+
+    reason: str = Field(max_length=300)
+    score: int = Field(ge=1, le=5)
+
+
+# --- narrowing: the constrained per-campaign models (their schemas go to constrained decoding) --------
+# Model and field names, order and bounds are part of the schema the backend sees: keep them as they are.
+
+
+@functools.lru_cache(maxsize=256)
+def brief_answer_model(aliases: tuple[str, ...], channels: tuple[str, ...]) -> type[BaseModel]:
+    """:class:`BriefAnswer` for a campaign: 3-5 key messages citing only ``aliases``, one angle per
+    channel at most, naming only ``channels``."""
+    message = create_model(
+        "KeyMessageOut",
+        __config__=_STRICT,
+        text=(text_field(240), ...),
+        citations=(citation_list(aliases), ...),
+    )
+    angle = create_model(
+        "ChannelAngleOut", __config__=_STRICT, channel=(one_of(channels), ...), angle=(text_field(300), ...)
+    )
+    fields: dict[str, Any] = {
+        "audience_insight": (text_field(400), ...),
+        "key_messages": (list_of(message, min_items=3, max_items=5), ...),
+        "tone": (text_field(120), ...),
+        "channel_angles": (list_of(angle, min_items=1, max_items=len(channels)), ...),
+    }
+    return create_model("CreativeBriefOut", __config__=_STRICT, **fields)
+
+
+def draft_answer_model(channel: ChannelSpec, aliases: tuple[str, ...]) -> type[BaseModel]:
+    """:class:`DraftAnswer` for ``channel``: exactly its fields, each bounded for generation, citations
+    limited to ``aliases``. Built once per (channel fields, aliases) and reused."""
+    bounds = tuple((spec.name, spec.schema_max_chars()) for spec in channel.fields)
+    return _draft_answer_model(channel.name, bounds, aliases)
+
+
+@functools.lru_cache(maxsize=256)
+def _draft_answer_model(
+    channel: str, bounds: tuple[tuple[str, int], ...], aliases: tuple[str, ...]
+) -> type[BaseModel]:
+    fields: dict[str, Any] = {}
+    for name, bound in bounds:
+        fields[name] = (text_field(bound if bound <= GRAMMAR_LENGTH_CAP else None), ...)
+    fields_model = create_model(f"{channel.title().replace('_', '')}Fields", __config__=_STRICT, **fields)
+    # Citations come first: if max_tokens cuts the answer off, it is cut inside the last text field,
+    # and the structure can still be closed and used (see agents.base.close_truncated_json).
+    return create_model(
+        "DraftOut",
+        __config__=_STRICT,
+        citations=(citation_list(aliases), ...),
+        fields=(fields_model, ...),
+    )
+
+
+_Score = Literal[1, 2, 3, 4, 5]
+_ScoresOut = create_model(
+    "ScoresOut",
+    __config__=_STRICT,
+    voice_fit=(_Score, ...),
+    brief_coverage=(_Score, ...),
+    grounding=(_Score, ...),
+    channel_fit=(_Score, ...),
+)
+REVIEW_ANSWER_MODEL: type[BaseModel] = create_model(
+    "ReviewOut",
+    __config__=_STRICT,
+    scores=(_ScoresOut, ...),
+    revision_requests=(list_of(text_field(240, min_chars=0), max_items=3), ...),
+)
+
+
+@functools.lru_cache(maxsize=256)
+def claims_answer_model(n: int, aliases: tuple[str, ...]) -> type[BaseModel]:
+    """:class:`ClaimsAnswer` for ``n`` sentences: exactly ``n`` judgments citing only ``aliases`` (which
+    must not be empty: claims are judged only against retrieved passages)."""
+    judgment = create_model(
+        "JudgmentOut",
+        __config__=_STRICT,
+        passages=(list_of(one_of(list(aliases)), max_items=3), ...),
+        supported=(bool, ...),
+    )
+    fields: dict[str, Any] = {"judgments": (list_of(judgment, min_items=n, max_items=n), ...)}
+    return create_model("ClaimsOut", __config__=_STRICT, **fields)
+
+
+# The eval judge's schema is sent as pydantic writes it (titles kept, no inlining); "_Judgment" is the
+# title the eval suite's cached answers were recorded under.
+RUBRIC_ANSWER_MODEL: type[BaseModel] = create_model(
+    "_Judgment",
+    __config__=_STRICT,
+    reason=(str, Field(max_length=300)),
+    score=(int, Field(ge=1, le=5)),
+)
+
+
+# --- the roles --------------------------------------------------------------------------------------
+
+AnswerT = TypeVar("AnswerT", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Role:
+    """A job a prompt does: its name (what a prompt file's ``role:`` says), what it is for, its inputs."""
+
+    name: str
+    summary: str
+    inputs: type[RoleInputs]
+
+    @property
+    def variables(self) -> frozenset[str]:
+        """Every variable a template of this role may use."""
+        return frozenset(self.inputs.model_fields)
+
+    def answer_keys(self) -> frozenset[str]:
+        """Every JSON key an answer shape written in a template of this role may name."""
+        return frozenset()
+
+    def check(self, prompt: Prompt) -> str | None:
+        """Why ``prompt`` cannot serve this role, or None: it serves another role, uses a variable this
+        role does not provide, or writes out an answer shape whose keys are not this role's."""
+        if prompt.role != self.name:
+            return f"prompt {prompt.ref} serves the role {prompt.role!r}, not {self.name!r}"
+        unknown = sorted(set(prompt.inputs) - self.variables)
+        if unknown:
+            return (
+                f"prompt {prompt.ref} uses the variables {unknown}, which the role {self.name!r} does not "
+                f"provide (it provides {sorted(self.variables)})"
+            )
+        return self._check_keys(prompt)
+
+    def _check_keys(self, prompt: Prompt) -> str | None:
+        stray = sorted(set(prompt.json_keys) - self.answer_keys())
+        if stray:
+            return (
+                f"prompt {prompt.ref} writes out the answer keys {stray}, which no answer of the role "
+                f"{self.name!r} has (its keys: {sorted(self.answer_keys())})"
+            )
+        return None
+
+
+@dataclass(frozen=True)
+class AnswerRole(Role, Generic[AnswerT]):
+    """A role whose prompt is answered with JSON: ``output`` is the typed answer :func:`agents.base.ask`
+    returns; ``answer_model`` the constrained model whose schema is sent, when it is the same for every
+    campaign (else the call passes the per-campaign narrowing; None with none passed: ``output``)."""
+
+    output: type[AnswerT] = field(kw_only=True)
+    answer_model: type[BaseModel] | None = field(default=None, kw_only=True)
+
+    @property
+    def variables(self) -> frozenset[str]:
+        return frozenset({*self.inputs.model_fields, ANSWER_SHAPE})
+
+    def answer_keys(self) -> frozenset[str]:
+        return _schema_keys(json_schema_of(self.output))
+
+    def top_keys(self) -> tuple[str, ...]:
+        return tuple(self.output.model_fields)
+
+    def _check_keys(self, prompt: Prompt) -> str | None:
+        problem = super()._check_keys(prompt)
+        if problem or not prompt.json_keys:
+            return problem
+        missing = [key for key in self.top_keys() if key not in prompt.json_keys]
+        if missing:
+            return (
+                f"prompt {prompt.ref} writes out an answer shape without the keys {missing} of the role "
+                f"{self.name!r} (its answer: {list(self.top_keys())}); write the shape with "
+                f"{{{{ {ANSWER_SHAPE} }}}} or name every key"
+            )
+        return None
+
+
+@dataclass(frozen=True)
+class ContextRole(Role):
+    """The shared system message: not answered itself; it may write out the shape of any answering role."""
+
+    def answer_keys(self) -> frozenset[str]:
+        return frozenset().union(*(r.answer_keys() for r in ROLES.values() if isinstance(r, AnswerRole)))
+
+
+def _schema_keys(schema: Any) -> frozenset[str]:
+    keys: set[str] = set()
+    if isinstance(schema, dict):
+        keys.update(schema.get("properties", {}))
+        for value in schema.values():
+            keys |= _schema_keys(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            keys |= _schema_keys(value)
+    return frozenset(keys)
+
+
+SYSTEM = ContextRole(
+    "context.system",
+    "The system message shared by every call of a campaign: the brand and the retrieved passages.",
+    SystemInputs,
+)
+BRIEF: AnswerRole[BriefAnswer] = AnswerRole(
+    "strategist.brief",
+    "Turn the positioning statement into a creative brief with cited key messages and channel angles.",
+    BriefInputs,
+    output=BriefAnswer,
+)
+DRAFT: AnswerRole[DraftAnswer] = AnswerRole(
+    "copywriter.draft",
+    "Write one channel's piece from the brief, within the channel's limits, citing passages.",
+    DraftInputs,
+    output=DraftAnswer,
+)
+REVISE: AnswerRole[DraftAnswer] = AnswerRole(
+    "copywriter.revise",
+    "Rewrite a channel's piece to address a list of requests (review requests, compliance findings).",
+    ReviseInputs,
+    output=DraftAnswer,
+)
+REVIEW: AnswerRole[ReviewAnswer] = AnswerRole(
+    "reviewer.review",
+    "Score a draft on voice fit, brief coverage, grounding and channel fit, with revision requests.",
+    ReviewInputs,
+    output=ReviewAnswer,
+    answer_model=REVIEW_ANSWER_MODEL,
+)
+CLAIMS: AnswerRole[ClaimsAnswer] = AnswerRole(
+    "compliance.claims",
+    "Judge, sentence by sentence, whether the retrieved passages support a piece's claims.",
+    ClaimsInputs,
+    output=ClaimsAnswer,
+)
+RUBRIC: AnswerRole[RubricAnswer] = AnswerRole(
+    "evals.rubric",
+    "Score one text against one criterion (1-5) with a one-sentence reason, for llm_rubric evals.",
+    RubricInputs,
+    output=RubricAnswer,
+    answer_model=RUBRIC_ANSWER_MODEL,
+)
+
+ROLES: dict[str, Role] = {role.name: role for role in (SYSTEM, BRIEF, DRAFT, REVISE, REVIEW, CLAIMS, RUBRIC)}
+
+
+def get_role(name: str) -> Role:
+    """The role named ``name``; an unknown name lists the valid ones."""
+    try:
+        return ROLES[name]
+    except KeyError:
+        raise InputError(f"unknown role {name!r}; valid choices: {sorted(ROLES)}") from None
+
+
+@dataclass(frozen=True)
+class PromptSlot:
+    """A place in an agent for one prompt: the role it takes, and the version used when a pipeline
+    names none."""
+
+    role: Role
+    default: str
