@@ -34,7 +34,7 @@ from typing import ClassVar, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agents.roles import ANSWER_SHAPE, AnswerRole, PromptSlot, RoleInputs, SystemInputs
-from agents.schema import answer_shape, inline_refs, json_schema_of
+from agents.schema import answer_shape, json_schema_of
 from agents.state import CampaignState, TraceEntry
 from agents.threads import TURN_RESERVE_TOKENS, conversation, estimate_tokens, record_turn
 from backends import BackendConfig, ChatMessage, GenerationParams, LLMBackend
@@ -300,7 +300,5 @@ __all__ = [
     "ask",
     "close_truncated_json",
     "extract_json",
-    "inline_refs",
-    "json_schema_of",
     "language_name",
 ]

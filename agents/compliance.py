@@ -33,10 +33,12 @@ from agents.fanout import for_each_channel
 from agents.revision import REVISION_READS, REVISION_WRITES, SendsBack
 from agents.roles import CLAIMS, ClaimsInputs, PromptSlot, claims_answer_model
 from agents.state import (
+    NO_DRAFT_RULE,
     CampaignState,
     ComplianceResult,
     Draft,
     Piece,
+    undelivered_piece,
 )
 from knowledge.brand import Brand
 from knowledge.chunking import keep_sentences, split_sentences
@@ -150,18 +152,8 @@ class Compliance(SendsBack):
 
     def _failed_piece(self, state: CampaignState, channel: ChannelSpec) -> Piece:
         why = state.errors.get(channel.name, "no draft was produced")
-        finding = ComplianceFinding(
-            rule_id="pipeline.no_draft",
-            category="generation",
-            severity="block",
-            explanation=f"no deliverable draft: {why}",
-        )
-        return Piece(
-            channel=channel.name,
-            fields={},
-            citations=[],
-            compliance=ComplianceResult(verdict="blocked", findings=[finding]),
-            revisions=state.revisions.get(channel.name, []),
+        return undelivered_piece(
+            state, channel.name, rule_id=NO_DRAFT_RULE, explanation=f"no deliverable draft: {why}"
         )
 
     def findings(

@@ -20,7 +20,6 @@ from agents.base import Agent, RunContext, StructuredOutputError, ask, language_
 from agents.channels import ChannelSpec
 from agents.citations import aliases, brief_with_aliases
 from agents.drafts import draft_as_written, draft_from_answer
-from agents.drafts import drop_repeated_sentences as drop_repeated_sentences  # for importers
 from agents.fanout import for_each_channel
 from agents.roles import DRAFT, DraftInputs, PromptSlot, draft_answer_model
 from agents.state import CampaignState, CreativeBrief

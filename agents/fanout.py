@@ -64,7 +64,8 @@ def for_each_channel(
     if failures:
         first = failures[0][1]
         for channel, exc in failures[1:]:
-            first.add_note(f"channel {channel.name!r} failed too: {type(exc).__name__}: {exc}")
+            if exc is not first:  # a micro-batcher hands one exception to every call of its batch
+                first.add_note(f"channel {channel.name!r} failed too: {type(exc).__name__}: {exc}")
         raise first
 
 

@@ -232,16 +232,36 @@ class StepFailure(_Model):
     work done before is kept, and channels without a finished piece are delivered as ``blocked``."""
 
     step: str = Field(description="The pipeline step (agent name) that could not finish.")
-    reason: Literal["backend", "no_valid_output"] = Field(
-        description="backend: the backend failed mid-run (unreachable, crashed, refused); no_valid_output: "
+    reason: Literal["backend", "service", "no_valid_output"] = Field(
+        description="backend: the backend failed mid-run (unreachable, crashed, refused); service: another "
+        "service a step calls failed (a LangChain embeddings model); no_valid_output: "
         "the model gave no valid answer for a step the rest of the campaign depends on (the brief)."
     )
     message: str = Field(description="The error, as the backend or the structured-output check put it.")
 
 
 CampaignStatus = Literal["ok", "blocked", "incomplete"]
-# The finding on a piece the pipeline could not produce (see pipelines.session).
+# The findings on a piece the pipeline could not produce: a step stopped before the channel was done
+# (pipelines.session), or the model never gave a valid draft for it (the compliance agent).
 UNDELIVERED_RULE = "pipeline.incomplete"
+NO_DRAFT_RULE = "pipeline.no_draft"
+UNDELIVERED_RULES = frozenset({UNDELIVERED_RULE, NO_DRAFT_RULE})
+
+
+def undelivered_piece(state: CampaignState, channel: str, *, rule_id: str, explanation: str) -> Piece:
+    """The piece for a channel the pipeline could not finish: blocked, with the draft so far (if any)
+    and one ``generation`` finding saying why (``rule_id``: one of :data:`UNDELIVERED_RULES`)."""
+    draft = state.drafts.get(channel)
+    finding = ComplianceFinding(
+        rule_id=rule_id, category="generation", severity="block", explanation=explanation
+    )
+    return Piece(
+        channel=channel,
+        fields=draft.fields if draft else {},
+        citations=draft.citations if draft else [],
+        compliance=ComplianceResult(verdict="blocked", findings=[finding]),
+        revisions=state.revisions.get(channel, []),
+    )
 
 
 class Campaign(_Model):
@@ -282,7 +302,7 @@ class Campaign(_Model):
     def undelivered(self) -> list[Piece]:
         """Pieces that never got a finished draft through the pipeline (the model gave no valid answer for
         that channel, or a step stopped early): blocked, but not by compliance."""
-        return [p for p in self.pieces if any(f.rule_id == UNDELIVERED_RULE for f in p.compliance.findings)]
+        return [p for p in self.pieces if any(f.rule_id in UNDELIVERED_RULES for f in p.compliance.findings)]
 
     @property
     def incomplete(self) -> bool:

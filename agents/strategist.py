@@ -13,20 +13,12 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pydantic import BaseModel
-
 from agents.base import Agent, RunContext, ask, language_name
 from agents.citations import aliases, aliases_to_ids
 from agents.roles import BRIEF, BriefInputs, PromptSlot, brief_answer_model
-from agents.state import CampaignState, CreativeBrief, KeyMessage, RetrievedPassage
+from agents.state import CampaignState, CreativeBrief, KeyMessage
 from agents.threads import mark_turn
 from policy.detectors import sanitize_markup
-
-
-def brief_model(passages: list[RetrievedPassage], channels: list[str]) -> type[BaseModel]:
-    """The brief's constrained answer model for this campaign: citations only of ``passages``' aliases,
-    angles only for ``channels`` (a narrowing of :class:`~agents.roles.BriefAnswer`)."""
-    return brief_answer_model(aliases(passages), tuple(channels))
 
 
 class Strategist(Agent):
@@ -47,7 +39,7 @@ class Strategist(Agent):
             inputs=BriefInputs(
                 brand=state.brand, channels=state.channels, language_name=language_name(state)
             ),
-            answer_model=brief_model(state.passages, names),
+            answer_model=brief_answer_model(aliases(state.passages), tuple(names)),
             max_repairs=self.params.max_repairs,
         )
         mark_turn(state, self.prompts["brief"], None, shows="brief")

@@ -33,13 +33,15 @@ from typing import Any, ClassVar, Literal, TypedDict, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from core.errors import ServiceError
+
 
 class ChatMessage(TypedDict):
     role: Literal["system", "user", "assistant"]
     content: str
 
 
-class BackendError(RuntimeError):
+class BackendError(ServiceError):
     """The backend cannot serve requests (unreachable server, missing model file, missing extra)."""
 
 

@@ -170,6 +170,10 @@ class LangChainChatBackend(LLMBackend):
         self._chat_model = chat_model
         self._forward_sampling = forward_sampling
         self._lock = threading.Lock()
+        # max_concurrency is what callers are told; this holds every caller (fan-out threads, batch items,
+        # several runnables sharing the backend) to it, since a chat model running in process (e.g. one
+        # over llama.cpp) may not be safe to call from two threads at once.
+        self._slots = threading.BoundedSemaphore(config.concurrency)
         provider = (config.model or "").partition(":")[0]
         # llama.cpp / vLLM read these from the body; OpenAI's own API would refuse the penalty.
         self._self_hosted_openai = chat_model is None and provider == "openai" and bool(config.base_url)
@@ -183,13 +187,15 @@ class LangChainChatBackend(LLMBackend):
         forward_sampling: bool = False,
     ) -> LangChainChatBackend:
         """Wrap any LangChain chat model. ``config`` sets ``structured_output``, ``concurrency`` (how many
-        calls it is given at once; default 4) and, with ``forward_sampling=True``, the sampling defaults
-        sent with each call; without it the chat model's own settings apply."""
+        calls it is given at once; default 1 for a model passed in, since nothing says it may be called
+        from several threads — raise it for a client of a server that batches, such as vLLM) and, with
+        ``forward_sampling=True``, the sampling defaults sent with each call; without it the chat model's
+        own settings apply."""
         from langchain_core.language_models import BaseChatModel
 
         if not isinstance(chat_model, BaseChatModel):
             raise TypeError(f"expected a langchain_core BaseChatModel, got {type(chat_model).__name__}")
-        return cls(config or LangChainConfig(), chat_model, forward_sampling=forward_sampling)
+        return cls(config or LangChainConfig(concurrency=1), chat_model, forward_sampling=forward_sampling)
 
     @property
     def chat_model(self) -> BaseChatModel:
@@ -290,7 +296,8 @@ class LangChainChatBackend(LLMBackend):
         started = time.perf_counter()
         runnable = self._runnable(self._for_call(params), json_schema)
         try:
-            answer = runnable.invoke(_langchain_messages(messages))
+            with self._slots:
+                answer = runnable.invoke(_langchain_messages(messages))
         except BackendError:
             raise
         except Exception as exc:  # whatever the integration raises: connection, refusal, bad reply

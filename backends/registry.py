@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import logging
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -39,6 +40,8 @@ from pydantic_core.core_schema import ErrorType
 
 from backends.base import BackendError, BackendRegistration, BaseBackendConfig, LLMBackend, RayResources
 from core.errors import InputError, bounded_repr, format_validation_error
+
+log = logging.getLogger(__name__)
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_KIND = "llamacpp"  # the embedded model: what a pipeline without ``backend.kind`` runs on
@@ -274,6 +277,11 @@ def resolve_backend(
         for key, value in values.items():
             if replaced and (key not in fields or key == "model"):
                 continue  # written for the other backend (a model name too): dropped
+            if n == 1 and key not in fields and "kind" not in values:
+                # A shell set up for another backend (BRANDFORGE_API_KEY for a server) must not stop a
+                # pipeline of this one from loading: the variable is ignored, and the log says so.
+                log.warning("%s is set but backend %r has no field %r; ignoring it", sources[key], kind, key)
+                continue
             if n > 0 and key not in fields:
                 others = accepting(key)
                 raise InputError(

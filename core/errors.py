@@ -25,6 +25,12 @@ class InputError(ValueError):
         super().__init__(f"{where}: {message}" if where else message)
 
 
+class ServiceError(RuntimeError):
+    """A model or service BrandForge calls failed (unreachable, refused, crashed): not the input's fault.
+    Before any work the CLI reports it as a configuration problem (exit 2); during a campaign the work done
+    is kept and the campaign comes back incomplete (exit 4). :class:`backends.BackendError` is one."""
+
+
 def _field_path(loc: tuple[Any, ...]) -> str:
     out = ""
     for part in loc:

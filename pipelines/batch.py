@@ -637,8 +637,14 @@ def _ray_executor(
     def execute(jobs: list[Job], deliver: Callable[[ItemOutcome], None], stop: threading.Event) -> None:
         if not ray.is_initialized():
             ray.init(address=address, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True)
+        # max_calls=0 (no limit): Ray's default for a task that asks for a GPU is one call per worker
+        # process, which would load the model again for every item; a worker keeps its process-wide
+        # backend (and its engine's batching) across the items it runs.
         remote = ray.remote(
-            max_retries=0, num_cpus=resources.get("num_cpus", 1), num_gpus=resources.get("num_gpus", 0)
+            max_retries=0,
+            max_calls=0,
+            num_cpus=resources.get("num_cpus", 1),
+            num_gpus=resources.get("num_gpus", 0),
         )(_run_item_on_ray)
         queue = iter(jobs)
         pending: dict[Any, Job] = {}

@@ -433,7 +433,10 @@ def _backend_kinds() -> list[str]:
 
 def _add_backend_options(p: argparse.ArgumentParser, kinds: list[str]) -> None:
     p.add_argument("--backend", choices=kinds, help="override the pipeline's backend")
-    p.add_argument("--model", help="GGUF path (llamacpp), served model (openai), HF id (vllm)")
+    p.add_argument(
+        "--model",
+        help="GGUF path (llamacpp), served model (openai), HF id (vllm), provider:model (langchain)",
+    )
     p.add_argument("--base-url", help="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1")
 
 
@@ -572,7 +575,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code (:class:`~pipelines.exits.ExitCode`)."""
     from backends import BackendError
-    from core.errors import InputError
+    from core.errors import InputError, ServiceError
     from core.log import configure_logging, resolve_level
 
     configure_logging()  # the default level until the flags are read: warnings while they are, too
@@ -590,6 +593,10 @@ def main(argv: list[str] | None = None) -> int:
         # Campaign (status "incomplete"), batch and eval record it per item or run.
         log.debug("backend error", exc_info=True)
         print(f"error: backend: {exc}", file=sys.stderr)
+        return ExitCode.BAD_INPUT
+    except ServiceError as exc:  # the same, for another service (an embeddings model building the index)
+        log.debug("service error", exc_info=True)
+        print(f"error: {exc}", file=sys.stderr)
         return ExitCode.BAD_INPUT
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

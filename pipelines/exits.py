@@ -14,7 +14,8 @@ Contract, the same for every subcommand:
   ``status == "incomplete"``). Whatever was finished is still written.
 - ``130`` INTERRUPTED — Ctrl-C.
 
-When several apply, the most serious wins: INTERNAL, then INCOMPLETE, then BAD_INPUT, then BLOCKED.
+When several apply, the most serious wins: INTERRUPTED (a batch stopped by Ctrl-C), then INTERNAL, then
+INCOMPLETE, then BAD_INPUT, then BLOCKED.
 """
 
 from __future__ import annotations
@@ -41,7 +42,9 @@ def campaign_incomplete(campaign: Campaign) -> str | None:
     """Why ``campaign`` could not finish (:attr:`~agents.state.Campaign.failure`), or None when it did."""
     failure = campaign.failure
     if failure is not None:
-        why = "the backend failed" if failure.reason == "backend" else "no valid output"
+        why = {"backend": "the backend failed", "service": "a service failed"}.get(
+            failure.reason, "no valid output"
+        )
         return f"{why} during {failure.step}: {failure.message}"
     missing = [piece.channel for piece in campaign.undelivered]
     if missing:
@@ -64,8 +67,7 @@ def eval_exit_code(report: EvalReport) -> ExitCode:
     if report.ok:
         return ExitCode.OK
     failing = [result for result in report.results if not result.ok]
-    # The eval runner records a run whose backend failed as ``error="BackendError: ..."``.
-    if any((run.error or "").startswith("BackendError") for result in failing for run in result.runs):
+    if any(run.incomplete for result in failing for run in result.runs):
         return ExitCode.INCOMPLETE
     return ExitCode.BLOCKED
 

@@ -37,15 +37,13 @@ from agents.state import (
     Campaign,
     CampaignState,
     CampaignStats,
-    ComplianceFinding,
-    ComplianceResult,
-    Piece,
     StepFailure,
+    undelivered_piece,
 )
-from backends import BackendError, LLMBackend, as_backend, get_backend
+from backends import BackendError, LLMBackend, as_backend, get_concurrent_backend
 from backends.base import BaseBackendConfig
 from backends.registry import backend_overrides
-from core.errors import InputError
+from core.errors import InputError, ServiceError
 from knowledge.brand import Brand, load_brand
 from knowledge.embedders import get_embedder
 from knowledge.index import FaissKnowledgeIndex, build_index
@@ -158,7 +156,9 @@ class CampaignSession:
         specs = campaign_channels(brand, channels)
         if index is None:
             index = prepare_index(brand, resolved, index_dir, report)
-        model = _as_backend(llm) if llm is not None else get_backend(resolved.spec.backend)
+        # get_concurrent_backend: an engine that batches in this process (vLLM) sits behind the micro-batcher,
+        # so the channels' concurrent calls reach it as one batch.
+        model = _as_backend(llm) if llm is not None else get_concurrent_backend(resolved.spec.backend)
         model.warm_up()  # a server that cannot be reached, or does not serve the model, fails here
         report(f"backend: {model.kind} ({model.model_name})")
         return cls(brand, resolved, specs, index, model, report, started)
@@ -226,16 +226,20 @@ class CampaignSession:
 
     def _run_steps(self, state: CampaignState, steps: Iterable[Agent], ctx: RunContext) -> StepFailure | None:
         for agent in steps:
-            reason: Literal["backend", "no_valid_output"]
+            reason: Literal["backend", "service", "no_valid_output"]
             try:
                 agent.run(state, ctx)
                 continue
             except BackendError as exc:
                 reason, message = "backend", str(exc)
+            except ServiceError as exc:  # another service a step calls: the embedder (claims, focus)
+                reason, message = "service", str(exc)
             except StructuredOutputError as exc:
                 reason, message = "no_valid_output", str(exc)
             failure = StepFailure(step=agent.name, reason=reason, message=message)
-            what = "backend error" if reason == "backend" else "no valid model output"
+            what = {"backend": "backend error", "service": "service error"}.get(
+                reason, "no valid model output"
+            )
             self.progress(f"{what} during {agent.name}: {message}; keeping the work done so far")
             for channel in state.channels:
                 state.errors.setdefault(channel.name, f"{what} during {agent.name}: {message}")
@@ -289,20 +293,9 @@ def _deliver_missing(state: CampaignState) -> None:
     for channel in state.channels:
         if channel.name in done:
             continue
-        draft = state.drafts.get(channel.name)
         why = state.errors.get(channel.name, "the pipeline ended before this channel was checked")
-        finding = ComplianceFinding(
-            rule_id=UNDELIVERED_RULE,
-            category="generation",
-            severity="block",
-            explanation=f"not delivered: {why}",
-        )
         state.pieces.append(
-            Piece(
-                channel=channel.name,
-                fields=draft.fields if draft else {},
-                citations=draft.citations if draft else [],
-                compliance=ComplianceResult(verdict="blocked", findings=[finding]),
-                revisions=state.revisions.get(channel.name, []),
+            undelivered_piece(
+                state, channel.name, rule_id=UNDELIVERED_RULE, explanation=f"not delivered: {why}"
             )
         )

@@ -27,9 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from agents import Agent, agent_class
 from agents.roles import SYSTEM, Role
 from agents.state import INITIAL_FIELDS
-from backends import ENV_OVERRIDES as ENV_OVERRIDES  # re-exported: the env vars resolve_backend reads
-from backends import BackendConfig, default_backend_config
-from backends import resolve_backend as resolve_backend_config
+from backends import BackendConfig, default_backend_config, resolve_backend
 from core.errors import InputError, format_validation_error
 from core.yamlio import confined_path, load_model
 from knowledge.embedders import DEFAULT_EMBEDDER
@@ -241,12 +239,6 @@ def load_pipeline(
                 raise InputError("prompt folder not found", source=source, field=f"prompt_dirs[{n}]")
         registry = PromptRegistry(TEMPLATES_DIR, *folders)
     return build_pipeline(spec, source, registry)
-
-
-def resolve_backend(config: BackendConfig, overrides: dict[str, Any]) -> BackendConfig:
-    """Backend config with env vars (:data:`ENV_OVERRIDES`) and then explicit overrides (CLI flags,
-    ``run_campaign(backend=...)``) applied on top of the YAML (rules: :mod:`backends.registry`)."""
-    return resolve_backend_config(config, overrides)
 
 
 def dump_pipeline(spec: PipelineSpec) -> str:

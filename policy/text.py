@@ -164,7 +164,9 @@ def _fold(text: str) -> Folded:
 
 _ASCII_RUN_OR_CHAR = re.compile(r"[\x00-\x7f]+|[^\x00-\x7f]")
 _fold_short = functools.lru_cache(maxsize=2048)(_fold)
-_fold_long = functools.lru_cache(maxsize=2)(_fold)  # the text being checked, never more than two
+# The texts being checked: one per channel checked at once (agents.fanout runs up to a backend's
+# max_concurrency), each checked rule by rule; 8 keeps them while bounding what huge `check` inputs hold.
+_fold_long = functools.lru_cache(maxsize=8)(_fold)
 
 
 def fold_str(text: str) -> str:

@@ -33,6 +33,8 @@ _REF = re.compile(r"^(?P<id>[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*)(@(?P<version>[1
 # A JSON key as a template writes out an answer's shape: '"name":'. Neither the name's characters nor the
 # spaces can be a quote, so a failed match never re-reads more than the spaces after one quoted word.
 _JSON_KEY = re.compile(r'"([A-Za-z_][A-Za-z0-9_]*)"[ \t]*:')
+# The same, first on its line (after an optional list bullet): a shape written as a list of keys.
+_LISTED_KEY = re.compile(r'^[ \t]*(?:[-*][ \t]+)?"([A-Za-z_][A-Za-z0-9_]*)"[ \t]*:', re.MULTILINE)
 
 
 class PromptError(InputError):
@@ -331,10 +333,28 @@ def _parse(path: Path) -> Prompt:
 
 
 def _json_keys(tree: nodes.Template) -> tuple[str, ...]:
-    """The JSON keys the template's own text writes out ('"scores": ...'), in order of first appearance:
-    the answer shape a prompt states by hand, which a pipeline checks against its role's answer model."""
+    """The JSON keys the template's own text writes out, in order of first appearance: the answer shape
+    a prompt states by hand, which a pipeline checks against its role's answer model. A key counts inside
+    braces ('{"scores": ...}') or first on its line ('- "tone": ...'); a quoted word followed by a colon
+    in the middle of prose ('a headline such as "Fresh": short') is not a shape."""
     text = "".join(node.data for node in tree.find_all(nodes.TemplateData))
-    return tuple(dict.fromkeys(match[1] for match in _JSON_KEY.finditer(text)))
+    found = [(m.start(), m[1]) for m in _JSON_KEY.finditer(_inside_braces(text))]
+    found += [(m.start(1), m[1]) for m in _LISTED_KEY.finditer(text)]
+    return tuple(dict.fromkeys(key for _, key in sorted(found)))
+
+
+def _inside_braces(text: str) -> str:
+    """The characters of ``text`` that lie inside ``{...}`` (at any depth), other text replaced by line
+    breaks so no key pattern can join across it. One pass, linear."""
+    out: list[str] = []
+    depth = 0
+    for ch in text:
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth = max(0, depth - 1)
+        out.append(ch if depth > 0 or ch == "}" else "\n")
+    return "".join(out)
 
 
 class PromptRegistry:

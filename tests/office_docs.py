@@ -14,6 +14,7 @@ P_NS = "http://schemas.openxmlformats.org/presentationml/2006/main"
 A_NS = "http://schemas.openxmlformats.org/drawingml/2006/main"
 R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 PKG_RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
+SHEET_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 OFFICE_DOC = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
 
 
@@ -244,6 +245,53 @@ def many_members(count: int) -> bytes:
         for n in range(count):
             archive.writestr(f"m{n}", b"")
     return buffer.getvalue()
+
+
+def docx_padded(text: str, empty_paragraphs: int) -> bytes:
+    """A Word document of ``empty_paragraphs`` ``<w:p/>`` (6 bytes of XML each, no text) before one
+    paragraph of ``text``: a small file whose XML has millions of elements."""
+    return replace_in_member(
+        docx([("p", text)]), "word/document.xml", b"<w:body>", b"<w:body>" + b"<w:p/>" * empty_paragraphs
+    )
+
+
+def pptx_listing_one_slide(text: str, empty_paragraphs: int, times: int) -> bytes:
+    """A presentation whose slide list names its one slide ``times`` times; the slide holds ``text``
+    and ``empty_paragraphs`` ``<a:p/>`` (no text)."""
+    raw = pptx([("", [text], [])])
+    filler = b"<p:sp><p:txBody>" + b"<a:p/>" * empty_paragraphs + b"</p:txBody></p:sp></p:spTree>"
+    raw = replace_in_member(raw, "ppt/slides/slide1.xml", b"</p:spTree>", filler)
+    entry = b'<p:sldId id="256" r:id="rId1"/>'
+    return replace_in_member(raw, "ppt/presentation.xml", entry, entry * times)
+
+
+def epub_repeating_chapter(text: str, empty_paragraphs: int, times: int) -> bytes:
+    """An e-book whose spine lists its one chapter ``times`` times; the chapter holds ``text`` and
+    ``empty_paragraphs`` ``<p></p>`` (no text)."""
+    raw = epub([("Only chapter", text)])
+    raw = replace_in_member(
+        raw, "OEBPS/text/chapter 0.xhtml", b"</body>", b"<p></p>" * empty_paragraphs + b"</body>"
+    )
+    ref = b'<itemref idref="c0"/>'
+    return replace_in_member(raw, "OEBPS/content.opf", ref, ref * times)
+
+
+def xlsx_with_shared_strings(raw: bytes, strings_xml: bytes) -> bytes:
+    """``raw`` (from :func:`xlsx`) with ``xl/sharedStrings.xml`` holding ``strings_xml``, declared where
+    openpyxl looks for it (the content types)."""
+    buffer = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(raw)) as source,
+        zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as out,
+    ):
+        for info in source.infolist():
+            out.writestr(info.filename, source.read(info))
+        out.writestr("xl/sharedStrings.xml", strings_xml)
+    override = (
+        b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+        b'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>'
+    )
+    return replace_in_member(buffer.getvalue(), "[Content_Types].xml", b"</Types>", override)
 
 
 def replace_in_member(raw: bytes, member: str, old: bytes, new: bytes) -> bytes:

@@ -285,10 +285,14 @@ def test_env_vars_layer_under_explicit_overrides() -> None:
     assert isinstance(cfg, OpenAIConfig) and (cfg.base_url, cfg.model) == ("http://env/v1", "m")
     # --backend fake on top: the env's openai settings are dropped, not an error (a dry run)
     assert isinstance(resolve_backend(LlamaCppConfig(), {"kind": "fake"}, environ=env), FakeConfig)
+    # an env var alone that the pipeline's backend does not take is ignored (a shell set up for a server)
+    ignored = resolve_backend(LlamaCppConfig(), {}, environ={"BRANDFORGE_BASE_URL": "http://env/v1"})
+    assert isinstance(ignored, LlamaCppConfig)
+    # the same value given explicitly is an error naming where it came from
     with pytest.raises(
-        InputError, match=r"BRANDFORGE_BASE_URL sets backend\.base_url, which backend 'llamacpp'"
+        InputError, match=r"override base_url sets backend\.base_url, which backend 'llamacpp'"
     ):
-        resolve_backend(LlamaCppConfig(), {}, environ={"BRANDFORGE_BASE_URL": "http://env/v1"})
+        resolve_backend(LlamaCppConfig(), {"base_url": "http://env/v1"}, environ={})
     with pytest.raises(InputError, match=r"BRANDFORGE_BACKEND: unknown backend 'gpt'; valid choices: \["):
         resolve_backend(LlamaCppConfig(), {}, environ={"BRANDFORGE_BACKEND": "gpt"})
     with pytest.raises(InputError, match=r"override kind: unknown backend 'gpt'"):

@@ -146,7 +146,7 @@ def test_pdf_text_layer(tmp_path: Path) -> None:
 
 
 def test_keep_sentences_and_loop_removal() -> None:
-    from agents.copywriter import drop_repeated_sentences
+    from agents.drafts import drop_repeated_sentences
     from knowledge.chunking import keep_sentences
 
     assert keep_sentences("Go now. Bad one! Stay.\n\nBad two.", lambda s: "Bad" not in s) == "Go now. Stay."

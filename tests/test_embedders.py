@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from langchain_core.embeddings import Embeddings
 
-from core.errors import InputError
+from core.errors import InputError, ServiceError
 from knowledge.embedders import get_embedder
 
 pytestmark = pytest.mark.unit
@@ -132,15 +132,16 @@ def test_bad_answers_from_an_embedder_name_it(answer: object, message: str) -> N
         emb.embed(["a", "b"])
 
 
-def test_an_embedder_that_fails_is_an_input_error_naming_it() -> None:
+def test_an_embedder_that_fails_is_a_service_error_naming_it() -> None:
     from knowledge.embedders import LangChainEmbedder
 
     class Broken(_PrefixEmbeddings):
         def embed_documents(self, texts: list[str]) -> list[list[float]]:
             raise ConnectionError("embedding server unreachable")
 
+    # Not the input's fault: a ServiceError, which a campaign records as an incomplete step.
     with pytest.raises(
-        InputError, match=r"embedder 'toy' failed \(ConnectionError: embedding server unreachable\)"
+        ServiceError, match=r"embedder 'toy' failed \(ConnectionError: embedding server unreachable\)"
     ):
         LangChainEmbedder(Broken(), embedder_id="toy").embed(["a"])
     with pytest.raises(InputError, match=r"expected a langchain_core\.embeddings\.Embeddings, got str"):

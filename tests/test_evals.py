@@ -271,3 +271,20 @@ def test_a_replay_only_cache_fails_on_a_miss_and_writes_nothing(tmp_path: Path) 
         replay.complete([{"role": "user", "content": "something else"}])
     assert replay.hits == 1 and replay.misses == 1
     assert len(list((tmp_path / "cache").glob("*/*.json"))) == 1
+
+
+def test_runs_that_could_not_finish_are_incomplete_not_failed(suite: Path, tmp_path: Path) -> None:
+    """A run the backend (here: a replay-only cache with nothing in it) could not finish says nothing
+    about the prompt: it is marked incomplete, and the exit code is 4, not 1 — for campaign cases and
+    agent cases alike."""
+    from pipelines.exits import ExitCode, eval_exit_code
+
+    report = _run(suite, tmp_path / "empty-cache", replay_only=True)
+    assert not report.ok
+    runs = [run for result in report.results for run in result.runs]
+    assert runs and all(run.incomplete and run.error for run in runs)
+    assert eval_exit_code(report) == ExitCode.INCOMPLETE
+    assert not (tmp_path / "empty-cache").exists()  # replay only: nothing written
+    # The same suite with answers recorded: every run finishes.
+    recorded = _run(suite, tmp_path / "cache")
+    assert not any(run.incomplete for result in recorded.results for run in result.runs)

@@ -265,3 +265,32 @@ def test_configure_logging_replaces_instead_of_stacking() -> None:
     assert resolve_level(2, "error") == logging.ERROR
     with pytest.raises(ValueError, match="valid choices"):
         resolve_level(log_level="loud")
+
+
+def test_a_channel_without_a_valid_draft_exits_4_not_blocked(
+    mini_brand: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """A piece the model never produced is not a compliance block: the campaign is incomplete (4), the
+    other channels' pieces are written, and the message names the channel."""
+    fake = FakeBackend(FakeConfig())
+    victim = "social_post"  # one of the mini brand's channels (tests/conftest.py)
+
+    def respond(body: dict[str, Any], n: int) -> tuple[int, dict[str, Any]]:
+        schema = (body.get("response_format") or {}).get("json_schema", {}).get("schema") or {}
+        asks_for_draft = "fields" in schema.get("properties", {})
+        # The draft request, or the re-ask after an invalid answer (the request is then 2 turns back).
+        asked = [m["content"] for m in body["messages"] if m["content"].startswith("You are the copywriter")]
+        if asks_for_draft and asked and victim in asked[-1]:
+            return 200, chat_response("Here is a lovely draft, in prose rather than JSON.")
+        return 200, chat_response(fake.complete(body["messages"], json_schema=schema).text)
+
+    out = tmp_path / "c.json"
+    with recording_openai_server(respond) as (url, _):
+        code, _, err = _run(["campaign", str(mini_brand), *_openai(url), "--out", str(out), "-q"], capsys)
+    campaign = json.loads(out.read_text())
+    assert code == ExitCode.INCOMPLETE, err
+    assert campaign["failure"] is None  # no step stopped: one channel got no piece
+    (missing,) = [p for p in campaign["pieces"] if p["channel"] == victim]
+    assert [f["rule_id"] for f in missing["compliance"]["findings"]] == ["pipeline.no_draft"]
+    assert any(p["fields"] for p in campaign["pieces"] if p["channel"] != victim)
+    assert f"incomplete: no finished piece for {victim}" in err

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 import pytest
 from pydantic import BaseModel, Field
 
-from agents.base import inline_refs
+from agents.schema import inline_refs
 from backends import BackendError, create_backend, get_backend
 from backends.fake import FakeConfig
 from backends.llamacpp import LlamaCppConfig

@@ -23,7 +23,7 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import BaseModel, ConfigDict, Field
 
-from agents.base import inline_refs
+from agents.schema import inline_refs
 from backends import BackendError, CompletionRequest, GenerationParams, as_backend, create_backend
 from backends.embedded_model import embedded_model_path
 from backends.fake import FakeBackend, FakeConfig
@@ -205,6 +205,19 @@ def test_complete_many_runs_up_to_max_concurrency_at_once_in_order() -> None:
         FakeBackend(FakeConfig()).complete(r.messages, json_schema=_tool_schema()).text for r in requests
     ]
     assert [json.loads(a.text) for a in answers] == [json.loads(t) for t in expected]
+
+
+def test_a_chat_model_passed_in_is_called_one_at_a_time_whoever_calls() -> None:
+    """max_concurrency is not only a hint: threads calling complete() directly (fan-out, batch items,
+    several runnables) are held to it, and a model passed in gets 1 unless the caller says more."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    chat = SchemaChat(delay_s=0.05)
+    backend = as_backend(chat)
+    assert backend.max_concurrency == 1
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(lambda i: backend.complete([{"role": "user", "content": f"q{i}"}]), range(8)))
+    assert chat.peak == 1 and chat.calls == 8
 
 
 def _tool_schema() -> dict[str, Any]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from pydantic import BaseModel, ConfigDict, Field
 
-from agents.base import inline_refs
+from agents.schema import inline_refs
 from backends import GenerationParams, create_backend, get_backend
 from backends.llamacpp import LlamaCppConfig, grammar_safe_schema
 

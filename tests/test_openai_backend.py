@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel, ConfigDict, Field
 
-from agents.base import inline_refs
 from agents.channels import load_channels
+from agents.schema import inline_refs
 from backends import BackendError, create_backend
 from backends.embedded_model import embedded_model_path
 from backends.openai_compat import OpenAIConfig
@@ -72,9 +72,10 @@ def test_explicit_modes_against_llama_server(llama_server: str, mode: str) -> No
 def test_campaign_through_the_server(llama_server: str, tmp_path: Path) -> None:
     root = tmp_path / "tidewater"
     shutil.copytree(EXAMPLES / "tidewater", root, ignore=shutil.ignore_patterns(".brandforge"))
-    campaign = run_campaign(
-        root, channels=["social_post", "cs_reply"], backend={"kind": "openai", "base_url": llama_server}
-    )
+    # concurrency 1: llama-cpp-python's server answers one request at a time, so channels sent at once
+    # would only queue there (against the reply timeout) and evict each other's prompt prefix.
+    backend = {"kind": "openai", "base_url": llama_server, "concurrency": 1}
+    campaign = run_campaign(root, channels=["social_post", "cs_reply"], backend=backend)
     assert [p.channel for p in campaign.pieces] == ["social_post", "cs_reply"]
     assert campaign.backend == "openai" and campaign.model == "qwen-embedded"
     assert {t.backend for t in campaign.trace} == {"openai"}

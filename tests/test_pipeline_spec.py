@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
 import pytest
 
+from backends import resolve_backend
 from backends.llamacpp import LlamaCppConfig
 from core.errors import InputError
 from pipelines.spec import (
@@ -15,7 +17,6 @@ from pipelines.spec import (
     dump_pipeline,
     load_pipeline,
     load_pipeline_spec,
-    resolve_backend,
 )
 
 pytestmark = pytest.mark.unit
@@ -160,7 +161,7 @@ def test_unknown_pipeline_name() -> None:
         load_pipeline("fast")
 
 
-def test_backend_precedence(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_backend_precedence(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
     yaml_cfg = LlamaCppConfig(temperature=0.1)
     monkeypatch.setenv("BRANDFORGE_BACKEND", "openai")
     monkeypatch.setenv("BRANDFORGE_BASE_URL", "http://127.0.0.1:9/v1")
@@ -169,8 +170,15 @@ def test_backend_precedence(monkeypatch: pytest.MonkeyPatch) -> None:
     cfg = resolve_backend(yaml_cfg, {"kind": "fake"})
     assert cfg.kind == "fake"
     monkeypatch.delenv("BRANDFORGE_BACKEND")
-    with pytest.raises(InputError, match=r"BRANDFORGE_BASE_URL sets backend\.base_url, which backend 'l"):
-        resolve_backend(yaml_cfg, {})  # an env var the pipeline's backend does not take: an error
+    # A shell set up for a server (BRANDFORGE_BASE_URL, _API_KEY) does not stop a llamacpp pipeline from
+    # loading: the variable is ignored, with a warning in the log.
+    with caplog.at_level(logging.WARNING, logger="backends"):
+        cfg = resolve_backend(yaml_cfg, {})
+    assert cfg.kind == "llamacpp" and not hasattr(cfg, "base_url")
+    assert "BRANDFORGE_BASE_URL is set but backend 'llamacpp' has no field 'base_url'" in caplog.text
+    # An explicit override the backend does not take is still an error.
+    with pytest.raises(InputError, match=r"override base_url sets backend\.base_url, which backend 'l"):
+        resolve_backend(yaml_cfg, {"base_url": "http://127.0.0.1:9/v1"})
     monkeypatch.delenv("BRANDFORGE_BASE_URL")
     with pytest.raises(InputError, match="max_tokens"):
         resolve_backend(yaml_cfg, {"max_tokens": 1})

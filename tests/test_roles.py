@@ -157,6 +157,26 @@ def test_json_keys_are_read_from_the_templates_own_text(tmp_path: Path) -> None:
     assert prompt.json_keys == ("a", "b", "c") and prompt.role == "t.x"
 
 
+def test_quoted_words_in_prose_are_not_an_answer_shape(tmp_path: Path) -> None:
+    """Only keys inside braces or first on their line count as a hand-written shape: a prompt that quotes
+    an example in prose ('a headline such as "Fresh": ...') still loads in its slot."""
+    prose = _review_prompt(
+        "reviewer.review@9",
+        'A headline such as "Fresh": short and concrete is good. Return JSON: {{ answer_shape }}',
+        "answer_shape",
+    )
+    loaded = load_pipeline(_pipeline_with_review_prompt(tmp_path, "reviewer.review@9", prose))
+    assert loaded.agents[3].prompts["review"].json_keys == ()
+    folder = tmp_path / "listed"
+    folder.mkdir()
+    (folder / "t.x@1.yaml").write_text(
+        "id: t.x\nversion: 1\ndescription: d\ninputs: []\n"
+        'template: |\n  Answer with:\n  - "tone": a few words\n  * "angle": one line, e.g. "Calm": quiet\n',
+        encoding="utf-8",
+    )
+    assert PromptRegistry(folder).get("t.x@1").json_keys == ("tone", "angle")
+
+
 # --- ask() returns the role's typed answer; the schema sent is the narrowed one ------------------------
 
 

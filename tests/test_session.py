@@ -197,3 +197,49 @@ def test_an_openai_server_receives_the_channels_requests_concurrently(mini_brand
     assert [p.channel for p in four.pieces] == channels
     assert _without_timing(four) == _without_timing(one)
     assert four.model == endpoint.model
+
+
+def test_an_embedder_failing_mid_run_keeps_the_work_and_marks_the_step(mini_brand: Path) -> None:
+    """A LangChain embeddings model that goes away during a step (the copywriter looks up the passages
+    that answer a customer's question) is a service failure: the campaign comes back incomplete with the
+    work done, not an InputError that throws it away."""
+    import dataclasses
+
+    from langchain_core.embeddings import Embeddings
+
+    from knowledge.embedders import register_embedder, unregister_embedder
+    from pipelines.spec import load_pipeline
+
+    class GoesAway(Embeddings):  # type: ignore[misc]
+        broken = False
+
+        def _vec(self, text: str) -> list[float]:
+            if self.broken:
+                raise ConnectionError("embedding server unreachable")
+            return [float(len(text) % 7) + 1.0, float(text.count("e")) + 1.0, 1.0]
+
+        def embed_documents(self, texts: list[str]) -> list[list[float]]:
+            return [self._vec(t) for t in texts]
+
+        def embed_query(self, text: str) -> list[float]:
+            return self._vec(text)
+
+    embeddings = GoesAway()
+    register_embedder("goes-away", embeddings)
+    try:
+        loaded = load_pipeline("default", backend_overrides={"kind": "fake"})
+        retrieval = loaded.spec.retrieval.model_copy(update={"embedder": "goes-away"})
+        pipeline = dataclasses.replace(loaded, spec=loaded.spec.model_copy(update={"retrieval": retrieval}))
+
+        def progress(message: str) -> None:
+            if message.startswith("copywriter:"):
+                embeddings.broken = True
+
+        campaign = run_campaign(mini_brand, pipeline=pipeline, progress=progress)
+    finally:
+        unregister_embedder("goes-away")
+    assert campaign.status == "incomplete"
+    assert campaign.failure is not None and campaign.failure.reason == "service"
+    assert campaign.failure.step == "copywriter"
+    assert "embedding server unreachable" in campaign.failure.message
+    assert campaign.brief is not None and len(campaign.pieces) == 3  # the brief kept, every channel delivered

@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel, ConfigDict
 
-from agents.base import RunContext, StructuredOutputError, ask, extract_json, inline_refs
+from agents.base import RunContext, StructuredOutputError, ask, extract_json
 from agents.channels import load_channels
 from agents.roles import AnswerRole, ClaimsInputs
+from agents.schema import inline_refs
 from agents.state import CampaignState
 from backends.fake import FakeBackend, FakeConfig
 from knowledge.brand import load_brand

@@ -9,7 +9,7 @@ import os
 import pytest
 from pydantic import BaseModel, ConfigDict, Field
 
-from agents.base import inline_refs
+from agents.schema import inline_refs
 from backends import CompletionRequest, GenerationParams, create_backend
 from backends.vllm_inprocess import VLLMConfig
 

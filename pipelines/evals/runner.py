@@ -25,8 +25,8 @@ from pydantic import ValidationError
 from agents import StructuredOutputError
 from agents.roles import RUBRIC, RUBRIC_ANSWER_MODEL, RubricAnswer, RubricInputs
 from agents.state import Campaign, StepFailure
-from backends import BackendError, GenerationParams, get_backend
-from core.errors import InputError
+from backends import GenerationParams, get_backend
+from core.errors import InputError, ServiceError
 from knowledge.brand import Brand, load_brand
 from knowledge.embedders import get_embedder
 from knowledge.index import FaissKnowledgeIndex
@@ -41,13 +41,20 @@ Progress = Callable[[str], None]
 JUDGE_PROMPT = "evals.rubric@2"  # llm_rubric's judge; a new version here changes every rubric verdict
 
 
+# State fields every step may write that are not its result (see agents.state.INITIAL_FIELDS).
+BOOKKEEPING_FIELDS = frozenset({"trace", "threads", "errors", "revisions"})
+
+
 class IncompleteCampaign(RuntimeError):
     """A case's campaign could not finish (its ``failure``): the run fails with the reason, named like
     the error that stopped it (``BackendError: ...``, ``StructuredOutputError: ...``)."""
 
     def __init__(self, failure: StepFailure) -> None:
-        kind = "BackendError" if failure.reason == "backend" else "StructuredOutputError"
+        kind = {"backend": "BackendError", "service": "ServiceError"}.get(
+            failure.reason, "StructuredOutputError"
+        )
         super().__init__(f"{kind}: during {failure.step}: {failure.message}")
+        self.failure = failure
 
 
 @dataclass
@@ -55,6 +62,9 @@ class RunResult:
     seed: int
     checks: list[Check]
     error: str | None = None
+    # The run could not finish because a service failed (the backend, an embedder, a replay-only cache
+    # miss): its score says nothing about the prompt, and the CLI exits 4 (pipelines.exits).
+    incomplete: bool = False
 
     @property
     def passed(self) -> bool:
@@ -197,7 +207,9 @@ class _Runner:
             state = session.run_step(case.agent or "", case.inputs)
         except InputError as exc:
             raise InputError(f"case {case.id}: {exc}") from None
-        writes = session.step(case.agent or "").writes
+        # What the agent wrote, less the bookkeeping every step touches (the trace and the threads hold
+        # rendered prompts, which a field-less contains/not_contains would otherwise search).
+        writes = session.step(case.agent or "").writes - BOOKKEEPING_FIELDS
         output = state.model_dump(mode="json", include=set(writes) | set(case.inputs))
         piece = next((p for p in state.pieces if p.channel == case.channel), None)
         return Target(piece=piece, output=output)
@@ -215,11 +227,14 @@ class _Runner:
                     if case.agent
                     else self.campaign_target(brand_dir, case, seed)
                 )
-            except (StructuredOutputError, BackendError) as exc:
-                runs.append(RunResult(seed, [], error=f"{type(exc).__name__}: {exc}"))
+            except (StructuredOutputError, ServiceError) as exc:
+                failed = isinstance(exc, ServiceError)
+                runs.append(RunResult(seed, [], error=f"{type(exc).__name__}: {exc}", incomplete=failed))
                 continue
             except IncompleteCampaign as exc:
-                runs.append(RunResult(seed, [], error=str(exc)))
+                runs.append(
+                    RunResult(seed, [], error=str(exc), incomplete=exc.failure.reason != "no_valid_output")
+                )
                 continue
             tools = self.tools(brand_dir, seed)
             runs.append(RunResult(seed, [check(a, target, tools) for a in case.assertions]))

@@ -80,10 +80,11 @@ def test_a_passage_with_an_instruction_is_withheld_whole(poisoned: Path, tmp_pat
 
 def test_a_withheld_passage_cannot_be_cited(poisoned: Path, tmp_path: Path) -> None:
     """Citations are constrained to the aliases of the passages shown: a withheld one has none."""
-    from agents.strategist import brief_model
+    from agents.citations import aliases
+    from agents.roles import brief_answer_model
 
     state, _ = _retrieve(poisoned, tmp_path)
-    schema = brief_model(state.passages, ["social_post"]).model_json_schema()
+    schema = brief_answer_model(aliases(state.passages), ("social_post",)).model_json_schema()
     aliases = {p.alias for p in state.passages}
     allowed = schema["$defs"]["KeyMessageOut"]["properties"]["citations"]["items"]["enum"]
     assert set(allowed) == aliases
