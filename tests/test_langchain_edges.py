@@ -229,3 +229,20 @@ def test_a_langchain_embeddings_serves_the_campaigns_index(brands: dict[str, Pat
     assert not same_space(
         manifest["embedder_fingerprint"][:384], get_embedder("use-multilingual").fingerprint()
     )
+
+
+@pytest.mark.llm
+@pytest.mark.slow
+def test_the_runnable_streams_a_real_campaign_on_the_embedded_model(brands: dict[str, Path]) -> None:
+    """The Runnable over the real embedded model (llama.cpp), not only the fake: progress streams while
+    the model works, and the campaign it ends with is a real one, cited from the real FAISS index."""
+    items = list(CampaignRunnable(channels=["social_post"]).stream(brands["tidewater"]))
+    *progress, campaign = items
+    assert isinstance(campaign, Campaign) and campaign.backend == "llamacpp"
+    assert [p.channel for p in campaign.pieces] == ["social_post"] and campaign.failure is None
+    assert campaign.trace and {t.backend for t in campaign.trace} == {"llamacpp"}
+    (piece,) = campaign.pieces
+    assert piece.fields["text"].strip()
+    assert {p.id for p in campaign.passages} >= set(piece.citations)
+    messages = [p.message for p in progress]
+    assert any(m.startswith("copywriter: drafting social_post") for m in messages)
