@@ -12,6 +12,12 @@ and links, claims linked to the retrieved passages: see ``policy``) plus the cha
 Markup and links to hosts the brand does not allow are stripped first. Then a model judges the
 claim-like sentences; a hard fact (number, refund, guarantee) it marks unsupported that is not a
 near-paraphrase of a passage blocks.
+With ``semantic`` (default) the checker also runs the semantic classifiers, and with ``judge``
+(off by default: see docs/compliance.md for why) it puts the sentences they are unsure of, and
+the rules they read as clean, to the model judge (:mod:`agents.judge`, prompt slot ``judge``):
+each channel's rulings are traced into its fork and remembered across the rounds, so an unchanged
+sentence is judged once. In generated copy a figure
+the passages do not state blocks, whatever the sentence reads as.
 Blocking findings are sent back for revision (:mod:`agents.revision`, ``fix_rounds`` times). Then
 last-resort fixes: required spelling restored, sentences that still carry a blocking finding dropped,
 over-long fields cut at a sentence/word boundary. The verdict is derived from the findings: ``blocked``
@@ -21,6 +27,7 @@ violation never passes.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import ClassVar
 
@@ -30,8 +37,9 @@ from agents.base import AgentParams, RunContext, StructuredOutputError, ask
 from agents.channels import ChannelSpec, fit_to_limit
 from agents.citations import aliases
 from agents.fanout import for_each_channel
+from agents.judge import JUDGE_PROMPT, ModelJudge
 from agents.revision import REVISION_READS, REVISION_WRITES, SendsBack
-from agents.roles import CLAIMS, ClaimsInputs, PromptSlot, claims_answer_model
+from agents.roles import CLAIMS, JUDGE, ClaimsInputs, PromptSlot, claims_answer_model
 from agents.state import (
     NO_DRAFT_RULE,
     CampaignState,
@@ -43,14 +51,30 @@ from agents.state import (
 from knowledge.brand import Brand
 from knowledge.chunking import keep_sentences, split_sentences
 from policy import ComplianceChecker, Evidence, PassageEvidence, fold_str, load_policy
+from policy.adjudication import Adjudicator, Remembering
 from policy.findings import ComplianceFinding, EvidenceRef, Severity
+from policy.semantic import SemanticLayer, load_semantic
 
 
 def checker_for(
-    brand: Brand, evidence: Evidence | None = None, claim_severity: Severity = "warn"
+    brand: Brand,
+    evidence: Evidence | None = None,
+    claim_severity: Severity = "warn",
+    *,
+    semantic: SemanticLayer | None = None,
+    adjudicator: Adjudicator | None = None,
 ) -> ComplianceChecker:
-    """The checker a campaign for ``brand`` is judged by (its locale's and industry's packs, its terms)."""
-    return ComplianceChecker(load_policy(brand.locale, brand.industry, brand), evidence, claim_severity)
+    """The checker a campaign for ``brand`` is judged by (its locale's and industry's packs, its terms;
+    the semantic layer and the judge when given). A figure its documents do not state always blocks in
+    generated copy (``fact_severity="block"``): the model made it up."""
+    return ComplianceChecker(
+        load_policy(brand.locale, brand.industry, brand),
+        evidence,
+        claim_severity,
+        semantic=semantic,
+        adjudicator=adjudicator,
+        fact_severity="block",
+    )
 
 
 def deterministic_findings(
@@ -119,6 +143,14 @@ class ComplianceParams(AgentParams):
     paraphrase_similarity: float = Field(
         0.85, ge=0.0, le=1.0, description="A sentence this close to a retrieved passage counts as supported."
     )
+    semantic: bool = Field(
+        True, description="Run the semantic classifiers (policy.semantic) besides the rules."
+    )
+    judge: bool = Field(
+        False,
+        description="Put sentences the classifiers are unsure of, and rules they disagree with, to the model "
+        "judge (needs semantic).",
+    )
 
 
 class Compliance(SendsBack):
@@ -129,6 +161,7 @@ class Compliance(SendsBack):
     writes: ClassVar[frozenset[str]] = frozenset({"pieces", "trace", "threads", *REVISION_WRITES})
     slots: ClassVar[dict[str, PromptSlot]] = {
         "claims": PromptSlot(CLAIMS, "compliance.claims@1"),
+        "judge": PromptSlot(JUDGE, JUDGE_PROMPT),
         "revise": SendsBack.REVISE_SLOT,
     }
     Params = ComplianceParams
@@ -138,7 +171,8 @@ class Compliance(SendsBack):
         evidence = PassageEvidence(
             [(p.id, p.text) for p in state.passages], ctx.index.embedder, facts=brand_facts(state.brand)
         )
-        checker = checker_for(state.brand, evidence)  # stateless per check: shared by the channels
+        semantic = load_semantic() if self.params.semantic else None
+        shared = checker_for(state.brand, evidence, semantic=semantic)  # stateless per check
 
         def check_channel(fork: CampaignState, channel: ChannelSpec) -> None:
             draft = fork.drafts.get(channel.name)
@@ -146,6 +180,12 @@ class Compliance(SendsBack):
                 fork.pieces.append(self._failed_piece(fork, channel))
                 return
             ctx.progress(f"compliance: checking {channel.name}")
+            checker = shared
+            if semantic is not None and self.params.judge:  # each channel's judge traces into its fork
+                judge = ModelJudge.for_run(
+                    ctx, fork, agent=self.name, channel=channel.name, prompt=self.prompts.get("judge")
+                )
+                checker = dataclasses.replace(shared, adjudicator=Remembering(judge))
             fork.pieces.append(self._check_piece(fork, ctx, channel, draft, checker))
 
         for_each_channel(ctx, state, check_channel)

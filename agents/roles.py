@@ -28,6 +28,7 @@ Per role:
 | reviewer.review   | review (reviewer)             | ReviewInputs | ReviewAnswer | REVIEW_ANSWER_MODEL   |
 | compliance.claims | claims (compliance)           | ClaimsInputs | ClaimsAnswer | claims_answer_model   |
 | evals.rubric      | llm_rubric judge (evals)      | RubricInputs | RubricAnswer | RUBRIC_ANSWER_MODEL   |
+| compliance.judge  | (agents.judge.ModelJudge)     | JudgeInputs  | RulingAnswer | ruling_answer_model   |
 
 The constrained models' JSON schemas are pinned by ``tests/golden/answer_schemas.json``: the eval suite's
 response cache is keyed on them, so a change there re-runs the model.
@@ -119,6 +120,15 @@ class RubricInputs(RoleInputs):
     text: str
 
 
+class JudgeInputs(RoleInputs):
+    """One sentence the compliance judge rules on (one per call: see agents.judge)."""
+
+    sentence: str
+    locale: str = Field(description="The copy's locale (zh, en, ...).")
+    candidates: list[str] = Field(description="The categories under question, most likely first.")
+    rules: list[str] = Field(description="Ids of the rules that fired in the sentence (may be empty).")
+
+
 # --- outputs: the static typed answers ask() returns --------------------------------------------------
 
 
@@ -175,6 +185,15 @@ class RubricAnswer(_Answer):
 
     reason: str = Field(max_length=300)
     score: int = Field(ge=1, le=5)
+
+
+class RulingAnswer(_Answer):
+    """The compliance judge's verdict on one sentence (checked against the sentence by agents.judge)."""
+
+    rationale: str = Field(description="One short line: what the sentence does, and why it breaks or not.")
+    violation: bool
+    category: str = Field(description="The candidate category the sentence breaks, else the closest one.")
+    span_text: str = Field(description="The offending words copied from the sentence; empty if none.")
 
 
 # --- narrowing: the constrained per-campaign models (their schemas go to constrained decoding) --------
@@ -267,6 +286,24 @@ RUBRIC_ANSWER_MODEL: type[BaseModel] = create_model(
     reason=(str, Field(max_length=300)),
     score=(int, Field(ge=1, le=5)),
 )
+
+
+@functools.lru_cache(maxsize=256)
+def ruling_answer_model(candidates: tuple[str, ...]) -> type[BaseModel]:
+    """:class:`RulingAnswer` for a sentence whose candidate categories are ``candidates``: the category is
+    one of them. The rationale comes first: the model says what the sentence does, then rules on it.
+    Strings carry no length bound: llama.cpp compiles one into nested grammar rules that halve decoding
+    speed, so ``max_tokens`` and the judge's own checks bound them instead."""
+    if not candidates:
+        raise ValueError("a sentence to judge needs at least one candidate category")
+    return create_model(
+        "RulingOut",
+        __config__=_STRICT,
+        rationale=(text_field(None), ...),
+        violation=(bool, ...),
+        category=(one_of(candidates), ...),
+        span_text=(text_field(None, min_chars=0), ...),
+    )
 
 
 # --- the roles --------------------------------------------------------------------------------------
@@ -411,7 +448,16 @@ RUBRIC: AnswerRole[RubricAnswer] = AnswerRole(
     answer_model=RUBRIC_ANSWER_MODEL,
 )
 
-ROLES: dict[str, Role] = {role.name: role for role in (SYSTEM, BRIEF, DRAFT, REVISE, REVIEW, CLAIMS, RUBRIC)}
+JUDGE: AnswerRole[RulingAnswer] = AnswerRole(
+    "compliance.judge",
+    "Rule whether a sentence the checker is unsure of breaks one of its candidate compliance categories.",
+    JudgeInputs,
+    output=RulingAnswer,
+)
+
+ROLES: dict[str, Role] = {
+    role.name: role for role in (SYSTEM, BRIEF, DRAFT, REVISE, REVIEW, CLAIMS, RUBRIC, JUDGE)
+}
 
 
 def get_role(name: str) -> Role:

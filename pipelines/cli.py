@@ -202,6 +202,9 @@ def _cmd_check(args: argparse.Namespace) -> int:
     from core.errors import InputError
     from policy import ComplianceChecker, IndexEvidence, load_policy, verdict_of
 
+    overrides = _backend_overrides(args)
+    if overrides and not args.judge:
+        raise InputError("--backend, --model and --base-url choose the judge's model; add --judge")
     brand = evidence = None
     if args.brand:
         from knowledge.brand import load_brand
@@ -218,7 +221,24 @@ def _cmd_check(args: argparse.Namespace) -> int:
         raise InputError("--locale is required without --brand (e.g. --locale zh or --locale en)")
     industry = args.industry or (brand.industry if brand else None)
     policy = load_policy(locale, industry, brand, strict_industry=args.industry is not None)
-    checker = ComplianceChecker(policy, evidence)
+    judge = None
+    if args.judge:  # the backend a campaign would use (default pipeline, env, flags); it fails here if bad
+        from agents.judge import ModelJudge
+        from backends import get_backend
+        from pipelines.spec import load_pipeline
+
+        config = load_pipeline("default", backend_overrides=overrides).spec.backend
+        backend = get_backend(config)
+        backend.warm_up()
+        judge = ModelJudge(backend, config)
+    semantic = None
+    if not args.rules_only:
+        from policy.semantic import load_semantic
+
+        semantic = load_semantic()
+    elif judge is not None:
+        raise InputError("--judge rules on what the semantic layer is unsure of: drop --rules-only")
+    checker = ComplianceChecker(policy, evidence, semantic=semantic, adjudicator=judge)
     text = _read_input(args.file)
     units = (
         [(n, line) for n, line in enumerate(text.splitlines(), start=1) if line.strip()]
@@ -520,6 +540,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["json", "text"], default="json")
     p.add_argument("--lines", action="store_true", help="check each non-empty line as a separate piece")
     p.add_argument("--embedder", default=DEFAULT_EMBEDDER, help="embedder for the brand index (with --brand)")
+    p.add_argument(
+        "--judge",
+        action="store_true",
+        help="let a model rule on the sentences the rules and the classifier are unsure of (the default "
+        "pipeline's backend: the embedded model unless --backend/--model/--base-url or BRANDFORGE_* say)",
+    )
+    p.add_argument(
+        "--rules-only",
+        action="store_true",
+        help="skip the semantic classifiers: rule packs, detectors and claims only (a figure no document "
+        "states then always blocks)",
+    )
+    _add_backend_options(p, kinds)
     p.set_defaults(func=_cmd_check)
 
     p = add("eval", "run prompt-regression eval suites (YAML cases)")

@@ -20,21 +20,32 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import functools
+import re
 from dataclasses import dataclass
 from typing import Literal
 
 from core.errors import InputError
-from policy.claims import Evidence, extract_claims, link_claims
+from policy.adjudication import Adjudicator, Question, Ruling
+from policy.claims import (
+    ClaimCheck,
+    Evidence,
+    extract_claims,
+    figures_with_units,
+    link_claims,
+    sentence_spans,
+)
 from policy.detectors import (
     Hit,
     contact_spans,
     injected_text,
     personal_data,
+    reference_spans,
     sanitize_markup,
     secrets,
 )
 from policy.findings import ComplianceFinding, EvidenceRef, Severity
 from policy.rules import Policy, Rule, rule_regex
+from policy.semantic import CATEGORIES, SemanticLayer, SentenceScore
 from policy.text import Coverage, Folded, SentenceIndex, compact, find_spans, fold, fold_str
 
 Verdict = Literal["pass", "warn", "block"]
@@ -115,6 +126,14 @@ class ComplianceChecker:
     claim_severity: Severity = "block"
     """Severity of a claim no passage says (a figure no passage states always blocks)."""
     check_claims: bool = True
+    semantic: SemanticLayer | None = None
+    """The semantic classifier layer (:mod:`policy.semantic`); ``None``: rules only."""
+    adjudicator: Adjudicator | None = None
+    """Model adjudication of uncertain sentences and rule/semantic disagreements; ``None``: none."""
+    fact_severity: Severity = "warn"
+    """With the semantic layer: severity of a figure no passage states in a sentence the layer does not
+    read as a claim (a price, a date, a policy term). Campaigns use ``block``: generated copy must not
+    state a figure its documents do not. Without the semantic layer such a figure always blocks."""
 
     def rule_hits(
         self,
@@ -240,13 +259,24 @@ class ComplianceChecker:
         for result in link_claims(claims, self.evidence):
             if result.supported:
                 continue
+            substantive = bool(set(result.claim.kinds) & _SUBSTANTIVE)
+            figure_rule = "claims.unsupported_figure" if substantive else FACT_RULE
+            if set(result.claim.kinds) & _TERMS or _PRICE.search(fold_str(result.claim.text)):
+                figure_rule = OFFER_RULE
+            against = _contradicting(result)
+            if against:
+                figure_rule = CONTRADICTED_RULE
+                result = dataclasses.replace(
+                    result,
+                    reason=f"{result.reason}; {', '.join(against)} gives another figure for the same measure",
+                )
             findings.append(
                 ComplianceFinding(
-                    rule_id="claims.unsupported_figure" if result.missing_figures else "claims.unsupported",
+                    rule_id=figure_rule if result.missing_figures else "claims.unsupported",
                     category="unsupported_claim",
                     severity="block"
                     if result.missing_figures
-                    else (self.claim_severity if set(result.claim.kinds) & _SUBSTANTIVE else "warn"),
+                    else (self.claim_severity if substantive else "warn"),
                     explanation=result.reason,
                     field=field,
                     span=result.claim.span,
@@ -274,8 +304,240 @@ class ComplianceChecker:
         mask = [folded.span(a, b) for a, b in find_spans(folded, self.policy.disclaimers)]
         mask += [f.span for f in found if f.span and f.category in _NOT_CLAIMS]
         mask += contact_spans(folded)  # the brand's own hotline is not a figure to substantiate
+        mask += reference_spans(folded)  # nor is an order, tracking or licence number
         found += self.claim_findings(text, field, mask)
+        if self.semantic is not None:
+            found = self._layered(text, field, found)
         return sorted(found, key=lambda f: (f.span or (0, 0), f.rule_id))
+
+    def _layered(
+        self, text: str, field: str | None, found: list[ComplianceFinding]
+    ) -> list[ComplianceFinding]:
+        """Merge the semantic layer (and the adjudicator) into the rules' findings, sentence by sentence.
+
+        Per sentence and category: a rule finding gets the classifier's score; a disputable rule
+        finding in a sentence the classifiers score below ``review`` in every category is a
+        disagreement; with no rule finding, a score
+        at or above ``block`` adds a semantic finding and one between ``review`` and ``block`` is
+        uncertain. Disagreements and uncertain sentences go to the adjudicator in one batch; without
+        one, rules stand and uncertain sentences get no finding (the band is wide: 97% of a category's
+        violations score above ``review``, and so do many clean sentences). A sentence a rule already
+        blocks gets no semantic finding besides its rules' (they carry the scores).
+
+        Conditional rules (:data:`_CONDITIONAL`: what the claim check cannot find in the evidence, a
+        competitor's name) block only when the sentence also reads as their category: at or above
+        ``block``, or in the uncertain band when the judge upholds them. Otherwise an unsupported figure
+        has ``fact_severity`` and the others warn.
+        """
+        assert self.semantic is not None
+        layer = self.semantic
+        spans = [(a, min(b, a + _MAX_SCORED_CHARS)) for a, b in sentence_spans(text)]
+        asked: list[tuple[Question, list[ComplianceFinding], SentenceScore]] = []
+        for sentence in layer.assess(spans, text):
+            a, b = sentence.span
+            here = [f for f in found if f.span and f.span[0] < b and f.span[1] > a and not f.fixed]
+            uncertain: dict[str, float] = {}
+            # A rule is disputed only when the classifiers see nothing in the sentence, in any category.
+            reads_clean = all(sentence.scores[c] < layer.thresholds(c)[0] for c in layer.categories)
+            # A sentence a rule already blocks gets no second, semantic finding (its findings get scores).
+            blocked = any(f.severity == "block" and f.rule_id not in _CONDITIONAL for f in here)
+            for category in layer.categories:
+                review, block = layer.thresholds(category)
+                score = sentence.scores[category]
+                mine = [f for f in here if f.category == category]
+                for f in mine:
+                    f.score = round(score, 3)
+                conditional = [f for f in mine if f.rule_id in _CONDITIONAL]
+                for f in conditional:
+                    f.severity = "block" if score >= block else self._below_review(f)
+                if conditional and review <= score < block and self.adjudicator is not None:
+                    rules = tuple(sorted({f.rule_id for f in conditional}))
+                    question = Question(
+                        sentence.text, self.policy.locale, {category: score}, rules, "disagreement"
+                    )
+                    asked.append((question, conditional, sentence))
+                disputed = [
+                    f
+                    for f in mine
+                    if f.severity == "block" and f.layer == "rules" and f.rule_id not in _CONDITIONAL
+                ]
+                if disputed and category in _DISPUTABLE and reads_clean and self.adjudicator is not None:
+                    rules = tuple(sorted({f.rule_id for f in disputed}))
+                    asked.append(
+                        (
+                            Question(
+                                sentence.text, self.policy.locale, {category: score}, rules, "disagreement"
+                            ),
+                            disputed,
+                            sentence,
+                        )
+                    )
+                if mine or blocked:
+                    continue
+                if score >= block:
+                    found.append(self._semantic_finding(sentence, category, score, field, "block"))
+                elif score >= review:
+                    uncertain[category] = score
+            if uncertain and self.adjudicator is not None and not blocked:
+                asked.append((Question(sentence.text, self.policy.locale, uncertain), [], sentence))
+        if asked and self.adjudicator is not None:
+            rulings = self.adjudicator.adjudicate([q for q, _, _ in asked])
+            for (question, findings, sentence), ruling in zip(asked, rulings, strict=True):
+                found += self._apply(question, findings, sentence, ruling, field)
+        return found
+
+    def _below_review(self, finding: ComplianceFinding) -> Severity:
+        """Severity of a conditional rule's finding in a sentence that does not read as its category."""
+        if finding.rule_id in (FACT_RULE, "claims.unsupported_figure"):
+            return self.fact_severity
+        return "warn"
+
+    def _semantic_finding(
+        self, sentence: SentenceScore, category: str, score: float, field: str | None, severity: Severity
+    ) -> ComplianceFinding:
+        review, block = self.semantic.thresholds(category) if self.semantic else (0.0, 0.0)
+        where = self.policy.legal_references.get(category)
+        if severity == "block":
+            reads = _READS_AS.get(category, category)
+            why = f"reads as {reads} (semantic score {score:.2f}, blocks from {block:.2f})"
+        else:
+            why = (
+                f"may be {_READS_AS.get(category, category)} (semantic score {score:.2f}, uncertain between "
+                f"{review:.2f} and {block:.2f}): a person should look, or run the judge"
+            )
+        return ComplianceFinding(
+            rule_id=f"semantic.{category}",
+            category=category,
+            severity=severity,
+            explanation=why,
+            field=field,
+            span=sentence.span,
+            matched=sentence.text,
+            suggestion=_FIX.get(category, "rewrite the sentence"),
+            legal_reference=where,
+            layer="semantic",
+            score=round(score, 3),
+        )
+
+    def _apply(
+        self,
+        question: Question,
+        findings: list[ComplianceFinding],
+        sentence: SentenceScore,
+        ruling: Ruling | None,
+        field: str | None,
+    ) -> list[ComplianceFinding]:
+        """Findings a ruling adds; rulings on disputed findings change those findings in place."""
+        if findings:  # a disagreement over rule findings
+            if ruling is None:
+                for f in findings:
+                    f.explanation += "; the judge could not decide, so the rule stands"
+                return []
+            for f in findings:
+                f.rationale = ruling.rationale
+                f.layer = "judge"
+                if ruling.violation:
+                    f.severity = "block"
+                    f.explanation += f"; the judge upheld it: {ruling.rationale}"
+                else:
+                    f.severity = self._below_review(f) if f.rule_id in _CONDITIONAL else "warn"
+                    f.explanation += f"; the judge ruled it acceptable here: {ruling.rationale}"
+            return []
+        top = max(question.candidates, key=question.candidates.__getitem__)
+        if ruling is None:
+            finding = self._semantic_finding(sentence, top, question.candidates[top], field, "warn")
+            finding.explanation += "; the judge could not decide"
+            return [finding]
+        if not ruling.violation or ruling.category is None:
+            return []
+        span = _locate(sentence, ruling.span_text)
+        reads = _READS_AS.get(ruling.category, "a violation")
+        return [
+            ComplianceFinding(
+                rule_id=f"judge.{ruling.category}",
+                category=ruling.category,
+                severity="block",
+                explanation=f"the judge ruled it {reads}: {ruling.rationale}",
+                field=field,
+                span=span,
+                matched=sentence.text[span[0] - sentence.span[0] : span[1] - sentence.span[0]],
+                suggestion=_FIX.get(ruling.category, "rewrite the sentence"),
+                legal_reference=self.policy.legal_references.get(ruling.category),
+                layer="judge",
+                score=round(question.candidates.get(ruling.category, question.candidates[top]), 3),
+                rationale=ruling.rationale,
+            )
+        ]
+
+
+def _locate(sentence: SentenceScore, words: str | None) -> tuple[int, int]:
+    """The span of ``words`` inside the sentence (whitespace-insensitive), else the whole sentence."""
+    if words:
+        at = sentence.text.find(words.strip())
+        if at >= 0:
+            start = sentence.span[0] + at
+            return start, start + len(words.strip())
+    return sentence.span
+
+
+def _contradicting(result: ClaimCheck) -> list[str]:
+    """Passages close to the claim (cosine >= :data:`CONTRADICTS_SIMILARITY`) that state a figure of
+    the same measure as one the claim gives and no passage states: "cancel 20 days before for a full
+    refund" against a refund table that gives days and percentages, none of them 20 days for a full one."""
+    units = dict(
+        zip(result.claim.figures, result.claim.units or ("",) * len(result.claim.figures), strict=True)
+    )
+    measures = {units.get(f, "") for f in result.missing_figures} - {""}
+    if not measures:
+        return []
+    return [
+        c.id
+        for c in result.considered
+        if c.score >= CONTRADICTS_SIMILARITY and measures & {u for _, u in figures_with_units(c.text)}
+    ]
+
+
+OFFER_RULE = "claims.unsupported_offer"
+"""A price, offer or policy term (refund, warranty, cancellation) with a figure no passage states: it
+blocks whatever the sentence reads as, because an invented offer is a promise the brand must keep."""
+_TERMS = frozenset({"policy_term", "offer_term"})
+_PRICE = re.compile(r"[$¥€£]\s?\d|\d\s?(?:元|块钱|美元|欧元|英镑)|\b(?:usd|rmb|eur|gbp|dollars?|yuan)\b")
+CONTRADICTED_RULE = "claims.contradicted_figure"
+"""A figure no passage states, where a passage on the same subject states another for that measure."""
+CONTRADICTS_SIMILARITY = 0.6
+FACT_RULE = "claims.unsupported_fact"
+"""A figure no passage states, in a sentence that is no claim by its wording (a price, date, term)."""
+_CONDITIONAL = frozenset({FACT_RULE, "claims.unsupported_figure", "claims.unsupported", "claims.unverified"})
+"""With the semantic layer, rules whose finding blocks only when the sentence also reads as their
+category: what the claim check finds unsupported (or cannot check) must also read as a claim that
+needs a source. (A competitor the brand lists is not among them: naming it is the brand's call.)"""
+_MAX_SCORED_CHARS = 1000  # a longer "sentence" (a run-on line) is scored on its first 1,000 characters
+# Rule categories the judge may overrule when the classifier reads the sentence as clean. Not
+# injection, personal data, secrets, markup or brand lists: those detectors are exact, and a model
+# reading an injected text must never be the one to wave it through.
+_DISPUTABLE = frozenset(CATEGORIES) - {"prompt_injection"}
+_READS_AS = {
+    "superlative": "an absolute or superlative claim",
+    "competitor": "a disparaging comparison with another party",
+    "guarantee": "a guarantee of results",
+    "health_claim": "a health or medical claim",
+    "finance_claim": "a promise of financial returns or safety",
+    "education_claim": "a promise of exam or admission results",
+    "state_endorsement": "an endorsement by the state or an authority",
+    "unsupported_claim": "a factual claim that needs a source",
+    "prompt_injection": "an instruction addressed to the reviewer or the model",
+}
+_FIX = {
+    "superlative": "drop the superlative or name the source of a ranking",
+    "competitor": "describe your own product without running down another",
+    "guarantee": "state what you offer (terms, refund policy) instead of promising results",
+    "health_claim": "remove effects on health, symptoms or disease",
+    "finance_claim": "remove promises of returns or safety of capital; add the risk statement",
+    "education_claim": "remove promises of scores, admissions or refunds tied to results",
+    "state_endorsement": "remove the authority's name or endorsement",
+    "unsupported_claim": "cite the source or remove the figure",
+    "prompt_injection": "remove the instruction; copy speaks to readers, not to reviewers",
+}
 
 
 _SUBSTANTIATION = "FTC Policy Statement on Advertising Substantiation; 《广告法》第四条、第十一条"

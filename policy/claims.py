@@ -164,7 +164,8 @@ def _states(known: set[tuple[str, str]], figure: str, unit: str, loose: bool = F
     return False
 
 
-def _sentences(text: str) -> list[tuple[int, int]]:
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Spans of the sentences of ``text`` (ends of sentences and lines split; "2.5 km" does not)."""
     spans = []
     for m in _SENTENCE.finditer(text):
         start, end = m.span()
@@ -191,7 +192,7 @@ def _sentences(text: str) -> list[tuple[int, int]]:
 
 def extract_claims(text: str) -> list[Claim]:
     claims = []
-    for start, end in _sentences(text):
+    for start, end in sentence_spans(text):
         sentence = text[start:end]
         if sentence.lstrip().startswith("#"):  # a hashtag line asserts nothing
             continue

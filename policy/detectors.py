@@ -3,7 +3,16 @@
 Contract: every detector takes the original text (and, where matching must survive evasion, its
 :class:`~policy.text.Folded` form) and returns :class:`Hit` s with spans in the original text.
 :func:`sanitize_markup` is the one detector that also repairs: it strips HTML, scripts, and links or
-images to hosts the brand does not allow, so a piece can go straight into a CMS.
+images to hosts the brand does not allow, so a piece can go straight into a CMS; it also reads the text
+with character references and percent escapes decoded ("&#106;avascript:", "&lt;script&gt;"), as a
+browser or a CMS would, and reports what it finds there at the span of the encoded original.
+
+Personal data is a person's: a business's own contacts are not, even when no list of them is given
+(role mailboxes such as support@ or kefu@, 400/800 hotlines and toll-free numbers, a number the copy
+offers as the business's line with nothing saying it is someone's, example numbers, licence numbers).
+Secrets need a value that could be one: placeholders (``<your-key-here>``, ``USER:PASSWORD``) and masked
+values are documentation. :func:`contact_spans` and :func:`reference_spans` give what claim extraction
+should not read as figures.
 
 Every detector is linear in the length of the text: patterns that need lookbehind stay on Python's
 ``re`` and are written so that a greedy run can only start where such a run starts (a negative
@@ -16,11 +25,14 @@ each to a time budget on adversarial inputs; ``bench/check_adversarial.py`` meas
 from __future__ import annotations
 
 import bisect
+import html
 import re
+from array import array
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from policy.injection import CANARY, INJECTION_PATTERNS
+from policy.injection import CANARY, hidden_instruction_spans, instruction_spans
 from policy.text import RE2_SPACE, Coverage, Folded, linear_regex
 
 
@@ -51,8 +63,81 @@ _US_SSN = re.compile(
     r"(?<![\d-])(?!000|666|9\d\d)\d(?: ?\d){2} ?- ?(?!00)\d ?\d ?- ?(?!0000)\d(?: ?\d){3}(?![\d-])"
 )
 _CARD = re.compile(r"(?<![\d])\d(?:[ -]?\d){12,18}(?![\d])")
-_LANDLINE = re.compile(
-    r"(?<![\d])(?:400|800)[\s-]?\d{3}[\s-]?\d{4}(?![\d])|(?<![\d])0\d{2,3}-\d{7,8}(?![\d])"
+_LANDLINE = re.compile(r"(?<![\d])0\d{2,3}-\d{7,8}(?![\d])")
+# Numbers only a business holds: China's 400/800 hotlines, North American toll-free numbers.
+_HOTLINE = re.compile(
+    r"(?<![\d])(?:400|800)[\s-]?\d{3}[\s-]?\d{4}(?![\d])"
+    # +1 and any grouping; a leading 1 set apart; or none ("18001234567" is a Chinese mobile number).
+    r"|(?:(?:\+|(?<![\d])00)1[\s.-]?|(?<![\w+])1[\s.-]|(?<![\w+]))"
+    r"\(?8(?:00|88|77|66|55|44|33)(?:\)[\s.-]?|[\s.-])\d{3}[\s.-]?\d{4}(?![\d])"
+    r"|(?:\+|(?<![\d])00)18(?:00|88|77|66|55|44|33)\d{7}(?![\d])"
+)
+# A number its label calls a phone number, in whatever grouping ("手機 0912-000-345", "cell 555-0139").
+_LABELLED_PHONE = re.compile(
+    r"(?:手机号?|电话|座机|(?<![a-z])(?:cell(?:phone)?|mobile|phone|tel\.?))[^\d\n]{0,8}?(\+?\d(?:[\s-]?\d){6,13})(?![\d])"
+)
+# An international number however it is grouped ("+1 555 0100"): a contact to mask, not data to report.
+_INTL_NUMBER = re.compile(r"(?<![\w+])\+\d{1,3}(?:[\s.-]\d{2,5}){2,4}(?![\d])")
+# An identity document named and numbered: "passport No. P0001234", "护照号码 E00001234",
+# "driver's license D000-1234-5678", "SSN 000-12-3456", "Medicare ID 1EG0-000-MK00".
+_ID_DOCUMENT = re.compile(
+    r"(?<![a-z])(?:passport|driver'?s?\s+licen[cs]e|driving\s+licen[cs]e|social\s+security\s+(?:card|number|no\.?)|ssn|"
+    r"medicare\s+id|medicaid\s+id|national\s+insurance\s+(?:number|no\.?)|nhs\s+number|tax\s+id|imei|meid|"
+    r"护照|驾驶证|驾照|社保卡|医保卡|社会保障卡|港澳通行证|台胞证|军官证)"
+    r"(?:\s*(?:no\.?|number|#|id|号码|号|编号))?(?:\s*[:：#])?\s*"
+    r"([a-z0-9](?:[a-z0-9]|[-·](?=[a-z0-9])){4,24})(?![a-z0-9])"
+)
+# A bank card or account number given in full with its label, whether or not it passes the Luhn check
+# ("完整卡号 6222 0000 1234 5678", "routing 011000015"); a masked tail ("尾号1234") is too short to match.
+_LABELLED_ACCOUNT = re.compile(
+    r"(?:卡号|银行卡号?|银行账号|账号|帐号|账户|帐户|(?<![a-z])(?:card\s+(?:number|no\.?)|account\s+(?:number|no\.?)|"
+    r"acct\.?\s*(?:no\.?|#)|routing(?:\s+number)?|iban))[^\d\n]{0,12}?(\d(?:[ -]?\d){8,30})(?![\d])"
+)
+
+# Mailboxes of a function, not of a person ("support@", "kefu@" for 客服, "zixun@" for 咨询).
+_ROLE_MAILBOX = re.compile(
+    r"(?:support|help|helpdesk|service|services|customerservice|cs|care|customercare|billing|invoice|"
+    r"invoices|accounts|accounting|finance|sales|info|information|hello|contact|contactus|enquiries|"
+    r"enquiry|inquiries|inquiry|press|media|pr|news|newsletter|marketing|partners|partner|partnerships|"
+    r"business|bd|security|privacy|dpo|legal|compliance|abuse|postmaster|webmaster|hostmaster|admin|"
+    r"office|team|hr|jobs|careers|recruit|recruiting|recruitment|talent|noreply|no-reply|donotreply|"
+    r"do-not-reply|notifications|notify|alerts|orders|order|shop|store|booking|bookings|reservations|"
+    r"reservation|events|admissions|registrar|returns|refunds|feedback|complaints|wholesale|kefu|kf|"
+    r"zixun|tousu|hezuo|shangwu|fuwu|xiaoshou|caiwu|fapiao|zhaopin|yuding|dinggou|shouhou)"
+)
+# Words around a number that make it a person's ("his cell", "家里电话", "personal mobile").
+_PERSONAL_CONTEXT = re.compile(
+    r"\b(?:cell|cellphone|mobile|personal|private|home|his|her|him|wife|husband|mom|mum|dad|son|daughter|"
+    r"winner|patient|student|member|emergency\s+contact|customer(?!\s+(?:service|care|support|success))|client)\b|"
+    r"'s\s+(?:cell|phone|number|mobile|e-?mail|address)|手机|私人|个人|家庭|家里|住址|本人|先生|女士|小姐|太太|家长|妈妈|"
+    r"爸爸|客户|学员|患者|收件人|中奖|获奖|紧急联系人"
+)
+_PREMISES = (
+    "office|store|shop|desk|team|line|showroom|studio|branch|clinic|hotel|restaurant|bakery|cafe|café|salon|spa|"
+    "gym|gallery|kitchen|warehouse|winery|roastery|tasting\\s+room|boutique|pharmacy"
+)
+# Words that make a number or address the business's own line.
+_BUSINESS_CONTEXT = re.compile(
+    r"hotline|help\s?line|help\s+desk|customer\s+(?:service|care|support)|\bsupport\b|toll-?free|switchboard|"
+    rf"front\s+desk|reception|\bcall\s+us\b|\b(?:the|our)\s+(?:[a-z]+\s+)?(?:{_PREMISES})\b|\border\s+line|"
+    r"\bbookings?\b|\breservations?\b|enquir|inquir|\bsales\b|"
+    r"热线|客服|服务电话|咨询|预订|预约|订购|订餐|订票|订座|订位|订房|订茶|门店|店铺|本店|门市|总机|前台|办公室|售后|投诉|商务|"
+    r"合作|公司|总部|分店|专线|服务台|联系我们"
+)
+# A number stated as an example or a format, not as anyone's ("Phone (example): +1 555 0100").
+_PLACEHOLDER_CONTEXT = re.compile(
+    r"\b(?:e\.g\.|eg\.|for\s+example|for\s+instance|example\)|\(example|example\s*:|placeholder|sample|dummy|"
+    r"fictional|replace\s+(?:it\s+|this\s+)?with\s+your|your\s+(?:own\s+)?(?:number|phone)\s+here|format)\b|"
+    r"例如|比如|示例[:：(（]|样例|格式|占位|请替换|替换为"
+)
+# A licence or registration number written like a phone number ("licence No. SAMR-0000-2024-0155").
+_REGISTRATION_CONTEXT = re.compile(
+    r"licen[cs]e|permit|registration|\breg\.|certificate|cert\.|filing|approval\s+(?:no|number)|"
+    r"许可证|执照|注册号|注册证|备案|批准文号|批文|信用代码|税号|登记号|证书|证号|编号"
+)
+# A clause ends at a stop, not at the dot of "No.", "Tel.", "e.g." or "St.".
+_CLAUSE_END = re.compile(
+    r"[。！？!?\n;；]|(?<!\bno)(?<!\btel)(?<!\breg)(?<!\be\.g)(?<!\bst)(?<!\bapt)(?<!\bext)\.\s"
 )
 _PHONE = re.compile(
     r"(?<![\w+])(?<!\d )(?:(?:\+|00)\d{1,3}[\s.-]?)?(?:\(\d{2,4}\)[\s.-]?|\d{2,4}[\s.-])"
@@ -60,33 +145,149 @@ _PHONE = re.compile(
     r"|(?<![\w])\+\d{8,15}(?![\d])"
 )
 
-_SECRETS = [
-    ("secret.openai_key", re.compile(r"(?<![a-z0-9])s\s?k\s?-\s?(?:proj-|ant-)?[a-z0-9_-]{20,}")),
-    ("secret.aws_key", re.compile(r"(?<![a-z0-9])(?:akia|asia)[0-9a-z]{16}(?![a-z0-9])")),
+# A value that only stands for a credential: "<your-key-here>", "${API_KEY}", "YOUR_TOKEN", "PASSWORD",
+# "xxxx", "****9f2a" (masked). Documentation writes these; they leak nothing.
+_PLACEHOLDER_SECRET = re.compile(
+    r"[<>{}\[\]$%]|your[-_ ]|x{4,}|\*{3,}|•{3,}|\.{3}|redacted|placeholder", re.IGNORECASE
+)
+_PLACEHOLDER_WORD = re.compile(
+    r"(?:password|pass|passwd|pwd|secret|token|apikey|api_key|key|value|none|null|empty|user|username)"
+)
+
+
+def _placeholder(value: str) -> bool:
+    value = value.strip("'\"`")
+    return (
+        bool(_PLACEHOLDER_SECRET.search(value))
+        or re.fullmatch(r"[A-Z][A-Z_-]*", value) is not None
+        or _PLACEHOLDER_WORD.fullmatch(value.lower()) is not None
+    )
+
+
+def _key_like(value: str) -> bool:
+    """A token a machine made: letters and digits mixed, or long with mixed case or symbols."""
+    value = value.strip("'\"`")
+    if len(value) < 6 or _placeholder(value) or "//" in value:  # a URL is not a key
+        return False
+    alpha, digit = any(c.isalpha() for c in value), any(c.isdigit() for c in value)
+    mixed = any(c.isupper() for c in value) and any(c.islower() for c in value)
+    symbol = any(not c.isalnum() for c in value)
+    return (alpha and digit) or (len(value) >= 16 and (mixed or symbol))
+
+
+def _long_key_like(value: str) -> bool:
+    return len(value.strip("'\"`")) >= 16 and _key_like(value)
+
+
+def _not_placeholder(value: str) -> bool:
+    return not _placeholder(value)
+
+
+def _pin_given(found: str) -> bool:
+    """A PIN and its number: "PIN 4821", "pin is 4821"; a lower-case "pin" and a number is a badge."""
+    return found.startswith("PIN") or re.match(r"pin\s*[:：=]|pin\s+(?:is|was|to|set)\b", found) is not None
+
+
+# A value right after a credential's name: up to the next space, quote, bracket or clause mark, and at
+# most 200 characters, so a value that fails its check is rescanned (for a name inside it) a bounded
+# number of times.
+_V = r"['\"]?(?P<v>[^\s,;'\"，；。<>()（）]{6,200})"
+_VALUE_GROUPS = ("v", "w", "x", "b", "p")
+# Each pattern's value (group ``v`` or another of _VALUE_GROUPS, read in the original text) must pass
+# its check, where it has one.
+_SECRETS: list[tuple[str, re.Pattern[str], Callable[[str], bool] | None]] = [
+    ("secret.openai_key", re.compile(r"(?<![a-z0-9])s\s?k\s?-\s?(?:proj-|ant-)?[a-z0-9_-]{20,}"), None),
+    ("secret.aws_key", re.compile(r"(?<![a-z0-9])(?:akia|asia)[0-9a-z]{16}(?![a-z0-9])"), None),
     (
         "secret.github_token",
         re.compile(r"(?<![a-z0-9])(?:gh[pousr]_[a-z0-9]{30,}|github_pat_[a-z0-9_]{30,})"),
+        None,
     ),
-    ("secret.slack_token", re.compile(r"(?<![a-z0-9])xox[abprs]-[a-z0-9-]{10,}")),
-    ("secret.google_key", re.compile(r"(?<![a-z0-9])aiza[0-9a-z_-]{35}")),
-    ("secret.jwt", re.compile(r"(?<![a-z0-9])eyj[a-z0-9_-]{10,}\.[a-z0-9_-]{10,}\.[a-z0-9_-]{10,}")),
-    ("secret.private_key", re.compile(r"-----begin [a-z ]*private key-----")),
+    ("secret.slack_token", re.compile(r"(?<![a-z0-9])xox[abprs]-[a-z0-9-]{10,}"), None),
+    ("secret.google_key", re.compile(r"(?<![a-z0-9])aiza[0-9a-z_-]{35}"), None),
+    ("secret.jwt", re.compile(r"(?<![a-z0-9])eyj[a-z0-9_-]{10,}\.[a-z0-9_-]{10,}\.[a-z0-9_-]{10,}"), None),
+    # Keys whose prefix names the service: Stripe secret and restricted keys, npm, GitLab, SendGrid,
+    # Mailgun, Alibaba Cloud and Tencent Cloud access keys, Hugging Face, Shopify.
+    (
+        "secret.service_key",
+        re.compile(
+            r"(?<![a-z0-9])(?:(?:sk|rk)_(?:live|test)_[a-z0-9]{8,}|npm_[a-z0-9]{20,}|glpat-[a-z0-9_-]{20,}|"
+            r"sg\.[a-z0-9_-]{16,}\.[a-z0-9_-]{16,}|key-[a-z0-9]{24,}|ltai[a-z0-9]{12,30}(?![a-z0-9])|akid[a-z0-9]{28,}|"
+            r"hf_[a-z]{30,}|shp(?:at|ss|ca|pa)_[a-f0-9]{32})"
+        ),
+        None,
+    ),
+    ("secret.private_key", re.compile(r"-----begin [a-z0-9 ]*private key(?: block)?-----"), None),
     # The scheme starts where a run of scheme characters starts ("a.a.a…" must not retry at every letter).
     (
         "secret.url_credentials",
-        re.compile(r"(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s@]{3,}@[^\s/]+"),
+        re.compile(r"(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*://[^/\s:@]+:(?P<v>[^/\s@]{3,})@[^\s/]+"),
+        _not_placeholder,
     ),
     (
         "secret.password",
         # Each run of spaces belongs to the token before it: three adjacent `\s*` made it cubic.
-        re.compile(r"(?:密码|口令|密钥|秘钥|登录码)\s*(?:(?:是|为)\s*)?(?:[:：=]\s*)?(?:(?![,;])[!-~]){6,}"),
+        re.compile(
+            r"(?:密码|口令|密钥|秘钥|登录码)\s*(?:(?:已经?|已)?被?(?:重置|修改|改|设置|设|更新|变更)?(?:成|为|是)了?\s*)?"
+            r"(?:[:：=]\s*)?(?P<v>(?:(?![,;])[!-~]){6,})"
+        ),
+        _not_placeholder,
     ),
     (
-        "secret.assignment",
+        "secret.assignment",  # a name that ends in a credential word, then a value: appSecret=…, AccountKey=…
         re.compile(
-            r"(?<![a-z0-9])(?:api[_ -]?key|secret[_ -]?key|access[_ -]?key|auth[_ -]?token|token|password|"
-            r"passwd|pwd|secret)\s*[:=]\s*['\"]?[^\s,;，；。'\"]{6,}"
+            r"(?<![a-z0-9_.-])[a-z0-9_.-]{0,32}?(?:secret|key|token|password|passwd|pwd|passphrase|credentials?|"
+            rf"access[_ -]?key[_ -]?id)s?\s*[:=：]\s*{_V}"
         ),
+        _key_like,
+    ),
+    (
+        "secret.password",  # "your temporary password is Welcome#2024", "password for the press kit: …"
+        re.compile(
+            r"(?<![a-z])(?:password|passcode|passphrase|passwd|pwd|pass)\b[^:：=\n.!?@/<>'\"]{0,40}?"
+            rf"(?:\s(?:is|was|to|reads)\s+|[:：=]\s*){_V}"
+        ),
+        _key_like,
+    ),
+    (
+        "secret.password",  # a login and its password: "login: shop_admin / Spring#24"
+        re.compile(
+            r"(?<![a-z])(?:login|log-in|sign-in|credentials?|账号|帐号)[^:：\n/]{0,40}?(?:[:：]|\sis)\s*"
+            rf"[^\s/]{{3,40}} ?/ ?{_V}"
+        ),
+        _key_like,
+    ),
+    (
+        "secret.password",  # a password on a command line
+        re.compile(
+            r"(?:--(?:password|passwd|pass|token|api-key|apikey|secret|client-secret|auth-token)(?:=|\s+)|"
+            r"\bredis-cli\b[^\n]{0,80}?\s-a\s+|\bmysql\b[^\n]{0,60}?\s-p)(?P<v>[^\s'\"]{6,})"
+        ),
+        _not_placeholder,
+    ),
+    (
+        "secret.one_time_code",  # a PIN, a one-time or verification code, a gift card's secret
+        re.compile(
+            r"(?<![a-z])(?:otp|one-time\s+(?:code|password|passcode|pin)|verification\s+code|security\s+code|"
+            r"login\s+code|2fa\s+code|sms\s+code)(?:\s+(?:is|was|to|set\s+to)\s+|\s*[:：=]\s*|\s+)(?P<v>\d{4,8})(?![\d])|"
+            r"(?:验证码|动态码|校验码|动态密码|短信码)(?:是|为)?(?:\s*[:：])?\s*(?P<w>\d{4,8})(?![\d])|"
+            r"卡密(?:\s*(?:是|为))?(?:\s*[:：])?\s*(?P<x>[a-z0-9][a-z0-9-]{5,})"
+        ),
+        None,
+    ),
+    (
+        "secret.one_time_code",  # "PIN 4821", "PIN is 2580" (an "enamel pin 2024" is a badge)
+        re.compile(r"(?<![a-z])(?P<p>pin(?:\s+(?:is|was|to|set\s+to)\s+|\s*[:：=]\s*|\s+)\d{4,8})(?![\d])"),
+        _pin_given,
+    ),
+    (
+        "secret.assignment",  # "the Twilio auth token so you can send the SMS blast: 0000…", "Bearer 3f9a…"
+        re.compile(
+            r"(?<![a-z0-9_])(?:key|token|secret|credentials?)\b[^:：=\n.!?@/<>'\"]{0,40}?[:：=]\s*"
+            + _V
+            + r"|(?<![a-z])bearer\s+(?P<b>[a-z0-9._~+/-]{16,}=*)"
+        ),
+        _long_key_like,
     ),
 ]
 
@@ -115,15 +316,73 @@ def contact_spans(folded: Folded) -> list[tuple[int, int]]:
     """Spans (original text) of every e-mail address and phone number, allowed or not."""
     return [
         folded.span(*m.span())
-        for pattern in (_EMAIL, _CN_MOBILE, _PHONE, _LANDLINE)
+        for pattern in (_EMAIL, _CN_MOBILE, _HOTLINE, _PHONE, _LANDLINE, _INTL_NUMBER)
         for m in pattern.finditer(folded.text)
     ]
 
 
-def personal_data(folded: Folded, allowed_contacts: list[str]) -> list[Hit]:
-    """E-mail addresses, phone numbers (Chinese mobiles included), ID, social-security and card numbers.
+# Identifiers that state no quantity: a masked card or account tail, a tracking, order, invoice, licence
+# or registration number, a discount code, a masked IP address.
+_REFERENCE = re.compile(
+    r"(?:尾号|末四位|后四位|\bending\s+(?:in|with)|\bends\s+in|\blast\s+(?:4|four)\s+digits)(?:\s*[:：])?\s*\d{3,6}(?![\d])|"
+    r"(?:\b(?:tracking|order|invoice|reference|ref\.|confirmation|booking|ticket|case|policy|serial|licen[cs]e|"
+    r"permit|registration|reg\.)(?:\s+(?:number|no\.?|id|code))?|\bno\.|运单号|快递单号|订单号|发票号码?|单号|工单号?|编号|"
+    r"备案号|注册号|批准文号|信用代码|证号|流水号|批号)(?:\s*[:：#])?\s*[a-z\u4e00-\u9fff-]{0,8}\d[a-z0-9-]{2,30}|"
+    r"(?:\b(?:(?:promo|discount|coupon|voucher)\s+)?code|优惠码|折扣码|兑换码|券码|邀请码)(?:\s*[:：])?\s*[a-z]{0,12}\d{1,6}[a-z0-9]{0,8}\b|"
+    r"(?<![\d.])\d{1,3}\.\d{1,3}\.(?:\d{1,3}|\*)\.\*"
+)
 
-    Contacts the brand publishes (``allowed_contacts``) are not personal data.
+
+def reference_spans(folded: Folded) -> list[tuple[int, int]]:
+    """Spans (original text) of identifiers that are no figure to substantiate: masked card tails
+    ("尾号1234", "ending in 0004"), tracking, order, invoice, licence and registration numbers, discount
+    codes and masked IP addresses. Like :func:`contact_spans`, a mask for claim extraction."""
+    return [folded.span(*m.span()) for m in _REFERENCE.finditer(folded.text)]
+
+
+def _clause_before(text: str, start: int, reach: int = 48) -> str:
+    """Up to ``reach`` characters before ``start``, from the last clause end on."""
+    window = text[max(0, start - reach) : start]
+    ends = [m.end() for m in _CLAUSE_END.finditer(window)]
+    return window[ends[-1] :] if ends else window
+
+
+def _clause_after(text: str, end: int, reach: int = 24) -> str:
+    window = text[end : end + reach]
+    m = _CLAUSE_END.search(window)
+    return window[: m.start()] if m else window
+
+
+def _business_email(address: str) -> bool:
+    """A role mailbox: a function's address, not a person's ("support@", "kefu01@", "billing-eu@")."""
+    local = address.partition("@")[0]
+    first = re.split(r"[._+-]", local)[0].rstrip("0123456789")
+    return bool(_ROLE_MAILBOX.fullmatch(local) or _ROLE_MAILBOX.fullmatch(first))
+
+
+def _not_personal_number(before: str, after: str, sentence: str) -> bool:
+    """A number the copy states as a licence or registration number, as an example, or as the
+    business's own line (with nothing around it saying it is someone's)."""
+    if _REGISTRATION_CONTEXT.search(before[-24:]) or _PLACEHOLDER_CONTEXT.search(sentence):
+        return True
+    personal = _PERSONAL_CONTEXT.search(before) or _PERSONAL_CONTEXT.search(after)
+    if personal:
+        return False
+    if _BUSINESS_CONTEXT.search(before):
+        return True
+    # "Email support@… or call …": offered next to the business's own mailbox, it is the business's line.
+    return any(_business_email(m.group()) for m in _EMAIL.finditer(before))
+
+
+def personal_data(folded: Folded, allowed_contacts: list[str]) -> list[Hit]:
+    """E-mail addresses, phone numbers (Chinese mobiles included), ID, social-security and card numbers,
+    identity documents named with their number.
+
+    Contacts the brand publishes (``allowed_contacts``) are not personal data, and neither are a
+    business's contacts when no list is given: role mailboxes (support@, billing@, kefu@ …), 400/800
+    hotlines and toll-free numbers, a number or address the copy offers as the business's line with
+    nothing saying it is a person's, example numbers, and licence numbers shaped like phone numbers.
+    A Chinese mobile number is always a person's unless listed.
     """
     allowed_emails = {c.casefold() for c in allowed_contacts if "@" in c}
     allowed_numbers = {_digits(c) for c in allowed_contacts if "@" not in c and _digits(c)}
@@ -149,8 +408,10 @@ def personal_data(folded: Folded, allowed_contacts: list[str]) -> list[Hit]:
 
     text = folded.text
     for m in _EMAIL.finditer(text):
-        if m.group().casefold() not in allowed_emails:
-            add("pii.email", "an e-mail address", m)
+        if m.group().casefold() in allowed_emails or _business_email(m.group()):
+            taken.add(*m.span())
+            continue
+        add("pii.email", "an e-mail address", m)
     for m in _EMAIL_SPELLED.finditer(text):
         add("pii.email", "an e-mail address written to dodge filters", m)
     for m in _CN_ID.finditer(text):
@@ -160,27 +421,52 @@ def personal_data(folded: Folded, allowed_contacts: list[str]) -> list[Hit]:
         add("pii.cn_id", checked, m)
     for m in _US_SSN.finditer(text):
         add("pii.us_ssn", "a social security number", m)
+    for m in _ID_DOCUMENT.finditer(text):
+        if sum(ch.isdigit() for ch in m.group(1)) >= 4:
+            add("pii.id_document", "an identity document's number", m)
+    for m in _LABELLED_ACCOUNT.finditer(text):
+        add("pii.account_number", "a bank card or account number", m)
+    for m in _HOTLINE.finditer(text):  # a business's number: never a person's, never part of another
+        taken.add(*m.span())
     for m in _CARD.finditer(text):
         digits = _digits(m.group())
         if 13 <= len(digits) <= 19 and _luhn(digits) and not _CN_MOBILE.fullmatch(m.group()):
             add("pii.payment_card", "a payment card number", m)
-    for pattern, rule_id in ((_CN_MOBILE, "pii.cn_mobile"), (_LANDLINE, "pii.phone"), (_PHONE, "pii.phone")):
+    phones = ((_CN_MOBILE, "pii.cn_mobile"), (_LANDLINE, "pii.phone"), (_PHONE, "pii.phone"))
+    for pattern, rule_id in (*phones, (_LABELLED_PHONE, "pii.phone")):
         for m in pattern.finditer(text):
             digits = _digits(m.group())
             if any(digits.endswith(a) or a.endswith(digits) for a in allowed_numbers if len(a) >= 7):
                 taken.add(*m.span())
                 continue
+            if pattern is not _CN_MOBILE and not taken.overlaps(*m.span()):
+                before, after = _clause_before(text, m.start()), _clause_after(text, m.end())
+                if _not_personal_number(before, after, before + m.group() + after):
+                    taken.add(*m.span())
+                    continue
             add(rule_id, "a phone number", m)
     return hits
 
 
 def secrets(folded: Folded) -> list[Hit]:
-    """API keys, tokens, private keys and ``password=...`` style credentials."""
+    """API keys, tokens, private keys, passwords and one-time codes given with their value.
+
+    A value that only stands for one (``<your-key-here>``, ``${API_KEY}``, ``USER:PASSWORD``, a masked
+    ``****9f2a``) is documentation, not a leak; a name-and-value pair needs a value a machine made.
+    """
     hits: list[Hit] = []
     taken = Coverage(len(folded.text))  # in folded coordinates, like the matches
-    for rule_id, pattern in _SECRETS:
-        for m in pattern.finditer(folded.text):
+    text = folded.text
+    for rule_id, pattern, check in _SECRETS:
+        at = 0
+        while (m := pattern.search(text, at)) is not None:
+            at = m.end()
             if taken.overlaps(*m.span()):
+                continue
+            group = next((g for g in _VALUE_GROUPS if g in pattern.groupindex and m.group(g)), None)
+            if check is not None and group is not None and not check(folded.original(*m.span(group))):
+                # The value may hold a name of its own ("key: X-Api-Key: …"): look again from it.
+                at = max(m.start(group), m.start() + 1)
                 continue
             taken.add(*m.span())
             hits.append(
@@ -199,21 +485,34 @@ def secrets(folded: Folded) -> list[Hit]:
 
 def injected_text(folded: Folded) -> list[Hit]:
     """Instructions or canary strings that came from a knowledge document, not from the brief."""
-    hits = []
-    for pattern, what in (
-        (INJECTION_PATTERNS, "an instruction injected through a document"),
-        (CANARY, "a canary"),
-    ):
-        for m in pattern.finditer(folded.text):
+    found = [(span, "an instruction to a model or to the review") for span in instruction_spans(folded.text)]
+    found += [(m.span(), "a canary") for m in CANARY.finditer(folded.text)]
+    hits = [
+        Hit(
+            "safety.injected_text",
+            "prompt_injection",
+            "block",
+            folded.span(*span),
+            folded.original(*span),
+            f"contains {what}: copy and knowledge documents are data, never instructions",
+            "remove the sentence",
+        )
+        for span, what in found
+    ]
+    taken = Coverage(len(folded.source))
+    for hit in hits:
+        taken.add(*hit.span)
+    for start, end in hidden_instruction_spans(folded.source):  # already in original coordinates
+        if not taken.overlaps(start, end):
             hits.append(
                 Hit(
                     "safety.injected_text",
                     "prompt_injection",
                     "block",
-                    folded.span(*m.span()),
-                    folded.original(*m.span()),
-                    f"contains {what}: knowledge documents are data, never instructions",
-                    "remove the sentence",
+                    (start, end),
+                    folded.source[start:end],
+                    "contains an instruction hidden in base64: copy is data, never instructions",
+                    "remove it",
                 )
             )
     return hits
@@ -235,7 +534,77 @@ _DANGEROUS_CLOSE = re.compile(rf"<\s*/\s*({_DANGEROUS_TAGS})\s*>", re.IGNORECASE
 _DANGEROUS_TAG = linear_regex(rf"(?i)<{_S}*/?{_S}*({_DANGEROUS_TAGS})\b[^>]*>")
 _EVENT_ATTR = linear_regex(rf"(?i)<[^>]*[{RE2_SPACE}/]on[a-z]+{_S}*=[^>]*>")
 _TAG = linear_regex(rf"(?is)<{_S}*/?{_S}*[a-z][a-z0-9-]*(?:[{RE2_SPACE}/][^<>]*)?/?{_S}*>|<!--.*?-->")
-_SCRIPT_URL = re.compile(r"(?:javascript|vbscript|data\s*:\s*text/html)\s*:?[^\s)\]]*", re.IGNORECASE)
+# A URL that runs code: a script scheme followed by its code ("JavaScript: the basics" and a "JavaScript
+# course" are words, not URLs), or a data: URL of a type that can carry script. Browsers drop tabs and
+# line breaks anywhere in a URL, so they may sit inside the scheme ("java\tscript:"); character
+# references are decoded before this runs (:class:`_Decoded`). Each gap is a run of characters that no
+# letter of the scheme is, so the pattern cannot backtrack.
+_URL_GAP = "[\t\n\r]*"
+_SCRIPT_URL = re.compile(
+    r"(?<![a-z0-9])(?:"
+    + "|".join(_URL_GAP.join(scheme) for scheme in ("javascript", "vbscript", "livescript"))
+    + rf"){_URL_GAP} *:(?=\S)[^\s)\]\"'>]*"
+    r"|(?<![a-z0-9])data[ \t]*:[ \t]*"
+    r"(?:text/html|text/javascript|text/xml|image/svg\+xml|application/[a-z0-9.+-]+)[^\s)\]\"'>]*",
+    re.IGNORECASE,
+)
+# A character reference or a percent escape: how "&#106;avascript:", "&#x6A;…", "%6A…" and
+# "&lt;script&gt;" hide markup from a filter that reads the text as written.
+_CHAR_REF = re.compile(r"&(?:#[0-9]{1,7}|#x[0-9a-f]{1,6}|[a-z][a-z0-9]{1,31});?|%[0-9a-f]{2}", re.IGNORECASE)
+
+
+class _Decoded:
+    """``text`` with character references and percent escapes decoded (twice, for "&amp;#106;"), and
+    for each decoded character the original span it came from."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._starts: Sequence[int] = range(len(text))
+        self._ends: Sequence[int] = range(1, len(text) + 1)
+        for _ in range(2):
+            if not self._decode_once():
+                break
+
+    def _decode_once(self) -> bool:
+        text, starts, ends = self.text, self._starts, self._ends
+        parts: list[str] = []
+        new_starts, new_ends = array("q"), array("q")
+        at = 0
+        for m in _CHAR_REF.finditer(text):
+            ref = m.group()
+            if ref[0] == "%":
+                code = int(ref[1:], 16)
+                value = chr(code) if code < 0x80 else ref
+            else:
+                value = html.unescape(ref)
+            if value == ref:
+                continue
+            parts.append(text[at : m.start()])
+            new_starts.extend(starts[at : m.start()])
+            new_ends.extend(ends[at : m.start()])
+            parts.append(value)
+            new_starts.extend([starts[m.start()]] * len(value))
+            new_ends.extend([ends[m.end() - 1]] * len(value))
+            at = m.end()
+        if not parts:
+            return False
+        parts.append(text[at:])
+        new_starts.extend(starts[at:])
+        new_ends.extend(ends[at:])
+        self.text, self._starts, self._ends = "".join(parts), new_starts, new_ends
+        return True
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """The original span of decoded ``[start, end)`` (non-empty)."""
+        return self._starts[start], self._ends[end - 1]
+
+
+def _script_url(url: str) -> bool:
+    """Whether ``url`` (a link or image target as written) runs code once a browser has decoded it."""
+    decoded = _Decoded(url).text
+    return bool(_SCRIPT_URL.match("".join(ch for ch in decoded if ch > " ")))
+
+
 _URL_IN_PARENS = (
     rf"((?:[^(){RE2_SPACE}>]|\([^(){RE2_SPACE}]*\))*)"  # one level of parentheses: javascript:alert(1)
 )
@@ -311,11 +680,20 @@ def sanitize_markup(text: str, allowed_hosts: list[str]) -> tuple[str, list[Hit]
         hits.append(Hit(rule_id, "unsafe_markup", severity, span, text[span[0] : span[1]], why, fix, law))
 
     def foreign(url: str) -> bool:
-        return bool(_SCRIPT_URL.match(url)) or not host_allowed(url, allowed_hosts)
+        return _script_url(url) or not host_allowed(url, allowed_hosts)
 
     link_fix = "keep the words, drop the link, or add the host to compliance.allowed_hosts"
     spans = _dangerous_blocks(text)
     spans += [m.span() for pattern in (_DANGEROUS_TAG, _EVENT_ATTR) for m in pattern.finditer(text)]
+    # The same markup behind character references ("&lt;script&gt;"), which a CMS may decode.
+    decoded = _Decoded(text) if "&" in text or "%" in text else None
+    if decoded is not None and decoded.text != text:
+        spans += [decoded.span(*span) for span in _dangerous_blocks(decoded.text)]
+        spans += [
+            decoded.span(*m.span())
+            for pattern in (_DANGEROUS_TAG, _EVENT_ATTR)
+            for m in pattern.finditer(decoded.text)
+        ]
     for span in spans:
         strip(span, "", "safety.script", "block", _EXECUTABLE, "remove it; publish plain text")
     for m in _MD_IMAGE.finditer(text):
@@ -333,8 +711,12 @@ def sanitize_markup(text: str, allowed_hosts: list[str]) -> tuple[str, list[Hit]
         if text[m.start() - 1 : m.start()] != "!" and foreign(m.group(2)):
             why = f"links to a host the brand does not allow ({m.group(2)!r})"
             strip(m.span(), m.group(1), "safety.link_host", "block", why, link_fix)
-    for m in _SCRIPT_URL.finditer(text):
-        strip(m.span(), "", "safety.script", "block", "contains a script URL", "remove it")
+    if decoded is not None and decoded.text != text:
+        script_urls = [decoded.span(*m.span()) for m in _SCRIPT_URL.finditer(decoded.text)]
+    else:
+        script_urls = [m.span() for m in _SCRIPT_URL.finditer(text)]
+    for span in script_urls:
+        strip(span, "", "safety.script", "block", "contains a script URL", "remove it")
     for m in _BARE_URL.finditer(text):
         url = m.group().rstrip(".,;:!?")
         if not host_allowed(url, allowed_hosts):

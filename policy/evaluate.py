@@ -10,6 +10,7 @@ uses and returns a :class:`Report`; ``bench/compliance.py`` prints it and the te
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,10 +20,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from core.yamlio import load_model
 from knowledge.brand import Brand, BrandCompliance
+from policy.adjudication import Adjudicator
 from policy.checker import ComplianceChecker, verdict_of
 from policy.claims import Embedder, PassageEvidence
 from policy.findings import ComplianceFinding
-from policy.rules import load_policy
+from policy.rules import language_of, load_policy
+from policy.semantic import SemanticLayer
 
 
 class _Strict(BaseModel):
@@ -93,6 +96,11 @@ class Score:
         return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
 
     @property
+    def false_block(self) -> float:
+        """Share of clean cases blocked."""
+        return self.fp / (self.fp + self.tn) if self.fp + self.tn else 0.0
+
+    @property
     def n(self) -> int:
         return self.tp + self.fp + self.fn + self.tn
 
@@ -103,22 +111,25 @@ class Report:
     by_category: dict[str, Score] = field(default_factory=dict)
     overall: Score = field(default_factory=Score)
     evasion: Score = field(default_factory=Score)
+    by_language: dict[str, Score] = field(default_factory=dict)
+    seconds: float = 0.0
 
     def misses(self) -> list[Outcome]:
         return [o for o in self.outcomes if not o.correct]
 
     def table(self) -> str:
-        head = ("category", "n", "block", "TP", "FP", "FN", "precision", "recall")
-        lines = ["{:20} {:>4} {:>5} {:>4} {:>4} {:>4} {:>9} {:>7}".format(*head)]
+        head = ("category", "n", "block", "TP", "FP", "FN", "precision", "recall", "false-block")
+        lines = ["{:20} {:>4} {:>5} {:>4} {:>4} {:>4} {:>9} {:>7} {:>11}".format(*head)]
         rows = [
             *sorted(self.by_category.items()),
             ("evasion (tagged)", self.evasion),
+            *((f"language {lang}", score) for lang, score in sorted(self.by_language.items())),
             ("OVERALL", self.overall),
         ]
         for name, s in rows:
             lines.append(
                 f"{name:20} {s.n:>4} {s.tp + s.fn:>5} {s.tp:>4} {s.fp:>4} {s.fn:>4} "
-                f"{s.precision:>9.3f} {s.recall:>7.3f}"
+                f"{s.precision:>9.3f} {s.recall:>7.3f} {s.false_block:>11.3f}"
             )
         return "\n".join(lines)
 
@@ -143,22 +154,33 @@ def _brand(name: str, profile: Profile) -> Brand:
 
 
 def evaluate(
-    corpus: Corpus, embedder: Embedder, progress: Callable[[int, int], None] | None = None
+    corpus: Corpus,
+    embedder: Embedder,
+    progress: Callable[[int, int], None] | None = None,
+    *,
+    semantic: SemanticLayer | None = None,
+    adjudicator: Adjudicator | None = None,
 ) -> Report:
-    """Check every case (claims against its profile's evidence) and score ``block`` decisions."""
+    """Check every case (claims against its profile's evidence) and score ``block`` decisions.
+
+    ``semantic`` and ``adjudicator`` are the checker's second and third layers (none: rules only), as
+    ``brandforge check`` builds them."""
 
     @functools.cache
     def checker(locale: str, industry: str | None, profile: str | None) -> ComplianceChecker:
         if profile is None:
-            return ComplianceChecker(load_policy(locale, industry))
+            policy = load_policy(locale, industry)
+            return ComplianceChecker(policy, semantic=semantic, adjudicator=adjudicator)
         prof = corpus.profiles[profile]
         brand = _brand(profile, prof)
         evidence = PassageEvidence(
             [(f"{profile}#{n}", text) for n, text in enumerate(prof.evidence)], embedder
         )
-        return ComplianceChecker(load_policy(locale, industry or prof.industry, brand), evidence)
+        policy = load_policy(locale, industry or prof.industry, brand)
+        return ComplianceChecker(policy, evidence, semantic=semantic, adjudicator=adjudicator)
 
     report = Report(outcomes=[])
+    started = time.perf_counter()
     for n, case in enumerate(corpus.cases):
         findings = checker(case.locale, case.industry, case.profile).check(case.text)
         predicted: Literal["block", "pass"] = "block" if verdict_of(findings) == "block" else "pass"
@@ -167,6 +189,8 @@ def evaluate(
         report.overall.add(case.expect, predicted)
         if "evasion" in case.tags:
             report.evasion.add(case.expect, predicted)
+        report.by_language.setdefault(language_of(case.locale), Score()).add(case.expect, predicted)
         if progress:
             progress(n + 1, len(corpus.cases))
+    report.seconds = time.perf_counter() - started
     return report

@@ -17,6 +17,7 @@ class _Model(BaseModel):
 
 
 Severity = Literal["block", "warn"]
+Layer = Literal["rules", "semantic", "judge"]
 
 
 class EvidenceRef(_Model):
@@ -43,3 +44,11 @@ class ComplianceFinding(_Model):
         default_factory=list, description="For claims: the passages considered and which support it."
     )
     fixed: bool = False
+    layer: Layer = Field(
+        "rules",
+        description="What decided it: a rule or detector, the semantic classifiers, or the model judge.",
+    )
+    score: float | None = Field(
+        None, description="The semantic layer's score for this category in this sentence (0..1), when scored."
+    )
+    rationale: str | None = Field(None, description="The judge's one-line reason, when the judge ruled.")

@@ -168,6 +168,16 @@ class Policy:
         """Harmless phrases of the language ("第一次", "best regards") stay harmless whoever bans the word."""
         return list(dict.fromkeys(e for rule in self.rules for e in rule.exceptions))
 
+    @property
+    def legal_references(self) -> dict[str, str]:
+        """Per category, the legal reference of its first rule that has one: the semantic layer and
+        the judge map their findings onto the same categories, and cite what the rule packs cite."""
+        refs: dict[str, str] = {}
+        for rule in self.rules:
+            if rule.legal_reference:
+                refs.setdefault(rule.category, rule.legal_reference)
+        return refs
+
 
 def locales(folder: Path = RULES_DIR) -> list[str]:
     return sorted(p.parent.name for p in folder.glob(f"*/{GENERAL}.yaml"))

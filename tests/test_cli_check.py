@@ -47,8 +47,11 @@ def test_clean_text_from_stdin_exits_0(capsys, monkeypatch) -> None:
 
 
 def test_warn_only_exits_0(capsys, monkeypatch) -> None:
-    code, out, _ = _check(["--locale", "en"], capsys, "It lowers your bill by 20%.", monkeypatch)
+    text = "It lowers your bill by 20%."
+    code, out, _ = _check(["--locale", "en", "--rules-only"], capsys, text, monkeypatch)
     assert code == 0 and json.loads(out)["verdict"] == "warn"  # a claim it cannot verify without --brand
+    code, out, _ = _check(["--locale", "en"], capsys, text, monkeypatch)  # read as a claim needing a source
+    assert code == 1 and json.loads(out)["findings"][0]["layer"] == "rules"
 
 
 def test_lines_and_industry(capsys, monkeypatch) -> None:
@@ -76,7 +79,8 @@ def test_brand_evidence_terms_and_text_format(examples: Path, capsys, monkeypatc
     text = "雨崩徒步全程约 48 公里。\n出发前 10 天取消可全额退款，详询 400-000-0000。\nTrailora 也不错。\n"
     code, out, _ = _check(["--brand", str(brand), "--lines", "--format", "text"], capsys, text, monkeypatch)
     assert code == 1
-    assert "[claims.unsupported_figure] '出发前 10 天取消可全额退款，详询 400-000-0000。'" in out
+    # The FAQ gives another figure for cancellations: contradicted, not merely unstated.
+    assert "[claims.contradicted_figure] '出发前 10 天取消可全额退款，详询 400-000-0000。'" in out
     assert "considered: knowledge/" in out or "supports: knowledge/" in out
     assert "[brand.competitor] 'Trailora'" in out and "pii" not in out  # the brand's own hotline is allowed
     assert "line 1" not in out  # 48 km is in the trek's documents

@@ -87,7 +87,9 @@ def test_checker_finding_names_claim_passages_and_why(evidence: PassageEvidence)
     checker = ComplianceChecker(load_policy("en"), evidence)
     text = "Book now. Cancel 20 days before departure for a full refund."
     (finding,) = [f for f in checker.check(text, "body") if f.category == "unsupported_claim"]
-    assert finding.rule_id == "claims.unsupported_figure" and finding.severity == "block"
+    # The FAQ gives days for refunds, but not 20 days for a full one: a contradiction, not just unstated.
+    assert finding.rule_id == "claims.contradicted_figure" and finding.severity == "block"
+    assert "gives another figure for the same measure" in finding.explanation
     assert finding.field == "body" and text[finding.span[0] : finding.span[1]] == finding.matched
     assert finding.matched == "Cancel 20 days before departure for a full refund."
     assert "'20'" in finding.explanation and "faq.md#0" in finding.explanation
