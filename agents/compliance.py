@@ -12,7 +12,7 @@ and links, claims linked to the retrieved passages: see ``policy``) plus the cha
 Markup and links to hosts the brand does not allow are stripped first. Then a model judges the
 claim-like sentences; a hard fact (number, refund, guarantee) it marks unsupported that is not a
 near-paraphrase of a passage blocks.
-With ``semantic`` (default) the checker also runs the semantic classifiers, and with ``judge``
+With ``semantic`` (off by default for now) the checker also runs the semantic classifiers, and with ``judge``
 (off by default: see docs/compliance.md for why) it puts the sentences they are unsure of, and
 the rules they read as clean, to the model judge (:mod:`agents.judge`, prompt slot ``judge``):
 each channel's rulings are traced into its fork and remembered across the rounds, so an unchanged
@@ -144,7 +144,9 @@ class ComplianceParams(AgentParams):
         0.85, ge=0.0, le=1.0, description="A sentence this close to a retrieved passage counts as supported."
     )
     semantic: bool = Field(
-        True, description="Run the semantic classifiers (policy.semantic) besides the rules."
+        False,
+        description="Run the semantic classifiers (policy.semantic) besides the rules (off by default in "
+        "campaigns until the eval suite's recorded model calls are re-recorded with it).",
     )
     judge: bool = Field(
         False,

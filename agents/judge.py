@@ -18,17 +18,23 @@ The same object serves ``brandforge check --judge`` (built from a backend and it
 (:meth:`ModelJudge.for_run`: the run's backend, every call traced into the state as
 :func:`agents.base.ask` traces its calls). It does not go through :func:`agents.base.ask`, which needs a
 campaign state and puts the brand's context first: the judge must work without a brand, and its prompt
-starts with the fixed standing instructions so that llama.cpp reuses their KV cache and evaluates only
-each call's sentences. The first call of a judge keeps its KV state (``GenerationParams.continued``), so
-within a campaign the instructions are restored, not evaluated again, after other agents' calls came in
-between.
+starts with fixed standing instructions (definitions, worked examples) that no question changes. Those
+go as the system message, the question as the user message: llama.cpp then evaluates only the question
+after the first call, keeps the instructions' KV state when the first call asks it to
+(``GenerationParams.continued``) so that a campaign restores it after other agents' calls, and keeps it on
+disk (``prompt_cache_mb``) so that the next ``brandforge check --judge`` loads it instead of evaluating
+it again (the first judge call of a process asks for that; later ones do not, so a campaign keeps one
+such state, not one per channel). The split is found by rendering the prompt for two unrelated probe
+questions: the lines they share are the instructions.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import threading
 import time
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -73,7 +79,6 @@ class ModelJudge:
             raise InputError(f"the compliance judge's prompt cannot serve as one: {problem}")
         self.backend, self.config, self.prompt = backend, config, prompt
         self.trace, self.agent, self.channel = trace, agent, channel
-        self._calls = 0
 
     @classmethod
     def for_run(
@@ -126,9 +131,8 @@ class ModelJudge:
             temperature=0.0,
             repeat_penalty=1.0,  # the offending words are copied from the sentence: never penalise that
             max_tokens=MAX_TOKENS,
-            continued=self._calls == 0,  # keep the instructions' KV state for later calls
+            continued=_first_call(self.backend, self.prompt),  # keep the instructions' KV state
         )
-        self._calls += 1
         started = time.perf_counter()
         try:
             completion = self.backend.complete(messages, json_schema=schema, params=params)
@@ -163,6 +167,21 @@ class ModelJudge:
                 error=error,
             )
         )
+
+
+_asked_before: weakref.WeakKeyDictionary[LLMBackend, set[str]] = weakref.WeakKeyDictionary()
+_asked_lock = threading.Lock()
+
+
+def _first_call(backend: LLMBackend, prompt: Prompt) -> bool:
+    """Whether this is the process's first judge call with ``prompt`` on ``backend``: only that call
+    asks the backend to keep its KV state (one saved state serves every later judge, of any channel,
+    instead of one per judge crowding out the campaign's conversations)."""
+    with _asked_lock:
+        asked = _asked_before.setdefault(backend, set())
+        first = prompt.hash not in asked
+        asked.add(prompt.hash)
+    return first
 
 
 def _round(value: float | None) -> float | None:
@@ -214,9 +233,9 @@ def _checked(question: JudgeInputs, answer: dict[str, Any], extra: dict[str, str
     if not answer["violation"]:
         return Ruling(violation=False, category=None, rationale=rationale, extra=dict(extra))
     span: str | None = None
-    copied = str(answer["span_text"]).strip().strip(_QUOTES).strip()
-    if copied:
-        span = locate(copied, question.sentence)
+    copied = str(answer["span_text"]).strip()
+    if copied:  # as written, else without the quotes or brackets a model may have put around the words
+        span = locate(copied, question.sentence) or locate(copied.strip(_QUOTES), question.sentence)
         if span is None:
             return None
     return Ruling(violation=True, category=category, rationale=rationale, span_text=span, extra=dict(extra))
