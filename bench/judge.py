@@ -1,7 +1,7 @@
 """How often the compliance judge agrees with the gold labels, and how long it takes per sentence.
 
 Usage: python bench/judge.py [CORPUS.yaml ...] [--n 60] [--prompt compliance.judge@1]
-                             [--prompt-dir DIR] [--no-rules] [--backend K] [--model M] [--misses]
+                             [--prompt-dir DIR] [--no-rules] [--backend K] [--model M] [--cold] [--misses]
 
 Samples ``--n`` cases (default 60) from the TRAINING corpora (``policy/corpus/train_t*.yaml``), stratified
 over category x expect x locale so that every category, both verdicts and both languages are in (about
@@ -14,9 +14,10 @@ BENCHMARKS.md).
 
 Prints each case with ``--misses`` (wrong or unusable), accuracy of the violation decision per category
 and per language, how often a violation got the gold category, how many rulings were unusable (``None``:
-counted as wrong), the time of the first call (the fixed instructions evaluated cold) and the seconds per
-judged sentence after it (the instructions' KV cache reused), and the load average (other processes on
-the CPU slow it down). The headline is the last line. Wrap runs in ``flock /tmp/brandforge-llm.lock``.
+counted as wrong), the time of the first call (the fixed instructions are evaluated then, unless an
+earlier process left their KV state on disk; ``--cold``: the llama.cpp backend keeps none there) and the
+seconds per judged sentence after it, and the load average (other processes on the CPU slow it down).
+The headline is the last line. Wrap runs in ``flock /tmp/brandforge-llm.lock``.
 """
 
 from __future__ import annotations
@@ -142,12 +143,19 @@ def main() -> int:
         "--backend", help="backend kind (default: the default pipeline's, the embedded model)"
     )
     parser.add_argument("--model", help="model of that backend (a GGUF path for llamacpp)")
+    parser.add_argument(
+        "--cold",
+        action="store_true",
+        help="llamacpp: no KV states on disk (the first call evaluates the prompt)",
+    )
     parser.add_argument("--misses", action="store_true", help="list the cases the judge gets wrong")
     args = parser.parse_args()
 
     registry = PromptRegistry(TEMPLATES_DIR, Path(args.prompt_dir)) if args.prompt_dir else default_registry()
     prompt = registry.get(args.prompt)
-    overrides = {k: v for k, v in {"kind": args.backend, "model": args.model}.items() if v}
+    overrides: dict[str, Any] = {k: v for k, v in {"kind": args.backend, "model": args.model}.items() if v}
+    if args.cold:
+        overrides["prompt_cache_mb"] = 0
     config = load_pipeline("default", backend_overrides=overrides).spec.backend
     backend = get_backend(config)
     backend.warm_up()
@@ -243,7 +251,9 @@ def main() -> int:
     )
     per_sentence = sum(rest) / max(1, len(rest))
     print(
-        f"first call {first:.1f} s (instructions evaluated cold); load average {load_before:.2f} -> "
+        f"first call {first:.1f} s ({trace[0].prompt_tokens - trace[0].cached_prompt_tokens} of "
+        f"{trace[0].prompt_tokens} prompt tokens evaluated: the rest came from a saved KV state); "
+        f"load average {load_before:.2f} -> "
         f"{load_after:.2f} on {os.cpu_count()} CPUs"
     )
     print(
