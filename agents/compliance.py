@@ -12,9 +12,9 @@ and links, claims linked to the retrieved passages: see ``policy``) plus the cha
 Markup and links to hosts the brand does not allow are stripped first. Then a model judges the
 claim-like sentences; a hard fact (number, refund, guarantee) it marks unsupported that is not a
 near-paraphrase of a passage blocks.
-With ``semantic`` (off by default for now) the checker also runs the semantic classifiers, and with ``judge``
-(off by default: see docs/compliance.md for why) it puts the sentences they are unsure of, and
-the rules they read as clean, to the model judge (:mod:`agents.judge`, prompt slot ``judge``):
+With ``semantic`` (on by default) the checker also runs the semantic classifiers, and with ``judge``
+(on by default) it puts the sentences they are unsure of, and the rules they read as clean, to the
+model judge (:mod:`agents.judge`, prompt slot ``judge``):
 each channel's rulings are traced into its fork and remembered across the rounds, so an unchanged
 sentence is judged once. In generated copy a figure
 the passages do not state blocks, whatever the sentence reads as.
@@ -144,12 +144,10 @@ class ComplianceParams(AgentParams):
         0.85, ge=0.0, le=1.0, description="A sentence this close to a retrieved passage counts as supported."
     )
     semantic: bool = Field(
-        False,
-        description="Run the semantic classifiers (policy.semantic) besides the rules (off by default in "
-        "campaigns until the eval suite's recorded model calls are re-recorded with it).",
+        True, description="Run the semantic classifiers (policy.semantic) besides the rules."
     )
     judge: bool = Field(
-        False,
+        True,
         description="Put sentences the classifiers are unsure of, and rules they disagree with, to the model "
         "judge (needs semantic).",
     )

@@ -225,10 +225,12 @@ class ComplianceChecker:
         text: str,
         field: str | None = None,
         mask: list[tuple[int, int]] = (),  # type: ignore[assignment]
+        supported: list[tuple[int, int]] | None = None,
     ) -> list[ComplianceFinding]:
         """Claims no passage supports (with the evidence considered), or unverifiable without evidence.
 
         ``mask``: spans that are not claims (disclaimers, contact data, markup), blanked before extraction.
+        ``supported``: if given, the spans of the claims the evidence supports are appended to it.
         """
         chars = list(text)
         for start, end in mask:
@@ -258,6 +260,8 @@ class ComplianceChecker:
         findings = []
         for result in link_claims(claims, self.evidence):
             if result.supported:
+                if supported is not None:
+                    supported.append(result.claim.span)
                 continue
             substantive = bool(set(result.claim.kinds) & _SUBSTANTIVE)
             figure_rule = "claims.unsupported_figure" if substantive else FACT_RULE
@@ -305,13 +309,18 @@ class ComplianceChecker:
         mask += [f.span for f in found if f.span and f.category in _NOT_CLAIMS]
         mask += contact_spans(folded)  # the brand's own hotline is not a figure to substantiate
         mask += reference_spans(folded)  # nor is an order, tracking or licence number
-        found += self.claim_findings(text, field, mask)
+        backed: list[tuple[int, int]] = []
+        found += self.claim_findings(text, field, mask, backed)
         if self.semantic is not None:
-            found = self._layered(text, field, found)
+            found = self._layered(text, field, found, backed)
         return sorted(found, key=lambda f: (f.span or (0, 0), f.rule_id))
 
     def _layered(
-        self, text: str, field: str | None, found: list[ComplianceFinding]
+        self,
+        text: str,
+        field: str | None,
+        found: list[ComplianceFinding],
+        backed: list[tuple[int, int]] = (),  # type: ignore[assignment]
     ) -> list[ComplianceFinding]:
         """Merge the semantic layer (and the adjudicator) into the rules' findings, sentence by sentence.
 
@@ -328,38 +337,58 @@ class ComplianceChecker:
         competitor's name) block only when the sentence also reads as their category: at or above
         ``block``, or in the uncertain band when the judge upholds them. Otherwise an unsupported figure
         has ``fact_severity`` and the others warn.
+
+        A competitor the brand lists, named where the rule's severity is ``warn`` (the default), is
+        conditional the same way: a fair mention warns, a disparaging one blocks. ``backed``: spans
+        of claims the evidence supports; a sentence whose claims are all backed is not an unsupported
+        claim whatever it reads as.
         """
         assert self.semantic is not None
         layer = self.semantic
         spans = [(a, min(b, a + _MAX_SCORED_CHARS)) for a, b in sentence_spans(text)]
-        asked: list[tuple[Question, list[ComplianceFinding], SentenceScore]] = []
+        asked: list[tuple[Question, list[ComplianceFinding], SentenceScore, bool]] = []
+        pending = {id(f) for f in found if _conditional(f)}  # decided below, by what the sentence reads as
         for sentence in layer.assess(spans, text):
             a, b = sentence.span
             here = [f for f in found if f.span and f.span[0] < b and f.span[1] > a and not f.fixed]
             uncertain: dict[str, float] = {}
+            # Claims here that the evidence supports, and none it does not: a sourced statement.
+            sourced = any(s < b and e > a for s, e in backed) and not any(
+                f.category == "unsupported_claim" for f in here
+            )
             # A rule is disputed only when the classifiers see nothing in the sentence, in any category.
             reads_clean = all(sentence.scores[c] < layer.thresholds(c)[0] for c in layer.categories)
             # A sentence a rule already blocks gets no second, semantic finding (its findings get scores).
-            blocked = any(f.severity == "block" and f.rule_id not in _CONDITIONAL for f in here)
+            blocked = any(f.severity == "block" and id(f) not in pending for f in here)
             for category in layer.categories:
                 review, block = layer.thresholds(category)
                 score = sentence.scores[category]
                 mine = [f for f in here if f.category == category]
                 for f in mine:
                     f.score = round(score, 3)
-                conditional = [f for f in mine if f.rule_id in _CONDITIONAL]
+                conditional = [f for f in mine if id(f) in pending]
+                # Asked only when the ruling can change something: in campaigns (fact_severity "block")
+                # an unstated figure blocks whatever the judge says.
+                judged = (
+                    review <= score < block
+                    and self.adjudicator is not None
+                    and any(self._fallback(f) != "block" for f in conditional)
+                )
                 for f in conditional:
-                    f.severity = "block" if score >= block else self._below_review(f)
-                if conditional and review <= score < block and self.adjudicator is not None:
+                    if score >= block:
+                        f.severity = "block"
+                        if f.rule_id == COMPETITOR_RULE:
+                            f.explanation += f"; reads as running it down (semantic score {score:.2f})"
+                    elif not judged:
+                        f.severity = self._below_review(f)
+                if conditional and judged:
                     rules = tuple(sorted({f.rule_id for f in conditional}))
                     question = Question(
                         sentence.text, self.policy.locale, {category: score}, rules, "disagreement"
                     )
-                    asked.append((question, conditional, sentence))
+                    asked.append((question, conditional, sentence, True))
                 disputed = [
-                    f
-                    for f in mine
-                    if f.severity == "block" and f.layer == "rules" and f.rule_id not in _CONDITIONAL
+                    f for f in mine if f.severity == "block" and f.layer == "rules" and id(f) not in pending
                 ]
                 if disputed and category in _DISPUTABLE and reads_clean and self.adjudicator is not None:
                     rules = tuple(sorted({f.rule_id for f in disputed}))
@@ -370,27 +399,34 @@ class ComplianceChecker:
                             ),
                             disputed,
                             sentence,
+                            False,
                         )
                     )
-                if mine or blocked:
+                if mine or blocked or (sourced and category == "unsupported_claim"):
                     continue
                 if score >= block:
                     found.append(self._semantic_finding(sentence, category, score, field, "block"))
                 elif score >= review:
                     uncertain[category] = score
             if uncertain and self.adjudicator is not None and not blocked:
-                asked.append((Question(sentence.text, self.policy.locale, uncertain), [], sentence))
+                asked.append((Question(sentence.text, self.policy.locale, uncertain), [], sentence, False))
         if asked and self.adjudicator is not None:
-            rulings = self.adjudicator.adjudicate([q for q, _, _ in asked])
-            for (question, findings, sentence), ruling in zip(asked, rulings, strict=True):
-                found += self._apply(question, findings, sentence, ruling, field)
+            rulings = self.adjudicator.adjudicate([q for q, _, _, _ in asked])
+            for (question, disputed, sentence, falls_back), ruling in zip(asked, rulings, strict=True):
+                found += self._apply(question, disputed, sentence, ruling, field, falls_back)
         return found
 
-    def _below_review(self, finding: ComplianceFinding) -> Severity:
+    def _fallback(self, finding: ComplianceFinding) -> Severity:
         """Severity of a conditional rule's finding in a sentence that does not read as its category."""
         if finding.rule_id in (FACT_RULE, "claims.unsupported_figure"):
             return self.fact_severity
         return "warn"
+
+    def _below_review(self, finding: ComplianceFinding) -> Severity:
+        """:meth:`_fallback`, saying so on a competitor's mention."""
+        if finding.rule_id == COMPETITOR_RULE:
+            finding.explanation += _FAIR_MENTION
+        return self._fallback(finding)
 
     def _semantic_finding(
         self, sentence: SentenceScore, category: str, score: float, field: str | None, severity: Severity
@@ -426,12 +462,18 @@ class ComplianceChecker:
         sentence: SentenceScore,
         ruling: Ruling | None,
         field: str | None,
+        conditional: bool = False,
     ) -> list[ComplianceFinding]:
-        """Findings a ruling adds; rulings on disputed findings change those findings in place."""
+        """Findings a ruling adds; rulings on disputed findings change those findings in place.
+        ``conditional``: the findings are conditional rules' (they fall back to below-review severity)."""
         if findings:  # a disagreement over rule findings
             if ruling is None:
                 for f in findings:
-                    f.explanation += "; the judge could not decide, so the rule stands"
+                    if conditional:
+                        f.severity = self._below_review(f)
+                        f.explanation += "; the judge could not decide"
+                    else:
+                        f.explanation += "; the judge could not decide, so the rule stands"
                 return []
             for f in findings:
                 f.rationale = ruling.rationale
@@ -440,7 +482,7 @@ class ComplianceChecker:
                     f.severity = "block"
                     f.explanation += f"; the judge upheld it: {ruling.rationale}"
                 else:
-                    f.severity = self._below_review(f) if f.rule_id in _CONDITIONAL else "warn"
+                    f.severity = self._below_review(f) if conditional else "warn"
                     f.explanation += f"; the judge ruled it acceptable here: {ruling.rationale}"
             return []
         top = max(question.candidates, key=question.candidates.__getitem__)
@@ -511,6 +553,18 @@ _CONDITIONAL = frozenset({FACT_RULE, "claims.unsupported_figure", "claims.unsupp
 """With the semantic layer, rules whose finding blocks only when the sentence also reads as their
 category: what the claim check finds unsupported (or cannot check) must also read as a claim that
 needs a source. (A competitor the brand lists is not among them: naming it is the brand's call.)"""
+COMPETITOR_RULE = "brand.competitor"
+_FAIR_MENTION = "; it does not read as running the competitor down: check the comparison is fair and sourced"
+
+
+def _conditional(finding: ComplianceFinding) -> bool:
+    """Whether ``finding`` blocks only when its sentence also reads as its category (:data:`_CONDITIONAL`;
+    a listed competitor named under the default ``warn``: blocks only if it reads as disparaging)."""
+    if finding.rule_id == COMPETITOR_RULE:
+        return finding.severity == "warn"
+    return finding.rule_id in _CONDITIONAL
+
+
 _MAX_SCORED_CHARS = 1000  # a longer "sentence" (a run-on line) is scored on its first 1,000 characters
 # Rule categories the judge may overrule when the classifier reads the sentence as clean. Not
 # injection, personal data, secrets, markup or brand lists: those detectors are exact, and a model

@@ -73,7 +73,10 @@ _POLICY = re.compile(
     r"|\breturns? (?:any|within|for)\b"
     r"|退款|退改|退货|保修|取消|包退|包换"
 )
-_OFFER = re.compile(r"\b(?:free|shipping|delivery|discount|off|trial)\b|免费|包邮|配送|折扣|优惠|试用|赠")
+# "off" is an offer only after a figure ("15% off", "$10 off"): "knock off early" is none.
+_OFFER = re.compile(
+    r"\b(?:free|shipping|delivery|discount|trial)\b|[\d%]\s?off\b|免费|包邮|配送|折扣|优惠|试用|赠"
+)
 _KINDS = (
     ("comparison", _COMPARISON),
     ("health_effect", _HEALTH),
@@ -113,8 +116,7 @@ def figures_with_units(text: str) -> list[tuple[str, str]]:
     Figures are canonical (thousands separators dropped); the unit is the word or Chinese character
     right after the figure (first three letters), or "" when there is none.
     """
-    folded = fold_str(text)
-    out = []
+    folded, out = _dates(fold_str(text))
     for m in _FIGURE.finditer(folded):
         whole = m.group(1).replace(",", "")
         fraction = (m.group(2) or "").rstrip("0")  # "3.50" is "3.5", "2.0" is "2"
@@ -133,6 +135,32 @@ def figures_with_units(text: str) -> list[tuple[str, str]]:
                 unit = u.group(2)
         out.append((value, unit))
     return out
+
+
+_MONTHS = "jan feb mar apr may jun jul aug sep oct nov dec".split()  # noqa: SIM905
+_MONTH = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]{0,6}\.?"
+_DATES = (  # (pattern, group of year, month, day): bounded, nothing to backtrack over
+    (re.compile(r"(?<!\d)(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?!\d)"), (1, 2, 3)),
+    (re.compile(r"(?<!\d)(\d{4})\s?年\s?(\d{1,2})\s?月\s?(\d{1,2})\s?[日号]"), (1, 2, 3)),
+    (re.compile(rf"\b{_MONTH}\s(\d{{1,2}})(?:st|nd|rd|th)?,?\s(\d{{4}})(?!\d)"), (3, 1, 2)),
+    (re.compile(rf"(?<!\d)(\d{{1,2}})(?:st|nd|rd|th)?\s{_MONTH},?\s(\d{{4}})(?!\d)"), (3, 2, 1)),
+)
+
+
+def _dates(folded: str) -> tuple[str, list[tuple[str, str]]]:
+    """Full dates in ``folded`` as ``(YYYY-MM-DD, "date")`` figures, and the text with them blanked:
+    "Dec 31, 2025", "31 December 2025", "2025-12-31" and "2025年12月31日" are one figure, the same one."""
+    found: list[tuple[int, str]] = []
+    chars = list(folded)
+    for pattern, (y, m, d) in _DATES:
+        for match in pattern.finditer("".join(chars)):
+            month = match.group(m)
+            number = _MONTHS.index(month[:3]) + 1 if month[:3] in _MONTHS else int(month)
+            day = int(match.group(d))
+            if 1 <= number <= 12 and 1 <= day <= 31:
+                found.append((match.start(), f"{match.group(y)}-{number:02d}-{day:02d}"))
+                chars[match.start() : match.end()] = " " * (match.end() - match.start())
+    return "".join(chars), [(value, "date") for _, value in sorted(found)]
 
 
 def figures_in(text: str) -> list[str]:

@@ -238,6 +238,9 @@ def brand_rules(brand: Brand) -> list[Rule]:
             Rule(
                 id="brand.competitor",
                 category="competitor",
+                # Blocks by default (the classifier cannot yet tell a fair comparison from running a
+                # rival down; BENCHMARKS.md). `severity: {brand.competitor: warn}` in brand.yaml makes
+                # it conditional: with the semantic layer, it then blocks only if it reads as disparaging.
                 severity="block",
                 terms=list(brand.competitors),
                 explanation="names a competitor",

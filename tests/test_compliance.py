@@ -80,7 +80,12 @@ def test_figures_must_be_stated_by_a_considered_passage(mini_brand: Path) -> Non
 
 
 def judge(schema: dict, supported: bool = True) -> dict:
-    """A claims-check answer with one judgment per sentence, as the schema demands."""
+    """A claims-check answer with one judgment per sentence, as the schema demands; asked as the
+    compliance judge (agents.judge), a ruling that the sentence is fine."""
+    if "judgments" not in schema["properties"]:
+        allowed = schema["properties"]["category"]
+        category = allowed["const"] if "const" in allowed else allowed["enum"][0]
+        return {"rationale": "Fine as written.", "violation": False, "category": category, "span_text": ""}
     n = schema["properties"]["judgments"]["minItems"]
     return {"judgments": [{"passages": [], "supported": supported}] * n}
 

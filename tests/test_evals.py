@@ -67,7 +67,9 @@ def test_pass_rates_and_results(suite: Path, tmp_path: Path) -> None:
     assert by_id["social-is-short"].passed and by_id["reviewer-on-fixed-draft"].passed
     failed = by_id["social-names-brand"]  # the fake model does not write the brand name
     assert not failed.passed and "not found" in failed.runs[0].checks[0].detail
-    assert not report.ok and report.model_calls > 0 and report.cache_hits == 0
+    # A cold cache answers only repeated identical calls (the compliance judge's rulings are greedy and
+    # unseeded, so the same sentence in two samples is one call).
+    assert not report.ok and report.model_calls > report.cache_hits
 
 
 def test_unchanged_suite_costs_no_model_calls_and_a_new_prompt_reruns_only_its_calls(
@@ -76,7 +78,7 @@ def test_unchanged_suite_costs_no_model_calls_and_a_new_prompt_reruns_only_its_c
     cache = tmp_path / "cache"
     cold = _run(suite, cache)
     warm = _run(suite, cache)
-    assert warm.model_calls == 0 and warm.cache_hits == cold.model_calls
+    assert warm.model_calls == 0 and warm.cache_hits == cold.model_calls + cold.cache_hits
     assert [r.pass_rate for r in warm.results] == [r.pass_rate for r in cold.results]
     # A pipeline that swaps in a new copywriter prompt version: strategist calls still hit the cache.
     pipeline = candidate_draft_pipeline(
@@ -92,7 +94,7 @@ def test_unchanged_suite_costs_no_model_calls_and_a_new_prompt_reruns_only_its_c
 def test_no_cache_reruns_everything(suite: Path, tmp_path: Path) -> None:
     cold = _run(suite, tmp_path / "cache")
     again = _run(suite, tmp_path / "cache", use_cache=False)
-    assert again.cache_hits == 0 and again.model_calls == cold.model_calls
+    assert again.cache_hits == 0 and again.model_calls == cold.model_calls + cold.cache_hits
 
 
 def test_baseline_deltas_and_regressions(suite: Path, tmp_path: Path) -> None:

@@ -101,3 +101,21 @@ def test_without_evidence_claims_are_only_flagged_as_unverified() -> None:
     assert {(f.rule_id, f.severity) for f in found if f.category == "unsupported_claim"} == {
         ("claims.unverified", "warn")
     }
+
+
+def test_a_date_is_one_figure_however_it_is_written() -> None:
+    """ "Dec 31, 2025" is stated by "2025-12-31": a full date is one figure, not a day and a year."""
+    from policy.claims import figures_with_units
+
+    for text in ("as of Dec 31, 2025", "as of 31 December 2025", "截至2025年12月31日", "as of 2025-12-31"):
+        assert figures_with_units(text) == [("2025-12-31", "date")], text
+    assert figures_with_units("$1.2B as of 2025/12/31") == [("2025-12-31", "date"), ("1.2", "b")]
+    assert figures_with_units("open May 5 from 9 am") == [("5", ""), ("9", "am")]  # no year: no date
+
+
+def test_off_is_an_offer_only_after_a_figure() -> None:
+    from policy.claims import extract_claims
+
+    kinds = {c.text: c.kinds for c in extract_claims("Get 15% off your first jar. Knock off early at 3pm.")}
+    assert "offer_term" in kinds["Get 15% off your first jar."]
+    assert "offer_term" not in kinds.get("Knock off early at 3pm.", ())

@@ -194,6 +194,77 @@ def test_a_figure_in_a_plain_fact_warns_but_a_statistic_blocks() -> None:
     assert verdict_of(rules_only.check("The café opens at 7 am at 12 Harbour Street.")) == "block"
 
 
+def test_a_statistic_the_evidence_states_is_not_an_unsupported_claim() -> None:
+    """The classifier reads any statistic as a claim that needs a source; when the brand's evidence
+    states its figures, it has one, and the sentence passes. The same sentence without that evidence
+    (or with another figure) still blocks."""
+    embedder = get_embedder("use-multilingual")
+    study = "In a 4-week consumer study (n=52), 87% said their skin felt more hydrated."
+    backed = PassageEvidence([("study#0", study)], embedder)
+    checker = ComplianceChecker(load_policy("en", "cosmetics"), backed, semantic=load_semantic())
+    text = "In our 4-week study, 87% of 52 testers said their skin felt more hydrated."
+    assert verdict_of(checker.check(text)) != "block"
+    other = checker.check("In our 4-week study, 97% of 52 testers said their skin felt more hydrated.")
+    assert verdict_of(other) == "block"
+
+
+def test_the_judge_is_not_asked_when_its_ruling_cannot_change_the_verdict() -> None:
+    """In a campaign (``fact_severity="block"``) a figure no passage states blocks whatever the
+    sentence reads as, so the judge is not asked about it; in ``check`` (``warn``) it is."""
+    evidence = PassageEvidence(
+        [("faq#1", "Our roastery ships Monday to Friday.")], get_embedder("use-multilingual")
+    )
+    layer = load_semantic()
+    texts = [
+        "Orders placed before 2 pm leave the roastery the same day.",
+        "Our baristas pour about 300 cups on a busy Saturday.",
+        "The tasting room seats 40 people.",
+    ]
+    for text in texts:  # one whose figure lands in the unsupported-claim band
+        score = layer.score([text])[0, layer.categories.index("unsupported_claim")]
+        review, block = layer.thresholds("unsupported_claim")
+        if review <= score < block:
+            break
+    else:
+        pytest.skip("none of the sentences lands in the unsupported-claim band any more")
+    asked_in_check = Scripted(lambda q: Ruling(False, None, "a plain fact"))
+    ComplianceChecker(load_policy("en", None), evidence, semantic=layer, adjudicator=asked_in_check).check(
+        text
+    )
+    assert any(q.reason == "disagreement" for q in asked_in_check.asked)
+    campaign = Scripted(lambda q: Ruling(False, None, "a plain fact"))
+    found = ComplianceChecker(
+        load_policy("en", None), evidence, semantic=layer, adjudicator=campaign, fact_severity="block"
+    ).check(text)
+    assert not any(q.reason == "disagreement" for q in campaign.asked)
+    assert verdict_of(found) == "block"
+
+
+def test_a_named_competitor_blocks_unless_the_brand_makes_it_conditional() -> None:
+    """``brand.competitor`` blocks by default. A brand that sets it to ``warn`` gets a warning for a fair
+    mention and a block when the sentence reads as running the rival down."""
+    from knowledge.brand import Brand, BrandCompliance
+
+    def brand(competitor: str | None = None) -> Brand:
+        severity = {"brand.competitor": competitor} if competitor else {}
+        return Brand(
+            name="Lumen",
+            positioning="Lumen",
+            locale="en",
+            competitors=["GlowCo"],
+            compliance=BrandCompliance(severity=severity),
+        )
+
+    fair = "Like GlowCo, we list every ingredient on the label."
+    nasty = "GlowCo serums are cheap junk that wreck your skin, everyone knows it."
+    strict = ComplianceChecker(load_policy("en", None, brand()), semantic=load_semantic())
+    assert verdict_of(strict.check(fair)) == "block"
+    relaxed = ComplianceChecker(load_policy("en", None, brand("warn")), semantic=load_semantic())
+    mention = [f for f in relaxed.check(fair) if f.rule_id == "brand.competitor"]
+    assert mention and mention[0].severity == "warn" and "fair and sourced" in mention[0].explanation
+    assert verdict_of(relaxed.check(nasty)) == "block"
+
+
 def test_a_model_for_another_embedder_is_refused(tmp_path: Path) -> None:
     folder = tmp_path / "m"
     shutil.copytree(MODEL_DIR, folder)

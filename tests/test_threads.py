@@ -57,6 +57,10 @@ def test_each_threaded_call_extends_its_threads_previous_call(mini_brand: Path) 
         user = messages[-1]["content"]
         channel = _channel_of(user)
         # Claim checks and revisions are stateless prompts (compliance.claims@1, copywriter.revise@1).
+        # So are the compliance judge's rulings (compliance.judge@1: its instructions as the system message).
+        if messages[0]["content"].startswith("You are the compliance reviewer"):
+            assert [m["role"] for m in messages] == ["system", "user"]
+            continue
         if user.startswith(("You are the compliance editor.", "You are the copywriter. Revise")):
             assert [m["role"] for m in messages] == ["system", "user"]
             if user.startswith("You are the copywriter. Revise"):
