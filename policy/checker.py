@@ -406,7 +406,9 @@ class ComplianceChecker:
                     continue
                 if score >= block:
                     found.append(self._semantic_finding(sentence, category, score, field, "block"))
-                elif score >= review:
+                elif score >= review and category != "unsupported_claim":
+                    # Whether a claim has a source is the claim check's question, not the judge's (it
+                    # does not see the evidence): the judge hears of it only through a claim rule.
                     uncertain[category] = score
             if uncertain and self.adjudicator is not None and not blocked:
                 asked.append((Question(sentence.text, self.policy.locale, uncertain), [], sentence, False))

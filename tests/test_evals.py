@@ -119,6 +119,19 @@ def test_baseline_deltas_and_regressions(suite: Path, tmp_path: Path) -> None:
         apply_baseline(report, tmp_path / "bad.json")
 
 
+def test_the_same_pass_rate_as_a_rounded_baseline_is_no_regression(suite: Path, tmp_path: Path) -> None:
+    """Baselines keep 4 decimals: 2 of 3 runs is 0.6667 on file and 0.66666... now, the same rate."""
+    from pipelines.evals.assertions import Check
+    from pipelines.evals.runner import CaseResult, RunResult
+
+    case = load_suites([suite])[0].cases[0]
+    runs = [RunResult(7 + i, [Check("max_chars", ok, "")]) for i, ok in enumerate((True, True, False))]
+    result = CaseResult(str(suite), case, runs, seconds=0.0, baseline=0.6667)
+    assert not result.regressed
+    result.baseline = 1.0
+    assert result.regressed
+
+
 def test_junit_xml(suite: Path, tmp_path: Path) -> None:
     root = ET.fromstring(junit_xml(_run(suite, tmp_path / "cache")))
     assert root.tag == "testsuite" and root.get("tests") == "3" and root.get("failures") == "1"

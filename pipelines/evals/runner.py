@@ -45,6 +45,10 @@ JUDGE_PROMPT = "evals.rubric@2"  # llm_rubric's judge; a new version here change
 BOOKKEEPING_FIELDS = frozenset({"trace", "threads", "errors", "revisions"})
 
 
+BASELINE_ROUNDING = 5e-5
+"""Half the last decimal a baseline keeps (:func:`pipelines.evals.report.save_baseline` rounds to 4)."""
+
+
 class IncompleteCampaign(RuntimeError):
     """A case's campaign could not finish (its ``failure``): the run fails with the reason, named like
     the error that stopped it (``BackendError: ...``, ``StructuredOutputError: ...``)."""
@@ -89,7 +93,9 @@ class CaseResult:
 
     @property
     def regressed(self) -> bool:
-        return self.baseline is not None and self.pass_rate + 1e-9 < self.baseline
+        # Baselines store pass rates rounded to 4 decimals (2/3 as 0.6667): below it by less than that
+        # rounding is the same rate, not a regression.
+        return self.baseline is not None and self.pass_rate + BASELINE_ROUNDING < self.baseline
 
     @property
     def status(self) -> str:
