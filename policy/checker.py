@@ -191,7 +191,7 @@ class ComplianceChecker:
         for term in self.policy.required_terms:
             for start, end in find_spans(folded, [term]):
                 a, b = folded.span(start, end)
-                if text[a:b] != term:
+                if text[a:b] != term and not _in_address(text, a, b):
                     hits.append(
                         Hit(
                             "brand.required_spelling",
@@ -512,6 +512,33 @@ class ComplianceChecker:
                 rationale=ruling.rationale,
             )
         ]
+
+
+def _in_address(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` is part of a URL, e-mail address or host name ("hearthline.example.com"
+    keeps its lower case: a brand's required spelling does not apply there). Scans the surrounding
+    run of non-space characters; no regex."""
+    left, right = start, end
+    while left > 0 and not text[left - 1].isspace():
+        left -= 1
+    while right < len(text) and not text[right].isspace():
+        right += 1
+    token = text[left:right].strip(_EDGE_PUNCTUATION)
+    lowered = token.lower()
+    if "@" in token or "://" in token or lowered.startswith("www."):
+        return True
+    host = token.split("/", 1)[0]
+    labels = host.lower().split(".")
+    return (
+        len(labels) >= 2
+        and host.rsplit(".", 1)[-1].islower()  # "Tidewater.Coffee" is a typo, not a host
+        and all(label and all(c.isalnum() or c == "-" for c in label) for label in labels)
+        and labels[-1].isalpha()
+        and len(labels[-1]) >= 2
+    )
+
+
+_EDGE_PUNCTUATION = "\"'“”‘’()[]{}<>,.;:!?，。；：！？、（）《》「」"
 
 
 def _locate(sentence: SentenceScore, words: str | None) -> tuple[int, int]:

@@ -32,6 +32,10 @@ def test_brand_terms(mini_brand: Path) -> None:
     assert _rules("Better than Starbeans!", mini_brand) == ["brand.competitor"]
     assert _rules("TIDEWATER coffee", mini_brand) == ["brand.required_spelling"]
     assert _rules("Tidewater coffee, fresh.", mini_brand) == []
+    # A host name, URL or e-mail address keeps its lower case: no required spelling there.
+    assert "brand.required_spelling" not in _rules("Order at tidewater.example.com today.", mini_brand)
+    assert "brand.required_spelling" not in _rules("See https://shop.tidewater.example.com/beans", mini_brand)
+    assert _rules("Order at tidewater.Coffee now", mini_brand) == ["brand.required_spelling"]  # a typo
 
 
 def test_pii_and_injection(mini_brand: Path) -> None:
