@@ -46,7 +46,16 @@ from policy.detectors import (
 from policy.findings import ComplianceFinding, EvidenceRef, Severity
 from policy.rules import Policy, Rule, rule_regex
 from policy.semantic import CATEGORIES, SemanticLayer, SentenceScore
-from policy.text import Coverage, Folded, SentenceIndex, compact, find_spans, fold, fold_str
+from policy.text import (
+    Coverage,
+    Folded,
+    SentenceIndex,
+    compact,
+    find_spans,
+    fold,
+    fold_str,
+    splits_a_word,
+)
 
 Verdict = Literal["pass", "warn", "block"]
 
@@ -154,6 +163,8 @@ class ComplianceChecker:
         fine: dict[tuple[int, int], bool] = {}  # per sentence: whether an `unless` regex matches it
         for start, end in sorted(spans, key=lambda s: (s[0], -s[1])):
             if inside.covers(start, end) or start < taken_end:
+                continue
+            if rule.whole_words and splits_a_word(folded.source, start, end):
                 continue
             taken_end = max(taken_end, end)
             if rule.unless:

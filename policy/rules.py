@@ -122,6 +122,11 @@ class Rule(BaseModel):
     explanation: str
     suggestion: str | None = None
     legal_reference: str | None = None
+    whole_words: bool = Field(
+        False,
+        description="A Chinese term matches only as whole words of its sentence (word segmentation): "
+        "'包过' is not in '打包过来'. Spaced or disguised spellings still match.",
+    )
 
     @field_validator("terms", "exceptions")
     @classmethod
@@ -228,6 +233,7 @@ def brand_rules(brand: Brand) -> list[Rule]:
                 category="banned_term",
                 severity="block",
                 terms=_with_plurals(brand.banned_terms),
+                whole_words=True,
                 explanation="the brand does not allow this term",
                 suggestion="remove it or say it another way",
                 legal_reference=None,

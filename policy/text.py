@@ -307,3 +307,48 @@ class SentenceIndex:
             left = start
         j = bisect.bisect_right(self._ends, end)  # the first mark that starts at or after `end`
         return left, self._ends[j] if j < len(self._ends) else len(self.text)
+
+
+_CJK_RUN = 64  # characters of context either side of a hit that segmentation looks at
+
+
+def _is_cjk(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf"
+
+
+@functools.lru_cache(maxsize=1)
+def _segmenter() -> Any:
+    import jieba  # its dictionary is in the wheel: nothing is downloaded
+
+    jieba.setLogLevel(logging.WARNING)
+    return jieba
+
+
+def splits_a_word(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]``, all Chinese characters, starts inside a word of its run of Chinese
+    text ("包过" in "打包过来": 打包/过来; "保本" in "环保本色": 环保/本色). Ending inside a word is fine:
+    compounds grow at the end ("速成" in "速成班"). Segmentation is jieba's dictionary (no HMM guesses)
+    on the run folded to Simplified Chinese, at most :data:`_CJK_RUN` characters either side. A hit
+    that is not all Chinese, or that its neighbours do not touch, never splits a word."""
+    if start >= end or not all(_is_cjk(ch) for ch in text[start:end]):
+        return False
+    left = start
+    while left > 0 and start - left < _CJK_RUN and _is_cjk(text[left - 1]):
+        left -= 1
+    right = end
+    while right < len(text) and right - end < _CJK_RUN and _is_cjk(text[right]):
+        right += 1
+    if left == start and right == end:
+        return False
+    if left == start:
+        return False
+    run = text[left:right]
+    simplified = fold_str(run)
+    at = 0
+    for word in _segmenter().cut(simplified if len(simplified) == len(run) else run, HMM=False):
+        if at == start - left:
+            return False
+        if at > start - left:
+            return True
+        at += len(word)
+    return True

@@ -162,3 +162,33 @@ def test_bad_rule_file_names_the_field(tmp_path: Path) -> None:
     brand = load_brand(root)
     with pytest.raises(InputError, match=r"(?s)r.yaml.*rules\[0\].unless.*invalid regex"):
         load_policy(brand.locale, brand.industry, brand)
+
+
+def test_a_chinese_banned_term_matches_whole_words_only() -> None:
+    """A brand that bans 包过 and 保本 does not mean 打包过来 or 环保本色; written as a word, spaced out, or
+    as the start of a longer word (包过班), it is still found."""
+    from knowledge.brand import Brand
+
+    brand = Brand(name="青屿", positioning="青屿", locale="zh", banned_terms=["包过", "保本", "速成"])
+    checker = ComplianceChecker(load_policy("zh", None, brand))
+
+    def banned(text: str) -> list[str]:
+        return [f.matched for f in checker.check(text) if f.rule_id == "brand.banned_term"]
+
+    assert banned("课程资料已经帮你打包过来了，记得查收") == []
+    assert banned("钱橙年度周边环保本色帆布袋") == []
+    assert banned("陪孩子一起加速成长") == []
+    assert banned("考试包过，不过全退") == ["包过"]
+    assert banned("报名包过班，名额有限") == ["包过"]
+    assert banned("Python速成班，四周入门") == ["速成"]
+    assert banned("稳健理财，保 本 保 息") == ["保 本"]
+    assert banned("穩健理財，保本保息") == ["保本"]  # Traditional Chinese is segmented as Simplified
+
+
+def test_splitting_a_word_needs_chinese_on_both_sides() -> None:
+    from policy.text import splits_a_word
+
+    assert splits_a_word("打包过来", 1, 3)
+    assert not splits_a_word("包过", 0, 2)  # nothing around it
+    assert not splits_a_word("Pack包过", 4, 6)  # Latin letters are no part of a Chinese word
+    assert not splits_a_word("best offer", 0, 4)  # not Chinese: whole-word matching is the rule's own

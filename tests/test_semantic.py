@@ -155,10 +155,10 @@ def test_uncertain_sentences_warn_without_a_judge_and_block_when_it_rules_a_viol
 
 
 def test_the_judge_settles_a_rule_the_classifier_reads_as_clean() -> None:
-    text = "A remedy for a rainy Sunday: hot cocoa and an old film."
-    rules_only = _checker("en").check(text)
-    if verdict_of(rules_only) != "block":
-        pytest.skip("the rule packs no longer fire on this idiom: nothing to dispute")
+    # The rule packs read "cure" literally; the classifiers read the sentence as clean in every category.
+    text = "This playlist is the cure for a boring commute."
+    rules_only = ComplianceChecker(load_policy("en", None)).check(text)
+    assert verdict_of(rules_only) == "block", "the idiom no longer trips a rule: pick another to dispute"
     acquit = Scripted(lambda q: Ruling(False, None, "figurative: comfort, not a treatment"))
     found = _checker("en", adjudicator=acquit).check(text)
     assert acquit.asked and acquit.asked[0].reason == "disagreement" and acquit.asked[0].rule_ids
