@@ -152,6 +152,7 @@ def test_no_blind_sentence_is_in_the_training_corpus() -> None:
     from policy.train_semantic import default_corpora
 
     train = {c.text.strip() for p in default_corpora() for c in load_corpus(p).cases}
-    for name in ("compliance_blind14c_en.yaml", "compliance_blind14c_zh.yaml", "compliance_sealed14_a.yaml"):
+    blind = ("compliance_blind14c_en.yaml", "compliance_blind14c_zh.yaml", "compliance_blind14d.yaml")
+    for name in (*blind, "compliance_sealed14_a.yaml", "compliance_sealed14_b.yaml"):
         shared = {c.text.strip() for c in load_corpus(DATA / name).cases} & train
         assert all("Past performance" in t or "Food and Drug Administration" in t for t in shared), shared
