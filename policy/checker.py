@@ -349,10 +349,10 @@ class ComplianceChecker:
         ``block``, or in the uncertain band when the judge upholds them. Otherwise an unsupported figure
         has ``fact_severity`` and the others warn.
 
-        A competitor the brand lists, named where the rule's severity is ``warn`` (the default), is
-        conditional the same way: a fair mention warns, a disparaging one blocks. ``backed``: spans
-        of claims the evidence supports; a sentence whose claims are all backed is not an unsupported
-        claim whatever it reads as.
+        A competitor the brand lists is conditional the same way when the brand sets the rule's
+        severity to ``warn`` (the default is ``block``): a fair mention warns, a disparaging one blocks.
+        ``backed``: spans of claims the evidence supports; a sentence whose claims are all backed is not
+        an unsupported claim whatever it reads as.
         """
         assert self.semantic is not None
         layer = self.semantic
@@ -592,7 +592,8 @@ FACT_RULE = "claims.unsupported_fact"
 _CONDITIONAL = frozenset({FACT_RULE, "claims.unsupported_figure", "claims.unsupported", "claims.unverified"})
 """With the semantic layer, rules whose finding blocks only when the sentence also reads as their
 category: what the claim check finds unsupported (or cannot check) must also read as a claim that
-needs a source. (A competitor the brand lists is not among them: naming it is the brand's call.)"""
+needs a source. (A listed competitor joins them only when the brand sets it to ``warn``: see
+:func:`_conditional`.)"""
 COMPETITOR_RULE = "brand.competitor"
 _FAIR_MENTION = "; it does not read as running the competitor down: check the comparison is fair and sourced"
 

@@ -329,7 +329,7 @@ def splits_a_word(text: str, start: int, end: int) -> bool:
     text ("包过" in "打包过来": 打包/过来; "保本" in "环保本色": 环保/本色). Ending inside a word is fine:
     compounds grow at the end ("速成" in "速成班"). Segmentation is jieba's dictionary (no HMM guesses)
     on the run folded to Simplified Chinese, at most :data:`_CJK_RUN` characters either side. A hit
-    that is not all Chinese, or that its neighbours do not touch, never splits a word."""
+    that is not all Chinese, or has no Chinese character right before it, never splits a word."""
     if start >= end or not all(_is_cjk(ch) for ch in text[start:end]):
         return False
     left = start
@@ -338,9 +338,7 @@ def splits_a_word(text: str, start: int, end: int) -> bool:
     right = end
     while right < len(text) and right - end < _CJK_RUN and _is_cjk(text[right]):
         right += 1
-    if left == start and right == end:
-        return False
-    if left == start:
+    if left == start:  # nothing Chinese before it: it starts a word
         return False
     run = text[left:right]
     simplified = fold_str(run)
