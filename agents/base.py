@@ -130,6 +130,14 @@ def extract_json(text: str) -> str:
     return text[start : end + 1] if 0 <= start < end else text
 
 
+CUT_OFF_NOTE = "cut off at max_tokens; JSON closed"  # the trace note of an answer salvaged by closing it
+
+
+def answer_was_cut(state: CampaignState) -> bool:
+    """Whether the last answer :func:`ask` returned was cut off at ``max_tokens`` and closed (salvaged)."""
+    return bool(state.trace) and state.trace[-1].error == CUT_OFF_NOTE
+
+
 def close_truncated_json(text: str) -> str | None:
     """Best-effort completion of JSON cut off by ``max_tokens``: close the open string, drop a dangling
     key or separator, close open arrays/objects. Returns None when nothing sensible is left."""
@@ -251,9 +259,7 @@ def ask(
                 except (ValidationError, ValueError):
                     pass
                 else:  # cut off mid-text but complete in structure: later limit checks trim the text
-                    state.trace.append(
-                        entry.model_copy(update={"error": "cut off at max_tokens; JSON closed"})
-                    )
+                    state.trace.append(entry.model_copy(update={"error": CUT_OFF_NOTE}))
                     record_turn(state, prompt, channel, user, salvaged)
                     return _typed(result, role)
             last_text, errors = completion.text, _summarise(exc)
@@ -297,6 +303,7 @@ __all__ = [
     "AgentParams",
     "RunContext",
     "StructuredOutputError",
+    "answer_was_cut",
     "ask",
     "close_truncated_json",
     "extract_json",

@@ -3,9 +3,13 @@
 Contract: a channel is a YAML file validated by :class:`ChannelSpec` (``extra="forbid"``). Built-ins live
 in ``agents/channels/``; a brand adds or overrides channels with YAML files in ``BRAND_DIR/channels/``.
 Lengths are counted by :func:`count_chars` (code points after NFC: one per CJK character) and
-:func:`count_words` (a CJK character counts as one word, Latin words by whitespace), so one limit means
-the same in English and Chinese. :func:`fit_to_limit` is the last-resort trim at a sentence or word
-boundary, used only after revisions failed to bring a field within its limit.
+:func:`count_words` (Latin words by whitespace; Chinese characters at :data:`ZH_CHARS_PER_WORD` per word, the
+usual ratio between a Chinese text and its English translation), so a word limit means about as much text
+in English and Chinese. A field also says what form it takes (``form``: whole sentences, or a phrase such
+as a headline) and the channel conventions it keeps (``min_hashtags``, ``greeting``, ``sign_off``), which
+:mod:`agents.quality` checks. :func:`fit_to_limit` is the last resort for a field still over its limit
+after revision: it keeps whole sentences, else whole clauses, and never leaves a dangling word; a cut that
+cannot end cleanly is reported by the quality checks, not delivered as clean.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from pathlib import Path
-from typing import ClassVar, Self
+from typing import ClassVar, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -31,9 +35,20 @@ def count_chars(text: str) -> int:
     return len(unicodedata.normalize("NFC", text))
 
 
+# Chinese characters per English word: 1,000 characters of Chinese run to roughly 600-700 words in English
+# (translators' rule of thumb), so a 300-word blog minimum asks for 450 characters of Chinese.
+ZH_CHARS_PER_WORD = 1.5
+
+
 def count_words(text: str) -> int:
-    """Words: each CJK character is one, each run of other non-space characters is one."""
-    return len(_CJK.findall(text)) + len(_LATIN_WORD.findall(_CJK.sub(" ", text)))
+    """Words as an English reader counts them: each run of non-space, non-CJK characters is one, and every
+    :data:`ZH_CHARS_PER_WORD` CJK characters are one (rounded down)."""
+    return int(len(_CJK.findall(text)) / ZH_CHARS_PER_WORD) + len(_LATIN_WORD.findall(_CJK.sub(" ", text)))
+
+
+def zh_chars(words: int) -> int:
+    """The Chinese characters that make ``words`` words."""
+    return round(words * ZH_CHARS_PER_WORD)
 
 
 class FieldSpec(BaseModel):
@@ -47,12 +62,37 @@ class FieldSpec(BaseModel):
     min_words: int | None = Field(None, ge=1, le=20_000)
     max_words: int | None = Field(None, ge=1, le=20_000)
     max_hashtags: int | None = Field(None, ge=0, le=100)
+    min_hashtags: int | None = Field(None, ge=1, le=100, description="Hashtags the channel expects.")
+    form: Literal["sentences", "phrase"] | None = Field(
+        None,
+        description="sentences: prose that must end with a finished sentence (a short sign-off line may "
+        "follow); phrase: a headline or subject, complete without end punctuation. Default: sentences for "
+        "fields with a word limit or over 120 characters, else phrase.",
+    )
+    sections: int | None = Field(
+        None,
+        ge=2,
+        le=8,
+        description="Write this long field outline-first, in this many sections, one call each (a blog "
+        "body): a small model reaches the length without being cut off.",
+    )
+    greeting: bool = Field(False, description="The text opens with a greeting (an e-mail body).")
+    sign_off: bool = Field(False, description="The text ends with a sign-off (an e-mail body).")
 
     @model_validator(mode="after")
     def _check(self) -> Self:
         if self.min_words and self.max_words and self.min_words > self.max_words:
             raise ValueError("min_words is larger than max_words")
+        if self.min_hashtags and self.max_hashtags is not None and self.min_hashtags > self.max_hashtags:
+            raise ValueError("min_hashtags is larger than max_hashtags")
         return self
+
+    @property
+    def prose(self) -> bool:
+        """Whether the field is written in whole sentences (see ``form``)."""
+        if self.form is not None:
+            return self.form == "sentences"
+        return bool(self.min_words or self.max_words or (self.max_chars or 0) > 120)
 
     @property
     def limits_text(self) -> str:
@@ -61,11 +101,19 @@ class FieldSpec(BaseModel):
             hint = f" ≈ {max(2, self.max_chars // 7)} English words" if self.max_chars <= 120 else ""
             parts.append(f"at most {self.max_chars} characters{hint}")
         if self.min_words and self.max_words:
-            parts.append(f"{self.min_words} to {self.max_words} words (Chinese: characters)")
+            parts.append(
+                f"{self.min_words} to {self.max_words} words (Chinese: {zh_chars(self.min_words)} to "
+                f"{zh_chars(self.max_words)} characters)"
+            )
         elif self.max_words:
-            parts.append(f"at most {self.max_words} words")
-        if self.max_hashtags is not None:
+            parts.append(f"at most {self.max_words} words (Chinese: {zh_chars(self.max_words)} characters)")
+        if self.min_hashtags and self.max_hashtags is not None:
+            parts.append(f"{self.min_hashtags} to {self.max_hashtags} hashtags")
+        elif self.max_hashtags is not None:
             parts.append(f"at most {self.max_hashtags} hashtags")
+        wanted = [("open with a greeting", self.greeting), ("end with a sign-off", self.sign_off)]
+        if self.greeting or self.sign_off:
+            parts.append(" and ".join(p for p, on in wanted if on))
         return ", ".join(parts) or "no length limit"
 
     def schema_max_chars(self) -> int:
@@ -93,11 +141,12 @@ class FieldSpec(BaseModel):
         return out
 
     def shortfalls(self, text: str) -> list[str]:
-        """Minimums not met (soft: a short piece is weaker, not unsafe)."""
+        """Minimums not met (the quality checks decide how much that matters: :mod:`agents.quality`)."""
         words = count_words(text)
         if self.min_words and words < self.min_words and text.strip():
+            zh = f" (Chinese: {zh_chars(self.min_words)} characters)" if _CJK.search(text) else ""
             return [
-                f'"{self.name}" has {words} words; it should have at least {self.min_words}: expand it '
+                f'"{self.name}" has {words} words; it should have at least {self.min_words}{zh}: expand it '
                 "with facts from the passages"
             ]
         return []
@@ -114,6 +163,11 @@ class ChannelSpec(BaseModel):
     )
     max_tokens: int | None = Field(
         None, ge=16, le=32_768, description="Generation budget for this channel's calls."
+    )
+    required_terms: Literal["piece", "none"] = Field(
+        "piece",
+        description="Whether a piece must name one of the brand's required_terms (a brand may override it "
+        "per channel with required_terms_in).",
     )
 
     @model_validator(mode="after")
@@ -161,21 +215,79 @@ def resolve_channels(names: list[str], available: dict[str, ChannelSpec], source
 
 
 _SENTENCE_END = re.compile(r"[。！？!?…]|\.(?=\s|$)")
+_TRAILING_TAGS = re.compile(r"(?:\s*#[^\s#，。,.!?！？]+)+\s*$")
+_CLAUSE_END = re.compile(r"[，、；：,;:—–|]|\s-\s")
+# Words a phrase cannot end on: a cut after one leaves a fragment ("Experience the durability and").
+DANGLING_EN = frozenset(
+    (  # noqa: SIM905 - a word list reads better as one string
+        "a an the and or but nor of to for with without on in at by from into onto over under about as "
+        "than that which who whose whom your our my their its his her this these those is are was were be "
+        "been will would can could should may might must has have had do does did not no so very more "
+        "most less least like via vs per & + if when while because"
+    ).split()
+)
+DANGLING_ZH = frozenset("的地得和与及或在对把被让将从向为以并而但跟给更最很是也都就又还及其")
+_TRAILING_MARKS = " \t,;:-—–/&+|，、；：（(《“‘「『【"
+
+
+def dangling_word(text: str) -> str | None:
+    """The word a phrase ends on if it cannot end there (an article, preposition, conjunction, particle)."""
+    stripped = text.rstrip()
+    if not stripped:
+        return None
+    if stripped[-1] in _TRAILING_MARKS.strip():
+        return stripped[-1]
+    if _CJK.match(stripped[-1]):
+        return stripped[-1] if stripped[-1] in DANGLING_ZH else None
+    words = re.findall(r"[A-Za-z&+']+$", stripped)
+    if words and words[0].casefold() in DANGLING_EN:
+        return words[0]
+    return None
+
+
+def _without_dangling(text: str) -> str:
+    text = text.rstrip(_TRAILING_MARKS)
+    for _ in range(6):  # "on the", "and the": a few words at most
+        word = dangling_word(text)
+        if not word or len(word) >= len(text):
+            break
+        text = text[: len(text.rstrip()) - len(word)].rstrip(_TRAILING_MARKS)
+    return text
+
+
+Cut = Literal["none", "hashtags", "sentences", "clauses", "words"]
 
 
 def fit_to_limit(text: str, field: FieldSpec) -> str:
-    """Cut ``text`` to the field's limits at the last sentence end, else word boundary, that fits."""
+    """``text`` within the field's limits (see :func:`fit_with_cut`)."""
+    return fit_with_cut(text, field)[0]
+
+
+def fit_with_cut(text: str, field: FieldSpec) -> tuple[str, Cut]:
+    """``text`` within the field's limits, and how it was cut: surplus hashtags dropped, whole sentences
+    that fit kept, else whole clauses, else words without a dangling last word. A cut at ``words`` leaves
+    a fragment more often than not; the compliance agent reports it (:mod:`agents.quality`)."""
+    how: Cut = "none"
     if field.max_hashtags is not None:
-        tags = HASHTAG.findall(text)
-        for extra in tags[field.max_hashtags :]:
-            text = text.replace(extra, "", 1)
+        extra = list(HASHTAG.finditer(text))[field.max_hashtags :]
+        for m in reversed(extra):  # keep the first ones
+            text = text[: m.start()] + text[m.end() :]
+            how = "hashtags"
         text = re.sub(r"[ \t]{2,}", " ", text).strip()
 
     def fits(candidate: str) -> bool:
         return not field.violations(candidate) or (not candidate.strip())
 
     if fits(text):
-        return text
+        return text, how
+    # Hashtags that close the text stay: the cut shortens the prose before them.
+    tail = _TRAILING_TAGS.search(text)
+    if tail and tail.start() > 0 and field.max_chars and not field.max_words:
+        tags = tail.group().strip()
+        body, how = fit_with_cut(
+            text[: tail.start()], field.model_copy(update={"max_chars": field.max_chars - len(tags) - 1})
+        )
+        return f"{body} {tags}" if body else tags, how
     limit = field.max_chars or len(text)
     if field.max_words:
         # Words -> character bound: walk until the word count is reached.
@@ -183,12 +295,14 @@ def fit_to_limit(text: str, field: FieldSpec) -> str:
     head = text[:limit]
     ends = [m.end() for m in _SENTENCE_END.finditer(head)]
     if ends and ends[-1] >= limit // 3:
-        return head[: ends[-1]].strip()
+        return head[: ends[-1]].strip(), "sentences"
+    clauses = [m.start() for m in _CLAUSE_END.finditer(head) if m.start() >= limit // 4]
+    if clauses:
+        return _without_dangling(head[: clauses[-1]]).strip(), "clauses"
     if _CJK.search(head[-1:] or ""):
-        cut = max(head.rfind(p) for p in "，、；：,")
-        return (head[:cut] if cut >= limit // 4 else head).strip()
+        return _without_dangling(head).strip(), "words"
     space = head.rfind(" ")
-    return (head[:space] if space > 0 else head).rstrip(" ,;:-—").strip()
+    return _without_dangling(head[:space] if space > 0 else head).strip(), "words"
 
 
 def _chars_for_words(text: str, max_words: int) -> int:

@@ -18,11 +18,16 @@ model judge (:mod:`agents.judge`, prompt slot ``judge``):
 each channel's rulings are traced into its fork and remembered across the rounds, so an unchanged
 sentence is judged once. In generated copy a figure
 the passages do not state blocks, whatever the sentence reads as.
+The publishable-copy checks (:mod:`agents.quality`: endings, required terms, language, repetition,
+length, conventions, template text) run beside the checker on every round, and a figure the passages
+state for another case, customer or product blocks (:mod:`policy.facts`).
 Blocking findings are sent back for revision (:mod:`agents.revision`, ``fix_rounds`` times). Then
-last-resort fixes: required spelling restored, sentences that still carry a blocking finding dropped,
-over-long fields cut at a sentence/word boundary. The verdict is derived from the findings: ``blocked``
-if any blocking finding is unfixed, ``revised`` if a blocking finding was fixed, else ``pass``. A hard
-violation never passes.
+last-resort fixes: required spelling restored, sentences that still carry a blocking finding dropped, a
+prose field's unfinished last sentence dropped, over-long fields cut at a sentence, clause or word
+boundary (a cut at a word boundary is a ``quality.fragment`` finding, which blocks). The verdict is
+derived from the findings: ``blocked`` if any blocking finding is unfixed, ``revised`` if a blocking
+finding was fixed, else ``pass``. A hard violation never passes. Each piece gets a scorecard of the
+checks it passes (:mod:`agents.scorecard`).
 """
 
 from __future__ import annotations
@@ -34,12 +39,14 @@ from typing import ClassVar
 from pydantic import Field
 
 from agents.base import AgentParams, RunContext, StructuredOutputError, ask
-from agents.channels import ChannelSpec, fit_to_limit
+from agents.channels import ChannelSpec, fit_with_cut
 from agents.citations import aliases
 from agents.fanout import for_each_channel
 from agents.judge import JUDGE_PROMPT, ModelJudge
+from agents.quality import QualityContext, finish_fields, quality_findings
 from agents.revision import REVISION_READS, REVISION_WRITES, SendsBack
 from agents.roles import CLAIMS, JUDGE, ClaimsInputs, PromptSlot, claims_answer_model
+from agents.scorecard import scorecard
 from agents.state import (
     NO_DRAFT_RULE,
     CampaignState,
@@ -78,10 +85,11 @@ def checker_for(
 
 
 def deterministic_findings(
-    checker: ComplianceChecker, channel: ChannelSpec, draft: Draft
+    checker: ComplianceChecker, channel: ChannelSpec, draft: Draft, quality: QualityContext | None = None
 ) -> list[ComplianceFinding]:
-    """Everything that can be decided without a model: the checker's findings plus channel limits."""
-    findings: list[ComplianceFinding] = []
+    """Everything that can be decided without a model: the checker's findings, channel limits and, with
+    a ``quality`` context, the publishable-copy checks (:mod:`agents.quality`)."""
+    findings: list[ComplianceFinding] = quality_findings(quality, draft.fields) if quality else []
     for spec in channel.fields:
         text = draft.fields.get(spec.name, "")
         findings += checker.check(text, spec.name)
@@ -94,25 +102,14 @@ def deterministic_findings(
                     explanation=message,
                     field=spec.name,
                     span=(0, len(text)),
-                    suggestion="shorten it",
-                )
-            )
-        for message in spec.shortfalls(text):
-            findings.append(
-                ComplianceFinding(
-                    rule_id="channel.min_length",
-                    category="channel_limit",
-                    severity="warn",
-                    explanation=message,
-                    field=spec.name,
-                    span=(0, len(text)),
-                    suggestion="add substance from the passages",
+                    suggestion=f"rewrite it as a complete {'text' if spec.prose else 'phrase'} within "
+                    f"{spec.limits_text}; do not cut it off mid-phrase",
                 )
             )
     return findings
 
 
-_NOT_BY_SENTENCE = {"channel_limit", "required_term", "generation"}
+_NOT_BY_SENTENCE = {"channel_limit", "required_term", "generation"}  # and every quality_* category
 
 
 def remove_offending_sentences(draft: Draft, findings: list[ComplianceFinding]) -> Draft:
@@ -122,7 +119,11 @@ def remove_offending_sentences(draft: Draft, findings: list[ComplianceFinding]) 
         bad = [
             fold_str(f.matched)
             for f in findings
-            if f.field == name and f.matched and f.severity == "block" and f.category not in _NOT_BY_SENTENCE
+            if f.field == name
+            and f.matched
+            and f.severity == "block"
+            and f.category not in _NOT_BY_SENTENCE
+            and not f.category.startswith("quality_")
         ]
         if not bad:
             continue
@@ -169,7 +170,10 @@ class Compliance(SendsBack):
 
     def run(self, state: CampaignState, ctx: RunContext) -> None:
         evidence = PassageEvidence(
-            [(p.id, p.text) for p in state.passages], ctx.index.embedder, facts=brand_facts(state.brand)
+            [(p.id, p.text) for p in state.passages],
+            ctx.index.embedder,
+            facts=brand_facts(state.brand),
+            products=brand_products(state.brand),
         )
         semantic = load_semantic() if self.params.semantic else None
         shared = checker_for(state.brand, evidence, semantic=semantic)  # stateless per check
@@ -203,8 +207,9 @@ class Compliance(SendsBack):
         channel: ChannelSpec,
         draft: Draft,
         checker: ComplianceChecker,
+        quality: QualityContext | None = None,
     ) -> list[ComplianceFinding]:
-        found = deterministic_findings(checker, channel, draft)
+        found = deterministic_findings(checker, channel, draft, quality)
         if self.params.check_claims:
             found += self._claim_findings(state, ctx, channel, draft)
         return found
@@ -231,8 +236,15 @@ class Compliance(SendsBack):
         draft: Draft,
         checker: ComplianceChecker,
     ) -> Piece:
+        documents = [p.text for p in state.passages]
+
+        def quality(d: Draft, cut_to_fit: frozenset[str] = frozenset()) -> QualityContext:
+            return QualityContext.build(
+                channel, state.brand, documents, cut_off=d.cut_off, cut_to_fit=cut_to_fit
+            )
+
         draft, stripped = self._sanitized(checker, channel, draft)
-        findings = self.findings(state, ctx, channel, draft, checker)
+        findings = self.findings(state, ctx, channel, draft, checker, quality(draft))
         seen: dict[tuple[str, str | None, str | None], ComplianceFinding] = {}
         for round_no in range(self.params.fix_rounds + 1):
             for f in findings:
@@ -246,14 +258,18 @@ class Compliance(SendsBack):
             draft = self.send_back(ctx, state, channel, draft, requests, by="compliance")
             draft, more = self._sanitized(checker, channel, draft)
             stripped += more
-            findings = self.findings(state, ctx, channel, draft, checker)
+            findings = self.findings(state, ctx, channel, draft, checker, quality(draft))
 
         # Last resort, deterministic: restore required spellings, drop the sentences that still carry a
-        # blocking finding (when the field keeps other text), then cut over-long fields at a boundary.
+        # blocking finding (when the field keeps other text), drop an unfinished last sentence, then cut
+        # over-long fields at a sentence or clause boundary. What that cannot make whole stays a finding.
         draft = self._fix_spelling(state.brand, draft)
-        draft = remove_offending_sentences(draft, self._standing(checker, channel, draft, findings))
-        draft = self._fit_limits(channel, draft)
-        final = self._standing(checker, channel, draft, findings)
+        draft = remove_offending_sentences(
+            draft, self._standing(checker, channel, draft, findings, quality(draft))
+        )
+        draft = finish_fields(channel, draft)
+        draft, cut = self._fit_limits(channel, draft)
+        final = self._standing(checker, channel, draft, findings, quality(draft, cut))
         final_keys = {(f.rule_id, f.field, f.matched) for f in final}
         fixed = [
             f.model_copy(update={"fixed": True})
@@ -274,6 +290,7 @@ class Compliance(SendsBack):
             citations=[c for c in draft.citations if c in valid],
             compliance=ComplianceResult(verdict=verdict, findings=all_findings),  # type: ignore[arg-type]
             revisions=state.revisions.get(channel.name, []),
+            scorecard=scorecard(channel, state.brand, all_findings, model_claims=self.params.check_claims),
         )
 
     @staticmethod
@@ -282,10 +299,11 @@ class Compliance(SendsBack):
         channel: ChannelSpec,
         draft: Draft,
         model_findings: list[ComplianceFinding],
+        quality: QualityContext | None = None,
     ) -> list[ComplianceFinding]:
         """Findings on ``draft`` now: deterministic ones recomputed, model-judged claims from the last
         round kept while the sentence they quote is still there."""
-        found = deterministic_findings(checker, channel, draft)
+        found = deterministic_findings(checker, channel, draft, quality)
         return found + [
             f
             for f in model_findings
@@ -305,9 +323,14 @@ class Compliance(SendsBack):
         return draft.model_copy(update={"fields": fields})
 
     @staticmethod
-    def _fit_limits(channel: ChannelSpec, draft: Draft) -> Draft:
-        fields = {spec.name: fit_to_limit(draft.fields.get(spec.name, ""), spec) for spec in channel.fields}
-        return draft.model_copy(update={"fields": fields})
+    def _fit_limits(channel: ChannelSpec, draft: Draft) -> tuple[Draft, frozenset[str]]:
+        """``draft`` cut to its limits, and the fields that had to be cut at a word boundary."""
+        fields, cut = {}, set()
+        for spec in channel.fields:
+            fields[spec.name], how = fit_with_cut(draft.fields.get(spec.name, ""), spec)
+            if how == "words":
+                cut.add(spec.name)
+        return draft.model_copy(update={"fields": fields}), frozenset(cut)
 
     def _claim_findings(
         self, state: CampaignState, ctx: RunContext, channel: ChannelSpec, draft: Draft
@@ -382,6 +405,11 @@ def claim_candidates(draft: Draft, limit: int) -> list[str]:
     sentences = [s for s in dict.fromkeys(sentences) if len(s) > 3 and not s.startswith("#")]
     ranked = sorted(sentences, key=lambda s: not _CLAIM_HINT.search(s.casefold()))
     return ranked[:limit]
+
+
+def brand_products(brand: Brand) -> dict[str, list[str]]:
+    """Each product's name -> its description and facts: which product a stated figure belongs to."""
+    return {p.name: [p.description, *p.facts] for p in brand.products}
 
 
 def brand_facts(brand: Brand, *, with_inputs: bool = True) -> list[str]:

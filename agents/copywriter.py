@@ -1,4 +1,4 @@
-"""Copywriter: one draft per channel from the brief.
+"""Copywriter: one draft per channel from the brief; long fields outline-first, section by section.
 
 Reads ``brand``, ``channels``, ``passages``, ``brief`` (and its channels' threads); writes ``drafts`` (and
 ``trace``, ``threads``, ``errors``). Its prompt serves the ``copywriter.draft`` role
@@ -10,27 +10,66 @@ send drafts back through :mod:`agents.revision`. Channels are drafted through
 :func:`agents.fanout.for_each_channel` (concurrently where the backend serves several calls at once,
 each on its own fork of the state). A channel whose draft cannot be produced is recorded in
 ``state.errors`` and the other channels go on — one bad answer never loses the rest of the campaign.
+
+Outline-first (``outline_first``, on by default): a channel with a field that has ``sections`` (the blog
+body) is planned with the ``copywriter.outline`` role — the short fields written out, one plan per
+section — and the long field is then written one section per ``copywriter.section`` call, each given
+the outline and the end of the text so far. A small model asked for 450 words in one answer writes 150,
+or runs out of tokens mid-sentence; asked for 110 words four times it reaches the length. If the outline
+cannot be had, the channel is drafted in one call as before; a section that fails is left out.
 """
 
 from __future__ import annotations
 
 from typing import ClassVar
 
-from agents.base import Agent, RunContext, StructuredOutputError, ask, language_name
-from agents.channels import ChannelSpec
-from agents.citations import aliases, brief_with_aliases
-from agents.drafts import draft_as_written, draft_from_answer
+from pydantic import Field
+
+from agents.base import (
+    Agent,
+    AgentParams,
+    RunContext,
+    StructuredOutputError,
+    answer_was_cut,
+    ask,
+    language_name,
+)
+from agents.channels import ChannelSpec, FieldSpec
+from agents.citations import aliases, aliases_to_ids, brief_with_aliases
+from agents.drafts import draft_as_written, draft_from_answer, drop_repeated_sentences
 from agents.fanout import for_each_channel
-from agents.roles import DRAFT, DraftInputs, PromptSlot, draft_answer_model
-from agents.state import CampaignState, CreativeBrief
+from agents.roles import (
+    DRAFT,
+    OUTLINE,
+    SECTION,
+    DraftInputs,
+    OutlineInputs,
+    PromptSlot,
+    SectionInputs,
+    draft_answer_model,
+    outline_answer_model,
+)
+from agents.state import CampaignState, CreativeBrief, Draft
 from agents.threads import brief_shown, mark_turn
+
+
+class CopywriterParams(AgentParams):
+    outline_first: bool = Field(
+        True, description="Write fields with `sections` (a blog body) outline-first, section by section."
+    )
 
 
 class Copywriter(Agent):
     name: ClassVar[str] = "copywriter"
     reads: ClassVar[frozenset[str]] = frozenset({"brand", "channels", "passages", "brief", "threads"})
     writes: ClassVar[frozenset[str]] = frozenset({"drafts", "trace", "threads", "errors"})
-    slots: ClassVar[dict[str, PromptSlot]] = {"draft": PromptSlot(DRAFT, "copywriter.draft@2")}
+    slots: ClassVar[dict[str, PromptSlot]] = {
+        "draft": PromptSlot(DRAFT, "copywriter.draft@2"),
+        "outline": PromptSlot(OUTLINE, "copywriter.outline@1"),
+        "section": PromptSlot(SECTION, "copywriter.section@1"),
+    }
+    Params = CopywriterParams
+    params: CopywriterParams
 
     def run(self, state: CampaignState, ctx: RunContext) -> None:
         assert state.brief is not None
@@ -42,6 +81,12 @@ class Copywriter(Agent):
     ) -> None:
         """Draft ``channel`` into ``state`` (its fork: this channel's entries only)."""
         assert state.brief is not None
+        long_field = next((f for f in channel.fields if f.sections), None)
+        if long_field is not None and self.params.outline_first:
+            draft = self._draft_in_sections(state, ctx, channel, brief, long_field)
+            if draft is not None:
+                state.drafts[channel.name] = draft
+                return
         ctx.progress(f"copywriter: drafting {channel.name}")
         inputs = DraftInputs(
             brand=state.brand,
@@ -72,7 +117,93 @@ class Copywriter(Agent):
         mark_turn(
             state, self.prompts["draft"], channel.name, shows="draft", draft=draft_as_written(answer, channel)
         )
-        state.drafts[channel.name] = draft_from_answer(answer, channel, state.passages)
+        state.drafts[channel.name] = draft_from_answer(
+            answer, channel, state.passages, cut_off=answer_was_cut(state)
+        )
+
+    def _draft_in_sections(
+        self,
+        state: CampaignState,
+        ctx: RunContext,
+        channel: ChannelSpec,
+        brief: CreativeBrief,
+        long_field: FieldSpec,
+    ) -> Draft | None:
+        """The draft written outline-first (see the module docstring); None when no outline came back."""
+        assert state.brief is not None and long_field.sections is not None
+        n = long_field.sections
+        ctx.progress(f"copywriter: outlining {channel.name} ({n} sections)")
+        try:
+            outline = ask(
+                ctx,
+                state,
+                agent=self.name,
+                prompt=self.prompts["outline"],
+                role=OUTLINE,
+                inputs=OutlineInputs(
+                    brand=state.brand,
+                    language_name=language_name(state),
+                    channel=channel,
+                    brief=brief,
+                    # Only a threaded outline prompt is sent after the conversation that shows the brief.
+                    brief_shown=self.prompts["outline"].thread
+                    and brief_shown(state, channel, ctx.thread_budget(state)),
+                    angle=state.brief.channel_angles.get(channel.name, state.brand.positioning),
+                    long_field=long_field,
+                    sections=n,
+                ),
+                answer_model=outline_answer_model(channel, long_field.name, n, aliases(state.passages)),
+                channel=channel.name,
+                max_tokens=120 + 90 * n,
+                max_repairs=self.params.max_repairs,
+            )
+        except StructuredOutputError:
+            return None
+        target = (long_field.min_words or 0) + (long_field.max_words or long_field.min_words or 300)
+        words = max(40, round(target / 2 / n))
+        title = "; ".join(f"{k}: {v}" for k, v in outline.fields.items())
+        parts: list[str] = []
+        cut_off = False
+        for index in range(1, n + 1):
+            ctx.progress(f"copywriter: writing {channel.name} section {index}/{n}")
+            try:
+                section = ask(
+                    ctx,
+                    state,
+                    agent=self.name,
+                    prompt=self.prompts["section"],
+                    role=SECTION,
+                    inputs=SectionInputs(
+                        brand=state.brand,
+                        language_name=language_name(state),
+                        channel=channel,
+                        long_field=long_field,
+                        title=title,
+                        outline=outline.sections,
+                        index=index,
+                        words=words,
+                        previous="\n\n".join(parts)[-300:],
+                    ),
+                    channel=channel.name,
+                    max_tokens=60 + words * 3,
+                    max_repairs=self.params.max_repairs,
+                )
+            except StructuredOutputError:
+                continue
+            cut_off = answer_was_cut(state) and index == n
+            if section.text.strip():
+                parts.append(section.text.strip())
+        if not parts:
+            return None
+        cited = [*outline.citations, *(c for plan in outline.sections for c in plan.citations)]
+        fields = {spec.name: outline.fields.get(spec.name, "") for spec in channel.fields}
+        fields[long_field.name] = drop_repeated_sentences("\n\n".join(parts))
+        return Draft(
+            channel=channel.name,
+            fields=fields,
+            citations=aliases_to_ids(cited, state.passages),
+            cut_off=[long_field.name] if cut_off else [],
+        )
 
 
 def focus_passages(ctx: RunContext, state: CampaignState, channel: ChannelSpec, k: int = 2) -> list[str]:

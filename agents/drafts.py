@@ -30,10 +30,19 @@ def drop_repeated_sentences(text: str) -> str:
     return keep_sentences(text, first_time)
 
 
-def draft_from_answer(answer: DraftAnswer, channel: ChannelSpec, passages: list[RetrievedPassage]) -> Draft:
-    """The draft to store: repeated sentences dropped, citations as passage ids."""
+def draft_from_answer(
+    answer: DraftAnswer, channel: ChannelSpec, passages: list[RetrievedPassage], *, cut_off: bool = False
+) -> Draft:
+    """The draft to store: repeated sentences dropped, citations as passage ids. ``cut_off``: the answer
+    ran out of tokens and was closed, so its last field (in the channel's order) stops where it was cut."""
     fields = {name: drop_repeated_sentences(value) for name, value in answer.fields.items()}
-    return Draft(channel=channel.name, fields=fields, citations=aliases_to_ids(answer.citations, passages))
+    written = [spec.name for spec in channel.fields if spec.name in fields]
+    return Draft(
+        channel=channel.name,
+        fields=fields,
+        citations=aliases_to_ids(answer.citations, passages),
+        cut_off=written[-1:] if cut_off else [],
+    )
 
 
 def draft_as_written(answer: DraftAnswer, channel: ChannelSpec) -> Draft:

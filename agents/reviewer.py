@@ -3,7 +3,8 @@
 Reads ``brand``, ``channels``, ``passages``, ``brief``, ``drafts`` (and its channels' threads and
 revisions); writes ``drafts``, ``reviews`` (and ``trace``, ``threads``, ``revisions``). Its prompts serve
 the ``reviewer.review`` and ``copywriter.revise`` roles (:mod:`agents.roles`).
-Per draft and round: deterministic limit checks (lengths, hashtags, empty fields) plus a model review
+Per draft and round: deterministic checks (limits, empty fields, and the publishable-copy checks of
+:mod:`agents.quality`: endings, required terms, language, repetition, conventions) plus a model review
 (voice fit, brief coverage, grounding, channel fit, 1–5). A draft is approved when every score reaches
 ``min_score`` and no limit is broken; otherwise it is sent back (:mod:`agents.revision`) with the limit
 violations and the reviewer's requests, at most ``max_revisions`` times. Channels are reviewed through
@@ -20,18 +21,26 @@ from agents.base import AgentParams, RunContext, StructuredOutputError, ask
 from agents.channels import ChannelSpec
 from agents.citations import alias_view
 from agents.fanout import for_each_channel
+from agents.quality import QualityContext, quality_findings
 from agents.revision import REVISION_READS, REVISION_WRITES, SendsBack
 from agents.roles import REVIEW, PromptSlot, ReviewInputs
 from agents.state import CampaignState, Draft, Review, ReviewScores
 from agents.threads import edited_view
 
 
-def limit_violations(channel: ChannelSpec, draft: Draft) -> list[str]:
-    """Every hard-limit violation of a draft, phrased as a revision request."""
+def limit_violations(channel: ChannelSpec, draft: Draft, quality: QualityContext | None = None) -> list[str]:
+    """Every hard-limit violation of a draft, and with a ``quality`` context every publishable-copy
+    finding (:mod:`agents.quality`), phrased as revision requests."""
     out = []
     for spec in channel.fields:
         out.extend(spec.violations(draft.fields.get(spec.name, "")))
-        out.extend(spec.shortfalls(draft.fields.get(spec.name, "")))
+    if quality is None:
+        for spec in channel.fields:
+            out.extend(spec.shortfalls(draft.fields.get(spec.name, "")))
+        return out
+    for f in quality_findings(quality, draft.fields):
+        where = f"{f.field}: " if f.field else ""
+        out.append(f"{where}{f.explanation}; {f.suggestion}")
     return out
 
 
@@ -74,7 +83,10 @@ class Reviewer(SendsBack):
     def _review(
         self, state: CampaignState, ctx: RunContext, channel: ChannelSpec, draft: Draft, round_no: int
     ) -> Review:
-        violations = limit_violations(channel, draft)
+        quality = QualityContext.build(
+            channel, state.brand, [p.text for p in state.passages], cut_off=draft.cut_off
+        )
+        violations = limit_violations(channel, draft, quality)
         try:
             answer = ask(
                 ctx,

@@ -2,7 +2,8 @@
 
 Contract: :func:`revise` asks the ``copywriter.revise`` role (:data:`agents.roles.REVISE`) to rewrite a
 draft so that it addresses ``requests`` and returns the new draft; on a model failure it keeps the old one.
-It records the round in ``state.revisions[channel]`` (who asked, what). The agent that sends a draft back
+It records the round in ``state.revisions[channel]`` (who asked, what). A long field the revision would
+shrink below its minimum is kept as it was (:func:`kept_long_fields`). The agent that sends a draft back
 makes the call under its own name and prompt: an agent using :class:`SendsBack` has a ``revise`` slot and
 declares ``revisions``, ``trace`` and ``threads`` among the fields it reads and writes.
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-from agents.base import Agent, RunContext, StructuredOutputError, ask
+from agents.base import Agent, RunContext, StructuredOutputError, answer_was_cut, ask
 from agents.channels import ChannelSpec
 from agents.citations import alias_view, aliases
 from agents.drafts import draft_from_answer
@@ -60,7 +61,21 @@ def revise(
         )
     except StructuredOutputError:
         return draft
-    return draft_from_answer(answer, channel, state.passages)
+    revised = draft_from_answer(answer, channel, state.passages, cut_off=answer_was_cut(state))
+    return kept_long_fields(channel, draft, revised)
+
+
+def kept_long_fields(channel: ChannelSpec, before: Draft, after: Draft) -> Draft:
+    """``after``, except that a field with a minimum length that met it before and not after is kept as
+    it was: a small model asked to fix one sentence of a 450-word blog rewrites it as 150 words, and a
+    thin piece is worse than one sentence the checks can still send back or remove."""
+    fields, cut_off = dict(after.fields), list(after.cut_off)
+    for spec in channel.fields:
+        old, new = before.fields.get(spec.name, ""), after.fields.get(spec.name, "")
+        if spec.min_words and not spec.shortfalls(old) and spec.shortfalls(new):
+            fields[spec.name] = old
+            cut_off = [n for n in cut_off if n != spec.name] + [n for n in before.cut_off if n == spec.name]
+    return after.model_copy(update={"fields": fields, "cut_off": cut_off})
 
 
 class SendsBack(Agent):

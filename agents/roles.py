@@ -24,6 +24,8 @@ Per role:
 | context.system    | context_prompt (pipeline)     | SystemInputs | (none)       |                       |
 | strategist.brief  | brief (strategist)            | BriefInputs  | BriefAnswer  | brief_answer_model    |
 | copywriter.draft  | draft (copywriter)            | DraftInputs  | DraftAnswer  | draft_answer_model    |
+| copywriter.outline| outline (copywriter)          | OutlineInputs| OutlineAnswer| outline_answer_model  |
+| copywriter.section| section (copywriter)          | SectionInputs| SectionAnswer| SECTION_ANSWER_MODEL  |
 | copywriter.revise | revise (reviewer, compliance) | ReviseInputs | DraftAnswer  | draft_answer_model    |
 | reviewer.review   | review (reviewer)             | ReviewInputs | ReviewAnswer | REVIEW_ANSWER_MODEL   |
 | compliance.claims | claims (compliance)           | ClaimsInputs | ClaimsAnswer | claims_answer_model   |
@@ -42,7 +44,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from agents.channels import ChannelSpec
+from agents.channels import ChannelSpec, FieldSpec
 from agents.citations import citation_list
 from agents.schema import json_schema_of, list_of, one_of, text_field
 from agents.state import CreativeBrief, Draft, RetrievedPassage, ReviewScores
@@ -91,6 +93,33 @@ class DraftInputs(RoleInputs):
     angle: str = Field(description="The brief's angle for this channel (else the positioning).")
     channel_inputs: dict[str, str] = Field(description="The brand's inputs for this channel.")
     focus: list[str] = Field(description="Aliases of the passages that best answer the inputs.")
+
+
+class OutlineInputs(RoleInputs):
+    """A long piece planned before it is written (outline-first: see agents.copywriter)."""
+
+    brand: Brand
+    language_name: str
+    channel: ChannelSpec
+    brief: CreativeBrief = Field(description="The brief, its citations as aliases.")
+    brief_shown: bool = Field(description="Whether the conversation above shows the brief.")
+    angle: str
+    long_field: FieldSpec = Field(description="The field written section by section (a blog body).")
+    sections: int = Field(ge=2, le=8, description="How many sections the long field gets.")
+
+
+class SectionInputs(RoleInputs):
+    """One section of a long field, written from the outline."""
+
+    brand: Brand
+    language_name: str
+    channel: ChannelSpec
+    long_field: FieldSpec
+    title: str = Field(description="The piece's other fields as the outline wrote them (e.g. the title).")
+    outline: list[SectionPlanAnswer] = Field(description="Every section's plan, in order.")
+    index: int = Field(ge=1, description="The section to write (1-based).")
+    words: int = Field(ge=10, description="About how many words this section has.")
+    previous: str = Field(description="The end of the text written so far ('' for the first section).")
 
 
 class ReviseInputs(RoleInputs):
@@ -160,6 +189,26 @@ class DraftAnswer(_Answer):
 
     citations: list[str]
     fields: dict[str, str]
+
+
+class SectionPlanAnswer(_Answer):
+    heading: str = Field(description="What the section is about, in a few words.")
+    points: str = Field(description="The facts it states, in one line.")
+    citations: list[str] = Field(description="Passage aliases.")
+
+
+class OutlineAnswer(_Answer):
+    """A long piece's plan: citations, the short fields written out, one plan per section."""
+
+    citations: list[str]
+    fields: dict[str, str]
+    sections: list[SectionPlanAnswer]
+
+
+class SectionAnswer(_Answer):
+    """One section of a long field, as prose."""
+
+    text: str
 
 
 class ReviewAnswer(_Answer):
@@ -245,6 +294,48 @@ def _draft_answer_model(
         citations=(citation_list(aliases), ...),
         fields=(fields_model, ...),
     )
+
+
+def outline_answer_model(
+    channel: ChannelSpec, long_field: str, sections: int, aliases: tuple[str, ...]
+) -> type[BaseModel]:
+    """:class:`OutlineAnswer` for ``channel``: its fields except ``long_field`` (bounded as in a draft),
+    exactly ``sections`` section plans, citations limited to ``aliases``."""
+    bounds = tuple((spec.name, spec.schema_max_chars()) for spec in channel.fields if spec.name != long_field)
+    return _outline_answer_model(channel.name, bounds, sections, aliases)
+
+
+@functools.lru_cache(maxsize=64)
+def _outline_answer_model(
+    channel: str, bounds: tuple[tuple[str, int], ...], sections: int, aliases: tuple[str, ...]
+) -> type[BaseModel]:
+    fields: dict[str, Any] = {
+        name: (text_field(bound if bound <= GRAMMAR_LENGTH_CAP else None), ...) for name, bound in bounds
+    }
+    plan = create_model(
+        "SectionPlanOut",
+        __config__=_STRICT,
+        heading=(text_field(80), ...),
+        points=(text_field(240), ...),
+        citations=(citation_list(aliases), ...),
+    )
+    return create_model(
+        "OutlineOut",
+        __config__=_STRICT,
+        citations=(citation_list(aliases), ...),
+        fields=(
+            create_model(f"{channel.title().replace('_', '')}OutlineFields", __config__=_STRICT, **fields),
+            ...,
+        ),
+        sections=(list_of(plan, min_items=sections, max_items=sections), ...),
+    )
+
+
+# A section's text carries no length bound in the grammar (llama.cpp: see GRAMMAR_LENGTH_CAP); the
+# call's max_tokens bounds it and the quality checks judge the whole field.
+SECTION_ANSWER_MODEL: type[BaseModel] = create_model(
+    "SectionOut", __config__=_STRICT, text=(text_field(None), ...)
+)
 
 
 _Score = Literal[1, 2, 3, 4, 5]
@@ -421,6 +512,19 @@ DRAFT: AnswerRole[DraftAnswer] = AnswerRole(
     DraftInputs,
     output=DraftAnswer,
 )
+OUTLINE: AnswerRole[OutlineAnswer] = AnswerRole(
+    "copywriter.outline",
+    "Plan a long piece before writing it: its short fields, and what each section of the long field says.",
+    OutlineInputs,
+    output=OutlineAnswer,
+)
+SECTION: AnswerRole[SectionAnswer] = AnswerRole(
+    "copywriter.section",
+    "Write one section of a long field from the outline, continuing the text written so far.",
+    SectionInputs,
+    output=SectionAnswer,
+    answer_model=SECTION_ANSWER_MODEL,
+)
 REVISE: AnswerRole[DraftAnswer] = AnswerRole(
     "copywriter.revise",
     "Rewrite a channel's piece to address a list of requests (review requests, compliance findings).",
@@ -456,7 +560,8 @@ JUDGE: AnswerRole[RulingAnswer] = AnswerRole(
 )
 
 ROLES: dict[str, Role] = {
-    role.name: role for role in (SYSTEM, BRIEF, DRAFT, REVISE, REVIEW, CLAIMS, RUBRIC, JUDGE)
+    role.name: role
+    for role in (SYSTEM, BRIEF, DRAFT, OUTLINE, SECTION, REVISE, REVIEW, CLAIMS, RUBRIC, JUDGE)
 }
 
 

@@ -3,8 +3,12 @@
 Contract: for a JSON schema it returns JSON that validates against it (objects, arrays, strings with
 length limits and enums, numbers with bounds, ``$ref``/``anyOf``), derived only from a hash of the
 messages — the same input always gives the same output. Array items picked from an ``enum`` (passage
-citations) rotate through the choices. ``delay_s`` simulates model latency and ``concurrency`` how many
-calls it serves at once, so orchestration tests can exercise both. Tests can pass ``script``, a function
+citations) rotate through the choices. A string reads like finished copy in shape (not in sense), so the
+quality checks of a campaign pass it: it opens with the name the system message repeats most (the
+brand's, quoted), ends with a full stop and a hashtag of that name, and is cut at a word, never
+mid-word, to half a string's ``maxLength`` (draft schemas bound a field at twice its channel limit).
+``delay_s`` simulates model latency and ``concurrency`` how many calls it serves at once, so
+orchestration tests can exercise both. Tests can pass ``script``, a function
 of (messages, schema) returning a dict or text, to play a specific conversation (with ``concurrency`` > 1
 it is called from several threads).
 """
@@ -13,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import time
 from collections.abc import Callable
 from typing import Any, Literal
@@ -98,7 +103,8 @@ class FakeBackend(LLMBackend):
             result = self.script(messages, json_schema)
             text = result if isinstance(result, str) else json.dumps(result, ensure_ascii=False)
         elif json_schema is not None:
-            text = json.dumps(_SchemaFaker(json_schema, seed).value(json_schema, "root"), ensure_ascii=False)
+            faker = _SchemaFaker(json_schema, seed, _main_name(messages))
+            text = json.dumps(faker.value(json_schema, "root"), ensure_ascii=False)
         else:
             text = _words(seed, "text", 12)
         prompt_tokens = sum(len(m["content"]) for m in messages) // 4 + 1
@@ -125,10 +131,36 @@ def _words(seed: bytes, path: str, n: int) -> str:
     return " ".join(_WORDS[digest[i % len(digest)] % len(_WORDS)] for i in range(n))
 
 
+def _main_name(messages: list[ChatMessage]) -> str:
+    """The capitalised word the system message repeats most (a campaign's brand name), else "Fake"."""
+    system = next((m["content"] for m in messages if m["role"] == "system"), "")
+    counts: dict[str, int] = {}
+    for line in system.splitlines():
+        # Words that open a line are headings and instructions ("Never use...", "Do: ..."), not names.
+        for word in re.findall(r"(?<=[\w,:;(\"'] )[A-Z][a-z]{2,20}\b|(?<=\")[A-Z][a-z]{2,20}\b", line):
+            counts[word] = counts.get(word, 0) + 1
+    quoted = [w for w in counts if f'"{w}"' in system]  # a name the prompt quotes is the one that matters
+    return max(sorted(quoted or counts), key=lambda w: counts[w], default="Fake")
+
+
+def _copy(name: str, words: str, low: int, high: int) -> str:
+    """``words`` as one finished sentence: "Name words. #Name", cut at a word to fit ``high``."""
+    tag = f" #{name}"
+    body = f"{name} {words}"
+    room = high - len(tag) - 1
+    if room < len(name) + 1:
+        return f"{name} {words}"[:high].rstrip() if high >= low else ""
+    if len(body) > room:
+        body = body[:room].rsplit(" ", 1)[0]
+    text = body + "." + tag
+    return text if len(text) >= low else (text + " " + words)[:high]
+
+
 class _SchemaFaker:
-    def __init__(self, root: dict[str, Any], seed: bytes) -> None:
+    def __init__(self, root: dict[str, Any], seed: bytes, name: str = "Fake") -> None:
         self.defs = root.get("$defs", {})
         self.seed = seed
+        self.name = name
 
     def value(self, schema: dict[str, Any], path: str) -> Any:
         if "$ref" in schema:
@@ -163,7 +195,8 @@ class _SchemaFaker:
             text = _words(self.seed, path, 24)
             while len(text) < low:
                 text += " " + _words(self.seed, path + str(len(text)), 24)
-            return text[:high].rstrip() if len(text) > high else text
+            # Draft schemas bound a field at twice its channel limit (generation room): write to half.
+            return _copy(self.name, text, low, max(low, high // 2) if "maxLength" in schema else high)
         if kind in ("integer", "number"):
             low = schema.get("minimum", schema.get("exclusiveMinimum", 0))
             high = schema.get("maximum", schema.get("exclusiveMaximum", low + 10))

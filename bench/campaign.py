@@ -55,7 +55,7 @@ REPEAT = "repeat: brand context from disk"
 # brief and the draft).
 STATELESS = {
     "strategist.brief@2": "strategist.brief@1",
-    "copywriter.draft@2": "copywriter.draft@1",
+    "copywriter.draft@6": "copywriter.draft@1",
     "reviewer.review@2": "reviewer.review@1",
 }
 # The default pipeline's prompts -> the versions that leave each role's standing instructions and answer
@@ -64,11 +64,11 @@ STATELESS = {
 # sit beside the sentences it judges (with @2, which leaves them to the system message, the model blocked
 # supported sentences more often: BENCHMARKS.md).
 SYSTEM_INSTRUCTIONS = {
-    "context.system@1": "context.system@2",
+    "context.system@3": "context.system@2",
     "strategist.brief@2": "strategist.brief@3",
-    "copywriter.draft@2": "copywriter.draft@4",
+    "copywriter.draft@6": "copywriter.draft@4",
     "reviewer.review@2": "reviewer.review@3",
-    "copywriter.revise@1": "copywriter.revise@2",
+    "copywriter.revise@3": "copywriter.revise@2",
 }
 # --compare name -> (BackendConfig override, prompt swaps in the default pipeline, label of that run)
 SPEEDUPS: dict[str, tuple[dict[str, object], dict[str, str], str]] = {

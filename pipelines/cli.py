@@ -198,7 +198,7 @@ def _read_input(path: str) -> str:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from agents.compliance import brand_facts
+    from agents.compliance import brand_facts, brand_products
     from core.errors import InputError
     from policy import ComplianceChecker, IndexEvidence, load_policy, verdict_of
 
@@ -215,7 +215,9 @@ def _cmd_check(args: argparse.Namespace) -> int:
         from pipelines.runner import stderr_progress
 
         index, _ = build_index(brand, get_embedder(args.embedder), progress=stderr_progress())
-        evidence = IndexEvidence(index, facts=brand_facts(brand, with_inputs=False))
+        evidence = IndexEvidence(
+            index, facts=brand_facts(brand, with_inputs=False), products=brand_products(brand)
+        )
     locale = args.locale or (brand.locale if brand else None)
     if locale is None:
         raise InputError("--locale is required without --brand (e.g. --locale zh or --locale en)")

@@ -43,6 +43,7 @@ from policy.detectors import (
     sanitize_markup,
     secrets,
 )
+from policy.facts import condition_conflicts, rows_of
 from policy.findings import ComplianceFinding, EvidenceRef, Severity
 from policy.rules import Policy, Rule, rule_regex
 from policy.semantic import CATEGORIES, SemanticLayer, SentenceScore
@@ -269,9 +270,17 @@ class ComplianceChecker:
                 if set(c.kinds) & {"figure", "health_effect", "finance_effect", "education_effect"}
             ]
         findings = []
+        products = getattr(self.evidence, "products", {})
         for result in link_claims(claims, self.evidence):
             if result.supported:
-                if supported is not None:
+                conflicts = condition_conflicts(
+                    result.claim.text,
+                    rows_of([c.text for c in result.considered] + list(self.evidence.facts)),
+                    products,
+                )
+                if conflicts:
+                    findings.append(self._mismatch(result, conflicts, field))
+                elif supported is not None:
                     supported.append(result.claim.span)
                 continue
             substantive = bool(set(result.claim.kinds) & _SUBSTANTIVE)
@@ -285,13 +294,14 @@ class ComplianceChecker:
                     result,
                     reason=f"{result.reason}; {', '.join(against)} gives another figure for the same measure",
                 )
+            offer = figure_rule == OFFER_RULE
             findings.append(
                 ComplianceFinding(
-                    rule_id=figure_rule if result.missing_figures else "claims.unsupported",
+                    rule_id=figure_rule if result.missing_figures or offer else "claims.unsupported",
                     category="unsupported_claim",
                     severity="block"
                     if result.missing_figures
-                    else (self.claim_severity if substantive else "warn"),
+                    else (self.fact_severity if offer else self.claim_severity if substantive else "warn"),
                     explanation=result.reason,
                     field=field,
                     span=result.claim.span,
@@ -307,6 +317,24 @@ class ComplianceChecker:
                 )
             )
         return findings
+
+    def _mismatch(self, result: ClaimCheck, conflicts: list[str], field: str | None) -> ComplianceFinding:
+        """A claim whose figures the evidence states, but for another case (:mod:`policy.facts`)."""
+        product = any(" is stated for " in c for c in conflicts)
+        return ComplianceFinding(
+            rule_id=PRODUCT_MISMATCH_RULE if product else CONDITION_MISMATCH_RULE,
+            category="unsupported_claim",
+            severity=self.fact_severity,
+            explanation="; ".join(conflicts),
+            field=field,
+            span=result.claim.span,
+            matched=result.claim.text,
+            suggestion="give the figure the documents state for this case, product and customer",
+            legal_reference=_SUBSTANTIATION,
+            evidence=[
+                EvidenceRef(passage=c.id, score=round(c.score, 3), supports=False) for c in result.considered
+            ],
+        )
 
     def check(self, text: str, field: str | None = None) -> list[ComplianceFinding]:
         """All findings for ``text``, ordered by position.
@@ -584,6 +612,10 @@ OFFER_RULE = "claims.unsupported_offer"
 blocks whatever the sentence reads as, because an invented offer is a promise the brand must keep."""
 _TERMS = frozenset({"policy_term", "offer_term"})
 _PRICE = re.compile(r"[$¥€£]\s?\d|\d\s?(?:元|块钱|美元|欧元|英镑)|\b(?:usd|rmb|eur|gbp|dollars?|yuan)\b")
+CONDITION_MISMATCH_RULE = "facts.condition_mismatch"
+"""A figure the documents state, given for another condition (refund ladder row, adult vs child price)."""
+PRODUCT_MISMATCH_RULE = "facts.product_mismatch"
+"""A figure the documents state for another product than the one the sentence names."""
 CONTRADICTED_RULE = "claims.contradicted_figure"
 """A figure no passage states, where a passage on the same subject states another for that measure."""
 CONTRADICTS_SIMILARITY = 0.6

@@ -247,6 +247,7 @@ class Evidence(Protocol):
     """Where claims are looked up: retrieved passages, or a whole brand index."""
 
     facts: list[str]
+    products: dict[str, list[str]]  # product name -> its facts: which product a figure belongs to
 
     def consider(self, claims: list[str], k: int) -> list[list[Considered]]: ...
 
@@ -262,6 +263,7 @@ class PassageEvidence:
     passages: list[tuple[str, str]]
     embedder: Embedder
     facts: list[str] = field(default_factory=list)
+    products: dict[str, list[str]] = field(default_factory=dict)
     _vectors: np.ndarray | None = None
 
     def consider(self, claims: list[str], k: int) -> list[list[Considered]]:
@@ -287,6 +289,7 @@ class IndexEvidence:
 
     index: _Searchable
     facts: list[str] = field(default_factory=list)
+    products: dict[str, list[str]] = field(default_factory=dict)
 
     def consider(self, claims: list[str], k: int) -> list[list[Considered]]:
         return [

@@ -9,6 +9,7 @@ import pytest
 
 from agents.channels import load_channels
 from agents.compliance import checker_for
+from agents.quality import QualityContext, quality_findings
 from agents.state import Campaign
 from knowledge.brand import Brand, load_brand
 from knowledge.embedders import get_embedder
@@ -38,6 +39,23 @@ def test_every_requested_channel_is_present(campaign: tuple[Campaign, Brand]) ->
     for piece in delivered:
         assert set(piece.fields) == {f.name for f in CHANNELS[piece.channel].fields}
         assert all(text.strip() for text in piece.fields.values())
+
+
+def test_delivered_pieces_pass_the_quality_checks(campaign: tuple[Campaign, Brand]) -> None:
+    """Checked again from scratch: nothing delivered is truncated, unnamed, mixed-language or repetitive."""
+    result, brand = campaign
+    documents = [p.text for p in result.passages]
+    for piece in result.pieces:
+        assert piece.scorecard is not None and piece.scorecard.applied >= 20, piece.channel
+        if piece.compliance.verdict == "blocked":
+            continue
+        context = QualityContext.build(CHANNELS[piece.channel], brand, documents)
+        standing = [
+            (f.rule_id, f.explanation)
+            for f in quality_findings(context, piece.fields)
+            if f.severity == "block"
+        ]
+        assert standing == [], (piece.channel, piece.fields)
 
 
 def test_all_limits_respected(campaign: tuple[Campaign, Brand]) -> None:
@@ -119,11 +137,11 @@ def test_v3_prompts_deliver_with_instructions_once_in_the_system_message(tmp_pat
     from pipelines.spec import PIPELINES_DIR, load_pipeline
 
     swaps = {
-        "context.system@1": "context.system@2",
+        "context.system@3": "context.system@2",
         "strategist.brief@2": "strategist.brief@3",
-        "copywriter.draft@2": "copywriter.draft@3",
+        "copywriter.draft@6": "copywriter.draft@3",
         "reviewer.review@2": "reviewer.review@3",
-        "copywriter.revise@1": "copywriter.revise@2",
+        "copywriter.revise@3": "copywriter.revise@2",
         "compliance.claims@1": "compliance.claims@2",
     }
     text = (PIPELINES_DIR / "default.yaml").read_text(encoding="utf-8")

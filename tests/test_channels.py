@@ -6,7 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from agents.channels import count_chars, count_words, fit_to_limit, load_channels, resolve_channels
+from agents.channels import (
+    count_chars,
+    count_words,
+    fit_to_limit,
+    load_channels,
+    resolve_channels,
+    zh_chars,
+)
 from core.errors import InputError
 
 pytestmark = pytest.mark.unit
@@ -25,8 +32,11 @@ def test_builtin_channels_and_limits() -> None:
 
 def test_counting_cjk() -> None:
     assert count_chars("探索未知，发现美丽") == 9
-    assert count_words("探索未知 with Wanderly") == 6
+    # Chinese counts 1.5 characters to the word (ZH_CHARS_PER_WORD): a word limit means as much text.
+    assert count_words("探索未知 with Wanderly") == 2 + 2
+    assert count_words("两个字") == 2 and count_words("四个汉字") == 2
     assert count_words("two words") == 2
+    assert zh_chars(300) == 450
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,7 @@ def test_campaign_json_and_exit_code(mini_brand: Path, tmp_path: Path, capsys: p
     data = json.loads(out.read_text())
     assert set(data) >= {"brand", "brief", "pieces", "trace"}
     assert [p["channel"] for p in data["pieces"]] == ["search_ad", "social_post", "cs_reply"]
-    assert [p["compliance"]["verdict"] for p in data["pieces"]] == ["revised", "pass", "pass"]
+    assert [p["compliance"]["verdict"] for p in data["pieces"]] == ["pass", "pass", "pass"]
     assert code == 0  # nothing blocked (tests/test_exits.py: 1 when something is, and the other codes)
     err = capsys.readouterr().err
     assert "strategist: writing the creative brief" in err and "done: 3 pieces" in err

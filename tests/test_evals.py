@@ -28,11 +28,11 @@ cases:
     assert:
       - {{type: max_chars, field: text, value: 280}}
       - {{type: compliance, verdict: [pass, revised, blocked]}}
-  - id: social-names-brand
+  - id: social-mentions-pour-over
     brand: {brand}
     channel: social_post
     assert:
-      - {{type: contains, field: text, value: Tidewater}}
+      - {{type: contains, field: text, value: pour-over}}
   - id: reviewer-on-fixed-draft
     brand: {brand}
     channel: social_post
@@ -65,7 +65,7 @@ def test_pass_rates_and_results(suite: Path, tmp_path: Path) -> None:
     assert [len(r.runs) for r in report.results] == [2, 1, 1]
     assert [run.seed for run in by_id["social-is-short"].runs] == [7, 8]  # repeats are different samples
     assert by_id["social-is-short"].passed and by_id["reviewer-on-fixed-draft"].passed
-    failed = by_id["social-names-brand"]  # the fake model does not write the brand name
+    failed = by_id["social-mentions-pour-over"]  # the fake model never writes "pour-over"
     assert not failed.passed and "not found" in failed.runs[0].checks[0].detail
     # A cold cache answers only repeated identical calls (the compliance judge's rulings are greedy and
     # unseeded, so the same sentence in two samples is one call).
@@ -106,14 +106,14 @@ def test_baseline_deltas_and_regressions(suite: Path, tmp_path: Path) -> None:
     apply_baseline(report, path)
     assert not any(r.regressed for r in report.results)
     data["cases"]["reviewer-on-fixed-draft"]["pass_rate"] = 1.0
-    data["cases"]["social-names-brand"]["pass_rate"] = 1.0  # it passed before: now it regressed
+    data["cases"]["social-mentions-pour-over"]["pass_rate"] = 1.0  # it passed before: now it regressed
     data["cases"]["gone"] = {"pass_rate": 1.0, "runs": 1}
     path.write_text(json.dumps(data))
     apply_baseline(report, path)
-    assert [r.case.id for r in report.results if r.regressed] == ["social-names-brand"]
+    assert [r.case.id for r in report.results if r.regressed] == ["social-mentions-pour-over"]
     assert report.missing_from_baseline == ["gone"]
     md = markdown(report, baseline=True)
-    assert "| social-names-brand | 1 | 0 | 0.00 | 1.00 | REGRESSED | -1.00 |" in md
+    assert "| social-mentions-pour-over | 1 | 0 | 0.00 | 1.00 | REGRESSED | -1.00 |" in md
     (tmp_path / "bad.json").write_text("[]")
     with pytest.raises(InputError, match="not a baseline file"):
         apply_baseline(report, tmp_path / "bad.json")
@@ -136,8 +136,8 @@ def test_junit_xml(suite: Path, tmp_path: Path) -> None:
     root = ET.fromstring(junit_xml(_run(suite, tmp_path / "cache")))
     assert root.tag == "testsuite" and root.get("tests") == "3" and root.get("failures") == "1"
     failing = [c for c in root.iter("testcase") if c.find("failure") is not None]
-    assert [c.get("name") for c in failing] == ["social-names-brand"]
-    assert "contains field='text' 'Tidewater'" in failing[0].find("failure").text
+    assert [c.get("name") for c in failing] == ["social-mentions-pour-over"]
+    assert "contains field='text' 'pour-over'" in failing[0].find("failure").text
 
 
 LOAD_ERRORS = [
@@ -155,7 +155,7 @@ LOAD_ERRORS = [
         r"cases\[0\] \(social-is-short\).brand: brand folder not found",
     ),
     (("channel: social_post\n    repeat", "channel: tiktok\n    repeat"), r"unknown channel 'tiktok'"),
-    (("id: social-names-brand", "id: social-is-short"), r"case id used twice: 'social-is-short'"),
+    (("id: social-mentions-pour-over", "id: social-is-short"), r"case id used twice: 'social-is-short'"),
     (
         ("agent: reviewer", "agent: critic"),
         r"cases\[2\] \(reviewer-on-fixed-draft\).agent: unknown agent 'critic'",
@@ -180,7 +180,7 @@ def test_cli_exit_codes_and_outputs(suite: Path, tmp_path: Path, capsys: pytest.
     argv = ["eval", str(suite), "--backend", "fake", "--cache-dir", cache, "-q"]
     assert main([*argv, "--junit", str(junit), "--markdown", str(md), "--save-baseline", str(base)]) == 1
     out = capsys.readouterr().out
-    assert "social-names-brand" in out and "FAIL" in out and "2/3 cases passed" in out
+    assert "social-mentions-pour-over" in out and "FAIL" in out and "2/3 cases passed" in out
     assert junit.is_file() and md.read_text().startswith("# BrandForge eval report") and base.is_file()
     assert main([*argv, "--case", "social-is-short", "--baseline", str(base)]) == 0
     out = capsys.readouterr().out
@@ -208,8 +208,8 @@ def test_known_failures_are_xfail_until_they_pass(suite: Path, tmp_path: Path) -
     text = suite.read_text(encoding="utf-8")
     suite.write_text(
         text.replace(
-            "  - id: social-names-brand\n",
-            "  - id: social-names-brand\n    known_failure: the fake model never names the brand\n",
+            "  - id: social-mentions-pour-over\n",
+            "  - id: social-mentions-pour-over\n    known_failure: the fake model never names the brand\n",
         ).replace(
             "  - id: reviewer-on-fixed-draft\n",
             "  - id: reviewer-on-fixed-draft\n    known_failure: pretend it was broken\n",
@@ -220,7 +220,7 @@ def test_known_failures_are_xfail_until_they_pass(suite: Path, tmp_path: Path) -
     status = {r.case.id: r.status for r in report.results}
     assert status == {
         "social-is-short": "pass",
-        "social-names-brand": "xfail",
+        "social-mentions-pour-over": "xfail",
         "reviewer-on-fixed-draft": "XPASS",
     }
     assert not report.ok  # an XPASS fails the run: remove the marker
@@ -260,7 +260,7 @@ def test_a_campaign_that_cannot_finish_is_a_failed_run_saying_why(
     monkeypatch.setattr("pipelines.evals.runner.get_backend", lambda config: NoBrief(FakeConfig()))
     report = _run(suite, tmp_path / "cache")
     by_id = {r.case.id: r for r in report.results}
-    for case in ("social-is-short", "social-names-brand"):
+    for case in ("social-is-short", "social-mentions-pour-over"):
         errors = {run.error for run in by_id[case].runs}
         assert len(errors) == 1
         (error,) = errors

@@ -11,9 +11,11 @@ from agents.channels import load_channels
 from agents.roles import (
     REVIEW_ANSWER_MODEL,
     RUBRIC_ANSWER_MODEL,
+    SectionPlanAnswer,
     brief_answer_model,
     claims_answer_model,
     draft_answer_model,
+    outline_answer_model,
 )
 from agents.schema import answer_shape, json_schema_of
 from agents.state import CreativeBrief, Draft, KeyMessage, RetrievedPassage
@@ -133,6 +135,16 @@ def _fixed_inputs() -> dict:
         "language_name": "English",
         "criterion": "Sounds warm and precise.",
         "text": "Roasted yesterday, at your door tomorrow.",
+        "long_field": load_channels()["blog"].field("body"),
+        "sections": 4,
+        "title": "title: Fixed title",
+        "outline": [
+            SectionPlanAnswer(heading="Opening", points="Roasted the day it ships.", citations=["P1"]),
+            SectionPlanAnswer(heading="Closing", points="Order today.", citations=[]),
+        ],
+        "index": 2,
+        "words": 110,
+        "previous": "The end of the first section.",
     }
 
 
@@ -142,6 +154,7 @@ def _answer_shape(role: str, inputs: dict) -> str:
     models = {
         "copywriter.draft": lambda: draft_answer_model(inputs["channel"], aliases),
         "copywriter.revise": lambda: draft_answer_model(inputs["channel"], aliases),
+        "copywriter.outline": lambda: outline_answer_model(load_channels()["blog"], "body", 4, aliases),
         "strategist.brief": lambda: brief_answer_model(aliases, tuple(c.name for c in inputs["channels"])),
         "compliance.claims": lambda: claims_answer_model(len(inputs["sentences"]), aliases),
         "reviewer.review": lambda: REVIEW_ANSWER_MODEL,

@@ -29,6 +29,7 @@ from pipelines.evals.spec import (
     MaxChars,
     MaxWords,
     MinChars,
+    NoFindings,
     NotContains,
     NotRegex,
     Regex,
@@ -83,7 +84,7 @@ class Check:
 
 def describe(assertion: Any) -> str:
     parts = [assertion.type]
-    for key in ("field", "value", "verdict", "min"):
+    for key in ("field", "value", "verdict", "rules", "min"):
         value = getattr(assertion, key, None)
         if value is not None:
             parts.append(f"{key}={value!r}" if key != "value" else repr(value))
@@ -106,6 +107,16 @@ def check(assertion: Any, target: Target, tools: Tools) -> Check:
             return result(False, "compliance needs a campaign case (no piece)")
         verdict = target.piece.compliance.verdict
         return result(verdict in assertion.verdict, f"verdict {verdict}")
+    if isinstance(assertion, NoFindings):
+        if target.piece is None:
+            return result(False, "no_findings needs a piece (a campaign or compliance case)")
+        standing = [
+            f.rule_id
+            for f in target.piece.compliance.findings
+            if not f.fixed
+            and any(f.rule_id == r or (r.endswith(".") and f.rule_id.startswith(r)) for r in assertion.rules)
+        ]
+        return result(not standing, f"unfixed: {sorted(set(standing))}" if standing else "none unfixed")
     if isinstance(assertion, CitesKnowledge):
         cited = target.piece.citations if target.piece is not None else list(target.value("citations") or [])
         missing = [c for c in cited if not tools.passage_exists(c)]

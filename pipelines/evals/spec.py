@@ -118,6 +118,15 @@ class ComplianceVerdict(_Strict):
     verdict: list[Literal["pass", "revised", "blocked"]] = Field(min_length=1)
 
 
+class NoFindings(_Strict):
+    type: Literal["no_findings"]
+    rules: list[str] = Field(
+        min_length=1,
+        description="Rule ids (or prefixes ending in '.', e.g. 'quality.'): the delivered piece carries no "
+        "unfixed finding of any of them.",
+    )
+
+
 class SimilarTo(_Text):
     type: Literal["similar_to"]
     value: str
@@ -142,6 +151,7 @@ Assertion = Annotated[
     | Equals
     | CitesKnowledge
     | ComplianceVerdict
+    | NoFindings
     | SimilarTo
     | LlmRubric,
     Field(discriminator="type"),
@@ -160,6 +170,7 @@ ASSERTION_TYPES = sorted(
         Equals,
         CitesKnowledge,
         ComplianceVerdict,
+        NoFindings,
         SimilarTo,
         LlmRubric,
     )
