@@ -223,7 +223,7 @@ DANGLING_EN = frozenset(
         "a an the and or but nor of to for with without on in at by from into onto over under about as "
         "than that which who whose whom your our my their its his her this these those is are was were be "
         "been will would can could should may might must has have had do does did not no so very more "
-        "most less least like via vs per & + if when while because"
+        "most less least like via vs per & + if when while because every each all some any own such"
     ).split()
 )
 DANGLING_ZH = frozenset("的地得和与及或在对把被让将从向为以并而但跟给更最很是也都就又还及其")

@@ -23,7 +23,8 @@ length, conventions, template text) run beside the checker on every round, and a
 state for another case, customer or product blocks (:mod:`policy.facts`).
 Blocking findings are sent back for revision (:mod:`agents.revision`, ``fix_rounds`` times). Then
 last-resort fixes: required spelling restored, sentences that still carry a blocking finding dropped, a
-prose field's unfinished last sentence dropped, over-long fields cut at a sentence, clause or word
+prose field's unfinished last sentence dropped, fields still over their limit asked once more for a
+shorter complete wording (``shorten``), and what is still too long cut at a sentence, clause or word
 boundary (a cut at a word boundary is a ``quality.fragment`` finding, which blocks). The verdict is
 derived from the findings: ``blocked`` if any blocking finding is unfixed, ``revised`` if a blocking
 finding was fixed, else ``pass``. A hard violation never passes. Each piece gets a scorecard of the
@@ -39,8 +40,9 @@ from typing import ClassVar
 from pydantic import Field
 
 from agents.base import AgentParams, RunContext, StructuredOutputError, ask
-from agents.channels import ChannelSpec, fit_with_cut
+from agents.channels import ChannelSpec, dangling_word, fit_with_cut
 from agents.citations import aliases
+from agents.copywriter import focus_passages
 from agents.fanout import for_each_channel
 from agents.judge import JUDGE_PROMPT, ModelJudge
 from agents.quality import QualityContext, finish_fields, quality_findings
@@ -147,6 +149,11 @@ class ComplianceParams(AgentParams):
     semantic: bool = Field(
         True, description="Run the semantic classifiers (policy.semantic) besides the rules."
     )
+    shorten: bool = Field(
+        True,
+        description="Ask once more, field by field, for shorter complete wordings of fields still over "
+        "their limit, before cutting them (a cut at a word boundary leaves a fragment, which blocks).",
+    )
     judge: bool = Field(
         True,
         description="Put sentences the classifiers are unsure of, and rules they disagree with, to the model "
@@ -237,10 +244,11 @@ class Compliance(SendsBack):
         checker: ComplianceChecker,
     ) -> Piece:
         documents = [p.text for p in state.passages]
+        policy = policy_passages(ctx, state, channel)
 
         def quality(d: Draft, cut_to_fit: frozenset[str] = frozenset()) -> QualityContext:
             return QualityContext.build(
-                channel, state.brand, documents, cut_off=d.cut_off, cut_to_fit=cut_to_fit
+                channel, state.brand, documents, cut_off=d.cut_off, cut_to_fit=cut_to_fit, policy=policy
             )
 
         draft, stripped = self._sanitized(checker, channel, draft)
@@ -268,6 +276,8 @@ class Compliance(SendsBack):
             draft, self._standing(checker, channel, draft, findings, quality(draft))
         )
         draft = finish_fields(channel, draft)
+        if self.params.shorten:
+            draft = self._shorter(state, ctx, channel, draft)
         draft, cut = self._fit_limits(channel, draft)
         final = self._standing(checker, channel, draft, findings, quality(draft, cut))
         final_keys = {(f.rule_id, f.field, f.matched) for f in final}
@@ -320,6 +330,30 @@ class Compliance(SendsBack):
             for term in brand.required_terms:
                 text = re.sub(re.escape(term), term, text, flags=re.IGNORECASE)
             fields[name] = text
+        return draft.model_copy(update={"fields": fields})
+
+    def _shorter(self, state: CampaignState, ctx: RunContext, channel: ChannelSpec, draft: Draft) -> Draft:
+        """Fields still over their limit asked once more, alone, as shorter complete wordings; a new
+        wording is taken only where it fits and does not end on a dangling word (else the cut follows)."""
+        over = [
+            spec
+            for spec in channel.fields
+            if draft.fields.get(spec.name, "").strip() and spec.violations(draft.fields.get(spec.name, ""))
+        ]
+        if not over:
+            return draft
+        requests = [
+            f'"{spec.name}" is too long ({spec.violations(draft.fields[spec.name])[0]}); write a shorter, '
+            f"complete {'text' if spec.prose else 'phrase'} that says the same within {spec.limits_text}. "
+            "Leave the other fields exactly as they are."
+            for spec in over
+        ]
+        shorter = self.send_back(ctx, state, channel, draft, requests, by="compliance")
+        fields = dict(draft.fields)
+        for spec in over:
+            new = shorter.fields.get(spec.name, "").strip()
+            if new and not spec.violations(new) and dangling_word(new) is None:
+                fields[spec.name] = new
         return draft.model_copy(update={"fields": fields})
 
     @staticmethod
@@ -405,6 +439,12 @@ def claim_candidates(draft: Draft, limit: int) -> list[str]:
     sentences = [s for s in dict.fromkeys(sentences) if len(s) > 3 and not s.startswith("#")]
     ranked = sorted(sentences, key=lambda s: not _CLAIM_HINT.search(s.casefold()))
     return ranked[:limit]
+
+
+def policy_passages(ctx: RunContext, state: CampaignState, channel: ChannelSpec) -> list[str]:
+    """The texts of the passages that best answer a channel's inputs (the customer's question)."""
+    wanted = set(focus_passages(ctx, state, channel, k=2))
+    return [p.text for p in state.passages if p.alias in wanted]
 
 
 def brand_products(brand: Brand) -> dict[str, list[str]]:

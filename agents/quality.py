@@ -24,7 +24,10 @@ severity (a brand may change a severity with ``compliance.severity`` in brand.ya
   asks for;
 - ``quality.placeholder``, ``quality.echoed_instruction``, ``quality.citation_id``, ``quality.tool_name``:
   template text, instructions or field names echoed into the copy, passage ids in the prose, and the
-  name of this tool (which no brand wants to sign its copy with).
+  name of this tool (which no brand wants to sign its copy with);
+- ``facts.policy_not_used``: an answer to a channel input (a customer's question) that gives none of the
+  figures (shares, prices) of the passages that answer the question, and does not say the documents do
+  not cover the case.
 
 The checks read text only: no model, no index. Patterns are bounded (no nested quantifiers), so a long or
 hostile text cannot make them backtrack.
@@ -42,7 +45,8 @@ from typing import Literal
 from agents.channels import HASHTAG, ChannelSpec, FieldSpec, count_words, dangling_word
 from agents.state import Draft
 from knowledge.brand import Brand
-from policy.facts import product_aliases
+from policy.claims import coverage, speaks_of_policy
+from policy.facts import product_aliases, results, rows_of
 from policy.findings import ComplianceFinding, Severity
 
 Group = Literal["channel", "voice", "facts", "compliance"]
@@ -63,6 +67,7 @@ QUALITY_RULES: dict[str, tuple[Group, Severity, str]] = {
     "quality.repetition": ("voice", "block", "no sentence or long phrase said twice"),
     "quality.positioning_repeated": ("voice", "block", "the positioning line used at most once"),
     "quality.tool_name": ("voice", "block", "the tool's own name never appears"),
+    "facts.policy_not_used": ("facts", "block", "an answer to a customer gives the policy's own figures"),
 }
 # Below this share of its minimum a field blocks once revision has failed; between it and the minimum
 # the piece is delivered with a warning (a 280-word blog is thin, not unpublishable).
@@ -126,6 +131,7 @@ class QualityContext:
     known_words: frozenset[str] = frozenset()
     cut_off: frozenset[str] = frozenset()  # fields the model's answer was cut off in
     cut_to_fit: frozenset[str] = frozenset()  # fields cut at a word boundary to fit their limit
+    policy: tuple[str, ...] = ()  # the passages that answer the channel's input (a customer's question)
 
     @classmethod
     def build(
@@ -136,6 +142,7 @@ class QualityContext:
         *,
         cut_off: Iterable[str] = (),
         cut_to_fit: Iterable[str] = (),
+        policy: Iterable[str] = (),
     ) -> QualityContext:
         return cls(
             channel,
@@ -143,6 +150,7 @@ class QualityContext:
             foreign_words(brand, documents),
             frozenset(cut_off),
             frozenset(cut_to_fit),
+            tuple(policy),
         )
 
 
@@ -194,6 +202,7 @@ def quality_findings(ctx: QualityContext, fields: dict[str, str]) -> list[Compli
         found += _mixed_language(ctx, spec.name, text)
         found += _repeated(ctx, spec.name, text)
         found += _template_text(spec.name, text, ctx.brand)
+    found += _policy_not_used(ctx, fields)
     found += _duplicated_fields(fields)
     found += _required_terms(ctx, fields)
     found += _positioning(ctx, fields)
@@ -565,6 +574,47 @@ def _positioning(ctx: QualityContext, fields: dict[str, str]) -> list[Compliance
                 )
             ]
     return []
+
+
+# --- answers from the policy ----------------------------------------------------------------------------
+
+_NOT_COVERED = re.compile(
+    r"(?:documents?|policy|polic(?:y|ies)|information)[^.!?\n]{0,40}(?:does not|doesn't|do not|don't) "
+    r"(?:cover|say|mention|state)|没有(?:提到|说明|涉及|相关)|未(?:提到|说明|涉及)|无法确定|转交|转给",
+    re.IGNORECASE,
+)
+
+
+def _policy_not_used(ctx: QualityContext, fields: dict[str, str]) -> list[ComplianceFinding]:
+    """A reply to a customer's question that gives none of the figures (refund shares, prices) of the
+    passages that answer it, and does not say the documents do not cover the case: improvised."""
+    questions = list(ctx.brand.channel_inputs.get(ctx.channel.name, {}).values())
+    if not ctx.policy or not questions:
+        return []
+    # The figures of the rows that speak to the question (a refund table's rows for a refund question),
+    # not every figure the passage happens to hold.
+    # A question about a contract term (a refund, a warranty) wants the rows about that term.
+    policy_question = any(speaks_of_policy(q) for q in questions)
+    rows = [
+        row
+        for row in rows_of(list(ctx.policy))
+        if max(coverage(q, row) for q in questions) >= 0.1 and (speaks_of_policy(row) or not policy_question)
+    ]
+    wanted = set().union(*(results(row) for row in rows))
+    text = "\n".join(fields.values())
+    if not wanted or results(text) & wanted or _NOT_COVERED.search(text):
+        return []
+    name = next(iter(fields), None)
+    shown = ", ".join(sorted(f.lstrip("$") for f in wanted)[:6])
+    return [
+        _finding(
+            "facts.policy_not_used",
+            f"the answer gives none of the figures of the policy passage that covers the question ({shown})",
+            "answer from that passage: the row that matches the customer's case, with its figure; or say "
+            "plainly that the documents do not cover the case",
+            field=name,
+        )
+    ]
 
 
 # --- required terms ---------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from pydantic import Field
 from agents.base import AgentParams, RunContext, StructuredOutputError, ask
 from agents.channels import ChannelSpec
 from agents.citations import alias_view
+from agents.compliance import policy_passages
 from agents.fanout import for_each_channel
 from agents.quality import QualityContext, quality_findings
 from agents.revision import REVISION_READS, REVISION_WRITES, SendsBack
@@ -84,7 +85,11 @@ class Reviewer(SendsBack):
         self, state: CampaignState, ctx: RunContext, channel: ChannelSpec, draft: Draft, round_no: int
     ) -> Review:
         quality = QualityContext.build(
-            channel, state.brand, [p.text for p in state.passages], cut_off=draft.cut_off
+            channel,
+            state.brand,
+            [p.text for p in state.passages],
+            cut_off=draft.cut_off,
+            policy=policy_passages(ctx, state, channel),
         )
         violations = limit_violations(channel, draft, quality)
         try:

@@ -97,6 +97,8 @@ def applied_checks(channel: ChannelSpec, brand: Brand, *, model_claims: bool) ->
     if brand.competitors:
         voice.add("brand.competitor")
     facts = set(FACT_CHECKS) | ({"claims.model_unsupported"} if model_claims else set())
+    if channel.inputs:
+        facts.add("facts.policy_not_used")
     return {"channel": channel_checks, "voice": voice, "facts": facts, "compliance": set(COMPLIANCE_CHECKS)}
 
 

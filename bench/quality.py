@@ -33,6 +33,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from statistics import fmean
+from typing import Any
 
 from agents.channels import load_channels
 from agents.compliance import brand_facts, brand_products, checker_for
@@ -83,12 +84,24 @@ def brand_for(name: str) -> Brand:
     raise SystemExit(f"bench: no example brand is named {name!r}")
 
 
+def policy_for(campaign: Campaign, brand: Brand, channel: str, embedder: Any) -> list[str]:
+    """The campaign passage closest to the channel's inputs (a customer's question), as the compliance
+    step picks it from the index."""
+    queries = list(brand.channel_inputs.get(channel, {}).values())
+    if not queries or not campaign.passages:
+        return []
+    scores = embedder.embed(queries) @ embedder.embed([p.text for p in campaign.passages]).T
+    best = scores.max(axis=0).argsort()[::-1][:2]
+    return [campaign.passages[int(i)].text for i in best]
+
+
 def score_piece(
-    run: str, label: str, campaign: Campaign, piece: Piece, brand: Brand, embedder: object
+    run: str, label: str, campaign: Campaign, piece: Piece, brand: Brand, embedder: Any
 ) -> Scored:
     documents = [p.text for p in campaign.passages]
     channel = CHANNELS[piece.channel]
-    found = quality_findings(QualityContext.build(channel, brand, documents), piece.fields)
+    policy = policy_for(campaign, brand, piece.channel, embedder)
+    found = quality_findings(QualityContext.build(channel, brand, documents, policy=policy), piece.fields)
     evidence = PassageEvidence(
         [(p.id, p.text) for p in campaign.passages],
         embedder,  # type: ignore[arg-type]
@@ -102,7 +115,7 @@ def score_piece(
     return Scored(run, label, piece.channel, piece.compliance.verdict, dict(piece.fields), blocking)
 
 
-def load_run(folder: Path, embedder: object) -> tuple[list[Scored], list[Campaign]]:
+def load_run(folder: Path, embedder: Any) -> tuple[list[Scored], list[Campaign]]:
     scored, campaigns = [], []
     brands: dict[str, Brand] = {}
     for path in sorted(folder.glob("*.json")):

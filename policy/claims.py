@@ -73,10 +73,17 @@ _POLICY = re.compile(
     r"|\breturns? (?:any|within|for)\b"
     r"|退款|退改|退货|保修|取消|包退|包换"
 )
-# "off" is an offer only after a figure ("15% off", "$10 off"): "knock off early" is none.
+# "off" is an offer only after a figure ("15% off", "$10 off"): "knock off early" is none. "free" is an
+# offer as a word of its own: not "fragrance-free", "feel free to", "free of parabens" or "free from".
 _OFFER = re.compile(
-    r"\b(?:free|shipping|delivery|discount|trial)\b|[\d%]\s?off\b|免费|包邮|配送|折扣|优惠|试用|赠"
+    r"(?<!feel )(?<![-\w])free\b(?!-| of\b| from\b| to\b)|\b(?:shipping|delivery|discount|trial)\b"
+    r"|[\d%]\s?off\b|免费|包邮|配送|折扣|优惠|试用|赠"
 )
+def speaks_of_policy(text: str) -> bool:
+    """Whether ``text`` is about a contract term: refunds, returns, warranty, cancellation."""
+    return bool(_POLICY.search(fold_str(text)))
+
+
 _KINDS = (
     ("comparison", _COMPARISON),
     ("health_effect", _HEALTH),

@@ -181,7 +181,7 @@ def test_last_resort_fixes_spelling_and_length(mini_brand: Path, tmp_path: Path)
     long_text = " ".join(f"TIDEWATER roasts on {day} in small lots." for day in days) + " #Tidewater"
     state, ctx = _state(mini_brand, tmp_path, FakeBackend(FakeConfig(), script=lambda m, s: judge(s)))
     state.drafts["social_post"] = Draft(channel="social_post", fields={"text": long_text})
-    _compliance(fix_rounds=0, semantic=False).run(state, ctx)  # the last-resort fixes, rules only
+    _compliance(fix_rounds=0, semantic=False, shorten=False).run(state, ctx)  # the cut, rules only
     piece = state.pieces[0]
     assert piece.compliance.verdict == "revised"
     assert len(piece.fields["text"]) <= 280 and piece.fields["text"].endswith("small lots. #Tidewater")
@@ -263,3 +263,30 @@ def test_markup_and_foreign_links_are_stripped_before_delivery(mini_brand: Path,
         ("safety.script", True),
         ("safety.link_host", True),
     }
+
+
+def test_a_field_still_too_long_is_asked_for_a_shorter_complete_wording(
+    mini_brand: Path, tmp_path: Path
+) -> None:
+    headline = "Tidewater roasts every bag the day before it ships to you"  # 57 characters, limit 30
+
+    def script(messages, schema):
+        if messages[-1]["content"].startswith("Copywriter: revise"):
+            assert "shorter, complete phrase" in messages[-1]["content"]
+            return {"citations": [], "fields": {"text": "Roasted the day before it ships #Tidewater"}}
+        return judge(schema)
+
+    state, ctx = _state(mini_brand, tmp_path, FakeBackend(FakeConfig(), script=script))
+    spec = CH["social_post"].model_copy(
+        update={
+            "fields": [CH["social_post"].fields[0].model_copy(update={"max_chars": 45, "form": "phrase"})]
+        }
+    )
+    state.channels = [spec]
+    state.drafts["social_post"] = Draft(channel="social_post", fields={"text": headline + " #Tidewater"})
+    _compliance(fix_rounds=0, semantic=False).run(state, ctx)
+    piece = state.pieces[0]
+    assert piece.fields["text"] == "Roasted the day before it ships #Tidewater"
+    assert piece.compliance.verdict == "revised" and not any(
+        f.rule_id == "quality.fragment" for f in piece.compliance.findings
+    )

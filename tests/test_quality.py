@@ -304,3 +304,52 @@ def test_scorecard_counts_checks_by_group(tidewater: Brand) -> None:
     assert "quality.greeting" not in str(scorecard(CH["social_post"], tidewater, []).groups["channel"])
     reply = scorecard(CH["cs_reply"], tidewater, [])
     assert reply.groups["voice"].applied == clean.groups["voice"].applied - 1
+
+
+def test_a_blog_is_written_outline_first_section_by_section(mini_brand: Path, tmp_path: Path) -> None:
+    from pipelines import run_campaign
+    from pipelines.spec import load_pipeline
+
+    campaign = run_campaign(mini_brand, channels=["blog"], backend={"kind": "fake"})
+    prompts = [t.prompt for t in campaign.trace if t.agent == "copywriter"]
+    assert prompts == ["copywriter.outline@1"] + ["copywriter.section@1"] * 4
+    (piece,) = campaign.pieces
+    assert piece.scorecard is not None and piece.scorecard.applied > 20
+    # Off, the blog is one draft call.
+    text = (ROOT / "pipelines" / "default.yaml").read_text(encoding="utf-8")
+    (tmp_path / "one.yaml").write_text(text.replace("outline_first: true", "outline_first: false"))
+    pipeline = load_pipeline(tmp_path / "one.yaml", backend_overrides={"kind": "fake"})
+    one = run_campaign(mini_brand, channels=["blog"], pipeline=pipeline)
+    assert [t.prompt for t in one.trace if t.agent == "copywriter"] == ["copywriter.draft@6"]
+
+
+def test_a_revision_never_shrinks_a_long_field_below_its_minimum() -> None:
+    from agents.revision import kept_long_fields
+
+    blog = CH["blog"]
+    long = " ".join(f"Sentence {n} about the roast and the farm." for n in range(60))
+    before = Draft(channel="blog", fields={"title": "Old title", "body": long})
+    after = Draft(channel="blog", fields={"title": "New title", "body": "A short rewrite."})
+    kept = kept_long_fields(blog, before, after)
+    assert kept.fields == {"title": "New title", "body": long}
+    short_before = before.model_copy(update={"fields": {"title": "Old", "body": "Too short already."}})
+    assert kept_long_fields(blog, short_before, after).fields["body"] == "A short rewrite."
+
+
+def test_a_customer_answer_gives_the_policy_rows_figures(wanderly: Brand) -> None:
+    ladder = (
+        "退款比例按照你提出取消的时间计算：出发前 30 天及以上取消，全额退款；"
+        "出发前 15–29 天取消，退还团费的 70%；出发前 8–14 天取消，退还团费的 40%。"
+        "退款会在 3 个工作日内原路退回。"
+    )
+
+    def found(reply: str, policy: list[str]) -> list[str]:
+        context = QualityContext.build(CH["cs_reply"], wanderly, policy=policy)
+        return [f.rule_id for f in quality_findings(context, {"reply": reply})]
+
+    improvised = "很抱歉听到这个消息，建议你联系我们的客服，我们会尽力帮你安排。"
+    assert found(improvised, [ladder]) == ["facts.policy_not_used"]
+    assert found("出发前 20 天取消，可以退还团费的 70%，3 个工作日内原路退回。", [ladder]) == []
+    assert found("这种情况我们的文档没有说明，我会转交给团队，尽快回复你。", [ladder]) == []
+    # A passage whose figures have nothing to do with the question asks for none of them.
+    assert found(improvised, ["雨崩徒步 7 天，每团最多 8 人，团费 6,800元。"]) == []
