@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from pathlib import Path
-from typing import ClassVar, Self
+from typing import ClassVar, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -47,12 +47,30 @@ class FieldSpec(BaseModel):
     min_words: int | None = Field(None, ge=1, le=20_000)
     max_words: int | None = Field(None, ge=1, le=20_000)
     max_hashtags: int | None = Field(None, ge=0, le=100)
+    min_hashtags: int | None = Field(None, ge=1, le=100, description="Hashtags the channel expects.")
+    form: Literal["sentences", "phrase"] | None = Field(
+        None,
+        description="sentences: prose that must end with a finished sentence (a short sign-off line may "
+        "follow); phrase: a headline or subject, complete without end punctuation. Default: sentences for "
+        "fields with a word limit or over 120 characters, else phrase.",
+    )
+    greeting: bool = Field(False, description="The text opens with a greeting (an e-mail body).")
+    sign_off: bool = Field(False, description="The text ends with a sign-off (an e-mail body).")
 
     @model_validator(mode="after")
     def _check(self) -> Self:
         if self.min_words and self.max_words and self.min_words > self.max_words:
             raise ValueError("min_words is larger than max_words")
+        if self.min_hashtags and self.max_hashtags is not None and self.min_hashtags > self.max_hashtags:
+            raise ValueError("min_hashtags is larger than max_hashtags")
         return self
+
+    @property
+    def prose(self) -> bool:
+        """Whether the field is written in whole sentences (see ``form``)."""
+        if self.form is not None:
+            return self.form == "sentences"
+        return bool(self.min_words or self.max_words or (self.max_chars or 0) > 120)
 
     @property
     def limits_text(self) -> str:
@@ -115,6 +133,11 @@ class ChannelSpec(BaseModel):
     max_tokens: int | None = Field(
         None, ge=16, le=32_768, description="Generation budget for this channel's calls."
     )
+    required_terms: Literal["piece", "none"] = Field(
+        "piece",
+        description="Whether a piece must name one of the brand's required_terms (a brand may override it "
+        "per channel with required_terms_in).",
+    )
 
     @model_validator(mode="after")
     def _unique(self) -> Self:
@@ -161,6 +184,32 @@ def resolve_channels(names: list[str], available: dict[str, ChannelSpec], source
 
 
 _SENTENCE_END = re.compile(r"[。！？!?…]|\.(?=\s|$)")
+# Words a phrase cannot end on: a cut after one leaves a fragment ("Experience the durability and").
+DANGLING_EN = frozenset(
+    (  # noqa: SIM905 - a word list reads better as one string
+        "a an the and or but nor of to for with without on in at by from into onto over under about as "
+        "than that which who whose whom your our my their its his her this these those is are was were be "
+        "been will would can could should may might must has have had do does did not no so very more "
+        "most less least like via vs per & + if when while because every each all some any own such"
+    ).split()
+)
+DANGLING_ZH = frozenset("的地得和与及或在对把被让将从向为以并而但跟给更最很是也都就又还及其")
+_TRAILING_MARKS = " \t,;:-—–/&+|，、；：（(《“‘「『【"
+
+
+def dangling_word(text: str) -> str | None:
+    """The word a phrase ends on if it cannot end there (an article, preposition, conjunction, particle)."""
+    stripped = text.rstrip()
+    if not stripped:
+        return None
+    if stripped[-1] in _TRAILING_MARKS.strip():
+        return stripped[-1]
+    if _CJK.match(stripped[-1]):
+        return stripped[-1] if stripped[-1] in DANGLING_ZH else None
+    words = re.findall(r"[A-Za-z&+']+$", stripped)
+    if words and words[0].casefold() in DANGLING_EN:
+        return words[0]
+    return None
 
 
 def fit_to_limit(text: str, field: FieldSpec) -> str:

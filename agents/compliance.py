@@ -22,7 +22,9 @@ Blocking findings are sent back for revision (:mod:`agents.revision`, ``fix_roun
 last-resort fixes: required spelling restored, sentences that still carry a blocking finding dropped,
 over-long fields cut at a sentence/word boundary. The verdict is derived from the findings: ``blocked``
 if any blocking finding is unfixed, ``revised`` if a blocking finding was fixed, else ``pass``. A hard
-violation never passes.
+violation never passes. The publishable-copy checks (:mod:`agents.quality`) and the fact binding
+(:mod:`policy.facts`) then run on the delivered piece and are reported as warnings (not yet sent back or
+blocking); every piece gets a scorecard of the checks it passes (:mod:`agents.scorecard`).
 """
 
 from __future__ import annotations
@@ -38,8 +40,10 @@ from agents.channels import ChannelSpec, fit_to_limit
 from agents.citations import aliases
 from agents.fanout import for_each_channel
 from agents.judge import JUDGE_PROMPT, ModelJudge
+from agents.quality import QualityContext, passages_for_inputs, quality_findings
 from agents.revision import REVISION_READS, REVISION_WRITES, SendsBack
 from agents.roles import CLAIMS, JUDGE, ClaimsInputs, PromptSlot, claims_answer_model
+from agents.scorecard import scorecard
 from agents.state import (
     NO_DRAFT_RULE,
     CampaignState,
@@ -267,6 +271,9 @@ class Compliance(SendsBack):
             verdict = "revised"
         else:
             verdict = "pass"
+        # Reported, not yet enforced: the publishable-copy checks and the fact binding on what is
+        # delivered, as warnings (the verdict above stands); sending them back is issue 15's next step.
+        all_findings += self._quality_report(state, ctx, channel, draft, checker)
         valid = {p.id for p in state.passages}
         return Piece(
             channel=channel.name,
@@ -274,7 +281,30 @@ class Compliance(SendsBack):
             citations=[c for c in draft.citations if c in valid],
             compliance=ComplianceResult(verdict=verdict, findings=all_findings),  # type: ignore[arg-type]
             revisions=state.revisions.get(channel.name, []),
+            scorecard=scorecard(channel, state.brand, all_findings, model_claims=self.params.check_claims),
         )
+
+    @staticmethod
+    def _quality_report(
+        state: CampaignState,
+        ctx: RunContext,
+        channel: ChannelSpec,
+        draft: Draft,
+        checker: ComplianceChecker,
+    ) -> list[ComplianceFinding]:
+        """The quality checks (:mod:`agents.quality`) and the fact binding (:mod:`policy.facts`) on the
+        delivered draft, as warnings that say so."""
+        context = QualityContext.build(
+            channel,
+            state.brand,
+            [p.text for p in state.passages],
+            policy=policy_passages(ctx, state, channel),
+        )
+        found = quality_findings(context, draft.fields)
+        for name, text in draft.fields.items():
+            found += checker.binding_findings(text, name)
+        note = "; reported only: campaigns do not send this back yet"
+        return [f.model_copy(update={"severity": "warn", "explanation": f.explanation + note}) for f in found]
 
     @staticmethod
     def _standing(
@@ -382,6 +412,16 @@ def claim_candidates(draft: Draft, limit: int) -> list[str]:
     sentences = [s for s in dict.fromkeys(sentences) if len(s) > 3 and not s.startswith("#")]
     ranked = sorted(sentences, key=lambda s: not _CLAIM_HINT.search(s.casefold()))
     return ranked[:limit]
+
+
+def policy_passages(ctx: RunContext, state: CampaignState, channel: ChannelSpec) -> list[str]:
+    """The texts of the passages that best answer a channel's inputs (the customer's question)."""
+    return [p.text for p in passages_for_inputs(ctx, state, channel, k=2)]
+
+
+def brand_products(brand: Brand) -> dict[str, list[str]]:
+    """Each product's name -> its description and facts: which product a stated figure belongs to."""
+    return {p.name: [p.description, *p.facts] for p in brand.products}
 
 
 def brand_facts(brand: Brand, *, with_inputs: bool = True) -> list[str]:

@@ -56,6 +56,10 @@ class Draft(_Model):
     channel: str
     fields: dict[str, str]
     citations: list[str] = Field(default_factory=list, description="Passage ids.")
+    cut_off: list[str] = Field(
+        default_factory=list,
+        description="Fields the model's answer was cut off in (max_tokens reached; the JSON was closed).",
+    )
 
 
 class ReviewScores(_Model):
@@ -85,12 +89,32 @@ class Revision(_Model):
     requests: list[str]
 
 
+class CheckGroup(_Model):
+    """One group of a piece's scorecard: how many of its checks the delivered piece passes."""
+
+    passed: int = Field(ge=0)
+    applied: int = Field(ge=0)
+    failed: list[str] = Field(default_factory=list, description="The checks it fails (rule ids).")
+
+
+class Scorecard(_Model):
+    """Checks passed / checks applied, overall and by group (channel rules, brand voice, facts,
+    compliance), the way brand teams read guideline scores. A finding fixed by revision counts as
+    passed; a warning still standing counts as failed. See :mod:`agents.scorecard`."""
+
+    score: float = Field(ge=0.0, le=1.0)
+    passed: int = Field(ge=0)
+    applied: int = Field(ge=0)
+    groups: dict[str, CheckGroup]
+
+
 class Piece(_Model):
     channel: str
     fields: dict[str, str]
     citations: list[str]
     compliance: ComplianceResult
     revisions: list[Revision] = Field(default_factory=list)
+    scorecard: Scorecard | None = Field(None, description="Checks passed by group; None if not scored.")
 
 
 class TraceEntry(_Model):

@@ -35,6 +35,7 @@ MAX_PRODUCTS = 100
 MAX_FACTS_PER_PRODUCT = 50
 MAX_VOICE_ITEMS = 50  # each of descriptors, do, dont
 MAX_CHANNELS = 50
+MAX_GLOSSARY = 200
 MAX_RULE_FILES = 20  # each may hold 500 rules: 10,000 brand rules at most
 MAX_CHANNEL_INPUTS = 20  # inputs per channel
 MAX_COMPLIANCE_ITEMS = 500  # each compliance list / mapping (packs, rule files, ids, hosts, ...)
@@ -47,6 +48,7 @@ Paragraph = Annotated[
 OptionalParagraph = Annotated[str, StringConstraints(max_length=MAX_PARAGRAPH_CHARS)]
 Key = Annotated[str, StringConstraints(max_length=MAX_TERM_CHARS)]  # a mapping key: channel, input, rule id
 ChannelInputs = Annotated[dict[Key, OptionalParagraph], Field(max_length=MAX_CHANNEL_INPUTS)]
+RequiredIn = Literal["piece", "none"] | Annotated[list[Key], Field(min_length=1, max_length=32)]
 NonEmpty = Line  # kept for importers: a non-empty, stripped line
 _LOCALE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
@@ -183,6 +185,19 @@ class Brand(_Strict):
         default_factory=list,
         max_length=MAX_COMPETITORS,
         description="Competitor names the copy must not mention. " + _items(MAX_COMPETITORS, MAX_TERM_CHARS),
+    )
+    glossary: list[Term] = Field(
+        default_factory=list,
+        max_length=MAX_GLOSSARY,
+        description="Names and terms the copy keeps in another script (Latin letters in Chinese copy, "
+        "e.g. Scratch, micro:bit), besides the brand's name, required terms, products and documents. "
+        + _items(MAX_GLOSSARY, MAX_TERM_CHARS),
+    )
+    required_terms_in: dict[Key, RequiredIn] = Field(
+        default_factory=dict,
+        max_length=MAX_CHANNELS,
+        description="Per channel, where a required term must appear: 'piece' (the default: any field), "
+        "'none' (the channel may omit it, e.g. a short ad), or a list of field names (any one of them).",
     )
     compliance: BrandCompliance = Field(default_factory=BrandCompliance)
     knowledge_dir: Line = Field(

@@ -61,6 +61,14 @@ def campaign_to_markdown(campaign: Campaign) -> str:
         lines.append("")
     for piece in campaign.pieces:
         lines += [f"## {e(piece.channel)} — {piece.compliance.verdict}", ""]
+        if piece.scorecard:
+            card = piece.scorecard
+            groups = ", ".join(f"{name} {g.passed}/{g.applied}" for name, g in card.groups.items())
+            failing = sorted({check for g in card.groups.values() for check in g.failed})
+            lines += [f"Scorecard: {card.passed}/{card.applied} checks passed ({card.score:.0%}): {groups}"]
+            if failing:
+                lines += ["", "Fails: " + ", ".join(e(c) for c in failing)]
+            lines.append("")
         for name, text in piece.fields.items():
             lines += [f"**{e(name)}:**", "", e(text), ""]
         if piece.citations:

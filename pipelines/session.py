@@ -75,6 +75,16 @@ def campaign_channels(brand: Brand, names: Sequence[str] | None) -> list[Channel
                 source=brand.root / "brand.yaml",
                 field=f"channel_inputs.{spec.name}",
             )
+        where = brand.required_terms_in.get(spec.name)
+        if isinstance(where, list):
+            unknown = [name for name in where if name not in {f.name for f in spec.fields}]
+            if unknown:
+                raise InputError(
+                    f"channel {spec.name!r} has no field {unknown[0]!r}; its fields: "
+                    f"{[f.name for f in spec.fields]} (or 'piece' / 'none')",
+                    source=brand.root / "brand.yaml",
+                    field=f"required_terms_in.{spec.name}",
+                )
     return specs
 
 

@@ -43,6 +43,7 @@ from policy.detectors import (
     sanitize_markup,
     secrets,
 )
+from policy.facts import condition_conflicts, rows_of
 from policy.findings import ComplianceFinding, EvidenceRef, Severity
 from policy.rules import Policy, Rule, rule_regex
 from policy.semantic import CATEGORIES, SemanticLayer, SentenceScore
@@ -307,6 +308,42 @@ class ComplianceChecker:
                 )
             )
         return findings
+
+    def binding_findings(self, text: str, field: str | None = None) -> list[ComplianceFinding]:
+        """Claims whose figures the evidence states, but for another case, customer or product
+        (:mod:`policy.facts`: a refund share from another row of the table, the adult price for a child,
+        one product's warranty on another), with ``fact_severity``. Not yet part of :meth:`check`: the
+        quality benchmark reports them (bench/quality.py) until campaigns enforce them (issue 15)."""
+        if self.evidence is None:
+            return []
+        products = getattr(self.evidence, "products", {})
+        found = []
+        for result in link_claims(extract_claims(text), self.evidence):
+            if not result.supported:
+                continue
+            rows = rows_of([c.text for c in result.considered] + list(self.evidence.facts))
+            conflicts = condition_conflicts(result.claim.text, rows, products)
+            if conflicts:
+                found.append(self._mismatch(result, conflicts, field))
+        return found
+
+    def _mismatch(self, result: ClaimCheck, conflicts: list[str], field: str | None) -> ComplianceFinding:
+        """A claim whose figures the evidence states, but for another case (:mod:`policy.facts`)."""
+        product = any(" is stated for " in c for c in conflicts)
+        return ComplianceFinding(
+            rule_id=PRODUCT_MISMATCH_RULE if product else CONDITION_MISMATCH_RULE,
+            category="unsupported_claim",
+            severity=self.fact_severity,
+            explanation="; ".join(conflicts),
+            field=field,
+            span=result.claim.span,
+            matched=result.claim.text,
+            suggestion="give the figure the documents state for this case, product and customer",
+            legal_reference=_SUBSTANTIATION,
+            evidence=[
+                EvidenceRef(passage=c.id, score=round(c.score, 3), supports=False) for c in result.considered
+            ],
+        )
 
     def check(self, text: str, field: str | None = None) -> list[ComplianceFinding]:
         """All findings for ``text``, ordered by position.
@@ -584,6 +621,10 @@ OFFER_RULE = "claims.unsupported_offer"
 blocks whatever the sentence reads as, because an invented offer is a promise the brand must keep."""
 _TERMS = frozenset({"policy_term", "offer_term"})
 _PRICE = re.compile(r"[$¥€£]\s?\d|\d\s?(?:元|块钱|美元|欧元|英镑)|\b(?:usd|rmb|eur|gbp|dollars?|yuan)\b")
+CONDITION_MISMATCH_RULE = "facts.condition_mismatch"
+"""A figure the documents state, given for another condition (refund ladder row, adult vs child price)."""
+PRODUCT_MISMATCH_RULE = "facts.product_mismatch"
+"""A figure the documents state for another product than the one the sentence names."""
 CONTRADICTED_RULE = "claims.contradicted_figure"
 """A figure no passage states, where a passage on the same subject states another for that measure."""
 CONTRADICTS_SIMILARITY = 0.6

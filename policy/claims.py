@@ -77,6 +77,18 @@ _POLICY = re.compile(
 _OFFER = re.compile(
     r"\b(?:free|shipping|delivery|discount|trial)\b|[\d%]\s?off\b|免费|包邮|配送|折扣|优惠|试用|赠"
 )
+
+
+_ASKS_POLICY = re.compile(r"退费|能退|退多少|可以退|退钱|保修吗|\bcovered\b|\bget (?:my|a) refund\b")
+
+
+def speaks_of_policy(text: str) -> bool:
+    """Whether ``text`` is about a contract term: refunds, returns, warranty, cancellation (a customer's
+    "能退多少钱" or "is that covered" included)."""
+    folded = fold_str(text)
+    return bool(_POLICY.search(folded) or _ASKS_POLICY.search(folded))
+
+
 _KINDS = (
     ("comparison", _COMPARISON),
     ("health_effect", _HEALTH),
@@ -247,6 +259,7 @@ class Evidence(Protocol):
     """Where claims are looked up: retrieved passages, or a whole brand index."""
 
     facts: list[str]
+    products: dict[str, list[str]]  # product name -> its facts: which product a figure belongs to
 
     def consider(self, claims: list[str], k: int) -> list[list[Considered]]: ...
 
@@ -262,6 +275,7 @@ class PassageEvidence:
     passages: list[tuple[str, str]]
     embedder: Embedder
     facts: list[str] = field(default_factory=list)
+    products: dict[str, list[str]] = field(default_factory=dict)
     _vectors: np.ndarray | None = None
 
     def consider(self, claims: list[str], k: int) -> list[list[Considered]]:
@@ -287,6 +301,7 @@ class IndexEvidence:
 
     index: _Searchable
     facts: list[str] = field(default_factory=list)
+    products: dict[str, list[str]] = field(default_factory=dict)
 
     def consider(self, claims: list[str], k: int) -> list[list[Considered]]:
         return [

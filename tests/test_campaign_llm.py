@@ -40,6 +40,20 @@ def test_every_requested_channel_is_present(campaign: tuple[Campaign, Brand]) ->
         assert all(text.strip() for text in piece.fields.values())
 
 
+def test_every_checked_piece_has_a_scorecard_that_counts_what_was_reported(
+    campaign: tuple[Campaign, Brand],
+) -> None:
+    result, _ = campaign
+    for piece in result.pieces:
+        if piece in result.undelivered:
+            continue
+        card = piece.scorecard
+        assert card is not None and card.applied >= 20 and 0 <= card.passed <= card.applied, piece.channel
+        failed = {check for group in card.groups.values() for check in group.failed}
+        reported = {f.rule_id for f in piece.compliance.findings if f.rule_id.startswith("quality.")}
+        assert reported <= failed, (piece.channel, reported, failed)
+
+
 def test_all_limits_respected(campaign: tuple[Campaign, Brand]) -> None:
     result, _ = campaign
     for piece in result.pieces:

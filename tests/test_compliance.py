@@ -157,7 +157,7 @@ def test_unfixed_hard_violation_blocks(mini_brand: Path, tmp_path: Path) -> None
 
 
 def test_offending_sentence_is_removed_when_revision_fails(mini_brand: Path, tmp_path: Path) -> None:
-    text = "Tidewater roasts in small batches. It is the best coffee in town! Order today."
+    text = "Tidewater roasts in small batches. It is the best coffee in town! Order today. #Tidewater"
 
     def script(messages, schema):
         if messages[-1]["content"].startswith("Copywriter: revise"):
@@ -170,7 +170,7 @@ def test_offending_sentence_is_removed_when_revision_fails(mini_brand: Path, tmp
     # docs/compliance.md); this test is about removing the sentence a rule still flags.
     _compliance(semantic=False).run(state, ctx)
     piece = state.pieces[0]
-    assert piece.fields["text"] == "Tidewater roasts in small batches. Order today."
+    assert piece.fields["text"] == "Tidewater roasts in small batches. Order today. #Tidewater"
     assert piece.compliance.verdict == "revised"
     assert [(f.rule_id, f.fixed) for f in piece.compliance.findings] == [("en.superlative", True)]
 
@@ -191,7 +191,7 @@ def test_clean_piece_passes_and_citations_are_real(mini_brand: Path, tmp_path: P
     real_id = state.passages[0].id
     state.drafts["social_post"] = Draft(
         channel="social_post",
-        fields={"text": "Tidewater: roasted fresh."},
+        fields={"text": "Tidewater: roasted fresh. #Tidewater"},
         citations=[real_id, "knowledge/made-up.md#0-deadbeef"],
     )
     _compliance().run(state, ctx)
@@ -220,7 +220,7 @@ def test_model_flagged_claim_needs_evidence(mini_brand: Path, tmp_path: Path) ->
 def test_unsupported_vague_sentence_only_warns(mini_brand: Path, tmp_path: Path) -> None:
     state, ctx = _state(mini_brand, tmp_path, FakeBackend(FakeConfig(), script=lambda m, s: judge(s, False)))
     state.drafts["social_post"] = Draft(
-        channel="social_post", fields={"text": "Tidewater meets all your needs."}
+        channel="social_post", fields={"text": "Tidewater meets all your needs. #Tidewater"}
     )
     _compliance(semantic=False).run(state, ctx)  # the claims model's warn path, without the classifiers
     piece = state.pieces[0]
@@ -248,11 +248,14 @@ def test_injected_passage_text_is_quarantined(mini_brand: Path, tmp_path: Path) 
 
 def test_markup_and_foreign_links_are_stripped_before_delivery(mini_brand: Path, tmp_path: Path) -> None:
     state, ctx = _state(mini_brand, tmp_path, FakeBackend(FakeConfig(), script=lambda m, s: judge(s)))
-    text = "Tidewater <b>fresh</b> coffee<script>steal()</script>. [Order](https://evil.example/x) today!"
+    text = (
+        "Tidewater <b>fresh</b> coffee<script>steal()</script>. [Order](https://evil.example/x) today! "
+        "#Tidewater"
+    )
     state.drafts["social_post"] = Draft(channel="social_post", fields={"text": text})
     _compliance(fix_rounds=0).run(state, ctx)
     piece = state.pieces[0]
-    assert piece.fields["text"] == "Tidewater fresh coffee. Order today!"
+    assert piece.fields["text"] == "Tidewater fresh coffee. Order today! #Tidewater"
     assert piece.compliance.verdict == "revised"
     assert {(f.rule_id, f.fixed) for f in piece.compliance.findings} == {
         ("safety.script", True),

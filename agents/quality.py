@@ -1,0 +1,699 @@
+"""Publishable-copy checks: what a copy chief sends back before reading for meaning.
+
+Contract: :func:`quality_findings` checks one piece (a channel's fields) against its channel spec and its
+brand, deterministically, and returns :class:`~policy.findings.ComplianceFinding` objects like every other
+check (rule id, field, span, explanation, fix), so the reviewer and the compliance agent send them back to
+the copywriter with the same machinery, and a finding still standing after revision decides the verdict.
+Every rule is listed in :data:`QUALITY_RULES` with the group a scorecard counts it under and its default
+severity (a brand may change a severity with ``compliance.severity`` in brand.yaml, as for any rule):
+
+- ``quality.truncated``: a field that stops mid-sentence, mid-word or on a dangling word, an unclosed
+  bracket or quote, or a field the model's answer was cut off in (JSON closed by the salvage step);
+- ``quality.fragment``: a field that had to be cut at a word boundary to fit its limit;
+- ``quality.required_term``: none of the brand's ``required_terms`` in the piece (or in the fields the
+  brand's ``required_terms_in`` names for the channel; ``none`` exempts a channel);
+- ``quality.mixed_language``: words in another script than the brand's language (Latin words in Chinese
+  copy, Chinese in English copy) that are not the brand's own names, products, glossary or documents;
+- ``quality.repetition``: two fields with the same text or the same long sentence (headline 2 = headline
+  3, subject = preheader), a sentence said twice in a field, or a phrase: 6 Chinese characters or 4 words
+  (two of them content words) in a field up to 300 characters, 8 / 5 up to 1,200, 10 / 6 beyond;
+  ``quality.positioning_repeated``: the positioning line (or a long clause of it) used more than once in
+  a piece;
+- ``quality.too_short``: a field below its minimum length (blocks below :data:`SHORT_BLOCK_RATIO` of it);
+- ``quality.hashtags``, ``quality.greeting``, ``quality.sign_off``: channel conventions the field's spec
+  asks for;
+- ``quality.placeholder``, ``quality.echoed_instruction``, ``quality.citation_id``, ``quality.tool_name``:
+  template text, instructions or field names echoed into the copy, passage ids in the prose, and the
+  name of this tool (which no brand wants to sign its copy with);
+- ``facts.policy_not_used``: an answer to a channel input (a customer's question) that gives none of the
+  figures (shares, prices) of the passages that answer the question, and does not say the documents do
+  not cover the case.
+
+The checks read text only: no model, no index. Patterns are bounded (no nested quantifiers), so a long or
+hostile text cannot make them backtrack.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+from agents.base import RunContext
+from agents.channels import HASHTAG, ChannelSpec, FieldSpec, count_words, dangling_word
+from agents.state import CampaignState, Draft, RetrievedPassage
+from knowledge.brand import Brand
+from policy.claims import coverage, speaks_of_policy
+from policy.facts import product_aliases, results, rows_of
+from policy.findings import ComplianceFinding, Severity
+
+Group = Literal["channel", "voice", "facts", "compliance"]
+
+# rule id -> (scorecard group, default severity, what the check asks)
+QUALITY_RULES: dict[str, tuple[Group, Severity, str]] = {
+    "quality.truncated": ("channel", "block", "every field ends as a finished sentence or phrase"),
+    "quality.fragment": ("channel", "block", "no field cut into a fragment to fit its limit"),
+    "quality.too_short": ("channel", "block", "every field reaches its minimum length"),
+    "quality.hashtags": ("channel", "block", "hashtags where the channel expects them"),
+    "quality.greeting": ("channel", "block", "a greeting where the channel expects one"),
+    "quality.sign_off": ("channel", "block", "a sign-off where the channel expects one"),
+    "quality.placeholder": ("channel", "block", "no placeholder or template text"),
+    "quality.echoed_instruction": ("channel", "block", "no instructions or field names echoed back"),
+    "quality.citation_id": ("channel", "block", "no passage ids in the prose"),
+    "quality.required_term": ("voice", "block", "the brand's required terms appear"),
+    "quality.mixed_language": ("voice", "block", "one language, except the brand's own names and glossary"),
+    "quality.repetition": ("voice", "block", "no sentence or long phrase said twice"),
+    "quality.positioning_repeated": ("voice", "block", "the positioning line used at most once"),
+    "quality.tool_name": ("voice", "block", "the tool's own name never appears"),
+    "facts.policy_not_used": ("facts", "block", "an answer to a customer gives the policy's own figures"),
+}
+# Below this share of its minimum a field blocks once revision has failed; between it and the minimum
+# the piece is delivered with a warning (a 280-word blog is thin, not unpublishable).
+SHORT_BLOCK_RATIO = 0.8
+TOOL_NAMES = ("brandforge", "brand forge", "brand-forge")
+
+_CJK_CHAR = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z'’\-]*")
+_ADDRESS = re.compile(r"(?:https?://|www\.)\S+|[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+|#\S+")
+_HOST = re.compile(r"\b[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63}){0,5}\.[A-Za-z]{2,12}\b")
+_UNIT_AFTER_FIGURE = re.compile(r"\d\s?[A-Za-z]{1,3}\b")
+_ACRONYM = re.compile(r"[A-Z0-9]{2,5}")
+_SENTENCE = re.compile(r"[^。！？!?.\n]+[。！？!?.]*")
+_TERMINAL = "。！？!?.…~～)）」』”\"'’】》"
+_OPENERS = {"(": ")", "（": "）", "“": "”", "《": "》", "「": "」", "『": "』", "【": "】", "[": "]"}
+_EMOJI_CATEGORIES = ("So", "Sk")
+
+_PLACEHOLDER = re.compile(
+    r"\[[^\[\]\n]{1,40}\]|\{[^{}\n]{1,40}\}|\bx{3,}\b|\blorem ipsum\b|\b(?:tbd|todo|insert [a-z]+)\b"
+    r"|(?:【|「|（)[^】」）\n]{0,6}(?:链接|姓名|名字|日期|占位|待定|此处|插入)[^】」）\n]{0,6}(?:】|」|）)"
+    r"|此处插入|此处填写|x{2,}元",
+    re.IGNORECASE,
+)
+_ECHO = re.compile(
+    r"\bhere(?:'s| is) (?:the|your|a|an) (?:revised|updated|rewritten|new|final)?\s?"
+    r"(?:draft|version|post|e-?mail|ad|headline|copy|reply|article|blog)\b"
+    r"|\bas requested\b|\bword count\b|\(\d{1,4} (?:words|characters)\)|\brevision requests?\b"
+    r"|\b(?:headline|description)_\d\b|^(?:subject|preheader|body|title|reply|text)\s?:"
+    r"|\bthe passages?\b|\bpassage p\d{1,2}\b"
+    r"|以下是|根据(?:你|您)的要求|修改后的(?:版本|文案)|（\d{1,4}\s?字）|字数[:：]|参考段落|段落\s?P\d",
+    re.IGNORECASE | re.MULTILINE,
+)
+_CITATION = re.compile(
+    r"\[\s?P\d{1,2}\s?\]|\(\s?P\d{1,2}\s?\)|（\s?P\d{1,2}\s?）|\bP\d{1,2}\b(?=[,，.。;；)）\s])"
+    r"|\b[\w\-]+\.(?:md|html?|pdf|txt|docx)#[\w\-]+|\bknowledge/[\w\-./]+",
+)
+_GREETING = re.compile(
+    r"^\W{0,3}(?:dear|hi|hello|hey|greetings|good (?:morning|afternoon|evening)|welcome|howdy)\b"
+    r"|^\W{0,3}(?:亲爱的|您好|你好|嗨|哈喽|各位|大家好|尊敬的|hi|hello)",
+    re.IGNORECASE,
+)
+_SIGN_OFF = re.compile(
+    r"\b(?:best|cheers|regards|warmly|thanks|thank you|sincerely|yours|see you|until next time|"
+    r"happy \w+ing|with love|talk soon|take care)\b|^\s?[—–-]\s?\S"
+    r"|祝|此致|敬上|团队|谢谢|感谢|期待|再见|下次见|见$",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+@dataclass(frozen=True)
+class QualityContext:
+    """What the checks need besides the text: the channel, the brand, and the brand's own words.
+
+    ``known_words`` are words of another script the brand's documents use (case-folded): Latin words in a
+    Chinese brand's passages and facts are its own names and terms, not mixing.
+    """
+
+    channel: ChannelSpec
+    brand: Brand
+    known_words: frozenset[str] = frozenset()
+    cut_off: frozenset[str] = frozenset()  # fields the model's answer was cut off in
+    cut_to_fit: frozenset[str] = frozenset()  # fields cut at a word boundary to fit their limit
+    policy: tuple[str, ...] = ()  # the passages that answer the channel's input (a customer's question)
+
+    @classmethod
+    def build(
+        cls,
+        channel: ChannelSpec,
+        brand: Brand,
+        documents: Iterable[str] = (),
+        *,
+        cut_off: Iterable[str] = (),
+        cut_to_fit: Iterable[str] = (),
+        policy: Iterable[str] = (),
+    ) -> QualityContext:
+        return cls(
+            channel,
+            brand,
+            foreign_words(brand, documents),
+            frozenset(cut_off),
+            frozenset(cut_to_fit),
+            tuple(policy),
+        )
+
+
+def passages_for_inputs(
+    ctx: RunContext, state: CampaignState, channel: ChannelSpec, k: int = 2
+) -> list[RetrievedPassage]:
+    """The retrieved passages that best answer a channel's inputs (a customer's question), best first:
+    what the copywriter is pointed to, and what an answer to the customer must be read against."""
+    queries = list(state.brand.channel_inputs.get(channel.name, {}).values())
+    if not queries:
+        return []
+    by_id = {p.id: p for p in state.passages}
+    hits = ctx.index.search_many(queries, k=len(state.passages) or 1)
+    return [by_id[h.passage.id] for h in hits if h.passage.id in by_id][:k]
+
+
+def foreign_words(brand: Brand, documents: Iterable[str]) -> frozenset[str]:
+    """The other-script words the brand itself uses: its name, terms, products, glossary, documents."""
+    own = [brand.name, *brand.required_terms, *brand.glossary, *brand.competitors]
+    own += [p.name for p in brand.products] + [f for p in brand.products for f in p.facts]
+    words: set[str] = set()
+    for text in [*own, *documents]:
+        if brand.language == "zh":
+            words.update(w.casefold() for w in _LATIN_WORD.findall(text))
+        else:
+            words.update(_CJK_RUN.findall(text))
+    return frozenset(words)
+
+
+def _finding(
+    rule_id: str,
+    explanation: str,
+    suggestion: str,
+    *,
+    field: str | None,
+    span: tuple[int, int] | None = None,
+    matched: str | None = None,
+    severity: Severity | None = None,
+) -> ComplianceFinding:
+    group, default, _ = QUALITY_RULES[rule_id]
+    return ComplianceFinding(
+        rule_id=rule_id,
+        category=f"quality_{group}",
+        severity=severity or default,
+        explanation=explanation,
+        field=field,
+        span=span,
+        matched=matched,
+        suggestion=suggestion,
+    )
+
+
+def quality_findings(ctx: QualityContext, fields: dict[str, str]) -> list[ComplianceFinding]:
+    """Every quality finding of a piece (its fields by name), in field order."""
+    found: list[ComplianceFinding] = []
+    for spec in ctx.channel.fields:
+        text = fields.get(spec.name, "")
+        if not text.strip():
+            continue  # an empty field is a channel-limit violation (agents.channels)
+        found += _truncated(ctx, spec, text)
+        found += _length_and_conventions(spec, text)
+        found += _mixed_language(ctx, spec.name, text)
+        found += _repeated(ctx, spec.name, text)
+        found += _template_text(spec.name, text, ctx.brand)
+    found += _policy_not_used(ctx, fields)
+    found += _duplicated_fields(fields)
+    found += _required_terms(ctx, fields)
+    found += _positioning(ctx, fields)
+    severity = ctx.brand.compliance.severity
+    return [
+        f.model_copy(update={"severity": severity[f.rule_id]}) if f.rule_id in severity else f for f in found
+    ]
+
+
+# --- ends: truncated, fragments ---------------------------------------------------------------------------
+
+
+def _truncated(ctx: QualityContext, spec: FieldSpec, text: str) -> list[ComplianceFinding]:
+    name, body = spec.name, text.rstrip()
+    fix = "finish it as a complete sentence" if spec.prose else "rewrite it as a complete, shorter phrase"
+    if name in ctx.cut_off:
+        return [
+            _finding(
+                "quality.truncated",
+                f'"{name}" was cut off: the answer ran out of tokens inside it',
+                "write it again, complete and within its limit",
+                field=name,
+                span=(max(0, len(body) - 20), len(body)),
+                matched=body[-20:],
+            )
+        ]
+    if name in ctx.cut_to_fit:
+        return [
+            _finding(
+                "quality.fragment",
+                f'"{name}" was over its limit and was cut at a word boundary: "{body}" may be a fragment',
+                f"rewrite it as a complete phrase within {spec.limits_text}",
+                field=name,
+                span=(0, len(body)),
+                matched=body,
+            )
+        ]
+    unclosed = _unclosed(body)
+    if unclosed is not None:
+        return [
+            _finding(
+                "quality.truncated",
+                f'"{name}" opens "{body[unclosed]}" and never closes it',
+                fix,
+                field=name,
+                span=(unclosed, len(body)),
+                matched=body[unclosed:][:60],
+            )
+        ]
+    last = _last_line(body)
+    word = dangling_word(last)
+    if word:
+        return [
+            _finding(
+                "quality.truncated",
+                f'"{name}" ends on "{word}": it stops mid-phrase',
+                fix,
+                field=name,
+                span=(len(body) - len(word), len(body)),
+                matched=word,
+            )
+        ]
+    if spec.prose and not _ends_finished(last):
+        tail = last[-30:]
+        return [
+            _finding(
+                "quality.truncated",
+                f'"{name}" stops mid-sentence ("…{tail}")',
+                fix,
+                field=name,
+                span=(len(body) - len(tail), len(body)),
+                matched=tail,
+            )
+        ]
+    return []
+
+
+def finish_fields(channel: ChannelSpec, draft: Draft) -> Draft:
+    """``draft`` with each prose field that stops mid-sentence cut back to its last finished sentence
+    (the last-resort fix for a cut-off answer), when one is left; such a field is no longer cut off."""
+    fields, cut_off = dict(draft.fields), list(draft.cut_off)
+    for spec in channel.fields:
+        text = fields.get(spec.name, "").rstrip()
+        if not spec.prose or not text:
+            continue
+        if _ends_finished(_last_line(text)) and _unclosed(text) is None and spec.name not in cut_off:
+            continue
+        ends = [m.end() for m in _FINISHED.finditer(text)]
+        if ends and ends[-1] < len(text) and text[: ends[-1]].strip():
+            fields[spec.name] = text[: ends[-1]].rstrip()
+            cut_off = [n for n in cut_off if n != spec.name]
+        elif ends and ends[-1] == len(text):
+            cut_off = [n for n in cut_off if n != spec.name]  # the cut fell at a sentence end
+    return draft.model_copy(update={"fields": fields, "cut_off": cut_off})
+
+
+_FINISHED = re.compile(r"[。！？!?…]+[”」』）)]?|\.(?=\s|$)[”\"')]?")
+
+
+def _unclosed(text: str) -> int | None:
+    """Where the last bracket or quote that is never closed opens, else None."""
+    stack: list[tuple[str, int]] = []
+    for i, ch in enumerate(text):
+        if ch in _OPENERS:
+            stack.append((_OPENERS[ch], i))
+        elif stack and ch == stack[-1][0]:
+            stack.pop()
+    return stack[-1][1] if stack else None
+
+
+def _last_line(text: str) -> str:
+    """The last line that is prose: trailing hashtag lines, links and emoji set aside."""
+    for line in reversed(text.splitlines()):
+        prose = _ADDRESS.sub("", line).strip()
+        prose = "".join(ch for ch in prose if unicodedata.category(ch) not in _EMOJI_CATEGORIES).strip()
+        if prose:
+            return prose
+    return ""
+
+
+def _ends_finished(line: str) -> bool:
+    """A prose field's last line is finished: it ends a sentence, or it is a short sign-off line."""
+    if not line or line[-1] in _TERMINAL:
+        return True
+    short = len(_CJK_CHAR.findall(line)) <= 12 and len(_LATIN_WORD.findall(line)) <= 6
+    return short and "," not in line[-1:]
+
+
+# --- length and conventions ------------------------------------------------------------------------------
+
+
+def _length_and_conventions(spec: FieldSpec, text: str) -> list[ComplianceFinding]:
+    found = []
+    name = spec.name
+    if spec.prose and not _last_line(text):
+        found.append(
+            _finding(
+                "quality.too_short",
+                f'"{name}" has nothing but hashtags, links or emoji',
+                "write the text itself",
+                field=name,
+                span=(0, len(text)),
+            )
+        )
+    elif spec.min_words:
+        words = count_words(text)
+        if words < spec.min_words:
+            severity: Severity = "block" if words < spec.min_words * SHORT_BLOCK_RATIO else "warn"
+            found.append(
+                _finding(
+                    "quality.too_short",
+                    spec.shortfalls(text)[0],
+                    "expand it with facts from the passages, section by section",
+                    field=name,
+                    span=(0, len(text)),
+                    severity=severity,
+                )
+            )
+    if spec.min_hashtags and len(HASHTAG.findall(text)) < spec.min_hashtags:
+        found.append(
+            _finding(
+                "quality.hashtags",
+                f'"{name}" has {len(HASHTAG.findall(text))} hashtags; the channel expects at least '
+                f"{spec.min_hashtags}",
+                "end it with one to three hashtags (the brand name, the product or the place)",
+                field=name,
+                span=(len(text), len(text)),
+            )
+        )
+    if spec.greeting and not _GREETING.search(text.lstrip()[:40]):
+        found.append(
+            _finding(
+                "quality.greeting",
+                f'"{name}" does not open with a greeting',
+                'open with a short greeting to the reader ("Hi there," / "你好，")',
+                field=name,
+                span=(0, 0),
+            )
+        )
+    if spec.sign_off:
+        tail = "\n".join(text.rstrip().splitlines()[-2:])[-80:]
+        if not _SIGN_OFF.search(tail):
+            found.append(
+                _finding(
+                    "quality.sign_off",
+                    f'"{name}" ends without a sign-off',
+                    "end with a short sign-off from the brand's team",
+                    field=name,
+                    span=(len(text), len(text)),
+                )
+            )
+    return found
+
+
+# --- language mixing ------------------------------------------------------------------------------------
+
+
+def _mixed_language(ctx: QualityContext, name: str, text: str) -> list[ComplianceFinding]:
+    masked = _ADDRESS.sub(lambda m: " " * len(m.group()), text)
+    masked = _HOST.sub(lambda m: " " * len(m.group()), masked)
+    masked = _UNIT_AFTER_FIGURE.sub(lambda m: " " * len(m.group()), masked)
+    foreign: list[tuple[int, int, str]] = []
+    if ctx.brand.language == "zh":
+        if not _CJK_CHAR.search(text):
+            return []  # a field wholly in Latin letters (a product name) is the glossary's call, not mixing
+        for m in _LATIN_WORD.finditer(masked):
+            word = m.group().strip("'’-")
+            if word.casefold() in ctx.known_words or _ACRONYM.fullmatch(word) or len(word) < 2:
+                continue
+            foreign.append((m.start(), m.end(), word))
+    else:
+        for m in _CJK_RUN.finditer(masked):
+            if m.group() in ctx.known_words:
+                continue
+            foreign.append((m.start(), m.end(), m.group()))
+    if not foreign:
+        return []
+    words = list(dict.fromkeys(w for _, _, w in foreign))
+    language = "Chinese" if ctx.brand.language == "zh" else "English"
+    return [
+        _finding(
+            "quality.mixed_language",
+            f'"{name}" mixes languages: {", ".join(repr(w) for w in words[:5])} in {language} copy',
+            f"write them in {language}, or add the brand's own terms to glossary: in brand.yaml",
+            field=name,
+            span=(foreign[0][0], foreign[0][1]),
+            matched=foreign[0][2],
+        )
+    ]
+
+
+# --- repetition --------------------------------------------------------------------------------------
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"[\W_]+", "", unicodedata.normalize("NFKC", text).casefold())
+
+
+def _repeated(ctx: QualityContext, name: str, text: str) -> list[ComplianceFinding]:
+    sentences = [(m.start(), m.group().strip()) for m in _SENTENCE.finditer(text)]
+    seen: dict[str, int] = {}
+    for start, sentence in sentences:
+        key = _norm(sentence)
+        if len(key) < 4:
+            continue
+        if key in seen:
+            return [
+                _finding(
+                    "quality.repetition",
+                    f'"{name}" says the same sentence twice: "{sentence}"',
+                    "say it once; use the room for another fact from the passages",
+                    field=name,
+                    span=(start, start + len(sentence)),
+                    matched=sentence,
+                )
+            ]
+        seen[key] = start
+    phrase = _repeated_phrase(ctx, text)
+    if phrase:
+        start = text.find(phrase, text.find(phrase) + len(phrase))
+        return [
+            _finding(
+                "quality.repetition",
+                f'"{name}" repeats "{phrase}"',
+                "say it once, or vary the wording",
+                field=name,
+                span=(start, start + len(phrase)) if start >= 0 else None,
+                matched=phrase,
+            )
+        ]
+    return []
+
+
+def _duplicated_fields(fields: dict[str, str]) -> list[ComplianceFinding]:
+    """Two fields of a piece saying the same thing: the same text, or the same long sentence."""
+    seen: dict[str, str] = {}
+    for name, text in fields.items():
+        keys = {_norm(text)} | {_norm(s) for s in _SENTENCE.findall(text) if len(_norm(s)) >= 20}
+        for key in keys:
+            if len(key) < 4:
+                continue
+            if key in seen and seen[key] != name:
+                return [
+                    _finding(
+                        "quality.repetition",
+                        f'"{name}" repeats what "{seen[key]}" already says',
+                        f'make "{name}" say something else: another fact, benefit or call to action',
+                        field=name,
+                        span=(0, len(text)),
+                        matched=text[:80],
+                    )
+                ]
+            seen.setdefault(key, name)
+    return []
+
+
+def _names(brand: Brand) -> list[str]:
+    """Names a piece may repeat: the brand's, its products' (and their short forms), its required terms
+    and glossary."""
+    products = [p.name for p in brand.products]
+    short = [form for forms in product_aliases(products).values() for form in forms]
+    return [brand.name, *brand.required_terms, *brand.glossary, *products, *short]
+
+
+def _repeated_phrase(ctx: QualityContext, text: str) -> str | None:
+    """The first long phrase said twice (not counting the brand's names), or None."""
+    folded = text.casefold()
+    for name in sorted({n.casefold() for n in _names(ctx.brand)}, key=len, reverse=True):
+        folded = folded.replace(name, "\u2063")  # a name is one token that breaks phrases, not part of one
+    text = folded
+    # The longer the field, the longer a phrase must be to count: a blog may name a route twice.
+    size = 0 if len(text) <= 300 else 1 if len(text) <= 1200 else 2
+    cjk = "".join(ch if _CJK_CHAR.match(ch) else "\u2063" for ch in text)
+    n = (6, 8, 10)[size]
+    grams: Counter[str] = Counter()
+    positions: dict[str, int] = {}
+    for i in range(len(cjk) - n + 1):
+        gram = cjk[i : i + n]
+        if "\u2063" in gram:
+            continue
+        if gram in positions and i - positions[gram] < n:
+            continue  # overlapping with itself ("哈哈哈哈哈哈哈") is one run, not a repeat
+        positions.setdefault(gram, i)
+        grams[gram] += 1
+        if grams[gram] > 1:
+            return gram
+    words = [w.casefold() for w in re.findall(r"[A-Za-z0-9'’]+|\u2063", text)]
+    n = (4, 5, 6)[size]
+    seen: set[tuple[str, ...]] = set()
+    for i in range(len(words) - n + 1):
+        window = tuple(words[i : i + n])
+        if "\u2063" in window or sum(w not in _FUNCTION_WORDS for w in window) < 2:
+            continue
+        if window in seen:
+            return " ".join(window)
+        seen.add(window)
+    return None
+
+
+_FUNCTION_WORDS = frozenset(
+    (  # noqa: SIM905 - a word list reads better as one string
+        "a an the and or but of to for with on in at by from is are was were be your our you we it this "
+        "that as so"
+    ).split()
+)
+
+
+def _positioning(ctx: QualityContext, fields: dict[str, str]) -> list[ComplianceFinding]:
+    """The positioning line, or a long clause of it, used more than once across the piece."""
+    positioning = ctx.brand.positioning
+    parts = re.split(r"[，,；;：:。.!?！？]", positioning)
+    clauses = [positioning] + [
+        c for c in parts if (len(_norm(c)) >= 12 if _CJK_CHAR.search(c) else len(c.split()) >= 5)
+    ]
+    whole = _norm("\n".join(fields.values()))
+    for clause in dict.fromkeys(clauses):
+        key = _norm(clause)
+        if len(key) >= 4 and whole.count(key) > 1:
+            field = next(
+                (n for n, t in reversed(list(fields.items())) if key in _norm(t)), next(iter(fields), None)
+            )
+            return [
+                _finding(
+                    "quality.positioning_repeated",
+                    f'the positioning line "{clause.strip()}" is used {whole.count(key)} times in the piece',
+                    "use it once at most; elsewhere say something concrete from the passages",
+                    field=field,
+                    matched=clause.strip(),
+                )
+            ]
+    return []
+
+
+# --- answers from the policy ----------------------------------------------------------------------------
+
+_NOT_COVERED = re.compile(
+    r"(?:documents?|policy|polic(?:y|ies)|information)[^.!?\n]{0,40}(?:does not|doesn't|do not|don't) "
+    r"(?:cover|say|mention|state)|没有(?:提到|说明|涉及|相关)|未(?:提到|说明|涉及)|无法确定|转交|转给",
+    re.IGNORECASE,
+)
+
+
+def _policy_not_used(ctx: QualityContext, fields: dict[str, str]) -> list[ComplianceFinding]:
+    """A reply to a customer's question that gives none of the figures (refund shares, prices) of the
+    passages that answer it, and does not say the documents do not cover the case: improvised."""
+    questions = list(ctx.brand.channel_inputs.get(ctx.channel.name, {}).values())
+    if not ctx.policy or not questions:
+        return []
+    # The figures of the rows that speak to the question (a refund table's rows for a refund question),
+    # not every figure the passage happens to hold.
+    # Only a question about a contract term (a refund, a warranty) has rows whose figures the answer
+    # must give; the rows about that term.
+    if not any(speaks_of_policy(q) for q in questions):
+        return []
+    rows = [
+        row
+        for row in rows_of(list(ctx.policy))
+        if max(coverage(q, row) for q in questions) >= 0.1 and speaks_of_policy(row)
+    ]
+    wanted = set().union(*(results(row) for row in rows))
+    text = "\n".join(fields.values())
+    if not wanted or results(text) & wanted or _NOT_COVERED.search(text):
+        return []
+    name = next(iter(fields), None)
+    shown = ", ".join(sorted(f.lstrip("$") for f in wanted)[:6])
+    return [
+        _finding(
+            "facts.policy_not_used",
+            f"the answer gives none of the figures of the policy passage that covers the question ({shown})",
+            "answer from that passage: the row that matches the customer's case, with its figure; or say "
+            "plainly that the documents do not cover the case",
+            field=name,
+        )
+    ]
+
+
+# --- required terms ---------------------------------------------------------------------------------
+
+
+def _required_terms(ctx: QualityContext, fields: dict[str, str]) -> list[ComplianceFinding]:
+    terms = ctx.brand.required_terms
+    policy = ctx.brand.required_terms_in.get(ctx.channel.name, ctx.channel.required_terms)
+    if not terms or policy == "none":
+        return []
+    names = list(fields) if policy == "piece" else [n for n in policy if n in fields]
+    haystack = "\n".join(fields[n] for n in names).casefold()
+    if any(term.casefold() in haystack for term in terms):
+        return []
+    target = max(names, key=lambda n: len(fields[n]), default=None)
+    where = "the piece" if policy == "piece" else f"any of {', '.join(names)}"
+    return [
+        _finding(
+            "quality.required_term",
+            f"{' / '.join(terms)} appears nowhere in {where}",
+            f"name {terms[0]} once, naturally" + (f", in {target}" if target else ""),
+            field=target,
+        )
+    ]
+
+
+# --- template text ---------------------------------------------------------------------------------
+
+
+def _template_text(name: str, text: str, brand: Brand) -> list[ComplianceFinding]:
+    found = []
+    for rule, pattern, what, fix in (
+        ("quality.placeholder", _PLACEHOLDER, "placeholder text", "replace it with the real words"),
+        ("quality.echoed_instruction", _ECHO, "instructions or field names echoed", "write only the copy"),
+        ("quality.citation_id", _CITATION, "a passage id in the prose", "remove it; cite in the list"),
+    ):
+        m = pattern.search(text)
+        if m:
+            found.append(
+                _finding(
+                    rule,
+                    f'"{name}" contains {what}: "{m.group()}"',
+                    fix,
+                    field=name,
+                    span=m.span(),
+                    matched=m.group(),
+                )
+            )
+    folded = text.casefold()
+    if brand.name.casefold() not in TOOL_NAMES:
+        for tool in TOOL_NAMES:
+            at = folded.find(tool)
+            if at >= 0:
+                found.append(
+                    _finding(
+                        "quality.tool_name",
+                        f'"{name}" names the tool that wrote it ("{text[at : at + len(tool)]}"), not the '
+                        "brand",
+                        f"sign and speak as {brand.name}",
+                        field=name,
+                        span=(at, at + len(tool)),
+                        matched=text[at : at + len(tool)],
+                    )
+                )
+                break
+    return found

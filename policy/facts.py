@@ -1,0 +1,300 @@
+"""Facts bound to their conditions: a figure the documents state, but for another case than the claim's.
+
+Contract: :func:`condition_conflicts` takes a claim whose figures the evidence states (see
+:mod:`policy.claims`) and the evidence *rows* it was checked against — each line or sentence of the
+passages considered, each brand fact — and says, in plain words, where the claim attaches a stated figure
+to a condition that the rows give it for another case. Three kinds:
+
+- **a condition range**: a refund ladder's "15–29 days before departure: 70%" row states 70%; a claim that
+  gives 70% for 10 days, or 40% (the 7–14 day row) for 20 days, binds the figure to the wrong row. A row
+  conditions a result figure (a percentage or an amount of money) on a measure (days, weeks, months,
+  years, hours, age) with a range ("15–29 days", "15 至 29 天"), an open bound ("30+ days", "at least 30
+  days", "7 天以内", "≤2 天") or a single value; the claim's own value of that measure must fall inside
+  one of the rows that state the figure;
+- **a qualifier**: "adults $65 / children 8–15 $35": a claim that gives $65 for a child, or the second
+  child's price for the first. Qualifiers come in contrasting groups (adult / child / senior / student;
+  first / second; online / in person); the claim must share one with a row that states the figure
+  whenever all those rows name one of the group;
+- **a product**: a figure stated only in another product's facts ("2-year limited warranty" is the
+  induction burner's, not the Dutch oven's), when the claim names exactly which product it is about.
+
+Conservative by design: a row that says nothing about a measure, qualifier or product never conflicts,
+so a claim is flagged only when every row that states its figure ties it to something else. The patterns
+are bounded (no nested quantifiers) and run on short rows and sentences.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from policy.claims import coverage
+from policy.text import fold_str
+
+_SPLIT_ROWS = re.compile(r"[\n;；。!?！？]|\.(?=\s|$)")
+_NUM = r"(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)"
+# measure words (folded) -> measure
+_MEASURE_WORDS = {
+    "day": "day", "days": "day", "天": "day", "日": "day", "business days": "day", "working days": "day",
+    "工作日": "day", "week": "week", "weeks": "week", "周": "week", "星期": "week", "个星期": "week",
+    "month": "month", "months": "month", "个月": "month", "year": "year", "years": "year", "年": "year",
+    "hour": "hour", "hours": "hour", "小时": "hour", "个小时": "hour", "岁": "age", "years old": "age",
+    "year-old": "age", "year olds": "age",
+}  # fmt: skip
+_UNIT = (
+    r"[\s-]?(business days|working days|years old|year-old|year olds|days?|weeks?|months?|years?|hours?|"
+    r"工作日|个星期|个小时|个月|天|日|周|星期|年|小时|岁)"
+)
+_RANGE = re.compile(rf"{_NUM}\s?(?:-|–|—|~|～|至|到|to)\s?{_NUM}{_UNIT}")
+_AT_LEAST_AFTER = re.compile(rf"{_NUM}{_UNIT}\s?(?:\+|以上|及以上|或以上|or more|or longer|and over|and up)")
+_AT_LEAST_BEFORE = re.compile(rf"(?:at least|more than|over|≥|>=|>|超过|不少于|大于|满)\s?{_NUM}{_UNIT}")
+_AT_MOST_AFTER = re.compile(
+    rf"{_NUM}{_UNIT}\s?(?:以内|之内|及以内|以下|或以下|内|or less|or fewer|or under|or sooner)"
+)
+_AT_MOST_BEFORE = re.compile(
+    rf"(?:within|up to|less than|under|fewer than|no more than|≤|<=|<|不足|少于|不到|不超过)\s?{_NUM}{_UNIT}"
+)
+_SINGLE = re.compile(rf"{_NUM}{_UNIT}")
+_MONTH_DAY = re.compile(r"\d{1,2}\s?月\s?\d{1,2}\s?[日号]")
+# Result figures: a percentage, or money.
+_PERCENT = re.compile(rf"{_NUM}\s?(?:%|％|percent\b|per cent\b)")
+_MONEY = re.compile(rf"[$¥€£]\s?{_NUM}|{_NUM}\s?(?:元|块钱|美元|欧元|英镑|usd\b|rmb\b|dollars?\b|yuan\b)")
+# Words that state a refund share without a figure.
+_FULL = re.compile(
+    r"全额退|退还全部|全部退还|full refund|refund in full|fully refund|100% refund|all of your money back"
+)
+_NONE = re.compile(
+    r"不予退|不退费|不退款|不能退|无法退|no refund|non-refundable|not refundable|cannot be refunded"
+)
+_FOLD_DIGITS = re.compile(r"(?<=\d),(?=\d{3})")
+
+_QUALIFIERS: dict[str, dict[str, tuple[str, ...]]] = {
+    "who": {
+        "adult": ("adult", "adults", "grown-up", "成人", "大人", "成年人"),
+        "child": ("child", "children", "kid", "kids", "儿童", "孩子", "小朋友", "小孩", "童"),
+        "senior": ("senior", "seniors", "长者", "老人", "老年"),
+        "student": ("student", "students", "学生"),
+    },
+    "order": {
+        "first": ("first", "第一个", "首个", "第一位"),
+        "second": ("second", "additional", "第二个", "第二位", "二孩", "第二"),
+    },
+    "mode": {
+        "online": ("online", "live-stream", "线上", "网课", "直播"),
+        "offline": ("offline", "in person", "in-person", "线下", "到店", "面授"),
+    },
+}
+
+
+@dataclass(frozen=True)
+class Interval:
+    measure: str
+    low: Decimal
+    high: Decimal | None  # None: no upper bound
+    text: str
+
+    def contains(self, value: Decimal) -> bool:
+        return self.low <= value and (self.high is None or value <= self.high)
+
+
+def _dec(text: str) -> Decimal | None:
+    try:
+        return Decimal(text.replace(",", ""))
+    except InvalidOperation:
+        return None
+
+
+def _measure(word: str) -> str:
+    return _MEASURE_WORDS.get(word.strip(), _MEASURE_WORDS.get(word.strip().rstrip("s"), ""))
+
+
+def intervals(text: str) -> list[Interval]:
+    """The conditions on a measure that ``text`` states: ranges, open bounds and single values."""
+    folded = _MONTH_DAY.sub(lambda m: " " * len(m.group()), fold_str(text))
+    found: list[Interval] = []
+    taken: list[tuple[int, int]] = []
+
+    def free(span: tuple[int, int]) -> bool:
+        return all(span[1] <= a or span[0] >= b for a, b in taken)
+
+    def add(
+        span: tuple[int, int], measure: str, low: Decimal | None, high: Decimal | None, whole: str
+    ) -> None:
+        if measure and low is not None and free(span):
+            found.append(Interval(measure, low, high, whole.strip()))
+            taken.append(span)
+
+    for m in _RANGE.finditer(folded):
+        add(m.span(), _measure(m.group(3)), _dec(m.group(1)), _dec(m.group(2)), m.group())
+    for m in _AT_LEAST_AFTER.finditer(folded):
+        add(m.span(), _measure(m.group(2)), _dec(m.group(1)), None, m.group())
+    for m in _AT_LEAST_BEFORE.finditer(folded):
+        add(m.span(), _measure(m.group(2)), _dec(m.group(1)), None, m.group())
+    for m in _AT_MOST_AFTER.finditer(folded):
+        add(m.span(), _measure(m.group(2)), Decimal(0), _dec(m.group(1)), m.group())
+    for m in _AT_MOST_BEFORE.finditer(folded):
+        add(m.span(), _measure(m.group(2)), Decimal(0), _dec(m.group(1)), m.group())
+    for m in _SINGLE.finditer(folded):
+        value = _dec(m.group(1))
+        add(m.span(), _measure(m.group(2)), value, value, m.group())
+    return found
+
+
+def results(text: str) -> set[str]:
+    """The result figures of ``text``: percentages ("70%") and amounts of money ("$65" -> "$65")."""
+    folded = _FOLD_DIGITS.sub("", fold_str(text))
+    out = {f"{_canon(m.group(1))}%" for m in _PERCENT.finditer(folded)}
+    if _FULL.search(folded):
+        out.add("100%")
+    if _NONE.search(folded):
+        out.add("0%")
+    for m in _MONEY.finditer(folded):
+        out.add(f"${_canon(m.group(1) or m.group(2))}")
+    return out
+
+
+def _canon(number: str) -> str:
+    value = _dec(number)
+    if value is None:
+        return number
+    return format(value.normalize(), "f")
+
+
+def qualifiers(text: str) -> dict[str, set[str]]:
+    """The contrasting qualifiers ``text`` names, by group ("who": {"child"}, ...)."""
+    folded = fold_str(text)
+    words = set(re.findall(r"[a-z][a-z\-]*", folded))
+    out: dict[str, set[str]] = {}
+    for group, members in _QUALIFIERS.items():
+        for member, forms in members.items():
+            for form in forms:
+                hit = (form in words) if form.isascii() and " " not in form else (form in folded)
+                if hit:
+                    out.setdefault(group, set()).add(member)
+                    break
+    return out
+
+
+def rows_of(texts: list[str]) -> list[str]:
+    """Evidence rows: the lines and sentences of passages and facts (a table row is a line)."""
+    rows = []
+    for text in texts:
+        rows += [r.strip() for r in _SPLIT_ROWS.split(text) if r and r.strip()]
+    return rows
+
+
+def mentioned_products(text: str, products: dict[str, list[str]]) -> set[str]:
+    """The products whose name, or a distinctive short form of it, ``text`` names."""
+    folded = fold_str(text)
+    aliases = product_aliases(list(products))
+    return {name for name, forms in aliases.items() if any(form in folded for form in forms)}
+
+
+def product_aliases(names: list[str]) -> dict[str, list[str]]:
+    """Folded forms by which copy names each product: the name, the name without a parenthesis, what the
+    parenthesis holds, the last two words (English) or last three characters (Chinese). A short form two
+    products share names neither."""
+    forms: dict[str, list[str]] = {}
+    for name in names:
+        folded = fold_str(name)
+        bare = re.sub(r"[（(][^）)]{0,40}[）)]", "", folded).strip()
+        inner = re.findall(r"[（(]([^）)]{2,40})[）)]", folded)
+        words = bare.split()
+        candidates = [folded, bare, *inner]
+        if len(words) >= 3:
+            candidates.append(" ".join(words[-2:]))
+        cjk = re.sub(r"[^\u4e00-\u9fff]", "", bare)
+        if len(cjk) >= 4:
+            candidates.append(cjk[-3:])
+        forms[name] = [c for c in dict.fromkeys(candidates) if len(c) >= 3]
+    counts: dict[str, int] = {}
+    for found in forms.values():
+        for form in found:
+            counts[form] = counts.get(form, 0) + 1
+    return {name: [f for f in found if counts[f] == 1] for name, found in forms.items()}
+
+
+def condition_conflicts(
+    claim: str,
+    rows: list[str],
+    products: dict[str, list[str]] | None = None,
+) -> list[str]:
+    """Why ``claim`` binds a stated figure to the wrong condition, qualifier or product (empty: it does
+    not, as far as the rows tell). ``rows`` come from :func:`rows_of`; ``products`` maps each product's
+    name to its facts."""
+    problems: list[str] = []
+    claim_results = results(claim)
+    claim_intervals = [i for i in intervals(claim) if i.low == i.high]
+    claim_quals = qualifiers(claim)
+    for figure in sorted(claim_results):
+        stating = [row for row in rows if figure in results(row)]
+        if not stating:
+            continue
+        for value in claim_intervals:
+            conditioned = [[i for i in intervals(row) if i.measure == value.measure] for row in stating]
+            if not any(conditioned) or any(i.contains(value.low) for found in conditioned for i in found):
+                continue
+            # A row that states the figure without this condition, and reads closer to the claim than the
+            # conditioned rows, may be the one the claim means (a force-majeure refund has no day ladder).
+            pairs = list(zip(stating, conditioned, strict=True))
+            free = [coverage(claim, row) for row, found in pairs if not found]
+            tied = [coverage(claim, row) for row, found in pairs if found]
+            if not free or max(free) < max(tied):
+                ranges = "; ".join(dict.fromkeys(i.text for found in conditioned for i in found))
+                problems.append(
+                    f"{_show(figure)} is what the documents give for {ranges}, not for {value.text}"
+                )
+        for group, members in claim_quals.items():
+            row_quals = [qualifiers(row).get(group, set()) for row in stating]
+            if all(row_quals) and not any(members & found for found in row_quals):
+                named = ", ".join(sorted({m for found in row_quals for m in found}))
+                asked = ", ".join(sorted(members))
+                problems.append(f"{_show(figure)} is what the documents give for {named}, not for {asked}")
+    if products:
+        problems += _product_conflicts(claim, rows, products)
+    return list(dict.fromkeys(problems))
+
+
+def _product_conflicts(claim: str, rows: list[str], products: dict[str, list[str]]) -> list[str]:
+    named = mentioned_products(claim, products)
+    if len(named) != 1:
+        return []
+    (product,) = named
+    own = " ".join([product, *products[product]])
+    own_figures = _figures(own)
+    problems = []
+    for figure in sorted(_figures(claim, single=True)):
+        if figure in own_figures:
+            continue
+        others = [
+            name
+            for name, facts in products.items()
+            if name != product and figure in _figures(" ".join(facts))
+        ]
+        # A passage row may state it for this product (rows naming another product do not count).
+        elsewhere = [
+            row
+            for row in rows
+            if figure in _figures(row)
+            and not (mentioned_products(row, products) - {product})
+            and row not in set(rows_of([f for name in others for f in products[name]]))
+        ]
+        if others and not elsewhere:
+            problems.append(f"{_show(figure)} is stated for {' / '.join(others)}, not for {product}")
+    return problems
+
+
+def _figures(text: str, *, single: bool = False) -> set[str]:
+    """Result figures and measured values of ``text`` ("$129", "2year"); ``single``: no ranges."""
+    measured = {f"{i.low}{i.measure}" for i in intervals(text) if not single or i.low == i.high}
+    return results(text) | measured
+
+
+def _show(figure: str) -> str:
+    if figure.startswith("$"):
+        return f"the amount {figure[1:]}"
+    for measure in ("day", "week", "month", "year", "hour", "age"):
+        if figure.endswith(measure) and figure[: -len(measure)].replace(".", "").isdigit():
+            return f"{figure[: -len(measure)]} {measure}(s)"
+    return figure

@@ -1,0 +1,132 @@
+"""Facts bound to their conditions (policy.facts), alone and through the checker a campaign uses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agents.compliance import brand_facts, brand_products, checker_for
+from knowledge.brand import load_brand
+from knowledge.embedders import get_embedder
+from policy import PassageEvidence
+from policy.facts import condition_conflicts, intervals, product_aliases, qualifiers, results, rows_of
+
+pytestmark = pytest.mark.unit
+ROOT = Path(__file__).resolve().parent.parent
+LADDER = (
+    "退款比例按照你提出取消的时间计算：出发前 30 天及以上取消，全额退款；"
+    "出发前 15–29 天取消，退还团费的 70%；出发前 8–14 天取消，退还团费的 40%；"
+    "出发前 7 天内（含第 7 天）取消，不予退款。"
+    "如果因暴雪封山由 Wanderly 取消整团行程，你可以选择全额退款或免费改期。"
+)
+CLASS = {
+    "Hearth Kitchen cooking class": [
+        "Adults $65.00 per person",
+        "Children 8-15 $35.00 per child, only with a paying adult (at most 2 children per adult)",
+    ],
+    "Hearthline 5.5 qt Enameled Dutch Oven": [
+        "$185.00",
+        "10-year limited warranty on the enamel and body; 1-year limited warranty on the knob",
+    ],
+    "Hearthline Ember Induction Burner": ["$129.00", "2-year limited warranty"],
+    "Hearthline Steadyheat 6 qt Slow Cooker": ["$89.00", "1-year limited warranty"],
+}
+
+
+def test_intervals_ranges_bounds_and_values() -> None:
+    shown = [(i.measure, str(i.low), None if i.high is None else str(i.high)) for i in intervals(LADDER)]
+    assert ("day", "30", None) in shown and ("day", "15", "29") in shown and ("day", "8", "14") in shown
+    assert ("day", "0", "7") in shown
+    assert [(i.measure, str(i.low)) for i in intervals("a 2-year limited warranty")] == [("year", "2")]
+    assert [(i.low, i.high) for i in intervals("at least 30 days")] == [(30, None)]
+    assert intervals("7月21日 那期") == []  # a date, not a number of months and days
+
+
+def test_results_and_qualifiers() -> None:
+    assert results("退还团费的 70%") == {"70%"} and results("全额退款") == {"100%"}
+    assert (
+        results("不予退款") == {"0%"} and results("2,680元/人") == {"$2680"} and results("$65.00") == {"$65"}
+    )
+    assert qualifiers("Kids' tickets are $65 per child") == {"who": {"child"}}
+    assert qualifiers("第二个孩子 2,380元") == {"order": {"second"}, "who": {"child"}}
+
+
+@pytest.mark.parametrize(
+    ("claim", "conflict"),
+    [
+        ("如果出发前 20 天取消，可以退还团费的 70%。", None),
+        (
+            "出发前 20 天取消，可以退还团费的 40%。",
+            "40% is what the documents give for 8–14 天, not for 20 天",
+        ),
+        ("出发前 20 天取消可以全额退款。", "100% is what the documents give for 30 天及以上, not for 20 天"),
+        ("出发前 10 天取消，退还 70%。", "70% is what the documents give for 15–29 天, not for 10 天"),
+        ("出发前 5 天取消，不予退款。", None),
+        ("出发前 35 天取消，全额退款。", None),
+    ],
+)
+def test_a_refund_figure_must_come_from_the_row_of_the_case(claim: str, conflict: str | None) -> None:
+    found = condition_conflicts(claim, rows_of([LADDER]))
+    assert found == ([conflict] if conflict else [])
+
+
+@pytest.mark.parametrize(
+    ("claim", "conflict"),
+    [
+        (
+            "Kids' tickets are $65 per child.",
+            "the amount 65 is what the documents give for adult, not for child",
+        ),
+        ("Adults pay $65 and children $35.", None),
+        ("Children 8-15 join for $35.", None),
+        (
+            "Your Dutch oven comes with a 2-year limited warranty.",
+            "2 year(s) is stated for Hearthline Ember Induction Burner, not for Hearthline 5.5 qt Enameled "
+            "Dutch Oven",
+        ),
+        ("The Dutch oven has a 10-year limited warranty.", None),
+        (
+            "The slow cooker costs $129.",
+            "the amount 129 is stated for Hearthline Ember Induction Burner, not for Hearthline Steadyheat "
+            "6 qt Slow Cooker",
+        ),
+        ("The induction burner costs $129.", None),
+    ],
+)
+def test_prices_belong_to_their_customer_and_facts_to_their_product(claim: str, conflict: str | None) -> None:
+    rows = rows_of([fact for facts in CLASS.values() for fact in facts])
+    assert condition_conflicts(claim, rows, CLASS) == ([conflict] if conflict else [])
+
+
+def test_product_aliases_drop_shared_short_forms() -> None:
+    aliases = product_aliases(
+        ["Hearthline 10-inch Cast-Iron Skillet", "Hearthline 12-inch Cast-Iron Skillet"]
+    )
+    assert all("cast-iron skillet" not in forms for forms in aliases.values())
+    assert product_aliases(["图形化编程启蒙班（Scratch）"])["图形化编程启蒙班（Scratch）"] == [
+        "图形化编程启蒙班(scratch)",
+        "图形化编程启蒙班",
+        "scratch",
+        "启蒙班",
+    ]
+
+
+def test_the_campaign_checker_blocks_a_figure_from_the_wrong_row() -> None:
+    wanderly = load_brand(ROOT / "examples" / "brands" / "wanderly")
+    evidence = PassageEvidence(
+        [("faq.html#2", LADDER)],
+        get_embedder("use-multilingual"),
+        facts=brand_facts(wanderly),
+        products=brand_products(wanderly),
+    )
+    checker = checker_for(wanderly, evidence)
+    wrong = [
+        f
+        for f in checker.binding_findings("出发前 20 天取消，可以退还团费的 40%。", "reply")
+        if f.category == "unsupported_claim"
+    ]
+    assert [(f.rule_id, f.severity) for f in wrong] == [("facts.condition_mismatch", "block")]
+    assert "8–14 天" in wrong[0].explanation and wrong[0].evidence[0].passage == "faq.html#2"
+    right = checker.binding_findings("出发前 20 天取消，可以退还团费的 70%。", "reply")
+    assert not [f for f in right if f.category == "unsupported_claim"]

@@ -1,0 +1,278 @@
+"""Publishable-copy checks (agents.quality): each check with a piece it fails and one it passes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agents.channels import load_channels
+from agents.quality import QUALITY_RULES, QualityContext, finish_fields, quality_findings
+from agents.state import Draft
+from knowledge.brand import Brand, load_brand
+
+pytestmark = pytest.mark.unit
+CH = load_channels()
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def wanderly() -> Brand:
+    return load_brand(ROOT / "examples" / "brands" / "wanderly")
+
+
+@pytest.fixture(scope="module")
+def tidewater() -> Brand:
+    return load_brand(ROOT / "examples" / "brands" / "tidewater")
+
+
+def rules(brand: Brand, channel: str, fields: dict[str, str], **ctx: object) -> list[str]:
+    context = QualityContext.build(CH[channel], brand, **ctx)  # type: ignore[arg-type]
+    return [f.rule_id for f in quality_findings(context, fields)]
+
+
+GOOD_EMAIL_EN = {
+    "subject": "Harbor Light is back on the roaster",
+    "preheader": "A washed Ethiopian coffee, roasted to order",
+    "body": "Hi there,\n\nHarbor Light is back: a washed Ethiopian coffee from Yirgacheffe with notes of "
+    "jasmine and bergamot. Tidewater roasts every bag to order and ships it within 48 hours, so it "
+    "reaches you fresh. Brew it as a pour-over to taste the peach, or try it as a cold brew on a warm "
+    "afternoon. Each bag names the farm, the altitude and the day it was roasted.\n\nPick your grind "
+    "and order today.\n\nWarmly,\nThe Tidewater team",
+}
+FILLER = (
+    " Harbor Light comes from the Kochere area of Yirgacheffe, grown up to 2,200 m. Our roaster in"
+    " Astoria runs small batches each morning. Low Tide is a medium roast from Huila with notes of"
+    " caramel and red apple. Every order ships within 48 hours of roasting, and the label names the farm."
+)
+GOOD_SOCIAL_ZH = {
+    "text": "在雨崩村慢走七天，藏族向导带路，每天只走一段。跟 Wanderly 去看梅里雪山。#Wanderly #慢旅行"
+}
+
+
+def test_clean_pieces_pass(wanderly: Brand, tidewater: Brand) -> None:
+    assert rules(tidewater, "email", GOOD_EMAIL_EN) == []
+    assert rules(wanderly, "social_post", GOOD_SOCIAL_ZH) == []
+    ad = {
+        "headline_1": "Fresh-roasted coffee",
+        "headline_2": "Ships within 48 hours",
+        "headline_3": "Order your bag today",
+        "description_1": "Tidewater roasts small batches on the Oregon coast.",
+        "description_2": "Single origins and blends, roasted to order. Order today.",
+    }
+    assert rules(tidewater, "search_ad", ad) == []
+
+
+def test_truncated_mid_sentence_mid_phrase_and_unclosed(wanderly: Brand, tidewater: Brand) -> None:
+    cut_blog = {"title": "慢旅行", "body": "我们住进土楼，" * 70 + "让我们看看福建·土楼文化5天的行程。这"}
+    assert "quality.truncated" in rules(wanderly, "blog", cut_blog)
+    subject = dict(GOOD_EMAIL_EN, subject="Tidewater Coffee Roasters: Fresh Coffee on the")
+    assert rules(tidewater, "email", subject) == ["quality.truncated"]
+    unclosed = dict(GOOD_EMAIL_EN, preheader="Harbor Light (a washed Ethiopian")
+    assert rules(tidewater, "email", unclosed) == ["quality.truncated"]
+    zh = {"text": "在雨崩村慢走七天，藏族向导带路和 #Wanderly"}
+    assert "quality.truncated" in rules(wanderly, "social_post", zh)
+
+
+def test_a_field_the_answer_was_cut_off_in_is_truncated(tidewater: Brand) -> None:
+    assert rules(tidewater, "email", GOOD_EMAIL_EN, cut_off=["body"]) == ["quality.truncated"]
+    assert rules(tidewater, "email", GOOD_EMAIL_EN, cut_to_fit=["subject"]) == ["quality.fragment"]
+
+
+def test_finish_fields_drops_the_unfinished_sentence() -> None:
+    draft = Draft(channel="email", fields={"body": "Hi there,\n\nWe roast daily. And we have Brazili"})
+    fixed = finish_fields(CH["email"], draft.model_copy(update={"cut_off": ["body"]}))
+    assert fixed.fields["body"] == "Hi there,\n\nWe roast daily." and fixed.cut_off == []
+
+
+def test_required_terms_with_a_per_channel_policy(wanderly: Brand, tidewater: Brand) -> None:
+    anonymous = dict(GOOD_EMAIL_EN, body=GOOD_EMAIL_EN["body"].replace("Tidewater", "We"))
+    assert rules(tidewater, "email", anonymous) == ["quality.required_term"]
+    exempt = tidewater.model_copy(update={"required_terms_in": {"email": "none"}})
+    assert rules(exempt, "email", anonymous) == []
+    only_subject = tidewater.model_copy(update={"required_terms_in": {"email": ["subject"]}})
+    assert rules(only_subject, "email", GOOD_EMAIL_EN) == ["quality.required_term"]
+    # A support reply need not name the brand (the cs_reply channel's own default).
+    assert (
+        rules(tidewater, "cs_reply", {"reply": "Yes, you can skip a delivery before your roast date."}) == []
+    )
+
+
+def test_mixed_language_and_the_glossary(wanderly: Brand, tidewater: Brand) -> None:
+    mixed = {"text": "亲爱的 subscribers，跟 Wanderly 去雨崩慢走七天。#Wanderly"}
+    found = quality_findings(QualityContext.build(CH["social_post"], wanderly), mixed)
+    assert [f.rule_id for f in found] == ["quality.mixed_language"] and found[0].matched == "subscribers"
+    glossary = wanderly.model_copy(update={"glossary": ["subscribers"]})
+    assert rules(glossary, "social_post", mixed) == []
+    # Units after figures, acronyms, links, hashtags and the brand's own document words are not mixing.
+    ok = {"text": "海拔 3,200 m 的雨崩村，GPS 导航，详见 wanderly.example.com。跟 Wanderly 走。#Wanderly"}
+    assert rules(wanderly, "social_post", ok) == []
+    assert rules(wanderly, "social_post", {"text": "跟 Wanderly 走 Yubeng。#Wanderly"}) == [
+        "quality.mixed_language"
+    ]
+    assert (
+        rules(wanderly, "social_post", {"text": "跟 Wanderly 走 Yubeng。#Wanderly"}, documents=["Yubeng 村"])
+        == []
+    )
+    english = dict(GOOD_EMAIL_EN, preheader="A washed Ethiopian coffee, 新鲜烘焙")
+    assert rules(tidewater, "email", english) == ["quality.mixed_language"]
+
+
+def test_repetition_and_the_positioning_line(wanderly: Brand, tidewater: Brand) -> None:
+    twice = {
+        "text": "探索未知，发现美丽。在梅里雪山脚下的雨崩村慢走七天。"
+        "走进梅里雪山脚下的村庄，探索未知，发现美丽。#Wanderly"
+    }
+    found = rules(wanderly, "social_post", twice)
+    assert "quality.repetition" in found and "quality.positioning_repeated" in found
+    once = {"text": "探索未知，发现美丽。在雨崩村慢走七天，藏族向导同行。跟 Wanderly 出发。#Wanderly"}
+    assert rules(wanderly, "social_post", once) == []
+    # Across fields: the positioning line in headline and description is used twice in the ad.
+    ad = {
+        "headline_1": "探索未知，发现美丽",
+        "headline_2": "雨崩徒步 7 天",
+        "headline_3": "现在报名",
+        "description_1": "Wanderly 小团慢游，探索未知，发现美丽。",
+        "description_2": "藏族向导同行，每团最多 8 人。",
+    }
+    assert rules(wanderly, "search_ad", ad) == ["quality.positioning_repeated"]
+    same = dict(
+        GOOD_EMAIL_EN,
+        body=GOOD_EMAIL_EN["body"]
+        .replace("Brew it", "We roast small batches daily. Brew it")
+        .replace("Pick your grind", "We roast small batches daily. Pick your grind"),
+    )
+    assert "quality.repetition" in rules(tidewater, "email", same)
+    # Two fields saying the same thing: an ad's headlines, an e-mail's subject and preheader.
+    same_ad = dict(ad, headline_3="雨崩徒步 7 天", description_2="Wanderly 小团慢游，探索未知，发现美丽。")
+    assert "quality.repetition" in rules(wanderly, "search_ad", same_ad)
+    same_mail = dict(GOOD_EMAIL_EN, preheader=GOOD_EMAIL_EN["subject"])
+    assert rules(tidewater, "email", same_mail) == ["quality.repetition"]
+    # The brand's and its products' names may recur.
+    names = {"text": "Wanderly 的雨崩徒步 7 天，Wanderly 的喀纳斯秋季 8 天。跟 Wanderly 走。#Wanderly"}
+    assert rules(wanderly, "social_post", names) == []
+
+
+def test_channel_conventions(wanderly: Brand, tidewater: Brand) -> None:
+    assert rules(wanderly, "social_post", {"text": "跟 Wanderly 去雨崩慢走七天。"}) == ["quality.hashtags"]
+    no_greeting = dict(GOOD_EMAIL_EN, body=GOOD_EMAIL_EN["body"].replace("Hi there,\n\n", ""))
+    assert rules(tidewater, "email", no_greeting) == ["quality.greeting"]
+    no_sign_off = dict(
+        GOOD_EMAIL_EN, body=GOOD_EMAIL_EN["body"].replace("\n\nWarmly,\nThe Tidewater team", "")
+    )
+    assert rules(tidewater, "email", no_sign_off) == ["quality.sign_off"]
+    hashtags_only = {"text": "#Wanderly #慢旅行"}
+    assert rules(wanderly, "social_post", hashtags_only) == ["quality.too_short"]
+
+
+@pytest.mark.parametrize(
+    ("line", "sign_off", "rule"),
+    [
+        ("Hi [First Name], Tidewater roasts to order.", "Cheers,\nthe team", "quality.placeholder"),
+        ("Hi {name}, Tidewater roasts to order.", "Cheers,\nthe team", "quality.placeholder"),
+        (
+            "Hi there, here is the revised email: Tidewater roasts to order.",
+            "Cheers,\nthe team",
+            "quality.echoed_instruction",
+        ),
+        ("Hi there, Tidewater roasts to order (P3).", "Cheers,\nthe team", "quality.citation_id"),
+        (
+            "Hi there, Tidewater lists it in knowledge/faq.md#2-ab12.",
+            "Cheers,\nthe team",
+            "quality.citation_id",
+        ),
+        ("Hi there, Tidewater roasts to order.", "Best,\nThe Brand Forge Team", "quality.tool_name"),
+    ],
+)
+def test_template_text_ids_and_the_tool_name(tidewater: Brand, line: str, sign_off: str, rule: str) -> None:
+    filler = FILLER
+    body = f"{line}{filler}\n\n{sign_off}"
+    assert rules(tidewater, "email", dict(GOOD_EMAIL_EN, body=body)) == [rule]
+    clean = f"Hi there, Tidewater roasts to order.{filler}\n\nCheers,\nthe team"
+    assert rules(tidewater, "email", dict(GOOD_EMAIL_EN, body=clean)) == []
+
+
+def test_severity_follows_the_brand(tidewater: Brand) -> None:
+    relaxed = tidewater.model_copy(
+        update={
+            "compliance": tidewater.compliance.model_copy(update={"severity": {"quality.hashtags": "warn"}})
+        }
+    )
+    found = quality_findings(
+        QualityContext.build(CH["social_post"], relaxed), {"text": "Tidewater roasts daily."}
+    )
+    assert [(f.rule_id, f.severity) for f in found] == [("quality.hashtags", "warn")]
+
+
+def test_every_rule_has_a_group_and_severity() -> None:
+    assert {g for g, _, _ in QUALITY_RULES.values()} <= {"channel", "voice", "facts", "compliance"}
+    assert all(s in ("block", "warn") for _, s, _ in QUALITY_RULES.values())
+
+
+def test_scorecard_counts_checks_by_group(tidewater: Brand) -> None:
+    from agents.scorecard import scorecard
+    from policy.findings import ComplianceFinding
+
+    clean = scorecard(CH["email"], tidewater, [])
+    assert clean.score == 1.0 and clean.passed == clean.applied
+    # limits, 2 endings, 3 template-text checks, length, greeting, sign-off
+    assert clean.groups["channel"].applied == 9 and "quality.greeting" not in clean.groups["channel"].failed
+    findings = [
+        ComplianceFinding(
+            rule_id="quality.required_term", category="quality_voice", severity="block", explanation="x"
+        ),
+        ComplianceFinding(
+            rule_id="en.superlative", category="superlative", severity="block", explanation="x", fixed=True
+        ),
+        ComplianceFinding(
+            rule_id="facts.condition_mismatch",
+            category="unsupported_claim",
+            severity="block",
+            explanation="x",
+        ),
+        ComplianceFinding(
+            rule_id="semantic.unsupported_claim",
+            category="unsupported_claim",
+            severity="warn",
+            explanation="x",
+        ),
+    ]
+    card = scorecard(CH["email"], tidewater, findings)
+    assert card.groups["voice"].failed == ["quality.required_term"]
+    assert card.groups["facts"].failed == ["claims.sourced", "facts.condition_mismatch"]
+    assert card.groups["compliance"].failed == []  # the superlative was fixed by revision
+    assert card.passed == clean.passed - 3 and card.applied == clean.applied
+    # A social post has no greeting to check; a reply need not name the brand.
+    assert "quality.greeting" not in str(scorecard(CH["social_post"], tidewater, []).groups["channel"])
+    reply = scorecard(CH["cs_reply"], tidewater, [])
+    assert reply.groups["voice"].applied == clean.groups["voice"].applied - 1
+
+
+def test_a_customer_answer_gives_the_policy_rows_figures(wanderly: Brand) -> None:
+    ladder = (
+        "退款比例按照你提出取消的时间计算：出发前 30 天及以上取消，全额退款；"
+        "出发前 15–29 天取消，退还团费的 70%；出发前 8–14 天取消，退还团费的 40%。"
+        "退款会在 3 个工作日内原路退回。"
+    )
+
+    def found(reply: str, policy: list[str]) -> list[str]:
+        context = QualityContext.build(CH["cs_reply"], wanderly, policy=policy)
+        return [f.rule_id for f in quality_findings(context, {"reply": reply})]
+
+    improvised = "很抱歉听到这个消息，建议你联系我们的客服，我们会尽力帮你安排。"
+    assert found(improvised, [ladder]) == ["facts.policy_not_used"]
+    assert found("出发前 20 天取消，可以退还团费的 70%，3 个工作日内原路退回。", [ladder]) == []
+    assert found("这种情况我们的文档没有说明，我会转交给团队，尽快回复你。", [ladder]) == []
+    # A passage whose figures have nothing to do with the question asks for none of them.
+    assert found(improvised, ["雨崩徒步 7 天，每团最多 8 人，团费 6,800元。"]) == []
+
+
+def test_required_terms_in_must_name_the_channels_fields(tidewater: Brand) -> None:
+    from core.errors import InputError
+    from pipelines.session import campaign_channels
+
+    wrong = tidewater.model_copy(update={"required_terms_in": {"email": ["headline_1"]}})
+    with pytest.raises(InputError, match=r"channel 'email' has no field 'headline_1'") as caught:
+        campaign_channels(wrong, ["email"])
+    assert caught.value.field == "required_terms_in.email" and str(caught.value.source).endswith("brand.yaml")
+    assert [c.name for c in campaign_channels(tidewater, ["email"])] == ["email"]
