@@ -293,6 +293,9 @@ class Compliance(SendsBack):
             verdict = "revised"
         else:
             verdict = "pass"
+        # Reported, not yet enforced: the publishable-copy checks and the fact binding on what is
+        # delivered, as warnings (the verdict above stands); sending them back is issue 15's next step.
+        all_findings += self._quality_report(state, ctx, channel, draft, checker)
         valid = {p.id for p in state.passages}
         return Piece(
             channel=channel.name,
@@ -302,6 +305,28 @@ class Compliance(SendsBack):
             revisions=state.revisions.get(channel.name, []),
             scorecard=scorecard(channel, state.brand, all_findings, model_claims=self.params.check_claims),
         )
+
+    @staticmethod
+    def _quality_report(
+        state: CampaignState,
+        ctx: RunContext,
+        channel: ChannelSpec,
+        draft: Draft,
+        checker: ComplianceChecker,
+    ) -> list[ComplianceFinding]:
+        """The quality checks (:mod:`agents.quality`) and the fact binding (:mod:`policy.facts`) on the
+        delivered draft, as warnings that say so."""
+        context = QualityContext.build(
+            channel,
+            state.brand,
+            [p.text for p in state.passages],
+            policy=policy_passages(ctx, state, channel),
+        )
+        found = quality_findings(context, draft.fields)
+        for name, text in draft.fields.items():
+            found += checker.binding_findings(text, name)
+        note = "; reported only: campaigns do not send this back yet"
+        return [f.model_copy(update={"severity": "warn", "explanation": f.explanation + note}) for f in found]
 
     @staticmethod
     def _standing(

@@ -208,9 +208,4 @@ class Copywriter(Agent):
 
 def focus_passages(ctx: RunContext, state: CampaignState, channel: ChannelSpec, k: int = 2) -> list[str]:
     """Aliases of the retrieved passages that best answer a channel's inputs (the customer's question)."""
-    queries = list(state.brand.channel_inputs.get(channel.name, {}).values())
-    if not queries:
-        return []
-    by_id = {p.id: p.alias for p in state.passages}
-    hits = ctx.index.search_many(queries, k=len(state.passages) or 1)
-    return [by_id[h.passage.id] for h in hits if h.passage.id in by_id][:k]
+    return [p.alias for p in passages_for_inputs(ctx, state, channel, k)]

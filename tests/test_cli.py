@@ -43,6 +43,7 @@ def test_markdown_and_channels_flag(mini_brand: Path, capsys: pytest.CaptureFixt
     )
     out = capsys.readouterr().out
     assert out.startswith("# Tidewater") and "## social\\_post" in out and "## search\\_ad" not in out
+    assert "Scorecard: " in out and "checks passed" in out
 
 
 @pytest.mark.parametrize(
