@@ -42,10 +42,9 @@ from pydantic import Field
 from agents.base import AgentParams, RunContext, StructuredOutputError, ask
 from agents.channels import ChannelSpec, dangling_word, fit_with_cut
 from agents.citations import aliases
-from agents.copywriter import focus_passages
 from agents.fanout import for_each_channel
 from agents.judge import JUDGE_PROMPT, ModelJudge
-from agents.quality import QualityContext, finish_fields, quality_findings
+from agents.quality import QualityContext, finish_fields, policy_passages, quality_findings
 from agents.revision import REVISION_READS, REVISION_WRITES, SendsBack
 from agents.roles import CLAIMS, JUDGE, ClaimsInputs, PromptSlot, claims_answer_model
 from agents.scorecard import scorecard
@@ -293,9 +292,6 @@ class Compliance(SendsBack):
             verdict = "revised"
         else:
             verdict = "pass"
-        # Reported, not yet enforced: the publishable-copy checks and the fact binding on what is
-        # delivered, as warnings (the verdict above stands); sending them back is issue 15's next step.
-        all_findings += self._quality_report(state, ctx, channel, draft, checker)
         valid = {p.id for p in state.passages}
         return Piece(
             channel=channel.name,
@@ -305,28 +301,6 @@ class Compliance(SendsBack):
             revisions=state.revisions.get(channel.name, []),
             scorecard=scorecard(channel, state.brand, all_findings, model_claims=self.params.check_claims),
         )
-
-    @staticmethod
-    def _quality_report(
-        state: CampaignState,
-        ctx: RunContext,
-        channel: ChannelSpec,
-        draft: Draft,
-        checker: ComplianceChecker,
-    ) -> list[ComplianceFinding]:
-        """The quality checks (:mod:`agents.quality`) and the fact binding (:mod:`policy.facts`) on the
-        delivered draft, as warnings that say so."""
-        context = QualityContext.build(
-            channel,
-            state.brand,
-            [p.text for p in state.passages],
-            policy=policy_passages(ctx, state, channel),
-        )
-        found = quality_findings(context, draft.fields)
-        for name, text in draft.fields.items():
-            found += checker.binding_findings(text, name)
-        note = "; reported only: campaigns do not send this back yet"
-        return [f.model_copy(update={"severity": "warn", "explanation": f.explanation + note}) for f in found]
 
     @staticmethod
     def _standing(
@@ -464,12 +438,6 @@ def claim_candidates(draft: Draft, limit: int) -> list[str]:
     sentences = [s for s in dict.fromkeys(sentences) if len(s) > 3 and not s.startswith("#")]
     ranked = sorted(sentences, key=lambda s: not _CLAIM_HINT.search(s.casefold()))
     return ranked[:limit]
-
-
-def policy_passages(ctx: RunContext, state: CampaignState, channel: ChannelSpec) -> list[str]:
-    """The texts of the passages that best answer a channel's inputs (the customer's question)."""
-    wanted = set(focus_passages(ctx, state, channel, k=2))
-    return [p.text for p in state.passages if p.alias in wanted]
 
 
 def brand_products(brand: Brand) -> dict[str, list[str]]:

@@ -38,6 +38,7 @@ from agents.channels import ChannelSpec, FieldSpec
 from agents.citations import aliases, aliases_to_ids, brief_with_aliases
 from agents.drafts import draft_as_written, draft_from_answer, drop_repeated_sentences
 from agents.fanout import for_each_channel
+from agents.quality import passages_for_inputs
 from agents.roles import (
     DRAFT,
     OUTLINE,

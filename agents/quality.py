@@ -42,8 +42,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+from agents.base import RunContext
 from agents.channels import HASHTAG, ChannelSpec, FieldSpec, count_words, dangling_word
-from agents.state import Draft
+from agents.state import CampaignState, Draft, RetrievedPassage
 from knowledge.brand import Brand
 from policy.claims import coverage, speaks_of_policy
 from policy.facts import product_aliases, results, rows_of
@@ -152,6 +153,24 @@ class QualityContext:
             frozenset(cut_to_fit),
             tuple(policy),
         )
+
+
+def passages_for_inputs(
+    ctx: RunContext, state: CampaignState, channel: ChannelSpec, k: int = 2
+) -> list[RetrievedPassage]:
+    """The retrieved passages that best answer a channel's inputs (a customer's question), best first:
+    what the copywriter is pointed to, and what an answer to the customer must be read against."""
+    queries = list(state.brand.channel_inputs.get(channel.name, {}).values())
+    if not queries:
+        return []
+    by_id = {p.id: p for p in state.passages}
+    hits = ctx.index.search_many(queries, k=len(state.passages) or 1)
+    return [by_id[h.passage.id] for h in hits if h.passage.id in by_id][:k]
+
+
+def policy_passages(ctx: RunContext, state: CampaignState, channel: ChannelSpec) -> list[str]:
+    """The texts of the passages that best answer a channel's inputs (the customer's question)."""
+    return [p.text for p in passages_for_inputs(ctx, state, channel, k=2)]
 
 
 def foreign_words(brand: Brand, documents: Iterable[str]) -> frozenset[str]:
@@ -593,12 +612,14 @@ def _policy_not_used(ctx: QualityContext, fields: dict[str, str]) -> list[Compli
         return []
     # The figures of the rows that speak to the question (a refund table's rows for a refund question),
     # not every figure the passage happens to hold.
-    # A question about a contract term (a refund, a warranty) wants the rows about that term.
-    policy_question = any(speaks_of_policy(q) for q in questions)
+    # Only a question about a contract term (a refund, a warranty) has rows whose figures the answer
+    # must give; the rows about that term.
+    if not any(speaks_of_policy(q) for q in questions):
+        return []
     rows = [
         row
         for row in rows_of(list(ctx.policy))
-        if max(coverage(q, row) for q in questions) >= 0.1 and (speaks_of_policy(row) or not policy_question)
+        if max(coverage(q, row) for q in questions) >= 0.1 and speaks_of_policy(row)
     ]
     wanted = set().union(*(results(row) for row in rows))
     text = "\n".join(fields.values())

@@ -20,9 +20,8 @@ from pydantic import Field
 from agents.base import AgentParams, RunContext, StructuredOutputError, ask
 from agents.channels import ChannelSpec
 from agents.citations import alias_view
-from agents.compliance import policy_passages
 from agents.fanout import for_each_channel
-from agents.quality import QualityContext, quality_findings
+from agents.quality import QualityContext, policy_passages, quality_findings
 from agents.revision import REVISION_READS, REVISION_WRITES, SendsBack
 from agents.roles import REVIEW, PromptSlot, ReviewInputs
 from agents.state import CampaignState, Draft, Review, ReviewScores

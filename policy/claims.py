@@ -79,6 +79,8 @@ _OFFER = re.compile(
     r"(?<!feel )(?<![-\w])free\b(?!-| of\b| from\b| to\b)|\b(?:shipping|delivery|discount|trial)\b"
     r"|[\d%]\s?off\b|免费|包邮|配送|折扣|优惠|试用|赠"
 )
+
+
 def speaks_of_policy(text: str) -> bool:
     """Whether ``text`` is about a contract term: refunds, returns, warranty, cancellation."""
     return bool(_POLICY.search(fold_str(text)))
