@@ -298,7 +298,7 @@ class Compliance(SendsBack):
             channel,
             state.brand,
             [p.text for p in state.passages],
-            policy=policy_passages(ctx, state, channel),
+            policy=[p.text for p in passages_for_inputs(ctx, state, channel, k=2)],
         )
         found = quality_findings(context, draft.fields)
         for name, text in draft.fields.items():
@@ -412,11 +412,6 @@ def claim_candidates(draft: Draft, limit: int) -> list[str]:
     sentences = [s for s in dict.fromkeys(sentences) if len(s) > 3 and not s.startswith("#")]
     ranked = sorted(sentences, key=lambda s: not _CLAIM_HINT.search(s.casefold()))
     return ranked[:limit]
-
-
-def policy_passages(ctx: RunContext, state: CampaignState, channel: ChannelSpec) -> list[str]:
-    """The texts of the passages that best answer a channel's inputs (the customer's question)."""
-    return [p.text for p in passages_for_inputs(ctx, state, channel, k=2)]
 
 
 def brand_products(brand: Brand) -> dict[str, list[str]]:

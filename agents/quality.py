@@ -46,7 +46,7 @@ from agents.base import RunContext
 from agents.channels import HASHTAG, ChannelSpec, FieldSpec, count_words, dangling_word
 from agents.state import CampaignState, Draft, RetrievedPassage
 from knowledge.brand import Brand
-from policy.claims import coverage, speaks_of_policy
+from policy.claims import coverage, sentence_spans, speaks_of_policy
 from policy.facts import product_aliases, results, rows_of
 from policy.findings import ComplianceFinding, Severity
 
@@ -82,7 +82,6 @@ _ADDRESS = re.compile(r"(?:https?://|www\.)\S+|[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+|#
 _HOST = re.compile(r"\b[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63}){0,5}\.[A-Za-z]{2,12}\b")
 _UNIT_AFTER_FIGURE = re.compile(r"\d\s?[A-Za-z]{1,3}\b")
 _ACRONYM = re.compile(r"[A-Z0-9]{2,5}")
-_SENTENCE = re.compile(r"[^。！？!?.\n]+[。！？!?.]*")
 _TERMINAL = "。！？!?.…~～)）」』”\"'’】》"
 _OPENERS = {"(": ")", "（": "）", "“": "”", "《": "》", "「": "」", "『": "』", "【": "】", "[": "]"}
 _EMOJI_CATEGORIES = ("So", "Sk")
@@ -254,44 +253,35 @@ def _truncated(ctx: QualityContext, spec: FieldSpec, text: str) -> list[Complian
                 matched=body,
             )
         ]
+    problem = _unfinished(spec, body)
+    if problem is None:
+        return []
+    explanation, start = problem
+    return [
+        _finding(
+            "quality.truncated",
+            f'"{name}" {explanation}',
+            fix,
+            field=name,
+            span=(start, len(body)),
+            matched=body[start:][:60],
+        )
+    ]
+
+
+def _unfinished(spec: FieldSpec, body: str) -> tuple[str, int] | None:
+    """How ``body`` fails to end (what to say, where the unfinished part starts), or None."""
     unclosed = _unclosed(body)
     if unclosed is not None:
-        return [
-            _finding(
-                "quality.truncated",
-                f'"{name}" opens "{body[unclosed]}" and never closes it',
-                fix,
-                field=name,
-                span=(unclosed, len(body)),
-                matched=body[unclosed:][:60],
-            )
-        ]
+        return f'opens "{body[unclosed]}" and never closes it', unclosed
     last = _last_line(body)
     word = dangling_word(last)
     if word:
-        return [
-            _finding(
-                "quality.truncated",
-                f'"{name}" ends on "{word}": it stops mid-phrase',
-                fix,
-                field=name,
-                span=(len(body) - len(word), len(body)),
-                matched=word,
-            )
-        ]
+        return f'ends on "{word}": it stops mid-phrase', len(body) - len(word)
     if spec.prose and not _ends_finished(last):
         tail = last[-30:]
-        return [
-            _finding(
-                "quality.truncated",
-                f'"{name}" stops mid-sentence ("…{tail}")',
-                fix,
-                field=name,
-                span=(len(body) - len(tail), len(body)),
-                matched=tail,
-            )
-        ]
-    return []
+        return f'stops mid-sentence ("…{tail}")', len(body) - len(tail)
+    return None
 
 
 def finish_fields(channel: ChannelSpec, draft: Draft) -> Draft:
@@ -456,7 +446,7 @@ def _norm(text: str) -> str:
 
 
 def _repeated(ctx: QualityContext, name: str, text: str) -> list[ComplianceFinding]:
-    sentences = [(m.start(), m.group().strip()) for m in _SENTENCE.finditer(text)]
+    sentences = [(start, text[start:end]) for start, end in sentence_spans(text)]
     seen: dict[str, int] = {}
     for start, sentence in sentences:
         key = _norm(sentence)
@@ -494,7 +484,8 @@ def _duplicated_fields(fields: dict[str, str]) -> list[ComplianceFinding]:
     """Two fields of a piece saying the same thing: the same text, or the same long sentence."""
     seen: dict[str, str] = {}
     for name, text in fields.items():
-        keys = {_norm(text)} | {_norm(s) for s in _SENTENCE.findall(text) if len(_norm(s)) >= 20}
+        long = [_norm(text[a:b]) for a, b in sentence_spans(text)]
+        keys = {_norm(text)} | {key for key in long if len(key) >= 20}
         for key in keys:
             if len(key) < 4:
                 continue

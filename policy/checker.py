@@ -43,7 +43,7 @@ from policy.detectors import (
     sanitize_markup,
     secrets,
 )
-from policy.facts import condition_conflicts, rows_of
+from policy.facts import condition_conflicts, product_conflicts, rows_of
 from policy.findings import ComplianceFinding, EvidenceRef, Severity
 from policy.rules import Policy, Rule, rule_regex
 from policy.semantic import CATEGORIES, SemanticLayer, SentenceScore
@@ -322,16 +322,20 @@ class ComplianceChecker:
             if not result.supported:
                 continue
             rows = rows_of([c.text for c in result.considered] + list(self.evidence.facts))
-            conflicts = condition_conflicts(result.claim.text, rows, products)
-            if conflicts:
-                found.append(self._mismatch(result, conflicts, field))
+            for rule_id, conflicts in (
+                (CONDITION_MISMATCH_RULE, condition_conflicts(result.claim.text, rows)),
+                (PRODUCT_MISMATCH_RULE, product_conflicts(result.claim.text, rows, products)),
+            ):
+                if conflicts:
+                    found.append(self._mismatch(rule_id, result, conflicts, field))
         return found
 
-    def _mismatch(self, result: ClaimCheck, conflicts: list[str], field: str | None) -> ComplianceFinding:
+    def _mismatch(
+        self, rule_id: str, result: ClaimCheck, conflicts: list[str], field: str | None
+    ) -> ComplianceFinding:
         """A claim whose figures the evidence states, but for another case (:mod:`policy.facts`)."""
-        product = any(" is stated for " in c for c in conflicts)
         return ComplianceFinding(
-            rule_id=PRODUCT_MISMATCH_RULE if product else CONDITION_MISMATCH_RULE,
+            rule_id=rule_id,
             category="unsupported_claim",
             severity=self.fact_severity,
             explanation="; ".join(conflicts),

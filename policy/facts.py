@@ -252,11 +252,12 @@ def condition_conflicts(
                 asked = ", ".join(sorted(members))
                 problems.append(f"{_show(figure)} is what the documents give for {named}, not for {asked}")
     if products:
-        problems += _product_conflicts(claim, rows, products)
+        problems += product_conflicts(claim, rows, products)
     return list(dict.fromkeys(problems))
 
 
-def _product_conflicts(claim: str, rows: list[str], products: dict[str, list[str]]) -> list[str]:
+def product_conflicts(claim: str, rows: list[str], products: dict[str, list[str]]) -> list[str]:
+    """Why ``claim``, naming exactly one product, gives it a figure stated only for other products."""
     named = mentioned_products(claim, products)
     if len(named) != 1:
         return []
