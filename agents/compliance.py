@@ -44,7 +44,7 @@ from agents.channels import ChannelSpec, dangling_word, fit_with_cut
 from agents.citations import aliases
 from agents.fanout import for_each_channel
 from agents.judge import JUDGE_PROMPT, ModelJudge
-from agents.quality import QualityContext, finish_fields, policy_passages, quality_findings
+from agents.quality import QualityContext, drop_repeats, finish_fields, policy_passages, quality_findings
 from agents.revision import REVISION_READS, REVISION_WRITES, SendsBack
 from agents.roles import CLAIMS, JUDGE, ClaimsInputs, PromptSlot, claims_answer_model
 from agents.scorecard import scorecard
@@ -57,7 +57,7 @@ from agents.state import (
     undelivered_piece,
 )
 from knowledge.brand import Brand
-from knowledge.chunking import keep_sentences, split_sentences
+from knowledge.chunking import map_sentences, split_sentences
 from policy import ComplianceChecker, Evidence, PassageEvidence, fold_str, load_policy
 from policy.adjudication import Adjudicator, Remembering
 from policy.findings import ComplianceFinding, EvidenceRef, Severity
@@ -128,10 +128,37 @@ def remove_offending_sentences(draft: Draft, findings: list[ComplianceFinding]) 
         ]
         if not bad:
             continue
-        cleaned = keep_sentences(text, lambda sentence: not any(b in fold_str(sentence) for b in bad))  # noqa: B023
+        cleaned = map_sentences(text, lambda sentence: without_offending_clauses(sentence, bad))  # noqa: B023
         if cleaned:
             fields[name] = cleaned
     return draft.model_copy(update={"fields": fields})
+
+
+_CLAUSE = re.compile(r"[，,；;]")
+_SENTENCE_TAIL = re.compile(r"[。！？!?.…]+$")
+
+
+def without_offending_clauses(sentence: str, bad: list[str]) -> str | None:
+    """``sentence`` without the offending text ``bad`` (folded): cut before the first clause that holds
+    it, keeping the closing mark ("W 带你走进雨崩，这是最佳的路线！" -> "W 带你走进雨崩！"),
+    so the brand mention in the opening clause survives; None (drop the sentence) when the first clause
+    offends, the offending text spans clauses (a whole unsupported claim), or what is left still offends."""
+    offending = [b for b in bad if b in fold_str(sentence)]
+    if not offending:
+        return sentence
+    if any(_CLAUSE.search(b) for b in offending):  # a claim that spans clauses goes whole
+        return None
+    tail = _SENTENCE_TAIL.search(sentence)
+    ending = tail.group() if tail else ""
+    kept = ""
+    for match in _CLAUSE.finditer(sentence):
+        head = sentence[: match.start()]
+        if any(b in fold_str(head) for b in bad):
+            break
+        kept = head
+    if not kept.strip() or any(b in fold_str(kept) for b in bad):
+        return None
+    return kept.rstrip() + ending
 
 
 class ComplianceParams(AgentParams):
@@ -267,13 +294,13 @@ class Compliance(SendsBack):
             stripped += more
             findings = self.findings(state, ctx, channel, draft, checker, quality(draft))
 
-        # Last resort, deterministic: restore required spellings, drop the sentences that still carry a
-        # blocking finding (when the field keeps other text), drop an unfinished last sentence, then cut
+        # Last resort, deterministic: restore required spellings, drop the sentences (or the clauses) that
+        # still carry a blocking finding and the later copy of a repeated sentence or positioning line
+        # (when the field keeps other text), drop an unfinished last sentence, then cut
         # over-long fields at a sentence or clause boundary. What that cannot make whole stays a finding.
         draft = self._fix_spelling(state.brand, draft)
-        draft = remove_offending_sentences(
-            draft, self._standing(checker, channel, draft, findings, quality(draft))
-        )
+        standing = self._standing(checker, channel, draft, findings, quality(draft))
+        draft = drop_repeats(remove_offending_sentences(draft, standing), standing)
         draft = finish_fields(channel, draft)
         if self.params.shorten:
             draft = self._shorter(state, ctx, channel, draft)

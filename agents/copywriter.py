@@ -52,6 +52,7 @@ from agents.roles import (
 )
 from agents.state import CampaignState, CreativeBrief, Draft
 from agents.threads import brief_shown, mark_turn
+from policy.facts import rows_for_case, rows_of
 
 
 class CopywriterParams(AgentParams):
@@ -89,6 +90,8 @@ class Copywriter(Agent):
                 state.drafts[channel.name] = draft
                 return
         ctx.progress(f"copywriter: drafting {channel.name}")
+        channel_inputs = state.brand.channel_inputs.get(channel.name, {})
+        answering = passages_for_inputs(ctx, state, channel)
         inputs = DraftInputs(
             brand=state.brand,
             language_name=language_name(state),
@@ -96,8 +99,9 @@ class Copywriter(Agent):
             brief=brief,
             brief_shown=brief_shown(state, channel, ctx.thread_budget(state)),
             angle=state.brief.channel_angles.get(channel.name, state.brand.positioning),
-            channel_inputs=state.brand.channel_inputs.get(channel.name, {}),
-            focus=focus_passages(ctx, state, channel),
+            channel_inputs=channel_inputs,
+            focus=[p.alias for p in answering],
+            case_rows=answer_rows(channel_inputs, [p.text for p in answering]),
         )
         try:
             answer = ask(
@@ -207,6 +211,8 @@ class Copywriter(Agent):
         )
 
 
-def focus_passages(ctx: RunContext, state: CampaignState, channel: ChannelSpec, k: int = 2) -> list[str]:
-    """Aliases of the retrieved passages that best answer a channel's inputs (the customer's question)."""
-    return [p.alias for p in passages_for_inputs(ctx, state, channel, k)]
+def answer_rows(channel_inputs: dict[str, str], texts: list[str]) -> list[str]:
+    """The rows of ``texts`` (the passages that answer a customer's question) that state the figure for
+    the case the question describes: what a small model should quote instead of reciting the whole table."""
+    rows = rows_of(texts)
+    return list(dict.fromkeys(row for q in channel_inputs.values() for row in rows_for_case(q, rows)))

@@ -46,8 +46,8 @@ from agents.base import RunContext
 from agents.channels import HASHTAG, ChannelSpec, FieldSpec, count_words, dangling_word
 from agents.state import CampaignState, Draft, RetrievedPassage
 from knowledge.brand import Brand
-from policy.claims import coverage, speaks_of_policy
-from policy.facts import product_aliases, results, rows_of
+from policy.claims import coverage, sentence_spans, speaks_of_policy
+from policy.facts import product_aliases, results, rows_for_case, rows_of
 from policy.findings import ComplianceFinding, Severity
 
 Group = Literal["channel", "voice", "facts", "compliance"]
@@ -82,7 +82,6 @@ _ADDRESS = re.compile(r"(?:https?://|www\.)\S+|[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+|#
 _HOST = re.compile(r"\b[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63}){0,5}\.[A-Za-z]{2,12}\b")
 _UNIT_AFTER_FIGURE = re.compile(r"\d\s?[A-Za-z]{1,3}\b")
 _ACRONYM = re.compile(r"[A-Z0-9]{2,5}")
-_SENTENCE = re.compile(r"[^。！？!?.\n]+[。！？!?.]*")
 _TERMINAL = "。！？!?.…~～)）」』”\"'’】》"
 _OPENERS = {"(": ")", "（": "）", "“": "”", "《": "》", "「": "」", "『": "』", "【": "】", "[": "]"}
 _EMOJI_CATEGORIES = ("So", "Sk")
@@ -259,44 +258,35 @@ def _truncated(ctx: QualityContext, spec: FieldSpec, text: str) -> list[Complian
                 matched=body,
             )
         ]
+    problem = _unfinished(spec, body)
+    if problem is None:
+        return []
+    explanation, start = problem
+    return [
+        _finding(
+            "quality.truncated",
+            f'"{name}" {explanation}',
+            fix,
+            field=name,
+            span=(start, len(body)),
+            matched=body[start:][:60],
+        )
+    ]
+
+
+def _unfinished(spec: FieldSpec, body: str) -> tuple[str, int] | None:
+    """How ``body`` fails to end (what to say, where the unfinished part starts), or None."""
     unclosed = _unclosed(body)
     if unclosed is not None:
-        return [
-            _finding(
-                "quality.truncated",
-                f'"{name}" opens "{body[unclosed]}" and never closes it',
-                fix,
-                field=name,
-                span=(unclosed, len(body)),
-                matched=body[unclosed:][:60],
-            )
-        ]
+        return f'opens "{body[unclosed]}" and never closes it', unclosed
     last = _last_line(body)
     word = dangling_word(last)
     if word:
-        return [
-            _finding(
-                "quality.truncated",
-                f'"{name}" ends on "{word}": it stops mid-phrase',
-                fix,
-                field=name,
-                span=(len(body) - len(word), len(body)),
-                matched=word,
-            )
-        ]
+        return f'ends on "{word}": it stops mid-phrase', len(body) - len(word)
     if spec.prose and not _ends_finished(last):
         tail = last[-30:]
-        return [
-            _finding(
-                "quality.truncated",
-                f'"{name}" stops mid-sentence ("…{tail}")',
-                fix,
-                field=name,
-                span=(len(body) - len(tail), len(body)),
-                matched=tail,
-            )
-        ]
-    return []
+        return f'stops mid-sentence ("…{tail}")', len(body) - len(tail)
+    return None
 
 
 def finish_fields(channel: ChannelSpec, draft: Draft) -> Draft:
@@ -343,11 +333,21 @@ def _last_line(text: str) -> str:
 
 
 def _ends_finished(line: str) -> bool:
-    """A prose field's last line is finished: it ends a sentence, or it is a short sign-off line."""
+    """A prose field's last line is finished: it ends a sentence, it is a short sign-off line, or it ends
+    a sentence followed by a sign-off on the same line ("…就来报名吧。祝好，Wanderly 团队")."""
     if not line or line[-1] in _TERMINAL:
         return True
-    short = len(_CJK_CHAR.findall(line)) <= 12 and len(_LATIN_WORD.findall(line)) <= 6
-    return short and "," not in line[-1:]
+    after = _SENTENCE_END.split(line)[-1].strip()
+    if after != line.strip() and _short(after) and _SIGN_OFF.search(after):
+        return True
+    return _short(line) and "," not in line[-1:]
+
+
+_SENTENCE_END = re.compile(r"[。！？!?…]|\.(?=\s)")
+
+
+def _short(line: str) -> bool:
+    return len(_CJK_CHAR.findall(line)) <= 12 and len(_LATIN_WORD.findall(line)) <= 6
 
 
 # --- length and conventions ------------------------------------------------------------------------------
@@ -461,7 +461,7 @@ def _norm(text: str) -> str:
 
 
 def _repeated(ctx: QualityContext, name: str, text: str) -> list[ComplianceFinding]:
-    sentences = [(m.start(), m.group().strip()) for m in _SENTENCE.finditer(text)]
+    sentences = [(start, text[start:end]) for start, end in sentence_spans(text)]
     seen: dict[str, int] = {}
     for start, sentence in sentences:
         key = _norm(sentence)
@@ -499,7 +499,8 @@ def _duplicated_fields(fields: dict[str, str]) -> list[ComplianceFinding]:
     """Two fields of a piece saying the same thing: the same text, or the same long sentence."""
     seen: dict[str, str] = {}
     for name, text in fields.items():
-        keys = {_norm(text)} | {_norm(s) for s in _SENTENCE.findall(text) if len(_norm(s)) >= 20}
+        long = [_norm(text[a:b]) for a, b in sentence_spans(text)]
+        keys = {_norm(text)} | {key for key in long if len(key) >= 20}
         for key in keys:
             if len(key) < 4:
                 continue
@@ -569,6 +570,32 @@ _FUNCTION_WORDS = frozenset(
 )
 
 
+def drop_repeats(draft: Draft, findings: list[ComplianceFinding]) -> Draft:
+    """The last-resort fix for a repetition revision did not remove: for each blocking
+    ``quality.repetition`` or ``quality.positioning_repeated`` finding, the sentence that holds the last
+    occurrence of the repeated text is dropped (the first one stays), when its field keeps other text. A
+    sentence said twice within one sentence is left to the finding."""
+    fields = dict(draft.fields)
+    names = list(fields)
+    for f in findings:
+        if f.severity != "block" or f.rule_id not in _REPEATS or not f.matched or f.field not in fields:
+            continue
+        key = _norm(f.matched)
+        text = fields[f.field]
+        holding = [(a, b) for a, b in sentence_spans(text) if key in _norm(text[a:b])]
+        earlier = any(key in _norm(fields[n]) for n in names[: names.index(f.field)])
+        if not key or not holding or (len(holding) < 2 and not earlier):
+            continue
+        a, b = holding[-1]
+        rest = re.sub(r"[ \t]{2,}", " ", text[:a] + text[b:]).strip()
+        if _norm(rest):
+            fields[f.field] = rest
+    return draft.model_copy(update={"fields": fields})
+
+
+_REPEATS = ("quality.repetition", "quality.positioning_repeated")
+
+
 def _positioning(ctx: QualityContext, fields: dict[str, str]) -> list[ComplianceFinding]:
     """The positioning line, or a long clause of it, used more than once across the piece."""
     positioning = ctx.brand.positioning
@@ -621,21 +648,27 @@ def _policy_not_used(ctx: QualityContext, fields: dict[str, str]) -> list[Compli
         for row in rows_of(list(ctx.policy))
         if max(coverage(q, row) for q in questions) >= 0.1 and speaks_of_policy(row)
     ]
-    wanted = set().union(*(results(row) for row in rows))
+    # When the question gives its case ("20 days before departure") and a row covers it, that row's
+    # figure is the answer; a recital of the other rows does not count.
+    case = [row for q in questions for row in rows_for_case(q, rows)]
+    wanted = set().union(*(results(row) for row in case or rows))
     text = "\n".join(fields.values())
     if not wanted or results(text) & wanted or _NOT_COVERED.search(text):
         return []
     name = next(iter(fields), None)
     shown = ", ".join(sorted(f.lstrip("$") for f in wanted)[:6])
-    return [
-        _finding(
-            "facts.policy_not_used",
-            f"the answer gives none of the figures of the policy passage that covers the question ({shown})",
-            "answer from that passage: the row that matches the customer's case, with its figure; or say "
-            "plainly that the documents do not cover the case",
-            field=name,
+    if case:
+        explanation = f"the answer does not give what the documents state for this case: {case[0]}"
+        fix = f"answer with that row's figure ({shown}) for the customer's case"
+    else:
+        explanation = (
+            f"the answer gives none of the figures of the policy passage that covers the question ({shown})"
         )
-    ]
+        fix = (
+            "answer from that passage: the row that matches the customer's case, with its figure; or say "
+            "plainly that the documents do not cover the case"
+        )
+    return [_finding("facts.policy_not_used", explanation, fix, field=name)]
 
 
 # --- required terms ---------------------------------------------------------------------------------

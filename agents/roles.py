@@ -93,6 +93,11 @@ class DraftInputs(RoleInputs):
     angle: str = Field(description="The brief's angle for this channel (else the positioning).")
     channel_inputs: dict[str, str] = Field(description="The brand's inputs for this channel.")
     focus: list[str] = Field(description="Aliases of the passages that best answer the inputs.")
+    case_rows: list[str] = Field(
+        default_factory=list,
+        description="The rows of those passages that state the figure for the case the inputs describe "
+        "(policy.facts.rows_for_case): a refund question's own row of the refund table.",
+    )
 
 
 class OutlineInputs(RoleInputs):

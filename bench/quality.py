@@ -38,7 +38,7 @@ from typing import Any
 from agents.channels import load_channels
 from agents.compliance import brand_facts, brand_products, checker_for
 from agents.quality import QualityContext, quality_findings
-from agents.state import Campaign, Piece
+from agents.state import Campaign
 from knowledge.brand import Brand, load_brand
 from knowledge.embedders import get_embedder
 from policy import PassageEvidence
@@ -85,8 +85,8 @@ def brand_for(name: str) -> Brand:
 
 
 def policy_for(campaign: Campaign, brand: Brand, channel: str, embedder: Any) -> list[str]:
-    """The campaign passage closest to the channel's inputs (a customer's question), as the compliance
-    step picks it from the index."""
+    """The two campaign passages closest to the channel's inputs (a customer's question), as the
+    compliance step picks them from the index."""
     queries = list(brand.channel_inputs.get(channel, {}).values())
     if not queries or not campaign.passages:
         return []
@@ -95,24 +95,28 @@ def policy_for(campaign: Campaign, brand: Brand, channel: str, embedder: Any) ->
     return [campaign.passages[int(i)].text for i in best]
 
 
-def score_piece(
-    run: str, label: str, campaign: Campaign, piece: Piece, brand: Brand, embedder: Any
-) -> Scored:
+def score_campaign(run: str, label: str, campaign: Campaign, brand: Brand, embedder: Any) -> list[Scored]:
+    """Every piece of ``campaign`` checked again (one evidence index and checker for the campaign)."""
     documents = [p.text for p in campaign.passages]
-    channel = CHANNELS[piece.channel]
-    policy = policy_for(campaign, brand, piece.channel, embedder)
-    found = quality_findings(QualityContext.build(channel, brand, documents, policy=policy), piece.fields)
     evidence = PassageEvidence(
         [(p.id, p.text) for p in campaign.passages],
-        embedder,  # type: ignore[arg-type]
+        embedder,
         facts=brand_facts(brand),
         products=brand_products(brand),
     )
     checker = checker_for(brand, evidence)
-    for name, text in piece.fields.items():
-        found += checker.check(text, name)
-    blocking = sorted({f.rule_id for f in found if f.severity == "block"})
-    return Scored(run, label, piece.channel, piece.compliance.verdict, dict(piece.fields), blocking)
+    scored = []
+    for piece in campaign.pieces:
+        policy = policy_for(campaign, brand, piece.channel, embedder)
+        context = QualityContext.build(CHANNELS[piece.channel], brand, documents, policy=policy)
+        found = quality_findings(context, piece.fields)
+        for name, text in piece.fields.items():
+            found += checker.check(text, name)
+        blocking = sorted({f.rule_id for f in found if f.severity == "block"})
+        scored.append(
+            Scored(run, label, piece.channel, piece.compliance.verdict, dict(piece.fields), blocking)
+        )
+    return scored
 
 
 def load_run(folder: Path, embedder: Any) -> tuple[list[Scored], list[Campaign]]:
@@ -122,9 +126,9 @@ def load_run(folder: Path, embedder: Any) -> tuple[list[Scored], list[Campaign]]
         campaign = Campaign.model_validate_json(path.read_text(encoding="utf-8"))
         campaigns.append(campaign)
         name = campaign.brand.name
-        brands.setdefault(name, brand_for(name))
-        for piece in campaign.pieces:
-            scored.append(score_piece(folder.name, path.stem, campaign, piece, brands[name], embedder))
+        if name not in brands:
+            brands[name] = brand_for(name)
+        scored += score_campaign(folder.name, path.stem, campaign, brands[name], embedder)
     return scored, campaigns
 
 

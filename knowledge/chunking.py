@@ -46,9 +46,15 @@ def split_sentences(text: str) -> list[str]:
 def keep_sentences(text: str, keep: Callable[[str], bool]) -> str:
     """``text`` with only the sentences ``keep`` accepts, line structure kept (lines emptied by the
     filter disappear); sentences are rejoined without spaces in CJK lines, with one elsewhere."""
+    return map_sentences(text, lambda sentence: sentence if keep(sentence) else None)
+
+
+def map_sentences(text: str, change: Callable[[str], str | None]) -> str:
+    """``text`` with each sentence replaced by what ``change`` makes of it (None or "": dropped), joined
+    as :func:`keep_sentences` joins them."""
     out = []
     for line in text.split("\n"):
-        kept = [s for s in split_sentences(line) if keep(s)]
+        kept = [changed for s in split_sentences(line) if (changed := change(s))]
         if kept or not line.strip():
             cjk = sum(_is_cjk(c) for c in line) > len(line) / 4
             out.append(("" if cjk else " ").join(kept))

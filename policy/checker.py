@@ -43,7 +43,7 @@ from policy.detectors import (
     sanitize_markup,
     secrets,
 )
-from policy.facts import condition_conflicts, rows_of
+from policy.facts import condition_conflicts, product_conflicts, rows_for_case, rows_of
 from policy.findings import ComplianceFinding, EvidenceRef, Severity
 from policy.rules import Policy, Rule, rule_regex
 from policy.semantic import CATEGORIES, SemanticLayer, SentenceScore
@@ -270,17 +270,11 @@ class ComplianceChecker:
                 if set(c.kinds) & {"figure", "health_effect", "finance_effect", "education_effect"}
             ]
         findings = []
-        products = getattr(self.evidence, "products", {})
         for result in link_claims(claims, self.evidence):
             if result.supported:
-                conflicts = condition_conflicts(
-                    result.claim.text,
-                    rows_of([c.text for c in result.considered] + list(self.evidence.facts)),
-                    products,
-                )
-                if conflicts:
-                    findings.append(self._mismatch(result, conflicts, field))
-                elif supported is not None:
+                mismatched = self._bindings(result, field)
+                findings += mismatched
+                if not mismatched and supported is not None:
                     supported.append(result.claim.span)
                 continue
             substantive = bool(set(result.claim.kinds) & _SUBSTANTIVE)
@@ -318,18 +312,39 @@ class ComplianceChecker:
             )
         return findings
 
-    def _mismatch(self, result: ClaimCheck, conflicts: list[str], field: str | None) -> ComplianceFinding:
-        """A claim whose figures the evidence states, but for another case (:mod:`policy.facts`)."""
-        product = any(" is stated for " in c for c in conflicts)
+    def _bindings(self, result: ClaimCheck, field: str | None) -> list[ComplianceFinding]:
+        """A supported claim whose figures the evidence states, but for another case, customer or product
+        (:mod:`policy.facts`: a refund share from another row of the table, the adult price for a child,
+        one product's warranty on another): one finding per kind, with ``fact_severity``."""
+        assert self.evidence is not None
+        products = getattr(self.evidence, "products", {})
+        rows = rows_of([c.text for c in result.considered] + list(self.evidence.facts))
+        found = []
+        for rule_id, conflicts in (
+            (CONDITION_MISMATCH_RULE, condition_conflicts(result.claim.text, rows)),
+            (PRODUCT_MISMATCH_RULE, product_conflicts(result.claim.text, rows, products)),
+        ):
+            if conflicts:
+                found.append(self._mismatch(rule_id, result, conflicts, field, rows))
+        return found
+
+    def _mismatch(
+        self, rule_id: str, result: ClaimCheck, conflicts: list[str], field: str | None, rows: list[str]
+    ) -> ComplianceFinding:
+        """A claim whose figures the evidence states, but for another case (:mod:`policy.facts`); the fix
+        quotes the row for the claim's own case when one matches."""
+        right = rows_for_case(result.claim.text, rows)
         return ComplianceFinding(
-            rule_id=PRODUCT_MISMATCH_RULE if product else CONDITION_MISMATCH_RULE,
+            rule_id=rule_id,
             category="unsupported_claim",
             severity=self.fact_severity,
             explanation="; ".join(conflicts),
             field=field,
             span=result.claim.span,
             matched=result.claim.text,
-            suggestion="give the figure the documents state for this case, product and customer",
+            suggestion=f'for this case the documents say: "{right[0]}"; give that figure'
+            if right
+            else "give the figure the documents state for this case, product and customer",
             legal_reference=_SUBSTANTIATION,
             evidence=[
                 EvidenceRef(passage=c.id, score=round(c.score, 3), supports=False) for c in result.considered

@@ -184,6 +184,35 @@ def rows_of(texts: list[str]) -> list[str]:
     return rows
 
 
+def rows_for_case(case: str, rows: list[str]) -> list[str]:
+    """The rows that give a result figure for the case ``case`` describes ("I cancel 20 days before
+    departure": the 15-29 day row): each states a percentage or an amount, conditions it on a measure the
+    case gives a single value of, and contains that value; a row naming a qualifier of a group the case
+    names (adult, child, ...) must share it. Empty when the case gives no value or no row matches, so the
+    caller falls back to the passages. What a customer's answer should quote, and what a wrong figure's
+    fix points to."""
+    values = [i for i in intervals(case) if i.low == i.high]
+    if not values:
+        return []
+    quals = qualifiers(case)
+    found = []
+    for row in rows:
+        if not results(row):
+            continue
+        conditions = [i for i in intervals(row) if any(i.measure == v.measure for v in values)]
+        if not conditions or not all(
+            any(i.contains(v.low) for i in conditions if i.measure == v.measure)
+            for v in values
+            if any(i.measure == v.measure for i in conditions)
+        ):
+            continue
+        row_quals = qualifiers(row)
+        if any(row_quals.get(group) and not (members & row_quals[group]) for group, members in quals.items()):
+            continue
+        found.append(row)
+    return list(dict.fromkeys(found))
+
+
 def mentioned_products(text: str, products: dict[str, list[str]]) -> set[str]:
     """The products whose name, or a distinctive short form of it, ``text`` names."""
     folded = fold_str(text)
@@ -252,11 +281,12 @@ def condition_conflicts(
                 asked = ", ".join(sorted(members))
                 problems.append(f"{_show(figure)} is what the documents give for {named}, not for {asked}")
     if products:
-        problems += _product_conflicts(claim, rows, products)
+        problems += product_conflicts(claim, rows, products)
     return list(dict.fromkeys(problems))
 
 
-def _product_conflicts(claim: str, rows: list[str], products: dict[str, list[str]]) -> list[str]:
+def product_conflicts(claim: str, rows: list[str], products: dict[str, list[str]]) -> list[str]:
+    """Why ``claim``, naming exactly one product, gives it a figure stated only for other products."""
     named = mentioned_products(claim, products)
     if len(named) != 1:
         return []

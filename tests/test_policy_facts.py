@@ -10,7 +10,15 @@ from agents.compliance import brand_facts, brand_products, checker_for
 from knowledge.brand import load_brand
 from knowledge.embedders import get_embedder
 from policy import PassageEvidence
-from policy.facts import condition_conflicts, intervals, product_aliases, qualifiers, results, rows_of
+from policy.facts import (
+    condition_conflicts,
+    intervals,
+    product_aliases,
+    qualifiers,
+    results,
+    rows_for_case,
+    rows_of,
+)
 
 pytestmark = pytest.mark.unit
 ROOT = Path(__file__).resolve().parent.parent
@@ -128,6 +136,8 @@ def test_the_campaign_checker_blocks_a_figure_from_the_wrong_row() -> None:
     ]
     assert [(f.rule_id, f.severity) for f in wrong] == [("facts.condition_mismatch", "block")]
     assert "8–14 天" in wrong[0].explanation and wrong[0].evidence[0].passage == "faq.html#2"
+    # The fix quotes the row for the claim's own case, so a revision has the right figure in front of it.
+    assert "出发前 15–29 天取消，退还团费的 70%" in wrong[0].suggestion
     right = checker.check("出发前 20 天取消，可以退还团费的 70%。", "reply")
     assert not [f for f in right if f.category == "unsupported_claim"]
 
@@ -143,3 +153,35 @@ def test_an_offer_no_document_states_blocks_in_campaigns(mini_brand: Path) -> No
         if f.category == "unsupported_claim"
     ]
     assert [(f.rule_id, f.severity) for f in found] == [("claims.unsupported_offer", "block")]
+
+
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [
+        (
+            "我报名了雨崩徒步，如果出发前 20 天因为工作原因要取消，能退多少钱？",
+            ["出发前 15–29 天取消，退还团费的 70%"],
+        ),
+        ("出发前 40 天取消呢？", ["退款比例按照你提出取消的时间计算：出发前 30 天及以上取消，全额退款"]),
+        ("出发前 3 天取消", ["出发前 7 天内（含第 7 天）取消，不予退款"]),
+        # no value of a measure: the case picks no row, and the caller falls back to the passages
+        ("取消了能退多少钱？", []),
+    ],
+)
+def test_rows_for_case_picks_the_row_that_contains_the_customers_value(
+    case: str, expected: list[str]
+) -> None:
+    assert rows_for_case(case, rows_of([LADDER])) == expected
+
+
+def test_rows_for_case_keeps_to_the_customers_qualifier() -> None:
+    rows = rows_of(["Ages 8-15 years old: $35 per child. Ages 16 years old and over: $65 per adult."])
+    assert rows_for_case("My son is 10 years old, what does he pay?", rows) == [
+        "Ages 8-15 years old: $35 per child"
+    ]
+    rows = rows_of(["Adults pay $65 for a 2 hours class.", "Children pay $35 for a 2 hours class."])
+    assert rows_for_case("What does a 2 hours class cost for my child?", rows) == [
+        "Children pay $35 for a 2 hours class"
+    ]
+    # a row without a figure, or without the measure, is no answer to the case
+    assert rows_for_case("a 2 hours class for my child", rows_of(["Classes last 2 hours."])) == []

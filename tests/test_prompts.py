@@ -126,6 +126,7 @@ def _fixed_inputs() -> dict:
         "angle": "Angle.",
         "channel_inputs": {"question": "Q?"},
         "focus": ["P1"],
+        "case_rows": ["Cancel 15-29 days before the roast date: 70% back."],
         "requests": ["Shorten it."],
         "sentences": ["Ships within 48 hours.", "Hello."],
         "sentence": "My dad drank it for two months and his blood sugar is steady now.",

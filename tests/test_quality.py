@@ -72,6 +72,15 @@ def test_truncated_mid_sentence_mid_phrase_and_unclosed(wanderly: Brand, tidewat
     assert rules(tidewater, "email", unclosed) == ["quality.truncated"]
     zh = {"text": "在雨崩村慢走七天，藏族向导带路和 #Wanderly"}
     assert "quality.truncated" in rules(wanderly, "social_post", zh)
+    # A sign-off on the same line as the last sentence is an ending, not a sentence cut short.
+    body = "你好！秋天快到了，Wanderly 的雨崩徒步还有名额，藏族向导带路，每天只走一段，留出时间看山。" * 3
+    email = {"subject": "跟着 Wanderly 慢慢走一次雨崩", "preheader": "雨崩徒步，藏族向导同行"}
+    assert "quality.truncated" not in rules(
+        wanderly, "email", {**email, "body": body + "祝好，Wanderly 团队"}
+    )
+    assert "quality.truncated" in rules(
+        wanderly, "email", {**email, "body": body + "我们从梅里雪山脚下的雨崩村出发，然后"}
+    )
 
 
 def test_a_field_the_answer_was_cut_off_in_is_truncated(tidewater: Brand) -> None:
@@ -310,17 +319,19 @@ def test_a_blog_is_written_outline_first_section_by_section(mini_brand: Path, tm
     from pipelines import run_campaign
     from pipelines.spec import load_pipeline
 
-    campaign = run_campaign(mini_brand, channels=["blog"], backend={"kind": "fake"})
+    # The default is one draft call (outline-first measured no longer on the embedded model).
+    one = run_campaign(mini_brand, channels=["blog"], backend={"kind": "fake"})
+    assert [t.prompt for t in one.trace if t.agent == "copywriter"] == ["copywriter.draft@6"]
+    # On, the blog is an outline and one call per section.
+    text = (ROOT / "pipelines" / "default.yaml").read_text(encoding="utf-8")
+    assert "outline_first: false" in text
+    (tmp_path / "sections.yaml").write_text(text.replace("outline_first: false", "outline_first: true"))
+    pipeline = load_pipeline(tmp_path / "sections.yaml", backend_overrides={"kind": "fake"})
+    campaign = run_campaign(mini_brand, channels=["blog"], pipeline=pipeline)
     prompts = [t.prompt for t in campaign.trace if t.agent == "copywriter"]
     assert prompts == ["copywriter.outline@1"] + ["copywriter.section@1"] * 4
     (piece,) = campaign.pieces
     assert piece.scorecard is not None and piece.scorecard.applied > 20
-    # Off, the blog is one draft call.
-    text = (ROOT / "pipelines" / "default.yaml").read_text(encoding="utf-8")
-    (tmp_path / "one.yaml").write_text(text.replace("outline_first: true", "outline_first: false"))
-    pipeline = load_pipeline(tmp_path / "one.yaml", backend_overrides={"kind": "fake"})
-    one = run_campaign(mini_brand, channels=["blog"], pipeline=pipeline)
-    assert [t.prompt for t in one.trace if t.agent == "copywriter"] == ["copywriter.draft@6"]
 
 
 def test_a_revision_never_shrinks_a_long_field_below_its_minimum() -> None:
@@ -353,3 +364,84 @@ def test_a_customer_answer_gives_the_policy_rows_figures(wanderly: Brand) -> Non
     assert found("这种情况我们的文档没有说明，我会转交给团队，尽快回复你。", [ladder]) == []
     # A passage whose figures have nothing to do with the question asks for none of them.
     assert found(improvised, ["雨崩徒步 7 天，每团最多 8 人，团费 6,800元。"]) == []
+    # The question gives its case (20 days): reciting other rows is no answer, the 15-29 day row's is.
+    assert found("出发前 30 天及以上取消，全额退款；出发前 8–14 天取消，退还 40%。", [ladder]) == [
+        "facts.policy_not_used"
+    ]
+    context = QualityContext.build(CH["cs_reply"], wanderly, policy=[ladder])
+    (finding,) = quality_findings(context, {"reply": improvised})
+    assert "出发前 15–29 天取消，退还团费的 70%" in finding.explanation and "70%" in finding.suggestion
+
+
+def test_the_last_resort_drops_the_offending_clause_and_keeps_the_brand_mention() -> None:
+    from agents.compliance import remove_offending_sentences, without_offending_clauses
+    from policy.findings import ComplianceFinding
+    from policy.text import fold_str
+
+    assert without_offending_clauses("Wanderly 带你走进雨崩，这是最佳的徒步路线！", [fold_str("最佳")]) == (
+        "Wanderly 带你走进雨崩！"
+    )
+    assert (
+        without_offending_clauses("Our roast is fresh, the best in town.", ["the best"])
+        == "Our roast is fresh."
+    )
+    # the first clause offends, or a whole claim spans clauses: the sentence goes
+    assert without_offending_clauses("比 Trailora 更懂你，欢迎报名。", ["trailora"]) is None
+    assert (
+        without_offending_clauses("每团最多 12 人，欢迎报名。", [fold_str("每团最多 12 人，欢迎报名")])
+        is None
+    )
+
+    def block(matched: str) -> ComplianceFinding:
+        return ComplianceFinding(
+            rule_id="zh.absolute", category="absolute_claim", severity="block", explanation="x",
+            field="text", matched=matched,
+        )  # fmt: skip
+
+    draft = Draft(
+        channel="social_post",
+        fields={
+            "text": "Wanderly 带你走进雨崩，这是最佳的徒步路线！比 Trailora 更懂你。每团最多 10 人。#雨崩徒步"
+        },
+    )
+    fixed = remove_offending_sentences(draft, [block("最佳"), block("Trailora")])
+    assert fixed.fields["text"] == "Wanderly 带你走进雨崩！每团最多 10 人。#雨崩徒步"
+
+
+def test_the_last_resort_drops_the_later_copy_of_a_repeated_sentence_or_positioning_line() -> None:
+    from agents.quality import drop_repeats
+    from policy.findings import ComplianceFinding
+
+    def block(rule: str, field: str, matched: str) -> ComplianceFinding:
+        return ComplianceFinding(
+            rule_id=rule, category="quality_voice", severity="block", explanation="x", field=field,
+            matched=matched,
+        )  # fmt: skip
+
+    post = Draft(
+        channel="social_post",
+        fields={
+            "text": "探索未知，发现美丽。在梅里雪山脚下的雨崩村慢走七天。"
+            "走进梅里雪山脚下，探索未知，发现美丽。#Wanderly"
+        },
+    )
+    fixed = drop_repeats(
+        post,
+        [
+            block("quality.repetition", "text", "梅里雪山脚下"),
+            block("quality.positioning_repeated", "text", "探索未知，发现美丽"),
+        ],
+    )
+    assert fixed.fields["text"] == "探索未知，发现美丽。在梅里雪山脚下的雨崩村慢走七天。#Wanderly"
+    # Across fields the later field loses its copy; both copies in one sentence: nothing changes.
+    email = Draft(
+        channel="email", fields={"subject": "Roasted to order", "body": "Hi. Roasted to order. We ship fast."}
+    )
+    assert (
+        drop_repeats(email, [block("quality.positioning_repeated", "body", "Roasted to order")]).fields[
+            "body"
+        ]
+        == "Hi. We ship fast."
+    )
+    once = Draft(channel="social_post", fields={"text": "Fresh beans, fresh beans, every day."})
+    assert drop_repeats(once, [block("quality.repetition", "text", "fresh beans")]) == once
