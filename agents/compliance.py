@@ -22,7 +22,9 @@ The publishable-copy checks (:mod:`agents.quality`: endings, required terms, lan
 length, conventions, template text) run beside the checker on every round, and a figure the passages
 state for another case, customer or product blocks (:mod:`policy.facts`).
 Blocking findings are sent back for revision (:mod:`agents.revision`, ``fix_rounds`` times). Then
-last-resort fixes: required spelling restored, sentences that still carry a blocking finding dropped, a
+last-resort fixes: required spelling restored, sentences that still carry a blocking finding dropped (or,
+when their opening clause names the brand, cut before the offending clause), the later copy of a
+repeated sentence or positioning line dropped, a
 prose field's unfinished last sentence dropped, fields still over their limit asked once more for a
 shorter complete wording (``shorten``), and what is still too long cut at a sentence, clause or word
 boundary (a cut at a word boundary is a ``quality.fragment`` finding, which blocks). The verdict is
@@ -35,6 +37,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Iterable
 from typing import ClassVar
 
 from pydantic import Field
@@ -113,8 +116,12 @@ def deterministic_findings(
 _NOT_BY_SENTENCE = {"channel_limit", "required_term", "generation"}  # and every quality_* category
 
 
-def remove_offending_sentences(draft: Draft, findings: list[ComplianceFinding]) -> Draft:
-    """Drop each sentence holding a blocking finding's matched text, unless that would empty its field."""
+def remove_offending_sentences(
+    draft: Draft, findings: list[ComplianceFinding], names: Iterable[str] = ()
+) -> Draft:
+    """Drop each sentence holding a blocking finding's matched text, unless that would empty its field; a
+    sentence whose opening clause is clean and names one of ``names`` (the brand) loses only the clauses
+    from the offending one on (:func:`without_offending_clauses`)."""
     fields = dict(draft.fields)
     for name, text in draft.fields.items():
         bad = [
@@ -128,35 +135,41 @@ def remove_offending_sentences(draft: Draft, findings: list[ComplianceFinding]) 
         ]
         if not bad:
             continue
-        cleaned = map_sentences(text, lambda sentence: without_offending_clauses(sentence, bad))  # noqa: B023
+        cleaned = map_sentences(text, lambda sentence: without_offending_clauses(sentence, bad, names))  # noqa: B023
         if cleaned:
             fields[name] = cleaned
     return draft.model_copy(update={"fields": fields})
 
 
-_CLAUSE = re.compile(r"[，,；;]")
-_SENTENCE_TAIL = re.compile(r"[。！？!?.…]+$")
+_CLAUSE = re.compile(r"[，；;]|(?<!\d),(?!\d)")  # not the comma of "$1,299"
+_CLOSING_MARKS = "。！？!?.…；;”」』）)\"'"
 
 
-def without_offending_clauses(sentence: str, bad: list[str]) -> str | None:
-    """``sentence`` without the offending text ``bad`` (folded): cut before the first clause that holds
-    it, keeping the closing mark ("W 带你走进雨崩，这是最佳的路线！" -> "W 带你走进雨崩！"),
-    so the brand mention in the opening clause survives; None (drop the sentence) when the first clause
-    offends, the offending text spans clauses (a whole unsupported claim), or what is left still offends."""
+def without_offending_clauses(sentence: str, bad: list[str], names: Iterable[str] = ()) -> str | None:
+    """``sentence`` without the offending text ``bad`` (folded), or None to drop it. When the clauses
+    before the first offending one are clean and name one of ``names`` (the brand), they are kept with
+    the sentence's closing marks ("W 带你走进雨崩，这是最佳的路线！" -> "W 带你走进雨崩！"), so the brand
+    mention survives; otherwise, or when the offending text spans clauses (a whole unsupported claim), the
+    sentence goes: an opening clause that does not name the brand is too often a fragment ("With 20
+    years of experience.")."""
     offending = [b for b in bad if b in fold_str(sentence)]
     if not offending:
         return sentence
-    if any(_CLAUSE.search(b) for b in offending):  # a claim that spans clauses goes whole
+    if any(_CLAUSE.search(b) for b in offending):
         return None
-    tail = _SENTENCE_TAIL.search(sentence)
-    ending = tail.group() if tail else ""
+    ending = sentence[len(sentence.rstrip(_CLOSING_MARKS)) :]
     kept = ""
     for match in _CLAUSE.finditer(sentence):
         head = sentence[: match.start()]
         if any(b in fold_str(head) for b in bad):
             break
         kept = head
-    if not kept.strip() or any(b in fold_str(kept) for b in bad):
+    folded = fold_str(kept)
+    if (
+        not kept.strip()
+        or any(b in folded for b in bad)
+        or not any(fold_str(n) in folded for n in names if n)
+    ):
         return None
     return kept.rstrip() + ending
 
@@ -300,7 +313,8 @@ class Compliance(SendsBack):
         # over-long fields at a sentence or clause boundary. What that cannot make whole stays a finding.
         draft = self._fix_spelling(state.brand, draft)
         standing = self._standing(checker, channel, draft, findings, quality(draft))
-        draft = drop_repeats(remove_offending_sentences(draft, standing), standing)
+        names = [state.brand.name, *state.brand.required_terms]
+        draft = drop_repeats(remove_offending_sentences(draft, standing, names), standing, names)
         draft = finish_fields(channel, draft)
         if self.params.shorten:
             draft = self._shorter(state, ctx, channel, draft)

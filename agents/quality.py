@@ -338,12 +338,17 @@ def _ends_finished(line: str) -> bool:
     if not line or line[-1] in _TERMINAL:
         return True
     after = _SENTENCE_END.split(line)[-1].strip()
-    if after != line.strip() and _short(after) and _SIGN_OFF.search(after):
-        return True
+    if after != line.strip():  # a sentence ended on this line: what follows must be a sign-off
+        return _short(after) and bool(_SIGN_OFF_AFTER.search(after)) and not dangling_word(after)
     return _short(line) and "," not in line[-1:]
 
 
 _SENTENCE_END = re.compile(r"[。！？!?…]|\.(?=\s)")
+# A sign-off that follows the last sentence on its line: it opens like one, or ends with the team's name.
+_SIGN_OFF_AFTER = re.compile(
+    r"^(?:祝|此致|敬上|best|cheers|regards|warmly|sincerely|yours|take care|see you|[—–-])|(?:团队|team)$",
+    re.IGNORECASE,
+)
 
 
 def _short(line: str) -> bool:
@@ -570,24 +575,34 @@ _FUNCTION_WORDS = frozenset(
 )
 
 
-def drop_repeats(draft: Draft, findings: list[ComplianceFinding]) -> Draft:
-    """The last-resort fix for a repetition revision did not remove: for each blocking
-    ``quality.repetition`` or ``quality.positioning_repeated`` finding, the sentence that holds the last
-    occurrence of the repeated text is dropped (the first one stays), when its field keeps other text. A
-    sentence said twice within one sentence is left to the finding."""
+def drop_repeats(draft: Draft, findings: list[ComplianceFinding], keep: Iterable[str] = ()) -> Draft:
+    """The last-resort fix for a repetition revision did not remove: the later copy of a sentence said
+    twice (``quality.repetition`` on a whole sentence), or the sentence that holds the later use of the
+    positioning line (``quality.positioning_repeated``), is dropped when its field keeps other text. A
+    sentence that holds a figure or one of ``keep`` (the brand's name and required terms) stays, and so does
+    a phrase repeated inside longer sentences: those are left to the finding."""
     fields = dict(draft.fields)
     names = list(fields)
+    kept_words = [k.casefold() for k in keep if k]
     for f in findings:
         if f.severity != "block" or f.rule_id not in _REPEATS or not f.matched or f.field not in fields:
             continue
         key = _norm(f.matched)
         text = fields[f.field]
-        holding = [(a, b) for a, b in sentence_spans(text) if key in _norm(text[a:b])]
+        spans = sentence_spans(text)
+        if f.rule_id == "quality.repetition":
+            holding = [(a, b) for a, b in spans if _norm(text[a:b]) == key]
+        else:
+            holding = [(a, b) for a, b in spans if key in _norm(text[a:b])]
         earlier = any(key in _norm(fields[n]) for n in names[: names.index(f.field)])
         if not key or not holding or (len(holding) < 2 and not earlier):
             continue
         a, b = holding[-1]
-        rest = re.sub(r"[ \t]{2,}", " ", text[:a] + text[b:]).strip()
+        dropped = text[a:b]
+        if results(dropped) or any(k in dropped.casefold() for k in kept_words):
+            continue
+        rest = re.sub(r"[ \t]{2,}", " ", text[:a] + text[b:])
+        rest = re.sub(r"\n{3,}", "\n\n", re.sub(r"[ \t]+\n", "\n", rest)).strip()
         if _norm(rest):
             fields[f.field] = rest
     return draft.model_copy(update={"fields": fields})
@@ -643,14 +658,15 @@ def _policy_not_used(ctx: QualityContext, fields: dict[str, str]) -> list[Compli
     # must give; the rows about that term.
     if not any(speaks_of_policy(q) for q in questions):
         return []
+    all_rows = rows_of(list(ctx.policy))
     rows = [
-        row
-        for row in rows_of(list(ctx.policy))
-        if max(coverage(q, row) for q in questions) >= 0.1 and speaks_of_policy(row)
+        row for row in all_rows if max(coverage(q, row) for q in questions) >= 0.1 and speaks_of_policy(row)
     ]
     # When the question gives its case ("20 days before departure") and a row covers it, that row's
-    # figure is the answer; a recital of the other rows does not count.
-    case = [row for q in questions for row in rows_for_case(q, rows)]
+    # figure must be in the answer (a recital of the table that includes it passes; the prompt asks for
+    # the row alone). Case rows come from every row, as the copywriter's do (a table row need not say
+    # "refund").
+    case = [row for q in questions for row in rows_for_case(q, all_rows)]
     wanted = set().union(*(results(row) for row in case or rows))
     text = "\n".join(fields.values())
     if not wanted or results(text) & wanted or _NOT_COVERED.search(text):

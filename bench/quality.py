@@ -63,6 +63,7 @@ class Scored:
     verdict: str
     fields: dict[str, str]
     blocking: list[str] = field(default_factory=list)
+    context: dict[str, object] = field(default_factory=dict)  # for a blind reviewer: brand, language, inputs
 
     @property
     def delivered(self) -> bool:
@@ -114,7 +115,19 @@ def score_campaign(run: str, label: str, campaign: Campaign, brand: Brand, embed
             found += checker.check(text, name)
         blocking = sorted({f.rule_id for f in found if f.severity == "block"})
         scored.append(
-            Scored(run, label, piece.channel, piece.compliance.verdict, dict(piece.fields), blocking)
+            Scored(
+                run,
+                label,
+                piece.channel,
+                piece.compliance.verdict,
+                dict(piece.fields),
+                blocking,
+                {
+                    "brand": brand.name,
+                    "language": brand.language,
+                    "inputs": brand.channel_inputs.get(piece.channel, {}),
+                },
+            )
         )
     return scored
 
@@ -208,7 +221,9 @@ def main() -> int:
         for scored, _ in runs.values():
             for p in scored:
                 if p.delivered:
-                    seen.setdefault(p.key, {"id": p.key, "channel": p.channel, "fields": p.fields})
+                    seen.setdefault(
+                        p.key, {**p.context, "id": p.key, "channel": p.channel, "fields": p.fields}
+                    )
         items = list(seen.values())
         random.Random(15).shuffle(items)
         args.export.write_text(

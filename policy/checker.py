@@ -325,15 +325,22 @@ class ComplianceChecker:
             (PRODUCT_MISMATCH_RULE, product_conflicts(result.claim.text, rows, products)),
         ):
             if conflicts:
-                found.append(self._mismatch(rule_id, result, conflicts, field, rows))
+                # The right row for the claim's own case, from the passages only (the brand facts also
+                # hold the customer's question, which is no statement of the documents).
+                passage_rows = rows_of([c.text for c in result.considered])
+                right = (
+                    rows_for_case(result.claim.text, passage_rows)
+                    if rule_id == CONDITION_MISMATCH_RULE
+                    else []
+                )
+                found.append(self._mismatch(rule_id, result, conflicts, field, right))
         return found
 
     def _mismatch(
-        self, rule_id: str, result: ClaimCheck, conflicts: list[str], field: str | None, rows: list[str]
+        self, rule_id: str, result: ClaimCheck, conflicts: list[str], field: str | None, right: list[str]
     ) -> ComplianceFinding:
         """A claim whose figures the evidence states, but for another case (:mod:`policy.facts`); the fix
-        quotes the row for the claim's own case when one matches."""
-        right = rows_for_case(result.claim.text, rows)
+        quotes ``right``, the row for the claim's own case, when one matches."""
         return ComplianceFinding(
             rule_id=rule_id,
             category="unsupported_claim",

@@ -210,7 +210,12 @@ def rows_for_case(case: str, rows: list[str]) -> list[str]:
         if any(row_quals.get(group) and not (members & row_quals[group]) for group, members in quals.items()):
             continue
         found.append(row)
-    return list(dict.fromkeys(found))
+    found = list(dict.fromkeys(found))
+    # Rows that give different figures for the case (a refund row and a processing-time row that both
+    # contain "8 days"): the one that reads closest to the case, alone.
+    if len({frozenset(results(row)) for row in found}) > 1:
+        found = [max(found, key=lambda row: coverage(case, row))]
+    return found
 
 
 def mentioned_products(text: str, products: dict[str, list[str]]) -> set[str]:

@@ -185,3 +185,15 @@ def test_rows_for_case_keeps_to_the_customers_qualifier() -> None:
     ]
     # a row without a figure, or without the measure, is no answer to the case
     assert rows_for_case("a 2 hours class for my child", rows_of(["Classes last 2 hours."])) == []
+
+
+def test_rows_for_case_keeps_the_closest_row_when_rows_disagree() -> None:
+    rows = rows_of(
+        [
+            "Cancel 7-14 days before departure: 40% back.",
+            "Refunds reach your card within 10 days; a $5 fee applies.",
+        ]
+    )
+    assert rows_for_case("I cancel 8 days before departure, what do I get back?", rows) == [
+        "Cancel 7-14 days before departure: 40% back"
+    ]

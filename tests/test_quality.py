@@ -378,17 +378,31 @@ def test_the_last_resort_drops_the_offending_clause_and_keeps_the_brand_mention(
     from policy.findings import ComplianceFinding
     from policy.text import fold_str
 
-    assert without_offending_clauses("Wanderly 带你走进雨崩，这是最佳的徒步路线！", [fold_str("最佳")]) == (
+    brand = ["Wanderly", "Tidewater"]
+    best = [fold_str("最佳")]
+    assert without_offending_clauses("Wanderly 带你走进雨崩，这是最佳的徒步路线！", best, brand) == (
         "Wanderly 带你走进雨崩！"
     )
     assert (
-        without_offending_clauses("Our roast is fresh, the best in town.", ["the best"])
-        == "Our roast is fresh."
+        without_offending_clauses("「Wanderly 带你走进雨崩，最佳路线！」", best, brand)
+        == "「Wanderly 带你走进雨崩！」"
     )
-    # the first clause offends, or a whole claim spans clauses: the sentence goes
-    assert without_offending_clauses("比 Trailora 更懂你，欢迎报名。", ["trailora"]) is None
+    assert without_offending_clauses("Tidewater roasts daily, the best in town.", ["the best"], brand) == (
+        "Tidewater roasts daily."
+    )
+    # An opening clause that does not name the brand is too often a fragment: the sentence goes.
     assert (
-        without_offending_clauses("每团最多 12 人，欢迎报名。", [fold_str("每团最多 12 人，欢迎报名")])
+        without_offending_clauses("With 20 years of experience, we offer the best guides.", ["best"], brand)
+        is None
+    )
+    # The comma of a price is no clause boundary.
+    assert without_offending_clauses("Tidewater at $1,299 is the best trip.", ["best"], brand) is None
+    # the first clause offends, or a whole claim spans clauses: the sentence goes
+    assert without_offending_clauses("比 Trailora 更懂你，欢迎报名。", ["trailora"], brand) is None
+    assert (
+        without_offending_clauses(
+            "Wanderly 每团最多 12 人，欢迎报名。", [fold_str("每团最多 12 人，欢迎报名")], brand
+        )
         is None
     )
 
@@ -404,8 +418,12 @@ def test_the_last_resort_drops_the_offending_clause_and_keeps_the_brand_mention(
             "text": "Wanderly 带你走进雨崩，这是最佳的徒步路线！比 Trailora 更懂你。每团最多 10 人。#雨崩徒步"
         },
     )
-    fixed = remove_offending_sentences(draft, [block("最佳"), block("Trailora")])
+    fixed = remove_offending_sentences(draft, [block("最佳"), block("Trailora")], brand)
     assert fixed.fields["text"] == "Wanderly 带你走进雨崩！每团最多 10 人。#雨崩徒步"
+    # without the brand's names the whole sentence goes, as before
+    assert remove_offending_sentences(draft, [block("最佳"), block("Trailora")]).fields["text"] == (
+        "每团最多 10 人。#雨崩徒步"
+    )
 
 
 def test_the_last_resort_drops_the_later_copy_of_a_repeated_sentence_or_positioning_line() -> None:
@@ -431,6 +449,7 @@ def test_the_last_resort_drops_the_later_copy_of_a_repeated_sentence_or_position
             block("quality.repetition", "text", "梅里雪山脚下"),
             block("quality.positioning_repeated", "text", "探索未知，发现美丽"),
         ],
+        ["Wanderly"],
     )
     assert fixed.fields["text"] == "探索未知，发现美丽。在梅里雪山脚下的雨崩村慢走七天。#Wanderly"
     # Across fields the later field loses its copy; both copies in one sentence: nothing changes.
@@ -445,3 +464,23 @@ def test_the_last_resort_drops_the_later_copy_of_a_repeated_sentence_or_position
     )
     once = Draft(channel="social_post", fields={"text": "Fresh beans, fresh beans, every day."})
     assert drop_repeats(once, [block("quality.repetition", "text", "fresh beans")]) == once
+
+    # A repeated phrase inside longer sentences, and a sentence holding a figure or the brand, stay.
+    promo = Draft(channel="social_post", fields={"text": "立即报名！雨崩七天。现在立即报名享早鸟价 8 折。"})
+    assert drop_repeats(promo, [block("quality.repetition", "text", "立即报名")]) == promo
+    named = Draft(
+        channel="social_post", fields={"text": "探索未知，发现美丽。雨崩七天。Wanderly：探索未知，发现美丽。"}
+    )
+    positioning = [block("quality.positioning_repeated", "text", "探索未知，发现美丽")]
+    assert drop_repeats(named, positioning, ["Wanderly"]) == named
+    assert drop_repeats(named, positioning).fields["text"] == "探索未知，发现美丽。雨崩七天。"
+
+
+def test_a_sign_off_after_the_last_sentence_must_look_like_one(wanderly: Brand) -> None:
+    from agents.quality import _ends_finished
+
+    assert _ends_finished("就来报名吧。祝好，Wanderly 团队")
+    assert _ends_finished("We hope to see you soon. Warmly, the Tidewater team")
+    assert not _ends_finished("就来报名吧。期待与你在雨崩相")
+    assert not _ends_finished("全程约5天。团队将为您安排")
+    assert not _ends_finished("See you soon. Thank you for choosing Wanderly and")
