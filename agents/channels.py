@@ -73,8 +73,8 @@ class FieldSpec(BaseModel):
         None,
         ge=2,
         le=8,
-        description="Write this long field outline-first, in this many sections, one call each (a blog "
-        "body): a small model reaches the length without being cut off.",
+        description="How many sections this long field (a blog body) is written in when the copywriter "
+        "writes outline-first (`outline_first`, off by default), one call each.",
     )
     greeting: bool = Field(False, description="The text opens with a greeting (an e-mail body).")
     sign_off: bool = Field(False, description="The text ends with a sign-off (an e-mail body).")

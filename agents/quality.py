@@ -27,7 +27,8 @@ severity (a brand may change a severity with ``compliance.severity`` in brand.ya
   name of this tool (which no brand wants to sign its copy with);
 - ``facts.policy_not_used``: an answer to a channel input (a customer's question) that gives none of the
   figures (shares, prices) of the passages that answer the question, and does not say the documents do
-  not cover the case.
+  not cover the case; when the question gives its case ("20 days before departure") and a row covers it
+  (:func:`policy.facts.rows_for_case`), the answer must give that row's figure.
 
 The checks read text only: no model, no index. Patterns are bounded (no nested quantifiers), so a long or
 hostile text cannot make them backtrack.
