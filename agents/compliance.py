@@ -119,7 +119,8 @@ _NOT_BY_SENTENCE = {"channel_limit", "required_term", "generation"}  # and every
 def remove_offending_sentences(
     draft: Draft, findings: list[ComplianceFinding], names: Iterable[str] = ()
 ) -> Draft:
-    """Drop each sentence holding a blocking finding's matched text, unless that would empty its field; a
+    """Drop each sentence holding a blocking finding's matched text (a rule, claim or placeholder finding),
+    unless that would empty its field; a
     sentence whose opening clause is clean and names one of ``names`` (the brand) loses only the clauses
     from the offending one on (:func:`without_offending_clauses`)."""
     fields = dict(draft.fields)
@@ -131,7 +132,7 @@ def remove_offending_sentences(
             and f.matched
             and f.severity == "block"
             and f.category not in _NOT_BY_SENTENCE
-            and not f.category.startswith("quality_")
+            and (not f.category.startswith("quality_") or f.rule_id in _SENTENCE_QUALITY)
         ]
         if not bad:
             continue
@@ -141,6 +142,8 @@ def remove_offending_sentences(
     return draft.model_copy(update={"fields": fields})
 
 
+# Quality findings a sentence holds whole: a placeholder ("您的订单号是：XXXXX。") goes with its sentence.
+_SENTENCE_QUALITY = {"quality.placeholder"}
 _CLAUSE = re.compile(r"[，；;]|(?<!\d),(?!\d)")  # not the comma of "$1,299"
 _CLOSING_MARKS = "。！？!?.…；;”」』）)\"'"
 

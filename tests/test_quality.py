@@ -484,3 +484,15 @@ def test_a_sign_off_after_the_last_sentence_must_look_like_one(wanderly: Brand) 
     assert not _ends_finished("就来报名吧。期待与你在雨崩相")
     assert not _ends_finished("全程约5天。团队将为您安排")
     assert not _ends_finished("See you soon. Thank you for choosing Wanderly and")
+
+
+def test_the_last_resort_drops_a_sentence_holding_a_placeholder(wanderly: Brand) -> None:
+    from agents.compliance import remove_offending_sentences
+
+    reply = "您好，感谢您报名雨崩徒步。出发前 15-29 天取消，退还团费的 70%。您的订单号是：XXXXX。"
+    context = QualityContext.build(CH["cs_reply"], wanderly)
+    found = quality_findings(context, {"reply": reply})
+    assert [f.rule_id for f in found] == ["quality.placeholder"]
+    fixed = remove_offending_sentences(Draft(channel="cs_reply", fields={"reply": reply}), found)
+    assert fixed.fields["reply"] == "您好，感谢您报名雨崩徒步。出发前 15-29 天取消，退还团费的 70%。"
+    assert quality_findings(context, fixed.fields) == []
