@@ -53,7 +53,7 @@ from agents.roles import (
 )
 from agents.state import CampaignState, CreativeBrief, Draft
 from agents.threads import brief_shown, mark_turn
-from policy.facts import rows_for_case, rows_of
+from policy.facts import case_rows
 
 
 class CopywriterParams(AgentParams):
@@ -102,7 +102,7 @@ class Copywriter(Agent):
             angle=state.brief.channel_angles.get(channel.name, state.brand.positioning),
             channel_inputs=channel_inputs,
             focus=[p.alias for p in answering],
-            case_rows=answer_rows(channel_inputs, [p.text for p in answering]),
+            case_rows=case_rows(list(channel_inputs.values()), [p.text for p in answering]),
         )
         try:
             answer = ask(
@@ -210,10 +210,3 @@ class Copywriter(Agent):
             citations=aliases_to_ids(cited, state.passages),
             cut_off=[long_field.name] if cut_off else [],
         )
-
-
-def answer_rows(channel_inputs: dict[str, str], texts: list[str]) -> list[str]:
-    """The rows of ``texts`` (the passages that answer a customer's question) that state the figure for
-    the case the question describes: what a small model should quote instead of reciting the whole table."""
-    rows = rows_of(texts)
-    return list(dict.fromkeys(row for q in channel_inputs.values() for row in rows_for_case(q, rows)))

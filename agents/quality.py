@@ -48,7 +48,7 @@ from agents.channels import HASHTAG, ChannelSpec, FieldSpec, count_words, dangli
 from agents.state import CampaignState, Draft, RetrievedPassage
 from knowledge.brand import Brand
 from policy.claims import coverage, sentence_spans, speaks_of_policy
-from policy.facts import product_aliases, results, rows_for_case, rows_of
+from policy.facts import case_rows, product_aliases, results, rows_of
 from policy.findings import ComplianceFinding, Severity
 
 Group = Literal["channel", "voice", "facts", "compliance"]
@@ -659,15 +659,16 @@ def _policy_not_used(ctx: QualityContext, fields: dict[str, str]) -> list[Compli
     # must give; the rows about that term.
     if not any(speaks_of_policy(q) for q in questions):
         return []
-    all_rows = rows_of(list(ctx.policy))
     rows = [
-        row for row in all_rows if max(coverage(q, row) for q in questions) >= 0.1 and speaks_of_policy(row)
+        row
+        for row in rows_of(list(ctx.policy))
+        if max(coverage(q, row) for q in questions) >= 0.1 and speaks_of_policy(row)
     ]
     # When the question gives its case ("20 days before departure") and a row covers it, that row's
     # figure must be in the answer (a recital of the table that includes it passes; the prompt asks for
     # the row alone). Case rows come from every row, as the copywriter's do (a table row need not say
     # "refund").
-    case = [row for q in questions for row in rows_for_case(q, all_rows)]
+    case = case_rows(questions, list(ctx.policy))
     wanted = set().union(*(results(row) for row in case or rows))
     text = "\n".join(fields.values())
     if not wanted or results(text) & wanted or _NOT_COVERED.search(text):

@@ -218,6 +218,13 @@ def rows_for_case(case: str, rows: list[str]) -> list[str]:
     return found
 
 
+def case_rows(cases: list[str], texts: list[str]) -> list[str]:
+    """:func:`rows_for_case` for each of ``cases`` (a customer's questions) over the rows of ``texts`` (the
+    passages that answer them), in order, once each: what the copywriter quotes and the answer is held to."""
+    rows = rows_of(texts)
+    return list(dict.fromkeys(row for case in cases for row in rows_for_case(case, rows)))
+
+
 def mentioned_products(text: str, products: dict[str, list[str]]) -> set[str]:
     """The products whose name, or a distinctive short form of it, ``text`` names."""
     folded = fold_str(text)
