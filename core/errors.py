@@ -92,4 +92,8 @@ def format_validation_error(err: ValidationError, source: str | Path | None = No
         got = item.get("input")
         got_text = "" if item["type"] in ("missing", "extra_forbidden") else f" (got {bounded_repr(got)})"
         lines.append(f"{field}: {msg}{got_text}")
-    return InputError("invalid configuration:\n  " + "\n  ".join(lines), source=source)
+    error = InputError("invalid configuration:\n  " + "\n  ".join(lines), source=source)
+    errors = err.errors(include_url=False)
+    if errors:  # the first bad field, for callers that point at one (the service's 422 answers)
+        error.field = _field_path(tuple(errors[0]["loc"]))
+    return error

@@ -453,6 +453,18 @@ _loaded: dict[tuple[str, str, int, str], FaissKnowledgeIndex] = {}
 _loaded_lock = threading.Lock()
 
 
+def forget_loaded(folder: Path) -> int:
+    """Drop the indexes this process holds for ``folder``: the next :func:`build_index` reads the saved
+    index and updates that copy, so an index object a running campaign still searches is never changed
+    under it (the service updates indexes this way). Returns how many were dropped."""
+    where = str(folder.resolve())
+    with _loaded_lock:
+        keys = [key for key in _loaded if key[0] == where]
+        for key in keys:
+            del _loaded[key]
+    return len(keys)
+
+
 class KnowledgeRetriever(BaseRetriever):
     """A :class:`FaissKnowledgeIndex` as a LangChain retriever (:meth:`FaissKnowledgeIndex.as_retriever`).
 

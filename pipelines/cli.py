@@ -2,7 +2,7 @@
 
 Commands:
   campaign BRAND_DIR [--out FILE] [--format json|md] [--pipeline P] [--channels a,b]
-                     [--backend K] [--model M] [--base-url URL]
+                     [--backend K] [--model M] [--base-url URL] [--server URL]
   index BRAND_DIR [--rebuild] [--embedder NAME]
   check [FILE | -] [--locale L] [--industry I] [--brand BRAND_DIR] [--format json|text] [--lines]
   eval [FILES...] [--pipeline P] [--backend K] [--no-cache] [--save-baseline F] [--baseline F]
@@ -11,6 +11,8 @@ Commands:
        [--executor local|ray] [--ray-address ADDR] [--max-items N] [--timeout-per-item S]
        [--max-tokens-per-item N] [--recompute-stale]
   schema brand|pipeline|channel
+  serve [--config FILE] [--host H] [--port P] [--database URL] [--brands DIR] [--workers N] [--backend K]
+  keys create --name N --scopes a,b | list | revoke KEY_ID  [--database URL]
   prompts list | show ID@V | diff ID@V1 ID@V2
 
 Options for every command: --version, -v/--verbose (repeatable: info, then debug), --log-level LEVEL.
@@ -32,7 +34,12 @@ import logging
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from agents.state import Campaign
 
 from pipelines.exits import ExitCode, batch_exit_code, campaign_exit_code, campaign_incomplete, eval_exit_code
 
@@ -104,9 +111,16 @@ def _cmd_campaign(args: argparse.Namespace) -> int:
     channels = [c.strip() for c in args.channels.split(",") if c.strip()] if args.channels else None
     _check_writable(args.out)
     progress = stderr_progress() if not args.quiet else None
-    campaign = run_campaign(
-        args.brand, pipeline=args.pipeline, channels=channels, backend=overrides or None, progress=progress
-    )
+    if args.server:
+        campaign = _campaign_on_server(args, channels, overrides, progress)
+    else:
+        campaign = run_campaign(
+            args.brand,
+            pipeline=args.pipeline,
+            channels=channels,
+            backend=overrides or None,
+            progress=progress,
+        )
     text = (
         campaign_to_markdown(campaign) if args.format == "md" else campaign.model_dump_json(indent=2) + "\n"
     )
@@ -128,6 +142,127 @@ def _cmd_campaign(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return campaign_exit_code(campaign)
+
+
+def _campaign_on_server(
+    args: argparse.Namespace,
+    channels: list[str] | None,
+    overrides: dict[str, str],
+    progress: Callable[[str], None] | None,
+) -> Campaign:
+    """The campaign run by a BrandForge service (``--server``): BRAND is a registered brand's name."""
+    from agents.state import Campaign
+    from core.errors import InputError, ServiceError
+    from service.client import BrandForgeClient, ServiceCallError
+
+    if overrides:
+        raise InputError(
+            "--backend, --model and --base-url are the server's settings; drop them with --server"
+        )
+    if args.pipeline != "default":
+        raise InputError("--pipeline with --server is not supported yet; the server runs its own pipeline")
+    api_key = os.environ.get("BRANDFORGE_API_KEY", "")
+    if not api_key:
+        raise InputError("set BRANDFORGE_API_KEY to an API key of the server (brandforge keys create)")
+    with BrandForgeClient(args.server, api_key) as client:
+        try:
+            data = client.run_campaign(args.brand, channels=channels, progress=progress)
+        except ServiceCallError as exc:
+            if exc.status == 0 or exc.status >= 500:
+                raise ServiceError(str(exc)) from None
+            if exc.status == 409:  # the job ran and did not finish: the server keeps it for a retry
+                raise ServiceError(f"the job ended {exc.code}: {exc.message}") from None
+            raise InputError(exc.message, source=args.server, field=exc.field) from None
+    return Campaign.model_validate(data)
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from service.app import JsonLogFormatter, create_app
+    from service.config import load_service_config
+
+    overrides = {
+        "host": args.host,
+        "port": args.port,
+        "database": args.database,
+        "brands_dir": args.brands,
+        "workers": args.workers,
+    }
+    backend = _backend_overrides(args)
+    config = load_service_config(Path(args.config) if args.config else None, overrides)
+    if backend:
+        config = config.model_copy(update={"backend": {**config.backend, **backend}})
+    handler = logging.StreamHandler(sys.stderr)
+    if config.log_json:
+        handler.setFormatter(JsonLogFormatter())
+    for name in ("service", "pipelines", "agents", "backends", "knowledge", "policy", "core"):
+        logger = logging.getLogger(name)
+        logger.handlers = [handler]
+        logger.setLevel(logging.INFO if name == "service" else logging.WARNING)
+        logger.propagate = False
+    app = create_app(config)
+    print(f"serving on http://{config.host}:{config.port} (database {config.database.split('://')[0]}, "
+          f"brands {config.brands_dir})", file=sys.stderr)  # fmt: skip
+    uvicorn.run(
+        app,
+        host=config.host,
+        port=config.port,
+        access_log=False,
+        log_config=None,
+        timeout_graceful_shutdown=int(config.shutdown_grace_s) + 10,
+    )
+    return ExitCode.OK
+
+
+def _cmd_keys(args: argparse.Namespace) -> int:
+    import getpass
+
+    from core.errors import InputError
+    from service.auth import check_scopes, create_key
+    from service.config import load_service_config
+    from service.store import Store
+
+    config = load_service_config(Path(args.config) if args.config else None, {"database": args.database})
+    store = Store(config.database)
+    actor = f"cli:{getpass.getuser()}"
+    try:
+        if args.action == "create":
+            if not args.name or not args.scopes:
+                raise InputError("keys create needs --name and --scopes (e.g. --scopes campaign:run,check)")
+            try:
+                scopes = check_scopes([s.strip() for s in args.scopes.split(",") if s.strip()])
+                made = create_key(
+                    store,
+                    args.name,
+                    scopes,
+                    rate_per_minute=args.rate_per_minute,
+                    max_active_jobs=args.max_active_jobs,
+                )
+            except ValueError as exc:
+                raise InputError(str(exc), field="--scopes" if "scope" in str(exc) else None) from None
+            store.audit(actor, "key.create", f"key:{made.record.id}", {"name": args.name, "scopes": scopes})
+            print(made.token)
+            print(
+                f"key {made.record.id} ({', '.join(scopes)}): the token above is shown only once",
+                file=sys.stderr,
+            )
+        elif args.action == "list":
+            for k in store.list_keys():
+                state = "revoked" if k.revoked_at else "live"
+                print(
+                    f"{k.id}  {state:7}  {','.join(sorted(k.scopes)):40}  {k.rate_per_minute}/min  {k.name}"
+                )
+        else:
+            if not args.key_id:
+                raise InputError("keys revoke needs the key id (brandforge keys list)")
+            if not store.revoke_key(args.key_id):
+                raise InputError(f"no live key {args.key_id!r}", field="key_id")
+            store.audit(actor, "key.revoke", f"key:{args.key_id}")
+            print(f"revoked {args.key_id}", file=sys.stderr)
+    finally:
+        store.close()
+    return ExitCode.OK
 
 
 def _cmd_index(args: argparse.Namespace) -> int:
@@ -198,33 +333,27 @@ def _read_input(path: str) -> str:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from agents.compliance import brand_facts, brand_products
     from core.errors import InputError
-    from policy import ComplianceChecker, IndexEvidence, load_policy, verdict_of
+    from pipelines.check import check_report, open_checker
 
     overrides = _backend_overrides(args)
     if overrides and not args.judge:
         raise InputError("--backend, --model and --base-url choose the judge's model; add --judge")
-    brand = evidence = None
+    if args.locale is None and not args.brand:
+        raise InputError("--locale is required without --brand (e.g. --locale zh or --locale en)")
+    brand = index = None
     if args.brand:
         from knowledge.brand import load_brand
         from knowledge.embedders import get_embedder
         from knowledge.index import build_index
-
-        brand = load_brand(args.brand)
         from pipelines.runner import stderr_progress
 
+        brand = load_brand(args.brand)
         index, _ = build_index(brand, get_embedder(args.embedder), progress=stderr_progress())
-        evidence = IndexEvidence(
-            index, facts=brand_facts(brand, with_inputs=False), products=brand_products(brand)
-        )
-    locale = args.locale or (brand.locale if brand else None)
-    if locale is None:
-        raise InputError("--locale is required without --brand (e.g. --locale zh or --locale en)")
-    industry = args.industry or (brand.industry if brand else None)
-    policy = load_policy(locale, industry, brand, strict_industry=args.industry is not None)
     judge = None
     if args.judge:  # the backend a campaign would use (default pipeline, env, flags); it fails here if bad
+        if args.rules_only:
+            raise InputError("--judge rules on what the semantic layer is unsure of: drop --rules-only")
         from agents.judge import ModelJudge
         from backends import get_backend
         from pipelines.spec import load_pipeline
@@ -233,50 +362,22 @@ def _cmd_check(args: argparse.Namespace) -> int:
         backend = get_backend(config)
         backend.warm_up()
         judge = ModelJudge(backend, config)
-    semantic = None
-    if not args.rules_only:
-        from policy.semantic import load_semantic
-
-        semantic = load_semantic()
-    elif judge is not None:
-        raise InputError("--judge rules on what the semantic layer is unsure of: drop --rules-only")
-    checker = ComplianceChecker(policy, evidence, semantic=semantic, adjudicator=judge)
-    text = _read_input(args.file)
-    units = (
-        [(n, line) for n, line in enumerate(text.splitlines(), start=1) if line.strip()]
-        if args.lines
-        else [(None, text)]
+    checker, policy = open_checker(
+        locale=args.locale,
+        industry=args.industry,
+        brand=brand,
+        index=index,
+        rules_only=args.rules_only,
+        judge=judge,
     )
-    results = []
-    for line, piece in units:
-        findings = checker.check(piece)
-        result: dict[str, object] = {
-            "verdict": verdict_of(findings),
-            "findings": [f.model_dump(exclude_none=True) for f in findings],
-        }
-        clean = checker.sanitize(piece)
-        if clean != piece.strip() and any(f.category == "unsafe_markup" for f in findings):
-            result["sanitized"] = clean
-        if line is not None:
-            result = {"line": line, "text": piece, **result}
-        results.append(result)
-    verdicts = [r["verdict"] for r in results]
-    overall = "block" if "block" in verdicts else "warn" if "warn" in verdicts else "pass"
-    report: dict[str, object] = {
-        "verdict": overall,
-        "locale": policy.locale,
-        "industry": policy.industry,
-        "packs": policy.packs,
-    }
-    if args.lines:
-        report["pieces"] = results
-    else:
-        report.update(results[0])
+    text = _read_input(args.file)
+    report = check_report(checker, policy, text, lines=args.lines)
+    results = report["pieces"] if args.lines else [report]
     if args.format == "json":
         print(json.dumps(report, ensure_ascii=False, indent=2))
     else:
-        print(_check_text_report(results, overall, policy.packs))
-    return ExitCode.BLOCKED if overall == "block" else ExitCode.OK
+        print(_check_text_report(results, report["verdict"], policy.packs))
+    return ExitCode.BLOCKED if report["verdict"] == "block" else ExitCode.OK
 
 
 def _check_text_report(results: list[dict], overall: str, packs: list[str]) -> str:  # type: ignore[type-arg]
@@ -514,7 +615,42 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--channels", help="comma-separated channels (default: the brand's)")
     _add_backend_options(p, kinds)
     p.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
+    p.add_argument(
+        "--server",
+        help="run it on a BrandForge service at this URL (BRAND is then a registered brand's name; the API "
+        "key comes from BRANDFORGE_API_KEY)",
+    )
     p.set_defaults(func=_cmd_campaign)
+
+    p = add("serve", "run the HTTP service (campaign jobs, check, brands, metrics)")
+    p.add_argument("--config", help="service YAML (see docs/service.md); flags override it")
+    p.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port (default 8000)")
+    p.add_argument(
+        "--database",
+        help="sqlite:///FILE (default sqlite:///brandforge-service.db) or postgresql+psycopg://...",
+    )
+    p.add_argument("--brands", help="folder of registered brands, one sub-folder each (default brands/)")
+    p.add_argument(
+        "--workers", type=_positive_int, help="campaign jobs at once (default: sized to the backend)"
+    )
+    _add_backend_options(p, kinds)
+    p.set_defaults(func=_cmd_serve)
+
+    p = add("keys", "create, list or revoke the service's API keys")
+    p.add_argument("action", choices=["create", "list", "revoke"])
+    p.add_argument("key_id", nargs="?", help="revoke: the key id")
+    p.add_argument("--name", help="create: who or what the key is for")
+    p.add_argument(
+        "--scopes", help="create: comma-separated: campaign:run, check, brands:write, review, admin"
+    )
+    p.add_argument("--rate-per-minute", type=_positive_int, default=120, help="create: requests per minute")
+    p.add_argument(
+        "--max-active-jobs", type=_positive_int, default=4, help="create: queued + running jobs at once"
+    )
+    p.add_argument("--config", help="service YAML (its database)")
+    p.add_argument("--database", help="database URL (default: the service's)")
+    p.set_defaults(func=_cmd_keys)
 
     p = add("index", "build or update a brand's knowledge index")
     p.add_argument("brand")
