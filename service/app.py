@@ -670,13 +670,17 @@ def create_app(config: ServiceConfig, *, store: Store | None = None) -> FastAPI:
         )
         while True:
             events = await run_in_threadpool(db.events, job.id, after)
+            ended = False
             for event in events:
                 after = event.id
                 yield ServerSentEvent(data=event.data, event=event.kind, id=str(event.id))
-                if event.kind == "state" and event.data.get("state") in FINAL_STATES:
-                    current = await run_in_threadpool(db.get_job, job.id)
-                    if current is not None and current.state in FINAL_STATES:
-                        return
+                if event.kind == "state":
+                    ended = event.data.get("state") in FINAL_STATES
+            if ended:  # the last state so far is final: the stream ends unless a retry came since
+                current = await run_in_threadpool(db.get_job, job.id)
+                later = await run_in_threadpool(db.events, job.id, after, 1)
+                if current is not None and current.state in FINAL_STATES and not later:
+                    return
             if state.shutting_down.is_set():
                 return
             if not events:

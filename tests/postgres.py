@@ -1,6 +1,6 @@
 """A real PostgreSQL server for tests: a throwaway cluster in a temp folder on a free loopback port.
 
-``postgres_server(folder)`` runs ``initdb`` and ``pg_ctl start`` (as the ``postgres`` system user when the
+``postgres_server()`` runs ``initdb`` and ``pg_ctl start`` in a new folder under the system temp folder (as the ``postgres`` system user when the
 tests run as root, since PostgreSQL refuses to run as root), yields a SQLAlchemy URL and stops the server
 with ``pg_ctl stop -m immediate``. When the PostgreSQL server binaries are missing it fails with what to
 install (``make setup`` installs them when run as root).
@@ -13,6 +13,7 @@ import os
 import pwd
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -34,9 +35,19 @@ def _binary(name: str) -> str:
     raise RuntimeError(INSTALL_HINT)
 
 
+def _run(cmd: list[str]) -> None:
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    if done.returncode:
+        raise RuntimeError(
+            f"{' '.join(cmd)} failed ({done.returncode}): {done.stderr[-2000:] or done.stdout[-2000:]}"
+        )
+
+
 @contextlib.contextmanager
-def postgres_server(folder: Path) -> Iterator[str]:
+def postgres_server() -> Iterator[str]:
     initdb, pg_ctl = _binary("initdb"), _binary("pg_ctl")
+    # Not under pytest's tmp_path: its parents are private to root, and the server runs as postgres.
+    folder = Path(tempfile.mkdtemp(prefix="brandforge-pg-"))
     data = folder / "pgdata"
     data.mkdir(parents=True)
     prefix: list[str] = []
@@ -48,16 +59,16 @@ def postgres_server(folder: Path) -> Iterator[str]:
         prefix = ["runuser", "-u", "postgres", "--"]
     port = free_port()
     log = folder / "postgres.log"
-    run = dict(check=True, capture_output=True, text=True, timeout=120)
-    subprocess.run([*prefix, initdb, "-D", str(data), "-A", "trust", "-U", "brandforge", "-E", "UTF8"], **run)  # type: ignore[call-overload]
-    options = f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c fsync=off"
-    subprocess.run([*prefix, pg_ctl, "-D", str(data), "-o", options, "-l", str(log), "-w", "start"], **run)  # type: ignore[call-overload]
     try:
+        _run([*prefix, initdb, "-D", str(data), "-A", "trust", "-U", "brandforge", "-E", "UTF8"])
+        options = f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c fsync=off"
+        _run([*prefix, pg_ctl, "-D", str(data), "-o", options, "-l", str(log), "-w", "start"])
         yield f"postgresql+psycopg://brandforge@127.0.0.1:{port}/postgres"
     finally:
         subprocess.run(
             [*prefix, pg_ctl, "-D", str(data), "-m", "immediate", "stop"], capture_output=True, timeout=60
         )
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def reset_database(url: str) -> None:
