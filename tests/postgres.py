@@ -1,9 +1,10 @@
-"""A real PostgreSQL server for tests: a throwaway cluster in a temp folder on a free loopback port.
+"""A real PostgreSQL server for tests: a throwaway cluster on a free loopback port.
 
-``postgres_server()`` runs ``initdb`` and ``pg_ctl start`` in a new folder under the system temp folder (as the ``postgres`` system user when the
-tests run as root, since PostgreSQL refuses to run as root), yields a SQLAlchemy URL and stops the server
-with ``pg_ctl stop -m immediate``. When the PostgreSQL server binaries are missing it fails with what to
-install (``make setup`` installs them when run as root).
+``postgres_server()`` runs ``initdb`` and ``pg_ctl start`` in a new folder under the system temp folder
+(as the ``postgres`` system user when the tests run as root, since PostgreSQL refuses to run as root),
+yields a SQLAlchemy URL, then stops the server (``pg_ctl stop -m immediate``) and removes the folder.
+When the PostgreSQL server binaries are missing it fails saying what to install (``make setup``
+installs them when run as root).
 """
 
 from __future__ import annotations
