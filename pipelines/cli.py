@@ -161,9 +161,9 @@ def _campaign_on_server(
         )
     if args.pipeline != "default":
         raise InputError("--pipeline with --server is not supported yet; the server runs its own pipeline")
-    api_key = os.environ.get("BRANDFORGE_API_KEY", "")
+    api_key = os.environ.get("BRANDFORGE_SERVICE_KEY", "")
     if not api_key:
-        raise InputError("set BRANDFORGE_API_KEY to an API key of the server (brandforge keys create)")
+        raise InputError("set BRANDFORGE_SERVICE_KEY to an API key of the server (brandforge keys create)")
     with BrandForgeClient(args.server, api_key) as client:
         try:
             data = client.run_campaign(args.brand, channels=channels, progress=progress)
@@ -185,7 +185,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     overrides = {
         "host": args.host,
         "port": args.port,
-        "database": args.database,
+        "database": args.database or os.environ.get("BRANDFORGE_DATABASE"),
         "brands_dir": args.brands,
         "workers": args.workers,
     }
@@ -223,7 +223,8 @@ def _cmd_keys(args: argparse.Namespace) -> int:
     from service.config import load_service_config
     from service.store import Store
 
-    config = load_service_config(Path(args.config) if args.config else None, {"database": args.database})
+    database = args.database or os.environ.get("BRANDFORGE_DATABASE")
+    config = load_service_config(Path(args.config) if args.config else None, {"database": database})
     store = Store(config.database)
     actor = f"cli:{getpass.getuser()}"
     try:
@@ -618,7 +619,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--server",
         help="run it on a BrandForge service at this URL (BRAND is then a registered brand's name; the API "
-        "key comes from BRANDFORGE_API_KEY)",
+        "key comes from BRANDFORGE_SERVICE_KEY)",
     )
     p.set_defaults(func=_cmd_campaign)
 
@@ -628,7 +629,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, help="port (default 8000)")
     p.add_argument(
         "--database",
-        help="sqlite:///FILE (default sqlite:///brandforge-service.db) or postgresql+psycopg://...",
+        help="sqlite:///FILE or postgresql+psycopg://... (default: $BRANDFORGE_DATABASE, else the config's, "
+        "else sqlite:///brandforge-service.db)",
     )
     p.add_argument("--brands", help="folder of registered brands, one sub-folder each (default brands/)")
     p.add_argument(
@@ -649,7 +651,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-active-jobs", type=_positive_int, default=4, help="create: queued + running jobs at once"
     )
     p.add_argument("--config", help="service YAML (its database)")
-    p.add_argument("--database", help="database URL (default: the service's)")
+    p.add_argument("--database", help="database URL (default: $BRANDFORGE_DATABASE, else the service's)")
     p.set_defaults(func=_cmd_keys)
 
     p = add("index", "build or update a brand's knowledge index")

@@ -49,7 +49,15 @@ from service.brands import BrandRegistry, check_brand_name
 from service.config import ServiceConfig
 from service.jobs import NAME, CampaignRequest, JobWorkers
 from service.metrics import Metrics
-from service.store import FINAL_STATES, IdempotencyConflict, JobRecord, KeyRecord, Store, worker_id
+from service.store import (
+    FINAL_STATES,
+    ActiveJobLimit,
+    IdempotencyConflict,
+    JobRecord,
+    KeyRecord,
+    Store,
+    worker_id,
+)
 
 log = logging.getLogger("service.app")
 
@@ -580,13 +588,6 @@ def create_app(config: ServiceConfig, *, store: Store | None = None) -> FastAPI:
             earlier = db._job_by_idempotency(key.id, idempotency_key)
             if earlier is not None:
                 return _replay(earlier, body, response)
-        if db.count_active(key.id) >= key.max_active_jobs:
-            raise ApiError(
-                429,
-                "too_many_jobs",
-                f"this key already has {key.max_active_jobs} queued or running jobs",
-                headers={"Retry-After": "10"},
-            )
         try:
             job, created = db.create_job(
                 key_id=key.id,
@@ -594,9 +595,12 @@ def create_app(config: ServiceConfig, *, store: Store | None = None) -> FastAPI:
                 request=body.model_dump(mode="json", exclude_none=True),
                 request_hash=body.fingerprint(),
                 idempotency_key=idempotency_key,
+                max_active=key.max_active_jobs,
             )
         except IdempotencyConflict as exc:
             raise ApiError(409, "conflict", str(exc), field="Idempotency-Key") from None
+        except ActiveJobLimit as exc:
+            raise ApiError(429, "too_many_jobs", str(exc), headers={"Retry-After": "10"}) from None
         if created:
             db.audit(
                 key.id, "campaign.create", f"job:{job.id}", {"brand": body.brand, "request": job.request}
@@ -715,14 +719,12 @@ def create_app(config: ServiceConfig, *, store: Store | None = None) -> FastAPI:
     )
     def retry_job(job_id: JobId, key: RunKey) -> JobView:
         job = visible_job(key, job_id)
-        if db.count_active(key.id) >= key.max_active_jobs:
-            raise ApiError(
-                429,
-                "too_many_jobs",
-                f"this key already has {key.max_active_jobs} queued or running jobs",
-                headers={"Retry-After": "10"},
-            )
-        if not db.retry(job.id):
+        owner = db.get_key(job.key_id)  # the cap is the job owner's, whoever retries it
+        try:
+            retried = db.retry(job.id, max_active=owner.max_active_jobs if owner else None)
+        except ActiveJobLimit as exc:
+            raise ApiError(429, "too_many_jobs", str(exc), headers={"Retry-After": "10"}) from None
+        if not retried:
             raise ApiError(
                 409,
                 "conflict",

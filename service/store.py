@@ -14,6 +14,9 @@ Contract:
   marks ``interrupted`` every running job whose heartbeat is older than ``stale_after`` seconds, or whose
   worker ran on this host in a process that no longer exists (a server killed with SIGKILL and started
   again): such a job keeps its events and can be retried (:meth:`Store.retry`).
+- **The cap on a key's active jobs** is checked in the transaction that queues the job: on PostgreSQL
+  under a lock on the key's row (so concurrent requests to any replica queue one after another), on
+  SQLite under this process's lock (SQLite serves one server process).
 - **Idempotency.** A job created with an idempotency key is unique per (API key, idempotency key): a
   second create with the same pair returns the first job, or raises :class:`IdempotencyConflict` when
   the request differs.
@@ -22,9 +25,11 @@ Contract:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -103,6 +108,10 @@ audit_log = sa.Table(
 
 class IdempotencyConflict(ValueError):
     """The idempotency key was used before by this API key for a different request."""
+
+
+class ActiveJobLimit(RuntimeError):
+    """The API key already has its maximum of queued and running jobs."""
 
 
 @dataclass(frozen=True)
@@ -234,6 +243,7 @@ class Store:
         self.url = url
         self.engine = create_engine(url)
         self.postgres = self.engine.dialect.name == "postgresql"
+        self._cap_lock = threading.Lock()
         metadata.create_all(self.engine)
 
     def close(self) -> None:
@@ -299,9 +309,11 @@ class Store:
         request: dict[str, Any],
         request_hash: str,
         idempotency_key: str | None = None,
+        max_active: int | None = None,
     ) -> tuple[JobRecord, bool]:
         """A new queued job, or the job made before with the same idempotency key: ``(job, created)``.
-        Raises :class:`IdempotencyConflict` when that earlier job was for another request."""
+        Raises :class:`IdempotencyConflict` when that earlier job was for another request, and
+        :class:`ActiveJobLimit` when the key already has ``max_active`` queued or running jobs."""
         if idempotency_key is not None:
             earlier = self._job_by_idempotency(key_id, idempotency_key)
             if earlier is not None:
@@ -309,7 +321,7 @@ class Store:
         job_id = uuid.uuid4().hex
         now = time.time()
         try:
-            with self._tx() as conn:
+            with self._capped(key_id, max_active) as conn:
                 conn.execute(
                     jobs.insert().values(
                         id=job_id,
@@ -334,6 +346,23 @@ class Store:
         job = self.get_job(job_id)
         assert job is not None
         return job, True
+
+    @contextmanager
+    def _capped(self, key_id: str, max_active: int | None) -> Iterator[Connection]:
+        """A transaction in which ``key_id`` has fewer than ``max_active`` active jobs (ActiveJobLimit
+        otherwise), serialised with the key's other capped transactions."""
+        with self._cap_lock if not self.postgres else contextlib.nullcontext(), self._tx() as conn:
+            if max_active is not None:
+                if self.postgres:
+                    conn.execute(sa.select(api_keys.c.id).where(api_keys.c.id == key_id).with_for_update())
+                active = conn.execute(
+                    sa.select(sa.func.count())
+                    .select_from(jobs)
+                    .where(jobs.c.key_id == key_id, jobs.c.state.in_(ACTIVE_STATES))
+                ).scalar_one()
+                if active >= max_active:
+                    raise ActiveJobLimit(f"this key already has {max_active} queued or running jobs")
+            yield conn
 
     def _same_request(self, job: JobRecord, request_hash: str) -> JobRecord:
         with self.engine.connect() as conn:
@@ -404,6 +433,13 @@ class Store:
 
     def claim(self, worker: str) -> JobRecord | None:
         """Take the oldest queued job for ``worker`` (running, attempts + 1), or None when none is queued."""
+        for _ in range(5):  # another worker took the one picked: pick again
+            claimed, raced = self._claim_once(worker)
+            if claimed is not None or not raced:
+                return claimed
+        return None
+
+    def _claim_once(self, worker: str) -> tuple[JobRecord | None, bool]:
         now = time.time()
         with self._tx() as conn:
             pick = sa.select(jobs.c.id).where(jobs.c.state == "queued").order_by(jobs.c.created_at).limit(1)
@@ -411,7 +447,7 @@ class Store:
                 pick = pick.with_for_update(skip_locked=True)
             job_id = conn.execute(pick).scalar_one_or_none()
             if job_id is None:
-                return None
+                return None, False
             done = conn.execute(
                 jobs.update()
                 .where(jobs.c.id == job_id, jobs.c.state == "queued")
@@ -425,9 +461,9 @@ class Store:
                 )
             )
             if not done.rowcount:
-                return None
+                return None, True
             self._event(conn, job_id, "state", {"state": "running", "worker": worker}, now)
-        return self.get_job(job_id)
+        return self.get_job(job_id), False
 
     def heartbeat(self, worker: str, job_ids: list[str]) -> set[str]:
         """Refresh the heartbeat of ``worker``'s running jobs; the ids among them a client asked to cancel."""
@@ -514,10 +550,14 @@ class Store:
                 return "cancelling"
         return None
 
-    def retry(self, job_id: str) -> bool:
-        """Queue a failed, cancelled or interrupted job again (same id, its events kept)."""
+    def retry(self, job_id: str, max_active: int | None = None) -> bool:
+        """Queue a failed, cancelled or interrupted job again (same id, its events kept); ActiveJobLimit
+        when its key already has ``max_active`` active jobs."""
         now = time.time()
-        with self._tx() as conn:
+        job = self.get_job(job_id)
+        if job is None:
+            return False
+        with self._capped(job.key_id, max_active) as conn:
             done = conn.execute(
                 jobs.update()
                 .where(jobs.c.id == job_id, jobs.c.state.in_(RETRYABLE_STATES))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -61,3 +62,31 @@ def test_campaign_benchmark_compares_prompt_designs_over_seeds(tmp_path: Path) -
     v3 = (tmp_path / v3_name).read_text(encoding="utf-8")
     on = (tmp_path / "all_speed-ups_on_seed_8.json").read_text(encoding="utf-8")
     assert "reviewer.review@3" in v3 and "reviewer.review@2" not in v3 and "reviewer.review@2" in on
+
+
+@pytest.mark.server
+def test_service_load_benchmark_runs_a_real_server_and_reports_no_errors(tmp_path: Path) -> None:
+    """``brandforge serve`` in a subprocess (fake backend): a check level and two worker levels, every
+    request and job without error, the figures in the JSON, the headline last."""
+    report = tmp_path / "load.json"
+    args = ["--seconds", "2", "--concurrency", "2", "--workers", "1,2", "--jobs", "2", "--fake-delay", "0.01"]
+    result = subprocess.run(
+        [sys.executable, "bench/service_load.py", *args, "--json", str(report)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = result.stdout.strip().splitlines()
+    last = out[-1]
+    assert last.startswith("headline: check "), last
+    assert ", errors 0," in last and "server log errors" not in last, last
+    assert re.search(r"campaigns [\d.]+/min at 2 workers vs [\d.]+/min at 1 \(x[\d.]+\)", last), last
+    data = json.loads(report.read_text(encoding="utf-8"))
+    assert [s["clients"] for s in data["check"]] == [2]
+    assert data["check"][0]["requests"] > 0 and data["check"][0]["errors"] == 0
+    assert [(s["workers"], s["done"], s["errors"]) for s in data["campaigns_fake"]] == [(1, 2, 0), (2, 2, 0)]
+    assert all(s["rss_mb"]["peak"] for s in data["campaigns_fake"])
+    assert data["headline"] == last

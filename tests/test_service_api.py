@@ -61,7 +61,7 @@ def service(tmp_path: Path) -> Iterator[tuple[TestClient, Store]]:
 
 @pytest.fixture
 def admin(service: tuple[TestClient, Store]) -> dict[str, str]:
-    return bearer(create_key(service[1], "admin", ["admin"]).token)
+    return bearer(create_key(service[1], "admin", ["admin"], rate_per_minute=100_000).token)
 
 
 def wait_state(
@@ -234,7 +234,7 @@ def test_idempotency_key_returns_the_same_job(
 
 def test_cancel_running_and_queued_jobs_then_retry(tmp_path: Path) -> None:
     with running_service(tmp_path, backend={"kind": "fake", "delay_s": 0.05}, workers=1) as (client, store):
-        admin = bearer(create_key(store, "admin", ["admin"]).token)
+        admin = bearer(create_key(store, "admin", ["admin"], rate_per_minute=100_000).token)
         body = {"brand": "wanderly", "channels": ["search_ad", "email"]}
         first = client.post("/v1/campaigns", json=body, headers=admin).json()
         second = client.post("/v1/campaigns", json=body, headers=admin).json()
@@ -457,7 +457,7 @@ def test_bad_input_is_a_4xx_naming_the_field(
 
 def test_malformed_and_oversized_bodies(tmp_path: Path) -> None:
     with running_service(tmp_path, max_body_bytes=4096) as (client, store):
-        admin = bearer(create_key(store, "admin", ["admin"]).token)
+        admin = bearer(create_key(store, "admin", ["admin"], rate_per_minute=100_000).token)
         broken = client.post(
             "/v1/campaigns", content=b'{"brand": "wand', headers={**admin, "content-type": "application/json"}
         )

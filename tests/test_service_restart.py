@@ -94,9 +94,21 @@ def serve(config: Path, log: Path) -> Iterator[tuple[subprocess.Popen[bytes], st
         proc.wait(timeout=30)
 
 
-def new_key(database: str, scopes: str = "admin") -> str:
+def new_key(database: str, scopes: str = "admin", max_active_jobs: int = 4) -> str:
     made = subprocess.run(
-        [str(BIN), "keys", "create", "--database", database, "--name", "test", "--scopes", scopes],
+        [
+            str(BIN),
+            "keys",
+            "create",
+            "--database",
+            database,
+            "--name",
+            "test",
+            "--scopes",
+            scopes,
+            "--max-active-jobs",
+            str(max_active_jobs),
+        ],
         capture_output=True,
         text=True,
         check=True,
@@ -202,7 +214,7 @@ def test_campaign_command_runs_on_the_server(tmp_path: Path) -> None:
     database = f"sqlite:///{tmp_path / 'service.db'}"
     config = write_config(tmp_path, database, backend={"kind": "fake"})
     out = tmp_path / "campaign.json"
-    env = {**os.environ, "BRANDFORGE_API_KEY": new_key(database, "campaign:run")}
+    env = {**os.environ, "BRANDFORGE_SERVICE_KEY": new_key(database, "campaign:run")}
     with serve(config, tmp_path / "server.log") as (_, base):
         run = subprocess.run(
             [
@@ -237,15 +249,15 @@ def test_campaign_command_runs_on_the_server(tmp_path: Path) -> None:
             [str(BIN), "campaign", "wanderly", "--server", base],
             capture_output=True,
             text=True,
-            env={k: v for k, v in env.items() if k != "BRANDFORGE_API_KEY"},
+            env={k: v for k, v in env.items() if k != "BRANDFORGE_SERVICE_KEY"},
             timeout=60,
         )
-        assert no_key.returncode == 2 and "BRANDFORGE_API_KEY" in no_key.stderr
+        assert no_key.returncode == 2 and "BRANDFORGE_SERVICE_KEY" in no_key.stderr
         wrong = subprocess.run(
             [str(BIN), "campaign", "wanderly", "--server", base],
             capture_output=True,
             text=True,
-            env={**env, "BRANDFORGE_API_KEY": "bf_000000000000_" + "x" * 43},
+            env={**env, "BRANDFORGE_SERVICE_KEY": "bf_000000000000_" + "x" * 43},
             timeout=60,
         )
         assert wrong.returncode == 2 and "not valid" in wrong.stderr
@@ -268,3 +280,40 @@ def test_campaign_command_runs_on_the_server(tmp_path: Path) -> None:
         text=True,
     )
     assert bad_scope.returncode == 2 and "valid scopes" in bad_scope.stderr
+
+
+def test_two_replicas_share_one_postgres(tmp_path: Path, postgres_url: str) -> None:
+    """N API replicas on PostgreSQL: jobs submitted to either run once each, spread over both; a job
+    running on one replica is cancelled through the other."""
+    reset_database(postgres_url)
+    headers = {"Authorization": f"Bearer {new_key(postgres_url, max_active_jobs=10)}"}
+    first = write_config(tmp_path, postgres_url, workers=1)
+    second_dir = tmp_path / "b"
+    second_dir.mkdir()
+    second = write_config(second_dir, postgres_url, workers=1, brands_dir=str(tmp_path / "brands"))
+    with serve(first, tmp_path / "a.log") as (_, a), serve(second, second_dir / "b.log") as (_, b):
+        ids = [
+            httpx.post(
+                f"{base}/v1/campaigns", json={"brand": "wanderly", "channels": ["search_ad"]}, headers=headers
+            ).json()["id"]
+            for base in (a, b, a, b, a, b)
+        ]
+        finished = [
+            wait_for(a if n % 2 else b, headers, job_id, {"done", "failed"}) for n, job_id in enumerate(ids)
+        ]
+        assert [j["state"] for j in finished] == ["done"] * 6 and all(j["attempts"] == 1 for j in finished)
+        store = Store(postgres_url)
+        try:
+            workers = {
+                e.data["worker"].rsplit(":", 1)[0]
+                for job_id in ids
+                for e in store.events(job_id)
+                if e.data.get("state") == "running"
+            }
+        finally:
+            store.close()
+        assert len(workers) == 2, workers  # both replicas ran jobs
+        long = httpx.post(f"{a}/v1/campaigns", json={"brand": "wanderly"}, headers=headers).json()
+        wait_for(b, headers, long["id"], {"running"})
+        assert httpx.delete(f"{b}/v1/jobs/{long['id']}", headers=headers).json()["state"] == "cancelling"
+        assert wait_for(a, headers, long["id"], {"cancelled", "done"}, timeout=60)["state"] == "cancelled"

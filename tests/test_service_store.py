@@ -152,3 +152,35 @@ def test_keys_are_hashed_and_revocable(store: Store) -> None:
     assert store.revoke_key(made.record.id) and verify_token(store, made.token) is None
     store.audit("key", "campaign.create", "job:1", {"brand": "b"})
     assert store.audit_entries()[-1]["detail"] == {"brand": "b"}
+
+
+def test_the_active_job_cap_holds_under_concurrent_requests(store: Store) -> None:
+    from service.store import ActiveJobLimit
+
+    made = create_key(store, "capped", ["campaign:run"], max_active_jobs=2)
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def submit(n: int) -> None:
+        try:
+            store.create_job(
+                key_id=made.record.id, brand="b", request={"n": n}, request_hash=str(n), max_active=2
+            )
+            result = "queued"
+        except ActiveJobLimit:
+            result = "refused"
+        with lock:
+            outcomes.append(result)
+
+    threads = [threading.Thread(target=submit, args=(n,)) for n in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["queued"] * 2 + ["refused"] * 8
+    assert store.count_active(made.record.id) == 2
+    job = store.claim("w")
+    assert job is not None and store.finish(job.id, "w", "failed", message="x")
+    assert store.create_job(key_id=made.record.id, brand="b", request={}, request_hash="z", max_active=2)[1]
+    with pytest.raises(ActiveJobLimit):
+        store.retry(job.id, max_active=2)
