@@ -201,6 +201,8 @@ def pack_for_industry(locale: str, industry: str | None) -> str | None:
     if not industry or industry == GENERAL:
         return None
     name = INDUSTRY_ALIASES.get(industry, industry)
+    if not name.replace("_", "").isalnum() or not name.isascii():  # a pack is a plain name, never a path
+        return None
     return name if (RULES_DIR / language_of(locale) / f"{name}.yaml").exists() else None
 
 

@@ -22,6 +22,7 @@ import asyncio
 import contextvars
 import json
 import logging
+import pathlib
 import re
 import threading
 import time
@@ -30,7 +31,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -126,7 +127,9 @@ class BrandPut(BaseModel):
 class KeyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(..., min_length=1, max_length=200)
-    scopes: list[str] = Field(..., min_length=1, max_length=len(SCOPES))
+    scopes: list[Literal["campaign:run", "check", "brands:write", "review", "admin"]] = Field(
+        ..., min_length=1, max_length=len(SCOPES)
+    )
     rate_per_minute: int = Field(120, ge=1, le=100_000)
     max_active_jobs: int = Field(4, ge=1, le=1000)
 
@@ -214,7 +217,7 @@ _CODES = {
 }
 
 
-def install_error_handlers(app: FastAPI) -> None:
+def install_error_handlers(app: FastAPI, hide: Sequence[pathlib.Path] = ()) -> None:
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> JSONResponse:
         return _error(exc.status_code, exc.code, str(exc.detail), exc.field, exc.headers)
@@ -236,12 +239,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(InputError)
     async def input_error(request: Request, exc: InputError) -> JSONResponse:
-        return _error(422, "invalid", str(exc), exc.field)
-
-    @app.exception_handler(Exception)
-    async def internal(request: Request, exc: Exception) -> JSONResponse:
-        log.error("internal error on %s %s", request.method, request.url.path, exc_info=exc)
-        return _error(500, "internal", "internal error; the server log has the details under this request id")
+        # Paths under the service's folders are the operator's business, not the client's.
+        message = str(exc)
+        for root in hide:
+            message = message.replace(f"{root}/", "").replace(str(root), ".")
+        return _error(422, "invalid", message, exc.field)
 
 
 # --- middleware --------------------------------------------------------------------------------------
@@ -305,9 +307,24 @@ class ServiceMiddleware:
 
             try:
                 await self.app(scope, receive_limited, send_wrapped)
-            except Exception:
+            except Exception as exc:
                 if not too_large:
-                    raise
+                    # Here, not in an exception handler: the request id is still known, for the answer,
+                    # its X-Request-ID header and the log line with the traceback.
+                    log.error(
+                        "internal error on %s %s",
+                        scope.get("method"),
+                        path,
+                        exc_info=exc,
+                        extra={"request_id": rid},
+                    )
+                    if sent_start:
+                        raise
+                    await self._reject(
+                        send_wrapped,
+                        500,
+                        "internal error; the server log has the details under this request id",
+                    )
             if too_large and not sent_start:
                 await self._reject(send_wrapped, 413, f"the body is larger than {limit} bytes")
         finally:
@@ -442,6 +459,7 @@ def create_app(config: ServiceConfig, *, store: Store | None = None) -> FastAPI:
         ),
         lifespan=lifespan,
         responses={
+            400: {"model": ErrorResponse, "description": "A body that cannot be read (not UTF-8)."},
             401: {"model": ErrorResponse, "description": "No valid API key."},
             403: {"model": ErrorResponse, "description": "The key lacks the scope."},
             422: {"model": ErrorResponse, "description": "Bad input; `field` names it."},
@@ -449,7 +467,7 @@ def create_app(config: ServiceConfig, *, store: Store | None = None) -> FastAPI:
         },
     )
     app.state.service = state
-    install_error_handlers(app)
+    install_error_handlers(app, hide=[registry.root])
     app.add_middleware(ServiceMiddleware, state=state)
 
     def require(scope: str | None) -> Callable[..., Awaitable[KeyRecord]]:
@@ -560,7 +578,11 @@ def create_app(config: ServiceConfig, *, store: Store | None = None) -> FastAPI:
         key: RunKey,
         response: Response,
         idempotency_key: Annotated[
-            str | None, Header(description="Retrying with the same key returns the same job.")
+            str | None,
+            Header(
+                description="Retrying with the same key returns the same job.",
+                pattern=r"^[\x21-\x7e]{1,200}$",
+            ),
         ] = None,
     ) -> JobView:
         if idempotency_key is not None and not _IDEMPOTENCY_KEY.fullmatch(idempotency_key):
@@ -584,6 +606,14 @@ def create_app(config: ServiceConfig, *, store: Store | None = None) -> FastAPI:
             )
         brand = registry.load(body.brand)
         campaign_channels(brand, body.channels)  # an unknown channel is a 422 now, not a failed job later
+        if not registry.documents(brand):
+            raise ApiError(
+                422,
+                "invalid",
+                f"brand {body.brand!r} has no knowledge documents yet; upload one with "
+                f"PUT /v1/brands/{body.brand}/documents/NAME",
+                field="brand",
+            )
         if idempotency_key is not None:
             earlier = db._job_by_idempotency(key.id, idempotency_key)
             if earlier is not None:
@@ -664,6 +694,7 @@ def create_app(config: ServiceConfig, *, store: Store | None = None) -> FastAPI:
         response_class=EventSourceResponse,
         tags=["campaigns"],
         summary="Server-sent events of a job: state and progress, until it ends (scope: campaign:run).",
+        responses={404: {"model": ErrorResponse}},
     )
     async def job_events(
         job: Annotated[JobRecord, Depends(stream_job)],
@@ -822,6 +853,7 @@ def create_app(config: ServiceConfig, *, store: Store | None = None) -> FastAPI:
         "/v1/brands/{name}/documents/{document}",
         tags=["brands"],
         summary="Add or replace a knowledge document; the body is the file's bytes (scope: brands:write).",
+        responses={404: {"model": ErrorResponse}},
         openapi_extra={
             "requestBody": {
                 "required": True,

@@ -22,6 +22,7 @@ import re
 import secrets
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from service.store import KeyRecord, Store
@@ -44,7 +45,7 @@ class NewKey:
     token: str
 
 
-def check_scopes(scopes: list[str]) -> list[str]:
+def check_scopes(scopes: Sequence[str]) -> list[str]:
     """``scopes`` validated (ValueError naming the unknown one and the valid ones), sorted, unique."""
     if not scopes:
         raise ValueError(f"give at least one scope; valid scopes: {', '.join(SCOPES)}")

@@ -148,12 +148,21 @@ class BrandRegistry:
                 raise InputError(
                     str(exc).replace(str(trial / "brand.yaml"), "brand.yaml"), field=exc.field
                 ) from None
-            checked.knowledge_path  # noqa: B018 - the knowledge_dir stays inside the folder
+            relative = checked.knowledge_path.relative_to(trial.resolve())  # inside the folder (checked)
             created = not (folder / "brand.yaml").is_file()
-            folder.mkdir(parents=True, exist_ok=True)
+            knowledge = folder / relative
+            if (knowledge.exists() and not knowledge.is_dir()) or relative.parts[:1] == ("brand.yaml",):
+                raise InputError(
+                    f"{str(relative)!r} is a file; expected a folder for the documents", field="knowledge_dir"
+                )
+            try:  # the knowledge folder first: a brand.yaml is only written when its folder can exist
+                knowledge.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise InputError(
+                    f"cannot create the knowledge folder ({exc.strerror})", field="knowledge_dir"
+                ) from None
             atomic_write(folder / "brand.yaml", text.encode("utf-8"))
             brand = load_brand(folder)
-            brand.knowledge_path.mkdir(parents=True, exist_ok=True)
         return brand, created
 
     def put_document(self, name: str, document: str, data: bytes, pipeline: Pipeline) -> dict[str, Any]:

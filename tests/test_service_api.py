@@ -535,7 +535,7 @@ def test_keys_api_creates_shows_once_and_revokes(
         == 200
     )
     bad = client.post("/v1/keys", json={"name": "x", "scopes": ["root"]}, headers=admin)
-    assert bad.status_code == 422 and bad.json()["error"]["field"] == "scopes"
+    assert bad.status_code == 422 and bad.json()["error"]["field"].startswith("scopes")
     assert client.delete(f"/v1/keys/{made.json()['id']}", headers=admin).status_code == 200
     assert (
         client.post("/v1/check", json={"text": "ok", "locale": "en"}, headers=bearer(token)).status_code
@@ -559,3 +559,54 @@ def test_openapi_document_is_complete(service: tuple[TestClient, Store]) -> None
     assert (
         "text/event-stream" in doc["paths"]["/v1/jobs/{job_id}/events"]["get"]["responses"]["200"]["content"]
     )
+
+
+def test_workers_are_sized_to_the_backend() -> None:
+    from service.app import worker_count
+
+    assert worker_count(ServiceConfig(), 1) == 1  # a model in this process: one job at a time
+    assert worker_count(ServiceConfig(), 16) == 4  # a server that batches: jobs fan out their channels
+    assert worker_count(ServiceConfig(), 2) == 2
+    assert worker_count(ServiceConfig(workers=3), 1) == 3  # configured wins
+
+
+def test_a_bug_is_a_500_with_the_request_id_of_its_log_line(
+    service: tuple[TestClient, Store],
+    admin: dict[str, str],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    client, _ = service
+
+    def broken() -> list[str]:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(client.app.state.service.registry, "names", broken)  # type: ignore[attr-defined]
+    client_no_raise = TestClient(client.app, raise_server_exceptions=False)
+    answer = client_no_raise.get("/v1/brands", headers={**admin, "X-Request-ID": "trace-500"})
+    assert answer.status_code == 500
+    assert (
+        answer.json()["error"]["request_id"] == "trace-500" and answer.headers["x-request-id"] == "trace-500"
+    )
+    assert "a bug" not in answer.text  # the details stay in the log
+    logged = [r for r in caplog.records if r.name == "service.app" and r.exc_info]
+    assert logged and logged[-1].request_id == "trace-500"  # type: ignore[attr-defined]
+    from service.app import JsonLogFormatter
+
+    line = json.loads(JsonLogFormatter().format(logged[-1]))
+    assert "RuntimeError: a bug" in line["traceback"] and line["request_id"] == "trace-500"
+
+
+def test_a_brand_whose_knowledge_dir_is_a_file_is_refused_and_nothing_is_written(
+    service: tuple[TestClient, Store], admin: dict[str, str], tmp_path: Path
+) -> None:
+    client, _ = service
+    answer = client.put(
+        "/v1/brands/tideglass", json={"brand": {**BRAND_YAML, "knowledge_dir": "brand.yaml"}}, headers=admin
+    )
+    assert answer.status_code == 422 and answer.json()["error"]["field"] == "knowledge_dir"
+    assert not (tmp_path / "brands" / "tideglass" / "brand.yaml").exists()
+    assert client.put("/v1/brands/tideglass", json={"brand": BRAND_YAML}, headers=admin).status_code == 201
+    empty = client.post("/v1/campaigns", json={"brand": "tideglass"}, headers=admin)
+    assert empty.status_code == 422 and "no knowledge documents" in empty.json()["error"]["message"]
+    assert str(tmp_path) not in empty.text
