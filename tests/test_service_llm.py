@@ -49,10 +49,10 @@ def test_campaign_on_the_embedded_model_through_the_service(tmp_path: Path) -> N
         campaign = json.loads(out.read_text())
         (piece,) = campaign["pieces"]
         assert piece["channel"] == "search_ad" and campaign["model"] == ready["model"]
-        if piece["verdict"] != "blocked":
-            assert piece["fields"]["headlines"] and all(h.strip() for h in piece["fields"]["headlines"])
-        else:  # blocked pieces say why
-            assert any(f["severity"] == "block" for f in piece["findings"])
+        if piece["compliance"]["verdict"] != "blocked":
+            assert piece["fields"] and all(text.strip() for text in piece["fields"].values())
+        else:  # a blocked piece says why
+            assert any(f["severity"] == "block" for f in piece["compliance"]["findings"])
         headers = {"Authorization": f"Bearer {env['BRANDFORGE_SERVICE_KEY']}"}
         check = httpx.post(
             f"{base}/v1/check", json={"text": "喝了三个月，我爸的血糖稳多了", "locale": "zh"}, headers=headers
