@@ -320,7 +320,9 @@ def test_check_judge_passes_a_model_judge_to_the_checker(capsys, monkeypatch) ->
         built.append(kwargs)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(policy, "ComplianceChecker", recording)
+    import pipelines.check  # the CLI and the service build their checker there
+
+    monkeypatch.setattr(pipelines.check, "ComplianceChecker", recording)
     code, out, _ = _check(
         ["--judge", "--backend", "fake"], "Fresh tea, picked this spring.", capsys, monkeypatch
     )
