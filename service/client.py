@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, NoReturn
 
 import httpx
 
@@ -43,13 +43,7 @@ class BrandForgeClient:
         except httpx.HTTPError as exc:
             raise ServiceCallError(0, "unreachable", f"cannot reach {self.http.base_url}: {exc}") from None
         if response.status_code >= 400:
-            try:
-                error = response.json()["error"]
-            except (ValueError, KeyError, TypeError):
-                error = {"code": "error", "message": response.text[:500]}
-            raise ServiceCallError(
-                response.status_code, error.get("code", "error"), error.get("message", ""), error.get("field")
-            )
+            self._raise(response)
         return response
 
     def brands(self) -> list[dict[str, Any]]:
@@ -125,7 +119,7 @@ class BrandForgeClient:
             if self.job(job_id)["state"] in ("done", "failed", "cancelled", "interrupted"):
                 return
 
-    def _raise(self, response: httpx.Response) -> None:
+    def _raise(self, response: httpx.Response) -> NoReturn:
         try:
             error = response.json()["error"]
         except (ValueError, KeyError, TypeError):

@@ -610,3 +610,15 @@ def test_a_brand_whose_knowledge_dir_is_a_file_is_refused_and_nothing_is_written
     empty = client.post("/v1/campaigns", json={"brand": "tideglass"}, headers=admin)
     assert empty.status_code == 422 and "no knowledge documents" in empty.json()["error"]["message"]
     assert str(tmp_path) not in empty.text
+
+
+def test_campaign_on_an_unreachable_server_is_a_clear_error(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipelines.cli import main
+    from tests.servers import free_port
+
+    monkeypatch.setenv("BRANDFORGE_SERVICE_KEY", "bf_000000000000_" + "x" * 43)
+    code = main(["campaign", "wanderly", "--server", f"http://127.0.0.1:{free_port()}", "-q"])
+    err = capsys.readouterr().err
+    assert code == 2 and "cannot reach" in err and "Traceback" not in err
