@@ -695,8 +695,12 @@ def run_batch(
     max_tokens_per_item: int | None = None,
     recompute_stale: bool = False,
     progress_stream: Any = sys.stderr,
+    stop: threading.Event | None = None,
 ) -> BatchSummary:
     """Run every job of ``jobs_path`` not yet done into ``out_dir`` (the module docstring is the contract).
+
+    ``stop``, when set by another thread (the service cancelling a batch job), stops scheduling as
+    Ctrl-C does: the items running finish and are recorded, and the summary says ``interrupted``.
 
     Raises :class:`InputError` for bad input or a run folder that cannot be written, and
     :class:`BackendError` when the backend cannot start — both before any item runs, except a write that
@@ -757,6 +761,7 @@ def run_batch(
             max_items=max_items,
             recompute_stale=recompute_stale,
             progress_stream=progress_stream,
+            stop=stop,
         )
 
 
@@ -806,6 +811,7 @@ def _run_locked(
     max_items: int | None,
     recompute_stale: bool,
     progress_stream: Any,
+    stop: threading.Event | None = None,
 ) -> BatchSummary:
     """The part of :func:`run_batch` that runs holding the run folder's lock."""
     note = log.note
@@ -854,7 +860,7 @@ def _run_locked(
         raise
     bar = _Progress(len(todo), progress_stream)
     counts = {"ok": 0, "failed": 0, "internal": 0}
-    stop = threading.Event()
+    stop = stop or threading.Event()
     write_failure: BatchWriteError | None = None
 
     def deliver(outcome: ItemOutcome) -> None:
@@ -916,6 +922,7 @@ def _run_locked(
             f"{len(todo)} to run; fingerprint {run_fp} (model {model})"
         )
         execute(todo, deliver, stop)
+        interrupted = interrupted or stop.is_set()
     except BatchWriteError as exc:
         write_failure = write_failure or exc
     finally:

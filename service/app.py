@@ -48,7 +48,7 @@ from pipelines.session import campaign_channels
 from service.auth import SCOPES, RateLimiter, check_scopes, create_key, has_scope, verify_token
 from service.brands import BrandRegistry, check_brand_name
 from service.config import ServiceConfig
-from service.jobs import NAME, CampaignRequest, JobWorkers
+from service.jobs import NAME, BatchRequest, CampaignRequest, JobWorkers
 from service.metrics import Metrics
 from service.store import (
     FINAL_STATES,
@@ -87,6 +87,7 @@ class JobView(BaseModel):
     """A campaign job as the API shows it."""
 
     id: str
+    kind: str = Field(..., description="campaign | batch")
     state: str = Field(..., description="queued | running | done | failed | cancelled | interrupted")
     brand: str
     request: dict[str, Any]
@@ -145,6 +146,7 @@ def job_view(job: JobRecord) -> JobView:
         links["result"] = f"{base}/result"
     return JobView(
         id=job.id,
+        kind=job.kind,
         state=job.state,
         brand=job.brand,
         request=job.request,
@@ -406,6 +408,8 @@ def create_app(config: ServiceConfig, *, store: Store | None = None) -> FastAPI:
         default_pipeline=config.pipeline,
         heartbeat_s=config.heartbeat_s,
         stale_after_s=config.stale_after_s,
+        data_dir=config.data_dir,
+        ray_address=config.ray_address,
     )
     state = ServiceState(config, db, registry, metrics, workers)
 
@@ -563,6 +567,78 @@ def create_app(config: ServiceConfig, *, store: Store | None = None) -> FastAPI:
 
     # --- campaigns and jobs ---
 
+    IdempotencyKey = Annotated[
+        str | None,
+        Header(
+            description="Retrying with the same key returns the same job.",
+            pattern=r"^[\x21-\x7e]{1,200}$",
+        ),
+    ]
+
+    def check_pipeline(name: str | None) -> None:
+        if name is not None and name not in config.pipelines:
+            raise ApiError(
+                422,
+                "invalid",
+                f"unknown pipeline {name!r}; valid choices: {config.pipelines}",
+                field="pipeline",
+            )
+
+    def check_runnable(name: str, channels: list[str] | None, where: str) -> None:
+        """A registered brand with documents, and channels it can have: a 422 now, not a failed job later."""
+        if not registry.exists(name):
+            raise ApiError(422, "invalid", f"no registered brand {name!r}; see GET /v1/brands", field=where)
+        brand = registry.load(name)
+        try:
+            campaign_channels(brand, channels)
+        except InputError as exc:
+            raise ApiError(422, "invalid", str(exc).split(": ", 2)[-1], field=where) from None
+        if not registry.documents(brand):
+            raise ApiError(
+                422,
+                "invalid",
+                f"brand {name!r} has no knowledge documents yet; upload one with "
+                f"PUT /v1/brands/{name}/documents/NAME",
+                field=where,
+            )
+
+    def queue(
+        kind: str,
+        body: CampaignRequest | BatchRequest,
+        brand: str,
+        key: KeyRecord,
+        response: Response,
+        idempotency_key: str | None,
+    ) -> JobView:
+        if idempotency_key is not None and not _IDEMPOTENCY_KEY.fullmatch(idempotency_key):
+            raise ApiError(
+                422,
+                "invalid",
+                "Idempotency-Key must be 1-200 printable ASCII characters",
+                field="Idempotency-Key",
+            )
+        try:
+            job, created = db.create_job(
+                key_id=key.id,
+                brand=brand,
+                request=body.model_dump(mode="json", exclude_none=True),
+                request_hash=body.fingerprint(),
+                idempotency_key=idempotency_key,
+                max_active=key.max_active_jobs,
+                kind=kind,
+            )
+        except IdempotencyConflict as exc:
+            raise ApiError(409, "conflict", str(exc), field="Idempotency-Key") from None
+        except ActiveJobLimit as exc:
+            raise ApiError(429, "too_many_jobs", str(exc), headers={"Retry-After": "10"}) from None
+        if created:
+            db.audit(key.id, f"{kind}.create", f"job:{job.id}", {"brand": brand, "request": job.request})
+            workers.wake()
+        else:
+            response.headers["Idempotent-Replayed"] = "true"
+        response.headers["Location"] = f"/v1/jobs/{job.id}"
+        return job_view(job)
+
     @app.post(
         "/v1/campaigns",
         status_code=202,
@@ -574,81 +650,49 @@ def create_app(config: ServiceConfig, *, store: Store | None = None) -> FastAPI:
         },
     )
     def start_campaign(
-        body: CampaignRequest,
-        key: RunKey,
-        response: Response,
-        idempotency_key: Annotated[
-            str | None,
-            Header(
-                description="Retrying with the same key returns the same job.",
-                pattern=r"^[\x21-\x7e]{1,200}$",
-            ),
-        ] = None,
+        body: CampaignRequest, key: RunKey, response: Response, idempotency_key: IdempotencyKey = None
     ) -> JobView:
-        if idempotency_key is not None and not _IDEMPOTENCY_KEY.fullmatch(idempotency_key):
-            raise ApiError(
-                422,
-                "invalid",
-                "Idempotency-Key must be 1-200 printable ASCII characters",
-                field="Idempotency-Key",
-            )
-        allowed = config.pipelines
-        if body.pipeline is not None and body.pipeline not in allowed:
-            raise ApiError(
-                422,
-                "invalid",
-                f"unknown pipeline {body.pipeline!r}; valid choices: {allowed}",
-                field="pipeline",
-            )
-        if not registry.exists(body.brand):
-            raise ApiError(
-                422, "invalid", f"no registered brand {body.brand!r}; see GET /v1/brands", field="brand"
-            )
-        brand = registry.load(body.brand)
-        campaign_channels(brand, body.channels)  # an unknown channel is a 422 now, not a failed job later
-        if not registry.documents(brand):
-            raise ApiError(
-                422,
-                "invalid",
-                f"brand {body.brand!r} has no knowledge documents yet; upload one with "
-                f"PUT /v1/brands/{body.brand}/documents/NAME",
-                field="brand",
-            )
-        if idempotency_key is not None:
-            earlier = db._job_by_idempotency(key.id, idempotency_key)
-            if earlier is not None:
-                return _replay(earlier, body, response)
-        try:
-            job, created = db.create_job(
-                key_id=key.id,
-                brand=body.brand,
-                request=body.model_dump(mode="json", exclude_none=True),
-                request_hash=body.fingerprint(),
-                idempotency_key=idempotency_key,
-                max_active=key.max_active_jobs,
-            )
-        except IdempotencyConflict as exc:
-            raise ApiError(409, "conflict", str(exc), field="Idempotency-Key") from None
-        except ActiveJobLimit as exc:
-            raise ApiError(429, "too_many_jobs", str(exc), headers={"Retry-After": "10"}) from None
-        if created:
-            db.audit(
-                key.id, "campaign.create", f"job:{job.id}", {"brand": body.brand, "request": job.request}
-            )
-            workers.wake()
-        else:
-            response.headers["Idempotent-Replayed"] = "true"
-        response.headers["Location"] = f"/v1/jobs/{job.id}"
-        return job_view(job)
+        check_pipeline(body.pipeline)
+        check_runnable(body.brand, body.channels, "brand")
+        return queue("campaign", body, body.brand, key, response, idempotency_key)
 
-    def _replay(earlier: JobRecord, body: CampaignRequest, response: Response) -> JobView:
-        try:
-            db._same_request(earlier, body.fingerprint())
-        except IdempotencyConflict as exc:
-            raise ApiError(409, "conflict", str(exc), field="Idempotency-Key") from None
-        response.headers["Idempotent-Replayed"] = "true"
-        response.headers["Location"] = f"/v1/jobs/{earlier.id}"
-        return job_view(db.get_job(earlier.id) or earlier)
+    @app.post(
+        "/v1/batches",
+        status_code=202,
+        response_model=JobView,
+        tags=["campaigns"],
+        summary="Start a batch of campaigns as one job, locally or on the Ray cluster (scope: campaign:run).",
+        description=(
+            "The batch runner of `brandforge batch` runs the items (resumable: a retried batch skips the "
+            "finished ones); `executor: ray` sends them to the service's Ray cluster. The result is the "
+            "batch's results.jsonl: one line per finished item with its Campaign JSON."
+        ),
+        responses={
+            409: {"model": ErrorResponse, "description": "Idempotency-Key reused for another request."}
+        },
+    )
+    def start_batch(
+        body: BatchRequest, key: RunKey, response: Response, idempotency_key: IdempotencyKey = None
+    ) -> JobView:
+        check_pipeline(body.pipeline)
+        seen: set[str] = set()
+        for n, item in enumerate(body.items):
+            if item.id in seen:
+                raise ApiError(422, "invalid", f"duplicate item id {item.id!r}", field=f"items.{n}.id")
+            seen.add(item.id)
+            check_runnable(item.brand, item.channels, f"items.{n}.brand")
+        if body.executor == "ray":
+            try:
+                import ray  # noqa: F401
+            except ImportError:
+                raise ApiError(
+                    422,
+                    "invalid",
+                    "this server has no Ray (pip install 'brandforge[cluster]')",
+                    field="executor",
+                ) from None
+        brands = ",".join(sorted({item.brand for item in body.items}))
+        return queue("batch", body, brands[:100], key, response, idempotency_key)
 
     @app.get("/v1/jobs", tags=["campaigns"], summary="List jobs, newest first (scope: campaign:run).")
     def list_jobs(
@@ -676,7 +720,7 @@ def create_app(config: ServiceConfig, *, store: Store | None = None) -> FastAPI:
     @app.get(
         "/v1/jobs/{job_id}/result",
         tags=["campaigns"],
-        summary="The Campaign JSON of a done job (scope: campaign:run).",
+        summary="The Campaign JSON of a done campaign job; a batch's results.jsonl (scope: campaign:run).",
         responses={404: {"model": ErrorResponse}, 409: {"model": ErrorResponse}},
     )
     def get_result(job_id: JobId, key: RunKey) -> Response:
@@ -684,7 +728,9 @@ def create_app(config: ServiceConfig, *, store: Store | None = None) -> FastAPI:
         result = db.get_result(job.id) if job.state == "done" else None
         if result is None:
             raise ApiError(409, "conflict", f"job {job_id} is {job.state}; a result exists once it is done")
-        return Response(result, media_type="application/json")
+        return Response(
+            result, media_type="application/x-ndjson" if job.kind == "batch" else "application/json"
+        )
 
     async def stream_job(job_id: JobId, key: RunKey) -> JobRecord:
         return await run_in_threadpool(visible_job, key, job_id)

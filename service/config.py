@@ -38,6 +38,10 @@ class ServiceConfig(BaseModel):
         default_factory=lambda: ["default"], description="Pipeline names a request may choose (no paths)."
     )
     backend: dict[str, Any] = Field(default_factory=dict, description="Backend overrides for every job.")
+    data_dir: Path = Field(Path("service-data"), description="Batch run folders (shared by replicas).")
+    ray_address: str | None = Field(
+        None, description="Ray cluster for batches with executor ray (None: a local Ray)."
+    )
     workers: int | None = Field(
         None, ge=1, le=256, description="Campaign jobs at once (None: sized to the backend)."
     )

@@ -23,13 +23,16 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from backends import BackendError, get_concurrent_backend
 from core.errors import InputError, ServiceError
+from core.files import atomic_write
 from pipelines.exits import campaign_incomplete
 from pipelines.session import CampaignSession
 from pipelines.spec import Pipeline, load_pipeline
@@ -40,6 +43,7 @@ from service.store import JobRecord, Store
 log = logging.getLogger("service.jobs")
 
 NAME = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+MAX_BATCH_ITEMS = 200  # a batch's results are stored with the job; bigger runs: brandforge batch
 
 
 class SamplingOverrides(BaseModel):
@@ -72,6 +76,59 @@ class CampaignRequest(BaseModel):
         return hashlib.sha256(json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
 
 
+class BatchItem(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(..., pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$", description="Unique within the batch.")
+    brand: str = Field(..., pattern=NAME, description="A registered brand's name.")
+    channels: list[str] | None = Field(None, min_length=1, max_length=20)
+
+
+class BatchRequest(BaseModel):
+    """Many campaigns as one job, run by the batch runner (``brandforge batch``): resumable, and on a Ray
+    cluster with ``executor: ray``."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [{"id": "w-1", "brand": "wanderly"}, {"id": "w-2", "brand": "wanderly"}],
+                    "concurrency": 2,
+                }
+            ]
+        },
+    )
+    items: list[BatchItem] = Field(..., min_length=1, max_length=MAX_BATCH_ITEMS)
+    pipeline: str | None = Field(None, pattern=NAME)
+    executor: Literal["local", "ray"] = Field("local", description="local threads, or the Ray cluster.")
+    concurrency: int = Field(1, ge=1, le=64, description="Items in flight.")
+    overrides: SamplingOverrides = Field(default_factory=SamplingOverrides)
+
+    def fingerprint(self) -> str:
+        return hashlib.sha256(json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
+
+
+class _ProgressLines:
+    """A text stream for the batch runner's progress: each line becomes a job progress event."""
+
+    def __init__(self, report: Callable[[str], None]) -> None:
+        self.report, self.buffer = report, ""
+
+    def write(self, text: str) -> int:
+        self.buffer += text.replace("\r", "\n")
+        *lines, self.buffer = self.buffer.split("\n")
+        for line in lines:
+            if line.strip():
+                self.report(line.strip())
+        return len(text)
+
+    def flush(self) -> None:
+        return None
+
+    def isatty(self) -> bool:
+        return False
+
+
 class _Stop(Exception):
     """Raised inside a job's thread when it must stop: ``cancelled`` or ``requeue``."""
 
@@ -101,12 +158,15 @@ class JobWorkers:
         default_pipeline: str,
         heartbeat_s: float,
         stale_after_s: float,
+        data_dir: Path = Path("service-data"),
+        ray_address: str | None = None,
     ) -> None:
         self.store, self.registry, self.metrics = store, registry, metrics
         self.worker_prefix = worker_prefix
         self.backend = backend
         self.default_pipeline = default_pipeline
         self.heartbeat_s, self.stale_after_s = heartbeat_s, stale_after_s
+        self.data_dir, self.ray_address = data_dir, ray_address
         self._threads: list[threading.Thread] = []
         self._running: dict[str, _Running] = {}
         self._lock = threading.Lock()
@@ -160,6 +220,9 @@ class JobWorkers:
         while self.running and time.monotonic() < deadline:
             time.sleep(0.1)
         self._requeue.set()
+        with self._lock:
+            for running in self._running.values():
+                running.cancel.set()  # a batch stops scheduling items; a campaign stops at its next call
         requeued: list[str] = []
         deadline = time.monotonic() + 5.0  # a model call in flight ends the job at its next check
         while self.running and time.monotonic() < deadline:
@@ -221,15 +284,18 @@ class JobWorkers:
         log.info("job %s started (brand %s, attempt %d)", job.id, job.brand, job.attempts, extra=extra)
 
         def check_stop() -> None:
-            if running.cancel.is_set():
-                raise _Stop("cancelled")
             if self._requeue.is_set():
                 raise _Stop("requeue")
+            if running.cancel.is_set():
+                raise _Stop("cancelled")
 
         def progress(message: str) -> None:
             check_stop()
             self.store.progress(job.id, worker, message[:2000])
 
+        if job.kind == "batch":
+            self._run_batch(running, started)
+            return
         try:
             request = CampaignRequest.model_validate(job.request)
             pipeline = self.pipeline(request.pipeline, request.overrides)
@@ -285,4 +351,79 @@ class JobWorkers:
             len(campaign.pieces),
             len(blocked),
             extra=extra,
+        )
+
+    def _run_batch(self, running: _Running, started: float) -> None:
+        """A batch job: the batch runner over the registered brands' folders, in ``data_dir/batches/ID``
+        (a retried batch resumes there: finished items are not run again)."""
+        from pipelines.batch import run_batch
+
+        job, worker = running.job, running.worker
+        extra = {"job_id": job.id}
+        try:
+            request = BatchRequest.model_validate(job.request)
+            folder = self.data_dir / "batches" / job.id
+            folder.mkdir(parents=True, exist_ok=True)
+            lines = []
+            for item in request.items:
+                line: dict[str, Any] = {"id": item.id, "brand": str(self.registry.folder(item.brand))}
+                if item.channels:
+                    line["channels"] = item.channels
+                lines.append(json.dumps(line, ensure_ascii=False) + "\n")
+            atomic_write(folder / "jobs.jsonl", "".join(lines).encode("utf-8"))
+            sampling = request.overrides.model_dump(exclude_none=True)
+            summary = run_batch(
+                folder / "jobs.jsonl",
+                folder / "run",
+                pipeline=request.pipeline or self.default_pipeline,
+                backend_overrides={**self.backend, **sampling},
+                concurrency=request.concurrency,
+                executor=request.executor,
+                ray_address=self.ray_address,
+                progress_stream=_ProgressLines(
+                    lambda message: self.store.progress(job.id, worker, message[:2000])
+                ),
+                stop=running.cancel,
+            )
+        except (InputError, LookupError, BackendError, ServiceError, OSError) as exc:
+            self.store.finish(job.id, worker, "failed", message=f"{type(exc).__name__}: {exc}"[:4000])
+            self.metrics.jobs_finished.labels("failed").inc()
+            log.warning("batch %s failed: %s", job.id, exc, extra=extra)
+            return
+        except Exception as exc:
+            log.exception("batch %s: internal error", job.id, extra=extra)
+            self.store.finish(
+                job.id, worker, "failed", message=f"internal error ({type(exc).__name__}); see the server log"
+            )
+            self.metrics.jobs_finished.labels("failed").inc()
+            return
+        if running.cancel.is_set():
+            if self._requeue.is_set():
+                self.store.finish(job.id, worker, "queued", message="requeued: the server shut down")
+            else:
+                self.store.finish(
+                    job.id, worker, "cancelled", message="cancelled: the items already running finished"
+                )
+                self.metrics.jobs_finished.labels("cancelled").inc()
+            return
+        results = (folder / "run" / "results.jsonl").read_text(encoding="utf-8")
+        view: dict[str, Any] = {
+            "status": "complete" if summary.failed == 0 else "incomplete",
+            "items": len(request.items),
+            "succeeded": summary.succeeded + summary.already_done,
+            "already_done": summary.already_done,
+            "failed": summary.failed,
+            "executor": summary.executor,
+            "verdicts": summary.verdicts,
+            "tokens": summary.tokens,
+            "seconds": round(time.perf_counter() - started, 3),
+        }
+        if summary.failed:
+            errors = (folder / "run" / "errors.jsonl").read_text(encoding="utf-8").splitlines()
+            view["errors"] = [json.loads(e) for e in errors[:20]]
+        self.store.finish(job.id, worker, "done", summary=view, result=results)
+        self.metrics.jobs_finished.labels("done").inc()
+        self.metrics.job_seconds.observe(time.perf_counter() - started)
+        log.info(
+            "batch %s done: %d succeeded, %d failed", job.id, view["succeeded"], summary.failed, extra=extra
         )

@@ -66,6 +66,7 @@ jobs = sa.Table(
     metadata,
     sa.Column("id", sa.String(32), primary_key=True),
     sa.Column("key_id", sa.String(32), nullable=False, index=True),
+    sa.Column("kind", sa.String(16), nullable=False, default="campaign"),  # campaign | batch
     sa.Column("idempotency_key", sa.String(200), nullable=True),
     sa.Column("request_hash", sa.String(64), nullable=False),
     sa.Column("brand", sa.String(100), nullable=False),
@@ -130,6 +131,7 @@ class KeyRecord:
 class JobRecord:
     id: str
     key_id: str
+    kind: str
     idempotency_key: str | None
     brand: str
     request: dict[str, Any]
@@ -196,6 +198,7 @@ def _job(row: Any) -> JobRecord:
     return JobRecord(
         id=row["id"],
         key_id=row["key_id"],
+        kind=row["kind"],
         idempotency_key=row["idempotency_key"],
         brand=row["brand"],
         request=json.loads(row["request"]),
@@ -310,6 +313,7 @@ class Store:
         request_hash: str,
         idempotency_key: str | None = None,
         max_active: int | None = None,
+        kind: str = "campaign",
     ) -> tuple[JobRecord, bool]:
         """A new queued job, or the job made before with the same idempotency key: ``(job, created)``.
         Raises :class:`IdempotencyConflict` when that earlier job was for another request, and
@@ -326,6 +330,7 @@ class Store:
                     jobs.insert().values(
                         id=job_id,
                         key_id=key_id,
+                        kind=kind,
                         idempotency_key=idempotency_key,
                         request_hash=request_hash,
                         brand=brand,

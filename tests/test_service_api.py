@@ -622,3 +622,52 @@ def test_campaign_on_an_unreachable_server_is_a_clear_error(
     code = main(["campaign", "wanderly", "--server", f"http://127.0.0.1:{free_port()}", "-q"])
     err = capsys.readouterr().err
     assert code == 2 and "cannot reach" in err and "Traceback" not in err
+
+
+def test_a_batch_runs_as_one_job_resumes_on_retry_and_returns_results_jsonl(tmp_path: Path) -> None:
+    with running_service(tmp_path, data_dir=tmp_path / "data") as (client, store):
+        admin = bearer(create_key(store, "admin", ["admin"], rate_per_minute=100_000).token)
+        body = {
+            "items": [
+                {"id": "w-ad", "brand": "wanderly", "channels": ["search_ad"]},
+                {"id": "w-social", "brand": "wanderly", "channels": ["social_post"]},
+            ],
+            "concurrency": 2,
+        }
+        answer = client.post("/v1/batches", json=body, headers=admin)
+        assert answer.status_code == 202 and answer.json()["kind"] == "batch"
+        job = wait_state(client, answer.json()["id"], admin, {"done", "failed"})
+        assert job["state"] == "done", job
+        assert job["summary"]["succeeded"] == 2 and job["summary"]["failed"] == 0
+        result = client.get(f"/v1/jobs/{job['id']}/result", headers=admin)
+        assert result.headers["content-type"].startswith("application/x-ndjson")
+        lines = [json.loads(line) for line in result.text.splitlines()]
+        assert sorted(line["id"] for line in lines) == ["w-ad", "w-social"]
+        assert {line["campaign"]["pieces"][0]["channel"] for line in lines} == {"search_ad", "social_post"}
+        progress = [
+            e["data"]["message"] for e in sse_events(client, job["id"], admin) if e["event"] == "progress"
+        ]
+        assert any("2/2 items" in m for m in progress)
+        # The run folder is kept: a batch retried after a failure skips what is finished.
+        store_job = store.get_job(job["id"])
+        assert store_job is not None
+        with store._tx() as conn:  # as if it had been interrupted
+            from service.store import jobs
+
+            conn.execute(jobs.update().where(jobs.c.id == job["id"]).values(state="interrupted"))
+        assert client.post(f"/v1/jobs/{job['id']}/retry", headers=admin).status_code == 202
+        again = wait_state(client, job["id"], admin, {"done", "failed"})
+        assert again["state"] == "done" and again["summary"]["succeeded"] == 2 and again["attempts"] == 2
+        assert again["summary"]["already_done"] == 2  # nothing was generated twice
+        bad = [
+            ({"items": [{"id": "a", "brand": "nosuch"}]}, "items.0.brand"),
+            ({"items": [{"id": "a", "brand": "wanderly"}, {"id": "a", "brand": "wanderly"}]}, "items.1.id"),
+            ({"items": [{"id": "a", "brand": "wanderly", "channels": ["fax"]}]}, "items.0.brand"),
+            ({"items": []}, "items"),
+            ({"items": [{"id": "../x", "brand": "wanderly"}]}, "items.0.id"),
+            ({"items": [{"id": "a", "brand": "wanderly"}], "executor": "spark"}, "executor"),
+        ]
+        for payload, field in bad:
+            refused = client.post("/v1/batches", json=payload, headers=admin)
+            assert refused.status_code == 422 and refused.json()["error"]["field"] == field, refused.text
+        assert len(store.list_jobs()) == 1

@@ -317,3 +317,26 @@ def test_two_replicas_share_one_postgres(tmp_path: Path, postgres_url: str) -> N
         wait_for(b, headers, long["id"], {"running"})
         assert httpx.delete(f"{b}/v1/jobs/{long['id']}", headers=headers).json()["state"] == "cancelling"
         assert wait_for(a, headers, long["id"], {"cancelled", "done"}, timeout=60)["state"] == "cancelled"
+
+
+def test_a_batch_submitted_through_the_api_runs_on_ray(tmp_path: Path) -> None:
+    """executor: ray — the service's batch job hands its items to the existing Ray executor (a local Ray
+    here; ``ray_address`` in the settings names a cluster)."""
+    pytest.importorskip("ray")
+    database = f"sqlite:///{tmp_path / 'service.db'}"
+    config = write_config(tmp_path, database, data_dir=str(tmp_path / "data"))
+    headers = {"Authorization": f"Bearer {new_key(database)}"}
+    with serve(config, tmp_path / "server.log") as (_, base):
+        body = {
+            "items": [{"id": f"w-{n}", "brand": "wanderly", "channels": ["search_ad"]} for n in range(3)],
+            "executor": "ray",
+            "concurrency": 2,
+        }
+        job = httpx.post(f"{base}/v1/batches", json=body, headers=headers).json()
+        done = wait_for(base, headers, job["id"], {"done", "failed"}, timeout=300)
+        assert done["state"] == "done", done
+        assert done["summary"]["executor"] == "ray" and done["summary"]["succeeded"] == 3
+        lines = httpx.get(f"{base}/v1/jobs/{job['id']}/result", headers=headers).text.splitlines()
+        assert sorted(json.loads(line)["id"] for line in lines) == ["w-0", "w-1", "w-2"]
+    log = (tmp_path / "data" / "batches" / job["id"] / "run" / "batch.log").read_text()
+    assert "done w-0" in log and " on " in log  # the resources each Ray task was given
