@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
+import anyio
 from fastapi import Depends, FastAPI, Header, HTTPException, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
@@ -66,6 +67,11 @@ request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("req
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 _IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,200}")
 JOB_ID = r"^[0-9a-f]{32}$"
+MAX_STREAMS_PER_KEY = 10  # open server-sent event streams per API key, per replica
+STREAM_LIFETIME_S = 1800.0  # a stream ends after this; the client resumes with Last-Event-ID
+MAX_CHECK_CHARS = 20_000  # a synchronous check: a long blog post, not a book (brandforge check for more)
+MAX_CHECK_LINES = 200
+CHECKS_AT_ONCE = 2  # checks are CPU-bound: more at once only queue in the thread pool
 
 
 # --- response models ---------------------------------------------------------------------------------
@@ -108,7 +114,7 @@ class CheckRequest(BaseModel):
         extra="forbid",
         json_schema_extra={"examples": [{"text": "全网最低价，100%有效！", "locale": "zh"}]},
     )
-    text: str = Field(..., min_length=1, max_length=200_000, description="The copy to check.")
+    text: str = Field(..., min_length=1, max_length=MAX_CHECK_CHARS, description="The copy to check.")
     locale: str | None = Field(
         None, pattern=r"^[a-z]{2}(-[A-Z]{2})?$", description="zh or en (default: the brand's)."
     )
@@ -380,6 +386,8 @@ class ServiceState:
     model: str | None = None
     checkers: dict[tuple[Any, ...], Any] = field(default_factory=dict)
     checkers_lock: threading.Lock = field(default_factory=threading.Lock)
+    streams: dict[str, int] = field(default_factory=dict)
+    streams_lock: threading.Lock = field(default_factory=threading.Lock)
     shutting_down: threading.Event = field(default_factory=threading.Event)
 
 
@@ -430,8 +438,8 @@ def create_app(config: ServiceConfig, *, store: Store | None = None) -> FastAPI:
             state.ready.set()
             log.info("ready: model %s, %d job workers", state.model, len(workers._threads) - 1)
         except Exception as exc:
-            state.ready_error = f"{type(exc).__name__}: {exc}"
-            log.error("cannot start: %s", state.ready_error)
+            state.ready_error = f"could not start ({type(exc).__name__}); the server log says why"
+            log.error("cannot start: %s: %s", type(exc).__name__, exc)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -474,7 +482,9 @@ def create_app(config: ServiceConfig, *, store: Store | None = None) -> FastAPI:
     install_error_handlers(app, hide=[registry.root])
     app.add_middleware(ServiceMiddleware, state=state)
 
-    def require(scope: str | None) -> Callable[..., Awaitable[KeyRecord]]:
+    def require(scope: str | None, *also: str) -> Callable[..., Awaitable[KeyRecord]]:
+        """A dependency: a valid key holding ``scope`` (or one of ``also``), within its rate."""
+
         async def dependency(
             request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
         ) -> KeyRecord:
@@ -494,8 +504,9 @@ def create_app(config: ServiceConfig, *, store: Store | None = None) -> FastAPI:
                     headers={"WWW-Authenticate": "Bearer"},
                 )
             request.scope.setdefault("state", {})["key_id"] = record.id
-            if scope is not None and not has_scope(record, scope):
-                raise ApiError(403, "forbidden", f"this key lacks the scope {scope!r}")
+            if scope is not None and not any(has_scope(record, s) for s in (scope, *also)):
+                wanted = " or ".join(repr(s) for s in (scope, *also))
+                raise ApiError(403, "forbidden", f"this key lacks the scope {wanted}")
             wait = state.limiter.take(record.id, record.rate_per_minute)
             if wait > 0:
                 raise ApiError(
@@ -510,24 +521,28 @@ def create_app(config: ServiceConfig, *, store: Store | None = None) -> FastAPI:
 
     Key = Annotated[KeyRecord, Depends(require(None))]
     RunKey = Annotated[KeyRecord, Depends(require("campaign:run"))]
+    ReadKey = Annotated[KeyRecord, Depends(require("campaign:run", "review"))]  # reading jobs
     CheckKey = Annotated[KeyRecord, Depends(require("check"))]
     BrandsKey = Annotated[KeyRecord, Depends(require("brands:write"))]
     AdminKey = Annotated[KeyRecord, Depends(require("admin"))]
     JobId = Annotated[str, Path(pattern=JOB_ID, description="A job id (32 hex characters).")]
     BrandName = Annotated[str, Path(pattern=NAME, description="A registered brand's name.")]
 
-    def visible_job(key: KeyRecord, job_id: str) -> JobRecord:
+    def visible_job(key: KeyRecord, job_id: str, *, write: bool = False) -> JobRecord:
+        """The job, if ``key`` may see it (its own; any with review or admin) or, for ``write``, change it
+        (its own; any with admin). 404 otherwise: another key's job is not confirmed to exist."""
         job = db.get_job(job_id)
-        if job is None or (
-            job.key_id != key.id and not (has_scope(key, "review") or has_scope(key, "admin"))
-        ):
+        allowed = job is not None and (
+            job.key_id == key.id or has_scope(key, "admin") or (not write and has_scope(key, "review"))
+        )
+        if job is None or not allowed:
             raise ApiError(404, "not_found", f"no job {job_id}", field="job_id")
         return job
 
     # --- platform ---
 
     @app.get("/healthz", tags=["operations"], summary="Liveness: the process answers.")
-    def healthz() -> dict[str, str]:
+    async def healthz() -> dict[str, str]:  # async: answers even when the thread pool is busy
         return {"status": "ok"}
 
     @app.get(
@@ -536,7 +551,7 @@ def create_app(config: ServiceConfig, *, store: Store | None = None) -> FastAPI:
         summary="Readiness: model, embedder and database ready.",
         responses={503: {"description": "Still loading, or could not start."}},
     )
-    def readyz() -> JSONResponse:
+    async def readyz() -> JSONResponse:
         ready = state.ready.is_set() and not state.shutting_down.is_set() and db.ping()
         body = {
             "ready": ready,
@@ -682,6 +697,13 @@ def create_app(config: ServiceConfig, *, store: Store | None = None) -> FastAPI:
             seen.add(item.id)
             check_runnable(item.brand, item.channels, f"items.{n}.brand")
         if body.executor == "ray":
+            if config.ray_address is None:
+                raise ApiError(
+                    422,
+                    "invalid",
+                    "this server has no Ray cluster configured (ray_address); use executor local",
+                    field="executor",
+                )
             try:
                 import ray  # noqa: F401
             except ImportError:
@@ -696,7 +718,7 @@ def create_app(config: ServiceConfig, *, store: Store | None = None) -> FastAPI:
 
     @app.get("/v1/jobs", tags=["campaigns"], summary="List jobs, newest first (scope: campaign:run).")
     def list_jobs(
-        key: RunKey,
+        key: ReadKey,
         state_: Annotated[
             str | None, Query(alias="state", pattern=r"^(queued|running|done|failed|cancelled|interrupted)$")
         ] = None,
@@ -714,7 +736,7 @@ def create_app(config: ServiceConfig, *, store: Store | None = None) -> FastAPI:
         summary="A job's state and progress (scope: campaign:run).",
         responses={404: {"model": ErrorResponse}},
     )
-    def get_job(job_id: JobId, key: RunKey) -> JobView:
+    def get_job(job_id: JobId, key: ReadKey) -> JobView:
         return job_view(visible_job(key, job_id))
 
     @app.get(
@@ -723,7 +745,7 @@ def create_app(config: ServiceConfig, *, store: Store | None = None) -> FastAPI:
         summary="The Campaign JSON of a done campaign job; a batch's results.jsonl (scope: campaign:run).",
         responses={404: {"model": ErrorResponse}, 409: {"model": ErrorResponse}},
     )
-    def get_result(job_id: JobId, key: RunKey) -> Response:
+    def get_result(job_id: JobId, key: ReadKey) -> Response:
         job = visible_job(key, job_id)
         result = db.get_result(job.id) if job.state == "done" else None
         if result is None:
@@ -732,8 +754,22 @@ def create_app(config: ServiceConfig, *, store: Store | None = None) -> FastAPI:
             result, media_type="application/x-ndjson" if job.kind == "batch" else "application/json"
         )
 
-    async def stream_job(job_id: JobId, key: RunKey) -> JobRecord:
-        return await run_in_threadpool(visible_job, key, job_id)
+    async def stream_job(job_id: JobId, key: ReadKey) -> AsyncIterator[JobRecord]:
+        job = await run_in_threadpool(visible_job, key, job_id)
+        with state.streams_lock:
+            if state.streams.get(key.id, 0) >= MAX_STREAMS_PER_KEY:
+                raise ApiError(
+                    429,
+                    "too_many_streams",
+                    f"this key already has {MAX_STREAMS_PER_KEY} event streams open",
+                    headers={"Retry-After": "5"},
+                )
+            state.streams[key.id] = state.streams.get(key.id, 0) + 1
+        try:
+            yield job
+        finally:
+            with state.streams_lock:
+                state.streams[key.id] -= 1
 
     @app.get(
         "/v1/jobs/{job_id}/events",
@@ -749,7 +785,9 @@ def create_app(config: ServiceConfig, *, store: Store | None = None) -> FastAPI:
         after = (
             int(last_event_id) if last_event_id and last_event_id.isdigit() and len(last_event_id) < 18 else 0
         )
-        while True:
+        until = time.monotonic() + STREAM_LIFETIME_S  # then the client reconnects with Last-Event-ID
+        pause = 0.25
+        while time.monotonic() < until:
             events = await run_in_threadpool(db.events, job.id, after)
             ended = False
             for event in events:
@@ -764,11 +802,14 @@ def create_app(config: ServiceConfig, *, store: Store | None = None) -> FastAPI:
                     return
             if state.shutting_down.is_set():
                 return
-            if not events:
+            if events:
+                pause = 0.25
+            else:  # idle: poll less often, up to every 2 s
                 current = await run_in_threadpool(db.get_job, job.id)
                 if current is None:
                     return
-                await asyncio.sleep(0.25)
+                await asyncio.sleep(pause)
+                pause = min(2.0, pause * 1.5)
 
     @app.delete(
         "/v1/jobs/{job_id}",
@@ -778,7 +819,7 @@ def create_app(config: ServiceConfig, *, store: Store | None = None) -> FastAPI:
         responses={404: {"model": ErrorResponse}, 409: {"model": ErrorResponse}},
     )
     def cancel_job(job_id: JobId, key: RunKey) -> dict[str, str]:
-        job = visible_job(key, job_id)
+        job = visible_job(key, job_id, write=True)
         outcome = db.cancel(job.id)
         if outcome is None:
             raise ApiError(409, "conflict", f"job {job_id} has already ended ({job.state})")
@@ -795,7 +836,7 @@ def create_app(config: ServiceConfig, *, store: Store | None = None) -> FastAPI:
         responses={404: {"model": ErrorResponse}, 409: {"model": ErrorResponse}},
     )
     def retry_job(job_id: JobId, key: RunKey) -> JobView:
-        job = visible_job(key, job_id)
+        job = visible_job(key, job_id, write=True)
         owner = db.get_key(job.key_id)  # the cap is the job owner's, whoever retries it
         try:
             retried = db.retry(job.id, max_active=owner.max_active_jobs if owner else None)
@@ -814,11 +855,20 @@ def create_app(config: ServiceConfig, *, store: Store | None = None) -> FastAPI:
     # --- check ---
 
     @app.post("/v1/check", tags=["check"], summary="Check copy for compliance, synchronously (scope: check).")
-    def check(body: CheckRequest, key: CheckKey) -> dict[str, Any]:
-        from pipelines.check import check_report, open_checker
-
+    async def check(body: CheckRequest, key: CheckKey) -> dict[str, Any]:
         if body.locale is None and body.brand is None:
             raise ApiError(422, "invalid", "give a locale (zh or en) or a registered brand", field="locale")
+        if body.lines and sum(1 for line in body.text.splitlines() if line.strip()) > MAX_CHECK_LINES:
+            raise ApiError(422, "invalid", f"more than {MAX_CHECK_LINES} lines; split the text", field="text")
+        # Its own small pool: CPU-bound checks cannot take the threads every other route needs.
+        return await anyio.to_thread.run_sync(run_check, body, limiter=check_limiter)
+
+    check_limiter = anyio.CapacityLimiter(CHECKS_AT_ONCE)
+    brand_limiter = anyio.CapacityLimiter(2)  # document uploads: indexing is CPU-bound too
+
+    def run_check(body: CheckRequest) -> dict[str, Any]:
+        from pipelines.check import check_report, open_checker
+
         cache_key = (body.locale, body.industry, body.brand, body.rules_only)
         with state.checkers_lock:
             opened = state.checkers.get(cache_key)
@@ -866,7 +916,7 @@ def create_app(config: ServiceConfig, *, store: Store | None = None) -> FastAPI:
             try:
                 out.append(brand_view(name))
             except InputError as exc:
-                out.append({"name": name, "error": str(exc)})
+                out.append({"name": name, "error": str(exc).replace(str(registry.root), ".")})
         return out
 
     @app.get(
@@ -915,7 +965,9 @@ def create_app(config: ServiceConfig, *, store: Store | None = None) -> FastAPI:
         data = await request.body()
         if not data:
             raise ApiError(422, "invalid", "the body is empty; send the document's bytes", field="body")
-        result = await run_in_threadpool(registry.put_document, name, document, data, workers.pipeline(None))
+        result = await anyio.to_thread.run_sync(
+            registry.put_document, name, document, data, workers.pipeline(None), limiter=brand_limiter
+        )
         await run_in_threadpool(
             db.audit,
             key.id,
@@ -973,7 +1025,8 @@ def create_app(config: ServiceConfig, *, store: Store | None = None) -> FastAPI:
     def revoke_key(key_id: Annotated[str, Path(pattern=r"^[0-9a-f]{12}$")], key: AdminKey) -> dict[str, Any]:
         if not db.revoke_key(key_id):
             raise ApiError(404, "not_found", f"no live key {key_id}", field="key_id")
-        db.audit(key.id, "key.revoke", f"key:{key_id}")
+        cancelled = db.cancel_queued(key_id)
+        db.audit(key.id, "key.revoke", f"key:{key_id}", {"queued_jobs_cancelled": cancelled})
         return {"id": key_id, "revoked": True}
 
     @app.get("/v1/audit", tags=["admin"], summary="The audit log, oldest first (scope: admin).")

@@ -33,13 +33,15 @@ import yaml
 from core.errors import InputError
 from core.files import atomic_write
 from knowledge.brand import Brand, load_brand
-from knowledge.documents import read_document, supported_suffixes
+from knowledge.documents import MAX_DOCUMENTS, MAX_KNOWLEDGE_BYTES, read_document, supported_suffixes
 from knowledge.index import FaissKnowledgeIndex, default_index_dir, forget_loaded
-from pipelines.session import prepare_index
+from pipelines.session import campaign_channels, prepare_index
 from pipelines.spec import Pipeline
 
 BRAND_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 DOCUMENT_NAME = re.compile(r"[\w][\w .-]{0,150}")
+MAX_NAME_BYTES = 200  # below the 255-byte file-name limit of common file systems
+MAX_CHANNEL_FILES, MAX_CHANNEL_BYTES = 50, 256 * 1024  # what a brand's channels/ may hold to be revalidated
 
 
 def check_brand_name(name: str, field: str = "brand") -> str:
@@ -52,7 +54,12 @@ def check_brand_name(name: str, field: str = "brand") -> str:
 
 
 def check_document_name(name: str) -> str:
-    if not DOCUMENT_NAME.fullmatch(name) or ".." in name or name.strip() != name:
+    if (
+        not DOCUMENT_NAME.fullmatch(name)
+        or ".." in name
+        or name.strip() != name
+        or len(name.encode("utf-8")) > MAX_NAME_BYTES
+    ):
         raise InputError(
             f"invalid document name {name[:80]!r}; expected a plain file name (no folder, no '..')",
             field="document",
@@ -67,17 +74,40 @@ def check_document_name(name: str) -> str:
     return name
 
 
+def _copy_channel_specs(source: Path, target: Path) -> None:
+    """Copy a brand's channel specs (plain ``*.yaml`` files, no links, bounded) for validation."""
+    if not source.is_dir() or source.is_symlink():
+        return
+    target.mkdir()
+    files = [p for p in sorted(source.glob("*.yaml")) if p.is_file() and not p.is_symlink()]
+    if len(files) > MAX_CHANNEL_FILES or sum(p.stat().st_size for p in files) > MAX_CHANNEL_BYTES:
+        raise InputError("the brand's channels/ folder is too large to validate", field="channels")
+    for path in files:
+        shutil.copyfile(path, target / path.name)
+
+
 @dataclass
 class _CachedIndex:
     signature: tuple[Any, ...]
     index: FaissKnowledgeIndex
 
 
+def _visible_files(folder: Path) -> list[Path]:
+    """The files under ``folder``, without hidden ones or those in hidden folders (the index's own)."""
+    if not folder.is_dir():
+        return []
+    return sorted(
+        p
+        for p in folder.rglob("*")
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+    )
+
+
 def _signature(brand: Brand) -> tuple[Any, ...]:
     """What changes when brand.yaml or a knowledge document changes (cheap: stat only)."""
     assert brand.root is not None
     entries: list[tuple[str, int, int]] = []
-    for path in [brand.root / "brand.yaml", *sorted(brand.knowledge_path.rglob("*"))]:
+    for path in [brand.root / "brand.yaml", *_visible_files(brand.knowledge_path)]:
         try:
             st = path.stat()
         except OSError:
@@ -124,42 +154,47 @@ class BrandRegistry:
 
     def documents(self, brand: Brand) -> list[dict[str, Any]]:
         folder = brand.knowledge_path
-        if not folder.is_dir():
-            return []
-        out = []
-        for path in sorted(folder.rglob("*")):
-            if path.is_file() and path.suffix.lower() in supported_suffixes():
-                out.append({"name": path.relative_to(folder).as_posix(), "bytes": path.stat().st_size})
-        return out
+        return [
+            {"name": path.relative_to(folder).as_posix(), "bytes": path.stat().st_size}
+            for path in _visible_files(folder)
+            if path.suffix.lower() in supported_suffixes()
+        ]
 
     def put_brand(self, name: str, brand_yaml: dict[str, Any]) -> tuple[Brand, bool]:
         """Register or replace ``name``'s brand.yaml (validated first); ``(brand, created)``."""
         folder = self.folder(name)
         text = yaml.safe_dump(brand_yaml, allow_unicode=True, sort_keys=False)
+        if "\x00" in text:
+            raise InputError("a value holds a NUL character", field="brand")
         with self._lock(name), tempfile.TemporaryDirectory(prefix="brandforge-brand-") as tmp:
             trial = Path(tmp)
             (trial / "brand.yaml").write_text(text, encoding="utf-8")
-            for sub in ("channels",):  # a brand's own channel specs are validated with it
-                if (folder / sub).is_dir():
-                    shutil.copytree(folder / sub, trial / sub)
+            _copy_channel_specs(folder / "channels", trial / "channels")  # validated with the brand
             try:
                 checked = load_brand(trial)
+                relative = checked.knowledge_path.relative_to(trial.resolve())  # inside the folder (checked)
+                campaign_channels(checked, None)  # its channels exist and have their inputs
             except InputError as exc:
+                message = str(exc).replace(str(trial.resolve()), ".").replace(str(trial), ".")
+                raise InputError(message, field=exc.field) from None
+            except (OSError, ValueError) as exc:  # a path the file system refuses (too long, ...)
+                raise InputError(f"unusable path ({type(exc).__name__})", field="knowledge_dir") from None
+            parts = relative.parts
+            if not parts or any(p.startswith(".") for p in parts) or parts[0] in ("brand.yaml", "channels"):
                 raise InputError(
-                    str(exc).replace(str(trial / "brand.yaml"), "brand.yaml"), field=exc.field
-                ) from None
-            relative = checked.knowledge_path.relative_to(trial.resolve())  # inside the folder (checked)
+                    "expected a folder of its own for the documents (not '.', a hidden folder, channels/ or "
+                    "brand.yaml), e.g. knowledge",
+                    field="knowledge_dir",
+                )
             created = not (folder / "brand.yaml").is_file()
             knowledge = folder / relative
-            if (knowledge.exists() and not knowledge.is_dir()) or relative.parts[:1] == ("brand.yaml",):
-                raise InputError(
-                    f"{str(relative)!r} is a file; expected a folder for the documents", field="knowledge_dir"
-                )
             try:  # the knowledge folder first: a brand.yaml is only written when its folder can exist
+                if knowledge.exists() and not knowledge.is_dir():
+                    raise InputError(f"{str(relative)!r} is a file; expected a folder", field="knowledge_dir")
                 knowledge.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
+            except (OSError, ValueError) as exc:
                 raise InputError(
-                    f"cannot create the knowledge folder ({exc.strerror})", field="knowledge_dir"
+                    f"cannot create the knowledge folder ({type(exc).__name__})", field="knowledge_dir"
                 ) from None
             atomic_write(folder / "brand.yaml", text.encode("utf-8"))
             brand = load_brand(folder)
@@ -181,9 +216,29 @@ class BrandRegistry:
                 raise InputError(str(exc).replace(str(trial), document), field="body") from None
         with self._lock(name):
             created = not target.exists()
+            previous = None if created else target.read_bytes()
+            files = [
+                p for p in _visible_files(brand.knowledge_path) if p.suffix.lower() in supported_suffixes()
+            ]
+            count = len(files) + created
+            total = sum(p.stat().st_size for p in files if p != target) + len(data)
+            if count > MAX_DOCUMENTS or total > MAX_KNOWLEDGE_BYTES:
+                raise InputError(
+                    f"the knowledge folder would hold {count:,} documents and {total:,} bytes; limits: "
+                    f"{MAX_DOCUMENTS:,} and {MAX_KNOWLEDGE_BYTES:,}",
+                    field="body",
+                )
             brand.knowledge_path.mkdir(parents=True, exist_ok=True)
             atomic_write(target, data)
-        index = self.index(brand, pipeline)
+        try:
+            index = self.index(brand, pipeline)
+        except Exception:  # the index refused the folder after all: put the folder back as it was
+            with self._lock(name):
+                if previous is None:
+                    target.unlink(missing_ok=True)
+                else:
+                    atomic_write(target, previous)
+            raise
         return {"document": document, "created": created, "bytes": len(data), "passages": len(index)}
 
     def delete_document(self, name: str, document: str, pipeline: Pipeline) -> bool:
@@ -193,8 +248,14 @@ class BrandRegistry:
         with self._lock(name):
             if not target.is_file():
                 return False
+            previous = target.read_bytes()
             target.unlink()
-        self.index(brand, pipeline)
+        try:
+            self.index(brand, pipeline)
+        except Exception:  # put it back: the folder is as it was
+            with self._lock(name):
+                atomic_write(target, previous)
+            raise
         return True
 
     def index(self, brand: Brand, pipeline: Pipeline) -> FaissKnowledgeIndex:

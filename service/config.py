@@ -40,7 +40,9 @@ class ServiceConfig(BaseModel):
     backend: dict[str, Any] = Field(default_factory=dict, description="Backend overrides for every job.")
     data_dir: Path = Field(Path("service-data"), description="Batch run folders (shared by replicas).")
     ray_address: str | None = Field(
-        None, description="Ray cluster for batches with executor ray (None: a local Ray)."
+        None,
+        description="Ray cluster for batches with executor ray: an address, or 'local' to start Ray in this "
+        "process (None: executor ray is refused).",
     )
     workers: int | None = Field(
         None, ge=1, le=256, description="Campaign jobs at once (None: sized to the backend)."

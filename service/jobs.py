@@ -315,7 +315,9 @@ class JobWorkers:
             log.info("job %s %s", job.id, stop.how, extra=extra)
             return
         except (InputError, LookupError, BackendError, ServiceError) as exc:
-            self.store.finish(job.id, worker, "failed", message=f"{type(exc).__name__}: {exc}"[:4000])
+            self.store.finish(
+                job.id, worker, "failed", message=self._public(f"{type(exc).__name__}: {exc}")[:4000]
+            )
             self.metrics.jobs_finished.labels("failed").inc()
             log.warning("job %s failed: %s", job.id, exc, extra=extra)
             return
@@ -353,6 +355,12 @@ class JobWorkers:
             extra=extra,
         )
 
+    def _public(self, message: str) -> str:
+        """A failure message for the client: the service's own folders shown relative."""
+        for root in (self.registry.root, self.data_dir.resolve()):
+            message = message.replace(f"{root}/", "").replace(str(root), ".")
+        return message
+
     def _run_batch(self, running: _Running, started: float) -> None:
         """A batch job: the batch runner over the registered brands' folders, in ``data_dir/batches/ID``
         (a retried batch resumes there: finished items are not run again)."""
@@ -379,14 +387,16 @@ class JobWorkers:
                 backend_overrides={**self.backend, **sampling},
                 concurrency=request.concurrency,
                 executor=request.executor,
-                ray_address=self.ray_address,
+                ray_address=None if self.ray_address == "local" else self.ray_address,
                 progress_stream=_ProgressLines(
                     lambda message: self.store.progress(job.id, worker, message[:2000])
                 ),
                 stop=running.cancel,
             )
         except (InputError, LookupError, BackendError, ServiceError, OSError) as exc:
-            self.store.finish(job.id, worker, "failed", message=f"{type(exc).__name__}: {exc}"[:4000])
+            self.store.finish(
+                job.id, worker, "failed", message=self._public(f"{type(exc).__name__}: {exc}")[:4000]
+            )
             self.metrics.jobs_finished.labels("failed").inc()
             log.warning("batch %s failed: %s", job.id, exc, extra=extra)
             return
@@ -420,7 +430,7 @@ class JobWorkers:
         }
         if summary.failed:
             errors = (folder / "run" / "errors.jsonl").read_text(encoding="utf-8").splitlines()
-            view["errors"] = [json.loads(e) for e in errors[:20]]
+            view["errors"] = [json.loads(self._public(e)) for e in errors[:20]]
         self.store.finish(job.id, worker, "done", summary=view, result=results)
         self.metrics.jobs_finished.labels("done").inc()
         self.metrics.job_seconds.observe(time.perf_counter() - started)

@@ -555,6 +555,26 @@ class Store:
                 return "cancelling"
         return None
 
+    def cancel_queued(self, key_id: str) -> int:
+        """Cancel every queued job of ``key_id`` (its key was revoked); how many."""
+        now = time.time()
+        with self._tx() as conn:
+            ids = [
+                r[0]
+                for r in conn.execute(
+                    sa.select(jobs.c.id).where(jobs.c.key_id == key_id, jobs.c.state == "queued")
+                ).all()
+            ]
+            if ids:
+                conn.execute(
+                    jobs.update()
+                    .where(jobs.c.id.in_(ids), jobs.c.state == "queued")
+                    .values(state="cancelled", finished_at=now, message="cancelled: its API key was revoked")
+                )
+                for job_id in ids:
+                    self._event(conn, job_id, "state", {"state": "cancelled"}, now)
+        return len(ids)
+
     def retry(self, job_id: str, max_active: int | None = None) -> bool:
         """Queue a failed, cancelled or interrupted job again (same id, its events kept); ActiveJobLimit
         when its key already has ``max_active`` active jobs."""

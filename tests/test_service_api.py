@@ -31,6 +31,7 @@ def running_service(tmp_path: Path, **settings: Any) -> Iterator[tuple[TestClien
         brands.mkdir()
         copy_brand("wanderly", brands)
     backend = settings.pop("backend", {"kind": "fake"})
+    settings.setdefault("data_dir", tmp_path / "data")
     config = ServiceConfig(
         database=f"sqlite:///{tmp_path / 'service.db'}",
         brands_dir=brands,
@@ -103,9 +104,9 @@ BRAND_YAML = {
     "industry": "general",
     "channels": ["search_ad"],
 }
-ROUTES: list[tuple[str, str, str | None, dict[str, Any] | None]] = [
+ROUTES: list[tuple[str, str, str | tuple[str, ...] | None, dict[str, Any] | None]] = [
     ("POST", "/v1/campaigns", "campaign:run", {"brand": "wanderly", "channels": ["search_ad"]}),
-    ("GET", "/v1/jobs", "campaign:run", None),
+    ("GET", "/v1/jobs", ("campaign:run", "review"), None),
     ("POST", "/v1/check", "check", {"text": "A calm walk by the sea.", "locale": "en", "rules_only": True}),
     ("PUT", "/v1/brands/tideglass", "brands:write", {"brand": BRAND_YAML}),
     ("GET", "/v1/keys", "admin", None),
@@ -136,12 +137,13 @@ def test_auth_matrix(service: tuple[TestClient, Store]) -> None:
             assert answer.json()["error"]["code"] == "unauthorized"
         for have, headers in keys.items():
             answer = call(headers)
-            allowed = scope is None or have in (scope, "admin")
+            scopes = (scope,) if isinstance(scope, str) else scope or ()
+            allowed = scope is None or have in (*scopes, "admin")
             if allowed:
                 assert answer.status_code < 300, (method, path, have, answer.text)
             else:
                 assert answer.status_code == 403, (method, path, have, answer.text)
-                assert scope in answer.json()["error"]["message"]
+                assert scopes[0] in answer.json()["error"]["message"]
 
 
 def test_a_key_sees_only_its_own_jobs_unless_it_reviews(service: tuple[TestClient, Store]) -> None:
@@ -157,6 +159,12 @@ def test_a_key_sees_only_its_own_jobs_unless_it_reviews(service: tuple[TestClien
     assert client.get("/v1/jobs", headers=bob).json() == []
     assert client.get(f"/v1/jobs/{job['id']}", headers=reviewer).status_code == 200
     assert [j["id"] for j in client.get("/v1/jobs", headers=alice).json()] == [job["id"]]
+    only_review = bearer(create_key(store, "legal", ["review"]).token)
+    assert client.get(f"/v1/jobs/{job['id']}", headers=only_review).status_code == 200  # review reads...
+    assert (
+        client.delete(f"/v1/jobs/{job['id']}", headers=reviewer).status_code == 404
+    )  # ...but changes only its own
+    assert client.post(f"/v1/jobs/{job['id']}/retry", headers=reviewer).status_code == 404
 
 
 # --- jobs -----------------------------------------------------------------------------------------
@@ -671,3 +679,73 @@ def test_a_batch_runs_as_one_job_resumes_on_retry_and_returns_results_jsonl(tmp_
             refused = client.post("/v1/batches", json=payload, headers=admin)
             assert refused.status_code == 422 and refused.json()["error"]["field"] == field, refused.text
         assert len(store.list_jobs()) == 1
+
+
+def test_limits_that_keep_one_client_from_starving_the_others(
+    service: tuple[TestClient, Store], admin: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    client, store = service
+    many = client.post(
+        "/v1/check", json={"text": "a calm walk\n" * 201, "locale": "en", "lines": True}, headers=admin
+    )
+    assert many.status_code == 422 and many.json()["error"]["field"] == "text"
+    long = client.post("/v1/check", json={"text": "x" * 20_001, "locale": "en"}, headers=admin)
+    assert long.status_code == 422 and long.json()["error"]["field"] == "text"
+    ray = client.post(
+        "/v1/batches", json={"items": [{"id": "a", "brand": "wanderly"}], "executor": "ray"}, headers=admin
+    )
+    assert ray.status_code == 422 and "ray_address" in ray.json()["error"]["message"]
+    # A document the folder's limits refuse is not left on disk; the folder is as it was.
+    import service.brands
+
+    before = client.get("/v1/brands/wanderly", headers=admin).json()["documents"]
+    used = sum(d["bytes"] for d in before)
+    monkeypatch.setattr(service.brands, "MAX_KNOWLEDGE_BYTES", used + 100)
+    refused = client.put(
+        "/v1/brands/wanderly/documents/extra.md", content=b"# More\n\n" + b"x" * 200, headers=admin
+    )
+    assert refused.status_code == 422 and "limits" in refused.json()["error"]["message"]
+    assert client.get("/v1/brands/wanderly", headers=admin).json()["documents"] == before
+    # Revoking a key cancels its queued jobs.
+    worker = create_key(store, "ci", ["campaign:run"], max_active_jobs=10)
+    queued = [
+        client.post(
+            "/v1/campaigns",
+            json={"brand": "wanderly", "channels": ["search_ad"]},
+            headers=bearer(worker.token),
+        ).json()["id"]
+        for _ in range(3)
+    ]
+    assert client.delete(f"/v1/keys/{worker.record.id}", headers=admin).status_code == 200
+    states = {store.get_job(j).state for j in queued}  # type: ignore[union-attr]
+    assert "queued" not in states and states <= {"cancelled", "running", "done"}
+
+
+@pytest.mark.parametrize(
+    ("knowledge_dir", "why"),
+    [
+        (".", "own"),
+        (".brandforge/index", "own"),
+        ("channels", "own"),
+        ("k/" + "x" * 300, "path"),
+        ("a\u0000b", "NUL"),
+    ],
+)
+def test_knowledge_dir_must_be_a_plain_folder_of_its_own(
+    service: tuple[TestClient, Store], admin: dict[str, str], knowledge_dir: str, why: str
+) -> None:
+    client, _ = service
+    answer = client.put(
+        "/v1/brands/tideglass", json={"brand": {**BRAND_YAML, "knowledge_dir": knowledge_dir}}, headers=admin
+    )
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["error"]["field"] in ("knowledge_dir", "brand")
+    assert client.get("/v1/brands/tideglass", headers=admin).status_code == 404
+
+
+def test_document_names_are_bounded_in_bytes(
+    service: tuple[TestClient, Store], admin: dict[str, str]
+) -> None:
+    client, _ = service
+    answer = client.put("/v1/brands/wanderly/documents/" + "文" * 120 + ".md", content=b"# hi", headers=admin)
+    assert answer.status_code == 422 and answer.json()["error"]["field"] == "document"

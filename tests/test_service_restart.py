@@ -61,6 +61,7 @@ def write_config(tmp_path: Path, database: str, **settings: Any) -> Path:
         "heartbeat_s": 0.5,
         "stale_after_s": 30,
         "warm_up": False,
+        "data_dir": str(tmp_path / "data"),
         **settings,
     }
     path = tmp_path / "service.yaml"
@@ -324,7 +325,7 @@ def test_a_batch_submitted_through_the_api_runs_on_ray(tmp_path: Path) -> None:
     here; ``ray_address`` in the settings names a cluster)."""
     pytest.importorskip("ray")
     database = f"sqlite:///{tmp_path / 'service.db'}"
-    config = write_config(tmp_path, database, data_dir=str(tmp_path / "data"))
+    config = write_config(tmp_path, database, data_dir=str(tmp_path / "data"), ray_address="local")
     headers = {"Authorization": f"Bearer {new_key(database)}"}
     with serve(config, tmp_path / "server.log") as (_, base):
         body = {
