@@ -315,18 +315,10 @@ class JobWorkers:
             log.info("job %s %s", job.id, stop.how, extra=extra)
             return
         except (InputError, LookupError, BackendError, ServiceError) as exc:
-            self.store.finish(
-                job.id, worker, "failed", message=self._public(f"{type(exc).__name__}: {exc}")[:4000]
-            )
-            self.metrics.jobs_finished.labels("failed").inc()
-            log.warning("job %s failed: %s", job.id, exc, extra=extra)
+            self._fail(job, worker, exc, internal=False)
             return
         except Exception as exc:
-            log.exception("job %s: internal error", job.id, extra=extra)
-            self.store.finish(
-                job.id, worker, "failed", message=f"internal error ({type(exc).__name__}); see the server log"
-            )
-            self.metrics.jobs_finished.labels("failed").inc()
+            self._fail(job, worker, exc, internal=True)
             return
         seconds = time.perf_counter() - started
         blocked = [p.channel for p in campaign.blocked]
@@ -354,6 +346,19 @@ class JobWorkers:
             len(blocked),
             extra=extra,
         )
+
+    def _fail(self, job: JobRecord, worker: str, exc: Exception, *, internal: bool) -> None:
+        """End ``job`` as failed: the reason for bad input or an unreachable backend, only the kind of
+        error for a bug (its traceback goes to the log)."""
+        extra = {"job_id": job.id}
+        if internal:
+            log.error("%s %s: internal error", job.kind, job.id, exc_info=exc, extra=extra)
+            message = f"internal error ({type(exc).__name__}); see the server log"
+        else:
+            log.warning("%s %s failed: %s", job.kind, job.id, exc, extra=extra)
+            message = self._public(f"{type(exc).__name__}: {exc}")[:4000]
+        self.store.finish(job.id, worker, "failed", message=message)
+        self.metrics.jobs_finished.labels("failed").inc()
 
     def _public(self, message: str) -> str:
         """A failure message for the client: the service's own folders shown relative."""
@@ -394,18 +399,10 @@ class JobWorkers:
                 stop=running.cancel,
             )
         except (InputError, LookupError, BackendError, ServiceError, OSError) as exc:
-            self.store.finish(
-                job.id, worker, "failed", message=self._public(f"{type(exc).__name__}: {exc}")[:4000]
-            )
-            self.metrics.jobs_finished.labels("failed").inc()
-            log.warning("batch %s failed: %s", job.id, exc, extra=extra)
+            self._fail(job, worker, exc, internal=False)
             return
         except Exception as exc:
-            log.exception("batch %s: internal error", job.id, extra=extra)
-            self.store.finish(
-                job.id, worker, "failed", message=f"internal error ({type(exc).__name__}); see the server log"
-            )
-            self.metrics.jobs_finished.labels("failed").inc()
+            self._fail(job, worker, exc, internal=True)
             return
         if running.cancel.is_set():
             if self._requeue.is_set():

@@ -749,3 +749,28 @@ def test_document_names_are_bounded_in_bytes(
     client, _ = service
     answer = client.put("/v1/brands/wanderly/documents/" + "文" * 120 + ".md", content=b"# hi", headers=admin)
     assert answer.status_code == 422 and answer.json()["error"]["field"] == "document"
+
+
+def test_a_job_that_cannot_run_fails_saying_why(
+    service: tuple[TestClient, Store], admin: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from core.errors import InputError
+
+    client, _ = service
+    workers = client.app.state.service.workers  # type: ignore[attr-defined]
+    errors = iter([InputError("brand.yaml changed under the job", field="locale"), RuntimeError("a bug")])
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise next(errors)
+
+    monkeypatch.setattr(workers.registry, "index", broken)
+    first = client.post(
+        "/v1/campaigns", json={"brand": "wanderly", "channels": ["search_ad"]}, headers=admin
+    ).json()
+    failed = wait_state(client, first["id"], admin, {"failed", "done"})
+    assert failed["state"] == "failed" and "brand.yaml changed under the job" in failed["message"]
+    second = client.post(
+        "/v1/campaigns", json={"brand": "wanderly", "channels": ["search_ad"]}, headers=admin
+    ).json()
+    bug = wait_state(client, second["id"], admin, {"failed", "done"})
+    assert bug["state"] == "failed" and bug["message"] == "internal error (RuntimeError); see the server log"
