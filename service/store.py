@@ -41,6 +41,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
+from core.errors import InputError, ServiceError
+
 JOB_STATES = ("queued", "running", "done", "failed", "cancelled", "interrupted")
 ACTIVE_STATES = ("queued", "running")
 FINAL_STATES = ("done", "failed", "cancelled", "interrupted")
@@ -244,10 +246,19 @@ class Store:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self.engine = create_engine(url)
+        try:
+            self.engine = create_engine(url)
+        except ValueError as exc:
+            raise InputError(str(exc), field="database") from None
         self.postgres = self.engine.dialect.name == "postgresql"
         self._cap_lock = threading.Lock()
-        metadata.create_all(self.engine)
+        try:
+            metadata.create_all(self.engine)
+        except sa.exc.SQLAlchemyError as exc:
+            where = self.engine.url.render_as_string(hide_password=True)
+            raise ServiceError(
+                f"cannot open the database {where}: {str(getattr(exc, 'orig', None) or exc).splitlines()[0]}"
+            ) from None
 
     def close(self) -> None:
         self.engine.dispose()

@@ -184,3 +184,16 @@ def test_the_active_job_cap_holds_under_concurrent_requests(store: Store) -> Non
     assert store.create_job(key_id=made.record.id, brand="b", request={}, request_hash="z", max_active=2)[1]
     with pytest.raises(ActiveJobLimit):
         store.retry(job.id, max_active=2)
+
+
+@pytest.mark.unit
+def test_a_bad_database_url_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
+    from pipelines.cli import main
+    from tests.servers import free_port
+
+    assert main(["keys", "list", "--database", "mysql://somewhere/db"]) == 2
+    assert "unsupported database URL 'mysql'" in capsys.readouterr().err
+    url = f"postgresql+psycopg://someone:s3cret@127.0.0.1:{free_port()}/db"
+    assert main(["keys", "list", "--database", url]) == 2
+    err = capsys.readouterr().err
+    assert "cannot open the database" in err and "s3cret" not in err and "Traceback" not in err
