@@ -187,6 +187,11 @@ class JobWorkers:
             return self.pipelines[key]
 
     @property
+    def count(self) -> int:
+        """How many job threads run (0 before :meth:`start`)."""
+        return sum(1 for t in self._threads if t.name != "job-heartbeat")
+
+    @property
     def running(self) -> int:
         with self._lock:
             return len(self._running)
