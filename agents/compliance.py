@@ -293,6 +293,8 @@ class Compliance(SendsBack):
                 channel, state.brand, documents, cut_off=d.cut_off, cut_to_fit=cut_to_fit, policy=policy
             )
 
+        earlier = state.revisions.get(channel.name, [])
+        drafted = earlier[0].before if earlier and earlier[0].before else dict(draft.fields)
         draft, stripped = self._sanitized(checker, channel, draft)
         findings = self.findings(state, ctx, channel, draft, checker, quality(draft))
         seen: dict[tuple[str, str | None, str | None], ComplianceFinding] = {}
@@ -344,6 +346,8 @@ class Compliance(SendsBack):
             compliance=ComplianceResult(verdict=verdict, findings=all_findings),  # type: ignore[arg-type]
             revisions=state.revisions.get(channel.name, []),
             scorecard=scorecard(channel, state.brand, all_findings, model_claims=self.params.check_claims),
+            drafted=drafted,
+            inputs=dict(state.brand.channel_inputs.get(channel.name, {})),
         )
 
     @staticmethod

@@ -2,10 +2,11 @@
 
 Contract: :func:`revise` asks the ``copywriter.revise`` role (:data:`agents.roles.REVISE`) to rewrite a
 draft so that it addresses ``requests`` and returns the new draft; on a model failure it keeps the old one.
-It records the round in ``state.revisions[channel]`` (who asked, what). A long field the revision would
-shrink below its minimum is kept as it was (:func:`kept_long_fields`). The agent that sends a draft back
-makes the call under its own name and prompt: an agent using :class:`SendsBack` has a ``revise`` slot and
-declares ``revisions``, ``trace`` and ``threads`` among the fields it reads and writes.
+It records the round in ``state.revisions[channel]`` (who asked, what, the fields before and after). A long
+field the revision would shrink below its minimum is kept as it was (:func:`kept_long_fields`). The agent
+that sends a draft back makes the call under its own name and prompt: an agent using :class:`SendsBack`
+has a ``revise`` slot and declares ``revisions``, ``trace`` and ``threads`` among the fields it reads and
+writes.
 """
 
 from __future__ import annotations
@@ -39,7 +40,22 @@ def revise(
 ) -> Draft:
     """Rewrite ``draft`` to address ``requests``; records the revision. Keeps the old draft on failure."""
     rounds = state.revisions.setdefault(channel.name, [])
-    rounds.append(Revision(round=len(rounds) + 1, by=by, requests=requests))
+    rounds.append(Revision(round=len(rounds) + 1, by=by, requests=requests, before=draft.fields))
+    revised = _rewrite(ctx, state, agent, prompt, channel, draft, requests, max_repairs)
+    rounds[-1] = rounds[-1].model_copy(update={"after": revised.fields})
+    return revised
+
+
+def _rewrite(
+    ctx: RunContext,
+    state: CampaignState,
+    agent: str,
+    prompt: Prompt,
+    channel: ChannelSpec,
+    draft: Draft,
+    requests: list[str],
+    max_repairs: int,
+) -> Draft:
     ctx.progress(f"{agent}: revising {channel.name} ({len(requests)} request(s))")
     try:
         answer = ask(

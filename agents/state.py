@@ -87,6 +87,11 @@ class Revision(_Model):
     round: int
     by: Literal["reviewer", "compliance"]
     requests: list[str]
+    before: dict[str, str] = Field(default_factory=dict, description="The fields sent back.")
+    after: dict[str, str] = Field(
+        default_factory=dict,
+        description="The fields the copywriter returned (the same as before when the rewrite failed).",
+    )
 
 
 class CheckGroup(_Model):
@@ -115,6 +120,13 @@ class Piece(_Model):
     compliance: ComplianceResult
     revisions: list[Revision] = Field(default_factory=list)
     scorecard: Scorecard | None = Field(None, description="Checks passed by group; None if not scored.")
+    drafted: dict[str, str] = Field(
+        default_factory=dict,
+        description="The fields as the copywriter first wrote them, before any revision or last-resort edit.",
+    )
+    inputs: dict[str, str] = Field(
+        default_factory=dict, description="The channel's inputs for this brand (a reply's question)."
+    )
 
 
 class TraceEntry(_Model):
@@ -285,6 +297,7 @@ def undelivered_piece(state: CampaignState, channel: str, *, rule_id: str, expla
         citations=draft.citations if draft else [],
         compliance=ComplianceResult(verdict="blocked", findings=[finding]),
         revisions=state.revisions.get(channel, []),
+        inputs=dict(state.brand.channel_inputs.get(channel, {})),
     )
 
 

@@ -11,6 +11,7 @@ Commands:
        [--executor local|ray] [--ray-address ADDR] [--max-items N] [--timeout-per-item S]
        [--max-tokens-per-item N] [--recompute-stale]
   schema brand|pipeline|channel
+  report CAMPAIGN.json --html OUT.html [--lang en|zh] [--brand BRAND_DIR]
   serve [--config FILE] [--host H] [--port P] [--database URL] [--brands DIR] [--workers N] [--backend K]
   keys create --name N --scopes a,b | list | revoke KEY_ID  [--database URL]
   prompts list | show ID@V | diff ID@V1 ID@V2
@@ -174,6 +175,25 @@ def _campaign_on_server(
                 raise ServiceError(f"the job ended {exc.code}: {exc.message}") from None
             raise InputError(exc.message, source=args.server, field=exc.field) from None
     return Campaign.model_validate(data)
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from agents.channels import load_channels
+    from pipelines.report import campaign_html, load_campaign
+
+    _check_writable(args.html, flag="--html")
+    campaign = load_campaign(args.campaign)
+    channels = None
+    if args.brand:
+        from knowledge.brand import load_brand
+
+        extra = Path(args.brand) / "channels"
+        load_brand(args.brand)  # a clear error for a folder that is not a brand's
+        channels = load_channels(extra) if extra.is_dir() else load_channels()
+    _write(args.html, campaign_html(campaign, lang=args.lang, channels=channels), flag="--html")
+    if args.html != "-":
+        print(f"report: {len(campaign.pieces)} pieces ({campaign.status}) -> {args.html}", file=sys.stderr)
+    return ExitCode.OK
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
@@ -622,6 +642,13 @@ def build_parser() -> argparse.ArgumentParser:
         "key comes from BRANDFORGE_SERVICE_KEY)",
     )
     p.set_defaults(func=_cmd_campaign)
+
+    p = add("report", "a campaign as one self-contained HTML page for review")
+    p.add_argument("campaign", help="a campaign JSON file (brandforge campaign --format json)")
+    p.add_argument("--html", required=True, help="the HTML file to write (- for stdout)")
+    p.add_argument("--lang", choices=["en", "zh"], help="the page's language (default: the brand's locale)")
+    p.add_argument("--brand", help="the brand folder, for the limits of channels it defines itself")
+    p.set_defaults(func=_cmd_report)
 
     p = add("serve", "run the HTTP service (campaign jobs, check, brands, metrics)")
     p.add_argument("--config", help="service YAML (see docs/service.md); flags override it")

@@ -310,7 +310,9 @@ class IndexEvidence:
         ]
 
 
-def _content_units(text: str) -> set[str]:
+def content_units(text: str) -> set[str]:
+    """The content words of ``text`` (folded, first five letters, no stop words) and its Chinese character
+    pairs: what :func:`coverage` compares."""
     folded = fold_str(text)
     units = {w[:5] for w in re.findall(r"[a-z]{3,}", folded) if w not in _STOP}
     for run in re.findall(r"[\u4e00-\u9fff]+", folded):
@@ -320,8 +322,8 @@ def _content_units(text: str) -> set[str]:
 
 def coverage(claim: str, passage: str) -> float:
     """Share of the claim's content words (Chinese: character pairs) that the passage also has."""
-    need = _content_units(claim)
-    return len(need & _content_units(passage)) / len(need) if need else 1.0
+    need = content_units(claim)
+    return len(need & content_units(passage)) / len(need) if need else 1.0
 
 
 @dataclass(frozen=True)

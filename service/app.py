@@ -39,7 +39,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.sse import EventSourceResponse, ServerSentEvent
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -138,6 +138,15 @@ class KeyCreate(BaseModel):
     )
     rate_per_minute: int = Field(120, ge=1, le=100_000)
     max_active_jobs: int = Field(4, ge=1, le=1000)
+
+    @field_validator("name")
+    @classmethod
+    def _name_not_blank(cls, name: str) -> str:
+        # The same test the store applies (str.strip), so a name of only whitespace or control
+        # separators is a 422 here rather than a ValueError deep in create_key.
+        if not name.strip():
+            raise ValueError("a key needs a name with at least one visible character")
+        return name
 
 
 def _iso(t: float | None) -> str | None:

@@ -122,6 +122,30 @@ def test_markdown_output_renders_no_markup_from_supplied_text() -> None:
     assert "<h1># Brand &lt;b&gt;" in html
 
 
+def test_html_report_renders_no_markup_from_supplied_text() -> None:
+    from html.parser import HTMLParser
+
+    from pipelines.report import campaign_html
+
+    class Tags(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.tags: set[str] = set()
+            self.attrs: list[tuple[str, str | None]] = []
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            self.tags.add(tag)
+            self.attrs += attrs
+
+    page = Tags()
+    html = campaign_html(_evil_campaign())
+    page.feed(html)
+    assert not page.tags & {"img", "script", "svg", "iframe", "object", "embed", "link", "form"}
+    assert "<h1># Brand &lt;b&gt;</h1>" in html  # the brand's "<b>" is text
+    assert not [name for name, _ in page.attrs if name.startswith("on") or name in {"src", "style"}]
+    assert all(value.startswith("#") for name, value in page.attrs if name == "href" and value is not None)
+
+
 @pytest.mark.parametrize(
     "text", [*EVIL, "# x", "- x", "1. x", "2) x", "+ x", "===", "a\\b", "6,980元/人 (含税)"]
 )
