@@ -14,6 +14,8 @@ Commands:
   report CAMPAIGN.json --html OUT.html [--lang en|zh] [--brand BRAND_DIR]
   serve [--config FILE] [--host H] [--port P] [--database URL] [--brands DIR] [--workers N] [--backend K]
   keys create --name N --scopes a,b | list | revoke KEY_ID  [--database URL]
+  users create NAME --role marketer|legal|admin | list | disable NAME  [--database URL]
+        (the password comes from $BRANDFORGE_PASSWORD, else one is made and printed once)
   prompts list | show ID@V | diff ID@V1 ID@V2
 
 Options for every command: --version, -v/--verbose (repeatable: info, then debug), --log-level LEVEL.
@@ -232,6 +234,50 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         log_config=None,
         timeout_graceful_shutdown=int(config.shutdown_grace_s) + 10,
     )
+    return ExitCode.OK
+
+
+def _cmd_users(args: argparse.Namespace) -> int:
+    import getpass
+    import secrets
+
+    from core.errors import InputError
+    from service.config import load_service_config
+    from service.store import Store
+    from service.users import Users
+
+    database = args.database or os.environ.get("BRANDFORGE_DATABASE")
+    config = load_service_config(Path(args.config) if args.config else None, {"database": database})
+    store = Store(config.database)
+    people = Users(store)
+    actor = f"cli:{getpass.getuser()}"
+    try:
+        if args.action == "create":
+            if not args.name or not args.role:
+                raise InputError("users create needs a NAME and --role (marketer, legal or admin)")
+            given = os.environ.get("BRANDFORGE_PASSWORD", "")
+            password = given or secrets.token_urlsafe(15)
+            user = people.create(args.name, args.role, password)
+            store.audit(actor, "user.create", f"user:{user.name}", {"role": user.role})
+            if not given:
+                print(password)
+            print(
+                f"user {user.name} ({user.role})"
+                + ("" if given else ": the password above is shown only once"),
+                file=sys.stderr,
+            )
+        elif args.action == "list":
+            for u in people.list():
+                print(f"{u.name:24}  {u.role:8}  {'disabled' if u.disabled_at else 'active'}")
+        else:
+            if not args.name:
+                raise InputError("users disable needs the user's NAME")
+            if not people.disable(args.name):
+                raise InputError(f"no active user {args.name!r}", field="name")
+            store.audit(actor, "user.disable", f"user:{args.name}")
+            print(f"disabled {args.name}; their sessions ended", file=sys.stderr)
+    finally:
+        store.close()
     return ExitCode.OK
 
 
@@ -680,6 +726,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", help="service YAML (its database)")
     p.add_argument("--database", help="database URL (default: $BRANDFORGE_DATABASE, else the service's)")
     p.set_defaults(func=_cmd_keys)
+
+    p = add("users", "create, list or disable the review studio's users")
+    p.add_argument("action", choices=["create", "list", "disable"])
+    p.add_argument("name", nargs="?", help="create/disable: the user name")
+    p.add_argument(
+        "--role",
+        choices=["marketer", "legal", "admin"],
+        help="create: marketer (edit, approve), legal (approves only without compliance findings), admin",
+    )
+    p.add_argument("--config", help="service YAML (its database)")
+    p.add_argument("--database", help="database URL (default: $BRANDFORGE_DATABASE, else the service's)")
+    p.set_defaults(func=_cmd_users)
 
     p = add("index", "build or update a brand's knowledge index")
     p.add_argument("brand")

@@ -236,8 +236,8 @@ class _Source:
     passage: RetrievedPassage
 
 
-class _Sources:
-    """Footnote numbers for passages, in order of first citation across the report."""
+class Sources:
+    """Footnote numbers for passages, in order of first citation across a page."""
 
     def __init__(self, passages: Iterable[RetrievedPassage]) -> None:
         self.by_id = {p.id: p for p in passages}
@@ -472,7 +472,7 @@ def _history(piece: Piece, order: list[str], ui: dict[str, str]) -> list[dict[st
     return steps
 
 
-def _finding_view(f: ComplianceFinding, anchor: str, located: bool, sources: _Sources) -> dict[str, Any]:
+def _finding_view(f: ComplianceFinding, anchor: str, located: bool, sources: Sources) -> dict[str, Any]:
     evidence = []
     for e in f.evidence:
         number = sources.number(e.passage)
@@ -502,11 +502,14 @@ def piece_view(
     index: int,
     *,
     spec: ChannelSpec | None,
-    sources: _Sources,
+    sources: Sources,
     brand_name: str,
     ui: dict[str, str],
+    delivered: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Plain data for one piece's preview, metrics, findings, history and scorecard."""
+    """Plain data for one piece's preview, metrics, findings, history and scorecard. ``delivered``: the
+    fields as the pipeline delivered them, when ``piece.fields`` is a later (human) edit; the history
+    then ends there."""
     pid = f"piece{index}"
     order = [f.name for f in spec.fields] if spec else list(piece.fields)
     names = order + [n for n in piece.fields if n not in order]
@@ -556,12 +559,14 @@ def piece_view(
         "inputs": piece.inputs,
         "citations": [{"number": s.number, "doc": s.passage.doc} for s in cited],
         "findings": [_finding_view(f, anchors[id(f)], id(f) in located, sources) for f in ordered],
-        "history": _history(piece, names, ui),
+        "history": _history(
+            piece if delivered is None else piece.model_copy(update={"fields": delivered}), names, ui
+        ),
         "scorecard": scorecard,
     }
 
 
-def _message_html(text: str, citations: list[str], sources: _Sources, ui: dict[str, str]) -> Markup:
+def _message_html(text: str, citations: list[str], sources: Sources, ui: dict[str, str]) -> Markup:
     marks = [
         Markup('<sup class="cite"><a href="#source-{}" aria-label="{} {}">[{}]</a></sup>').format(
             n, ui["source"], n, n
@@ -578,7 +583,7 @@ def report_data(
     """Plain data for the report template (strings, numbers, lists, dicts and escaped markup)."""
     ui = UI[lang]
     specs = channels if channels is not None else load_channels()
-    sources = _Sources(campaign.passages)
+    sources = Sources(campaign.passages)
     brief = None
     if campaign.brief:
         brief = {

@@ -381,6 +381,10 @@ async def _empty_receive() -> Message:
 # --- the application ---------------------------------------------------------------------------------
 
 
+class UnknownBrand(InputError):
+    """A brand name that is not registered."""
+
+
 @dataclass
 class ServiceState:
     config: ServiceConfig
@@ -867,31 +871,41 @@ def create_app(config: ServiceConfig, *, store: Store | None = None) -> FastAPI:
     check_limiter = anyio.CapacityLimiter(CHECKS_AT_ONCE)
     brand_limiter = anyio.CapacityLimiter(2)  # document uploads: indexing is CPU-bound too
 
-    def run_check(body: CheckRequest) -> dict[str, Any]:
-        from pipelines.check import check_report, open_checker
+    def open_checker_for(
+        brand_name: str | None,
+        locale: str | None = None,
+        industry: str | None = None,
+        rules_only: bool = False,
+    ) -> tuple[Any, Any, Any]:
+        """(checker, policy, index), kept while the brand's index is the same object (its folder unchanged).
+        UnknownBrand for a brand that is not registered."""
+        from pipelines.check import open_checker
 
         brand = index = None
-        if body.brand is not None:
-            if not registry.exists(body.brand):
-                raise ApiError(422, "invalid", f"no registered brand {body.brand!r}", field="brand")
-            brand = registry.load(body.brand)
-            index = registry.index(
-                brand, workers.pipeline(None)
-            )  # the same object while the folder is unchanged
-        cache_key = (body.locale, body.industry, body.brand, body.rules_only)
+        if brand_name is not None:
+            if not registry.exists(brand_name):
+                raise UnknownBrand(f"no registered brand {brand_name!r}", field="brand")
+            brand = registry.load(brand_name)
+            index = registry.index(brand, workers.pipeline(None))
+        cache_key = (locale, industry, brand_name, rules_only)
         with state.checkers_lock:
             opened = state.checkers.get(cache_key)
         if opened is None or opened[2] is not index:
             checker, policy = open_checker(
-                locale=body.locale,
-                industry=body.industry,
-                brand=brand,
-                index=index,
-                rules_only=body.rules_only,
+                locale=locale, industry=industry, brand=brand, index=index, rules_only=rules_only
             )
             opened = (checker, policy, index)
             with state.checkers_lock:
                 state.checkers[cache_key] = opened
+        return opened
+
+    def run_check(body: CheckRequest) -> dict[str, Any]:
+        from pipelines.check import check_report
+
+        try:
+            opened = open_checker_for(body.brand, body.locale, body.industry, body.rules_only)
+        except UnknownBrand as exc:
+            raise ApiError(422, "invalid", str(exc).removeprefix("brand: "), field="brand") from None
         report = check_report(opened[0], opened[1], body.text, lines=body.lines)
         metrics.checks.labels(report["verdict"]).inc()
         return report
@@ -1038,6 +1052,9 @@ def create_app(config: ServiceConfig, *, store: Store | None = None) -> FastAPI:
     ) -> list[dict[str, Any]]:
         return [{**e, "at": _iso(e["at"])} for e in db.audit_entries(limit=limit, after=after)]
 
+    from service.studio import install_studio
+
+    install_studio(app, db, registry, workers, open_checker_for)
     return app
 
 

@@ -109,6 +109,87 @@ audit_log = sa.Table(
 )
 
 
+# The review studio (service/review.py, service/users.py). A review is one delivered piece of a done job
+# (``item`` is the batch item id, "" for a campaign job): its current text and findings, and where it
+# stands. Every decision on it is a row of the audit log in the same transaction as the change.
+REVIEW_STATES = ("pending_review", "approved", "rejected", "sent_back")
+
+reviews = sa.Table(
+    "reviews",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("job_id", sa.String(32), nullable=False, index=True),
+    sa.Column("item", sa.String(200), nullable=False),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("brand", sa.String(100), nullable=False, index=True),
+    sa.Column("channel", sa.String(64), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False, index=True),
+    sa.Column("fields", sa.Text, nullable=False),  # JSON: the current text, field by field
+    sa.Column("findings", sa.Text, nullable=False),  # JSON: the findings on the current text
+    sa.Column("verdict", sa.String(16), nullable=False),  # pass | revised | blocked, of the current text
+    sa.Column("version", sa.Integer, nullable=False),  # +1 on every change: a stale form cannot overwrite
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+    sa.Column("updated_by", sa.String(200), nullable=True),
+    sa.UniqueConstraint("job_id", "item", "channel", name="uq_reviews_piece"),
+)
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("name", sa.String(100), primary_key=True),
+    sa.Column("role", sa.String(16), nullable=False),  # marketer | legal | admin
+    sa.Column("password_hash", sa.String(300), nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("disabled_at", sa.Float, nullable=True),
+)
+
+sessions = sa.Table(
+    "sessions",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("user", sa.String(100), nullable=False, index=True),
+    sa.Column("csrf", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("expires_at", sa.Float, nullable=False),
+)
+
+# The audit log is append-only in the database itself, not only in this code.
+_APPEND_ONLY = {
+    "sqlite": [
+        "CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log "
+        "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
+        "CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log "
+        "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
+    ],
+    "postgresql": [
+        "CREATE OR REPLACE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN RAISE EXCEPTION 'the audit log is append-only'; END $$",
+        "CREATE OR REPLACE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log "
+        "FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()",
+    ],
+}
+
+
+def delivered_pieces(kind: str, result: str) -> list[tuple[str, int, dict[str, Any]]]:
+    """(item, position, piece) for every piece in a done job's result: a campaign's pieces (item ""), or
+    each finished batch item's (the results.jsonl lines)."""
+    if kind == "campaign":
+        campaigns = [("", json.loads(result))]
+    else:
+        campaigns = []
+        for line in result.splitlines():
+            record = json.loads(line) if line.strip() else None
+            if isinstance(record, dict) and isinstance(record.get("campaign"), dict):
+                campaigns.append((str(record.get("id", "")), record["campaign"]))
+    return [
+        (item, position, piece)
+        for item, campaign in campaigns
+        for position, piece in enumerate(campaign.get("pieces") or [])
+        if isinstance(piece, dict)
+    ]
+
+
 class IdempotencyConflict(ValueError):
     """The idempotency key was used before by this API key for a different request."""
 
@@ -254,6 +335,9 @@ class Store:
         self._cap_lock = threading.Lock()
         try:
             metadata.create_all(self.engine)
+            with self._tx() as conn:
+                for statement in _APPEND_ONLY.get(self.engine.dialect.name, []):
+                    conn.execute(sa.text(statement))
         except sa.exc.SQLAlchemyError as exc:
             where = self.engine.url.render_as_string(hide_password=True)
             raise ServiceError(
@@ -535,6 +619,8 @@ class Store:
             )
             if not done.rowcount:
                 return False
+            if state == "done" and result:
+                self._open_reviews(conn, job_id, result, now)
             data: dict[str, Any] = {"state": state}
             if message:
                 data["message"] = message
@@ -542,6 +628,41 @@ class Store:
                 data["summary"] = summary
             self._event(conn, job_id, "state", data, now)
         return True
+
+    def _open_reviews(self, conn: Connection, job_id: str, result: str, now: float) -> None:
+        """Every piece of a done job arrives in the studio as ``pending_review`` (in the transaction that
+        marks the job done: no piece is ever done and not under review)."""
+        kind, brand, request = conn.execute(
+            sa.select(jobs.c.kind, jobs.c.brand, jobs.c.request).where(jobs.c.id == job_id)
+        ).one()
+        item_brands = {
+            str(i.get("id")): str(i.get("brand"))
+            for i in (json.loads(request).get("items") or [])
+            if isinstance(i, dict)
+        }
+        rows = [
+            {
+                "id": uuid.uuid4().hex,
+                "job_id": job_id,
+                "item": item,
+                "position": position,
+                "brand": item_brands.get(item, brand) if item else brand,
+                "channel": str(piece.get("channel", ""))[:64],
+                "state": "pending_review",
+                "fields": json.dumps(piece.get("fields") or {}, ensure_ascii=False),
+                "findings": json.dumps(
+                    (piece.get("compliance") or {}).get("findings") or [], ensure_ascii=False
+                ),
+                "verdict": str((piece.get("compliance") or {}).get("verdict", "blocked")),
+                "version": 1,
+                "created_at": now,
+                "updated_at": now,
+                "updated_by": None,
+            }
+            for item, position, piece in delivered_pieces(kind, result)
+        ]
+        if rows:
+            conn.execute(reviews.insert(), rows)
 
     def cancel(self, job_id: str) -> str | None:
         """Cancel a job: a queued one at once (``cancelled``), a running one when its worker next checks
