@@ -1054,6 +1054,7 @@ def create_app(config: ServiceConfig, *, store: Store | None = None) -> FastAPI:
 
     from service.studio import install_studio
 
+    workers.checker_for = open_checker_for
     install_studio(app, db, registry, workers, open_checker_for)
     return app
 

@@ -174,6 +174,9 @@ class JobWorkers:
         self._stopping = threading.Event()  # no new claims
         self._requeue = threading.Event()  # running jobs stop at their next model call and go back to queued
         self.pipelines: dict[str, Pipeline] = {}
+        # (checker, policy, index) for a registered brand: set by the application (it caches them), for
+        # the revisions the studio asks for.
+        self.checker_for: Callable[[str], tuple[Any, Any, Any]] | None = None
 
     def pipeline(self, name: str | None, overrides: SamplingOverrides | None = None) -> Pipeline:
         """The named pipeline with the service's backend and ``overrides`` (loaded once per combination)."""
@@ -301,6 +304,9 @@ class JobWorkers:
         if job.kind == "batch":
             self._run_batch(running, started)
             return
+        if job.kind == "revise":
+            self._run_revise(running, check_stop, progress)
+            return
         try:
             request = CampaignRequest.model_validate(job.request)
             pipeline = self.pipeline(request.pipeline, request.overrides)
@@ -351,6 +357,106 @@ class JobWorkers:
             len(blocked),
             extra=extra,
         )
+
+    def _run_revise(
+        self, running: _Running, check_stop: Callable[[], None], progress: Callable[[str], None]
+    ) -> None:
+        """A piece sent back from the studio: one revision by the copywriter with the reviewer's note, checked
+        again, and back to ``pending_review``. If it cannot be done the piece goes back to the reviewer as
+        it was (``revise_failed`` in its trail) and the job fails saying why."""
+        from pipelines.revise import revise_piece
+        from service.review import Reviews, StaleReview, campaign_for, provenance, recheck
+
+        job, worker = running.job, running.worker
+        reviews = Reviews(self.store)
+        review = reviews.get(str(job.request.get("review", "")))
+        try:
+            if review is None:
+                raise InputError("the piece to revise no longer exists", field="review")
+            source = self.store.get_job(review.job_id)
+            if source is None:
+                raise InputError("the piece's job no longer exists", field="review")
+            campaign = campaign_for(self.store, source, review.item)
+            original = campaign.pieces[review.position] if review.position < len(campaign.pieces) else None
+            pipeline = self.pipeline(None)
+            brand = self.registry.load(review.brand)
+            index = self.registry.index(brand, pipeline)
+            llm = MeteredBackend(get_concurrent_backend(pipeline.spec.backend), self.metrics, check_stop)
+            session = CampaignSession.open(
+                brand, pipeline=pipeline, channels=[review.channel], index=index, llm=llm, progress=progress
+            )
+            fields, trace = revise_piece(
+                session,
+                campaign,
+                review.channel,
+                review.fields,
+                str(job.request.get("note", "")),
+                original.citations if original else [],
+            )
+            if self.checker_for is None:
+                raise ServiceError("the service has no compliance checker for revisions")
+            checker = self.checker_for(review.brand)[0]
+            questions = [q for q in (original.inputs.values() if original else []) if q]
+            policy = [h.passage.text for h in index.search_many(questions, k=2)][:2] if questions else []
+            findings, verdict = recheck(
+                checker,
+                brand,
+                session.channels[0],
+                fields,
+                documents=[p.text for p in campaign.passages],
+                policy=policy,
+            )
+            current = reviews.get(review.id)
+            if current is None or current.version != job.request.get("version"):
+                raise StaleReview("the piece changed while it was being revised")
+            origin = {
+                **provenance(campaign),
+                "prompts": sorted({t.prompt for t in trace}),
+                "revise_job": job.id,
+            }
+            reviews.apply(
+                current,
+                "model:copywriter",
+                "copywriter",
+                "revised",
+                state="pending_review",
+                fields=fields,
+                findings=findings,
+                verdict=verdict,
+                reason=str(job.request.get("note", "")),
+                provenance=origin,
+            )
+        except _Stop as stop:
+            self._revise_failed(reviews, review, job, "the revision was stopped")
+            self.store.finish(job.id, worker, "cancelled", message=f"revision {stop.how}")
+            return
+        except (InputError, LookupError, BackendError, ServiceError, StaleReview) as exc:
+            self._revise_failed(reviews, review, job, str(exc))
+            self._fail(job, worker, exc, internal=False)
+            return
+        except Exception as exc:
+            self._revise_failed(reviews, review, job, f"internal error ({type(exc).__name__})")
+            self._fail(job, worker, exc, internal=True)
+            return
+        summary = {"review": review.id, "verdict": verdict, "changed": fields != review.fields}
+        self.store.finish(
+            job.id, worker, "done", summary=summary, result=json.dumps(fields, ensure_ascii=False)
+        )
+        self.metrics.jobs_finished.labels("done").inc()
+
+    def _revise_failed(self, reviews: Any, review: Any, job: JobRecord, why: str) -> None:
+        """Give a piece that could not be revised back to its reviewer, as it was."""
+        if review is None:
+            return
+        current = reviews.get(review.id)
+        if current is None or current.state != "sent_back":
+            return
+        try:
+            reviews.apply(
+                current, "model:copywriter", "copywriter", "revise_failed", state="pending_review", reason=why
+            )
+        except Exception:
+            log.exception("review %s: cannot give it back after a failed revision", review.id)
 
     def _fail(self, job: JobRecord, worker: str, exc: Exception, *, internal: bool) -> None:
         """End ``job`` as failed: the reason for bad input or an unreachable backend, only the kind of

@@ -38,14 +38,13 @@ from agents.channels import ChannelSpec
 from agents.compliance import deterministic_findings
 from agents.quality import QualityContext
 from agents.scorecard import check_of
-from agents.state import Draft
+from agents.state import Campaign, Draft
 from knowledge.brand import Brand
 from policy import ComplianceChecker, verdict_of
 from policy.findings import ComplianceFinding
-from service.store import Store, audit_log, reviews
-from service.users import User
+from service.store import JobRecord, Store, audit_log, reviews
 
-Action = Literal["approve", "edit", "reject"]
+Action = Literal["approve", "edit", "reject", "send_back", "revised", "revise_failed"]
 LEGAL_GROUPS = frozenset({"compliance", "facts"})
 MAX_REASON = 2000
 
@@ -182,7 +181,8 @@ class Reviews:
     def apply(
         self,
         review: ReviewRecord,
-        user: User,
+        actor: str,
+        role: str,
         action: Action,
         *,
         state: str,
@@ -192,15 +192,16 @@ class Reviews:
         reason: str | None = None,
         provenance: dict[str, Any] | None = None,
     ) -> ReviewRecord:
-        """Record ``action`` by ``user``: the review's new state (and text, findings, verdict) and its audit
-        row, in one transaction. :class:`StaleReview` when the review changed since ``review`` was read."""
+        """Record ``action`` by ``actor`` (``user:NAME``, or ``model:copywriter`` for a revision) in ``role``:
+        the review's new state (and text, findings, verdict) and its audit row, in one transaction.
+        :class:`StaleReview` when the review changed since ``review`` was read."""
         now = time.time()
         after = fields if fields is not None else review.fields
         values: dict[str, Any] = {
             "state": state,
             "version": review.version + 1,
             "updated_at": now,
-            "updated_by": user.name,
+            "updated_by": actor,
         }
         if fields is not None:
             values["fields"] = json.dumps(fields, ensure_ascii=False)
@@ -209,7 +210,7 @@ class Reviews:
         if verdict is not None:
             values["verdict"] = verdict
         detail = {
-            "role": user.role,
+            "role": role,
             "job": review.job_id,
             "item": review.item,
             "channel": review.channel,
@@ -237,7 +238,7 @@ class Reviews:
             conn.execute(
                 audit_log.insert().values(
                     at=now,
-                    actor=f"user:{user.name}",
+                    actor=actor,
                     action=f"review.{action}",
                     target=f"review:{review.id}",
                     detail=json.dumps(detail, ensure_ascii=False, sort_keys=True),
@@ -246,6 +247,29 @@ class Reviews:
         changed = self.get(review.id)
         assert changed is not None
         return changed
+
+
+def campaign_for(store: Store, job: JobRecord, item: str) -> Campaign:
+    """The campaign a review's piece comes from: the job's result, or the batch item's line of it.
+    LookupError when the job has no such item."""
+    result = store.get_result(job.id) or ""
+    if job.kind == "campaign":
+        return Campaign.model_validate_json(result)
+    for line in result.splitlines():
+        record = json.loads(line) if line.strip() else {}
+        if isinstance(record, dict) and str(record.get("id")) == item:
+            return Campaign.model_validate(record["campaign"])
+    raise LookupError(f"the batch has no item {item!r}")
+
+
+def provenance(campaign: Campaign) -> dict[str, Any]:
+    """What made a campaign, for the audit rows of the decisions on its pieces."""
+    return {
+        "model": campaign.model,
+        "backend": campaign.backend,
+        "pipeline": campaign.pipeline,
+        "prompts": sorted({t.prompt for t in campaign.trace}),
+    }
 
 
 def approved_record(review: ReviewRecord, approval: dict[str, Any] | None) -> dict[str, Any]:

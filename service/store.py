@@ -176,6 +176,8 @@ def delivered_pieces(kind: str, result: str) -> list[tuple[str, int, dict[str, A
     each finished batch item's (the results.jsonl lines)."""
     if kind == "campaign":
         campaigns = [("", json.loads(result))]
+    elif kind != "batch":
+        return []  # a revision's result is a piece's new text, under review already
     else:
         campaigns = []
         for line in result.splitlines():

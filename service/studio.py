@@ -18,6 +18,7 @@ Contract:
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
 import logging
@@ -42,8 +43,10 @@ from service.review import (
     StaleReview,
     approval_blockers,
     approved_record,
+    campaign_for,
     export_csv,
     export_jsonl,
+    provenance,
     recheck,
 )
 from service.store import JobRecord, Store
@@ -51,6 +54,7 @@ from service.users import SESSION_SECONDS, Session, Users
 
 log = logging.getLogger("service.studio")
 COOKIE = "bf_studio"
+STUDIO_KEY = "studio"  # the jobs the studio starts (a piece sent back) are this key's
 TEMPLATES = Path(__file__).parent / "templates"
 MAX_FORM_BYTES = 256 * 1024
 MAX_FIELD_CHARS = 20_000
@@ -95,6 +99,9 @@ STUDIO_UI: dict[Lang, dict[str, str]] = {
         "item": "Item",
         "role": "Role",
         "your_edit": "Your edit (not saved)",
+        "send_back": "Send back",
+        "send_back_note": "What should the copywriter change?",
+        "revising": "Sent back: the copywriter is revising it with your note; it comes back checked again.",
     },
     "zh": {
         "studio": "BrandForge 审稿台",
@@ -135,6 +142,9 @@ STUDIO_UI: dict[Lang, dict[str, str]] = {
         "item": "条目",
         "role": "角色",
         "your_edit": "你的修改（未保存）",
+        "send_back": "退回修改",
+        "send_back_note": "请写明需要文案修改什么",
+        "revising": "已退回：文案正在按你的意见修改，改完会重新检查后回到这里。",
     },
 }
 
@@ -223,22 +233,10 @@ def install_studio(app: FastAPI, store: Store, registry: Any, workers: Any, chec
             raise StudioError(403, "the form is out of date or not from this studio; reload the page")
 
     def campaign_of(job: JobRecord, item: str) -> Campaign:
-        result = store.get_result(job.id) or ""
-        if job.kind == "campaign":
-            return Campaign.model_validate_json(result)
-        for line in result.splitlines():
-            record = json.loads(line) if line.strip() else {}
-            if isinstance(record, dict) and str(record.get("id")) == item:
-                return Campaign.model_validate(record["campaign"])
-        raise StudioError(404, f"the batch has no item {item!r}")
-
-    def provenance(campaign: Campaign) -> dict[str, Any]:
-        return {
-            "model": campaign.model,
-            "backend": campaign.backend,
-            "pipeline": campaign.pipeline,
-            "prompts": sorted({t.prompt for t in campaign.trace}),
-        }
+        try:
+            return campaign_for(store, job, item)
+        except LookupError as exc:
+            raise StudioError(404, str(exc)) from None
 
     def channel_spec(brand_name: str, channel: str) -> Any:
         from pipelines.session import campaign_channels
@@ -333,7 +331,9 @@ def install_studio(app: FastAPI, store: Store, registry: Any, workers: Any, chec
         session = current(request)
         if session is None:
             return to_sign_in(request)
-        jobs = [j for j in store.list_jobs(limit=200) if j.state == "done"]
+        jobs = [
+            j for j in store.list_jobs(limit=200) if j.state == "done" and j.kind in ("campaign", "batch")
+        ]
         counts = reviews.counts([j.id for j in jobs])
         rows = [
             {
@@ -363,8 +363,8 @@ def install_studio(app: FastAPI, store: Store, registry: Any, workers: Any, chec
 
     def job_data(request: Request, session: Session, job_id: str) -> dict[str, Any]:
         job = store.get_job(job_id) if job_id.isalnum() and len(job_id) <= 32 else None
-        if job is None or job.state != "done":
-            raise StudioError(404, "no finished job with that id")
+        if job is None or job.state != "done" or job.kind not in ("campaign", "batch"):
+            raise StudioError(404, "no finished campaign or batch with that id")
         lang = page_lang(request)
         pieces = []
         campaigns: dict[str, Campaign] = {}
@@ -450,8 +450,8 @@ def install_studio(app: FastAPI, store: Store, registry: Any, workers: Any, chec
         try:
             form = await read_form(request)
             check_csrf(session, form)
-            if action not in ("approve", "reject", "edit"):
-                raise StudioError(404, f"no action {action!r}; approve, reject or edit")
+            if action not in ("approve", "reject", "edit", "send_back"):
+                raise StudioError(404, f"no action {action!r}; approve, reject, edit or send_back")
             review, job = load_review(review_id)
             if str(review.version) != form.get("version"):
                 raise StaleReview("the piece changed since this page was loaded; reload it and decide again")
@@ -478,18 +478,38 @@ def install_studio(app: FastAPI, store: Store, registry: Any, workers: Any, chec
     ) -> None:
         campaign = campaign_of(job, review.item)
         origin = provenance(campaign)
+        who, role = f"user:{session.user.name}", session.user.role
+        if review.state == "sent_back":
+            raise StudioError(409, "the copywriter is revising it; wait for the revision, then decide")
+        if action == "send_back":
+            note = form.get("note", "").strip()
+            if not note or len(note) > MAX_REASON:
+                raise StudioError(422, f"say what to change (1 to {MAX_REASON} characters)")
+            sent = reviews.apply(
+                review, who, role, "send_back", state="sent_back", reason=note, provenance=origin
+            )
+            request = {"review": review.id, "note": note, "version": sent.version}
+            store.create_job(
+                key_id=STUDIO_KEY,
+                kind="revise",
+                brand=review.brand,
+                request=request,
+                request_hash=hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest(),
+            )
+            workers.wake()
+            return
         if action == "approve":
             blockers = approval_blockers(session.user.role, review.findings)
             if blockers:
                 raise StudioError(409, "it cannot be approved while these stand: " + "; ".join(blockers))
             if review.state == "approved":
                 raise StudioError(409, "it is approved already")
-            reviews.apply(review, session.user, "approve", state="approved", provenance=origin)
+            reviews.apply(review, who, role, "approve", state="approved", provenance=origin)
         elif action == "reject":
             reason = form.get("reason", "").strip()
             if not reason or len(reason) > MAX_REASON:
                 raise StudioError(422, f"say why it is rejected (1 to {MAX_REASON} characters)")
-            reviews.apply(review, session.user, "reject", state="rejected", reason=reason, provenance=origin)
+            reviews.apply(review, who, role, "reject", state="rejected", reason=reason, provenance=origin)
         else:
             fields = {
                 k.removeprefix("field:"): v.replace("\r\n", "\n")
@@ -519,7 +539,8 @@ def install_studio(app: FastAPI, store: Store, registry: Any, workers: Any, chec
                 raise StudioError(422, str(exc)) from None
             reviews.apply(
                 review,
-                session.user,
+                f"user:{session.user.name}",
+                session.user.role,
                 "edit",
                 state="pending_review",
                 fields=fields,

@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -168,7 +169,13 @@ def test_legal_approves_only_without_compliance_findings(studio: tuple[TestClien
     mia = Users(store).get("mia")
     assert mia is not None
     Reviews(store).apply(
-        review, mia, "edit", state="pending_review", findings=[warning, copy_note], verdict="pass"
+        review,
+        "user:mia",
+        mia.role,
+        "edit",
+        state="pending_review",
+        findings=[warning, copy_note],
+        verdict="pass",
     )
     csrf = sign_in(client, "lee")
     refused = act(client, review.id, "approve", csrf, store)
@@ -318,3 +325,66 @@ def test_users_cli(
     listed = capsys.readouterr().out
     assert re.search(r"^mia +legal +disabled$", listed, re.M), listed
     store.close()
+
+
+def wait_review(store: Store, review_id: str, state: str, timeout: float = 60) -> Any:
+    deadline = time.monotonic() + timeout
+    while (review := Reviews(store).get(review_id)) is None or review.state != state:
+        assert time.monotonic() < deadline, review
+        time.sleep(0.05)
+    return review
+
+
+def test_send_back_gets_one_revision_checked_again(studio: tuple[TestClient, Store, str]) -> None:
+    client, store, job_id = studio
+    csrf = sign_in(client, "mia")
+    review_id = piece_ids(store, job_id)["cs_reply"]
+    before = Reviews(store).get(review_id)
+    assert before is not None
+    empty = act(client, review_id, "send_back", csrf, store, note=" ")
+    assert empty.status_code == 422 and "say what to change" in alert(empty)
+    assert (
+        act(client, review_id, "send_back", csrf, store, note="Answer the refund question first").status_code
+        == 303
+    )
+    sent = Reviews(store).get(review_id)
+    assert sent is not None and sent.state in ("sent_back", "pending_review")
+    if sent.state == "sent_back":  # nothing else can happen to it meanwhile
+        busy = act(client, review_id, "approve", csrf, store)
+        assert busy.status_code == 409 and "revising" in alert(busy)
+    back = wait_review(store, review_id, "pending_review")
+    trail = Reviews(store).history(review_id)
+    assert [e["action"] for e in trail][-2:] == ["review.send_back", "review.revised"]
+    revised = trail[-1]
+    assert (
+        revised["actor"] == "model:copywriter"
+        and revised["detail"]["reason"] == "Answer the refund question first"
+    )
+    assert revised["detail"]["before"] == before.fields and revised["detail"]["after"] == back.fields
+    assert revised["detail"]["prompts"] == ["copywriter.revise@3"]
+    # the revision was checked again: its findings are those of the new text
+    assert back.version == before.version + 2 and back.verdict in ("pass", "blocked")
+    revise_jobs = [j for j in store.list_jobs(limit=50) if j.kind == "revise"]
+    assert revise_jobs and revise_jobs[0].state == "done"
+    assert f"/studio/jobs/{revise_jobs[0].id}" not in client.get("/studio").text  # not a campaign
+
+
+def test_a_revision_that_cannot_finish_gives_the_piece_back(studio: tuple[TestClient, Store, str]) -> None:
+    _, store, job_id = studio
+    review = Reviews(store).get(piece_ids(store, job_id)["blog"])
+    assert review is not None
+    sent = Reviews(store).apply(
+        review, "user:mia", "marketer", "send_back", state="sent_back", reason="shorter"
+    )
+    # a revision job that finds the piece changed under it (a stale version)
+    request = {"review": sent.id, "note": "shorter", "version": sent.version + 5}
+    store.create_job(key_id="studio", kind="revise", brand="wanderly", request=request, request_hash="x" * 64)
+    back = wait_review(store, sent.id, "pending_review")
+    assert back.fields == review.fields
+    assert Reviews(store).history(sent.id)[-1]["action"] == "review.revise_failed"
+    failed = next(j for j in store.list_jobs(limit=50) if j.kind == "revise" and j.request == request)
+    deadline = time.monotonic() + 30
+    while (failed := store.get_job(failed.id)).state != "failed":  # type: ignore[union-attr]
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert "changed while it was being revised" in (failed.message or "")

@@ -143,6 +143,22 @@ def test_review_flows_in_the_browser(browser: Browser, server: Server, locale: s
     email.get_by_role("button", name="驳回" if zh else "Reject").click()
     email = page.locator(f"#r-{pieces['email']}")
     assert email.locator(".review-state").inner_text() == ("已驳回" if zh else "Rejected")
+    # send the blog back with a note: the copywriter revises it once, the checks run again, it is back
+    blog = page.locator(f"#r-{pieces['blog']}")
+    blog.locator("textarea[name='note']").fill(
+        "第二段写得更具体" if zh else "Make the second paragraph concrete"
+    )
+    blog.get_by_role("button", name="退回修改" if zh else "Send back").click()
+    deadline = time.monotonic() + 60
+    while Reviews(server.store).get(pieces["blog"]).state != "pending_review":  # type: ignore[union-attr]
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    page.reload()
+    blog = page.locator(f"#r-{pieces['blog']}")
+    blog.locator("details.history summary", has_text="审批记录" if zh else "Decisions").click()
+    actions = blog.locator(".history-table tbody tr td:nth-child(4)").all_inner_texts()
+    assert actions == ["send_back", "revised"]
+    assert blog.get_by_role("button", name="退回修改" if zh else "Send back").is_visible()  # decide again
     states = {r.channel: r.state for r in Reviews(server.store).for_job(job_id)}
     assert states["social_post"] == "approved" and states["email"] == "rejected"
     page.screenshot(path=str(out / f"{locale}-job.png"), full_page=True)
