@@ -3,9 +3,12 @@ the real FAISS index: the product's promises, checked on what the model actually
 
 from __future__ import annotations
 
+import re
 import shutil
+from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser
 
 from agents.channels import load_channels
 from agents.compliance import checker_for
@@ -15,9 +18,12 @@ from knowledge.brand import Brand, load_brand
 from knowledge.embedders import get_embedder
 from knowledge.index import FaissKnowledgeIndex, default_index_dir
 from pipelines import run_campaign
+from pipelines.report import campaign_html
+from tests.browser import artifacts, browser, overflowing
 from tests.conftest import EXAMPLES
 
 pytestmark = [pytest.mark.llm, pytest.mark.slow]
+__all__ = ["browser"]  # the fixture
 CHANNELS = load_channels()
 
 
@@ -162,3 +168,27 @@ def test_v3_prompts_deliver_with_instructions_once_in_the_system_message(tmp_pat
     # The conversation's prefix is reused: only the request line is new, plus the draft when a fix edited
     # it since the draft turn (since issue 15 the copywriter's output is often cleaned up: ~75 tokens).
     assert review.prompt_tokens - review.cached_prompt_tokens < 0.1 * review.prompt_tokens
+
+
+def test_the_report_shows_every_piece_of_a_real_campaign(
+    campaign: tuple[Campaign, Brand], browser: Browser, tmp_path: Path
+) -> None:
+    """The real model's campaign in the HTML report, in a real Chromium: every delivered field is on the
+    page as written, nothing overflows its preview; the JSON and a screenshot are kept as artifacts."""
+    result, brand = campaign
+    folder = artifacts("real-campaigns")
+    (folder / f"{brand.name}.json").write_text(result.model_dump_json(indent=2), encoding="utf-8")
+    page_file = folder / f"{brand.name}.html"
+    page_file.write_text(campaign_html(result), encoding="utf-8")
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(page_file.as_uri())
+    assert overflowing(page, ".preview") == []
+    previews = page.locator(".preview")
+    assert previews.count() == len(result.pieces)
+    for i, piece in enumerate(result.pieces):
+        shown = " ".join(re.sub(r"\[\d+\]", "", previews.nth(i).inner_text()).split())
+        for text in piece.fields.values():
+            for line in text.splitlines():
+                assert " ".join(line.split()) in shown, (piece.channel, line)
+    page.screenshot(path=str(folder / f"{brand.name}.png"), full_page=True)
+    page.close()
