@@ -99,6 +99,18 @@ STUDIO_UI: dict[Lang, dict[str, str]] = {
         "item": "Item",
         "role": "Role",
         "your_edit": "Your edit (not saved)",
+        "new_campaign": "Start a campaign",
+        "channels": "Channels",
+        "start": "Start",
+        "no_brands": "No registered brands yet: add one with PUT /v1/brands/NAME.",
+        "progress": "Progress",
+        "refreshing": "This page refreshes every 3 seconds; the pieces open for review when it is done.",
+        "job_queued": "Queued",
+        "job_running": "Running",
+        "job_failed": "Failed",
+        "job_cancelled": "Cancelled",
+        "job_interrupted": "Interrupted",
+        "job_done": "Done",
         "when": "When",
         "action": "Action",
         "send_back": "Send back",
@@ -144,6 +156,18 @@ STUDIO_UI: dict[Lang, dict[str, str]] = {
         "item": "条目",
         "role": "角色",
         "your_edit": "你的修改（未保存）",
+        "new_campaign": "发起营销活动",
+        "channels": "渠道",
+        "start": "开始",
+        "no_brands": "还没有注册的品牌：请用 PUT /v1/brands/NAME 添加。",
+        "progress": "进度",
+        "refreshing": "本页每 3 秒刷新一次；完成后各内容进入审稿。",
+        "job_queued": "排队中",
+        "job_running": "运行中",
+        "job_failed": "失败",
+        "job_cancelled": "已取消",
+        "job_interrupted": "已中断",
+        "job_done": "完成",
         "when": "时间",
         "action": "操作",
         "send_back": "退回修改",
@@ -553,6 +577,103 @@ def install_studio(app: FastAPI, store: Store, registry: Any, workers: Any, chec
                 reason=form.get("reason", "").strip()[:MAX_REASON] or None,
                 provenance=origin,
             )
+
+    # --- starting a campaign ---
+
+    def brand_choices() -> list[dict[str, Any]]:
+        out = []
+        for name in registry.names():
+            try:
+                brand = registry.load(name)
+            except InputError:
+                continue  # a broken brand folder is the API's to report (GET /v1/brands)
+            out.append({"name": name, "title": brand.name, "channels": list(brand.channels)})
+        return out
+
+    @app.get("/studio/new", include_in_schema=False)
+    def new_page(request: Request) -> Response:
+        session = current(request)
+        if session is None:
+            return to_sign_in(request)
+        return render(request, "studio/new.html.j2", session=session, brands=brand_choices(), error=None)
+
+    @app.post("/studio/new", include_in_schema=False)
+    async def start(request: Request) -> Response:
+        session = current(request)
+        if session is None:
+            return to_sign_in(request)
+        try:
+            body = await request.body()
+            if len(body) > MAX_FORM_BYTES:
+                raise StudioError(413, f"the form is larger than {MAX_FORM_BYTES} bytes")
+            pairs = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True, max_num_fields=100)
+            form = dict(pairs)
+            check_csrf(session, form)
+            job_id = await run_in_threadpool(
+                start_campaign, session, form.get("brand", ""), [v for k, v in pairs if k == "channel"]
+            )
+        except StudioError as exc:
+            if exc.status == 422:
+                return render(
+                    request,
+                    "studio/new.html.j2",
+                    422,
+                    session=session,
+                    brands=brand_choices(),
+                    error=exc.message,
+                )
+            return error_page(request, session, exc)
+        return RedirectResponse(f"/studio/progress/{job_id}", status_code=303)
+
+    def start_campaign(session: Session, brand: str, channels: list[str]) -> str:
+        from pipelines.session import campaign_channels
+
+        if not brand or not registry.exists(brand):
+            raise StudioError(422, "choose a registered brand")
+        if not channels:
+            raise StudioError(422, "choose at least one channel")
+        try:
+            loaded = registry.load(brand)
+            campaign_channels(loaded, channels)
+        except InputError as exc:
+            raise StudioError(422, str(exc).split(": ", 2)[-1]) from None
+        if not registry.documents(loaded):
+            raise StudioError(422, f"the brand {brand!r} has no knowledge documents yet")
+        request = {"brand": brand, "channels": channels}
+        job, _ = store.create_job(
+            key_id=STUDIO_KEY,
+            brand=brand,
+            request=request,
+            request_hash=hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest(),
+        )
+        store.audit(
+            f"user:{session.user.name}",
+            "campaign.create",
+            f"job:{job.id}",
+            {"brand": brand, "request": request},
+        )
+        workers.wake()
+        return job.id
+
+    @app.get("/studio/progress/{job_id}", include_in_schema=False)
+    def progress_page(request: Request, job_id: str) -> Response:
+        session = current(request)
+        if session is None:
+            return to_sign_in(request)
+        job = store.get_job(job_id) if job_id.isalnum() and len(job_id) <= 32 else None
+        if job is None or job.kind != "campaign":
+            return error_page(request, session, StudioError(404, "no campaign job with that id"))
+        if job.state == "done":
+            return RedirectResponse(f"/studio/jobs/{job.id}", status_code=303)
+        steps = [e.data.get("message", "") for e in store.events(job.id) if e.kind == "progress"][-12:]
+        return render(
+            request,
+            "studio/progress.html.j2",
+            session=session,
+            job={"id": job.id, "brand": job.brand, "state": job.state, "message": job.message or ""},
+            steps=steps,
+            running=job.state in ("queued", "running"),
+        )
 
     # --- exports ---
 

@@ -388,3 +388,36 @@ def test_a_revision_that_cannot_finish_gives_the_piece_back(studio: tuple[TestCl
         assert time.monotonic() < deadline
         time.sleep(0.05)
     assert "changed while it was being revised" in (failed.message or "")
+
+
+def test_a_campaign_started_in_the_studio_arrives_for_review(studio: tuple[TestClient, Store, str]) -> None:
+    client, store, _ = studio
+    csrf = sign_in(client, "mia")
+    form = client.get("/studio/new").text
+    assert 'value="wanderly"' in form
+    for data, expected in (
+        ({"brand": "wanderly"}, "choose at least one channel"),
+        ({"brand": "nope", "channel": ["blog"]}, "choose a registered brand"),
+        ({"brand": "wanderly", "channel": ["radio_spot"]}, "radio_spot"),
+    ):
+        answer = client.post("/studio/new", data={"csrf": csrf, **data}, follow_redirects=False)
+        assert answer.status_code == 422 and expected in alert(answer), alert(answer)
+    started = client.post(
+        "/studio/new",
+        data={"csrf": csrf, "brand": "wanderly", "channel": ["search_ad", "cs_reply"]},
+        follow_redirects=False,
+    )
+    assert started.status_code == 303 and started.headers["location"].startswith("/studio/progress/")
+    job_id = started.headers["location"].rsplit("/", 1)[1]
+    deadline = time.monotonic() + 60
+    while (page := client.get(f"/studio/progress/{job_id}", follow_redirects=False)).status_code == 200:
+        assert 'http-equiv="refresh"' in page.text  # it keeps refreshing while the job runs
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    assert page.headers["location"] == f"/studio/jobs/{job_id}"
+    assert [(r.channel, r.state) for r in Reviews(store).for_job(job_id)] == [
+        ("search_ad", "pending_review"),
+        ("cs_reply", "pending_review"),
+    ]
+    trail = [e for e in store.audit_entries(limit=1000) if e["target"] == f"job:{job_id}"]
+    assert trail and trail[0]["actor"] == "user:mia" and trail[0]["action"] == "campaign.create"

@@ -190,3 +190,17 @@ def test_export_links_download_the_approved_copy(browser: Browser, server: Serve
     approved = Reviews(server.store).approved()
     assert len(saved.read_text(encoding="utf-8").splitlines()) == len(approved)
     page.context.close()
+
+
+def test_a_campaign_started_in_the_studio_is_watched_until_it_opens(browser: Browser, server: Server) -> None:
+    page = signed_in(browser, server, "zh-CN")
+    page.get_by_role("link", name="发起营销活动").click()
+    page.get_by_label("搜索广告").check()
+    page.get_by_label("社交媒体帖子").uncheck()
+    page.get_by_role("button", name="开始").click()
+    assert "/studio/progress/" in page.url
+    page.screenshot(path=str(artifacts("studio") / "zh-CN-progress.png"))
+    page.wait_for_url(f"{server.url}/studio/jobs/*", timeout=90_000)  # the page refreshes itself until done
+    assert page.locator("article.piece").count() == 1
+    assert page.locator(".review-state").first.inner_text() == "待审"
+    page.context.close()
