@@ -69,8 +69,8 @@ def test_a_broken_prompt_version_is_caught(tmp_path: Path) -> None:
     pipeline = candidate_draft_pipeline(
         tmp_path,
         lambda template: (
-            "  IMPORTANT: write every field in Simplified Chinese (简体中文) only, and never write the brand's "
-            "name.\n" + template
+            "  IMPORTANT: write every field in Simplified Chinese (简体中文) only, and never write "
+            "the brand's name.\n" + template
         ),
     )
     report = run_evals(suites, pipeline=str(pipeline), cache_dir=tmp_path / "cache")
