@@ -633,7 +633,8 @@ class Store:
 
     def _open_reviews(self, conn: Connection, job_id: str, result: str, now: float) -> None:
         """Every piece of a done job arrives in the studio as ``pending_review`` (in the transaction that
-        marks the job done: no piece is ever done and not under review)."""
+        marks the job done: no piece is ever done and not under review). Pieces already under review
+        (the job finished before) keep their review."""
         kind, brand, request = conn.execute(
             sa.select(jobs.c.kind, jobs.c.brand, jobs.c.request).where(jobs.c.id == job_id)
         ).one()
@@ -663,6 +664,13 @@ class Store:
             }
             for item, position, piece in delivered_pieces(kind, result)
         ]
+        # A job finished again (a retry of a batch that resumed) keeps the reviews, and decisions, it has.
+        existing = set(
+            conn.execute(
+                sa.select(reviews.c.item, reviews.c.channel).where(reviews.c.job_id == job_id)
+            ).tuples()
+        )
+        rows = [r for r in rows if (r["item"], r["channel"]) not in existing]
         if rows:
             conn.execute(reviews.insert(), rows)
 

@@ -197,3 +197,40 @@ def test_a_bad_database_url_is_a_clear_error(capsys: pytest.CaptureFixture[str])
     assert main(["keys", "list", "--database", url]) == 2
     err = capsys.readouterr().err
     assert "cannot open the database" in err and "s3cret" not in err and "Traceback" not in err
+
+
+def test_a_done_job_opens_its_reviews_and_the_audit_log_is_append_only(store: Store) -> None:
+    """On both databases: finishing a campaign job opens one review per piece in the same transaction,
+    and the database itself refuses to change or delete audit rows."""
+    import json
+
+    import sqlalchemy as sa
+
+    from service.review import Reviews
+
+    job_id = new_job(store)
+    claimed = store.claim("w1")
+    assert claimed is not None and claimed.id == job_id
+    pieces = [
+        {
+            "channel": "search_ad",
+            "fields": {"headline_1": "A"},
+            "compliance": {"verdict": "pass", "findings": []},
+        },
+        {
+            "channel": "email",
+            "fields": {"subject": "B"},
+            "compliance": {"verdict": "blocked", "findings": []},
+        },
+    ]
+    assert store.finish(job_id, "w1", "done", result=json.dumps({"pieces": pieces}))
+    reviews = Reviews(store).for_job(job_id)
+    assert [(r.channel, r.state, r.verdict) for r in reviews] == [
+        ("search_ad", "pending_review", "pass"),
+        ("email", "pending_review", "blocked"),
+    ]
+    store.audit("user:mia", "review.approve", f"review:{reviews[0].id}", {})
+    for statement in ("UPDATE audit_log SET actor = 'x'", "DELETE FROM audit_log"):
+        with pytest.raises(sa.exc.DatabaseError, match="append-only"), store.engine.begin() as conn:
+            conn.execute(sa.text(statement))
+    assert store.audit_entries()[-1]["actor"] == "user:mia"

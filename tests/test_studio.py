@@ -421,3 +421,15 @@ def test_a_campaign_started_in_the_studio_arrives_for_review(studio: tuple[TestC
     ]
     trail = [e for e in store.audit_entries(limit=1000) if e["target"] == f"job:{job_id}"]
     assert trail and trail[0]["actor"] == "user:mia" and trail[0]["action"] == "campaign.create"
+
+
+def test_a_job_finished_twice_keeps_its_reviews_and_decisions(studio: tuple[TestClient, Store, str]) -> None:
+    """A retried batch that resumes finishes again with the same pieces: their reviews are not opened twice
+    (and the job's outcome is not lost to a duplicate row)."""
+    _, store, job_id = studio
+    before = {r.id: (r.state, r.version) for r in Reviews(store).for_job(job_id)}
+    result = store.get_result(job_id)
+    assert result is not None
+    with store.engine.begin() as conn:
+        store._open_reviews(conn, job_id, result, time.time())
+    assert {r.id: (r.state, r.version) for r in Reviews(store).for_job(job_id)} == before
