@@ -82,6 +82,7 @@ class BriefInputs(RoleInputs):
     brand: Brand
     channels: list[ChannelSpec] = Field(description="The campaign's channels.")
     language_name: str
+    instruction: str = Field("", description="The brand team's instruction for this campaign, if any.")
 
 
 class DraftInputs(RoleInputs):

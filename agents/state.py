@@ -8,6 +8,7 @@ field a step reads was written before it. :class:`Campaign` is the user-facing r
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -161,6 +162,22 @@ class Turn(_Model):
     )
 
 
+MAX_INSTRUCTION = 500
+
+
+def campaign_instruction(text: str | None) -> str:
+    """A campaign's instruction from the brand team, as the strategist gets it: one line (control
+    characters and line breaks become spaces), trimmed; InputError over :data:`MAX_INSTRUCTION`."""
+    from core.errors import InputError
+
+    line = " ".join("".join(" " if unicodedata.category(c)[0] == "C" else c for c in text or "").split())
+    if len(line) > MAX_INSTRUCTION:
+        raise InputError(
+            f"the instruction has {len(line)} characters; at most {MAX_INSTRUCTION}", field="instruction"
+        )
+    return line
+
+
 class CampaignState(_Model):
     """Everything the agents share while a campaign runs."""
 
@@ -168,6 +185,7 @@ class CampaignState(_Model):
 
     brand: Brand
     channels: list[ChannelSpec]
+    instruction: str = Field("", max_length=MAX_INSTRUCTION, description="The brand team's instruction.")
     passages: list[RetrievedPassage] = Field(default_factory=list)
     quarantined: list[QuarantinedPassage] = Field(
         default_factory=list, description="Retrieved passages withheld from the model (instruction-like)."
@@ -234,7 +252,7 @@ class CampaignState(_Model):
 
 
 # Fields present before the first step runs; the rest must be written by a step before being read.
-INITIAL_FIELDS = frozenset({"brand", "channels", "trace", "threads", "errors", "revisions"})
+INITIAL_FIELDS = frozenset({"brand", "channels", "instruction", "trace", "threads", "errors", "revisions"})
 STATE_FIELDS = frozenset(CampaignState.model_fields)
 # How CampaignState.fork/join treat fields: appended lists (each fork starts empty; joined in channel order)
 # and channel-keyed maps (each fork holds its channel's entry). Every other field is a read-only input of
@@ -312,6 +330,7 @@ class Campaign(_Model):
     pipeline: str
     backend: str
     model: str
+    instruction: str = Field("", description="The brand team's instruction for this campaign, if any.")
     brief: CreativeBrief | None
     pieces: list[Piece]
     trace: list[TraceEntry]

@@ -1,13 +1,12 @@
 """Strategist: positioning + brand + passages -> a creative brief with cited key messages.
 
-Reads ``brand``, ``channels``, ``passages`` (and the campaign's thread); writes ``brief`` (and ``trace``,
-``threads``). Its prompt serves the ``strategist.brief`` role (:mod:`agents.roles`). The answer's schema is
-built per campaign: citations can only be aliases of retrieved passages and angles only name requested
-channels, so the backend's constrained decoding makes invalid references impossible rather than merely
-unlikely. The
-brief is model-written text that reaches readers (the campaign's JSON and markdown) and later prompts:
-it is sanitised like a piece (markup, scripts and links to hosts the brand does not allow removed).
-"""
+Reads ``brand``, ``channels``, ``passages``, the campaign's ``instruction`` (and the campaign's thread);
+writes ``brief`` (and ``trace``, ``threads``). Its prompt serves the ``strategist.brief`` role
+(:mod:`agents.roles`). The answer's schema is built per campaign: citations can only be aliases of retrieved
+passages and angles only name requested channels, so the backend's constrained decoding makes invalid
+references impossible rather than merely unlikely. The brief is model-written text that reaches readers (the
+campaign's JSON and markdown) and later prompts: it is sanitised like a piece (markup, scripts and links to
+hosts the brand does not allow removed)."""
 
 from __future__ import annotations
 
@@ -23,9 +22,9 @@ from policy.detectors import sanitize_markup
 
 class Strategist(Agent):
     name: ClassVar[str] = "strategist"
-    reads: ClassVar[frozenset[str]] = frozenset({"brand", "channels", "passages", "threads"})
+    reads: ClassVar[frozenset[str]] = frozenset({"brand", "channels", "passages", "threads", "instruction"})
     writes: ClassVar[frozenset[str]] = frozenset({"brief", "trace", "threads"})
-    slots: ClassVar[dict[str, PromptSlot]] = {"brief": PromptSlot(BRIEF, "strategist.brief@2")}
+    slots: ClassVar[dict[str, PromptSlot]] = {"brief": PromptSlot(BRIEF, "strategist.brief@4")}
 
     def run(self, state: CampaignState, ctx: RunContext) -> None:
         ctx.progress("strategist: writing the creative brief")
@@ -37,7 +36,10 @@ class Strategist(Agent):
             prompt=self.prompts["brief"],
             role=BRIEF,
             inputs=BriefInputs(
-                brand=state.brand, channels=state.channels, language_name=language_name(state)
+                brand=state.brand,
+                channels=state.channels,
+                language_name=language_name(state),
+                instruction=state.instruction,
             ),
             answer_model=brief_answer_model(aliases(state.passages), tuple(names)),
             max_repairs=self.params.max_repairs,

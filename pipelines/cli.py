@@ -1,7 +1,7 @@
 """The ``brandforge`` command line.
 
 Commands:
-  campaign BRAND_DIR [--out FILE] [--format json|md] [--pipeline P] [--channels a,b]
+  campaign BRAND_DIR [--out FILE] [--format json|md] [--pipeline P] [--channels a,b] [--instruction TEXT]
                      [--backend K] [--model M] [--base-url URL] [--server URL]
   index BRAND_DIR [--rebuild] [--embedder NAME]
   check [FILE | -] [--locale L] [--industry I] [--brand BRAND_DIR] [--format json|text] [--lines]
@@ -123,6 +123,7 @@ def _cmd_campaign(args: argparse.Namespace) -> int:
             channels=channels,
             backend=overrides or None,
             progress=progress,
+            instruction=args.instruction or "",
         )
     text = (
         campaign_to_markdown(campaign) if args.format == "md" else campaign.model_dump_json(indent=2) + "\n"
@@ -169,7 +170,9 @@ def _campaign_on_server(
         raise InputError("set BRANDFORGE_SERVICE_KEY to an API key of the server (brandforge keys create)")
     with BrandForgeClient(args.server, api_key) as client:
         try:
-            data = client.run_campaign(args.brand, channels=channels, progress=progress)
+            data = client.run_campaign(
+                args.brand, channels=channels, progress=progress, instruction=args.instruction or ""
+            )
         except ServiceCallError as exc:
             if exc.status == 0 or exc.status >= 500:
                 raise ServiceError(str(exc)) from None
@@ -680,6 +683,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["json", "md"], default="json")
     p.add_argument("--pipeline", default="default", help="built-in pipeline name or a pipeline YAML path")
     p.add_argument("--channels", help="comma-separated channels (default: the brand's)")
+    p.add_argument(
+        "--instruction",
+        help="the brand team's instruction for this campaign, for the strategist (at most 500 characters), "
+        'e.g. "lead with the spring departures"',
+    )
     _add_backend_options(p, kinds)
     p.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
     p.add_argument(

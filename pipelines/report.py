@@ -67,6 +67,7 @@ UI: dict[Lang, dict[str, str]] = {
         "key_messages": "Key messages",
         "angles": "Channel angles",
         "no_brief": "The strategist produced no brief.",
+        "instruction": "Instruction for this campaign",
         "pieces": "Pieces",
         "fields": "Fields",
         "field": "Field",
@@ -151,6 +152,7 @@ UI: dict[Lang, dict[str, str]] = {
         "key_messages": "核心信息",
         "angles": "各渠道角度",
         "no_brief": "策略环节没有产出简报。",
+        "instruction": "本次活动的要求",
         "pieces": "内容",
         "fields": "字段",
         "field": "字段",
@@ -621,6 +623,7 @@ def report_data(
             v: sum(p.compliance.verdict == v for p in campaign.pieces) for v in ("pass", "revised", "blocked")
         },
         "brief": brief,
+        "instruction": campaign.instruction,
         "pieces": pieces,
         "sources": [
             {"number": s.number, "doc": s.passage.doc, "text": s.passage.text, "id": s.passage.id}

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from agents.state import Campaign
+from agents.state import Campaign, campaign_instruction
 from backends import LLMBackend
 from knowledge.brand import Brand
 from pipelines.session import BackendChoice, CampaignSession, Progress
@@ -43,11 +43,14 @@ def run_campaign(
     index_dir: Path | None = None,
     progress: Progress | None = None,
     llm: LLMBackend | Any | None = None,
+    instruction: str = "",
 ) -> Campaign:
     """Run a campaign for ``brand`` and return it (see the module docstring for the contract).
 
     ``backend`` overrides the pipeline's backend settings; ``llm`` is a backend instance to use instead
-    (an :class:`~backends.LLMBackend`, or what ``backends.as_backend`` accepts)."""
+    (an :class:`~backends.LLMBackend`, or what ``backends.as_backend`` accepts); ``instruction`` is the
+    brand team's instruction for this campaign, for the strategist (at most 500 characters)."""
+    campaign_instruction(instruction)  # bad input fails before the index is built or the model loaded
     session = CampaignSession.open(
         brand,
         pipeline=pipeline,
@@ -57,4 +60,4 @@ def run_campaign(
         index_dir=index_dir,
         progress=progress,
     )
-    return session.run()
+    return session.run(instruction)

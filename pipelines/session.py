@@ -38,6 +38,7 @@ from agents.state import (
     CampaignState,
     CampaignStats,
     StepFailure,
+    campaign_instruction,
     undelivered_piece,
 )
 from backends import BackendError, LLMBackend, as_backend, get_concurrent_backend
@@ -183,15 +184,18 @@ class CampaignSession:
             progress=self.progress,
         )
 
-    def new_state(self) -> CampaignState:
-        return CampaignState(brand=self.brand, channels=self.channels)
+    def new_state(self, instruction: str = "") -> CampaignState:
+        return CampaignState(
+            brand=self.brand, channels=self.channels, instruction=campaign_instruction(instruction)
+        )
 
-    def run(self) -> Campaign:
+    def run(self, instruction: str = "") -> Campaign:
         """Run every step of the pipeline on a new state and return the campaign (never raises for a
-        step that cannot finish: see the module docstring)."""
+        step that cannot finish: see the module docstring). ``instruction``: the brand team's instruction
+        for this campaign, given to the strategist (InputError over 500 characters)."""
+        state = self.new_state(instruction)
         started = self._unbilled_since or time.perf_counter()
         self._unbilled_since = None
-        state = self.new_state()
         failure = self._run_steps(state, self.pipeline.agents, self.context())
         _deliver_missing(state)
         return self._campaign(state, failure, time.perf_counter() - started)
@@ -268,6 +272,7 @@ class CampaignSession:
             pipeline=self.pipeline.spec.name,
             backend=self.backend.kind,
             model=self.backend.model_name,
+            instruction=state.instruction,
             brief=state.brief,
             pieces=state.pieces,
             trace=state.trace,

@@ -129,11 +129,18 @@ class BrandForgeClient:
         )
 
     def run_campaign(
-        self, brand: str, *, channels: list[str] | None = None, progress: Callable[[str], None] | None = None
+        self,
+        brand: str,
+        *,
+        channels: list[str] | None = None,
+        progress: Callable[[str], None] | None = None,
+        instruction: str = "",
     ) -> dict[str, Any]:
         """Start a campaign job, follow it to its end and return the Campaign JSON (ServiceCallError when
         the job does not end ``done``)."""
-        job = self.start_campaign(brand, channels=channels)
+        job = self.start_campaign(
+            brand, channels=channels, **({"instruction": instruction} if instruction else {})
+        )
         for event in self.events(job["id"]):
             if progress is not None:
                 data = event["data"]

@@ -30,6 +30,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from agents.state import MAX_INSTRUCTION
 from backends import BackendError, get_concurrent_backend
 from core.errors import InputError, ServiceError
 from core.files import atomic_write
@@ -69,6 +70,11 @@ class CampaignRequest(BaseModel):
     )
     pipeline: str | None = Field(
         None, pattern=NAME, description="A pipeline the service allows (default: its own)."
+    )
+    instruction: str = Field(
+        "",
+        max_length=MAX_INSTRUCTION,
+        description="The brand team's instruction for this campaign, for the strategist.",
     )
     overrides: SamplingOverrides = Field(default_factory=SamplingOverrides)
 
@@ -316,7 +322,7 @@ class JobWorkers:
             session = CampaignSession.open(
                 brand, pipeline=pipeline, channels=request.channels, index=index, llm=llm, progress=progress
             )
-            campaign = session.run()
+            campaign = session.run(request.instruction)
         except _Stop as stop:
             if stop.how == "cancelled":
                 self.store.finish(job.id, worker, "cancelled", message="cancelled while running")

@@ -100,6 +100,8 @@ STUDIO_UI: dict[Lang, dict[str, str]] = {
         "role": "Role",
         "your_edit": "Your edit (not saved)",
         "new_campaign": "Start a campaign",
+        "instruction": "Instruction for this campaign (optional)",
+        "instruction_note": "For the strategist, e.g. “lead with the spring departures”; 500 characters.",
         "channels": "Channels",
         "start": "Start",
         "no_brands": "No registered brands yet: add one with PUT /v1/brands/NAME.",
@@ -157,6 +159,8 @@ STUDIO_UI: dict[Lang, dict[str, str]] = {
         "role": "角色",
         "your_edit": "你的修改（未保存）",
         "new_campaign": "发起营销活动",
+        "instruction": "本次活动的要求（可选）",
+        "instruction_note": "写给策略环节，例如“主推春季出发的线路”；最多 500 字。",
         "channels": "渠道",
         "start": "开始",
         "no_brands": "还没有注册的品牌：请用 PUT /v1/brands/NAME 添加。",
@@ -610,7 +614,11 @@ def install_studio(app: FastAPI, store: Store, registry: Any, workers: Any, chec
             form = dict(pairs)
             check_csrf(session, form)
             job_id = await run_in_threadpool(
-                start_campaign, session, form.get("brand", ""), [v for k, v in pairs if k == "channel"]
+                start_campaign,
+                session,
+                form.get("brand", ""),
+                [v for k, v in pairs if k == "channel"],
+                form.get("instruction", ""),
             )
         except StudioError as exc:
             if exc.status == 422:
@@ -625,9 +633,14 @@ def install_studio(app: FastAPI, store: Store, registry: Any, workers: Any, chec
             return error_page(request, session, exc)
         return RedirectResponse(f"/studio/progress/{job_id}", status_code=303)
 
-    def start_campaign(session: Session, brand: str, channels: list[str]) -> str:
+    def start_campaign(session: Session, brand: str, channels: list[str], instruction: str) -> str:
+        from agents.state import campaign_instruction
         from pipelines.session import campaign_channels
 
+        try:
+            instruction = campaign_instruction(instruction)
+        except InputError as exc:
+            raise StudioError(422, str(exc).removeprefix("instruction: ")) from None
         if not brand or not registry.exists(brand):
             raise StudioError(422, "choose a registered brand")
         if not channels:
@@ -639,7 +652,9 @@ def install_studio(app: FastAPI, store: Store, registry: Any, workers: Any, chec
             raise StudioError(422, str(exc).split(": ", 2)[-1]) from None
         if not registry.documents(loaded):
             raise StudioError(422, f"the brand {brand!r} has no knowledge documents yet")
-        request = {"brand": brand, "channels": channels}
+        request: dict[str, Any] = {"brand": brand, "channels": channels}
+        if instruction:
+            request["instruction"] = instruction
         job, _ = store.create_job(
             key_id=STUDIO_KEY,
             brand=brand,

@@ -146,6 +146,7 @@ def _fixed_inputs() -> dict:
         "index": 2,
         "words": 110,
         "previous": "The end of the first section.",
+        "instruction": "Lead with the spring departures.",
     }
 
 

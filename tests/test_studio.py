@@ -433,3 +433,27 @@ def test_a_job_finished_twice_keeps_its_reviews_and_decisions(studio: tuple[Test
     with store.engine.begin() as conn:
         store._open_reviews(conn, job_id, result, time.time())
     assert {r.id: (r.state, r.version) for r in Reviews(store).for_job(job_id)} == before
+
+
+def test_the_studio_passes_the_campaigns_instruction(studio: tuple[TestClient, Store, str]) -> None:
+    client, store, _ = studio
+    csrf = sign_in(client, "mia")
+    too_long = client.post(
+        "/studio/new",
+        data={"csrf": csrf, "brand": "wanderly", "channel": ["search_ad"], "instruction": "长" * 501},
+        follow_redirects=False,
+    )
+    assert too_long.status_code == 422 and "at most 500" in alert(too_long)
+    started = client.post(
+        "/studio/new",
+        data={"csrf": csrf, "brand": "wanderly", "channel": ["search_ad"], "instruction": "主推春季线路"},
+        follow_redirects=False,
+    )
+    job_id = started.headers["location"].rsplit("/", 1)[1]
+    job = store.get_job(job_id)
+    assert job is not None and job.request["instruction"] == "主推春季线路"
+    deadline = time.monotonic() + 60
+    while (job := store.get_job(job_id)) is not None and job.state != "done":  # type: ignore[assignment]
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert json.loads(store.get_result(job_id) or "{}")["instruction"] == "主推春季线路"
