@@ -41,21 +41,6 @@ def revise(
     """Rewrite ``draft`` to address ``requests``; records the revision. Keeps the old draft on failure."""
     rounds = state.revisions.setdefault(channel.name, [])
     rounds.append(Revision(round=len(rounds) + 1, by=by, requests=requests, before=draft.fields))
-    revised = _rewrite(ctx, state, agent, prompt, channel, draft, requests, max_repairs)
-    rounds[-1] = rounds[-1].model_copy(update={"after": revised.fields})
-    return revised
-
-
-def _rewrite(
-    ctx: RunContext,
-    state: CampaignState,
-    agent: str,
-    prompt: Prompt,
-    channel: ChannelSpec,
-    draft: Draft,
-    requests: list[str],
-    max_repairs: int,
-) -> Draft:
     ctx.progress(f"{agent}: revising {channel.name} ({len(requests)} request(s))")
     try:
         answer = ask(
@@ -76,9 +61,12 @@ def _rewrite(
             max_repairs=max_repairs,
         )
     except StructuredOutputError:
-        return draft
-    revised = draft_from_answer(answer, channel, state.passages, cut_off=answer_was_cut(state))
-    return kept_long_fields(channel, draft, revised)
+        revised = draft
+    else:
+        answered = draft_from_answer(answer, channel, state.passages, cut_off=answer_was_cut(state))
+        revised = kept_long_fields(channel, draft, answered)
+    rounds[-1] = rounds[-1].model_copy(update={"after": revised.fields})
+    return revised
 
 
 def kept_long_fields(channel: ChannelSpec, before: Draft, after: Draft) -> Draft:

@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from agents.state import Campaign
+    from service.store import Store
 
 from pipelines.exits import ExitCode, batch_exit_code, campaign_exit_code, campaign_incomplete, eval_exit_code
 
@@ -240,18 +241,24 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
+def _service_store(args: argparse.Namespace) -> Store:
+    """The service's database, as ``--database``, ``$BRANDFORGE_DATABASE`` or the ``--config`` file say."""
+    from service.config import load_service_config
+    from service.store import Store
+
+    database = args.database or os.environ.get("BRANDFORGE_DATABASE")
+    config = load_service_config(Path(args.config) if args.config else None, {"database": database})
+    return Store(config.database)
+
+
 def _cmd_users(args: argparse.Namespace) -> int:
     import getpass
     import secrets
 
     from core.errors import InputError
-    from service.config import load_service_config
-    from service.store import Store
     from service.users import Users
 
-    database = args.database or os.environ.get("BRANDFORGE_DATABASE")
-    config = load_service_config(Path(args.config) if args.config else None, {"database": database})
-    store = Store(config.database)
+    store = _service_store(args)
     people = Users(store)
     actor = f"cli:{getpass.getuser()}"
     try:
@@ -289,12 +296,8 @@ def _cmd_keys(args: argparse.Namespace) -> int:
 
     from core.errors import InputError
     from service.auth import check_scopes, create_key
-    from service.config import load_service_config
-    from service.store import Store
 
-    database = args.database or os.environ.get("BRANDFORGE_DATABASE")
-    config = load_service_config(Path(args.config) if args.config else None, {"database": database})
-    store = Store(config.database)
+    store = _service_store(args)
     actor = f"cli:{getpass.getuser()}"
     try:
         if args.action == "create":

@@ -402,15 +402,14 @@ class JobWorkers:
             if self.checker_for is None:
                 raise ServiceError("the service has no compliance checker for revisions")
             checker = self.checker_for(review.brand)[0]
-            questions = [q for q in (original.inputs.values() if original else []) if q]
-            policy = [h.passage.text for h in index.search_many(questions, k=2)][:2] if questions else []
             findings, verdict = recheck(
                 checker,
                 brand,
                 session.channels[0],
                 fields,
-                documents=[p.text for p in campaign.passages],
-                policy=policy,
+                campaign=campaign,
+                position=review.position,
+                index=index,
             )
             current = reviews.get(review.id)
             if current is None or current.version != job.request.get("version"):

@@ -118,16 +118,22 @@ def recheck(
     channel: ChannelSpec,
     fields: dict[str, str],
     *,
-    documents: Iterable[str] = (),
-    policy: Iterable[str] = (),
+    campaign: Campaign,
+    position: int,
+    index: Any,
 ) -> tuple[list[ComplianceFinding], str]:
-    """The findings on an edited text and its verdict (``pass`` or ``blocked``): the same deterministic
-    checks as the pipeline's last round. Fields the channel does not have are refused (ValueError)."""
+    """The findings on a piece's new text (a person's edit, or a revision they asked for) and its verdict
+    (``pass`` or ``blocked``): the same deterministic checks as the pipeline's last round, read against the
+    campaign's passages and, for a reply, the passages that answer the piece's inputs (``index``). Fields
+    the channel does not have are refused (ValueError)."""
     unknown = sorted(set(fields) - {f.name for f in channel.fields})
     if unknown:
         raise ValueError(f"the {channel.name} channel has no field {', '.join(unknown)}")
+    original = campaign.pieces[position] if position < len(campaign.pieces) else None
+    questions = [q for q in (original.inputs.values() if original else []) if q]
+    policy = [h.passage.text for h in index.search_many(questions, k=2)][:2] if questions else []
     draft = Draft(channel=channel.name, fields=fields, citations=[])
-    quality = QualityContext.build(channel, brand, documents, policy=policy)
+    quality = QualityContext.build(channel, brand, [p.text for p in campaign.passages], policy=policy)
     findings = deterministic_findings(checker, channel, draft, quality)
     return findings, "blocked" if verdict_of(findings) == "block" else "pass"
 

@@ -113,6 +113,7 @@ audit_log = sa.Table(
 # (``item`` is the batch item id, "" for a campaign job): its current text and findings, and where it
 # stands. Every decision on it is a row of the audit log in the same transaction as the change.
 REVIEW_STATES = ("pending_review", "approved", "rejected", "sent_back")
+REVIEWED_KINDS = ("campaign", "batch")  # the jobs whose pieces are reviewed (a "revise" job's are already)
 
 reviews = sa.Table(
     "reviews",
@@ -174,10 +175,10 @@ _APPEND_ONLY = {
 def delivered_pieces(kind: str, result: str) -> list[tuple[str, int, dict[str, Any]]]:
     """(item, position, piece) for every piece in a done job's result: a campaign's pieces (item ""), or
     each finished batch item's (the results.jsonl lines)."""
+    if kind not in REVIEWED_KINDS:
+        return []  # a revision's result is a piece's new text, under review already
     if kind == "campaign":
         campaigns = [("", json.loads(result))]
-    elif kind != "batch":
-        return []  # a revision's result is a piece's new text, under review already
     else:
         campaigns = []
         for line in result.splitlines():

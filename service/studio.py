@@ -49,7 +49,7 @@ from service.review import (
     provenance,
     recheck,
 )
-from service.store import JobRecord, Store
+from service.store import REVIEWED_KINDS, JobRecord, Store
 from service.users import SESSION_SECONDS, Session, Users
 
 log = logging.getLogger("service.studio")
@@ -212,6 +212,11 @@ def page_lang(request: Request) -> Lang:
 
 async def read_form(request: Request) -> dict[str, str]:
     """An ``application/x-www-form-urlencoded`` body as a dict (the last value of a repeated name)."""
+    return dict(await read_pairs(request))
+
+
+async def read_pairs(request: Request) -> list[tuple[str, str]]:
+    """An ``application/x-www-form-urlencoded`` body as its (name, value) pairs, in order."""
     if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
         raise StudioError(415, "send the form as application/x-www-form-urlencoded")
     body = await request.body()
@@ -223,7 +228,7 @@ async def read_form(request: Request) -> dict[str, str]:
         )
     except (UnicodeDecodeError, ValueError):
         raise StudioError(400, "the form is not valid UTF-8 form data") from None
-    return dict(pairs)
+    return pairs
 
 
 def install_studio(app: FastAPI, store: Store, registry: Any, workers: Any, checker_for: CheckerFor) -> None:
@@ -301,7 +306,7 @@ def install_studio(app: FastAPI, store: Store, registry: Any, workers: Any, chec
         return view
 
     def load_review(review_id: str) -> tuple[ReviewRecord, JobRecord]:
-        review = reviews.get(review_id) if review_id.isalnum() and len(review_id) <= 32 else None
+        review = reviews.get(review_id) if _an_id(review_id) else None
         job = store.get_job(review.job_id) if review else None
         if review is None or job is None:
             raise StudioError(404, "no such piece")
@@ -363,9 +368,7 @@ def install_studio(app: FastAPI, store: Store, registry: Any, workers: Any, chec
         session = current(request)
         if session is None:
             return to_sign_in(request)
-        jobs = [
-            j for j in store.list_jobs(limit=200) if j.state == "done" and j.kind in ("campaign", "batch")
-        ]
+        jobs = [j for j in store.list_jobs(limit=200) if j.state == "done" and j.kind in REVIEWED_KINDS]
         counts = reviews.counts([j.id for j in jobs])
         rows = [
             {
@@ -394,8 +397,8 @@ def install_studio(app: FastAPI, store: Store, registry: Any, workers: Any, chec
             return error_page(request, session, exc)
 
     def job_data(request: Request, session: Session, job_id: str) -> dict[str, Any]:
-        job = store.get_job(job_id) if job_id.isalnum() and len(job_id) <= 32 else None
-        if job is None or job.state != "done" or job.kind not in ("campaign", "batch"):
+        job = store.get_job(job_id) if _an_id(job_id) else None
+        if job is None or job.state != "done" or job.kind not in REVIEWED_KINDS:
             raise StudioError(404, "no finished campaign or batch with that id")
         lang = page_lang(request)
         pieces = []
@@ -557,15 +560,9 @@ def install_studio(app: FastAPI, store: Store, registry: Any, workers: Any, chec
                 checker, _, index = checker_for(review.brand)
             except (InputError, LookupError) as exc:
                 raise StudioError(409, f"the brand {review.brand!r} cannot be checked now: {exc}") from None
-            questions = (
-                [q for q in campaign.pieces[review.position].inputs.values() if q]
-                if review.position < len(campaign.pieces)
-                else []
-            )
-            policy = [h.passage.text for h in index.search_many(questions, k=2)][:2] if questions else []
             try:
                 findings, verdict = recheck(
-                    checker, brand, spec, fields, documents=[p.text for p in campaign.passages], policy=policy
+                    checker, brand, spec, fields, campaign=campaign, position=review.position, index=index
                 )
             except (ValueError, InputError) as exc:
                 raise StudioError(422, str(exc)) from None
@@ -607,10 +604,7 @@ def install_studio(app: FastAPI, store: Store, registry: Any, workers: Any, chec
         if session is None:
             return to_sign_in(request)
         try:
-            body = await request.body()
-            if len(body) > MAX_FORM_BYTES:
-                raise StudioError(413, f"the form is larger than {MAX_FORM_BYTES} bytes")
-            pairs = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True, max_num_fields=100)
+            pairs = await read_pairs(request)
             form = dict(pairs)
             check_csrf(session, form)
             job_id = await run_in_threadpool(
@@ -675,7 +669,7 @@ def install_studio(app: FastAPI, store: Store, registry: Any, workers: Any, chec
         session = current(request)
         if session is None:
             return to_sign_in(request)
-        job = store.get_job(job_id) if job_id.isalnum() and len(job_id) <= 32 else None
+        job = store.get_job(job_id) if _an_id(job_id) else None
         if job is None or job.kind != "campaign":
             return error_page(request, session, StudioError(404, "no campaign job with that id"))
         if job.state == "done":
@@ -725,6 +719,12 @@ def install_studio(app: FastAPI, store: Store, registry: Any, workers: Any, chec
 
 def _approval(history: list[dict[str, Any]]) -> dict[str, Any] | None:
     return next((e for e in reversed(history) if e["action"] == "review.approve"), None)
+
+
+def _an_id(text: str) -> bool:
+    """Whether ``text`` can be a job or review id (hex, at most 32 characters): anything else is a 404
+    without a database query."""
+    return 0 < len(text) <= 32 and all(c in "0123456789abcdef" for c in text)
 
 
 def _safe_next(request: Request, form: dict[str, str] | None = None) -> str:
