@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -46,6 +47,19 @@ def browser() -> Iterator[Browser]:
             yield launched
         finally:
             launched.close()
+
+
+def screenshot_between_refreshes(page: Page, path: Path, tries: int = 3) -> None:
+    """Screenshot a page that reloads itself (a meta refresh): a capture that a reload interrupts is taken
+    again once the new page has loaded."""
+    for attempt in range(tries):
+        try:
+            page.screenshot(path=str(path))
+            return
+        except PlaywrightError:
+            if attempt == tries - 1:
+                raise
+            page.wait_for_load_state("load")
 
 
 def overflowing(page: Page, selector: str) -> list[str]:

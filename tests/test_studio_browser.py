@@ -21,7 +21,7 @@ from service.config import ServiceConfig
 from service.review import Reviews
 from service.store import Store
 from service.users import Users
-from tests.browser import artifacts, browser, overflowing
+from tests.browser import artifacts, browser, overflowing, screenshot_between_refreshes
 from tests.conftest import copy_brand
 
 pytestmark = [pytest.mark.browser]
@@ -199,7 +199,7 @@ def test_a_campaign_started_in_the_studio_is_watched_until_it_opens(browser: Bro
     page.get_by_label("社交媒体帖子").uncheck()
     page.get_by_role("button", name="开始").click()
     assert "/studio/progress/" in page.url
-    page.screenshot(path=str(artifacts("studio") / "zh-CN-progress.png"))
+    screenshot_between_refreshes(page, artifacts("studio") / "zh-CN-progress.png")
     page.wait_for_url(f"{server.url}/studio/jobs/*", timeout=90_000)  # the page refreshes itself until done
     assert page.locator("article.piece").count() == 1
     assert page.locator(".review-state").first.inner_text() == "待审"
