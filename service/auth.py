@@ -110,15 +110,16 @@ class RateLimiter:
         self._buckets: dict[str, tuple[float, float]] = {}
         self._lock = threading.Lock()
 
-    def take(self, key_id: str, rate_per_minute: int) -> float:
-        """Spend one token: 0.0 when allowed, else the seconds until the next token."""
+    def take(self, key_id: str, rate_per_minute: int, spend: bool = True) -> float:
+        """Spend one token: 0.0 when allowed, else the seconds until the next token. With ``spend=False``
+        only say whether one is there."""
         now = time.monotonic()
         per_second = rate_per_minute / 60.0
         with self._lock:
             tokens, last = self._buckets.get(key_id, (float(rate_per_minute), now))
             tokens = min(float(rate_per_minute), tokens + (now - last) * per_second)
             if tokens >= 1.0:
-                self._buckets[key_id] = (tokens - 1.0, now)
+                self._buckets[key_id] = (tokens - 1.0 if spend else tokens, now)
                 return 0.0
             self._buckets[key_id] = (tokens, now)
             return (1.0 - tokens) / per_second

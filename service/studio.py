@@ -36,6 +36,7 @@ from agents.state import Campaign, Piece
 from core.errors import InputError
 from pipelines.report import TEMPLATES as REPORT_TEMPLATES
 from pipelines.report import UI, Lang, Sources, piece_view, stylesheet
+from service.auth import RateLimiter
 from service.review import (
     MAX_REASON,
     ReviewRecord,
@@ -54,6 +55,8 @@ from service.users import SESSION_SECONDS, Session, Users
 
 log = logging.getLogger("service.studio")
 COOKIE = "bf_studio"
+SIGN_INS_PER_ADDRESS = 30  # attempts a minute from one client address
+FAILED_SIGN_INS_PER_USER = 10  # wrong passwords a minute for one user name, from anywhere
 STUDIO_KEY = "studio"  # the jobs the studio starts (a piece sent back) are this key's
 TEMPLATES = Path(__file__).parent / "templates"
 MAX_FORM_BYTES = 256 * 1024
@@ -67,6 +70,7 @@ STUDIO_UI: dict[Lang, dict[str, str]] = {
         "user": "User name",
         "password": "Password",
         "bad_sign_in": "Wrong user name or password.",
+        "slow_down": "Too many sign-in attempts. Try again in a minute.",
         "jobs": "Campaigns and batches",
         "no_jobs": "No finished jobs yet; run a campaign through the API or `brandforge campaign --server`.",
         "created": "Created",
@@ -126,6 +130,7 @@ STUDIO_UI: dict[Lang, dict[str, str]] = {
         "user": "用户名",
         "password": "密码",
         "bad_sign_in": "用户名或密码错误。",
+        "slow_down": "登录尝试过于频繁，请一分钟后再试。",
         "jobs": "营销活动与批量任务",
         "no_jobs": "还没有完成的任务。请通过 API 或 `brandforge campaign --server` 发起活动。",
         "created": "创建时间",
@@ -236,6 +241,7 @@ def install_studio(app: FastAPI, store: Store, registry: Any, workers: Any, chec
     env = _environment()
     users, reviews = Users(store), Reviews(store)
     css = stylesheet()
+    attempts = RateLimiter()  # sign-in attempts, per client address and per user name (password guessing)
 
     def render(request: Request, template: str, status: int = 200, **data: Any) -> HTMLResponse:
         lang = page_lang(request)
@@ -324,14 +330,34 @@ def install_studio(app: FastAPI, store: Store, registry: Any, workers: Any, chec
             form = await read_form(request)
         except StudioError as exc:
             return error_page(request, None, exc)
-        signed = await run_in_threadpool(users.sign_in, form.get("name", ""), form.get("password", ""))
+        name = form.get("name", "")
+        client = request.client.host if request.client else "-"
+        user_key = f"user:{name.strip().casefold()}"
+        wait = max(
+            attempts.take(f"address:{client}", SIGN_INS_PER_ADDRESS),
+            attempts.take(user_key, FAILED_SIGN_INS_PER_USER, spend=False),
+        )
+        if wait > 0:
+            log.warning("studio sign-in throttled: %r from %s", name[:64], client)
+            response = render(
+                request,
+                "studio/login.html.j2",
+                429,
+                session=None,
+                failed="slow_down",
+                next=_safe_next(request, form),
+            )
+            response.headers["Retry-After"] = str(max(1, round(wait)))
+            return response
+        signed = await run_in_threadpool(users.sign_in, name, form.get("password", ""))
         if signed is None:
+            attempts.take(user_key, FAILED_SIGN_INS_PER_USER)
             return render(
                 request,
                 "studio/login.html.j2",
                 401,
                 session=None,
-                failed=True,
+                failed="bad_sign_in",
                 next=_safe_next(request, form),
             )
         token, session = signed

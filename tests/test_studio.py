@@ -457,3 +457,24 @@ def test_the_studio_passes_the_campaigns_instruction(studio: tuple[TestClient, S
         assert time.monotonic() < deadline
         time.sleep(0.05)
     assert json.loads(store.get_result(job_id) or "{}")["instruction"] == "主推春季线路"
+
+
+def test_password_guessing_is_slowed_down(tmp_path: Path) -> None:
+    """Ten wrong passwords a minute for one user name, then every try for that name (the right password
+    too) waits; other users still sign in. Thirty tries a minute from one address, then that address waits."""
+    with running_service(tmp_path) as (client, store):
+        for name in ("sam", "kim"):
+            Users(store).create(name, "marketer", PASSWORD)
+
+        def attempt(name: str, password: str) -> Any:
+            return client.post("/studio/login", data={"name": name, "password": password}, follow_redirects=False)
+
+        assert [attempt("sam", f"guess {i}").status_code for i in range(10)] == [401] * 10
+        held = attempt(" SAM", PASSWORD)
+        assert held.status_code == 429 and int(held.headers["retry-after"]) >= 1
+        assert "Too many sign-in attempts" in alert(held) and "set-cookie" not in held.headers
+        assert attempt("kim", PASSWORD).status_code == 303  # a right password doesn't count against anyone
+        statuses = [attempt(f"nobody{i}", "x").status_code for i in range(30)]
+        # 12 of the address's 30 are spent; the bucket refills by one every two seconds meanwhile
+        assert set(statuses[:18]) == {401} and set(statuses[-5:]) == {429} and statuses.count(429) >= 8
+        assert attempt("kim", PASSWORD).status_code == 429  # the address is held now, for everyone
