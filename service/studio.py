@@ -339,7 +339,7 @@ def install_studio(app: FastAPI, store: Store, registry: Any, workers: Any, chec
         )
         if wait > 0:
             log.warning("studio sign-in throttled: %r from %s", name[:64], client)
-            response = render(
+            held = render(
                 request,
                 "studio/login.html.j2",
                 429,
@@ -347,8 +347,8 @@ def install_studio(app: FastAPI, store: Store, registry: Any, workers: Any, chec
                 failed="slow_down",
                 next=_safe_next(request, form),
             )
-            response.headers["Retry-After"] = str(max(1, round(wait)))
-            return response
+            held.headers["Retry-After"] = str(max(1, round(wait)))
+            return held
         signed = await run_in_threadpool(users.sign_in, name, form.get("password", ""))
         if signed is None:
             attempts.take(user_key, FAILED_SIGN_INS_PER_USER)
