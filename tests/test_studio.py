@@ -467,7 +467,9 @@ def test_password_guessing_is_slowed_down(tmp_path: Path) -> None:
             Users(store).create(name, "marketer", PASSWORD)
 
         def attempt(name: str, password: str) -> Any:
-            return client.post("/studio/login", data={"name": name, "password": password}, follow_redirects=False)
+            return client.post(
+                "/studio/login", data={"name": name, "password": password}, follow_redirects=False
+            )
 
         assert [attempt("sam", f"guess {i}").status_code for i in range(10)] == [401] * 10
         held = attempt(" SAM", PASSWORD)
