@@ -57,6 +57,7 @@ from agents.state import (
     ComplianceResult,
     Draft,
     Piece,
+    fact_passages,
     undelivered_piece,
 )
 from knowledge.brand import Brand
@@ -219,7 +220,7 @@ class Compliance(SendsBack):
 
     def run(self, state: CampaignState, ctx: RunContext) -> None:
         evidence = PassageEvidence(
-            [(p.id, p.text) for p in state.passages],
+            [(p.id, p.text) for p in fact_passages(state.passages)],
             ctx.index.embedder,
             facts=brand_facts(state.brand),
             products=brand_products(state.brand),
@@ -285,7 +286,7 @@ class Compliance(SendsBack):
         draft: Draft,
         checker: ComplianceChecker,
     ) -> Piece:
-        documents = [p.text for p in state.passages]
+        documents = [p.text for p in fact_passages(state.passages)]
         policy = policy_passages(ctx, state, channel)
 
         def quality(d: Draft, cut_to_fit: frozenset[str] = frozenset()) -> QualityContext:
@@ -417,7 +418,8 @@ class Compliance(SendsBack):
         self, state: CampaignState, ctx: RunContext, channel: ChannelSpec, draft: Draft
     ) -> list[ComplianceFinding]:
         sentences = claim_candidates(draft, self.params.max_claims)
-        if not state.passages or not sentences:
+        facts = fact_passages(state.passages)  # what customers said supports no fact
+        if not facts or not sentences:
             return []
         n = len(sentences)
         try:
@@ -428,7 +430,7 @@ class Compliance(SendsBack):
                 prompt=self.prompts["claims"],
                 role=CLAIMS,
                 inputs=ClaimsInputs(sentences=sentences),
-                answer_model=claims_answer_model(n, aliases(state.passages)),
+                answer_model=claims_answer_model(n, aliases(facts)),
                 channel=channel.name,
                 max_tokens=40 + 25 * n,
                 max_repairs=self.params.max_repairs,
@@ -440,7 +442,7 @@ class Compliance(SendsBack):
             return []
         # A near-paraphrase of a retrieved passage is supported whatever the model said.
         embedder = ctx.index.embedder
-        scores = embedder.embed(unsupported) @ embedder.embed([p.text for p in state.passages]).T
+        scores = embedder.embed(unsupported) @ embedder.embed([p.text for p in facts]).T
         findings = []
         for sentence, row in zip(unsupported, scores, strict=True):
             best = float(row.max())
@@ -448,7 +450,7 @@ class Compliance(SendsBack):
                 continue
             field = next((name for name, text in draft.fields.items() if sentence in text), None)
             start = draft.fields[field].index(sentence) if field else None
-            top = sorted(zip(state.passages, row.tolist(), strict=True), key=lambda pair: -pair[1])[:3]
+            top = sorted(zip(facts, row.tolist(), strict=True), key=lambda pair: -pair[1])[:3]
             findings.append(
                 ComplianceFinding(
                     rule_id="claims.model_unsupported",

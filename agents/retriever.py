@@ -95,7 +95,7 @@ class RetrieverParams(AgentParams):
 
 class Retriever(Agent):
     name: ClassVar[str] = "retriever"
-    reads: ClassVar[frozenset[str]] = frozenset({"brand", "channels"})
+    reads: ClassVar[frozenset[str]] = frozenset({"brand", "channels", "voices"})
     writes: ClassVar[frozenset[str]] = frozenset({"passages", "quarantined"})
     Params = RetrieverParams
     params: RetrieverParams
@@ -106,7 +106,35 @@ class Retriever(Agent):
         queries += [f"{p.name} {p.description}" for p in brand.products]
         for channel in state.channels:
             queries += list(brand.channel_inputs.get(channel.name, {}).values())
+        # What customers complain about: the documents that answer it (known answers) are wanted too.
+        queries += [v.text for v in state.voices if v.kind == "complaint"]
         return queries
+
+    @staticmethod
+    def customer_passages(
+        state: CampaignState, withheld: dict[str, QuarantinedPassage]
+    ) -> list[RetrievedPassage]:
+        """Brand monitoring's notes as passages of kind "customer" (alias set by the caller). A note whose
+        text reads as an instruction (customers' posts are anyone's text) is withheld like a document."""
+        out = []
+        for voice in state.voices:
+            matched = instruction_in(voice.text)
+            if matched is not None:
+                withheld[voice.id] = QuarantinedPassage(
+                    id=voice.id, doc=voice.doc, where="text", matched=matched
+                )
+                continue
+            out.append(
+                RetrievedPassage(
+                    id=voice.id,
+                    alias="",
+                    doc=voice.doc,
+                    text=_as_data(voice.text),
+                    score=0.0,
+                    kind="customer",
+                )
+            )
+        return out
 
     def run(self, state: CampaignState, ctx: RunContext) -> None:
         ctx.progress(f"retrieving passages for {state.brand.name}")
@@ -151,6 +179,8 @@ class Retriever(Agent):
                     score=round(score, 4),
                 )
             )
+        for n, voice in enumerate(self.customer_passages(state, withheld), start=1):
+            passages.append(voice.model_copy(update={"alias": f"M{n}"}))
         state.passages = passages
         state.quarantined = list(withheld.values())
         for q in state.quarantined:

@@ -24,7 +24,7 @@ from agents.fanout import for_each_channel
 from agents.quality import QualityContext, policy_passages, quality_findings
 from agents.revision import REVISION_READS, REVISION_WRITES, SendsBack
 from agents.roles import REVIEW, PromptSlot, ReviewInputs
-from agents.state import CampaignState, Draft, Review, ReviewScores
+from agents.state import CampaignState, Draft, Review, ReviewScores, fact_passages
 from agents.threads import edited_view
 
 
@@ -86,7 +86,7 @@ class Reviewer(SendsBack):
         quality = QualityContext.build(
             channel,
             state.brand,
-            [p.text for p in state.passages],
+            [p.text for p in fact_passages(state.passages)],
             cut_off=draft.cut_off,
             policy=policy_passages(ctx, state, channel),
         )

@@ -83,6 +83,9 @@ class BriefInputs(RoleInputs):
     channels: list[ChannelSpec] = Field(description="The campaign's channels.")
     language_name: str
     instruction: str = Field("", description="The brand team's instruction for this campaign, if any.")
+    customer_voice: list[str] = Field(
+        default_factory=list, description="Aliases of the passages that say what customers said (M1, ...)."
+    )
 
 
 class DraftInputs(RoleInputs):
@@ -162,6 +165,22 @@ class JudgeInputs(RoleInputs):
     locale: str = Field(description="The copy's locale (zh, en, ...).")
     candidates: list[str] = Field(description="The categories under question, most likely first.")
     rules: list[str] = Field(description="Ids of the rules that fired in the sentence (may be empty).")
+
+
+class StanceInputs(RoleInputs):
+    """One mention the sentiment classifier was unsure of (brand monitoring: monitor.model)."""
+
+    text: str = Field(description="The mention, personal data masked.")
+    brand_name: str = Field(description="The monitored brand the stance is toward.")
+    rivals: list[str] = Field(description="Tracked rivals the mention names (may be empty).")
+
+
+class TopicLabelInputs(RoleInputs):
+    """A cluster of mentions to name (brand monitoring: monitor.model)."""
+
+    examples: list[str] = Field(description="Mentions nearest the topic's centre, masked.")
+    terms: list[str] = Field(description="The words most particular to the topic.")
+    language_name: str = Field(description="The language the label is written in: Chinese or English.")
 
 
 # --- outputs: the static typed answers ask() returns --------------------------------------------------
@@ -249,6 +268,30 @@ class RulingAnswer(_Answer):
     violation: bool
     category: str = Field(description="The candidate category the sentence breaks, else the closest one.")
     span_text: str = Field(description="The offending words copied from the sentence; empty if none.")
+
+
+class StanceAnswer(_Answer):
+    """The writer's stance toward the monitored brand."""
+
+    reason: str = Field(description="At most 12 words: what the writer says about the brand.")
+    stance: Literal["positive", "negative", "neutral"]
+
+
+class TopicLabelAnswer(_Answer):
+    """A short label for a topic."""
+
+    label: str = Field(description="At most 6 words (12 Chinese characters).")
+
+
+STANCE_ANSWER_MODEL = create_model(
+    "StanceAnswer",
+    __config__=ConfigDict(extra="forbid"),
+    reason=(text_field(120), ...),
+    stance=(one_of(("positive", "negative", "neutral")), ...),
+)
+TOPIC_LABEL_ANSWER_MODEL = create_model(
+    "TopicLabelAnswer", __config__=ConfigDict(extra="forbid"), label=(text_field(40), ...)
+)
 
 
 # --- narrowing: the constrained per-campaign models (their schemas go to constrained decoding) --------
@@ -565,9 +608,38 @@ JUDGE: AnswerRole[RulingAnswer] = AnswerRole(
     output=RulingAnswer,
 )
 
+STANCE: AnswerRole[StanceAnswer] = AnswerRole(
+    "monitor.stance",
+    "Say whether a customer mention the sentiment classifier was unsure of is positive, negative or neutral "
+    "toward the monitored brand.",
+    StanceInputs,
+    output=StanceAnswer,
+    answer_model=STANCE_ANSWER_MODEL,
+)
+TOPIC_LABEL: AnswerRole[TopicLabelAnswer] = AnswerRole(
+    "monitor.topic_label",
+    "Name a cluster of customer mentions in a few words.",
+    TopicLabelInputs,
+    output=TopicLabelAnswer,
+    answer_model=TOPIC_LABEL_ANSWER_MODEL,
+)
+
 ROLES: dict[str, Role] = {
     role.name: role
-    for role in (SYSTEM, BRIEF, DRAFT, OUTLINE, SECTION, REVISE, REVIEW, CLAIMS, RUBRIC, JUDGE)
+    for role in (
+        SYSTEM,
+        BRIEF,
+        DRAFT,
+        OUTLINE,
+        SECTION,
+        REVISE,
+        REVIEW,
+        CLAIMS,
+        RUBRIC,
+        JUDGE,
+        STANCE,
+        TOPIC_LABEL,
+    )
 }
 
 

@@ -23,13 +23,31 @@ class _Model(BaseModel):
 
 
 class RetrievedPassage(_Model):
-    """A passage retrieved for this campaign; ``alias`` (P1, P2, ...) is how prompts refer to it."""
+    """A passage retrieved for this campaign; ``alias`` (P1, P2, ...) is how prompts refer to it.
+    ``kind`` "customer": what customers said (brand monitoring, alias M1, M2, ...), citable as the reason
+    for a message but never evidence for a fact (:func:`fact_passages`)."""
 
     id: str
     alias: str
     doc: str
     text: str
     score: float
+    kind: Literal["document", "customer"] = "document"
+
+
+class CustomerVoice(_Model):
+    """A note from brand monitoring (``--insights``) for the strategist: a trending complaint, a praise,
+    an alert. Its ``id`` ("mention:ID", "alert:DAY") is how the brief cites it."""
+
+    id: str
+    kind: Literal["complaint", "praise", "alert"]
+    text: str = Field(max_length=1_000)
+    doc: str = Field(description="Where it comes from, e.g. 'insights.json (2026-11-01 - 2026-11-30)'.")
+
+
+def fact_passages(passages: list[RetrievedPassage]) -> list[RetrievedPassage]:
+    """The passages that may support a fact: the brand's documents, not what customers said."""
+    return [p for p in passages if p.kind == "document"]
 
 
 class QuarantinedPassage(_Model):
@@ -186,6 +204,9 @@ class CampaignState(_Model):
     brand: Brand
     channels: list[ChannelSpec]
     instruction: str = Field("", max_length=MAX_INSTRUCTION, description="The brand team's instruction.")
+    voices: list[CustomerVoice] = Field(
+        default_factory=list, description="Brand monitoring's notes for this campaign (--insights)."
+    )
     passages: list[RetrievedPassage] = Field(default_factory=list)
     quarantined: list[QuarantinedPassage] = Field(
         default_factory=list, description="Retrieved passages withheld from the model (instruction-like)."
@@ -252,7 +273,9 @@ class CampaignState(_Model):
 
 
 # Fields present before the first step runs; the rest must be written by a step before being read.
-INITIAL_FIELDS = frozenset({"brand", "channels", "instruction", "trace", "threads", "errors", "revisions"})
+INITIAL_FIELDS = frozenset(
+    {"brand", "channels", "instruction", "voices", "trace", "threads", "errors", "revisions"}
+)
 STATE_FIELDS = frozenset(CampaignState.model_fields)
 # How CampaignState.fork/join treat fields: appended lists (each fork starts empty; joined in channel order)
 # and channel-keyed maps (each fork holds its channel's entry). Every other field is a read-only input of

@@ -24,7 +24,7 @@ class Strategist(Agent):
     name: ClassVar[str] = "strategist"
     reads: ClassVar[frozenset[str]] = frozenset({"brand", "channels", "passages", "threads", "instruction"})
     writes: ClassVar[frozenset[str]] = frozenset({"brief", "trace", "threads"})
-    slots: ClassVar[dict[str, PromptSlot]] = {"brief": PromptSlot(BRIEF, "strategist.brief@4")}
+    slots: ClassVar[dict[str, PromptSlot]] = {"brief": PromptSlot(BRIEF, "strategist.brief@5")}
 
     def run(self, state: CampaignState, ctx: RunContext) -> None:
         ctx.progress("strategist: writing the creative brief")
@@ -40,6 +40,7 @@ class Strategist(Agent):
                 channels=state.channels,
                 language_name=language_name(state),
                 instruction=state.instruction,
+                customer_voice=[p.alias for p in state.passages if p.kind == "customer"],
             ),
             answer_model=brief_answer_model(aliases(state.passages), tuple(names)),
             max_repairs=self.params.max_repairs,

@@ -54,7 +54,7 @@ REPEAT = "repeat: brand context from disk"
 # The default pipeline's threaded prompts -> their stateless predecessors (v1: every prompt restates the
 # brief and the draft).
 STATELESS = {
-    "strategist.brief@4": "strategist.brief@1",
+    "strategist.brief@5": "strategist.brief@1",
     "copywriter.draft@6": "copywriter.draft@1",
     "reviewer.review@2": "reviewer.review@1",
 }
@@ -65,7 +65,7 @@ STATELESS = {
 # supported sentences more often: BENCHMARKS.md).
 SYSTEM_INSTRUCTIONS = {
     "context.system@3": "context.system@2",
-    "strategist.brief@4": "strategist.brief@3",
+    "strategist.brief@5": "strategist.brief@3",
     "copywriter.draft@6": "copywriter.draft@4",
     "reviewer.review@2": "reviewer.review@3",
     "copywriter.revise@3": "copywriter.revise@2",

@@ -139,6 +139,46 @@ class BrandCompliance(_Strict):
     )
 
 
+MAX_MONITOR_ITEMS = 200  # aliases, tracked rivals, aspects; each rival or aspect up to 200 names or words
+
+
+class Monitoring(_Strict):
+    """What ``brandforge monitor`` looks for in mentions besides the brand's name (docs/monitor.md)."""
+
+    aliases: list[Term] = Field(
+        default_factory=list,
+        max_length=MAX_MONITOR_ITEMS,
+        description="Other names customers use for the brand (nicknames, transliterations); spelling slips "
+        "of a Latin name of six letters or more are matched without listing them. "
+        + _items(MAX_MONITOR_ITEMS, MAX_TERM_CHARS),
+    )
+    competitors: dict[Term, Annotated[list[Term], Field(max_length=MAX_MONITOR_ITEMS)]] = Field(
+        default_factory=dict,
+        max_length=MAX_MONITOR_ITEMS,
+        description="Rivals to track, each with its other names (the brand's `competitors` are tracked too). "
+        f"At most {MAX_MONITOR_ITEMS} rivals.",
+    )
+    aspects: dict[Key, Annotated[list[Term], Field(max_length=MAX_MONITOR_ITEMS)]] = Field(
+        default_factory=dict,
+        max_length=MAX_MONITOR_ITEMS,
+        description="Aspects for this brand's industry, each with the words that signal it (added to the "
+        "built-in aspects, or extending one of the same name). Lower-case letters, digits and '_' in names.",
+    )
+    timezone: Term | None = Field(
+        None,
+        description="IANA zone of times given without an offset, and of the days alerts count in "
+        "(default: Asia/Shanghai for a Chinese brand, UTC otherwise).",
+    )
+
+    @field_validator("aspects")
+    @classmethod
+    def _aspect_names(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for name in value:
+            if not re.fullmatch(r"[a-z0-9_]{1,40}", name):
+                raise ValueError(f"aspect name {name!r}: expected lower-case letters, digits and '_'")
+        return value
+
+
 class Brand(_Strict):
     """Everything in ``brand.yaml``. ``root`` is set by :func:`load_brand`, never by the file."""
 
@@ -200,6 +240,7 @@ class Brand(_Strict):
         "'none' (the channel may omit it, e.g. a short ad), or a list of field names (any one of them).",
     )
     compliance: BrandCompliance = Field(default_factory=BrandCompliance)
+    monitor: Monitoring = Field(default_factory=Monitoring)
     knowledge_dir: Line = Field(
         "knowledge", description="Folder of knowledge documents, inside the brand folder."
     )

@@ -2,7 +2,8 @@
 
 Commands:
   campaign BRAND_DIR [--out FILE] [--format json|md] [--pipeline P] [--channels a,b] [--instruction TEXT]
-                     [--backend K] [--model M] [--base-url URL] [--server URL]
+                     [--insights RUN_DIR/insights.json] [--backend K] [--model M] [--base-url URL]
+                     [--server URL]
   index BRAND_DIR [--rebuild] [--embedder NAME]
   check [FILE | -] [--locale L] [--industry I] [--brand BRAND_DIR] [--format json|text] [--lines]
   eval [FILES...] [--pipeline P] [--backend K] [--no-cache] [--save-baseline F] [--baseline F]
@@ -10,7 +11,9 @@ Commands:
   batch JOBS.jsonl|JOBS.csv --out RUN_DIR [--pipeline P] [--backend K] [--concurrency N]
        [--executor local|ray] [--ray-address ADDR] [--max-items N] [--timeout-per-item S]
        [--max-tokens-per-item N] [--recompute-stale]
-  schema brand|pipeline|channel
+  monitor MENTIONS.jsonl|.csv --brand BRAND_DIR --out RUN_DIR [--no-model] [--timezone TZ]
+          [--columns field=Header,...] [--format auto|jsonl|csv] [--lang en|zh] [--backend K] [--model M]
+  schema brand|pipeline|channel|insights
   report CAMPAIGN.json --html OUT.html [--lang en|zh] [--brand BRAND_DIR]
   serve [--config FILE] [--host H] [--port P] [--database URL] [--brands DIR] [--workers N] [--backend K]
   keys create --name N --scopes a,b | list | revoke KEY_ID  [--database URL]
@@ -125,6 +128,7 @@ def _cmd_campaign(args: argparse.Namespace) -> int:
             backend=overrides or None,
             progress=progress,
             instruction=args.instruction or "",
+            insights=args.insights,
         )
     text = (
         campaign_to_markdown(campaign) if args.format == "md" else campaign.model_dump_json(indent=2) + "\n"
@@ -166,6 +170,10 @@ def _campaign_on_server(
         )
     if args.pipeline != "default":
         raise InputError("--pipeline with --server is not supported yet; the server runs its own pipeline")
+    if args.insights:
+        raise InputError(
+            "--insights with --server is not supported yet; run the campaign locally", field="--insights"
+        )
     api_key = os.environ.get("BRANDFORGE_SERVICE_KEY", "")
     if not api_key:
         raise InputError("set BRANDFORGE_SERVICE_KEY to an API key of the server (brandforge keys create)")
@@ -544,6 +552,65 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     return batch_exit_code(summary)
 
 
+def _parse_columns(text: str | None) -> dict[str, str] | None:
+    from core.errors import InputError
+
+    if not text:
+        return None
+    columns: dict[str, str] = {}
+    for part in text.split(","):
+        name, sep, header = part.partition("=")
+        if not sep or not name.strip() or not header.strip():
+            raise InputError(f"{part!r}: expected FIELD=Header, e.g. text=Review Body", field="--columns")
+        columns[name.strip()] = header.strip()
+    return columns
+
+
+def _cmd_monitor(args: argparse.Namespace) -> int:
+    from core.errors import InputError
+    from knowledge.brand import load_brand
+    from monitor.model import MonitorModel
+    from monitor.run import run_monitor
+    from pipelines.runner import stderr_progress
+
+    overrides = _backend_overrides(args)
+    if overrides and args.no_model:
+        raise InputError("--backend, --model and --base-url choose the monitoring model; drop --no-model")
+    columns = _parse_columns(args.columns)  # bad input fails before the model loads
+    if not Path(args.mentions).is_file():
+        raise InputError("mentions file not found; expected a JSONL or CSV file", source=args.mentions)
+    load_brand(args.brand)
+    model = None
+    if not args.no_model:  # the backend a campaign would use; it fails here, before any work, if bad
+        from backends import get_backend
+        from pipelines.spec import load_pipeline
+
+        config = load_pipeline("default", backend_overrides=overrides).spec.backend
+        backend = get_backend(config)
+        backend.warm_up()
+        model = MonitorModel(backend, config)
+    progress = stderr_progress() if not args.quiet else None
+    run = run_monitor(
+        args.mentions,
+        args.brand,
+        args.out,
+        model=model,
+        timezone=args.timezone,
+        columns=columns,
+        file_format=args.format,
+        report_lang=args.lang,
+        progress=progress,
+    )
+    i = run.insights
+    print(
+        f"done: {i.totals.mentions} mentions ({run.errors} bad lines), {len(i.topics)} topics, "
+        f"{len(i.alerts)} alerts; sentiment {i.sentiment.positive} positive / "
+        f"{i.sentiment.neutral} neutral / {i.sentiment.negative} negative; {run.seconds:.1f} s -> {run.out}",
+        file=sys.stderr,
+    )
+    return ExitCode.OK
+
+
 def _cmd_schema(args: argparse.Namespace) -> int:
     from agents.channels import ChannelSpec
     from knowledge.brand import brand_json_schema
@@ -551,6 +618,10 @@ def _cmd_schema(args: argparse.Namespace) -> int:
 
     if args.what == "brand":
         print(brand_json_schema())
+    elif args.what == "insights":
+        from monitor.insights import insights_json_schema
+
+        sys.stdout.write(insights_json_schema())
     elif args.what == "pipeline":
         print(json.dumps(pipeline_json_schema(), indent=2))
     else:
@@ -691,6 +762,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="the brand team's instruction for this campaign, for the strategist (at most 500 characters), "
         'e.g. "lead with the spring departures"',
     )
+    p.add_argument(
+        "--insights",
+        help="brand monitoring's RUN_DIR/insights.json: the strategist cites what customers say, and the "
+        "customer-service reply answers the current complaint",
+    )
     _add_backend_options(p, kinds)
     p.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
     p.add_argument(
@@ -830,8 +906,31 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=_cmd_batch)
 
-    p = add("schema", "print the JSON Schema of brand.yaml, pipeline YAML or channel YAML")
-    p.add_argument("what", choices=["brand", "pipeline", "channel"])
+    p = add("monitor", "analyse mentions of a brand: sentiment, aspects, topics, share of voice, alerts")
+    p.add_argument("mentions", help="mentions file: JSON Lines or CSV (docs/monitor.md lists the columns)")
+    p.add_argument("--brand", required=True, help="brand folder (its name, rivals and aspects to look for)")
+    p.add_argument(
+        "--out", "-o", required=True, help="run folder for mentions.jsonl, insights.json, report.html"
+    )
+    p.add_argument("--format", choices=["auto", "jsonl", "csv"], default="auto")
+    p.add_argument("--columns", help="map fields to an export's headers: text=Review Body,time=Posted At")
+    p.add_argument(
+        "--timezone", help="IANA zone for times without an offset and for days (default: the brand's)"
+    )
+    p.add_argument(
+        "--lang", choices=["en", "zh"], help="language of the report and topic labels (default: the brand's)"
+    )
+    p.add_argument(
+        "--no-model",
+        action="store_true",
+        help="classifier only: no model for unsure mentions and topic labels (fast: bench/monitor.py)",
+    )
+    _add_backend_options(p, kinds)
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
+    p.set_defaults(func=_cmd_monitor)
+
+    p = add("schema", "print the JSON Schema of brand.yaml, pipeline YAML, channel YAML or insights.json")
+    p.add_argument("what", choices=["brand", "pipeline", "channel", "insights"])
     p.set_defaults(func=_cmd_schema)
 
     p = add("prompts", "list, show or diff prompt versions")

@@ -17,9 +17,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from agents.state import Campaign, campaign_instruction
+from agents.state import Campaign, CustomerVoice, campaign_instruction
 from backends import LLMBackend
-from knowledge.brand import Brand
+from knowledge.brand import Brand, load_brand
+from monitor.insights import Insights, load_insights
 from pipelines.session import BackendChoice, CampaignSession, Progress
 from pipelines.spec import Pipeline
 
@@ -44,13 +45,24 @@ def run_campaign(
     progress: Progress | None = None,
     llm: LLMBackend | Any | None = None,
     instruction: str = "",
+    insights: str | Path | Insights | None = None,
 ) -> Campaign:
     """Run a campaign for ``brand`` and return it (see the module docstring for the contract).
 
     ``backend`` overrides the pipeline's backend settings; ``llm`` is a backend instance to use instead
     (an :class:`~backends.LLMBackend`, or what ``backends.as_backend`` accepts); ``instruction`` is the
-    brand team's instruction for this campaign, for the strategist (at most 500 characters)."""
+    brand team's instruction for this campaign, for the strategist (at most 500 characters); ``insights``
+    brand monitoring's insights.json (or its :class:`~monitor.insights.Insights`): what customers say
+    becomes evidence the strategist cites, and the customer-service reply answers the current complaint."""
     campaign_instruction(instruction)  # bad input fails before the index is built or the model loaded
+    voices: list[CustomerVoice] = []
+    if insights is not None:
+        from monitor.campaign import with_insights
+
+        brand = brand if isinstance(brand, Brand) else load_brand(brand)
+        loaded = insights if isinstance(insights, Insights) else load_insights(insights)
+        names = list(channels) if channels else list(brand.channels)
+        brand, voices = with_insights(brand, loaded, names)
     session = CampaignSession.open(
         brand,
         pipeline=pipeline,
@@ -60,4 +72,4 @@ def run_campaign(
         index_dir=index_dir,
         progress=progress,
     )
-    return session.run(instruction)
+    return session.run(instruction, voices=voices)

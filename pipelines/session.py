@@ -37,6 +37,7 @@ from agents.state import (
     Campaign,
     CampaignState,
     CampaignStats,
+    CustomerVoice,
     StepFailure,
     campaign_instruction,
     undelivered_piece,
@@ -184,16 +185,19 @@ class CampaignSession:
             progress=self.progress,
         )
 
-    def new_state(self, instruction: str = "") -> CampaignState:
+    def new_state(self, instruction: str = "", voices: Sequence[CustomerVoice] = ()) -> CampaignState:
         return CampaignState(
-            brand=self.brand, channels=self.channels, instruction=campaign_instruction(instruction)
+            brand=self.brand,
+            channels=self.channels,
+            instruction=campaign_instruction(instruction),
+            voices=list(voices),
         )
 
-    def run(self, instruction: str = "") -> Campaign:
+    def run(self, instruction: str = "", voices: Sequence[CustomerVoice] = ()) -> Campaign:
         """Run every step of the pipeline on a new state and return the campaign (never raises for a
         step that cannot finish: see the module docstring). ``instruction``: the brand team's instruction
         for this campaign, given to the strategist (InputError over 500 characters)."""
-        state = self.new_state(instruction)
+        state = self.new_state(instruction, voices)
         started = self._unbilled_since or time.perf_counter()
         self._unbilled_since = None
         failure = self._run_steps(state, self.pipeline.agents, self.context())

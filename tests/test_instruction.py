@@ -45,7 +45,7 @@ def test_the_instruction_reaches_the_strategist_and_is_recorded(tmp_path: Path) 
     assert campaign.instruction == "Lead with the subscription offer"  # one line, no control characters
     first = seen[0]
     assert 'never state a fact they do not give): "Lead with the subscription offer"' in first
-    assert "strategist.brief@4" in {t.prompt for t in campaign.trace}
+    assert "strategist.brief@5" in {t.prompt for t in campaign.trace}
     assert "Lead with the subscription offer" in campaign_html(campaign)
     plain, seen_plain = recording()
     assert (
@@ -61,9 +61,9 @@ def test_without_an_instruction_the_prompt_is_the_previous_versions_text() -> No
     channels = list(load_channels().values())
     inputs = BriefInputs(brand=brand, channels=channels, language_name="Chinese").variables()
     registry = default_registry()
-    assert registry.get("strategist.brief@4").render(**inputs) == registry.get("strategist.brief@2").render(
-        **inputs
-    )
+    v2 = registry.get("strategist.brief@2").render(**inputs)
+    assert registry.get("strategist.brief@4").render(**inputs) == v2
+    assert registry.get("strategist.brief@5").render(**inputs) == v2  # without insights too
 
 
 def test_a_long_instruction_is_refused_before_any_work(

@@ -147,6 +147,11 @@ def _fixed_inputs() -> dict:
         "words": 110,
         "previous": "The end of the first section.",
         "instruction": "Lead with the spring departures.",
+        "customer_voice": ["M1"],
+        "brand_name": "Tidewater Coffee Roasters",
+        "rivals": ["Summit Beans"],
+        "examples": ["The roast date was a week old when it arrived.", "Stale beans again this month."],
+        "terms": ["stale", "roast date", "old"],
     }
 
 

@@ -1,0 +1,157 @@
+"""Train the monitoring sentiment classifier: ``python -m monitor.train_sentiment [--corpus F ...]``.
+
+Reads the labelled mention corpora under ``monitor/corpus/`` (JSON Lines: ``text``, ``label``,
+``brand_about``; how each was written is in that folder's README). Public review sets were tried as extra
+two-class training data and left out: they did not help on the example months (docs/monitor.md); they
+are test sets in ``bench/monitor.py``. Fits a multinomial logistic regression over
+:func:`monitor.sentiment.features`, with C chosen by 5-fold
+cross-validated macro-F1 on the corpora, and sets ``uncertain_below``: the lowest confidence at which
+the out-of-fold predictions at or above it are right at least :data:`CONFIDENT_ACCURACY` of the time,
+with at most :data:`MAX_UNSURE` of mentions under it. Writes ``monitor/models/sentiment.npz`` and
+``sentiment.json``. Deterministic.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from knowledge.embedders import get_embedder
+from monitor.language import language_of
+from monitor.sentiment import LABELS, MODEL_DIR, features, with_placeholder
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS_DIR = Path(__file__).resolve().parent / "corpus"
+CONFIDENT_ACCURACY = 0.90
+MAX_UNSURE = 0.40
+C_GRID = (0.25, 0.5, 1.0, 2.0)
+
+
+def load_corpus(path: Path) -> list[dict[str, Any]]:
+    rows = []
+    for n, line in enumerate(path.read_text("utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        if row.get("label") not in LABELS or not isinstance(row.get("text"), str):
+            raise ValueError(f"{path}:{n}: expected text and a label in {LABELS}")
+        rows.append(row)
+    return rows
+
+
+def _macro_f1(y: np.ndarray, p: np.ndarray) -> float:
+    from sklearn.metrics import f1_score
+
+    return float(f1_score(y, p, average="macro", labels=[0, 1, 2]))
+
+
+def train(
+    corpora: list[Path], embedder_name: str = "use-multilingual"
+) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold
+
+    texts: list[str] = []
+    labels: list[int] = []
+    languages: list[str] = []
+    files = []
+    for path in corpora:
+        rows = load_corpus(path)
+        for row in rows:
+            text = with_placeholder(row["text"], [row["brand_about"]] if row.get("brand_about") else [])
+            texts.append(text)
+            labels.append(LABELS.index(row["label"]))
+            languages.append(language_of(row["text"]))  # for the per-language figures
+        files.append(
+            {
+                "path": str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path),
+                "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+                "rows": len(rows),
+            }
+        )
+    n_corpus = len(texts)
+    embedder = get_embedder(embedder_name)
+    vectors = np.concatenate([embedder.embed(texts[i : i + 256]) for i in range(0, len(texts), 256)])
+    x = features(vectors, texts)
+    y = np.array(labels)
+
+    folds = list(StratifiedKFold(5, shuffle=True, random_state=0).split(x[:n_corpus], y[:n_corpus]))
+
+    def out_of_fold(c: float) -> np.ndarray:
+        probs = np.zeros((n_corpus, 3))
+        for train_idx, test_idx in folds:
+            model = LogisticRegression(C=c, max_iter=3000, class_weight="balanced")
+            model.fit(x[train_idx], y[train_idx])
+            probs[test_idx] = model.predict_proba(x[test_idx])
+        return probs
+
+    scores = {}
+    best_c, best_probs, best_f1 = C_GRID[0], np.zeros(0), -1.0
+    for c in C_GRID:
+        probs = out_of_fold(c)
+        f1 = _macro_f1(y[:n_corpus], probs.argmax(1))
+        scores[str(c)] = round(f1, 4)
+        if f1 > best_f1:
+            best_c, best_probs, best_f1 = c, probs, f1
+    confidence = best_probs.max(1)
+    right = best_probs.argmax(1) == y[:n_corpus]
+    threshold = 0.0
+    for t in np.arange(0.34, 0.95, 0.01):
+        above = confidence >= t
+        if (~above).mean() > MAX_UNSURE:
+            break
+        threshold = float(t)
+        if above.any() and right[above].mean() >= CONFIDENT_ACCURACY:
+            break
+    lang = np.array(languages[:n_corpus])
+    per_language = {
+        code: round(_macro_f1(y[:n_corpus][lang == code], best_probs.argmax(1)[lang == code]), 4)
+        for code in ("zh", "en")
+        if (lang == code).any()
+    }
+    final = LogisticRegression(C=best_c, max_iter=3000, class_weight="balanced")
+    final.fit(x, y)
+    meta = {
+        "labels": list(LABELS),
+        "embedder": embedder.embedder_id,
+        "embedder_name": embedder_name,
+        "fingerprint": [round(float(v), 6) for v in embedder.fingerprint()],
+        "uncertain_below": round(threshold, 2),
+        "C": best_c,
+        "cv_macro_f1_by_C": scores,
+        "cv_macro_f1_by_language": per_language,
+        "unsure_share_at_threshold": round(float((confidence < threshold).mean()), 4),
+        "accuracy_when_sure": round(float(right[confidence >= threshold].mean()), 4),
+        "training": files,
+    }
+    return meta, final.coef_.astype(np.float32), final.intercept_.astype(np.float32)
+
+
+def save(folder: Path, meta: dict[str, Any], weights: np.ndarray, bias: np.ndarray) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(folder / "sentiment.npz", weights=weights, bias=bias)
+    meta["weights_sha256"] = hashlib.sha256((folder / "sentiment.npz").read_bytes()).hexdigest()
+    (folder / "sentiment.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", "utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--corpus", action="append", type=Path, help="a labelled corpus (repeatable)")
+    parser.add_argument("--out", type=Path, default=MODEL_DIR)
+    parser.add_argument("--embedder", default="use-multilingual")
+    args = parser.parse_args(argv)
+    meta, weights, bias = train(args.corpus or sorted(CORPUS_DIR.glob("*.jsonl")), args.embedder)
+    save(args.out, meta, weights, bias)
+    print(
+        json.dumps({k: v for k, v in meta.items() if k not in ("fingerprint",)}, indent=2, ensure_ascii=False)
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
