@@ -121,7 +121,9 @@ class Method(_Out):
     sentiment: str = Field(description="How sentiment was read, in words.")
     classifier: str = Field(description="The classifier's file and fingerprint.")
     model: str | None = Field(description="The language model asked when the classifier was unsure.")
-    uncertain_below: float = Field(description="Classifier confidence under which the model was asked.")
+    uncertain_below: dict[str, float] = Field(
+        description="Classifier confidence under which the model was asked, per language."
+    )
     uncertain: int = Field(description="Mentions the classifier was unsure of.")
     model_decided: int = Field(description="Of those, mentions the model decided.")
     embedder: str

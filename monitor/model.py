@@ -115,4 +115,3 @@ class MonitorModel:
         self.use.failed += 1
         if len(self.use.errors) < 20:
             self.use.errors.append(error[:300])
-

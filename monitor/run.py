@@ -115,7 +115,7 @@ def run_monitor(
     labels = [LABELS[int(i)] for i in probs.argmax(axis=1)] if len(probs) else []
     confidence = probs.max(axis=1) if len(probs) else np.zeros(0)
     by = ["classifier"] * len(labels)
-    unsure = [i for i in range(len(labels)) if confidence[i] < classifier.meta.uncertain_below]
+    unsure = [i for i in range(len(labels)) if confidence[i] < classifier.meta.unsure_below(languages[i])]
     decided = 0
     if model is not None and unsure:
         say(f"asking the model about {len(unsure)} mentions the classifier is unsure of")

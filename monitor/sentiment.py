@@ -12,9 +12,10 @@ own name is replaced by a placeholder (so "X 比 BRAND 好" and "BRAND 比 X 好
 One multinomial logistic regression over the three, trained by ``python -m monitor.train_sentiment``
 from the labelled corpora under ``monitor/corpus/`` (how each was written: its README). Weights are data:
 ``monitor/models/sentiment.npz`` (arrays, ``allow_pickle=False``) and ``sentiment.json`` (labels, the
-embedder and its fingerprint, the confidence under which a mention counts as unsure, the training files'
-sha256, cross-validated figures). A mention whose top probability is under ``uncertain_below`` is the one
-the language model is asked about (monitor.model), when one is given.
+embedder and its fingerprint, the confidence under which a mention counts as unsure (per language: the
+classifier is surer in Chinese), the training files' sha256, cross-validated figures). A mention whose
+top probability is under its language's ``uncertain_below`` is the one the language model is asked about
+(monitor.model), when one is given.
 """
 
 from __future__ import annotations
@@ -72,8 +73,12 @@ class Meta:
     labels: list[str]
     embedder: str
     fingerprint: list[float]
-    uncertain_below: float
+    uncertain_below: dict[str, float]
     sha256: str
+
+    def unsure_below(self, language: str) -> float:
+        """The confidence under which a mention in ``language`` counts as unsure."""
+        return self.uncertain_below.get(language, self.uncertain_below.get("other", 0.5))
 
     @property
     def describe(self) -> str:
@@ -128,7 +133,7 @@ def _load(folder: str) -> SentimentClassifier:
             labels=meta["labels"],
             embedder=meta["embedder"],
             fingerprint=meta["fingerprint"],
-            uncertain_below=float(meta["uncertain_below"]),
+            uncertain_below={k: float(v) for k, v in meta["uncertain_below"].items()},
             sha256=meta["weights_sha256"],
         ),
     )

@@ -1,4 +1,4 @@
-"""A synthetic month of mentions with planted topics and a planted negative spike, for bench/monitor.py
+"""A synthetic month of mentions with planted topics and a planted negative spike, for bench/monitoring.py
 and the monitoring tests.
 
 Contract: :func:`synthetic_month` assembles texts from hand-written fragments (zh and en) with a seeded

@@ -3,7 +3,7 @@
 Reads the labelled mention corpora under ``monitor/corpus/`` (JSON Lines: ``text``, ``label``,
 ``brand_about``; how each was written is in that folder's README). Public review sets were tried as extra
 two-class training data and left out: they did not help on the example months (docs/monitor.md); they
-are test sets in ``bench/monitor.py``. Fits a multinomial logistic regression over
+are test sets in ``bench/monitoring.py``. Fits a multinomial logistic regression over
 :func:`monitor.sentiment.features`, with C chosen by 5-fold
 cross-validated macro-F1 on the corpora, and sets ``uncertain_below``: the lowest confidence at which
 the out-of-fold predictions at or above it are right at least :data:`CONFIDENT_ACCURACY` of the time,
@@ -48,6 +48,20 @@ def _macro_f1(y: np.ndarray, p: np.ndarray) -> float:
     from sklearn.metrics import f1_score
 
     return float(f1_score(y, p, average="macro", labels=[0, 1, 2]))
+
+
+def _threshold(confidence: np.ndarray, right: np.ndarray) -> float:
+    """The lowest confidence at or above which out-of-fold predictions are right CONFIDENT_ACCURACY of the
+    time, without putting more than MAX_UNSURE of the mentions under it."""
+    threshold = 0.0
+    for t in np.arange(0.34, 0.95, 0.01):
+        above = confidence >= t
+        if (~above).mean() > MAX_UNSURE:
+            break
+        threshold = float(t)
+        if above.any() and right[above].mean() >= CONFIDENT_ACCURACY:
+            break
+    return threshold
 
 
 def train(
@@ -100,15 +114,10 @@ def train(
             best_c, best_probs, best_f1 = c, probs, f1
     confidence = best_probs.max(1)
     right = best_probs.argmax(1) == y[:n_corpus]
-    threshold = 0.0
-    for t in np.arange(0.34, 0.95, 0.01):
-        above = confidence >= t
-        if (~above).mean() > MAX_UNSURE:
-            break
-        threshold = float(t)
-        if above.any() and right[above].mean() >= CONFIDENT_ACCURACY:
-            break
     lang = np.array(languages[:n_corpus])
+    thresholds = {code: _threshold(confidence[lang == code], right[lang == code]) for code in ("zh", "en")}
+    thresholds["other"] = max(thresholds.values())
+    below = np.array([confidence[i] < thresholds.get(lang[i], thresholds["other"]) for i in range(n_corpus)])
     per_language = {
         code: round(_macro_f1(y[:n_corpus][lang == code], best_probs.argmax(1)[lang == code]), 4)
         for code in ("zh", "en")
@@ -121,12 +130,12 @@ def train(
         "embedder": embedder.embedder_id,
         "embedder_name": embedder_name,
         "fingerprint": [round(float(v), 6) for v in embedder.fingerprint()],
-        "uncertain_below": round(threshold, 2),
+        "uncertain_below": {code: round(t, 2) for code, t in thresholds.items()},
         "C": best_c,
         "cv_macro_f1_by_C": scores,
         "cv_macro_f1_by_language": per_language,
-        "unsure_share_at_threshold": round(float((confidence < threshold).mean()), 4),
-        "accuracy_when_sure": round(float(right[confidence >= threshold].mean()), 4),
+        "unsure_share_at_threshold": round(float(below.mean()), 4),
+        "accuracy_when_sure": round(float(right[~below].mean()), 4),
         "training": files,
     }
     return meta, final.coef_.astype(np.float32), final.intercept_.astype(np.float32)

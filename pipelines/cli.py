@@ -13,6 +13,7 @@ Commands:
        [--max-tokens-per-item N] [--recompute-stale]
   monitor MENTIONS.jsonl|.csv --brand BRAND_DIR --out RUN_DIR [--no-model] [--timezone TZ]
           [--columns field=Header,...] [--format auto|jsonl|csv] [--lang en|zh] [--backend K] [--model M]
+  monitor-batch JOBS.jsonl --out RUN_DIR [--no-model] [--backend K] [--model M]
   schema brand|pipeline|channel|insights
   report CAMPAIGN.json --html OUT.html [--lang en|zh] [--brand BRAND_DIR]
   serve [--config FILE] [--host H] [--port P] [--database URL] [--brands DIR] [--workers N] [--backend K]
@@ -42,7 +43,7 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from agents.state import Campaign
@@ -566,29 +567,59 @@ def _parse_columns(text: str | None) -> dict[str, str] | None:
     return columns
 
 
-def _cmd_monitor(args: argparse.Namespace) -> int:
+def _monitor_model(args: argparse.Namespace) -> Any:
+    """The model for unsure mentions and topic labels (None with --no-model): the backend a campaign
+    would use (default pipeline, BRANDFORGE_* variables, flags); a bad one fails here, before any work."""
     from core.errors import InputError
-    from knowledge.brand import load_brand
     from monitor.model import MonitorModel
-    from monitor.run import run_monitor
-    from pipelines.runner import stderr_progress
 
     overrides = _backend_overrides(args)
     if overrides and args.no_model:
         raise InputError("--backend, --model and --base-url choose the monitoring model; drop --no-model")
+    if args.no_model:
+        return None
+    from backends import get_backend
+    from pipelines.spec import load_pipeline
+
+    config = load_pipeline("default", backend_overrides=overrides).spec.backend
+    backend = get_backend(config)
+    backend.warm_up()
+    return MonitorModel(backend, config)
+
+
+def _cmd_monitor_batch(args: argparse.Namespace) -> int:
+    from core.errors import InputError
+    from monitor.batch import read_jobs, run_monitor_batch
+    from pipelines.runner import stderr_progress
+
+    if not Path(args.jobs).is_file():
+        raise InputError("jobs file not found; expected JSON Lines of monitoring jobs", source=args.jobs)
+    read_jobs(Path(args.jobs))  # an unreadable file fails before the model loads
+    model = _monitor_model(args)
+    outcome = run_monitor_batch(
+        args.jobs, args.out, model=model, progress=stderr_progress() if not args.quiet else None
+    )
+    print(
+        f"done: {len(outcome.done)} jobs run, {len(outcome.skipped)} already done, {len(outcome.failed)} "
+        f"failed, {outcome.bad_lines} bad lines; {outcome.seconds:.1f} s -> {args.out}",
+        file=sys.stderr,
+    )
+    if outcome.failed:
+        return ExitCode.INCOMPLETE  # the next run retries them
+    return ExitCode.BAD_INPUT if outcome.bad_lines else ExitCode.OK
+
+
+def _cmd_monitor(args: argparse.Namespace) -> int:
+    from core.errors import InputError
+    from knowledge.brand import load_brand
+    from monitor.run import run_monitor
+    from pipelines.runner import stderr_progress
+
     columns = _parse_columns(args.columns)  # bad input fails before the model loads
     if not Path(args.mentions).is_file():
         raise InputError("mentions file not found; expected a JSONL or CSV file", source=args.mentions)
     load_brand(args.brand)
-    model = None
-    if not args.no_model:  # the backend a campaign would use; it fails here, before any work, if bad
-        from backends import get_backend
-        from pipelines.spec import load_pipeline
-
-        config = load_pipeline("default", backend_overrides=overrides).spec.backend
-        backend = get_backend(config)
-        backend.warm_up()
-        model = MonitorModel(backend, config)
+    model = _monitor_model(args)
     progress = stderr_progress() if not args.quiet else None
     run = run_monitor(
         args.mentions,
@@ -608,6 +639,9 @@ def _cmd_monitor(args: argparse.Namespace) -> int:
         f"{i.sentiment.neutral} neutral / {i.sentiment.negative} negative; {run.seconds:.1f} s -> {run.out}",
         file=sys.stderr,
     )
+    if run.errors:
+        print(f"{run.errors} lines not read: {run.out / 'errors.jsonl'} says which and why", file=sys.stderr)
+        return ExitCode.BAD_INPUT  # as batch does for malformed lines: the others are done
     return ExitCode.OK
 
 
@@ -923,11 +957,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--no-model",
         action="store_true",
-        help="classifier only: no model for unsure mentions and topic labels (fast: bench/monitor.py)",
+        help="classifier only: no model for unsure mentions and topic labels (fast: bench/monitoring.py)",
     )
     _add_backend_options(p, kinds)
     p.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
     p.set_defaults(func=_cmd_monitor)
+
+    p = add("monitor-batch", "monitor many brands' mentions overnight (resumable): one job per JSONL line")
+    p.add_argument("jobs", help='JSON Lines: {"id", "brand", "mentions"} per line (docs/monitor.md)')
+    p.add_argument("--out", "-o", required=True, help="run folder: one sub-folder per job, summary.json")
+    p.add_argument("--no-model", action="store_true", help="classifier only (see monitor --no-model)")
+    _add_backend_options(p, kinds)
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
+    p.set_defaults(func=_cmd_monitor_batch)
 
     p = add("schema", "print the JSON Schema of brand.yaml, pipeline YAML, channel YAML or insights.json")
     p.add_argument("what", choices=["brand", "pipeline", "channel", "insights"])

@@ -7,7 +7,8 @@ Contract, the same for every subcommand:
   failed or regressed against the baseline).
 - ``2`` BAD_INPUT — bad input or configuration, found before the work (the message names the file, the
   field and what was expected), a backend that cannot be reached or loaded, or an output file that
-  cannot be written.
+  cannot be written; also lines of a ``batch``, ``monitor`` or ``monitor-batch`` input that could not be
+  read (their ``errors.jsonl`` says which and why; the other lines are done).
 - ``3`` INTERNAL — an unexpected exception: a bug. One line on stderr; the traceback is logged at debug.
 - ``4`` INCOMPLETE — the run started but could not finish: the backend failed mid-run, a step the rest
   depends on produced no valid output, or some channel got no finished piece (a campaign's

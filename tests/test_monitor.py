@@ -266,7 +266,7 @@ def test_cli_monitor_writes_the_run_and_refuses_bad_flags(
             "en",
         ]
     )
-    assert code == 0
+    assert code == 2  # the other lines are done; errors.jsonl says which line was not read and why
     assert "120 mentions (1 bad lines)" in capsys.readouterr().err
     assert json.loads((out / "errors.jsonl").read_text())["line"] == 121
     assert "Volume and sentiment by day" in (out / "report.html").read_text()
@@ -278,3 +278,36 @@ def test_cli_monitor_writes_the_run_and_refuses_bad_flags(
         ["monitor", str(tmp_path / "none.jsonl"), "--brand", str(WANDERLY), "--out", str(out), "--no-model"]
     )
     assert code == 2 and "none.jsonl" in capsys.readouterr().err
+
+
+def test_a_batch_of_brands_runs_resumes_and_reports_bad_lines(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_mentions(synthetic_month(150, seed=2), tmp_path / "wanderly.jsonl")
+    jobs = tmp_path / "jobs.jsonl"
+    brand = str(WANDERLY)
+    jobs.write_text(
+        "\n".join(
+            [
+                json.dumps({"id": "wanderly-nov", "brand": brand, "mentions": "wanderly.jsonl"}),
+                json.dumps({"id": "../escape", "brand": brand, "mentions": "wanderly.jsonl"}),
+                json.dumps({"id": "gone", "brand": brand, "mentions": "missing.jsonl"}),
+                json.dumps({"id": "wanderly-nov", "brand": brand, "mentions": "wanderly.jsonl"}),
+                json.dumps({"id": "x", "brand": brand, "mentions": "wanderly.jsonl", "colour": "red"}),
+            ]
+        )
+        + "\n"
+    )
+    out = tmp_path / "runs"
+    assert cli.main(["monitor-batch", str(jobs), "--out", str(out), "--no-model", "-q"]) == 4
+    assert "1 jobs run, 0 already done, 1 failed, 3 bad lines" in capsys.readouterr().err
+    errors = [json.loads(line) for line in (out / "errors.jsonl").read_text().splitlines()]
+    assert [e["line"] for e in errors] == [2, 4, 5, 3]
+    assert "missing.jsonl" in errors[-1]["reason"] and "duplicate" in errors[1]["reason"]
+    assert (out / "wanderly-nov" / "insights.json").is_file() and not (tmp_path / "escape").exists()
+    done = json.loads((out / "wanderly-nov" / "done.json").read_text())
+    assert done["mentions"] == 150
+    cli.main(["monitor-batch", str(jobs), "--out", str(out), "--no-model", "-q"])
+    assert "0 jobs run, 1 already done, 1 failed" in capsys.readouterr().err
+    summary = json.loads((out / "summary.json").read_text())
+    assert [j["status"] for j in summary["jobs"]] == ["skipped (already done)", "failed"]

@@ -1,6 +1,6 @@
 """Brand monitoring: speed, sentiment quality, topics and alerts, measured side by side in one run.
 
-    python bench/monitor.py [--mentions 10000] [--model] [--blind] [--public N]
+    python bench/monitoring.py [--mentions 10000] [--model] [--blind] [--public N]
 
 1. Speed without the model: 10,000 synthetic mentions (monitor.synthetic) through the whole run
    (read, mask, brands, aspects, embed, classify, topics, insights, report), against the 2-minute target.
@@ -16,7 +16,9 @@
 4. Topics and alerts on the example months and a synthetic month: the planted spike day alerted, and
    purity (share of mentions in a topic whose planted topic is the topic's majority).
 
-The headline is the last line.
+The headline is the last line. (Named monitoring.py, not monitor.py: a script called monitor.py in bench/
+would shadow the ``monitor`` package for every other script here, which Python runs with bench/ first
+on its path.)
 """
 
 from __future__ import annotations
