@@ -200,10 +200,20 @@ class ChannelAngleAnswer(_Answer):
     angle: str
 
 
+class CustomerMessageAnswer(_Answer):
+    """What the campaign says back to customers (brand monitoring's passages): asked for only when the
+    campaign has them, so the brief cannot leave them out."""
+
+    text: str
+    customers: list[str] = Field(description="Aliases of the customer passages it responds to (M1, ...).")
+    citations: list[str] = Field(description="Aliases of the document passages whose facts it states.")
+
+
 class BriefAnswer(_Answer):
     """The strategist's brief as the model wrote it (citations as aliases)."""
 
     audience_insight: str
+    customer_message: CustomerMessageAnswer | None = None
     key_messages: list[KeyMessageAnswer]
     tone: str
     channel_angles: list[ChannelAngleAnswer]
@@ -299,9 +309,13 @@ TOPIC_LABEL_ANSWER_MODEL = create_model(
 
 
 @functools.lru_cache(maxsize=256)
-def brief_answer_model(aliases: tuple[str, ...], channels: tuple[str, ...]) -> type[BaseModel]:
+def brief_answer_model(
+    aliases: tuple[str, ...], channels: tuple[str, ...], customers: tuple[str, ...] = ()
+) -> type[BaseModel]:
     """:class:`BriefAnswer` for a campaign: 3-5 key messages citing only ``aliases``, one angle per
-    channel at most, naming only ``channels``."""
+    channel at most, naming only ``channels``. With ``customers`` (the aliases of brand monitoring's
+    passages) it also requires a ``customer_message`` that responds to at least one of them, its facts
+    cited from the documents' passages: constrained decoding then cannot leave the customers out."""
     message = create_model(
         "KeyMessageOut",
         __config__=_STRICT,
@@ -311,8 +325,20 @@ def brief_answer_model(aliases: tuple[str, ...], channels: tuple[str, ...]) -> t
     angle = create_model(
         "ChannelAngleOut", __config__=_STRICT, channel=(one_of(channels), ...), angle=(text_field(300), ...)
     )
-    fields: dict[str, Any] = {
-        "audience_insight": (text_field(400), ...),
+    fields: dict[str, Any] = {"audience_insight": (text_field(400), ...)}
+    if customers:
+        documents = tuple(a for a in aliases if a not in customers)
+        fields["customer_message"] = (
+            create_model(
+                "CustomerMessageOut",
+                __config__=_STRICT,
+                text=(text_field(240), ...),
+                customers=(list_of(one_of(customers), min_items=1, max_items=2), ...),
+                citations=(citation_list(documents), ...),
+            ),
+            ...,
+        )
+    fields |= {
         "key_messages": (list_of(message, min_items=3, max_items=5), ...),
         "tone": (text_field(120), ...),
         "channel_angles": (list_of(angle, min_items=1, max_items=len(channels)), ...),
@@ -508,7 +534,8 @@ class AnswerRole(Role, Generic[AnswerT]):
         return _schema_keys(json_schema_of(self.output))
 
     def top_keys(self) -> tuple[str, ...]:
-        return tuple(self.output.model_fields)
+        """The keys every answer has (an optional key, asked for only in some campaigns, is not one)."""
+        return tuple(name for name, f in self.output.model_fields.items() if f.is_required())
 
     def _check_keys(self, prompt: Prompt) -> str | None:
         problem = super()._check_keys(prompt)

@@ -42,7 +42,11 @@ class Strategist(Agent):
                 instruction=state.instruction,
                 customer_voice=[p.alias for p in state.passages if p.kind == "customer"],
             ),
-            answer_model=brief_answer_model(aliases(state.passages), tuple(names)),
+            answer_model=brief_answer_model(
+                aliases(state.passages),
+                tuple(names),
+                tuple(p.alias for p in state.passages if p.kind == "customer"),
+            ),
             max_repairs=self.params.max_repairs,
         )
         mark_turn(state, self.prompts["brief"], None, shows="brief")
@@ -51,12 +55,17 @@ class Strategist(Agent):
         def clean(text: str) -> str:
             return sanitize_markup(text.strip(), hosts)[0]
 
+        messages = [
+            KeyMessage(text=clean(m.text), citations=aliases_to_ids(m.citations, state.passages))
+            for m in answer.key_messages
+        ]
+        reply = answer.customer_message
+        if reply is not None:  # what the campaign says back to customers leads the brief
+            cited = aliases_to_ids([*reply.customers, *reply.citations], state.passages)
+            messages.insert(0, KeyMessage(text=clean(reply.text), citations=cited))
         state.brief = CreativeBrief(
             audience_insight=clean(answer.audience_insight),
-            key_messages=[
-                KeyMessage(text=clean(m.text), citations=aliases_to_ids(m.citations, state.passages))
-                for m in answer.key_messages
-            ],
+            key_messages=messages,
             tone=clean(answer.tone),
             channel_angles={a.channel: clean(a.angle) for a in answer.channel_angles},
         )

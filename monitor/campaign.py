@@ -3,7 +3,9 @@
 Contract: :func:`voices_from` turns an :class:`~monitor.insights.Insights` into at most
 :data:`MAX_VOICES` :class:`~agents.state.CustomerVoice` notes, in this order: the negative-spike alerts
 (newest first, at most 2), the top complaints from distinct topics (at most 3, the topic's size and
-negative share stated), the top praise from distinct topics (at most 2). Each note's id is citable in the
+negative share stated), the top praise from distinct topics (at most 2). A complaint (praise) is taken
+only from a topic at least :data:`MIN_TOPIC_LEANING` negative (positive): one unhappy question in a
+topic of neutral questions is not a trend. Each note's id is citable in the
 brief (``mention:ID`` for a quoted mention, ``alert:DAY`` for an alert). :func:`current_complaint` is the
 complaint customer service answers: the first complaint's text. Texts are the masked ones; a note is at
 most :data:`MAX_NOTE_CHARS` characters so a dozen of them cost little context.
@@ -17,6 +19,7 @@ from knowledge.brand import Brand
 from monitor.insights import Highlight, Insights, Topic
 
 MAX_VOICES = 7
+MIN_TOPIC_LEANING = 0.3
 MAX_NOTE_CHARS = 320
 MAX_QUOTE_CHARS = 200
 
@@ -24,6 +27,12 @@ MAX_QUOTE_CHARS = 200
 def _quote(text: str) -> str:
     text = " ".join(text.split())
     return text if len(text) <= MAX_QUOTE_CHARS else text[: MAX_QUOTE_CHARS - 1] + "…"
+
+
+def _leaning(topic: Topic, kind: str) -> float:
+    """The share of the topic's mentions that go the note's way (negative for a complaint)."""
+    count = topic.negative if kind == "complaint" else topic.positive
+    return count / topic.size if topic.size else 0.0
 
 
 def _share(topic: Topic) -> int:
@@ -63,8 +72,10 @@ def voices_from(insights: Insights) -> list[CustomerVoice]:
                 return
             if h.topic in seen:
                 continue
-            seen.add(h.topic)
             topic = topics.get(h.topic)
+            if topic is not None and _leaning(topic, kind) < MIN_TOPIC_LEANING:
+                continue  # a complaint from a topic customers mostly like is not the trend to answer
+            seen.add(h.topic)
             if zh:
                 what = "顾客投诉" if kind == "complaint" else "顾客好评"
                 context = (

@@ -106,6 +106,13 @@ def test_insights_become_notes_the_brief_can_cite(insights_file: Path) -> None:
     complaint = next(v for v in voices if v.kind == "complaint")
     assert complaint.id.startswith("mention:s") and "顾客投诉" in complaint.text
     assert current_complaint(insights) in {h.text for h in insights.top_complaints}
+    topic_of = {f"mention:{h.id}": h.topic for h in insights.top_complaints}
+    topics = {t.id: t for t in insights.topics}
+    for note in (
+        v for v in voices if v.kind == "complaint"
+    ):  # complaints come from topics that lean negative
+        topic = topics.get(topic_of[note.id])
+        assert topic is None or topic.negative / topic.size >= 0.3
 
 
 def test_a_campaign_with_insights_cites_customers_and_answers_the_complaint(
@@ -120,6 +127,11 @@ def test_a_campaign_with_insights_cites_customers_and_answers_the_complaint(
             return None  # the fake's own schema-valid answers
         return {
             "audience_insight": "Families want slow trips and clear refunds.",
+            "customer_message": {
+                "text": "Refunds for a snow cancellation follow the published table, in full.",
+                "customers": ["M2"],
+                "citations": ["P1"],
+            },
             "key_messages": [
                 {
                     "text": "Refunds after a snow cancellation follow the published table.",
@@ -151,6 +163,7 @@ def test_a_campaign_with_insights_cites_customers_and_answers_the_complaint(
     assert 'source="insights.json' in seen[0] or any('source="insights.json' in p for p in seen)
     cited = {c for m in campaign.brief.key_messages for c in m.citations} if campaign.brief else set()
     assert customer[0].id in cited  # M1 resolved to the alert's id
+    assert campaign.brief is not None and campaign.brief.key_messages[0].citations[0] == customer[1].id
     complaint = current_complaint(insights)
     assert complaint and any(complaint in p for p in seen if "cs_reply" in p)
     for piece in campaign.pieces:  # a customer passage is never evidence for a fact
