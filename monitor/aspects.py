@@ -19,7 +19,7 @@ from typing import Any
 
 from core.yamlio import load_yaml
 from knowledge.brand import Brand
-from monitor.brands import _is_cjk, _words
+from monitor.brands import is_cjk, latin_words
 from policy.text import fold_str
 
 LEXICON = Path(__file__).resolve().parent / "data" / "aspects.yaml"
@@ -51,11 +51,11 @@ class AspectFinder:
                 folded = fold_str(str(item)).strip()
                 if not folded:
                     continue
-                if any(_is_cjk(ch) for ch in folded):
+                if any(is_cjk(ch) for ch in folded):
                     self._cjk.append((aspect, folded))
                     continue
                 prefix = folded.endswith("*")
-                tokens = tuple(w for w, _, _ in _words(folded.rstrip("*")))
+                tokens = tuple(w for w, _, _ in latin_words(folded.rstrip("*")))
                 if tokens:
                     self._phrases.append((aspect, tokens, prefix))
                 else:
@@ -63,7 +63,7 @@ class AspectFinder:
 
     def find(self, text: str) -> list[str]:
         folded = fold_str(text)
-        tokens = [w for w, _, _ in _words(folded)]
+        tokens = [w for w, _, _ in latin_words(folded)]
         found: set[str] = set()
         for aspect, word in self._cjk:
             if aspect not in found and word in folded:

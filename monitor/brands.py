@@ -34,11 +34,11 @@ GENERIC_WORDS = frozenset(
 )
 
 
-def _is_cjk(ch: str) -> bool:
+def is_cjk(ch: str) -> bool:
     return "\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff"
 
 
-def _words(text: str) -> list[tuple[str, int, int]]:
+def latin_words(text: str) -> list[tuple[str, int, int]]:
     """Latin words (letters, digits, '&', apostrophes) of folded text, with their spans."""
     out: list[tuple[str, int, int]] = []
     start = -1
@@ -83,7 +83,7 @@ class _Form:
 
 
 def _latin_forms(name: str) -> list[tuple[str, ...]]:
-    words = tuple(w for w, _, _ in _words(fold_str(name)) if w)
+    words = tuple(w for w, _, _ in latin_words(fold_str(name)) if w)
     if not words:
         return []
     forms = [words]
@@ -111,7 +111,7 @@ class BrandMatcher:
             for surface in surfaces:
                 folded = fold_str(surface).strip()
                 candidates: list[tuple[str, ...]]
-                if any(_is_cjk(ch) for ch in folded):
+                if any(is_cjk(ch) for ch in folded):
                     candidates = [(folded,)]
                     cjk = True
                 else:
@@ -131,7 +131,7 @@ class BrandMatcher:
         """Canonical names of the brands ``text`` mentions: the monitored brand first, then rivals in the
         order they were configured."""
         folded = fold_str(text)
-        words = _words(folded)
+        words = latin_words(folded)
         spans: list[tuple[int, int, str]] = []  # (start, end, brand)
         for form in self._forms:
             if form.cjk:

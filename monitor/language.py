@@ -8,6 +8,8 @@ least three Latin letters are there; else ``other`` (emoji-only posts, other scr
 
 from __future__ import annotations
 
+from monitor.brands import is_cjk
+
 
 def language_of(text: str, given: str | None = None) -> str:
     if given:
@@ -16,7 +18,7 @@ def language_of(text: str, given: str | None = None) -> str:
             return primary
     han = latin = 0
     for ch in text:
-        if "\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff":
+        if is_cjk(ch):
             han += 1
         elif ch.isascii() and ch.isalpha():
             latin += 1

@@ -45,11 +45,11 @@ from monitor.language import language_of
 from monitor.mentions import ReadResult, read_mentions, zone
 from monitor.model import MonitorModel
 from monitor.privacy import mask
-from monitor.sentiment import LABELS, SentimentClassifier, with_placeholder
+from monitor.report import render_report
+from monitor.sentiment import BRAND_TOKEN, LABELS, SentimentClassifier, with_placeholder
 from monitor.topics import find_topics, topic_terms
 
 EMERGING_DAYS = 7
-EMBED_BATCH = 256
 Progress = Callable[[str], None]
 
 
@@ -174,8 +174,6 @@ def run_monitor(
     lines = "".join(r.model_dump_json() + "\n" for r in results)
     atomic_write(out / "mentions.jsonl", lines.encode("utf-8"))
     atomic_write(out / "insights.json", (insights.model_dump_json(indent=2) + "\n").encode("utf-8"))
-    from monitor.report import render_report
-
     html = render_report(insights, results, lang=report_lang or brand.language)
     atomic_write(out / "report.html", html.encode("utf-8"))
     seconds = time.perf_counter() - started
@@ -186,8 +184,7 @@ def run_monitor(
 def _embed(embedder: BrandForgeEmbeddings, texts: list[str]) -> np.ndarray:
     if not texts:
         return np.zeros((0, 1), dtype=np.float32)
-    chunks = [embedder.embed(texts[i : i + EMBED_BATCH]) for i in range(0, len(texts), EMBED_BATCH)]
-    return np.ascontiguousarray(np.concatenate(chunks), dtype=np.float32)
+    return np.ascontiguousarray(embedder.embed(texts), dtype=np.float32)  # the embedder batches itself
 
 
 def _write_errors(out: Path, read: ReadResult) -> None:
@@ -275,7 +272,7 @@ def build_insights(
 
     # topics
     texts = [r.text for r in results]
-    terms = topic_terms(texts, topic_ids.tolist(), exclude=[*tracked, *brand.monitor.aliases, "BRANDX"])
+    terms = topic_terms(texts, topic_ids.tolist(), exclude=[*tracked, *brand.monitor.aliases, BRAND_TOKEN])
     period_end = all_days[-1] if all_days else None
     recent_from = period_end - timedelta(days=EMERGING_DAYS - 1) if period_end else None
     topics: list[Topic] = []

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from monitor.brands import _is_cjk, _words
+from monitor.brands import is_cjk, latin_words
 from policy.text import fold_str
 
 MIN_TOPICS = 4
@@ -118,13 +118,13 @@ def tokens(text: str) -> list[str]:
     """Words of a masked mention for topic terms: jieba words for Chinese, plain words for English."""
     folded = fold_str(text)
     out: list[str] = []
-    if any(_is_cjk(ch) for ch in folded):
+    if any(is_cjk(ch) for ch in folded):
         jieba = _jieba()
         for word in jieba.lcut(folded):  # type: ignore[attr-defined]
             word = word.strip()
-            if len(word) >= 2 and any(_is_cjk(ch) for ch in word) and word not in STOP_WORDS:
+            if len(word) >= 2 and any(is_cjk(ch) for ch in word) and word not in STOP_WORDS:
                 out.append(word)
-    for word, _, _ in _words(folded):
+    for word, _, _ in latin_words(folded):
         if len(word) >= 3 and not word.isdigit() and word not in STOP_WORDS and not word.startswith("["):
             out.append(word)
     return out
@@ -136,7 +136,7 @@ def topic_terms(
     """The ``top`` terms most particular to each topic (class-based TF-IDF), without ``exclude`` words
     (brand names: every topic has them)."""
     banned = {fold_str(e) for e in exclude}
-    banned |= {w for e in exclude for w, _, _ in _words(fold_str(e))}
+    banned |= {w for e in exclude for w, _, _ in latin_words(fold_str(e))}
     per_topic: dict[int, Counter[str]] = {}
     for text, topic in zip(texts, topics, strict=True):
         if topic < 0:

@@ -90,7 +90,7 @@ def train(
         )
     n_corpus = len(texts)
     embedder = get_embedder(embedder_name)
-    vectors = np.concatenate([embedder.embed(texts[i : i + 256]) for i in range(0, len(texts), 256)])
+    vectors = embedder.embed(texts)
     x = features(vectors, texts)
     y = np.array(labels)
 
