@@ -10,6 +10,8 @@ severity (a brand may change a severity with ``compliance.severity`` in brand.ya
 - ``quality.truncated``: a field that stops mid-sentence, mid-word or on a dangling word, an unclosed
   bracket or quote, or a field the model's answer was cut off in (JSON closed by the salvage step);
 - ``quality.fragment``: a field that had to be cut at a word boundary to fit its limit;
+- ``quality.opens_mid_thought``: a prose field that opens with a word that carries on from a sentence
+  that is not there ("不过，", "另外", "However,"): a piece read on its own starts mid-thought;
 - ``quality.required_term``: none of the brand's ``required_terms`` in the piece (or in the fields the
   brand's ``required_terms_in`` names for the channel; ``none`` exempts a channel);
 - ``quality.mixed_language``: words in another script than the brand's language (Latin words in Chinese
@@ -41,14 +43,15 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Literal
 
 from agents.base import RunContext
 from agents.channels import HASHTAG, ChannelSpec, FieldSpec, count_words, dangling_word
-from agents.state import CampaignState, Draft, RetrievedPassage
+from agents.state import CampaignState, Draft, RetrievedPassage, fact_passages
 from knowledge.brand import Brand
-from policy.claims import coverage, sentence_spans, speaks_of_policy
-from policy.facts import case_rows, product_aliases, results, rows_of
+from policy.claims import content_units, coverage, sentence_spans, speaks_of_policy
+from policy.facts import case_rows, intervals, product_aliases, results, rows_of
 from policy.findings import ComplianceFinding, Severity
 
 Group = Literal["channel", "voice", "facts", "compliance"]
@@ -57,6 +60,7 @@ Group = Literal["channel", "voice", "facts", "compliance"]
 QUALITY_RULES: dict[str, tuple[Group, Severity, str]] = {
     "quality.truncated": ("channel", "block", "every field ends as a finished sentence or phrase"),
     "quality.fragment": ("channel", "block", "no field cut into a fragment to fit its limit"),
+    "quality.opens_mid_thought": ("channel", "block", "every field opens with its point, not a connective"),
     "quality.too_short": ("channel", "block", "every field reaches its minimum length"),
     "quality.hashtags": ("channel", "block", "hashtags where the channel expects them"),
     "quality.greeting": ("channel", "block", "a greeting where the channel expects one"),
@@ -163,7 +167,7 @@ def passages_for_inputs(
     queries = list(state.brand.channel_inputs.get(channel.name, {}).values())
     if not queries:
         return []
-    by_id = {p.id: p for p in state.passages}
+    by_id = {p.id: p for p in fact_passages(state.passages)}  # customers' posts answer nothing
     hits = ctx.index.search_many(queries, k=len(state.passages) or 1)
     return [by_id[h.passage.id] for h in hits if h.passage.id in by_id][:k]
 
@@ -259,20 +263,53 @@ def _truncated(ctx: QualityContext, spec: FieldSpec, text: str) -> list[Complian
                 matched=body,
             )
         ]
-    problem = _unfinished(spec, body)
-    if problem is None:
-        return []
-    explanation, start = problem
-    return [
-        _finding(
-            "quality.truncated",
-            f'"{name}" {explanation}',
-            fix,
-            field=name,
-            span=(start, len(body)),
-            matched=body[start:][:60],
+    found = []
+    opener = _opener(spec, body)
+    if opener:
+        found.append(
+            _finding(
+                "quality.opens_mid_thought",
+                f'"{name}" opens with "{opener.strip()}", carrying on from a sentence the reader never saw',
+                "open with the point itself",
+                field=name,
+                span=(0, len(opener)),
+                matched=opener,
+            )
         )
-    ]
+    problem = _unfinished(spec, body)
+    if problem is not None:
+        explanation, start = problem
+        found.append(
+            _finding(
+                "quality.truncated",
+                f'"{name}" {explanation}',
+                fix,
+                field=name,
+                span=(start, len(body)),
+                matched=body[start:][:60],
+            )
+        )
+    return found
+
+
+# A piece's first words that carry on from an earlier sentence. The single-character and ambiguous ones
+# count only before a comma ("同时，" but not "同时满足"); English "But"/"So"/"And" open headlines by
+# choice ("But first, coffee") and are left alone.
+_OPENS_MID = re.compile(
+    r"\s*(?:(?:不过|但是|然而|可是|而且|并且|此外|另外|因此|所以|因而|况且)[，,、]?"
+    r"|(?:但|而|同时|那么|总之|于是|再说)[，,、]"
+    r"|(?:however|additionally|moreover|furthermore|therefore|nevertheless|besides|also|that said"
+    r"|in addition|on top of that)\b,?)\s*",
+    re.IGNORECASE,
+)
+
+
+def _opener(spec: FieldSpec, body: str) -> str | None:
+    """The connective a prose field opens with, with its comma and spaces, when text follows it."""
+    if not spec.prose:
+        return None
+    m = _OPENS_MID.match(body)
+    return m.group() if m and body[m.end() :].strip() else None
 
 
 def _unfinished(spec: FieldSpec, body: str) -> tuple[str, int] | None:
@@ -291,13 +328,19 @@ def _unfinished(spec: FieldSpec, body: str) -> tuple[str, int] | None:
 
 
 def finish_fields(channel: ChannelSpec, draft: Draft) -> Draft:
-    """``draft`` with each prose field that stops mid-sentence cut back to its last finished sentence
-    (the last-resort fix for a cut-off answer), when one is left; such a field is no longer cut off."""
+    """``draft`` with each prose field that opens with a connective ("不过，") opened with what follows it,
+    and each that stops mid-sentence cut back to its last finished sentence (the last-resort fix for a
+    cut-off answer), when one is left; such a field is no longer cut off."""
     fields, cut_off = dict(draft.fields), list(draft.cut_off)
     for spec in channel.fields:
         text = fields.get(spec.name, "").rstrip()
         if not spec.prose or not text:
             continue
+        opener = _opener(spec, text)
+        if opener:  # "不过，你可以…" -> "你可以…"
+            rest = text[len(opener) :]
+            text = rest[:1].upper() + rest[1:]
+            fields[spec.name] = text
         if _ends_finished(_last_line(text)) and _unclosed(text) is None and spec.name not in cut_off:
             continue
         ends = [m.end() for m in _FINISHED.finditer(text)]
@@ -647,46 +690,82 @@ _NOT_COVERED = re.compile(
 )
 
 
+def _relevance(question: str, row: str) -> float:
+    """How much a row and a question share, read both ways: a long complaint shares few of its own
+    words with the short row that answers it ("退款还是没到…" / "退款会在 3 个工作日内原路退回")."""
+    return max(coverage(question, row), coverage(row, question))
+
+
+def _terms(text: str) -> set[tuple[str, Decimal, Decimal | None]]:
+    """The conditions ``text`` states, comparable across wordings ("3 个工作日内" = "within 3 days")."""
+    return {(i.measure, i.low, i.high) for i in intervals(text)}
+
+
 def _policy_not_used(ctx: QualityContext, fields: dict[str, str]) -> list[ComplianceFinding]:
-    """A reply to a customer's question that gives none of the figures (refund shares, prices) of the
-    passages that answer it, and does not say the documents do not cover the case: improvised."""
+    """A reply to a customer that does not answer from the passages that answer them, and does not say
+    the documents do not cover the case: improvised.
+
+    - A question about a contract term (a refund, a warranty): the reply gives a figure (a share, an
+      amount) or a term ("3 个工作日内") of the rows that speak to it; when the question gives its case
+      ("20 days before departure") and a row covers it, that row's figure.
+    - Any other question or complaint the retrieved passages speak to: the reply states something of
+      theirs that the question did not already say (two content words, three Chinese character pairs).
+    """
     questions = list(ctx.brand.channel_inputs.get(ctx.channel.name, {}).values())
-    if not ctx.policy or not questions:
-        return []
-    # The figures of the rows that speak to the question (a refund table's rows for a refund question),
-    # not every figure the passage happens to hold.
-    # Only a question about a contract term (a refund, a warranty) has rows whose figures the answer
-    # must give; the rows about that term.
-    if not any(speaks_of_policy(q) for q in questions):
-        return []
-    rows = [
-        row
-        for row in rows_of(list(ctx.policy))
-        if max(coverage(q, row) for q in questions) >= 0.1 and speaks_of_policy(row)
-    ]
-    # When the question gives its case ("20 days before departure") and a row covers it, that row's
-    # figure must be in the answer (a recital of the table that includes it passes; the prompt asks for
-    # the row alone). Case rows come from every row, as the copywriter's do (a table row need not say
-    # "refund").
-    case = case_rows(questions, list(ctx.policy))
-    wanted = set().union(*(results(row) for row in case or rows))
     text = "\n".join(fields.values())
-    if not wanted or results(text) & wanted or _NOT_COVERED.search(text):
+    if not ctx.policy or not questions or _NOT_COVERED.search(text):
         return []
     name = next(iter(fields), None)
-    shown = ", ".join(sorted(f.lstrip("$") for f in wanted)[:6])
-    if case:
-        explanation = f"the answer does not give what the documents state for this case: {case[0]}"
-        fix = f"answer with that row's figure ({shown}) for the customer's case"
-    else:
-        explanation = (
-            f"the answer gives none of the figures of the policy passage that covers the question ({shown})"
+    all_rows = rows_of(list(ctx.policy))
+    if any(speaks_of_policy(q) for q in questions):
+        # The rows about that term that speak to the question, not every figure the passage holds.
+        rows = [
+            row
+            for row in all_rows
+            if speaks_of_policy(row) and max(_relevance(q, row) for q in questions) >= 0.05
+        ]
+        # When the question gives its case ("20 days before departure") and a row covers it, that row's
+        # figure must be in the answer (a recital of the table that includes it passes; the prompt asks
+        # for the row alone). Case rows come from every row, as the copywriter's do (a table row need not
+        # say "refund").
+        case = case_rows(questions, list(ctx.policy))
+        wanted = set().union(*(results(row) for row in case or rows))
+        terms = set() if case else set().union(*(_terms(row) for row in rows))
+        if (wanted or terms) and not (results(text) & wanted or _terms(text) & terms):
+            shown = ", ".join(sorted(f.lstrip("$") for f in wanted)[:6])
+            if case:
+                explanation = f"the answer does not give what the documents state for this case: {case[0]}"
+                fix = f"answer with that row's figure ({shown}) for the customer's case"
+            else:
+                quoted = " / ".join(rows[:3])
+                explanation = (
+                    f"the answer gives none of the figures or terms of the policy rows that speak to the "
+                    f"question: {quoted}"
+                )
+                fix = (
+                    "answer from those rows: the one that matches the customer's case, with its figure "
+                    "or term; or say plainly that the documents do not cover the case"
+                )
+            return [_finding("facts.policy_not_used", explanation, fix, field=name)]
+        return []  # no row of the passages speaks to the term asked about: nothing to hold the reply to
+    # Any question or complaint: the reply must bring something of the rows that speak to it.
+    rows = [row for row in all_rows if max(_relevance(q, row) for q in questions) >= 0.2]
+    if not rows:
+        return []
+    asked = set().union(*(content_units(q) for q in questions))
+    brought = content_units(text) & set().union(*(content_units(row) for row in rows)) - asked
+    zh_pairs = sum(1 for unit in brought if not unit.isascii())
+    if len(brought) - zh_pairs >= 2 or zh_pairs >= 3:
+        return []
+    best = max(rows, key=lambda row: max(_relevance(q, row) for q in questions))
+    return [
+        _finding(
+            "facts.policy_not_used",
+            f"the answer states nothing of the passage that speaks to the customer's message: {best}",
+            "answer from that passage with its facts, or say plainly that the documents do not cover it",
+            field=name,
         )
-        fix = (
-            "answer from that passage: the row that matches the customer's case, with its figure; or say "
-            "plainly that the documents do not cover the case"
-        )
-    return [_finding("facts.policy_not_used", explanation, fix, field=name)]
+    ]
 
 
 # --- required terms ---------------------------------------------------------------------------------

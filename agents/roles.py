@@ -310,12 +310,18 @@ TOPIC_LABEL_ANSWER_MODEL = create_model(
 
 @functools.lru_cache(maxsize=256)
 def brief_answer_model(
-    aliases: tuple[str, ...], channels: tuple[str, ...], customers: tuple[str, ...] = ()
+    aliases: tuple[str, ...],
+    channels: tuple[str, ...],
+    customers: tuple[str, ...] = (),
+    answers: tuple[str, ...] = (),
 ) -> type[BaseModel]:
     """:class:`BriefAnswer` for a campaign: 3-5 key messages citing only ``aliases``, one angle per
     channel at most, naming only ``channels``. With ``customers`` (the aliases of brand monitoring's
-    passages) it also requires a ``customer_message`` that responds to at least one of them, its facts
-    cited from the documents' passages: constrained decoding then cannot leave the customers out."""
+    passages) it also requires a ``customer_message`` that responds to at least one of them and cites
+    one or two of ``answers`` (the documents' passages that answer what customers say; any document
+    passage when empty), the customers and the citations chosen *before* the text, so a small model
+    writes the message from the passage it committed to: constrained decoding then cannot leave the
+    customers, or the brand's answer to them, out."""
     message = create_model(
         "KeyMessageOut",
         __config__=_STRICT,
@@ -327,14 +333,15 @@ def brief_answer_model(
     )
     fields: dict[str, Any] = {"audience_insight": (text_field(400), ...)}
     if customers:
-        documents = tuple(a for a in aliases if a not in customers)
+        documents = answers or tuple(a for a in aliases if a not in customers)
+        cited = list_of(one_of(documents), min_items=1, max_items=2) if documents else citation_list(())
         fields["customer_message"] = (
             create_model(
                 "CustomerMessageOut",
                 __config__=_STRICT,
-                text=(text_field(240), ...),
                 customers=(list_of(one_of(customers), min_items=1, max_items=2), ...),
-                citations=(citation_list(documents), ...),
+                citations=(cited, ...),
+                text=(text_field(240), ...),
             ),
             ...,
         )

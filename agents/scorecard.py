@@ -69,6 +69,7 @@ def applied_checks(channel: ChannelSpec, brand: Brand, *, model_claims: bool) ->
         "channel.limit",
         "quality.truncated",
         "quality.fragment",
+        "quality.opens_mid_thought",
         "quality.placeholder",
         "quality.echoed_instruction",
         "quality.citation_id",

@@ -1,12 +1,12 @@
 """Strategist: positioning + brand + passages -> a creative brief with cited key messages.
 
-Reads ``brand``, ``channels``, ``passages``, the campaign's ``instruction`` (and the campaign's thread);
-writes ``brief`` (and ``trace``, ``threads``). Its prompt serves the ``strategist.brief`` role
-(:mod:`agents.roles`). The answer's schema is built per campaign: citations can only be aliases of retrieved
-passages and angles only name requested channels, so the backend's constrained decoding makes invalid
-references impossible rather than merely unlikely. The brief is model-written text that reaches readers (the
-campaign's JSON and markdown) and later prompts: it is sanitised like a piece (markup, scripts and links to
-hosts the brand does not allow removed)."""
+Reads ``brand``, ``channels``, ``passages``, ``voices`` (brand monitoring's notes), the campaign's
+``instruction`` (and the campaign's thread); writes ``brief`` (and ``trace``, ``threads``). Its prompt
+serves the ``strategist.brief`` role (:mod:`agents.roles`). The answer's schema is built per campaign:
+citations can only be aliases of retrieved passages and angles only name requested channels, so the
+backend's constrained decoding makes invalid references impossible rather than merely unlikely. The brief is
+model-written text that reaches readers (the campaign's JSON and markdown) and later prompts: it is
+sanitised like a piece (markup, scripts and links to hosts the brand does not allow removed)."""
 
 from __future__ import annotations
 
@@ -15,14 +15,35 @@ from typing import ClassVar
 from agents.base import Agent, RunContext, ask, language_name
 from agents.citations import aliases, aliases_to_ids
 from agents.roles import BRIEF, BriefInputs, PromptSlot, brief_answer_model
-from agents.state import CampaignState, CreativeBrief, KeyMessage
+from agents.state import CampaignState, CreativeBrief, KeyMessage, fact_passages
 from agents.threads import mark_turn
 from policy.detectors import sanitize_markup
+
+MAX_ANSWERS = 3
+
+
+def answering_customers(state: CampaignState, ctx: RunContext) -> tuple[str, ...]:
+    """The aliases of the retrieved document passages that best answer what customers say (complaints
+    and alerts first, then praise), at most :data:`MAX_ANSWERS`: what the brief's customer message must
+    cite, so it answers a refund complaint with the refund row rather than with the brand's slogan."""
+    documents = {p.id: p.alias for p in fact_passages(state.passages)}
+    order = {"alert": 0, "complaint": 0, "praise": 1}
+    voices = sorted(state.voices, key=lambda v: order[v.kind])
+    found: list[str] = []
+    for voice in voices:
+        for hit in ctx.index.search(voice.text, k=8):
+            alias = documents.get(hit.passage.id)
+            if alias is not None and alias not in found:
+                found.append(alias)
+                break
+    return tuple(found[:MAX_ANSWERS])
 
 
 class Strategist(Agent):
     name: ClassVar[str] = "strategist"
-    reads: ClassVar[frozenset[str]] = frozenset({"brand", "channels", "passages", "threads", "instruction"})
+    reads: ClassVar[frozenset[str]] = frozenset(
+        {"brand", "channels", "passages", "threads", "instruction", "voices"}
+    )
     writes: ClassVar[frozenset[str]] = frozenset({"brief", "trace", "threads"})
     slots: ClassVar[dict[str, PromptSlot]] = {"brief": PromptSlot(BRIEF, "strategist.brief@5")}
 
@@ -46,6 +67,7 @@ class Strategist(Agent):
                 aliases(state.passages),
                 tuple(names),
                 tuple(p.alias for p in state.passages if p.kind == "customer"),
+                answering_customers(state, ctx),
             ),
             max_repairs=self.params.max_repairs,
         )

@@ -35,8 +35,17 @@ class AlertRule:
             f">= {self.ratio:g} x that mean, and >= {self.min_count}"
         )
 
+    def describe_zh(self, what: str) -> str:
+        """:meth:`describe` in Chinese, for the Chinese report."""
+        return (
+            f"某天的{what} ≥ 前 {self.window} 天日均 + {self.k:g} × max(标准差, √日均, 1)，"
+            f"≥ 日均的 {self.ratio:g} 倍，且 ≥ {self.min_count} 条"
+        )
+
 
 VOLUME_RULE = AlertRule()
+# A topic is emerging with >= 5 mentions in this many last days, at least twice its earlier daily rate.
+EMERGING_DAYS = 7
 NEGATIVE_RULE = AlertRule(min_count=5)
 
 

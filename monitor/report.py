@@ -15,6 +15,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from monitor.alerts import EMERGING_DAYS, NEGATIVE_RULE, VOLUME_RULE
 from monitor.insights import Insights, MentionResult
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -23,6 +24,7 @@ COLORS = {"positive": "#2f7d4f", "neutral": "#9aa3ad", "negative": "#c0392b"}
 UI: dict[str, dict[str, str]] = {
     "en": {
         "title": "Brand monitoring",
+        "colon": ": ",
         "period": "Period",
         "mentions": "mentions",
         "bad_lines": "lines not read (see errors.jsonl)",
@@ -60,6 +62,7 @@ UI: dict[str, dict[str, str]] = {
         "no_topic": "no topic",
     },
     "zh": {
+        "colon": "：",
         "title": "品牌舆情监测",
         "period": "时间范围",
         "mentions": "条提及",
@@ -153,6 +156,30 @@ def _day_chart(insights: Insights) -> dict[str, Any]:
     }
 
 
+def _method(insights: Insights, lang: str) -> list[str]:
+    """The report's "how this was computed" paragraphs in the report's language (insights.json keeps
+    them in English, as data)."""
+    m = insights.method
+    if lang != "zh":
+        first = f"{m.sentiment}. {m.classifier}; {m.embedder}"
+        first += f"; {m.model}: {m.model_decided} / {m.uncertain}." if m.model else "."
+        return [first, f"{m.topics}. {m.emerging}.", *m.alerts]
+    first = "情感：每条提及由逻辑回归分类器判断（多语言向量、字符 n-gram 和情感词典得分）"
+    first += (
+        f"；分类器把握不足的 {m.uncertain} 条交给语言模型 {m.model}，由它判定 {m.model_decided} 条"
+        if m.model
+        else "；本次未使用语言模型"
+    )
+    first += f"。分类器 {m.classifier}；向量模型 {m.embedder}。"
+    return [
+        first,
+        "话题：在向量上做球面 k-means，k 按轮廓系数选取，不足 4 条的簇归入“其他”。"
+        f"新兴话题：最近 {EMERGING_DAYS} 天至少 5 条，且日均达到此前的 2 倍（或此前没有）。",
+        "提及量预警：" + VOLUME_RULE.describe_zh("提及量") + "。",
+        "负面预警：" + NEGATIVE_RULE.describe_zh("负面提及量") + "。",
+    ]
+
+
 def render_report(insights: Insights, mentions: list[MentionResult], *, lang: str = "en") -> str:
     lang = "zh" if lang == "zh" else "en"
     env = Environment(
@@ -172,7 +199,11 @@ def render_report(insights: Insights, mentions: list[MentionResult], *, lang: st
         return {"id": m.id, "text": m.text[:400], "day": m.day, "source": m.source, "sentiment": m.sentiment}
 
     data = insights.model_dump()
+    rules = {"volume_spike": VOLUME_RULE, "negative_spike": NEGATIVE_RULE}
     for alert in data["alerts"]:
+        if lang == "zh":
+            what = "提及量" if alert["kind"] == "volume_spike" else "负面提及量"
+            alert["rule"] = rules[alert["kind"]].describe_zh(what)
         alert["quotes"] = [quote(x) for x in alert["examples"][:3]]
         alert["topic_labels"] = [topic_names.get(t, str(t)) for t in alert["topics"]]
     for topic in data["topics"]:
@@ -187,4 +218,5 @@ def render_report(insights: Insights, mentions: list[MentionResult], *, lang: st
         chart=_day_chart(insights),
         colors=COLORS,
         top_voice=top_voice,
+        method=_method(insights, lang),
     )

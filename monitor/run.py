@@ -24,7 +24,7 @@ from core.errors import InputError
 from core.files import atomic_write
 from knowledge.brand import Brand, load_brand
 from knowledge.embedders import BrandForgeEmbeddings, get_embedder
-from monitor.alerts import NEGATIVE_RULE, VOLUME_RULE, spikes
+from monitor.alerts import EMERGING_DAYS, NEGATIVE_RULE, VOLUME_RULE, spikes
 from monitor.aspects import AspectFinder
 from monitor.brands import BrandMatcher
 from monitor.insights import (
@@ -49,7 +49,6 @@ from monitor.report import render_report
 from monitor.sentiment import BRAND_TOKEN, LABELS, SentimentClassifier, with_placeholder
 from monitor.topics import find_topics, topic_terms
 
-EMERGING_DAYS = 7
 Progress = Callable[[str], None]
 
 
@@ -192,6 +191,23 @@ def _write_errors(out: Path, read: ReadResult) -> None:
     atomic_write(out / "errors.jsonl", lines.encode("utf-8"))
 
 
+def _distinct_labels(topics: list[Topic], lang: str) -> list[Topic]:
+    """Topics whose written labels came out the same ("慢旅行体验" twice) told apart by each one's first
+    term the other labels do not already say: a reader cannot tell two topics of one name apart."""
+    seen = Counter(t.label for t in topics)
+    out = []
+    for topic in topics:
+        if seen[topic.label] < 2:
+            out.append(topic)
+            continue
+        others = {t.id for t in topics if t.label == topic.label and t.id != topic.id}
+        taken = {term for t in topics if t.id in others for term in t.terms[:1]}
+        term = next((w for w in topic.terms if w not in topic.label and w not in taken), str(topic.id))
+        label = f"{topic.label}（{term}）" if lang == "zh" else f"{topic.label} ({term})"
+        out.append(topic.model_copy(update={"label": label}))
+    return out
+
+
 def _counts(labels: Sequence[str]) -> dict[str, int]:
     c = Counter(labels)
     return {"positive": c["positive"], "negative": c["negative"], "neutral": c["neutral"]}
@@ -319,6 +335,7 @@ def build_insights(
             )
         )
     if model is not None:
+        topics = _distinct_labels(topics, report_lang)
         say(f"labelled {len(topics)} topics")
 
     # alerts

@@ -42,9 +42,9 @@ _MEASURE_WORDS = {
     "hour": "hour", "hours": "hour", "小时": "hour", "个小时": "hour", "岁": "age", "years old": "age",
     "year-old": "age", "year olds": "age",
 }  # fmt: skip
-_UNIT = (
-    r"[\s-]?(business days|working days|years old|year-old|year olds|days?|weeks?|months?|years?|hours?|"
-    r"工作日|个星期|个小时|个月|天|日|周|星期|年|小时|岁)"
+_UNIT = (  # "3 个工作日": a measure word may stand between the figure and the unit
+    r"[\s-]?(?:个\s?)?(business days|working days|years old|year-old|year olds|days?|weeks?|months?|"
+    r"years?|hours?|工作日|个星期|个小时|个月|天|日|周|星期|年|小时|岁)"
 )
 _RANGE = re.compile(rf"{_NUM}\s?(?:-|–|—|~|～|至|到|to)\s?{_NUM}{_UNIT}")
 _AT_LEAST_AFTER = re.compile(rf"{_NUM}{_UNIT}\s?(?:\+|以上|及以上|或以上|or more|or longer|and over|and up)")

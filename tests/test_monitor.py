@@ -232,6 +232,9 @@ def test_the_report_is_self_contained(month_run: tuple[list[dict[str, object]], 
     assert (
         "<svg" in html and f"2026-11-{SPIKE_DAY}" in html and "负面激增" in html
     )  # a Chinese brand's report
+    # ... in Chinese throughout, the method and the alert rules included
+    assert "情感：每条提及由逻辑回归分类器判断" in html and "规则：某天的" in html
+    assert "logistic-regression" not in html and "on a day >=" not in html
 
 
 def test_load_insights_names_the_file_and_field(tmp_path: Path) -> None:

@@ -283,7 +283,7 @@ def test_scorecard_counts_checks_by_group(tidewater: Brand) -> None:
     clean = scorecard(CH["email"], tidewater, [])
     assert clean.score == 1.0 and clean.passed == clean.applied
     # limits, 2 endings, 3 template-text checks, length, greeting, sign-off
-    assert clean.groups["channel"].applied == 9 and "quality.greeting" not in clean.groups["channel"].failed
+    assert clean.groups["channel"].applied == 10 and "quality.greeting" not in clean.groups["channel"].failed
     findings = [
         ComplianceFinding(
             rule_id="quality.required_term", category="quality_voice", severity="block", explanation="x"
@@ -371,6 +371,53 @@ def test_a_customer_answer_gives_the_policy_rows_figures(wanderly: Brand) -> Non
     context = QualityContext.build(CH["cs_reply"], wanderly, policy=[ladder])
     (finding,) = quality_findings(context, {"reply": improvised})
     assert "出发前 15–29 天取消，退还团费的 70%" in finding.explanation and "70%" in finding.suggestion
+
+
+def test_a_reply_to_a_complaint_answers_from_the_passage_that_speaks_to_it(
+    wanderly: Brand, tidewater: Brand
+) -> None:
+    faq = (
+        "退款比例按照你提出取消的时间计算：出发前 30 天及以上取消，全额退款；"
+        "出发前 15–29 天取消，退还团费的 70%。"
+        "退款会在 3 个工作日内原路退回。"
+    )
+    complaint = "周一到了，Wanderly的退款还是没到。客服说“银行处理需要时间”。这个理由我已经听了三遍了。"
+    brand = wanderly.model_copy(update={"channel_inputs": {"cs_reply": {"question": complaint}}})
+
+    def found(b: Brand, reply: str, policy: list[str]) -> list[str]:
+        context = QualityContext.build(CH["cs_reply"], b, policy=policy)
+        return [f.rule_id for f in quality_findings(context, {"reply": reply})]
+
+    # No case in the complaint: the refund row's term ("3 个工作日内", however worded) is an answer.
+    assert found(brand, "你可以尝试联系我们的客服团队，他们会帮你处理。", [faq]) == ["facts.policy_not_used"]
+    answered = "很抱歉让你久等了。退款会在3个工作日内原路退回，超过了请拨打 400-000-0000。"
+    assert found(brand, answered, [faq]) == []
+    # Not a contract term: the reply must bring something of the passage the question was not told.
+    shipping = "We roast on Mondays and Thursdays and ship within 24 hours of roasting, by USPS Priority."
+    asked = "When do you roast and ship? My last bag took forever."
+    coffee = tidewater.model_copy(update={"channel_inputs": {"cs_reply": {"question": asked}}})
+    vague = "Sorry about that! Please reach out and we'll look into your order."
+    assert found(coffee, vague, [shipping]) == ["facts.policy_not_used"]
+    answered_en = "We roast Mondays and Thursdays and ship by USPS Priority in a day."
+    assert found(coffee, answered_en, [shipping]) == []
+    # A passage that does not speak to the question holds the reply to nothing.
+    unrelated = "Our café on Harbor Street hosts cuppings every Saturday morning."
+    assert found(coffee, vague, [unrelated]) == []
+
+
+def test_a_piece_that_opens_mid_thought_is_found_and_opened_with_its_point() -> None:
+    reply = CH["cs_reply"]
+    draft = Draft(channel="cs_reply", fields={"reply": "不过，你可以在出发前 30 天取消，全额退款。"})
+    context = QualityContext.build(reply, load_brand(ROOT / "examples/brands/wanderly"))
+    assert "quality.opens_mid_thought" in [f.rule_id for f in quality_findings(context, draft.fields)]
+    assert finish_fields(reply, draft).fields["reply"] == "你可以在出发前 30 天取消，全额退款。"
+    english = Draft(channel="cs_reply", fields={"reply": "However, the roast ships Monday."})
+    assert finish_fields(reply, english).fields["reply"] == "The roast ships Monday."
+    # A connective that starts a word ("同时满足") or a headline's chosen "But" is no opening mid-thought.
+    for fine in ("同时满足两个孩子的需求，这趟行程很合适。", "But first, coffee. Tidewater roasts daily."):
+        kept = Draft(channel="cs_reply", fields={"reply": fine})
+        assert finish_fields(reply, kept).fields["reply"] == fine
+        assert "quality.opens_mid_thought" not in [f.rule_id for f in quality_findings(context, kept.fields)]
 
 
 def test_the_last_resort_drops_the_offending_clause_and_keeps_the_brand_mention() -> None:
