@@ -29,7 +29,7 @@ from backends import BaseBackendConfig, ChatMessage, GenerationParams, LLMBacken
 from core.errors import InputError, ServiceError
 from prompts import default_registry
 
-STANCE_PROMPT = "monitor.stance@1"
+STANCE_PROMPT = "monitor.stance@2"
 TOPIC_LABEL_PROMPT = "monitor.topic_label@1"
 
 
