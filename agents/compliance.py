@@ -47,7 +47,14 @@ from agents.channels import ChannelSpec, dangling_word, fit_with_cut
 from agents.citations import aliases
 from agents.fanout import for_each_channel
 from agents.judge import JUDGE_PROMPT, ModelJudge
-from agents.quality import QualityContext, drop_repeats, finish_fields, policy_passages, quality_findings
+from agents.quality import (
+    QualityContext,
+    answer_from_policy,
+    drop_repeats,
+    finish_fields,
+    policy_passages,
+    quality_findings,
+)
 from agents.revision import REVISION_READS, REVISION_WRITES, SendsBack
 from agents.roles import CLAIMS, JUDGE, ClaimsInputs, PromptSlot, claims_answer_model
 from agents.scorecard import scorecard
@@ -316,7 +323,9 @@ class Compliance(SendsBack):
         # Last resort, deterministic: restore required spellings, drop the sentences (or the clauses) that
         # still carry a blocking finding and the later copy of a repeated sentence or positioning line
         # (when the field keeps other text), drop an unfinished last sentence, then cut
-        # over-long fields at a sentence or clause boundary. What that cannot make whole stays a finding.
+        # over-long fields at a sentence or clause boundary; a reply that still does not answer the
+        # customer from its passages becomes those passages' rows, quoted. What that cannot make whole
+        # stays a finding.
         draft = self._fix_spelling(state.brand, draft)
         standing = self._standing(checker, channel, draft, findings, quality(draft))
         names = [state.brand.name, *state.brand.required_terms]
@@ -326,6 +335,11 @@ class Compliance(SendsBack):
             draft = self._shorter(state, ctx, channel, draft)
         draft, cut = self._fit_limits(channel, draft)
         final = self._standing(checker, channel, draft, findings, quality(draft, cut))
+        improvised = next((f for f in final if f.rule_id == "facts.policy_not_used" and f.field), None)
+        answer = answer_from_policy(quality(draft)) if improvised else None
+        if improvised and answer and improvised.field:  # the customer gets the documents' own answer
+            draft = draft.model_copy(update={"fields": {**draft.fields, improvised.field: answer}})
+            final = self._standing(checker, channel, draft, findings, quality(draft, cut))
         final_keys = {(f.rule_id, f.field, f.matched) for f in final}
         fixed = [
             f.model_copy(update={"fixed": True})

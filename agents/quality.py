@@ -30,7 +30,9 @@ severity (a brand may change a severity with ``compliance.severity`` in brand.ya
 - ``facts.policy_not_used``: an answer to a channel input (a customer's question) that gives none of the
   figures (shares, prices) of the passages that answer the question, and does not say the documents do
   not cover the case; when the question gives its case ("20 days before departure") and a row covers it
-  (:func:`policy.facts.rows_for_case`), the answer must give that row's figure.
+  (:func:`policy.facts.rows_for_case`), the answer must give that row's figure. Any other message a
+  passage speaks to: the answer states something of that passage. The last resort
+  (:func:`answer_from_policy`) answers with those rows in the documents' own words.
 
 The checks read text only: no model, no index. Patterns are bounded (no nested quantifiers), so a long or
 hostile text cannot make them backtrack.
@@ -766,6 +768,32 @@ def _policy_not_used(ctx: QualityContext, fields: dict[str, str]) -> list[Compli
             field=name,
         )
     ]
+
+
+def answer_from_policy(ctx: QualityContext) -> str | None:
+    """The last resort for a reply that does not answer from its passages: the rows that answer the
+    customer, in the documents' own words (the row for their case when the question gives one, else the
+    two rows that speak to the message most), after a short greeting. None when no row speaks to it."""
+    questions = list(ctx.brand.channel_inputs.get(ctx.channel.name, {}).values())
+    if not ctx.policy or not questions:
+        return None
+    rows = case_rows(questions, list(ctx.policy))
+    if not rows:
+        policy = any(speaks_of_policy(q) for q in questions)
+        scored = [
+            (max(_relevance(q, row) for q in questions), n, row)
+            for n, row in enumerate(rows_of(list(ctx.policy)))
+            if not policy or speaks_of_policy(row)
+        ]
+        best = sorted((item for item in scored if item[0] >= 0.05), key=lambda item: (-item[0], item[1]))[:2]
+        rows = [row for _, _, row in sorted(best, key=lambda item: item[1])]  # in the documents' order
+    if not rows:
+        return None
+    # A plain greeting: "our rule is: …" read to the semantic injection check (and its judge) like a note
+    # to the reviewer, and blocked the documents' own refund table.
+    if ctx.brand.language == "zh":
+        return "你好，感谢你的留言。" + "".join(r.rstrip("。.;；") + "。" for r in rows)
+    return "Hi, thanks for your message. " + " ".join(r.rstrip(".;") + "." for r in rows)
 
 
 # --- required terms ---------------------------------------------------------------------------------

@@ -131,12 +131,13 @@ def test_a_campaign_with_insights_cites_customers_and_answers_the_complaint(
         if schema is None or "key_messages" not in schema.get("properties", {}):
             return None  # the fake's own schema-valid answers
         schemas.append(schema)
+        answering = schema["properties"]["customer_message"]["properties"]["citations"]["items"]["enum"]
         return {
             "audience_insight": "Families want slow trips and clear refunds.",
             "customer_message": {
                 "text": "Refunds for a snow cancellation follow the published table, in full.",
                 "customers": ["M2"],
-                "citations": ["P1"],
+                "citations": answering[:1],
             },
             "key_messages": [
                 {

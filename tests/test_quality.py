@@ -405,6 +405,28 @@ def test_a_reply_to_a_complaint_answers_from_the_passage_that_speaks_to_it(
     assert found(coffee, vague, [unrelated]) == []
 
 
+def test_the_last_resort_answers_the_customer_with_the_rows_that_answer_them(wanderly: Brand) -> None:
+    from agents.quality import answer_from_policy
+
+    faq = (
+        "退款比例按照你提出取消的时间计算：出发前 30 天及以上取消，全额退款；"
+        "出发前 15–29 天取消，退还团费的 70%。退款会在 3 个工作日内原路退回。"
+    )
+    # The configured question gives its case (20 days): that row alone, in the documents' words.
+    case = answer_from_policy(QualityContext.build(CH["cs_reply"], wanderly, policy=[faq]))
+    assert case == "你好，感谢你的留言。出发前 15–29 天取消，退还团费的 70%。"
+    # A complaint with no case: the rows that speak to it, among them the one that answers it.
+    complaint = "周一到了，Wanderly的退款还是没到。这个理由我已经听了三遍了。"
+    brand = wanderly.model_copy(update={"channel_inputs": {"cs_reply": {"question": complaint}}})
+    context = QualityContext.build(CH["cs_reply"], brand, policy=[faq])
+    answer = answer_from_policy(context)
+    assert answer is not None and "退款会在 3 个工作日内原路退回。" in answer
+    assert quality_findings(context, {"reply": answer}) == []
+    # Nothing in the passages speaks to it: no answer is made up.
+    unrelated = QualityContext.build(CH["cs_reply"], brand, policy=["雨崩徒步 7 天，每团最多 8 人。"])
+    assert answer_from_policy(unrelated) is None
+
+
 def test_a_piece_that_opens_mid_thought_is_found_and_opened_with_its_point() -> None:
     reply = CH["cs_reply"]
     draft = Draft(channel="cs_reply", fields={"reply": "不过，你可以在出发前 30 天取消，全额退款。"})
