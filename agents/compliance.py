@@ -337,7 +337,7 @@ class Compliance(SendsBack):
         final = self._standing(checker, channel, draft, findings, quality(draft, cut))
         improvised = next((f for f in final if f.rule_id == "facts.policy_not_used" and f.field), None)
         answer = answer_from_policy(quality(draft)) if improvised else None
-        if improvised and answer and improvised.field:  # the customer gets the documents' own answer
+        if improvised and improvised.field and answer:  # the customer gets the documents' own answer
             draft = draft.model_copy(update={"fields": {**draft.fields, improvised.field: answer}})
             final = self._standing(checker, channel, draft, findings, quality(draft, cut))
         final_keys = {(f.rule_id, f.field, f.matched) for f in final}

@@ -223,6 +223,7 @@ def quality_findings(ctx: QualityContext, fields: dict[str, str]) -> list[Compli
         if not text.strip():
             continue  # an empty field is a channel-limit violation (agents.channels)
         found += _truncated(ctx, spec, text)
+        found += _opens_mid_thought(spec, text)
         found += _length_and_conventions(spec, text)
         found += _mixed_language(ctx, spec.name, text)
         found += _repeated(ctx, spec.name, text)
@@ -265,33 +266,36 @@ def _truncated(ctx: QualityContext, spec: FieldSpec, text: str) -> list[Complian
                 matched=body,
             )
         ]
-    found = []
-    opener = _opener(spec, body)
-    if opener:
-        found.append(
-            _finding(
-                "quality.opens_mid_thought",
-                f'"{name}" opens with "{opener.strip()}", carrying on from a sentence the reader never saw',
-                "open with the point itself",
-                field=name,
-                span=(0, len(opener)),
-                matched=opener,
-            )
-        )
     problem = _unfinished(spec, body)
-    if problem is not None:
-        explanation, start = problem
-        found.append(
-            _finding(
-                "quality.truncated",
-                f'"{name}" {explanation}',
-                fix,
-                field=name,
-                span=(start, len(body)),
-                matched=body[start:][:60],
-            )
+    if problem is None:
+        return []
+    explanation, start = problem
+    return [
+        _finding(
+            "quality.truncated",
+            f'"{name}" {explanation}',
+            fix,
+            field=name,
+            span=(start, len(body)),
+            matched=body[start:][:60],
         )
-    return found
+    ]
+
+
+def _opens_mid_thought(spec: FieldSpec, text: str) -> list[ComplianceFinding]:
+    opener = _opener(spec, text)
+    if opener is None:
+        return []
+    return [
+        _finding(
+            "quality.opens_mid_thought",
+            f'"{spec.name}" opens with "{opener.strip()}", carrying on from a sentence the reader never saw',
+            "open with the point itself",
+            field=spec.name,
+            span=(0, len(opener)),
+            matched=opener,
+        )
+    ]
 
 
 # A piece's first words that carry on from an earlier sentence. The single-character and ambiguous ones
@@ -698,6 +702,16 @@ def _relevance(question: str, row: str) -> float:
     return max(coverage(question, row), coverage(row, question))
 
 
+def _scored_rows(questions: list[str], policy: Iterable[str], *, terms_only: bool) -> list[tuple[float, str]]:
+    """Each row of the passages (only those about a contract term with ``terms_only``) with its
+    relevance to the customer's message, in the documents' order."""
+    return [
+        (max(_relevance(q, row) for q in questions), row)
+        for row in rows_of(list(policy))
+        if not terms_only or speaks_of_policy(row)
+    ]
+
+
 def _terms(text: str) -> set[tuple[str, Decimal, Decimal | None]]:
     """The conditions ``text`` states, comparable across wordings ("3 个工作日内" = "within 3 days")."""
     return {(i.measure, i.low, i.high) for i in intervals(text)}
@@ -718,14 +732,9 @@ def _policy_not_used(ctx: QualityContext, fields: dict[str, str]) -> list[Compli
     if not ctx.policy or not questions or _NOT_COVERED.search(text):
         return []
     name = next(iter(fields), None)
-    all_rows = rows_of(list(ctx.policy))
     if any(speaks_of_policy(q) for q in questions):
         # The rows about that term that speak to the question, not every figure the passage holds.
-        rows = [
-            row
-            for row in all_rows
-            if speaks_of_policy(row) and max(_relevance(q, row) for q in questions) >= 0.05
-        ]
+        rows = [row for score, row in _scored_rows(questions, ctx.policy, terms_only=True) if score >= 0.05]
         # When the question gives its case ("20 days before departure") and a row covers it, that row's
         # figure must be in the answer (a recital of the table that includes it passes; the prompt asks
         # for the row alone). Case rows come from every row, as the copywriter's do (a table row need not
@@ -751,15 +760,17 @@ def _policy_not_used(ctx: QualityContext, fields: dict[str, str]) -> list[Compli
             return [_finding("facts.policy_not_used", explanation, fix, field=name)]
         return []  # no row of the passages speaks to the term asked about: nothing to hold the reply to
     # Any question or complaint: the reply must bring something of the rows that speak to it.
-    rows = [row for row in all_rows if max(_relevance(q, row) for q in questions) >= 0.2]
-    if not rows:
+    scored = [
+        (score, row) for score, row in _scored_rows(questions, ctx.policy, terms_only=False) if score >= 0.2
+    ]
+    if not scored:
         return []
     asked = set().union(*(content_units(q) for q in questions))
-    brought = content_units(text) & set().union(*(content_units(row) for row in rows)) - asked
+    brought = content_units(text) & set().union(*(content_units(row) for _, row in scored)) - asked
     zh_pairs = sum(1 for unit in brought if not unit.isascii())
     if len(brought) - zh_pairs >= 2 or zh_pairs >= 3:
         return []
-    best = max(rows, key=lambda row: max(_relevance(q, row) for q in questions))
+    best = max(scored, key=lambda item: item[0])[1]
     return [
         _finding(
             "facts.policy_not_used",
@@ -779,13 +790,13 @@ def answer_from_policy(ctx: QualityContext) -> str | None:
         return None
     rows = case_rows(questions, list(ctx.policy))
     if not rows:
-        policy = any(speaks_of_policy(q) for q in questions)
+        terms_only = any(speaks_of_policy(q) for q in questions)
         scored = [
-            (max(_relevance(q, row) for q in questions), n, row)
-            for n, row in enumerate(rows_of(list(ctx.policy)))
-            if not policy or speaks_of_policy(row)
+            (score, n, row)
+            for n, (score, row) in enumerate(_scored_rows(questions, ctx.policy, terms_only=terms_only))
+            if score >= 0.05
         ]
-        best = sorted((item for item in scored if item[0] >= 0.05), key=lambda item: (-item[0], item[1]))[:2]
+        best = sorted(scored, key=lambda item: (-item[0], item[1]))[:2]
         rows = [row for _, _, row in sorted(best, key=lambda item: item[1])]  # in the documents' order
     if not rows:
         return None

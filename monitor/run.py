@@ -200,8 +200,7 @@ def _distinct_labels(topics: list[Topic], lang: str) -> list[Topic]:
         if seen[topic.label] < 2:
             out.append(topic)
             continue
-        others = {t.id for t in topics if t.label == topic.label and t.id != topic.id}
-        taken = {term for t in topics if t.id in others for term in t.terms[:1]}
+        taken = {t.terms[0] for t in topics if t.label == topic.label and t.id != topic.id and t.terms}
         term = next((w for w in topic.terms if w not in topic.label and w not in taken), str(topic.id))
         label = f"{topic.label}（{term}）" if lang == "zh" else f"{topic.label} ({term})"
         out.append(topic.model_copy(update={"label": label}))
