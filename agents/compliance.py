@@ -50,7 +50,9 @@ from agents.judge import JUDGE_PROMPT, ModelJudge
 from agents.quality import (
     QualityContext,
     answer_from_policy,
+    complete_alternative,
     drop_repeats,
+    finish_conventions,
     finish_fields,
     policy_passages,
     quality_findings,
@@ -323,7 +325,9 @@ class Compliance(SendsBack):
         # Last resort, deterministic: restore required spellings, drop the sentences (or the clauses) that
         # still carry a blocking finding and the later copy of a repeated sentence or positioning line
         # (when the field keeps other text), drop an unfinished last sentence, then cut
-        # over-long fields at a sentence or clause boundary; a reply that still does not answer the
+        # over-long fields at a sentence or clause boundary, then add the conventions still missing
+        # (a full stop for a trailing clause mark, an e-mail's greeting and sign-off, the brand's
+        # hashtag); a reply that still does not answer the
         # customer from its passages becomes those passages' rows, quoted. What that cannot make whole
         # stays a finding.
         draft = self._fix_spelling(state.brand, draft)
@@ -333,7 +337,8 @@ class Compliance(SendsBack):
         draft = finish_fields(channel, draft)
         if self.params.shorten:
             draft = self._shorter(state, ctx, channel, draft)
-        draft, cut = self._fit_limits(channel, draft)
+        draft, cut = self._fit_limits(channel, state.brand, draft)
+        draft = finish_conventions(channel, state.brand, draft)
         final = self._standing(checker, channel, draft, findings, quality(draft, cut))
         improvised = next((f for f in final if f.rule_id == "facts.policy_not_used" and f.field), None)
         answer = answer_from_policy(quality(draft)) if improvised else None
@@ -419,13 +424,22 @@ class Compliance(SendsBack):
         return draft.model_copy(update={"fields": fields})
 
     @staticmethod
-    def _fit_limits(channel: ChannelSpec, draft: Draft) -> tuple[Draft, frozenset[str]]:
-        """``draft`` cut to its limits, and the fields that had to be cut at a word boundary."""
-        fields, cut = {}, set()
+    def _fit_limits(channel: ChannelSpec, brand: Brand, draft: Draft) -> tuple[Draft, frozenset[str]]:
+        """``draft`` cut to its limits, and the fields that had to be cut at a word boundary. A phrase
+        (a headline) that only a cut at a word boundary would fit is replaced by a complete phrase from
+        the brand file instead (:func:`~agents.quality.complete_alternative`), when one fits."""
+        fields, cut = dict(draft.fields), set()
         for spec in channel.fields:
-            fields[spec.name], how = fit_with_cut(draft.fields.get(spec.name, ""), spec)
-            if how == "words":
+            original = draft.fields.get(spec.name, "")
+            fields[spec.name], how = fit_with_cut(original, spec)
+            if how != "words":
+                continue
+            others = [v for k, v in fields.items() if k != spec.name]
+            alternative = None if spec.prose else complete_alternative(spec, original, brand, others)
+            if alternative is None:
                 cut.add(spec.name)
+            else:
+                fields[spec.name] = alternative
         return draft.model_copy(update={"fields": fields}), frozenset(cut)
 
     def _claim_findings(

@@ -23,7 +23,7 @@ severity (a brand may change a severity with ``compliance.severity`` in brand.ya
   a piece;
 - ``quality.too_short``: a field below its minimum length (blocks below :data:`SHORT_BLOCK_RATIO` of it);
 - ``quality.hashtags``, ``quality.greeting``, ``quality.sign_off``: channel conventions the field's spec
-  asks for;
+  asks for; the last resort (:func:`finish_conventions`) adds plain ones;
 - ``quality.placeholder``, ``quality.echoed_instruction``, ``quality.citation_id``, ``quality.tool_name``:
   template text, instructions or field names echoed into the copy, passage ids in the prose, and the
   name of this tool (which no brand wants to sign its copy with);
@@ -446,7 +446,7 @@ def _length_and_conventions(spec: FieldSpec, text: str) -> list[ComplianceFindin
                 span=(len(text), len(text)),
             )
         )
-    if spec.greeting and not _GREETING.search(text.lstrip()[:40]):
+    if spec.greeting and not _has_greeting(text):
         found.append(
             _finding(
                 "quality.greeting",
@@ -456,19 +456,109 @@ def _length_and_conventions(spec: FieldSpec, text: str) -> list[ComplianceFindin
                 span=(0, 0),
             )
         )
-    if spec.sign_off:
-        tail = "\n".join(text.rstrip().splitlines()[-2:])[-80:]
-        if not _SIGN_OFF.search(tail):
-            found.append(
-                _finding(
-                    "quality.sign_off",
-                    f'"{name}" ends without a sign-off',
-                    "end with a short sign-off from the brand's team",
-                    field=name,
-                    span=(len(text), len(text)),
-                )
+    if spec.sign_off and not _has_sign_off(text):
+        found.append(
+            _finding(
+                "quality.sign_off",
+                f'"{name}" ends without a sign-off',
+                "end with a short sign-off from the brand's team",
+                field=name,
+                span=(len(text), len(text)),
             )
+        )
     return found
+
+
+def _has_greeting(text: str) -> bool:
+    return bool(_GREETING.search(text.lstrip()[:40]))
+
+
+def _has_sign_off(text: str) -> bool:
+    return bool(_SIGN_OFF.search("\n".join(text.rstrip().splitlines()[-2:])[-80:]))
+
+
+# The plain greeting and sign-off the last resort adds, per language; other languages get none.
+_PLAIN_GREETING = {"zh": "你好，", "en": "Hi there,"}
+_PLAIN_SIGN_OFF = {"zh": "祝好，\n{name} 团队", "en": "Best,\nThe {name} team"}
+_CLAUSE_MARKS = ",;:，；：、"
+_FULL_STOP = {"zh": "。", "en": "."}
+
+
+def finish_conventions(channel: ChannelSpec, brand: Brand, draft: Draft) -> Draft:
+    """``draft`` with the channel conventions revision did not supply, added plainly (the last resort):
+
+    - a field that ends on a clause mark ("…秋天的魅力；", "Fresh from the drum,") ends on a full stop
+      when it is prose, without the mark when it is a phrase, provided no dangling word is left;
+    - an e-mail body without a greeting opens with "你好，" / "Hi there,", one without a sign-off ends
+      with "祝好，\n<brand> 团队" / "Best,\nThe <brand> team" (Chinese and English brands only);
+    - a post without the hashtags its channel expects ends with the brand's name as one.
+
+    Nothing is added that would put a field over its limit; a field that cannot take it keeps its
+    finding."""
+    lang = brand.language
+    fields = dict(draft.fields)
+    for spec in channel.fields:
+        text = fields.get(spec.name, "").rstrip()
+        if not text:
+            continue
+        new = text
+        if new[-1] in _CLAUSE_MARKS:
+            bare = new.rstrip(_CLAUSE_MARKS + " ")
+            if bare and dangling_word(bare) is None:
+                new = bare + (_FULL_STOP.get(lang, ".") if spec.prose else "")
+        if spec.greeting and not _has_greeting(new) and lang in _PLAIN_GREETING:
+            new = f"{_PLAIN_GREETING[lang]}\n\n{new}"
+        if spec.sign_off and not _has_sign_off(new) and lang in _PLAIN_SIGN_OFF:
+            new = f"{new}\n\n{_PLAIN_SIGN_OFF[lang].format(name=brand.name)}"
+        tag = "#" + "".join(ch for ch in brand.name if ch.isalnum())
+        wants_tag = spec.min_hashtags and len(HASHTAG.findall(new)) < spec.min_hashtags
+        if wants_tag and len(tag) > 1 and tag.casefold() not in new.casefold():
+            new = f"{new}\n{tag}"
+        if new != text and not spec.violations(new):
+            fields[spec.name] = new
+    return draft.model_copy(update={"fields": fields})
+
+
+def _overlap(a: str, b: str) -> int:
+    """Words (Latin, case-folded) and Chinese character pairs ``a`` and ``b`` share."""
+
+    def units(text: str) -> set[str]:
+        latin = {w.casefold() for w in _LATIN_WORD.findall(text) if len(w) > 2}
+        cjk = "".join(_CJK_CHAR.findall(text))
+        return latin | {cjk[i : i + 2] for i in range(len(cjk) - 1)}
+
+    return len(units(a) & units(b))
+
+
+def complete_alternative(spec: FieldSpec, text: str, brand: Brand, others: Iterable[str]) -> str | None:
+    """A complete phrase from the brand file to stand in for ``text``, a phrase field (a headline) that
+    would otherwise be cut at a word boundary into a fragment ("Experience the durability and"); None
+    when no candidate fits.
+
+    Candidates are the brand's own words, each a whole phrase: a product's name with one of its facts,
+    the brand's name with a product's, a product's name, the brand's name with its positioning line, the
+    brand's name. One fits when it is within the field's limits, ends on no dangling word and repeats no
+    other field (``others``), nor the positioning line when another field already uses it. The one
+    sharing most words with ``text`` wins (what the model meant to say), then the longer."""
+    sep = "：" if brand.language == "zh" else ": "
+    candidates: list[str] = []
+    for product in brand.products:
+        candidates += [f"{product.name}{sep}{fact}" for fact in product.facts]
+        candidates += [f"{brand.name} {product.name}", product.name]
+    candidates += [f"{brand.name}{sep}{brand.positioning}", brand.name]
+    taken = [o.strip().casefold() for o in others if o.strip()]
+    positioning_used = any(brand.positioning.casefold() in o for o in taken)
+    fitting = [
+        c
+        for c in dict.fromkeys(candidates)
+        if not spec.violations(c)
+        and dangling_word(c) is None
+        and c.casefold() not in taken
+        and not (positioning_used and brand.positioning.casefold() in c.casefold())
+    ]
+    if not fitting:
+        return None
+    return max(fitting, key=lambda c: (_overlap(c, text), len(c)))
 
 
 # --- language mixing ------------------------------------------------------------------------------------

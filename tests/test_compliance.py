@@ -290,3 +290,33 @@ def test_a_field_still_too_long_is_asked_for_a_shorter_complete_wording(
     assert piece.compliance.verdict == "revised" and not any(
         f.rule_id == "quality.fragment" for f in piece.compliance.findings
     )
+
+
+def test_a_headline_that_only_a_word_cut_fits_is_replaced_by_a_complete_phrase(
+    mini_brand: Path, tmp_path: Path
+) -> None:
+    """The model's shorter wording is still too long: instead of "Tidewater roasts every bag the day"
+    (a fragment that blocks), the ad gets a whole phrase from the brand file and is delivered revised."""
+    long = "Tidewater roasts every bag the day before it ships to your door"
+
+    def script(messages, schema):
+        if messages[-1]["content"].startswith("Copywriter: revise"):
+            shorter = {**fields, "headline_1": "Tidewater roasts every bag the day before"}
+            return {"citations": [], "fields": shorter}  # still over 30 characters
+        return judge(schema)
+
+    state, ctx = _state(mini_brand, tmp_path, FakeBackend(FakeConfig(), script=script))
+    fields = {
+        "headline_1": long,
+        "headline_2": "Roasted in small batches",
+        "headline_3": "Order your bag today",
+        "description_1": "Tidewater roasts on a 15 kg roaster in small batches.",
+        "description_2": "Every bag ships within 48 hours of roasting. Order today.",
+    }
+    state.channels = [CH["search_ad"]]
+    state.drafts["search_ad"] = Draft(channel="search_ad", fields=fields)
+    _compliance(fix_rounds=0, semantic=False).run(state, ctx)
+    piece = state.pieces[0]
+    assert piece.fields["headline_1"] in ("Tidewater Harbor Blend", "Harbor Blend: $18 per 340 g bag")
+    assert piece.compliance.verdict == "revised"
+    assert not any(f.rule_id == "quality.fragment" for f in piece.compliance.findings)

@@ -6,8 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from agents.channels import fit_with_cut, load_channels
-from agents.quality import QUALITY_RULES, QualityContext, finish_fields, quality_findings
+from agents.channels import dangling_word, fit_with_cut, load_channels
+from agents.quality import (
+    QUALITY_RULES,
+    QualityContext,
+    complete_alternative,
+    finish_conventions,
+    finish_fields,
+    quality_findings,
+)
 from agents.state import Draft
 from knowledge.brand import Brand, load_brand
 
@@ -565,3 +572,76 @@ def test_the_last_resort_drops_a_sentence_holding_a_placeholder(wanderly: Brand)
     fixed = remove_offending_sentences(Draft(channel="cs_reply", fields={"reply": reply}), found)
     assert fixed.fields["reply"] == "您好，感谢您报名雨崩徒步。出发前 15-29 天取消，退还团费的 70%。"
     assert quality_findings(context, fixed.fields) == []
+
+
+def test_finish_conventions_adds_what_revision_left_out(wanderly: Brand, tidewater: Brand) -> None:
+    """The last resort for conventions: each fixed piece passes the check that failed it, and a piece
+    that already meets them is left exactly as it was."""
+    body = (
+        "秋天快到了，Wanderly 的雨崩徒步还有名额：七天走约 48 公里，藏族向导带路，每天只走一段。"
+        "每团最多 10 人，最高海拔约 3,700 米，出发前请评估自己的体能。\n\n"
+        "如果你带着孩子，福建·土楼文化 5天更合适：住进百年土楼，跟客家人学做擂茶，适合 6 岁以上的孩子。"
+        "现在就去官网看看出发日期吧。"
+    )
+    email = {"subject": "跟着 Wanderly 慢慢走一次雨崩", "preheader": "雨崩徒步，藏族向导同行；", "body": body}
+    before = rules(wanderly, "email", email)
+    assert {"quality.greeting", "quality.sign_off", "quality.truncated"} <= set(before)
+    fixed = finish_conventions(CH["email"], wanderly, Draft(channel="email", fields=email)).fields
+    assert fixed["preheader"] == "雨崩徒步，藏族向导同行"
+    assert fixed["body"] == f"你好，\n\n{body}\n\n祝好，\nWanderly 团队"
+    assert rules(wanderly, "email", fixed) == []
+
+    no_close = dict(GOOD_EMAIL_EN, body=GOOD_EMAIL_EN["body"].rsplit("\n\nWarmly", 1)[0])
+    assert rules(tidewater, "email", no_close) == ["quality.sign_off"]
+    fixed = finish_conventions(CH["email"], tidewater, Draft(channel="email", fields=no_close)).fields
+    assert fixed["body"].endswith("order today.\n\nBest,\nThe Tidewater Coffee Roasters team")
+    assert rules(tidewater, "email", fixed) == []
+    kept = finish_conventions(CH["email"], tidewater, Draft(channel="email", fields=GOOD_EMAIL_EN))
+    assert kept.fields == GOOD_EMAIL_EN
+
+    post = {"text": "在雨崩村慢走七天，藏族向导带路，每天只走一段。跟 Wanderly 去看梅里雪山。"}
+    assert rules(wanderly, "social_post", post) == ["quality.hashtags"]
+    tagged = finish_conventions(CH["social_post"], wanderly, Draft(channel="social_post", fields=post))
+    assert tagged.fields["text"] == post["text"] + "\n#Wanderly"
+    assert rules(wanderly, "social_post", tagged.fields) == []
+
+
+def test_finish_conventions_leaves_what_it_cannot_fix_whole(wanderly: Brand) -> None:
+    """A clause mark after a dangling word, or a hashtag that would break the limit, stays a finding."""
+    post = {"text": "在雨崩村慢走七天，藏族向导带路。" * 17}
+    assert 270 < len(post["text"]) <= 280
+    over = finish_conventions(CH["social_post"], wanderly, Draft(channel="social_post", fields=post))
+    assert over.fields == post
+    ad = {"headline_1": "跟着向导和，"}
+    same = finish_conventions(CH["search_ad"], wanderly, Draft(channel="search_ad", fields=ad))
+    assert same.fields == ad
+
+
+def test_a_headline_only_a_word_cut_would_fit_gets_a_complete_phrase(
+    wanderly: Brand, tidewater: Brand
+) -> None:
+    """ "Pick a complete alternative" (issue 15): the brand's own product names and facts stand in for a
+    headline that would be cut into a fragment; each alternative fits, repeats no other field and
+    passes the quality checks; with nothing that fits, there is no alternative (the cut is reported)."""
+    spec = next(f for f in CH["search_ad"].fields if f.name == "headline_2")
+    long_zh = "在梅里雪山脚下由藏族向导带队慢走七天的雨崩徒步小团路线全程约四十八公里"
+    assert fit_with_cut(long_zh, spec)[1] == "words"
+    alt = complete_alternative(spec, long_zh, wanderly, ["Wanderly 小团慢游"])
+    assert alt is not None and alt.startswith("云南·雨崩徒步 7天") and len(alt) <= 30
+    ad = {
+        "headline_1": "Wanderly 小团慢游",
+        "headline_2": alt,
+        "headline_3": "现在就来报名吧",
+        "description_1": "藏族向导带路，每团最多 10 人，在雨崩村慢走七天。",
+        "description_2": "秋天去喀纳斯，摄影领队同行，在禾木村住两晚。",
+    }
+    assert rules(wanderly, "search_ad", ad) == []
+
+    en = "Experience single-origin coffee roasted to order on the Oregon coast"
+    others = ["Tidewater Coffee Roasters", "Harbor Light"]
+    alt_en = complete_alternative(spec, en, tidewater, others)
+    assert alt_en is not None and alt_en.casefold() not in [o.casefold() for o in others]
+    assert len(alt_en) <= 30 and dangling_word(alt_en) is None
+
+    tiny = spec.model_copy(update={"max_chars": 4})
+    assert complete_alternative(tiny, en, tidewater, []) is None
