@@ -35,16 +35,18 @@ from agents.base import (
     ask,
     language_name,
 )
-from agents.channels import ChannelSpec, FieldSpec
+from agents.channels import ChannelSpec, FieldSpec, count_words
 from agents.citations import aliases, aliases_to_ids, brief_with_aliases
 from agents.drafts import draft_as_written, draft_from_answer, drop_repeated_sentences
 from agents.fanout import for_each_channel
 from agents.quality import passages_for_inputs
 from agents.roles import (
     DRAFT,
+    EXPAND,
     OUTLINE,
     SECTION,
     DraftInputs,
+    ExpandInputs,
     OutlineInputs,
     PromptSlot,
     SectionInputs,
@@ -53,12 +55,21 @@ from agents.roles import (
 )
 from agents.state import CampaignState, CreativeBrief, Draft
 from agents.threads import brief_shown, mark_turn
+from policy.claims import coverage, sentence_spans
 from policy.facts import case_rows
 
 
 class CopywriterParams(AgentParams):
     outline_first: bool = Field(
         False, description="Write fields with `sections` (a blog body) outline-first, section by section."
+    )
+    expand_paragraphs: int = Field(
+        3,
+        ge=0,
+        le=8,
+        description="A field with `sections` (a blog body) that comes out under its minimum gets up to this "
+        "many more paragraphs, one call each, each about one of the brand's products whose facts it does not "
+        "give yet, from the product's own facts (0: none).",
     )
 
 
@@ -70,6 +81,7 @@ class Copywriter(Agent):
         "draft": PromptSlot(DRAFT, "copywriter.draft@2"),
         "outline": PromptSlot(OUTLINE, "copywriter.outline@1"),
         "section": PromptSlot(SECTION, "copywriter.section@1"),
+        "expand": PromptSlot(EXPAND, "copywriter.expand@1"),
     }
     Params = CopywriterParams
     params: CopywriterParams
@@ -82,7 +94,15 @@ class Copywriter(Agent):
     def _draft(
         self, state: CampaignState, ctx: RunContext, channel: ChannelSpec, brief: CreativeBrief
     ) -> None:
-        """Draft ``channel`` into ``state`` (its fork: this channel's entries only)."""
+        """Draft ``channel`` into ``state`` (its fork: this channel's entries only), then lengthen a long
+        field that came out under its minimum (:meth:`_expand`)."""
+        self._first_draft(state, ctx, channel, brief)
+        if channel.name in state.drafts:
+            self._expand(state, ctx, channel)
+
+    def _first_draft(
+        self, state: CampaignState, ctx: RunContext, channel: ChannelSpec, brief: CreativeBrief
+    ) -> None:
         assert state.brief is not None
         long_field = next((f for f in channel.fields if f.sections), None)
         if long_field is not None and self.params.outline_first:
@@ -126,6 +146,61 @@ class Copywriter(Agent):
         state.drafts[channel.name] = draft_from_answer(
             answer, channel, state.passages, cut_off=answer_was_cut(state)
         )
+
+    def _expand(self, state: CampaignState, ctx: RunContext, channel: ChannelSpec) -> None:
+        """Add paragraphs about the brand's products to the channel's long field while it is under its
+        minimum: one call per product whose facts it gives least of (below :data:`TOLD_COVERAGE`), each
+        paragraph set before the closing one, without the sentences that restate the text.
+        A field the answer was cut off in is left to the quality checks (its end is missing, not its
+        middle); a call that fails adds nothing."""
+        draft = state.drafts[channel.name]
+        spec = next((f for f in channel.fields if f.sections and f.min_words), None)
+        if spec is None or spec.name in draft.cut_off or not self.params.expand_paragraphs:
+            return
+        text = draft.fields.get(spec.name, "").strip()
+        min_words = spec.min_words or 0
+        # The products whose facts the text gives least of, named or not ("我们有 A、B、C 三门课" names
+        # them and says nothing about them).
+        told = {p.name: coverage(" ".join([p.description, *p.facts]), text) for p in state.brand.products}
+        untold = sorted(
+            (p for p in state.brand.products if told[p.name] < TOLD_COVERAGE), key=lambda p: told[p.name]
+        )
+        calls = min(self.params.expand_paragraphs, len(untold))
+        for n, product in enumerate(untold[:calls]):
+            short = min_words - count_words(text)
+            if short <= 0 or not text:
+                break
+            # The 1.5B model writes about two thirds of the length it is asked for.
+            words = max(80, min(160, round(1.5 * short / (calls - n))))
+            ctx.progress(f"copywriter: lengthening {channel.name} ({product.name})")
+            try:
+                answer = ask(
+                    ctx,
+                    state,
+                    agent=self.name,
+                    prompt=self.prompts["expand"],
+                    role=EXPAND,
+                    inputs=ExpandInputs(
+                        brand=state.brand,
+                        language_name=language_name(state),
+                        channel=channel,
+                        long_field=spec,
+                        previous=text[-150:],
+                        product=product,
+                        words=words,
+                    ),
+                    channel=channel.name,
+                    max_tokens=80 + words * 3,
+                    max_repairs=self.params.max_repairs,
+                )
+            except StructuredOutputError:
+                continue
+            paragraph = new_sentences(answer.text.strip(), text)
+            if paragraph and not answer_was_cut(state):
+                text = before_closing(text, paragraph)
+        if text != draft.fields.get(spec.name, "").strip():
+            fields = {**draft.fields, spec.name: text}
+            state.drafts[channel.name] = draft.model_copy(update={"fields": fields})
 
     def _draft_in_sections(
         self,
@@ -210,3 +285,30 @@ class Copywriter(Agent):
             citations=aliases_to_ids(cited, state.passages),
             cut_off=[long_field.name] if cut_off else [],
         )
+
+
+# A product whose sheet (description and facts) the text covers less than this gets a paragraph.
+TOLD_COVERAGE = 0.5
+# A sentence of an added paragraph whose content words the text already has this much of repeats it.
+REPEAT_COVERAGE = 0.8
+
+
+def new_sentences(paragraph: str, text: str) -> str:
+    """``paragraph`` without the sentences that restate ``text`` (the 1.5B model copied the end of the
+    text it was shown into its paragraph, although told not to)."""
+    kept = [
+        paragraph[a:b]
+        for a, b in sentence_spans(paragraph)
+        if coverage(paragraph[a:b], text) < REPEAT_COVERAGE
+    ]
+    joiner = "" if any("\u4e00" <= ch <= "\u9fff" for ch in paragraph) else " "
+    return joiner.join(kept).strip()
+
+
+def before_closing(text: str, paragraph: str) -> str:
+    """``text`` with ``paragraph`` set in before its last paragraph (the closing), or after it when the
+    text is a single paragraph."""
+    paragraphs = [p for p in text.split("\n\n") if p.strip()]
+    if len(paragraphs) < 2:
+        return f"{text}\n\n{paragraph}"
+    return "\n\n".join([*paragraphs[:-1], paragraph, paragraphs[-1]])

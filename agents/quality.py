@@ -112,6 +112,26 @@ _CITATION = re.compile(
     r"\[\s?P\d{1,2}\s?\]|\(\s?P\d{1,2}\s?\)|（\s?P\d{1,2}\s?）|\bP\d{1,2}\b(?=[,，.。;；)）\s])"
     r"|\b[\w\-]+\.(?:md|html?|pdf|txt|docx)#[\w\-]+|\bknowledge/[\w\-./]+",
 )
+# A line that is only a list of passage ids ("Citations: P1, P2", "引用：P3"): the answer's citation list
+# echoed into the prose.
+_CITATION_LINE = re.compile(
+    r"^[ \t]*(?:citations?|sources?|references?|引用|来源|参考)[ \t]*[:：][ \t]*"
+    r"P\d{1,2}(?:[ \t]*[,，、][ \t]*P\d{1,2}){0,19}[ \t]*[.。]?[ \t]*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+_BRACKETED_ID = re.compile(r"[ \t]?(?:\[\s?P\d{1,2}\s?\]|\(\s?P\d{1,2}\s?\)|（\s?P\d{1,2}\s?）)")
+
+
+def strip_citation_ids(draft: Draft) -> Draft:
+    """The last-resort fix for ``quality.citation_id``: a line that only lists passage ids and a
+    bracketed id in the prose ("…七天（P1）。") go; an id written as a word is left to the finding."""
+    fields = {}
+    for name, text in draft.fields.items():
+        new = _BRACKETED_ID.sub("", _CITATION_LINE.sub("", text))
+        fields[name] = re.sub(r"\n{3,}", "\n\n", new).strip() if new != text else text
+    return draft.model_copy(update={"fields": fields})
+
+
 _GREETING = re.compile(
     r"^\W{0,3}(?:dear|hi|hello|hey|greetings|good (?:morning|afternoon|evening)|welcome|howdy)\b"
     r"|^\W{0,3}(?:亲爱的|您好|你好|嗨|哈喽|各位|大家好|尊敬的|hi|hello)",
@@ -718,9 +738,11 @@ _FUNCTION_WORDS = frozenset(
 def drop_repeats(draft: Draft, findings: list[ComplianceFinding], keep: Iterable[str] = ()) -> Draft:
     """The last-resort fix for a repetition revision did not remove: the later copy of a sentence said
     twice (``quality.repetition`` on a whole sentence), or the sentence that holds the later use of the
-    positioning line (``quality.positioning_repeated``), is dropped when its field keeps other text. A
-    sentence that holds a figure or one of ``keep`` (the brand's name and required terms) stays, and so does
-    a phrase repeated inside longer sentences: those are left to the finding."""
+    positioning line (``quality.positioning_repeated``), is dropped when its field keeps other text; in a
+    field of at least :data:`_LONG_FIELD_SENTENCES` sentences (a blog body) so is the later sentence that
+    repeats a phrase. A sentence that holds a figure or one of ``keep`` (the brand's name and required
+    terms) stays, and so does a phrase repeated in a short field, where the sentence may be all there
+    is: those are left to the finding."""
     fields = dict(draft.fields)
     names = list(fields)
     kept_words = [k.casefold() for k in keep if k]
@@ -732,6 +754,8 @@ def drop_repeats(draft: Draft, findings: list[ComplianceFinding], keep: Iterable
         spans = sentence_spans(text)
         if f.rule_id == "quality.repetition":
             holding = [(a, b) for a, b in spans if _norm(text[a:b]) == key]
+            if not holding and len(spans) >= _LONG_FIELD_SENTENCES:  # a phrase, in a long field
+                holding = [(a, b) for a, b in spans if key in _norm(text[a:b])]
         else:
             holding = [(a, b) for a, b in spans if key in _norm(text[a:b])]
         earlier = any(key in _norm(fields[n]) for n in names[: names.index(f.field)])
@@ -749,6 +773,33 @@ def drop_repeats(draft: Draft, findings: list[ComplianceFinding], keep: Iterable
 
 
 _REPEATS = ("quality.repetition", "quality.positioning_repeated")
+_LONG_FIELD_SENTENCES = 5
+
+
+def name_the_brand(draft: Draft, findings: list[ComplianceFinding], brand: Brand) -> Draft:
+    """The last-resort fix for ``quality.required_term``: in the field the finding names, the first
+    sentence that opens with "我们" / "We" / "Our" speaks as the brand instead ("我们的团队" → "Wanderly
+    的团队", "We roast" → "At Tidewater, we roast", "Our beans" → "Tidewater's beans"), which is what
+    the pronoun meant. A field with no such sentence keeps its finding."""
+    finding = next((f for f in findings if f.rule_id == "quality.required_term" and f.field), None)
+    if finding is None or finding.field not in draft.fields or not brand.required_terms:
+        return draft
+    term, text = brand.required_terms[0], draft.fields[finding.field]
+    spaced = f"{term} " if _LATIN_WORD.search(term[-1:]) else term
+    for a, _b in sentence_spans(text):
+        start = a + len(text[a:]) - len(text[a:].lstrip())
+        head = text[start : start + 4]
+        if head.startswith("我们"):
+            new = spaced + text[start + 2 :]
+        elif head.startswith("We "):
+            new = f"At {term}, we " + text[start + 3 :]
+        elif head.startswith("Our "):
+            possessive = f"{term}'" if term.endswith("s") else f"{term}'s"
+            new = f"{possessive} " + text[start + 4 :]
+        else:
+            continue
+        return draft.model_copy(update={"fields": {**draft.fields, finding.field: text[:start] + new}})
+    return draft
 
 
 def _positioning(ctx: QualityContext, fields: dict[str, str]) -> list[ComplianceFinding]:

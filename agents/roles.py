@@ -26,6 +26,7 @@ Per role:
 | copywriter.draft  | draft (copywriter)            | DraftInputs  | DraftAnswer  | draft_answer_model    |
 | copywriter.outline| outline (copywriter)          | OutlineInputs| OutlineAnswer| outline_answer_model  |
 | copywriter.section| section (copywriter)          | SectionInputs| SectionAnswer| SECTION_ANSWER_MODEL  |
+| copywriter.expand | expand (copywriter)           | ExpandInputs | SectionAnswer| SECTION_ANSWER_MODEL  |
 | copywriter.revise | revise (reviewer, compliance) | ReviseInputs | DraftAnswer  | draft_answer_model    |
 | reviewer.review   | review (reviewer)             | ReviewInputs | ReviewAnswer | REVIEW_ANSWER_MODEL   |
 | compliance.claims | claims (compliance)           | ClaimsInputs | ClaimsAnswer | claims_answer_model   |
@@ -49,7 +50,7 @@ from agents.citations import citation_list
 from agents.schema import json_schema_of, list_of, one_of, text_field
 from agents.state import CreativeBrief, Draft, RetrievedPassage, ReviewScores
 from core.errors import InputError
-from knowledge.brand import Brand
+from knowledge.brand import Brand, Product
 from prompts import Prompt
 
 ANSWER_SHAPE = "answer_shape"  # the variable every answering role provides (see the module docstring)
@@ -129,6 +130,18 @@ class SectionInputs(RoleInputs):
     index: int = Field(ge=1, description="The section to write (1-based).")
     words: int = Field(ge=10, description="About how many words this section has.")
     previous: str = Field(description="The end of the text written so far ('' for the first section).")
+
+
+class ExpandInputs(RoleInputs):
+    """One more paragraph, about one product, for a long field under its minimum."""
+
+    brand: Brand
+    language_name: str
+    channel: ChannelSpec
+    long_field: FieldSpec
+    previous: str = Field(description="The end of the text written so far.")
+    product: Product = Field(description="The product the paragraph is about, with its facts.")
+    words: int = Field(ge=10, description="About how many words the paragraph has.")
 
 
 class ReviseInputs(RoleInputs):
@@ -608,6 +621,13 @@ SECTION: AnswerRole[SectionAnswer] = AnswerRole(
     output=SectionAnswer,
     answer_model=SECTION_ANSWER_MODEL,
 )
+EXPAND: AnswerRole[SectionAnswer] = AnswerRole(
+    "copywriter.expand",
+    "Add one paragraph about one product to a long field that is under its minimum.",
+    ExpandInputs,
+    output=SectionAnswer,
+    answer_model=SECTION_ANSWER_MODEL,
+)
 REVISE: AnswerRole[DraftAnswer] = AnswerRole(
     "copywriter.revise",
     "Rewrite a channel's piece to address a list of requests (review requests, compliance findings).",
@@ -666,6 +686,7 @@ ROLES: dict[str, Role] = {
         DRAFT,
         OUTLINE,
         SECTION,
+        EXPAND,
         REVISE,
         REVIEW,
         CLAIMS,

@@ -103,6 +103,37 @@ UI: dict[str, dict[str, str]] = {
 }
 
 
+# The built-in aspects (monitor/data/aspects.yaml) as a Chinese reader names them; a brand's own aspects
+# (brand.yaml monitor.aspects) are shown as the brand wrote them.
+ASPECT_NAMES = {
+    "zh": {
+        "price": "价格",
+        "quality": "质量",
+        "service": "服务",
+        "delivery": "配送",
+        "safety": "安全",
+        "refund": "退款",
+        "itinerary": "行程",
+        "guide": "向导",
+        "accommodation": "住宿",
+        "food": "餐饮",
+        "booking": "预订",
+        "transport": "交通",
+        "packaging": "包装",
+        "scent": "气味",
+        "skin_reaction": "肤感反应",
+        "taste": "口味",
+        "freshness": "新鲜度",
+        "subscription": "订阅",
+    }
+}
+
+
+def aspect_name(aspect: str, lang: str) -> str:
+    """How the report names ``aspect`` in ``lang`` ("refund" -> "退款"); unknown ones as written."""
+    return ASPECT_NAMES.get(lang, {}).get(aspect, aspect.replace("_", " "))
+
+
 def _day_chart(insights: Insights) -> dict[str, Any]:
     """Stacked bars per day (negative at the bottom), in SVG units; alert days flagged."""
     days = insights.sentiment_by_day
@@ -206,8 +237,12 @@ def render_report(insights: Insights, mentions: list[MentionResult], *, lang: st
             alert["rule"] = rules[alert["kind"]].describe_zh(what)
         alert["quotes"] = [quote(x) for x in alert["examples"][:3]]
         alert["topic_labels"] = [topic_names.get(t, str(t)) for t in alert["topics"]]
+        alert["aspects"] = [aspect_name(a, lang) for a in alert.get("aspects", [])]
     for topic in data["topics"]:
         topic["quotes"] = [quote(x) for x in topic["examples"][:2]]
+        topic["aspects"] = [aspect_name(a, lang) for a in topic.get("aspects", [])]
+    for row in data["sentiment_by_aspect"]:
+        row["aspect"] = aspect_name(row["aspect"], lang)
     for item in (*data["top_praise"], *data["top_complaints"]):
         item["topic_label"] = topic_names.get(item["topic"], UI[lang]["no_topic"])
     top_voice = max((b.mentions for b in insights.share_of_voice), default=0) or 1

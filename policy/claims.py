@@ -81,6 +81,15 @@ _OFFER = re.compile(
 )
 
 
+# A word on what the price is worth ("affordable", "性价比高") is a price statement like any other: a
+# brand that sells 7-day trips at 6,980 yuan cannot be called budget-friendly unless it says so itself.
+_VALUE = re.compile(
+    r"\b(?:affordabl[ey]|inexpensive|budget[- ]friendly|great value|best value|value for money|bargains?"
+    r"|low[- ]cost|reasonably priced|fairly priced|won't break the bank)\b"
+    r"|性价比|价格合理|价格实惠|价格公道|价格亲民|物美价廉|实惠|平价|划算|低价|超值|省钱"
+)
+
+
 def speaks_of_policy(text: str) -> bool:
     """Whether ``text`` is about a contract term: refunds, returns, warranty, cancellation."""
     return bool(_POLICY.search(fold_str(text)))
@@ -94,6 +103,7 @@ _KINDS = (
     ("nutrition", _NUTRITION),
     ("policy_term", _POLICY),
     ("offer_term", _OFFER),
+    ("price_value", _VALUE),
 )
 _SENTENCE = re.compile(r"[^.!?。！？;；\n]+(?:[.!?。！？;；]+|$)|[^\n]+")
 _STOP = frozenset(

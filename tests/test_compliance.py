@@ -219,6 +219,24 @@ def test_model_flagged_claim_needs_evidence(mini_brand: Path, tmp_path: Path) ->
     )
 
 
+def test_a_product_sheet_restated_is_supported_whatever_the_claims_model_says(
+    mini_brand: Path, tmp_path: Path
+) -> None:
+    """The 1.5B claims judge called the brand file's own product facts unsupported (a blog paragraph about
+    Harbor Light, dropped by the last resort); a sentence made of one product's sheet now stands, and a
+    benefit the sheet does not state is still flagged."""
+    restated = "Tidewater's Harbor Blend is a chocolatey everyday blend, $18 per 340 g bag."
+    embellished = "Harbor Blend is free of chemicals and keeps you healthy. #Tidewater"
+    state, ctx = _state(mini_brand, tmp_path, FakeBackend(FakeConfig(), script=lambda m, s: judge(s, False)))
+    state.drafts["social_post"] = Draft(channel="social_post", fields={"text": f"{restated} {embellished}"})
+    _compliance(semantic=False, fix_rounds=0).run(state, ctx)
+    flagged = {
+        f.matched for f in state.pieces[0].compliance.findings if f.rule_id == "claims.model_unsupported"
+    }
+    assert restated not in flagged
+    assert any(m and m.startswith("Harbor Blend is free of chemicals") for m in flagged)
+
+
 def test_unsupported_vague_sentence_only_warns(mini_brand: Path, tmp_path: Path) -> None:
     state, ctx = _state(mini_brand, tmp_path, FakeBackend(FakeConfig(), script=lambda m, s: judge(s, False)))
     state.drafts["social_post"] = Draft(

@@ -235,6 +235,8 @@ def test_the_report_is_self_contained(month_run: tuple[list[dict[str, object]], 
     # ... in Chinese throughout, the method and the alert rules included
     assert "情感：每条提及由逻辑回归分类器判断" in html and "规则：某天的" in html
     assert "logistic-regression" not in html and "on a day >=" not in html
+    # ... the aspects too: the planted refund topic reads "退款", not "refund"
+    assert "<td>退款</td>" in html and ">refund<" not in html and ">service<" not in html
 
 
 def test_load_insights_names_the_file_and_field(tmp_path: Path) -> None:

@@ -109,7 +109,8 @@ def test_unknown_prompt_lists_choices(tmp_path: Path) -> None:
 def test_unknown_prompt_slot(tmp_path: Path) -> None:
     text = BASE.replace("agent: copywriter", "agent: copywriter\n    prompts: {write: copywriter.draft@1}")
     with pytest.raises(
-        InputError, match=r"has no prompt slot 'write'; valid choices: \['draft', 'outline', 'section'\]"
+        InputError,
+        match=r"has no prompt slot 'write'; valid choices: \['draft', 'expand', 'outline', 'section'\]",
     ):
         _load(tmp_path, text)
 

@@ -155,6 +155,30 @@ def test_an_offer_no_document_states_blocks_in_campaigns(mini_brand: Path) -> No
     assert [(f.rule_id, f.severity) for f in found] == [("claims.unsupported_offer", "block")]
 
 
+def test_what_the_price_is_worth_is_a_price_statement(mini_brand: Path) -> None:
+    """ "Affordable" / "性价比高" no document says blocks like an offer (a Wanderly blog called its 6,980-yuan
+    trips 价格合理，性价比高); said by a passage, it stands."""
+    evidence = PassageEvidence(
+        [
+            ("shipping.md#0", "Every bag ships within 48 hours of roasting."),
+            ("prices.md#0", "Our everyday blend is an affordable coffee for the whole office."),
+        ],
+        get_embedder("use-multilingual"),
+    )
+    checker = checker_for(load_brand(mini_brand), evidence)
+
+    def unsupported(text: str) -> list[tuple[str, str]]:
+        found = checker.check(text, "text")
+        return [(f.rule_id, f.severity) for f in found if f.category == "unsupported_claim"]
+
+    assert unsupported("Our roasts are budget-friendly and great value.") == [
+        ("claims.unsupported_offer", "block")
+    ]
+    assert unsupported("我们的价格合理，性价比高。") == [("claims.unsupported_offer", "block")]
+    assert unsupported("Our everyday blend is an affordable coffee for the office.") == []
+    assert unsupported("Fresh beans for the whole office.") == []
+
+
 @pytest.mark.parametrize(
     ("case", "expected"),
     [

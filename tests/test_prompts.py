@@ -146,6 +146,7 @@ def _fixed_inputs() -> dict:
         "index": 2,
         "words": 110,
         "previous": "The end of the first section.",
+        "product": brand.products[0],
         "instruction": "Lead with the spring departures.",
         "customer_voice": ["M1"],
         "brand_name": "Tidewater Coffee Roasters",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,10 @@ from agents.quality import (
     quality_findings,
 )
 from agents.state import Draft
+from backends.base import Completion
+from backends.fake import FakeBackend, FakeConfig
 from knowledge.brand import Brand, load_brand
+from tests.conftest import MINI_BRAND, MINI_DOCS, write_brand
 
 pytestmark = pytest.mark.unit
 CH = load_channels()
@@ -328,7 +332,8 @@ def test_a_blog_is_written_outline_first_section_by_section(mini_brand: Path, tm
 
     # The default is one draft call (outline-first measured no longer on the embedded model).
     one = run_campaign(mini_brand, channels=["blog"], backend={"kind": "fake"})
-    assert [t.prompt for t in one.trace if t.agent == "copywriter"] == ["copywriter.draft@6"]
+    first, *more = [t.prompt for t in one.trace if t.agent == "copywriter"]
+    assert first == "copywriter.draft@6" and set(more) <= {"copywriter.expand@1"}
     # On, the blog is an outline and one call per section.
     text = (ROOT / "pipelines" / "default.yaml").read_text(encoding="utf-8")
     assert "outline_first: false" in text
@@ -336,9 +341,75 @@ def test_a_blog_is_written_outline_first_section_by_section(mini_brand: Path, tm
     pipeline = load_pipeline(tmp_path / "sections.yaml", backend_overrides={"kind": "fake"})
     campaign = run_campaign(mini_brand, channels=["blog"], pipeline=pipeline)
     prompts = [t.prompt for t in campaign.trace if t.agent == "copywriter"]
-    assert prompts == ["copywriter.outline@1"] + ["copywriter.section@1"] * 4
+    assert prompts[:5] == ["copywriter.outline@1"] + ["copywriter.section@1"] * 4
+    assert set(prompts[5:]) <= {"copywriter.expand@1"}
     (piece,) = campaign.pieces
     assert piece.scorecard is not None and piece.scorecard.applied > 20
+
+
+class _ShortBlogModel(FakeBackend):
+    """The fake model, except that it drafts a two-paragraph blog and writes each added paragraph
+    about the product the prompt names, so the test can see where each one went."""
+
+    def _complete(self, messages, json_schema, params):  # type: ignore[no-untyped-def]
+        prompt = messages[-1]["content"]
+        answer: dict[str, object] | None = None
+        if "adding one paragraph" in prompt:
+            product = prompt.split("Write the paragraph about ", 1)[1].split(".", 1)[0]
+            fact = next(line[2:] for line in prompt.splitlines() if line.startswith("- "))
+            # ... and copies the end of the text it was shown, as the 1.5B model did
+            echo = "Tidewater roasts daily."
+            answer = {"text": f"{product}: {fact.lower()} {echo}"}
+        elif json_schema and "body" in json.dumps(json_schema) and "Copywriter" not in prompt[:40]:
+            answer = {
+                "citations": ["P1"],
+                "fields": {"title": "Fresh coffee", "body": "Tidewater roasts daily.\n\nOrder today."},
+            }
+        if answer is None:
+            return super()._complete(messages, json_schema, params)
+        text = json.dumps(answer)
+        return Completion(
+            text=text,
+            prompt_tokens=1,
+            completion_tokens=len(text) // 4,
+            seconds=0.0,
+            model="short-blog",
+            backend="fake",
+        )
+
+
+THREE_PRODUCTS = MINI_BRAND.replace(
+    "  - {name: Harbor Blend",
+    "  - {name: Low Tide, description: A washed Colombian single origin., facts: [Notes of red apple]}\n"
+    "  - {name: Breakwater, description: An espresso blend., facts: [Notes of cocoa]}\n"
+    "  - {name: Harbor Blend",
+)
+
+
+def test_a_blog_under_its_minimum_gets_a_paragraph_per_product_before_its_closing(tmp_path: Path) -> None:
+    from pipelines import run_campaign
+
+    brand = write_brand(tmp_path / "three", THREE_PRODUCTS, MINI_DOCS)
+    model = _ShortBlogModel(FakeConfig())
+    campaign = run_campaign(brand, channels=["blog"], llm=model)
+    prompts = [t.prompt for t in campaign.trace if t.agent == "copywriter"]
+    assert prompts == ["copywriter.draft@6"] + ["copywriter.expand@1"] * 3
+    (piece,) = campaign.pieces
+    paragraphs = piece.drafted["body"].split("\n\n")
+    assert paragraphs[0] == "Tidewater roasts daily." and paragraphs[-1] == "Order today."
+    assert [p.split(":", 1)[0] for p in paragraphs[1:-1]] == ["Low Tide", "Breakwater", "Harbor Blend"]
+    assert paragraphs[1] == "Low Tide: a washed colombian single origin."  # the echo of the text is dropped
+
+    # Off, or a blog that already meets its minimum: no call is added.
+    text = (ROOT / "pipelines" / "default.yaml").read_text(encoding="utf-8")
+    assert "outline_first: false}" in text
+    (tmp_path / "off.yaml").write_text(
+        text.replace("outline_first: false}", "outline_first: false, expand_paragraphs: 0}")
+    )
+    off = run_campaign(
+        brand, channels=["blog"], llm=_ShortBlogModel(FakeConfig()), pipeline=tmp_path / "off.yaml"
+    )
+    assert [t.prompt for t in off.trace if t.agent == "copywriter"] == ["copywriter.draft@6"]
 
 
 def test_a_revision_never_shrinks_a_long_field_below_its_minimum() -> None:
@@ -645,3 +716,68 @@ def test_a_headline_only_a_word_cut_would_fit_gets_a_complete_phrase(
 
     tiny = spec.model_copy(update={"max_chars": 4})
     assert complete_alternative(tiny, en, tidewater, []) is None
+
+
+def test_in_a_long_field_the_later_sentence_repeating_a_phrase_goes() -> None:
+    from agents.quality import drop_repeats
+    from policy.findings import ComplianceFinding
+
+    repeat = ComplianceFinding(
+        rule_id="quality.repetition", category="quality_voice", severity="block", explanation="x",
+        field="body", matched="强调小团慢旅行的",
+    )  # fmt: skip
+    body = (
+        "我们找到了一种新的旅行方式。藏族向导带路，我们强调小团慢旅行的理念。每团最多 10 人。"
+        "我们强调小团慢旅行的理念，让旅行更加放松。雨崩徒步七天，走约 48 公里。"
+    )
+    blog = Draft(channel="blog", fields={"title": "慢旅行", "body": body})
+    fixed = drop_repeats(blog, [repeat]).fields["body"]
+    assert fixed == (
+        "我们找到了一种新的旅行方式。藏族向导带路，我们强调小团慢旅行的理念。每团最多 10 人。"
+        "雨崩徒步七天，走约 48 公里。"
+    )
+    # Fewer sentences than a long field has: the phrase is left to the finding.
+    short = Draft(channel="blog", fields={"body": "我们强调小团慢旅行的理念。我们强调小团慢旅行的节奏。"})
+    assert drop_repeats(short, [repeat]) == short
+
+
+def test_the_last_resort_lets_the_first_we_sentence_name_the_brand(wanderly: Brand, tidewater: Brand) -> None:
+    from agents.quality import name_the_brand
+
+    def fix(brand: Brand, channel: str, fields: dict[str, str]) -> dict[str, str]:
+        context = QualityContext.build(CH[channel], brand)
+        return name_the_brand(
+            Draft(channel=channel, fields=fields), quality_findings(context, fields), brand
+        ).fields
+
+    blog = {"title": "小团慢旅行", "body": "雨崩徒步七天。我们的团队由藏族向导带领。我们相信慢一点更好。"}
+    assert rules(wanderly, "blog", blog).count("quality.required_term") == 1
+    fixed = fix(wanderly, "blog", blog)
+    assert fixed["body"] == "雨崩徒步七天。Wanderly 的团队由藏族向导带领。我们相信慢一点更好。"
+    assert "quality.required_term" not in rules(wanderly, "blog", fixed)
+
+    en = {"title": "Fresh", "body": "Freshness matters. We roast every bag to order. We ship in 48 hours."}
+    assert fix(tidewater, "blog", en)["body"] == (
+        "Freshness matters. At Tidewater, we roast every bag to order. We ship in 48 hours."
+    )
+    ours = {"title": "Fresh", "body": "Our beans are roasted to order."}
+    assert fix(tidewater, "blog", ours)["body"] == "Tidewater's beans are roasted to order."
+    # No "we" to turn into the brand, or the brand already named: nothing changes.
+    none = {"title": "Fresh", "body": "Roasted to order, shipped in 48 hours."}
+    assert fix(tidewater, "blog", none) == none
+    named = {"title": "Fresh", "body": "Tidewater roasts to order. We ship in 48 hours."}
+    assert fix(tidewater, "blog", named) == named
+
+
+def test_the_last_resort_drops_passage_ids_echoed_into_the_prose(wanderly: Brand) -> None:
+    from agents.quality import strip_citation_ids
+
+    body = "雨崩徒步七天（P1），每团最多 10 人 [P2]。藏族向导带路。\n\nCitations: P1, P2"
+    blog = {"title": "雨崩慢走七天", "body": body}
+    assert "quality.citation_id" in rules(wanderly, "blog", blog)
+    fixed = strip_citation_ids(Draft(channel="blog", fields=blog)).fields
+    assert fixed["body"] == "雨崩徒步七天，每团最多 10 人。藏族向导带路。"
+    assert "quality.citation_id" not in rules(wanderly, "blog", fixed)
+    # An id used as a word in a sentence stays for the finding (and the copywriter) to deal with.
+    word = {"title": "t", "body": "P1 计划从成都出发。"}
+    assert strip_citation_ids(Draft(channel="blog", fields=word)).fields == word
