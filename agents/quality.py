@@ -244,7 +244,7 @@ def quality_findings(ctx: QualityContext, fields: dict[str, str]) -> list[Compli
             continue  # an empty field is a channel-limit violation (agents.channels)
         found += _truncated(ctx, spec, text)
         found += _opens_mid_thought(spec, text)
-        found += _length_and_conventions(spec, text)
+        found += _length_and_conventions(spec, text, ctx.brand.language)
         found += _mixed_language(ctx, spec.name, text)
         found += _repeated(ctx, spec.name, text)
         found += _template_text(spec.name, text, ctx.brand)
@@ -428,7 +428,7 @@ def _short(line: str) -> bool:
 # --- length and conventions ------------------------------------------------------------------------------
 
 
-def _length_and_conventions(spec: FieldSpec, text: str) -> list[ComplianceFinding]:
+def _length_and_conventions(spec: FieldSpec, text: str, lang: str = "en") -> list[ComplianceFinding]:
     found = []
     name = spec.name
     if spec.prose and not _last_line(text):
@@ -471,7 +471,11 @@ def _length_and_conventions(spec: FieldSpec, text: str) -> list[ComplianceFindin
             _finding(
                 "quality.greeting",
                 f'"{name}" does not open with a greeting',
-                'open with a short greeting to the reader ("Hi there," / "你好，")',
+                # Only the piece's own language's example: given both, the 1.5B model opened a
+                # Chinese e-mail with "Hi there,".
+                'open with a short greeting to the reader ("你好，")'
+                if lang == "zh"
+                else 'open with a short greeting to the reader ("Hi there," / "你好，")',
                 field=name,
                 span=(0, 0),
             )
@@ -555,14 +559,17 @@ def complete_alternative(spec: FieldSpec, text: str, brand: Brand, others: Itera
     would otherwise be cut at a word boundary into a fragment ("Experience the durability and"); None
     when no candidate fits.
 
-    Candidates are the brand's own words, each a whole phrase: a product's name with one of its facts,
-    the brand's name with a product's, a product's name, the brand's name with its positioning line, the
+    Candidates are the brand's own words, each a whole phrase: a product's name with its description
+    (or the description alone), a product's name with one of its facts, the brand's name with a
+    product's, a product's name, the brand's name with its positioning line, the
     brand's name. One fits when it is within the field's limits, ends on no dangling word and repeats no
     other field (``others``), nor the positioning line when another field already uses it. The one
     sharing most words with ``text`` wins (what the model meant to say), then the longer."""
     sep = "：" if brand.language == "zh" else ": "
     candidates: list[str] = []
     for product in brand.products:
+        if product.description:  # a whole sentence, for the longer fields (ad descriptions)
+            candidates += [f"{product.name}{sep}{product.description}", product.description]
         candidates += [f"{product.name}{sep}{fact}" for fact in product.facts]
         candidates += [f"{brand.name} {product.name}", product.name]
     candidates += [f"{brand.name}{sep}{brand.positioning}", brand.name]
@@ -786,6 +793,29 @@ def name_the_brand(draft: Draft, findings: list[ComplianceFinding], brand: Brand
         return draft
     term, text = brand.required_terms[0], draft.fields[finding.field]
     spaced = f"{term} " if _LATIN_WORD.search(term[-1:]) else term
+    opening = _name_a_we_sentence(text, term, spaced)
+    if (
+        opening is None
+    ):  # else the first "我们的" / "our" anywhere: "在我们的博客中" -> "在 Wanderly 的博客中"
+        opening = _name_an_our(text, term, spaced)
+    if opening is None:
+        return draft
+    return draft.model_copy(update={"fields": {**draft.fields, finding.field: opening}})
+
+
+def _name_an_our(text: str, term: str, spaced: str) -> str | None:
+    at = text.find("我们的")
+    if at >= 0:
+        before = " " if at and _CJK_CHAR.match(text[at - 1]) and spaced != term else ""
+        return f"{text[:at]}{before}{spaced}{text[at + 2 :]}"
+    m = re.search(r"\bour\b", text)
+    if m:
+        possessive = f"{term}'" if term.endswith("s") else f"{term}'s"
+        return f"{text[: m.start()]}{possessive}{text[m.end() :]}"
+    return None
+
+
+def _name_a_we_sentence(text: str, term: str, spaced: str) -> str | None:
     for a, _b in sentence_spans(text):
         start = a + len(text[a:]) - len(text[a:].lstrip())
         head = text[start : start + 4]
@@ -798,8 +828,8 @@ def name_the_brand(draft: Draft, findings: list[ComplianceFinding], brand: Brand
             new = f"{possessive} " + text[start + 4 :]
         else:
             continue
-        return draft.model_copy(update={"fields": {**draft.fields, finding.field: text[:start] + new}})
-    return draft
+        return text[:start] + new
+    return None
 
 
 def _positioning(ctx: QualityContext, fields: dict[str, str]) -> list[ComplianceFinding]:

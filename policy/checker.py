@@ -518,6 +518,14 @@ class ComplianceChecker:
             score=round(score, 3),
         )
 
+    def _own_name_only(self, sentence: str, span: str | None) -> bool:
+        """Whether a disparagement ruling's ``span`` names the brand itself (a required term) in a
+        sentence that brings in no other party (:data:`_OTHER_PARTY`)."""
+        if not span:
+            return False
+        names = [t.casefold() for t in self.policy.required_terms if t]
+        return any(n in span.casefold() for n in names) and not _OTHER_PARTY.search(sentence)
+
     def _apply(
         self,
         question: Question,
@@ -555,6 +563,8 @@ class ComplianceChecker:
             return [finding]
         if not ruling.violation or ruling.category is None:
             return []
+        if ruling.category == "competitor" and self._own_name_only(sentence.text, ruling.span_text):
+            return []  # the judge took the brand's own name for a rival's
         span = _locate(sentence, ruling.span_text)
         reads = _READS_AS.get(ruling.category, "a violation")
         return [
@@ -573,6 +583,16 @@ class ComplianceChecker:
                 rationale=ruling.rationale,
             )
         ]
+
+
+# Words that bring another party into a sentence: a comparison, an allusion, a rival. A judge ruling of
+# disparagement on a span that names only the brand itself, in a sentence with none of these, is the
+# judge mistaking the brand for a competitor ("欢迎来到我们的品牌 Wanderly！" was ruled disparaging).
+_OTHER_PARTY = re.compile(
+    r"比|不像|不如|某|隔壁|别家|别人|其他|其它|同行|对手|那家|他们|人家|友商"
+    r"|\b(?:than|unlike|other|others|rival|rivals|competitors?|certain|they|them|those|else)\b",
+    re.IGNORECASE,
+)
 
 
 def _in_address(text: str, start: int, end: int) -> bool:

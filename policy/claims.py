@@ -392,8 +392,15 @@ def link_claims(
                 for c in considered
                 if c.score >= strong or (c.score >= weak and coverage(claim.text, c.text) >= min_coverage)
             ]
-            if any(coverage(claim.text, f) >= 0.8 for f in evidence.facts):
+            # A brand fact, alone or said with its product's name ("Tide Club: free shipping …").
+            named = [f"{name} {line}" for name, lines in evidence.products.items() for line in lines]
+            if any(coverage(claim.text, f) >= 0.8 for f in [*evidence.facts, *named]):
                 supporting.append("brand facts")
+        # "…$17 a bag, an affordable option": the price is stated, what it is worth must be too.
+        if "price_value" in claim.kinds and not any(
+            _VALUE.search(fold_str(t)) for t in [*(c.text for c in considered), *evidence.facts]
+        ):
+            supporting = []
         names = ", ".join(f"{c.id} ({c.score:.2f})" for c in considered) or "none"
         if missing:
             reason = (

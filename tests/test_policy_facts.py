@@ -177,6 +177,22 @@ def test_what_the_price_is_worth_is_a_price_statement(mini_brand: Path) -> None:
     assert unsupported("我们的价格合理，性价比高。") == [("claims.unsupported_offer", "block")]
     assert unsupported("Our everyday blend is an affordable coffee for the office.") == []
     assert unsupported("Fresh beans for the whole office.") == []
+    # A stated price does not carry a word on its worth that no document says.
+    alone = checker_for(
+        load_brand(mini_brand),
+        PassageEvidence(
+            [("p.md#0", "Harbor Blend costs $18 per 340 g bag.")], get_embedder("use-multilingual")
+        ),
+    )
+    found = alone.check("Harbor Blend is $18 per 340 g bag, an affordable treat.", "text")
+    assert [(f.rule_id, f.severity) for f in found if f.category == "unsupported_claim"] == [
+        ("claims.unsupported_offer", "block")
+    ]
+    assert not [
+        f
+        for f in alone.check("Harbor Blend is $18 per 340 g bag.", "text")
+        if f.category == "unsupported_claim"
+    ]
 
 
 @pytest.mark.parametrize(
@@ -221,3 +237,23 @@ def test_rows_for_case_keeps_the_closest_row_when_rows_disagree() -> None:
     assert rows_for_case("I cancel 8 days before departure, what do I get back?", rows) == [
         "Cancel 7-14 days before departure: 40% back"
     ]
+
+
+def test_a_brand_fact_said_with_its_products_name_is_supported() -> None:
+    """ "Tide Club subscription: Free shipping in the contiguous US" is the Tide Club's own fact in
+    brand.yaml; with the product's name in front it was an unsupported offer (coverage 0.5 of the bare
+    fact), and the e-mail subject holding it was blocked."""
+    brand = load_brand(ROOT / "examples" / "brands" / "tidewater")
+    evidence = PassageEvidence(
+        [("roast.md#0", "We roast on a 15 kg drum in Astoria.")],
+        get_embedder("use-multilingual"),
+        facts=brand_facts(brand),
+        products=brand_products(brand),
+    )
+    checker = checker_for(brand, evidence)
+
+    def unsupported(text: str) -> list[str]:
+        return [f.rule_id for f in checker.check(text, "subject") if f.category == "unsupported_claim"]
+
+    assert unsupported("Tide Club subscription: Free shipping in the contiguous US") == []
+    assert unsupported("Harbor Light: free shipping worldwide") == ["claims.unsupported_offer"]

@@ -762,6 +762,13 @@ def test_the_last_resort_lets_the_first_we_sentence_name_the_brand(wanderly: Bra
     )
     ours = {"title": "Fresh", "body": "Our beans are roasted to order."}
     assert fix(tidewater, "blog", ours)["body"] == "Tidewater's beans are roasted to order."
+    # No sentence opens with it: the first "我们的" / "our" anywhere speaks as the brand.
+    inside = {"title": "慢旅行", "body": "在我们的博客中，我们分享了三条路线。每团最多 10 人。"}
+    assert (
+        fix(wanderly, "blog", inside)["body"] == "在 Wanderly 的博客中，我们分享了三条路线。每团最多 10 人。"
+    )
+    guide = {"title": "Fresh", "body": "Brewing tips are in our guide."}
+    assert fix(tidewater, "blog", guide)["body"] == "Brewing tips are in Tidewater's guide."
     # No "we" to turn into the brand, or the brand already named: nothing changes.
     none = {"title": "Fresh", "body": "Roasted to order, shipped in 48 hours."}
     assert fix(tidewater, "blog", none) == none

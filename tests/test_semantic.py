@@ -286,3 +286,16 @@ def test_truncated_weights_are_a_clear_error(tmp_path: Path) -> None:
     np.savez(folder / "semantic.npz", weights=np.zeros((2, 3), np.float32), bias=np.zeros(2, np.float32))
     with pytest.raises(InputError, match="shape"):
         load_semantic(folder)
+
+
+def test_a_disparagement_ruling_on_the_brands_own_name_alone_is_dropped() -> None:
+    """The judge ruled "欢迎来到我们的品牌 Wanderly！" a disparaging comparison ("Wanderly, which is a
+    competitor"): a ruling whose span names only the brand, in a sentence that brings in no other party,
+    adds no finding; a sentence that brings one in keeps it."""
+    policy = load_policy("zh", "travel")
+    policy.required_terms = ["Wanderly"]
+    checker = ComplianceChecker(policy)
+    assert checker._own_name_only("欢迎来到我们的品牌 Wanderly！", "我们的品牌 Wanderly")
+    assert not checker._own_name_only("Wanderly 比隔壁那家靠谱多了！", "Wanderly 比隔壁那家靠谱多了")
+    assert not checker._own_name_only("Unlike a certain flat-pack store, Wanderly lasts.", "Wanderly lasts")
+    assert not checker._own_name_only("某旅行社的行程都是坑。", "某旅行社的行程都是坑")
