@@ -544,7 +544,9 @@ def finish_conventions(channel: ChannelSpec, brand: Brand, draft: Draft) -> Draf
 
 
 def _overlap(a: str, b: str) -> int:
-    """Words (Latin, case-folded) and Chinese character pairs ``a`` and ``b`` share."""
+    """Whole Latin words (case-folded) and Chinese character pairs ``a`` and ``b`` share. Not
+    :func:`policy.claims.content_units` (five-letter stems, no stop words): ranked by that, a headline
+    about the Harbor Blend got the blend's description instead of its name and price."""
 
     def units(text: str) -> set[str]:
         latin = {w.casefold() for w in _LATIN_WORD.findall(text) if len(w) > 2}
@@ -793,14 +795,15 @@ def name_the_brand(draft: Draft, findings: list[ComplianceFinding], brand: Brand
         return draft
     term, text = brand.required_terms[0], draft.fields[finding.field]
     spaced = f"{term} " if _LATIN_WORD.search(term[-1:]) else term
-    opening = _name_a_we_sentence(text, term, spaced)
-    if (
-        opening is None
-    ):  # else the first "我们的" / "our" anywhere: "在我们的博客中" -> "在 Wanderly 的博客中"
-        opening = _name_an_our(text, term, spaced)
+    # Else the first "我们的" / "our" anywhere: "在我们的博客中" -> "在 Wanderly 的博客中".
+    opening = _name_a_we_sentence(text, term, spaced) or _name_an_our(text, term, spaced)
     if opening is None:
         return draft
     return draft.model_copy(update={"fields": {**draft.fields, finding.field: opening}})
+
+
+def _possessive(term: str) -> str:
+    return f"{term}'" if term.endswith("s") else f"{term}'s"
 
 
 def _name_an_our(text: str, term: str, spaced: str) -> str | None:
@@ -810,8 +813,7 @@ def _name_an_our(text: str, term: str, spaced: str) -> str | None:
         return f"{text[:at]}{before}{spaced}{text[at + 2 :]}"
     m = re.search(r"\bour\b", text)
     if m:
-        possessive = f"{term}'" if term.endswith("s") else f"{term}'s"
-        return f"{text[: m.start()]}{possessive}{text[m.end() :]}"
+        return f"{text[: m.start()]}{_possessive(term)}{text[m.end() :]}"
     return None
 
 
@@ -824,8 +826,7 @@ def _name_a_we_sentence(text: str, term: str, spaced: str) -> str | None:
         elif head.startswith("We "):
             new = f"At {term}, we " + text[start + 3 :]
         elif head.startswith("Our "):
-            possessive = f"{term}'" if term.endswith("s") else f"{term}'s"
-            new = f"{possessive} " + text[start + 4 :]
+            new = f"{_possessive(term)} " + text[start + 4 :]
         else:
             continue
         return text[:start] + new
