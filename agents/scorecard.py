@@ -43,6 +43,8 @@ FACT_CHECKS = (
     "claims.unsupported_offer",
     "facts.condition_mismatch",
     "facts.product_mismatch",
+    "facts.feature_mismatch",
+    "facts.unknown_contact",
 )
 
 

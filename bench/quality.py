@@ -52,6 +52,7 @@ COUNTED = {
     "mixed language": ("quality.mixed_language",),
     "repetition": ("quality.repetition", "quality.positioning_repeated"),
     "condition-mismatched figure": ("facts.condition_mismatch", "facts.product_mismatch"),
+    "another product's feature": ("facts.feature_mismatch",),
 }
 
 

@@ -37,13 +37,15 @@ from policy.claims import (
 from policy.detectors import (
     Hit,
     contact_spans,
+    contacts,
     injected_text,
     personal_data,
     reference_spans,
+    same_contact,
     sanitize_markup,
     secrets,
 )
-from policy.facts import condition_conflicts, product_conflicts, rows_for_case, rows_of
+from policy.facts import condition_conflicts, feature_conflicts, product_conflicts, rows_for_case, rows_of
 from policy.findings import ComplianceFinding, EvidenceRef, Severity
 from policy.rules import Policy, Rule, rule_regex
 from policy.semantic import CATEGORIES, SemanticLayer, SentenceScore
@@ -312,6 +314,72 @@ class ComplianceChecker:
             )
         return findings
 
+    def contact_findings(
+        self,
+        text: str,
+        field: str | None = None,
+        skip: list[tuple[int, int]] = (),  # type: ignore[assignment]
+    ) -> list[ComplianceFinding]:
+        """E-mail addresses and phone numbers that neither ``compliance.allowed_contacts`` nor the evidence
+        (passages, brand facts) gives: a way to reach the brand that the model made up. Needs evidence;
+        ``skip``: spans already reported (as someone's personal data)."""
+        if self.evidence is None or not self.check_claims:
+            return []
+        passages = getattr(self.evidence, "passages", [])
+        sources = [*(t for _, t in passages), *self.evidence.facts, *self.policy.allowed_contacts]
+        known = {key for source in sources for _, key in contacts(fold(source))}
+        found = []
+        for (start, end), key in contacts(fold(text)):
+            if same_contact(key, known) or any(a < end and start < b for a, b in skip):
+                continue
+            found.append(
+                ComplianceFinding(
+                    rule_id=UNKNOWN_CONTACT_RULE,
+                    category="unsupported_claim",
+                    severity=self.fact_severity,
+                    explanation=f"{text[start:end]!r} is in none of the brand's documents nor in "
+                    "compliance.allowed_contacts: readers would write or call a made-up address",
+                    field=field,
+                    span=(start, end),
+                    matched=text[start:end],
+                    suggestion="give only the contacts the brand publishes, or none",
+                )
+            )
+        return found
+
+    def feature_findings(self, text: str, field: str | None = None) -> list[ComplianceFinding]:
+        """Sentences that give a product a phrase only another product's sheet has, or give every product
+        one that only some have (:func:`policy.facts.feature_conflicts`), with ``fact_severity``."""
+        products = getattr(self.evidence, "products", {}) if self.check_claims else {}
+        if len(products) < 2:
+            return []
+        assert self.evidence is not None
+        sheets = {line for name, lines in products.items() for line in [name, *lines]}
+        general = [fact for fact in self.evidence.facts if fact not in sheets]
+        passages = getattr(self.evidence, "passages", [])
+        rows = rows_of([passage for _, passage in passages])
+        found = []
+        for start, end in sentence_spans(text):
+            sentence = text[start:end]
+            if sentence.lstrip().startswith("#"):
+                continue
+            conflicts = feature_conflicts(sentence, products, rows, general)
+            if conflicts:
+                found.append(
+                    ComplianceFinding(
+                        rule_id=FEATURE_MISMATCH_RULE,
+                        category="unsupported_claim",
+                        severity=self.fact_severity,
+                        explanation="; ".join(conflicts),
+                        field=field,
+                        span=(start, end),
+                        matched=sentence,
+                        suggestion="say of each product only what its own sheet and documents say",
+                        legal_reference=_SUBSTANTIATION,
+                    )
+                )
+        return found
+
     def _bindings(self, result: ClaimCheck, field: str | None) -> list[ComplianceFinding]:
         """A supported claim whose figures the evidence states, but for another case, customer or product
         (:mod:`policy.facts`: a refund share from another row of the table, the adult price for a child,
@@ -372,6 +440,8 @@ class ComplianceChecker:
         mask += reference_spans(folded)  # nor is an order, tracking or licence number
         backed: list[tuple[int, int]] = []
         found += self.claim_findings(text, field, mask, backed)
+        found += self.feature_findings(text, field)
+        found += self.contact_findings(text, field, [f.span for f in found if f.category == "pii" and f.span])
         if self.semantic is not None:
             found = self._layered(text, field, found, backed)
         return sorted(found, key=lambda f: (f.span or (0, 0), f.rule_id))
@@ -658,6 +728,10 @@ CONDITION_MISMATCH_RULE = "facts.condition_mismatch"
 """A figure the documents state, given for another condition (refund ladder row, adult vs child price)."""
 PRODUCT_MISMATCH_RULE = "facts.product_mismatch"
 """A figure the documents state for another product than the one the sentence names."""
+UNKNOWN_CONTACT_RULE = "facts.unknown_contact"
+"""An e-mail address or phone number that neither the documents nor the brand's allowed contacts give."""
+FEATURE_MISMATCH_RULE = "facts.feature_mismatch"
+"""A phrase only another product's sheet has, in a sentence about this product (or about every product)."""
 CONTRADICTED_RULE = "claims.contradicted_figure"
 """A figure no passage states, where a passage on the same subject states another for that measure."""
 CONTRADICTS_SIMILARITY = 0.6

@@ -321,6 +321,29 @@ def contact_spans(folded: Folded) -> list[tuple[int, int]]:
     ]
 
 
+def contacts(folded: Folded) -> list[tuple[tuple[int, int], str]]:
+    """Each e-mail address and phone number: its span (original text) and a key to compare it by (the
+    address in lower case, or the number's digits)."""
+    found = []
+    for pattern in (_EMAIL, _CN_MOBILE, _HOTLINE, _PHONE, _LANDLINE, _INTL_NUMBER):
+        for m in pattern.finditer(folded.text):
+            key = m.group().casefold() if pattern is _EMAIL else _digits(m.group())
+            found.append((folded.span(*m.span()), key))
+    return found
+
+
+def same_contact(key: str, known: set[str]) -> bool:
+    """Whether a :func:`contacts` key is one of ``known``: the same address, or a number one of them ends
+    with or is the end of (a country or area code written or left out), seven digits at least."""
+    if "@" in key:
+        return key in known
+    return any(
+        k == key or (min(len(k), len(key)) >= 7 and (k.endswith(key) or key.endswith(k)))
+        for k in known
+        if "@" not in k
+    )
+
+
 # Identifiers that state no quantity: a masked card or account tail, a tracking, order, invoice, licence
 # or registration number, a discount code, a masked IP address.
 _REFERENCE = re.compile(

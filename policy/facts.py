@@ -18,6 +18,11 @@ to a condition that the rows give it for another case. Three kinds:
 - **a product**: a figure stated only in another product's facts ("2-year limited warranty" is the
   induction burner's, not the Dutch oven's), when the claim names exactly which product it is about.
 
+:func:`feature_conflicts` does the same for words rather than figures: a sentence about one product (or
+about "every route") that gives it a phrase only another product's sheet has ("喀纳斯秋季 8天由藏族向导带队"
+where the Tibetan guides are the Yubeng trek's; "Harbor Light with free shipping" where free shipping is
+the subscription's).
+
 Conservative by design: a row that says nothing about a measure, qualifier or product never conflicts,
 so a claim is flagged only when every row that states its figure ties it to something else. The patterns
 are bounded (no nested quantifiers) and run on short rows and sentences.
@@ -29,7 +34,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from policy.claims import coverage
+from policy.claims import content_units, coverage
 from policy.text import fold_str
 
 _SPLIT_ROWS = re.compile(r"[\n;；。!?！？]|\.(?=\s|$)")
@@ -234,8 +239,8 @@ def mentioned_products(text: str, products: dict[str, list[str]]) -> set[str]:
 
 def product_aliases(names: list[str]) -> dict[str, list[str]]:
     """Folded forms by which copy names each product: the name, the name without a parenthesis, what the
-    parenthesis holds, the last two words (English) or last three characters (Chinese). A short form two
-    products share names neither."""
+    parenthesis holds, the last two words (English) or last three characters (Chinese), each run of three
+    or more Chinese characters. A short form two products share names neither."""
     forms: dict[str, list[str]] = {}
     for name in names:
         folded = fold_str(name)
@@ -248,6 +253,8 @@ def product_aliases(names: list[str]) -> dict[str, list[str]]:
         cjk = re.sub(r"[^\u4e00-\u9fff]", "", bare)
         if len(cjk) >= 4:
             candidates.append(cjk[-3:])
+        # "新疆·喀纳斯秋季 8天" is written "喀纳斯秋季 8天": each Chinese part of three or more.
+        candidates += re.findall(r"[\u4e00-\u9fff]{3,}", bare)
         forms[name] = [c for c in dict.fromkeys(candidates) if len(c) >= 3]
     counts: dict[str, int] = {}
     for found in forms.values():
@@ -325,6 +332,106 @@ def product_conflicts(claim: str, rows: list[str], products: dict[str, list[str]
         if others and not elsewhere:
             problems.append(f"{_show(figure)} is stated for {' / '.join(others)}, not for {product}")
     return problems
+
+
+# "每条线路都……", "every tour we run": a sentence about all the brand's products at once.
+_EVERY_PRODUCT = re.compile(
+    r"(?:每一?|所有的?|全部的?|各)(?:条|个|款|门|期)?(?:线路|路线|行程|产品|课程)"
+    r"|\b(?:every|each|all)\s(?:of\s)?(?:our\s|the\s)?(?:routes?|tours?|trips?|products?|courses?|classes?|"
+    r"items?|plans?)\b"
+)
+_CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
+_WORD = re.compile(r"[a-z0-9]+")
+MIN_FEATURE_CHARS = 4
+"""A Chinese phrase shorter than this is too common to belong to one product."""
+MIN_FEATURE_UNITS = 2
+"""Content units (character pairs, words) of a phrase that the product's own sheet must lack: "领队带队"
+shares all but one pair with a sheet that says "领队……共同带队", and is no other product's feature."""
+
+
+def feature_conflicts(
+    sentence: str,
+    products: dict[str, list[str]],
+    rows: list[str] = (),  # type: ignore[assignment]
+    general: list[str] = (),  # type: ignore[assignment]
+) -> list[str]:
+    """Why ``sentence`` gives a product (the one it names, or every product when it speaks of all of them)
+    a phrase that only other products' sheets have (empty: it does not).
+
+    ``products`` maps each name to its description and facts (the sheet). A phrase counts when it is at
+    least :data:`MIN_FEATURE_CHARS` Chinese characters or two words, appears in fewer than half of the
+    sheets, and has :data:`MIN_FEATURE_UNITS` content units that neither the product's sheet nor
+    ``general`` (what the brand says of itself as a whole) has. A passage row in ``rows`` that names the
+    product and contains the phrase states it for that product, and the sentence is fine."""
+    if len(products) < 2:
+        return []
+    named = mentioned_products(sentence, products)
+    universal = not named and bool(_EVERY_PRODUCT.search(fold_str(sentence)))
+    targets = sorted(products) if universal else sorted(named) if len(named) == 1 else []
+    if not targets:
+        return []
+    sheets = {name: fold_str(" ".join([name, *facts])) for name, facts in products.items()}
+    shared_units = content_units(" ".join(general))
+    names = [fold_str(name) for name in products]
+    problems = []
+    for target in targets:
+        own_units = content_units(sheets[target]) | shared_units
+        own_rows = [fold_str(r) for r in rows if mentioned_products(r, products) == {target}]
+        for phrase in _sheet_phrases(sentence, {n: s for n, s in sheets.items() if n != target}):
+            owners = [name for name, sheet in sheets.items() if _holds(sheet, phrase)]
+            if (
+                not owners
+                or target in owners
+                or any(_holds(name, phrase) for name in names)  # a product named, not a feature
+                or len(owners) * 2 >= len(sheets)
+                or len(content_units(phrase) - own_units) < MIN_FEATURE_UNITS
+                or any(_holds(row, phrase) for row in own_rows)
+            ):
+                continue
+            where = " / ".join(owners)
+            problems.append(
+                f"'{phrase}' is in the product sheet of {where}, not of every product"
+                if universal
+                else f"'{phrase}' is in the product sheet of {where}, not of {target}"
+            )
+    return list(dict.fromkeys(problems))
+
+
+def _holds(text: str, phrase: str) -> bool:
+    """Whether folded ``text`` contains ``phrase``: as characters (Chinese) or as whole words."""
+    if _CJK_RUN.fullmatch(phrase):
+        return phrase in text
+    return f" {phrase} " in f" {' '.join(_WORD.findall(text))} "
+
+
+def _sheet_phrases(sentence: str, sheets: dict[str, str]) -> list[str]:
+    """The longest runs of ``sentence`` (Chinese characters, or whole words) that some sheet contains."""
+    folded = fold_str(sentence)
+    found = []
+    for run in _CJK_RUN.findall(folded):
+        i = 0
+        while i + MIN_FEATURE_CHARS <= len(run):
+            j = i + MIN_FEATURE_CHARS
+            if not any(run[i:j] in s for s in sheets.values()):
+                i += 1
+                continue
+            while j < len(run) and any(run[i : j + 1] in s for s in sheets.values()):
+                j += 1
+            found.append(run[i:j])
+            i = j
+    words = _WORD.findall(folded)
+    texts = {n: f" {' '.join(_WORD.findall(s))} " for n, s in sheets.items()}
+    i = 0
+    while i + 1 < len(words):
+        j = i + 2
+        if not any(f" {' '.join(words[i:j])} " in t for t in texts.values()):
+            i += 1
+            continue
+        while j < len(words) and any(f" {' '.join(words[i : j + 1])} " in t for t in texts.values()):
+            j += 1
+        found.append(" ".join(words[i:j]))
+        i = j
+    return found
 
 
 def _figures(text: str, *, single: bool = False) -> set[str]:

@@ -12,6 +12,7 @@ from knowledge.embedders import get_embedder
 from policy import PassageEvidence
 from policy.facts import (
     condition_conflicts,
+    feature_conflicts,
     intervals,
     product_aliases,
     qualifiers,
@@ -256,4 +257,103 @@ def test_a_brand_fact_said_with_its_products_name_is_supported() -> None:
         return [f.rule_id for f in checker.check(text, "subject") if f.category == "unsupported_claim"]
 
     assert unsupported("Tide Club subscription: Free shipping in the contiguous US") == []
-    assert unsupported("Harbor Light: free shipping worldwide") == ["claims.unsupported_offer"]
+    # free shipping is also the Tide Club's feature, not Harbor Light's
+    assert unsupported("Harbor Light: free shipping worldwide") == [
+        "claims.unsupported_offer",
+        "facts.feature_mismatch",
+    ]
+
+
+WANDERLY = load_brand(ROOT / "examples" / "brands" / "wanderly")
+
+
+@pytest.mark.parametrize(
+    ("sentence", "found"),
+    [
+        # the Tibetan guides are the Yubeng trek's; Meili Snow Mountain is where the Yubeng trek goes
+        ("喀纳斯秋季 8天由藏族向导带队。", ["'藏族向导' is in the product sheet of 云南·雨崩徒步 7天"]),
+        ("喀纳斯秋季 8天在梅里雪山脚下。", ["'在梅里雪山脚下' is in the product sheet of 云南·雨崩徒步 7天"]),
+        ("雨崩徒步 7天适合亲子家庭。", ["'适合亲子家庭' is in the product sheet of 福建·土楼文化 5天"]),
+        # "every route" with one route's feature
+        ("每条线路都由藏族向导带领。", ["'藏族向导' is in the product sheet of 云南·雨崩徒步 7天, not"]),
+        # each product with its own features; what all routes share; a leader, said in other words
+        ("雨崩徒步 7天由领队与当地藏族向导带队，每团最多 10 人。", []),
+        ("土楼文化 5天适合亲子家庭。", []),
+        ("所有路线都包含保额 50 万元的户外意外险。", []),
+        ("雨崩徒步 7天由领队带队。", []),
+        # two products named: a comparison, not an attribution
+        ("和雨崩徒步不同，喀纳斯秋季由摄影领队带队。", []),
+    ],
+)
+def test_a_products_feature_given_to_another(sentence: str, found: list[str]) -> None:
+    products = brand_products(WANDERLY)
+    general = [WANDERLY.positioning, WANDERLY.audience]
+    problems = feature_conflicts(sentence, products, [], general)
+    assert len(problems) == len(found)
+    for problem, start in zip(problems, found, strict=True):
+        assert problem.startswith(start)
+
+
+def test_a_passage_that_states_the_feature_for_the_product_clears_it() -> None:
+    products = brand_products(WANDERLY)
+    sentence = "喀纳斯秋季 8天由藏族向导带队。"
+    assert feature_conflicts(sentence, products, ["喀纳斯秋季 8天：由一位藏族向导陪同。"]) == []
+    # a row about another product, or about no product, states nothing for this one
+    assert feature_conflicts(sentence, products, ["讲在地人的故事：藏族向导、禾木的图瓦人家。"]) != []
+
+
+def test_english_features_are_whole_words() -> None:
+    tidewater = load_brand(ROOT / "examples" / "brands" / "tidewater")
+    products = brand_products(tidewater)
+    assert feature_conflicts("Every bag of Breakwater Blend is USDA Organic certified.", products) == [
+        "'usda organic certified' is in the product sheet of Harbor Light, not of Breakwater Blend"
+    ]
+    # "tasting notes" is in three of four sheets: no one product's feature
+    assert feature_conflicts("Low Tide has tasting notes of red apple.", products) == []
+    assert feature_conflicts("Harbor Light ships in a 340 g bag.", products) == []
+
+
+def test_the_campaign_checker_blocks_a_feature_given_to_another_product() -> None:
+    evidence = PassageEvidence(
+        [("products.md#1", "向导配置：每团 1 名 Wanderly 领队 + 1 名当地藏族向导。")],
+        get_embedder("use-multilingual"),
+        facts=brand_facts(WANDERLY),
+        products=brand_products(WANDERLY),
+    )
+    checker = checker_for(WANDERLY, evidence)
+    text = "秋天去喀纳斯。喀纳斯秋季 8天由藏族向导带队，慢慢拍禾木的晨雾。"
+    found = [f for f in checker.check(text, "body") if f.rule_id == "facts.feature_mismatch"]
+    assert [(f.severity, text[f.span[0] : f.span[1]]) for f in found] == [
+        ("block", "喀纳斯秋季 8天由藏族向导带队，慢慢拍禾木的晨雾。")
+    ]
+
+
+def test_a_contact_the_brand_never_gave_blocks_in_campaigns() -> None:
+    """The Tidewater e-mail of 2026-12-03 invited readers to call "(503) 555-0199": no document gives a
+    phone number. Its allowed address, and the Wanderly hotline its documents state, pass."""
+    tidewater = load_brand(ROOT / "examples" / "brands" / "tidewater")
+    evidence = PassageEvidence(
+        [("roast.md#0", "We roast on a 15 kg drum in Astoria.")],
+        get_embedder("use-multilingual"),
+        facts=brand_facts(tidewater),
+        products=brand_products(tidewater),
+    )
+    checker = checker_for(tidewater, evidence)
+    text = (
+        "Questions? Call us at (503) 555-0199 or write to hello@tidewatercoffee.com. "
+        "Or hello@tidewater.example."
+    )
+    found = [f for f in checker.check(text, "body") if f.rule_id == "facts.unknown_contact"]
+    assert [(f.severity, f.matched) for f in found] == [
+        ("block", "(503) 555-0199"),
+        ("block", "hello@tidewatercoffee.com"),
+    ]
+    wanderly_evidence = PassageEvidence(
+        [("company.txt#2", "客服热线：400-000-0000（每天 9:00–21:00）")],
+        get_embedder("use-multilingual"),
+        facts=brand_facts(WANDERLY),
+        products=brand_products(WANDERLY),
+    )
+    wanderly = checker_for(WANDERLY, wanderly_evidence)
+    found = wanderly.check("有问题请致电 400 000 0000。", "body")
+    assert [f for f in found if f.rule_id.startswith("facts.")] == []

@@ -99,6 +99,19 @@ def _check(text: str, locale: str = "en", industry: str | None = None, brand=Non
         ("The official snack of Congress.", "en", None, ["en.state_endorsement"]),
         ("Ranked #1 among 14 laptops tested in TechBench Labs' May 2024 review.", "en", None, []),
         ("平衡组合最大回撤 -8.7%。", "zh", "finance", []),
+        # a promise of the customer's safety is a guarantee; a process or a refusal to promise is not
+        ("每条线路都由领队带领，确保你的旅程安全。", "zh", None, ["zh.guarantee"]),
+        ("保障全家出行平安。", "zh", None, ["zh.guarantee"]),
+        ("这条路线万无一失。", "zh", None, ["zh.guarantee"]),
+        ("我们严格把关，确保食品安全。", "zh", None, []),
+        ("山里天气多变，我们无法确保旅程安全，但领队都持有急救证书。", "zh", None, []),
+        ("我们不承诺绝对安全。", "zh", None, []),
+        ("Our guides ensure your safety on every trail.", "en", None, ["en.guarantee"]),
+        ("We keep your family safe on the water.", "en", None, ["en.guarantee"]),
+        ("You will be completely safe with us.", "en", None, ["en.guarantee"]),
+        ("We ensure food safety at every step.", "en", None, []),
+        ("We keep your data safe.", "en", None, []),
+        ("We cannot ensure your safety in a storm.", "en", None, []),
     ],
 )
 def test_rules_in_context(text: str, locale: str, industry: str | None, expected: list[str]) -> None:
