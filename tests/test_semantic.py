@@ -299,3 +299,38 @@ def test_a_disparagement_ruling_on_the_brands_own_name_alone_is_dropped() -> Non
     assert not checker._own_name_only("Wanderly 比隔壁那家靠谱多了！", "Wanderly 比隔壁那家靠谱多了")
     assert not checker._own_name_only("Unlike a certain flat-pack store, Wanderly lasts.", "Wanderly lasts")
     assert not checker._own_name_only("某旅行社的行程都是坑。", "某旅行社的行程都是坑")
+
+
+def test_the_brand_describing_itself_or_inviting_readers_is_no_violation_without_a_judge(layer) -> None:  # type: ignore[no-untyped-def]
+    """Campaign false blocks of 2026-12-03: the classifiers scored a company sentence naming the brand
+    as disparagement (0.85) and an invitation as a guarantee, with nothing in either sentence that brings
+    in another party or promises anything. Such a score goes to the judge (none here: no finding) while
+    the same categories, with another party or a promise, still block on the classifier alone."""
+    policy = load_policy("zh", "travel")
+    policy.required_terms = ["Wanderly"]
+    checker = ComplianceChecker(policy, semantic=layer)
+    company = "Wanderly 是一家专注小团慢旅行的旅行品牌，总部位于四川成都。"
+    invitation = "Wanderly 带你走进雨崩！"
+    assert (
+        layer.assess([(0, len(company))], company)[0].scores["competitor"]
+        >= layer.thresholds("competitor")[1]
+    )
+    assert (
+        layer.assess([(0, len(invitation))], invitation)[0].scores["guarantee"]
+        >= layer.thresholds("guarantee")[1]
+    )
+    assert verdict_of(checker.check(company)) == "pass"
+    assert verdict_of(checker.check(invitation)) == "pass"
+    # a judge that upholds them is asked, and its disparagement ruling on the brand's own name is dropped
+    uphold = Scripted(
+        lambda q: Ruling(True, max(q.candidates, key=q.candidates.get), "reads as one", q.sentence)
+    )
+    judged = ComplianceChecker(policy, semantic=layer, adjudicator=uphold)
+    assert verdict_of(judged.check(company)) == "pass" and [q.reason for q in uphold.asked] == ["uncertain"]
+    assert verdict_of(judged.check(invitation)) == "pass"  # nothing in it promises anything
+    # with another party, or a promise, the classifier alone still blocks
+    assert verdict_of(checker.check("擦一次，皮鞋亮半年，不亮来找我。")) == "block"
+    assert (
+        verdict_of(checker.check("跟着别家走马观花，不如跟 Wanderly 慢慢走，他们的向导只会催你赶路。"))
+        == "block"
+    )
