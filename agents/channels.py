@@ -78,6 +78,10 @@ class FieldSpec(BaseModel):
     )
     greeting: bool = Field(False, description="The text opens with a greeting (an e-mail body).")
     sign_off: bool = Field(False, description="The text ends with a sign-off (an e-mail body).")
+    call_to_action: bool = Field(
+        False,
+        description="The piece asks the reader to act (book, order, reply) in one of the fields marked so.",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> Self:

@@ -24,6 +24,10 @@ severity (a brand may change a severity with ``compliance.severity`` in brand.ya
 - ``quality.too_short``: a field below its minimum length (blocks below :data:`SHORT_BLOCK_RATIO` of it);
 - ``quality.hashtags``, ``quality.greeting``, ``quality.sign_off``: channel conventions the field's spec
   asks for; the last resort (:func:`finish_conventions`) adds plain ones;
+- ``quality.call_to_action`` (warns): none of the fields marked ``call_to_action`` (a search ad's third
+  headline and second description, an e-mail body) asks the reader to do anything: no verb of booking,
+  ordering, trying, replying (:data:`_CALL_TO_ACTION`). Nothing adds one: the words would be the tool's,
+  not the brand's;
 - ``quality.placeholder``, ``quality.echoed_instruction``, ``quality.citation_id``, ``quality.tool_name``:
   template text, instructions or field names echoed into the copy, passage ids in the prose, and the
   name of this tool (which no brand wants to sign its copy with);
@@ -67,6 +71,7 @@ QUALITY_RULES: dict[str, tuple[Group, Severity, str]] = {
     "quality.hashtags": ("channel", "block", "hashtags where the channel expects them"),
     "quality.greeting": ("channel", "block", "a greeting where the channel expects one"),
     "quality.sign_off": ("channel", "block", "a sign-off where the channel expects one"),
+    "quality.call_to_action": ("channel", "warn", "a call to action where the channel expects one"),
     "quality.placeholder": ("channel", "block", "no placeholder or template text"),
     "quality.echoed_instruction": ("channel", "block", "no instructions or field names echoed back"),
     "quality.citation_id": ("channel", "block", "no passage ids in the prose"),
@@ -252,6 +257,7 @@ def quality_findings(ctx: QualityContext, fields: dict[str, str]) -> list[Compli
     found += _duplicated_fields(fields)
     found += _required_terms(ctx, fields)
     found += _positioning(ctx, fields)
+    found += _call_to_action(ctx, fields)
     severity = ctx.brand.compliance.severity
     return [
         f.model_copy(update={"severity": severity[f.rule_id]}) if f.rule_id in severity else f for f in found
@@ -999,6 +1005,32 @@ def _required_terms(ctx: QualityContext, fields: dict[str, str]) -> list[Complia
             f"{' / '.join(terms)} appears nowhere in {where}",
             f"name {terms[0]} once, naturally" + (f", in {target}" if target else ""),
             field=target,
+        )
+    ]
+
+
+# Words that ask the reader to act. Loose on purpose: the check only notices a piece that asks nothing.
+_CALL_TO_ACTION = re.compile(
+    r"立即|马上|现在就|点击|预约|报名|了解|快来|来吧|一起|查看|咨询|订阅|加入|私信|下单|购买|抢|戳|欢迎|出发吧|试试|"
+    r"别错过|扫码|联系|回复|关注|收藏|带上|约上|走吧|来一次|来一场|等你|期待|留言|致电|拨打|访问|官网"
+    r"|\b(?:shop|order|buy|book|try|visit|learn|discover|explore|join|sign up|subscribe|start|get|reserve|"
+    r"call|contact|find|see|taste|grab|request|claim|download|stop by|come|schedule|enrol|enroll|register|"
+    r"save|reply|write|email|e-mail|treat yourself|don't miss|pick|choose|meet|check out|browse|sip|brew)\b",
+    re.IGNORECASE,
+)
+
+
+def _call_to_action(ctx: QualityContext, fields: dict[str, str]) -> list[ComplianceFinding]:
+    marked = [spec.name for spec in ctx.channel.fields if spec.call_to_action and fields.get(spec.name)]
+    if not marked or any(_CALL_TO_ACTION.search(fields[name]) for name in marked):
+        return []
+    where = " or ".join(marked)
+    return [
+        _finding(
+            "quality.call_to_action",
+            f"nothing in {where} asks the reader to act",
+            f"end {marked[-1]} with what the reader should do next (book, order, reply)",
+            field=marked[-1],
         )
     ]
 

@@ -27,6 +27,10 @@ from agents.roles import REVIEW, PromptSlot, ReviewInputs
 from agents.state import CampaignState, Draft, Review, ReviewScores, fact_passages
 from agents.threads import edited_view
 
+NOT_SENT_BACK = frozenset({"quality.call_to_action"})
+"""Quality findings shown to people but not asked of the model: a missing call to action alone would
+cost an ad or e-mail a revision round, and whether that round helps a 1.5B model is not measured yet."""
+
 
 def limit_violations(channel: ChannelSpec, draft: Draft, quality: QualityContext | None = None) -> list[str]:
     """Every hard-limit violation of a draft, and with a ``quality`` context every publishable-copy
@@ -39,6 +43,8 @@ def limit_violations(channel: ChannelSpec, draft: Draft, quality: QualityContext
             out.extend(spec.shortfalls(draft.fields.get(spec.name, "")))
         return out
     for f in quality_findings(quality, draft.fields):
+        if f.rule_id in NOT_SENT_BACK:
+            continue
         where = f"{f.field}: " if f.field else ""
         out.append(f"{where}{f.explanation}; {f.suggestion}")
     return out

@@ -82,6 +82,7 @@ def applied_checks(channel: ChannelSpec, brand: Brand, *, model_claims: bool) ->
         ("quality.hashtags", any(f.min_hashtags for f in fields)),
         ("quality.greeting", any(f.greeting for f in fields)),
         ("quality.sign_off", any(f.sign_off for f in fields)),
+        ("quality.call_to_action", any(f.call_to_action for f in fields)),
     ):
         if wanted:
             channel_checks.add(rule)

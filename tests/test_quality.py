@@ -293,8 +293,8 @@ def test_scorecard_counts_checks_by_group(tidewater: Brand) -> None:
 
     clean = scorecard(CH["email"], tidewater, [])
     assert clean.score == 1.0 and clean.passed == clean.applied
-    # limits, 2 endings, 3 template-text checks, length, greeting, sign-off
-    assert clean.groups["channel"].applied == 10 and "quality.greeting" not in clean.groups["channel"].failed
+    # limits, 2 endings, opening, 3 template-text checks, length, greeting, sign-off, call to action
+    assert clean.groups["channel"].applied == 11 and "quality.greeting" not in clean.groups["channel"].failed
     findings = [
         ComplianceFinding(
             rule_id="quality.required_term", category="quality_voice", severity="block", explanation="x"
@@ -788,3 +788,29 @@ def test_the_last_resort_drops_passage_ids_echoed_into_the_prose(wanderly: Brand
     # An id used as a word in a sentence stays for the finding (and the copywriter) to deal with.
     word = {"title": "t", "body": "P1 计划从成都出发。"}
     assert strip_citation_ids(Draft(channel="blog", fields=word)).fields == word
+
+
+def test_a_piece_that_asks_nothing_of_the_reader_warns(tidewater: Brand) -> None:
+    """The Tidewater search ad of 2026-12-03 was all product facts from the brand file: accurate, and no
+    call to action anywhere. The check warns (nothing is added: the words would not be the brand's)."""
+    ctx = QualityContext.build(CH["search_ad"], tidewater, [])
+    ad = {
+        "headline_1": "Harbor Light",
+        "headline_2": "Low Tide: $18.00 per 340 g bag",
+        "headline_3": "Tidewater Coffee Roasters",
+        "description_1": "A light-roast washed Ethiopian single origin.",
+        "description_2": "A flexible coffee subscription delivered every 2, 3, or 4 weeks.",
+    }
+    found = [f for f in quality_findings(ctx, ad) if f.rule_id == "quality.call_to_action"]
+    assert [(f.severity, f.field) for f in found] == [("warn", "description_2")]
+    ad["headline_3"] = "Order a fresh bag today"
+    assert not [f for f in quality_findings(ctx, ad) if f.rule_id == "quality.call_to_action"]
+    zh = QualityContext.build(CH["email"], load_brand(ROOT / "examples" / "brands" / "wanderly"), [])
+    body = (
+        "你好，\n\n雨崩的春天来了，Wanderly 的徒步团 4 月出发。名额有限，欢迎预约。\n\n祝好，\nWanderly 团队"
+    )
+    assert not [
+        f
+        for f in quality_findings(zh, {"subject": "雨崩", "preheader": "春天", "body": body})
+        if f.rule_id == "quality.call_to_action"
+    ]
