@@ -243,10 +243,20 @@ def dangling_word(text: str) -> str | None:
         return stripped[-1]
     if _CJK.match(stripped[-1]):
         return stripped[-1] if stripped[-1] in DANGLING_ZH else None
-    words = re.findall(r"[A-Za-z&+']+$", stripped)
+    words = re.findall(r"[A-Za-z&+'’]+$", stripped)
     if words and words[0].casefold() in DANGLING_EN:
         return words[0]
+    # A possessive waits for its noun ("Try Clearleaf's"); a department name does not ("Shop Women's").
+    if words and words[0].casefold().endswith(("'s", "’s")) and words[0].casefold() not in _ELLIPTIC:
+        return words[0]
     return None
+
+
+_ELLIPTIC = frozenset(
+    f"{w}{mark}s"
+    for w in ("women", "men", "children", "kid", "girl", "boy", "baby", "babie", "people")
+    for mark in "'’"
+)
 
 
 def _without_dangling(text: str) -> str:

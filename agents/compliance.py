@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import ClassVar
 
 from pydantic import Field
@@ -133,6 +133,7 @@ def remove_offending_sentences(
     draft: Draft, findings: list[ComplianceFinding], names: Iterable[str] = ()
 ) -> Draft:
     """Drop each sentence holding a blocking finding's matched text (a rule, claim or placeholder finding),
+    and the sentences right after it in its paragraph that point back to it ("These results show…"),
     unless that would empty its field; a
     sentence whose opening clause is clean and names one of ``names`` (the brand) loses only the clauses
     from the offending one on (:func:`without_offending_clauses`)."""
@@ -149,10 +150,40 @@ def remove_offending_sentences(
         ]
         if not bad:
             continue
-        cleaned = map_sentences(text, lambda sentence: without_offending_clauses(sentence, bad, names))  # noqa: B023
+        cleaned = _without_orphans(text, lambda sentence: without_offending_clauses(sentence, bad, names))  # noqa: B023
         if cleaned:
             fields[name] = cleaned
     return draft.model_copy(update={"fields": fields})
+
+
+# A sentence that opens by pointing back at the one before: "These results demonstrate…" after the study
+# sentence was dropped (a Clearleaf blog of 2026-12-03 kept it, pointing at nothing).
+_BACK_REFERENCE = re.compile(
+    r"(?:these|this|those|that|such|the)\s(?:results?|findings?|studies|study|survey|numbers?|figures?|data|"
+    r"claims?|benefits?|ratings?|reviews?|outcomes?|improvements?)\b|(?:this|that|it)\s(?:shows?|means|"
+    r"proves?|demonstrates?|confirms?)\b|(?:这些|这项|这个|该|以上|上述|这一)(?:结果|数据|研究|调查|测试|发现|数字|"
+    r"评价|成果|改善)|这(?:说明|表明|证明)",
+    re.IGNORECASE,
+)
+
+
+def _without_orphans(text: str, change: Callable[[str], str | None]) -> str:
+    """:func:`~knowledge.chunking.map_sentences`, paragraph by paragraph, also dropping a sentence that
+    opens by pointing back (:data:`_BACK_REFERENCE`) at a sentence just dropped."""
+    lines = []
+    for line in text.split("\n"):
+        dropped = False
+
+        def step(sentence: str) -> str | None:
+            nonlocal dropped
+            if dropped and _BACK_REFERENCE.match(sentence.strip()):
+                return None
+            changed = change(sentence)
+            dropped = not changed
+            return changed
+
+        lines.append(map_sentences(line, step) if line.strip() else "")
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
 # Quality findings a sentence holds whole: a placeholder ("您的订单号是：XXXXX。") goes with its sentence.

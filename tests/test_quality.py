@@ -814,3 +814,42 @@ def test_a_piece_that_asks_nothing_of_the_reader_warns(tidewater: Brand) -> None
         for f in quality_findings(zh, {"subject": "雨崩", "preheader": "春天", "body": body})
         if f.rule_id == "quality.call_to_action"
     ]
+
+
+def test_a_possessive_waits_for_its_noun() -> None:
+    """ "Try Clearleaf's" was delivered as a search-ad headline on 2026-12-03."""
+    assert dangling_word("Try Clearleaf's") == "Clearleaf's"
+    assert dangling_word("Try Clearleaf’s") == "Clearleaf’s"
+    assert dangling_word("Shop Women's") is None  # a department, not a cut
+    assert dangling_word("Clearleaf Barrier Moisturizer") is None
+
+
+def test_a_sentence_pointing_back_at_a_dropped_one_goes_with_it() -> None:
+    from agents.compliance import remove_offending_sentences
+    from policy.findings import ComplianceFinding
+
+    study = "In addition, we ran a 4-week study, which found that 81% said skin felt smoother."
+    body = (
+        f"Our serum is fragrance-free. {study} These results demonstrate how well it works. "
+        "We ship from Boulder.\n\nThese results are ours to share. So why choose Clearleaf?"
+    )
+    found = ComplianceFinding(
+        rule_id="judge.guarantee",
+        category="guarantee",
+        severity="block",
+        explanation="x",
+        field="body",
+        matched=study,
+    )
+    draft = Draft(channel="blog", fields={"title": "t", "body": body})
+    assert remove_offending_sentences(draft, [found], ["Clearleaf"]).fields["body"] == (
+        "Our serum is fragrance-free. We ship from Boulder.\n\n"
+        "These results are ours to share. So why choose Clearleaf?"  # another paragraph: left alone
+    )
+    zh = "土楼的墙有一米多厚。调查显示 95% 的旅客满意。这说明我们的路线很受欢迎。孩子们可以学做擂茶。"
+    found_zh = found.model_copy(update={"matched": "调查显示 95% 的旅客满意。"})
+    draft_zh = Draft(channel="blog", fields={"title": "t", "body": zh})
+    assert (
+        remove_offending_sentences(draft_zh, [found_zh]).fields["body"]
+        == "土楼的墙有一米多厚。孩子们可以学做擂茶。"
+    )

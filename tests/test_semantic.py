@@ -334,3 +334,10 @@ def test_the_brand_describing_itself_or_inviting_readers_is_no_violation_without
         verdict_of(checker.check("跟着别家走马观花，不如跟 Wanderly 慢慢走，他们的向导只会催你赶路。"))
         == "block"
     )
+
+
+def test_a_closing_line_alone_is_not_scored() -> None:
+    """ "Best," above "The Clearleaf team" scored 0.98 as a superlative and blocked an e-mail (2026-12-03)."""
+    body = "Hi there,\n\nOur serum is fragrance-free and costs $24.\n\nBest,\nThe Clearleaf team"
+    assert not [f for f in _checker("en").check(body) if f.layer == "semantic"]
+    assert verdict_of(_checker("en").check("Best serum ever, full stop.")) == "block"
