@@ -99,7 +99,10 @@ _OPENERS = {"(": ")", "（": "）", "“": "”", "《": "》", "「": "」", "�
 _EMOJI_CATEGORIES = ("So", "Sk")
 
 _PLACEHOLDER = re.compile(
-    r"\[[^\[\]\n]{1,40}\]|\{[^{}\n]{1,40}\}|\bx{3,}\b|\blorem ipsum\b|\b(?:tbd|todo|insert [a-z]+)\b"
+    r"\[[^\[\]\n]{1,40}\]|\{[^{}\n]{1,40}\}|\bx{3,}\b|\blorem ipsum\b|\b(?:tbd|todo)\b"
+    # "insert name here", not the noun ("a removable stoneware insert that…" blocked a Hearthline blog)
+    r"|\binsert (?:your |the |a )?(?:name|date|link|url|text|image|logo|product|company|brand|title|price|"
+    r"address|number|code|here)\b"
     r"|(?:【|「|（)[^】」）\n]{0,6}(?:链接|姓名|名字|日期|占位|待定|此处|插入)[^】」）\n]{0,6}(?:】|」|）)"
     r"|此处插入|此处填写|x{2,}元",
     re.IGNORECASE,
@@ -579,7 +582,8 @@ def complete_alternative(spec: FieldSpec, text: str, brand: Brand, others: Itera
         if product.description:  # a whole sentence, for the longer fields (ad descriptions)
             candidates += [f"{product.name}{sep}{product.description}", product.description]
         candidates += [f"{product.name}{sep}{fact}" for fact in product.facts]
-        candidates += [f"{brand.name} {product.name}", product.name]
+        named = brand.name.casefold() in product.name.casefold()  # "Hearthline 5.5 qt Enameled Dutch Oven"
+        candidates += [product.name] if named else [f"{brand.name} {product.name}", product.name]
     candidates += [f"{brand.name}{sep}{brand.positioning}", brand.name]
     taken = [o.strip().casefold() for o in others if o.strip()]
     positioning_used = any(brand.positioning.casefold() in o for o in taken)

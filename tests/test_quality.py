@@ -853,3 +853,22 @@ def test_a_sentence_pointing_back_at_a_dropped_one_goes_with_it() -> None:
         remove_offending_sentences(draft_zh, [found_zh]).fields["body"]
         == "土楼的墙有一米多厚。孩子们可以学做擂茶。"
     )
+
+
+def test_the_noun_insert_is_no_placeholder(tidewater: Brand) -> None:
+    """ "A removable stoneware insert that…" (a Hearthline product sheet's own words) blocked a blog as
+    placeholder text on 2026-12-03; "insert name here" still is one."""
+    line = "Hi there, the Tidewater slow cooker has a removable stoneware insert that is oven-safe."
+    body = f"{line}{FILLER}\n\nCheers,\nthe team"
+    assert rules(tidewater, "email", dict(GOOD_EMAIL_EN, body=body)) == []
+    body = f"Hi there, Tidewater roasts to order, insert name here.{FILLER}\n\nCheers,\nthe team"
+    assert rules(tidewater, "email", dict(GOOD_EMAIL_EN, body=body)) == ["quality.placeholder"]
+
+
+def test_an_alternative_never_says_the_brand_twice() -> None:
+    """ "Hearthline Hearthline 5.5 qt Enameled Dutch Oven" was an e-mail subject on 2026-12-03."""
+    hearthline = load_brand(ROOT / "examples" / "brands" / "hearthline")
+    subject = next(f for f in CH["email"].fields if f.name == "subject")
+    long = "Hearthline's enameled Dutch oven is cast and enameled by our partner foundry in Porto, Portugal"
+    alt = complete_alternative(subject, long, hearthline, [])
+    assert alt is not None and "Hearthline Hearthline" not in alt
