@@ -57,6 +57,7 @@ from agents.quality import (
     name_the_brand,
     policy_passages,
     quality_findings,
+    replace_duplicate_fields,
     strip_citation_ids,
 )
 from agents.revision import REVISION_READS, REVISION_WRITES, SendsBack
@@ -362,7 +363,8 @@ class Compliance(SendsBack):
         # drop an unfinished last sentence; let the first "we" sentence name the brand when the piece
         # does not; cut over-long fields at a sentence or clause boundary (a headline only a word cut
         # would fit gets a complete phrase from the brand file); add the conventions still missing (a
-        # full stop for a trailing clause mark, an e-mail's greeting and sign-off, the brand's hashtag).
+        # full stop for a trailing clause mark, an e-mail's greeting and sign-off, the brand's hashtag);
+        # a short field still saying what another says gets a phrase from the brand file instead.
         # A reply that still does not answer the customer from its passages becomes those passages'
         # rows, quoted. What that cannot make whole stays a finding.
         draft = strip_citation_ids(self._fix_spelling(state.brand, draft))
@@ -376,6 +378,9 @@ class Compliance(SendsBack):
             if again == draft:
                 break
             draft = again
+        draft = replace_duplicate_fields(
+            channel, draft, self._standing(checker, channel, draft, findings, quality(draft)), state.brand
+        )
         draft = finish_fields(channel, draft)
         draft = name_the_brand(
             draft, self._standing(checker, channel, draft, findings, quality(draft)), state.brand

@@ -584,7 +584,8 @@ def complete_alternative(spec: FieldSpec, text: str, brand: Brand, others: Itera
         candidates += [f"{product.name}{sep}{fact}" for fact in product.facts]
         named = brand.name.casefold() in product.name.casefold()  # "Hearthline 5.5 qt Enameled Dutch Oven"
         candidates += [product.name] if named else [f"{brand.name} {product.name}", product.name]
-    candidates += [f"{brand.name}{sep}{brand.positioning}", brand.name]
+    said = brand.name.casefold() in brand.positioning.casefold()  # "青屿少儿编程为 6 至 14 岁的孩子…"
+    candidates += [brand.positioning if said else f"{brand.name}{sep}{brand.positioning}", brand.name]
     taken = [o.strip().casefold() for o in others if o.strip()]
     positioning_used = any(brand.positioning.casefold() in o for o in taken)
     fitting = [
@@ -793,6 +794,33 @@ def drop_repeats(draft: Draft, findings: list[ComplianceFinding], keep: Iterable
 
 _REPEATS = ("quality.repetition", "quality.positioning_repeated")
 _LONG_FIELD_SENTENCES = 5
+
+
+def replace_duplicate_fields(
+    channel: ChannelSpec, draft: Draft, findings: list[ComplianceFinding], brand: Brand
+) -> Draft:
+    """The last-resort fix for a short field (a headline, an ad description, a subject: at most
+    :data:`_SHORT_FIELD_CHARS` characters) that still says what another field says after revision
+    (``quality.repetition`` from :func:`_duplicated_fields`): it gets a complete phrase from the brand
+    file instead (:func:`complete_alternative`), one no other field says. None fits: the finding stays.
+    (Qingyu's ad of 2026-12-03 was blocked with description 2 = description 1, word for word.)"""
+    specs = {spec.name: spec for spec in channel.fields}
+    fields = dict(draft.fields)
+    for f in findings:
+        if f.rule_id != "quality.repetition" or f.severity != "block" or f.field not in fields:
+            continue
+        text, spec = fields[f.field], specs.get(f.field or "")
+        whole = f.span == (0, len(text)) and "already says" in f.explanation
+        if spec is None or not whole or len(text) > _SHORT_FIELD_CHARS:
+            continue
+        others = [t for name, t in fields.items() if name != f.field]
+        alternative = complete_alternative(spec, text, brand, others)
+        if alternative:
+            fields[f.field] = alternative
+    return draft.model_copy(update={"fields": fields})
+
+
+_SHORT_FIELD_CHARS = 120
 
 
 def name_the_brand(draft: Draft, findings: list[ComplianceFinding], brand: Brand) -> Draft:

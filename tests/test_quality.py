@@ -872,3 +872,32 @@ def test_an_alternative_never_says_the_brand_twice() -> None:
     long = "Hearthline's enameled Dutch oven is cast and enameled by our partner foundry in Porto, Portugal"
     alt = complete_alternative(subject, long, hearthline, [])
     assert alt is not None and "Hearthline Hearthline" not in alt
+
+
+def test_a_short_field_repeating_another_gets_a_phrase_from_the_brand_file() -> None:
+    """Qingyu's ad of 2026-12-03 was blocked: description 2 said description 1 word for word."""
+    from agents.quality import replace_duplicate_fields
+
+    qingyu = load_brand(ROOT / "examples" / "brands" / "qingyu")
+    same = "青屿通过图形化编程启蒙班，让孩子们亲手做能运行的作品，培养他们的逻辑思维和动手能力"
+    ad = {
+        "headline_1": "青屿少儿编程",
+        "headline_2": "图形化启蒙班：每期 24 课时",
+        "headline_3": "立即预约试听",
+        "description_1": same,
+        "description_2": same,
+    }
+    ctx = QualityContext.build(CH["search_ad"], qingyu, [])
+    found = quality_findings(ctx, ad)
+    assert [f.field for f in found if f.rule_id == "quality.repetition"] == ["description_2"]
+    fixed = replace_duplicate_fields(CH["search_ad"], Draft(channel="search_ad", fields=ad), found, qingyu)
+    assert fixed.fields["description_1"] == same and fixed.fields["description_2"] != same
+    assert not [f for f in quality_findings(ctx, fixed.fields) if f.rule_id == "quality.repetition"]
+    own = [qingyu.positioning, *(p.name for p in qingyu.products), *(p.description for p in qingyu.products)]
+    assert any(words in fixed.fields["description_2"] for words in own)  # the brand file's words
+    assert not fixed.fields["description_2"].startswith("青屿：青屿")
+    # a long field (a blog body) is never swapped for a phrase
+    blog = {"title": "t", "body": same}
+    assert (
+        replace_duplicate_fields(CH["blog"], Draft(channel="blog", fields=blog), found, qingyu).fields == blog
+    )
