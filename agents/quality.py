@@ -827,17 +827,34 @@ def name_the_brand(draft: Draft, findings: list[ComplianceFinding], brand: Brand
     """The last-resort fix for ``quality.required_term``: in the field the finding names, the first
     sentence that opens with "我们" / "We" / "Our" speaks as the brand instead ("我们的团队" → "Wanderly
     的团队", "We roast" → "At Tidewater, we roast", "Our beans" → "Tidewater's beans"), which is what
-    the pronoun meant. A field with no such sentence keeps its finding."""
+    the pronoun meant; else the first "我们的" / "our", else (Chinese) the first "我们". A field with none
+    passes the turn to the piece's other fields; a piece with none keeps its finding."""
     finding = next((f for f in findings if f.rule_id == "quality.required_term" and f.field), None)
     if finding is None or finding.field not in draft.fields or not brand.required_terms:
         return draft
-    term, text = brand.required_terms[0], draft.fields[finding.field]
+    term = brand.required_terms[0]
     spaced = f"{term} " if _LATIN_WORD.search(term[-1:]) else term
-    # Else the first "我们的" / "our" anywhere: "在我们的博客中" -> "在 Wanderly 的博客中".
-    opening = _name_a_we_sentence(text, term, spaced) or _name_an_our(text, term, spaced)
-    if opening is None:
-        return draft
-    return draft.model_copy(update={"fields": {**draft.fields, finding.field: opening}})
+    # The finding's field first, then the others (a blog whose title says "我们的小团慢游之旅").
+    for name in [finding.field, *(n for n in draft.fields if n != finding.field)]:
+        text = draft.fields[name]
+        # Else the first "我们的" / "our" anywhere: "在我们的博客中" -> "在 Wanderly 的博客中"; else the
+        # first "我们" anywhere: "生活中，我们发现了" -> "生活中，Wanderly 发现了".
+        named = (
+            _name_a_we_sentence(text, term, spaced)
+            or _name_an_our(text, term, spaced)
+            or _name_a_we(text, term, spaced)
+        )
+        if named is not None:
+            return draft.model_copy(update={"fields": {**draft.fields, name: named}})
+    return draft
+
+
+def _name_a_we(text: str, term: str, spaced: str) -> str | None:
+    at = text.find("我们")
+    if at < 0:
+        return None
+    before = " " if at and _CJK_CHAR.match(text[at - 1]) and spaced != term else ""
+    return f"{text[:at]}{before}{spaced}{text[at + 2 :]}"
 
 
 def _possessive(term: str) -> str:

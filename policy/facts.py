@@ -334,9 +334,9 @@ def product_conflicts(claim: str, rows: list[str], products: dict[str, list[str]
     return problems
 
 
-# "每条线路都……", "every tour we run": a sentence about all the brand's products at once.
+# "每条线路都……", "这些行程包含了……", "every tour we run": a sentence about all the brand's products at once.
 _EVERY_PRODUCT = re.compile(
-    r"(?:每一?|所有的?|全部的?|各)(?:条|个|款|门|期)?(?:线路|路线|行程|产品|课程)"
+    r"(?:每一?|所有的?|全部的?|各|这些|这几)(?:条|个|款|门|期)?(?:线路|路线|行程|产品|课程)"
     r"|\b(?:every|each|all)\s(?:of\s)?(?:our\s|the\s)?(?:routes?|tours?|trips?|products?|courses?|classes?|"
     r"items?|plans?)\b"
 )

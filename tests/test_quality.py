@@ -774,6 +774,13 @@ def test_the_last_resort_lets_the_first_we_sentence_name_the_brand(wanderly: Bra
     assert fix(tidewater, "blog", none) == none
     named = {"title": "Fresh", "body": "Tidewater roasts to order. We ship in 48 hours."}
     assert fix(tidewater, "blog", named) == named
+    # The Wanderly blog of 2026-12-03: no "我们的" in the body, "我们" mid-sentence, "我们的" in the title.
+    body = "在快节奏的城市生活中，我们发现了一种全新的旅行方式。每团最多 10 人。"
+    assert fix(wanderly, "blog", {"title": "慢旅行", "body": body})["body"] == (
+        "在快节奏的城市生活中，Wanderly 发现了一种全新的旅行方式。每团最多 10 人。"
+    )
+    titled = fix(wanderly, "blog", {"title": "我们的小团慢游之旅", "body": "雨崩徒步七天。每团最多 10 人。"})
+    assert titled["title"] == "Wanderly 的小团慢游之旅"
 
 
 def test_the_last_resort_drops_passage_ids_echoed_into_the_prose(wanderly: Brand) -> None:
