@@ -30,7 +30,9 @@ severity (a brand may change a severity with ``compliance.severity`` in brand.ya
   not the brand's;
 - ``quality.placeholder``, ``quality.echoed_instruction``, ``quality.citation_id``, ``quality.tool_name``:
   template text, instructions or field names echoed into the copy, passage ids in the prose, and the
-  name of this tool (which no brand wants to sign its copy with);
+  name of this tool (which no brand wants to sign its copy with); ``quality.guideline_echoed``: the
+  brand's writing guidelines restated as copy ("We use cosmetic language like 'skin feels'"), whose
+  sentence the last resort drops;
 - ``facts.policy_not_used``: an answer to a channel input (a customer's question) that gives none of the
   figures (shares, prices) of the passages that answer the question, and does not say the documents do
   not cover the case; when the question gives its case ("20 days before departure") and a row covers it
@@ -75,6 +77,7 @@ QUALITY_RULES: dict[str, tuple[Group, Severity, str]] = {
     "quality.placeholder": ("channel", "block", "no placeholder or template text"),
     "quality.echoed_instruction": ("channel", "block", "no instructions or field names echoed back"),
     "quality.citation_id": ("channel", "block", "no passage ids in the prose"),
+    "quality.guideline_echoed": ("channel", "block", "no writing guidelines restated as copy"),
     "quality.required_term": ("voice", "block", "the brand's required terms appear"),
     "quality.mixed_language": ("voice", "block", "one language, except the brand's own names and glossary"),
     "quality.repetition": ("voice", "block", "no sentence or long phrase said twice"),
@@ -115,6 +118,14 @@ _ECHO = re.compile(
     r"|\bthe passages?\b|\bpassage p\d{1,2}\b"
     r"|以下是|根据(?:你|您)的要求|修改后的(?:版本|文案)|（\d{1,4}\s?字）|字数[:：]|参考段落|段落\s?P\d",
     re.IGNORECASE | re.MULTILINE,
+)
+# The brand's writing guidelines restated as copy: "We use cosmetic language like 'skin feels' and
+# 'looks'" reached a Clearleaf customer reply and blog (2026-12-03).
+_GUIDELINE = re.compile(
+    r"\b(?:we|our (?:copy|team|writers))\s(?:use|write|say|avoid|don't say|never say|prefer)\s"
+    r"(?:[a-z]+\s){0,2}(?:language|words|wording|phrases|terms|tone)\b|\bcosmetic language\b"
+    r"|(?:我们|文案)(?:会)?(?:使用|用|避免|不用|不说|不写)[^，。！？]{0,14}(?:用语|措辞|说法|字眼|词语)",
+    re.IGNORECASE,
 )
 _CITATION = re.compile(
     r"\[\s?P\d{1,2}\s?\]|\(\s?P\d{1,2}\s?\)|（\s?P\d{1,2}\s?）|\bP\d{1,2}\b(?=[,，.。;；)）\s])"
@@ -1093,6 +1104,12 @@ def _template_text(name: str, text: str, brand: Brand) -> list[ComplianceFinding
         ("quality.placeholder", _PLACEHOLDER, "placeholder text", "replace it with the real words"),
         ("quality.echoed_instruction", _ECHO, "instructions or field names echoed", "write only the copy"),
         ("quality.citation_id", _CITATION, "a passage id in the prose", "remove it; cite in the list"),
+        (
+            "quality.guideline_echoed",
+            _GUIDELINE,
+            "the brand's writing guidelines restated",
+            "say what the product is or does, not how the brand writes about it",
+        ),
     ):
         m = pattern.search(text)
         if m:

@@ -293,8 +293,8 @@ def test_scorecard_counts_checks_by_group(tidewater: Brand) -> None:
 
     clean = scorecard(CH["email"], tidewater, [])
     assert clean.score == 1.0 and clean.passed == clean.applied
-    # limits, 2 endings, opening, 3 template-text checks, length, greeting, sign-off, call to action
-    assert clean.groups["channel"].applied == 11 and "quality.greeting" not in clean.groups["channel"].failed
+    # limits, 2 endings, opening, 4 template-text checks, length, greeting, sign-off, call to action
+    assert clean.groups["channel"].applied == 12 and "quality.greeting" not in clean.groups["channel"].failed
     findings = [
         ComplianceFinding(
             rule_id="quality.required_term", category="quality_voice", severity="block", explanation="x"
@@ -908,3 +908,23 @@ def test_a_short_field_repeating_another_gets_a_phrase_from_the_brand_file() -> 
     assert (
         replace_duplicate_fields(CH["blog"], Draft(channel="blog", fields=blog), found, qingyu).fields == blog
     )
+
+
+def test_writing_guidelines_restated_as_copy_are_found_and_dropped(tidewater: Brand, wanderly: Brand) -> None:
+    """A Clearleaf reply and blog of 2026-12-03 told customers "We use cosmetic language like 'skin
+    feels' and 'looks'": the brand's guideline, not a statement about the product."""
+    from agents.compliance import remove_offending_sentences
+
+    line = "Hi there, Tidewater roasts to order. We use words like fresh and honest in our copy."
+    body = f"{line}{FILLER}\n\nCheers,\nthe team"
+    email = dict(GOOD_EMAIL_EN, body=body)
+    assert rules(tidewater, "email", email) == ["quality.guideline_echoed"]
+    context = QualityContext.build(CH["email"], tidewater)
+    found = quality_findings(context, email)
+    fixed = remove_offending_sentences(Draft(channel="email", fields=email), found, ["Tidewater"]).fields
+    assert "We use words like" not in fixed["body"] and "Tidewater roasts to order." in fixed["body"]
+    zh = {"text": "跟 Wanderly 去雨崩慢走七天。我们使用“有机会看到”这样的用语。#Wanderly #雨崩"}
+    assert "quality.guideline_echoed" in rules(wanderly, "social_post", zh)
+    # a process, not a guideline
+    plain = dict(GOOD_EMAIL_EN, body=f"Hi there, Tidewater uses a 15 kg drum.{FILLER}\n\nCheers,\nthe team")
+    assert rules(tidewater, "email", plain) == []
