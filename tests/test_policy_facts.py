@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from agents.compliance import brand_facts, brand_products, checker_for
-from knowledge.brand import load_brand
+from knowledge.brand import Brand, load_brand
 from knowledge.embedders import get_embedder
-from policy import PassageEvidence
+from policy import ComplianceChecker, PassageEvidence
 from policy.facts import (
     condition_conflicts,
     feature_conflicts,
@@ -41,6 +41,17 @@ CLASS = {
     "Hearthline Ember Induction Burner": ["$129.00", "2-year limited warranty"],
     "Hearthline Steadyheat 6 qt Slow Cooker": ["$89.00", "1-year limited warranty"],
 }
+
+
+def campaign_checker(brand: Brand, passages: list[tuple[str, str]]) -> ComplianceChecker:
+    """The checker a campaign uses for ``brand``, over ``passages`` (id, text) and its brand facts."""
+    evidence = PassageEvidence(
+        passages,
+        get_embedder("use-multilingual"),
+        facts=brand_facts(brand),
+        products=brand_products(brand),
+    )
+    return checker_for(brand, evidence)
 
 
 def test_intervals_ranges_bounds_and_values() -> None:
@@ -245,13 +256,7 @@ def test_a_brand_fact_said_with_its_products_name_is_supported() -> None:
     brand.yaml; with the product's name in front it was an unsupported offer (coverage 0.5 of the bare
     fact), and the e-mail subject holding it was blocked."""
     brand = load_brand(ROOT / "examples" / "brands" / "tidewater")
-    evidence = PassageEvidence(
-        [("roast.md#0", "We roast on a 15 kg drum in Astoria.")],
-        get_embedder("use-multilingual"),
-        facts=brand_facts(brand),
-        products=brand_products(brand),
-    )
-    checker = checker_for(brand, evidence)
+    checker = campaign_checker(brand, [("roast.md#0", "We roast on a 15 kg drum in Astoria.")])
 
     def unsupported(text: str) -> list[str]:
         return [f.rule_id for f in checker.check(text, "subject") if f.category == "unsupported_claim"]
@@ -315,13 +320,9 @@ def test_english_features_are_whole_words() -> None:
 
 
 def test_the_campaign_checker_blocks_a_feature_given_to_another_product() -> None:
-    evidence = PassageEvidence(
-        [("products.md#1", "向导配置：每团 1 名 Wanderly 领队 + 1 名当地藏族向导。")],
-        get_embedder("use-multilingual"),
-        facts=brand_facts(WANDERLY),
-        products=brand_products(WANDERLY),
+    checker = campaign_checker(
+        WANDERLY, [("products.md#1", "向导配置：每团 1 名 Wanderly 领队 + 1 名当地藏族向导。")]
     )
-    checker = checker_for(WANDERLY, evidence)
     text = "秋天去喀纳斯。喀纳斯秋季 8天由藏族向导带队，慢慢拍禾木的晨雾。"
     found = [f for f in checker.check(text, "body") if f.rule_id == "facts.feature_mismatch"]
     assert [(f.severity, text[f.span[0] : f.span[1]]) for f in found] == [
@@ -333,13 +334,7 @@ def test_a_contact_the_brand_never_gave_blocks_in_campaigns() -> None:
     """The Tidewater e-mail of 2026-12-03 invited readers to call "(503) 555-0199": no document gives a
     phone number. Its allowed address, and the Wanderly hotline its documents state, pass."""
     tidewater = load_brand(ROOT / "examples" / "brands" / "tidewater")
-    evidence = PassageEvidence(
-        [("roast.md#0", "We roast on a 15 kg drum in Astoria.")],
-        get_embedder("use-multilingual"),
-        facts=brand_facts(tidewater),
-        products=brand_products(tidewater),
-    )
-    checker = checker_for(tidewater, evidence)
+    checker = campaign_checker(tidewater, [("roast.md#0", "We roast on a 15 kg drum in Astoria.")])
     text = (
         "Questions? Call us at (503) 555-0199 or write to hello@tidewatercoffee.com. "
         "Or hello@tidewater.example."
@@ -349,12 +344,6 @@ def test_a_contact_the_brand_never_gave_blocks_in_campaigns() -> None:
         ("block", "(503) 555-0199"),
         ("block", "hello@tidewatercoffee.com"),
     ]
-    wanderly_evidence = PassageEvidence(
-        [("company.txt#2", "客服热线：400-000-0000（每天 9:00–21:00）")],
-        get_embedder("use-multilingual"),
-        facts=brand_facts(WANDERLY),
-        products=brand_products(WANDERLY),
-    )
-    wanderly = checker_for(WANDERLY, wanderly_evidence)
+    wanderly = campaign_checker(WANDERLY, [("company.txt#2", "客服热线：400-000-0000（每天 9:00–21:00）")])
     found = wanderly.check("有问题请致电 400 000 0000。", "body")
     assert [f for f in found if f.rule_id.startswith("facts.")] == []
