@@ -539,19 +539,8 @@ class ComplianceChecker:
                     )
                 if mine or blocked or (sourced and category == "unsupported_claim"):
                     continue
-                if (
-                    score >= block
-                    and category == "competitor"
-                    and self._own_name_only(sentence.text, sentence.text)
-                ):
-                    # The brand describing itself by name, with no other party in the sentence: the
-                    # classifier took the company sentence for a rival's ("Wanderly 是一家专注小团慢旅行的
-                    # 旅行品牌", 0.85). The judge decides; without one there is no finding.
-                    uncertain[category] = score
-                elif score >= block and category == "guarantee" and not _PROMISE.search(sentence.text):
-                    # No word of a promise, a result, a term or a refund in the sentence ("Wanderly 带你走进
-                    # 雨崩！" scored 0.8 as a guarantee): the judge decides; without one, no finding.
-                    uncertain[category] = score
+                if score >= block and self._cannot_read_as(category, sentence.text, sentence.text):
+                    uncertain[category] = score  # the judge decides; without one there is no finding
                 elif score >= block:
                     found.append(self._semantic_finding(sentence, category, score, field, "block"))
                 elif score >= review and category != "unsupported_claim":
@@ -605,6 +594,16 @@ class ComplianceChecker:
             score=round(score, 3),
         )
 
+    def _cannot_read_as(self, category: str, sentence: str, span: str | None) -> bool:
+        """Whether ``sentence`` cannot be a violation of ``category``, whatever a classifier score or a
+        judge's ruling says: disparagement whose ``span`` names only the brand itself, with no other
+        party in the sentence ("Wanderly 是一家专注小团慢旅行的旅行品牌" scored 0.85), or a guarantee
+        in a sentence with no word of a promise, result, term or refund ("Wanderly 带你走进雨崩！",
+        "跟 Wanderly 慢慢走一次雨崩")."""
+        if category == "competitor":
+            return self._own_name_only(sentence, span)
+        return category == "guarantee" and not _PROMISE.search(sentence)
+
     def _own_name_only(self, sentence: str, span: str | None) -> bool:
         """Whether a disparagement ruling's ``span`` names the brand itself (a required term) in a
         sentence that brings in no other party (:data:`_OTHER_PARTY`)."""
@@ -650,10 +649,8 @@ class ComplianceChecker:
             return [finding]
         if not ruling.violation or ruling.category is None:
             return []
-        if ruling.category == "competitor" and self._own_name_only(sentence.text, ruling.span_text):
-            return []  # the judge took the brand's own name for a rival's
-        if ruling.category == "guarantee" and not _PROMISE.search(sentence.text):
-            return []  # no promise in the sentence ("跟 Wanderly 慢慢走一次雨崩" was ruled one)
+        if self._cannot_read_as(ruling.category, sentence.text, ruling.span_text):
+            return []
         span = _locate(sentence, ruling.span_text)
         reads = _READS_AS.get(ruling.category, "a violation")
         return [

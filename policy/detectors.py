@@ -314,11 +314,7 @@ def _digits(text: str) -> str:
 
 def contact_spans(folded: Folded) -> list[tuple[int, int]]:
     """Spans (original text) of every e-mail address and phone number, allowed or not."""
-    return [
-        folded.span(*m.span())
-        for pattern in (_EMAIL, _CN_MOBILE, _HOTLINE, _PHONE, _LANDLINE, _INTL_NUMBER)
-        for m in pattern.finditer(folded.text)
-    ]
+    return [span for span, _ in contacts(folded)]
 
 
 def contacts(folded: Folded) -> list[tuple[tuple[int, int], str]]:

@@ -376,8 +376,11 @@ def feature_conflicts(
     problems = []
     for target in targets:
         own_units = content_units(sheets[target]) | shared_units
+        phrases = _sheet_phrases(sentence, {n: s for n, s in sheets.items() if n != target})
+        if not phrases:
+            continue  # most sentences: no need to read the rows
         own_rows = [fold_str(r) for r in rows if mentioned_products(r, products) == {target}]
-        for phrase in _sheet_phrases(sentence, {n: s for n, s in sheets.items() if n != target}):
+        for phrase in phrases:
             owners = [name for name, sheet in sheets.items() if _holds(sheet, phrase)]
             if (
                 not owners
