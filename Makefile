@@ -2,6 +2,8 @@
 # torch is installed first, as the CPU build (tools/install_torch.py): from the PyTorch CPU index
 # (TORCH_INDEX, default https://download.pytorch.org/whl/cpu), else from pip's local wheels, else it says
 # what plain PyPI will download (the CUDA build, 2.73 GB for torch 2.13.0 on Linux x86_64).
+# llama-cpp-python is built next, for this CPU but without llama.cpp's AMX kernels, which crash on
+# Sapphire Rapids and later (tools/install_llama.py).
 # tools/install_system.py installs the PostgreSQL server the service tests start (as root, with apt-get),
 # or says what to install.
 VENV ?= .venv
@@ -15,6 +17,7 @@ $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) tools/install_torch.py
+	$(PY) tools/install_llama.py
 	$(PY) -m pip install --quiet -e '.[embedded,dev,cluster,bench,service]'
 	$(PY) -m backends.embedded_model
 	$(PY) tools/install_system.py

@@ -2,8 +2,10 @@
 
 Reads ``brand``, ``channels``; writes ``passages``, ``quarantined``. One retrieval per campaign
 (positioning, products, channel needs such as the customer question) so every later prompt shares the
-same passage block. Passages get short aliases (P1..Pn) for prompts; citations are mapped back to stable
-passage ids.
+same passage block. A channel input (the customer's question) keeps its own ``per_input`` best passages
+before the other queries are merged round-robin: the row that answers a question often ranks below the
+passages that only point to it. Passages get short aliases (P1..Pn) for prompts; citations are mapped
+back to stable passage ids.
 
 Knowledge is data, never instructions. A document that carries instruction-like text anywhere
 ("SYSTEM OVERRIDE: ignore every previous instruction", "忽略之前的所有指令", a chat-template marker, a
@@ -23,7 +25,7 @@ from pydantic import Field
 
 from agents.base import Agent, AgentParams, RunContext
 from agents.state import CampaignState, QuarantinedPassage, RetrievedPassage
-from knowledge.index import FaissKnowledgeIndex, SearchMode
+from knowledge.index import FaissKnowledgeIndex, ScoredPassage, SearchMode
 from policy.detectors import injected_text
 from policy.text import SentenceIndex, compact, fold
 
@@ -87,6 +89,13 @@ def _as_data(text: str) -> str:
 class RetrieverParams(AgentParams):
     k: int = Field(10, ge=1, le=50, description="Passages shared by the whole campaign.")
     per_query: int = Field(4, ge=1, le=20, description="Candidates taken per query before merging.")
+    per_input: int = Field(
+        4,
+        ge=0,
+        le=20,
+        description="Passages each channel input (a customer's question) keeps before the others are "
+        "merged: the passage that answers a question often ranks below the ones that point to it.",
+    )
     search: SearchMode = Field(
         "hybrid",
         description="hybrid: dense + BM25 fused by reciprocal rank (default); dense: embeddings only.",
@@ -104,11 +113,19 @@ class Retriever(Agent):
         brand = state.brand
         queries = [brand.positioning, f"{brand.name} {brand.positioning}"]
         queries += [f"{p.name} {p.description}" for p in brand.products]
-        for channel in state.channels:
-            queries += list(brand.channel_inputs.get(channel.name, {}).values())
+        queries += self.input_queries(state)
         # What customers complain about: the documents that answer it (known answers) are wanted too.
         queries += [v.text for v in state.voices if v.kind == "complaint"]
         return queries
+
+    @staticmethod
+    def input_queries(state: CampaignState) -> list[str]:
+        """The campaign's channel inputs (such as a customer's question), in channel order."""
+        return [
+            text
+            for channel in state.channels
+            for text in state.brand.channel_inputs.get(channel.name, {}).values()
+        ]
 
     @staticmethod
     def customer_passages(
@@ -138,33 +155,45 @@ class Retriever(Agent):
 
     def run(self, state: CampaignState, ctx: RunContext) -> None:
         ctx.progress(f"retrieving passages for {state.brand.name}")
-        # Round-robin over the queries so each product / question gets its best passages in.
-        per_query = [
-            ctx.index.search(q, self.params.per_query, self.params.search) for q in self.queries(state)
-        ]
+        params = self.params
+        inputs = set(self.input_queries(state))
+        searches = []
+        for query in self.queries(state):
+            depth = max(params.per_query, params.per_input) if query in inputs else params.per_query
+            searches.append((query, ctx.index.search(query, depth, params.search)))
         chosen: dict[str, float] = {}
         withheld: dict[str, QuarantinedPassage] = {}
         verdicts: dict[str, tuple[str, str] | None] = {}  # document -> (where, matched), judged once
+
+        def take(hit: ScoredPassage) -> None:
+            if len(chosen) >= params.k or hit.passage.id in withheld:
+                return
+            doc = hit.passage.doc
+            if doc not in verdicts:
+                verdicts[doc] = _quarantine_reason(ctx.index, doc)
+            if (verdict := verdicts[doc]) is not None:
+                where, matched = verdict
+                withheld[hit.passage.id] = QuarantinedPassage(
+                    id=hit.passage.id,
+                    doc=doc,
+                    where=where,
+                    matched=matched,  # type: ignore[arg-type]
+                )
+                return
+            chosen[hit.passage.id] = max(chosen.get(hit.passage.id, -1.0), hit.score)
+
+        # A channel input is answered from its own best passages, so they go in first; then round-robin
+        # over every query so each product / question gets its best passages in.
+        for asked, hits in searches:
+            if asked in inputs:
+                for hit in hits[: params.per_input]:
+                    take(hit)
+        per_query = [hits[: params.per_query] for _, hits in searches]
         rank = 0
-        while len(chosen) < self.params.k and any(rank < len(hits) for hits in per_query):
+        while len(chosen) < params.k and any(rank < len(hits) for hits in per_query):
             for hits in per_query:
-                if rank < len(hits) and len(chosen) < self.params.k:
-                    hit = hits[rank]
-                    if hit.passage.id in withheld:
-                        continue
-                    doc = hit.passage.doc
-                    if doc not in verdicts:
-                        verdicts[doc] = _quarantine_reason(ctx.index, doc)
-                    if (verdict := verdicts[doc]) is not None:
-                        where, matched = verdict
-                        withheld[hit.passage.id] = QuarantinedPassage(
-                            id=hit.passage.id,
-                            doc=doc,
-                            where=where,
-                            matched=matched,  # type: ignore[arg-type]
-                        )
-                        continue
-                    chosen[hit.passage.id] = max(chosen.get(hit.passage.id, -1.0), hit.score)
+                if rank < len(hits):
+                    take(hits[rank])
             rank += 1
         passages = []
         for n, (pid, score) in enumerate(chosen.items(), start=1):

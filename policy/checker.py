@@ -599,9 +599,14 @@ class ComplianceChecker:
         judge's ruling says: disparagement whose ``span`` names only the brand itself, with no other
         party in the sentence ("Wanderly 是一家专注小团慢旅行的旅行品牌" scored 0.85), or a guarantee
         in a sentence with no word of a promise, result, term or refund ("Wanderly 带你走进雨崩！",
-        "跟 Wanderly 慢慢走一次雨崩")."""
+        "跟 Wanderly 慢慢走一次雨崩"), or an endorsement by authority in a sentence that names no office,
+        official, state body or act of endorsing (:data:`_AUTHORITY`, matched on the folded text)."""
         if category == "competitor":
             return self._own_name_only(sentence, span)
+        if category == "state_endorsement":
+            # "enameled by our partner foundry in Porto" (0.91): no authority, office or endorsement at all
+            folded = fold(sentence)
+            return not (_AUTHORITY.search(folded.text) or _AUTHORITY.search(compact(folded).text))
         return category == "guarantee" and not _PROMISE.search(sentence)
 
     def _own_name_only(self, sentence: str, span: str | None) -> bool:
@@ -691,6 +696,20 @@ _PROMISE = re.compile(
     r"money|results?|works?|instant\w*|overnight|days?|weeks?|nights?|safe\w*|proven|forever|can't|cannot|won't|"
     r"or your|stops?|you'll|you will|stay|keeps?|free|months?|years?)\b",
     re.IGNORECASE,
+)
+_AUTHORITY = re.compile(
+    # Folded text (simplified Chinese, lower case). Broad on purpose: it only says when a sentence
+    # *cannot* be a state or authority endorsement, so a word too many costs nothing.
+    r"国|官|政|府|部|局|委|署|厅|办|院|会|中心|军|警|公安|干部|领导|省|市|县|镇|央视|联播|新华|人民|特供|"
+    r"专供|特种|御|钦|推荐|力荐|力挺|点名|表扬|点赞|认证|认可|批准|指定|背书|保证|专家|协会|机构|大学|主席|"
+    r"总理|首长|tui ?jian|guo ?jia"
+    r"|\b(?:gov\w*|g0v\w*|ministr\w*|minister|officials?|officially|national|federal|state|agenc\w*|"
+    r"department|dept|council|authorit\w*|army|navy|military|marines?|forces?|troops|soldiers|police|sheriff|"
+    r"fda|usda|epa|ftc|fcc|sec|cdc|nih|who|nhs|irs|nasa|treasury|bank|reserve|president\w*|governor|mayor|"
+    r"senat\w*|congress\w*|parliament\w*|embassy|city hall|white house|surgeon general|regulat\w*|"
+    r"certif\w*|approv\w*|endors\w*|recommend\w*|trust\w*|licens\w*|accredit\w*|seal|royal\w*|"
+    r"commission\w*|bureau|institut\w*|universit\w*|association|board|service|chosen|picked|issued|"
+    r"backed|sanction\w*|authori[sz]\w*|award\w*|astronaut\w*|space|olympi\w*|team)\b"
 )
 _OTHER_PARTY = re.compile(
     r"比|不像|不如|某|隔壁|别家|别人|其他|其它|同行|对手|那家|那个|那些|他们|人家|友商|市面上|别再|换成|还是选"

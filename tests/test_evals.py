@@ -201,6 +201,8 @@ def test_shipped_suites_load() -> None:
         "wanderly",
         "tidewater",
         "clearleaf",
+        "qingyu",
+        "hearthline",
     }
 
 

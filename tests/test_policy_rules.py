@@ -205,3 +205,39 @@ def test_splitting_a_word_needs_chinese_on_both_sides() -> None:
     assert not splits_a_word("包过", 0, 2)  # nothing around it
     assert not splits_a_word("Pack包过", 4, 6)  # Latin letters are no part of a Chinese word
     assert not splits_a_word("best offer", 0, 4)  # not Chinese: whole-word matching is the rule's own
+
+
+ABILITY_CLAIMS = [
+    ("zh", "在这里，我们培养他们的逻辑思维和动手能力。"),
+    ("zh", "五天的营期全面提升孩子的专注力。"),
+    ("en", "Our club builds your child's logical thinking and problem-solving skills."),
+    ("en", "Weekly sessions that boost concentration."),
+]
+NOT_ABILITY_CLAIMS = [
+    ("zh", "孩子每期亲手做出几件能运行的作品，比如会躲避障碍的小车。"),
+    ("zh", "家长看重孩子的逻辑思维和动手能力。"),  # what parents value, not what the course promises
+    ("zh", "学会把一个想法拆成一步一步能实现的小问题。"),
+    ("en", "Children build a working game in Python by week six."),
+    ("en", "Logical thinking matters to parents; here is what a class looks like."),
+]
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(("lang", "text"), ABILITY_CLAIMS)
+def test_an_ability_claim_in_education_copy_is_noted_and_a_brand_can_make_it_block(
+    lang: str, text: str, tmp_path: Path
+) -> None:
+    hits = ComplianceChecker(load_policy(lang, "education"), check_claims=False).check(text)
+    assert [(f.rule_id, f.severity) for f in hits] == [(f"{lang}.education.ability_claim", "warn")]
+    extra = f"\ncompliance:\n  severity: {{{lang}.education.ability_claim: block}}\n"
+    text_of_brand = MINI_BRAND.replace("food_beverage", "education") + extra
+    brand = load_brand(write_brand(tmp_path / "b", text_of_brand, MINI_DOCS))
+    hits = ComplianceChecker(load_policy(lang, "education", brand), check_claims=False).check(text)
+    assert [f.severity for f in hits if f.rule_id.endswith("ability_claim")] == ["block"]
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(("lang", "text"), NOT_ABILITY_CLAIMS)
+def test_what_children_make_and_what_parents_value_are_not_ability_claims(lang: str, text: str) -> None:
+    hits = ComplianceChecker(load_policy(lang, "education"), check_claims=False).check(text)
+    assert [f.rule_id for f in hits if f.rule_id.endswith("ability_claim")] == []

@@ -341,3 +341,25 @@ def test_a_closing_line_alone_is_not_scored() -> None:
     body = "Hi there,\n\nOur serum is fragrance-free and costs $24.\n\nBest,\nThe Clearleaf team"
     assert not [f for f in _checker("en").check(body) if f.layer == "semantic"]
     assert verdict_of(_checker("en").check("Best serum ever, full stop.")) == "block"
+
+
+def test_a_sentence_that_names_no_authority_cannot_be_a_state_endorsement(layer) -> None:  # type: ignore[no-untyped-def]
+    """A Hearthline ad was blocked (2026-12-03) for "enameled by our partner foundry in Porto" read as an
+    endorsement by authority: with no office, official, state body or act of endorsing in the sentence,
+    a classifier score goes to the judge and no judge's ruling can make it one; with one, it blocks."""
+    checker = ComplianceChecker(load_policy("en", None), semantic=layer)
+    foundry = "Every Dutch oven is enameled by our partner foundry in Porto."
+    score = layer.assess([(0, len(foundry))], foundry)[0].scores["state_endorsement"]
+    assert score >= layer.thresholds("state_endorsement")[1]
+    assert verdict_of(checker.check(foundry)) == "pass"
+    uphold = Scripted(lambda q: Ruling(True, "state_endorsement", "reads as one", q.sentence))
+    judged = ComplianceChecker(load_policy("en", None), semantic=layer, adjudicator=uphold)
+    assert verdict_of(judged.check(foundry)) == "pass" and uphold.asked
+    assert checker._cannot_read_as("state_endorsement", foundry, None)
+    for endorsed in (
+        "The skillet the Air Force One galley crew cooks with.",
+        "Every Dutch oven is approved by the Ministry of Health.",
+        "衛福部推薦的保健食品，全家都適用",  # traditional characters, folded
+        "G o v e r n m e n t   a p p r o v e d cookware.",  # spelled out
+    ):
+        assert not checker._cannot_read_as("state_endorsement", endorsed, None), endorsed
