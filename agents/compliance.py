@@ -391,6 +391,11 @@ class Compliance(SendsBack):
         draft = finish_conventions(channel, state.brand, draft)
         final = self._standing(checker, channel, draft, findings, quality(draft, cut))
         improvised = next((f for f in final if f.rule_id == "facts.policy_not_used" and f.field), None)
+        if improvised is None and state.brand.channel_inputs.get(channel.name) and channel.fields:
+            # A reply to a customer that still cannot ship ("6,980 元/人 × 70% = 4,886 元": a figure no
+            # document gives) gets the documents' own answer rather than no answer at all.
+            reply = channel.fields[0].name
+            improvised = next((f for f in final if f.severity == "block" and f.field == reply), None)
         answer = answer_from_policy(quality(draft)) if improvised else None
         if improvised and improvised.field and answer:  # the customer gets the documents' own answer
             draft = draft.model_copy(update={"fields": {**draft.fields, improvised.field: answer}})

@@ -1026,23 +1026,74 @@ def answer_from_policy(ctx: QualityContext) -> str | None:
     questions = list(ctx.brand.channel_inputs.get(ctx.channel.name, {}).values())
     if not ctx.policy or not questions:
         return None
-    rows = case_rows(questions, list(ctx.policy))
+    policy = [_without_notes_to_writers(text) for text in ctx.policy]
+    rows = case_rows(questions, policy)
     if not rows:
         terms_only = any(speaks_of_policy(q) for q in questions)
         scored = [
             (score, n, row)
-            for n, (score, row) in enumerate(_scored_rows(questions, ctx.policy, terms_only=terms_only))
+            for n, (score, row) in enumerate(_scored_rows(questions, policy, terms_only=terms_only))
             if score >= 0.05
         ]
         best = sorted(scored, key=lambda item: (-item[0], item[1]))[:2]
         rows = [row for _, _, row in sorted(best, key=lambda item: item[1])]  # in the documents' order
-    if not rows:
+    sentences = [s for row in rows for s in _customer_facing(row)]
+    if not sentences:
         return None
     # A plain greeting: "our rule is: …" read to the semantic injection check (and its judge) like a note
     # to the reviewer, and blocked the documents' own refund table.
     if ctx.brand.language == "zh":
-        return "你好，感谢你的留言。" + "".join(r.rstrip("。.;；") + "。" for r in rows)
-    return "Hi, thanks for your message. " + " ".join(r.rstrip(".;") + "." for r in rows)
+        return "你好，感谢你的留言。" + "".join(s.rstrip("。.;；") + "。" for s in sentences)
+    return "Hi, thanks for your message. " + " ".join(s.rstrip(".;") + "." for s in sentences)
+
+
+_WRITING_RULE = re.compile(
+    r"^\W*(?:never|don't|do not|avoid|always|only)\s+(?:write|say|use|call|claim|describe|mention)\b"
+    r"|(?:不要|不得|切勿|避免|禁止|不能)(?:写|说|使用|用|称|提)",
+    re.IGNORECASE,
+)
+
+
+def _without_notes_to_writers(text: str) -> str:
+    """``text`` without quotation marks and without the sentences addressed to the brand's writers, line
+    by line, before it is cut into rows (which also splits at ";", leaving "those terms are not allowed
+    on sunscreens" on a row of its own)."""
+    lines = []
+    for line in text.splitlines():
+        for mark in '"“”':
+            line = line.replace(mark, "")
+        kept = [
+            part.strip()
+            for part in _ROW_SENTENCES.split(line)
+            if not (_WRITING_RULE.search(part) or _GUIDELINE.search(part))
+        ]
+        lines.append(("" if _CJK_CHAR.search(line) else " ").join(kept))
+    return "\n".join(lines)
+
+
+def _customer_facing(row: str) -> list[str]:
+    """A document row's sentences as a customer reads them: list markers, emphasis and quotation marks
+    removed, and sentences addressed to the brand's writers left out. Clearleaf's sunscreen sheet has
+    '- "Water resistant (40 minutes)." Never write "waterproof" or "sweatproof"…' on one line; the
+    reply gave it whole (2026-12-03)."""
+    text = row.strip().lstrip("-*•·").replace("**", "").strip()
+    for mark in '"“”':
+        text = text.replace(mark, "")
+    if text.startswith("#"):
+        return []
+    if text.startswith("|"):  # "| 开营前 7–14 天 | 退还营费的 80% |" -> "开营前 7–14 天：退还营费的 80%"
+        cells = [c.strip() for c in text.strip("|").split("|") if c.strip()]
+        colon, comma = ("：", "，") if _CJK_CHAR.search(text) else (": ", ", ")
+        text = colon.join(cells[:2]) + "".join(comma + c for c in cells[2:])
+    out = []
+    for sentence in _ROW_SENTENCES.split(text):
+        sentence = sentence.strip()
+        if sentence and not (_WRITING_RULE.search(sentence) or _GUIDELINE.search(sentence)):
+            out.append(sentence)
+    return out
+
+
+_ROW_SENTENCES = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])")
 
 
 # --- required terms ---------------------------------------------------------------------------------

@@ -338,3 +338,33 @@ def test_a_headline_that_only_a_word_cut_fits_is_replaced_by_a_complete_phrase(
     assert piece.fields["headline_1"] in ("Tidewater Harbor Blend", "Harbor Blend: $18 per 340 g bag")
     assert piece.compliance.verdict == "revised"
     assert not any(f.rule_id == "quality.fragment" for f in piece.compliance.findings)
+
+
+def test_a_reply_that_still_cannot_ship_gets_the_documents_answer(examples: Path, tmp_path: Path) -> None:
+    """Eval seeds 8 and 10 (2026-12-03): the reply computed "9,860元/人×70%=6,902元" from a price no
+    document gives for the route; the revision kept it, the sentence was the whole reply, and the piece
+    was blocked with no answer. The customer now gets the row that answers them, in the FAQ's words."""
+    wrong = "你好，如果出发前 20 天因为工作原因要取消，可以退还团费的70%，即9,860元/人×70%=6,902元。"
+
+    def script(messages, schema):
+        if messages[-1]["content"].startswith("Copywriter: revise"):
+            return {"fields": {"reply": wrong}, "citations": []}
+        return judge(schema)
+
+    backend = FakeBackend(FakeConfig(), script=script)
+    brand = load_brand(examples / "wanderly")
+    index, _ = build_index(brand, get_embedder("use-multilingual"), index_dir=tmp_path / "idx")
+    ctx = RunContext(
+        backend=backend,
+        backend_config=backend.config,
+        index=index,
+        context_prompt=default_registry().get("context.system@2"),
+    )
+    state = CampaignState(brand=brand, channels=[CH["cs_reply"]])
+    Retriever(RetrieverParams(), {}).run(state, ctx)
+    state.drafts["cs_reply"] = Draft(channel="cs_reply", fields={"reply": wrong})
+    _compliance(semantic=False, judge=False).run(state, ctx)
+    piece = state.pieces[0]
+    assert piece.compliance.verdict == "revised", piece.compliance.findings
+    assert piece.fields["reply"] == "你好，感谢你的留言。出发前 15–29 天取消，退还团费的 70%。"
+    assert any(f.fixed and f.rule_id.startswith("claims.") for f in piece.compliance.findings)

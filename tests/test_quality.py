@@ -505,6 +505,31 @@ def test_the_last_resort_answers_the_customer_with_the_rows_that_answer_them(wan
     assert answer_from_policy(unrelated) is None
 
 
+def test_the_last_resort_reads_table_rows_and_leaves_out_notes_to_writers(tidewater: Brand) -> None:
+    """Clearleaf's reply of 2026-12-03 was the sheet's line as written: '- "Water resistant (40 minutes)."
+    Never write "waterproof" or "sweatproof"…' (blocked: a note to writers read as an injected
+    instruction). A table row reads as a sentence, not as "| … | … |"."""
+    from agents.quality import answer_from_policy
+
+    asked = "Is your mineral sunscreen water resistant? I swim laps most mornings."
+    brand = tidewater.model_copy(update={"channel_inputs": {"cs_reply": {"question": asked}}})
+    sheet = (
+        '- "Water resistant (40 minutes)." Never write "waterproof" or "sweatproof"; those terms are not '
+        "allowed on sunscreens."
+    )
+    answer = answer_from_policy(QualityContext.build(CH["cs_reply"], brand, policy=[sheet]))
+    assert answer == "Hi, thanks for your message. Water resistant (40 minutes)."
+    table = (
+        "| 取消时间 | 退款 |\n| --- | --- |\n| 开营前 15 天及以上 | 全额退款 |\n"
+        "| 开营前 7–14 天 | 退还营费的 80% |"
+    )
+    question = "现在离开营还有 10 天，家里临时有事去不了，能退多少钱？"
+    camp = load_brand(ROOT / "examples/brands/qingyu")
+    camp = camp.model_copy(update={"channel_inputs": {"cs_reply": {"question": question}}})
+    answer = answer_from_policy(QualityContext.build(CH["cs_reply"], camp, policy=[table]))
+    assert answer == "你好，感谢你的留言。开营前 7–14 天：退还营费的 80%。"
+
+
 def test_a_piece_that_opens_mid_thought_is_found_and_opened_with_its_point() -> None:
     reply = CH["cs_reply"]
     draft = Draft(channel="cs_reply", fields={"reply": "不过，你可以在出发前 30 天取消，全额退款。"})
