@@ -94,7 +94,9 @@ def judge(schema: dict, supported: bool = True) -> dict:
     return {"judgments": [{"passages": [], "supported": supported}] * n}
 
 
-def _state(brand_dir: Path, tmp_path: Path, backend: FakeBackend) -> tuple[CampaignState, RunContext]:
+def _state(
+    brand_dir: Path, tmp_path: Path, backend: FakeBackend, channel: str = "social_post"
+) -> tuple[CampaignState, RunContext]:
     brand = load_brand(brand_dir)
     index, _ = build_index(brand, get_embedder("use-multilingual"), index_dir=tmp_path / "idx")
     ctx = RunContext(
@@ -103,7 +105,7 @@ def _state(brand_dir: Path, tmp_path: Path, backend: FakeBackend) -> tuple[Campa
         index=index,
         context_prompt=default_registry().get("context.system@2"),
     )
-    state = CampaignState(brand=brand, channels=[CH["social_post"]])
+    state = CampaignState(brand=brand, channels=[CH[channel]])
     Retriever(RetrieverParams(), {}).run(state, ctx)
     return state, ctx
 
@@ -352,16 +354,7 @@ def test_a_reply_that_still_cannot_ship_gets_the_documents_answer(examples: Path
         return judge(schema)
 
     backend = FakeBackend(FakeConfig(), script=script)
-    brand = load_brand(examples / "wanderly")
-    index, _ = build_index(brand, get_embedder("use-multilingual"), index_dir=tmp_path / "idx")
-    ctx = RunContext(
-        backend=backend,
-        backend_config=backend.config,
-        index=index,
-        context_prompt=default_registry().get("context.system@2"),
-    )
-    state = CampaignState(brand=brand, channels=[CH["cs_reply"]])
-    Retriever(RetrieverParams(), {}).run(state, ctx)
+    state, ctx = _state(examples / "wanderly", tmp_path, backend, channel="cs_reply")
     state.drafts["cs_reply"] = Draft(channel="cs_reply", fields={"reply": wrong})
     _compliance(semantic=False, judge=False).run(state, ctx)
     piece = state.pieces[0]
