@@ -56,6 +56,7 @@ from typing import Literal
 
 from agents.base import RunContext
 from agents.channels import HASHTAG, ChannelSpec, FieldSpec, count_words, dangling_word
+from agents.retriever import QUESTION_PASSAGES
 from agents.state import CampaignState, Draft, RetrievedPassage, fact_passages
 from knowledge.brand import Brand
 from policy.claims import content_units, coverage, sentence_spans, speaks_of_policy
@@ -84,6 +85,7 @@ QUALITY_RULES: dict[str, tuple[Group, Severity, str]] = {
     "quality.positioning_repeated": ("voice", "block", "the positioning line used at most once"),
     "quality.tool_name": ("voice", "block", "the tool's own name never appears"),
     "facts.policy_not_used": ("facts", "block", "an answer to a customer gives the policy's own figures"),
+    "facts.refund_amount": ("facts", "block", "an amount refunded is the price times the case's share"),
 }
 # Below this share of its minimum a field blocks once revision has failed; between it and the minimum
 # the piece is delivered with a warning (a 280-word blog is thin, not unpublishable).
@@ -201,7 +203,7 @@ class QualityContext:
 
 
 def passages_for_inputs(
-    ctx: RunContext, state: CampaignState, channel: ChannelSpec, k: int = 2
+    ctx: RunContext, state: CampaignState, channel: ChannelSpec, k: int = QUESTION_PASSAGES
 ) -> list[RetrievedPassage]:
     """The retrieved passages that best answer a channel's inputs (a customer's question), best first:
     what the copywriter is pointed to, and what an answer to the customer must be read against."""
@@ -215,7 +217,7 @@ def passages_for_inputs(
 
 def policy_passages(ctx: RunContext, state: CampaignState, channel: ChannelSpec) -> list[str]:
     """The texts of the passages that best answer a channel's inputs (the customer's question)."""
-    return [p.text for p in passages_for_inputs(ctx, state, channel, k=2)]
+    return [p.text for p in passages_for_inputs(ctx, state, channel)]
 
 
 def foreign_words(brand: Brand, documents: Iterable[str]) -> frozenset[str]:
@@ -268,6 +270,7 @@ def quality_findings(ctx: QualityContext, fields: dict[str, str]) -> list[Compli
         found += _repeated(ctx, spec.name, text)
         found += _template_text(spec.name, text, ctx.brand)
     found += _policy_not_used(ctx, fields)
+    found += _refund_amount(ctx, fields)
     found += _duplicated_fields(fields)
     found += _required_terms(ctx, fields)
     found += _positioning(ctx, fields)
@@ -1017,6 +1020,54 @@ def _policy_not_used(ctx: QualityContext, fields: dict[str, str]) -> list[Compli
             field=name,
         )
     ]
+
+
+_REFUND_WORD = re.compile(r"退|refund|money back|get back", re.IGNORECASE)
+
+
+def _refund_amount(ctx: QualityContext, fields: dict[str, str]) -> list[ComplianceFinding]:
+    """An amount a reply says the customer gets back that is a price of the brand's, where the row for
+    the customer's case refunds only a share of it: "出发前 15–29 天取消，退还团费的 70%，……因此可以退 6,980
+    元" (the whole price; 70% of it is 4,886 元) was delivered as "pass" on 2026-12-03. An amount that is
+    a price times the row's share is right, whichever price it is."""
+    questions = list(ctx.brand.channel_inputs.get(ctx.channel.name, {}).values())
+    if not ctx.policy or not questions:
+        return []
+    shares = {
+        Decimal(figure[:-1])
+        for row in case_rows(questions, list(ctx.policy))
+        for figure in results(row)
+        if figure.endswith("%")
+    }
+    if not shares or shares == {Decimal(100)}:
+        return []
+    sources = [fact for product in ctx.brand.products for fact in product.facts] + list(ctx.policy)
+    prices = {Decimal(f[1:]) for text in sources for f in results(text) if f.startswith("$")}
+    right = {(price * share / 100).quantize(Decimal(1)) for price in prices for share in shares}
+    for name, text in fields.items():
+        for start, end in sentence_spans(text):
+            sentence = text[start:end]
+            if not _REFUND_WORD.search(sentence):
+                continue
+            amounts = {Decimal(f[1:]) for f in results(sentence) if f.startswith("$")}
+            if any(a.quantize(Decimal(1)) in right for a in amounts):
+                continue  # the sentence works the amount out: "6,980 元 × 70% = 4,886 元"
+            for amount in sorted(amounts):
+                if amount in prices:
+                    given = format(amount.normalize(), "f")
+                    share = ", ".join(f"{format(s.normalize(), 'f')}%" for s in sorted(shares))
+                    return [
+                        _finding(
+                            "facts.refund_amount",
+                            f"the reply gives back {given}, a full price, but the row for the "
+                            f"customer's case refunds {share} of it",
+                            f"give the row's share ({share}), or the amount it comes to",
+                            field=name,
+                            span=(start, end),
+                            matched=sentence.strip(),
+                        )
+                    ]
+    return []
 
 
 def answer_from_policy(ctx: QualityContext) -> str | None:

@@ -29,6 +29,10 @@ from knowledge.index import FaissKnowledgeIndex, ScoredPassage, SearchMode
 from policy.detectors import injected_text
 from policy.text import SentenceIndex, compact, fold
 
+QUESTION_PASSAGES = 4
+"""A channel input's own best passages: kept by the retriever before the merge, pointed to by the
+copywriter and read by the checks of an answer to a customer (:func:`agents.quality.policy_passages`)."""
+
 _UNSAFE_NAME_CHARS = re.compile(r"[^\w./ -]")
 _MAX_NAME_CHARS = 120
 
@@ -90,7 +94,7 @@ class RetrieverParams(AgentParams):
     k: int = Field(10, ge=1, le=50, description="Passages shared by the whole campaign.")
     per_query: int = Field(4, ge=1, le=20, description="Candidates taken per query before merging.")
     per_input: int = Field(
-        4,
+        QUESTION_PASSAGES,
         ge=0,
         le=20,
         description="Passages each channel input (a customer's question) keeps before the others are "

@@ -505,6 +505,25 @@ def test_the_last_resort_answers_the_customer_with_the_rows_that_answer_them(wan
     assert answer_from_policy(unrelated) is None
 
 
+def test_a_refund_of_the_whole_price_where_the_row_gives_a_share_is_found(wanderly: Brand) -> None:
+    """Delivered as "pass" in the eval run of 2026-12-03: the right row (70%), then the whole price of the
+    route as the amount refunded."""
+    faq = "出发前 30 天及以上取消，全额退款；出发前 15–29 天取消，退还团费的 70%。"
+    context = QualityContext.build(CH["cs_reply"], wanderly, policy=[faq])
+
+    def found(reply: str) -> list[str]:
+        findings = quality_findings(context, {"reply": reply})
+        return [f.rule_id for f in findings if f.rule_id.startswith("facts.")]
+
+    assert found("出发前 15–29 天取消，退还团费的 70%，你报名了雨崩徒步，因此可以退 6,980 元。") == [
+        "facts.refund_amount"
+    ]
+    assert found("出发前 15–29 天取消，退还团费的 70%，也就是 6,980 元 × 70% = 4,886 元。") == []
+    # a price stated in a sentence that refunds nothing
+    assert found("你好，出发前 15–29 天取消，退还团费的 70%。雨崩徒步团费 6,980 元/人。") == []
+    assert found("你好，感谢你的留言。出发前 15–29 天取消，退还团费的 70%。") == []
+
+
 def test_the_last_resort_reads_table_rows_and_leaves_out_notes_to_writers(tidewater: Brand) -> None:
     """Clearleaf's reply of 2026-12-03 was the sheet's line as written: '- "Water resistant (40 minutes)."
     Never write "waterproof" or "sweatproof"…' (blocked: a note to writers read as an injected
