@@ -1099,7 +1099,8 @@ def answer_from_policy(ctx: QualityContext) -> str | None:
 
 
 _WRITING_RULE = re.compile(
-    r"^\W*(?:never|don't|do not|avoid|always|only)\s+(?:write|say|use|call|claim|describe|mention)\b"
+    r"^\W*(?:never|don't|do not|avoid|always|only)\s+"
+    r"(?:write|say|use|call|claim|describe|mention|pair|include|report|cite|quote|phrase)\b|^\W*use only\b"
     r"|(?:不要|不得|切勿|避免|禁止|不能)(?:写|说|使用|用|称|提)",
     re.IGNORECASE,
 )
@@ -1113,6 +1114,7 @@ def _without_notes_to_writers(text: str) -> str:
     for line in text.splitlines():
         for mark in '"“”':
             line = line.replace(mark, "")
+        line = _ORDINAL.sub("", line)
         kept = [
             part.strip()
             for part in _ROW_SENTENCES.split(line)
@@ -1127,7 +1129,7 @@ def _customer_facing(row: str) -> list[str]:
     removed, and sentences addressed to the brand's writers left out. Clearleaf's sunscreen sheet has
     '- "Water resistant (40 minutes)." Never write "waterproof" or "sweatproof"…' on one line; the
     reply gave it whole (2026-12-03)."""
-    text = row.strip().lstrip("-*•·").replace("**", "").strip()
+    text = _ORDINAL.sub("", row.strip().lstrip("-*•·").replace("**", "").strip())
     for mark in '"“”':
         text = text.replace(mark, "")
     if text.startswith("#"):
@@ -1139,12 +1141,16 @@ def _customer_facing(row: str) -> list[str]:
     out = []
     for sentence in _ROW_SENTENCES.split(text):
         sentence = sentence.strip()
-        if sentence and not (_WRITING_RULE.search(sentence) or _GUIDELINE.search(sentence)):
+        if not _WORDS.search(sentence):
+            continue  # "6." left of a numbered guideline whose sentence was a note to writers
+        if not (_WRITING_RULE.search(sentence) or _GUIDELINE.search(sentence)):
             out.append(sentence)
     return out
 
 
 _ROW_SENTENCES = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])")
+_ORDINAL = re.compile(r"^\s*\d{1,2}[.)、]\s+")
+_WORDS = re.compile(r"[^\W\d_]{2}")
 
 
 # --- required terms ---------------------------------------------------------------------------------

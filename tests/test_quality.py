@@ -538,6 +538,14 @@ def test_the_last_resort_reads_table_rows_and_leaves_out_notes_to_writers(tidewa
     )
     answer = answer_from_policy(QualityContext.build(CH["cs_reply"], brand, policy=[sheet]))
     assert answer == "Hi, thanks for your message. Water resistant (40 minutes)."
+    # A numbered guideline: no "6." left behind, no note to writers ("Use only…", "Always pair…").
+    guideline = (
+        '6. **Sunscreen language.** Use only the Drug Facts wording for benefits: "broad spectrum SPF 30". '
+        'Always pair water resistance with its time: "water resistant (40 minutes)".'
+    )
+    answer = answer_from_policy(QualityContext.build(CH["cs_reply"], brand, policy=[guideline, sheet]))
+    assert answer is not None
+    assert "6." not in answer and "Always pair" not in answer and "Use only" not in answer, answer
     table = (
         "| 取消时间 | 退款 |\n| --- | --- |\n| 开营前 15 天及以上 | 全额退款 |\n"
         "| 开营前 7–14 天 | 退还营费的 80% |"
