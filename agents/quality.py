@@ -181,6 +181,11 @@ class QualityContext:
     cut_to_fit: frozenset[str] = frozenset()  # fields cut at a word boundary to fit their limit
     policy: tuple[str, ...] = ()  # the passages that answer the channel's input (a customer's question)
 
+    @property
+    def questions(self) -> list[str]:
+        """The channel's inputs (a customer's question), which an answer is held to."""
+        return list(self.brand.channel_inputs.get(self.channel.name, {}).values())
+
     @classmethod
     def build(
         cls,
@@ -968,7 +973,7 @@ def _policy_not_used(ctx: QualityContext, fields: dict[str, str]) -> list[Compli
     - Any other question or complaint the retrieved passages speak to: the reply states something of
       theirs that the question did not already say (two content words, three Chinese character pairs).
     """
-    questions = list(ctx.brand.channel_inputs.get(ctx.channel.name, {}).values())
+    questions = ctx.questions
     text = "\n".join(fields.values())
     if not ctx.policy or not questions or _NOT_COVERED.search(text):
         return []
@@ -1030,7 +1035,7 @@ def _refund_amount(ctx: QualityContext, fields: dict[str, str]) -> list[Complian
     the customer's case refunds only a share of it: "出发前 15–29 天取消，退还团费的 70%，……因此可以退 6,980
     元" (the whole price; 70% of it is 4,886 元) was delivered as "pass" on 2026-12-03. An amount that is
     a price times the row's share is right, whichever price it is."""
-    questions = list(ctx.brand.channel_inputs.get(ctx.channel.name, {}).values())
+    questions = ctx.questions
     if not ctx.policy or not questions:
         return []
     shares = {
@@ -1074,7 +1079,7 @@ def answer_from_policy(ctx: QualityContext) -> str | None:
     """The last resort for a reply that does not answer from its passages: the rows that answer the
     customer, in the documents' own words (the row for their case when the question gives one, else the
     two rows that speak to the message most), after a short greeting. None when no row speaks to it."""
-    questions = list(ctx.brand.channel_inputs.get(ctx.channel.name, {}).values())
+    questions = ctx.questions
     if not ctx.policy or not questions:
         return None
     policy = [_without_notes_to_writers(text) for text in ctx.policy]
@@ -1106,6 +1111,11 @@ _WRITING_RULE = re.compile(
 )
 
 
+def _to_writers(sentence: str) -> bool:
+    """Whether ``sentence`` instructs the brand's writers ("Never write waterproof", "我们避免使用…用语")."""
+    return bool(_WRITING_RULE.search(sentence) or _GUIDELINE.search(sentence))
+
+
 def _without_notes_to_writers(text: str) -> str:
     """``text`` without quotation marks and without the sentences addressed to the brand's writers, line
     by line, before it is cut into rows (which also splits at ";", leaving "those terms are not allowed
@@ -1115,23 +1125,18 @@ def _without_notes_to_writers(text: str) -> str:
         for mark in '"“”':
             line = line.replace(mark, "")
         line = _ORDINAL.sub("", line)
-        kept = [
-            part.strip()
-            for part in _ROW_SENTENCES.split(line)
-            if not (_WRITING_RULE.search(part) or _GUIDELINE.search(part))
-        ]
+        kept = [part.strip() for part in _ROW_SENTENCES.split(line) if not _to_writers(part)]
         lines.append(("" if _CJK_CHAR.search(line) else " ").join(kept))
     return "\n".join(lines)
 
 
 def _customer_facing(row: str) -> list[str]:
-    """A document row's sentences as a customer reads them: list markers, emphasis and quotation marks
-    removed, and sentences addressed to the brand's writers left out. Clearleaf's sunscreen sheet has
+    """A row of :func:`_without_notes_to_writers` text as a customer reads it: list markers and emphasis
+    removed, a table row as a sentence, and what is still addressed to the brand's writers left out (a
+    row can be the second half of a sentence cut at ";"). Clearleaf's sunscreen sheet has
     '- "Water resistant (40 minutes)." Never write "waterproof" or "sweatproof"…' on one line; the
     reply gave it whole (2026-12-03)."""
     text = _ORDINAL.sub("", row.strip().lstrip("-*•·").replace("**", "").strip())
-    for mark in '"“”':
-        text = text.replace(mark, "")
     if text.startswith("#"):
         return []
     if text.startswith("|"):  # "| 开营前 7–14 天 | 退还营费的 80% |" -> "开营前 7–14 天：退还营费的 80%"
@@ -1143,7 +1148,7 @@ def _customer_facing(row: str) -> list[str]:
         sentence = sentence.strip()
         if not _WORDS.search(sentence):
             continue  # "6." left of a numbered guideline whose sentence was a note to writers
-        if not (_WRITING_RULE.search(sentence) or _GUIDELINE.search(sentence)):
+        if not _to_writers(sentence):
             out.append(sentence)
     return out
 

@@ -8,12 +8,18 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from backends import BackendConfig
 from backends.fake import FakeConfig
 from core.log import reset_logging
+
+if TYPE_CHECKING:  # imported where used: the retriever pulls in the index and the embedders
+    from agents.base import RunContext
+    from agents.retriever import RetrieverParams
+    from agents.state import CampaignState
 
 # model_guard: the real model only in tests marked for it; pytester: tests of that guard.
 pytest_plugins = ("tests.model_guard", "pytester")
@@ -90,3 +96,33 @@ MINI_DOCS = {
 @pytest.fixture
 def mini_brand(tmp_path: Path) -> Path:
     return write_brand(tmp_path / "mini", MINI_BRAND, MINI_DOCS)
+
+
+def retrieve(
+    brand_dir: Path, tmp_path: Path, channels: list[str], params: RetrieverParams | None = None
+) -> tuple[CampaignState, RunContext]:
+    """The retriever run on ``brand_dir`` with the real embedder and FAISS index and a fake model:
+    (state, context), for tests of what reaches the prompts."""
+    from agents.base import RunContext
+    from agents.channels import load_channels
+    from agents.retriever import Retriever, RetrieverParams
+    from agents.state import CampaignState
+    from backends.fake import FakeBackend
+    from knowledge.brand import load_brand
+    from knowledge.embedders import get_embedder
+    from knowledge.index import build_index
+    from prompts import default_registry
+
+    brand = load_brand(brand_dir)
+    index, _ = build_index(brand, get_embedder("use-multilingual"), index_dir=tmp_path / "idx")
+    config = FakeConfig()
+    ctx = RunContext(
+        backend=FakeBackend(config),
+        backend_config=config,
+        index=index,
+        context_prompt=default_registry().get("context.system@2"),
+    )
+    known = load_channels()
+    state = CampaignState(brand=brand, channels=[known[name] for name in channels])
+    Retriever(params or RetrieverParams(), {}).run(state, ctx)
+    return state, ctx

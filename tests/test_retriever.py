@@ -7,15 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from agents.base import RunContext
 from agents.channels import load_channels
-from agents.retriever import Retriever, RetrieverParams
-from agents.state import CampaignState
-from backends.fake import FakeBackend, FakeConfig
-from knowledge.brand import load_brand
-from knowledge.embedders import get_embedder
-from knowledge.index import build_index
-from prompts import default_registry
+from agents.retriever import RetrieverParams
+from tests.conftest import retrieve
 
 pytestmark = pytest.mark.unit
 QINGYU = Path(__file__).parent.parent / "examples" / "brands" / "qingyu"
@@ -23,17 +17,7 @@ REFUND_TABLE = "| 开营前 15 天及以上 | 全额退"
 
 
 def _passages(tmp_path: Path, params: RetrieverParams) -> list[str]:
-    brand = load_brand(QINGYU)
-    index, _ = build_index(brand, get_embedder("use-multilingual"), index_dir=tmp_path / "idx")
-    state = CampaignState(brand=brand, channels=list(load_channels().values()))
-    config = FakeConfig()
-    ctx = RunContext(
-        backend=FakeBackend(config),
-        backend_config=config,
-        index=index,
-        context_prompt=default_registry().get("context.system@2"),
-    )
-    Retriever(params, {}).run(state, ctx)
+    state, _ = retrieve(QINGYU, tmp_path, list(load_channels()), params)
     return [p.text for p in state.passages if p.kind != "customer"]
 
 

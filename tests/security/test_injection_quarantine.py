@@ -13,17 +13,11 @@ from pathlib import Path
 import pytest
 
 from agents.base import RunContext
-from agents.channels import load_channels
-from agents.retriever import Retriever, RetrieverParams, display_name, instruction_in
+from agents.retriever import RetrieverParams, display_name, instruction_in
 from agents.state import CampaignState
-from backends.fake import FakeBackend, FakeConfig
-from knowledge.brand import load_brand
-from knowledge.embedders import get_embedder
-from knowledge.index import build_index
 from pipelines import run_campaign
 from pipelines.render import campaign_to_markdown
-from prompts import default_registry
-from tests.conftest import MINI_BRAND, write_brand
+from tests.conftest import MINI_BRAND, retrieve, write_brand
 
 pytestmark = [pytest.mark.unit, pytest.mark.security]
 
@@ -48,18 +42,7 @@ def poisoned(tmp_path: Path) -> Path:
 
 
 def _retrieve(brand_dir: Path, tmp_path: Path) -> tuple[CampaignState, RunContext]:
-    brand = load_brand(brand_dir)
-    index, _ = build_index(brand, get_embedder("use-multilingual"), index_dir=tmp_path / "idx")
-    config = FakeConfig()
-    ctx = RunContext(
-        backend=FakeBackend(config),
-        backend_config=config,
-        index=index,
-        context_prompt=default_registry().get("context.system@2"),
-    )
-    state = CampaignState(brand=brand, channels=[load_channels()["social_post"]])
-    Retriever(RetrieverParams(k=50, per_query=20), {}).run(state, ctx)
-    return state, ctx
+    return retrieve(brand_dir, tmp_path, ["social_post"], RetrieverParams(k=50, per_query=20))
 
 
 def test_a_passage_with_an_instruction_is_withheld_whole(poisoned: Path, tmp_path: Path) -> None:
