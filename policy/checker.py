@@ -169,6 +169,8 @@ class ComplianceChecker:
                 continue
             if rule.whole_words and splits_a_word(folded.source, start, end):
                 continue
+            if _mentioned_not_used(folded.source, start, end, rule.category):
+                continue
             taken_end = max(taken_end, end)
             if rule.unless:
                 bounds = sentences.bounds(start, end)
@@ -295,9 +297,15 @@ class ComplianceChecker:
                 ComplianceFinding(
                     rule_id=figure_rule if result.missing_figures or offer else "claims.unsupported",
                     category="unsupported_claim",
-                    severity="block"
+                    # An offer or policy term is the brand's own fact: ``fact_severity`` (block in
+                    # campaigns, where a model may have made it up; warn when people's copy is checked),
+                    # unless it gives a price the documents do not, where they give prices: a wrong
+                    # price. A figure in a substantive claim needs a source whoever wrote it.
+                    severity=self.fact_severity
+                    if offer and not (result.missing_figures and self._wrong_price(result.claim.text))
+                    else "block"
                     if result.missing_figures
-                    else (self.fact_severity if offer else self.claim_severity if substantive else "warn"),
+                    else (self.claim_severity if substantive else "warn"),
                     explanation=result.reason,
                     field=field,
                     span=result.claim.span,
@@ -313,6 +321,14 @@ class ComplianceChecker:
                 )
             )
         return findings
+
+    def _wrong_price(self, claim: str) -> bool:
+        """Whether ``claim`` gives an amount of money while the evidence states prices of its own."""
+        if not _PRICE.search(fold_str(claim)):
+            return False
+        passages = getattr(self.evidence, "passages", [])
+        facts = getattr(self.evidence, "facts", [])
+        return any(_PRICE.search(fold_str(t)) for t in [*(t for _, t in passages), *facts])
 
     def contact_findings(
         self,
@@ -465,8 +481,9 @@ class ComplianceChecker:
         blocks gets no semantic finding besides its rules' (they carry the scores).
 
         Conditional rules (:data:`_CONDITIONAL`: what the claim check cannot find in the evidence, a
-        competitor's name) block only when the sentence also reads as their category: at or above
-        ``block``, or in the uncertain band when the judge upholds them. Otherwise an unsupported figure
+        competitor's name; a rule's ``needs_reading`` words, such as "healing") block only when the
+        sentence also reads as their category: at or above ``block``, or in the uncertain band when the
+        judge upholds them. Otherwise an unsupported figure
         has ``fact_severity`` and the others warn.
 
         A competitor the brand lists is conditional the same way when the brand sets the rule's
@@ -482,7 +499,15 @@ class ComplianceChecker:
             if not _SIGN_OFF_LINE.fullmatch(text[a:b].strip())
         ]
         asked: list[tuple[Question, list[ComplianceFinding], SentenceScore, bool]] = []
-        pending = {id(f) for f in found if _conditional(f)}  # decided below, by what the sentence reads as
+        figurative = {
+            r.id: {fold_str(t) for t in r.needs_reading} for r in self.policy.rules if r.needs_reading
+        }
+        pending = {  # decided below, by what the sentence reads as
+            id(f)
+            for f in found
+            if _conditional(f)
+            or (f.layer == "rules" and fold_str(f.matched or "").strip() in figurative.get(f.rule_id, ()))
+        }
         for sentence in layer.assess(spans, text):
             a, b = sentence.span
             here = [f for f in found if f.span and f.span[0] < b and f.span[1] > a and not f.fixed]
@@ -680,6 +705,46 @@ class ComplianceChecker:
 # disparagement on a span that names only the brand itself, in a sentence with none of these, is the
 # judge mistaking the brand for a competitor ("欢迎来到我们的品牌 Wanderly！" was ruled disparaging).
 # A closing line alone ("Best,", "Warmly,", "祝好，") is no claim: "Best," scored 0.98 as a superlative.
+# A term quoted to reject it is mentioned, not used ("我们不做“包过”承诺", "含“药妆”字样的物料",
+# "we never say 'miracle'"), and so is a brand's banned word answered "No" ("Is LedgerLeaf a neobank?
+# No — …"). A banned word merely negated is still used ("not cheap"). Rule categories of wording only:
+# never personal data, secrets, injected text, markup or a named competitor.
+_QUOTE_PAIRS = {"“": "”", "「": "」", "『": "』", '"': '"', "'": "'", "‘": "’"}
+_REJECTED_BEFORE = re.compile(
+    r"(?:不|没|别|非|无|未|禁|勿|免|下架|避免|拒绝)[\u4e00-\u9fff]{0,4}$|"
+    r"\b(?:not|no|never|avoid|don't|doesn't|won't|isn't|aren't|without|instead\s+of|the\s+(?:word|term))"
+    r"(?:\s+[a-z-]+){0,3}\s*$"
+)
+_REJECTED_AFTER = re.compile(r"^(?:字样|一词|这个词|这种说法|的说法|说法|之类|承诺|\s*(?:is|are)\s+banned)")
+_NOT_EQUAL = re.compile(r"(?:≠|不等于|并不等于|不代表)\s*$")  # "稳健型≠保本": says what it is not
+_ANSWERED_NO = re.compile(r"^\W{0,3}\?\s*no\b")
+_WORDING_CATEGORIES = frozenset(
+    {
+        "banned_term",
+        "superlative",
+        "guarantee",
+        "health_claim",
+        "finance_claim",
+        "education_claim",
+        "state_endorsement",
+    }
+)
+
+
+def _mentioned_not_used(text: str, start: int, end: int, category: str) -> bool:
+    """Whether the hit ``text[start:end]`` is mentioned to be rejected rather than used (see above)."""
+    if category not in _WORDING_CATEGORIES:
+        return False
+    before = text[max(0, start - 24) : start].casefold()
+    after = text[end : end + 16].casefold()
+    quoted = start > 0 and end < len(text) and _QUOTE_PAIRS.get(text[start - 1]) == text[end]
+    if quoted and (_REJECTED_BEFORE.search(before[:-1]) or _REJECTED_AFTER.match(after[1:])):
+        return True
+    if _NOT_EQUAL.search(before):
+        return True
+    return category == "banned_term" and bool(_ANSWERED_NO.match(after))
+
+
 _SIGN_OFF_LINE = re.compile(
     r"(?:best|best wishes|all the best|regards|best regards|kind regards|warm regards|warmly|cheers|thanks|"
     r"many thanks|thank you|sincerely|yours|yours truly|see you soon|talk soon|祝好|此致|敬礼|谢谢|感谢|"

@@ -91,7 +91,8 @@ _ID_DOCUMENT = re.compile(
 # ("完整卡号 6222 0000 1234 5678", "routing 011000015"); a masked tail ("尾号1234") is too short to match.
 _LABELLED_ACCOUNT = re.compile(
     r"(?:卡号|银行卡号?|银行账号|账号|帐号|账户|帐户|(?<![a-z])(?:card\s+(?:number|no\.?)|account\s+(?:number|no\.?)|"
-    r"acct\.?\s*(?:no\.?|#)|routing(?:\s+number)?|iban))[^\d\n]{0,12}?(\d(?:[ -]?\d){8,30})(?![\d])"
+    r"acct\.?\s*(?:no\.?|#)?|routing(?:\s+number)?|iban))[^\d\n]{0,12}?(\d(?:[ -]?\d){7,30})(?![\d])|"
+    r"(?<![a-z])sort\s*code[^\d\n]{0,4}\d{2}[ -]?\d{2}[ -]?\d{2}(?![\d])"  # a UK bank's sort code
 )
 
 # Mailboxes of a function, not of a person ("support@", "kefu@" for 客服, "zixun@" for 咨询).
@@ -401,7 +402,7 @@ def personal_data(folded: Folded, allowed_contacts: list[str]) -> list[Hit]:
     business's contacts when no list is given: role mailboxes (support@, billing@, kefu@ …), 400/800
     hotlines and toll-free numbers, a number or address the copy offers as the business's line with
     nothing saying it is a person's, example numbers, and licence numbers shaped like phone numbers.
-    A Chinese mobile number is always a person's unless listed.
+    A Chinese mobile number is always a person's unless listed or labelled as a registration number.
     """
     allowed_emails = {c.casefold() for c in allowed_contacts if "@" in c}
     allowed_numbers = {_digits(c) for c in allowed_contacts if "@" not in c and _digits(c)}
@@ -456,6 +457,10 @@ def personal_data(folded: Folded, allowed_contacts: list[str]) -> list[Hit]:
         for m in pattern.finditer(text):
             digits = _digits(m.group())
             if any(digits.endswith(a) or a.endswith(digits) for a in allowed_numbers if len(a) >= 7):
+                taken.add(*m.span())
+                continue
+            if pattern is _CN_MOBILE and _REGISTRATION_CONTEXT.search(_clause_before(text, m.start())[-24:]):
+                # "registration no. 17654321098": shaped like a mobile, labelled as something else
                 taken.add(*m.span())
                 continue
             if pattern is not _CN_MOBILE and not taken.overlaps(*m.span()):

@@ -122,6 +122,13 @@ class Rule(BaseModel):
     explanation: str
     suggestion: str | None = None
     legal_reference: str | None = None
+    needs_reading: list[str] = Field(
+        default_factory=list,
+        max_length=MAX_TERMS_PER_RULE,
+        description="Terms of this rule with everyday figurative uses ('healing', '治愈'): with the semantic "
+        "layer on, a hit on one of them blocks only when its sentence also reads as the rule's category "
+        "(or the judge upholds it in the uncertain band); otherwise it warns. Without the layer it blocks.",
+    )
     whole_words: bool = Field(
         False,
         description="A Chinese term matches only as whole words of its sentence (word segmentation): "

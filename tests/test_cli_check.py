@@ -113,4 +113,4 @@ def test_check_as_a_process() -> None:
         text=True,
         timeout=120,
     )
-    assert proc.returncode == 1 and "[en.guarantee] 'Guaranteed'" in proc.stdout
+    assert proc.returncode == 1 and "[en.guarantee] 'Guaranteed results'" in proc.stdout

@@ -155,8 +155,10 @@ def test_uncertain_sentences_warn_without_a_judge_and_block_when_it_rules_a_viol
 
 
 def test_the_judge_settles_a_rule_the_classifier_reads_as_clean() -> None:
-    # The rule packs read "cure" literally; the classifiers read the sentence as clean in every category.
-    text = "This playlist is the cure for a boring commute."
+    # The rule packs read "miracle" literally; the classifiers read the sentence as clean in every category.
+    # ("the cure for a boring commute" no longer goes to the judge: "cure" is one of the rule's
+    # needs_reading words, which warn unless the sentence reads as a health claim.)
+    text = "This playlist is a miracle for a boring commute."
     rules_only = ComplianceChecker(load_policy("en", None)).check(text)
     assert verdict_of(rules_only) == "block", "the idiom no longer trips a rule: pick another to dispute"
     acquit = Scripted(lambda q: Ruling(False, None, "figurative: comfort, not a treatment"))

@@ -1,0 +1,157 @@
+"""Issue 14, clean copy that used to be blocked: each mechanism that now lets it through, with a violation
+worded alike that still blocks.
+
+- Chinese pack rules match whole words (``whole_words``): "保本" is not in "环保本色".
+- A term quoted or named to reject it is mentioned, not used ("我们从不用“药妆”这个词").
+- A rule's ``needs_reading`` words ("healing", "治愈", a bare "guarantee") block only when the sentence
+  also reads as the rule's category to the semantic layer; without the layer they block as before.
+- An offer or policy term no passage states takes ``fact_severity`` when people's copy is checked
+  (``warn``), unless it gives a price where the documents give prices of their own.
+- Numbers labelled as a registration number are nobody's phone; a labelled account number or sort
+  code is personal data.
+
+The sentences were written for these tests, not taken from the corpora or the evaluation sets.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from knowledge.embedders import get_embedder
+from policy import ComplianceChecker, load_policy, verdict_of
+from policy.claims import PassageEvidence
+from policy.semantic import load_semantic
+
+pytestmark = pytest.mark.unit
+
+
+def _rules(locale: str, text: str) -> set[str]:
+    checker = ComplianceChecker(load_policy(locale, None), check_claims=False)
+    return {f.rule_id for f in checker.check(text) if f.severity == "block"}
+
+
+def _with_semantic(locale: str, text: str) -> str:
+    checker = ComplianceChecker(load_policy(locale, None), check_claims=False, semantic=load_semantic())
+    return verdict_of(checker.check(text))
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("快递已经帮您打包过去了，请留意短信通知", "zh.guarantee"),  # 打包/过去, not 包过
+        ("会员礼是一只环保本白帆布袋，注册即送", "zh.guarantee"),  # 环保/本白, not 保本
+        ("新开的店里有一道毒舌鸭脖，辣得过瘾", "zh.medical"),  # 毒舌 is a word, not 毒
+    ],
+)
+def test_chinese_rules_do_not_match_across_words(text: str, rule: str) -> None:
+    assert rule not in _rules("zh", text)
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("报名冲刺班，保证包过，不过全退", "zh.guarantee"),
+        ("这款理财保本保息，放心买", "zh.guarantee"),
+    ],
+)
+def test_the_same_terms_used_as_words_still_block(text: str, rule: str) -> None:
+    assert rule in _rules("zh", text)
+
+
+@pytest.mark.parametrize(
+    ("locale", "text"),
+    [
+        ("zh", "我们的文案里从不用“抗癌”这个说法，产品也不是药"),
+        ("zh", "提醒：R1 级≠保本，投资前请阅读产品说明书"),
+        ("zh", "本店已下架所有印有“包治”字样的旧包装"),
+    ],
+)
+def test_a_term_quoted_to_reject_it_is_not_used(locale: str, text: str) -> None:
+    assert not _rules(locale, text)
+
+
+def test_a_quoted_term_without_rejection_still_blocks() -> None:
+    assert _rules("zh", "这款“抗癌”的茶，喝了就知道") == {"zh.medical"}
+
+
+@pytest.mark.parametrize(
+    ("locale", "text"),
+    [
+        ("en", "Healing a long week, one slow pour-over at a time."),
+        ("zh", "一碗热汤面，治愈整个加班的夜晚"),
+        ("en", "Every order is guaranteed to ship within 24 hours."),
+    ],
+)
+def test_figurative_and_service_wording_warns_with_the_semantic_layer(locale: str, text: str) -> None:
+    assert _rules(locale, text), "the rule layer alone no longer trips: pick another example"
+    assert _with_semantic(locale, text) != "block"
+
+
+@pytest.mark.parametrize(
+    ("locale", "text"),
+    [
+        ("en", "This tea heals stomach ulcers in two weeks."),
+        ("en", "We guarantee first-page search rankings within a month."),
+        ("zh", "这款草本茶专治失眠，喝一周就见效"),
+    ],
+)
+def test_the_same_words_as_claims_still_block(locale: str, text: str) -> None:
+    assert _with_semantic(locale, text) == "block"
+
+
+def _checked_against(evidence: list[str], text: str) -> dict[str, str]:
+    checker = ComplianceChecker(
+        load_policy("en", None),
+        PassageEvidence([(f"p{n}", t) for n, t in enumerate(evidence)], get_embedder("use-multilingual")),
+    )
+    return {f.rule_id: f.severity for f in checker.check(text) if f.category == "unsupported_claim"}
+
+
+def test_an_offer_no_document_states_warns_in_check_and_a_wrong_price_blocks() -> None:
+    evidence = ["The Trail Pack costs $120 and ships free in the US.", "Returns are accepted within 30 days."]
+    found = _checked_against(evidence, "Use code HIKE15 at checkout for 15% off your first order.")
+    assert found.get("claims.unsupported_offer") == "warn"
+    assert _checked_against(evidence, "The Trail Pack costs just $95.").get("claims.unsupported_offer") in (
+        "block",
+        None,  # a contradicted figure may be reported under its own rule, which also blocks
+    )
+    assert (
+        verdict_of(
+            ComplianceChecker(
+                load_policy("en", None),
+                PassageEvidence(
+                    [(f"p{n}", t) for n, t in enumerate(evidence)], get_embedder("use-multilingual")
+                ),
+            ).check("The Trail Pack costs just $95.")
+        )
+        == "block"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "blocked"),
+    [
+        ("Your refund went to acct 55102938, sort code 40-12-76.", True),
+        ("Payment was returned to account number 00418823.", True),
+        ("Food facility registration no. 13912345678 (registration is not an FDA approval).", False),
+    ],
+)
+def test_account_numbers_and_registration_numbers(text: str, blocked: bool) -> None:
+    found = {f.rule_id for f in ComplianceChecker(load_policy("en", None)).check(text)}
+    assert bool(found & {"pii.account_number", "pii.cn_mobile"}) == blocked, found
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "From the station, take the No. 1 tram three stops to the old harbour.",
+        "Cabin #1 sleeps two and has its own deck.",
+        "Rated #1 for ease of use among budgeting apps — 2026 Pocket Finance Survey (methodology: see site).",
+    ],
+)
+def test_numbered_places_and_sourced_rankings_are_no_superlative(text: str) -> None:
+    assert "en.superlative" not in _rules("en", text)
+
+
+def test_an_unsourced_number_one_still_blocks() -> None:
+    assert "en.superlative" in _rules("en", "The #1 budgeting app, hands down.")
