@@ -188,7 +188,7 @@ def _without_orphans(text: str, change: Callable[[str], str | None]) -> str:
 
 
 # Quality findings a sentence holds whole: a placeholder ("您的订单号是：XXXXX。") goes with its sentence.
-_SENTENCE_QUALITY = {"quality.placeholder", "quality.guideline_echoed"}
+_SENTENCE_QUALITY = {"quality.placeholder", "quality.guideline_echoed", "quality.strategy_leaked"}
 _CLAUSE = re.compile(r"[，；;]|(?<!\d),(?!\d)")  # not the comma of "$1,299"
 _CLOSING_MARKS = "。！？!?.…；;”」』）)\"'"
 

@@ -31,8 +31,10 @@ severity (a brand may change a severity with ``compliance.severity`` in brand.ya
 - ``quality.placeholder``, ``quality.echoed_instruction``, ``quality.citation_id``, ``quality.tool_name``:
   template text, instructions or field names echoed into the copy, passage ids in the prose, and the
   name of this tool (which no brand wants to sign its copy with); ``quality.guideline_echoed``: the
-  brand's writing guidelines restated as copy ("We use cosmetic language like 'skin feels'"), whose
-  sentence the last resort drops;
+  brand's writing guidelines restated as copy ("We use cosmetic language like 'skin feels'");
+  ``quality.strategy_leaked``: the brief's talk of audiences, goals and positioning in the copy
+  ("吸引年轻用户关注", "our target audience", "提升品牌知名度"). The last resort drops the sentence of
+  either;
 - ``facts.policy_not_used``: an answer to a channel input (a customer's question) that gives none of the
   figures (shares, prices) of the passages that answer the question, and does not say the documents do
   not cover the case; when the question gives its case ("20 days before departure") and a row covers it
@@ -79,6 +81,7 @@ QUALITY_RULES: dict[str, tuple[Group, Severity, str]] = {
     "quality.echoed_instruction": ("channel", "block", "no instructions or field names echoed back"),
     "quality.citation_id": ("channel", "block", "no passage ids in the prose"),
     "quality.guideline_echoed": ("channel", "block", "no writing guidelines restated as copy"),
+    "quality.strategy_leaked": ("channel", "block", "no marketing strategy or brief talk in the copy"),
     "quality.required_term": ("voice", "block", "the brand's required terms appear"),
     "quality.mixed_language": ("voice", "block", "one language, except the brand's own names and glossary"),
     "quality.repetition": ("voice", "block", "no sentence or long phrase said twice"),
@@ -127,6 +130,20 @@ _GUIDELINE = re.compile(
     r"\b(?:we|our (?:copy|team|writers))\s(?:use|write|say|avoid|don't say|never say|prefer)\s"
     r"(?:[a-z]+\s){0,2}(?:language|words|wording|phrases|terms|tone)\b|\bcosmetic language\b"
     r"|(?:我们|文案)(?:会)?(?:使用|用|避免|不用|不说|不写)[^，。！？]{0,14}(?:用语|措辞|说法|字眼|词语)",
+    re.IGNORECASE,
+)
+# The campaign's strategy talked about in the copy: the brief leaking into what customers read
+# ("通过社交媒体吸引年轻用户关注", "to reach our target audience", "提升品牌知名度"). Customers are
+# addressed, never described as an audience.
+_STRATEGY = re.compile(
+    r"\b(?:target(?:ed)? (?:audience|customers?|market|demographic|segment)s?"
+    r"|marketing (?:strategy|plan|goals?)|brand (?:awareness|positioning|visibility)|key messages?"
+    r"|campaign (?:goals?|objectives?|strategy)"
+    r"|call[- ]to[- ]action|conversion rates?|engagement rates?|drive (?:engagement|conversions|awareness)"
+    r"|our positioning(?: statement| line)?|positioning statement|value proposition)\b"
+    r"|营销策略|营销方案|营销目标|推广策略|传播策略|传播目标|目标受众|目标客群|目标用户|目标人群|目标客户|"
+    r"品牌知名度|品牌曝光|品牌定位|定位语|转化率|互动率|行动号召|核心信息|"
+    r"吸引(?:更多)?[^，。！？\n]{0,8}(?:用户|受众|客户|客群|消费者|年轻人)[^，。！？\n]{0,4}(?:关注|注意)",
     re.IGNORECASE,
 )
 _CITATION = re.compile(
@@ -1113,7 +1130,7 @@ _WRITING_RULE = re.compile(
 
 def _to_writers(sentence: str) -> bool:
     """Whether ``sentence`` instructs the brand's writers ("Never write waterproof", "我们避免使用…用语")."""
-    return bool(_WRITING_RULE.search(sentence) or _GUIDELINE.search(sentence))
+    return bool(_WRITING_RULE.search(sentence) or _GUIDELINE.search(sentence) or _STRATEGY.search(sentence))
 
 
 def _without_notes_to_writers(text: str) -> str:
@@ -1222,6 +1239,12 @@ def _template_text(name: str, text: str, brand: Brand) -> list[ComplianceFinding
             _GUIDELINE,
             "the brand's writing guidelines restated",
             "say what the product is or does, not how the brand writes about it",
+        ),
+        (
+            "quality.strategy_leaked",
+            _STRATEGY,
+            "the campaign's strategy instead of copy",
+            "speak to the customer; leave audiences, goals and positioning to the brief",
         ),
     ):
         m = pattern.search(text)

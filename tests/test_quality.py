@@ -980,3 +980,26 @@ def test_writing_guidelines_restated_as_copy_are_found_and_dropped(tidewater: Br
     # a process, not a guideline
     plain = dict(GOOD_EMAIL_EN, body=f"Hi there, Tidewater uses a 15 kg drum.{FILLER}\n\nCheers,\nthe team")
     assert rules(tidewater, "email", plain) == []
+
+
+def test_the_brief_talked_about_in_the_copy_is_found_and_dropped(tidewater: Brand, wanderly: Brand) -> None:
+    """Strategy is for the brief: a piece that tells customers whom it targets or what it wants from them
+    ("吸引年轻用户关注", "our target audience") is sent back, and the last resort drops the sentence."""
+    from agents.compliance import remove_offending_sentences
+
+    zh = {"text": "跟 Wanderly 去雨崩慢走七天。这次活动希望吸引更多年轻用户关注我们。#Wanderly #雨崩"}
+    assert "quality.strategy_leaked" in rules(wanderly, "social_post", zh)
+    context = QualityContext.build(CH["social_post"], wanderly)
+    found = quality_findings(context, zh)
+    fixed = remove_offending_sentences(Draft(channel="social_post", fields=zh), found, ["Wanderly"]).fields
+    assert "吸引" not in fixed["text"] and "跟 Wanderly 去雨崩慢走七天。" in fixed["text"]
+    line = "Hi there, Tidewater roasts to order. Our target audience is busy commuters who love coffee."
+    email = dict(GOOD_EMAIL_EN, body=f"{line}{FILLER}\n\nCheers,\nthe team")
+    assert rules(tidewater, "email", email) == ["quality.strategy_leaked"]
+    # speaking to the reader is copy, not strategy
+    plain = dict(
+        GOOD_EMAIL_EN, body=f"Hi there, Tidewater roasts for busy commuters.{FILLER}\n\nCheers,\nthe team"
+    )
+    assert rules(tidewater, "email", plain) == []
+    ok = {"text": "跟 Wanderly 去雨崩慢走七天，关注我们，下周见。#Wanderly #雨崩"}
+    assert "quality.strategy_leaked" not in rules(wanderly, "social_post", ok)
