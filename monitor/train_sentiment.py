@@ -1,13 +1,15 @@
 """Train the monitoring sentiment classifier: ``python -m monitor.train_sentiment [--corpus F ...]``.
 
-Reads the labelled mention corpora under ``monitor/corpus/`` (JSON Lines: ``text``, ``label``,
-``brand_about``; how each was written is in that folder's README). Public review sets were tried as extra
+Reads the labelled mention corpora under ``monitor/corpus/`` and the spent blind sets
+(:data:`SPENT_BLIND_SETS`; JSON Lines: ``text``, ``label``, ``brand_about``; how each was written is in
+its folder's README). Public review sets were tried as extra
 two-class training data and left out: they did not help on the example months (docs/monitor.md); they
 are test sets in ``bench/monitoring.py``. Fits a multinomial logistic regression over
-:func:`monitor.sentiment.features`, with C chosen by 5-fold
-cross-validated macro-F1 on the corpora, and sets ``uncertain_below``: the lowest confidence at which
-the out-of-fold predictions at or above it are right at least :data:`CONFIDENT_ACCURACY` of the time,
-with at most :data:`MAX_UNSURE` of mentions under it. Writes ``monitor/models/sentiment.npz`` and
+:func:`monitor.sentiment.features`, with C chosen by 5-fold cross-validated macro-F1 on the corpora,
+keeps every post's vector and label for the neighbour vote (:class:`monitor.sentiment.FiledPosts`), and
+sets ``uncertain_below`` on the out-of-fold mix of both: the lowest confidence at which the out-of-fold
+predictions at or above it are right at least :data:`CONFIDENT_ACCURACY` of the time, with at most
+:data:`MAX_UNSURE` of mentions under it. Writes ``monitor/models/sentiment.npz`` and
 ``sentiment.json``. Deterministic.
 """
 
@@ -23,13 +25,32 @@ import numpy as np
 
 from knowledge.embedders import get_embedder
 from monitor.language import language_of
-from monitor.sentiment import LABELS, MODEL_DIR, features, with_placeholder
+from monitor.sentiment import (
+    LABELS,
+    MODEL_DIR,
+    NEIGHBOUR_WEIGHT,
+    FiledPosts,
+    features,
+    with_placeholder,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS_DIR = Path(__file__).resolve().parent / "corpus"
+# Blind sets already measured (evals/monitor/README.md): spent as tests, so they train the classifier
+# and fill the neighbour pool. Posts about the example brands, written to the labelling rules of set 2.
+SPENT_BLIND_SETS = tuple(
+    ROOT / "evals/monitor" / f"{name}_{lang}.jsonl"
+    for name in ("blind", "blind2", "blind3")
+    for lang in ("zh", "en")
+)
 CONFIDENT_ACCURACY = 0.90
 MAX_UNSURE = 0.40
 C_GRID = (0.25, 0.5, 1.0, 2.0)
+
+
+def default_corpora() -> list[Path]:
+    """The training files: every ``monitor/corpus/*.jsonl``, then the spent blind sets."""
+    return [*sorted(CORPUS_DIR.glob("*.jsonl")), *SPENT_BLIND_SETS]
 
 
 def load_corpus(path: Path) -> list[dict[str, Any]]:
@@ -66,11 +87,13 @@ def _threshold(confidence: np.ndarray, right: np.ndarray) -> float:
 
 def train(
     corpora: list[Path], embedder_name: str = "use-multilingual"
-) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
+) -> tuple[dict[str, Any], np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold
 
     texts: list[str] = []
+    originals: list[str] = []
+    brands: list[str] = []
     labels: list[int] = []
     languages: list[str] = []
     files = []
@@ -79,6 +102,8 @@ def train(
         for row in rows:
             text = with_placeholder(row["text"], [row["brand_about"]] if row.get("brand_about") else [])
             texts.append(text)
+            originals.append(row["text"])
+            brands.append(str(row.get("brand_about") or ""))
             labels.append(LABELS.index(row["label"]))
             languages.append(language_of(row["text"]))  # for the per-language figures
         files.append(
@@ -112,6 +137,12 @@ def train(
         scores[str(c)] = round(f1, 4)
         if f1 > best_f1:
             best_c, best_probs, best_f1 = c, probs, f1
+    regression_f1 = best_f1
+    for train_idx, test_idx in folds:  # the neighbour vote, out of fold too
+        pool = FiledPosts(vectors[train_idx], y[train_idx], [], [])
+        best_probs[test_idx] = (1 - NEIGHBOUR_WEIGHT) * best_probs[test_idx] + NEIGHBOUR_WEIGHT * pool.votes(
+            vectors[test_idx]
+        )
     confidence = best_probs.max(1)
     right = best_probs.argmax(1) == y[:n_corpus]
     lang = np.array(languages[:n_corpus])
@@ -133,17 +164,28 @@ def train(
         "uncertain_below": {code: round(t, 2) for code, t in thresholds.items()},
         "C": best_c,
         "cv_macro_f1_by_C": scores,
+        "cv_macro_f1_regression_only": round(regression_f1, 4),
+        "cv_macro_f1_with_neighbours": round(_macro_f1(y[:n_corpus], best_probs.argmax(1)), 4),
         "cv_macro_f1_by_language": per_language,
         "unsure_share_at_threshold": round(float(below.mean()), 4),
         "accuracy_when_sure": round(float(right[~below].mean()), 4),
         "training": files,
     }
-    return meta, final.coef_.astype(np.float32), final.intercept_.astype(np.float32)
+    filed: dict[str, np.ndarray] = {
+        "filed_vectors": vectors.astype(np.float16),
+        "filed_labels": y.astype(np.int8),
+        "filed_texts": np.array(originals),
+        "filed_brands": np.array(brands),
+    }
+    return meta, final.coef_.astype(np.float32), final.intercept_.astype(np.float32), filed
 
 
-def save(folder: Path, meta: dict[str, Any], weights: np.ndarray, bias: np.ndarray) -> None:
+def save(
+    folder: Path, meta: dict[str, Any], weights: np.ndarray, bias: np.ndarray, filed: dict[str, np.ndarray]
+) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(folder / "sentiment.npz", weights=weights, bias=bias)
+    arrays: dict[str, Any] = {"weights": weights, "bias": bias, **filed}
+    np.savez_compressed(folder / "sentiment.npz", **arrays)
     meta["weights_sha256"] = hashlib.sha256((folder / "sentiment.npz").read_bytes()).hexdigest()
     (folder / "sentiment.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", "utf-8")
 
@@ -154,8 +196,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=MODEL_DIR)
     parser.add_argument("--embedder", default="use-multilingual")
     args = parser.parse_args(argv)
-    meta, weights, bias = train(args.corpus or sorted(CORPUS_DIR.glob("*.jsonl")), args.embedder)
-    save(args.out, meta, weights, bias)
+    meta, weights, bias, filed = train(args.corpus or default_corpora(), args.embedder)
+    save(args.out, meta, weights, bias, filed)
     print(
         json.dumps({k: v for k, v in meta.items() if k not in ("fingerprint",)}, indent=2, ensure_ascii=False)
     )

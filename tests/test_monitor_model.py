@@ -250,3 +250,33 @@ def test_the_model_is_overruled_only_where_the_classifier_is_sure_it_is_wrong(
     overruled = [m for m in run.mentions if m.sentiment_by == "classifier" and m.sentiment != "positive"]
     # overruled ones are those the classifier read clearly as negative (score = p(pos) - p(neg))
     assert overruled and all(plain[m.id].score < MODEL_WEIGHT for m in overruled)
+
+
+def test_the_neighbour_vote_follows_the_nearest_labelled_posts() -> None:
+    import numpy as np
+
+    from monitor.sentiment import NEIGHBOURS, FiledPosts
+
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(3, 16))
+    vectors = np.vstack([c + 0.05 * rng.normal(size=(NEIGHBOURS, 16)) for c in centres])
+    labels = np.repeat(np.arange(3), NEIGHBOURS)
+    pool = FiledPosts(vectors, labels, [f"t{i}" for i in range(len(labels))], ["B"] * len(labels))
+    votes = pool.votes(centres + 0.01)
+    assert votes.shape == (3, 3) and np.allclose(votes.sum(axis=1), 1)
+    assert list(votes.argmax(axis=1)) == [0, 1, 2] and votes.max() > 0.9
+
+
+def test_the_shipped_sentiment_model_was_trained_on_the_files_in_the_repo() -> None:
+    import hashlib
+
+    from monitor.sentiment import MODEL_DIR
+    from monitor.train_sentiment import default_corpora
+
+    meta = json.loads((MODEL_DIR / "sentiment.json").read_text("utf-8"))
+    shipped = {f["path"]: f["sha256"] for f in meta["training"]}
+    current = {
+        str(p.relative_to(ROOT)): hashlib.sha256(p.read_bytes()).hexdigest() for p in default_corpora()
+    }
+    assert shipped == current, "a training file changed: python -m monitor.train_sentiment"
+    assert meta["weights_sha256"] == hashlib.sha256((MODEL_DIR / "sentiment.npz").read_bytes()).hexdigest()
