@@ -293,8 +293,8 @@ def test_scorecard_counts_checks_by_group(tidewater: Brand) -> None:
 
     clean = scorecard(CH["email"], tidewater, [])
     assert clean.score == 1.0 and clean.passed == clean.applied
-    # limits, 2 endings, opening, 4 template-text checks, length, greeting, sign-off, call to action
-    assert clean.groups["channel"].applied == 12 and "quality.greeting" not in clean.groups["channel"].failed
+    # limits, 2 endings, opening, 5 template-text checks, length, greeting, sign-off, call to action
+    assert clean.groups["channel"].applied == 13 and "quality.greeting" not in clean.groups["channel"].failed
     findings = [
         ComplianceFinding(
             rule_id="quality.required_term", category="quality_voice", severity="block", explanation="x"
