@@ -40,7 +40,7 @@ CORPUS_DIR = Path(__file__).resolve().parent / "corpus"
 # and fill the neighbour pool. Posts about the example brands, written to the labelling rules of set 2.
 SPENT_BLIND_SETS = tuple(
     ROOT / "evals/monitor" / f"{name}_{lang}.jsonl"
-    for name in ("blind", "blind2", "blind3")
+    for name in ("blind", "blind2", "blind3", "blind4")
     for lang in ("zh", "en")
 )
 CONFIDENT_ACCURACY = 0.90
