@@ -1129,7 +1129,8 @@ _WRITING_RULE = re.compile(
 
 
 def _to_writers(sentence: str) -> bool:
-    """Whether ``sentence`` instructs the brand's writers ("Never write waterproof", "我们避免使用…用语")."""
+    """Whether ``sentence`` is for the brand's writers, not its customers: an instruction ("Never write
+    waterproof", "我们避免使用…用语") or strategy ("目标用户是城市上班族")."""
     return bool(_WRITING_RULE.search(sentence) or _GUIDELINE.search(sentence) or _STRATEGY.search(sentence))
 
 

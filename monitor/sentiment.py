@@ -49,13 +49,12 @@ NEIGHBOUR_WEIGHT = 0.3
 
 
 class FiledPosts:
-    """The training corpus's posts as unit vectors with their labels, for a nearest-neighbour vote (the
-    texts and brands are kept to show which posts voted)."""
+    """The training corpus's posts as unit vectors with their labels, for a nearest-neighbour vote."""
 
-    def __init__(self, vectors: np.ndarray, labels: np.ndarray, texts: list[str], brands: list[str]) -> None:
+    def __init__(self, vectors: np.ndarray, labels: np.ndarray) -> None:
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         self.vectors = (vectors / np.maximum(norms, 1e-9)).astype(np.float32)
-        self.labels, self.texts, self.brands = labels.astype(np.int64), texts, brands
+        self.labels = labels.astype(np.int64)
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -151,18 +150,13 @@ class SentimentClassifier:
         """(n, 3) probabilities in :data:`LABELS` order."""
         if not texts:
             return np.zeros((0, 3), dtype=np.float32)
-        probs = regression_probabilities(features(vectors, texts), self.weights, self.bias)
+        z = features(vectors, texts) @ self.weights.T + self.bias
+        z -= z.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        probs = e / e.sum(axis=1, keepdims=True)
         if self.filed is not None and len(self.filed):
             probs = (1 - NEIGHBOUR_WEIGHT) * probs + NEIGHBOUR_WEIGHT * self.filed.votes(vectors)
         return probs.astype(np.float32)
-
-
-def regression_probabilities(x: np.ndarray, weights: np.ndarray, bias: np.ndarray) -> np.ndarray:
-    """Softmax of the logistic regression's scores, (n, 3)."""
-    z = x @ weights.T + bias
-    z -= z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return (e / e.sum(axis=1, keepdims=True)).astype(np.float32)
 
 
 @functools.cache
@@ -173,12 +167,7 @@ def _load(folder: str) -> SentimentClassifier:
         with np.load(path / "sentiment.npz", allow_pickle=False) as arrays:
             weights, bias = arrays["weights"], arrays["bias"]
             filed = (
-                FiledPosts(
-                    arrays["filed_vectors"].astype(np.float32),
-                    arrays["filed_labels"],
-                    [str(t) for t in arrays["filed_texts"]],
-                    [str(b) for b in arrays["filed_brands"]],
-                )
+                FiledPosts(arrays["filed_vectors"].astype(np.float32), arrays["filed_labels"])
                 if "filed_vectors" in arrays.files
                 else None
             )

@@ -92,8 +92,6 @@ def train(
     from sklearn.model_selection import StratifiedKFold
 
     texts: list[str] = []
-    originals: list[str] = []
-    brands: list[str] = []
     labels: list[int] = []
     languages: list[str] = []
     files = []
@@ -102,8 +100,6 @@ def train(
         for row in rows:
             text = with_placeholder(row["text"], [row["brand_about"]] if row.get("brand_about") else [])
             texts.append(text)
-            originals.append(row["text"])
-            brands.append(str(row.get("brand_about") or ""))
             labels.append(LABELS.index(row["label"]))
             languages.append(language_of(row["text"]))  # for the per-language figures
         files.append(
@@ -139,7 +135,7 @@ def train(
             best_c, best_probs, best_f1 = c, probs, f1
     regression_f1 = best_f1
     for train_idx, test_idx in folds:  # the neighbour vote, out of fold too
-        pool = FiledPosts(vectors[train_idx], y[train_idx], [], [])
+        pool = FiledPosts(vectors[train_idx], y[train_idx])
         best_probs[test_idx] = (1 - NEIGHBOUR_WEIGHT) * best_probs[test_idx] + NEIGHBOUR_WEIGHT * pool.votes(
             vectors[test_idx]
         )
@@ -174,8 +170,6 @@ def train(
     filed: dict[str, np.ndarray] = {
         "filed_vectors": vectors.astype(np.float16),
         "filed_labels": y.astype(np.int8),
-        "filed_texts": np.array(originals),
-        "filed_brands": np.array(brands),
     }
     return meta, final.coef_.astype(np.float32), final.intercept_.astype(np.float32), filed
 

@@ -322,13 +322,16 @@ class ComplianceChecker:
             )
         return findings
 
+    def _evidence_texts(self) -> list[str]:
+        """The evidence's passage texts and brand facts (none without evidence)."""
+        passages = getattr(self.evidence, "passages", [])
+        return [*(t for _, t in passages), *getattr(self.evidence, "facts", [])]
+
     def _wrong_price(self, claim: str) -> bool:
         """Whether ``claim`` gives an amount of money while the evidence states prices of its own."""
-        if not _PRICE.search(fold_str(claim)):
-            return False
-        passages = getattr(self.evidence, "passages", [])
-        facts = getattr(self.evidence, "facts", [])
-        return any(_PRICE.search(fold_str(t)) for t in [*(t for _, t in passages), *facts])
+        return bool(_PRICE.search(fold_str(claim))) and any(
+            _PRICE.search(fold_str(t)) for t in self._evidence_texts()
+        )
 
     def contact_findings(
         self,
@@ -341,8 +344,7 @@ class ComplianceChecker:
         ``skip``: spans already reported (as someone's personal data)."""
         if self.evidence is None or not self.check_claims:
             return []
-        passages = getattr(self.evidence, "passages", [])
-        sources = [*(t for _, t in passages), *self.evidence.facts, *self.policy.allowed_contacts]
+        sources = [*self._evidence_texts(), *self.policy.allowed_contacts]
         known = {key for source in sources for _, key in contacts(fold(source))}
         found = []
         for (start, end), key in contacts(fold(text)):

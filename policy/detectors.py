@@ -459,15 +459,18 @@ def personal_data(folded: Folded, allowed_contacts: list[str]) -> list[Hit]:
             if any(digits.endswith(a) or a.endswith(digits) for a in allowed_numbers if len(a) >= 7):
                 taken.add(*m.span())
                 continue
-            if pattern is _CN_MOBILE and _REGISTRATION_CONTEXT.search(_clause_before(text, m.start())[-24:]):
-                # "registration no. 17654321098": shaped like a mobile, labelled as something else
+            before = _clause_before(text, m.start())
+            if pattern is _CN_MOBILE:
+                # a person's unless labelled as something else ("registration no. 17654321098")
+                fine = bool(_REGISTRATION_CONTEXT.search(before[-24:]))
+            else:
+                after = _clause_after(text, m.end())
+                fine = not taken.overlaps(*m.span()) and _not_personal_number(
+                    before, after, before + m.group() + after
+                )
+            if fine:
                 taken.add(*m.span())
                 continue
-            if pattern is not _CN_MOBILE and not taken.overlaps(*m.span()):
-                before, after = _clause_before(text, m.start()), _clause_after(text, m.end())
-                if _not_personal_number(before, after, before + m.group() + after):
-                    taken.add(*m.span())
-                    continue
             add(rule_id, "a phone number", m)
     return hits
 

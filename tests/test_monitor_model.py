@@ -261,7 +261,7 @@ def test_the_neighbour_vote_follows_the_nearest_labelled_posts() -> None:
     centres = rng.normal(size=(3, 16))
     vectors = np.vstack([c + 0.05 * rng.normal(size=(NEIGHBOURS, 16)) for c in centres])
     labels = np.repeat(np.arange(3), NEIGHBOURS)
-    pool = FiledPosts(vectors, labels, [f"t{i}" for i in range(len(labels))], ["B"] * len(labels))
+    pool = FiledPosts(vectors, labels)
     votes = pool.votes(centres + 0.01)
     assert votes.shape == (3, 3) and np.allclose(votes.sum(axis=1), 1)
     assert list(votes.argmax(axis=1)) == [0, 1, 2] and votes.max() > 0.9
