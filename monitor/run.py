@@ -46,7 +46,14 @@ from monitor.mentions import ReadResult, read_mentions, zone
 from monitor.model import MonitorModel
 from monitor.privacy import mask
 from monitor.report import render_report
-from monitor.sentiment import BRAND_TOKEN, LABELS, SentimentClassifier, with_placeholder
+from monitor.sentiment import (
+    BRAND_TOKEN,
+    LABELS,
+    RIVAL_TOKEN,
+    SentimentClassifier,
+    placeholder_forms,
+    with_placeholder,
+)
 from monitor.topics import find_topics, topic_terms
 
 Progress = Callable[[str], None]
@@ -109,12 +116,12 @@ def run_monitor(
     _write_errors(out, read)
 
     matcher, aspects = BrandMatcher(brand), AspectFinder(brand)
-    own_forms = [brand.name, *brand.monitor.aliases]
+    own_forms, rival_forms = placeholder_forms(brand)
     texts, kinds = zip(*(mask(m.text) for m in read.mentions), strict=True) if read.mentions else ((), ())
     languages = [language_of(t, m.lang) for t, m in zip(texts, read.mentions, strict=True)]
     found_brands = [matcher.find(t) for t in texts]
     found_aspects = [aspects.find(t) for t in texts]
-    normalised = [with_placeholder(t, own_forms) for t in texts]
+    normalised = [with_placeholder(t, own_forms, rival_forms) for t in texts]
     say("embedding mentions")
     vectors = _embed(embed, normalised)
 
@@ -299,7 +306,9 @@ def build_insights(
 
     # topics
     texts = [r.text for r in results]
-    terms = topic_terms(texts, topic_ids.tolist(), exclude=[*tracked, *brand.monitor.aliases, BRAND_TOKEN])
+    terms = topic_terms(
+        texts, topic_ids.tolist(), exclude=[*tracked, *brand.monitor.aliases, BRAND_TOKEN, RIVAL_TOKEN]
+    )
     period_end = all_days[-1] if all_days else None
     recent_from = period_end - timedelta(days=EMERGING_DAYS - 1) if period_end else None
     topics: list[Topic] = []

@@ -2,7 +2,8 @@
 
 Contract: :class:`SentimentClassifier` gives, for each mention, probabilities of ``negative``,
 ``neutral`` and ``positive`` toward the monitored brand, from three views of the text after the brand's
-own name is replaced by a placeholder (so "X 比 BRAND 好" and "BRAND 比 X 好" differ in more than order):
+own names are replaced by one placeholder and its tracked rivals' by another (so "RIVAL 比 BRAND 好"
+and "BRAND 比 RIVAL 好" differ in more than order, whatever the rival is called):
 
 - the multilingual sentence embedding the topics use (computed once for both);
 - hashed character 1–3-grams (:func:`policy.semantic.char_ngrams`): surface cues an embedding blurs
@@ -32,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from core.errors import InputError
+from knowledge.brand import Brand
 from knowledge.embedders import BrandForgeEmbeddings, same_space
 from monitor.lexicons import lexicon_features
 from policy.semantic import char_ngrams
@@ -40,6 +42,7 @@ from policy.text import fold_str
 MODEL_DIR = Path(__file__).resolve().parent / "models"
 LABELS: tuple[str, str, str] = ("negative", "neutral", "positive")
 BRAND_TOKEN = "BRANDX"
+RIVAL_TOKEN = "RIVALX"
 # The neighbour vote: the NEIGHBOURS nearest labelled posts, each weighted exp(NEIGHBOUR_SHARPNESS *
 # cosine), make up NEIGHBOUR_WEIGHT of the probability. Chosen on the spent blind sets 1-3, each held out
 # in turn (docs/monitor.md): +0.014 zh, +0.025 en macro-F1 on average over the classifier alone.
@@ -87,25 +90,38 @@ def features(vectors: np.ndarray, texts: list[str]) -> np.ndarray:
     )
 
 
-def with_placeholder(text: str, names: list[str]) -> str:
-    """``text`` with each of ``names`` (the brand's own forms, longest first) replaced by the placeholder,
-    ignoring case; plain string search."""
-    if not names:
+def with_placeholder(text: str, names: list[str], rivals: list[str] | tuple[str, ...] = ()) -> str:
+    """``text`` with each of ``names`` (the brand's own forms) replaced by :data:`BRAND_TOKEN` and each of
+    ``rivals`` (the tracked rivals' forms) by :data:`RIVAL_TOKEN`, longest form first, ignoring case;
+    plain string search. A form that is both the brand's and a rival's counts as the brand's."""
+    tokens = {form.casefold(): RIVAL_TOKEN for form in rivals if form}
+    tokens.update({form.casefold(): BRAND_TOKEN for form in names if form})
+    if not tokens:
         return text
     lowered = text.casefold()
+    forms = sorted(tokens, key=len, reverse=True)
     out: list[str] = []
     i = 0
-    forms = sorted({n.casefold() for n in names if n}, key=len, reverse=True)
     while i < len(text):
         for form in forms:
             if lowered.startswith(form, i):
-                out.append(BRAND_TOKEN)
+                out.append(tokens[form])
                 i += len(form)
                 break
         else:
             out.append(text[i])
             i += 1
     return "".join(out)
+
+
+def placeholder_forms(brand: Brand) -> tuple[list[str], list[str]]:
+    """The forms :func:`with_placeholder` replaces for ``brand``: its own (name and monitoring aliases) and
+    its rivals' (``competitors`` and ``monitor.competitors`` with their other names)."""
+    own = [brand.name, *brand.monitor.aliases]
+    rivals = [*brand.competitors]
+    for rival, other_names in brand.monitor.competitors.items():
+        rivals += [rival, *other_names]
+    return own, rivals
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from knowledge.brand import load_brand
 from knowledge.embedders import get_embedder
 from monitor.language import language_of
 from monitor.sentiment import (
@@ -31,6 +32,7 @@ from monitor.sentiment import (
     NEIGHBOUR_WEIGHT,
     FiledPosts,
     features,
+    placeholder_forms,
     with_placeholder,
 )
 
@@ -51,6 +53,69 @@ C_GRID = (0.25, 0.5, 1.0, 2.0)
 def default_corpora() -> list[Path]:
     """The training files: every ``monitor/corpus/*.jsonl``, then the spent blind sets."""
     return [*sorted(CORPUS_DIR.glob("*.jsonl")), *SPENT_BLIND_SETS]
+
+
+def example_forms() -> dict[str, tuple[list[str], list[str]]]:
+    """For each example brand and each rival it tracks: (own forms, rival forms), as a monitoring run
+    about it replaces them (:func:`monitor.sentiment.placeholder_forms`). The spent blind sets are about
+    these brands; the corpus's invented brands are replaced by the name the row gives."""
+    out: dict[str, tuple[list[str], list[str]]] = {}
+    for path in sorted((ROOT / "examples/brands").glob("*/brand.yaml")):
+        brand = load_brand(path.parent)
+        own, rivals = placeholder_forms(brand)
+        out[brand.name] = (own, rivals)
+        for rival, other_names in brand.monitor.competitors.items():
+            theirs = [rival, *other_names]
+            out.setdefault(rival, (theirs, [*own, *(f for f in rivals if f not in theirs)]))
+    return out
+
+
+# Words that end an invented brand's name and that customers drop ("栖云民宿" is "栖云" in posts).
+_NAME_ENDINGS = (
+    "旅行社",
+    "亲子游",
+    "假期",
+    "旅行",
+    "旅游",
+    "户外",
+    "徒步",
+    "民宿",
+    "酒店",
+    "航空",
+    "健身",
+    "课堂",
+    "银行",
+    "手机",
+    "外卖",
+    "家居",
+    "游戏",
+    "小馆",
+    "小院",
+    "食堂",
+    "咖啡",
+    "茶馆",
+    "科技",
+    "教育",
+    "美妆",
+    "护肤",
+)
+
+
+def short_forms(name: str) -> list[str]:
+    """An invented corpus brand's name and the short form its posts use, standing in for the aliases a
+    brand file lists: the Chinese name without a generic ending (:data:`_NAME_ENDINGS`), the first word
+    of a Latin name of several words when it has five letters or more ("Saltgrove Kitchen": "Saltgrove")."""
+    if not name:
+        return []
+    forms = [name]
+    for ending in _NAME_ENDINGS:
+        if name.endswith(ending) and len(name) - len(ending) >= 2:
+            forms.append(name[: -len(ending)])
+            break
+    words = name.split()
+    if len(words) > 1 and words[0].isalpha() and len(words[0]) >= 5:
+        forms.append(words[0])
+    return forms
 
 
 def load_corpus(path: Path) -> list[dict[str, Any]]:
@@ -95,10 +160,20 @@ def train(
     labels: list[int] = []
     languages: list[str] = []
     files = []
-    for path in corpora:
-        rows = load_corpus(path)
+    forms = example_forms()
+    loaded = [(path, load_corpus(path)) for path in corpora]
+    # A post filed twice, once for each brand it compares, names each brand as the other's rival.
+    filed_for: dict[str, set[str]] = {}
+    for _, rows in loaded:
         for row in rows:
-            text = with_placeholder(row["text"], [row["brand_about"]] if row.get("brand_about") else [])
+            filed_for.setdefault(row["text"], set()).add(row.get("brand_about") or "")
+    for path, rows in loaded:
+        for row in rows:
+            about = row.get("brand_about") or ""
+            own, rivals = forms.get(about, (short_forms(about), []))
+            for other in sorted(filed_for[row["text"]] - {about, ""}):
+                rivals += short_forms(other)
+            text = with_placeholder(row["text"], own, rivals)
             texts.append(text)
             labels.append(LABELS.index(row["label"]))
             languages.append(language_of(row["text"]))  # for the per-language figures

@@ -634,6 +634,13 @@ class ComplianceChecker:
             # "enameled by our partner foundry in Porto" (0.91): no authority, office or endorsement at all
             folded = fold(sentence)
             return not (_AUTHORITY.search(folded.text) or _AUTHORITY.search(compact(folded).text))
+        if category == "finance_claim":
+            # "1-year limited warranty on the knob" was ruled a finance claim: no money, return or rate
+            folded = fold(sentence)
+            return not (_MONEY.search(folded.text) or _MONEY.search(compact(folded).text))
+        if category == "superlative":
+            # "Order Now!" scored 0.74, "立即下单！" 0.62: a bare call to action ranks nothing
+            return _call_to_action(sentence)
         return category == "guarantee" and not _PROMISE.search(sentence)
 
     def _own_name_only(self, sentence: str, span: str | None) -> bool:
@@ -778,6 +785,40 @@ _AUTHORITY = re.compile(
     r"commission\w*|bureau|institut\w*|universit\w*|association|board|service|chosen|picked|issued|"
     r"backed|sanction\w*|authori[sz]\w*|award\w*|astronaut\w*|space|olympi\w*|team)\b"
 )
+_MONEY = re.compile(
+    # Folded text. Broad on purpose, like _AUTHORITY: it only says when a sentence *cannot* be a promise
+    # about money, returns or credit.
+    r"钱|元|块|¥|￥|%|％|利|息|收益|回报|赚|赔|亏|本金|保本|理财|投资|基金|股|债|贷|信用|存|储蓄|财|资|金|分红|"
+    r"增值|翻倍|年化|稳赚|躺赚|涨|跌|币|保险|险|万|兑付|垫付|逾期|投顾|升值|保值|回本|li ?xi|shou ?yi"
+    r"|\$|€|£|\b(?:money|cash|invest\w*|returns?|yields?|interest|profits?|income|earn\w*|gains?|capital|"
+    r"principal|savings?|save|fund\w*|portfolio|stocks?|shares|bonds?|crypto\w*|bitcoin|coins?|tokens?|loans?|"
+    r"credit|debt|apr|apy|rates?|wealth\w*|rich|dividends?|financ\w*|bank\w*|deposit\w*|pay\w*|"
+    r"passive|grows?|growth|doubl\w*|risk\w*|lose|insur\w*|pension|retire\w*|tax\w*|dollars?|"
+    r"pounds?|euros?|bucks|usd|rmb|cny|k|x|upside|downside|markets?|loss\w*|losing|trad\w*|apprecia\w*|"
+    r"value)\b",
+    re.IGNORECASE,
+)
+# A bare call to action: a verb of buying or booking and at most a few more words, no ranking word.
+_CTA_START = re.compile(
+    r"(?:立即|马上|现在|赶快|赶紧|快来|点击|欢迎|即刻)|(?:order|shop|book|buy|get|grab|try|call|visit|subscribe|"
+    r"sign|join|reserve|discover|explore|learn|find|start|claim|download|contact|reply|click|tap)\b",
+    re.IGNORECASE,
+)
+_RANKING = re.compile(
+    r"最|第一|首|顶|冠|王|唯一|之一|#|№|\b(?:best|most|top|first|only|no|number|leading|ultimate)\b|est\b",
+    re.IGNORECASE,
+)
+
+
+def _call_to_action(sentence: str) -> bool:
+    """Whether ``sentence`` is only a short call to action ("Order now!", "Book today.", "立即下单！")."""
+    bare = sentence.strip().strip("!！.。?？~～ ")
+    if not bare or _RANKING.search(bare) or not _CTA_START.match(bare):
+        return False
+    cjk = sum("\u4e00" <= ch <= "\u9fff" for ch in bare)
+    return len(bare.split()) <= 4 and cjk <= 8
+
+
 _OTHER_PARTY = re.compile(
     r"比|不像|不如|某|隔壁|别家|别人|其他|其它|同行|对手|那家|那个|那些|他们|人家|友商|市面上|别再|换成|还是选"
     r"|\b(?:than|unlike|other|others|rival|rivals|competitors?|certain|they|them|those|else|instead|"

@@ -334,11 +334,14 @@ def product_conflicts(claim: str, rows: list[str], products: dict[str, list[str]
     return problems
 
 
-# "每条线路都……", "这些行程包含了……", "every tour we run": a sentence about all the brand's products at once.
+# "每条线路都……", "这些行程包含了……", "我们的行程……", "every tour we run", "our tours": a sentence about
+# all the brand's products at once (when it names none of them).
 _EVERY_PRODUCT = re.compile(
     r"(?:每一?|所有的?|全部的?|各|这些|这几)(?:条|个|款|门|期)?(?:线路|路线|行程|产品|课程)"
+    r"|我们的(?:线路|路线|行程|产品|课程)"
     r"|\b(?:every|each|all)\s(?:of\s)?(?:our\s|the\s)?(?:routes?|tours?|trips?|products?|courses?|classes?|"
     r"items?|plans?)\b"
+    r"|\bour\s(?:routes|tours|trips|products|courses|classes)\b"
 )
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 _WORD = re.compile(r"[a-z0-9]+")

@@ -9,6 +9,8 @@ worded alike that still blocks.
   (``warn``), unless it gives a price where the documents give prices of their own.
 - Numbers labelled as a registration number are nobody's phone; a labelled account number or sort
   code is personal data.
+- A bare call to action ("Order Now!", "立即下单！") is no superlative, and a sentence with no word of
+  money, returns or credit is no finance claim, whatever a score or the judge says.
 
 The sentences were written for these tests, not taken from the corpora or the evaluation sets.
 """
@@ -155,3 +157,49 @@ def test_numbered_places_and_sourced_rankings_are_no_superlative(text: str) -> N
 
 def test_an_unsourced_number_one_still_blocks() -> None:
     assert "en.superlative" in _rules("en", "The #1 budgeting app, hands down.")
+
+
+class _UpholdAll:
+    """A judge that rules every sentence it is asked about a violation of its likeliest category."""
+
+    def adjudicate(self, questions):  # type: ignore[no-untyped-def]
+        from policy.adjudication import Ruling
+
+        return [
+            Ruling(True, max(q.candidates, key=q.candidates.__getitem__), "ruled a violation")
+            for q in questions
+        ]
+
+
+@pytest.mark.parametrize(
+    ("locale", "text"),
+    [
+        ("en", "Order Now!"),  # scored 0.74 as a superlative in a campaign's ad
+        ("zh", "立即下单！"),
+        ("en", "Every pot comes with a 1-year limited warranty on the knob."),  # the judge: "a finance claim"
+    ],
+)
+def test_a_call_to_action_ranks_nothing_and_a_warranty_is_no_finance_claim(locale: str, text: str) -> None:
+    checker = ComplianceChecker(
+        load_policy(locale, None), check_claims=False, semantic=load_semantic(), adjudicator=_UpholdAll()
+    )
+    found = checker.check(text)
+    assert not [f for f in found if f.category in {"superlative", "finance_claim"}], found
+
+
+@pytest.mark.parametrize(
+    ("locale", "text", "category"),
+    [
+        ("en", "Order now: the best cookware money can buy.", "superlative"),
+        ("zh", "立即下单，全网最低价！", "superlative"),
+        ("en", "Put your savings with us and watch them double every year.", "finance_claim"),
+    ],
+)
+def test_a_ranking_or_a_money_promise_worded_alike_still_blocks(
+    locale: str, text: str, category: str
+) -> None:
+    checker = ComplianceChecker(
+        load_policy(locale, None), check_claims=False, semantic=load_semantic(), adjudicator=_UpholdAll()
+    )
+    found = checker.check(text)
+    assert verdict_of(found) == "block" and any(f.category == category for f in found), found

@@ -280,3 +280,23 @@ def test_the_shipped_sentiment_model_was_trained_on_the_files_in_the_repo() -> N
     }
     assert shipped == current, "a training file changed: python -m monitor.train_sentiment"
     assert meta["weights_sha256"] == hashlib.sha256((MODEL_DIR / "sentiment.npz").read_bytes()).hexdigest()
+
+
+def test_the_brand_and_its_rivals_are_replaced_as_in_training() -> None:
+    from monitor.sentiment import BRAND_TOKEN, RIVAL_TOKEN, placeholder_forms, with_placeholder
+    from monitor.train_sentiment import example_forms, short_forms
+
+    brand = load_brand(WANDERLY)
+    own, rivals = placeholder_forms(brand)
+    text = with_placeholder("山野行比W家便宜，果断选了山野行；山野有约也问过", own, rivals)
+    assert text == f"{RIVAL_TOKEN}比{BRAND_TOKEN}便宜，果断选了{RIVAL_TOKEN}；{RIVAL_TOKEN}也问过"
+    # training replaces the example brands' posts with the same forms as a run about them does
+    assert example_forms()["Wanderly"] == (own, rivals)
+    they, theirs = example_forms()["途远假期"]
+    assert "途远" in they and "W家" in theirs and "途远假期" not in theirs
+    # and an invented corpus brand by its name and the short form its posts use
+    assert (
+        short_forms("栖云民宿") == ["栖云民宿", "栖云"]
+        and short_forms("Saltgrove Kitchen")[-1] == "Saltgrove"
+    )
+    assert short_forms("沁肌") == ["沁肌"]

@@ -282,6 +282,7 @@ WANDERLY = load_brand(ROOT / "examples" / "brands" / "wanderly")
         # "every route" with one route's feature
         ("每条线路都由藏族向导带领。", ["'藏族向导' is in the product sheet of 云南·雨崩徒步 7天, not"]),
         ("这些行程包含了藏族向导。", ["'藏族向导' is in the product sheet of 云南·雨崩徒步 7天, not"]),
+        ("我们的行程都有藏族向导同行。", ["'藏族向导' is in the product sheet of 云南·雨崩徒步 7天, not"]),
         # each product with its own features; what all routes share; a leader, said in other words
         ("雨崩徒步 7天由领队与当地藏族向导带队，每团最多 10 人。", []),
         ("土楼文化 5天适合亲子家庭。", []),
