@@ -58,7 +58,7 @@ def default_corpora() -> list[Path]:
 def example_forms() -> dict[str, tuple[list[str], list[str]]]:
     """For each example brand and each rival it tracks: (own forms, rival forms), as a monitoring run
     about it replaces them (:func:`monitor.sentiment.placeholder_forms`). The spent blind sets are about
-    these brands; the corpus's invented brands are replaced by the name the row gives."""
+    these brands; the corpus's invented brands by their name and short form (:func:`short_forms`)."""
     out: dict[str, tuple[list[str], list[str]]] = {}
     for path in sorted((ROOT / "examples/brands").glob("*/brand.yaml")):
         brand = load_brand(path.parent)
