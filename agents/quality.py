@@ -18,7 +18,9 @@ severity (a brand may change a severity with ``compliance.severity`` in brand.ya
   copy, Chinese in English copy) that are not the brand's own names, products, glossary or documents;
 - ``quality.repetition``: two fields with the same text or the same long sentence (headline 2 = headline
   3, subject = preheader), a sentence said twice in a field, or a phrase: 6 Chinese characters or 4 words
-  (two of them content words) in a field up to 300 characters, 8 / 5 up to 1,200, 10 / 6 beyond;
+  (two of them content words) in a field up to 300 characters, 8 / 5 up to 1,200, 10 / 6 beyond; a
+  phrase that follows a different figure each time is a parallel fact, not a repeat ("10-year limited
+  warranty on the enamel … 1-year limited warranty on the knob");
   ``quality.positioning_repeated``: the positioning line (or a long clause of it) used more than once in
   a piece;
 - ``quality.too_short``: a field below its minimum length (blocks below :data:`SHORT_BLOCK_RATIO` of it);
@@ -766,20 +768,53 @@ def _repeated_phrase(ctx: QualityContext, text: str) -> str | None:
             continue
         if gram in positions and i - positions[gram] < n:
             continue  # overlapping with itself ("哈哈哈哈哈哈哈") is one run, not a repeat
+        if gram in positions and _parallel(text, positions[gram], i):
+            continue
         positions.setdefault(gram, i)
         grams[gram] += 1
         if grams[gram] > 1:
             return gram
-    words = [w.casefold() for w in re.findall(r"[A-Za-z0-9'’]+|\u2063", text)]
+    found = list(re.finditer(r"[A-Za-z0-9'’]+|\u2063", text))
+    words = [m.group().casefold() for m in found]
     n = (4, 5, 6)[size]
-    seen: set[tuple[str, ...]] = set()
+    first: dict[tuple[str, ...], int] = {}
     for i in range(len(words) - n + 1):
         window = tuple(words[i : i + n])
         if "\u2063" in window or sum(w not in _FUNCTION_WORDS for w in window) < 2:
             continue
-        if window in seen:
+        if window in first and not _parallel(text, found[first[window]].start(), found[i].start()):
             return " ".join(window)
-        seen.add(window)
+        first.setdefault(window, i)
+    return None
+
+
+def _parallel(text: str, a: int, b: int) -> bool:
+    """Whether the phrase at ``a`` and its repeat at ``b`` each follow a different figure (or a figure and
+    one word): parallel facts ("10-year limited warranty on the enamel … 1-year limited warranty on the
+    knob", "7天内…15天内"), not a phrase said twice."""
+    before = [_figure_before(text, at) for at in (a, b)]
+    return None not in before and before[0] != before[1]
+
+
+def _figure_before(text: str, at: int) -> str | None:
+    """The figure right before ``text[at]``, or before the one word that follows it ("10-year limited …"
+    gives "10"); spaces and hyphens between are allowed. None when there is none."""
+    end = at
+    for _ in range(2):
+        while end > 0 and text[end - 1] in " -‑–":
+            end -= 1
+        start = end
+        while start > 0 and (text[start - 1].isdigit() or text[start - 1] in ".,"):
+            start -= 1
+        digits = text[start:end].strip(".,")
+        if any(ch.isdigit() for ch in digits):
+            return digits
+        start = end
+        while start > 0 and end - start < 12 and text[start - 1].isascii() and text[start - 1].isalpha():
+            start -= 1
+        if start == end:
+            return None
+        end = start
     return None
 
 

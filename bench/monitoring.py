@@ -297,7 +297,7 @@ def main() -> int:
         nargs="?",
         const=5,
         choices=(1, 2, 3, 4, 5),
-        help="measure a blind set (default the newest, 5; all five are spent: a new measurement needs a new set)",
+        help="measure a blind set (default 5, the newest; all five are spent: measure a new one next)",
     )
     parser.add_argument("--public", type=int, default=1_000, help="items per public set (0: skip)")
     parser.add_argument(

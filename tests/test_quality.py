@@ -173,6 +173,25 @@ def test_repetition_and_the_positioning_line(wanderly: Brand, tidewater: Brand) 
     assert rules(wanderly, "social_post", names) == []
 
 
+def test_parallel_facts_after_different_figures_are_no_repetition(tidewater: Brand, wanderly: Brand) -> None:
+    # A customer reply quoting two rows of a warranty table was blocked for "year limited warranty on".
+    rows = {
+        "reply": "Hi, thanks for asking. Your skillet has a 10-year limited warranty on the enamel and "
+        "body, and a 1-year limited warranty on the knob. Chips from a knock are not covered. "
+        "Best, the Tidewater team"
+    }
+    assert "quality.repetition" not in rules(tidewater, "cs_reply", rows)
+    ladder = {
+        "reply": "您好，出发前30天以上取消可全额退款团费，出发前15天以上取消可退款团费的70%。祝好，Wanderly"
+    }
+    assert "quality.repetition" not in rules(wanderly, "cs_reply", ladder)
+    # the same figure twice is a repeat
+    twice = dict(
+        rows, reply=rows["reply"].replace("a 1-year limited warranty on", "a 10-year limited warranty on")
+    )
+    assert "quality.repetition" in rules(tidewater, "cs_reply", twice)
+
+
 def test_minimum_length_counts_chinese_at_its_ratio(wanderly: Brand) -> None:
     def blog(chars: int) -> dict[str, str]:
         # Distinct sentences (no phrase said twice), cut to ``chars`` characters at a sentence end.
