@@ -50,10 +50,11 @@ hostile text cannot make them backtrack.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
@@ -66,6 +67,7 @@ from knowledge.brand import Brand
 from policy.claims import content_units, coverage, sentence_spans, speaks_of_policy
 from policy.facts import case_rows, intervals, product_aliases, results, rows_of
 from policy.findings import ComplianceFinding, Severity
+from policy.text import fold_str
 
 Group = Literal["channel", "voice", "facts", "compliance"]
 
@@ -91,6 +93,11 @@ QUALITY_RULES: dict[str, tuple[Group, Severity, str]] = {
     "quality.tool_name": ("voice", "block", "the tool's own name never appears"),
     "facts.policy_not_used": ("facts", "block", "an answer to a customer gives the policy's own figures"),
     "facts.refund_amount": ("facts", "block", "an amount refunded is the price times the case's share"),
+    "facts.coverage_contradicted": (
+        "facts",
+        "block",
+        "an answer to a customer does not call covered a case the documents list as not covered",
+    ),
 }
 # Below this share of its minimum a field blocks once revision has failed; between it and the minimum
 # the piece is delivered with a warning (a 280-word blog is thin, not unpublishable).
@@ -240,8 +247,32 @@ def passages_for_inputs(
 
 
 def policy_passages(ctx: RunContext, state: CampaignState, channel: ChannelSpec) -> list[str]:
-    """The texts of the passages that best answer a channel's inputs (the customer's question)."""
-    return [p.text for p in passages_for_inputs(ctx, state, channel)]
+    """The texts of the passages that best answer a channel's inputs (the customer's question), each list
+    item led by its section's heading (:func:`with_heading`)."""
+    out = []
+    for p in passages_for_inputs(ctx, state, channel):
+        indexed = ctx.index.get(p.id)
+        out.append(with_heading(p.text, indexed.section if indexed is not None else ""))
+    return out
+
+
+def with_heading(text: str, heading: str) -> str:
+    """``text`` with each list item ("- Chips caused by impact, …") led by ``heading`` ("5.5 qt Enameled
+    Dutch Oven: not covered — Chips caused by impact, …"). A list under a heading says nothing by itself
+    of what the heading says of all of it: Hearthline's reply, given the items of a "not covered" list
+    without their heading, answered a chipped-enamel question with the warranty's term (2026-12-04)."""
+    heading = heading.strip().rstrip(":：")
+    if not heading:
+        return text
+    joiner = "——" if _CJK_CHAR.search(heading) else " — "
+    lines = []
+    for line in text.split("\n"):
+        item = _LIST_ITEM.match(line)
+        lines.append(f"{heading}{joiner}{line[item.end() :].strip()}" if item else line)
+    return "\n".join(lines)
+
+
+_LIST_ITEM = re.compile(r"^\s*(?:[-*•·]|\d{1,2}[.)、])\s+")
 
 
 def foreign_words(brand: Brand, documents: Iterable[str]) -> frozenset[str]:
@@ -295,6 +326,7 @@ def quality_findings(ctx: QualityContext, fields: dict[str, str]) -> list[Compli
         found += _template_text(spec.name, text, ctx.brand)
     found += _policy_not_used(ctx, fields)
     found += _refund_amount(ctx, fields)
+    found += _covered_against_documents(ctx, fields)
     found += _duplicated_fields(fields)
     found += _required_terms(ctx, fields)
     found += _positioning(ctx, fields)
@@ -792,8 +824,15 @@ def _parallel(text: str, a: int, b: int) -> bool:
     """Whether the phrase at ``a`` and its repeat at ``b`` each follow a different figure (or a figure and
     one word): parallel facts ("10-year limited warranty on the enamel … 1-year limited warranty on the
     knob", "7天内…15天内"), not a phrase said twice."""
+    # Start from where the two stretches begin to differ ("7天内可以无理由退货…15天内可以无理由退货" is
+    # one repeat from "天内"), but not inside a figure ("11-year … 1-year" differ at the figure).
+    while a > 0 and text[a - 1] == text[b - 1] and not text[a - 1].isdigit() and text[a - 1] not in _ENDS:
+        a, b = a - 1, b - 1
     before = [_figure_before(text, at) for at in (a, b)]
     return None not in before and before[0] != before[1]
+
+
+_ENDS = frozenset(".。!！?？")
 
 
 def _figure_before(text: str, at: int) -> str | None:
@@ -803,12 +842,11 @@ def _figure_before(text: str, at: int) -> str | None:
     for _ in range(2):
         while end > 0 and text[end - 1] in " -‑–":
             end -= 1
-        start = end
-        while start > 0 and (text[start - 1].isdigit() or text[start - 1] in ".,"):
-            start -= 1
-        digits = text[start:end].strip(".,")
-        if any(ch.isdigit() for ch in digits):
-            return digits
+        if end > 0 and text[end - 1].isdigit():  # "over 50. Order now" has no figure before "Order"
+            start = end
+            while start > 0 and (text[start - 1].isdigit() or text[start - 1] in ".,"):
+                start -= 1
+            return text[start:end].lstrip(".,")
         start = end
         while start > 0 and end - start < 12 and text[start - 1].isascii() and text[start - 1].isalpha():
             start -= 1
@@ -1010,6 +1048,26 @@ def _scored_rows(questions: list[str], policy: Iterable[str], *, terms_only: boo
     ]
 
 
+def _distinctive(questions: list[str], rows: list[str]) -> Callable[[str], float]:
+    """How much of what is particular to the customer's message a row shares: each shared content word
+    weighs by how few of ``rows`` have it (log(N/df)); a heading that leads the row
+    (:func:`with_heading`) counts half, what the row itself says in full. "…knocked it against the sink"
+    finds the row "Chips caused by impact, such as knocking the pot against a sink", not the warranty
+    term's row, though that one shares more words ("Dutch oven", "enamel", "10 years")."""
+    asked = set().union(*(content_units(q) for q in questions)) if questions else set()
+    df: Counter[str] = Counter(u for row in rows for u in content_units(row))
+    n = len(rows) + 1
+
+    def weight(row: str) -> float:
+        heading, _, own = row.rpartition("——") if "——" in row else row.rpartition(" — ")
+        mine, led = content_units(own), content_units(heading) - content_units(own)
+        return sum(math.log(n / df.get(u, 1)) for u in asked & mine) + 0.5 * sum(
+            math.log(n / df.get(u, 1)) for u in asked & led
+        )
+
+    return weight
+
+
 def _terms(text: str) -> set[tuple[str, Decimal, Decimal | None]]:
     """The conditions ``text`` states, comparable across wordings ("3 个工作日内" = "within 3 days")."""
     return {(i.measure, i.low, i.high) for i in intervals(text)}
@@ -1127,6 +1185,57 @@ def _refund_amount(ctx: QualityContext, fields: dict[str, str]) -> list[Complian
     return []
 
 
+# A sentence telling the customer their case is covered, and one that says it is not (folded text).
+_SAYS_COVERED = re.compile(
+    r"\b(?:is|are|was|will be|would be|should be|it's|that's|fully|still)\s+(?:fully\s+|still\s+)?covered\b"
+    r"|\bcovered\s+(?:by|under)\b|\b(?:qualif\w+|eligible)\s+for\s+(?:a\s+)?(?:free\s+)?"
+    r"(?:warranty|repair|replacement|refund)"
+    r"|在(?:保修|质保|保障)范围内|(?:可以|能|可|会)(?:免费)?(?:保修|质保)|属于(?:保修|质保)|享受(?:保修|质保)"
+)
+_SAYS_NOT = re.compile(
+    r"\b(?:not|n't|never|no|unfortunately|excluded|exclusion|except|unless|doesn't|isn't|aren't|won't)\b"
+    r"|不|没|非|除外|除非|例外|遗憾|抱歉"
+)
+# A row (or the heading that leads it) that lists what the warranty or policy leaves out.
+_EXCLUDES = re.compile(
+    r"\bnot\s+covered\b|\bisn't\s+covered\b|\bexclu\w+|\bnot\s+included\b|\bdoes\s+not\s+cover\b"
+    r"|不在(?:保修|质保|保障)?范围|不(?:予|提供)?(?:保修|质保|退换|退款)|不包括|不含|除外"
+)
+
+
+def _covered_against_documents(ctx: QualityContext, fields: dict[str, str]) -> list[ComplianceFinding]:
+    """A reply that tells the customer their case is covered where the row of the passages that matches
+    the case best (:func:`_distinctive`) lists it as not covered. Hearthline's reply of 2026-12-04 told a
+    customer whose Dutch oven's enamel chipped after a knock against the sink that it "is covered by
+    the 10-year warranty"; the warranty lists "chips caused by impact, such as knocking the pot against
+    a sink" as not covered."""
+    questions = ctx.questions
+    if not ctx.policy or not questions:
+        return []
+    rows = rows_of(list(ctx.policy))
+    weight = _distinctive(questions, rows)
+    ranked = sorted(((weight(row), row) for row in rows), key=lambda item: -item[0])
+    if not ranked or ranked[0][0] <= 0 or not _EXCLUDES.search(fold_str(ranked[0][1])):
+        return []
+    row = ranked[0][1]
+    for name, text in fields.items():
+        for start, end in sentence_spans(text):
+            sentence = fold_str(text[start:end])
+            if _SAYS_COVERED.search(sentence) and not _SAYS_NOT.search(sentence):
+                return [
+                    _finding(
+                        "facts.coverage_contradicted",
+                        f"the reply says the customer's case is covered; the documents list it as not "
+                        f"covered: {row}",
+                        "say plainly that this case is not covered, and what the documents offer instead",
+                        field=name,
+                        span=(start, end),
+                        matched=text[start:end].strip(),
+                    )
+                ]
+    return []
+
+
 def answer_from_policy(ctx: QualityContext) -> str | None:
     """The last resort for a reply that does not answer from its passages: the rows that answer the
     customer, in the documents' own words (the row for their case when the question gives one, else the
@@ -1138,13 +1247,14 @@ def answer_from_policy(ctx: QualityContext) -> str | None:
     rows = case_rows(questions, policy)
     if not rows:
         terms_only = any(speaks_of_policy(q) for q in questions)
-        scored = [
-            (score, n, row)
+        eligible = [
+            (n, row)
             for n, (score, row) in enumerate(_scored_rows(questions, policy, terms_only=terms_only))
             if score >= 0.05
         ]
-        best = sorted(scored, key=lambda item: (-item[0], item[1]))[:2]
-        rows = [row for _, _, row in sorted(best, key=lambda item: item[1])]  # in the documents' order
+        weight = _distinctive(questions, rows_of(policy))
+        best = sorted(eligible, key=lambda item: (-weight(item[1]), item[0]))[:2]
+        rows = [row for _, row in sorted(best)]  # in the documents' order
     sentences = [s for row in rows for s in _customer_facing(row)]
     if not sentences:
         return None

@@ -16,6 +16,7 @@ down many times over).
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -31,16 +32,20 @@ from policy.semantic import SemanticLayer, load_semantic  # noqa: E402
 LAYERS = ("rules", "semantic", "judge")
 
 
-def _judge() -> Adjudicator:
-    """The judge ``brandforge check --judge`` uses: the default pipeline's backend (the embedded model)."""
+def _judge(rulings: Path | None) -> Adjudicator:
+    """The judge ``brandforge check --judge`` uses: the default pipeline's backend (the embedded model);
+    with ``rulings``, replaying the rulings that file holds and adding the new ones to it."""
     from agents.judge import ModelJudge
     from backends import get_backend
     from pipelines.spec import load_pipeline
 
     config = load_pipeline("default").spec.backend
     backend = get_backend(config)
+    judge = ModelJudge(backend, config)
+    if rulings is not None:
+        return Replaying(judge, rulings, f"{judge.prompt.id}@{judge.prompt.version} {config.model}")
     backend.warm_up()
-    return ModelJudge(backend, config)
+    return judge
 
 
 class Counting:
@@ -55,6 +60,48 @@ class Counting:
         self.seconds += time.perf_counter() - started
         self.asked += len(questions)
         return rulings
+
+
+class Replaying:
+    """Rulings kept in a JSON-lines file and replayed: a question already in the file is not put to the
+    model again (the judge runs at temperature 0, so its answer would be the same). For trying changes
+    to how the checker uses rulings on a tuning set without another hour of model calls; each line
+    names the prompt version and model that gave it, and a line of another judge is not replayed."""
+
+    def __init__(self, inner: Adjudicator, path: Path, judge: str) -> None:
+        self.inner, self.path, self.judge = inner, path, judge
+        self.known: dict[str, Ruling] = {}
+        if path.is_file():
+            for line in path.read_text("utf-8").splitlines():
+                row = json.loads(line)
+                if row["judge"] == judge:
+                    self.known[row["key"]] = Ruling(
+                        row["violation"], row["category"], row["rationale"], row["span_text"]
+                    )
+
+    @staticmethod
+    def _key(q: Question) -> str:
+        ranked = sorted(q.candidates, key=lambda c: -q.candidates[c])  # the order the judge is shown
+        return json.dumps(
+            [q.sentence.strip(), q.locale, ranked, list(q.rule_ids), q.reason], ensure_ascii=False
+        )
+
+    def adjudicate(self, questions: list[Question]) -> list[Ruling | None]:
+        new = [q for q in questions if self._key(q) not in self.known]
+        answers = self.inner.adjudicate(new) if new else []
+        with self.path.open("a", encoding="utf-8") as out:
+            for q, ruling in zip(new, answers, strict=True):
+                if ruling is None:
+                    continue
+                self.known[self._key(q)] = ruling
+                row = {
+                    "judge": self.judge,
+                    "key": self._key(q),
+                    **{k: getattr(ruling, k) for k in ("violation", "category", "rationale", "span_text")},
+                }
+                out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        fresh = dict(zip(map(self._key, new), answers, strict=True))
+        return [self.known.get(self._key(q), fresh.get(self._key(q))) for q in questions]
 
 
 def _merged(paths: list[Path]) -> Corpus:
@@ -85,6 +132,11 @@ def main() -> int:
     parser.add_argument("corpus", nargs="*", type=Path, default=[ROOT / "tests/data/compliance_corpus.yaml"])
     parser.add_argument("--layers", default="rules,semantic", help=f"comma-separated, of {', '.join(LAYERS)}")
     parser.add_argument(
+        "--rulings",
+        type=Path,
+        help="a JSON-lines file of judge rulings to replay and add to (for tuning; not for a blind set)",
+    )
+    parser.add_argument(
         "--misses", action="store_true", help="list the cases the most complete layer set gets wrong"
     )
     args = parser.parse_args()
@@ -101,7 +153,7 @@ def main() -> int:
     report: Report | None = None
     n = len(corpus.cases)
     for layer in [name for name in LAYERS if name in wanted]:
-        adjudicator = Counting(_judge()) if layer == "judge" else None
+        adjudicator = Counting(_judge(args.rulings)) if layer == "judge" else None
         started = time.perf_counter()
         report = evaluate(
             corpus, embedder, semantic=semantic if layer != "rules" else None, adjudicator=adjudicator

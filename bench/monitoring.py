@@ -28,6 +28,7 @@ on its path.)
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import subprocess
 import sys
@@ -229,6 +230,11 @@ def public_sets(n: int, work: Path) -> list[str]:
     return lines
 
 
+@functools.lru_cache(maxsize=8)
+def _brand(folder: str) -> Brand:
+    return load_brand(ROOT / "examples/brands" / folder)
+
+
 def blind(work: Path, with_model: MonitorModel | None, version: int) -> dict[str, float]:
     figures = {}
     prefix = "blind" if version == 1 else f"blind{version}"
@@ -249,9 +255,11 @@ def blind(work: Path, with_model: MonitorModel | None, version: int) -> dict[str
                 "Tidewater Coffee Roasters": "tidewater",
             }
             folder = base.get(brand_name)
-            brand = load_brand(
-                ROOT / "examples/brands" / (folder or ("wanderly" if lang == "zh" else "clearleaf"))
+            owner = folder or next(  # the example brand that tracks this rival
+                (f for f in base.values() if brand_name in _brand(f).monitor.competitors),
+                "wanderly" if lang == "zh" else "clearleaf",
             )
+            brand = _brand(owner)
             if folder is None:  # a rival's mention: monitored as that rival would be, the brand a rival
                 rivals = {brand.name: brand.monitor.aliases, **brand.monitor.competitors}
                 theirs = rivals.pop(brand_name, [])

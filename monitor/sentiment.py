@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -92,26 +93,34 @@ def features(vectors: np.ndarray, texts: list[str]) -> np.ndarray:
 
 def with_placeholder(text: str, names: list[str], rivals: list[str] | tuple[str, ...] = ()) -> str:
     """``text`` with each of ``names`` (the brand's own forms) replaced by :data:`BRAND_TOKEN` and each of
-    ``rivals`` (the tracked rivals' forms) by :data:`RIVAL_TOKEN`, longest form first, ignoring case;
-    plain string search. A form that is both the brand's and a rival's counts as the brand's."""
-    tokens = {form.casefold(): RIVAL_TOKEN for form in rivals if form}
-    tokens.update({form.casefold(): BRAND_TOKEN for form in names if form})
+    ``rivals`` (the tracked rivals' forms) by :data:`RIVAL_TOKEN`, longest form first, ignoring case. A
+    form that is both the brand's and a rival's counts as the brand's.
+
+    A form that begins with a Latin letter or digit matches only at the start of a word (a rival "Fort" is
+    not the "fort" of "comfortable"); it may run on into the word, as brands are written in handles and
+    addresses ("@TidewaterCoffee", "hello@tidewatercoffee.example"). Chinese has no spaces to mark words,
+    so a Chinese form matches wherever it is written (a rival called 山野 also takes the 山野 of
+    "走进山野")."""
+    tokens = {form.casefold(): (form, RIVAL_TOKEN) for form in rivals if form}
+    tokens.update({form.casefold(): (form, BRAND_TOKEN) for form in names if form})
     if not tokens:
         return text
-    lowered = text.casefold()
-    forms = sorted(tokens, key=len, reverse=True)
-    out: list[str] = []
-    i = 0
-    while i < len(text):
-        for form in forms:
-            if lowered.startswith(form, i):
-                out.append(tokens[form])
-                i += len(form)
-                break
-        else:
-            out.append(text[i])
-            i += 1
-    return "".join(out)
+    ordered = sorted(tokens.values(), key=lambda pair: (-len(pair[0]), pair[0]))
+    pattern = _forms_pattern(tuple(form for form, _ in ordered))
+    # each form is its own group: the group that matched says which token replaces it
+    return pattern.sub(lambda m: ordered[(m.lastindex or 1) - 1][1], text)
+
+
+@functools.lru_cache(maxsize=64)
+def _forms_pattern(forms: tuple[str, ...]) -> re.Pattern[str]:
+    """One alternation of literal ``forms`` in the order given, one group each, a Latin form held to the
+    start of a word; literals only, so matching is linear in the text."""
+
+    def edged(form: str) -> str:
+        head = r"(?<![A-Za-z0-9])" if form[0].isascii() and form[0].isalnum() else ""
+        return f"({head}{re.escape(form)})"
+
+    return re.compile("|".join(edged(f) for f in forms), re.IGNORECASE)
 
 
 def placeholder_forms(brand: Brand) -> tuple[list[str], list[str]]:

@@ -172,7 +172,7 @@ def train(
             about = row.get("brand_about") or ""
             own, rivals = forms.get(about, (short_forms(about), []))
             for other in sorted(filed_for[row["text"]] - {about, ""}):
-                rivals += short_forms(other)
+                rivals = [*rivals, *short_forms(other)]
             text = with_placeholder(row["text"], own, rivals)
             texts.append(text)
             labels.append(LABELS.index(row["label"]))

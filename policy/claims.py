@@ -70,8 +70,8 @@ _EDUCATION = re.compile(
 # Contract terms must match the brand's actual policy; plain offers ("free tasting") only need a look.
 _POLICY = re.compile(
     r"\b(?:refunds?|refundable|money back|warranty|warranties|cancel(?:lation)?)\b"
-    r"|\breturns? (?:any|within|for)\b"
-    r"|退款|退改|退货|保修|取消|包退|包换"
+    r"|\breturns? (?:any|within|for)\b|\bnot covered\b|\bcovered for\b"
+    r"|退款|退改|退货|保修|质保|取消|包退|包换"
 )
 # "off" is an offer only after a figure ("15% off", "$10 off"): "knock off early" is none. "free" is an
 # offer as a word of its own: not "fragrance-free", "feel free to", "free of parabens" or "free from".

@@ -203,3 +203,39 @@ def test_a_ranking_or_a_money_promise_worded_alike_still_blocks(
     )
     found = checker.check(text)
     assert verdict_of(found) == "block" and any(f.category == category for f in found), found
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Make six figures from home.",
+        "Become a millionaire this year.",
+        "A profitable side hustle for anyone.",
+        "ROI you can count on.",
+        "Get paid every week.",
+        "Cashback on every order.",
+        "月入五千不是梦。",
+        "躺着也有被动收入。",
+        "一年收入翻三番。",
+    ],
+)
+def test_money_worded_without_a_currency_is_still_read_for_a_finance_claim(text: str) -> None:
+    checker = ComplianceChecker(load_policy("en", None), check_claims=False)
+    assert not checker._cannot_read_as("finance_claim", text, None)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Order now: unbeatable prices!",
+        "Shop the ｂｅｓｔ",  # full-width letters
+        "Shop the b\u200best",  # a zero-width space inside the word
+        "Buy the w o r l d - c l a s s pan",
+        "立即下单，无敌好锅",
+        "立即抢购，巅峰之作",
+    ],
+)
+def test_a_call_to_action_with_a_ranking_word_however_spelt_is_still_read(text: str) -> None:
+    checker = ComplianceChecker(load_policy("en", None), check_claims=False)
+    assert not checker._cannot_read_as("superlative", text, None)
+    assert checker._cannot_read_as("superlative", "Shop now!", None)

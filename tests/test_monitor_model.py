@@ -300,3 +300,19 @@ def test_the_brand_and_its_rivals_are_replaced_as_in_training() -> None:
         and short_forms("Saltgrove Kitchen")[-1] == "Saltgrove"
     )
     assert short_forms("沁肌") == ["沁肌"]
+
+
+def test_latin_forms_are_replaced_at_a_word_start_and_cased_letters_do_not_shift_the_text() -> None:
+    from monitor.sentiment import BRAND_TOKEN, RIVAL_TOKEN, with_placeholder
+
+    text = "So comfortable! Hi @TidewaterCoffee, mail hello@tidewatercoffee.example; Fort's beans are stale"
+    assert with_placeholder(text, ["Tidewater"], ["Fort"]) == (
+        f"So comfortable! Hi @{BRAND_TOKEN}Coffee, mail hello@{BRAND_TOKEN}coffee.example; "
+        f"{RIVAL_TOKEN}'s beans are stale"
+    )
+    # a letter whose case folding is longer ("ß" -> "ss", "İ" -> "i̇") moves no later replacement
+    assert with_placeholder("Großartig! İstanbul loves Tidewater", ["Tidewater"]) == (
+        f"Großartig! İstanbul loves {BRAND_TOKEN}"
+    )
+    # a brand form that is also a rival's counts as the brand's; the longer form wins
+    assert with_placeholder("山野行和山野", ["山野"], ["山野行", "山野"]) == f"{RIVAL_TOKEN}和{BRAND_TOKEN}"

@@ -190,6 +190,16 @@ def test_parallel_facts_after_different_figures_are_no_repetition(tidewater: Bra
         rows, reply=rows["reply"].replace("a 1-year limited warranty on", "a 10-year limited warranty on")
     )
     assert "quality.repetition" in rules(tidewater, "cs_reply", twice)
+    # a longer repeated stretch after different figures (the reviewer's case)
+    long_rows = {"reply": "您好，7天内可以无理由退货退款，15天内可以无理由退货换货。祝好，Wanderly"}
+    assert "quality.repetition" not in rules(wanderly, "cs_reply", long_rows)
+    # a figure that ends the sentence before is not the repeated phrase's figure
+    across = {
+        "reply": "Hi, our pans are used in kitchens in over 50. Order now and enjoy the limited warranty on "
+        "the knob. Our pots are used in over 40. Order now and enjoy the limited warranty on the knob. "
+        "Best, the Tidewater team"
+    }
+    assert "quality.repetition" in rules(tidewater, "cs_reply", across)
 
 
 def test_minimum_length_counts_chinese_at_its_ratio(wanderly: Brand) -> None:
@@ -1022,3 +1032,72 @@ def test_the_brief_talked_about_in_the_copy_is_found_and_dropped(tidewater: Bran
     assert rules(tidewater, "email", plain) == []
     ok = {"text": "跟 Wanderly 去雨崩慢走七天，关注我们，下周见。#Wanderly #雨崩"}
     assert "quality.strategy_leaked" not in rules(wanderly, "social_post", ok)
+
+
+HEARTHLINE_NOT_COVERED = (
+    "- Chips caused by impact, such as knocking the pot against a sink or counter, or dropping the lid.\n"
+    "- Staining and discoloration of the interior enamel, which is normal and does not affect cooking.\n"
+    "- Damage from a dishwasher."
+)
+HEARTHLINE_COVERED = (
+    "- Enamel that cracks, crazes (fine spider-web cracks) or flakes off under normal use.\n"
+    "- Defects in the cast-iron body.\n"
+    "- The stainless steel knob is covered for 1 year only. After that, replacement knobs cost $9.00."
+)
+HEARTHLINE_TERMS = (
+    "- **Warranty:** 10-year limited warranty on the enamel and body; 1-year limited warranty on the knob."
+)
+
+
+def _hearthline_reply_context() -> QualityContext:
+    from agents.quality import with_heading
+
+    brand = load_brand(ROOT / "examples/brands/hearthline")
+    policy = [
+        with_heading(HEARTHLINE_COVERED, "5.5 qt Enameled Dutch Oven: covered for 10 years"),
+        with_heading(HEARTHLINE_TERMS, "5.5 qt Enameled Dutch Oven"),
+        with_heading(HEARTHLINE_NOT_COVERED, "5.5 qt Enameled Dutch Oven: not covered"),
+    ]
+    return QualityContext.build(CH["cs_reply"], brand, policy=policy)
+
+
+def test_list_items_carry_their_heading_and_the_last_resort_answers_with_the_case_row() -> None:
+    """Hearthline's reply of 2026-12-04 was the warranty term's two rows for a chip after a knock: the
+    rows of a "not covered" list came without their heading, and the term's rows shared more words."""
+    from agents.quality import answer_from_policy, with_heading
+
+    headed = with_heading("Intro line.\n- Damage from a dishwasher.\n1. Second item", "Not covered:")
+    assert headed == "Intro line.\nNot covered — Damage from a dishwasher.\nNot covered — Second item"
+    assert with_heading("- 雨崩徒步", "不含项目") == "不含项目——雨崩徒步"
+    assert with_heading("- Damage.", "") == "- Damage."
+    answer = answer_from_policy(_hearthline_reply_context())
+    assert answer is not None and "not covered — Chips caused by impact" in answer, answer
+    assert "1-year limited warranty on the knob" not in answer, answer
+
+
+def test_a_reply_calling_covered_what_the_documents_exclude_is_found() -> None:
+    context = _hearthline_reply_context()
+
+    def found(reply: str) -> list[str]:
+        return [f.rule_id for f in quality_findings(context, {"reply": reply})]
+
+    wrong = (
+        "Hi, thanks for asking. The enamel on your Hearthline Dutch oven is covered by the 10-year "
+        "warranty, so we will replace it. Best, the Hearthline team"
+    )
+    assert "facts.coverage_contradicted" in found(wrong)
+    # the model's own first sentence in the Hearthline campaign of 2026-12-04 (seed 7)
+    run = "The enamel on your Hearthline 5.5 qt Dutch oven is covered by the 10-year warranty, as stated."
+    assert "facts.coverage_contradicted" in found(run)
+    right = (
+        "Hi, thanks for asking. Chips caused by impact, such as knocking the pot against a sink, are not "
+        "covered by the 10-year warranty on the enamel and body. Best, the Hearthline team"
+    )
+    assert "facts.coverage_contradicted" not in found(right)
+    # the case the question gives is a covered one: no finding
+    crazed = "My Hearthline Dutch oven's enamel crazes with fine spider-web cracks under normal use. Covered?"
+    brand = context.brand.model_copy(update={"channel_inputs": {"cs_reply": {"question": crazed}}})
+    covered = QualityContext.build(CH["cs_reply"], brand, policy=list(context.policy))
+    assert "facts.coverage_contradicted" not in [
+        f.rule_id for f in quality_findings(covered, {"reply": wrong})
+    ]

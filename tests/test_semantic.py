@@ -135,7 +135,9 @@ def _uncertain_sentence(layer, category: str) -> str:  # type: ignore[no-untyped
     pytest.skip(f"no single-category uncertain sentence for {category}")
 
 
-def test_uncertain_sentences_warn_without_a_judge_and_block_when_it_rules_a_violation(layer) -> None:  # type: ignore[no-untyped-def]
+def test_uncertain_sentences_warn_without_a_judge_and_warn_for_a_reviewer_when_it_rules_a_violation(
+    layer,
+) -> None:  # type: ignore[no-untyped-def]
     text = _uncertain_sentence(layer, "superlative")
     alone = _checker("en").check(text)  # no judge: the uncertain band adds nothing
     assert not [f for f in alone if f.layer == "semantic"] and verdict_of(alone) != "block"
@@ -144,8 +146,14 @@ def test_uncertain_sentences_warn_without_a_judge_and_block_when_it_rules_a_viol
     found = _checker("en", adjudicator=judge).check(text)
     assert [q.reason for q in judge.asked] == ["uncertain"]
     ruled = [f for f in found if f.layer == "judge"]
-    assert ruled and ruled[0].severity == "block" and ruled[0].rationale == "ranks itself above all others"
+    # The judge alone does not block a sentence the classifier was unsure of (JUDGE_BLOCKS): it warns.
+    assert ruled and ruled[0].severity == "warn" and ruled[0].rationale == "ranks itself above all others"
+    assert "a person decides" in ruled[0].explanation and verdict_of(found) == "warn"
     assert ruled[0].rule_id.startswith("judge.") and ruled[0].span is not None
+    # A category listed in judge_blocks (None: all) lets its ruling block.
+    strict = _checker("en", adjudicator=judge, judge_blocks=frozenset({ruled[0].category})).check(text)
+    assert verdict_of(strict) == "block"
+    assert verdict_of(_checker("en", adjudicator=judge, judge_blocks=None).check(text)) == "block"
 
     acquit = Scripted(lambda q: Ruling(False, None, "a plain description"))
     assert verdict_of(_checker("en", adjudicator=acquit).check(text)) != "block"
