@@ -1138,13 +1138,20 @@ def _policy_not_used(ctx: QualityContext, fields: dict[str, str]) -> list[Compli
 
 
 _REFUND_WORD = re.compile(r"退|refund|money back|get back", re.IGNORECASE)
+# A full refund offered outright (folded text): "您可以选择全额退款", "you'll get a full refund".
+_FULL_REFUND = re.compile(
+    r"全额退|全款退|退全款|退还全部|全部退还|全额返还|\bfull refund|\brefund(?:ed)? in full\b"
+    r"|\ball (?:of )?your money back\b|\b100 ?% refund"
+)
 
 
 def _refund_amount(ctx: QualityContext, fields: dict[str, str]) -> list[ComplianceFinding]:
     """An amount a reply says the customer gets back that is a price of the brand's, where the row for
     the customer's case refunds only a share of it: "出发前 15–29 天取消，退还团费的 70%，……因此可以退 6,980
     元" (the whole price; 70% of it is 4,886 元) was delivered as "pass" on 2026-12-03. An amount that is
-    a price times the row's share is right, whichever price it is."""
+    a price times the row's share is right, whichever price it is. A full refund offered outright is
+    the same mistake in words: "由于您的工作原因需要取消，您可以选择全额退款或免费改期" (the force-majeure
+    row's offer, given to a customer cancelling 20 days out) was delivered as "pass" on 2026-12-04."""
     questions = ctx.questions
     if not ctx.policy or not questions:
         return []
@@ -1159,9 +1166,30 @@ def _refund_amount(ctx: QualityContext, fields: dict[str, str]) -> list[Complian
     sources = [fact for product in ctx.brand.products for fact in product.facts] + list(ctx.policy)
     prices = {Decimal(f[1:]) for text in sources for f in results(text) if f.startswith("$")}
     right = {(price * share / 100).quantize(Decimal(1)) for price in prices for share in shares}
+    share = ", ".join(f"{format(s.normalize(), 'f')}%" for s in sorted(shares))
     for name, text in fields.items():
         for start, end in sentence_spans(text):
             sentence = text[start:end]
+            folded = fold_str(sentence)
+            # A full refund with no condition of its own ("出发前 30 天及以上取消，全额退款" recites another
+            # row; a negation says the customer does not get one) is offered to this customer.
+            if (
+                Decimal(100) not in shares
+                and _FULL_REFUND.search(folded)
+                and not _terms(sentence)
+                and not _SAYS_NOT.search(folded)
+            ):
+                return [
+                    _finding(
+                        "facts.refund_amount",
+                        f"the reply offers a full refund, but the row for the customer's case refunds "
+                        f"{share}",
+                        f"give the row's share ({share}); a full refund belongs to another row's case",
+                        field=name,
+                        span=(start, end),
+                        matched=sentence.strip(),
+                    )
+                ]
             if not _REFUND_WORD.search(sentence):
                 continue
             amounts = {Decimal(f[1:]) for f in results(sentence) if f.startswith("$")}
@@ -1170,7 +1198,6 @@ def _refund_amount(ctx: QualityContext, fields: dict[str, str]) -> list[Complian
             for amount in sorted(amounts):
                 if amount in prices:
                     given = format(amount.normalize(), "f")
-                    share = ", ".join(f"{format(s.normalize(), 'f')}%" for s in sorted(shares))
                     return [
                         _finding(
                             "facts.refund_amount",

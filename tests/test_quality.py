@@ -551,6 +551,14 @@ def test_a_refund_of_the_whole_price_where_the_row_gives_a_share_is_found(wander
     # a price stated in a sentence that refunds nothing
     assert found("你好，出发前 15–29 天取消，退还团费的 70%。雨崩徒步团费 6,980 元/人。") == []
     assert found("你好，感谢你的留言。出发前 15–29 天取消，退还团费的 70%。") == []
+    # Another row's offer given to this customer (delivered as "pass" on 2026-12-04), in both languages.
+    offered = "出发前 15–29 天取消，退还团费的 70%。由于您的工作原因需要取消，您可以选择全额退款或免费改期。"
+    assert found(offered) == ["facts.refund_amount"]
+    english = "Cancelling 15–29 days out refunds 70% of the fare. As you cancel for work, it's a full refund."
+    assert found(english) == ["facts.refund_amount"]
+    # A recital of the table (the full refund has its own condition) and a refusal are right.
+    assert found("出发前 30 天及以上取消可全额退款；你的情况是出发前 15–29 天，退还团费的 70%。") == []
+    assert found("出发前 20 天取消不能全额退款，退还团费的 70%。") == []
 
 
 def test_the_last_resort_reads_table_rows_and_leaves_out_notes_to_writers(tidewater: Brand) -> None:
