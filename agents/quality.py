@@ -779,7 +779,13 @@ def _names(brand: Brand) -> list[str]:
     and glossary."""
     products = [p.name for p in brand.products]
     short = [form for forms in product_aliases(products).values() for form in forms]
-    return [brand.name, *brand.required_terms, *brand.glossary, *products, *short]
+    # "Hearthline 5.5 qt Enameled Dutch Oven" is written "5.5 qt Enameled Dutch Oven" after the brand's name.
+    bare = [
+        name[len(brand.name) :].strip(" ·-")
+        for name in products
+        if name.casefold().startswith(brand.name.casefold()) and len(name) > len(brand.name) + 3
+    ]
+    return [brand.name, *brand.required_terms, *brand.glossary, *products, *short, *bare]
 
 
 def _repeated_phrase(ctx: QualityContext, text: str) -> str | None:
@@ -1087,6 +1093,9 @@ def _policy_not_used(ctx: QualityContext, fields: dict[str, str]) -> list[Compli
     text = "\n".join(fields.values())
     if not ctx.policy or not questions or _NOT_COVERED.search(text):
         return []
+    excluded = _excluded_case(ctx)
+    if excluded and _EXCLUDES.search(fold_str(text)) and _brings(text, excluded, questions=questions):
+        return []  # the case is one the documents leave out, and the reply says so from that row
     name = next(iter(fields), None)
     if any(speaks_of_policy(q) for q in questions):
         # The rows about that term that speak to the question, not every figure the passage holds.
@@ -1121,10 +1130,7 @@ def _policy_not_used(ctx: QualityContext, fields: dict[str, str]) -> list[Compli
     ]
     if not scored:
         return []
-    asked = set().union(*(content_units(q) for q in questions))
-    brought = content_units(text) & set().union(*(content_units(row) for _, row in scored)) - asked
-    zh_pairs = sum(1 for unit in brought if not unit.isascii())
-    if len(brought) - zh_pairs >= 2 or zh_pairs >= 3:
+    if _brings(text, *(row for _, row in scored), questions=questions):
         return []
     best = max(scored, key=lambda item: item[0])[1]
     return [
@@ -1135,6 +1141,15 @@ def _policy_not_used(ctx: QualityContext, fields: dict[str, str]) -> list[Compli
             field=name,
         )
     ]
+
+
+def _brings(text: str, *rows: str, questions: Iterable[str]) -> bool:
+    """Whether ``text`` states something of ``rows`` that the questions did not already say: two content
+    words, or three Chinese character pairs."""
+    asked = set().union(*(content_units(q) for q in questions))
+    brought = content_units(text) & set().union(*(content_units(row) for row in rows)) - asked
+    zh_pairs = sum(1 for unit in brought if not unit.isascii())
+    return len(brought) - zh_pairs >= 2 or zh_pairs >= 3
 
 
 _REFUND_WORD = re.compile(r"退|refund|money back|get back", re.IGNORECASE)
@@ -1230,21 +1245,29 @@ _EXCLUDES = re.compile(
 )
 
 
+def _excluded_case(ctx: QualityContext) -> str | None:
+    """The row of the passages that matches the customer's case best (:func:`_distinctive`), when it is
+    one that lists what the warranty or policy leaves out; else None."""
+    questions = ctx.questions
+    if not ctx.policy or not questions:
+        return None
+    rows = rows_of(list(ctx.policy))
+    weight = _distinctive(questions, rows)
+    ranked = sorted(((weight(row), row) for row in rows), key=lambda item: -item[0])
+    if not ranked or ranked[0][0] <= 0 or not _EXCLUDES.search(fold_str(ranked[0][1])):
+        return None
+    return ranked[0][1]
+
+
 def _covered_against_documents(ctx: QualityContext, fields: dict[str, str]) -> list[ComplianceFinding]:
     """A reply that tells the customer their case is covered where the row of the passages that matches
     the case best (:func:`_distinctive`) lists it as not covered. Hearthline's reply of 2026-12-04 told a
     customer whose Dutch oven's enamel chipped after a knock against the sink that it "is covered by
     the 10-year warranty"; the warranty lists "chips caused by impact, such as knocking the pot against
     a sink" as not covered."""
-    questions = ctx.questions
-    if not ctx.policy or not questions:
+    row = _excluded_case(ctx)
+    if row is None:
         return []
-    rows = rows_of(list(ctx.policy))
-    weight = _distinctive(questions, rows)
-    ranked = sorted(((weight(row), row) for row in rows), key=lambda item: -item[0])
-    if not ranked or ranked[0][0] <= 0 or not _EXCLUDES.search(fold_str(ranked[0][1])):
-        return []
-    row = ranked[0][1]
     for name, text in fields.items():
         for start, end in sentence_spans(text):
             sentence = fold_str(text[start:end])
@@ -1281,6 +1304,10 @@ def answer_from_policy(ctx: QualityContext) -> str | None:
         ]
         weight = _distinctive(questions, rows_of(policy))
         best = sorted(eligible, key=lambda item: (-weight(item[1]), item[0]))[:2]
+        if best and _EXCLUDES.search(fold_str(best[0][1])):
+            # The case is one the documents leave out ("not covered — chips caused by impact"): that row
+            # is the answer; the term's row beside it read as a second, contrary one (2026-12-04).
+            best = best[:1]
         rows = [row for _, row in sorted(best)]  # in the documents' order
     sentences = [s for row in rows for s in _customer_facing(row)]
     if not sentences:

@@ -1078,9 +1078,24 @@ def test_list_items_carry_their_heading_and_the_last_resort_answers_with_the_cas
     assert headed == "Intro line.\nNot covered — Damage from a dishwasher.\nNot covered — Second item"
     assert with_heading("- 雨崩徒步", "不含项目") == "不含项目——雨崩徒步"
     assert with_heading("- Damage.", "") == "- Damage."
-    answer = answer_from_policy(_hearthline_reply_context())
-    assert answer is not None and "not covered — Chips caused by impact" in answer, answer
-    assert "1-year limited warranty on the knob" not in answer, answer
+    context = _hearthline_reply_context()
+    answer = answer_from_policy(context)
+    # The excluding row alone: with the term's row beside it, the campaign of 2026-12-04 blocked its own
+    # last resort as repeating "5.5 qt Enameled" and read as two contrary answers.
+    assert answer == (
+        "Hi, thanks for your message. 5.5 qt Enameled Dutch Oven: not covered — Chips caused by impact, "
+        "such as knocking the pot against a sink or counter, or dropping the lid."
+    ), answer
+    assert quality_findings(context, {"reply": answer}) == []
+    # "Not covered" with nothing of the row that says why does not answer from the documents.
+    bare = {"reply": "Hi, thanks for your message. Unfortunately that is not covered. Best, Hearthline"}
+    assert "facts.policy_not_used" in [f.rule_id for f in quality_findings(context, bare)]
+    # A product named without the brand's name, twice, is not a repeated phrase.
+    twice = (
+        "Hi, thanks for your message. The 5.5 qt Enameled Dutch Oven has a 10-year limited warranty on the "
+        "enamel and body. Chips caused by impact on the 5.5 qt Enameled Dutch Oven are not covered."
+    )
+    assert "quality.repetition" not in [f.rule_id for f in quality_findings(context, {"reply": twice})]
 
 
 def test_a_reply_calling_covered_what_the_documents_exclude_is_found() -> None:
