@@ -58,6 +58,7 @@ from policy.text import (
     fold,
     fold_str,
     splits_a_word,
+    traditional_form,
 )
 
 Verdict = Literal["pass", "warn", "block"]
@@ -218,18 +219,20 @@ class ComplianceChecker:
         for term in self.policy.required_terms:
             for start, end in find_spans(folded, [term]):
                 a, b = folded.span(start, end)
-                if text[a:b] != term and not _in_address(text, a, b):
-                    hits.append(
-                        Hit(
-                            "brand.required_spelling",
-                            "required_term",
-                            "block",
-                            (a, b),
-                            text[a:b],
-                            f"{text[a:b]!r} must be written {term!r}",
-                            f"write {term!r}",
-                        )
+                written = text[a:b]
+                if written == term or _in_address(text, a, b) or traditional_form(written, term, text):
+                    continue
+                hits.append(
+                    Hit(
+                        "brand.required_spelling",
+                        "required_term",
+                        "block",
+                        (a, b),
+                        written,
+                        f"{written!r} must be written {term!r}",
+                        f"write {term!r}",
                     )
+                )
         hits += personal_data(folded, self.policy.allowed_contacts)
         hits += secrets(folded)
         hits += injected_text(folded)

@@ -119,6 +119,22 @@ def fold_char(ch: str) -> str:
     return "".join(_HOMOGLYPHS.get(c, t2s.get(c, c)) for c in out)
 
 
+def _traditional(ch: str) -> bool:
+    return ch in _traditional_to_simplified() and _traditional_to_simplified()[ch] != ch
+
+
+def traditional_form(written: str, term: str, text: str) -> bool:
+    """Whether ``written`` is ``term`` in traditional characters ("茶嶼" for "茶屿"), inside a ``text`` that
+    is itself written in traditional characters (one more besides ``written``'s): Taiwan and Hong Kong
+    copy writes a Chinese brand name that way, and it is the same name, spelt right for its script."""
+    if len(written) != len(term) or written == term:
+        return False
+    t2s = _traditional_to_simplified()
+    if any(a != b and t2s.get(a) != b for a, b in zip(written, term, strict=True)):
+        return False
+    return sum(_traditional(ch) for ch in text) > sum(_traditional(ch) for ch in written)
+
+
 @dataclass(frozen=True)
 class Folded:
     """Folded text plus, for each folded character, the index of its original character."""

@@ -18,6 +18,7 @@ from knowledge.index import build_index
 from prompts import default_registry
 
 pytestmark = pytest.mark.unit
+ROOT = Path(__file__).resolve().parent.parent
 CH = load_channels()
 
 
@@ -36,6 +37,14 @@ def test_brand_terms(mini_brand: Path) -> None:
     assert "brand.required_spelling" not in _rules("Order at tidewater.example.com today.", mini_brand)
     assert "brand.required_spelling" not in _rules("See https://shop.tidewater.example.com/beans", mini_brand)
     assert _rules("Order at tidewater.Coffee now", mini_brand) == ["brand.required_spelling"]  # a typo
+
+
+def test_a_chinese_name_in_traditional_characters_is_spelt_right_in_traditional_copy() -> None:
+    """Nine clean sentences of the spent blind sets were blocked for 茶嶼 / 碼小鹿 in Taiwan-style copy."""
+    qingyu = ROOT / "examples/brands/qingyu"
+    assert "brand.required_spelling" not in _rules("青嶼小班課程每班不超過8人，歡迎預約試聽。", qingyu)
+    # In simplified copy the traditional form is a misspelling.
+    assert "brand.required_spelling" in _rules("青嶼小班课程每班不超过8人。", qingyu)
 
 
 def test_pii_and_injection(mini_brand: Path) -> None:
