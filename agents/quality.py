@@ -1188,42 +1188,37 @@ def _refund_amount(ctx: QualityContext, fields: dict[str, str]) -> list[Complian
             folded = fold_str(sentence)
             # A full refund with no condition of its own ("出发前 30 天及以上取消，全额退款" recites another
             # row; a negation says the customer does not get one) is offered to this customer.
+            wrong = None
             if (
                 Decimal(100) not in shares
                 and _FULL_REFUND.search(folded)
                 and not _terms(sentence)
                 and not _SAYS_NOT.search(folded)
             ):
+                wrong = (
+                    f"the reply offers a full refund, but the row for the customer's case refunds {share}",
+                    f"give the row's share ({share}); a full refund belongs to another row's case",
+                )
+            elif _REFUND_WORD.search(sentence):
+                amounts = {Decimal(f[1:]) for f in results(sentence) if f.startswith("$")}
+                # A sentence that works the amount out ("6,980 元 × 70% = 4,886 元") is right.
+                given = [a for a in sorted(amounts) if a in prices]
+                if given and not any(a.quantize(Decimal(1)) in right for a in amounts):
+                    wrong = (
+                        f"the reply gives back {format(given[0].normalize(), 'f')}, a full price, but the "
+                        f"row for the customer's case refunds {share} of it",
+                        f"give the row's share ({share}), or the amount it comes to",
+                    )
+            if wrong:
                 return [
                     _finding(
                         "facts.refund_amount",
-                        f"the reply offers a full refund, but the row for the customer's case refunds "
-                        f"{share}",
-                        f"give the row's share ({share}); a full refund belongs to another row's case",
+                        *wrong,
                         field=name,
                         span=(start, end),
                         matched=sentence.strip(),
                     )
                 ]
-            if not _REFUND_WORD.search(sentence):
-                continue
-            amounts = {Decimal(f[1:]) for f in results(sentence) if f.startswith("$")}
-            if any(a.quantize(Decimal(1)) in right for a in amounts):
-                continue  # the sentence works the amount out: "6,980 元 × 70% = 4,886 元"
-            for amount in sorted(amounts):
-                if amount in prices:
-                    given = format(amount.normalize(), "f")
-                    return [
-                        _finding(
-                            "facts.refund_amount",
-                            f"the reply gives back {given}, a full price, but the row for the "
-                            f"customer's case refunds {share} of it",
-                            f"give the row's share ({share}), or the amount it comes to",
-                            field=name,
-                            span=(start, end),
-                            matched=sentence.strip(),
-                        )
-                    ]
     return []
 
 
