@@ -129,15 +129,15 @@ _ECHO = re.compile(
     r"(?:draft|version|post|e-?mail|ad|headline|copy|reply|article|blog)\b"
     r"|\bas requested\b|\bword count\b|\(\d{1,4} (?:words|characters)\)|\brevision requests?\b"
     r"|\b(?:headline|description)_\d\b|^(?:subject|preheader|body|title|reply|text)\s?:"
-    r"|\bthe passages?\b|\bpassage p\d{1,2}\b"
+    r"|\bthe passages?\b|\bpassage p\d{1,2}\b|\bknowledge passages?\b|\bthe brand's (?:knowledge|documents)\b"
     r"|以下是|根据(?:你|您)的要求|修改后的(?:版本|文案)|（\d{1,4}\s?字）|字数[:：]|参考段落|段落\s?P\d",
     re.IGNORECASE | re.MULTILINE,
 )
 # The brand's writing guidelines restated as copy: "We use cosmetic language like 'skin feels' and
 # 'looks'" reached a Clearleaf customer reply and blog (2026-12-03).
 _GUIDELINE = re.compile(
-    r"\b(?:we|our (?:copy|team|writers))\s(?:use|write|say|avoid|don't say|never say|prefer)\s"
-    r"(?:[a-z]+\s){0,2}(?:language|words|wording|phrases|terms|tone)\b|\bcosmetic language\b"
+    r"\b(?:we|our (?:copy|team|writers))\s(?:only\s)?(?:use|write|say|avoid|don't say|never say|prefer)\s"
+    r"(?:[a-z]+\s){0,4}(?:language|words|wording|phrases|terms|tone)\b|\bcosmetic language\b"
     r"|(?:我们|文案)(?:会)?(?:使用|用|避免|不用|不说|不写)[^，。！？]{0,14}(?:用语|措辞|说法|字眼|词语)",
     re.IGNORECASE,
 )
@@ -262,8 +262,8 @@ def with_heading(text: str, heading: str) -> str:
     of what the heading says of all of it: Hearthline's reply, given the items of a "not covered" list
     without their heading, answered a chipped-enamel question with the warranty's term (2026-12-04)."""
     heading = heading.strip().rstrip(":：")
-    if not heading:
-        return text
+    if not heading or _WRITERS_HEADING.search(heading):
+        return text  # "Approved benefit language" heads notes to writers; a customer never reads it
     joiner = "——" if _CJK_CHAR.search(heading) else " — "
     lines = []
     for line in text.split("\n"):
@@ -273,6 +273,13 @@ def with_heading(text: str, heading: str) -> str:
 
 
 _LIST_ITEM = re.compile(r"^\s*(?:[-*•·]|\d{1,2}[.)、])\s+")
+# A heading of the brand's writing guidelines: Clearleaf's last resort answered a customer "Approved
+# benefit language — Water resistant (40 minutes)." (2026-12-04).
+_WRITERS_HEADING = re.compile(
+    r"\b(?:approved|language|wording|phrasing|guidelines?|style|tone|voice|do's|don'ts|dos and)\b"
+    r"|用语|措辞|文案|话术|规范|口吻|语气|写作",
+    re.IGNORECASE,
+)
 
 
 def foreign_words(brand: Brand, documents: Iterable[str]) -> frozenset[str]:

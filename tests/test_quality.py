@@ -1017,6 +1017,25 @@ def test_writing_guidelines_restated_as_copy_are_found_and_dropped(tidewater: Br
     # a process, not a guideline
     plain = dict(GOOD_EMAIL_EN, body=f"Hi there, Tidewater uses a 15 kg drum.{FILLER}\n\nCheers,\nthe team")
     assert rules(tidewater, "email", plain) == []
+    # Clearleaf's delivered blog of 2026-12-04: a guideline and the copywriter's own instruction.
+    only = dict(
+        GOOD_EMAIL_EN, body=f"Hi there, we use only the Drug Facts wording for benefits.{FILLER}\n\nCheers"
+    )
+    assert "quality.guideline_echoed" in rules(tidewater, "email", only)
+    told = "We will provide examples from the brand's knowledge passages to support our claims."
+    echo = dict(GOOD_EMAIL_EN, body=f"Hi there, Tidewater roasts to order. {told}{FILLER}\n\nCheers")
+    assert "quality.echoed_instruction" in rules(tidewater, "email", echo)
+
+
+def test_a_heading_for_the_brands_writers_does_not_lead_its_items() -> None:
+    """Clearleaf's last resort answered "Approved benefit language — Water resistant (40 minutes)." """
+    from agents.quality import with_heading
+
+    assert with_heading("- Water resistant (40 minutes).", "Approved benefit language") == (
+        "- Water resistant (40 minutes)."
+    )
+    assert with_heading("- 雨崩徒步", "文案用语") == "- 雨崩徒步"
+    assert with_heading("- Dishwasher damage.", "Not covered") == "Not covered — Dishwasher damage."
 
 
 def test_the_brief_talked_about_in_the_copy_is_found_and_dropped(tidewater: Brand, wanderly: Brand) -> None:
