@@ -37,10 +37,12 @@ from typing import Any
 
 from agents.channels import load_channels
 from agents.compliance import brand_facts, brand_products, checker_for
-from agents.quality import QualityContext, quality_findings
+from agents.quality import QualityContext, quality_findings, with_heading
+from agents.retriever import QUESTION_PASSAGES
 from agents.state import Campaign
 from knowledge.brand import Brand, load_brand
 from knowledge.embedders import get_embedder
+from knowledge.index import default_index_dir
 from policy import PassageEvidence
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -87,14 +89,28 @@ def brand_for(name: str) -> Brand:
 
 
 def policy_for(campaign: Campaign, brand: Brand, channel: str, embedder: Any) -> list[str]:
-    """The two campaign passages closest to the channel's inputs (a customer's question), as the
-    compliance step picks them from the index."""
+    """The campaign passages closest to the channel's inputs (a customer's question), as many as the
+    pipeline keeps for it (:data:`QUESTION_PASSAGES`), each list item led by its section's heading from
+    the brand's built index, as :func:`agents.quality.policy_passages` gives them to the checks."""
     queries = list(brand.channel_inputs.get(channel, {}).values())
     if not queries or not campaign.passages:
         return []
     scores = embedder.embed(queries) @ embedder.embed([p.text for p in campaign.passages]).T
-    best = scores.max(axis=0).argsort()[::-1][:2]
-    return [campaign.passages[int(i)].text for i in best]
+    best = scores.max(axis=0).argsort()[::-1][:QUESTION_PASSAGES]
+    sections = _sections(brand)
+    return [
+        with_heading(campaign.passages[int(i)].text, sections.get(campaign.passages[int(i)].id, ""))
+        for i in best
+    ]
+
+
+def _sections(brand: Brand) -> dict[str, str]:
+    """Passage id -> section heading, read from the brand's built index (empty when it is not built)."""
+    store = default_index_dir(brand) / "docstore.json"
+    if not store.is_file():
+        return {}
+    data = json.loads(store.read_text(encoding="utf-8"))
+    return {p["id"]: p.get("section") or "" for p in data.get("passages", [])}
 
 
 def score_campaign(run: str, label: str, campaign: Campaign, brand: Brand, embedder: Any) -> list[Scored]:

@@ -222,6 +222,8 @@ class ComplianceChecker:
                 written = text[a:b]
                 if written == term or _in_address(text, a, b) or traditional_form(written, term, text):
                     continue
+                if written in self.policy.required_terms:
+                    continue  # another of the brand's own spellings ("麦香坊" and "麥香坊" both listed)
                 hits.append(
                     Hit(
                         "brand.required_spelling",

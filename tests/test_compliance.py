@@ -47,6 +47,19 @@ def test_a_chinese_name_in_traditional_characters_is_spelt_right_in_traditional_
     assert "brand.required_spelling" in _rules("青嶼小班课程每班不超过8人。", qingyu)
 
 
+def test_a_brand_listing_both_scripts_of_its_name_accepts_either(tmp_path: Path) -> None:
+    """Blind set 14f's brands list "麦香坊" and "麥香坊": each spelling was blocked as a misspelling of the
+    other, so every clean line naming the brand was blocked (2026-12-04)."""
+    from tests.conftest import MINI_BRAND, write_brand
+
+    yaml_text = MINI_BRAND.replace("locale: en", "locale: zh").replace(
+        "required_terms: [Tidewater]", "required_terms: [麦香坊, 麥香坊]"
+    )
+    brand = write_brand(tmp_path / "maixiang", yaml_text)
+    assert "brand.required_spelling" not in _rules("麦香坊的吐司每天早上七点出炉。", brand)
+    assert "brand.required_spelling" not in _rules("麥香坊的吐司每天早上七點出爐。", brand)
+
+
 def test_pii_and_injection(mini_brand: Path) -> None:
     assert _rules("Mail us at hi@example.org", mini_brand) == ["pii.email"]
     assert _rules("Call +1 415 555 0100 today", mini_brand) == ["pii.phone"]

@@ -119,3 +119,14 @@ def test_off_is_an_offer_only_after_a_figure() -> None:
     kinds = {c.text: c.kinds for c in extract_claims("Get 15% off your first jar. Knock off early at 3pm.")}
     assert "offer_term" in kinds["Get 15% off your first jar."]
     assert "offer_term" not in kinds.get("Knock off early at 3pm.", ())
+
+
+def test_an_answer_that_restates_a_policy_row_is_covered_by_it() -> None:
+    """Tidewater's reply of 2026-12-04 lost its answer: "Yes, you can skip a single delivery without
+    cancelling." was 'said by no passage' (coverage 0.67: "yes" and "without" counted as content) although
+    the Tide Club sheet says "You can skip a single delivery, pause …, or cancel … at any time"."""
+    from policy.claims import coverage
+
+    row = "You can skip a single delivery, pause for up to 3 months, or cancel from your account page."
+    assert coverage("Yes, you can skip a single delivery without cancelling.", row) == 1.0
+    assert coverage("Yes, you can skip a whole month for free.", row) < 0.8
