@@ -109,7 +109,7 @@ _SENTENCE = re.compile(r"[^.!?。！？;；\n]+(?:[.!?。！？;；]+|$)|[^\n]+"
 _STOP = frozenset(
     (  # noqa: SIM905 - a word list reads better as one string
         "the and for with our your you this that from are was were has have had will can all its into out "
-        "more than just also been each who what when how why not but per any off yes without"
+        "more than just also been each who what when how why not but per any off yes sure okay without"
     ).split()
 )
 

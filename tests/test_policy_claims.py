@@ -129,4 +129,5 @@ def test_an_answer_that_restates_a_policy_row_is_covered_by_it() -> None:
 
     row = "You can skip a single delivery, pause for up to 3 months, or cancel from your account page."
     assert coverage("Yes, you can skip a single delivery without cancelling.", row) == 1.0
+    assert coverage("Sure, you can skip a delivery without cancelling.", row) == 1.0
     assert coverage("Yes, you can skip a whole month for free.", row) < 0.8
