@@ -26,6 +26,7 @@ deterministic check), first run against last.
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import json
 import random
@@ -97,16 +98,17 @@ def policy_for(campaign: Campaign, brand: Brand, channel: str, embedder: Any) ->
         return []
     scores = embedder.embed(queries) @ embedder.embed([p.text for p in campaign.passages]).T
     best = scores.max(axis=0).argsort()[::-1][:QUESTION_PASSAGES]
-    sections = _sections(brand)
+    sections = _sections(default_index_dir(brand))
     return [
         with_heading(campaign.passages[int(i)].text, sections.get(campaign.passages[int(i)].id, ""))
         for i in best
     ]
 
 
-def _sections(brand: Brand) -> dict[str, str]:
-    """Passage id -> section heading, read from the brand's built index (empty when it is not built)."""
-    store = default_index_dir(brand) / "docstore.json"
+@functools.cache
+def _sections(index_dir: Path) -> dict[str, str]:
+    """Passage id -> section heading, read once per brand from its built index (empty when not built)."""
+    store = index_dir / "docstore.json"
     if not store.is_file():
         return {}
     data = json.loads(store.read_text(encoding="utf-8"))
