@@ -173,6 +173,11 @@ class ChannelSpec(BaseModel):
         description="Whether a piece must name one of the brand's required_terms (a brand may override it "
         "per channel with required_terms_in).",
     )
+    links_to_site: bool = Field(
+        False,
+        description="The piece is shown with a link to the brand's site (a search ad): copy that points "
+        "to the website needs no address in its text.",
+    )
 
     @model_validator(mode="after")
     def _unique(self) -> Self:

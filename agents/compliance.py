@@ -54,6 +54,7 @@ from agents.quality import (
     drop_repeats,
     finish_conventions,
     finish_fields,
+    give_contacts,
     name_the_brand,
     policy_passages,
     quality_findings,
@@ -73,10 +74,11 @@ from agents.state import (
     undelivered_piece,
 )
 from knowledge.brand import Brand
-from knowledge.chunking import map_sentences, split_sentences
+from knowledge.chunking import Passage, map_sentences, split_sentences
 from policy import ComplianceChecker, Evidence, PassageEvidence, fold_str, load_policy
 from policy.adjudication import Adjudicator, Remembering
 from policy.claims import coverage
+from policy.facts import mentioned_products
 from policy.findings import ComplianceFinding, EvidenceRef, Severity
 from policy.semantic import SemanticLayer, load_semantic
 
@@ -188,7 +190,14 @@ def _without_orphans(text: str, change: Callable[[str], str | None]) -> str:
 
 
 # Quality findings a sentence holds whole: a placeholder ("您的订单号是：XXXXX。") goes with its sentence.
-_SENTENCE_QUALITY = {"quality.placeholder", "quality.guideline_echoed", "quality.strategy_leaked"}
+# A pointer to a contact the brand file does not list ("请访问我们的官方网站" for a brand with no site)
+# goes too: give_contacts has already given every contact the brand has.
+_SENTENCE_QUALITY = {
+    "quality.placeholder",
+    "quality.guideline_echoed",
+    "quality.strategy_leaked",
+    "quality.contact_missing",
+}
 _CLAUSE = re.compile(r"[，；;]|(?<!\d),(?!\d)")  # not the comma of "$1,299"
 _CLOSING_MARKS = "。！？!?.…；;”」』）)\"'"
 
@@ -267,7 +276,7 @@ class Compliance(SendsBack):
             [(p.id, p.text) for p in fact_passages(state.passages)],
             ctx.index.embedder,
             facts=brand_facts(state.brand),
-            products=brand_products(state.brand),
+            products=brand_products(state.brand, ctx.index.all_passages()),
         )
         semantic = load_semantic() if self.params.semantic else None
         shared = checker_for(state.brand, evidence, semantic=semantic)  # stateless per check
@@ -358,6 +367,7 @@ class Compliance(SendsBack):
             findings = self.findings(state, ctx, channel, draft, checker, quality(draft))
 
         # Last resort, deterministic: restore required spellings and drop passage ids from the prose;
+        # give the brand's own site, number or address where the copy sends the reader to one;
         # drop the sentences (or the clauses) that still carry a blocking finding, and the later copy of
         # a repeated sentence, phrase (long fields) or positioning line when the field keeps other text;
         # drop an unfinished last sentence; let the first "we" sentence name the brand when the piece
@@ -367,7 +377,9 @@ class Compliance(SendsBack):
         # a short field still saying what another says gets a phrase from the brand file instead.
         # A reply that still does not answer the customer from its passages becomes those passages'
         # rows, quoted. What that cannot make whole stays a finding.
-        draft = strip_citation_ids(self._fix_spelling(state.brand, draft))
+        draft = give_contacts(
+            channel, state.brand, strip_citation_ids(self._fix_spelling(state.brand, draft))
+        )
         standing = self._standing(checker, channel, draft, findings, quality(draft))
         names = [state.brand.name, *state.brand.required_terms]
         draft = drop_repeats(remove_offending_sentences(draft, standing, names), standing, names)
@@ -586,9 +598,18 @@ def claim_candidates(draft: Draft, limit: int) -> list[str]:
     return ranked[:limit]
 
 
-def brand_products(brand: Brand) -> dict[str, list[str]]:
-    """Each product's name -> its description and facts: which product a stated figure belongs to."""
-    return {p.name: [p.description, *p.facts] for p in brand.products}
+def brand_products(brand: Brand, passages: Iterable[Passage] = ()) -> dict[str, list[str]]:
+    """Each product's name -> its description and facts (brand.yaml), then the texts of the ``passages``
+    whose section heading names that product alone (a manual's "## 二、新疆·喀纳斯秋季 8天"): which
+    product a stated figure or feature belongs to. Without the passages, a feature the documents give one
+    route ("每天安排晨光与黄昏两次拍摄时段", under Kanas) could be given to every route unnoticed: the
+    brand file's sheets do not list it (2026-12-04)."""
+    sheets = {p.name: [p.description, *p.facts] for p in brand.products}
+    for passage in passages:
+        named = mentioned_products(passage.section, sheets) if passage.section else set()
+        if len(named) == 1:
+            sheets[named.pop()].append(passage.text)
+    return sheets
 
 
 def brand_facts(brand: Brand, *, with_inputs: bool = True) -> list[str]:

@@ -37,6 +37,12 @@ severity (a brand may change a severity with ``compliance.severity`` in brand.ya
   ``quality.strategy_leaked``: the brief's talk of audiences, goals and positioning in the copy
   ("吸引年轻用户关注", "our target audience", "提升品牌知名度"). The last resort drops the sentence of
   either;
+- ``quality.contact_missing``: copy that sends the reader to the brand's website, hotline or e-mail
+  address ("请访问我们的官方网站或拨打我们的客服电话", "call our hotline") without giving it anywhere in
+  the piece. A search ad (``links_to_site`` in its channel file) is itself the link to the site. The last
+  resort (:func:`give_contacts`) writes the brand's own site, number or address after the first such
+  words (``allowed_hosts`` and ``allowed_contacts`` in brand.yaml); a kind the brand file does not list
+  goes with its sentence;
 - ``facts.policy_not_used``: an answer to a channel input (a customer's question) that gives none of the
   figures (shares, prices) of the passages that answer the question, and does not say the documents do
   not cover the case; when the question gives its case ("20 days before departure") and a row covers it
@@ -86,6 +92,11 @@ QUALITY_RULES: dict[str, tuple[Group, Severity, str]] = {
     "quality.citation_id": ("channel", "block", "no passage ids in the prose"),
     "quality.guideline_echoed": ("channel", "block", "no writing guidelines restated as copy"),
     "quality.strategy_leaked": ("channel", "block", "no marketing strategy or brief talk in the copy"),
+    "quality.contact_missing": (
+        "channel",
+        "block",
+        "copy that sends the reader to the website, a phone line or an e-mail address gives it",
+    ),
     "quality.required_term": ("voice", "block", "the brand's required terms appear"),
     "quality.mixed_language": ("voice", "block", "one language, except the brand's own names and glossary"),
     "quality.repetition": ("voice", "block", "no sentence or long phrase said twice"),
@@ -338,6 +349,7 @@ def quality_findings(ctx: QualityContext, fields: dict[str, str]) -> list[Compli
     found += _required_terms(ctx, fields)
     found += _positioning(ctx, fields)
     found += _call_to_action(ctx, fields)
+    found += _contact_missing(ctx, fields)
     severity = ctx.brand.compliance.severity
     return [
         f.model_copy(update={"severity": severity[f.rule_id]}) if f.rule_id in severity else f for f in found
@@ -1425,6 +1437,120 @@ def _call_to_action(ctx: QualityContext, fields: dict[str, str]) -> list[Complia
             field=marked[-1],
         )
     ]
+
+
+# --- contacts ------------------------------------------------------------------------------------------
+
+# Words that send the reader to a way of reaching the brand, by kind. A Qingyu e-mail asked readers to
+# "请访问我们的官方网站或拨打我们的客服电话" and gave neither (2026-12-04): a dead end a copy chief sends
+# back. "Contact us" and "私信我们" are not here: a reply or a direct message needs no address.
+_POINTERS: dict[str, re.Pattern[str]] = {
+    "website": re.compile(
+        r"\b(?:our|the|official|brand's)\s(?:official\s)?(?:web\s?site|online (?:store|shop)|home\s?page)\b"
+        r"|官方网站|官网|我们的网站|品牌网站|网上商城|官方商城",
+        re.IGNORECASE,
+    ),
+    "phone": re.compile(
+        r"\b(?:call|phone|ring)\s(?:us|our\s(?:team|hotline|helpline|support|customer (?:service|care)|store"
+        r"|shop))\b|\bgive us a (?:call|ring)\b"
+        r"|\bour (?:hotline|helpline|phone number|customer (?:service|care) (?:line|number))\b"
+        r"|客服电话|服务热线|客服热线|热线电话|致电我们|致电客服|打电话给我们|电话联系我们|来电咨询",
+        re.IGNORECASE,
+    ),
+    "email": re.compile(
+        r"\b(?:e-?mail|write to) (?:us|our (?:team|support|customer (?:service|care)))\b"
+        r"|\bdrop us (?:a line|an e-?mail|a note)\b|\bour (?:e-?mail address|inbox|support address)\b"
+        r"|发邮件给我们|给我们发邮件|邮件联系我们|发送邮件至|我们的邮箱|客服邮箱|官方邮箱",
+        re.IGNORECASE,
+    ),
+}
+_KIND_WORDS = {"website": "the website", "phone": "a phone line", "email": "an e-mail address"}
+_EMAIL = re.compile(r"[\w.+\-]{1,64}@[\w\-]{1,63}(?:\.[\w\-]{1,63}){1,6}")
+_PHONE = re.compile(r"\+?\(?\d{2,4}\)?[ \-.]?\d{3,4}[ \-.]?\d{3,4}")
+_URL = re.compile(r"(?:https?://|www\.)[^\s，。）)]")
+_TLDS = {"com", "cn", "net", "org", "io", "co", "shop", "store", "travel", "coffee", "example", "hk", "tw"}
+
+
+def brand_contacts(brand: Brand) -> dict[str, str]:
+    """The brand's own website, phone number and e-mail address, from its compliance section (the first
+    of each kind it lists): what a pointer to one of them should give."""
+    found: dict[str, str] = {}
+    if brand.compliance.allowed_hosts:
+        found["website"] = brand.compliance.allowed_hosts[0]
+    for contact in brand.compliance.allowed_contacts:
+        kind = "email" if _EMAIL.fullmatch(contact.strip()) else "phone" if _PHONE.search(contact) else None
+        if kind:
+            found.setdefault(kind, contact.strip())
+    return found
+
+
+def _given(text: str, channel: ChannelSpec, brand: Brand) -> set[str]:
+    """The kinds of contact ``text`` gives (an address, a number, a site)."""
+    kinds = {"website"} if channel.links_to_site else set()
+    if _EMAIL.search(text):
+        kinds.add("email")
+    bare = _EMAIL.sub(" ", text)
+    if _PHONE.search(bare):
+        kinds.add("phone")
+    folded = bare.casefold()
+    if (
+        _URL.search(bare)
+        or any(host.casefold() in folded for host in brand.compliance.allowed_hosts)
+        or any(m.group().rsplit(".", 1)[-1].casefold() in _TLDS for m in _HOST.finditer(bare))
+    ):
+        kinds.add("website")
+    return kinds
+
+
+def _contact_missing(ctx: QualityContext, fields: dict[str, str]) -> list[ComplianceFinding]:
+    given = _given("\n".join(fields.values()), ctx.channel, ctx.brand)
+    have = brand_contacts(ctx.brand)
+    found = []
+    for spec in ctx.channel.fields:
+        text = fields.get(spec.name, "")
+        for kind, pattern in _POINTERS.items():
+            m = pattern.search(text) if kind not in given else None
+            if m is None:
+                continue
+            given.add(kind)  # one finding per kind and piece: giving it once serves every mention
+            if kind in have:
+                fix = f'give it: "{have[kind]}"'
+            elif have:
+                fix = f"point to {' or '.join(have.values())} instead, or drop the sentence"
+            else:
+                fix = f"drop the sentence: the brand file lists no {_KIND_WORDS[kind].split()[-1]}"
+            found.append(
+                _finding(
+                    "quality.contact_missing",
+                    f'"{spec.name}" sends the reader to {_KIND_WORDS[kind]} ("{m.group()}") and does not '
+                    "give it",
+                    fix,
+                    field=spec.name,
+                    span=m.span(),
+                    matched=m.group(),
+                )
+            )
+    return found
+
+
+def give_contacts(channel: ChannelSpec, brand: Brand, draft: Draft) -> Draft:
+    """``draft`` with the brand's own site, number or address (:func:`brand_contacts`) written after the
+    first words that send the reader to one the piece does not give ("拨打我们的客服电话（400-555-0188）",
+    "call our hotline (400-000-0000)"). A kind the brand file does not list is left for its sentence to
+    be dropped."""
+    fields = dict(draft.fields)
+    given = _given("\n".join(fields.values()), channel, brand)
+    have = brand_contacts(brand)
+    for spec in channel.fields:
+        for kind, pattern in _POINTERS.items():
+            text = fields.get(spec.name, "")
+            m = pattern.search(text) if kind in have and kind not in given else None
+            if m is None:
+                continue
+            added = f"（{have[kind]}）" if brand.language == "zh" else f" ({have[kind]})"
+            fields[spec.name] = text[: m.end()] + added + text[m.end() :]
+            given.add(kind)
+    return draft if fields == draft.fields else draft.model_copy(update={"fields": fields})
 
 
 # --- template text ---------------------------------------------------------------------------------

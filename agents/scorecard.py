@@ -77,6 +77,7 @@ def applied_checks(channel: ChannelSpec, brand: Brand, *, model_claims: bool) ->
         "quality.citation_id",
         "quality.guideline_echoed",
         "quality.strategy_leaked",
+        "quality.contact_missing",
     }
     if any(f.min_words for f in fields):
         channel_checks.add("quality.too_short")

@@ -42,6 +42,7 @@ from agents.quality import QualityContext, quality_findings, with_heading
 from agents.retriever import QUESTION_PASSAGES
 from agents.state import Campaign
 from knowledge.brand import Brand, load_brand
+from knowledge.chunking import Passage
 from knowledge.embedders import get_embedder
 from knowledge.index import default_index_dir
 from policy import PassageEvidence
@@ -98,7 +99,7 @@ def policy_for(campaign: Campaign, brand: Brand, channel: str, embedder: Any) ->
         return []
     scores = embedder.embed(queries) @ embedder.embed([p.text for p in campaign.passages]).T
     best = scores.max(axis=0).argsort()[::-1][:QUESTION_PASSAGES]
-    sections = _sections(default_index_dir(brand))
+    sections = {p.id: p.section for p in _indexed(default_index_dir(brand))}
     return [
         with_heading(campaign.passages[int(i)].text, sections.get(campaign.passages[int(i)].id, ""))
         for i in best
@@ -106,13 +107,15 @@ def policy_for(campaign: Campaign, brand: Brand, channel: str, embedder: Any) ->
 
 
 @functools.cache
-def _sections(index_dir: Path) -> dict[str, str]:
-    """Passage id -> section heading, read once per brand from its built index (empty when not built)."""
+def _indexed(index_dir: Path) -> tuple[Passage, ...]:
+    """Every passage of a brand's built index with its section heading, read once per brand (empty when
+    the index is not built): what the campaign's compliance step reads product sections from."""
     store = index_dir / "docstore.json"
     if not store.is_file():
-        return {}
+        return ()
     data = json.loads(store.read_text(encoding="utf-8"))
-    return {p["id"]: p.get("section") or "" for p in data.get("passages", [])}
+    fields = ("id", "doc", "chunk", "text", "section")
+    return tuple(Passage(**{k: p[k] for k in fields if k in p}) for p in data.get("passages", []))
 
 
 def score_campaign(run: str, label: str, campaign: Campaign, brand: Brand, embedder: Any) -> list[Scored]:
@@ -122,7 +125,7 @@ def score_campaign(run: str, label: str, campaign: Campaign, brand: Brand, embed
         [(p.id, p.text) for p in campaign.passages],
         embedder,
         facts=brand_facts(brand),
-        products=brand_products(brand),
+        products=brand_products(brand, _indexed(default_index_dir(brand))),
     )
     checker = checker_for(brand, evidence)
     scored = []

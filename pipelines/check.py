@@ -34,7 +34,9 @@ def open_checker(
     evidence = None
     if brand is not None and index is not None:
         evidence = IndexEvidence(
-            index, facts=brand_facts(brand, with_inputs=False), products=brand_products(brand)
+            index,
+            facts=brand_facts(brand, with_inputs=False),
+            products=brand_products(brand, index.all_passages()),
         )
     locale = locale or (brand.locale if brand else None)
     if locale is None:

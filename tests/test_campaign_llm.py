@@ -27,14 +27,25 @@ __all__ = ["browser"]  # the fixture
 CHANNELS = load_channels()
 
 
-@pytest.fixture(scope="module", params=["tidewater", "wanderly"])
+# Each channel runs once on the real model, in the language where it failed most: Wanderly (zh) writes
+# the long pieces (the social post's hashtags and repeats, the e-mail's greeting, the blog's length and
+# ending), Tidewater (en) the search ad (headlines cut into fragments) and the customer reply (answered
+# from the policy). Two whole campaigns took 11 of the suite's 42 minutes here and CI passed 60 minutes
+# with them (2026-12-04); every channel of every example brand is replayed by the eval suite
+# (tests/test_eval_suite.py) and measured on the model by bench/quality.py.
+RUNS = {"wanderly": ["social_post", "email", "blog"], "tidewater": ["search_ad", "cs_reply"]}
+
+
+@pytest.fixture(scope="module", params=list(RUNS))
 def campaign(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[Campaign, Brand]:
     root = tmp_path_factory.mktemp("brands") / request.param
     shutil.copytree(EXAMPLES / request.param, root, ignore=shutil.ignore_patterns(".brandforge"))
     brand = load_brand(root)
-    return run_campaign(brand, progress=print), brand
+    channels = RUNS[request.param]
+    result = run_campaign(brand, channels=channels, progress=print)
+    return result, brand.model_copy(update={"channels": channels})
 
 
 def test_every_requested_channel_is_present(campaign: tuple[Campaign, Brand]) -> None:

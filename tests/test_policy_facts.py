@@ -348,3 +348,28 @@ def test_a_contact_the_brand_never_gave_blocks_in_campaigns() -> None:
     wanderly = campaign_checker(WANDERLY, [("company.txt#2", "客服热线：400-000-0000（每天 9:00–21:00）")])
     found = wanderly.check("有问题请致电 400 000 0000。", "body")
     assert [f for f in found if f.rule_id.startswith("facts.")] == []
+
+
+def test_a_feature_the_manual_gives_one_route_is_not_given_to_every_route() -> None:
+    """The Kanas section of Wanderly's manual schedules two photo sessions a day; brand.yaml's sheet does
+    not say so. Read with the manual's sections, "每条线路都……" giving it to every route is found; the
+    Kanas route itself may have it; a section that names no product adds to no sheet."""
+    from knowledge.chunking import Passage
+
+    manual = (ROOT / "examples/brands/wanderly/knowledge/products.md").read_text(encoding="utf-8")
+    kanas = next(block for block in manual.split("\n## ") if block.startswith("二、新疆·喀纳斯秋季 8天"))
+    passages = [
+        Passage("products.md#2", "products.md", 2, kanas.split("\n", 1)[1], "二、新疆·喀纳斯秋季 8天"),
+        Passage(
+            "products.md#4", "products.md", 4, "所有路线每天安排晨光与黄昏两次拍摄时段。", "领队与向导资质"
+        ),
+    ]
+    every = "每条线路都安排晨光与黄昏两次拍摄时段，记录沿途风景。"
+    assert feature_conflicts(every, brand_products(WANDERLY)) == []  # the brand file alone: not seen
+    products = brand_products(WANDERLY, passages[:1])
+    assert "晨光与黄昏两次拍摄时段" in products["新疆·喀纳斯秋季 8天"][-1]
+    assert feature_conflicts(every, products) == [
+        "'安排晨光与黄昏两次拍摄时段' is in the product sheet of 新疆·喀纳斯秋季 8天, not of every product"
+    ]
+    assert feature_conflicts("喀纳斯秋季 8天每天安排晨光与黄昏两次拍摄时段。", products) == []
+    assert brand_products(WANDERLY, passages[1:]) == brand_products(WANDERLY)

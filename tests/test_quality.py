@@ -323,7 +323,7 @@ def test_scorecard_counts_checks_by_group(tidewater: Brand) -> None:
     clean = scorecard(CH["email"], tidewater, [])
     assert clean.score == 1.0 and clean.passed == clean.applied
     # limits, 2 endings, opening, 5 template-text checks, length, greeting, sign-off, call to action
-    assert clean.groups["channel"].applied == 13 and "quality.greeting" not in clean.groups["channel"].failed
+    assert clean.groups["channel"].applied == 14 and "quality.greeting" not in clean.groups["channel"].failed
     findings = [
         ComplianceFinding(
             rule_id="quality.required_term", category="quality_voice", severity="block", explanation="x"
@@ -741,7 +741,7 @@ def test_finish_conventions_adds_what_revision_left_out(wanderly: Brand, tidewat
         "秋天快到了，Wanderly 的雨崩徒步还有名额：七天走约 48 公里，藏族向导带路，每天只走一段。"
         "每团最多 10 人，最高海拔约 3,700 米，出发前请评估自己的体能。\n\n"
         "如果你带着孩子，福建·土楼文化 5天更合适：住进百年土楼，跟客家人学做擂茶，适合 6 岁以上的孩子。"
-        "现在就去官网看看出发日期吧。"
+        "现在就去官网 wanderly.example 看看出发日期吧。"
     )
     email = {"subject": "跟着 Wanderly 慢慢走一次雨崩", "preheader": "雨崩徒步，藏族向导同行；", "body": body}
     before = rules(wanderly, "email", email)
@@ -1142,4 +1142,72 @@ def test_a_reply_calling_covered_what_the_documents_exclude_is_found() -> None:
     covered = QualityContext.build(CH["cs_reply"], brand, policy=list(context.policy))
     assert "facts.coverage_contradicted" not in [
         f.rule_id for f in quality_findings(covered, {"reply": wrong})
+    ]
+
+
+def test_copy_that_sends_the_reader_to_a_contact_gives_it(wanderly: Brand, tidewater: Brand) -> None:
+    """ "Visit our website or call our hotline" with neither is a dead end: found per kind, given by the
+    last resort from brand.yaml (allowed_hosts, allowed_contacts), dropped when the brand has none."""
+    from agents.compliance import remove_offending_sentences
+    from agents.quality import brand_contacts, give_contacts
+
+    qingyu = load_brand(ROOT / "examples" / "brands" / "qingyu")
+    assert brand_contacts(qingyu) == {
+        "website": "qingyu.example.com",
+        "phone": "400-555-0188",
+        "email": "hello@qingyu.example.com",
+    }
+    assert brand_contacts(tidewater) == {"website": "tidewater.example", "email": "hello@tidewater.example"}
+    dead_end = "如有疑问，请访问我们的官方网站或拨打我们的客服电话。"
+    body = "您好：\n\n青隅的茶园在武夷山，每一批都写明采摘日期。" * 3 + dead_end + "\n\n青隅团队敬上"
+    email = {"subject": "青隅新茶到了", "preheader": "武夷山岩茶，写明采摘日期", "body": body}
+    context = QualityContext.build(CH["email"], qingyu)
+    found = [f for f in quality_findings(context, email) if f.rule_id == "quality.contact_missing"]
+    assert [f.matched for f in found] == ["官方网站", "客服电话"]
+    assert found[1].suggestion == 'give it: "400-555-0188"'
+    given = give_contacts(CH["email"], qingyu, Draft(channel="email", fields=email)).fields
+    assert "请访问我们的官方网站（qingyu.example.com）或拨打我们的客服电话（400-555-0188）。" in given["body"]
+    assert "quality.contact_missing" not in rules(qingyu, "email", given)
+    # given anywhere in the piece counts, in any form; one finding per kind however often it is named
+    ok = dict(email, body=body.replace(dead_end, "官网 https://qingyu.example.com/tea ，热线 400 555 0188。"))
+    assert "quality.contact_missing" not in rules(qingyu, "email", ok)
+    # English: a kind the brand lists is given; one it does not list goes with its sentence
+    line = "Questions? Email us or call our hotline any weekday."
+    en = dict(GOOD_EMAIL_EN, body=GOOD_EMAIL_EN["body"].replace("Pick your grind", f"{line} Pick your grind"))
+    context = QualityContext.build(CH["email"], tidewater)
+    found = [f for f in quality_findings(context, en) if f.rule_id == "quality.contact_missing"]
+    assert [(f.matched, f.suggestion) for f in found] == [
+        (
+            "call our hotline",
+            "point to tidewater.example or hello@tidewater.example instead, or drop the sentence",
+        ),
+        ("Email us", 'give it: "hello@tidewater.example"'),
+    ]
+    given = give_contacts(CH["email"], tidewater, Draft(channel="email", fields=en))
+    assert "Email us (hello@tidewater.example) or call our hotline" in given.fields["body"]
+    standing = quality_findings(context, given.fields)
+    assert [f.matched for f in standing if f.rule_id == "quality.contact_missing"] == ["call our hotline"]
+    dropped = remove_offending_sentences(given, standing, ["Tidewater"]).fields["body"]
+    assert "hotline" not in dropped and "Pick your grind" in dropped
+    assert rules(tidewater, "email", {**en, "body": dropped}) == []
+    # not pointers: a reply or a message needs no address; a search ad is the link to the site
+    assert (
+        rules(
+            tidewater,
+            "email",
+            dict(GOOD_EMAIL_EN, body=GOOD_EMAIL_EN["body"] + " Just reply to this e-mail."),
+        )
+        == []
+    )
+    ad = {
+        "headline_1": "Fresh-roasted coffee",
+        "headline_2": "Ships within 48 hours",
+        "headline_3": "Order on our website",
+        "description_1": "Tidewater roasts small batches on the Oregon coast.",
+        "description_2": "Single origins and blends, roasted to order. Order today.",
+    }
+    assert rules(tidewater, "search_ad", ad) == []
+    post = {"text": "跟 Wanderly 去雨崩慢走七天，私信我们或在官网预约。#Wanderly #雨崩"}
+    assert [f for f in rules(wanderly, "social_post", post) if f == "quality.contact_missing"] == [
+        "quality.contact_missing"
     ]
