@@ -173,10 +173,10 @@ class ChannelSpec(BaseModel):
         description="Whether a piece must name one of the brand's required_terms (a brand may override it "
         "per channel with required_terms_in).",
     )
-    links_to_site: bool = Field(
-        False,
-        description="The piece is shown with a link to the brand's site (a search ad): copy that points "
-        "to the website needs no address in its text.",
+    gives_contacts: list[Literal["website", "phone", "email"]] = Field(
+        default_factory=list,
+        description="Ways of reaching the brand the channel itself gives, so copy that points to them needs "
+        "no address in its text: a search ad is a link to the site, an e-mail can be answered.",
     )
 
     @model_validator(mode="after")

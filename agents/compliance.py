@@ -78,9 +78,11 @@ from knowledge.chunking import Passage, map_sentences, split_sentences
 from policy import ComplianceChecker, Evidence, PassageEvidence, fold_str, load_policy
 from policy.adjudication import Adjudicator, Remembering
 from policy.claims import coverage
+from policy.detectors import injected_text
 from policy.facts import mentioned_products
 from policy.findings import ComplianceFinding, EvidenceRef, Severity
 from policy.semantic import SemanticLayer, load_semantic
+from policy.text import compact, fold
 
 
 def checker_for(
@@ -605,11 +607,29 @@ def brand_products(brand: Brand, passages: Iterable[Passage] = ()) -> dict[str, 
     route ("每天安排晨光与黄昏两次拍摄时段", under Kanas) could be given to every route unnoticed: the
     brand file's sheets do not list it (2026-12-04)."""
     sheets = {p.name: [p.description, *p.facts] for p in brand.products}
+    passages = list(passages)
+    # A document the retriever withholds (instruction-like text anywhere in it) states nothing.
+    withheld = {p.doc for p in passages if _instruction_like(p.doc) or _instruction_like(p.text)}
     for passage in passages:
-        named = mentioned_products(passage.section, sheets) if passage.section else set()
+        if passage.doc in withheld or not passage.section or _COMPARES.search(passage.section):
+            continue  # "喀纳斯秋季 8天和雨崩线路怎么选？" may name one product by a name not in the file
+        named = mentioned_products(passage.section, sheets)
         if len(named) == 1:
             sheets[named.pop()].append(passage.text)
     return sheets
+
+
+def _instruction_like(text: str) -> bool:
+    """Whether ``text`` carries instruction-like text, read as the retriever reads documents (the
+    checker's detector on the folded and on the compacted text)."""
+    folded = fold(text)
+    return bool(injected_text(folded) or injected_text(compact(folded)))
+
+
+# A heading that weighs products against each other, whatever names it uses for them.
+_COMPARES = re.compile(
+    r"和|与|或|还是|对比|比较|怎么选|\b(?:and|or|vs|versus|compared?|which)\b", re.IGNORECASE
+)
 
 
 def brand_facts(brand: Brand, *, with_inputs: bool = True) -> list[str]:

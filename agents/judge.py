@@ -51,6 +51,10 @@ from prompts import Prompt, default_registry
 
 JUDGE_PROMPT = "compliance.judge@1"
 """The judge's prompt; a new version changes every ruling."""
+VERDICT_FIRST = frozenset({"compliance.judge@2"})
+"""Prompts whose answer puts the verdict first and is the verdict alone when the sentence breaks nothing
+(:func:`agents.roles.ruling_answer_model`); such a ruling's rationale is :data:`NO_VIOLATION`."""
+NO_VIOLATION = "no violation of the checked categories"
 RATIONALE_CHARS = 160
 """A rationale is one line of at most this many characters (longer ones are cut)."""
 MAX_TOKENS = 96
@@ -119,7 +123,7 @@ class ModelJudge:
 
     def _judge(self, question: Question) -> Ruling | None:
         inputs = _inputs(question)
-        constrained = ruling_answer_model(tuple(inputs.candidates))
+        constrained = ruling_answer_model(tuple(inputs.candidates), self.prompt.ref in VERDICT_FIRST)
         schema = json_schema_of(constrained)
         rendered = self.prompt.render(**_with_shape(inputs, self.prompt))
         fixed = self._instructions if rendered.startswith(self._instructions) else ""
@@ -192,7 +196,7 @@ def _with_shape(inputs: JudgeInputs, prompt: Prompt) -> dict[str, Any]:
     """The variables to render ``prompt`` with: the inputs, and the answer's shape if it shows one."""
     variables: dict[str, Any] = inputs.variables()
     if ANSWER_SHAPE in prompt.inputs:
-        schema = json_schema_of(ruling_answer_model(tuple(inputs.candidates)))
+        schema = json_schema_of(ruling_answer_model(tuple(inputs.candidates), prompt.ref in VERDICT_FIRST))
         variables[ANSWER_SHAPE] = answer_shape(schema)
     return variables
 
@@ -224,6 +228,8 @@ def _parse(completion: Completion, model: type[BaseModel]) -> tuple[dict[str, An
 
 def _checked(question: JudgeInputs, answer: dict[str, Any], extra: dict[str, str]) -> Ruling | None:
     """``answer`` as a ruling on ``question``, or None when it is not a usable one."""
+    if set(answer) == {"violation"} and not answer["violation"]:  # a verdict-first prompt's clean answer
+        return Ruling(violation=False, category=None, rationale=NO_VIOLATION, extra=dict(extra))
     category = str(answer["category"])
     rationale = " ".join(str(answer["rationale"]).split())
     if category not in question.candidates or not rationale:

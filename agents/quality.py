@@ -39,10 +39,11 @@ severity (a brand may change a severity with ``compliance.severity`` in brand.ya
   either;
 - ``quality.contact_missing``: copy that sends the reader to the brand's website, hotline or e-mail
   address ("请访问我们的官方网站或拨打我们的客服电话", "call our hotline") without giving it anywhere in
-  the piece. A search ad (``links_to_site`` in its channel file) is itself the link to the site. The last
-  resort (:func:`give_contacts`) writes the brand's own site, number or address after the first such
-  words (``allowed_hosts`` and ``allowed_contacts`` in brand.yaml); a kind the brand file does not list
-  goes with its sentence;
+  the piece, unless the channel gives it (``gives_contacts`` in its channel file: a search ad is a link
+  to the site, an e-mail can be answered). The last resort (:func:`give_contacts`) writes the brand's
+  own site, number or address after the first such words where the field stays within its limits
+  (``allowed_hosts`` and ``allowed_contacts`` in brand.yaml); a kind the brand file does not list goes
+  with its sentences;
 - ``facts.policy_not_used``: an answer to a channel input (a customer's question) that gives none of the
   figures (shares, prices) of the passages that answer the question, and does not say the documents do
   not cover the case; when the question gives its case ("20 days before departure") and a row covers it
@@ -1443,24 +1444,32 @@ def _call_to_action(ctx: QualityContext, fields: dict[str, str]) -> list[Complia
 
 # Words that send the reader to a way of reaching the brand, by kind. A Qingyu e-mail asked readers to
 # "请访问我们的官方网站或拨打我们的客服电话" and gave neither (2026-12-04): a dead end a copy chief sends
-# back. "Contact us" and "私信我们" are not here: a reply or a direct message needs no address.
+# back. Only the brand's own: "our website", "我们的官网", "去官网" / "访问官网" (a verb, then the site), not
+# "12306官网", "景区官网", "the official website of the Smithsonian" or "check the website". "Call us"
+# only as an invitation ("Call us today", not "Call us old-fashioned"). "Contact us", "私信我们" and
+# "reply" are not here: a reply or a direct message needs no address.
 _POINTERS: dict[str, re.Pattern[str]] = {
     "website": re.compile(
-        r"\b(?:our|the|official|brand's)\s(?:official\s)?(?:web\s?site|online (?:store|shop)|home\s?page)\b"
-        r"|官方网站|官网|我们的网站|品牌网站|网上商城|官方商城",
+        r"\bour\s(?:official\s)?(?:web\s?site|online (?:store|shop)|web\s?shop|home\s?page)\b"
+        r"|我们的(?:官方)?(?:网站|官网|网上商城|商城)"
+        r"|(?:访问|登录|登陆|前往|打开|浏览|进入|上|去|到)(?:品牌)?(?:官方网站|官网|官方商城)",
         re.IGNORECASE,
     ),
     "phone": re.compile(
-        r"\b(?:call|phone|ring)\s(?:us|our\s(?:team|hotline|helpline|support|customer (?:service|care)|store"
-        r"|shop))\b|\bgive us a (?:call|ring)\b"
+        r"\b(?:call|phone|ring)\sus(?=\s?(?:at|on|today|now|any\s?time|for|to|if|with|and|or|toll|free|"
+        r"[.,;:!?)]|$))"
+        r"|\b(?:call|phone|ring)\sour\s(?:hotline|helpline|support (?:line|team)|service line"
+        r"|customer (?:service|care)(?: line| team| number)?)\b|\bgive us a (?:call|ring)\b"
         r"|\bour (?:hotline|helpline|phone number|customer (?:service|care) (?:line|number))\b"
-        r"|客服电话|服务热线|客服热线|热线电话|致电我们|致电客服|打电话给我们|电话联系我们|来电咨询",
-        re.IGNORECASE,
+        r"|客服电话|服务热线|客服热线|热线电话|致电我们|致电客服|欢迎致电|打电话给我们|给我们打电话|电话联系我们"
+        r"|来电咨询|拨打我们的电话",
+        re.IGNORECASE | re.MULTILINE,
     ),
     "email": re.compile(
-        r"\b(?:e-?mail|write to) (?:us|our (?:team|support|customer (?:service|care)))\b"
-        r"|\bdrop us (?:a line|an e-?mail|a note)\b|\bour (?:e-?mail address|inbox|support address)\b"
-        r"|发邮件给我们|给我们发邮件|邮件联系我们|发送邮件至|我们的邮箱|客服邮箱|官方邮箱",
+        r"\b(?:e-?mail|write to) us\b|\bsend us an? e-?mail\b|\bdrop us (?:a line|an e-?mail|a note)\b"
+        r"|\be-?mail our (?:team|support|customer (?:service|care))\b"
+        r"|\bour (?:e-?mail address|support address)\b"
+        r"|发邮件给我们|给我们发邮件|邮件联系我们|我们的邮箱|客服邮箱|官方邮箱",
         re.IGNORECASE,
     ),
 }
@@ -1485,8 +1494,8 @@ def brand_contacts(brand: Brand) -> dict[str, str]:
 
 
 def _given(text: str, channel: ChannelSpec, brand: Brand) -> set[str]:
-    """The kinds of contact ``text`` gives (an address, a number, a site)."""
-    kinds = {"website"} if channel.links_to_site else set()
+    """The kinds of contact ``text`` gives (an address, a number, a site), with those the channel gives."""
+    kinds: set[str] = set(channel.gives_contacts)
     if _EMAIL.search(text):
         kinds.add("email")
     bare = _EMAIL.sub(" ", text)
@@ -1509,35 +1518,37 @@ def _contact_missing(ctx: QualityContext, fields: dict[str, str]) -> list[Compli
     for spec in ctx.channel.fields:
         text = fields.get(spec.name, "")
         for kind, pattern in _POINTERS.items():
-            m = pattern.search(text) if kind not in given else None
-            if m is None:
-                continue
-            given.add(kind)  # one finding per kind and piece: giving it once serves every mention
-            if kind in have:
-                fix = f'give it: "{have[kind]}"'
-            elif have:
-                fix = f"point to {' or '.join(have.values())} instead, or drop the sentence"
-            else:
-                fix = f"drop the sentence: the brand file lists no {_KIND_WORDS[kind].split()[-1]}"
-            found.append(
-                _finding(
-                    "quality.contact_missing",
-                    f'"{spec.name}" sends the reader to {_KIND_WORDS[kind]} ("{m.group()}") and does not '
-                    "give it",
-                    fix,
-                    field=spec.name,
-                    span=m.span(),
-                    matched=m.group(),
+            for m in pattern.finditer(text) if kind not in given else ():
+                if kind in have:
+                    # the brand's own is written in once (give_contacts): one finding for the piece
+                    given.add(kind)
+                    fix = f'give it: "{have[kind]}"'
+                elif have:
+                    fix = f"point to {' or '.join(have.values())} instead, or drop the sentence"
+                else:
+                    fix = f"drop the sentence: the brand file lists no {_KIND_WORDS[kind].split()[-1]}"
+                found.append(
+                    _finding(
+                        "quality.contact_missing",
+                        f'"{spec.name}" sends the reader to {_KIND_WORDS[kind]} ("{m.group()}") and does not '
+                        "give it",
+                        fix,
+                        field=spec.name,
+                        span=m.span(),
+                        matched=m.group(),
+                    )
                 )
-            )
+                if kind in given:
+                    break
     return found
 
 
 def give_contacts(channel: ChannelSpec, brand: Brand, draft: Draft) -> Draft:
     """``draft`` with the brand's own site, number or address (:func:`brand_contacts`) written after the
     first words that send the reader to one the piece does not give ("拨打我们的客服电话（400-555-0188）",
-    "call our hotline (400-000-0000)"). A kind the brand file does not list is left for its sentence to
-    be dropped."""
+    "call us at (513) 555-0142", "visit our website (tidewater.example)"), where the field stays within
+    its limits. A kind the brand file does not list, or that fits nowhere, is left for its sentence to be
+    dropped."""
     fields = dict(draft.fields)
     given = _given("\n".join(fields.values()), channel, brand)
     have = brand_contacts(brand)
@@ -1547,9 +1558,14 @@ def give_contacts(channel: ChannelSpec, brand: Brand, draft: Draft) -> Draft:
             m = pattern.search(text) if kind in have and kind not in given else None
             if m is None:
                 continue
-            added = f"（{have[kind]}）" if brand.language == "zh" else f" ({have[kind]})"
-            fields[spec.name] = text[: m.end()] + added + text[m.end() :]
-            given.add(kind)
+            if brand.language == "zh":
+                added = f"（{have[kind]}）"
+            else:
+                added = f" ({have[kind]})" if kind == "website" else f" at {have[kind]}"
+            new = text[: m.end()] + added + text[m.end() :]
+            if not spec.violations(new):
+                fields[spec.name] = new
+                given.add(kind)
     return draft if fields == draft.fields else draft.model_copy(update={"fields": fields})
 
 

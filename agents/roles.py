@@ -43,7 +43,7 @@ import functools
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field, RootModel, create_model
 
 from agents.channels import ChannelSpec, FieldSpec
 from agents.citations import citation_list
@@ -475,21 +475,36 @@ RUBRIC_ANSWER_MODEL: type[BaseModel] = create_model(
 
 
 @functools.lru_cache(maxsize=256)
-def ruling_answer_model(candidates: tuple[str, ...]) -> type[BaseModel]:
+def ruling_answer_model(candidates: tuple[str, ...], verdict_first: bool = False) -> type[BaseModel]:
     """:class:`RulingAnswer` for a sentence whose candidate categories are ``candidates``: the category is
     one of them. The rationale comes first: the model says what the sentence does, then rules on it.
+    ``verdict_first``: the verdict comes first, and a sentence that breaks nothing is answered with it
+    alone (``{"violation": false}``); a violation goes on with its category, words and rationale. Most
+    sentences put to the judge break nothing, and decoding is most of a ruling's time (about 40 tokens at
+    18 tokens/s on 2 cores), so this answers them in a fifth of the tokens.
     Strings carry no length bound: llama.cpp compiles one into nested grammar rules that halve decoding
     speed, so ``max_tokens`` and the judge's own checks bound them instead."""
     if not candidates:
         raise ValueError("a sentence to judge needs at least one candidate category")
-    return create_model(
-        "RulingOut",
+    if not verdict_first:
+        return create_model(
+            "RulingOut",
+            __config__=_STRICT,
+            rationale=(text_field(None), ...),
+            violation=(bool, ...),
+            category=(one_of(candidates), ...),
+            span_text=(text_field(None, min_chars=0), ...),
+        )
+    clean = create_model("CleanOut", __config__=_STRICT, violation=(Literal[False], ...))
+    found = create_model(
+        "ViolationOut",
         __config__=_STRICT,
-        rationale=(text_field(None), ...),
-        violation=(bool, ...),
+        violation=(Literal[True], ...),
         category=(one_of(candidates), ...),
         span_text=(text_field(None, min_chars=0), ...),
+        rationale=(text_field(None), ...),
     )
+    return RootModel[clean | found]  # type: ignore[valid-type, return-value]
 
 
 # --- the roles --------------------------------------------------------------------------------------

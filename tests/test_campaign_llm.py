@@ -12,6 +12,7 @@ from playwright.sync_api import Browser
 
 from agents.channels import load_channels
 from agents.compliance import checker_for
+from agents.judge import JUDGE_PROMPT
 from agents.quality import QualityContext, quality_findings
 from agents.state import Campaign
 from knowledge.brand import Brand, load_brand
@@ -174,7 +175,7 @@ def test_v3_prompts_deliver_with_instructions_once_in_the_system_message(tmp_pat
     shutil.copytree(EXAMPLES / "wanderly", root, ignore=shutil.ignore_patterns(".brandforge"))
     result = run_campaign(load_brand(root), pipeline=pipeline, channels=["social_post"])
     assert [p.channel for p in result.pieces] == ["social_post"]
-    assert {t.prompt for t in result.trace} <= {*swaps.values(), "compliance.judge@1"}  # the judge has one
+    assert {t.prompt for t in result.trace} <= {*swaps.values(), JUDGE_PROMPT}  # the judge has one
     review = next(t for t in result.trace if t.prompt == "reviewer.review@3")
     # The conversation's prefix is reused: only the request line is new, plus the draft when a fix edited
     # it since the draft turn (since issue 15 the copywriter's output is often cleaned up: ~75 tokens).

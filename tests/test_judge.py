@@ -14,7 +14,7 @@ import pytest
 
 import policy
 from agents.base import RunContext
-from agents.judge import JUDGE_PROMPT, RATIONALE_CHARS, ModelJudge, locate
+from agents.judge import JUDGE_PROMPT, NO_VIOLATION, RATIONALE_CHARS, VERDICT_FIRST, ModelJudge, locate
 from agents.roles import JudgeInputs
 from agents.state import CampaignState
 from backends import BackendError, ChatMessage, Completion, GenerationParams, LLMBackend
@@ -147,6 +147,43 @@ def test_the_schema_sent_allows_exactly_the_candidates_with_the_rationale_first(
     assert list(schema["properties"]) == ["rationale", "violation", "category", "span_text"]
     assert schema["properties"]["category"]["enum"] == ["health_claim", "guarantee"]  # by score
     assert "maxLength" not in schema["properties"]["rationale"]  # bounded by max_tokens, not the grammar
+
+
+def test_the_verdict_first_prompt_answers_a_clean_sentence_with_the_verdict_alone() -> None:
+    """compliance.judge@2 (opt-in): the grammar allows {"violation": false} alone, or a violation with its
+    candidate category, words and rationale, in that order; anything else is no ruling."""
+    v2 = default_registry().get("compliance.judge@2")
+    assert v2.ref in VERDICT_FIRST and JUDGE_PROMPT not in VERDICT_FIRST
+    found = {
+        "violation": True,
+        "category": "health_claim",
+        "span_text": "血糖稳多了",
+        "rationale": "Blood sugar.",
+    }
+    judge, backend = _judge(
+        {
+            HEALTH.sentence: found,
+            DISCLAIMER.sentence: {"violation": False},
+            INJECTION.sentence: {"violation": False, "rationale": "fine"},  # goes on after a clean verdict
+            MARKUP.sentence: {"violation": True, "category": "unsafe_markup", "span_text": "<script>"},
+        },
+        prompt=v2,
+    )
+    extra = {"prompt": "compliance.judge@2", "model": "judge-fake"}
+    assert judge.adjudicate([HEALTH, DISCLAIMER, INJECTION, MARKUP]) == [
+        Ruling(True, "health_claim", "Blood sugar.", "血糖稳多了", extra),
+        Ruling(False, None, NO_VIOLATION, None, extra),
+        None,
+        None,  # a violation without its rationale
+    ]
+    _, schema = backend.calls[0]
+    assert schema is not None
+    clean, violation = schema["anyOf"]
+    assert clean["properties"] == {"violation": {"const": False, "type": "boolean"}}
+    assert clean["additionalProperties"] is False
+    assert list(violation["properties"]) == ["violation", "category", "span_text", "rationale"]
+    assert violation["properties"]["category"]["enum"] == ["health_claim", "guarantee"]  # by score
+    assert "maxLength" not in violation["properties"]["rationale"]
 
 
 class _Scripted(LLMBackend):

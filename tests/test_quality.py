@@ -1152,6 +1152,7 @@ def test_copy_that_sends_the_reader_to_a_contact_gives_it(wanderly: Brand, tidew
     from agents.quality import brand_contacts, give_contacts
 
     qingyu = load_brand(ROOT / "examples" / "brands" / "qingyu")
+    hearthline = load_brand(ROOT / "examples" / "brands" / "hearthline")
     assert brand_contacts(qingyu) == {
         "website": "qingyu.example.com",
         "phone": "400-555-0188",
@@ -1163,51 +1164,65 @@ def test_copy_that_sends_the_reader_to_a_contact_gives_it(wanderly: Brand, tidew
     email = {"subject": "青隅新茶到了", "preheader": "武夷山岩茶，写明采摘日期", "body": body}
     context = QualityContext.build(CH["email"], qingyu)
     found = [f for f in quality_findings(context, email) if f.rule_id == "quality.contact_missing"]
-    assert [f.matched for f in found] == ["官方网站", "客服电话"]
+    assert [f.matched for f in found] == ["我们的官方网站", "客服电话"]
     assert found[1].suggestion == 'give it: "400-555-0188"'
     given = give_contacts(CH["email"], qingyu, Draft(channel="email", fields=email)).fields
     assert "请访问我们的官方网站（qingyu.example.com）或拨打我们的客服电话（400-555-0188）。" in given["body"]
     assert "quality.contact_missing" not in rules(qingyu, "email", given)
-    # given anywhere in the piece counts, in any form; one finding per kind however often it is named
+    # given anywhere in the piece counts, in any form
     ok = dict(email, body=body.replace(dead_end, "官网 https://qingyu.example.com/tea ，热线 400 555 0188。"))
     assert "quality.contact_missing" not in rules(qingyu, "email", ok)
-    # English: a kind the brand lists is given; one it does not list goes with its sentence
-    line = "Questions? Email us or call our hotline any weekday."
-    en = dict(GOOD_EMAIL_EN, body=GOOD_EMAIL_EN["body"].replace("Pick your grind", f"{line} Pick your grind"))
-    context = QualityContext.build(CH["email"], tidewater)
-    found = [f for f in quality_findings(context, en) if f.rule_id == "quality.contact_missing"]
-    assert [(f.matched, f.suggestion) for f in found] == [
-        (
-            "call our hotline",
-            "point to tidewater.example or hello@tidewater.example instead, or drop the sentence",
-        ),
-        ("Email us", 'give it: "hello@tidewater.example"'),
-    ]
-    given = give_contacts(CH["email"], tidewater, Draft(channel="email", fields=en))
-    assert "Email us (hello@tidewater.example) or call our hotline" in given.fields["body"]
-    standing = quality_findings(context, given.fields)
-    assert [f.matched for f in standing if f.rule_id == "quality.contact_missing"] == ["call our hotline"]
-    dropped = remove_offending_sentences(given, standing, ["Tidewater"]).fields["body"]
-    assert "hotline" not in dropped and "Pick your grind" in dropped
-    assert rules(tidewater, "email", {**en, "body": dropped}) == []
-    # not pointers: a reply or a message needs no address; a search ad is the link to the site
-    assert (
-        rules(
-            tidewater,
-            "email",
-            dict(GOOD_EMAIL_EN, body=GOOD_EMAIL_EN["body"] + " Just reply to this e-mail."),
-        )
-        == []
+    # English: a kind the brand lists is given once; every pointer to one it does not list goes
+    text = (
+        "Harbor Light is back on the roaster. Questions? Give us a call or write to us. Wholesale cafes can "
+        "call our customer service line for pricing. Order your bag today. #Tidewater"
     )
-    ad = {
-        "headline_1": "Fresh-roasted coffee",
-        "headline_2": "Ships within 48 hours",
-        "headline_3": "Order on our website",
-        "description_1": "Tidewater roasts small batches on the Oregon coast.",
-        "description_2": "Single origins and blends, roasted to order. Order today.",
-    }
-    assert rules(tidewater, "search_ad", ad) == []
-    post = {"text": "跟 Wanderly 去雨崩慢走七天，私信我们或在官网预约。#Wanderly #雨崩"}
-    assert [f for f in rules(wanderly, "social_post", post) if f == "quality.contact_missing"] == [
-        "quality.contact_missing"
+    post = {"text": text}
+    context = QualityContext.build(CH["social_post"], tidewater)
+    found = [f for f in quality_findings(context, post) if f.rule_id == "quality.contact_missing"]
+    assert [f.matched for f in found] == ["Give us a call", "call our customer service line", "write to us"]
+    assert found[2].suggestion == 'give it: "hello@tidewater.example"'
+    assert found[0].suggestion.startswith("point to tidewater.example or hello@tidewater.example instead")
+    given = give_contacts(CH["social_post"], tidewater, Draft(channel="social_post", fields=post))
+    assert "Give us a call or write to us at hello@tidewater.example." in given.fields["text"]
+    standing = quality_findings(context, given.fields)
+    assert [f.matched for f in standing if f.rule_id == "quality.contact_missing"] == [
+        "Give us a call",
+        "call our customer service line",
     ]
+    dropped = remove_offending_sentences(given, standing, ["Tidewater"]).fields["text"]
+    assert "call" not in dropped.lower() and dropped.startswith("Harbor Light is back on the roaster.")
+    assert "quality.contact_missing" not in rules(tidewater, "social_post", {"text": dropped})
+    # written in only where the field keeps its limits
+    ad = {
+        "headline_1": "Cast iron that lasts",
+        "headline_2": "Enameled Dutch ovens",
+        "headline_3": "Call us today",
+        "description_1": "Hearthline makes cast-iron cookware in Ohio.",
+        "description_2": "Enameled Dutch ovens with a 10-year limited warranty. Order on our website.",
+    }
+    assert [f for f in rules(hearthline, "search_ad", ad) if f == "quality.contact_missing"] == [
+        "quality.contact_missing"
+    ]  # the phone; the ad itself links to the site
+    fixed = give_contacts(CH["search_ad"], hearthline, Draft(channel="search_ad", fields=ad)).fields
+    assert fixed == ad  # "Call us today at (513) 555-0142" is over 30 characters
+    # not pointers: someone else's site, a figure of speech, a reply; an e-mail can be answered
+    for line in (
+        "火车票请在12306官网购买，门票价格以景区官网公布为准。",
+        "这次的价格比官网还低？认准#官网同款。",
+    ):
+        assert "quality.contact_missing" not in rules(
+            wanderly, "social_post", {"text": f"跟 Wanderly 去雨崩。{line}"}
+        )
+    for line in (
+        "The official website of the Smithsonian lists the exhibit. Check the website for a roast date.",
+        "Call us old-fashioned, but we still roast by hand. We like to call our team the roasting crew.",
+        "Just reply to this post, or send a message.",
+    ):
+        assert "quality.contact_missing" not in rules(tidewater, "social_post", {"text": line})
+    reply = dict(GOOD_EMAIL_EN, body=GOOD_EMAIL_EN["body"] + " Email us with any question.")
+    assert rules(tidewater, "email", reply) == []
+    go = {"text": "跟 Wanderly 去雨崩，去官网预约吧。#Wanderly"}
+    assert "quality.contact_missing" in rules(wanderly, "social_post", go)
+    go = give_contacts(CH["social_post"], wanderly, Draft(channel="social_post", fields=go)).fields
+    assert go["text"] == "跟 Wanderly 去雨崩，去官网（wanderly.example）预约吧。#Wanderly"
