@@ -78,11 +78,10 @@ from knowledge.chunking import Passage, map_sentences, split_sentences
 from policy import ComplianceChecker, Evidence, PassageEvidence, fold_str, load_policy
 from policy.adjudication import Adjudicator, Remembering
 from policy.claims import coverage
-from policy.detectors import injected_text
+from policy.detectors import instruction_in
 from policy.facts import mentioned_products
 from policy.findings import ComplianceFinding, EvidenceRef, Severity
 from policy.semantic import SemanticLayer, load_semantic
-from policy.text import compact, fold
 
 
 def checker_for(
@@ -608,22 +607,22 @@ def brand_products(brand: Brand, passages: Iterable[Passage] = ()) -> dict[str, 
     brand file's sheets do not list it (2026-12-04)."""
     sheets = {p.name: [p.description, *p.facts] for p in brand.products}
     passages = list(passages)
-    # A document the retriever withholds (instruction-like text anywhere in it) states nothing.
-    withheld = {p.doc for p in passages if _instruction_like(p.doc) or _instruction_like(p.text)}
+    owned: list[tuple[Passage, str]] = []
     for passage in passages:
-        if passage.doc in withheld or not passage.section or _COMPARES.search(passage.section):
+        if not passage.section or _COMPARES.search(passage.section):
             continue  # "喀纳斯秋季 8天和雨崩线路怎么选？" may name one product by a name not in the file
         named = mentioned_products(passage.section, sheets)
         if len(named) == 1:
-            sheets[named.pop()].append(passage.text)
+            owned.append((passage, named.pop()))
+    # A document the retriever would withhold (instruction-like text anywhere in it) states nothing.
+    docs = {passage.doc for passage, _ in owned}
+    withheld = {
+        p.doc for p in passages if p.doc in docs and (instruction_in(p.doc) or instruction_in(p.text))
+    }
+    for passage, product in owned:
+        if passage.doc not in withheld:
+            sheets[product].append(passage.text)
     return sheets
-
-
-def _instruction_like(text: str) -> bool:
-    """Whether ``text`` carries instruction-like text, read as the retriever reads documents (the
-    checker's detector on the folded and on the compacted text)."""
-    folded = fold(text)
-    return bool(injected_text(folded) or injected_text(compact(folded)))
 
 
 # A heading that weighs products against each other, whatever names it uses for them.

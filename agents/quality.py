@@ -1518,10 +1518,10 @@ def _contact_missing(ctx: QualityContext, fields: dict[str, str]) -> list[Compli
     for spec in ctx.channel.fields:
         text = fields.get(spec.name, "")
         for kind, pattern in _POINTERS.items():
-            for m in pattern.finditer(text) if kind not in given else ():
+            if kind in given:
+                continue
+            for m in pattern.finditer(text):
                 if kind in have:
-                    # the brand's own is written in once (give_contacts): one finding for the piece
-                    given.add(kind)
                     fix = f'give it: "{have[kind]}"'
                 elif have:
                     fix = f"point to {' or '.join(have.values())} instead, or drop the sentence"
@@ -1538,7 +1538,8 @@ def _contact_missing(ctx: QualityContext, fields: dict[str, str]) -> list[Compli
                         matched=m.group(),
                     )
                 )
-                if kind in given:
+                if kind in have:  # give_contacts writes the brand's own in once: one finding for the piece
+                    given.add(kind)
                     break
     return found
 

@@ -26,8 +26,7 @@ from pydantic import Field
 from agents.base import Agent, AgentParams, RunContext
 from agents.state import CampaignState, QuarantinedPassage, RetrievedPassage
 from knowledge.index import FaissKnowledgeIndex, ScoredPassage, SearchMode
-from policy.detectors import injected_text
-from policy.text import SentenceIndex, compact, fold
+from policy.detectors import instruction_in
 
 QUESTION_PASSAGES = 4
 """A channel input's own best passages: kept by the retriever before the merge, pointed to by the
@@ -35,20 +34,6 @@ copywriter and read by the checks of an answer to a customer (:func:`agents.qual
 
 _UNSAFE_NAME_CHARS = re.compile(r"[^\w./ -]")
 _MAX_NAME_CHARS = 120
-
-
-def instruction_in(text: str) -> str | None:
-    """The sentence of ``text`` (as written, at most 200 characters) that holds instruction-like or canary
-    text, or None: the compliance checker's own detector (:func:`~policy.detectors.injected_text`),
-    which sees through case, width, zero-width and look-alike tricks and letter-by-letter spelling."""
-    folded = fold(text)
-    hits = injected_text(folded) or injected_text(compact(folded))
-    if not hits:
-        return None
-    start, end = hits[0].span
-    left, right = SentenceIndex(text).bounds(start, end)
-    sentence = text[left:right].strip()
-    return sentence if len(sentence) <= 200 else hits[0].matched.strip()[:200]
 
 
 def display_name(doc: str) -> str:

@@ -3,7 +3,7 @@
 Usage: python bench/injection.py [SET.yaml ...] [--misses]
 
 Each set is YAML ``cases: [{id, lang, label: inject|benign, kind, text}]``: passages as they would sit
-in a brand's knowledge documents. Every case goes through :func:`agents.retriever.instruction_in`, the
+in a brand's knowledge documents. Every case goes through :func:`policy.detectors.instruction_in`, the
 check that decides whether a passage is withheld from the model. Prints recall (injections withheld) and
 false-positive rate (brand text withheld) per set and language, the misses with ``--misses``, and the
 first set's figures on the last line.

@@ -26,7 +26,6 @@ deterministic check), first run against last.
 from __future__ import annotations
 
 import argparse
-import functools
 import hashlib
 import json
 import random
@@ -44,7 +43,7 @@ from agents.state import Campaign
 from knowledge.brand import Brand, load_brand
 from knowledge.chunking import Passage
 from knowledge.embedders import get_embedder
-from knowledge.index import default_index_dir
+from knowledge.index import FaissKnowledgeIndex, default_index_dir
 from policy import PassageEvidence
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -99,23 +98,24 @@ def policy_for(campaign: Campaign, brand: Brand, channel: str, embedder: Any) ->
         return []
     scores = embedder.embed(queries) @ embedder.embed([p.text for p in campaign.passages]).T
     best = scores.max(axis=0).argsort()[::-1][:QUESTION_PASSAGES]
-    sections = {p.id: p.section for p in _indexed(default_index_dir(brand))}
+    sections = {p.id: p.section for p in _indexed(brand, embedder)}
     return [
         with_heading(campaign.passages[int(i)].text, sections.get(campaign.passages[int(i)].id, ""))
         for i in best
     ]
 
 
-@functools.cache
-def _indexed(index_dir: Path) -> tuple[Passage, ...]:
-    """Every passage of a brand's built index with its section heading, read once per brand (empty when
-    the index is not built): what the campaign's compliance step reads product sections from."""
-    store = index_dir / "docstore.json"
-    if not store.is_file():
-        return ()
-    data = json.loads(store.read_text(encoding="utf-8"))
-    fields = ("id", "doc", "chunk", "text", "section")
-    return tuple(Passage(**{k: p[k] for k in fields if k in p}) for p in data.get("passages", []))
+_INDEXED: dict[Path, tuple[Passage, ...]] = {}
+
+
+def _indexed(brand: Brand, embedder: Any) -> tuple[Passage, ...]:
+    """Every passage of the brand's built index, with its section heading (empty when it is not built),
+    loaded once per brand: what the campaign's compliance step reads product sections from."""
+    folder = default_index_dir(brand)
+    if folder not in _INDEXED:
+        built = FaissKnowledgeIndex.read_manifest(folder) is not None
+        _INDEXED[folder] = tuple(FaissKnowledgeIndex.load(folder, embedder).all_passages()) if built else ()
+    return _INDEXED[folder]
 
 
 def score_campaign(run: str, label: str, campaign: Campaign, brand: Brand, embedder: Any) -> list[Scored]:
@@ -125,7 +125,7 @@ def score_campaign(run: str, label: str, campaign: Campaign, brand: Brand, embed
         [(p.id, p.text) for p in campaign.passages],
         embedder,
         facts=brand_facts(brand),
-        products=brand_products(brand, _indexed(default_index_dir(brand))),
+        products=brand_products(brand, _indexed(brand, embedder)),
     )
     checker = checker_for(brand, evidence)
     scored = []

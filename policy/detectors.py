@@ -12,7 +12,8 @@ Personal data is a person's: a business's own contacts are not, even when no lis
 offers as the business's line with nothing saying it is someone's, example numbers, licence numbers).
 Secrets need a value that could be one: placeholders (``<your-key-here>``, ``USER:PASSWORD``) and masked
 values are documentation. :func:`contact_spans` and :func:`reference_spans` give what claim extraction
-should not read as figures.
+should not read as figures. :func:`instruction_in` is how a knowledge document is judged: the retriever
+withholds a document it finds text in, and product sheets leave such a document out.
 
 Every detector is linear in the length of the text: patterns that need lookbehind stay on Python's
 ``re`` and are written so that a greedy run can only start where such a run starts (a negative
@@ -33,7 +34,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from policy.injection import CANARY, hidden_instruction_spans, instruction_spans
-from policy.text import RE2_SPACE, Coverage, Folded, linear_regex
+from policy.text import RE2_SPACE, Coverage, Folded, SentenceIndex, compact, fold, linear_regex
 
 
 @dataclass(frozen=True)
@@ -767,3 +768,17 @@ def sanitize_markup(text: str, allowed_hosts: list[str]) -> tuple[str, list[Hit]
     if edits:
         clean = re.sub(r"[ \t]{2,}", " ", clean).strip()
     return clean, hits
+
+
+def instruction_in(text: str) -> str | None:
+    """The sentence of ``text`` (as written, at most 200 characters) that holds instruction-like or canary
+    text, or None: the compliance checker's own detector (:func:`injected_text`),
+    which sees through case, width, zero-width and look-alike tricks and letter-by-letter spelling."""
+    folded = fold(text)
+    hits = injected_text(folded) or injected_text(compact(folded))
+    if not hits:
+        return None
+    start, end = hits[0].span
+    left, right = SentenceIndex(text).bounds(start, end)
+    sentence = text[left:right].strip()
+    return sentence if len(sentence) <= 200 else hits[0].matched.strip()[:200]
