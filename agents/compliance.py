@@ -56,6 +56,7 @@ from agents.quality import (
     finish_fields,
     give_contacts,
     name_the_brand,
+    one_register,
     policy_passages,
     quality_findings,
     replace_duplicate_fields,
@@ -401,7 +402,7 @@ class Compliance(SendsBack):
         if self.params.shorten:
             draft = self._shorter(state, ctx, channel, draft)
         draft, cut = self._fit_limits(channel, state.brand, draft)
-        draft = finish_conventions(channel, state.brand, draft)
+        draft = one_register(state.brand, finish_conventions(channel, state.brand, draft))
         final = self._standing(checker, channel, draft, findings, quality(draft, cut))
         improvised = next((f for f in final if f.rule_id == "facts.policy_not_used" and f.field), None)
         if improvised is None and state.brand.channel_inputs.get(channel.name) and channel.fields:
@@ -411,7 +412,9 @@ class Compliance(SendsBack):
             improvised = next((f for f in final if f.severity == "block" and f.field == reply), None)
         answer = answer_from_policy(quality(draft)) if improvised else None
         if improvised and improvised.field and answer:  # the customer gets the documents' own answer
-            draft = draft.model_copy(update={"fields": {**draft.fields, improvised.field: answer}})
+            draft = one_register(
+                state.brand, draft.model_copy(update={"fields": {**draft.fields, improvised.field: answer}})
+            )
             final = self._standing(checker, channel, draft, findings, quality(draft, cut))
         final_keys = {(f.rule_id, f.field, f.matched) for f in final}
         fixed = [

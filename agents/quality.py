@@ -23,6 +23,9 @@ severity (a brand may change a severity with ``compliance.severity`` in brand.ya
   warranty on the enamel … 1-year limited warranty on the knob");
   ``quality.positioning_repeated``: the positioning line (or a long clause of it) used more than once in
   a piece;
+- ``quality.register_mixed``: Chinese copy that addresses the reader both as 您 and as 你 (quotations,
+  "你们", "你我" and "迷你" aside); the last resort (:func:`one_register`) keeps the form the piece uses
+  most;
 - ``quality.too_short``: a field below its minimum length (blocks below :data:`SHORT_BLOCK_RATIO` of it);
 - ``quality.hashtags``, ``quality.greeting``, ``quality.sign_off``: channel conventions the field's spec
   asks for; the last resort (:func:`finish_conventions`) adds plain ones;
@@ -103,6 +106,7 @@ QUALITY_RULES: dict[str, tuple[Group, Severity, str]] = {
     "quality.repetition": ("voice", "block", "no sentence or long phrase said twice"),
     "quality.positioning_repeated": ("voice", "block", "the positioning line used at most once"),
     "quality.tool_name": ("voice", "block", "the tool's own name never appears"),
+    "quality.register_mixed": ("voice", "block", "the reader addressed one way throughout (您 or 你)"),
     "facts.policy_not_used": ("facts", "block", "an answer to a customer gives the policy's own figures"),
     "facts.refund_amount": ("facts", "block", "an amount refunded is the price times the case's share"),
     "facts.coverage_contradicted": (
@@ -349,6 +353,7 @@ def quality_findings(ctx: QualityContext, fields: dict[str, str]) -> list[Compli
     found += _duplicated_fields(fields)
     found += _required_terms(ctx, fields)
     found += _positioning(ctx, fields)
+    found += _register(ctx, fields)
     found += _call_to_action(ctx, fields)
     found += _contact_missing(ctx, fields)
     severity = ctx.brand.compliance.severity
@@ -630,7 +635,10 @@ def finish_conventions(channel: ChannelSpec, brand: Brand, draft: Draft) -> Draf
             if bare and dangling_word(bare) is None:
                 new = bare + (_FULL_STOP.get(lang, ".") if spec.prose else "")
         if spec.greeting and not _has_greeting(new) and lang in _PLAIN_GREETING:
-            new = f"{_PLAIN_GREETING[lang]}\n\n{new}"
+            greeting = _PLAIN_GREETING[lang]
+            if lang == "zh" and piece_register(draft.fields.values()) == "您":
+                greeting = "您好，"
+            new = f"{greeting}\n\n{new}"
         if spec.sign_off and not _has_sign_off(new) and lang in _PLAIN_SIGN_OFF:
             new = f"{new}\n\n{_PLAIN_SIGN_OFF[lang].format(name=brand.name)}"
         tag = "#" + "".join(ch for ch in brand.name if ch.isalnum())
@@ -1049,6 +1057,92 @@ def _positioning(ctx: QualityContext, fields: dict[str, str]) -> list[Compliance
     return []
 
 
+# --- register: 您 or 你 ---------------------------------------------------------------------------------
+
+# A quotation keeps its own words ("她说：“你一定要来”"); bounded, no nesting.
+_QUOTED = re.compile(r"“[^”\n]{0,200}”|「[^」\n]{0,200}」|『[^』\n]{0,200}』|\"[^\"\n]{0,200}\"")
+# 你 addressing one reader: not the plural 你们 (polite copy says 您 to one reader and 你们 to many),
+# not the idiom 你我, not 迷你 ("mini").
+_INFORMAL_YOU = re.compile(r"(?<!迷)你(?![们我])")
+_POLITE_YOU = re.compile(r"您")
+
+
+def _you_forms(text: str) -> tuple[list[int], list[int]]:
+    """Positions of 您 and of 你 (one reader) in ``text``, outside quotations."""
+    blank = _QUOTED.sub(lambda m: " " * len(m.group()), text)
+    return (
+        [m.start() for m in _POLITE_YOU.finditer(blank)],
+        [m.start() for m in _INFORMAL_YOU.finditer(blank)],
+    )
+
+
+def piece_register(fields: Iterable[str]) -> str | None:
+    """ "您" or "你": the form a piece uses most to address its reader (the first one used on a tie);
+    None when it uses neither."""
+    polite: list[int] = []
+    informal: list[int] = []
+    first = ""
+    for text in fields:
+        p, i = _you_forms(text)
+        if not first and (p or i):
+            first = "您" if p and (not i or p[0] < i[0]) else "你"
+        polite += p
+        informal += i
+    if not polite and not informal:
+        return None
+    if len(polite) == len(informal):
+        return first
+    return "您" if len(polite) > len(informal) else "你"
+
+
+def _register(ctx: QualityContext, fields: dict[str, str]) -> list[ComplianceFinding]:
+    """Chinese copy that addresses the reader as 您 in one place and 你 in another: one finding, on the
+    first use of the form the piece uses less."""
+    if ctx.brand.language != "zh":
+        return []
+    counts = {name: _you_forms(text) for name, text in fields.items()}
+    polite = sum(len(p) for p, _ in counts.values())
+    informal = sum(len(i) for _, i in counts.values())
+    if not polite or not informal:
+        return []
+    keep = piece_register(fields.values())
+    other = "你" if keep == "您" else "您"
+    for name, (p, i) in counts.items():
+        spots = i if other == "你" else p
+        if spots:
+            return [
+                _finding(
+                    "quality.register_mixed",
+                    f"the piece addresses the reader as 您 {polite} times and as 你 {informal} times",
+                    f"address the reader as {keep} throughout",
+                    field=name,
+                    span=(spots[0], spots[0] + 1),
+                    matched=other,
+                )
+            ]
+    return []
+
+
+def one_register(brand: Brand, draft: Draft) -> Draft:
+    """``draft`` addressing its reader one way (the last resort for ``quality.register_mixed``): the form
+    the piece uses less becomes the one it uses most, outside quotations ("你好" -> "您好")."""
+    if brand.language != "zh":
+        return draft
+    keep = piece_register(draft.fields.values())
+    if keep is None:
+        return draft
+    pattern = _INFORMAL_YOU if keep == "您" else _POLITE_YOU
+    fields = {}
+    for name, text in draft.fields.items():
+        quoted = [m.span() for m in _QUOTED.finditer(text)]
+        chars = list(text)
+        for m in pattern.finditer(text):
+            if not any(a <= m.start() < b for a, b in quoted):
+                chars[m.start()] = keep
+        fields[name] = "".join(chars)
+    return draft.model_copy(update={"fields": fields})
+
+
 # --- answers from the policy ----------------------------------------------------------------------------
 
 _NOT_COVERED = re.compile(
@@ -1330,7 +1424,8 @@ def answer_from_policy(ctx: QualityContext) -> str | None:
     # A plain greeting: "our rule is: …" read to the semantic injection check (and its judge) like a note
     # to the reviewer, and blocked the documents' own refund table.
     if ctx.brand.language == "zh":
-        return "你好，感谢你的留言。" + "".join(s.rstrip("。.;；") + "。" for s in sentences)
+        you = "您" if piece_register(sentences) == "您" else "你"
+        return f"{you}好，感谢{you}的留言。" + "".join(s.rstrip("。.;；") + "。" for s in sentences)
     return "Hi, thanks for your message. " + " ".join(s.rstrip(".;") + "." for s in sentences)
 
 

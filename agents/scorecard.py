@@ -95,6 +95,8 @@ def applied_checks(channel: ChannelSpec, brand: Brand, *, model_claims: bool) ->
         "quality.positioning_repeated",
         "quality.tool_name",
     }
+    if brand.language == "zh":
+        voice.add("quality.register_mixed")
     if brand.required_terms:
         voice.add("brand.required_spelling")
         if brand.required_terms_in.get(channel.name, channel.required_terms) != "none":

@@ -45,7 +45,15 @@ from policy.detectors import (
     sanitize_markup,
     secrets,
 )
-from policy.facts import condition_conflicts, feature_conflicts, product_conflicts, rows_for_case, rows_of
+from policy.facts import (
+    condition_conflicts,
+    feature_conflicts,
+    product_conflicts,
+    rows_for_case,
+    rows_of,
+    sentence_subjects,
+    subject_at,
+)
 from policy.findings import ComplianceFinding, EvidenceRef, Severity
 from policy.rules import Policy, Rule, rule_regex
 from policy.semantic import CATEGORIES, SemanticLayer, SentenceScore
@@ -290,9 +298,10 @@ class ComplianceChecker:
                 if set(c.kinds) & {"figure", "health_effect", "finance_effect", "education_effect"}
             ]
         findings = []
+        subjects = sentence_subjects(text, getattr(self.evidence, "products", {}))
         for result in link_claims(claims, self.evidence):
             if result.supported:
-                mismatched = self._bindings(result, field)
+                mismatched = self._bindings(result, field, subject_at(subjects, result.claim.span[0]))
                 findings += mismatched
                 if not mismatched and supported is not None:
                     supported.append(result.claim.span)
@@ -393,11 +402,11 @@ class ComplianceChecker:
         passages = getattr(self.evidence, "passages", [])
         rows = rows_of([passage for _, passage in passages])
         found = []
-        for start, end in sentence_spans(text):
+        for start, end, about in sentence_subjects(text, products):
             sentence = text[start:end]
             if sentence.lstrip().startswith("#"):
                 continue
-            conflicts = feature_conflicts(sentence, products, rows, general)
+            conflicts = feature_conflicts(sentence, products, rows, general, about)
             if conflicts:
                 found.append(
                     ComplianceFinding(
@@ -414,17 +423,18 @@ class ComplianceChecker:
                 )
         return found
 
-    def _bindings(self, result: ClaimCheck, field: str | None) -> list[ComplianceFinding]:
+    def _bindings(self, result: ClaimCheck, field: str | None, about: str | None) -> list[ComplianceFinding]:
         """A supported claim whose figures the evidence states, but for another case, customer or product
         (:mod:`policy.facts`: a refund share from another row of the table, the adult price for a child,
-        one product's warranty on another): one finding per kind, with ``fact_severity``."""
+        one product's warranty on another): one finding per kind, with ``fact_severity``. ``about``: the
+        product the claim's paragraph speaks of, for a claim that names none."""
         assert self.evidence is not None
         products = getattr(self.evidence, "products", {})
         rows = rows_of([c.text for c in result.considered] + list(self.evidence.facts))
         found = []
         for rule_id, conflicts in (
             (CONDITION_MISMATCH_RULE, condition_conflicts(result.claim.text, rows)),
-            (PRODUCT_MISMATCH_RULE, product_conflicts(result.claim.text, rows, products)),
+            (PRODUCT_MISMATCH_RULE, product_conflicts(result.claim.text, rows, products, about)),
         ):
             if conflicts:
                 # The right row for the claim's own case, from the passages only (the brand facts also

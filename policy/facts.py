@@ -23,6 +23,10 @@ about "every route") that gives it a phrase only another product's sheet has ("�
 where the Tibetan guides are the Yubeng trek's; "Harbor Light with free shipping" where free shipping is
 the subscription's).
 
+A sentence that names no product is read as being about the product its paragraph has been speaking of
+(:func:`sentence_subjects`): "这条线路由摄影领队带队……喀纳斯。每团最多 10 人" gives the Kanas route the
+Yubeng trek's group size, although the second sentence names neither.
+
 Conservative by design: a row that says nothing about a measure, qualifier or product never conflicts,
 so a claim is flagged only when every row that states its figure ties it to something else. The patterns
 are bounded (no nested quantifiers) and run on short rows and sentences.
@@ -34,7 +38,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from policy.claims import content_units, coverage
+from policy.claims import content_units, coverage, sentence_spans
 from policy.text import fold_str
 
 _SPLIT_ROWS = re.compile(r"[\n;；。!?！？]|\.(?=\s|$)")
@@ -304,9 +308,15 @@ def condition_conflicts(
     return list(dict.fromkeys(problems))
 
 
-def product_conflicts(claim: str, rows: list[str], products: dict[str, list[str]]) -> list[str]:
-    """Why ``claim``, naming exactly one product, gives it a figure stated only for other products."""
+def product_conflicts(
+    claim: str, rows: list[str], products: dict[str, list[str]], about: str | None = None
+) -> list[str]:
+    """Why ``claim``, naming exactly one product (or none, and ``about`` one: the product its paragraph
+    speaks of, from :func:`sentence_subjects`), gives it a figure stated only for other products."""
     named = mentioned_products(claim, products)
+    carried = not named and about is not None and about in products
+    if carried:
+        named = {str(about)}
     if len(named) != 1:
         return []
     (product,) = named
@@ -330,8 +340,53 @@ def product_conflicts(claim: str, rows: list[str], products: dict[str, list[str]
             and row not in set(rows_of([f for name in others for f in products[name]]))
         ]
         if others and not elsewhere:
-            problems.append(f"{_show(figure)} is stated for {' / '.join(others)}, not for {product}")
+            problems.append(
+                f"{_show(figure)} is stated for {' / '.join(others)}, not for {product}{_CARRIED * carried}"
+            )
     return problems
+
+
+_CARRIED = " (the sentence names no product; the ones before it speak of this one)"
+# "另一条线路", "其他路线", "another tour", "the other trips": the paragraph turns from its product.
+_OTHER_PRODUCT = re.compile(r"另一|其他|其它|别的|\banother\b|\bother\b")
+
+
+def sentence_subjects(text: str, products: dict[str, list[str]]) -> list[tuple[int, int, str | None]]:
+    """Each sentence span of ``text`` with the one product it is about, or ``None``.
+
+    A sentence that names one product is about it. A sentence that names none is about the product the
+    sentences before it in its paragraph spoke of (the heading's, in a section under a Markdown heading
+    that names one product). A sentence that names two products, speaks of every product ("每条线路",
+    "our tours") or turns to another ("另一条线路", "the other tours") is about none, and so are those that
+    follow it in its paragraph until one names a product again."""
+    subjects: list[tuple[int, int, str | None]] = []
+    heading: str | None = None
+    current: str | None = None
+    previous_end = 0
+    for start, end in sentence_spans(text):
+        sentence = text[start:end]
+        is_heading = sentence.lstrip().startswith("#")
+        if "\n" in text[previous_end:start]:
+            current = heading  # a new paragraph: back to its section's product
+        previous_end = end
+        named = mentioned_products(sentence, products)
+        folded = fold_str(sentence)
+        if len(named) == 1:
+            subject: str | None = next(iter(named))
+        elif named or _EVERY_PRODUCT.search(folded) or _OTHER_PRODUCT.search(folded):
+            subject = None
+        else:
+            subject = None if is_heading else current
+        if is_heading:
+            heading = subject
+        current = subject
+        subjects.append((start, end, subject))
+    return subjects
+
+
+def subject_at(subjects: list[tuple[int, int, str | None]], position: int) -> str | None:
+    """The product of the sentence of :func:`sentence_subjects` that holds ``position``."""
+    return next((name for start, end, name in subjects if start <= position < end), None)
 
 
 # "每条线路都……", "这些行程包含了……", "我们的行程……", "every tour we run", "our tours": a sentence about
@@ -357,9 +412,11 @@ def feature_conflicts(
     products: dict[str, list[str]],
     rows: list[str] = (),  # type: ignore[assignment]
     general: list[str] = (),  # type: ignore[assignment]
+    about: str | None = None,
 ) -> list[str]:
-    """Why ``sentence`` gives a product (the one it names, or every product when it speaks of all of them)
-    a phrase that only other products' sheets have (empty: it does not).
+    """Why ``sentence`` gives a product (the one it names, every product when it speaks of all of them, or
+    ``about`` when it names none: the product its paragraph speaks of, from :func:`sentence_subjects`) a
+    phrase that only other products' sheets have (empty: it does not).
 
     ``products`` maps each name to its description and facts (the sheet). A phrase counts when it is at
     least :data:`MIN_FEATURE_CHARS` Chinese characters or two words, appears in fewer than half of the
@@ -370,6 +427,9 @@ def feature_conflicts(
         return []
     named = mentioned_products(sentence, products)
     universal = not named and bool(_EVERY_PRODUCT.search(fold_str(sentence)))
+    carried = not named and not universal and about is not None and about in products
+    if carried:
+        named = {str(about)}
     targets = sorted(products) if universal else sorted(named) if len(named) == 1 else []
     if not targets:
         return []
@@ -398,7 +458,7 @@ def feature_conflicts(
             problems.append(
                 f"'{phrase}' is in the product sheet of {where}, not of every product"
                 if universal
-                else f"'{phrase}' is in the product sheet of {where}, not of {target}"
+                else f"'{phrase}' is in the product sheet of {where}, not of {target}{_CARRIED * carried}"
             )
     return list(dict.fromkeys(problems))
 
@@ -440,10 +500,28 @@ def _sheet_phrases(sentence: str, sheets: dict[str, str]) -> list[str]:
     return found
 
 
+# Quantities that tell one product from another (group size, altitude, distance, nights, weight,
+# capacity), folded unit -> canonical unit. Only product binding reads them: they condition no row.
+_QUANTITY_UNITS = {
+    "人": "people", "位": "people", "名": "people", "people": "people", "guests": "people", "guest": "people",
+    "米": "m", "m": "m", "公里": "km", "千米": "km", "km": "km", "miles": "mile", "mile": "mile",
+    "晚": "night", "nights": "night", "night": "night", "克": "g", "g": "g", "公斤": "kg", "kg": "kg",
+    "oz": "oz", "qt": "qt", "lb": "lb", "lbs": "lb", "inch": "inch", "inches": "inch", "cups": "cup",
+    "cup": "cup",
+}  # fmt: skip
+_QUANTITY = re.compile(
+    rf"{_NUM}\s?(人|位|名|米|公里|千米|晚|克|公斤|"
+    r"(?:people|guests?|m|km|miles?|nights?|g|kg|oz|qt|lbs?|inch(?:es)?|cups?)\b)"
+)
+
+
 def _figures(text: str, *, single: bool = False) -> set[str]:
-    """Result figures and measured values of ``text`` ("$129", "2year"); ``single``: no ranges."""
+    """Result figures, measured values and quantities of ``text`` ("$129", "2year", "10people",
+    "3700m"); ``single``: no ranges."""
     measured = {f"{i.low}{i.measure}" for i in intervals(text) if not single or i.low == i.high}
-    return results(text) | measured
+    folded = _FOLD_DIGITS.sub("", fold_str(text))
+    quantities = {f"{_canon(m.group(1))}{_QUANTITY_UNITS[m.group(2)]}" for m in _QUANTITY.finditer(folded)}
+    return results(text) | measured | quantities
 
 
 def _show(figure: str) -> str:
@@ -452,4 +530,7 @@ def _show(figure: str) -> str:
     for measure in ("day", "week", "month", "year", "hour", "age"):
         if figure.endswith(measure) and figure[: -len(measure)].replace(".", "").isdigit():
             return f"{figure[: -len(measure)]} {measure}(s)"
+    for unit in sorted(set(_QUANTITY_UNITS.values()), key=len, reverse=True):
+        if figure.endswith(unit) and figure[: -len(unit)].replace(".", "").isdigit():
+            return f"{figure[: -len(unit)]} {unit}"
     return figure

@@ -15,10 +15,12 @@ from policy.facts import (
     feature_conflicts,
     intervals,
     product_aliases,
+    product_conflicts,
     qualifiers,
     results,
     rows_for_case,
     rows_of,
+    sentence_subjects,
 )
 
 pytestmark = pytest.mark.unit
@@ -385,3 +387,62 @@ def test_a_feature_the_manual_gives_one_route_is_not_given_to_every_route() -> N
         "新疆·喀纳斯秋季 8天",
     )
     assert brand_products(WANDERLY, [compare, injected]) == brand_products(WANDERLY)
+
+
+def test_a_sentence_naming_no_product_is_about_the_one_its_paragraph_speaks_of() -> None:
+    products = brand_products(WANDERLY)
+    text = (
+        "这条线路由摄影领队带队，走访喀纳斯秋季 8天的禾木。每团最多10人。\n"
+        "另一段，名字都没有。\n"
+        "## 云南·雨崩徒步 7天\n"
+        "这条线路在梅里雪山脚下。\n"
+        "每团最多 10 人。其他线路每团最多 8 人。和土楼文化 5天一样，慢慢走。"
+    )
+    subjects = [(text[a:b], name) for a, b, name in sentence_subjects(text, products)]
+    kanas, yubeng, tulou = "新疆·喀纳斯秋季 8天", "云南·雨崩徒步 7天", "福建·土楼文化 5天"
+    assert subjects == [
+        ("这条线路由摄影领队带队，走访喀纳斯秋季 8天的禾木。", kanas),
+        ("每团最多10人。", kanas),  # the same paragraph
+        ("另一段，名字都没有。", None),  # a new paragraph, no heading
+        ("## 云南·雨崩徒步 7天", yubeng),
+        ("这条线路在梅里雪山脚下。", yubeng),  # the heading's section
+        ("每团最多 10 人。", yubeng),
+        ("其他线路每团最多 8 人。", None),  # turns to the other routes
+        ("和土楼文化 5天一样，慢慢走。", tulou),
+    ]
+
+
+def test_quantities_bind_to_their_product_and_carry_from_the_sentence_before() -> None:
+    """The Wanderly blog of stop 34: a Kanas sentence, then "每团最多10人，最高海拔约3,700米" (Yubeng's
+    group size and altitude) in a sentence that names no route."""
+    products = brand_products(WANDERLY)
+    rows = rows_of([fact for facts in products.values() for fact in facts])
+    kanas = "新疆·喀纳斯秋季 8天"
+    assert product_conflicts("每团最多10人，最高海拔约3,700米。", rows, products, kanas) == [
+        f"10 people is stated for 云南·雨崩徒步 7天, not for {kanas} (the sentence names no product; the "
+        "ones before it speak of this one)",
+        f"3700 m is stated for 云南·雨崩徒步 7天, not for {kanas} (the sentence names no product; the ones "
+        "before it speak of this one)",
+    ]
+    assert product_conflicts("喀纳斯秋季 8天每团最多 10 人。", rows, products) == [
+        f"10 people is stated for 云南·雨崩徒步 7天, not for {kanas}"
+    ]
+    assert product_conflicts("喀纳斯秋季 8天每团最多 8 人，在禾木村住宿 2 晚。", rows, products) == []
+    assert product_conflicts("每团最多 10 人。", rows, products) == []  # about no product
+    assert feature_conflicts("这条线路由藏族向导带队。", products, [], [], kanas) == [
+        f"'藏族向导' is in the product sheet of 云南·雨崩徒步 7天, not of {kanas} (the sentence names no "
+        "product; the ones before it speak of this one)"
+    ]
+
+
+def test_the_campaign_checker_reads_a_sentence_with_its_paragraphs_product() -> None:
+    checker = campaign_checker(WANDERLY, [("products.md#1", "雨崩徒步每团最多 10 人，最高海拔约 3,700 米。")])
+    text = "这条线路由摄影领队带队，走访喀纳斯秋季 8天的禾木。每团最多10人，最高海拔约3,700米。"
+    found = [f for f in checker.check(text, "body") if f.rule_id.startswith("facts.")]
+    assert [(f.rule_id, f.severity, f.matched) for f in found] == [
+        ("facts.feature_mismatch", "block", "每团最多10人，最高海拔约3,700米。"),  # '最高海拔约'
+        ("facts.product_mismatch", "block", "每团最多10人，最高海拔约3,700米。"),  # 10 people, 3700 m
+    ]
+    # the same sentences about the Yubeng trek are its own facts
+    clean = "雨崩徒步 7天由领队与当地藏族向导共同带队。每团最多10人，最高海拔约3,700米。"
+    assert [f for f in checker.check(clean, "body") if f.rule_id.startswith("facts.")] == []

@@ -14,6 +14,7 @@ from agents.quality import (
     complete_alternative,
     finish_conventions,
     finish_fields,
+    one_register,
     quality_findings,
 )
 from agents.state import Draft
@@ -1226,3 +1227,57 @@ def test_copy_that_sends_the_reader_to_a_contact_gives_it(wanderly: Brand, tidew
     assert "quality.contact_missing" in rules(wanderly, "social_post", go)
     go = give_contacts(CH["social_post"], wanderly, Draft(channel="social_post", fields=go)).fields
     assert go["text"] == "跟 Wanderly 去雨崩，去官网（wanderly.example）预约吧。#Wanderly"
+
+
+def test_the_reader_is_addressed_one_way(wanderly: Brand, tidewater: Brand) -> None:
+    """The demo's social post of stop 34 said "让您的旅程充满惊喜" and then "跟你一起"; a copy editor
+    reads 您 and 你 in one piece as two voices."""
+    mixed = {"text": "在雨崩村慢走七天，让您的旅程慢下来。Wanderly 的领队陪你走完全程。#Wanderly"}
+    context = QualityContext.build(CH["social_post"], wanderly)
+    (found,) = [f for f in quality_findings(context, mixed) if f.rule_id == "quality.register_mixed"]
+    # a tie: the form used first (您) stays, the first 你 is the finding's span
+    assert (found.severity, found.field, found.matched) == ("block", "text", "你")
+    assert mixed["text"][found.span[0]] == "你" and found.suggestion == "address the reader as 您 throughout"
+    # one form, the plural, the idiom, "mini", a quotation: all fine
+    for text in (
+        "在雨崩村慢走七天，让你的旅程慢下来。#Wanderly",
+        "在雨崩村慢走七天，让您的旅程慢下来。欢迎你们一家人同行。#Wanderly",
+        "属于你我的秋天：您可以选喀纳斯秋季 8天。#Wanderly",
+        "您的迷你旅行包已备好。#Wanderly",
+        "您会听到向导说：“你一定要看一次日照金山。”#Wanderly",
+    ):
+        assert "quality.register_mixed" not in rules(wanderly, "social_post", {"text": text}), text
+    # across fields: the subject says 你, the body 您 twice
+    email = {
+        "subject": "你的秋天，去喀纳斯",
+        "preheader": "Wanderly 小团慢游",
+        "body": "您好，\n\n喀纳斯秋季 8天为您留了位置。\n\n祝好，\nWanderly 团队",
+    }
+    found_all = quality_findings(QualityContext.build(CH["email"], wanderly), email)
+    (found,) = [f for f in found_all if f.rule_id == "quality.register_mixed"]
+    assert (found.field, found.matched) == ("subject", "你")
+    assert found.suggestion == "address the reader as 您 throughout"
+    # English copy has no such check
+    english = {"text": "You and you. #Tidewater"}
+    assert "quality.register_mixed" not in rules(tidewater, "social_post", english)
+
+
+def test_the_last_resort_keeps_the_register_the_piece_uses_most(wanderly: Brand) -> None:
+    email = {
+        "subject": "你的秋天，去喀纳斯",
+        "preheader": "Wanderly 小团慢游",
+        "body": "喀纳斯秋季 8天为您留了位置，您可以选 9 月出发。向导说：“你一定要来。”",
+    }
+    fixed = one_register(wanderly, Draft(channel="email", fields=email)).fields
+    assert fixed["subject"] == "您的秋天，去喀纳斯"
+    assert fixed["body"] == email["body"]  # the quotation keeps its 你
+    # the plain greeting the last resort adds speaks the piece's register
+    body = {**email, "subject": "您的秋天", "body": "喀纳斯秋季 8天为您留了位置。\n\n祝好，\nWanderly 团队"}
+    done = finish_conventions(CH["email"], wanderly, Draft(channel="email", fields=body)).fields
+    assert done["body"].startswith("您好，")
+    casual = {**body, "subject": "你的秋天", "body": "喀纳斯秋季 8天为你留了位置。\n\n祝好，\nWanderly 团队"}
+    assert (
+        finish_conventions(CH["email"], wanderly, Draft(channel="email", fields=casual))
+        .fields["body"]
+        .startswith("你好，")
+    )
