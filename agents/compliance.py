@@ -199,6 +199,7 @@ _SENTENCE_QUALITY = {
     "quality.guideline_echoed",
     "quality.strategy_leaked",
     "quality.contact_missing",
+    "quality.filler",
 }
 _CLAUSE = re.compile(r"[，；;]|(?<!\d),(?!\d)")  # not the comma of "$1,299"
 _CLOSING_MARKS = "。！？!?.…；;”」』）)\"'"

@@ -41,7 +41,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from agents.base import RunContext, close_truncated_json, extract_json
-from agents.roles import ANSWER_SHAPE, JUDGE, JudgeInputs, ruling_answer_model
+from agents.roles import ANSWER_SHAPE, JUDGE, JudgeInputs, RulingForm, ruling_answer_model
 from agents.schema import answer_shape, json_schema_of
 from agents.state import CampaignState, TraceEntry
 from backends import BaseBackendConfig, ChatMessage, Completion, GenerationParams, LLMBackend
@@ -51,9 +51,14 @@ from prompts import Prompt, default_registry
 
 JUDGE_PROMPT = "compliance.judge@1"
 """The judge's prompt; a new version changes every ruling."""
-VERDICT_FIRST = frozenset({"compliance.judge@2"})
-"""Prompts whose answer puts the verdict first and is the verdict alone when the sentence breaks nothing
-(:func:`agents.roles.ruling_answer_model`); such a ruling's rationale is :data:`NO_VIOLATION`."""
+ANSWER_FORMS: dict[str, RulingForm] = {
+    "compliance.judge@2": "verdict_first",
+    "compliance.judge@3": "short_clean",
+}
+"""The answer's form per prompt (:func:`agents.roles.ruling_answer_model`; ``full`` when not listed).
+``verdict_first``: the verdict alone when the sentence breaks nothing, and such a ruling's rationale is
+:data:`NO_VIOLATION`; ``short_clean``: the rationale and the verdict alone when it breaks nothing."""
+VERDICT_FIRST = frozenset(ref for ref, form in ANSWER_FORMS.items() if form == "verdict_first")
 NO_VIOLATION = "no violation of the checked categories"
 RATIONALE_CHARS = 160
 """A rationale is one line of at most this many characters (longer ones are cut)."""
@@ -123,7 +128,7 @@ class ModelJudge:
 
     def _judge(self, question: Question) -> Ruling | None:
         inputs = _inputs(question)
-        constrained = ruling_answer_model(tuple(inputs.candidates), self.prompt.ref in VERDICT_FIRST)
+        constrained = ruling_answer_model(tuple(inputs.candidates), _form(self.prompt))
         schema = json_schema_of(constrained)
         rendered = self.prompt.render(**_with_shape(inputs, self.prompt))
         fixed = self._instructions if rendered.startswith(self._instructions) else ""
@@ -192,11 +197,16 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 4)
 
 
+def _form(prompt: Prompt) -> RulingForm:
+    """The form of ``prompt``'s answer (:data:`ANSWER_FORMS`)."""
+    return ANSWER_FORMS.get(prompt.ref, "full")
+
+
 def _with_shape(inputs: JudgeInputs, prompt: Prompt) -> dict[str, Any]:
     """The variables to render ``prompt`` with: the inputs, and the answer's shape if it shows one."""
     variables: dict[str, Any] = inputs.variables()
     if ANSWER_SHAPE in prompt.inputs:
-        schema = json_schema_of(ruling_answer_model(tuple(inputs.candidates), prompt.ref in VERDICT_FIRST))
+        schema = json_schema_of(ruling_answer_model(tuple(inputs.candidates), _form(prompt)))
         variables[ANSWER_SHAPE] = answer_shape(schema)
     return variables
 
@@ -230,14 +240,16 @@ def _checked(question: JudgeInputs, answer: dict[str, Any], extra: dict[str, str
     """``answer`` as a ruling on ``question``, or None when it is not a usable one."""
     if set(answer) == {"violation"} and not answer["violation"]:  # a verdict-first prompt's clean answer
         return Ruling(violation=False, category=None, rationale=NO_VIOLATION, extra=dict(extra))
-    category = str(answer["category"])
     rationale = " ".join(str(answer["rationale"]).split())
-    if category not in question.candidates or not rationale:
+    if not rationale:
         return None
     if len(rationale) > RATIONALE_CHARS:
         rationale = rationale[: RATIONALE_CHARS - 1].rstrip() + "…"
-    if not answer["violation"]:
+    if not answer["violation"]:  # a short clean answer has no category
         return Ruling(violation=False, category=None, rationale=rationale, extra=dict(extra))
+    category = str(answer["category"])
+    if category not in question.candidates:
+        return None
     span: str | None = None
     copied = str(answer["span_text"]).strip()
     if copied:  # as written, else without the quotes or brackets a model may have put around the words

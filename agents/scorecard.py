@@ -94,6 +94,7 @@ def applied_checks(channel: ChannelSpec, brand: Brand, *, model_claims: bool) ->
         "quality.repetition",
         "quality.positioning_repeated",
         "quality.tool_name",
+        "quality.filler",
     }
     if brand.language == "zh":
         voice.add("quality.register_mixed")

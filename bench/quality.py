@@ -56,6 +56,7 @@ COUNTED = {
     "repetition": ("quality.repetition", "quality.positioning_repeated"),
     "condition-mismatched figure": ("facts.condition_mismatch", "facts.product_mismatch"),
     "another product's feature": ("facts.feature_mismatch",),
+    "mixed register (您 / 你)": ("quality.register_mixed",),
 }
 
 

@@ -319,13 +319,29 @@ def contact_spans(folded: Folded) -> list[tuple[int, int]]:
     return [span for span, _ in contacts(folded)]
 
 
+# A North American toll-free number as copy writes it, also spelt in letters or short of a digit:
+# "1-800-Hearth (1-800-437-432)" was a Hearthline reply's invented hotline (2026-12-04, seed 7), which
+# no phone pattern read as a number. Only with the leading 1: "800 watts" is a wattage.
+_TOLL_FREE = re.compile(
+    r"(?<![\w+,.])1[\s.-]?8(?:00|88|77|66|55|44|33)(?:[\s.-]\d{3}[\s.-]?\d{3,4}|-[a-z][a-z0-9]{3,9})\b"
+)
+
+
 def contacts(folded: Folded) -> list[tuple[tuple[int, int], str]]:
     """Each e-mail address and phone number: its span (original text) and a key to compare it by (the
-    address in lower case, or the number's digits)."""
-    found = []
-    for pattern in (_EMAIL, _CN_MOBILE, _HOTLINE, _PHONE, _LANDLINE, _INTL_NUMBER):
+    address in lower case, the number's digits, or a toll-free number as written without separators)."""
+    found: list[tuple[tuple[int, int], str]] = []
+    for pattern in (_EMAIL, _CN_MOBILE, _HOTLINE, _PHONE, _LANDLINE, _INTL_NUMBER, _TOLL_FREE):
         for m in pattern.finditer(folded.text):
-            key = m.group().casefold() if pattern is _EMAIL else _digits(m.group())
+            if pattern is _TOLL_FREE and any(a < m.end() and m.start() < b for (a, b), _ in found):
+                continue  # already read as a phone number
+            key = (
+                m.group().casefold()
+                if pattern is _EMAIL
+                else re.sub(r"[\s.-]", "", m.group())
+                if pattern is _TOLL_FREE
+                else _digits(m.group())
+            )
             found.append((folded.span(*m.span()), key))
     return found
 

@@ -323,9 +323,10 @@ def product_conflicts(
     own = " ".join([product, *products[product]])
     own_figures = _figures(own)
     problems = []
+    sheet_ages = any(i.measure == "age" for i in intervals(own))
     for figure in sorted(_figures(claim, single=True)):
-        if figure in own_figures:
-            continue
+        if figure in own_figures or (sheet_ages and figure.endswith("age")):
+            continue  # an age is read against the sheet's age ranges (_age_conflicts)
         others = [
             name
             for name, facts in products.items()
@@ -343,7 +344,40 @@ def product_conflicts(
             problems.append(
                 f"{_show(figure)} is stated for {' / '.join(others)}, not for {product}{_CARRIED * carried}"
             )
+    problems += _age_conflicts(claim, rows, products, product, carried)
     return problems
+
+
+def _age_conflicts(
+    claim: str, rows: list[str], products: dict[str, list[str]], product: str, carried: bool
+) -> list[str]:
+    """Ages ``claim`` gives ``product`` outside every age range its own sheet states ("青屿少儿编程为6-14岁
+    的孩子开设图形化编程启蒙班": the school's ages, where the class is for 6–8), unless a row that names
+    this product alone states them. A brand-wide row ("为 6 至 14 岁的孩子开设小班编程课") states nothing
+    for one product whose sheet narrows it."""
+    own = [i for i in intervals(" ".join([product, *products[product]])) if i.measure == "age"]
+    if not own:
+        return []
+    own_rows = [row for row in rows if mentioned_products(row, products) == {product}]
+    problems = []
+    for value in intervals(claim):
+        if value.measure != "age" or any(_within(value, i) for i in own):
+            continue
+        if any(_within(value, i) for row in own_rows for i in intervals(row) if i.measure == "age"):
+            continue
+        ranges = "; ".join(dict.fromkeys(i.text for i in own))
+        problems.append(
+            f"ages {value.text} are not what the documents give for {product} ({ranges}){_CARRIED * carried}"
+        )
+    return problems
+
+
+def _within(inner: Interval, outer: Interval) -> bool:
+    """Whether ``inner`` lies in ``outer``: every value of a range; the bound of an open one ("10 岁以上"
+    for a 10–14 class says who may start, not that a 15-year-old fits)."""
+    if inner.high is None:
+        return outer.contains(inner.low)
+    return outer.contains(inner.low) and outer.contains(inner.high)
 
 
 _CARRIED = " (the sentence names no product; the ones before it speak of this one)"

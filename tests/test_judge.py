@@ -14,7 +14,15 @@ import pytest
 
 import policy
 from agents.base import RunContext
-from agents.judge import JUDGE_PROMPT, NO_VIOLATION, RATIONALE_CHARS, VERDICT_FIRST, ModelJudge, locate
+from agents.judge import (
+    ANSWER_FORMS,
+    JUDGE_PROMPT,
+    NO_VIOLATION,
+    RATIONALE_CHARS,
+    VERDICT_FIRST,
+    ModelJudge,
+    locate,
+)
 from agents.roles import JudgeInputs
 from agents.state import CampaignState
 from backends import BackendError, ChatMessage, Completion, GenerationParams, LLMBackend
@@ -184,6 +192,42 @@ def test_the_verdict_first_prompt_answers_a_clean_sentence_with_the_verdict_alon
     assert list(violation["properties"]) == ["violation", "category", "span_text", "rationale"]
     assert violation["properties"]["category"]["enum"] == ["health_claim", "guarantee"]  # by score
     assert "maxLength" not in violation["properties"]["rationale"]
+
+
+def test_the_short_clean_prompt_ends_a_clean_ruling_after_the_verdict() -> None:
+    """compliance.judge@3 (opt-in): the rationale and the verdict first for every sentence; a clean
+    answer ends there, a violation goes on with its candidate category and words."""
+    v3 = default_registry().get("compliance.judge@3")
+    assert ANSWER_FORMS[v3.ref] == "short_clean" and v3.ref not in VERDICT_FIRST
+    found = {
+        "rationale": "Anecdote about blood sugar.",
+        "violation": True,
+        "category": "health_claim",
+        "span_text": "血糖稳多了",
+    }
+    judge, backend = _judge(
+        {
+            HEALTH.sentence: found,
+            DISCLAIMER.sentence: {"rationale": "A required disclaimer.", "violation": False},
+            INJECTION.sentence: {"violation": False},  # no rationale: not this form
+            MARKUP.sentence: {"rationale": "Script.", "violation": True, "category": "unsafe_markup"},
+        },
+        prompt=v3,
+    )
+    extra = {"prompt": "compliance.judge@3", "model": "judge-fake"}
+    assert judge.adjudicate([HEALTH, DISCLAIMER, INJECTION, MARKUP]) == [
+        Ruling(True, "health_claim", "Anecdote about blood sugar.", "血糖稳多了", extra),
+        Ruling(False, None, "A required disclaimer.", None, extra),
+        None,
+        None,  # a violation without its words
+    ]
+    _, schema = backend.calls[0]
+    assert schema is not None
+    clean, violation = schema["anyOf"]
+    assert list(clean["properties"]) == ["rationale", "violation"]
+    assert clean["properties"]["violation"] == {"const": False, "type": "boolean"}
+    assert list(violation["properties"]) == ["rationale", "violation", "category", "span_text"]
+    assert violation["properties"]["category"]["enum"] == ["health_claim", "guarantee"]  # by score
 
 
 class _Scripted(LLMBackend):

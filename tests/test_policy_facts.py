@@ -347,6 +347,14 @@ def test_a_contact_the_brand_never_gave_blocks_in_campaigns() -> None:
         ("block", "(503) 555-0199"),
         ("block", "hello@tidewatercoffee.com"),
     ]
+    # a toll-free number spelt in letters, or a digit short: the Hearthline reply of 2026-12-04 (seed 7)
+    hearthline = load_brand(ROOT / "examples" / "brands" / "hearthline")
+    checker = campaign_checker(hearthline, [("warranty.md#11", "Phone: (513) 555-0142, Monday to Friday.")])
+    text = "Contact our customer service at 1-800-Hearth (1-800-437-432). Or call (513) 555-0142."
+    found = [f for f in checker.check(text, "reply") if f.rule_id == "facts.unknown_contact"]
+    assert [f.matched for f in found] == ["1-800-Hearth", "1-800-437-432"]
+    power = checker.check("The burner draws 1,800 W; 1 800 watts in French.", "reply")
+    assert [f for f in power if f.rule_id == "facts.unknown_contact"] == []
     wanderly = campaign_checker(WANDERLY, [("company.txt#2", "客服热线：400-000-0000（每天 9:00–21:00）")])
     found = wanderly.check("有问题请致电 400 000 0000。", "body")
     assert [f for f in found if f.rule_id.startswith("facts.")] == []
@@ -446,3 +454,30 @@ def test_the_campaign_checker_reads_a_sentence_with_its_paragraphs_product() -> 
     # the same sentences about the Yubeng trek are its own facts
     clean = "雨崩徒步 7天由领队与当地藏族向导共同带队。每团最多10人，最高海拔约3,700米。"
     assert [f for f in checker.check(clean, "body") if f.rule_id.startswith("facts.")] == []
+
+
+def test_ages_a_product_is_given_must_fit_its_own_sheets_ages() -> None:
+    """A Qingyu post of 2026-12-04 (seed 7): "青屿少儿编程为6-14岁的孩子开设图形化编程启蒙班": the school's
+    ages given to the beginners' class, which its sheet gives to 6–8-year-olds."""
+    qingyu = load_brand(ROOT / "examples" / "brands" / "qingyu")
+    products = brand_products(qingyu)
+    rows = rows_of([fact for facts in products.values() for fact in facts])
+    scratch = "图形化编程启蒙班（Scratch）"
+    assert product_conflicts("青屿少儿编程为6-14岁的孩子开设图形化编程启蒙班。", rows, products) == [
+        f"ages 6-14岁 are not what the documents give for {scratch} (6 至 8 岁; 6–8 岁)"
+    ]
+    assert product_conflicts("Python 少年进阶班适合 8 岁的孩子。", rows, products) == [
+        "ages 8 岁 are not what the documents give for Python 少年进阶班 (10 至 14 岁; 10–14 岁)"
+    ]
+    for fine in (
+        "图形化编程启蒙班适合 6–8 岁的孩子。",
+        "启蒙班适合 7 岁的孩子。",  # one age inside the range (7 is also the day camp's lower bound)
+        "Python 少年进阶班适合 10 岁以上的孩子。",  # an open bound says who may start
+        "青屿为 6 至 14 岁的孩子开设小班编程课。",  # the school, no one class
+    ):
+        assert product_conflicts(fine, rows, products) == [], fine
+    # a row that names the class and states the ages states them for it
+    assert (
+        product_conflicts("启蒙班也收 9 岁的孩子。", [*rows, "图形化编程启蒙班：也收 9 岁的孩子"], products)
+        == []
+    )

@@ -1281,3 +1281,71 @@ def test_the_last_resort_keeps_the_register_the_piece_uses_most(wanderly: Brand)
         .fields["body"]
         .startswith("你好，")
     )
+
+
+def test_a_stock_sentence_that_names_nothing_of_the_brands_own(wanderly: Brand, tidewater: Brand) -> None:
+    """From the eval suite's recorded blogs: "我们致力于为旅行者提供一个安全、有趣且有意义的旅行体验" and
+    "Join us today and experience the difference." say nothing any brand could not."""
+    blog = {
+        "title": "雨崩徒步 7天：慢慢走进梅里雪山",
+        "body": "在快节奏的城市生活中，我们希望提供一种不同的旅行方式。雨崩徒步 7天由藏族向导带路。"
+        "我们致力于为旅行者提供一个安全、有趣且有意义的旅行体验。",
+    }
+    found = [
+        f
+        for f in quality_findings(QualityContext.build(CH["blog"], wanderly), blog)
+        if f.rule_id == "quality.filler"
+    ]
+    assert [(f.field, f.severity, f.matched) for f in found] == [
+        ("body", "block", "在快节奏的城市生活中，我们希望提供一种不同的旅行方式。"),
+        ("body", "block", "我们致力于为旅行者提供一个安全、有趣且有意义的旅行体验。"),
+    ]
+    # a stock phrase with something of the brand's own: a product, a place of its sheets, a figure
+    for text in (
+        "雨崩徒步 7天，带来一段难忘的旅程。",
+        "在梅里雪山脚下，开启一段慢下来的旅程。",
+        "每团最多 10 人，我们致力于让每个人都被照顾到。",
+        "我们相信，慢下来才能看见一个地方。",  # no stock phrase: the brand's voice
+    ):
+        assert "quality.filler" not in rules(wanderly, "blog", {"title": blog["title"], "body": text}), text
+    english = {"title": "Harbor Light is back", "body": "Join us today and experience the difference."}
+    found = [
+        f
+        for f in quality_findings(QualityContext.build(CH["blog"], tidewater), english)
+        if f.rule_id == "quality.filler"
+    ]
+    assert [f.matched for f in found] == ["Join us today and experience the difference."]
+    named = "Experience the difference of a washed Ethiopian from Yirgacheffe."  # proper names
+    assert "quality.filler" not in rules(tidewater, "blog", {"title": "Harbor Light", "body": named})
+    # a headline of stock words only warns
+    ad_rules = [
+        (f.field, f.severity)
+        for f in quality_findings(
+            QualityContext.build(CH["search_ad"], tidewater),
+            {
+                "headline_1": "Experience the difference",
+                "headline_2": "Harbor Light, roasted to order",
+                "headline_3": "Order a bag today",
+                "description_1": "A washed Ethiopian single origin with jasmine and bergamot notes.",
+                "description_2": "Tidewater roasts every bag to order. Order today.",
+            },
+        )
+        if f.rule_id == "quality.filler"
+    ]
+    assert ad_rules == [("headline_1", "warn")]
+
+
+def test_a_product_fact_with_a_label_of_its_own_reads_as_one_phrase(tidewater: Brand) -> None:
+    """The Tidewater ad of 2026-12-04 (seed 7) got "Low Tide: Tasting notes: red apple, panela, milk
+    chocolate" from the brand file: a field label showing in the copy."""
+    from agents.quality import _named_fact
+
+    assert (
+        _named_fact("Low Tide", "Tasting notes: red apple", ": ", "en") == "Low Tide tasting notes: red apple"
+    )
+    assert _named_fact("Low Tide", "$18.00 per 340 g bag", ": ", "en") == "Low Tide: $18.00 per 340 g bag"
+    cut = "Skip before 11:59 pm"  # a time is no label
+    assert _named_fact("Tide Club subscription", cut, ": ", "en") == f"Tide Club subscription: {cut}"
+    spec = CH["search_ad"].fields[3]  # description_1, 90 characters
+    alternative = complete_alternative(spec, "Low Tide tasting notes", tidewater, [])
+    assert alternative is not None and ": Tasting notes" not in alternative
