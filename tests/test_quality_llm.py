@@ -38,7 +38,9 @@ def test_a_blog_cut_off_mid_sentence_is_revised_not_delivered(tmp_path: Path) ->
     assert piece.revisions and piece.revisions[0].by == "compliance"
     assert any("cut off" in r or "mid-sentence" in r for r in piece.revisions[0].requests)
     body = piece.fields["body"].rstrip()
-    assert not body.endswith("这") and body[-1] in "。！？!?.…」”)", body[-40:]
+    last = body.splitlines()[-1].strip()  # a sentence, or a list item ("- **新疆·喀纳斯秋季 8天**")
+    finished = last[-1] in "。！？!?.…」”)" or last.startswith(("- ", "* "))
+    assert not body.endswith("这") and finished, body[-40:]
     # Whatever the verdict, nothing truncated is delivered: checked again from scratch.
     context = QualityContext.build(CHANNELS["blog"], session.brand, [p.text for p in state.passages])
     assert "quality.truncated" not in {f.rule_id for f in quality_findings(context, piece.fields)}
