@@ -336,6 +336,28 @@ def coverage(claim: str, passage: str) -> float:
     return len(need & content_units(passage)) / len(need) if need else 1.0
 
 
+_ROW_SPLIT = re.compile(r"[\n。！？!?；;]|(?<=\.)\s")
+_NEGATION = re.compile(r"\b(?:not|no|never|cannot|none|nothing)\b|n't\b|[不没无未非别]")
+MIN_ROW_UNITS = 3
+"""Content units a claim needs before one passage row that has them all states it."""
+
+
+def row_states(claim: str, passage: str) -> bool:
+    """Whether one row (line or sentence) of ``passage`` has every content unit of ``claim`` (at least
+    :data:`MIN_ROW_UNITS`), negated alike: "Yes, you can skip a single delivery." is stated by "- You can
+    skip a single delivery, pause for up to 3 months, …", however far the whole passage's embedding is
+    from the short claim (0.33: a Tidewater reply's answer was cut as an unstated offer, 2026-12-04)."""
+    need = content_units(claim)
+    if len(need) < MIN_ROW_UNITS:
+        return False
+    negated = bool(_NEGATION.search(fold_str(claim)))
+    return any(
+        need <= content_units(row) and bool(_NEGATION.search(fold_str(row))) == negated
+        for row in _ROW_SPLIT.split(passage)
+        if row.strip()
+    )
+
+
 @dataclass(frozen=True)
 class ClaimCheck:
     claim: Claim
@@ -390,7 +412,9 @@ def link_claims(
             supporting = [
                 c.id
                 for c in considered
-                if c.score >= strong or (c.score >= weak and coverage(claim.text, c.text) >= min_coverage)
+                if c.score >= strong
+                or (c.score >= weak and coverage(claim.text, c.text) >= min_coverage)
+                or row_states(claim.text, c.text)
             ]
             # A brand fact, alone or said with its product's name ("Tide Club: free shipping …").
             named = [f"{name} {line}" for name, lines in evidence.products.items() for line in lines]

@@ -131,3 +131,22 @@ def test_an_answer_that_restates_a_policy_row_is_covered_by_it() -> None:
     assert coverage("Yes, you can skip a single delivery without cancelling.", row) == 1.0
     assert coverage("Sure, you can skip a delivery without cancelling.", row) == 1.0
     assert coverage("Yes, you can skip a whole month for free.", row) < 0.8
+
+
+def test_a_row_that_has_every_word_of_the_claim_states_it() -> None:
+    """A Tidewater reply of 2026-12-04: "Yes, you can skip a single delivery without cancelling." was cut
+    as an unstated offer: 0.33 similar to the whole passage, whose row says it word for word."""
+    from policy.claims import row_states
+
+    passage = (
+        "## Skip, pause, or cancel\n- You can skip a single delivery, pause for up to 3 months, change "
+        "coffees, or cancel from your account page at any time."
+    )
+    assert row_states("Yes, you can skip a single delivery without cancelling.", passage)
+    assert not row_states("You can't skip a single delivery.", passage)  # negated: not the row's
+    assert not row_states("You can skip a delivery and get free coffee.", passage)  # "free" is not there
+    assert not row_states("Skip anytime.", passage)  # too few words to tell
+    assert row_states(
+        "退款会在 3 个工作日内原路退回。", "退款说明\n退款会在 3 个工作日内原路退回，请留意账户。"
+    )
+    assert not row_states("退款不会原路退回。", "退款会在 3 个工作日内原路退回。")
