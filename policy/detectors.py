@@ -333,16 +333,14 @@ def contacts(folded: Folded) -> list[tuple[tuple[int, int], str]]:
     found: list[tuple[tuple[int, int], str]] = []
     for pattern in (_EMAIL, _CN_MOBILE, _HOTLINE, _PHONE, _LANDLINE, _INTL_NUMBER, _TOLL_FREE):
         for m in pattern.finditer(folded.text):
-            if pattern is _TOLL_FREE and any(a < m.end() and m.start() < b for (a, b), _ in found):
-                continue  # already read as a phone number
-            key = (
-                m.group().casefold()
-                if pattern is _EMAIL
-                else re.sub(r"[\s.-]", "", m.group())
-                if pattern is _TOLL_FREE
-                else _digits(m.group())
-            )
-            found.append((folded.span(*m.span()), key))
+            span = folded.span(*m.span())
+            if pattern is _TOLL_FREE:
+                if any(a < span[1] and span[0] < b for (a, b), _ in found):
+                    continue  # already read as a phone number
+                key = re.sub(r"[\s.-]", "", m.group())
+            else:
+                key = m.group().casefold() if pattern is _EMAIL else _digits(m.group())
+            found.append((span, key))
     return found
 
 

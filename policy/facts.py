@@ -34,6 +34,7 @@ are bounded (no nested quantifiers) and run on short rows and sentences.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -244,7 +245,13 @@ def mentioned_products(text: str, products: dict[str, list[str]]) -> set[str]:
 def product_aliases(names: list[str]) -> dict[str, list[str]]:
     """Folded forms by which copy names each product: the name, the name without a parenthesis, what the
     parenthesis holds, the last two words (English) or last three characters (Chinese), each run of three
-    or more Chinese characters. A short form two products share names neither."""
+    or more Chinese characters. A short form two products share names neither. Worked out once per set of
+    names: every sentence of every check asks."""
+    return {name: list(forms) for name, forms in _aliases(tuple(names)).items()}
+
+
+@functools.lru_cache(maxsize=64)
+def _aliases(names: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
     forms: dict[str, list[str]] = {}
     for name in names:
         folded = fold_str(name)
@@ -264,7 +271,7 @@ def product_aliases(names: list[str]) -> dict[str, list[str]]:
     for found in forms.values():
         for form in found:
             counts[form] = counts.get(form, 0) + 1
-    return {name: [f for f in found if counts[f] == 1] for name, found in forms.items()}
+    return {name: tuple(f for f in found if counts[f] == 1) for name, found in forms.items()}
 
 
 def condition_conflicts(
