@@ -869,11 +869,12 @@ _OTHER_PARTY = re.compile(
 def _in_address(text: str, start: int, end: int) -> bool:
     """Whether ``text[start:end]`` is part of a URL, e-mail address or host name ("hearthline.example.com"
     keeps its lower case: a brand's required spelling does not apply there). Scans the surrounding
-    run of non-space characters; no regex."""
+    run of non-space ASCII characters, so Chinese copy around it ("网站（wanderly.example）！", as the
+    last resort writes the brand's site) ends it too; no regex."""
     left, right = start, end
-    while left > 0 and not text[left - 1].isspace():
+    while left > 0 and not text[left - 1].isspace() and text[left - 1].isascii():
         left -= 1
-    while right < len(text) and not text[right].isspace():
+    while right < len(text) and not text[right].isspace() and text[right].isascii():
         right += 1
     token = text[left:right].strip(_EDGE_PUNCTUATION)
     lowered = token.lower()

@@ -481,3 +481,13 @@ def test_ages_a_product_is_given_must_fit_its_own_sheets_ages() -> None:
         product_conflicts("启蒙班也收 9 岁的孩子。", [*rows, "图形化编程启蒙班：也收 9 岁的孩子"], products)
         == []
     )
+
+
+def test_the_brands_site_in_chinese_copy_is_no_misspelling_of_its_name() -> None:
+    """The fresh-clone demo of 2026-12-04 (night): the last resort wrote the brand's site into an e-mail
+    ("欢迎来到我们的网站（wanderly.example）！") and the required spelling "Wanderly" blocked it."""
+    checker = checker_for(WANDERLY, None)
+    for text in ("欢迎来到我们的网站（wanderly.example）！", "请访问 wanderly.example 了解"):
+        assert [f for f in checker.check(text, "body") if f.rule_id == "brand.required_spelling"] == [], text
+    found = checker.check("跟着wanderly去雨崩。", "body")
+    assert [f.matched for f in found if f.rule_id == "brand.required_spelling"] == ["wanderly"]
