@@ -62,6 +62,7 @@ from policy.text import (
     Folded,
     SentenceIndex,
     compact,
+    disguised_spans,
     find_spans,
     fold,
     fold_str,
@@ -181,6 +182,8 @@ class ComplianceChecker:
         hits: list[Hit] = []
         taken_end = -1  # spans come sorted by start: one overlaps a kept one iff it starts before this
         spans = _original_spans(folded, find_spans(folded, rule.terms))
+        if rule.category == "banned_term":  # the brand's own words, also in disguise ("mir@cle", "蓄命水")
+            spans += _original_spans(folded, disguised_spans(folded, rule.terms))
         for pattern in rule.patterns:  # regexes cannot skip separators: also try the compacted text
             spans += _regex_spans(pattern, folded) + _regex_spans(pattern, compacted)
         fine: dict[tuple[int, int], bool] = {}  # per sentence: whether an `unless` regex matches it

@@ -81,12 +81,36 @@ _LABELLED_PHONE = re.compile(
 _INTL_NUMBER = re.compile(r"(?<![\w+])\+\d{1,3}(?:[\s.-]\d{2,5}){2,4}(?![\d])")
 # An identity document named and numbered: "passport No. P0001234", "护照号码 E00001234",
 # "driver's license D000-1234-5678", "SSN 000-12-3456", "Medicare ID 1EG0-000-MK00".
-_ID_DOCUMENT = re.compile(
+_ID_DOCUMENT_NAME = (
     r"(?<![a-z])(?:passport|driver'?s?\s+licen[cs]e|driving\s+licen[cs]e|social\s+security\s+(?:card|number|no\.?)|ssn|"
     r"medicare\s+id|medicaid\s+id|national\s+insurance\s+(?:number|no\.?)|nhs\s+number|tax\s+id|imei|meid|"
     r"护照|驾驶证|驾照|社保卡|医保卡|社会保障卡|港澳通行证|台胞证|军官证)"
-    r"(?:\s*(?:no\.?|number|#|id|号码|号|编号))?(?:\s*[:：#])?\s*"
-    r"([a-z0-9](?:[a-z0-9]|[-·](?=[a-z0-9])){4,24})(?![a-z0-9])"
+    r"(?:\s*(?:no\.?|number|#|id|号码|号|编号))?"
+)
+_ID_DOCUMENT = re.compile(
+    _ID_DOCUMENT_NAME
+    # the number, right after its name or after words that say it is on record ("on file as X48219930")
+    + r"(?:\s+(?:on\s+(?:file|record)|we\s+have|listed|recorded|saved))?(?:\s+(?:as|is|reads|was))?"
+    r"(?:\s*[:：#])?\s*([a-z0-9](?:[a-z0-9]|[-·](?=[a-z0-9])){4,24})(?![a-z0-9])"
+)
+# Part of an identity number, or a birth date, published about a person: "SSN ending 4471", "身份证后四位
+# 3721", "born 03/14/1988". A card's tail ("card ending 0004") is how a reply tells a customer which card
+# was charged, and stays allowed; an identity number's tail next to a name is how identity theft starts.
+_PARTIAL_ID = re.compile(
+    r"(?:(?<![a-z])(?:ssn|social\s+security(?:\s+(?:number|no\.?))?|passport(?:\s+(?:number|no\.?))?|"
+    r"national\s+id(?:\s+(?:number|no\.?))?)|身份证(?:号码?)?|证件号码?|护照号?码?)"
+    r"\s*(?:ending(?:\s+in|\s+with)?|ends\s+in|last\s+(?:four|4)(?:\s+digits)?(?:\s+(?:is|are|of))?|"
+    r"尾号|后四位|末四位|后4位|末4位)(?:\s*(?:是|为))?(?:\s*[:：])?\s*\d{3,6}[x]?(?![\d])"
+)
+_MONTHS = (
+    r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|"
+    r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
+)
+_BIRTH_DATE = re.compile(
+    r"(?:(?<![a-z])(?:born(?:\s+on)?|date\s+of\s+birth|d\.?o\.?b\.?|birth\s*date)|出生日期|出生于|生于|出生年月日?)"
+    r"(?:\s*(?:是|为))?(?:\s*[:：])?\s*"
+    r"(?:\d{1,2}[/.-]\d{1,2}[/.-](?:19|20)\d{2}|(?:19|20)\d{2}[/.-]\d{1,2}[/.-]\d{1,2}|(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日?|"
+    rf"(?:{_MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+(?:19|20)\d{{2}}|\d{{1,2}}\s+(?:{_MONTHS})\.?,?\s+(?:19|20)\d{{2}})(?![\d])"
 )
 # A bank card or account number given in full with its label, whether or not it passes the Luhn check
 # ("完整卡号 6222 0000 1234 5678", "routing 011000015"); a masked tail ("尾号1234") is too short to match.
@@ -125,6 +149,36 @@ _BUSINESS_CONTEXT = re.compile(
     r"\bbookings?\b|\breservations?\b|enquir|inquir|\bsales\b|"
     r"热线|客服|服务电话|咨询|预订|预约|订购|订餐|订票|订座|订位|订房|订茶|门店|店铺|本店|门市|总机|前台|办公室|售后|投诉|商务|"
     r"合作|公司|总部|分店|专线|服务台|联系我们"
+)
+# A street address with a house number: "1184 Alder Court, Apt 3", "22 Birchwood Lane". A person's when
+# the words before it say the parcel goes there or someone lives there, and nothing says it is the
+# business's own (a store, a returns warehouse).
+_STREET = re.compile(
+    r"(?<![\w/#.-])\d{1,6}[a-z]?\s+(?:[a-z][a-z'-]{0,20}\.?\s+){1,4}?"
+    r"(?:street|st|avenue|ave|road|rd|lane|ln|court|ct|drive|dr|boulevard|blvd|way|place|pl|terrace|ter|"
+    r"circle|cir|crescent|close|parkway|pkwy|highway|hwy|square|sq|trail|row|mews|gardens)\b\.?"
+    r"(?:,?\s*(?:apt|apartment|unit|suite|ste|flat|#)\.?\s*#?\s*[0-9a-z]{1,5}\b)?"
+)
+_ADDRESS_PERSONAL = re.compile(
+    r"\b(?:your|his|her|their|my)\s+(?:home|house|place|flat|apartment|address|door|doorstep)\b|"
+    r"\b(?:lives?|living|resides?|residing|home)\s+(?:at|on)\b|\baddress\s+on\s+file\b|"
+    r"\b(?:on\s+(?:its|their)\s+way|ship(?:s|ped|ping)?|deliver(?:ed|ing|y)?|mail(?:ed)?|sent|send|dispatch(?:ed)?|"
+    r"post(?:ed)?|going|headed|heading|forwarded)\s+(?:\w+\s+){0,2}?to\b|"
+    r"发往|寄往|寄到|寄至|送到|送至|派送至|配送至|发至|发到|收货地址|收件地址|家住|住址|住在|家庭住址|您家|府上|您的地址|到家"
+)
+_ADDRESS_BUSINESS = re.compile(
+    r"\b(?:our|the)\s+(?:[a-z]+\s+)?(?:"
+    + _PREMISES
+    + r"|headquarters|hq|factory|returns?\s+(?:centre|center|address|desk))\b|"
+    r"\breturns?\b|\bvisit\b|\blocated\b|"
+    r"\bfind\s+us\b|\bpick[\s-]?up\b|\bcollect(?:ion)?\b|\bopen(?:s|ing)?\b|"
+    r"门店|店铺|本店|门市|总部|分店|公司|办公室|工厂|仓库|退货|售后|展厅|体验店|营业|自提"
+)
+# A Chinese address down to a house number ("文三路88号", "长乐路 120 弄 5 号 3 幢 502 室"): the span runs
+# back over the place names before it and on over the building, unit and room after it.
+_CN_ADDRESS = re.compile(
+    r"[\u4e00-\u9fff]{0,3}(?:路|街|大道|巷|弄|胡同|里)\s*\d{1,5}\s*(?:号|弄)"
+    r"(?:\s*[\d一二三四五六七八九十]{1,4}\s*(?:号|幢|栋|号楼|单元|楼|层|室|座)){0,4}"
 )
 # A number stated as an example or a format, not as anyone's ("Phone (example): +1 555 0100").
 _PLACEHOLDER_CONTEXT = re.compile(
@@ -207,7 +261,8 @@ _SECRETS: list[tuple[str, re.Pattern[str], Callable[[str], bool] | None]] = [
     ),
     ("secret.slack_token", re.compile(r"(?<![a-z0-9])xox[abprs]-[a-z0-9-]{10,}"), None),
     ("secret.google_key", re.compile(r"(?<![a-z0-9])aiza[0-9a-z_-]{35}"), None),
-    ("secret.jwt", re.compile(r"(?<![a-z0-9])eyj[a-z0-9_-]{10,}\.[a-z0-9_-]{10,}\.[a-z0-9_-]{10,}"), None),
+    # A JSON header in base64 ("eyJ" is '{"') and two more parts: short payloads and signatures too.
+    ("secret.jwt", re.compile(r"(?<![a-z0-9])eyj[a-z0-9_-]{10,}\.[a-z0-9_-]{2,}\.[a-z0-9_-]{6,}"), None),
     # Keys whose prefix names the service: Stripe secret and restricted keys, npm, GitLab, SendGrid,
     # Mailgun, Alibaba Cloud and Tencent Cloud access keys, Hugging Face, Shopify.
     (
@@ -254,7 +309,8 @@ _SECRETS: list[tuple[str, re.Pattern[str], Callable[[str], bool] | None]] = [
     (
         "secret.password",  # a login and its password: "login: shop_admin / Spring#24"
         re.compile(
-            r"(?<![a-z])(?:login|log-in|sign-in|credentials?|账号|帐号)[^:：\n/]{0,40}?(?:[:：]|\sis)\s*"
+            r"(?<![a-z])(?:log[\s-]?in|sign[\s-]?in|credentials?|账号|帐号|登录|登陆)[^:：\n/]{0,40}?"
+            r"(?:[:：]|\s(?:is|with|using|as)|用)\s*"
             rf"[^\s/]{{3,40}} ?/ ?{_V}"
         ),
         _key_like,
@@ -274,6 +330,15 @@ _SECRETS: list[tuple[str, re.Pattern[str], Callable[[str], bool] | None]] = [
             r"login\s+code|2fa\s+code|sms\s+code)(?:\s+(?:is|was|to|set\s+to)\s+|\s*[:：=]\s*|\s+)(?P<v>\d{4,8})(?![\d])|"
             r"(?:验证码|动态码|校验码|动态密码|短信码)(?:是|为)?(?:\s*[:：])?\s*(?P<w>\d{4,8})(?![\d])|"
             r"卡密(?:\s*(?:是|为))?(?:\s*[:：])?\s*(?P<x>[a-z0-9][a-z0-9-]{5,})"
+        ),
+        None,
+    ),
+    (
+        "secret.one_time_code",  # a meeting's or a door's numeric passcode: "Zoom passcode 是884213"
+        re.compile(
+            r"(?<![a-z])(?:passcode|pass\s+code|host\s+key|meeting\s+password|door\s+code|gate\s+code)"
+            r"(?:\s+(?:is|was|to)\s+|\s*(?:是|为)?\s*[:：=]?\s*)(?P<v>\d{4,10})(?![\d])|"
+            r"(?:会议密码|入会密码|房间密码|门禁密码|开锁密码|门锁密码|主持人密钥)(?:\s*(?:是|为))?(?:\s*[:：])?\s*(?P<w>\d{4,10})(?![\d])"
         ),
         None,
     ),
@@ -409,6 +474,35 @@ def _not_personal_number(before: str, after: str, sentence: str) -> bool:
     return any(_business_email(m.group()) for m in _EMAIL.finditer(before))
 
 
+_CN_ADDRESS_LEAD = re.compile(r"[\u4e00-\u9fff]{1,16}$")
+_CN_CUE_END = re.compile(r".*(?:往|到|至|在|址)")
+
+
+def _street_addresses(folded: Folded) -> list[tuple[int, int]]:
+    """House-number addresses the words before them make a person's: "on its way to 1184 Alder Court",
+    "已发往杭州市西湖区文三路88号3幢502室". The business's own (a store, a returns address) are not."""
+    text, found = folded.text, list[tuple[int, int]]()
+    for m in _STREET.finditer(text):
+        # the street's name is a name: "20 minutes drive" is no address
+        words = folded.original(*m.span()).split()[1:-1]
+        if not words or not all(w[:1].isupper() for w in words):
+            continue
+        before = _clause_before(text, m.start(), reach=80)
+        if _ADDRESS_PERSONAL.search(before) and not _ADDRESS_BUSINESS.search(before):
+            found.append(m.span())
+    for m in _CN_ADDRESS.finditer(text):
+        before = _clause_before(text, m.start(), reach=40)
+        residence = re.search(r"室|单元", m.group()) and re.search(r"女士|先生|小姐|您", before)
+        if (_ADDRESS_PERSONAL.search(before) or residence) and not _ADDRESS_BUSINESS.search(before):
+            lead = _CN_ADDRESS_LEAD.search(text, 0, m.start())  # the place names before the road
+            start = m.start()
+            if lead:
+                cue = _CN_CUE_END.match(lead.group())
+                start = lead.start() + (cue.end() if cue else 0)
+            found.append((start, m.end()))
+    return found
+
+
 def personal_data(folded: Folded, allowed_contacts: list[str]) -> list[Hit]:
     """E-mail addresses, phone numbers (Chinese mobiles included), ID, social-security and card numbers,
     identity documents named with their number.
@@ -424,17 +518,18 @@ def personal_data(folded: Folded, allowed_contacts: list[str]) -> list[Hit]:
     hits: list[Hit] = []
     taken = Coverage(len(folded.text))
 
-    def add(rule_id: str, what: str, m: re.Match[str]) -> None:
-        if taken.overlaps(*m.span()):
+    def add(rule_id: str, what: str, m: re.Match[str] | tuple[int, int]) -> None:
+        at = m if isinstance(m, tuple) else m.span()
+        if taken.overlaps(*at):
             return
-        taken.add(*m.span())
+        taken.add(*at)
         hits.append(
             Hit(
                 rule_id,
                 "pii",
                 "block",
-                folded.span(*m.span()),
-                folded.original(*m.span()),
+                folded.span(*at),
+                folded.original(*at),
                 f"contains {what}: personal data must not be published in marketing copy",
                 "remove it (the brand's public contacts can be listed in compliance.allowed_contacts)",
                 _PII_LAW,
@@ -459,8 +554,14 @@ def personal_data(folded: Folded, allowed_contacts: list[str]) -> list[Hit]:
     for m in _ID_DOCUMENT.finditer(text):
         if sum(ch.isdigit() for ch in m.group(1)) >= 4:
             add("pii.id_document", "an identity document's number", m)
+    for m in _PARTIAL_ID.finditer(text):
+        add("pii.id_document", "part of an identity number", m)
+    for m in _BIRTH_DATE.finditer(text):
+        add("pii.birth_date", "a person's date of birth", m)
     for m in _LABELLED_ACCOUNT.finditer(text):
         add("pii.account_number", "a bank card or account number", m)
+    for span in _street_addresses(folded):
+        add("pii.address", "a private address (where a parcel goes or someone lives)", span)
     for m in _HOTLINE.finditer(text):  # a business's number: never a person's, never part of another
         taken.add(*m.span())
     for m in _CARD.finditer(text):

@@ -366,3 +366,116 @@ def splits_a_word(text: str, start: int, end: int) -> bool:
             return True
         at += len(word)
     return True
+
+
+# --- Disguised spellings of a brand's banned terms -------------------------------------------------------
+
+# Digits and symbols written for letters in a word of two letters or more ("mir@cle", "fr33 m0ney"); "!"
+# and "|" only inside one (after a word they are punctuation).
+_LEET = {"@": "a", "4": "a", "3": "e", "1": "i", "0": "o", "$": "s", "5": "s", "7": "t", "!": "i", "|": "l"}
+_LEET_TOKEN = re.compile(r"[a-z@4310$57!|]+")
+
+
+def _unleet(folded: Folded) -> Folded | None:
+    """``folded`` with look-alike digits and symbols inside words read as letters, one character for
+    one (the origin map stays valid); ``None`` when no word has one."""
+    chars = list(folded.text)
+    changed = False
+    for m in _LEET_TOKEN.finditer(folded.text):
+        token = m.group()
+        if sum(ch.isalpha() for ch in token) < 2 or token.isalpha():
+            continue  # "5g", "3d", "mp3" have one letter or none to be a word with
+        for offset, ch in enumerate(token):
+            if ch not in _LEET:
+                continue
+            inside = 0 < offset < len(token) - 1  # "!" after a word is punctuation
+            if ch not in "!|" or inside:
+                chars[m.start() + offset] = _LEET[ch]
+                changed = True
+    return Folded(folded.source, "".join(chars), folded.origin) if changed else None
+
+
+@functools.lru_cache(maxsize=16384)
+def _readings(ch: str) -> frozenset[str]:
+    """Toneless pinyin readings of one Chinese character, every reading of a heteronym."""
+    from pypinyin import Style, pinyin  # its dictionaries load on first use (about 0.2 s)
+
+    return frozenset(pinyin(ch, style=Style.NORMAL, heteronym=True, errors="ignore")[0] or ())
+
+
+_PINYIN_UNIT = re.compile(r"[\u4e00-\u9fff]|(?<![a-z])[a-z]{1,6}(?![a-z])")
+_JOIN = re.compile(f"{SEP}{{0,2}}")
+
+
+@functools.lru_cache(maxsize=256)
+def _by_first_sound(terms: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    """The Chinese terms (two characters or more) under each reading of their first character."""
+    index: dict[str, list[str]] = {}
+    for term in terms:
+        if len(term) >= 2 and all("\u4e00" <= ch <= "\u9fff" for ch in term):
+            for reading in _readings(term[0]):
+                index.setdefault(reading, []).append(term)
+    return {k: tuple(v) for k, v in index.items()}
+
+
+def _sound_alike(unit: str, ch: str) -> bool:
+    if unit == ch:
+        return True
+    return unit in _readings(ch) if unit.isascii() else bool(_readings(unit) & _readings(ch))
+
+
+def _homophone_spans(text: str, terms: Sequence[str]) -> list[tuple[int, int]]:
+    """Spans where a Chinese term is written with a character of the same sound or its pinyin in place of
+    some of its characters ("蓄命水" for 续命水, "jie径" for 捷径), at least one of them as written."""
+    index = _by_first_sound(tuple(terms))
+    if not index or not any("\u4e00" <= ch <= "\u9fff" for ch in text):
+        return []
+    runs: list[list[tuple[int, int, str]]] = [[]]  # units joined by nothing but separators
+    for m in _PINYIN_UNIT.finditer(text):
+        run = runs[-1]
+        if run and _JOIN.fullmatch(text, run[-1][1], m.start()) is None:
+            runs.append(run := [])
+        run.append((m.start(), m.end(), m.group()))
+    found = []
+    for run in runs:
+        for i, (_, _, first) in enumerate(run):
+            sounds = {first} if first.isascii() else _readings(first)
+            for term in {t for s in sounds for t in index.get(s, ())}:
+                window = run[i : i + len(term)]
+                if len(window) < len(term):
+                    continue
+                pairs = list(zip((u[2] for u in window), term, strict=True))
+                exact = sum(u == ch for u, ch in pairs)
+                sounds_alike = all(_sound_alike(u, ch) for u, ch in pairs)
+                if 0 < exact < len(term) and sounds_alike and not _ordinary_words(pairs):
+                    found.append((window[0][0], window[-1][1]))
+    return found
+
+
+def _ordinary_words(pairs: list[tuple[str, str]]) -> bool:
+    """Whether a sound-alike is just other words: a swapped character that is part of a dictionary word
+    of the span ("包裹", a parcel, sounds like the banned "包过"; "蓄命水" has no such word)."""
+    written = "".join(u for u, _ in pairs)
+    if not all(_is_cjk(ch) for ch in written):
+        return False  # pinyin in Chinese copy is a disguise
+    at = 0
+    for word in _segmenter().cut(written, HMM=False):
+        if len(word) > 1 and any(u != ch for u, ch in pairs[at : at + len(word)]):
+            return True
+        at += len(word)
+    return False
+
+
+def disguised_spans(folded: Folded, terms: Sequence[str]) -> list[tuple[int, int]]:
+    """Folded-text spans where one of ``terms`` is written in disguise: letters swapped for look-alike
+    digits or symbols ("mir@cle"), or Chinese characters swapped for others of the same sound or for
+    pinyin ("蓄命水", "jie径"). For a brand's own banned terms: a list the brand chose, where a sound-alike
+    is the point of the spelling. Spans that :func:`find_spans` finds as written are not repeated."""
+    found: list[tuple[int, int]] = []
+    unleeted = _unleet(folded)
+    if unleeted is not None:
+        latin = [t for t in terms if t.isascii()]
+        spans = find_spans(unleeted, latin)
+        found += [s for s in spans if unleeted.text[s[0] : s[1]] != folded.text[s[0] : s[1]]]
+    found += _homophone_spans(folded.text, [fold_str(t) for t in terms])
+    return found

@@ -15,7 +15,7 @@ from agents.retriever import instruction_in
 from policy import ComplianceChecker, load_policy
 from policy.detectors import reference_spans, sanitize_markup
 from policy.findings import ComplianceFinding
-from policy.text import fold
+from policy.text import disguised_spans, fold
 
 pytestmark = pytest.mark.unit
 
@@ -56,6 +56,24 @@ BUSINESS_CONTACTS = [
 ]
 
 
+BUSINESS_ADDRESSES = [
+    "Visit our flagship store at 210 Canal Street, open until 9 pm.",
+    "Please send returns to our warehouse at 88 Depot Road, Leeds.",
+    "Pick up your order at 14 Mill Lane any weekday after noon.",
+    "Your cabin is 15 minutes Drive from the ferry, mapped in the app.",
+    "Happy birthday! Your 20% treat is valid until 12/31/2026.",
+    "The café was born in 1998 in a garage in Porto.",
+    "Your card ending 4417 was refunded $38 today.",
+    "门店地址：南京市玄武区中山路18号，欢迎到店试饮。",
+    "退货请寄至公司仓库：苏州市工业园区星湖街128号。",
+]
+
+
+@pytest.mark.parametrize("text", BUSINESS_ADDRESSES)
+def test_store_addresses_card_tails_and_founding_years_are_not_personal_data(text: str) -> None:
+    assert _found(text, "pii") == []
+
+
 @pytest.mark.parametrize("text", BUSINESS_CONTACTS)
 def test_business_contacts_are_not_personal_data_without_a_brand(text: str) -> None:
     assert _found(text, "pii") == []
@@ -74,6 +92,15 @@ PERSONAL_DATA = [
     ("她的护照号码 E12345678 已经提交给旅行社。", "pii.id_document"),
     ("押金请退到银行卡号 6217 0000 1111 2222。", "pii.account_number"),
     ("客服热线忙时可直接打店长手机 139 0000 1111。", "pii.cn_mobile"),  # a mobile is a person's
+    # A customer's home, a partial identity number, a birth date, a document "on file as" its number.
+    ("Dear Priya, the replacement kettle ships Monday to 47 Quarry Hill Road, Unit 2B.", "pii.address"),
+    ("Raffle winner Tom Ellery, your prize is headed to 9 Marsh Lane in Ipswich!", "pii.address"),
+    ("We confirmed the account with your SSN last four digits 2090.", "pii.id_document"),
+    ("Member spotlight: Dana Kim, date of birth 11/02/1979, joined in 2015.", "pii.birth_date"),
+    ("Our records list her driver's license on file as D4471-0932 for the rental.", "pii.id_document"),
+    ("李建国先生您好，包裹已寄往成都市武侯区科华北路66号2栋1单元801室，请留意查收。", "pii.address"),
+    ("中奖用户刘女士身份证后四位 0317，奖品三日内寄出。", "pii.id_document"),
+    ("会员小周出生日期 1996年4月9日，生日当天赠饮一杯。", "pii.birth_date"),
 ]
 
 
@@ -223,6 +250,12 @@ SECRETS = [
     ("阿里云 AccessKey ID：LTAI5tQ8mZ2xK9pR7vN3wY1b，别外传。", "secret.service_key"),
     ("后台管理员密码改成了 Sun2025!abc，大家记一下。", "secret.password"),
     ("您的动态码为 771204，请转发给客服。", "secret.one_time_code"),
+    ("Team: sign in to the ad console with growth_ops / Tangerine#88 before Friday.", "secret.password"),
+    ("Partner API access: eyJhbGciOiJFUzI1NiJ9.e30.Zm9vYmFy", "secret.jwt"),
+    ("Tonight's webinar passcode is 620194 — see you at 7.", "secret.one_time_code"),
+    ("直播间后台登录用 liveops / Mango2026!，别发到群里。", "secret.password"),
+    ("本周例会的会议密码：305816，主持人密钥 774120。", "secret.password"),
+    ("仓库门禁密码是 5821，用完请随手关门。", "secret.one_time_code"),
 ]
 
 
@@ -247,6 +280,9 @@ NOT_SECRETS = [
     "令牌有效期 2 小时，过期后调用刷新接口即可。",
     "礼品卡兑换：刮开背面涂层，输入卡号和卡密即可。",
     "export 云端_API_KEY=<在这里填写你的密钥>",
+    "Log in with the e-mail and password you chose at sign-up.",
+    "The passcode for tonight's webinar arrives by e-mail an hour before.",
+    "会议密码会在开会前一小时短信发送。",
 ]
 
 
@@ -283,6 +319,11 @@ PROBES = {
     "login pairs": "login: a / " * (N // 11),
     "approvals": "pre-approved " * (N // 13),
     "审核": "审核" * (N // 2),
+    "house numbers": "12 Alder " * (N // 9),
+    "road numbers": "路1号" * (N // 3),
+    "ssn ending": "ssn ending " * (N // 11),
+    "log in with": "log in with a " * (N // 14),
+    "leet words": "m1r@c " * (N // 6),
     "tabs in a scheme": "java\tscript" * (N // 11),
 }
 
@@ -297,4 +338,23 @@ def test_new_detectors_stay_linear(name: str) -> None:
         child.kill()
         child.join()
         pytest.fail(f"{name}: check still running after {time.perf_counter() - started:.0f} s")
+    assert child.exitcode == 0
+
+
+def _disguised(text: str) -> None:
+    disguised_spans(fold(text), ["续命水", "捷径", "miracle", "free money"])
+
+
+DISGUISES = ["蓄命水" * (N // 3), "蓄命" * (N // 2), "jie径" * (N // 4), "m1r@c " * (N // 6)]
+
+
+@pytest.mark.parametrize("text", DISGUISES)
+def test_disguised_banned_terms_stay_linear(text: str) -> None:
+    child = multiprocessing.get_context("fork").Process(target=_disguised, args=(text,))
+    child.start()
+    child.join(20.0)
+    if child.is_alive():
+        child.kill()
+        child.join()
+        pytest.fail(f"{text[:6]}…: still running after 20 s")
     assert child.exitcode == 0

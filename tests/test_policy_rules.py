@@ -241,3 +241,27 @@ def test_an_ability_claim_in_education_copy_is_noted_and_a_brand_can_make_it_blo
 def test_what_children_make_and_what_parents_value_are_not_ability_claims(lang: str, text: str) -> None:
     hits = ComplianceChecker(load_policy(lang, "education"), check_claims=False).check(text)
     assert [f.rule_id for f in hits if f.rule_id.endswith("ability_claim")] == []
+
+
+def test_a_banned_term_in_disguise_is_still_the_brand_s_banned_term() -> None:
+    """Look-alike digits and symbols inside a word, a same-sounding character or pinyin in place of one of
+    a Chinese term's characters: the spelling is the evasion. A real word that only sounds like the term
+    (包裹, a parcel, for 包过) and a number beside a word are not."""
+    from knowledge.brand import Brand
+
+    en = Brand(name="Fernway", positioning="Fernway", locale="en", banned_terms=["miracle", "free money"])
+    zh = Brand(name="青屿", positioning="青屿", locale="zh", banned_terms=["包过", "捷径", "续命水"])
+    checkers = {b.locale: ComplianceChecker(load_policy(b.locale, None, b)) for b in (en, zh)}
+
+    def banned(text: str, locale: str) -> list[str]:
+        return [f.matched for f in checkers[locale].check(text) if f.rule_id == "brand.banned_term"]
+
+    assert banned("Honestly this serum is a m1r4cle in a bottle.", "en") == ["m1r4cle"]
+    assert banned("Cashback is basically fr€e... no: fr33 m0ney!", "en") == ["fr33 m0ney"]
+    assert banned("A little miracle!", "en") == ["miracle"]  # as written, once
+    assert banned("Free delivery over $50, money back for 30 days, 5G hotspot", "en") == []
+    assert banned("提分没有 jie 径，只有每天一小时。", "zh") == ["jie 径"]
+    assert banned("熬夜党的蓄命水来了", "zh") == ["蓄命水"]
+    assert banned("考试宝过，不过全退", "zh") == ["宝过"]
+    assert banned("您的包裹已经发出，请注意查收。", "zh") == []
+    assert banned("这条小路是去山顶的近路", "zh") == []
