@@ -54,6 +54,7 @@ JUDGE_PROMPT = "compliance.judge@1"
 ANSWER_FORMS: dict[str, RulingForm] = {
     "compliance.judge@2": "verdict_first",
     "compliance.judge@3": "short_clean",
+    "compliance.judge@4": "found_or_null",
 }
 """The answer's form per prompt (:func:`agents.roles.ruling_answer_model`; ``full`` when not listed).
 ``verdict_first``: the verdict alone when the sentence breaks nothing, and such a ruling's rationale is
@@ -240,6 +241,9 @@ def _checked(question: JudgeInputs, answer: dict[str, Any], extra: dict[str, str
     """``answer`` as a ruling on ``question``, or None when it is not a usable one."""
     if set(answer) == {"violation"} and not answer["violation"]:  # a verdict-first prompt's clean answer
         return Ruling(violation=False, category=None, rationale=NO_VIOLATION, extra=dict(extra))
+    if "found" in answer:  # one object at the root: ``found`` is null when the sentence breaks nothing
+        found = answer["found"] or {}
+        answer = {"rationale": answer["rationale"], "violation": bool(found), **found}
     rationale = " ".join(str(answer["rationale"]).split())
     if not rationale:
         return None

@@ -284,13 +284,26 @@ class RubricAnswer(_Answer):
     score: int = Field(ge=1, le=5)
 
 
+class RulingFound(_Answer):
+    """What a sentence breaks: the candidate category and the offending words."""
+
+    category: str = Field(description="The candidate category the sentence breaks.")
+    span_text: str = Field(description="The offending words copied from the sentence; empty if none.")
+
+
 class RulingAnswer(_Answer):
-    """The compliance judge's verdict on one sentence (checked against the sentence by agents.judge)."""
+    """The compliance judge's verdict on one sentence (checked against the sentence by agents.judge).
+
+    Every form of answer (:func:`ruling_answer_model`) is one of these: the rationale, and either the
+    verdict with its category and words as keys of their own, or ``found`` (null when clean)."""
 
     rationale: str = Field(description="One short line: what the sentence does, and why it breaks or not.")
-    violation: bool
-    category: str = Field(description="The candidate category the sentence breaks, else the closest one.")
-    span_text: str = Field(description="The offending words copied from the sentence; empty if none.")
+    violation: bool | None = None
+    category: str | None = Field(
+        default=None, description="The candidate category the sentence breaks, else the closest one."
+    )
+    span_text: str | None = Field(default=None, description="The offending words; empty if none.")
+    found: RulingFound | None = Field(default=None, description="What it breaks; null when it breaks nothing.")
 
 
 class StanceAnswer(_Answer):
@@ -474,7 +487,7 @@ RUBRIC_ANSWER_MODEL: type[BaseModel] = create_model(
 )
 
 
-RulingForm = Literal["full", "verdict_first", "short_clean"]
+RulingForm = Literal["full", "verdict_first", "short_clean", "found_or_null"]
 
 
 @functools.lru_cache(maxsize=256)
@@ -489,7 +502,11 @@ def ruling_answer_model(candidates: tuple[str, ...], form: RulingForm = "full") 
       words. Decoding is most of a ruling's time (about 40 tokens at 18 tokens/s on 2 cores), and the two
       keys a clean answer leaves out are a third of them;
     - ``verdict_first``: the verdict comes first, and a sentence that breaks nothing is answered with it
-      alone (``{"violation": false}``); a violation goes on with its category, words and rationale.
+      alone (``{"violation": false}``); a violation goes on with its category, words and rationale;
+    - ``found_or_null``: the rationale first, then ``found``: ``null`` for a sentence that breaks nothing,
+      else the category and the words (``{"rationale": ..., "found": {"category": ..., "span_text":
+      ...}}``). Short when clean like ``short_clean``, but the root is one object: LangChain's tool
+      calling and OpenAI's strict schemas refuse a root that is a choice of two objects.
 
     Strings carry no length bound: llama.cpp compiles one into nested grammar rules that halve decoding
     speed, so ``max_tokens`` and the judge's own checks bound them instead."""
@@ -511,6 +528,19 @@ def ruling_answer_model(candidates: tuple[str, ...], form: RulingForm = "full") 
             span_text=(text_field(None, min_chars=0), ...),
         )
         return RootModel[said_clean | said_found]  # type: ignore[valid-type, return-value]
+    if form == "found_or_null":
+        found = create_model(
+            "FoundOut",
+            __config__=_STRICT,
+            category=(one_of(candidates), ...),
+            span_text=(text_field(None, min_chars=0), ...),
+        )
+        return create_model(
+            "RulingOut",
+            __config__=_STRICT,
+            rationale=(text_field(None), ...),
+            found=(found | None, ...),  # type: ignore[operator]
+        )
     if form == "full":
         return create_model(
             "RulingOut",

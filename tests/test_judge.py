@@ -230,6 +230,42 @@ def test_the_short_clean_prompt_ends_a_clean_ruling_after_the_verdict() -> None:
     assert violation["properties"]["category"]["enum"] == ["health_claim", "guarantee"]  # by score
 
 
+def test_the_found_or_null_prompt_has_one_object_at_the_root() -> None:
+    """compliance.judge@4: the rationale first, then ``found``: null when the sentence breaks nothing,
+    else its candidate category and words. One object at the root (what LangChain's tool calling and
+    OpenAI's strict schemas need); a violation outside the candidates or with words the sentence does not
+    have is no ruling."""
+    v4 = default_registry().get("compliance.judge@4")
+    assert ANSWER_FORMS[v4.ref] == "found_or_null"
+    judge, backend = _judge(
+        {
+            HEALTH.sentence: {
+                "rationale": "Anecdote about blood sugar.",
+                "found": {"category": "health_claim", "span_text": "血糖稳多了"},
+            },
+            DISCLAIMER.sentence: {"rationale": "A required disclaimer.", "found": None},
+            INJECTION.sentence: {"rationale": "Skips review.", "found": {"category": "pii", "span_text": ""}},
+            MARKUP.sentence: {"rationale": "Script.", "found": {"category": "unsafe_markup", "span_text": "<b>"}},
+        },
+        prompt=v4,
+    )
+    extra = {"prompt": "compliance.judge@4", "model": "judge-fake"}
+    assert judge.adjudicate([HEALTH, DISCLAIMER, INJECTION, MARKUP]) == [
+        Ruling(True, "health_claim", "Anecdote about blood sugar.", "血糖稳多了", extra),
+        Ruling(False, None, "A required disclaimer.", None, extra),
+        None,  # not a candidate category: the grammar would not let a real model write it
+        None,  # words the sentence does not have
+    ]
+    _, schema = backend.calls[0]
+    assert schema is not None and schema["type"] == "object"
+    assert list(schema["properties"]) == ["rationale", "found"] and schema["required"] == ["rationale", "found"]
+    found, null = schema["properties"]["found"]["anyOf"]
+    assert null == {"type": "null"}
+    assert found["properties"]["category"]["enum"] == ["health_claim", "guarantee"]  # by score
+    rendered = v4.render(sentence="x", locale="en", candidates=["pii"], rules=[])
+    assert '"found": null' in rendered and '"violation"' not in rendered
+
+
 class _Scripted(LLMBackend):
     """Answers with fixed completions (text, finish reason), recording the params of each call."""
 
