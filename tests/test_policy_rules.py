@@ -112,6 +112,23 @@ def _check(text: str, locale: str = "en", industry: str | None = None, brand=Non
         ("We ensure food safety at every step.", "en", None, []),
         ("We keep your data safe.", "en", None, []),
         ("We cannot ensure your safety in a storm.", "en", None, []),
+        # "safe and effective" is a drug's approval standard: a cosmetic or supplement may not claim it
+        (
+            "Our products are safe and effective. #SafeAndEffective",
+            "en",
+            "cosmetics",
+            ["en.cosmetics.safe_and_effective"],
+        ),
+        (
+            "Gentle, safe & effective for daily use.",
+            "en",
+            "health_food",
+            ["en.health_food.safe_and_effective"],
+        ),
+        ("Is it safe? Effective sunscreen is the one you reapply.", "en", "cosmetics", []),
+        ("这款面霜安全有效，敏感肌放心用。", "zh", "cosmetics", ["zh.cosmetics.safe_and_effective"]),
+        ("本品安全有效，老人孩子都能吃。", "zh", "health_food", ["zh.health_food.safety_assertion"]),
+        ("安全、有效地清洁是护肤第一步。", "zh", "cosmetics", []),
     ],
 )
 def test_rules_in_context(text: str, locale: str, industry: str | None, expected: list[str]) -> None:
