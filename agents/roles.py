@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, Optional, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel, create_model
 
@@ -303,7 +303,7 @@ class RulingAnswer(_Answer):
         default=None, description="The candidate category the sentence breaks, else the closest one."
     )
     span_text: str | None = Field(default=None, description="The offending words; empty if none.")
-    found: RulingFound | None = Field(default=None, description="What it breaks; null when it breaks nothing.")
+    found: RulingFound | None = Field(default=None, description="What it breaks; null if nothing.")
 
 
 class StanceAnswer(_Answer):
@@ -529,7 +529,7 @@ def ruling_answer_model(candidates: tuple[str, ...], form: RulingForm = "full") 
         )
         return RootModel[said_clean | said_found]  # type: ignore[valid-type, return-value]
     if form == "found_or_null":
-        found = create_model(
+        what = create_model(
             "FoundOut",
             __config__=_STRICT,
             category=(one_of(candidates), ...),
@@ -539,7 +539,7 @@ def ruling_answer_model(candidates: tuple[str, ...], form: RulingForm = "full") 
             "RulingOut",
             __config__=_STRICT,
             rationale=(text_field(None), ...),
-            found=(found | None, ...),  # type: ignore[operator]
+            found=(Optional[what], ...),  # noqa: UP045 (a variable's type: `X | None` does not apply)
         )
     if form == "full":
         return create_model(

@@ -260,18 +260,44 @@ def _aliases(names: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
         words = bare.split()
         candidates = [folded, bare, *inner]
         if len(words) >= 3:
-            candidates.append(" ".join(words[-2:]))
+            # "10-inch cast-iron skillet" (the name after its first word, the brand's as a rule), "cast-iron
+            # skillet" (its last two), "10-inch skillet" (its second and last)
+            candidates += [" ".join(words[1:]), " ".join(words[-2:])]
+        if len(words) >= 4:
+            candidates.append(f"{words[1]} {words[-1]}")
         cjk = re.sub(r"[^\u4e00-\u9fff]", "", bare)
         if len(cjk) >= 4:
             candidates.append(cjk[-3:])
         # "新疆·喀纳斯秋季 8天" is written "喀纳斯秋季 8天": each Chinese part of three or more.
         candidates += re.findall(r"[\u4e00-\u9fff]{3,}", bare)
         forms[name] = [c for c in dict.fromkeys(candidates) if len(c) >= 3]
+    counts = _form_counts(forms)
+    return {name: tuple(f for f in found if counts[f] == 1) for name, found in forms.items()}
+
+
+def _form_counts(forms: dict[str, list[str]]) -> dict[str, int]:
     counts: dict[str, int] = {}
     for found in forms.values():
         for form in found:
             counts[form] = counts.get(form, 0) + 1
-    return {name: tuple(f for f in found if counts[f] == 1) for name, found in forms.items()}
+    return counts
+
+
+@functools.lru_cache(maxsize=64)
+def product_families(names: tuple[str, ...]) -> dict[str, frozenset[str]]:
+    """Short forms several products share, each with the products it names: "cast-iron skillet" for the
+    10-inch and 12-inch skillets. Copy that says "our cast-iron skillets" speaks of that family (not of
+    every product, and not of one). A form every product shares names no family."""
+    families: dict[str, set[str]] = {}
+    for name in names:
+        words = fold_str(name).split()
+        if len(words) >= 3:
+            families.setdefault(" ".join(words[-2:]), set()).add(name)
+    return {
+        form: frozenset(members)
+        for form, members in families.items()
+        if 1 < len(members) < len(names) and len(form) >= 5
+    }
 
 
 def condition_conflicts(
@@ -324,10 +350,17 @@ def product_conflicts(
     carried = not named and about is not None and about in products
     if carried:
         named = {str(about)}
-    if len(named) != 1:
+    label = ""
+    if not named:  # "our cast-iron skillets": a family of products, when the claim names exactly one
+        folded = fold_str(claim)
+        families = {m: form for form, m in product_families(tuple(products)).items() if form in folded}
+        if len(families) == 1:
+            ((family, form),) = families.items()
+            named, label = set(family), f"the {form} family"
+    if len(named) != 1 and not label:
         return []
-    (product,) = named
-    own = " ".join([product, *products[product]])
+    product = label or next(iter(named))
+    own = " ".join(x for name in named for x in [name, *products[name]])
     own_figures = _figures(own)
     problems = []
     sheet_ages = any(i.measure == "age" for i in intervals(own))
@@ -337,21 +370,22 @@ def product_conflicts(
         others = [
             name
             for name, facts in products.items()
-            if name != product and figure in _figures(" ".join(facts))
+            if name not in named and figure in _figures(" ".join(facts))
         ]
         # A passage row may state it for this product (rows naming another product do not count).
         elsewhere = [
             row
             for row in rows
             if figure in _figures(row)
-            and not (mentioned_products(row, products) - {product})
+            and not (mentioned_products(row, products) - named)
             and row not in set(rows_of([f for name in others for f in products[name]]))
         ]
         if others and not elsewhere:
             problems.append(
                 f"{_show(figure)} is stated for {' / '.join(others)}, not for {product}{_CARRIED * carried}"
             )
-    problems += _age_conflicts(claim, rows, products, product, carried)
+    if not label:
+        problems += _age_conflicts(claim, rows, products, product, carried)
     return problems
 
 

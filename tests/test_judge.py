@@ -245,7 +245,10 @@ def test_the_found_or_null_prompt_has_one_object_at_the_root() -> None:
             },
             DISCLAIMER.sentence: {"rationale": "A required disclaimer.", "found": None},
             INJECTION.sentence: {"rationale": "Skips review.", "found": {"category": "pii", "span_text": ""}},
-            MARKUP.sentence: {"rationale": "Script.", "found": {"category": "unsafe_markup", "span_text": "<b>"}},
+            MARKUP.sentence: {
+                "rationale": "Script.",
+                "found": {"category": "unsafe_markup", "span_text": "<b>"},
+            },
         },
         prompt=v4,
     )
@@ -258,7 +261,7 @@ def test_the_found_or_null_prompt_has_one_object_at_the_root() -> None:
     ]
     _, schema = backend.calls[0]
     assert schema is not None and schema["type"] == "object"
-    assert list(schema["properties"]) == ["rationale", "found"] and schema["required"] == ["rationale", "found"]
+    assert list(schema["properties"]) == schema["required"] == ["rationale", "found"]
     found, null = schema["properties"]["found"]["anyOf"]
     assert null == {"type": "null"}
     assert found["properties"]["category"]["enum"] == ["health_claim", "guarantee"]  # by score

@@ -121,11 +121,41 @@ def test_prices_belong_to_their_customer_and_facts_to_their_product(claim: str, 
     assert condition_conflicts(claim, rows, CLASS) == ([conflict] if conflict else [])
 
 
+SKILLETS = {
+    "Hearthline 10-inch Cast-Iron Skillet": ["$48.00", "Limited lifetime warranty"],
+    "Hearthline 12-inch Cast-Iron Skillet": ["$62.00", "Limited lifetime warranty"],
+    **CLASS,
+}
+
+
+@pytest.mark.parametrize(
+    ("claim", "conflict"),
+    [
+        (  # a delivered Hearthline post (2026-12-04, seed 7): the Dutch oven's term given to the skillets
+            "Hearthline's cast-iron skillets are built to last, with a 10-year warranty.",
+            "10 year(s) is stated for Hearthline 5.5 qt Enameled Dutch Oven, not for the cast-iron skillet "
+            "family",
+        ),
+        ("Our cast-iron skillets come with a limited lifetime warranty.", None),
+        ("Both cast-iron skillets cost $48.00 or $62.00.", None),  # each a member's own figure
+        (
+            "The 10-inch skillet costs $62.00.",  # "10-inch skillet": the name's second and last words
+            "the amount 62 is stated for Hearthline 12-inch Cast-Iron Skillet, not for Hearthline 10-inch "
+            "Cast-Iron Skillet",
+        ),
+    ],
+)
+def test_a_family_of_products_keeps_its_own_figures(claim: str, conflict: str | None) -> None:
+    rows = rows_of([fact for facts in SKILLETS.values() for fact in facts])
+    assert condition_conflicts(claim, rows, SKILLETS) == ([conflict] if conflict else [])
+
+
 def test_product_aliases_drop_shared_short_forms() -> None:
     aliases = product_aliases(
         ["Hearthline 10-inch Cast-Iron Skillet", "Hearthline 12-inch Cast-Iron Skillet"]
     )
     assert all("cast-iron skillet" not in forms for forms in aliases.values())
+    assert "10-inch skillet" in aliases["Hearthline 10-inch Cast-Iron Skillet"]
     assert product_aliases(["图形化编程启蒙班（Scratch）"])["图形化编程启蒙班（Scratch）"] == [
         "图形化编程启蒙班(scratch)",
         "图形化编程启蒙班",
