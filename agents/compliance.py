@@ -59,6 +59,7 @@ from agents.quality import (
     one_register,
     policy_passages,
     quality_findings,
+    replace_blocked_phrases,
     replace_duplicate_fields,
     strip_citation_ids,
 )
@@ -404,6 +405,9 @@ class Compliance(SendsBack):
             draft = self._shorter(state, ctx, channel, draft)
         draft, cut = self._fit_limits(channel, state.brand, draft)
         draft = one_register(state.brand, finish_conventions(channel, state.brand, draft))
+        standing = self._standing(checker, channel, draft, findings, quality(draft, cut))
+        draft, replaced = replace_blocked_phrases(channel, draft, standing, state.brand)
+        cut = cut - replaced
         final = self._standing(checker, channel, draft, findings, quality(draft, cut))
         improvised = next((f for f in final if f.rule_id == "facts.policy_not_used" and f.field), None)
         if improvised is None and state.brand.channel_inputs.get(channel.name) and channel.fields:

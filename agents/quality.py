@@ -690,6 +690,10 @@ def complete_alternative(spec: FieldSpec, text: str, brand: Brand, others: Itera
         candidates += [_named_fact(product.name, fact, sep, brand.language) for fact in product.facts]
         named = brand.name.casefold() in product.name.casefold()  # "Hearthline 5.5 qt Enameled Dutch Oven"
         candidates += [product.name] if named else [f"{brand.name} {product.name}", product.name]
+        if named:  # "Niacinamide 10% Serum": the name without the brand's, for a headline it is too long for
+            bare = re.sub(re.escape(brand.name), "", product.name, flags=re.IGNORECASE).strip(" ·-")
+            candidates += [bare] if bare else []
+
     said = brand.name.casefold() in brand.positioning.casefold()  # "青屿少儿编程为 6 至 14 岁的孩子…"
     candidates += [brand.positioning if said else f"{brand.name}{sep}{brand.positioning}", brand.name]
     taken = [o.strip().casefold() for o in others if o.strip()]
@@ -983,6 +987,39 @@ def replace_duplicate_fields(
 
 
 _SHORT_FIELD_CHARS = 120
+# Findings about the piece as a whole that name a field only to say where: a phrase from the brand file
+# put in that field would not answer them.
+_PIECE_WIDE = frozenset(
+    {"quality.required_term", "quality.hashtags", "quality.sign_off", "quality.greeting", "quality.too_short",
+     "quality.call_to_action", "quality.contact_missing", "quality.register_mixed"}
+)  # fmt: skip
+
+
+def replace_blocked_phrases(
+    channel: ChannelSpec, draft: Draft, findings: list[ComplianceFinding], brand: Brand
+) -> tuple[Draft, frozenset[str]]:
+    """The last resort for a short phrase field (a headline, an ad description, a subject line) that
+    still carries a blocking finding of its own after revision and the sentence-level fixes: a fragment
+    left by a cut, a claim no passage states, a rule's hit. It gets a complete phrase from the brand
+    file (:func:`complete_alternative`) instead, one no other field says: what the brand's own product
+    sheets say is what such a field may say. Returns the draft and the fields replaced; a field no
+    candidate fits keeps its finding. (Clearleaf's ad of 2026-12-05, seed 8, was blocked on a cut
+    headline, "See how Clearleaf's products", and an unsupported "free from harmful chemicals".)"""
+    specs = {spec.name: spec for spec in channel.fields}
+    fields, replaced = dict(draft.fields), set()
+    for f in findings:
+        spec = specs.get(f.field or "")
+        if f.severity != "block" or f.fixed or spec is None or spec.prose or f.rule_id in _PIECE_WIDE:
+            continue
+        text = fields.get(spec.name, "")
+        if spec.name in replaced or not text or len(text) > _SHORT_FIELD_CHARS:
+            continue
+        others = [t for name, t in fields.items() if name != spec.name]
+        alternative = complete_alternative(spec, text, brand, others)
+        if alternative:
+            fields[spec.name] = alternative
+            replaced.add(spec.name)
+    return draft.model_copy(update={"fields": fields}), frozenset(replaced)
 
 
 def name_the_brand(draft: Draft, findings: list[ComplianceFinding], brand: Brand) -> Draft:

@@ -579,7 +579,12 @@ class ComplianceChecker:
                     )
                     asked.append((question, conditional, sentence, True))
                 disputed = [
-                    f for f in mine if f.severity == "block" and f.layer == "rules" and id(f) not in pending
+                    f
+                    for f in mine
+                    if f.severity == "block"
+                    and f.layer == "rules"
+                    and id(f) not in pending
+                    and f.rule_id not in self.policy.brand_severity  # the brand's decision stands
                 ]
                 if disputed and category in _DISPUTABLE and reads_clean and self.adjudicator is not None:
                     rules = tuple(sorted({f.rule_id for f in disputed}))

@@ -174,6 +174,9 @@ class Policy:
     required_terms: list[str] = field(default_factory=list)
     allowed_hosts: list[str] = field(default_factory=list)
     allowed_contacts: list[str] = field(default_factory=list)
+    brand_severity: frozenset[str] = frozenset()
+    """Ids of the rules whose severity the brand set (``compliance.severity``): its own decision, which
+    no classifier or judge disputes (Qingyu blocks an ability claim as a matter of voice)."""
 
     @property
     def exceptions(self) -> list[str]:
@@ -353,6 +356,7 @@ def load_policy(
             for r in rules
             if r.id not in settings.disable
         ]
+        policy.brand_severity = frozenset(settings.severity)
         policy.disclaimers += settings.disclaimers
         policy.allowed_hosts = list(settings.allowed_hosts)
         policy.allowed_contacts = list(settings.allowed_contacts)

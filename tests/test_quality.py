@@ -1000,6 +1000,49 @@ def test_a_short_field_repeating_another_gets_a_phrase_from_the_brand_file() -> 
     )
 
 
+def test_a_short_field_still_blocked_after_revision_gets_a_phrase_from_the_brand_file() -> None:
+    """The last resort for a headline, ad description or subject line that keeps a blocking finding of its
+    own: Clearleaf's ad of 2026-12-05 (seed 8) was blocked on "See how Clearleaf's products", a cut
+    headline, and Hearthline's e-mail on a preheader calling its cookware "the best". Findings about the
+    piece as a whole (no brand name, no hashtags) and long fields are not answered that way."""
+    from agents.quality import replace_blocked_phrases
+
+    clearleaf = load_brand(ROOT / "examples" / "brands" / "clearleaf")
+    ad = {
+        "headline_1": "Clearleaf Barrier Moisturizer",
+        "headline_2": "Fragrance-free skincare",
+        "headline_3": "See how Clearleaf's products",
+        "description_1": "Clearleaf discloses ingredient percentages on every label.",
+        "description_2": "Shop fragrance-free skincare at Clearleaf.",
+    }
+    cut = QualityContext.build(CH["search_ad"], clearleaf, [], cut_to_fit=["headline_3"])  # cut to fit
+    found = quality_findings(cut, ad)
+    assert [f.rule_id for f in found if f.severity == "block"] == ["quality.fragment"]
+    fixed, replaced = replace_blocked_phrases(
+        CH["search_ad"], Draft(channel="search_ad", fields=ad), found, clearleaf
+    )
+    assert replaced == {"headline_3"}
+    new = fixed.fields["headline_3"]
+    assert new in {p.name.removeprefix("Clearleaf ") for p in clearleaf.products}  # a whole product name
+    assert len(new) <= 30 and new not in ad.values()
+    assert {k: v for k, v in fixed.fields.items() if k != "headline_3"} == {
+        k: v for k, v in ad.items() if k != "headline_3"
+    }
+    ctx = QualityContext.build(CH["search_ad"], clearleaf, [])
+    assert not [f for f in quality_findings(ctx, fixed.fields) if f.severity == "block"]
+    # a finding about the piece as a whole names a field only to say where: nothing is swapped for it
+    piece_wide = [f.model_copy(update={"rule_id": "quality.required_term"}) for f in found]
+    _, none = replace_blocked_phrases(
+        CH["search_ad"], Draft(channel="search_ad", fields=ad), piece_wide, clearleaf
+    )
+    assert none == frozenset()
+    # a blog body keeps its finding (the sentence-level fixes are the ones for prose)
+    blog = {"title": "Skincare, disclosed", "body": "Our products are the best. " * 40}
+    body_found = [f.model_copy(update={"field": "body", "rule_id": "en.superlative"}) for f in found]
+    _, none = replace_blocked_phrases(CH["blog"], Draft(channel="blog", fields=blog), body_found, clearleaf)
+    assert none == frozenset()
+
+
 def test_writing_guidelines_restated_as_copy_are_found_and_dropped(tidewater: Brand, wanderly: Brand) -> None:
     """A Clearleaf reply and blog of 2026-12-03 told customers "We use cosmetic language like 'skin
     feels' and 'looks'": the brand's guideline, not a statement about the product."""

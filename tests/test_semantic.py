@@ -373,3 +373,29 @@ def test_a_sentence_that_names_no_authority_cannot_be_a_state_endorsement(layer)
         "G o v e r n m e n t   a p p r o v e d cookware.",  # spelled out
     ):
         assert not checker._cannot_read_as("state_endorsement", endorsed, None), endorsed
+
+
+def test_a_rule_the_brand_set_to_block_is_not_put_to_the_judge() -> None:
+    """Qingyu sets ``zh.education.ability_claim`` to block (its voice asks for the works children make).
+    A delivered blog of 2026-12-05 (seed 8) kept "培养他们的逻辑思维和动手能力" as a warning: the classifier
+    read the sentence as clean, and the judge, asked to settle the disagreement, ruled it acceptable while
+    saying it "promises learning skills". The brand's decision is not the judge's to overturn (with the
+    dispute allowed, this test fails: the judge's ruling turns the block into a warning)."""
+    from knowledge.brand import Brand, BrandCompliance
+
+    text = "周末课上，孩子们一起做小游戏，培养他们的逻辑思维和动手能力。"
+    clean = Scripted(lambda q: Ruling(False, None, "A course description.", None, {}))
+    brand = Brand(
+        name="青屿",
+        positioning="青屿",
+        locale="zh",
+        compliance=BrandCompliance(severity={"zh.education.ability_claim": "block"}),
+    )
+    policy = load_policy("zh", "education", brand)
+    own = ComplianceChecker(policy, semantic=load_semantic(), adjudicator=clean)
+    found = [f for f in own.check(text) if f.rule_id == "zh.education.ability_claim"]
+    assert [f.severity for f in found] == ["block"]
+    assert not any("zh.education.ability_claim" in q.rule_ids for q in clean.asked)
+    # without the brand's override the pack's rule warns
+    default = ComplianceChecker(load_policy("zh", "education"), semantic=load_semantic(), adjudicator=clean)
+    assert [f.severity for f in default.check(text) if f.rule_id == "zh.education.ability_claim"] == ["warn"]
