@@ -1,13 +1,16 @@
 """Precision, recall and false-block rate of the compliance checker, per category, language and layer.
 
 Usage: python bench/compliance.py [CORPUS.yaml ...] [--layers rules,semantic,judge] [--misses]
+                                  [--judge-prompt REF ...]
 
 Runs every case of the corpora (default ``tests/data/compliance_corpus.yaml``) through the checker a
 campaign uses, once per layer set: ``rules`` (rule packs, detectors, claims against each profile's
 evidence), ``semantic`` (rules plus the semantic classifiers), ``judge`` (rules, classifiers and the
 model judge on the embedded model, as ``brandforge check --judge`` runs it). Prints a table per layer
 set, the cases it gets wrong with ``--misses``, and the time per sentence. The last line is the
-headline: recall and false-block rate of the most complete layer set measured.
+headline: recall and false-block rate of the most complete layer set measured (with several
+``--judge-prompt``, each judge version is a layer set of its own, measured in the order given; the last is
+the headline and the one ``--misses`` lists).
 
 The judge loads the embedded model: run it alone (two llama.cpp processes on two cores slow each other
 down many times over).
@@ -32,16 +35,18 @@ from policy.semantic import SemanticLayer, load_semantic  # noqa: E402
 LAYERS = ("rules", "semantic", "judge")
 
 
-def _judge(rulings: Path | None) -> Adjudicator:
-    """The judge ``brandforge check --judge`` uses: the default pipeline's backend (the embedded model);
-    with ``rulings``, replaying the rulings that file holds and adding the new ones to it."""
+def _judge(rulings: Path | None, prompt: str | None = None) -> Adjudicator:
+    """The judge ``brandforge check --judge`` uses: the default pipeline's backend (the embedded model),
+    asked with ``prompt`` (default: the judge's default prompt); with ``rulings``, replaying the rulings
+    that file holds and adding the new ones to it."""
     from agents.judge import ModelJudge
     from backends import get_backend
     from pipelines.spec import load_pipeline
+    from prompts import default_registry
 
     config = load_pipeline("default").spec.backend
     backend = get_backend(config)
-    judge = ModelJudge(backend, config)
+    judge = ModelJudge(backend, config, default_registry().get(prompt) if prompt else None)
     if rulings is not None:
         return Replaying(judge, rulings, f"{judge.prompt.id}@{judge.prompt.version} {config.model}")
     backend.warm_up()
@@ -139,6 +144,12 @@ def main() -> int:
     parser.add_argument(
         "--misses", action="store_true", help="list the cases the most complete layer set gets wrong"
     )
+    parser.add_argument(
+        "--judge-prompt",
+        action="append",
+        metavar="REF",
+        help="judge prompt(s) to measure, e.g. compliance.judge@4; repeat to compare versions side by side",
+    )
     args = parser.parse_args()
     wanted = [name.strip() for name in args.layers.split(",") if name.strip()]
     unknown = sorted(set(wanted) - set(LAYERS))
@@ -152,14 +163,18 @@ def main() -> int:
         semantic.score(["warm-up"])  # load the embedder outside the timing
     report: Report | None = None
     n = len(corpus.cases)
-    for layer in [name for name in LAYERS if name in wanted]:
-        adjudicator = Counting(_judge(args.rulings)) if layer == "judge" else None
+    runs = [(name, None) for name in LAYERS if name in wanted and name != "judge"]
+    if "judge" in wanted:
+        runs += [("judge", ref) for ref in (args.judge_prompt or [None])]
+    for layer, ref in runs:
+        adjudicator = Counting(_judge(args.rulings, ref)) if layer == "judge" else None
         started = time.perf_counter()
         report = evaluate(
             corpus, embedder, semantic=semantic if layer != "rules" else None, adjudicator=adjudicator
         )
         seconds = time.perf_counter() - started
-        print(f"\n== layers: {' + '.join(LAYERS[: LAYERS.index(layer) + 1])} ({n} cases)")
+        which = f", {ref}" if ref else ""
+        print(f"\n== layers: {' + '.join(LAYERS[: LAYERS.index(layer) + 1])}{which} ({n} cases)")
         print(report.table())
         line = f"{1000 * seconds / n:.1f} ms per sentence ({seconds:.1f} s)"
         if adjudicator is not None:
