@@ -357,6 +357,8 @@ def product_conflicts(
         if len(families) == 1:
             ((family, form),) = families.items()
             named, label = set(family), f"the {form} family"
+    if not named and not label and _BRAND_WIDE.search(fold_str(claim)):
+        return _brand_wide_conflicts(claim, rows, products)
     if len(named) != 1 and not label:
         return []
     product = label or next(iter(named))
@@ -386,6 +388,37 @@ def product_conflicts(
             )
     if not label:
         problems += _age_conflicts(claim, rows, products, product, carried)
+    return problems
+
+
+# A sentence about the brand's products as a whole: "our coffee is grown up to 2,200 m", "我们的线路…".
+_BRAND_WIDE = re.compile(
+    r"\bour\s(?!own\b|team\b|teams\b|staff\b|customers?\b|website\b|site\b|store\b|shop\b)[a-z]"
+    r"|我们的|我们(?:所有|全部)"
+)
+
+
+def _brand_wide_conflicts(claim: str, rows: list[str], products: dict[str, list[str]]) -> list[str]:
+    """Why ``claim``, speaking of the brand's products as a whole and naming none, gives them all a figure
+    only one product's sheet states ("Our coffee is grown up to 2,200 m": Harbor Light's altitude, a
+    Tidewater ad of 2026-12-05). A figure a row states without naming a product (a brand fact, a policy)
+    is the brand's."""
+    if len(products) < 2:
+        return []
+    problems = []
+    for figure in sorted(_figures(claim, single=True)):
+        owners = [name for name, facts in products.items() if figure in _figures(" ".join(facts))]
+        own_rows = set(rows_of([f for name in owners for f in products[name]]))
+        brand_rows = [
+            row
+            for row in rows
+            if figure in _figures(row) and row not in own_rows and not mentioned_products(row, products)
+        ]
+        if len(owners) == 1 and not brand_rows:
+            problems.append(
+                f"{_show(figure)} is stated for {owners[0]} only, not for the brand's products as a whole "
+                "(the sentence names no product)"
+            )
     return problems
 
 

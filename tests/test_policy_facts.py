@@ -521,3 +521,36 @@ def test_the_brands_site_in_chinese_copy_is_no_misspelling_of_its_name() -> None
         assert [f for f in checker.check(text, "body") if f.rule_id == "brand.required_spelling"] == [], text
     found = checker.check("跟着wanderly去雨崩。", "body")
     assert [f.matched for f in found if f.rule_id == "brand.required_spelling"] == ["wanderly"]
+
+
+COFFEES = {
+    "Harbor Light": ["Grown at 1,950-2,200 m", "$21.50 per 340 g bag"],
+    "Low Tide": ["Grown at 1,650-1,850 m", "$18.00 per 340 g bag"],
+    "Breakwater Blend": ["$17.00 per 340 g bag"],
+}
+
+
+@pytest.mark.parametrize(
+    ("claim", "conflict"),
+    [
+        (  # a delivered Tidewater ad (2026-12-05, seed 8): Harbor Light's altitude given to every coffee
+            "Our coffee is grown up to 2,200 m, which gives it a unique flavor profile.",
+            "2200 m is stated for Harbor Light only, not for the brand's products as a whole (the sentence "
+            "names no product)",
+        ),
+        ("Our coffee ships within 48 hours of roasting.", None),  # a row with no product states it
+        ("Every one of our coffees comes in a 340 g bag.", None),  # every sheet says 340 g
+        ("Harbor Light is grown up to 2,200 m.", None),  # named: its own figure
+        ("Our team climbed 2,200 m to meet the growers.", None),  # the team, not the products
+        (
+            "我们的咖啡豆每袋 21.50 美元。",
+            "the amount 21.5 is stated for Harbor Light only, not for the brand's "
+            "products as a whole (the sentence names no product)",
+        ),
+    ],
+)
+def test_a_figure_of_one_product_is_not_every_products(claim: str, conflict: str | None) -> None:
+    rows = rows_of(
+        ["Every bag is roasted to order and ships within 48 hours.", "Harbor Light — Altitude: 1,950-2,200 m"]
+    )
+    assert condition_conflicts(claim, rows, COFFEES) == ([conflict] if conflict else [])
