@@ -48,6 +48,7 @@ from policy.detectors import (
 from policy.facts import (
     condition_conflicts,
     feature_conflicts,
+    product_aliases,
     product_conflicts,
     rows_for_case,
     rows_of,
@@ -524,10 +525,16 @@ class ComplianceChecker:
         """
         assert self.semantic is not None
         layer = self.semantic
+        # A product's own name is no claim ("Niacinamide 10% Serum" read as a health claim: a Clearleaf
+        # headline of 2026-12-05, seed 9, taken from the brand file); the rules still read it.
+        products = list(getattr(self.evidence, "products", {}))
+        names = {fold_str(n).strip() for n in products}
+        names |= {form for forms in product_aliases(products).values() for form in forms}
         spans = [
             (a, min(b, a + _MAX_SCORED_CHARS))
             for a, b in sentence_spans(text)
             if not _SIGN_OFF_LINE.fullmatch(text[a:b].strip())
+            and fold_str(text[a:b]).strip(_NAME_STRIP) not in names
         ]
         asked: list[tuple[Question, list[ComplianceFinding], SentenceScore, bool]] = []
         figurative = {
@@ -792,6 +799,7 @@ def _mentioned_not_used(text: str, start: int, end: int, category: str) -> bool:
     return category == "banned_term" and bool(_ANSWERED_NO.match(after))
 
 
+_NAME_STRIP = " \t.,;:!?。，；：！？-–—"
 _SIGN_OFF_LINE = re.compile(
     r"(?:best|best wishes|all the best|regards|best regards|kind regards|warm regards|warmly|cheers|thanks|"
     r"many thanks|thank you|sincerely|yours|yours truly|see you soon|talk soon|祝好|此致|敬礼|谢谢|感谢|"

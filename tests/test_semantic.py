@@ -399,3 +399,26 @@ def test_a_rule_the_brand_set_to_block_is_not_put_to_the_judge() -> None:
     # without the brand's override the pack's rule warns
     default = ComplianceChecker(load_policy("zh", "education"), semantic=load_semantic(), adjudicator=clean)
     assert [f.severity for f in default.check(text) if f.rule_id == "zh.education.ability_claim"] == ["warn"]
+
+
+def test_a_products_own_name_is_no_claim() -> None:
+    """The classifier read "Niacinamide 10% Serum", a Clearleaf product's name put in a headline from the
+    brand file, as a health claim and blocked the ad (2026-12-05, seed 9). A field or sentence that is only
+    a product's name (or one of its short forms) is not scored; a claim made with the name still is."""
+    from agents.compliance import brand_facts, brand_products, checker_for
+    from knowledge.brand import load_brand
+    from knowledge.embedders import get_embedder
+    from policy import PassageEvidence
+
+    brand = load_brand(ROOT / "examples" / "brands" / "clearleaf")
+    evidence = PassageEvidence(
+        [("serum.md#0", "Niacinamide 10% Serum: 10% niacinamide and 1% zinc PCA.")],
+        get_embedder("use-multilingual"),
+        facts=brand_facts(brand),
+        products=brand_products(brand),
+    )
+    checker = checker_for(brand, evidence, semantic=load_semantic())
+    assert [f.rule_id for f in checker.check("Clearleaf Niacinamide 10% Serum", "headline_3")] == []
+    assert [f.rule_id for f in checker.check("Niacinamide 10% Serum.", "headline_3")] == []
+    claimed = checker.check("Niacinamide 10% Serum cures acne in a week.", "headline_3")
+    assert any(f.severity == "block" and f.category == "health_claim" for f in claimed)
