@@ -52,6 +52,7 @@ from agents.quality import (
     answer_from_policy,
     complete_alternative,
     drop_repeats,
+    fill_placeholders,
     finish_conventions,
     finish_fields,
     give_contacts,
@@ -382,7 +383,9 @@ class Compliance(SendsBack):
         # A reply that still does not answer the customer from its passages becomes those passages'
         # rows, quoted. What that cannot make whole stays a finding.
         draft = give_contacts(
-            channel, state.brand, strip_citation_ids(self._fix_spelling(state.brand, draft))
+            channel,
+            state.brand,
+            fill_placeholders(state.brand, strip_citation_ids(self._fix_spelling(state.brand, draft))),
         )
         standing = self._standing(checker, channel, draft, findings, quality(draft))
         names = [state.brand.name, *state.brand.required_terms]

@@ -1796,6 +1796,65 @@ def give_contacts(channel: ChannelSpec, brand: Brand, draft: Draft) -> Draft:
     return draft if fields == draft.fields else draft.model_copy(update={"fields": fields})
 
 
+# What a placeholder stands for, by the words inside its brackets.
+_PLACEHOLDER_KIND = (
+    ("email", re.compile(r"e-?mail|邮箱|邮件", re.IGNORECASE)),
+    ("phone", re.compile(r"phone|number|telephone|hotline|电话|热线|号码", re.IGNORECASE)),
+    ("website", re.compile(r"website|web site|url|link|site|网址|网站|链接", re.IGNORECASE)),
+)
+_BRACKETED = re.compile(r"\[[^\[\]\n]{1,40}\]|【[^【】\n]{1,20}】")
+# "Hi [Customer Name]," / "Dear [Name]" / "【姓名】您好": a greeting to a name the model did not know.
+_NAMED_GREETING = re.compile(
+    r"^(?P<hi>\W{0,3}(?:dear|hi|hello|hey)\b)\s*(?:\[[^\[\]\n]{1,30}\]|【[^【】\n]{1,12}】)\s*,?"
+    r"|^(?:亲爱的|尊敬的)?\s*(?:\[[^\[\]\n]{1,30}\]|【[^【】\n]{1,12}】)\s*(?P<zh>您好|你好)?[，,]?",
+    re.IGNORECASE | re.MULTILINE,
+)
+_SIGN_OFF_OPENER = re.compile(
+    r"^\W{0,3}(?:best|cheers|regards|warm(?:est)? regards|kind regards|warmly|sincerely|yours|thanks|"
+    r"thank you|祝好|此致|敬上)\b[^\n]{0,20}$",
+    re.IGNORECASE,
+)
+
+
+def fill_placeholders(brand: Brand, draft: Draft) -> Draft:
+    """The last resort for the template text a small model leaves in an e-mail or a reply (Clearleaf's
+    e-mail of 2026-12-05, every seed: "reach out to us at [Email Address]", then "Warm regards, [Your
+    Name] / Clearleaf" above the team's own sign-off):
+
+    - a bracketed placeholder for a contact ("[Email Address]", "【客服电话】") becomes the brand's own
+      (:func:`brand_contacts`), when the brand file lists one of that kind;
+    - a greeting to a bracketed name ("Hi [Customer Name],") greets plainly ("Hi there," / "你好，");
+    - a line that is nothing but a placeholder ("[Your Name]", "[Your Position]") goes;
+    - of two sign-offs at the end, the first goes (with the lines it signed).
+
+    A placeholder it cannot fill stays, and so does its finding."""
+    have = brand_contacts(brand)
+    fields = dict(draft.fields)
+    for name, text in draft.fields.items():
+
+        def fill(m: re.Match[str]) -> str:
+            inner = m.group()[1:-1]
+            kind = next((k for k, pattern in _PLACEHOLDER_KIND if pattern.search(inner)), None)
+            return have[kind] if kind in have else m.group()
+
+        def greet(m: re.Match[str]) -> str:
+            if m.group("hi"):
+                return "Hi there,"
+            return m.group("zh") + "，" if m.group("zh") else m.group()
+
+        new = _NAMED_GREETING.sub(greet, _BRACKETED.sub(fill, text))
+        lines = [line for line in new.split("\n") if not _BRACKETED.fullmatch(line.strip())]
+        openers = [
+            i for i, line in enumerate(lines) if len(lines) - i <= 8 and _SIGN_OFF_OPENER.match(line.strip())
+        ]
+        if len(openers) >= 2:  # "Warm regards, / Clearleaf" then "Best, / The Clearleaf team": keep the last
+            lines = lines[: openers[0]] + lines[openers[-1] :]
+        new = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+        if new != text.strip():
+            fields[name] = new
+    return draft if fields == draft.fields else draft.model_copy(update={"fields": fields})
+
+
 # --- template text ---------------------------------------------------------------------------------
 
 

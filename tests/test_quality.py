@@ -1043,6 +1043,42 @@ def test_a_short_field_still_blocked_after_revision_gets_a_phrase_from_the_brand
     assert none == frozenset()
 
 
+def test_template_text_in_an_email_is_filled_from_the_brand_file() -> None:
+    """Clearleaf's e-mail, seeds 7 to 9 (2026-12-05), was blocked on "[Email Address]" and signed twice,
+    once by "[Your Name]". The last resort gives the brand's own address, greets plainly, drops lines that
+    are only a placeholder and keeps the last of two sign-offs; what it cannot fill stays, and so does its
+    finding."""
+    from agents.quality import fill_placeholders
+
+    clearleaf = load_brand(ROOT / "examples" / "brands" / "clearleaf")
+    body = (
+        "Hi [Customer Name],\n\nOur serum lists every percentage on the label.\n\n"
+        "Questions? Reach out to us at [Email Address].\n\nWarm regards,\n[Your Name]\n[Your Position]\n"
+        "Clearleaf\n\nBest,\nThe Clearleaf team"
+    )
+    fixed = fill_placeholders(clearleaf, Draft(channel="email", fields={"subject": "Labels", "body": body}))
+    assert fixed.fields["body"] == (
+        "Hi there,\n\nOur serum lists every percentage on the label.\n\n"
+        "Questions? Reach out to us at care@clearleaf.example.\n\nBest,\nThe Clearleaf team"
+    )
+    ctx = QualityContext.build(CH["email"], clearleaf, [])
+    assert not [f for f in quality_findings(ctx, fixed.fields) if f.rule_id == "quality.placeholder"]
+    # a placeholder it has nothing for stays, and is still found
+    left = fill_placeholders(
+        clearleaf, Draft(channel="email", fields={"subject": "s", "body": "Use code [CODE]."})
+    )
+    assert left.fields["body"] == "Use code [CODE]."
+    assert [f.rule_id for f in quality_findings(ctx, {"subject": "s", "body": "Use code [CODE]."})].count(
+        "quality.placeholder"
+    ) == 1
+    # Chinese: a greeting to a bracketed name greets plainly
+    qingyu = load_brand(ROOT / "examples" / "brands" / "qingyu")
+    zh = fill_placeholders(
+        qingyu, Draft(channel="email", fields={"body": "【家长姓名】您好，\n课程下周开班。"})
+    )
+    assert zh.fields["body"].startswith("您好，\n课程下周开班")
+
+
 def test_writing_guidelines_restated_as_copy_are_found_and_dropped(tidewater: Brand, wanderly: Brand) -> None:
     """A Clearleaf reply and blog of 2026-12-03 told customers "We use cosmetic language like 'skin
     feels' and 'looks'": the brand's guideline, not a statement about the product."""
