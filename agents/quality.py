@@ -681,7 +681,8 @@ def complete_alternative(spec: FieldSpec, text: str, brand: Brand, others: Itera
     product's, a product's name, the brand's name with its positioning line, the
     brand's name. One fits when it is within the field's limits, ends on no dangling word and repeats no
     other field (``others``), nor the positioning line when another field already uses it. The one
-    sharing most words with ``text`` wins (what the model meant to say), then the longer."""
+    sharing most words with ``text`` wins (what the model meant to say), then the one sharing most with
+    the other fields (what the piece is about), then the longer."""
     sep = "：" if brand.language == "zh" else ": "
     candidates: list[str] = []
     for product in brand.products:
@@ -706,9 +707,17 @@ def complete_alternative(spec: FieldSpec, text: str, brand: Brand, others: Itera
         and c.casefold() not in taken
         and not (positioning_used and brand.positioning.casefold() in c.casefold())
     ]
-    if not fitting:
-        return None
-    return max(fitting, key=lambda c: (_overlap(c, text), len(c)))
+    # What the model meant, then what the rest of the piece speaks of, then the longer. A call to action
+    # that shares nothing with any phrase of the brand file sends the reader to the brand's site instead
+    # (a skillet ad's third headline became the cooking class's name: Hearthline, 2026-12-05, seed 9).
+    piece = " ".join(others)
+    best = max(fitting, key=lambda c: (_overlap(c, text), _overlap(c, piece), len(c))) if fitting else None
+    if spec.call_to_action and brand.compliance.allowed_hosts and (best is None or not _overlap(best, text)):
+        host = brand.compliance.allowed_hosts[0]
+        visit = f"详情请访问 {host}" if brand.language == "zh" else f"Visit {host}"
+        if not spec.violations(visit) and visit.casefold() not in taken:
+            return visit
+    return best
 
 
 def _named_fact(name: str, fact: str, sep: str, language: str) -> str:

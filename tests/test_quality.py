@@ -1022,7 +1022,14 @@ def test_a_short_field_still_blocked_after_revision_gets_a_phrase_from_the_brand
         CH["search_ad"], Draft(channel="search_ad", fields=ad), found, clearleaf
     )
     assert replaced == {"headline_3"}
-    new = fixed.fields["headline_3"]
+    # a call to action that shares nothing with a phrase of the brand file sends the reader to its site
+    assert fixed.fields["headline_3"] == "Visit clearleaf.example"
+    # any other phrase field gets a whole product name
+    cut2 = QualityContext.build(CH["search_ad"], clearleaf, [], cut_to_fit=["headline_2"])
+    two, _ = replace_blocked_phrases(
+        CH["search_ad"], Draft(channel="search_ad", fields=ad), quality_findings(cut2, ad), clearleaf
+    )
+    new = two.fields["headline_2"]
     assert new in {p.name.removeprefix("Clearleaf ") for p in clearleaf.products}  # a whole product name
     assert len(new) <= 30 and new not in ad.values()
     assert {k: v for k, v in fixed.fields.items() if k != "headline_3"} == {
