@@ -940,7 +940,7 @@ def _contradicting(result: ClaimCheck) -> list[str]:
 OFFER_RULE = "claims.unsupported_offer"
 """A price, offer or policy term (refund, warranty, cancellation) with a figure no passage states: it
 blocks whatever the sentence reads as, because an invented offer is a promise the brand must keep."""
-_TERMS = frozenset({"policy_term", "offer_term", "price_value"})
+_TERMS = frozenset({"policy_term", "offer_term", "price_value", "limited_time", "scarcity"})
 _PRICE = re.compile(r"[$¥€£]\s?\d|\d\s?(?:元|块钱|美元|欧元|英镑)|\b(?:usd|rmb|eur|gbp|dollars?|yuan)\b")
 CONDITION_MISMATCH_RULE = "facts.condition_mismatch"
 """A figure the documents state, given for another condition (refund ladder row, adult vs child price)."""

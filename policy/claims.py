@@ -90,6 +90,18 @@ _VALUE = re.compile(
 )
 
 
+# A limited time and a scarcity are offers too: "限时优惠" (a Qingyu ad of 2026-12-05, seed 9: no document
+# offers a limited-time deal), "only 3 spots left", "today only". A passage must say the same kind itself.
+_LIMITED_TIME = re.compile(
+    r"\b(?:limited[- ]time|today only|this week only|last chance|ends (?:today|tonight|soon))\b"
+    r"|限时|倒计时|今日截止|错过再等"
+)
+_SCARCITY = re.compile(
+    r"\b(?:while (?:supplies|stocks?) last|only \d+ (?:left|spots?|seats?|places?))\b"
+    r"|限量|仅剩|只剩|最后\d+[个名席]|手慢无"
+)
+
+
 def speaks_of_policy(text: str) -> bool:
     """Whether ``text`` is about a contract term: refunds, returns, warranty, cancellation."""
     return bool(_POLICY.search(fold_str(text)))
@@ -104,6 +116,8 @@ _KINDS = (
     ("policy_term", _POLICY),
     ("offer_term", _OFFER),
     ("price_value", _VALUE),
+    ("limited_time", _LIMITED_TIME),
+    ("scarcity", _SCARCITY),
 )
 _SENTENCE = re.compile(r"[^.!?。！？;；\n]+(?:[.!?。！？;；]+|$)|[^\n]+")
 _STOP = frozenset(
@@ -420,11 +434,17 @@ def link_claims(
             named = [f"{name} {line}" for name, lines in evidence.products.items() for line in lines]
             if any(coverage(claim.text, f) >= 0.8 for f in [*evidence.facts, *named]):
                 supporting.append("brand facts")
-        # "…$17 a bag, an affordable option": the price is stated, what it is worth must be too.
-        if "price_value" in claim.kinds and not any(
-            _VALUE.search(fold_str(t)) for t in [*(c.text for c in considered), *evidence.facts]
+        # "…$17 a bag, an affordable option": the price is stated, what it is worth must be too; so must
+        # a limited time or a scarcity ("限时优惠" where a passage offers only a sibling discount).
+        for kind, pattern in (
+            ("price_value", _VALUE),
+            ("limited_time", _LIMITED_TIME),
+            ("scarcity", _SCARCITY),
         ):
-            supporting = []
+            if kind in claim.kinds and not any(
+                pattern.search(fold_str(t)) for t in [*(c.text for c in considered), *evidence.facts]
+            ):
+                supporting = []
         names = ", ".join(f"{c.id} ({c.score:.2f})" for c in considered) or "none"
         if missing:
             reason = (

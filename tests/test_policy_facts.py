@@ -93,6 +93,35 @@ def test_a_refund_figure_must_come_from_the_row_of_the_case(claim: str, conflict
     assert found == ([conflict] if conflict else [])
 
 
+def test_a_limited_time_or_a_scarcity_no_document_states_is_an_offer(mini_brand: Path) -> None:
+    """ "青屿少儿编程限时优惠" (a Qingyu ad of 2026-12-05, seed 9) was delivered: a passage offered a
+    discount, none a limited time. Urgency and scarcity ("限时", "only 3 spots left", "today only")
+    block like an offer unless a passage says the same kind itself."""
+    evidence = PassageEvidence(
+        [
+            ("offers.md#0", "Siblings who enrol together get 10% off the second child's fee."),
+            ("camp.md#0", "Summer camp: only 12 places per week; registration closes on June 1."),
+        ],
+        get_embedder("use-multilingual"),
+    )
+    checker = checker_for(load_brand(mini_brand), evidence)
+
+    def unsupported(text: str) -> list[tuple[str, str]]:
+        return [
+            (f.rule_id, f.severity) for f in checker.check(text, "text") if f.category == "unsupported_claim"
+        ]
+
+    assert unsupported("限时优惠，兄弟姐妹同报第二个孩子九折！") == [("claims.unsupported_offer", "block")]
+    assert unsupported("Limited-time deal: 10% off the second child's fee.") == [
+        ("claims.unsupported_offer", "block")
+    ]
+    assert unsupported("Today only: siblings get 10% off the second child's fee.") == [
+        ("claims.unsupported_offer", "block")
+    ]
+    assert unsupported("Siblings who enrol together get 10% off the second child's fee.") == []
+    assert unsupported("Summer camp: only 12 places per week.") == []  # the passage's own scarcity
+
+
 @pytest.mark.parametrize(
     ("claim", "conflict"),
     [
