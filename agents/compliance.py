@@ -408,10 +408,11 @@ class Compliance(SendsBack):
             draft = self._shorter(state, ctx, channel, draft)
         draft, cut = self._fit_limits(channel, state.brand, draft)
         draft = one_register(state.brand, finish_conventions(channel, state.brand, draft))
-        standing = self._standing(checker, channel, draft, findings, quality(draft, cut))
-        draft, replaced = replace_blocked_phrases(channel, draft, standing, state.brand)
-        cut = cut - replaced
         final = self._standing(checker, channel, draft, findings, quality(draft, cut))
+        draft, replaced = replace_blocked_phrases(channel, draft, final, state.brand)
+        if replaced:  # checked again only when a field changed
+            cut = cut - replaced
+            final = self._standing(checker, channel, draft, findings, quality(draft, cut))
         improvised = next((f for f in final if f.rule_id == "facts.policy_not_used" and f.field), None)
         if improvised is None and state.brand.channel_inputs.get(channel.name) and channel.fields:
             # A reply to a customer that still cannot ship ("6,980 元/人 × 70% = 4,886 元": a figure no

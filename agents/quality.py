@@ -694,7 +694,6 @@ def complete_alternative(spec: FieldSpec, text: str, brand: Brand, others: Itera
         if named:  # "Niacinamide 10% Serum": the name without the brand's, for a headline it is too long for
             bare = re.sub(re.escape(brand.name), "", product.name, flags=re.IGNORECASE).strip(" ·-")
             candidates += [bare] if bare else []
-
     said = brand.name.casefold() in brand.positioning.casefold()  # "青屿少儿编程为 6 至 14 岁的孩子…"
     candidates += [brand.positioning if said else f"{brand.name}{sep}{brand.positioning}", brand.name]
     taken = [o.strip().casefold() for o in others if o.strip()]

@@ -412,7 +412,7 @@ def _by_first_sound(terms: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
     """The Chinese terms (two characters or more) under each reading of their first character."""
     index: dict[str, list[str]] = {}
     for term in terms:
-        if len(term) >= 2 and all("\u4e00" <= ch <= "\u9fff" for ch in term):
+        if len(term) >= 2 and all(_is_cjk(ch) for ch in term):
             for reading in _readings(term[0]):
                 index.setdefault(reading, []).append(term)
     return {k: tuple(v) for k, v in index.items()}
@@ -428,7 +428,7 @@ def _homophone_spans(text: str, terms: Sequence[str]) -> list[tuple[int, int]]:
     """Spans where a Chinese term is written with a character of the same sound or its pinyin in place of
     some of its characters ("蓄命水" for 续命水, "jie径" for 捷径), at least one of them as written."""
     index = _by_first_sound(tuple(terms))
-    if not index or not any("\u4e00" <= ch <= "\u9fff" for ch in text):
+    if not index or not any(_is_cjk(ch) for ch in text):
         return []
     runs: list[list[tuple[int, int, str]]] = [[]]  # units joined by nothing but separators
     for m in _PINYIN_UNIT.finditer(text):
