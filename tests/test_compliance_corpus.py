@@ -156,8 +156,9 @@ def test_issue_14_blind_sets_stay_at_their_measured_figures(
 
 
 def test_no_blind_sentence_is_in_the_training_corpus() -> None:
-    """The blind sets measure generalisation only if the classifiers never saw their sentences (two
-    standard legal disclaimers are word for word in both: boilerplate, not leaked cases)."""
+    """The blind sets measure generalisation only if the classifiers never saw their sentences (three
+    standard legal disclaimers and one EU-authorised nutrient claim are word for word in both: the
+    regulator's wording, not leaked cases)."""
     from policy.train_semantic import default_corpora
 
     train = {c.text.strip() for p in default_corpora() for c in load_corpus(p).cases}
@@ -174,4 +175,10 @@ def test_no_blind_sentence_is_in_the_training_corpus() -> None:
     )
     for name in (*blind, "compliance_sealed14_a.yaml", "compliance_sealed14_b.yaml"):
         shared = {c.text.strip() for c in load_corpus(DATA / name).cases} & train
-        assert all("Past performance" in t or "Food and Drug Administration" in t for t in shared), shared
+        boilerplate = (
+            "Past performance",
+            "Food and Drug Administration",
+            "growth and maintenance of muscle",
+            "保健食品不是药物",
+        )
+        assert all(any(b in t for b in boilerplate) for t in shared), shared
