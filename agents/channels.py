@@ -247,16 +247,34 @@ def dangling_word(text: str) -> str | None:
     if stripped[-1] in _TRAILING_MARKS.strip():
         return stripped[-1]
     if _CJK.match(stripped[-1]):
+        # "让你在探索未知的同时" (a Wanderly headline of 2026-12-05): a "while…" clause without its main one.
+        for end in ("的同时", "的时候", "之际"):
+            if stripped.endswith(end) and (end == "的同时" or "在" in stripped):
+                return end
         return stripped[-1] if stripped[-1] in DANGLING_ZH else None
     words = re.findall(r"[A-Za-z&+'’]+$", stripped)
     if words and words[0].casefold() in DANGLING_EN:
         return words[0]
+    # An adjective that waits for its noun after a preposition, an article or a colon: "order now for
+    # fresh", "Tidewater Coffee Roasters: Fresh" (two Tidewater headlines of 2026-12-05); "Always fresh"
+    # and "Made for the bold" are whole.
+    if words and words[0].casefold() in _ATTRIBUTIVE:
+        before = stripped[: -len(words[0])].rstrip()
+        previous = re.findall(r"[A-Za-z&+'’]+$", before)
+        if before.endswith(":") or (previous and previous[0].casefold() in DANGLING_EN):
+            return words[0]
     # A possessive waits for its noun ("Try Clearleaf's"); a department name does not ("Shop Women's").
     if words and words[0].casefold().endswith(("'s", "’s")) and words[0].casefold() not in _ELLIPTIC:
         return words[0]
     return None
 
 
+_ATTRIBUTIVE = frozenset(
+    (  # noqa: SIM905 - a word list reads better as one string
+        "fresh fresher freshest new best finest perfect great delicious unique premium special favorite "
+        "favourite ultimate latest top authentic everyday seasonal signature classic"
+    ).split()
+)
 _ELLIPTIC = frozenset(
     f"{w}{mark}s"
     for w in ("women", "men", "children", "kid", "girl", "boy", "baby", "babie", "people")

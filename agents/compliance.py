@@ -52,6 +52,7 @@ from agents.quality import (
     answer_from_policy,
     complete_alternative,
     drop_repeats,
+    drop_stray_hashtags,
     fill_placeholders,
     finish_conventions,
     finish_fields,
@@ -62,7 +63,9 @@ from agents.quality import (
     quality_findings,
     replace_blocked_phrases,
     replace_duplicate_fields,
+    speak_as_the_brand,
     strip_citation_ids,
+    write_bare_facts,
 )
 from agents.revision import REVISION_READS, REVISION_WRITES, SendsBack
 from agents.roles import CLAIMS, JUDGE, ClaimsInputs, PromptSlot, claims_answer_model
@@ -385,8 +388,12 @@ class Compliance(SendsBack):
         draft = give_contacts(
             channel,
             state.brand,
-            fill_placeholders(state.brand, strip_citation_ids(self._fix_spelling(state.brand, draft))),
+            speak_as_the_brand(
+                state.brand,
+                fill_placeholders(state.brand, strip_citation_ids(self._fix_spelling(state.brand, draft))),
+            ),
         )
+        draft = write_bare_facts(state.brand, drop_stray_hashtags(channel, draft))
         standing = self._standing(checker, channel, draft, findings, quality(draft))
         names = [state.brand.name, *state.brand.required_terms]
         draft = drop_repeats(remove_offending_sentences(draft, standing, names), standing, names)

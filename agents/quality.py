@@ -31,7 +31,15 @@ severity (a brand may change a severity with ``compliance.severity`` in brand.ya
   names nothing of the brand's own: no figure, no product, no place or term of its product sheets, no
   proper name. Blocks in prose fields (the last resort drops the sentence when the field keeps other
   text), warns in a headline, subject or title;
+- ``quality.bare_fact`` (English): a product fact pasted into prose as a sentence of its own ("Limited
+  lifetime warranty.", "$48.00."); the last resort (:func:`write_bare_facts`) writes a price or a
+  warranty as a sentence ("It costs $48.00.", "It comes with a limited lifetime warranty.");
+- ``quality.third_person``: copy that speaks of the brand from outside ("The brand offers…", "the
+  company's", "该品牌"); the last resort (:func:`speak_as_the_brand`) puts the brand's name there;
 - ``quality.too_short``: a field below its minimum length (blocks below :data:`SHORT_BLOCK_RATIO` of it);
+- ``quality.stray_hashtags``: hashtags in a channel none of whose fields takes them (an e-mail ending
+  "#Tidewater #HarborLight"); the last resort (:func:`drop_stray_hashtags`) drops a line of hashtags and
+  turns one inside a sentence into its words;
 - ``quality.hashtags``, ``quality.greeting``, ``quality.sign_off``: channel conventions the field's spec
   asks for; the last resort (:func:`finish_conventions`) adds plain ones;
 - ``quality.call_to_action`` (warns): none of the fields marked ``call_to_action`` (a search ad's third
@@ -94,6 +102,7 @@ QUALITY_RULES: dict[str, tuple[Group, Severity, str]] = {
     "quality.opens_mid_thought": ("channel", "block", "every field opens with its point, not a connective"),
     "quality.too_short": ("channel", "block", "every field reaches its minimum length"),
     "quality.hashtags": ("channel", "block", "hashtags where the channel expects them"),
+    "quality.stray_hashtags": ("channel", "block", "no hashtags in a channel that has none"),
     "quality.greeting": ("channel", "block", "a greeting where the channel expects one"),
     "quality.sign_off": ("channel", "block", "a sign-off where the channel expects one"),
     "quality.call_to_action": ("channel", "warn", "a call to action where the channel expects one"),
@@ -114,6 +123,12 @@ QUALITY_RULES: dict[str, tuple[Group, Severity, str]] = {
     "quality.tool_name": ("voice", "block", "the tool's own name never appears"),
     "quality.register_mixed": ("voice", "block", "the reader addressed one way throughout (您 or 你)"),
     "quality.filler": ("voice", "block", "no stock sentence that says nothing of the brand's own"),
+    "quality.bare_fact": ("voice", "block", "prose says its facts in sentences, not as pasted list items"),
+    "quality.third_person": (
+        "voice",
+        "block",
+        "the brand speaks as itself (we, our, its name), not of 'the brand' or 'the company'",
+    ),
     "facts.policy_not_used": ("facts", "block", "an answer to a customer gives the policy's own figures"),
     "facts.refund_amount": ("facts", "block", "an amount refunded is the price times the case's share"),
     "facts.coverage_contradicted": (
@@ -161,6 +176,8 @@ _ECHO = re.compile(
 _GUIDELINE = re.compile(
     r"\b(?:we|our (?:copy|team|writers))\s(?:only\s)?(?:use|write|say|avoid|don't say|never say|prefer)\s"
     r"(?:[a-z]+\s){0,4}(?:language|words|wording|phrases|terms|tone)\b|\bcosmetic language\b"
+    # "We use concrete foods to describe the flavor profile" (a Tidewater blog of 2026-12-05)
+    r"|\bwe (?:use|name) (?:[a-z]+\s){0,3}to describe (?:the |our |its )?(?:flavou?r|taste|coffee|product)"
     r"|(?:我们|文案)(?:会)?(?:使用|用|避免|不用|不说|不写)[^，。！？]{0,14}(?:用语|措辞|说法|字眼|词语)",
     re.IGNORECASE,
 )
@@ -355,6 +372,11 @@ def quality_findings(ctx: QualityContext, fields: dict[str, str]) -> list[Compli
         found += _repeated(ctx, spec.name, text)
         found += _filler(ctx, spec, text)
         found += _template_text(spec.name, text, ctx.brand)
+        found += _third_person(spec.name, text)
+        if spec.prose:
+            found += _bare_facts(ctx, spec.name, text)
+        if not any(f.min_hashtags or f.max_hashtags for f in ctx.channel.fields):
+            found += _stray_hashtags(spec.name, text)
     found += _policy_not_used(ctx, fields)
     found += _refund_amount(ctx, fields)
     found += _covered_against_documents(ctx, fields)
@@ -603,6 +625,51 @@ def _length_and_conventions(spec: FieldSpec, text: str, lang: str = "en") -> lis
             )
         )
     return found
+
+
+def _stray_hashtags(name: str, text: str) -> list[ComplianceFinding]:
+    """Hashtags in a channel without them: an e-mail of 2026-12-05 ended "#Tidewater #HarborLight"."""
+    tags = [m for m in HASHTAG.finditer(text) if not _in_link(text, m.start())]
+    if not tags:
+        return []
+    return [
+        _finding(
+            "quality.stray_hashtags",
+            f'"{name}" has hashtags ({", ".join(m.group(0) for m in tags[:3])}); the channel has none',
+            "write the words without '#', or leave them out",
+            field=name,
+            span=(tags[0].start(), tags[-1].end()),
+            matched=tags[0].group(0),
+        )
+    ]
+
+
+def _in_link(text: str, at: int) -> bool:
+    """Whether the '#' at ``at`` belongs to a link ("example.com/#faq") rather than a hashtag."""
+    return bool(at) and not text[at - 1].isspace() and text[at - 1] not in "(（\"“'"
+
+
+_HASHTAG_LINE = re.compile(r"^[ \t]*(?:#[^\s#]+[ \t]*)+$", re.MULTILINE)
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+
+
+def drop_stray_hashtags(channel: ChannelSpec, draft: Draft) -> Draft:
+    """The last-resort fix for ``quality.stray_hashtags``: a line of nothing but hashtags goes, and a
+    hashtag inside a sentence becomes its words ("#HarborLight" → "Harbor Light", "#探索未知" → "探索
+    未知")."""
+    if any(f.min_hashtags or f.max_hashtags for f in channel.fields):
+        return draft
+    fields = dict(draft.fields)
+    for name, text in draft.fields.items():
+        new = _HASHTAG_LINE.sub("", text)
+        new = HASHTAG.sub(
+            lambda m: m.group(0) if _in_link(m.string, m.start()) else _CAMEL.sub(" ", m.group(0)[1:]),
+            new,
+        )
+        new = re.sub(r"\n{3,}", "\n\n", new).strip()
+        if new != text.strip() and new:
+            fields[name] = new
+    return draft if fields == draft.fields else draft.model_copy(update={"fields": fields})
 
 
 def _has_greeting(text: str) -> bool:
@@ -1095,6 +1162,106 @@ def _name_a_we_sentence(text: str, term: str, spaced: str) -> str | None:
     return None
 
 
+# The brand talked about from outside: "The brand offers a wide range of kitchen appliances" (a Hearthline
+# ad of 2026-12-05), "The company also offers…" (a Hearthline e-mail), "该品牌提供". "brand new" is an
+# adjective, "本公司" the brand's own voice.
+_THIRD_PERSON = re.compile(
+    r"\b(?:the|this) (?:brand|company)(?:'s|’s)?\b(?![ -](?:new|forge)\b)"
+    r"|该品牌|这个品牌|此品牌|该公司|这家公司|这个公司",
+    re.IGNORECASE,
+)
+
+
+def _third_person(name: str, text: str) -> list[ComplianceFinding]:
+    return [
+        _finding(
+            "quality.third_person",
+            f'"{name}" speaks of the brand from outside ("{m.group(0)}"): copy is the brand\'s own voice',
+            "say we / our, or the brand's name",
+            field=name,
+            span=m.span(),
+            matched=m.group(0),
+        )
+        for m in _THIRD_PERSON.finditer(text)
+    ]
+
+
+# A product fact pasted into prose as a sentence of its own: "Limited lifetime warranty.", "$48.00." (a
+# Hearthline post, e-mail and blog of 2026-12-05, called "a jumble of spec fragments" by the blind
+# reviewer). English only: a Chinese fact line ("每期 24 课时，每周 2 次") reads as a sentence.
+_BARE_FACT_WORDS = 6
+_PRICE_ONLY = re.compile(r"[$€£]\s?\d[\d,]*(?:\.\d{1,2})?")
+_WARRANTY = re.compile(r"\bwarranty\b", re.IGNORECASE)
+
+
+def _bare_fact_sentences(brand: Brand, text: str) -> list[tuple[int, int, str]]:
+    """(start, end, fact) of each sentence of ``text`` that is one of the brand's product facts alone."""
+    if brand.language != "en":
+        return []
+    facts = {fold_str(f).strip(" .;"): f for p in brand.products for f in p.facts}
+    found = []
+    for a, b in sentence_spans(text):
+        said = fold_str(text[a:b]).strip(" .;!\n")
+        if said in facts and len(said.split()) <= _BARE_FACT_WORDS:
+            found.append((a, b, facts[said]))
+    return found
+
+
+def _bare_facts(ctx: QualityContext, name: str, text: str) -> list[ComplianceFinding]:
+    return [
+        _finding(
+            "quality.bare_fact",
+            f'"{text[a:b].strip()}" is a product fact pasted in as a sentence of its own',
+            "say it in a sentence that names the product it belongs to",
+            field=name,
+            span=(a, b),
+            matched=text[a:b].strip(),
+        )
+        for a, b, _fact in _bare_fact_sentences(ctx.brand, text)
+    ]
+
+
+def write_bare_facts(brand: Brand, draft: Draft) -> Draft:
+    """The last-resort fix for ``quality.bare_fact``: a price alone becomes "It costs $48.00.", a warranty
+    alone "It comes with a limited lifetime warranty."; another bare fact is left to its finding."""
+    fields = dict(draft.fields)
+    for name, text in draft.fields.items():
+        for a, b, fact in reversed(_bare_fact_sentences(brand, text)):
+            bare = fact.strip().rstrip(".")
+            if _PRICE_ONLY.fullmatch(bare):
+                said = f"It costs {bare}."
+            elif _WARRANTY.search(bare) and len(bare.split()) <= 4:
+                article = "an" if bare[:1].casefold() in "aeiou" else "a"
+                said = f"It comes with {article} {bare[:1].casefold()}{bare[1:]}."
+            else:
+                continue
+            lead = text[a:b][: len(text[a:b]) - len(text[a:b].lstrip())]
+            trail = text[a:b][len(text[a:b].rstrip()) :]
+            text = f"{text[:a]}{lead}{said}{trail}{text[b:]}"
+        fields[name] = text
+    return draft if fields == draft.fields else draft.model_copy(update={"fields": fields})
+
+
+def speak_as_the_brand(brand: Brand, draft: Draft) -> Draft:
+    """The last-resort fix for ``quality.third_person``: "the brand" / "the company" / "该品牌" become the
+    brand's name ("The brand offers" → "Hearthline offers", "the company's" → "Hearthline's",
+    "该品牌提供" → "Wanderly 提供"), a Latin name set off from Chinese characters by a space."""
+    latin = bool(_LATIN_WORD.match(brand.name))
+
+    def named(m: re.Match[str]) -> str:
+        said = m.group(0)
+        if said.endswith(("'s", "’s")):
+            return _possessive(brand.name)
+        if not latin:
+            return brand.name
+        before = " " if m.start() and _CJK_CHAR.match(m.string[m.start() - 1]) else ""
+        after = " " if _CJK_CHAR.match(m.string[m.end() : m.end() + 1]) else ""
+        return f"{before}{brand.name}{after}"
+
+    fields = {k: _THIRD_PERSON.sub(named, v) for k, v in draft.fields.items()}
+    return draft if fields == draft.fields else draft.model_copy(update={"fields": fields})
+
+
 def _positioning(ctx: QualityContext, fields: dict[str, str]) -> list[ComplianceFinding]:
     """The positioning line, or a long clause of it, used more than once across the piece."""
     positioning = ctx.brand.positioning
@@ -1135,7 +1302,11 @@ _STOCK = re.compile(
     r"\b(?:to|the) next level\b|\belevate your\b|\bfast-paced world\b|\bembark on\b|\bunlock (?:the|your)\b|"
     r"\bsomething for everyone\b|\bwe pride ourselves\b|\bwhether you(?:'re| are) an? \w+ or\b|"
     r"\bexperience the (?:difference|magic|joy|power)\b|\bdiscover the (?:joy|magic|power)\b|"
-    r"\bpeace of mind\b|\bin just (?:a few|minutes)\b",
+    r"\bpeace of mind\b|\bin just (?:a few|minutes)\b|"
+    # "Don't miss out on this delicious coffee!", "Don't miss out on this opportunity" (a Tidewater and a
+    # Hearthline e-mail of 2026-12-05, both called filler by the blind reviewer)
+    r"\bdon[’']?t miss (?:out|this|it)\b|\bwhat are you waiting for\b|\bperfect (?:solution|choice) for\b|"
+    r"还在等什么|心动不如行动",
     re.IGNORECASE,
 )
 _CAPITALISED = re.compile(r"(?<=[ \t(“\"])[A-Z][A-Za-z'’\-]+")

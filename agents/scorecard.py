@@ -41,6 +41,7 @@ COMPLIANCE_CHECKS = (
 FACT_CHECKS = (
     "claims.sourced",
     "claims.unsupported_offer",
+    "claims.unsupported_detail",
     "facts.condition_mismatch",
     "facts.product_mismatch",
     "facts.feature_mismatch",

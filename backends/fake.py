@@ -5,8 +5,9 @@ length limits and enums, numbers with bounds, ``$ref``/``anyOf``), derived only 
 messages — the same input always gives the same output. Array items picked from an ``enum`` (passage
 citations) rotate through the choices. A string reads like finished copy in shape (not in sense), so the
 quality checks of a campaign pass it: it opens with the name the system message repeats most (the
-brand's, quoted), ends with a full stop and a hashtag of that name, and is cut at a word, never
-mid-word, to half a string's ``maxLength`` (draft schemas bound a field at twice its channel limit).
+brand's, quoted), ends with a full stop and, when the messages speak of hashtags, a hashtag of that
+name, and is cut at a word, never mid-word, to half a string's ``maxLength`` (draft schemas bound a
+field at twice its channel limit).
 ``delay_s`` simulates model latency and ``concurrency`` how many calls it serves at once, so
 orchestration tests can exercise both. Tests can pass ``script``, a function
 of (messages, schema) returning a dict or text, to play a specific conversation (with ``concurrency`` > 1
@@ -103,7 +104,9 @@ class FakeBackend(LLMBackend):
             result = self.script(messages, json_schema)
             text = result if isinstance(result, str) else json.dumps(result, ensure_ascii=False)
         elif json_schema is not None:
-            faker = _SchemaFaker(json_schema, seed, _main_name(messages))
+            # Hashtags only where the prompt speaks of them (a post), as a model following it would.
+            tags = any("hashtag" in m["content"].casefold() for m in messages)
+            faker = _SchemaFaker(json_schema, seed, _main_name(messages), tags=tags)
             text = json.dumps(faker.value(json_schema, "root"), ensure_ascii=False)
         else:
             text = _words(seed, "text", 12)
@@ -143,24 +146,26 @@ def _main_name(messages: list[ChatMessage]) -> str:
     return max(sorted(quoted or counts), key=lambda w: counts[w], default="Fake")
 
 
-def _copy(name: str, words: str, low: int, high: int) -> str:
-    """``words`` as one finished sentence: "Name words. #Name", cut at a word to fit ``high``."""
-    tag = f" #{name}"
+def _copy(name: str, words: str, low: int, high: int, *, tag: bool = True) -> str:
+    """``words`` as one finished sentence: "Name words. #Name" (without the hashtag unless ``tag``),
+    cut at a word to fit ``high``."""
+    hashtag = f" #{name}" if tag else ""
     body = f"{name} {words}"
-    room = high - len(tag) - 1
+    room = high - len(hashtag) - 1
     if room < len(name) + 1:
         return f"{name} {words}"[:high].rstrip() if high >= low else ""
     if len(body) > room:
         body = body[:room].rsplit(" ", 1)[0]
-    text = body + "." + tag
+    text = body + "." + hashtag
     return text if len(text) >= low else (text + " " + words)[:high]
 
 
 class _SchemaFaker:
-    def __init__(self, root: dict[str, Any], seed: bytes, name: str = "Fake") -> None:
+    def __init__(self, root: dict[str, Any], seed: bytes, name: str = "Fake", *, tags: bool = True) -> None:
         self.defs = root.get("$defs", {})
         self.seed = seed
         self.name = name
+        self.tags = tags
 
     def value(self, schema: dict[str, Any], path: str) -> Any:
         if "$ref" in schema:
@@ -196,7 +201,8 @@ class _SchemaFaker:
             while len(text) < low:
                 text += " " + _words(self.seed, path + str(len(text)), 24)
             # Draft schemas bound a field at twice its channel limit (generation room): write to half.
-            return _copy(self.name, text, low, max(low, high // 2) if "maxLength" in schema else high)
+            high = max(low, high // 2) if "maxLength" in schema else high
+            return _copy(self.name, text, low, high, tag=self.tags)
         if kind in ("integer", "number"):
             low = schema.get("minimum", schema.get("exclusiveMinimum", 0))
             high = schema.get("maximum", schema.get("exclusiveMaximum", low + 10))

@@ -314,6 +314,8 @@ class ComplianceChecker:
             figure_rule = "claims.unsupported_figure" if substantive else FACT_RULE
             if set(result.claim.kinds) & _TERMS or _PRICE.search(fold_str(result.claim.text)):
                 figure_rule = OFFER_RULE
+            elif set(result.claim.kinds) & _DETAILS:
+                figure_rule = DETAIL_RULE
             against = _contradicting(result)
             if against:
                 figure_rule = CONTRADICTED_RULE
@@ -321,7 +323,7 @@ class ComplianceChecker:
                     result,
                     reason=f"{result.reason}; {', '.join(against)} gives another figure for the same measure",
                 )
-            offer = figure_rule == OFFER_RULE
+            offer = figure_rule in (OFFER_RULE, DETAIL_RULE)
             findings.append(
                 ComplianceFinding(
                     rule_id=figure_rule if result.missing_figures or offer else "claims.unsupported",
@@ -941,6 +943,10 @@ OFFER_RULE = "claims.unsupported_offer"
 """A price, offer or policy term (refund, warranty, cancellation) with a figure no passage states: it
 blocks whatever the sentence reads as, because an invented offer is a promise the brand must keep."""
 _TERMS = frozenset({"policy_term", "offer_term", "price_value", "limited_time", "scarcity"})
+DETAIL_RULE = "claims.unsupported_detail"
+"""Where the product comes from ("sourced directly from local farmers") or that it is new ("our new
+line", "新品") when no passage says so: a descriptive fact the brand would have to stand behind."""
+_DETAILS = frozenset({"sourcing", "launch"})
 _PRICE = re.compile(r"[$¥€£]\s?\d|\d\s?(?:元|块钱|美元|欧元|英镑)|\b(?:usd|rmb|eur|gbp|dollars?|yuan)\b")
 CONDITION_MISMATCH_RULE = "facts.condition_mismatch"
 """A figure the documents state, given for another condition (refund ladder row, adult vs child price)."""

@@ -101,6 +101,28 @@ _SCARCITY = re.compile(
     r"|限量|仅剩|只剩|最后\d+[个名席]|手慢无"
 )
 
+# Where the product comes from and whether it is new are facts too: "sourced directly from local
+# farmers" (a Tidewater e-mail and ad of 2026-12-05: the documents name an importer, no farmers) and
+# "our new cast-iron cookware line, Hearthline" (a brand of many years presented as a launch). A passage
+# must say the same kind itself, as for a limited time.
+_SOURCING = re.compile(
+    r"\b(?:(?:directly|ethically|locally|responsibly|sustainably|fairly) sourced"
+    r"|sourced (?:directly|locally|ethically|responsibly|sustainably|straight) from"
+    r"|direct[- ]trade|fair[- ]trade|farm[- ]to[- ](?:cup|table|door)"
+    r"|(?:directly|straight) from (?:the |local |small )?(?:farms?|farmers|growers|producers|orchards?)"
+    r"|from local (?:farms?|farmers|growers|producers|artisans|suppliers)"
+    r"|(?:buy|buys|bought|purchase[sd]?|work|works|partner|partners) directly with (?:[\w-]+ ){0,2}?"
+    r"(?:farms?|farmers|growers|producers|cooperatives|co-ops))\b"
+    r"|产地直采|源头直采|源头直供|产地直供|原产地直供|农户直供|直采|直供|公平贸易"
+    r"|从[^，。！？]{0,8}直接(?:采购|进口|收购)"
+)
+_LAUNCH = re.compile(
+    r"\b(?:brand[- ]new|just (?:launched|released|arrived|dropped)|newly (?:launched|released|opened)"
+    r"|introducing|new arrivals?|(?:our|the|a) (?:all-)?(?:new|latest) (?:[\w-]+ ){0,2}?"
+    r"(?:line|collection|range|product|products|release|launch|arrival|addition|offering|edition))\b"
+    r"|新品|全新|新推出|推出了?新|上新|首发|新款|重磅推出|隆重推出|最新推出|新上市"
+)
+
 
 def speaks_of_policy(text: str) -> bool:
     """Whether ``text`` is about a contract term: refunds, returns, warranty, cancellation."""
@@ -118,6 +140,8 @@ _KINDS = (
     ("price_value", _VALUE),
     ("limited_time", _LIMITED_TIME),
     ("scarcity", _SCARCITY),
+    ("sourcing", _SOURCING),
+    ("launch", _LAUNCH),
 )
 _SENTENCE = re.compile(r"[^.!?。！？;；\n]+(?:[.!?。！？;；]+|$)|[^\n]+")
 _STOP = frozenset(
@@ -435,11 +459,14 @@ def link_claims(
             if any(coverage(claim.text, f) >= 0.8 for f in [*evidence.facts, *named]):
                 supporting.append("brand facts")
         # "…$17 a bag, an affordable option": the price is stated, what it is worth must be too; so must
-        # a limited time or a scarcity ("限时优惠" where a passage offers only a sibling discount).
+        # a limited time or a scarcity ("限时优惠" where a passage offers only a sibling discount), where
+        # the product comes from and whether it is new.
         for kind, pattern in (
             ("price_value", _VALUE),
             ("limited_time", _LIMITED_TIME),
             ("scarcity", _SCARCITY),
+            ("sourcing", _SOURCING),
+            ("launch", _LAUNCH),
         ):
             if kind in claim.kinds and not any(
                 pattern.search(fold_str(t)) for t in [*(c.text for c in considered), *evidence.facts]

@@ -122,6 +122,42 @@ def test_a_limited_time_or_a_scarcity_no_document_states_is_an_offer(mini_brand:
     assert unsupported("Summer camp: only 12 places per week.") == []  # the passage's own scarcity
 
 
+def test_where_a_product_comes_from_and_that_it_is_new_need_a_passage_that_says_so(mini_brand: Path) -> None:
+    """ "sourced directly from local farmers" (a Tidewater e-mail and ad of 2026-12-05, seed 7: the
+    documents name an importer) and "our new cast-iron cookware line, Hearthline" (a brand presented as
+    a launch) were delivered. They block like an offer unless a passage states the same kind itself."""
+    evidence = PassageEvidence(
+        [
+            (
+                "coffee.md#0",
+                "Harbor Light is a washed Ethiopian coffee we buy through an importer in Oakland.",
+            ),
+            (
+                "tea.md#0",
+                "Our Yunnan black tea is sourced directly from a cooperative of growers in Fengqing.",
+            ),
+            ("news.md#0", "Introducing the Low Tide blend: new this winter, a dark roast for espresso."),
+        ],
+        get_embedder("use-multilingual"),
+    )
+    checker = checker_for(load_brand(mini_brand), evidence)
+
+    def unsupported(text: str) -> list[tuple[str, str]]:
+        return [
+            (f.rule_id, f.severity) for f in checker.check(text, "text") if f.category == "unsupported_claim"
+        ]
+
+    blocked = [("claims.unsupported_detail", "block")]
+    assert unsupported("Harbor Light is sourced directly from local farmers.") == blocked
+    assert unsupported("Meet our new cast-iron cookware line.") == blocked
+    assert unsupported("我们的咖啡豆产地直采，新鲜直达。") == blocked
+    assert unsupported("Tidewater 新品上市：港湾之光。") == blocked
+    # The passages' own sourcing and launch are supported; plain "new" is no launch.
+    assert unsupported("Our Yunnan black tea is sourced directly from growers in Fengqing.") == []
+    assert unsupported("Introducing Low Tide, our new dark roast for espresso.") == []
+    assert unsupported("Try something new this weekend: Harbor Light on pour-over.") == []
+
+
 @pytest.mark.parametrize(
     ("claim", "conflict"),
     [

@@ -1401,6 +1401,11 @@ def test_a_stock_sentence_that_names_nothing_of_the_brands_own(wanderly: Brand, 
         if f.rule_id == "quality.filler"
     ]
     assert [f.matched for f in found] == ["Join us today and experience the difference."]
+    for stock in ("Don't miss out on this delicious coffee!", "Don’t miss out on this opportunity."):
+        body = {"title": "Harbor Light is back", "body": stock}
+        assert rules(tidewater, "blog", body).count("quality.filler") == 1, stock
+    body = {"title": "Harbor Light", "body": "Don't miss Harbor Light before the harvest runs out."}
+    assert "quality.filler" not in rules(tidewater, "blog", body)
     named = "Experience the difference of a washed Ethiopian from Yirgacheffe."  # proper names
     assert "quality.filler" not in rules(tidewater, "blog", {"title": "Harbor Light", "body": named})
     # a headline of stock words only warns
@@ -1435,3 +1440,104 @@ def test_a_product_fact_with_a_label_of_its_own_reads_as_one_phrase(tidewater: B
     spec = CH["search_ad"].fields[3]  # description_1, 90 characters
     alternative = complete_alternative(spec, "Low Tide tasting notes", tidewater, [])
     assert alternative is not None and ": Tasting notes" not in alternative
+
+
+def test_the_brand_speaks_as_itself_not_of_the_brand(tidewater: Brand, wanderly: Brand) -> None:
+    """ "The brand offers a wide range of kitchen appliances" (a Hearthline ad of 2026-12-05) and "The
+    company also offers…" (a Hearthline e-mail) read as a press release about the brand."""
+    from agents.quality import speak_as_the_brand
+
+    body = GOOD_EMAIL_EN["body"].replace("Tidewater roasts every bag", "The company roasts every bag")
+    assert rules(tidewater, "email", dict(GOOD_EMAIL_EN, body=body)) == ["quality.third_person"]
+    fixed = speak_as_the_brand(tidewater, Draft(channel="email", fields=dict(GOOD_EMAIL_EN, body=body)))
+    assert "Tidewater Coffee Roasters roasts every bag" in fixed.fields["body"]
+    assert rules(tidewater, "email", fixed.fields) == []
+    said = Draft(channel="x", fields={"t": "The brand's roaster is in Astoria; a brand new grinder waits."})
+    assert speak_as_the_brand(tidewater, said).fields["t"] == (
+        "Tidewater Coffee Roasters' roaster is in Astoria; a brand new grinder waits."
+    )
+    post = {"text": "该品牌带你在雨崩村慢走七天，藏族向导带路。跟 Wanderly 去看梅里雪山。#Wanderly"}
+    assert rules(wanderly, "social_post", post) == ["quality.third_person"]
+    zh = speak_as_the_brand(wanderly, Draft(channel="social_post", fields=post)).fields["text"]
+    assert zh.startswith("Wanderly 带你在雨崩村")
+
+
+def test_hashtags_where_the_channel_has_none_are_found_and_made_words(tidewater: Brand) -> None:
+    """An e-mail of 2026-12-05 ended "#Tidewater #HarborLight": hashtags belong to posts."""
+    from agents.quality import drop_stray_hashtags
+
+    body = GOOD_EMAIL_EN["body"].replace("Pick your grind", "Try #HarborLight and pick your grind")
+    body = body.replace("order today.", "order today.\n\n#Tidewater #HarborLight")
+    assert rules(tidewater, "email", dict(GOOD_EMAIL_EN, body=body)) == ["quality.stray_hashtags"]
+    fixed = drop_stray_hashtags(CH["email"], Draft(channel="email", fields=dict(GOOD_EMAIL_EN, body=body)))
+    assert "#" not in fixed.fields["body"]
+    assert "Try Harbor Light and pick your grind" in fixed.fields["body"]
+    assert rules(tidewater, "email", fixed.fields) == []
+    # A link's fragment is no hashtag, and a post keeps its own.
+    linked = GOOD_EMAIL_EN["body"].replace("order today.", "order at tidewater.example/shop#beans today.")
+    assert rules(tidewater, "email", dict(GOOD_EMAIL_EN, body=linked)) == []
+    post = Draft(channel="social_post", fields={"text": "Harbor Light is back. #Tidewater"})
+    assert drop_stray_hashtags(CH["social_post"], post) == post
+
+
+@pytest.mark.parametrize(
+    ("headline", "dangling"),
+    [
+        ("order now for fresh", "fresh"),
+        ("Tidewater Coffee Roasters: Fresh", "Fresh"),
+        ("Shop the latest", "latest"),
+        ("Always fresh", None),
+        ("Made for the bold", None),
+        ("Roasted fresh in Astoria", None),
+    ],
+)
+def test_an_adjective_waiting_for_its_noun_ends_no_headline(headline: str, dangling: str | None) -> None:
+    """Two Tidewater headlines of 2026-12-05 ("order now for fresh", "Tidewater Coffee Roasters: Fresh")
+    stopped before their noun."""
+    assert dangling_word(headline) == dangling
+
+
+@pytest.mark.parametrize(
+    ("headline", "dangling"),
+    [
+        ("让你在探索未知的同时", "的同时"),
+        ("在雪山脚下的时候", "的时候"),
+        ("出发之前", None),
+        ("雨崩徒步 7 天", None),
+    ],
+)
+def test_a_chinese_while_clause_without_its_main_clause_ends_no_headline(
+    headline: str, dangling: str | None
+) -> None:
+    """A Wanderly headline of 2026-12-05 (seed 8) stopped at "让你在探索未知的同时"."""
+    assert dangling_word(headline) == dangling
+
+
+def test_a_style_guideline_about_description_is_no_copy(tidewater: Brand) -> None:
+    """ "We use concrete foods to describe the flavor profile" reached a Tidewater blog (2026-12-05)."""
+    body = "We use concrete foods to describe the flavor profile. Harbor Light tastes of jasmine and peach."
+    assert "quality.guideline_echoed" in rules(tidewater, "blog", {"title": "Harbor Light", "body": body})
+
+
+def test_a_product_fact_pasted_in_as_a_sentence_is_written_out() -> None:
+    """Hearthline's post, e-mail and blog of 2026-12-05 said "Limited lifetime warranty." and "$48.00."
+    as sentences of their own: "a jumble of spec fragments", the blind reviewer wrote."""
+    from agents.quality import write_bare_facts
+
+    hearthline = load_brand(ROOT / "examples" / "brands" / "hearthline")
+    text = (
+        "The 10-inch skillet is cast in Hamilton, Ohio, and pre-seasoned with 3 coats of canola oil. "
+        "Limited lifetime warranty. $48.00. #Hearthline"
+    )
+    found = [f for f in quality_findings(QualityContext.build(CH["social_post"], hearthline), {"text": text})]
+    assert [(f.rule_id, f.matched) for f in found if f.rule_id == "quality.bare_fact"] == [
+        ("quality.bare_fact", "Limited lifetime warranty."),
+        ("quality.bare_fact", "$48.00."),
+    ]
+    fixed = write_bare_facts(hearthline, Draft(channel="social_post", fields={"text": text})).fields["text"]
+    assert fixed.endswith(
+        "canola oil. It comes with a limited lifetime warranty. It costs $48.00. #Hearthline"
+    ), fixed
+    assert "quality.bare_fact" not in rules(hearthline, "social_post", {"text": fixed})
+    said = "The 10-inch skillet costs $48.00 and carries a limited lifetime warranty. #Hearthline"
+    assert "quality.bare_fact" not in rules(hearthline, "social_post", {"text": said})
