@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -93,6 +94,19 @@ def test_a_refund_figure_must_come_from_the_row_of_the_case(claim: str, conflict
     assert found == ([conflict] if conflict else [])
 
 
+def _unsupported_in(brand_dir: Path, evidence: PassageEvidence) -> Callable[[str], list[tuple[str, str]]]:
+    """A function giving the (rule, severity) of each unsupported-claim finding a campaign's checker
+    raises on a text, checked against ``evidence``."""
+    checker = checker_for(load_brand(brand_dir), evidence)
+
+    def unsupported(text: str) -> list[tuple[str, str]]:
+        return [
+            (f.rule_id, f.severity) for f in checker.check(text, "text") if f.category == "unsupported_claim"
+        ]
+
+    return unsupported
+
+
 def test_a_limited_time_or_a_scarcity_no_document_states_is_an_offer(mini_brand: Path) -> None:
     """ "青屿少儿编程限时优惠" (a Qingyu ad of 2026-12-05, seed 9) was delivered: a passage offered a
     discount, none a limited time. Urgency and scarcity ("限时", "only 3 spots left", "today only")
@@ -104,12 +118,7 @@ def test_a_limited_time_or_a_scarcity_no_document_states_is_an_offer(mini_brand:
         ],
         get_embedder("use-multilingual"),
     )
-    checker = checker_for(load_brand(mini_brand), evidence)
-
-    def unsupported(text: str) -> list[tuple[str, str]]:
-        return [
-            (f.rule_id, f.severity) for f in checker.check(text, "text") if f.category == "unsupported_claim"
-        ]
+    unsupported = _unsupported_in(mini_brand, evidence)
 
     assert unsupported("限时优惠，兄弟姐妹同报第二个孩子九折！") == [("claims.unsupported_offer", "block")]
     assert unsupported("Limited-time deal: 10% off the second child's fee.") == [
@@ -140,12 +149,7 @@ def test_where_a_product_comes_from_and_that_it_is_new_need_a_passage_that_says_
         ],
         get_embedder("use-multilingual"),
     )
-    checker = checker_for(load_brand(mini_brand), evidence)
-
-    def unsupported(text: str) -> list[tuple[str, str]]:
-        return [
-            (f.rule_id, f.severity) for f in checker.check(text, "text") if f.category == "unsupported_claim"
-        ]
+    unsupported = _unsupported_in(mini_brand, evidence)
 
     blocked = [("claims.unsupported_detail", "block")]
     assert unsupported("Harbor Light is sourced directly from local farmers.") == blocked
