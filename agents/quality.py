@@ -85,10 +85,13 @@ from typing import Literal
 
 from agents.base import RunContext
 from agents.channels import HASHTAG, ChannelSpec, FieldSpec, count_words, dangling_word
-from agents.retriever import QUESTION_PASSAGES
+from agents.retriever import QUESTION_PASSAGES, Retriever
 from agents.state import CampaignState, Draft, RetrievedPassage, fact_passages
 from knowledge.brand import Brand
 from policy.claims import content_units, coverage, sentence_spans, speaks_of_policy
+from policy.facts import ASKS_OPTIONS as _ASKS_OPTIONS
+from policy.facts import EXCLUDES as _EXCLUDES
+from policy.facts import REMEDY as _REMEDY
 from policy.facts import case_rows, intervals, product_aliases, results, rows_of
 from policy.findings import ComplianceFinding, Severity
 from policy.text import fold_str
@@ -288,12 +291,17 @@ def passages_for_inputs(
 
 def policy_passages(ctx: RunContext, state: CampaignState, channel: ChannelSpec) -> list[str]:
     """The texts of the passages that best answer a channel's inputs (the customer's question), each list
-    item led by its section's heading (:func:`with_heading`)."""
-    out = []
+    item led by its section's heading (:func:`with_heading`); with them, for a customer who asks what
+    they can do, what the brand offers when their case is not covered
+    (:meth:`~agents.retriever.Retriever.remedies`: it ranks below the exclusion it follows)."""
+    out, indexed = [], []
     for p in passages_for_inputs(ctx, state, channel):
-        indexed = ctx.index.get(p.id)
-        out.append(with_heading(p.text, indexed.section if indexed is not None else ""))
-    return out
+        passage = ctx.index.get(p.id)
+        out.append(with_heading(p.text, passage.section if passage is not None else ""))
+        indexed += [passage] if passage is not None else []
+    questions = state.brand.channel_inputs.get(channel.name, {}).values()
+    extra = dict.fromkeys(r for q in questions for r in Retriever.remedies(ctx.index, q, indexed))
+    return out + [with_heading(p.text, p.section) for p in extra]
 
 
 def with_heading(text: str, heading: str) -> str:
@@ -1518,9 +1526,33 @@ def _policy_not_used(ctx: QualityContext, fields: dict[str, str]) -> list[Compli
     if not ctx.policy or not questions or _NOT_COVERED.search(text):
         return []
     excluded = _excluded_case(ctx)
+    name = next(iter(fields), None)
+    # The case is one the documents leave out; asked what they can do, the customer is told what the
+    # documents offer for such a case.
+    remedy = _remedy(ctx) if excluded and any(_ASKS_OPTIONS.search(q) for q in questions) else None
+    # The offer's own figure when it has one ("20% off"): "it will need to be replaced" shares words with
+    # "one replacement" and offers nothing.
+    if excluded and remedy and remedy != excluded:
+        offered = (
+            bool(results(text) & results(remedy))
+            if results(remedy)
+            else _brings(text, remedy, questions=[*questions, excluded])
+        )
+    else:
+        offered = True
+    if not offered:
+        return [
+            _finding(
+                "facts.policy_not_used",
+                "the customer asked what they can do, and the answer does not give what the documents offer "
+                f"when a case is not covered: {remedy}",
+                "say the case is not covered (from the row that leaves it out), then what the documents "
+                "offer for it, with its figure",
+                field=name,
+            )
+        ]
     if excluded and _EXCLUDES.search(fold_str(text)) and _brings(text, excluded, questions=questions):
         return []  # the case is one the documents leave out, and the reply says so from that row
-    name = next(iter(fields), None)
     if any(speaks_of_policy(q) for q in questions):
         # The rows about that term that speak to the question, not every figure the passage holds.
         rows = [row for score, row in _scored_rows(questions, ctx.policy, terms_only=True) if score >= 0.05]
@@ -1657,11 +1689,6 @@ _SAYS_NOT = re.compile(
     r"\b(?:not|n't|never|no|unfortunately|excluded|exclusion|except|unless|doesn't|isn't|aren't|won't)\b"
     r"|不|没|非|除外|除非|例外|遗憾|抱歉"
 )
-# A row (or the heading that leads it) that lists what the warranty or policy leaves out.
-_EXCLUDES = re.compile(
-    r"\bnot\s+covered\b|\bisn't\s+covered\b|\bexclu\w+|\bnot\s+included\b|\bdoes\s+not\s+cover\b"
-    r"|不在(?:保修|质保|保障)?范围|不(?:予|提供)?(?:保修|质保|退换|退款)|不包括|不含|除外"
-)
 
 
 def _excluded_case(ctx: QualityContext) -> str | None:
@@ -1676,6 +1703,17 @@ def _excluded_case(ctx: QualityContext) -> str | None:
     if not ranked or ranked[0][0] <= 0 or not _EXCLUDES.search(fold_str(ranked[0][1])):
         return None
     return ranked[0][1]
+
+
+def _remedy(ctx: QualityContext) -> str | None:
+    """The row of the passages that says what the brand offers when a case is not covered, the one that
+    shares most of what is particular to the customer's message; None when no such row speaks to it."""
+    rows = [row for row in rows_of(list(ctx.policy)) if _REMEDY.search(fold_str(row))]
+    if not rows:
+        return None
+    weight = _distinctive(ctx.questions, rows_of(list(ctx.policy)))
+    score, row = max(((weight(row), row) for row in rows), key=lambda item: item[0])
+    return row if score > 0 else None
 
 
 def _covered_against_documents(ctx: QualityContext, fields: dict[str, str]) -> list[ComplianceFinding]:
@@ -1725,8 +1763,12 @@ def answer_from_policy(ctx: QualityContext) -> str | None:
         best = sorted(eligible, key=lambda item: (-weight(item[1]), item[0]))[:2]
         if best and _EXCLUDES.search(fold_str(best[0][1])):
             # The case is one the documents leave out ("not covered — chips caused by impact"): that row
-            # is the answer; the term's row beside it read as a second, contrary one (2026-12-04).
+            # is the answer; the term's row beside it read as a second, contrary one (2026-12-04). Asked
+            # what they can do, the customer also gets what the documents offer for such a case.
+            remedy = _remedy(ctx) if any(_ASKS_OPTIONS.search(q) for q in questions) else None
             best = best[:1]
+            if remedy and remedy != best[0][1]:
+                best.append((len(policy) + 1, remedy))
         rows = [row for _, row in sorted(best)]  # in the documents' order
     sentences = [s for row in rows for s in _customer_facing(row)]
     if not sentences:

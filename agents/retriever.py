@@ -25,8 +25,11 @@ from pydantic import Field
 
 from agents.base import Agent, AgentParams, RunContext
 from agents.state import CampaignState, QuarantinedPassage, RetrievedPassage
+from knowledge.chunking import Passage
 from knowledge.index import FaissKnowledgeIndex, ScoredPassage, SearchMode
 from policy.detectors import instruction_in
+from policy.facts import ASKS_OPTIONS, EXCLUDES, REMEDY
+from policy.text import fold_str
 
 QUESTION_PASSAGES = 4
 """A channel input's own best passages: kept by the retriever before the merge, pointed to by the
@@ -117,6 +120,18 @@ class Retriever(Agent):
         ]
 
     @staticmethod
+    def remedies(index: FaissKnowledgeIndex, question: str, answering: list[Passage]) -> list[Passage]:
+        """For a customer who asks what they can do ("…and what are my options?") and whose best passages
+        list what a policy leaves out: the passages of that document that say what the brand offers when
+        a case is not covered ("If the damage isn't covered …, customer care can offer 20% off one
+        replacement"), which rank below the exclusion for the question. At most two."""
+        if not ASKS_OPTIONS.search(question):
+            return []
+        docs = {p.doc for p in answering if EXCLUDES.search(fold_str(f"{p.section} {p.text}"))}
+        found = [p for p in index.all_passages() if p.doc in docs and REMEDY.search(fold_str(p.text))]
+        return [p for p in found if p not in answering][:2]
+
+    @staticmethod
     def customer_passages(
         state: CampaignState, withheld: dict[str, QuarantinedPassage]
     ) -> list[RetrievedPassage]:
@@ -177,6 +192,10 @@ class Retriever(Agent):
             if asked in inputs:
                 for hit in hits[: params.per_input]:
                     take(hit)
+                answering = hits[: params.per_input]
+                for extra in self.remedies(ctx.index, asked, [h.passage for h in answering]):
+                    # ranked with the last of the question's own passages, which it completes
+                    take(ScoredPassage(extra, min(h.score for h in answering)))
         per_query = [hits[: params.per_query] for _, hits in searches]
         rank = 0
         while len(chosen) < params.k and any(rank < len(hits) for hits in per_query):

@@ -42,6 +42,25 @@ from decimal import Decimal, InvalidOperation
 from policy.claims import content_units, coverage, sentence_spans
 from policy.text import fold_str
 
+# A row (or the heading that leads it) that lists what the warranty or policy leaves out.
+EXCLUDES = re.compile(
+    r"\bnot\s+covered\b|\bisn't\s+covered\b|\bexclu\w+|\bnot\s+included\b|\bdoes\s+not\s+cover\b"
+    r"|不在(?:保修|质保|保障)?范围|不(?:予|提供)?(?:保修|质保|退换|退款)|不包括|不含|除外"
+)
+# What the documents offer when a case is not covered ("If the damage isn't covered (…), our customer care
+# team can offer 20% off one replacement"): a second part of the answer when the customer asks "what are
+# my options" (Hearthline's question; its reply of 2026-12-05 gave the exclusion alone).
+REMEDY = re.compile(
+    r"\b(?:if|when)\b[^.!?\n]{0,80}?\b(?:isn't|is not|not|aren't|are not|doesn't|does not) cover"
+    r"|(?:如果|若)[^。！？\n]{0,30}?(?:不在[^。！？\n]{0,6}范围|不(?:予|提供)?(?:保修|质保))",
+    re.IGNORECASE,
+)
+ASKS_OPTIONS = re.compile(
+    r"\bwhat (?:are|about) my options\b|\bwhat (?:can|should) I do\b|\bwhat are the options\b"
+    r"|\bis there anything\b|怎么办|有什么办法|有什么选择|还能怎么",
+    re.IGNORECASE,
+)
+
 _SPLIT_ROWS = re.compile(r"[\n;；。!?！？]|\.(?=\s|$)")
 _NUM = r"(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)"
 # measure words (folded) -> measure

@@ -1541,3 +1541,64 @@ def test_a_product_fact_pasted_in_as_a_sentence_is_written_out() -> None:
     assert "quality.bare_fact" not in rules(hearthline, "social_post", {"text": fixed})
     said = "The 10-inch skillet costs $48.00 and carries a limited lifetime warranty. #Hearthline"
     assert "quality.bare_fact" not in rules(hearthline, "social_post", {"text": said})
+
+
+HEARTHLINE_REMEDY = (
+    "If the damage isn't covered (a chipped Dutch oven after a knock, a dropped skillet), our customer care "
+    "team can offer 20% off one replacement of the same item, once per original item. Ask by email; there is "
+    "no code."
+)
+
+
+def test_asked_what_they_can_do_a_customer_with_an_uncovered_case_gets_the_documents_offer() -> None:
+    """Hearthline's customer asked "Is that covered…, and what are my options?"; the replies of 2026-12-05
+    said "not covered" and stopped, though the warranty page offers 20% off a replacement."""
+    from agents.quality import answer_from_policy
+
+    base = _hearthline_reply_context()
+    context = QualityContext.build(CH["cs_reply"], base.brand, policy=[*base.policy, HEARTHLINE_REMEDY])
+
+    def found(reply: str) -> list[str]:
+        return [f.rule_id for f in quality_findings(context, {"reply": reply})]
+
+    half = (
+        "Hi, thanks for your message. Chips caused by impact, such as knocking the pot against a sink, are "
+        "not covered by the warranty."
+    )
+    assert "facts.policy_not_used" in found(half)
+    whole = half + " Our customer care team can offer 20% off one replacement of the same item."
+    assert found(whole) == []
+    answer = answer_from_policy(context)
+    assert answer is not None and "Chips caused by impact" in answer and "20% off one replacement" in answer
+    assert found(answer) == []
+    # Not asked what they can do: the exclusion alone answers.
+    only = base.brand.model_copy(
+        update={"channel_inputs": {"cs_reply": {"question": "My Dutch oven chipped after a knock. Covered?"}}}
+    )
+    plain = QualityContext.build(CH["cs_reply"], only, policy=list(context.policy))
+    assert "facts.policy_not_used" not in [f.rule_id for f in quality_findings(plain, {"reply": half})]
+
+
+def test_the_offer_for_an_uncovered_case_joins_the_exclusion_it_follows(tmp_path: Path) -> None:
+    """Real index: Hearthline's question ("…and what are my options?") retrieves the impact exclusion but
+    not the warranty page's offer for uncovered damage, which ranks lower; the checks and the last resort
+    read both, so the answer gives the 20% replacement offer."""
+    from agents.channels import load_channels
+    from agents.quality import answer_from_policy, policy_passages
+    from tests.conftest import retrieve
+
+    state, ctx = retrieve(ROOT / "examples" / "brands" / "hearthline", tmp_path, ["cs_reply"])
+    # The retriever brings it in, so the copywriter sees it and the claim check finds its 20% stated.
+    assert any("20% off one replacement" in p.text for p in state.passages)
+    policy = policy_passages(ctx, state, load_channels()["cs_reply"])
+    assert any("Chips caused by impact" in p for p in policy)
+    assert any("20% off one replacement" in p for p in policy)
+    context = QualityContext.build(CH["cs_reply"], state.brand, policy=policy)
+    answer = answer_from_policy(context)
+    assert answer is not None and "not covered" in answer and "20% off one replacement" in answer
+    # The eval suite's reply of 2026-12-05 (seed 7), delivered as pass before: the term, no options.
+    seen = (
+        "The enamel chipped on the rim of your Hearthline 5.5 qt Dutch oven is not covered by its 10-year "
+        "warranty, but it will need to be replaced with a new one after that period."
+    )
+    assert "facts.policy_not_used" in [f.rule_id for f in quality_findings(context, {"reply": seen})]
