@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 
@@ -1163,6 +1164,11 @@ HEARTHLINE_TERMS = (
 )
 
 
+def _reply_rules(context: QualityContext, reply: str) -> list[str]:
+    """The rule ids the checks find in a customer-service reply."""
+    return [f.rule_id for f in quality_findings(context, {"reply": reply})]
+
+
 def _hearthline_reply_context() -> QualityContext:
     from agents.quality import with_heading
 
@@ -1206,9 +1212,7 @@ def test_list_items_carry_their_heading_and_the_last_resort_answers_with_the_cas
 
 def test_a_reply_calling_covered_what_the_documents_exclude_is_found() -> None:
     context = _hearthline_reply_context()
-
-    def found(reply: str) -> list[str]:
-        return [f.rule_id for f in quality_findings(context, {"reply": reply})]
+    found = functools.partial(_reply_rules, context)
 
     wrong = (
         "Hi, thanks for asking. The enamel on your Hearthline Dutch oven is covered by the 10-year "
@@ -1557,9 +1561,7 @@ def test_asked_what_they_can_do_a_customer_with_an_uncovered_case_gets_the_docum
 
     base = _hearthline_reply_context()
     context = QualityContext.build(CH["cs_reply"], base.brand, policy=[*base.policy, HEARTHLINE_REMEDY])
-
-    def found(reply: str) -> list[str]:
-        return [f.rule_id for f in quality_findings(context, {"reply": reply})]
+    found = functools.partial(_reply_rules, context)
 
     half = (
         "Hi, thanks for your message. Chips caused by impact, such as knocking the pot against a sink, are "
