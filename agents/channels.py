@@ -76,6 +76,11 @@ class FieldSpec(BaseModel):
         description="How many sections this long field (a blog body) is written in when the copywriter "
         "writes outline-first (`outline_first`, off by default), one call each.",
     )
+    specifics: bool = Field(
+        False,
+        description="The text names one of the brand's products or gives a figure (a post, an e-mail body): "
+        "copy that only restates the positioning line says nothing a reader can act on.",
+    )
     greeting: bool = Field(False, description="The text opens with a greeting (an e-mail body).")
     sign_off: bool = Field(False, description="The text ends with a sign-off (an e-mail body).")
     call_to_action: bool = Field(

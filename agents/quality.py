@@ -34,6 +34,9 @@ severity (a brand may change a severity with ``compliance.severity`` in brand.ya
 - ``quality.bare_fact`` (English): a product fact pasted into prose as a sentence of its own ("Limited
   lifetime warranty.", "$48.00."); the last resort (:func:`write_bare_facts`) writes a price or a
   warranty as a sentence ("It costs $48.00.", "It comes with a limited lifetime warranty.");
+- ``quality.no_specifics``: a field marked ``specifics: true`` in its channel file (opt-in; meant for a
+  post or an e-mail body) that names none of the brand's products and gives no figure (hashtags aside):
+  "Discover the truth about skincare ingredients with Clearleaf…"; sent back, no last resort;
 - ``quality.third_person``: copy that speaks of the brand from outside ("The brand offers…", "the
   company's", "该品牌"); the last resort (:func:`speak_as_the_brand`) puts the brand's name there;
 - ``quality.too_short``: a field below its minimum length (blocks below :data:`SHORT_BLOCK_RATIO` of it);
@@ -127,6 +130,7 @@ QUALITY_RULES: dict[str, tuple[Group, Severity, str]] = {
     "quality.register_mixed": ("voice", "block", "the reader addressed one way throughout (您 or 你)"),
     "quality.filler": ("voice", "block", "no stock sentence that says nothing of the brand's own"),
     "quality.bare_fact": ("voice", "block", "prose says its facts in sentences, not as pasted list items"),
+    "quality.no_specifics": ("voice", "block", "a post or an e-mail names a product or gives a figure"),
     "quality.third_person": (
         "voice",
         "block",
@@ -381,6 +385,8 @@ def quality_findings(ctx: QualityContext, fields: dict[str, str]) -> list[Compli
         found += _filler(ctx, spec, text)
         found += _template_text(spec.name, text, ctx.brand)
         found += _third_person(spec.name, text)
+        if spec.specifics:
+            found += _no_specifics(ctx, spec.name, text)
         if spec.prose:
             found += _bare_facts(ctx, spec.name, text)
         if not any(f.min_hashtags or f.max_hashtags for f in ctx.channel.fields):
@@ -653,17 +659,20 @@ def _stray_hashtags(name: str, text: str) -> list[ComplianceFinding]:
 
 
 def _in_link(text: str, at: int) -> bool:
-    """Whether the '#' at ``at`` belongs to a link ("example.com/#faq") rather than a hashtag."""
-    return bool(at) and not text[at - 1].isspace() and text[at - 1] not in "(（\"“'"
+    """Whether the '#' at ``at`` belongs to a link ("example.com/#faq", "page#terms") rather than a
+    hashtag ("…today. #Tidewater", "推荐#探索未知", "。#Wanderly")."""
+    before = text[at - 1] if at else " "
+    return before.isascii() and (before.isalnum() or before in "/-_=&?")
 
 
-_HASHTAG_LINE = re.compile(r"^[ \t]*(?:#[^\s#]+[ \t]*)+$", re.MULTILINE)
+# Hashtags that end a line, or are all of it ("…带路。#Wanderly #慢旅行", "#Tidewater #HarborLight").
+_HASHTAG_LINE = re.compile(r"[ \t]*(?:#[^\s#，。,.!?！？]+[ \t]*)+$", re.MULTILINE)
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 
 
 def drop_stray_hashtags(channel: ChannelSpec, draft: Draft) -> Draft:
-    """The last-resort fix for ``quality.stray_hashtags``: a line of nothing but hashtags goes, and a
-    hashtag inside a sentence becomes its words ("#HarborLight" → "Harbor Light", "#探索未知" → "探索
+    """The last-resort fix for ``quality.stray_hashtags``: hashtags that end a line go, and a hashtag
+    inside a sentence becomes its words ("#HarborLight" → "Harbor Light", "#探索未知" → "探索
     未知")."""
     if any(f.min_hashtags or f.max_hashtags for f in channel.fields):
         return draft
@@ -1248,6 +1257,41 @@ def write_bare_facts(brand: Brand, draft: Draft) -> Draft:
             text = f"{text[:a]}{lead}{said}{trail}{text[b:]}"
         fields[name] = text
     return draft if fields == draft.fields else draft.model_copy(update={"fields": fields})
+
+
+_ZH_COUNT = re.compile(
+    r"[一二两三四五六七八九十百千万]+\s?(?:天|日|晚|夜|人|位|周|个月|年|次|节|课时|元|块|件|款|种|期)"
+)
+
+
+def _no_specifics(ctx: QualityContext, name: str, text: str) -> list[ComplianceFinding]:
+    """A field that names none of the brand's products (by any form :func:`product_aliases` gives) and
+    gives no figure, hashtags aside: "Discover the truth about skincare ingredients with Clearleaf. Make
+    informed choices…" (a Clearleaf post of 2026-12-05, "pure filler" to the blind reviewer)."""
+    products = [p.name for p in ctx.brand.products]
+    said = fold_str(HASHTAG.sub(" ", text))
+    if not products or not said.strip() or any(ch.isdigit() for ch in said):
+        return []
+    if any(form in said for forms in product_aliases(products).values() for form in forms):
+        return []
+    # Chinese copy names a route by its place as often as by its name ("在雨崩村慢走七天"): three characters
+    # of a product's name or description count, as do Chinese numerals with a measure ("七天").
+    sheets = fold_str(" ".join(f"{p.name} {p.description}" for p in ctx.brand.products))
+    if _ZH_COUNT.search(said) or any(
+        run[i : i + 3] in sheets for run in _CJK_RUN.findall(said) for i in range(len(run) - 2)
+    ):
+        return []
+    named = ", ".join(products[:3])
+    return [
+        _finding(
+            "quality.no_specifics",
+            f'"{name}" names none of {ctx.brand.name}\'s products and gives no figure: it says nothing a '
+            "reader can act on",
+            f"name one product ({named}) and one of its facts from the passages",
+            field=name,
+            span=(0, len(text)),
+        )
+    ]
 
 
 def speak_as_the_brand(brand: Brand, draft: Draft) -> Draft:

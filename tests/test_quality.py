@@ -129,11 +129,16 @@ def test_mixed_language_and_the_glossary(wanderly: Brand, tidewater: Brand) -> N
     # Units after figures, acronyms, links, hashtags and the brand's own document words are not mixing.
     ok = {"text": "海拔 3,200 m 的雨崩村，GPS 导航，详见 wanderly.example.com。跟 Wanderly 走。#Wanderly"}
     assert rules(wanderly, "social_post", ok) == []
-    assert rules(wanderly, "social_post", {"text": "跟 Wanderly 走 Yubeng。#Wanderly"}) == [
+    assert rules(wanderly, "social_post", {"text": "跟 Wanderly 走 Yubeng 七天。#Wanderly"}) == [
         "quality.mixed_language"
     ]
     assert (
-        rules(wanderly, "social_post", {"text": "跟 Wanderly 走 Yubeng。#Wanderly"}, documents=["Yubeng 村"])
+        rules(
+            wanderly,
+            "social_post",
+            {"text": "跟 Wanderly 走 Yubeng 七天。#Wanderly"},
+            documents=["Yubeng 村"],
+        )
         == []
     )
     english = dict(GOOD_EMAIL_EN, preheader="A washed Ethiopian coffee, 新鲜烘焙")
@@ -274,7 +279,8 @@ def test_severity_follows_the_brand(tidewater: Brand) -> None:
         }
     )
     found = quality_findings(
-        QualityContext.build(CH["social_post"], relaxed), {"text": "Tidewater roasts daily."}
+        QualityContext.build(CH["social_post"], relaxed),
+        {"text": "Tidewater roasts daily and ships within 48 hours."},
     )
     assert [(f.rule_id, f.severity) for f in found] == [("quality.hashtags", "warn")]
 
@@ -1480,6 +1486,8 @@ def test_hashtags_where_the_channel_has_none_are_found_and_made_words(tidewater:
     # A link's fragment is no hashtag, and a post keeps its own.
     linked = GOOD_EMAIL_EN["body"].replace("order today.", "order at tidewater.example/shop#beans today.")
     assert rules(tidewater, "email", dict(GOOD_EMAIL_EN, body=linked)) == []
+    zh = Draft(channel="email", fields={"body": "雨崩徒步 7 天，藏族向导带路。#Wanderly #慢旅行"})
+    assert drop_stray_hashtags(CH["email"], zh).fields["body"] == "雨崩徒步 7 天，藏族向导带路。"
     post = Draft(channel="social_post", fields={"text": "Harbor Light is back. #Tidewater"})
     assert drop_stray_hashtags(CH["social_post"], post) == post
 
@@ -1604,3 +1612,34 @@ def test_the_offer_for_an_uncovered_case_joins_the_exclusion_it_follows(tmp_path
         "warranty, but it will need to be replaced with a new one after that period."
     )
     assert "facts.policy_not_used" in [f.rule_id for f in quality_findings(context, {"reply": seen})]
+
+
+def test_a_post_that_names_no_product_and_no_figure_says_nothing(wanderly: Brand) -> None:
+    """Clearleaf's posts of 2026-12-05 ("Discover the truth about skincare ingredients with Clearleaf. Make
+    informed choices with Clearleaf's fragrance-free skincare.") named no product and no fact: "pure
+    filler" to the blind reviewer. A field marked ``specifics`` must name a product or give a figure
+    (opt-in per channel file: not yet on in the shipped channels)."""
+    clearleaf = load_brand(ROOT / "examples" / "brands" / "clearleaf")
+    post = CH["social_post"]
+    marked = post.model_copy(
+        update={"fields": [post.fields[0].model_copy(update={"specifics": True}), *post.fields[1:]]}
+    )
+
+    def found(brand: Brand, text: str, channel: object = marked) -> list[str]:
+        context = QualityContext.build(channel, brand)  # type: ignore[arg-type]
+        return [f.rule_id for f in quality_findings(context, {"text": text})]
+
+    empty = (
+        "Discover the truth about skincare ingredients with Clearleaf. Make informed choices with "
+        "Clearleaf's fragrance-free skincare. #Clearleaf #Skincare"
+    )
+    assert "quality.no_specifics" in found(clearleaf, empty)
+    assert "quality.no_specifics" not in found(clearleaf, empty, post)  # the shipped channel: not marked
+    named = "Clearleaf's Barrier Moisturizer is fragrance-free, and its label lists all. #Clearleaf"
+    assert "quality.no_specifics" not in found(clearleaf, named)
+    figure = "Clearleaf lists the percentage of every active, down to 1% zinc PCA. #Clearleaf"
+    assert "quality.no_specifics" not in found(clearleaf, figure)
+    zh = "探索未知，发现美丽：我们致力于提供独特的旅行体验。#Wanderly #雨崩徒步"  # a hashtag is no mention
+    assert "quality.no_specifics" in found(wanderly, zh)
+    assert "quality.no_specifics" not in found(wanderly, GOOD_SOCIAL_ZH["text"])
+    assert "quality.no_specifics" not in found(wanderly, "#Wanderly #慢旅行")  # too short says it
