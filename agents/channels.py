@@ -263,10 +263,15 @@ def dangling_word(text: str) -> str | None:
     # An adjective that waits for its noun after a preposition, an article or a colon: "order now for
     # fresh", "Tidewater Coffee Roasters: Fresh" (two Tidewater headlines of 2026-12-05); "Always fresh"
     # and "Made for the bold" are whole.
-    if words and words[0].casefold() in _ATTRIBUTIVE:
+    if words:
+        last = words[0].casefold()
         before = stripped[: -len(words[0])].rstrip()
-        previous = re.findall(r"[A-Za-z&+'’]+$", before)
-        if before.endswith(":") or (previous and previous[0].casefold() in DANGLING_EN):
+        previous = (re.findall(r"[A-Za-z&+'’]+$", before) or [""])[0].casefold()
+        if last in _ATTRIBUTIVE and (before.endswith(":") or previous in DANGLING_EN):
+            return words[0]
+        # By its ending, only after "a" or a possessive: "for the curious" is whole, "Our Traceable" not.
+        owner = previous in _DETERMINERS or previous.endswith(("'s", "’s"))
+        if _ADJECTIVE_END.search(last) and owner:
             return words[0]
     # A possessive waits for its noun ("Try Clearleaf's"); a department name does not ("Shop Women's").
     if words and words[0].casefold().endswith(("'s", "’s")) and words[0].casefold() not in _ELLIPTIC:
@@ -277,9 +282,12 @@ def dangling_word(text: str) -> str | None:
 _ATTRIBUTIVE = frozenset(
     (  # noqa: SIM905 - a word list reads better as one string
         "fresh fresher freshest new best finest perfect great delicious unique premium special favorite "
-        "favourite ultimate latest top authentic everyday seasonal signature classic"
+        "favourite ultimate latest top authentic everyday seasonal signature classic lightweight"
     ).split()
 )
+# Endings of adjectives, for the same test: "Discover Our Traceable" (a Tidewater subject of 2026-12-05).
+_ADJECTIVE_END = re.compile(r"(?:able|ible|ful|ous|ive|less)$")
+_DETERMINERS = frozenset(("a", "an", "our", "your", "their", "its", "my", "his", "her"))
 _ELLIPTIC = frozenset(
     f"{w}{mark}s"
     for w in ("women", "men", "children", "kid", "girl", "boy", "baby", "babie", "people")

@@ -1500,6 +1500,10 @@ def test_hashtags_where_the_channel_has_none_are_found_and_made_words(tidewater:
         ("Shop the latest", "latest"),
         ("Always fresh", None),
         ("Made for the bold", None),
+        ("Discover Our Traceable", "Traceable"),  # a Tidewater subject of 2026-12-05 (this stop's run)
+        ("Discover Tidewater's traceable", "traceable"),
+        ("Clearleaf Barrier Moisturizer is a lightweight", "lightweight"),
+        ("Built for the curious", None),
         ("Roasted fresh in Astoria", None),
     ],
 )
