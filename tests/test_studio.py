@@ -364,7 +364,13 @@ def test_send_back_gets_one_revision_checked_again(studio: tuple[TestClient, Sto
     assert revised["detail"]["prompts"] == ["copywriter.revise@3"]
     # the revision was checked again: its findings are those of the new text
     assert back.version == before.version + 2 and back.verdict in ("pass", "blocked")
+    # The review is written before its job is marked done: wait for the record (a loaded CI machine
+    # saw "running" here once, 2026-12-05).
+    deadline = time.monotonic() + 10
     revise_jobs = [j for j in store.list_jobs(limit=50) if j.kind == "revise"]
+    while revise_jobs and revise_jobs[0].state == "running" and time.monotonic() < deadline:
+        time.sleep(0.05)
+        revise_jobs = [j for j in store.list_jobs(limit=50) if j.kind == "revise"]
     assert revise_jobs and revise_jobs[0].state == "done"
     assert f"/studio/jobs/{revise_jobs[0].id}" not in client.get("/studio").text  # not a campaign
 
