@@ -389,7 +389,7 @@ def quality_findings(ctx: QualityContext, fields: dict[str, str]) -> list[Compli
             found += _no_specifics(ctx, spec.name, text)
         if spec.prose:
             found += _bare_facts(ctx, spec.name, text)
-        if not any(f.min_hashtags or f.max_hashtags for f in ctx.channel.fields):
+        if not _takes_hashtags(ctx.channel):
             found += _stray_hashtags(spec.name, text)
     found += _policy_not_used(ctx, fields)
     found += _refund_amount(ctx, fields)
@@ -641,6 +641,11 @@ def _length_and_conventions(spec: FieldSpec, text: str, lang: str = "en") -> lis
     return found
 
 
+def _takes_hashtags(channel: ChannelSpec) -> bool:
+    """Whether any field of ``channel`` takes hashtags (a post): elsewhere they are stray."""
+    return any(f.min_hashtags or f.max_hashtags for f in channel.fields)
+
+
 def _stray_hashtags(name: str, text: str) -> list[ComplianceFinding]:
     """Hashtags in a channel without them: an e-mail of 2026-12-05 ended "#Tidewater #HarborLight"."""
     tags = [m for m in HASHTAG.finditer(text) if not _in_link(text, m.start())]
@@ -674,7 +679,7 @@ def drop_stray_hashtags(channel: ChannelSpec, draft: Draft) -> Draft:
     """The last-resort fix for ``quality.stray_hashtags``: hashtags that end a line go, and a hashtag
     inside a sentence becomes its words ("#HarborLight" → "Harbor Light", "#探索未知" → "探索
     未知")."""
-    if any(f.min_hashtags or f.max_hashtags for f in channel.fields):
+    if _takes_hashtags(channel):
         return draft
     fields = dict(draft.fields)
     for name, text in draft.fields.items():
@@ -1573,7 +1578,7 @@ def _policy_not_used(ctx: QualityContext, fields: dict[str, str]) -> list[Compli
     name = next(iter(fields), None)
     # The case is one the documents leave out; asked what they can do, the customer is told what the
     # documents offer for such a case.
-    remedy = _remedy(ctx) if excluded and any(_ASKS_OPTIONS.search(q) for q in questions) else None
+    remedy = _asked_remedy(ctx) if excluded else None
     # The offer's own figure when it has one ("20% off"): "it will need to be replaced" shares words with
     # "one replacement" and offers nothing.
     if excluded and remedy and remedy != excluded:
@@ -1749,9 +1754,12 @@ def _excluded_case(ctx: QualityContext) -> str | None:
     return ranked[0][1]
 
 
-def _remedy(ctx: QualityContext) -> str | None:
-    """The row of the passages that says what the brand offers when a case is not covered, the one that
-    shares most of what is particular to the customer's message; None when no such row speaks to it."""
+def _asked_remedy(ctx: QualityContext) -> str | None:
+    """The row of the passages that says what the brand offers when a case is not covered, when the
+    customer asks what they can do ("what are my options") and such a row shares most of what is
+    particular to their message; else None."""
+    if not any(_ASKS_OPTIONS.search(q) for q in ctx.questions):
+        return None
     rows = [row for row in rows_of(list(ctx.policy)) if _REMEDY.search(fold_str(row))]
     if not rows:
         return None
@@ -1809,7 +1817,7 @@ def answer_from_policy(ctx: QualityContext) -> str | None:
             # The case is one the documents leave out ("not covered — chips caused by impact"): that row
             # is the answer; the term's row beside it read as a second, contrary one (2026-12-04). Asked
             # what they can do, the customer also gets what the documents offer for such a case.
-            remedy = _remedy(ctx) if any(_ASKS_OPTIONS.search(q) for q in questions) else None
+            remedy = _asked_remedy(ctx)
             best = best[:1]
             if remedy and remedy != best[0][1]:
                 best.append((len(policy) + 1, remedy))
