@@ -143,6 +143,8 @@ _KINDS = (
     ("sourcing", _SOURCING),
     ("launch", _LAUNCH),
 )
+# Kinds a passage must state itself: a figure or a similar sentence does not carry them.
+_SAME_KIND = frozenset({"price_value", "limited_time", "scarcity", "sourcing", "launch"})
 _SENTENCE = re.compile(r"[^.!?。！？;；\n]+(?:[.!?。！？;；]+|$)|[^\n]+")
 _STOP = frozenset(
     (  # noqa: SIM905 - a word list reads better as one string
@@ -461,15 +463,13 @@ def link_claims(
         # "…$17 a bag, an affordable option": the price is stated, what it is worth must be too; so must
         # a limited time or a scarcity ("限时优惠" where a passage offers only a sibling discount), where
         # the product comes from and whether it is new.
-        for kind, pattern in (
-            ("price_value", _VALUE),
-            ("limited_time", _LIMITED_TIME),
-            ("scarcity", _SCARCITY),
-            ("sourcing", _SOURCING),
-            ("launch", _LAUNCH),
-        ):
-            if kind in claim.kinds and not any(
-                pattern.search(fold_str(t)) for t in [*(c.text for c in considered), *evidence.facts]
+        for kind, pattern in _KINDS:
+            if (
+                kind in _SAME_KIND
+                and kind in claim.kinds
+                and not any(
+                    pattern.search(fold_str(t)) for t in [*(c.text for c in considered), *evidence.facts]
+                )
             ):
                 supporting = []
         names = ", ".join(f"{c.id} ({c.score:.2f})" for c in considered) or "none"
