@@ -282,7 +282,8 @@ def dangling_word(text: str) -> str | None:
 _ATTRIBUTIVE = frozenset(
     (  # noqa: SIM905 - a word list reads better as one string
         "fresh fresher freshest new best finest perfect great delicious unique premium special favorite "
-        "favourite ultimate latest top authentic everyday seasonal signature classic lightweight"
+        "favourite ultimate latest top authentic everyday seasonal signature classic lightweight versatile "
+        "gentle sturdy smooth hearty"
     ).split()
 )
 # Endings of adjectives, for the same test: "Discover Our Traceable" (a Tidewater subject of 2026-12-05).

@@ -51,12 +51,14 @@ from agents.quality import (
     QualityContext,
     answer_from_policy,
     complete_alternative,
+    drop_foreign_hashtags,
     drop_repeats,
     drop_stray_hashtags,
     fill_placeholders,
     finish_conventions,
     finish_fields,
     give_contacts,
+    name_a_product,
     name_the_brand,
     one_register,
     policy_passages,
@@ -394,6 +396,7 @@ class Compliance(SendsBack):
             ),
         )
         draft = write_bare_facts(state.brand, drop_stray_hashtags(channel, draft))
+        draft = drop_foreign_hashtags(quality(draft), draft)
         standing = self._standing(checker, channel, draft, findings, quality(draft))
         names = [state.brand.name, *state.brand.required_terms]
         draft = drop_repeats(remove_offending_sentences(draft, standing, names), standing, names)
@@ -410,6 +413,9 @@ class Compliance(SendsBack):
         draft = finish_fields(channel, draft)
         draft = name_the_brand(
             draft, self._standing(checker, channel, draft, findings, quality(draft)), state.brand
+        )
+        draft = name_a_product(
+            channel, state.brand, draft, self._standing(checker, channel, draft, findings, quality(draft))
         )
         if self.params.shorten:
             draft = self._shorter(state, ctx, channel, draft)

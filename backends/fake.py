@@ -60,6 +60,14 @@ _WORDS = (
 )
 
 
+# What it writes when the prompt asks for Chinese ("Write all content in Simplified Chinese"): a Chinese
+# brand's copy in Latin words would be mixed-language copy (agents.quality), which no model is asked for.
+_WORDS_ZH = (
+    "清晨", "旅程", "安静", "用心", "细节", "发现", "新鲜", "可靠", "简单", "日常",
+    "时刻", "故事", "关怀", "开阔", "明亮", "真诚", "温暖", "清澈", "崭新", "慢慢",
+)  # fmt: skip
+
+
 class FakeConfig(BaseBackendConfig):
     """The deterministic fake: no model, answers derived from a hash of the messages."""
 
@@ -106,7 +114,15 @@ class FakeBackend(LLMBackend):
         elif json_schema is not None:
             # Hashtags only where the prompt speaks of them (a post), as a model following it would.
             tags = any("hashtag" in m["content"].casefold() for m in messages)
-            faker = _SchemaFaker(json_schema, seed, _main_name(messages), tags=tags)
+            chinese = any("Write all content in Simplified Chinese" in m["content"] for m in messages)
+            faker = _SchemaFaker(
+                json_schema,
+                seed,
+                _main_name(messages),
+                tags=tags,
+                product=_main_product(messages),
+                chinese=chinese,
+            )
             text = json.dumps(faker.value(json_schema, "root"), ensure_ascii=False)
         else:
             text = _words(seed, "text", 12)
@@ -129,9 +145,10 @@ BACKEND = BackendRegistration(
 )
 
 
-def _words(seed: bytes, path: str, n: int) -> str:
+def _words(seed: bytes, path: str, n: int, *, chinese: bool = False) -> str:
     digest = hashlib.sha256(seed + path.encode()).digest()
-    return " ".join(_WORDS[digest[i % len(digest)] % len(_WORDS)] for i in range(n))
+    words = _WORDS_ZH if chinese else _WORDS
+    return ("" if chinese else " ").join(words[digest[i % len(digest)] % len(words)] for i in range(n))
 
 
 def _main_name(messages: list[ChatMessage]) -> str:
@@ -144,6 +161,14 @@ def _main_name(messages: list[ChatMessage]) -> str:
             counts[word] = counts.get(word, 0) + 1
     quoted = [w for w in counts if f'"{w}"' in system]  # a name the prompt quotes is the one that matters
     return max(sorted(quoted or counts), key=lambda w: counts[w], default="Fake")
+
+
+def _main_product(messages: list[ChatMessage]) -> str | None:
+    """The first product the system message lists under "Products:" ("- Harbor Blend: A chocolatey…")."""
+    system = next((m["content"] for m in messages if m["role"] == "system"), "")
+    listed = system.split("Products:", 1)
+    found = re.search(r"^\s*- ([^:\n]{2,60}):", listed[1], re.MULTILINE) if len(listed) > 1 else None
+    return found.group(1).strip() if found else None
 
 
 def _copy(name: str, words: str, low: int, high: int, *, tag: bool = True) -> str:
@@ -161,7 +186,18 @@ def _copy(name: str, words: str, low: int, high: int, *, tag: bool = True) -> st
 
 
 class _SchemaFaker:
-    def __init__(self, root: dict[str, Any], seed: bytes, name: str = "Fake", *, tags: bool = True) -> None:
+    def __init__(
+        self,
+        root: dict[str, Any],
+        seed: bytes,
+        name: str = "Fake",
+        *,
+        tags: bool = True,
+        product: str | None = None,
+        chinese: bool = False,
+    ) -> None:
+        self.product = product
+        self.chinese = chinese
         self.defs = root.get("$defs", {})
         self.seed = seed
         self.name = name
@@ -197,9 +233,13 @@ class _SchemaFaker:
             return [self.value(items, f"{path}[{i}]") for i in range(count)]
         if kind == "string":
             low, high = schema.get("minLength", 0), schema.get("maxLength", 160)
-            text = _words(self.seed, path, 24)
+            text = _words(self.seed, path, 24, chinese=self.chinese)
+            # A long field (a post, an e-mail body) names the brand's first product, as a model told to be
+            # concrete would; headlines and short fields keep to the brand's name.
+            if self.product and schema.get("maxLength", 240) >= 240:
+                text = f"{self.product} {text}"
             while len(text) < low:
-                text += " " + _words(self.seed, path + str(len(text)), 24)
+                text += " " + _words(self.seed, path + str(len(text)), 24, chinese=self.chinese)
             # Draft schemas bound a field at twice its channel limit (generation room): write to half.
             high = max(low, high // 2) if "maxLength" in schema else high
             return _copy(self.name, text, low, high, tag=self.tags)

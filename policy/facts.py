@@ -355,9 +355,65 @@ def condition_conflicts(
                 named = ", ".join(sorted({m for found in row_quals for m in found}))
                 asked = ", ".join(sorted(members))
                 problems.append(f"{_show(figure)} is what the documents give for {named}, not for {asked}")
+    problems += part_conflicts(claim, rows)
     if products:
         problems += product_conflicts(claim, rows, products)
     return list(dict.fromkeys(problems))
+
+
+_DURATIONS = frozenset(("day", "week", "month", "year", "hour"))
+# Where a claim's sentence turns to another thing: "10 years on the enamel and body, and 1 year on the knob".
+_CLAUSE_BREAK = re.compile(r"[,;:()，；：（）]|\b(?:and|but|while|plus|whereas)\b")
+_LABEL_WORD = re.compile(r"[a-z][a-z\-]{2,}")
+
+
+def _label_words(text: str) -> set[str]:
+    """The English words of a table row's label, plurals folded ("Factory-second skillets" -> {"factory-
+    second", "skillet"})."""
+    return {w[:-1] if w.endswith("s") and len(w) > 4 else w for w in _LABEL_WORD.findall(fold_str(text))}
+
+
+def part_conflicts(claim: str, rows: list[str]) -> list[str]:
+    """Why ``claim`` gives a term (a duration: "10-year", "1 year") to a thing that a table row gives
+    another term: "10-Year Warranty on the Knob" where the warranty table has "| Dutch oven enamel and
+    body | 10 years |" and "| Dutch oven knob | 1 year |" (a Hearthline ad of 2026-12-05). Read clause by
+    clause, against table rows (English labels) only: a clause is flagged when it names a word of the
+    labels given other terms and none of the labels given its own (a clause naming both is left alone)."""
+    table = []
+    for row in rows:
+        cells = [c.strip() for c in row.strip().strip("|").split("|")] if row.lstrip().startswith("|") else []
+        if len(cells) >= 2:
+            terms = {
+                f"{i.low}{i.measure}" for c in cells[1:] for i in intervals(c) if i.measure in _DURATIONS
+            }
+            if terms:
+                table.append((cells[0], terms))
+    if len(table) < 2:
+        return []
+    problems = []
+    for clause in _CLAUSE_BREAK.split(fold_str(claim)):
+        said = _label_words(clause)
+        for value in intervals(clause):
+            figure = f"{value.low}{value.measure}"
+            if value.measure not in _DURATIONS or value.high != value.low:
+                continue
+            own = [label for label, terms in table if figure in terms]
+            other = [
+                label
+                for label, terms in table
+                if figure not in terms and any(t.endswith(value.measure) for t in terms)
+            ]
+            if not own or not other:
+                continue
+            own_words = set().union(*(_label_words(label) for label in own))
+            other_words = set().union(*(_label_words(label) for label in other)) - own_words
+            wrong = sorted(said & other_words)
+            if wrong and not said & (own_words - other_words):
+                labels = "; ".join(label for label in other if _label_words(label) & set(wrong))
+                problems.append(
+                    f"{_show(figure)} is the term the documents give {'; '.join(own)}, not {labels}"
+                )
+    return problems
 
 
 def product_conflicts(

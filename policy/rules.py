@@ -229,6 +229,38 @@ def _with_plurals(terms: list[str]) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+# "chemical-free" is as often said "free from harmful chemicals" or "no toxic chemicals" (a Clearleaf ad
+# of 2026-12-05 passed with the first): an English "<x>-free" term also bans those forms, with at most
+# one of these words before the thing it is free of.
+_FREE_CLAIM = re.compile(r"([a-z]+)[- ]free")
+_FREE_OF = ("free from", "free of", "no", "without", "zero")
+_FREE_QUALIFIERS = (
+    "",
+    "harmful ",
+    "toxic ",
+    "harsh ",
+    "nasty ",
+    "dangerous ",
+    "synthetic ",
+    "artificial ",
+    "any ",
+)
+
+
+def free_forms(terms: list[str]) -> list[str]:
+    """``terms`` with the other ways an English "<x>-free" term is said: "chemical-free" also as "free
+    from chemicals", "free of harmful chemicals", "no toxic chemicals", "without any chemicals", "zero
+    chemicals" (the thing in the singular and the plural). Other terms are kept as they are."""
+    out = list(terms)
+    for term in terms:
+        m = _FREE_CLAIM.fullmatch(term.strip().casefold())
+        if m is None:
+            continue
+        things = (m.group(1), m.group(1) + ("es" if m.group(1).endswith(("s", "x", "ch", "sh")) else "s"))
+        out += [f"{lead} {word}{thing}" for lead in _FREE_OF for word in _FREE_QUALIFIERS for thing in things]
+    return list(dict.fromkeys(out))
+
+
 def brand_rules(brand: Brand) -> list[Rule]:
     """The brand's own banned terms and competitor names, as rules."""
     rules = []
@@ -244,7 +276,7 @@ def brand_rules(brand: Brand) -> list[Rule]:
                 id="brand.banned_term",
                 category="banned_term",
                 severity="block",
-                terms=_with_plurals(brand.banned_terms),
+                terms=_with_plurals(brand.banned_terms),  # an English "-free" term's forms: load_policy
                 whole_words=True,
                 explanation="the brand does not allow this term",
                 suggestion="remove it or say it another way",
@@ -324,6 +356,8 @@ def load_policy(
     rules = [rule for pack in packs for rule in pack.rules]
     if brand is not None:
         rules += brand_rules(brand)
+    if language == "en":
+        rules = [r.model_copy(update={"terms": free_forms(r.terms)}) if r.terms else r for r in rules]
     ids = [r.id for r in rules]
     dupes = sorted(i for i, n in collections.Counter(ids).items() if n > 1)
     if dupes:

@@ -160,6 +160,7 @@ def test_violation_fixed_by_revision_is_revised(mini_brand: Path, tmp_path: Path
         "brand.banned_term",
         "en.superlative",
         "quality.hashtags",  # the revision also added the hashtag the channel expects
+        "quality.no_specifics",  # and a figure: the draft said nothing a reader could act on
     }
     assert piece.fields["text"] == "Tidewater coffee ships within 48 hours of roasting. #Tidewater"
     assert piece.revisions[0].by == "compliance"
@@ -182,7 +183,8 @@ def test_unfixed_hard_violation_blocks(mini_brand: Path, tmp_path: Path) -> None
 
 
 def test_offending_sentence_is_removed_when_revision_fails(mini_brand: Path, tmp_path: Path) -> None:
-    text = "Tidewater roasts in small batches. It is the best coffee in town! Order today. #Tidewater"
+    text = "Tidewater roasts Harbor Blend in small batches. It is the best coffee in town! Order today."
+    text += " #Tidewater"
 
     def script(messages, schema):
         if messages[-1]["content"].startswith("Copywriter: revise"):
@@ -195,14 +197,17 @@ def test_offending_sentence_is_removed_when_revision_fails(mini_brand: Path, tmp
     # docs/compliance.md); this test is about removing the sentence a rule still flags.
     _compliance(semantic=False).run(state, ctx)
     piece = state.pieces[0]
-    assert piece.fields["text"] == "Tidewater roasts in small batches. Order today. #Tidewater"
+    assert piece.fields["text"] == "Tidewater roasts Harbor Blend in small batches. Order today. #Tidewater"
     assert piece.compliance.verdict == "revised"
     assert [(f.rule_id, f.fixed) for f in piece.compliance.findings] == [("en.superlative", True)]
 
 
 def test_last_resort_fixes_spelling_and_length(mini_brand: Path, tmp_path: Path) -> None:
     days = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "holidays")
-    long_text = " ".join(f"TIDEWATER roasts on {day} in small lots." for day in days) + " #Tidewater"
+    long_text = "TIDEWATER roasts Harbor Blend. " + " ".join(
+        f"TIDEWATER roasts on {day} in small lots." for day in days
+    )
+    long_text += " #Tidewater"
     state, ctx = _state(mini_brand, tmp_path, FakeBackend(FakeConfig(), script=lambda m, s: judge(s)))
     state.drafts["social_post"] = Draft(channel="social_post", fields={"text": long_text})
     _compliance(fix_rounds=0, semantic=False, shorten=False).run(state, ctx)  # the cut, rules only
@@ -217,7 +222,7 @@ def test_clean_piece_passes_and_citations_are_real(mini_brand: Path, tmp_path: P
     real_id = state.passages[0].id
     state.drafts["social_post"] = Draft(
         channel="social_post",
-        fields={"text": "Tidewater: roasted fresh. #Tidewater"},
+        fields={"text": "Tidewater Harbor Blend: roasted fresh. #Tidewater"},
         citations=[real_id, "knowledge/made-up.md#0-deadbeef"],
     )
     _compliance().run(state, ctx)
@@ -264,7 +269,7 @@ def test_a_product_sheet_restated_is_supported_whatever_the_claims_model_says(
 def test_unsupported_vague_sentence_only_warns(mini_brand: Path, tmp_path: Path) -> None:
     state, ctx = _state(mini_brand, tmp_path, FakeBackend(FakeConfig(), script=lambda m, s: judge(s, False)))
     state.drafts["social_post"] = Draft(
-        channel="social_post", fields={"text": "Tidewater meets all your needs. #Tidewater"}
+        channel="social_post", fields={"text": "Tidewater Harbor Blend meets all your needs. #Tidewater"}
     )
     _compliance(semantic=False).run(state, ctx)  # the claims model's warn path, without the classifiers
     piece = state.pieces[0]
@@ -293,13 +298,13 @@ def test_injected_passage_text_is_quarantined(mini_brand: Path, tmp_path: Path) 
 def test_markup_and_foreign_links_are_stripped_before_delivery(mini_brand: Path, tmp_path: Path) -> None:
     state, ctx = _state(mini_brand, tmp_path, FakeBackend(FakeConfig(), script=lambda m, s: judge(s)))
     text = (
-        "Tidewater <b>fresh</b> coffee<script>steal()</script>. [Order](https://evil.example/x) today! "
+        "Tidewater <b>fresh</b> Harbor Blend<script>steal()</script>. [Order](https://evil.example/x) today! "
         "#Tidewater"
     )
     state.drafts["social_post"] = Draft(channel="social_post", fields={"text": text})
     _compliance(fix_rounds=0).run(state, ctx)
     piece = state.pieces[0]
-    assert piece.fields["text"] == "Tidewater fresh coffee. Order today! #Tidewater"
+    assert piece.fields["text"] == "Tidewater fresh Harbor Blend. Order today! #Tidewater"
     assert piece.compliance.verdict == "revised"
     assert {(f.rule_id, f.fixed) for f in piece.compliance.findings} == {
         ("safety.script", True),
@@ -315,7 +320,7 @@ def test_a_field_still_too_long_is_asked_for_a_shorter_complete_wording(
     def script(messages, schema):
         if messages[-1]["content"].startswith("Copywriter: revise"):
             assert "shorter, complete phrase" in messages[-1]["content"]
-            return {"citations": [], "fields": {"text": "Roasted the day before it ships #Tidewater"}}
+            return {"citations": [], "fields": {"text": "Harbor Blend, roasted to order #Tidewater"}}
         return judge(schema)
 
     state, ctx = _state(mini_brand, tmp_path, FakeBackend(FakeConfig(), script=script))
@@ -328,7 +333,7 @@ def test_a_field_still_too_long_is_asked_for_a_shorter_complete_wording(
     state.drafts["social_post"] = Draft(channel="social_post", fields={"text": headline + " #Tidewater"})
     _compliance(fix_rounds=0, semantic=False).run(state, ctx)
     piece = state.pieces[0]
-    assert piece.fields["text"] == "Roasted the day before it ships #Tidewater"
+    assert piece.fields["text"] == "Harbor Blend, roasted to order #Tidewater"
     assert piece.compliance.verdict == "revised" and not any(
         f.rule_id == "quality.fragment" for f in piece.compliance.findings
     )

@@ -15,6 +15,7 @@ from policy.facts import (
     condition_conflicts,
     feature_conflicts,
     intervals,
+    part_conflicts,
     product_aliases,
     product_conflicts,
     qualifiers,
@@ -623,3 +624,33 @@ def test_a_figure_of_one_product_is_not_every_products(claim: str, conflict: str
         ["Every bag is roasted to order and ships within 48 hours.", "Harbor Light — Altitude: 1,950-2,200 m"]
     )
     assert condition_conflicts(claim, rows, COFFEES) == ([conflict] if conflict else [])
+
+
+WARRANTY_TABLE = """| Product | Warranty term |
+| --- | --- |
+| 10-inch and 12-inch skillets | Limited lifetime |
+| Factory-second skillets | 5 years, limited |
+| Dutch oven enamel and body | 10 years, limited |
+| Dutch oven knob | 1 year, limited |
+| Ember Induction Burner | 2 years, limited |
+| Steadyheat Slow Cooker | 1 year, limited |"""
+
+
+@pytest.mark.parametrize(
+    ("claim", "flagged"),
+    [
+        ("10-Year Warranty on the Knob", True),  # a Hearthline ad of 2026-12-05
+        ("Our factory-second skillets come with a 10-year warranty.", True),
+        ("A 2-year warranty on the slow cooker.", True),
+        ("It lasts for 10 years on the enamel and body, and 1 year on the knob.", False),
+        ("The knob is covered for 1 year; the enamel for 10 years.", False),
+        ("A 10-year warranty on the enamel and body, knob included for 1 year.", False),
+        ("The Ember Induction Burner has a 2-year limited warranty.", False),
+        ("For 10 years, the warranty on the Dutch oven covers enamel that cracks.", False),  # no label word
+    ],
+)
+def test_a_term_given_to_the_part_a_table_gives_another_term_is_found(claim: str, flagged: bool) -> None:
+    problems = part_conflicts(claim, rows_of([WARRANTY_TABLE]))
+    assert bool(problems) is flagged, problems
+    if flagged:
+        assert "is the term the documents give" in problems[0]

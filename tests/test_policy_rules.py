@@ -282,3 +282,20 @@ def test_a_banned_term_in_disguise_is_still_the_brand_s_banned_term() -> None:
     assert banned("考试宝过，不过全退", "zh") == ["宝过"]
     assert banned("您的包裹已经发出，请注意查收。", "zh") == []
     assert banned("这条小路是去山顶的近路", "zh") == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We make products that are free from harmful chemicals.",
+        "A cleanser with no toxic chemicals.",
+        "Made without any chemicals.",
+        "Free of chemicals, like everything we make.",
+    ],
+)
+def test_a_free_claim_said_another_way_is_the_same_banned_term(text: str) -> None:
+    # "chemical-free" is banned by Clearleaf; a Clearleaf ad of 2026-12-05 passed with "free from harmful
+    # chemicals". Its other forms are the same claim; a neighbouring "free" is not.
+    brand = load_brand(Path(__file__).resolve().parent.parent / "examples" / "brands" / "clearleaf")
+    assert "brand.banned_term" in _check(text, brand=brand)
+    assert _check("Fragrance-free, with no added perfume. Free shipping over $45.", brand=brand) == []

@@ -13,8 +13,10 @@ from agents.quality import (
     QUALITY_RULES,
     QualityContext,
     complete_alternative,
+    drop_foreign_hashtags,
     finish_conventions,
     finish_fields,
+    name_a_product,
     one_register,
     quality_findings,
 )
@@ -143,6 +145,20 @@ def test_mixed_language_and_the_glossary(wanderly: Brand, tidewater: Brand) -> N
     )
     english = dict(GOOD_EMAIL_EN, preheader="A washed Ethiopian coffee, 新鲜烘焙")
     assert rules(tidewater, "email", english) == ["quality.mixed_language"]
+
+
+def test_hashtags_in_another_language_are_mixing_and_the_last_resort_drops_them(wanderly: Brand) -> None:
+    # A Wanderly post of 2026-12-05 ended "#Wanderly #CultureTour #SlowTravel": English in Chinese copy.
+    post = {"text": "藏族向导同行，他们会告诉你哪一段路午后容易起雾。#Wanderly #CultureTour #SlowTravel"}
+    found = quality_findings(QualityContext.build(CH["social_post"], wanderly), post)
+    assert [(f.rule_id, f.matched) for f in found] == [("quality.mixed_language", "CultureTour")]
+    fixed = drop_foreign_hashtags(
+        QualityContext.build(CH["social_post"], wanderly), Draft(channel="social_post", fields=post)
+    )
+    assert fixed.fields["text"] == "藏族向导同行，他们会告诉你哪一段路午后容易起雾。#Wanderly"
+    assert rules(wanderly, "social_post", fixed.fields) == []
+    # The brand's own words and Chinese tags stay.
+    assert rules(wanderly, "social_post", {"text": "跟 Wanderly 去雨崩慢走七天。#Wanderly #慢旅行"}) == []
 
 
 def test_repetition_and_the_positioning_line(wanderly: Brand, tidewater: Brand) -> None:
@@ -1199,10 +1215,11 @@ def test_list_items_carry_their_heading_and_the_last_resort_answers_with_the_cas
     context = _hearthline_reply_context()
     answer = answer_from_policy(context)
     # The excluding row alone: with the term's row beside it, the campaign of 2026-12-04 blocked its own
-    # last resort as repeating "5.5 qt Enameled" and read as two contrary answers.
+    # last resort as repeating "5.5 qt Enameled" and read as two contrary answers. Written as a sentence:
+    # "5.5 qt Enameled Dutch Oven: not covered — Chips caused by impact…" read as pasted policy text.
     assert answer == (
-        "Hi, thanks for your message. 5.5 qt Enameled Dutch Oven: not covered — Chips caused by impact, "
-        "such as knocking the pot against a sink or counter, or dropping the lid."
+        "Hi, thanks for your message. The warranty on the 5.5 qt Enameled Dutch Oven does not cover chips "
+        "caused by impact, such as knocking the pot against a sink or counter, or dropping the lid."
     ), answer
     assert quality_findings(context, {"reply": answer}) == []
     # "Not covered" with nothing of the row that says why does not answer from the documents.
@@ -1583,7 +1600,8 @@ def test_asked_what_they_can_do_a_customer_with_an_uncovered_case_gets_the_docum
     whole = half + " Our customer care team can offer 20% off one replacement of the same item."
     assert found(whole) == []
     answer = answer_from_policy(context)
-    assert answer is not None and "Chips caused by impact" in answer and "20% off one replacement" in answer
+    assert answer is not None and "does not cover chips caused by impact" in answer
+    assert "20% off one replacement" in answer
     assert found(answer) == []
     # Not asked what they can do: the exclusion alone answers.
     only = base.brand.model_copy(
@@ -1609,7 +1627,7 @@ def test_the_offer_for_an_uncovered_case_joins_the_exclusion_it_follows(tmp_path
     assert any("20% off one replacement" in p for p in policy)
     context = QualityContext.build(CH["cs_reply"], state.brand, policy=policy)
     answer = answer_from_policy(context)
-    assert answer is not None and "not covered" in answer and "20% off one replacement" in answer
+    assert answer is not None and "does not cover" in answer and "20% off one replacement" in answer
     # The eval suite's reply of 2026-12-05 (seed 7), delivered as pass before: the term, no options.
     seen = (
         "The enamel chipped on the rim of your Hearthline 5.5 qt Dutch oven is not covered by its 10-year "
@@ -1621,15 +1639,15 @@ def test_the_offer_for_an_uncovered_case_joins_the_exclusion_it_follows(tmp_path
 def test_a_post_that_names_no_product_and_no_figure_says_nothing(wanderly: Brand) -> None:
     """Clearleaf's posts of 2026-12-05 ("Discover the truth about skincare ingredients with Clearleaf. Make
     informed choices with Clearleaf's fragrance-free skincare.") named no product and no fact: "pure
-    filler" to the blind reviewer. A field marked ``specifics`` must name a product or give a figure
-    (opt-in per channel file: not yet on in the shipped channels)."""
+    filler" to the blind reviewer. A field marked ``specifics`` (a post's text, an e-mail's body) must
+    name a product or give a figure; the last resort adds a sentence naming one."""
     clearleaf = load_brand(ROOT / "examples" / "brands" / "clearleaf")
     post = CH["social_post"]
-    marked = post.model_copy(
-        update={"fields": [post.fields[0].model_copy(update={"specifics": True}), *post.fields[1:]]}
+    unmarked = post.model_copy(
+        update={"fields": [post.fields[0].model_copy(update={"specifics": False}), *post.fields[1:]]}
     )
 
-    def found(brand: Brand, text: str, channel: object = marked) -> list[str]:
+    def found(brand: Brand, text: str, channel: object = post) -> list[str]:
         context = QualityContext.build(channel, brand)  # type: ignore[arg-type]
         return [f.rule_id for f in quality_findings(context, {"text": text})]
 
@@ -1638,7 +1656,7 @@ def test_a_post_that_names_no_product_and_no_figure_says_nothing(wanderly: Brand
         "Clearleaf's fragrance-free skincare. #Clearleaf #Skincare"
     )
     assert "quality.no_specifics" in found(clearleaf, empty)
-    assert "quality.no_specifics" not in found(clearleaf, empty, post)  # the shipped channel: not marked
+    assert "quality.no_specifics" not in found(clearleaf, empty, unmarked)  # a channel file's choice
     named = "Clearleaf's Barrier Moisturizer is fragrance-free, and its label lists all. #Clearleaf"
     assert "quality.no_specifics" not in found(clearleaf, named)
     figure = "Clearleaf lists the percentage of every active, down to 1% zinc PCA. #Clearleaf"
@@ -1647,3 +1665,38 @@ def test_a_post_that_names_no_product_and_no_figure_says_nothing(wanderly: Brand
     assert "quality.no_specifics" in found(wanderly, zh)
     assert "quality.no_specifics" not in found(wanderly, GOOD_SOCIAL_ZH["text"])
     assert "quality.no_specifics" not in found(wanderly, "#Wanderly #慢旅行")  # too short says it
+    # The last resort names the product the post speaks of most, before its hashtags, within the limit.
+    findings = quality_findings(QualityContext.build(post, clearleaf), {"text": empty})
+    fixed = name_a_product(post, clearleaf, Draft(channel="social_post", fields={"text": empty}), findings)
+    assert (
+        "skincare. Clearleaf Niacinamide 10% Serum is a lightweight, fragrance-free serum"
+        in fixed.fields["text"]
+    )
+    assert fixed.fields["text"].endswith("zinc PCA. #Clearleaf #Skincare")
+    assert "quality.no_specifics" not in found(clearleaf, fixed.fields["text"])
+
+
+@pytest.mark.parametrize(
+    ("row", "sentence"),
+    [
+        (
+            "Cast-iron skillets: not covered — Damage from dropping the pan.",
+            "The warranty on the cast-iron skillets does not cover damage from dropping the pan.",
+        ),
+        (
+            "Ember Induction Burner: covered for 2 years — Electrical and mechanical defects.",
+            "For 2 years, the warranty on the Ember Induction Burner covers electrical and mechanical "
+            "defects.",
+        ),
+        (  # an item that is a sentence already stands alone
+            "5.5 qt Enameled Dutch Oven: covered for 10 years — The stainless steel knob is covered for 1 "
+            "year only.",
+            "The stainless steel knob is covered for 1 year only.",
+        ),
+        ("Shelf life — Unopened: 24 months", "Shelf life — Unopened: 24 months"),  # no cover heading
+    ],
+)
+def test_a_covered_or_not_covered_item_is_given_to_a_customer_as_a_sentence(row: str, sentence: str) -> None:
+    from agents.quality import _warranty_sentence
+
+    assert _warranty_sentence(row) == sentence

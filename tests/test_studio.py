@@ -131,7 +131,7 @@ def test_an_edit_is_checked_again_and_a_banned_term_cannot_be_approved(
     section = page[page.index(f'id="r-{review_id}"') :]
     assert "disabled" in section[: section.index("</form>")]  # the button says so before anyone clicks
     # a clean edit can be approved, and the trail has both decisions with the texts' hashes
-    clean = {"field:text": "探索未知，发现美丽：和 Wanderly 一起走进安静的山野。#Wanderly"}
+    clean = {"field:text": "探索未知，发现美丽：和 Wanderly 在雨崩村慢走七天。#Wanderly"}
     assert act(client, review_id, "edit", csrf, store, **clean).status_code == 303
     assert act(client, review_id, "approve", csrf, store).status_code == 303
     done = Reviews(store).get(review_id)

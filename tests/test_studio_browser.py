@@ -126,7 +126,7 @@ def test_review_flows_in_the_browser(browser: Browser, server: Server, locale: s
     # fix it and approve
     post.get_by_role("link", name="修改" if zh else "Edit").click()
     page.locator("textarea[name='field:text']").fill(
-        "探索未知，发现美丽：和 Wanderly 一起走进安静的山野。#Wanderly"
+        "探索未知，发现美丽：和 Wanderly 在雨崩村慢走七天。#Wanderly"
     )
     page.get_by_role("button", name="检查并保存" if zh else "Check and save").click()
     post = page.locator(f"#r-{pieces['social_post']}")
