@@ -563,7 +563,10 @@ class Compliance(SendsBack):
             return []
         # A sentence made of one product's own sheet (brand.yaml: name, description, facts) is supported
         # whatever the model said: the 1.5B judge reads the brand section less closely than passages.
+        # So is a sentence a retrieved passage says in its own words (the Drug Facts directions, "Reapply
+        # after 40 minutes of swimming…", were judged unsupported and dropped from a reply, 2026-12-05).
         sheets = [" ".join([name, *lines]) for name, lines in brand_products(state.brand).items()]
+        sheets += [p.text for p in facts]
         unsupported = [
             s for s in unsupported if not any(coverage(s, sheet) >= SHEET_COVERAGE for sheet in sheets)
         ]

@@ -89,14 +89,14 @@ from typing import Literal
 
 from agents.base import RunContext
 from agents.channels import HASHTAG, ChannelSpec, FieldSpec, count_words, dangling_word
-from agents.retriever import QUESTION_PASSAGES, Retriever
+from agents.retriever import QUESTION_PASSAGES, WRITERS_HEADING, Retriever, answers_customers
 from agents.state import CampaignState, Draft, RetrievedPassage, fact_passages
 from knowledge.brand import Brand
 from policy.claims import content_units, coverage, sentence_spans, speaks_of_policy
 from policy.facts import ASKS_OPTIONS as _ASKS_OPTIONS
 from policy.facts import EXCLUDES as _EXCLUDES
 from policy.facts import REMEDY as _REMEDY
-from policy.facts import case_rows, intervals, product_aliases, results, rows_of
+from policy.facts import case_rows, intervals, mentioned_products, product_aliases, results, rows_of
 from policy.findings import ComplianceFinding, Severity
 from policy.text import fold_str
 
@@ -289,9 +289,14 @@ def passages_for_inputs(
     queries = list(state.brand.channel_inputs.get(channel.name, {}).values())
     if not queries:
         return []
-    by_id = {p.id: p for p in fact_passages(state.passages)}  # customers' posts answer nothing
+    # Customers' posts answer nothing, and neither do the brand's notes to its writers (answers_customers).
+    by_id = {p.id: p for p in fact_passages(state.passages)}
     hits = ctx.index.search_many(queries, k=len(state.passages) or 1)
-    return [by_id[h.passage.id] for h in hits if h.passage.id in by_id][:k]
+    return [
+        by_id[h.passage.id]
+        for h in hits
+        if h.passage.id in by_id and answers_customers(h.passage.doc, h.passage.section)
+    ][:k]
 
 
 def policy_passages(ctx: RunContext, state: CampaignState, channel: ChannelSpec) -> list[str]:
@@ -315,7 +320,7 @@ def with_heading(text: str, heading: str) -> str:
     of what the heading says of all of it: Hearthline's reply, given the items of a "not covered" list
     without their heading, answered a chipped-enamel question with the warranty's term (2026-12-04)."""
     heading = heading.strip().rstrip(":：")
-    if not heading or _WRITERS_HEADING.search(heading):
+    if not heading or WRITERS_HEADING.search(heading):
         return text  # "Approved benefit language" heads notes to writers; a customer never reads it
     joiner = "——" if _CJK_CHAR.search(heading) else " — "
     lines = []
@@ -326,13 +331,6 @@ def with_heading(text: str, heading: str) -> str:
 
 
 _LIST_ITEM = re.compile(r"^\s*(?:[-*•·]|\d{1,2}[.)、])\s+")
-# A heading of the brand's writing guidelines: Clearleaf's last resort answered a customer "Approved
-# benefit language — Water resistant (40 minutes)." (2026-12-04).
-_WRITERS_HEADING = re.compile(
-    r"\b(?:approved|language|wording|phrasing|guidelines?|style|tone|voice|do's|don'ts|dos and)\b"
-    r"|用语|措辞|文案|话术|规范|口吻|语气|写作",
-    re.IGNORECASE,
-)
 
 
 def foreign_words(brand: Brand, documents: Iterable[str]) -> frozenset[str]:
@@ -392,7 +390,7 @@ def quality_findings(ctx: QualityContext, fields: dict[str, str]) -> list[Compli
             found += _bare_facts(ctx, spec.name, text)
         if not _takes_hashtags(ctx.channel):
             found += _stray_hashtags(spec.name, text)
-    found += _policy_not_used(ctx, fields)
+    found += _policy_not_used(ctx, fields) or _part_unanswered(ctx, fields)
     found += _refund_amount(ctx, fields)
     found += _covered_against_documents(ctx, fields)
     found += _duplicated_fields(fields)
@@ -717,7 +715,14 @@ def _has_greeting(text: str) -> bool:
 
 
 def _has_sign_off(text: str) -> bool:
-    return bool(_SIGN_OFF.search("\n".join(text.rstrip().splitlines()[-2:])[-80:]))
+    """Whether ``text`` ends with a sign-off: a valediction or a signature in its last two lines, the last
+    line no closing sentence ("Thank you for considering Clearleaf.", an e-mail the blind reviewer of
+    stop 36 found without a sign-off)."""
+    lines = [line.strip() for line in text.rstrip().splitlines() if line.strip()]
+    last = lines[-1] if lines else ""
+    if (last.endswith((".", "。")) and len(last.split()) > 3) or len(last) > 60:
+        return False
+    return bool(_SIGN_OFF.search("\n".join(lines[-2:])[-80:]))
 
 
 # The plain greeting and sign-off the last resort adds, per language; other languages get none.
@@ -1446,9 +1451,14 @@ _STOCK = re.compile(
     # "Don't miss out on this delicious coffee!", "Don't miss out on this opportunity" (a Tidewater and a
     # Hearthline e-mail of 2026-12-05, both called filler by the blind reviewer)
     r"\bdon[’']?t miss (?:out|this|it)\b|\bwhat are you waiting for\b|\bperfect (?:solution|choice) for\b|"
-    r"还在等什么|心动不如行动",
+    r"还在等什么|心动不如行动|内容丰富多样|丰富多彩的|注重个性化|个性化(?:的)?需求|"
+    # Letter-writing openers and closers that say nothing: "I hope this message finds you well. I wanted to
+    # take a moment to share some information with you about our brand" (a Clearleaf e-mail of 2026-12-05).
+    r"\bfinds you well\b|\b(?:wanted|want|like) to take a moment\b|\bshare some information\b|"
+    r"\bthe right choice for you\b|\bwe encourage you to\b",
     re.IGNORECASE,
 )
+_FILLER_WARN_CHARS = 60  # filler only warns in a phrase field this short or shorter (headline, subject)
 _CAPITALISED = re.compile(r"(?<=[ \t(“\"])[A-Z][A-Za-z'’\-]+")
 
 
@@ -1474,7 +1484,9 @@ def _filler(ctx: QualityContext, spec: FieldSpec, text: str) -> list[ComplianceF
                 field=spec.name,
                 span=(a, b),
                 matched=sentence,
-                severity=None if spec.prose else "warn",
+                # An ad description or a preheader of stock words is unpublishable ("内容丰富多样", "注重个性化
+                # 需求", a Qingyu ad of 2026-12-05); a short headline or subject of them is only weak.
+                severity=None if spec.prose or (spec.max_chars or 0) > _FILLER_WARN_CHARS else "warn",
             )
         )
     return found
@@ -1718,7 +1730,8 @@ def _policy_not_used(ctx: QualityContext, fields: dict[str, str]) -> list[Compli
     ]
     if not scored:
         return []
-    if _brings(text, *(row for _, row in scored), questions=questions):
+    parts = _rows_for_parts(questions, _policy_lines(ctx))
+    if _brings(text, *(row for _, row in scored), *parts, questions=questions):
         return []
     best = max(scored, key=lambda item: item[0])[1]
     return [
@@ -1729,6 +1742,142 @@ def _policy_not_used(ctx: QualityContext, fields: dict[str, str]) -> list[Compli
             field=name,
         )
     ]
+
+
+# A customer's message cut into what it asks (English): at sentence ends and at ", and" / ", or" before a
+# question word ("Can I skip a delivery without cancelling, and what's the deadline?").
+_PART_BREAK = re.compile(
+    r"(?<=[.?!])\s+|,\s*(?:and|or|but)\s+(?=(?:what|how|when|where|which|who|why|whether|can|could|do|does|"
+    r"is|are|will|would|should)\b)",
+    re.IGNORECASE,
+)
+_ASKS = re.compile(
+    r"\b(?:what|what's|how|when|where|which|who|why|whether)\b|^\W*(?:can|could|do|does|is|are|will|would|"
+    r"should|may|am)\b|\?\s*$",
+    re.IGNORECASE,
+)
+_ASKED_WORD = re.compile(r"[a-z][a-z'’]{3,}")
+_NOT_KEY = frozenset(
+    (  # noqa: SIM905 - a word list reads better as one string
+        "that this with your have what when where which would could should about want know need often much "
+        "many does will there their they them then than from into just also very most more like well "
+        "i'll i'm i've it's what's that's it’s i’m can't don't please thanks thank hello mornings morning "
+        "next month week year days every some any able"
+    ).split()
+)
+
+
+def _keys(text: str) -> set[str]:
+    """The words of ``text`` that say what it is about, by their first four letters ("swimming" and
+    "swim" are one, as are "cancelling" and "cancel"), question and filler words left out."""
+    return {w[:4] for w in _ASKED_WORD.findall(fold_str(text)) if w not in _NOT_KEY}
+
+
+# A customer's word and the word the documents use for it: "what's the deadline?" is answered by "After
+# that cutoff, …" (Tidewater's Tide Club sheet).
+_ASKED_ALSO = {
+    "dead": {"cuto", "late"},
+    "cost": {"pric"},
+    "pric": {"cost"},
+    "ship": {"deli"},
+    "deli": {"ship"},
+}
+
+
+def _asked_keys(part: str) -> set[str]:
+    """:func:`_keys` of a part of a customer's message, with the documents' words for them."""
+    keys = _keys(part)
+    return keys.union(*(_ASKED_ALSO.get(k, set()) for k in keys))
+
+
+def question_parts(question: str) -> list[str]:
+    """The parts of an English customer's message that ask something ("Can I skip a delivery without
+    cancelling", "what's the deadline?"); the sentences that only give their case are left out."""
+    parts = [p.strip() for p in _PART_BREAK.split(question) if p and p.strip()]
+    return [p for p in parts if _ASKS.search(p)]
+
+
+def _rows_for_parts(questions: list[str], rows: list[str]) -> list[str]:
+    """For an English message of two parts or more, each part's row: the one sharing most of the part's
+    key words (:func:`_keys`), in ``rows``' order; a part no row shares a key word with has none."""
+    found = []
+    for question in questions:
+        parts = question_parts(question)
+        if len(parts) < 2:
+            continue
+        for part in parts:
+            asked = _asked_keys(part)
+            shared = [(len(asked & _keys(row)), -n, row) for n, row in enumerate(rows)]
+            best = max(shared, default=(0, 0, ""))
+            if best[0]:
+                found.append(best[2])
+    return [row for row in rows if row in found]
+
+
+def _asked_product_facts(ctx: QualityContext) -> list[str]:
+    """The brand file's facts of the products the customer's message names, each with its product's name
+    ("Clearleaf Mineral Sunscreen SPF 30: Water resistant (40 minutes)"): rows a part of the message can
+    be answered from when no retrieved passage speaks to it ("Is your mineral sunscreen water resistant?")."""
+    products = {p.name: list(p.facts) for p in ctx.brand.products}
+    asked = " ".join(ctx.questions)
+    words = set(_ASKED_WORD.findall(fold_str(asked)))
+    brand = fold_str(ctx.brand.name)
+
+    def named_loosely(name: str) -> bool:  # "your mineral sunscreen": two words of its name
+        own = {w for w in _ASKED_WORD.findall(fold_str(name)) if w not in brand}
+        return bool(own) and len(own & words) >= min(2, len(own))
+
+    named = mentioned_products(asked, products) | {name for name in products if named_loosely(name)}
+    sep = "：" if ctx.brand.language == "zh" else ": "
+    return [
+        _named_fact(name, fact, sep, ctx.brand.language)
+        for name in products
+        if name in named
+        for fact in products[name]
+    ]
+
+
+def _policy_lines(ctx: QualityContext) -> list[str]:
+    """The passages' lines (a list item whole, "Changes must be made before 11:59 pm … After that cutoff,
+    …"), then the facts of the products the message names: what a part of the message is answered from."""
+    lines = [line.strip() for text in ctx.policy for line in text.splitlines() if _WORDS.search(line)]
+    return lines + _asked_product_facts(ctx)
+
+
+def _part_unanswered(ctx: QualityContext, fields: dict[str, str]) -> list[ComplianceFinding]:
+    """An English reply that leaves a part of the customer's question unanswered. Each part's line of the
+    passages is the one sharing most of its key words (:func:`_asked_keys`: "skip", "delivery", "cancel"
+    for "Can I skip a delivery without cancelling"; "deadline" is answered by a "cutoff"); the reply
+    answers the part when it says two thirds of those key words, or two words of that line the message did not.
+    A Tidewater reply of 2026-12-05 gave the deadline alone ("Changes must be made before 11:59 pm
+    Pacific…"); a Clearleaf reply never said how often to reapply. Sent back; the last resort is the
+    documents' own answer, a line for each part."""
+    text = "\n".join(fields.values())
+    if ctx.brand.language != "en" or not ctx.policy or _NOT_COVERED.search(text):
+        return []
+    said, lines = _keys(text), _policy_lines(ctx)
+    # The product's own name says what the part is about, not what answers it ("your mineral sunscreen").
+    names = _keys(" ".join([ctx.brand.name, *(p.name for p in ctx.brand.products)]))
+    for question in ctx.questions:
+        parts = question_parts(question)
+        told = _keys(question)
+        for part in parts if len(parts) > 1 else []:
+            asked = _asked_keys(part)
+            line = max(lines, key=lambda r: len(asked & _keys(r)), default="")
+            shared = (asked & _keys(line)) - names or asked & _keys(line)
+            # Most of them: "…effective for swimming laps" echoes the question and never says "reapply".
+            need = max(1, math.ceil(len(shared) * 2 / 3))
+            if shared and len(shared & said) < need and len((_keys(line) - told) & said) < 2:
+                return [
+                    _finding(
+                        "facts.policy_not_used",
+                        f'the answer leaves "{part.rstrip("?")}" unanswered; the documents say: '
+                        + " ".join(_customer_facing(line)),
+                        "answer each part of the customer's question from the row that speaks to it",
+                        field=next(iter(fields), None),
+                    )
+                ]
+    return []
 
 
 def _brings(text: str, *rows: str, questions: Iterable[str]) -> bool:
@@ -1904,6 +2053,11 @@ def answer_from_policy(ctx: QualityContext) -> str | None:
             best = best[:1]
             if remedy and remedy != best[0][1]:
                 best.append((len(policy) + 1, remedy))
+        elif by_part := _rows_for_parts(questions, _policy_lines(ctx)):
+            # A message of several parts gets each part's line: "Can I skip a delivery…, and what's the
+            # deadline?", "…water resistant? … how often I need to reapply." (a product's own fact when
+            # no passage speaks to a part).
+            best = [(n, line) for n, line in enumerate(_policy_lines(ctx)) if line in by_part]
         rows = [row for _, row in sorted(best)]  # in the documents' order
     sentences = [s for row in rows for s in _customer_facing(row)]
     if not sentences:
@@ -1958,6 +2112,14 @@ def _customer_facing(row: str) -> list[str]:
         colon, comma = ("：", "，") if _CJK_CHAR.search(text) else (": ", ", ")
         text = colon.join(cells[:2]) + "".join(comma + c for c in cells[2:])
     text = _warranty_sentence(text)
+    # A heading before a sentence that says it all reads as pasted ("Skip, pause, or cancel — You can skip a
+    # single delivery…"), as does a label before one ("Directions: Apply liberally…").
+    heading, joint, item = text.partition(" — ")
+    if joint and _is_sentence(item) and not _CJK_CHAR.search(text):
+        text = item.strip()
+    label = re.match(r"[A-Z][A-Za-z ]{1,30}:\s+(?=[A-Z])", text)
+    if label and _is_sentence(text[label.end() :]) and not _CJK_CHAR.search(text):
+        text = text[label.end() :]
     out = []
     for sentence in _ROW_SENTENCES.split(text):
         sentence = sentence.strip()
@@ -1975,7 +2137,15 @@ _COVER_ROW = re.compile(
     r"(?P<thing>[^:—\n]{2,80}):\s*(?P<no>not\s+)?covered(?P<term>\s+for\s+[^:—\n]{1,30}?)?\s+—\s+(?P<item>.+)",
     re.IGNORECASE,
 )
-_A_SENTENCE = re.compile(r"\b(?:is|are|was|were|has|have|does|do|can|will|cost|costs)\b", re.IGNORECASE)
+_A_SENTENCE = re.compile(
+    r"\b(?:is|are|was|were|has|have|does|do|can|will|must|may|cost|costs|ship|ships)\b", re.IGNORECASE
+)
+
+
+def _is_sentence(text: str) -> bool:
+    """Whether English ``text`` reads as a sentence: it has a finite verb of :data:`_A_SENTENCE`, or six
+    words or more ending on a full stop ("Apply liberally 15 minutes before sun exposure.")."""
+    return bool(_A_SENTENCE.search(text)) or (text.rstrip().endswith(".") and len(text.split()) >= 6)
 
 
 def _warranty_sentence(row: str) -> str:

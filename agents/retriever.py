@@ -78,6 +78,36 @@ def _as_data(text: str) -> str:
     return text.replace("<passage", "‹passage").replace("</passage", "‹/passage")
 
 
+# A heading of the brand's writing guidelines: Clearleaf's last resort answered a customer "Approved
+# benefit language — Water resistant (40 minutes)." (2026-12-04).
+WRITERS_HEADING = re.compile(
+    r"\b(?:approved|language|wording|phrasing|guidelines?|style|tone|voice|do's|don'ts|dos and)\b"
+    r"|用语|措辞|文案|话术|规范|口吻|语气|写作",
+    re.IGNORECASE,
+)
+# Documents and sections written for the brand's writers, not its customers: the guidelines, the archive
+# of approved copy, "Not allowed", "Do" / "Don't", 写作要做的事; and what customers wrote (reviews). They
+# took three of the four places of Clearleaf's answer about reapplying sunscreen, and the Drug Facts
+# directions that answer it were left out (2026-12-05).
+_NOT_ANSWERS_DOC = re.compile(
+    r"guideline|approved|style|voice|brand[_-]?book|copy[_-]?archive|review|testimonial", re.IGNORECASE
+)
+_WRITERS_SECTION = re.compile(
+    r"^\W*(?:do|don't|dont|do not|not allowed|never|avoid)\W*$|写作|不要做|要做的事", re.IGNORECASE
+)
+
+
+def answers_customers(doc: str, section: str | None) -> bool:
+    """Whether a passage of ``doc`` under ``section`` can answer a customer: not written for the brand's
+    writers (its guidelines, its approved-copy archive, a list of approved or banned wording) and not
+    what customers wrote (reviews). Read from the file name and the heading."""
+    stem = doc.rsplit("/", 1)[-1]
+    heading = section or ""
+    return not (
+        _NOT_ANSWERS_DOC.search(stem) or WRITERS_HEADING.search(heading) or _WRITERS_SECTION.search(heading)
+    )
+
+
 class RetrieverParams(AgentParams):
     k: int = Field(10, ge=1, le=50, description="Passages shared by the whole campaign.")
     per_query: int = Field(4, ge=1, le=20, description="Candidates taken per query before merging.")
@@ -163,8 +193,16 @@ class Retriever(Agent):
         inputs = set(self.input_queries(state))
         searches = []
         for query in self.queries(state):
-            depth = max(params.per_query, params.per_input) if query in inputs else params.per_query
-            searches.append((query, ctx.index.search(query, depth, params.search)))
+            if query in inputs:  # deeper: the passages for writers and reviews among them are set aside
+                depth = 4 * max(params.per_query, params.per_input)
+                hits = [
+                    h
+                    for h in ctx.index.search(query, depth, params.search)
+                    if answers_customers(h.passage.doc, h.passage.section)
+                ]
+            else:
+                hits = ctx.index.search(query, params.per_query, params.search)
+            searches.append((query, hits))
         chosen: dict[str, float] = {}
         withheld: dict[str, QuarantinedPassage] = {}
         verdicts: dict[str, tuple[str, str] | None] = {}  # document -> (where, matched), judged once

@@ -147,6 +147,23 @@ def test_mixed_language_and_the_glossary(wanderly: Brand, tidewater: Brand) -> N
     assert rules(tidewater, "email", english) == ["quality.mixed_language"]
 
 
+def test_a_closing_sentence_is_no_sign_off(tidewater: Brand) -> None:
+    # A Clearleaf e-mail of 2026-12-05 ended "Thank you for considering Clearleaf.": no sign-off, the blind
+    # reviewer wrote. A valediction or a signature is.
+    body = GOOD_EMAIL_EN["body"].replace(
+        "Warmly,\nThe Tidewater team", "Thank you for considering Tidewater."
+    )
+    assert "quality.sign_off" in rules(tidewater, "email", dict(GOOD_EMAIL_EN, body=body))
+    for closing in (
+        "Thanks!",
+        "Cheers,\nTidewater",
+        "Thank you,\nThe Tidewater team",
+        "— The Tidewater team",
+    ):
+        body = GOOD_EMAIL_EN["body"].replace("Warmly,\nThe Tidewater team", closing)
+        assert "quality.sign_off" not in rules(tidewater, "email", dict(GOOD_EMAIL_EN, body=body)), closing
+
+
 def test_hashtags_in_another_language_are_mixing_and_the_last_resort_drops_them(wanderly: Brand) -> None:
     # A Wanderly post of 2026-12-05 ended "#Wanderly #CultureTour #SlowTravel": English in Chinese copy.
     post = {"text": "藏族向导同行，他们会告诉你哪一段路午后容易起雾。#Wanderly #CultureTour #SlowTravel"}
@@ -1334,7 +1351,8 @@ def test_copy_that_sends_the_reader_to_a_contact_gives_it(wanderly: Brand, tidew
         "Just reply to this post, or send a message.",
     ):
         assert "quality.contact_missing" not in rules(tidewater, "social_post", {"text": line})
-    reply = dict(GOOD_EMAIL_EN, body=GOOD_EMAIL_EN["body"] + " Email us with any question.")
+    body = GOOD_EMAIL_EN["body"].replace("order today.", "order today. Email us with any question.")
+    reply = dict(GOOD_EMAIL_EN, body=body)
     assert rules(tidewater, "email", reply) == []
     go = {"text": "跟 Wanderly 去雨崩，去官网预约吧。#Wanderly"}
     assert "quality.contact_missing" in rules(wanderly, "social_post", go)
@@ -1428,7 +1446,12 @@ def test_a_stock_sentence_that_names_nothing_of_the_brands_own(wanderly: Brand, 
         if f.rule_id == "quality.filler"
     ]
     assert [f.matched for f in found] == ["Join us today and experience the difference."]
-    for stock in ("Don't miss out on this delicious coffee!", "Don’t miss out on this opportunity."):
+    for stock in (
+        "Don't miss out on this delicious coffee!",
+        "Don’t miss out on this opportunity.",
+        "I hope this message finds you well.",  # a Clearleaf e-mail of 2026-12-05
+        "I wanted to take a moment to share some information with you about our brand, Tidewater.",
+    ):
         body = {"title": "Harbor Light is back", "body": stock}
         assert rules(tidewater, "blog", body).count("quality.filler") == 1, stock
     body = {"title": "Harbor Light", "body": "Don't miss Harbor Light before the harvest runs out."}
@@ -1700,3 +1723,106 @@ def test_a_covered_or_not_covered_item_is_given_to_a_customer_as_a_sentence(row:
     from agents.quality import _warranty_sentence
 
     assert _warranty_sentence(row) == sentence
+
+
+def test_each_part_of_a_two_part_question_is_answered_or_the_documents_answer_it(tidewater: Brand) -> None:
+    """Tidewater's reply of 2026-12-05 gave the deadline alone to "Can I skip a delivery without
+    cancelling, and what's the deadline?": half an answer, delivered as pass."""
+    from agents.quality import answer_from_policy, question_parts, with_heading
+
+    question = tidewater.channel_inputs["cs_reply"]["question"]
+    assert question_parts(question) == ["Can I skip a delivery without cancelling", "what's the deadline?"]
+    policy = [
+        with_heading(
+            "- You can skip a single delivery, pause for up to 3 months, change coffees, or cancel from your "
+            "account page at any time.\n- Changes must be made **before 11:59 pm Pacific on the day before "
+            "your roast date**. After that cutoff, the batch has been scheduled and that delivery will go "
+            "out as planned.",
+            "Skip, pause, or cancel",
+        ),
+        "Tide Club orders ship via USPS Ground Advantage and usually arrive in 2-5 business days.",
+    ]
+    context = QualityContext.build(CH["cs_reply"], tidewater, policy=policy)
+    half = {"reply": "Changes must be made before 11:59 pm Pacific on the day before your roast date."}
+    found = [f for f in quality_findings(context, half) if f.rule_id == "facts.policy_not_used"]
+    assert found and "Can I skip a delivery without cancelling" in found[0].explanation
+    whole = {
+        "reply": "Yes: you can skip a single delivery from your account page without cancelling. Changes "
+        "must be made before 11:59 pm Pacific on the day before your roast date."
+    }
+    assert "facts.policy_not_used" not in [f.rule_id for f in quality_findings(context, whole)]
+    # The last resort answers each part from its own line, as sentences (no "Skip, pause, or cancel —").
+    answer = answer_from_policy(context)
+    assert answer is not None and answer.startswith("Hi, thanks for your message. You can skip a single")
+    assert "before 11:59 pm Pacific on the day before your roast date" in answer and " — " not in answer
+    assert "facts.policy_not_used" not in [f.rule_id for f in quality_findings(context, {"reply": answer})]
+
+
+def test_a_part_no_passage_answers_is_answered_from_the_product_facts() -> None:
+    """Clearleaf's question: water resistant? how often to reapply? The retrieved directions answer the
+    second part; the product's own fact ("Water resistant (40 minutes)") the first."""
+    from agents.quality import answer_from_policy
+
+    clearleaf = load_brand(ROOT / "examples" / "brands" / "clearleaf")
+    policy = [
+        "In the morning: Niacinamide 10% Serum, then Barrier Moisturizer, then Mineral Sunscreen SPF 30 as "
+        "the last step. In the evening: serum, then moisturizer.",
+        "- **Directions:** Apply liberally 15 minutes before sun exposure. Reapply after 40 minutes of "
+        "swimming or sweating, immediately after towel drying, and at least every 2 hours.",
+    ]
+    context = QualityContext.build(CH["cs_reply"], clearleaf, policy=policy)
+    routine = {
+        "reply": "Our Mineral Sunscreen SPF 30 is water resistant (40 minutes). Use it as the last step."
+    }
+    assert "facts.policy_not_used" in [f.rule_id for f in quality_findings(context, routine)]
+    echo = {  # the eval suite's reply of 2026-12-05: the question's "swimming laps" back, no "reapply"
+        "reply": "Yes, our mineral sunscreen SPF 30 is water resistant. Water-resistant means it's effective "
+        "for swimming laps most mornings and won't dry out your skin as quickly."
+    }
+    assert "facts.policy_not_used" in [f.rule_id for f in quality_findings(context, echo)]
+    answered = {
+        "reply": "Yes, it is water resistant (40 minutes). Reapply after 40 minutes of swimming, right after "
+        "towel drying, and at least every 2 hours."
+    }
+    assert "facts.policy_not_used" not in [f.rule_id for f in quality_findings(context, answered)]
+    answer = answer_from_policy(context)
+    assert answer is not None and "Reapply after 40 minutes of swimming" in answer
+    assert "Water resistant (40 minutes)" in answer and "In the morning" not in answer
+
+
+@pytest.mark.parametrize(
+    ("doc", "section", "answers"),
+    [
+        ("knowledge/faq.html", "What is your return policy?", True),
+        ("knowledge/sunscreen_spf30.md", "Drug Facts summary", True),
+        ("knowledge/tide_club.md", "Skip, pause, or cancel", True),
+        ("knowledge/sunscreen_spf30.md", "Approved benefit language", False),
+        ("knowledge/sunscreen_spf30.md", "Not allowed", False),
+        ("knowledge/approved_copy.md", "Search ad: serum (approved March 2024)", False),
+        ("knowledge/brand_guidelines.md", "Voice", False),
+        ("knowledge/reviews.json", "", False),
+        ("knowledge/company.txt", "写作要做的事（Do）", False),
+    ],
+)
+def test_a_customer_is_answered_from_documents_for_customers(doc: str, section: str, answers: bool) -> None:
+    from agents.retriever import answers_customers
+
+    assert answers_customers(doc, section) is answers
+
+
+def test_stock_words_in_an_ad_description_block_and_in_a_headline_warn() -> None:
+    # A Qingyu ad of 2026-12-05: "内容丰富多样", "注重个性化需求" — filler, the blind reviewer wrote.
+    qingyu = load_brand(ROOT / "examples" / "brands" / "qingyu")
+    ad = {
+        "headline_1": "内容丰富多样",
+        "headline_2": "图形化编程启蒙班",
+        "headline_3": "立即预约试听",
+        "description_1": "内容丰富多样。",
+        "description_2": "注重个性化需求，欢迎预约。",
+    }
+    found = quality_findings(QualityContext.build(CH["search_ad"], qingyu), ad)
+    assert [(f.field, f.severity) for f in found if f.rule_id == "quality.filler"] == [
+        ("headline_1", "warn"),
+        ("description_1", "block"),
+        ("description_2", "block"),
+    ]
