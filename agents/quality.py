@@ -1484,8 +1484,8 @@ def _filler(ctx: QualityContext, spec: FieldSpec, text: str) -> list[ComplianceF
                 field=spec.name,
                 span=(a, b),
                 matched=sentence,
-                # An ad description or a preheader of stock words is unpublishable ("内容丰富多样", "注重个性化
-                # 需求", a Qingyu ad of 2026-12-05); a short headline or subject of them is only weak.
+                # An ad description or a preheader of stock words is unpublishable ("内容丰富多样",
+                # "注重个性化需求", a Qingyu ad of 2026-12-05); a short headline or subject is only weak.
                 severity=None if spec.prose or (spec.max_chars or 0) > _FILLER_WARN_CHARS else "warn",
             )
         )
