@@ -1848,8 +1848,8 @@ def _part_unanswered(ctx: QualityContext, fields: dict[str, str]) -> list[Compli
     """An English reply that leaves a part of the customer's question unanswered. Each part's line of the
     passages is the one sharing most of its key words (:func:`_asked_keys`: "skip", "delivery", "cancel"
     for "Can I skip a delivery without cancelling"; "deadline" is answered by a "cutoff"); the reply
-    answers the part when it says two thirds of those key words, or two words of that line the message did not.
-    A Tidewater reply of 2026-12-05 gave the deadline alone ("Changes must be made before 11:59 pm
+    answers the part when it says two thirds of those key words, or two words of that line the message
+    did not. A Tidewater reply of 2026-12-05 gave the deadline alone ("Changes must be made before 11:59 pm
     Pacific…"); a Clearleaf reply never said how often to reapply. Sent back; the last resort is the
     documents' own answer, a line for each part."""
     text = "\n".join(fields.values())
@@ -2114,7 +2114,7 @@ def _customer_facing(row: str) -> list[str]:
     text = _warranty_sentence(text)
     # A heading before a sentence that says it all reads as pasted ("Skip, pause, or cancel — You can skip a
     # single delivery…"), as does a label before one ("Directions: Apply liberally…").
-    heading, joint, item = text.partition(" — ")
+    _, joint, item = text.partition(" — ")
     if joint and _is_sentence(item) and not _CJK_CHAR.search(text):
         text = item.strip()
     label = re.match(r"[A-Z][A-Za-z ]{1,30}:\s+(?=[A-Z])", text)
