@@ -270,7 +270,9 @@ def dangling_word(text: str) -> str | None:
         if last in _ATTRIBUTIVE and (before.endswith(":") or previous in DANGLING_EN):
             return words[0]
         # By its ending, only after "a" or a possessive: "for the curious" is whole, "Our Traceable" not.
-        owner = previous in _DETERMINERS or previous.endswith(("'s", "’s"))
+        # Also after a verb of the trade that wants its object: "Tidewater roasts traceable" (a headline
+        # of 2026-12-05, seed 7).
+        owner = previous in _DETERMINERS or previous in _TAKES_OBJECT or previous.endswith(("'s", "’s"))
         if _ADJECTIVE_END.search(last) and owner:
             return words[0]
     # A possessive waits for its noun ("Try Clearleaf's"); a department name does not ("Shop Women's").
@@ -289,6 +291,9 @@ _ATTRIBUTIVE = frozenset(
 # Endings of adjectives, for the same test: "Discover Our Traceable" (a Tidewater subject of 2026-12-05).
 _ADJECTIVE_END = re.compile(r"(?:able|ible|ful|ous|ive|less)$")
 _DETERMINERS = frozenset(("a", "an", "our", "your", "their", "its", "my", "his", "her"))
+_TAKES_OBJECT = frozenset(
+    "roasts makes offers brings delivers sells ships crafts creates serves builds brews grows sources".split()  # noqa: SIM905
+)
 _ELLIPTIC = frozenset(
     f"{w}{mark}s"
     for w in ("women", "men", "children", "kid", "girl", "boy", "baby", "babie", "people")

@@ -414,17 +414,16 @@ class Compliance(SendsBack):
         draft = name_the_brand(
             draft, self._standing(checker, channel, draft, findings, quality(draft)), state.brand
         )
-        draft = name_a_product(
-            channel, state.brand, draft, self._standing(checker, channel, draft, findings, quality(draft))
-        )
         if self.params.shorten:
             draft = self._shorter(state, ctx, channel, draft)
         draft, cut = self._fit_limits(channel, state.brand, draft)
         draft = one_register(state.brand, finish_conventions(channel, state.brand, draft))
         final = self._standing(checker, channel, draft, findings, quality(draft, cut))
         draft, replaced = replace_blocked_phrases(channel, draft, final, state.brand)
-        if replaced:  # checked again only when a field changed
-            cut = cut - replaced
+        # Last, so that no later step cuts it: a post or an e-mail that names nothing gains a product.
+        named = name_a_product(channel, state.brand, draft, final)
+        if replaced or named != draft:  # checked again only when a field changed
+            draft, cut = named, cut - replaced
             final = self._standing(checker, channel, draft, findings, quality(draft, cut))
         improvised = next((f for f in final if f.rule_id == "facts.policy_not_used" and f.field), None)
         if improvised is None and state.brand.channel_inputs.get(channel.name) and channel.fields:

@@ -1365,10 +1365,15 @@ def name_a_product(
         if f.rule_id != "quality.no_specifics" or spec is None or not text:
             continue
         gap = "" if brand.language == "zh" else " "
-        paragraphs = text.split("\n\n")
+        lines = text.split("\n")
+        # An e-mail's sign-off: from the first of its last two lines with a valediction or a signature
+        # ("Best regards,\nClearleaf"), its paragraphs apart by a blank line or by a line break alone.
+        signed = [i for i in range(max(1, len(lines) - 2), len(lines)) if _SIGN_OFF.search(lines[i])]
         tags = next((m for m in _HASHTAG_LINE.finditer(text) if m.end() == len(text)), None)
-        if len(paragraphs) > 1 and _SIGN_OFF.search(paragraphs[-1]):  # an e-mail: before its sign-off
-            head, joint, tail = "\n\n".join(paragraphs[:-1]), "\n\n", "\n\n" + paragraphs[-1]
+        if spec.sign_off and signed:  # an e-mail: before its sign-off
+            head = "\n".join(lines[: signed[0]]).rstrip()
+            joint = "\n\n" if "\n\n" in text else "\n"
+            tail = joint + "\n".join(lines[signed[0] :])
         elif tags and text[: tags.start()].strip():  # a post: before its closing hashtags
             head = text[: tags.start()].rstrip()
             joint, tail = gap, text[len(head) :]
@@ -1455,7 +1460,8 @@ _STOCK = re.compile(
     # Letter-writing openers and closers that say nothing: "I hope this message finds you well. I wanted to
     # take a moment to share some information with you about our brand" (a Clearleaf e-mail of 2026-12-05).
     r"\bfinds you well\b|\b(?:wanted|want|like) to take a moment\b|\bshare some information\b|"
-    r"\bthe right choice for you\b|\bwe encourage you to\b",
+    r"\bthe right choice for you\b|\bwe encourage you to\b|\bdon[’']?t hesitate to\b|\btrusted partner\b|"
+    r"\bwe(?: are|[’']re) (?:thrilled|delighted) (?:to|that)\b|\bwe have something for you\b",
     re.IGNORECASE,
 )
 _FILLER_WARN_CHARS = 60  # filler only warns in a phrase field this short or shorter (headline, subject)

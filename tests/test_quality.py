@@ -1451,6 +1451,8 @@ def test_a_stock_sentence_that_names_nothing_of_the_brands_own(wanderly: Brand, 
         "Don’t miss out on this opportunity.",
         "I hope this message finds you well.",  # a Clearleaf e-mail of 2026-12-05
         "I wanted to take a moment to share some information with you about our brand, Tidewater.",
+        "We are thrilled that you have chosen us as your trusted partner.",  # a Clearleaf e-mail, seed 7
+        "If you have any questions, please don't hesitate to reach out to us.",
     ):
         body = {"title": "Harbor Light is back", "body": stock}
         assert rules(tidewater, "blog", body).count("quality.filler") == 1, stock
@@ -1545,6 +1547,9 @@ def test_hashtags_where_the_channel_has_none_are_found_and_made_words(tidewater:
         ("Clearleaf Barrier Moisturizer is a lightweight", "lightweight"),
         ("Built for the curious", None),
         ("Roasted fresh in Astoria", None),
+        ("Tidewater roasts traceable", "traceable"),  # a headline of 2026-12-05 (stop 37's seed 7)
+        ("Tidewater roasts fresh", None),
+        ("The Dutch oven is a versatile", "versatile"),
     ],
 )
 def test_an_adjective_waiting_for_its_noun_ends_no_headline(headline: str, dangling: str | None) -> None:
@@ -1826,3 +1831,22 @@ def test_stock_words_in_an_ad_description_block_and_in_a_headline_warn() -> None
         ("description_1", "block"),
         ("description_2", "block"),
     ]
+
+
+def test_a_product_goes_before_the_sign_off_of_an_e_mail_written_line_by_line() -> None:
+    # A Clearleaf e-mail of 2026-12-05 (seed 7) had its paragraphs apart by single line breaks; the
+    # product's sentence went after "Best regards,\nClearleaf", on the signature's line.
+    from agents.quality import name_a_product
+
+    clearleaf = load_brand(ROOT / "examples" / "brands" / "clearleaf")
+    body = (
+        "Hi there,\nThank you for considering Clearleaf as your skincare provider.\nOur approach to skincare "
+        "is transparent and honest, so you can understand every ingredient in what you put on your skin, "
+        "every single day of the week.\nIf you have any questions, please reach out to us.\nBest regards,\n"
+        "Clearleaf"
+    )
+    fields = {"subject": "Hello from Clearleaf", "preheader": "What we make", "body": body}
+    found = quality_findings(QualityContext.build(CH["email"], clearleaf), fields)
+    assert "quality.no_specifics" in [f.rule_id for f in found]
+    named = name_a_product(CH["email"], clearleaf, Draft(channel="email", fields=fields), found)
+    assert named.fields["body"].endswith("1% zinc PCA.\nBest regards,\nClearleaf")
