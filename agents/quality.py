@@ -1803,21 +1803,25 @@ def question_parts(question: str) -> list[str]:
     return [p for p in parts if _ASKS.search(p)]
 
 
-def _rows_for_parts(questions: list[str], rows: list[str]) -> list[str]:
-    """For an English message of two parts or more, each part's row: the one sharing most of the part's
-    key words (:func:`_keys`), in ``rows``' order; a part no row shares a key word with has none."""
+def _part_lines(questions: list[str], lines: list[str]) -> list[tuple[str, str, str]]:
+    """(message, part, line) for each part of each English message of two parts or more: the part's line
+    is the one of ``lines`` sharing most of its key words (:func:`_asked_keys`), the first on a tie; a
+    part no line shares a key word with is left out."""
     found = []
     for question in questions:
         parts = question_parts(question)
-        if len(parts) < 2:
-            continue
-        for part in parts:
+        for part in parts if len(parts) > 1 else []:
             asked = _asked_keys(part)
-            shared = [(len(asked & _keys(row)), -n, row) for n, row in enumerate(rows)]
-            best = max(shared, default=(0, 0, ""))
-            if best[0]:
-                found.append(best[2])
-    return [row for row in rows if row in found]
+            line = max(lines, key=lambda r: len(asked & _keys(r)), default="")
+            if asked & _keys(line):
+                found.append((question, part, line))
+    return found
+
+
+def _rows_for_parts(questions: list[str], rows: list[str]) -> list[str]:
+    """The lines of :func:`_part_lines`, in ``rows``' order."""
+    chosen = {line for _, _, line in _part_lines(questions, rows)}
+    return [row for row in rows if row in chosen]
 
 
 def _asked_product_facts(ctx: QualityContext) -> list[str]:
@@ -1861,28 +1865,24 @@ def _part_unanswered(ctx: QualityContext, fields: dict[str, str]) -> list[Compli
     text = "\n".join(fields.values())
     if ctx.brand.language != "en" or not ctx.policy or _NOT_COVERED.search(text):
         return []
-    said, lines = _keys(text), _policy_lines(ctx)
+    said = _keys(text)
     # The product's own name says what the part is about, not what answers it ("your mineral sunscreen").
     names = _keys(" ".join([ctx.brand.name, *(p.name for p in ctx.brand.products)]))
-    for question in ctx.questions:
-        parts = question_parts(question)
+    for question, part, line in _part_lines(ctx.questions, _policy_lines(ctx)):
         told = _keys(question)
-        for part in parts if len(parts) > 1 else []:
-            asked = _asked_keys(part)
-            line = max(lines, key=lambda r: len(asked & _keys(r)), default="")
-            shared = (asked & _keys(line)) - names or asked & _keys(line)
-            # Most of them: "…effective for swimming laps" echoes the question and never says "reapply".
-            need = max(1, math.ceil(len(shared) * 2 / 3))
-            if shared and len(shared & said) < need and len((_keys(line) - told) & said) < 2:
-                return [
-                    _finding(
-                        "facts.policy_not_used",
-                        f'the answer leaves "{part.rstrip("?")}" unanswered; the documents say: '
-                        + " ".join(_customer_facing(line)),
-                        "answer each part of the customer's question from the row that speaks to it",
-                        field=next(iter(fields), None),
-                    )
-                ]
+        shared = (_asked_keys(part) & _keys(line)) - names or _asked_keys(part) & _keys(line)
+        # Most of them: "…effective for swimming laps" echoes the question and never says "reapply".
+        need = max(1, math.ceil(len(shared) * 2 / 3))
+        if len(shared & said) < need and len((_keys(line) - told) & said) < 2:
+            return [
+                _finding(
+                    "facts.policy_not_used",
+                    f'the answer leaves "{part.rstrip("?")}" unanswered; the documents say: '
+                    + " ".join(_customer_facing(line)),
+                    "answer each part of the customer's question from the row that speaks to it",
+                    field=next(iter(fields), None),
+                )
+            ]
     return []
 
 
@@ -2059,11 +2059,11 @@ def answer_from_policy(ctx: QualityContext) -> str | None:
             best = best[:1]
             if remedy and remedy != best[0][1]:
                 best.append((len(policy) + 1, remedy))
-        elif by_part := _rows_for_parts(questions, _policy_lines(ctx)):
+        elif by_part := _rows_for_parts(questions, lines := _policy_lines(ctx)):
             # A message of several parts gets each part's line: "Can I skip a delivery…, and what's the
             # deadline?", "…water resistant? … how often I need to reapply." (a product's own fact when
             # no passage speaks to a part).
-            best = [(n, line) for n, line in enumerate(_policy_lines(ctx)) if line in by_part]
+            best = [(n, line) for n, line in enumerate(lines) if line in by_part]
         rows = [row for _, row in sorted(best)]  # in the documents' order
     sentences = [s for row in rows for s in _customer_facing(row)]
     if not sentences:
@@ -2166,9 +2166,9 @@ def _warranty_sentence(row: str) -> str:
     if _A_SENTENCE.search(item):
         return item
     thing = m.group("thing").strip()
-    if not any(
-        w[:1].isupper() for w in thing.split()[1:]
-    ):  # "Cast-iron skillets", not "Ember Induction Burner"
+    # A product's name keeps its capitals ("Ember Induction Burner"); a common noun does not ("Cast-iron
+    # skillets" -> "cast-iron skillets").
+    if not any(w[:1].isupper() for w in thing.split()[1:]):
         thing = thing[:1].lower() + thing[1:]
     if item[:1].isupper() and not item[1:2].isupper():
         item = item[:1].lower() + item[1:]
