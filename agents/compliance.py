@@ -52,6 +52,7 @@ from agents.quality import (
     answer_from_policy,
     complete_alternative,
     drop_foreign_hashtags,
+    drop_pasted_labels,
     drop_repeats,
     drop_stray_hashtags,
     fill_placeholders,
@@ -392,7 +393,12 @@ class Compliance(SendsBack):
             state.brand,
             speak_as_the_brand(
                 state.brand,
-                fill_placeholders(state.brand, strip_citation_ids(self._fix_spelling(state.brand, draft))),
+                drop_pasted_labels(
+                    state.brand,
+                    fill_placeholders(
+                        state.brand, strip_citation_ids(self._fix_spelling(state.brand, draft))
+                    ),
+                ),
             ),
         )
         draft = write_bare_facts(state.brand, drop_stray_hashtags(channel, draft))

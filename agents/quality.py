@@ -40,6 +40,8 @@ severity (a brand may change a severity with ``compliance.severity`` in brand.ya
   (:func:`name_a_product`) adds a sentence from the brand file that names one;
 - ``quality.third_person``: copy that speaks of the brand from outside ("The brand offers…", "the
   company's", "该品牌"); the last resort (:func:`speak_as_the_brand`) puts the brand's name there;
+- ``quality.pasted_label``: a value or the positioning line pasted as a label before a sentence that
+  speaks as the brand ("慢行探索：我们采用……"); the last resort (:func:`drop_pasted_labels`) drops the label;
 - ``quality.too_short``: a field below its minimum length (blocks below :data:`SHORT_BLOCK_RATIO` of it);
 - ``quality.stray_hashtags``: hashtags in a channel none of whose fields takes them (an e-mail ending
   "#Tidewater #HarborLight"); the last resort (:func:`drop_stray_hashtags`) drops a line of hashtags and
@@ -136,6 +138,11 @@ QUALITY_RULES: dict[str, tuple[Group, Severity, str]] = {
         "voice",
         "block",
         "the brand speaks as itself (we, our, its name), not of 'the brand' or 'the company'",
+    ),
+    "quality.pasted_label": (
+        "voice",
+        "block",
+        'no value or slogan pasted as a label before a sentence ("慢行探索：我们……")',
     ),
     "facts.policy_not_used": ("facts", "block", "an answer to a customer gives the policy's own figures"),
     "facts.refund_amount": ("facts", "block", "an amount refunded is the price times the case's share"),
@@ -384,6 +391,7 @@ def quality_findings(ctx: QualityContext, fields: dict[str, str]) -> list[Compli
         found += _filler(ctx, spec, text)
         found += _template_text(spec.name, text, ctx.brand)
         found += _third_person(spec.name, text)
+        found += _pasted_labels(ctx, spec.name, text)
         if spec.specifics:
             found += _no_specifics(ctx, spec.name, text)
         if spec.prose:
@@ -393,7 +401,7 @@ def quality_findings(ctx: QualityContext, fields: dict[str, str]) -> list[Compli
     found += _policy_not_used(ctx, fields) or _part_unanswered(ctx, fields)
     found += _refund_amount(ctx, fields)
     found += _covered_against_documents(ctx, fields)
-    found += _duplicated_fields(fields)
+    found += _duplicated_fields(fields, (s.name for s in ctx.channel.fields if not s.prose))
     found += _required_terms(ctx, fields)
     found += _positioning(ctx, fields)
     found += _register(ctx, fields)
@@ -792,7 +800,8 @@ def complete_alternative(spec: FieldSpec, text: str, brand: Brand, others: Itera
     (or the description alone), a product's name with one of its facts, the brand's name with a
     product's, a product's name, the brand's name with its positioning line, the
     brand's name. One fits when it is within the field's limits, ends on no dangling word and repeats no
-    other field (``others``), nor the positioning line when another field already uses it. The one
+    other field (``others``) nor a long clause of one (:func:`long_clauses`), nor the positioning line
+    when another field already uses it. The one
     sharing most words with ``text`` wins (what the model meant to say), then the one sharing most with
     the other fields (what the piece is about), then the longer."""
     sep = "：" if brand.language == "zh" else ": "
@@ -809,6 +818,7 @@ def complete_alternative(spec: FieldSpec, text: str, brand: Brand, others: Itera
     said = brand.name.casefold() in brand.positioning.casefold()  # "青屿少儿编程为 6 至 14 岁的孩子…"
     candidates += [brand.positioning if said else f"{brand.name}{sep}{brand.positioning}", brand.name]
     taken = [o.strip().casefold() for o in others if o.strip()]
+    clauses_taken = set().union(*(long_clauses(o) for o in others))
     positioning_used = any(brand.positioning.casefold() in o for o in taken)
     fitting = [
         c
@@ -816,6 +826,7 @@ def complete_alternative(spec: FieldSpec, text: str, brand: Brand, others: Itera
         if not spec.violations(c)
         and dangling_word(c) is None
         and c.casefold() not in taken
+        and not long_clauses(c) & clauses_taken
         and not (positioning_used and brand.positioning.casefold() in c.casefold())
     ]
     # What the model meant, then what the rest of the piece speaks of, then the longer. A call to action
@@ -928,12 +939,28 @@ def _repeated(ctx: QualityContext, name: str, text: str) -> list[ComplianceFindi
     return []
 
 
-def _duplicated_fields(fields: dict[str, str]) -> list[ComplianceFinding]:
-    """Two fields of a piece saying the same thing: the same text, or the same long sentence."""
+_CLAUSE_MARK = re.compile(r"[，,：:；;。.!?！？、（）()]")
+
+
+def long_clauses(text: str) -> set[str]:
+    """The long clauses of ``text``, normalised: 12 characters or more of Chinese, 30 of Latin letters
+    ("在梅里雪山脚下的雨崩村慢走七天")."""
+    keys = (_norm(c) for c in _CLAUSE_MARK.split(text))
+    return {k for k in keys if len(k) >= (12 if _CJK_CHAR.search(k) else 30)}
+
+
+def _duplicated_fields(fields: dict[str, str], phrases: Iterable[str] = ()) -> list[ComplianceFinding]:
+    """Two fields of a piece saying the same thing: the same text, or the same long sentence; between
+    two of the ``phrases`` fields (headlines, descriptions, a subject and a preheader), also the same
+    long clause: "在梅里雪山脚下的雨崩村慢走七天" in a Wanderly ad's second headline and its second
+    description (seed 7 of 2026-12-05, "repeated verbatim", the blind reviewer wrote)."""
+    short = set(phrases)
     seen: dict[str, str] = {}
     for name, text in fields.items():
         long = [_norm(text[a:b]) for a, b in sentence_spans(text)]
         keys = {_norm(text)} | {key for key in long if len(key) >= 20}
+        if name in short:
+            keys |= {f"clause:{key}" for key in long_clauses(text)}
         for key in keys:
             if len(key) < 4:
                 continue
@@ -1238,6 +1265,81 @@ def _third_person(name: str, text: str) -> list[ComplianceFinding]:
     ]
 
 
+# A value pasted as a label before a sentence that speaks as the brand: "慢行探索：我们采用小团、
+# 慢节奏的方式进行旅行" and "真实体验：我们鼓励游客参与……" (a Wanderly post and ad of 2026-12-05, seed 7:
+# the strategist's key messages, headed so, went into the copy as they were; "brand-value filler with
+# pasted value labels", the blind reviewer wrote), "Transparency: We disclose…". A label of a fact
+# ("费用：6,980元/人", "Roast date: printed on every bag") is followed by the fact, not by "we"; a product's
+# or the brand's name is no pasted value.
+_LABEL_HEAD = re.compile(
+    r"([\u4e00-\u9fff]{2,6}|[\u4e00-\u9fff]{2,8}[，,][\u4e00-\u9fff]{2,8}"
+    r"|[A-Z][a-z'’\-]+(?: [A-Za-z'’\-]+){0,2})\s?[：:]\s*"
+)
+_SPEAKS_AS_BRAND = re.compile(r"我们|咱们|我[^们]|(?:we|our|us)\b", re.IGNORECASE)
+_LABELS_OF_COPY = frozenset(
+    (  # noqa: SIM905 - labels copy has of its own: a note, a tip, a reminder
+        "注意 提示 温馨提示 小贴士 备注 提醒 特别提醒 更新 公告 note tip tips ps reminder update heads up"
+    ).split()
+)
+
+
+def value_label(sentence: str, brand: Brand) -> tuple[str, str] | None:
+    """``(label, rest)`` when ``sentence`` opens with a pasted label (a value or the positioning line,
+    then a colon) before words that speak as the brand ("慢行探索：我们采用……" -> ("慢行探索", "我们采用……"));
+    None otherwise. Used on the strategist's key messages and on the copy."""
+    text = sentence.lstrip()
+    m = _LABEL_HEAD.match(text)
+    if m is None:
+        return None
+    label, rest = m.group(1), text[m.end() :]
+    folded = fold_str(label)
+    names = [brand.name, *brand.required_terms, *(p.name for p in brand.products)]
+    if (
+        folded in _LABELS_OF_COPY
+        or any(folded in fold_str(n) or fold_str(n) in folded for n in names if n)
+        or not (_SPEAKS_AS_BRAND.match(rest) or fold_str(rest).startswith(fold_str(brand.name)))
+        or re.search(r"\d", rest[:40])  # a fact follows its label
+    ):
+        return None
+    return label, rest
+
+
+def _pasted_labels(ctx: QualityContext, name: str, text: str) -> list[ComplianceFinding]:
+    found = []
+    for a, b in sentence_spans(text):
+        said = value_label(text[a:b], ctx.brand)
+        if said is not None:
+            found.append(
+                _finding(
+                    "quality.pasted_label",
+                    f'"{said[0]}" heads a sentence as a label: a value or slogan pasted from the brief, not '
+                    "copy a reader would read",
+                    "say it as a sentence of its own, or drop the label",
+                    field=name,
+                    span=(a, a + text[a:b].index(said[1])),
+                    matched=text[a:b],
+                )
+            )
+    return found
+
+
+def drop_pasted_labels(brand: Brand, draft: Draft) -> Draft:
+    """The last-resort fix for ``quality.pasted_label``: the label goes, the sentence after it stays
+    ("慢行探索：我们采用小团、慢节奏的方式进行旅行" -> "我们采用小团、慢节奏的方式进行旅行")."""
+
+    def unlabelled(text: str) -> str:
+        out, last = [], 0
+        for a, b in sentence_spans(text):
+            said = value_label(text[a:b], brand)
+            if said is not None:
+                out.append(text[last:a])
+                last = a + text[a:b].index(said[1])
+        return "".join(out) + text[last:]
+
+    fields = {k: unlabelled(v) for k, v in draft.fields.items()}
+    return draft if fields == draft.fields else draft.model_copy(update={"fields": fields})
+
+
 # A product fact pasted into prose as a sentence of its own: "Limited lifetime warranty.", "$48.00." (a
 # Hearthline post, e-mail and blog of 2026-12-05, called "a jumble of spec fragments" by the blind
 # reviewer). English only: a Chinese fact line ("每期 24 课时，每周 2 次") reads as a sentence.
@@ -1461,17 +1563,20 @@ _STOCK = re.compile(
     # take a moment to share some information with you about our brand" (a Clearleaf e-mail of 2026-12-05).
     r"\bfinds you well\b|\b(?:wanted|want|like) to take a moment\b|\bshare some information\b|"
     r"\bthe right choice for you\b|\bwe encourage you to\b|\bdon[’']?t hesitate to\b|\btrusted partner\b|"
-    r"\bwe(?: are|[’']re) (?:thrilled|delighted) (?:to|that)\b|\bwe have something for you\b",
+    r"\bwe(?: are|[’']re) (?:thrilled|delighted) (?:to|that)\b|\bwe have something for you\b|"
+    # Empty urgency: "Don't wait" as a Tidewater headline of 2026-12-05 ("empty urgency", the blind reviewer).
+    r"\bdon[’']?t wait\b|\bact now\b",
     re.IGNORECASE,
 )
-_FILLER_WARN_CHARS = 60  # filler only warns in a phrase field this short or shorter (headline, subject)
 _CAPITALISED = re.compile(r"(?<=[ \t(“\"])[A-Z][A-Za-z'’\-]+")
 
 
 def _filler(ctx: QualityContext, spec: FieldSpec, text: str) -> list[ComplianceFinding]:
     """Sentences of ``text`` with a stock phrase (:data:`_STOCK`) and nothing concrete
-    (:func:`_concrete`): blocking in a prose field, a warning in a phrase field (a title that is only
-    stock words is weak, not unpublishable)."""
+    (:func:`_concrete`), in any field: a headline of stock words ("Don't wait", "探索未知，发现美丽：
+    我们致力于提供独特的旅行体验") got an ad sent back by the blind reviewers of 2026-12-05 like a filler
+    description did. A phrase field's last resort is a phrase from the brand file
+    (:func:`replace_blocked_phrases`)."""
     found = []
     for a, b in sentence_spans(text):
         sentence = text[a:b]
@@ -1490,9 +1595,6 @@ def _filler(ctx: QualityContext, spec: FieldSpec, text: str) -> list[ComplianceF
                 field=spec.name,
                 span=(a, b),
                 matched=sentence,
-                # An ad description or a preheader of stock words is unpublishable ("内容丰富多样",
-                # "注重个性化需求", a Qingyu ad of 2026-12-05); a short headline or subject is only weak.
-                severity=None if spec.prose or (spec.max_chars or 0) > _FILLER_WARN_CHARS else "warn",
             )
         )
     return found

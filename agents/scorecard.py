@@ -96,6 +96,8 @@ def applied_checks(channel: ChannelSpec, brand: Brand, *, model_claims: bool) ->
         "quality.positioning_repeated",
         "quality.tool_name",
         "quality.filler",
+        "quality.third_person",
+        "quality.pasted_label",
     }
     if brand.language == "zh":
         voice.add("quality.register_mixed")

@@ -14,6 +14,7 @@ from typing import ClassVar
 
 from agents.base import Agent, RunContext, ask, language_name
 from agents.citations import aliases, aliases_to_ids
+from agents.quality import value_label
 from agents.roles import BRIEF, BriefInputs, PromptSlot, brief_answer_model
 from agents.state import CampaignState, CreativeBrief, KeyMessage, fact_passages
 from agents.threads import mark_turn
@@ -77,8 +78,12 @@ class Strategist(Agent):
         def clean(text: str) -> str:
             return sanitize_markup(text.strip(), hosts)[0]
 
+        def unlabelled(text: str) -> str:  # "慢行探索：我们采用……" went into the copy label and all
+            said = value_label(text, state.brand)
+            return said[1] if said else text
+
         messages = [
-            KeyMessage(text=clean(m.text), citations=aliases_to_ids(m.citations, state.passages))
+            KeyMessage(text=unlabelled(clean(m.text)), citations=aliases_to_ids(m.citations, state.passages))
             for m in answer.key_messages
         ]
         reply = answer.customer_message

@@ -944,9 +944,11 @@ OFFER_RULE = "claims.unsupported_offer"
 blocks whatever the sentence reads as, because an invented offer is a promise the brand must keep."""
 _TERMS = frozenset({"policy_term", "offer_term", "price_value", "limited_time", "scarcity"})
 DETAIL_RULE = "claims.unsupported_detail"
-"""Where the product comes from ("sourced directly from local farmers") or that it is new ("our new
-line", "新品") when no passage says so: a descriptive fact the brand would have to stand behind."""
-_DETAILS = frozenset({"sourcing", "launch"})
+"""Where the product comes from ("sourced directly from local farmers"), that it is new ("our new
+line", "新品"), that it is made to each customer's measure ("roasted to your taste preferences",
+"私人定制") or how long it lasts ("lasts for 10 years", a warranty's term said as durability) when no
+passage says so: a descriptive fact the brand would have to stand behind."""
+_DETAILS = frozenset({"sourcing", "launch", "made_to_measure", "durability"})
 _PRICE = re.compile(r"[$¥€£]\s?\d|\d\s?(?:元|块钱|美元|欧元|英镑)|\b(?:usd|rmb|eur|gbp|dollars?|yuan)\b")
 CONDITION_MISMATCH_RULE = "facts.condition_mismatch"
 """A figure the documents state, given for another condition (refund ladder row, adult vs child price)."""

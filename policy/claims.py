@@ -123,6 +123,28 @@ _LAUNCH = re.compile(
     r"|新品|全新|新推出|推出了?新|上新|首发|新款|重磅推出|隆重推出|最新推出|新上市"
 )
 
+# A service made to each customer's measure is a fact too: "roasted to your taste preferences" (a Tidewater
+# e-mail of 2026-12-05, seed 7: the roaster sells three coffees roasted one way; "invents a service", the
+# blind reviewer wrote), "tailored to your needs", "私人定制". A passage must say the same kind itself.
+_TAILORED = re.compile(
+    r"\b(?:(?:roasted|blended|made|built|crafted|designed|tailored|customi[sz]ed|adjusted|planned|"
+    r"prepared|personali[sz]ed) (?:to|for) (?:your|each customer[’']s|every customer[’']s) (?:own |personal |"
+    r"individual |unique )?(?:taste|tastes|liking|preferences?|specifications?|needs|schedule|skin type)"
+    r"|tailor-made|made[- ]to[- ]order|bespoke|one[- ]on[- ]one (?:coaching|consultations?|plans?))\b"
+    r"|量身定制|量身打造|私人定制|私人订制|专属定制|一对一定制|按需定制|定制(?:化)?(?:服务|方案|课程|行程|路线)"
+)
+
+# How long a product lasts is a fact of its own, not its warranty's term: "It lasts for 10 years on the
+# enamel and body" (a Hearthline e-mail of 2026-12-05, seed 7: the documents give a 10-year warranty; "turns
+# the warranty into a durability promise", the blind reviewer wrote). Years, decades, a lifetime: a class
+# that lasts 3 hours is no such claim. A passage must say the same kind itself.
+_DURABILITY = re.compile(
+    r"\b(?:lasts?|will last|built to last|made to last|keeps? going) (?:for )?"
+    r"(?:up to |over |more than |at least |well over )?"
+    r"(?:\d+(?:\.\d+)? (?:years?|decades?)|(?:a )?lifetimes?|generations|decades|forever)\b"
+    r"|(?:能用|可用|用上|耐用)(?:\d+|几十|一辈子|一生|终身)"
+)
+
 
 def speaks_of_policy(text: str) -> bool:
     """Whether ``text`` is about a contract term: refunds, returns, warranty, cancellation."""
@@ -142,9 +164,13 @@ _KINDS = (
     ("scarcity", _SCARCITY),
     ("sourcing", _SOURCING),
     ("launch", _LAUNCH),
+    ("made_to_measure", _TAILORED),
+    ("durability", _DURABILITY),
 )
 # Kinds a passage must state itself: a figure or a similar sentence does not carry them.
-_SAME_KIND = frozenset({"price_value", "limited_time", "scarcity", "sourcing", "launch"})
+_SAME_KIND = frozenset(
+    {"price_value", "limited_time", "scarcity", "sourcing", "launch", "made_to_measure", "durability"}
+)
 _SENTENCE = re.compile(r"[^.!?。！？;；\n]+(?:[.!?。！？;；]+|$)|[^\n]+")
 _STOP = frozenset(
     (  # noqa: SIM905 - a word list reads better as one string

@@ -356,6 +356,7 @@ def condition_conflicts(
                 asked = ", ".join(sorted(members))
                 problems.append(f"{_show(figure)} is what the documents give for {named}, not for {asked}")
     problems += part_conflicts(claim, rows)
+    problems += clause_conflicts(claim, rows)
     if products:
         problems += product_conflicts(claim, rows, products)
     return list(dict.fromkeys(problems))
@@ -414,6 +415,64 @@ def part_conflicts(claim: str, rows: list[str]) -> list[str]:
                     f"{_show(figure)} is the term the documents give {'; '.join(own)}, not {labels}"
                 )
     return problems
+
+
+_TIMED = re.compile(r"(\d+(?:\.\d+)?)[\s-]?(minute|min|hour|hr|day|week|month|year)s?\b")
+_TIME_UNIT = {"min": "minute", "hr": "hour"}
+_CONDITION_WORD = re.compile(r"[a-z][a-z\-]{3,}")
+_NOT_CONDITION = frozenset(
+    "after before every least most within than that this with your each once then from when".split()  # noqa: SIM905
+)
+
+
+def _timed_clauses(text: str) -> list[tuple[str, frozenset[str]]]:
+    """``(term, condition words)`` for each clause of ``text`` that states one time term, the condition
+    being the words after the term in its clause: "reapply after 40 minutes of swimming or sweating" ->
+    ("40 minute", {"swimming", "sweating"}). English only."""
+    out = []
+    for clause in _CLAUSE_BREAK.split(fold_str(text)):
+        found = list(_TIMED.finditer(clause))
+        if len(found) == 1:
+            m = found[0]
+            term = f"{m.group(1)} {_TIME_UNIT.get(m.group(2), m.group(2))}"
+            words = frozenset(
+                w for w in _CONDITION_WORD.findall(clause[m.end() :]) if w not in _NOT_CONDITION
+            )
+            out.append((term, words))
+    return out
+
+
+def _plural(term: str) -> str:
+    return term if term.startswith("1 ") else f"{term}s"
+
+
+def clause_conflicts(claim: str, rows: list[str]) -> list[str]:
+    """Why ``claim`` binds a time term to the condition a document's sentence gives another term: "reapply
+    every 2 hours after swimming or sweating" where the directions say "Reapply after 40 minutes of
+    swimming or sweating, … and at least every 2 hours" (a Clearleaf reply of 2026-12-05, seed 7: "wrong
+    for a 40-minute water-resistant sunscreen, a health and safety problem", the blind reviewer wrote).
+    Only a document sentence with two time terms or more tells; a claim that gives both terms, or that
+    says with its term a word of the term's own condition, is left alone."""
+    said = _timed_clauses(claim)
+    terms_said = {t for t, _ in said}
+    problems = []
+    for row in rows:
+        timed = _timed_clauses(row)
+        if len({t for t, _ in timed}) < 2:
+            continue
+        for term, words in said:
+            own = [w for t, w in timed if t == term]
+            if not own:
+                continue
+            own_words = frozenset().union(*own)
+            for other, condition in timed:
+                wrong = sorted((words & condition) - own_words)
+                if other != term and other not in terms_said and wrong:
+                    problems.append(
+                        f"{_plural(term)} is not what the documents give for {' or '.join(wrong)}: they give "
+                        f"{_plural(other)}"
+                    )
+    return list(dict.fromkeys(problems))
 
 
 def product_conflicts(

@@ -12,6 +12,7 @@ from knowledge.brand import Brand, load_brand
 from knowledge.embedders import get_embedder
 from policy import ComplianceChecker, PassageEvidence
 from policy.facts import (
+    clause_conflicts,
     condition_conflicts,
     feature_conflicts,
     intervals,
@@ -161,6 +162,53 @@ def test_where_a_product_comes_from_and_that_it_is_new_need_a_passage_that_says_
     assert unsupported("Our Yunnan black tea is sourced directly from growers in Fengqing.") == []
     assert unsupported("Introducing Low Tide, our new dark roast for espresso.") == []
     assert unsupported("Try something new this weekend: Harbor Light on pour-over.") == []
+
+
+def test_a_service_made_to_each_customers_measure_needs_a_passage_that_says_so(mini_brand: Path) -> None:
+    """ "roasted to your taste preferences" (a Tidewater e-mail of 2026-12-05, seed 7: three coffees,
+    each roasted one way) was delivered; "invents a service", the blind reviewer wrote."""
+    evidence = PassageEvidence(
+        [
+            (
+                "coffee.md#0",
+                "Harbor Light is a light roast; we roast it on Tuesdays and ship within 48 hours.",
+            ),
+            (
+                "cafe.md#0",
+                "Cafe accounts get a roast profile tailored to your needs; we cup it with you first.",
+            ),
+        ],
+        get_embedder("use-multilingual"),
+    )
+    unsupported = _unsupported_in(mini_brand, evidence)
+
+    blocked = [("claims.unsupported_detail", "block")]
+    assert unsupported("All our coffees are roasted to your taste preferences.") == blocked
+    assert unsupported("Every plan is tailored to your needs.") == blocked
+    assert unsupported("我们为每位客户提供私人定制的烘焙方案。") == blocked
+    # the passage's own tailoring is supported; brewing advice is no service
+    assert unsupported("Cafe accounts get a roast profile tailored to your needs.") == []
+    assert unsupported("Adjust the grind until the cup suits you.") == []
+
+
+def test_how_long_a_product_lasts_is_not_its_warrantys_term(mini_brand: Path) -> None:
+    """ "It lasts for 10 years on the enamel and body" (a Hearthline e-mail of 2026-12-05, seed 7) said the
+    10-year warranty as a durability promise; the blind reviewer sent it back."""
+    evidence = PassageEvidence(
+        [
+            ("warranty.md#0", "The Dutch oven's enamel and body carry a 10-year limited warranty."),
+            ("class.md#0", "The cooking class lasts 3 hours and ends with lunch."),
+        ],
+        get_embedder("use-multilingual"),
+    )
+    unsupported = _unsupported_in(mini_brand, evidence)
+
+    blocked = [("claims.unsupported_detail", "block")]
+    assert unsupported("It lasts for 10 years on the enamel and body.") == blocked
+    assert unsupported("A Dutch oven that will last a lifetime.") == blocked
+    assert unsupported("这口锅能用一辈子。") == blocked
+    assert unsupported("The enamel and body carry a 10-year limited warranty.") == []
+    assert unsupported("The cooking class lasts 3 hours.") == []  # an event's length is no durability
 
 
 @pytest.mark.parametrize(
@@ -654,3 +702,33 @@ def test_a_term_given_to_the_part_a_table_gives_another_term_is_found(claim: str
     assert bool(problems) is flagged, problems
     if flagged:
         assert "is the term the documents give" in problems[0]
+
+
+DIRECTIONS = (
+    "- **Directions:** Apply liberally 15 minutes before sun exposure. Reapply after 40 minutes of swimming "
+    "or sweating, immediately after towel drying, and at least every 2 hours. Children under 6 months: ask "
+    "a doctor."
+)
+
+
+@pytest.mark.parametrize(
+    ("claim", "flagged"),
+    [
+        # a Clearleaf reply of 2026-12-05 (seed 7), rejected by the blind reviewer as a safety problem
+        ("It's important to reapply every 2 hours after swimming or sweating.", True),
+        ("Reapply every 2 hrs when sweating.", True),
+        ("Reapply at least every 2 hours, and after 40 minutes of swimming or sweating.", False),
+        ("Reapply after 40 minutes of swimming, and every 2 hours in any case.", False),
+        ("Reapply at least every 2 hours.", False),
+        ("It stays on for 40 minutes of swimming or sweating.", False),
+        ("Apply it 15 minutes before you go swimming.", False),  # that sentence of the documents has one term
+    ],
+)
+def test_a_time_term_given_to_the_condition_of_another_term_is_found(claim: str, flagged: bool) -> None:
+    problems = clause_conflicts(claim, rows_of([DIRECTIONS, "Water resistant (40 minutes)"]))
+    assert bool(problems) is flagged, problems
+    if flagged:
+        assert (
+            problems[0].startswith("2 hours is not what the documents give for")
+            and "40 minutes" in problems[0]
+        )

@@ -4,6 +4,8 @@ now (an edited draft, turns left out for length) is restated."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from pathlib import Path
 from typing import Any
 
@@ -144,3 +146,28 @@ def test_edited_view_is_none_only_while_the_thread_shows_the_draft(mini_brand: P
     assert edited_view(state, channel, changed, budget=1000) == changed
     state.threads["social_post"] = [state.threads["social_post"][0].model_copy(update={"user": "x" * 5000})]
     assert edited_view(state, channel, shown, budget=1000) == shown  # its turn was left out for length
+
+
+class LabelledBriefFake(RecordingFake):
+    """The fake's own brief, each key message headed by a value label as the 1.5B model wrote them."""
+
+    def _complete(
+        self, messages: list[ChatMessage], json_schema: dict[str, Any] | None, params: GenerationParams
+    ) -> Completion:
+        completion = super()._complete(messages, json_schema, params)
+        if messages[-1]["content"].startswith("You are the strategist"):
+            answer = json.loads(completion.text)
+            labels = ("Transparency", "Honest Roasting", "Freshness")
+            for label, message in zip(labels, answer["key_messages"], strict=False):
+                message["text"] = f"{label}: We {message['text'][:1].lower()}{message['text'][1:]}"
+            completion = dataclasses.replace(completion, text=json.dumps(answer))
+        return completion
+
+
+def test_key_messages_lose_the_value_labels_the_model_heads_them_with(mini_brand: Path) -> None:
+    """A Wanderly brief of 2026-12-05 (seed 7) headed its messages "慢行探索：我们采用……"; the copy pasted the
+    labels in. The brief keeps the sentences, not the labels."""
+    campaign = run_campaign(mini_brand, channels=["social_post"], llm=LabelledBriefFake())
+    texts = [m.text for m in campaign.brief.key_messages]
+    assert texts and all(t.startswith("We ") for t in texts), texts
+    assert not any(t.startswith(("Transparency", "Honest Roasting", "Freshness")) for t in texts)
