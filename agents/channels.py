@@ -272,7 +272,7 @@ def dangling_word(text: str) -> str | None:
         # By its ending, only after "a" or a possessive: "for the curious" is whole, "Our Traceable" not.
         # Also after a verb of the trade that wants its object: "Tidewater roasts traceable" (a headline
         # of 2026-12-05, seed 7).
-        owner = previous in _DETERMINERS or previous in _TAKES_OBJECT or previous.endswith(("'s", "’s"))
+        owner = previous in _DETERMINERS or previous in TAKES_OBJECT or previous.endswith(("'s", "’s"))
         if _ADJECTIVE_END.search(last) and owner:
             return words[0]
     # A possessive waits for its noun ("Try Clearleaf's"); a department name does not ("Shop Women's").
@@ -291,7 +291,7 @@ _ATTRIBUTIVE = frozenset(
 # Endings of adjectives, for the same test: "Discover Our Traceable" (a Tidewater subject of 2026-12-05).
 _ADJECTIVE_END = re.compile(r"(?:able|ible|ful|ous|ive|less)$")
 _DETERMINERS = frozenset(("a", "an", "our", "your", "their", "its", "my", "his", "her"))
-_TAKES_OBJECT = frozenset(
+TAKES_OBJECT = frozenset(
     "roasts makes offers brings delivers sells ships crafts creates serves builds brews grows sources".split()  # noqa: SIM905
 )
 _ELLIPTIC = frozenset(

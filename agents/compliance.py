@@ -50,6 +50,7 @@ from agents.judge import JUDGE_PROMPT, ModelJudge
 from agents.quality import (
     QualityContext,
     answer_from_policy,
+    back_the_subject,
     complete_alternative,
     drop_foreign_hashtags,
     drop_pasted_labels,
@@ -427,7 +428,7 @@ class Compliance(SendsBack):
         final = self._standing(checker, channel, draft, findings, quality(draft, cut))
         draft, replaced = replace_blocked_phrases(channel, draft, final, state.brand)
         # Last, so that no later step cuts it: a post or an e-mail that names nothing gains a product.
-        named = name_a_product(channel, state.brand, draft, final)
+        named = back_the_subject(channel, state.brand, name_a_product(channel, state.brand, draft, final))
         if replaced or named != draft:  # checked again only when a field changed
             draft, cut = named, cut - replaced
             final = self._standing(checker, channel, draft, findings, quality(draft, cut))

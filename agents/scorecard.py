@@ -82,6 +82,8 @@ def applied_checks(channel: ChannelSpec, brand: Brand, *, model_claims: bool) ->
     }
     if any(f.min_words for f in fields):
         channel_checks.add("quality.too_short")
+    if any(f.prose for f in fields) and not all(f.prose for f in fields):
+        channel_checks.add("quality.subject_unbacked")
     for rule, wanted in (
         ("quality.hashtags", any(f.min_hashtags for f in fields)),
         ("quality.greeting", any(f.greeting for f in fields)),

@@ -128,8 +128,8 @@ _LAUNCH = re.compile(
 # blind reviewer wrote), "tailored to your needs", "私人定制". A passage must say the same kind itself.
 _TAILORED = re.compile(
     r"\b(?:(?:roasted|blended|made|built|crafted|designed|tailored|customi[sz]ed|adjusted|planned|"
-    r"prepared|personali[sz]ed) (?:to|for) (?:your|each customer[’']s|every customer[’']s) (?:own |personal |"
-    r"individual |unique )?(?:taste|tastes|liking|preferences?|specifications?|needs|schedule|skin type)"
+    r"prepared|personali[sz]ed) to (?:your|each customer[’']s|every customer[’']s) (?:own |personal |"
+    r"individual |unique )?(?:taste|tastes|liking|preferences?|specifications?|needs)"
     r"|tailor-made|made[- ]to[- ]order|bespoke|one[- ]on[- ]one (?:coaching|consultations?|plans?))\b"
     r"|量身定制|量身打造|私人定制|私人订制|专属定制|一对一定制|按需定制|定制(?:化)?(?:服务|方案|课程|行程|路线)"
 )
@@ -142,7 +142,12 @@ _DURABILITY = re.compile(
     r"\b(?:lasts?|will last|built to last|made to last|keeps? going) (?:for )?"
     r"(?:up to |over |more than |at least |well over )?"
     r"(?:\d+(?:\.\d+)? (?:years?|decades?)|(?:a )?lifetimes?|generations|decades|forever)\b"
-    r"|(?:能用|可用|用上|耐用)(?:\d+|几十|一辈子|一生|终身)"
+    r"|(?:能用|可用|用上|耐用)\s?(?:\d+\s?年|几十年|一辈子|一生|终身|几代)"
+)
+# A warranty's or a membership's own term is said of the warranty, not of the product: "Our warranty lasts
+# 10 years on the enamel and body" is the policy itself (a policy term, checked as one).
+_TERM_OF = re.compile(
+    r"\b(?:warrant(?:y|ies)|guarantee|coverage|membership|subscription|plan)\b|保修|质保|会员"
 )
 
 
@@ -312,6 +317,8 @@ def extract_claims(text: str) -> list[Claim]:
         folded = fold_str(sentence)
         pairs = list(dict.fromkeys(figures_with_units(sentence)))
         kinds = tuple(kind for kind, pattern in _KINDS if pattern.search(folded))
+        if "durability" in kinds and _TERM_OF.search(folded):
+            kinds = tuple(k for k in kinds if k != "durability")
         if pairs:
             kinds = ("figure", *kinds)
         if kinds:

@@ -421,24 +421,42 @@ _TIMED = re.compile(r"(\d+(?:\.\d+)?)[\s-]?(minute|min|hour|hr|day|week|month|ye
 _TIME_UNIT = {"min": "minute", "hr": "hour"}
 _CONDITION_WORD = re.compile(r"[a-z][a-z\-]{3,}")
 _NOT_CONDITION = frozenset(
-    "after before every least most within than that this with your each once then from when".split()  # noqa: SIM905
+    (  # noqa: SIM905 - a word list reads better as one string
+        "after before every least most within than that this with your each once then from when "
+        "minute hour days week month year up to"
+    ).split()
 )
 
 
-def _timed_clauses(text: str) -> list[tuple[str, frozenset[str]]]:
-    """``(term, condition words)`` for each clause of ``text`` that states one time term, the condition
-    being the words after the term in its clause: "reapply after 40 minutes of swimming or sweating" ->
-    ("40 minute", {"swimming", "sweating"}). English only."""
+def _stem(word: str) -> str:
+    return word[:-1] if word.endswith("s") and len(word) > 4 else word
+
+
+@dataclass(frozen=True)
+class _Timed:
+    """A clause that states one time term: the term ("40 minute"), the words of the whole clause, and its
+    condition (the words after the term: "reapply after 40 minutes of swimming or sweating" -> swimming,
+    sweating). Words are stemmed, without the time words themselves."""
+
+    term: str
+    words: frozenset[str]
+    condition: frozenset[str]
+
+
+def _timed_clauses(text: str) -> list[_Timed]:
+    """The clauses of ``text`` that state one time term each. English only."""
     out = []
     for clause in _CLAUSE_BREAK.split(fold_str(text)):
         found = list(_TIMED.finditer(clause))
         if len(found) == 1:
             m = found[0]
+
+            def words(part: str) -> frozenset[str]:
+                stems = (_stem(w) for w in _CONDITION_WORD.findall(part))
+                return frozenset(w for w in stems if w not in _NOT_CONDITION)
+
             term = f"{m.group(1)} {_TIME_UNIT.get(m.group(2), m.group(2))}"
-            words = frozenset(
-                w for w in _CONDITION_WORD.findall(clause[m.end() :]) if w not in _NOT_CONDITION
-            )
-            out.append((term, words))
+            out.append(_Timed(term, words(clause), words(clause[m.end() :])))
     return out
 
 
@@ -451,26 +469,26 @@ def clause_conflicts(claim: str, rows: list[str]) -> list[str]:
     every 2 hours after swimming or sweating" where the directions say "Reapply after 40 minutes of
     swimming or sweating, … and at least every 2 hours" (a Clearleaf reply of 2026-12-05, seed 7: "wrong
     for a 40-minute water-resistant sunscreen, a health and safety problem", the blind reviewer wrote).
-    Only a document sentence with two time terms or more tells; a claim that gives both terms, or that
-    says with its term a word of the term's own condition, is left alone."""
+    Only a document sentence with two time terms or more tells. A claim clause is left alone when it also
+    gives the other term, or says any word of its own term's clause ("up to 2 hours before for a 50%
+    refund": the claim that says "refund" with its 2 hours keeps to its clause however it shortens it)."""
     said = _timed_clauses(claim)
-    terms_said = {t for t, _ in said}
+    terms_said = {c.term for c in said}
     problems = []
     for row in rows:
         timed = _timed_clauses(row)
-        if len({t for t, _ in timed}) < 2:
+        if len({c.term for c in timed}) < 2:
             continue
-        for term, words in said:
-            own = [w for t, w in timed if t == term]
-            if not own:
+        for clause in said:
+            own = [c for c in timed if c.term == clause.term]
+            if not own or any(clause.words & c.words for c in own):
                 continue
-            own_words = frozenset().union(*own)
-            for other, condition in timed:
-                wrong = sorted((words & condition) - own_words)
-                if other != term and other not in terms_said and wrong:
+            for other in timed:
+                wrong = sorted(clause.condition & other.condition)
+                if other.term != clause.term and other.term not in terms_said and wrong:
                     problems.append(
-                        f"{_plural(term)} is not what the documents give for {' or '.join(wrong)}: they give "
-                        f"{_plural(other)}"
+                        f"{_plural(clause.term)} is not what the documents give for {' or '.join(wrong)}: "
+                        f"they give {_plural(other.term)}"
                     )
     return list(dict.fromkeys(problems))
 

@@ -363,8 +363,9 @@ def test_scorecard_counts_checks_by_group(tidewater: Brand) -> None:
 
     clean = scorecard(CH["email"], tidewater, [])
     assert clean.score == 1.0 and clean.passed == clean.applied
-    # limits, 2 endings, opening, 5 template-text checks, length, greeting, sign-off, call to action
-    assert clean.groups["channel"].applied == 14 and "quality.greeting" not in clean.groups["channel"].failed
+    # limits, 2 endings, opening, 5 template-text checks, length, greeting, sign-off, call to action,
+    # a subject its body backs
+    assert clean.groups["channel"].applied == 15 and "quality.greeting" not in clean.groups["channel"].failed
     findings = [
         ComplianceFinding(
             rule_id="quality.required_term", category="quality_voice", severity="block", explanation="x"
@@ -1453,6 +1454,9 @@ def test_a_stock_sentence_that_names_nothing_of_the_brands_own(wanderly: Brand, 
         "I wanted to take a moment to share some information with you about our brand, Tidewater.",
         "We are thrilled that you have chosen us as your trusted partner.",  # a Clearleaf e-mail, seed 7
         "If you have any questions, please don't hesitate to reach out to us.",
+        "Thank you for considering Tidewater Coffee Roasters as your roaster.",  # a Clearleaf e-mail, seed 7
+        "We are here to help.",
+        "Tidewater Coffee Roasters: Your Trusted Small-Batch Partner",  # a Hearthline subject, seed 7
     ):
         body = {"title": "Harbor Light is back", "body": stock}
         assert rules(tidewater, "blog", body).count("quality.filler") == 1, stock
@@ -1512,6 +1516,18 @@ def test_the_brand_speaks_as_itself_not_of_the_brand(tidewater: Brand, wanderly:
     assert rules(wanderly, "social_post", post) == ["quality.third_person"]
     zh = speak_as_the_brand(wanderly, Draft(channel="social_post", fields=post)).fields["text"]
     assert zh.startswith("Wanderly 带你在雨崩村")
+    # an apposition (a Hearthline blog of 2026-12-05, seed 7, came out "Welcome to Hearthline, Hearthline
+    # that offers…")
+    welcome = Draft(
+        channel="x", fields={"t": "Welcome to Tidewater Coffee Roasters, the company that roasts."}
+    )
+    assert speak_as_the_brand(tidewater, welcome).fields["t"] == (
+        "Welcome to Tidewater Coffee Roasters, which roasts."
+    )
+    short = Draft(
+        channel="x", fields={"t": "Tidewater, the company that roasts. Tidewater is the brand that ships."}
+    )
+    assert speak_as_the_brand(tidewater, short).fields["t"] == "Tidewater, which roasts. Tidewater ships."
 
 
 def test_hashtags_where_the_channel_has_none_are_found_and_made_words(tidewater: Brand) -> None:
@@ -1792,7 +1808,9 @@ def test_a_part_no_passage_answers_is_answered_from_the_product_facts() -> None:
     assert "facts.policy_not_used" not in [f.rule_id for f in quality_findings(context, answered)]
     answer = answer_from_policy(context)
     assert answer is not None and "Reapply after 40 minutes of swimming" in answer
-    assert "Water resistant (40 minutes)" in answer and "In the morning" not in answer
+    # the product's fact as a sentence, not pasted after its name and a colon
+    assert "Clearleaf Mineral Sunscreen SPF 30 is water resistant (40 minutes)." in answer
+    assert "In the morning" not in answer
 
 
 @pytest.mark.parametrize(
@@ -1844,6 +1862,11 @@ def test_stock_words_in_an_ad_block_in_its_descriptions_and_its_headlines() -> N
     assert [(f.field, f.severity) for f in found if f.rule_id == "quality.filler"] == [
         ("headline_3", "block")
     ]
+    for title in ("Don't Wait For Better Coffee", "Act Now And Save"):  # Title Case names nothing
+        found = quality_findings(
+            QualityContext.build(CH["search_ad"], tidewater), {**ad, "headline_3": title}
+        )
+        assert [f.field for f in found if f.rule_id == "quality.filler"] == ["headline_3"], title
 
 
 def test_a_value_pasted_as_a_label_before_a_sentence_is_found_and_dropped(
@@ -1877,8 +1900,10 @@ def test_a_value_pasted_as_a_label_before_a_sentence_is_found_and_dropped(
     assert drop_pasted_labels(wanderly, Draft(channel="search_ad", fields={"h": headline})).fields["h"] == (
         "我们致力于提供独特的旅行体验"
     )
-    said = "Transparency: We print the roast date on every bag."
+    said = "Transparency: we print the roast date on every bag."
     assert rules(tidewater, "social_post", {"text": said}).count("quality.pasted_label") == 1
+    unlabelled = drop_pasted_labels(tidewater, Draft(channel="social_post", fields={"text": said}))
+    assert unlabelled.fields["text"] == "We print the roast date on every bag."
     # a label with its fact, a product's or the brand's name, a note: no pasted value
     for text in (
         "费用：6,980元/人，每团最多 10 人。#Wanderly",
@@ -1886,11 +1911,18 @@ def test_a_value_pasted_as_a_label_before_a_sentence_is_found_and_dropped(
         "Wanderly：我们在雨崩村慢走七天，每团最多 10 人。#Wanderly",
         "温馨提示：我们建议出发前每周快走三次，雨崩徒步全程约 48 公里。#Wanderly",
         "适合人群：想慢下来的城市上班族，雨崩徒步 7天。#Wanderly",
+        "好消息：我们的秋季线路开放报名了。#Wanderly",  # devices of copy's own: news, a note, a greeting
+        "特别说明：我们不接受临时改期。#Wanderly",
+        "亲爱的朋友们：我们想和你分享雨崩的秋天。#Wanderly",
     ):
         assert "quality.pasted_label" not in rules(wanderly, "social_post", {"text": text}), text
     for text in (
         "Harbor Light: our lightest roast, jasmine and bergamot.",
         "Roast date: printed on every bag.",
+        "Good news: we've restocked Harbor Light.",
+        "The secret: our beans rest for a week.",
+        "Our promise: we roast every bag by hand.",
+        "Here's the deal: we never sell stale beans.",
     ):
         assert "quality.pasted_label" not in rules(tidewater, "social_post", {"text": text}), text
 
@@ -1939,3 +1971,117 @@ def test_two_phrase_fields_sharing_a_long_clause_repeat_each_other(wanderly: Bra
     # a product's name in two headlines, a clause said in a post and in its own e-mail body: no repeat
     ad["description_2"] = "云南·雨崩徒步 7天，每团最多 10 人，6,980元/人。"
     assert "quality.repetition" not in rules(wanderly, "search_ad", ad)
+
+
+def test_the_revision_requests_words_as_a_label_are_an_echo(tidewater: Brand) -> None:
+    """A Clearleaf ad of 2026-12-05 (seed 7, after a revision asked for "another fact, benefit or call to
+    action") came back with "Another fact: all Clearleaf products' ingredient percentages are listed." """
+    for text in ("Another fact: every bag is roasted to order.", "Call to action: order Harbor Light today."):
+        assert "quality.echoed_instruction" in rules(tidewater, "social_post", {"text": text}), text
+    said = "Every bag is roasted to order, another fact our regulars like: the date is on the bag."
+    assert "quality.echoed_instruction" not in rules(tidewater, "social_post", {"text": said})
+
+
+def test_a_phrase_from_the_brand_file_does_not_repeat_the_positioning_however_punctuated() -> None:
+    """A Qingyu e-mail of 2026-12-05 (seed 7) had the positioning line as its subject, with a colon
+    ("青屿少儿编程：为 6 至 14 岁的孩子开设小班编程课"), and again as its preheader; the last resort put the
+    positioning line back in the preheader and the e-mail stayed blocked."""
+    from agents.quality import replace_blocked_phrases
+
+    qingyu = load_brand(ROOT / "examples" / "brands" / "qingyu")
+    email = {
+        "subject": "青屿少儿编程：为 6 至 14 岁的孩子开设小班编程课",
+        "preheader": qingyu.positioning,
+        "body": "家长您好！\n\n图形化编程启蒙班每期 12 课时，每班最多 8 人。欢迎预约试听。"
+        "\n\n祝好，\n青屿 团队",
+    }
+    found = quality_findings(QualityContext.build(CH["email"], qingyu), email)
+    assert ("quality.positioning_repeated", "preheader") in [(f.rule_id, f.field) for f in found]
+    fixed, replaced = replace_blocked_phrases(
+        CH["email"], Draft(channel="email", fields=email), found, qingyu
+    )
+    assert replaced == {"preheader"}
+    assert "为 6 至 14 岁的孩子开设小班编程课" not in fixed.fields["preheader"]
+    assert "quality.positioning_repeated" not in rules(qingyu, "email", fixed.fields)
+
+
+def test_function_words_of_the_product_sheets_make_no_sentence_concrete() -> None:
+    """A Qingyu ad of 2026-12-05 (seed 7): "注重学生的个性化需求，提供适合不同年龄段孩子的课程选择" passed as
+    concrete because "孩子的" is in its product sheets; the blind reviewer called it generic filler."""
+    qingyu = load_brand(ROOT / "examples" / "brands" / "qingyu")
+    stock = "青屿少儿编程注重学生的个性化需求，提供适合不同年龄段孩子的课程选择，并且强调课程的实用性。"
+    assert "quality.filler" in rules(qingyu, "blog", {"title": "青屿少儿编程", "body": stock})
+    named = "图形化编程启蒙班内容丰富多样，每期 12 课时。"  # a course and a figure
+    assert "quality.filler" not in rules(qingyu, "blog", {"title": "青屿少儿编程", "body": named})
+
+
+def test_a_headline_that_ends_on_the_brand_and_its_verb_is_cut_short(tidewater: Brand) -> None:
+    """A Tidewater headline of 2026-12-05 (seed 7): "Tidewater roasts" (a cut took its object)."""
+    ad = {
+        "headline_1": "Tidewater Coffee Roasters",
+        "headline_2": "Tidewater roasts",
+        "headline_3": "Order Harbor Light today",
+        "description_1": "A washed Ethiopian single origin with jasmine and bergamot notes.",
+        "description_2": "We ship every bag within 48 hours of roasting. Order today.",
+    }
+    found = quality_findings(QualityContext.build(CH["search_ad"], tidewater), ad)
+    assert [(f.field, f.rule_id) for f in found if f.rule_id == "quality.truncated"] == [
+        ("headline_2", "quality.truncated")
+    ]
+    whole = {**ad, "headline_2": "Tidewater roasts to order"}
+    assert "quality.truncated" not in rules(tidewater, "search_ad", whole)
+
+
+def test_a_chinese_post_that_names_no_route_has_no_specifics(wanderly: Brand) -> None:
+    """A Wanderly post of 2026-12-05 (seed 7), once its pasted labels were dropped, named no route:
+    "……感受当地的文化和自然环境". "的文化" of "适合亲子家庭的文化慢游路线" had counted as naming one."""
+    post = {
+        "text": "我们采用小团、慢节奏的方式进行旅行，让游客能够更好地感受当地的文化和自然环境。"
+        "我们鼓励游客参与真实的旅行活动。#Wanderly #旅行体验"
+    }
+    assert "quality.no_specifics" in rules(wanderly, "social_post", post)
+    named = {"text": "在梅里雪山脚下的雨崩村慢走，藏族向导带路。#Wanderly"}
+    assert "quality.no_specifics" not in rules(wanderly, "social_post", named)
+
+
+def test_a_signature_run_into_the_last_sentence_is_not_signed_twice(wanderly: Brand) -> None:
+    """A Wanderly e-mail of 2026-12-05 (seed 7) ended "…请随时联系我们。Wanderly团队" and then signed off
+    "祝好，\nWanderly 团队": blocked for the repeat."""
+    from agents.quality import finish_conventions
+
+    trip = (
+        "雨崩徒步 7天，每团最多 10 人，由领队与当地藏族向导共同带队。全程徒步约 48 公里，"
+        "最高海拔约 3,700 米，我们建议你从现在开始每周练习快走或慢跑。秋天的雨崩村安静，适合慢慢走、慢慢看。"
+    )
+    body = f"你好，\n\n{trip}请随时联系我们。Wanderly团队\n\n祝好，\nWanderly 团队"
+    email = {"subject": "雨崩徒步 7天", "preheader": "每团最多 10 人", "body": body}
+    fixed = finish_conventions(CH["email"], wanderly, Draft(channel="email", fields=email)).fields["body"]
+    assert fixed.endswith("请随时联系我们。\n\n祝好，\nWanderly 团队"), fixed
+    assert fixed.count("团队") == 1
+    signed = f"你好，\n\n{trip}请随时联系我们。\n\n祝好，\nWanderly 团队"  # one signature: unchanged
+    assert finish_conventions(
+        CH["email"], wanderly, Draft(channel="email", fields={**email, "body": signed})
+    ) == (Draft(channel="email", fields={**email, "body": signed}))
+
+
+def test_a_subject_that_names_a_product_the_body_never_mentions(tidewater: Brand) -> None:
+    """Two e-mails of 2026-12-05 (seed 7): "Tidewater Coffee Roasters Breakwater Blend" over a body about the
+    roaster, a Clearleaf subject on the moisturizer over a body about the serum ("promise the Barrier
+    Moisturizer but the body never mentions it", the blind reviewer wrote)."""
+    from agents.quality import back_the_subject
+
+    email = {
+        "subject": "Tidewater Coffee Roasters Breakwater Blend",
+        "preheader": "Harbor Light is back on the roaster",
+        "body": "Hi there,\n\nHarbor Light is back: a washed Ethiopian from Yirgacheffe, roasted to order "
+        "and shipped within 48 hours. Order a bag at tidewater.example today.\n\nBest,\nThe Tidewater team",
+    }
+    found = [f for f in quality_findings(QualityContext.build(CH["email"], tidewater), email)]
+    assert [(f.rule_id, f.field) for f in found if f.rule_id == "quality.subject_unbacked"] == [
+        ("quality.subject_unbacked", "subject")
+    ]
+    fixed = back_the_subject(CH["email"], tidewater, Draft(channel="email", fields=email)).fields
+    assert "Breakwater" not in fixed["subject"] and fixed["preheader"] == email["preheader"]
+    assert "quality.subject_unbacked" not in rules(tidewater, "email", fixed)
+    backed = {**email, "subject": "Harbor Light is back"}
+    assert "quality.subject_unbacked" not in rules(tidewater, "email", backed)
