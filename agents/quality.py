@@ -411,7 +411,9 @@ def quality_findings(ctx: QualityContext, fields: dict[str, str]) -> list[Compli
     found += _policy_not_used(ctx, fields) or _part_unanswered(ctx, fields)
     found += _refund_amount(ctx, fields)
     found += _covered_against_documents(ctx, fields)
-    found += _duplicated_fields(fields, (s.name for s in ctx.channel.fields if not s.prose))
+    found += _duplicated_fields(
+        fields, (s.name for s in ctx.channel.fields if not s.prose), _names(ctx.brand)
+    )
     found += _subject_unbacked(ctx, fields)
     found += _required_terms(ctx, fields)
     found += _positioning(ctx, fields)
@@ -871,6 +873,7 @@ def complete_alternative(
         and dangling_word(c) is None
         and c.casefold() not in taken
         and not long_clauses(c) & clauses_taken
+        and not any(len(c) <= 35 and len(o) <= 35 and _one_inside(_norm(c), _norm(o)) for o in others)
         and not (positioning_used and any(k in _norm(c) for k in keys))
         and (allowed is None or allowed(c))
     ]
@@ -1051,6 +1054,17 @@ def back_the_subject(channel: ChannelSpec, brand: Brand, draft: Draft) -> Draft:
     return draft if fields == draft.fields else draft.model_copy(update={"fields": fields})
 
 
+def _repeats_field(name: str, earlier: str, text: str) -> ComplianceFinding:
+    return _finding(
+        "quality.repetition",
+        f'"{name}" repeats what "{earlier}" already says',
+        f'make "{name}" say something else: another fact, benefit or call to action',
+        field=name,
+        span=(0, len(text)),
+        matched=text[:80],
+    )
+
+
 def _one_inside(a: str, b: str) -> bool:
     """Whether one of two normalised phrases holds the other, both of about one length (8 characters or
     more, the longer at most twice the shorter)."""
@@ -1058,53 +1072,39 @@ def _one_inside(a: str, b: str) -> bool:
     return len(short) >= 8 and short in long and len(long) <= 2 * len(short)
 
 
-def _duplicated_fields(fields: dict[str, str], phrases: Iterable[str] = ()) -> list[ComplianceFinding]:
+def _duplicated_fields(
+    fields: dict[str, str], phrases: Iterable[str] = (), names: Iterable[str] = ()
+) -> list[ComplianceFinding]:
     """Two fields of a piece saying the same thing: the same text, or the same long sentence; between
     two of the ``phrases`` fields (headlines, descriptions, a subject and a preheader), also the same
     long clause: "在梅里雪山脚下的雨崩村慢走七天" in a Wanderly ad's second headline and its second
     description (seed 7 of 2026-12-05, "repeated verbatim", the blind reviewer wrote)."""
     short = set(phrases)
+    # The brand's or a product's name alone may stand in two fields: a subject "Tidewater Coffee Roasters"
+    # and the body's signature (a Tidewater e-mail of 2026-12-05, blocked for that, 41ea6ea).
+    own = {_norm(n) for n in names}
     seen: dict[str, str] = {}
     wholes: dict[str, str] = {}
     for name, text in fields.items():
         if name in short:
             # One phrase field inside another of about its length: "Barrier Moisturizer" under the headline
             # "Clearleaf Barrier Moisturizer" (a Clearleaf ad of 2026-12-05, seed 7: "just repeats the
-            # product name", the blind reviewer wrote).
-            whole = (
-                _norm(text) if len(text) <= 35 else ""
-            )  # headlines, subjects: a description may repeat one
+            # product name", the blind reviewer wrote). Headlines and subjects only: a description may
+            # repeat a headline's words.
+            whole = _norm(text) if len(text) <= 35 else ""
             inside = next((n for n, w in wholes.items() if whole and _one_inside(whole, w)), None)
             if inside is not None:
-                return [
-                    _finding(
-                        "quality.repetition",
-                        f'"{name}" repeats what "{inside}" already says',
-                        f'make "{name}" say something else: another fact, benefit or call to action',
-                        field=name,
-                        span=(0, len(text)),
-                        matched=text[:80],
-                    )
-                ]
+                return [_repeats_field(name, inside, text)]
             wholes[name] = whole
         long = [_norm(text[a:b]) for a, b in sentence_spans(text)]
         keys = {_norm(text)} | {key for key in long if len(key) >= 20}
         if name in short:
             keys |= {f"clause:{key}" for key in long_clauses(text)}
         for key in keys:
-            if len(key) < 4:
+            if len(key) < 4 or key in own:
                 continue
             if key in seen and seen[key] != name:
-                return [
-                    _finding(
-                        "quality.repetition",
-                        f'"{name}" repeats what "{seen[key]}" already says',
-                        f'make "{name}" say something else: another fact, benefit or call to action',
-                        field=name,
-                        span=(0, len(text)),
-                        matched=text[:80],
-                    )
-                ]
+                return [_repeats_field(name, seen[key], text)]
             seen.setdefault(key, name)
     return []
 

@@ -1071,7 +1071,10 @@ def test_a_short_field_still_blocked_after_revision_gets_a_phrase_from_the_brand
         CH["search_ad"], Draft(channel="search_ad", fields=ad), quality_findings(cut2, ad), clearleaf
     )
     new = two.fields["headline_2"]
-    assert new in {p.name.removeprefix("Clearleaf ") for p in clearleaf.products}  # a whole product name
+    # a whole product name, or the brand's: not "Barrier Moisturizer", inside "Clearleaf Barrier Moisturizer"
+    assert new in {p.name.removeprefix("Clearleaf ") for p in clearleaf.products} - {
+        "Barrier Moisturizer"
+    } | {"Clearleaf"}
     assert len(new) <= 30 and new not in ad.values()
     assert {k: v for k, v in fixed.fields.items() if k != "headline_3"} == {
         k: v for k, v in ad.items() if k != "headline_3"
@@ -2085,3 +2088,35 @@ def test_a_subject_that_names_a_product_the_body_never_mentions(tidewater: Brand
     assert "quality.subject_unbacked" not in rules(tidewater, "email", fixed)
     backed = {**email, "subject": "Harbor Light is back"}
     assert "quality.subject_unbacked" not in rules(tidewater, "email", backed)
+    # the brand's name as the subject and as the body's signature is no repetition (41ea6ea's e-mail)
+    signed = {
+        **email,
+        "subject": "Tidewater Coffee Roasters",
+        "body": email["body"] + "\nTidewater Coffee Roasters",
+    }
+    assert "quality.repetition" not in rules(tidewater, "email", signed)
+
+
+def test_a_phrase_from_the_brand_file_is_not_inside_another_headline() -> None:
+    """Clearleaf's ad of 2026-12-05 (seed 7, 41ea6ea) was blocked: its second headline "Barrier
+    Moisturizer" repeats the first, "Clearleaf Barrier Moisturizer", and the last resort chose the same
+    product name again."""
+    from agents.quality import replace_blocked_phrases
+
+    clearleaf = load_brand(ROOT / "examples" / "brands" / "clearleaf")
+    ad = {
+        "headline_1": "Clearleaf Barrier Moisturizer",
+        "headline_2": "Barrier Moisturizer",
+        "headline_3": "Visit clearleaf.example",
+        "description_1": "Clearleaf discloses ingredient percentages on every label.",
+        "description_2": "A fragrance-free moisturizer with glycerin, squalane, and a ceramide complex.",
+    }
+    found = quality_findings(QualityContext.build(CH["search_ad"], clearleaf), ad)
+    assert [(f.rule_id, f.field) for f in found if f.severity == "block"] == [
+        ("quality.repetition", "headline_2")
+    ]
+    fixed, replaced = replace_blocked_phrases(
+        CH["search_ad"], Draft(channel="search_ad", fields=ad), found, clearleaf
+    )
+    assert replaced == {"headline_2"} and "moisturizer" not in fixed.fields["headline_2"].casefold()
+    assert "quality.repetition" not in rules(clearleaf, "search_ad", fixed.fields)
