@@ -450,14 +450,14 @@ def _timed_clauses(text: str) -> list[_Timed]:
         found = list(_TIMED.finditer(clause))
         if len(found) == 1:
             m = found[0]
-
-            def words(part: str) -> frozenset[str]:
-                stems = (_stem(w) for w in _CONDITION_WORD.findall(part))
-                return frozenset(w for w in stems if w not in _NOT_CONDITION)
-
             term = f"{m.group(1)} {_TIME_UNIT.get(m.group(2), m.group(2))}"
-            out.append(_Timed(term, words(clause), words(clause[m.end() :])))
+            out.append(_Timed(term, _condition_words(clause), _condition_words(clause[m.end() :])))
     return out
+
+
+def _condition_words(part: str) -> frozenset[str]:
+    stems = (_stem(w) for w in _CONDITION_WORD.findall(part))
+    return frozenset(w for w in stems if w not in _NOT_CONDITION)
 
 
 def _plural(term: str) -> str:
