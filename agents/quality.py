@@ -999,9 +999,7 @@ def long_clauses(text: str) -> set[str]:
 
 def _named_products(brand: Brand, text: str) -> set[str]:
     """The brand's products ``text`` names, by any form :func:`product_aliases` gives."""
-    folded = fold_str(text)
-    aliases = product_aliases([p.name for p in brand.products])
-    return {name for name, forms in aliases.items() if any(form in folded for form in forms)}
+    return mentioned_products(text, {p.name: list(p.facts) for p in brand.products})
 
 
 def _subject_unbacked(ctx: QualityContext, fields: dict[str, str]) -> list[ComplianceFinding]:
