@@ -183,6 +183,12 @@ class ChannelSpec(BaseModel):
         description="Ways of reaching the brand the channel itself gives, so copy that points to them needs "
         "no address in its text: a search ad is a link to the site, an e-mail can be answered.",
     )
+    features: Literal["brand", "product"] = Field(
+        "brand",
+        description="What a piece is about: the brand, or one of its products (the one the brief's angle for "
+        "the channel names, else the one its key messages name most), whose sheet the copywriter is given "
+        "and which the piece names in its phrase fields (agents.copywriter.featured_product).",
+    )
 
     @model_validator(mode="after")
     def _unique(self) -> Self:

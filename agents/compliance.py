@@ -55,6 +55,7 @@ from agents.quality import (
     drop_foreign_hashtags,
     drop_pasted_labels,
     drop_repeats,
+    drop_shared_labels,
     drop_stray_hashtags,
     fill_placeholders,
     finish_conventions,
@@ -378,7 +379,8 @@ class Compliance(SendsBack):
             stripped += more
             findings = self.findings(state, ctx, channel, draft, checker, quality(draft))
 
-        # Last resort, deterministic: restore required spellings and drop passage ids from the prose;
+        # Last resort, deterministic: a label opening several headlines stays on the first; restore
+        # required spellings and drop passage ids from the prose;
         # give the brand's own site, number or address where the copy sends the reader to one;
         # drop the sentences (or the clauses) that still carry a blocking finding, and the later copy of
         # a repeated sentence, phrase (long fields) or positioning line when the field keeps other text;
@@ -397,7 +399,10 @@ class Compliance(SendsBack):
                 drop_pasted_labels(
                     state.brand,
                     fill_placeholders(
-                        state.brand, strip_citation_ids(self._fix_spelling(state.brand, draft))
+                        state.brand,
+                        strip_citation_ids(
+                            self._fix_spelling(state.brand, drop_shared_labels(channel, draft))
+                        ),
                     ),
                 ),
             ),

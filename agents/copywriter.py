@@ -56,8 +56,9 @@ from agents.roles import (
 )
 from agents.state import CampaignState, CreativeBrief, Draft
 from agents.threads import brief_shown, mark_turn
+from knowledge.brand import Brand, Product
 from policy.claims import coverage, sentence_spans
-from policy.facts import case_rows
+from policy.facts import case_rows, mentioned_products
 
 
 class CopywriterParams(AgentParams):
@@ -69,8 +70,8 @@ class CopywriterParams(AgentParams):
         ge=0,
         le=8,
         description="A field with `sections` (a blog body) that comes out under its minimum gets up to this "
-        "many more paragraphs, one call each, each about one of the brand's products whose facts it does not "
-        "give yet, from the product's own facts (0: none).",
+        "many more paragraphs, one call each, each about one of the brand's products, those whose facts it "
+        "gives least of first, from the product's own facts (0: none).",
     )
     expand_headroom: float = Field(
         1.3,
@@ -132,6 +133,7 @@ class Copywriter(Agent):
             channel_inputs=channel_inputs,
             focus=[p.alias for p in answering],
             case_rows=case_rows(list(channel_inputs.values()), [p.text for p in answering]),
+            featured=featured_product(state.brand, state.brief, channel),
         )
         try:
             answer = ask(
@@ -158,9 +160,9 @@ class Copywriter(Agent):
 
     def _expand(self, state: CampaignState, ctx: RunContext, channel: ChannelSpec) -> None:
         """Add paragraphs about the brand's products to the channel's long field while it is under its
-        minimum times ``expand_headroom`` (room for the sentences compliance drops): one call per product
-        whose facts it gives least of (below :data:`TOLD_COVERAGE`), each paragraph set before the
-        closing one, without the sentences that restate the text.
+        minimum times ``expand_headroom`` (room for the sentences compliance drops): one call per product,
+        those whose facts it gives least of first, each paragraph set before the closing one, without the
+        sentences that restate the text.
         A field the answer was cut off in is left to the quality checks (its end is missing, not its
         middle); a call that fails adds nothing."""
         draft = state.drafts[channel.name]
@@ -170,11 +172,11 @@ class Copywriter(Agent):
         text = draft.fields.get(spec.name, "").strip()
         target = math.ceil((spec.min_words or 0) * self.params.expand_headroom)
         # The products whose facts the text gives least of, named or not ("我们有 A、B、C 三门课" names
-        # them and says nothing about them).
+        # them and says nothing about them); a text that tells every product already gets paragraphs on
+        # those it tells least (Hearthline's blog of 2026-12-05 told all six and stayed at 310 words, 226
+        # after the compliance editor's cuts).
         told = {p.name: coverage(" ".join([p.description, *p.facts]), text) for p in state.brand.products}
-        untold = sorted(
-            (p for p in state.brand.products if told[p.name] < TOLD_COVERAGE), key=lambda p: told[p.name]
-        )
+        untold = sorted(state.brand.products, key=lambda p: told[p.name])
         calls = min(self.params.expand_paragraphs, len(untold))
         for n, product in enumerate(untold[:calls]):
             short = target - count_words(text)
@@ -297,8 +299,31 @@ class Copywriter(Agent):
         )
 
 
-# A product whose sheet (description and facts) the text covers less than this gets a paragraph.
-TOLD_COVERAGE = 0.5
+def featured_product(brand: Brand, brief: CreativeBrief, channel: ChannelSpec) -> Product | None:
+    """The product a piece of ``channel`` is about where the channel features one
+    (``features: product``, the e-mail): the first of the brand's products the brief's angle for the
+    channel names, else the one its key messages name most (the first of those on a tie), else the one
+    whose sheet shares most words with the angle, else the first. None for a channel about the brand or
+    a brand with no products."""
+    if channel.features != "product" or not brand.products:
+        return None
+    sheets = {p.name: list(p.facts) for p in brand.products}
+    angle = brief.channel_angles.get(channel.name, "")
+    named = mentioned_products(angle, sheets)
+    if named:
+        return next(p for p in brand.products if p.name in named)
+    counts = {p.name: 0 for p in brand.products}
+    for message in brief.key_messages:
+        for name in mentioned_products(message.text, sheets):
+            counts[name] += 1
+    if max(counts.values()) > 0:
+        return max(brand.products, key=lambda p: counts[p.name])
+    return max(
+        brand.products,
+        key=lambda p: coverage(angle, " ".join([p.name, p.description, *p.facts])) if angle else 0,
+    )
+
+
 # A sentence of an added paragraph whose content words the text already has this much of repeats it.
 REPEAT_COVERAGE = 0.8
 

@@ -193,7 +193,11 @@ _ECHO = re.compile(
     r"|^(?:another|one more) (?:fact|benefit)\s?[:：]|^call to action\s?[:：]"
     r"|^(?:另一个|又一个)(?:事实|卖点)[:：]"
     r"|\bthe passages?\b|\bpassage p\d{1,2}\b|\bknowledge passages?\b|\bthe brand's (?:knowledge|documents)\b"
-    r"|以下是|根据(?:你|您)的要求|修改后的(?:版本|文案)|（\d{1,4}\s?字）|字数[:：]|参考段落|段落\s?P\d",
+    r"|以下是|根据(?:你|您)的要求|修改后的(?:版本|文案)|（\d{1,4}\s?字）|字数[:：]|参考段落|段落\s?P\d"
+    # the brand's files named or their source markers pasted: "Please refer to the product sheets for
+    # details." (a Hearthline e-mail), "—— 微信朋友圈（2024年9月）——" over a post copied from the
+    # approved-copy archive (a Qingyu e-mail; both d12d1ee, seed 7, delivered)
+    r"|\bproduct sheets?\b|^[ \t]*[—–-]{2}[ \t]?[^\n—–-]{1,30}[ \t]?[—–-]{2}[ \t]*$",
     re.IGNORECASE | re.MULTILINE,
 )
 # The brand's writing guidelines restated as copy: "We use cosmetic language like 'skin feels' and
@@ -794,13 +798,19 @@ def finish_conventions(channel: ChannelSpec, brand: Brand, draft: Draft) -> Draf
             new = f"{greeting}\n\n{new}"
         if spec.sign_off:
             # A signature run into the last sentence ("…请随时联系我们。Wanderly团队", a Wanderly e-mail of
-            # 2026-12-05, seed 7) before the sign-off proper: said twice, it blocked the e-mail.
+            # 2026-12-05, seed 7; "…like the Ember Induction Burner? Best regards, Hearthline.", a Hearthline
+            # e-mail of this stop) before the sign-off proper: said twice, it blocked the e-mail.
             inline = re.compile(
-                rf"(?<=[。！？.!?])[ \t]*(?:the )?{re.escape(brand.name)}\s?(?:团队|team)[ \t]*(?=\n)", re.I
+                r"(?<=[。！？.!?])[ \t]*"
+                r"(?:(?:(?:best|warm|kind) )?regards|best|sincerely|cheers|warmly|祝好)?"
+                rf"[,，!！]?[ \t]?(?:the )?{re.escape(brand.name)}(?:\s?(?:团队|team))?[.。]?[ \t]*(?=\n|$)",
+                re.I,
             )
             signed = inline.search(new)
-            if signed and _has_sign_off(new[signed.end() :]):
-                new = new[: signed.start()] + new[signed.end() :]
+            # before a sign-off it is said twice; at the very end it goes, and the sign-off proper is added
+            # below (a Wanderly e-mail ending "感谢您的支持！Wanderly 团队" was signed a second time so)
+            if signed and (signed.end() == len(new) or _has_sign_off(new[signed.end() :])):
+                new = new[: signed.start()].rstrip() + new[signed.end() :]
         if spec.sign_off and not _has_sign_off(new) and lang in _PLAIN_SIGN_OFF:
             new = f"{new}\n\n{_PLAIN_SIGN_OFF[lang].format(name=brand.name)}"
         tag = "#" + "".join(ch for ch in brand.name if ch.isalnum())
@@ -1002,26 +1012,66 @@ def _named_products(brand: Brand, text: str) -> set[str]:
     return mentioned_products(text, {p.name: list(p.facts) for p in brand.products})
 
 
+_FIGURE = re.compile(r"\d+(?:[.,]\d+)?")
+
+
+def _sheet_units(text: str) -> set[str]:
+    return content_units(text) | set(_FIGURE.findall(text))
+
+
+def told_products(brand: Brand, body: str) -> set[str]:
+    """The products ``body`` tells about, not just names: a sentence naming one (with the sentence after
+    it, when that names none) gives two or more words or figures of its sheet (description and facts)
+    that no product's name nor the brand's has; in a body that names one product only, any sentence
+    counts ("This serum contains 10% niacinamide"). "Our range includes the Dutch oven and the skillets."
+    names the Dutch oven in passing; "The 5.5 qt Enameled Dutch Oven is oven-safe to 500°F" tells it."""
+    sheets = {p.name: list(p.facts) for p in brand.products}
+    sentences = [body[a:b] for a, b in sentence_spans(body)]
+    named = [mentioned_products(sentence, sheets) for sentence in sentences]
+    # Words and figures of any product's name say nothing of a product's own ("10" of "10-inch skillet"
+    # is not the burner's "10 power levels").
+    in_names = _sheet_units(" ".join([brand.name, *sheets]))
+    # A body that names one product speaks of it throughout ("This serum contains 10% niacinamide…").
+    only = set().union(*named) if len(set().union(*named)) == 1 else set()
+    told = set()
+    for product in brand.products:
+        own = _sheet_units(" ".join([product.description, *product.facts])) - in_names
+        said: set[str] = _sheet_units(body) & own if product.name in only else set()
+        for i, products in enumerate(named):
+            if product.name in products:
+                # with the sentence after it when that names no product ("It holds 5.5 qt.")
+                after = sentences[i + 1] if i + 1 < len(sentences) and not named[i + 1] else ""
+                said |= _sheet_units(f"{sentences[i]} {after}") & own
+        if len(said) >= 2:
+            told.add(product.name)
+    return told
+
+
 def _subject_unbacked(ctx: QualityContext, fields: dict[str, str]) -> list[ComplianceFinding]:
     """A subject line, preheader or title (a phrase field of a channel with a prose field) naming a
     product the body never names: "Tidewater Coffee Roasters Breakwater Blend" over a body about
     the roaster, "Clearleaf Barrier Moisturizer: 50 mL, $32.00" over one about the serum (two e-mails of
     2026-12-05, seed 7: "promise the Barrier Moisturizer but the body never mentions it", the blind
-    reviewer wrote)."""
+    reviewer wrote), or names only in passing (:func:`told_products`: Hearthline's Dutch oven and
+    Qingyu's Scratch class in the subjects of two e-mails of 41ea6ea, rejected for it)."""
     prose = [s.name for s in ctx.channel.fields if s.prose]
     if not prose:
         return []
-    body = _named_products(ctx.brand, " ".join(fields.get(n, "") for n in prose))
+    body_text = " ".join(fields.get(n, "") for n in prose)
+    body = _named_products(ctx.brand, body_text)
+    told = told_products(ctx.brand, body_text)
     found = []
     for spec in ctx.channel.fields:
         text = fields.get(spec.name, "")
-        missing = sorted(_named_products(ctx.brand, text) - body) if not spec.prose else []
+        missing = sorted(_named_products(ctx.brand, text) - told) if not spec.prose else []
         if missing:
+            how = "only mentions in passing" if set(missing) <= body else "never mentions"
             found.append(
                 _finding(
                     "quality.subject_unbacked",
-                    f'"{spec.name}" names {", ".join(missing)}, which the {prose[0]} never mentions',
-                    f"name in the {spec.name} what the {prose[0]} is about",
+                    f'"{spec.name}" names {", ".join(missing)}, which the {prose[0]} {how}',
+                    f"name in the {spec.name} what the {prose[0]} is about, or tell that product's facts in "
+                    f"the {prose[0]}",
                     field=spec.name,
                     span=(0, len(text)),
                     matched=text,
@@ -1032,20 +1082,21 @@ def _subject_unbacked(ctx: QualityContext, fields: dict[str, str]) -> list[Compl
 
 def back_the_subject(channel: ChannelSpec, brand: Brand, draft: Draft) -> Draft:
     """The last-resort fix for ``quality.subject_unbacked``: the field gets a phrase from the brand file
-    (:func:`complete_alternative`) that names only products the body names, or none, closest to the body."""
+    (:func:`complete_alternative`) that names only products the body tells about (:func:`told_products`),
+    or none, closest to the body."""
     prose = [s.name for s in channel.fields if s.prose]
     if not prose:
         return draft
     body_text = " ".join(draft.fields.get(n, "") for n in prose)
-    body = _named_products(brand, body_text)
+    told = told_products(brand, body_text)
     fields = dict(draft.fields)
     for spec in channel.fields:
         text = fields.get(spec.name, "")
-        if spec.prose or not text or not _named_products(brand, text) - body:
+        if spec.prose or not text or not _named_products(brand, text) - told:
             continue
         others = [t for name, t in fields.items() if name != spec.name]
         alternative = complete_alternative(
-            spec, body_text, brand, others, allowed=lambda c: not _named_products(brand, c) - body
+            spec, body_text, brand, others, allowed=lambda c: not _named_products(brand, c) - told
         )
         if alternative:
             fields[spec.name] = alternative
@@ -1083,7 +1134,22 @@ def _duplicated_fields(
     own = {_norm(n) for n in names}
     seen: dict[str, str] = {}
     wholes: dict[str, str] = {}
+    labels: dict[str, str] = {}
     for name, text in fields.items():
+        label = shared_label_of(text) if name in short else ""
+        if label and label in labels:
+            return [
+                _finding(
+                    "quality.repetition",
+                    f'"{name}" opens with the label "{label}" as "{labels[label]}" does',
+                    "say the label once: the headlines of an ad are shown side by side",
+                    field=name,
+                    span=(0, len(label)),
+                    matched=text[:80],
+                )
+            ]
+        if label:
+            labels[label] = name
         if name in short:
             # One phrase field inside another of about its length: "Barrier Moisturizer" under the headline
             # "Clearleaf Barrier Moisturizer" (a Clearleaf ad of 2026-12-05, seed 7: "just repeats the
@@ -1105,6 +1171,33 @@ def _duplicated_fields(
                 return [_repeats_field(name, seen[key], text)]
             seen.setdefault(key, name)
     return []
+
+
+_LABEL = re.compile(r"([^:：|｜]{2,16})\s*[:：|｜]\s*(\S)")
+
+
+def shared_label_of(text: str) -> str:
+    """The label a phrase opens with ("青屿少儿编程" in "青屿少儿编程：Scratch 启蒙班"), or ''. A
+    Qingyu ad of 2026-12-05 put the brand's name as a label before each of its three headlines (seed 7,
+    41ea6ea: "the brand name before every headline", the blind reviewer wrote)."""
+    match = _LABEL.match(text.strip())
+    return match.group(1).strip() if match else ""
+
+
+def drop_shared_labels(channel: ChannelSpec, draft: Draft) -> Draft:
+    """The last-resort fix for a label opening two or more phrase fields: it stays on the first of them
+    and goes from the others."""
+    fields = dict(draft.fields)
+    seen: set[str] = set()
+    for spec in channel.fields:
+        text = fields.get(spec.name, "")
+        label = "" if spec.prose else shared_label_of(text)
+        if not label:
+            continue
+        if label in seen:
+            fields[spec.name] = _LABEL.sub(r"\2", text.strip(), count=1)
+        seen.add(label)
+    return draft if fields == draft.fields else draft.model_copy(update={"fields": fields})
 
 
 def _names(brand: Brand) -> list[str]:
@@ -1208,9 +1301,9 @@ def drop_repeats(draft: Draft, findings: list[ComplianceFinding], keep: Iterable
     twice (``quality.repetition`` on a whole sentence), or the sentence that holds the later use of the
     positioning line (``quality.positioning_repeated``), is dropped when its field keeps other text; in a
     field of at least :data:`_LONG_FIELD_SENTENCES` sentences (a blog body) so is the later sentence that
-    repeats a phrase. A sentence that holds a figure or one of ``keep`` (the brand's name and required
-    terms) stays, and so does a phrase repeated in a short field, where the sentence may be all there
-    is: those are left to the finding."""
+    repeats a phrase. A sentence that holds a figure, or one of ``keep`` (the brand's name and required
+    terms) that the rest of the field does not say, stays, and so does a phrase repeated in a short field,
+    where the sentence may be all there is: those are left to the finding."""
     fields = dict(draft.fields)
     names = list(fields)
     kept_words = [k.casefold() for k in keep if k]
@@ -1231,10 +1324,12 @@ def drop_repeats(draft: Draft, findings: list[ComplianceFinding], keep: Iterable
             continue
         a, b = holding[-1]
         dropped = text[a:b]
-        if results(dropped) or any(k in dropped.casefold() for k in kept_words):
-            continue
         rest = re.sub(r"[ \t]{2,}", " ", text[:a] + text[b:])
         rest = re.sub(r"\n{3,}", "\n\n", re.sub(r"[ \t]+\n", "\n", rest)).strip()
+        # A name the rest of the field still says may go with the sentence ("In conclusion, Clearleaf stands
+        # out…" said twice kept a Clearleaf blog of 2026-12-05 blocked, its name in ten other sentences).
+        if results(dropped) or any(k in dropped.casefold() and k not in rest.casefold() for k in kept_words):
+            continue
         if _norm(rest):
             fields[f.field] = rest
     return draft.model_copy(update={"fields": fields})
@@ -1725,7 +1820,12 @@ _STOCK = re.compile(
     # Letter stock of the same kind: "Thank you for considering Clearleaf as your skincare provider.", "We
     # are here to help." (a Clearleaf e-mail of 2026-12-05, seed 7), "我们将竭诚为您服务" (a Qingyu e-mail).
     r"\bthank you for (?:considering|choosing)\b|\bwe(?: are|[’']re) (?:always )?here to help\b|"
-    r"竭诚为[您你]服务|感谢[您你]选择",
+    r"竭诚为[您你]服务|感谢[您你]选择|"
+    # "We're proud of our commitment to transparency and disclosure in our products.", "We look forward
+    # to hearing from you soon." (a Clearleaf e-mail's preheader and closing of this stop, seed 7)
+    r"\bproud of our (?:commitment|dedication)\b|\bour commitment to\b|\blook forward to hearing from you\b|"
+    # "So why settle for less…?", "Our Ember Induction Burner is the solution for you." (the same e-mail)
+    r"\bsettle for less\b|\bthe (?:perfect |ideal )?solution for you\b",
     re.IGNORECASE,
 )
 _CAPITALISED = re.compile(r"(?<=[ \t(“\"])[A-Z][A-Za-z'’\-]+")

@@ -103,6 +103,11 @@ class DraftInputs(RoleInputs):
         description="The rows of those passages that state the figure for the case the inputs describe "
         "(policy.facts.rows_for_case): a refund question's own row of the refund table.",
     )
+    featured: Product | None = Field(
+        None,
+        description="The product the piece is about, where its channel features one (ChannelSpec.features): "
+        "its name, description and facts from the brand file.",
+    )
 
 
 class OutlineInputs(RoleInputs):

@@ -55,7 +55,7 @@ REPEAT = "repeat: brand context from disk"
 # brief and the draft).
 STATELESS = {
     "strategist.brief@5": "strategist.brief@1",
-    "copywriter.draft@6": "copywriter.draft@1",
+    "copywriter.draft@7": "copywriter.draft@1",
     "reviewer.review@2": "reviewer.review@1",
 }
 # The default pipeline's prompts -> the versions that leave each role's standing instructions and answer
@@ -66,7 +66,7 @@ STATELESS = {
 SYSTEM_INSTRUCTIONS = {
     "context.system@3": "context.system@2",
     "strategist.brief@5": "strategist.brief@3",
-    "copywriter.draft@6": "copywriter.draft@4",
+    "copywriter.draft@7": "copywriter.draft@4",
     "reviewer.review@2": "reviewer.review@3",
     "copywriter.revise@3": "copywriter.revise@2",
 }

@@ -357,9 +357,39 @@ def condition_conflicts(
                 problems.append(f"{_show(figure)} is what the documents give for {named}, not for {asked}")
     problems += part_conflicts(claim, rows)
     problems += clause_conflicts(claim, rows)
+    problems += unit_conflicts(claim, rows)
     if products:
         problems += product_conflicts(claim, rows, products)
     return list(dict.fromkeys(problems))
+
+
+# A figure's unit word in the documents: "24 课时" (class periods), "45 分钟", "12 weeks".
+_AFTER_FIGURE = re.compile(rf"(?<![\d.,]){_NUM}[\s-]?(?:个\s?)?([\u4e00-\u9fff]{{1,2}}|[a-z]{{2,12}})")
+
+
+def unit_conflicts(claim: str, rows: list[str]) -> list[str]:
+    """A figure of ``claim`` given in a measure (hours, days, weeks, ages) that the rows never give it in,
+    where they give the same number in another unit: "每期课程的时长为 24 小时" against "每期 24 课时" (a
+    Qingyu e-mail of stop 40, seed 7: 24 class periods of 45 minutes became 24 hours). A number the rows
+    also give in the claim's own measure is no conflict."""
+    problems = []
+    stated = [i for row in rows for i in intervals(row)]
+    for value in (i for i in intervals(claim) if i.low == i.high):
+        if any(i.measure == value.measure and i.contains(value.low) for i in stated):
+            continue
+        number = format(value.low.normalize(), "f")
+        others = {
+            f"{m.group(1)} {m.group(2)}"
+            for row in rows
+            for m in _AFTER_FIGURE.finditer(_FOLD_DIGITS.sub("", fold_str(row)))
+            if _dec(m.group(1)) == value.low and _measure(m.group(2)) != value.measure
+        }
+        if others:
+            problems.append(
+                f"{value.text}: the documents give {number} as {', '.join(sorted(others))}, "
+                "never in that unit"
+            )
+    return problems
 
 
 _DURATIONS = frozenset(("day", "week", "month", "year", "hour"))

@@ -161,7 +161,7 @@ def test_v3_prompts_deliver_with_instructions_once_in_the_system_message(tmp_pat
     swaps = {
         "context.system@3": "context.system@2",
         "strategist.brief@5": "strategist.brief@3",
-        "copywriter.draft@6": "copywriter.draft@3",
+        "copywriter.draft@7": "copywriter.draft@3",
         "reviewer.review@2": "reviewer.review@3",
         "copywriter.revise@3": "copywriter.revise@2",
         "compliance.claims@1": "compliance.claims@2",

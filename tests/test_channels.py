@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from agents.channels import (
+    ChannelSpec,
     count_chars,
     count_words,
     fit_to_limit,
@@ -90,3 +91,14 @@ def test_channel_files_parse_once_until_changed(tmp_path: Path) -> None:
     path.write_text("name: sms\ndescription: b\nfields:\n  - {name: text, description: t, max_chars: 60}\n")
     os.utime(path, ns=(1, 10**18))  # a different mtime even on coarse-clock filesystems
     assert load_channels(tmp_path)["sms"].fields[0].max_chars == 60
+
+
+def test_channel_json_schema_shipped_is_current() -> None:
+    """docs/channel.schema.json is what `brandforge schema channel` prints (it had fallen behind by five
+    keys: specifics, call_to_action, gives_contacts among them)."""
+    import json
+
+    shipped = Path(__file__).parent.parent / "docs" / "channel.schema.json"
+    assert json.loads(shipped.read_text()) == ChannelSpec.model_json_schema(), (
+        "regenerate: brandforge schema channel > docs/channel.schema.json"
+    )

@@ -97,10 +97,10 @@ def test_unknown_agent_lists_choices(tmp_path: Path) -> None:
 
 
 def test_unknown_prompt_lists_choices(tmp_path: Path) -> None:
-    text = BASE.replace("agent: copywriter", "agent: copywriter\n    prompts: {draft: copywriter.draft@7}")
+    text = BASE.replace("agent: copywriter", "agent: copywriter\n    prompts: {draft: copywriter.draft@99}")
     with pytest.raises(
         InputError,
-        match=r"steps\[2\]\.prompts\.draft: unknown version 'copywriter.draft@7'; "
+        match=r"steps\[2\]\.prompts\.draft: unknown version 'copywriter.draft@99'; "
         r"valid choices: \['copywriter.draft@1'",
     ):
         _load(tmp_path, text)

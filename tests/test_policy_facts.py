@@ -745,3 +745,25 @@ def test_a_time_term_given_to_the_condition_of_another_term_is_found(claim: str,
             problems[0].startswith("2 hours is not what the documents give for")
             and "40 minutes" in problems[0]
         )
+
+
+def test_a_figure_in_a_unit_the_documents_never_give_it_in() -> None:
+    """A Qingyu e-mail of stop 40 (seed 7) wrote "每期课程的时长为 24 小时": the course sheet says 24 class
+    periods ("每期 24 课时") of 45 minutes. The same number in the documents' own unit, or inside one of
+    their ranges, is no conflict."""
+    from policy.facts import unit_conflicts
+
+    rows = rows_of(["每期 24 课时，每课时 45 分钟，每周 2 次，共 12 周", "适合 6–8 岁"])
+    assert unit_conflicts("每期课程的时长为 24 小时。", rows) == [
+        "24 小时: the documents give 24 as 24 课时, never in that unit"
+    ]
+    assert condition_conflicts("每期课程的时长为 24 小时。", rows)
+    for fine in ("每期 24 课时，共 12 周。", "每课时 45 分钟。", "适合 6 岁的孩子。", "每周 2 次。"):
+        assert unit_conflicts(fine, rows) == [], fine
+    english = rows_of(
+        ["Reapply after 40 minutes of swimming, and at least every 2 hours.", "Ships within 2 days"]
+    )
+    assert unit_conflicts("Water resistant for 40 hours.", english) == [
+        "40 hours: the documents give 40 as 40 minutes, never in that unit"
+    ]
+    assert unit_conflicts("Reapply every 2 hours; we ship in 2 days.", english) == []
