@@ -1032,7 +1032,8 @@ def told_products(brand: Brand, body: str) -> set[str]:
     # is not the burner's "10 power levels").
     in_names = _sheet_units(" ".join([brand.name, *sheets]))
     # A body that names one product speaks of it throughout ("This serum contains 10% niacinamide…").
-    only = set().union(*named) if len(set().union(*named)) == 1 else set()
+    every: set[str] = set().union(*named)
+    only = every if len(every) == 1 else set()
     told = set()
     for product in brand.products:
         own = _sheet_units(" ".join([product.description, *product.facts])) - in_names
