@@ -88,6 +88,7 @@ from knowledge.brand import Brand
 from knowledge.chunking import Passage, map_sentences, split_sentences
 from policy import ComplianceChecker, Evidence, PassageEvidence, fold_str, load_policy
 from policy.adjudication import Adjudicator, Remembering
+from policy.checker import RULES_STAND_IN_CAMPAIGNS
 from policy.claims import coverage
 from policy.detectors import instruction_in
 from policy.facts import mentioned_products
@@ -105,7 +106,9 @@ def checker_for(
 ) -> ComplianceChecker:
     """The checker a campaign for ``brand`` is judged by (its locale's and industry's packs, its terms;
     the semantic layer and the judge when given). A figure its documents do not state always blocks in
-    generated copy (``fact_severity="block"``): the model made it up."""
+    generated copy (``fact_severity="block"``): the model made it up; and the judge may not clear a rule's
+    superlative, guarantee or health, finance, education or authority claim (``rules_stand``): the model
+    revises it instead."""
     return ComplianceChecker(
         load_policy(brand.locale, brand.industry, brand),
         evidence,
@@ -113,6 +116,7 @@ def checker_for(
         semantic=semantic,
         adjudicator=adjudicator,
         fact_severity="block",
+        rules_stand=RULES_STAND_IN_CAMPAIGNS,
     )
 
 
@@ -578,9 +582,7 @@ class Compliance(SendsBack):
         # after 40 minutes of swimming…", were judged unsupported and dropped from a reply, 2026-12-05).
         sheets = [" ".join([name, *lines]) for name, lines in brand_products(state.brand).items()]
         sheets += [p.text for p in facts]
-        unsupported = [
-            s for s in unsupported if not any(coverage(s, sheet) >= SHEET_COVERAGE for sheet in sheets)
-        ]
+        unsupported = [s for s in unsupported if not any(sheet_restated(s, sheet) for sheet in sheets)]
         if not unsupported:
             return []
         # A near-paraphrase of a retrieved passage is supported whatever the model said.
@@ -618,6 +620,25 @@ class Compliance(SendsBack):
 # facts restated ("Harbor Light is a light-roast washed Ethiopian coffee from Kochere …": 0.90; an added
 # "without any added chemicals" benefit: 0.31). Its figures are checked by the rules either way.
 SHEET_COVERAGE = 0.8
+
+# A sentence whose every figure is the sheet's may add a little more of its own words: "The 10 power
+# levels and temperature mode 140-460°F make it easy to control the heat" (0.5 of its words are the Ember
+# Induction Burner's sheet; the model judged it unsupported and cut a Hearthline e-mail of stop 40 under
+# its minimum).
+SHEET_COVERAGE_WITH_FIGURES = 0.5
+_FIGURE = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+def sheet_restated(sentence: str, sheet: str) -> bool:
+    """Whether ``sentence`` restates ``sheet`` (a product's sheet or a passage): :data:`SHEET_COVERAGE` of
+    its content words are the sheet's, or :data:`SHEET_COVERAGE_WITH_FIGURES` when it gives figures and
+    every one of them is the sheet's."""
+    share = coverage(sentence, sheet)
+    if share >= SHEET_COVERAGE:
+        return True
+    figures = set(_FIGURE.findall(sentence))
+    return bool(figures) and figures <= set(_FIGURE.findall(sheet)) and share >= SHEET_COVERAGE_WITH_FIGURES
+
 
 _CLAIM_HINT = re.compile(
     r"\d|%|％|guarantee|proven|clinically|certified|refund|free|保证|退|免费|认证|获得|唯一|only"

@@ -79,6 +79,7 @@ hostile text cannot make them backtrack.
 
 from __future__ import annotations
 
+import difflib
 import itertools
 import math
 import re
@@ -418,6 +419,7 @@ def quality_findings(ctx: QualityContext, fields: dict[str, str]) -> list[Compli
     found += _duplicated_fields(
         fields, (s.name for s in ctx.channel.fields if not s.prose), _names(ctx.brand)
     )
+    found += _phrase_in_prose(fields, [s.name for s in ctx.channel.fields if not s.prose], _names(ctx.brand))
     found += _subject_unbacked(ctx, fields)
     found += _required_terms(ctx, fields)
     found += _positioning(ctx, fields)
@@ -876,6 +878,9 @@ def complete_alternative(
     # got it again as its preheader, which stayed blocked for repeating it).
     keys = [k for k in (_norm(c) for c in positioning_clauses(brand.positioning)) if len(k) >= 4]
     positioning_used = any(k in _norm(o) for o in others for k in keys)
+    # A preheader or subject the body quotes is a repeat (:func:`_phrase_in_prose`): not one of the body's.
+    bodies = [o for o in others if len(o) > _SHORT_FIELD_CHARS]
+    names = _names(brand)
     fitting = [
         c
         for c in dict.fromkeys(candidates)
@@ -885,19 +890,37 @@ def complete_alternative(
         and not long_clauses(c) & clauses_taken
         and not any(len(c) <= 35 and len(o) <= 35 and _one_inside(_norm(c), _norm(o)) for o in others)
         and not (positioning_used and any(k in _norm(c) for k in keys))
+        and (spec.name.startswith(_RESTATED_FIELDS) or not any(shared_run(c, o, names) for o in bodies))
         and (allowed is None or allowed(c))
     ]
     # What the model meant, then what the rest of the piece speaks of, then the longer. A call to action
     # that shares nothing with any phrase of the brand file sends the reader to the brand's site instead
     # (a skillet ad's third headline became the cooking class's name: Hearthline, 2026-12-05, seed 9).
     piece = " ".join(others)
-    best = max(fitting, key=lambda c: (_overlap(c, text), _overlap(c, piece), len(c))) if fitting else None
+    # A name alone says nothing an ad's reader can act on: "Clearleaf" as a headline, "Tidewater Coffee
+    # Roasters Harbor Light" as a description (stop 40, both "repeat the names without saying anything",
+    # the blind reviewer wrote). The brand's name alone comes last; in a field of a sentence's room (an
+    # ad description, a preheader) so does any name alone.
+    names_only = {_norm(brand.name)}
+    if (spec.max_chars or 0) >= _SENTENCE_ROOM:
+        names_only |= {_norm(p.name) for p in brand.products}
+        names_only |= {_norm(f"{brand.name} {p.name}") for p in brand.products}
+    best = (
+        max(
+            fitting, key=lambda c: (_norm(c) not in names_only, _overlap(c, text), _overlap(c, piece), len(c))
+        )
+        if fitting
+        else None
+    )
     if spec.call_to_action and brand.compliance.allowed_hosts and (best is None or not _overlap(best, text)):
         host = brand.compliance.allowed_hosts[0]
         visit = f"详情请访问 {host}" if brand.language == "zh" else f"Visit {host}"
         if not spec.violations(visit) and visit.casefold() not in taken:
             return visit
     return best
+
+
+_SENTENCE_ROOM = 60  # characters: a field this long takes a sentence, not only a name
 
 
 def _named_fact(name: str, fact: str, sep: str, language: str) -> str:
@@ -1171,6 +1194,86 @@ def _duplicated_fields(
             if key in seen and seen[key] != name:
                 return [_repeats_field(name, seen[key], text)]
             seen.setdefault(key, name)
+    return []
+
+
+# --- a phrase field quoted in the body -----------------------------------------------------------------
+
+_RUN_TOKEN = re.compile(r"[a-z0-9][a-z0-9'’]*|[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|\u2063")
+_RUN_WORDS = 6  # Latin words in a shared run, three of them content words
+_RUN_CJK = 12  # or Chinese characters (as :func:`long_clauses`)
+# Fields a body may restate: an article's title, an ad's headline, shown apart from any body.
+_RESTATED_FIELDS = ("title", "headline")
+
+
+def _run_tokens(text: str, names: Iterable[str], mark: str) -> list[tuple[str, int, int]]:
+    """``text``'s words and Chinese characters (case-folded, with their spans), punctuation left out and
+    each of the brand's ``names`` one token ``mark`` that matches nothing in another text."""
+    folded = text.casefold()
+    for name in sorted({n.casefold() for n in names if n.strip()}, key=len, reverse=True):
+        folded = folded.replace(name, "\u2063" * len(name))  # same length: spans stay the text's
+    tokens: list[tuple[str, int, int]] = []
+    for m in _RUN_TOKEN.finditer(folded):
+        if m.group() == "\u2063":
+            if tokens and tokens[-1][0] == mark and tokens[-1][2] == m.start():
+                tokens[-1] = (mark, tokens[-1][1], m.end())
+                continue
+            tokens.append((mark, m.start(), m.end()))
+        else:
+            tokens.append((m.group(), m.start(), m.end()))
+    return tokens
+
+
+def shared_span(short: str, long: str, names: Iterable[str] = ()) -> tuple[int, int] | None:
+    """Where in ``long`` the longest passage of ``short`` it says too, word for word (punctuation aside),
+    stands, when it is long enough to read as said twice: :data:`_RUN_WORDS` words (three of them content
+    words) or :data:`_RUN_CJK` Chinese characters; the brand's ``names`` break a run. None otherwise."""
+    names = list(names)
+    a, b = _run_tokens(short, names, "\u2063a"), _run_tokens(long, names, "\u2063b")
+    if not a or not b:
+        return None
+    match = difflib.SequenceMatcher(None, [t for t, _, _ in a], [t for t, _, _ in b], autojunk=False)
+    _, j, size = match.find_longest_match(0, len(a), 0, len(b))
+    run = [t for t, _, _ in b[j : j + size]]
+    cjk = sum(1 for t in run if _CJK_CHAR.fullmatch(t))
+    latin = [t for t in run if not _CJK_CHAR.fullmatch(t)]
+    content = sum(1 for t in latin if t not in _FUNCTION_WORDS)
+    if cjk >= _RUN_CJK or (len(latin) >= _RUN_WORDS and content >= 3):
+        return b[j][1], b[j + size - 1][2]
+    return None
+
+
+def shared_run(short: str, long: str, names: Iterable[str] = ()) -> str | None:
+    """The passage of :func:`shared_span`, as ``long`` words it; None when there is none."""
+    span = shared_span(short, long, names)
+    return long[span[0] : span[1]] if span else None
+
+
+def _phrase_in_prose(
+    fields: dict[str, str], phrases: Iterable[str], names: Iterable[str]
+) -> list[ComplianceFinding]:
+    """A phrase field (a preheader, a subject) the body quotes: a run of :func:`shared_run` in both.
+    Four of stop 40's e-mails were sent back for it ("the preheader sentence is repeated verbatim in the
+    body", its blind reviewer wrote): the reader sees the preview, then the same words again. A title or
+    a headline may be restated (:data:`_RESTATED_FIELDS`)."""
+    short = [n for n in phrases if not n.startswith(_RESTATED_FIELDS) and fields.get(n, "").strip()]
+    prose = [n for n in fields if n not in set(phrases) and fields[n].strip()]
+    names = list(names)
+    for name in short:
+        for body in prose:
+            run = shared_run(fields[name], fields[body], names)
+            if run:
+                return [
+                    _finding(
+                        "quality.repetition",
+                        f'"{name}" repeats what "{body}" already says: "{run}"',
+                        f'make "{name}" say what "{body}" does not: another fact, or what the reader gets by '
+                        "opening",
+                        field=name,
+                        span=(0, len(fields[name])),
+                        matched=run,
+                    )
+                ]
     return []
 
 
@@ -2809,6 +2912,31 @@ def fill_placeholders(brand: Brand, draft: Draft) -> Draft:
 # --- template text ---------------------------------------------------------------------------------
 
 
+def _voice_rule_echoed(name: str, text: str, brand: Brand) -> list[ComplianceFinding]:
+    """One of the brand's own writing rules (its ``voice.do`` and ``voice.dont``) quoted in the copy: "We
+    don't make health claims about cooking in cast iron (iron intake, toxins, anemia), and we don't
+    invent discounts; only the offers published in the catalog may appear." (a Hearthline blog of stop
+    40: "leaks the brand's internal rules into the article", its blind reviewer wrote). A run of
+    :func:`shared_span` with a rule counts; the brand's names break a run."""
+    names = _names(brand)
+    for rule in [*brand.voice.do, *brand.voice.dont]:
+        span = shared_span(rule, text, names)
+        if span:
+            start, end = span
+            return [
+                _finding(
+                    "quality.guideline_echoed",
+                    f'"{name}" contains the brand\'s writing guidelines restated: "{text[start:end]}" (from '
+                    f'"{rule}")',
+                    "say what the product is or does, not how the brand writes about it",
+                    field=name,
+                    span=span,
+                    matched=text[start:end],
+                )
+            ]
+    return []
+
+
 def _template_text(name: str, text: str, brand: Brand) -> list[ComplianceFinding]:
     found = []
     for rule, pattern, what, fix in (
@@ -2840,6 +2968,8 @@ def _template_text(name: str, text: str, brand: Brand) -> list[ComplianceFinding
                     matched=m.group(),
                 )
             )
+    if not any(f.rule_id == "quality.guideline_echoed" for f in found):
+        found += _voice_rule_echoed(name, text, brand)
     folded = text.casefold()
     if brand.name.casefold() not in TOOL_NAMES:
         for tool in TOOL_NAMES:

@@ -168,6 +168,12 @@ class ComplianceChecker:
     """With the semantic layer: severity of a figure no passage states in a sentence the layer does not
     read as a claim (a price, a date, a policy term). Campaigns use ``block``: generated copy must not
     state a figure its documents do not. Without the semantic layer such a figure always blocks."""
+    rules_stand: frozenset[str] = frozenset()
+    """Categories in which a rule's block stands whatever the judge rules on the sentence. Campaigns use
+    :data:`RULES_STAND_IN_CAMPAIGNS`: the model wrote the sentence and can write it again, so the judge
+    clearing "some of the world's finest coffees" (stop 40: a 1.5B judge read it as no superlative) costs
+    a publishable piece, while a block costs one revision. People's copy (``brandforge check``) keeps the
+    judge's say over a rule the classifier reads as clean (idioms, figurative words)."""
 
     def rule_hits(
         self,
@@ -324,9 +330,22 @@ class ComplianceChecker:
                     reason=f"{result.reason}; {', '.join(against)} gives another figure for the same measure",
                 )
             offer = figure_rule in (OFFER_RULE, DETAIL_RULE)
+            # In generated copy an effect on health, money or learning that no document states is made
+            # up, however the classifier reads the sentence ("improve overall skin health", "known for
+            # their soothing properties": Clearleaf, stop 40, delivered with a warning).
+            effect = (
+                not result.missing_figures
+                and not offer
+                and "unsupported_claim" in self.rules_stand
+                and bool(set(result.claim.kinds) & _EFFECTS)
+            )
             findings.append(
                 ComplianceFinding(
-                    rule_id=figure_rule if result.missing_figures or offer else "claims.unsupported",
+                    rule_id=figure_rule
+                    if result.missing_figures or offer
+                    else EFFECT_RULE
+                    if effect
+                    else "claims.unsupported",
                     category="unsupported_claim",
                     # An offer or policy term is the brand's own fact: ``fact_severity`` (block in
                     # campaigns, where a model may have made it up; warn when people's copy is checked),
@@ -335,7 +354,7 @@ class ComplianceChecker:
                     severity=self.fact_severity
                     if offer and not (result.missing_figures and self._wrong_price(result.claim.text))
                     else "block"
-                    if result.missing_figures
+                    if result.missing_figures or effect
                     else (self.claim_severity if substantive else "warn"),
                     explanation=result.reason,
                     field=field,
@@ -594,6 +613,7 @@ class ComplianceChecker:
                     and f.layer == "rules"
                     and id(f) not in pending
                     and f.rule_id not in self.policy.brand_severity  # the brand's decision stands
+                    and category not in self.rules_stand
                 ]
                 if disputed and category in _DISPUTABLE and reads_clean and self.adjudicator is not None:
                     rules = tuple(sorted({f.rule_id for f in disputed}))
@@ -963,6 +983,8 @@ CONTRADICTED_RULE = "claims.contradicted_figure"
 CONTRADICTS_SIMILARITY = 0.6
 FACT_RULE = "claims.unsupported_fact"
 """A figure no passage states, in a sentence that is no claim by its wording (a price, date, term)."""
+EFFECT_RULE = "claims.unsupported_effect"
+_EFFECTS = frozenset({"health_effect", "finance_effect", "education_effect"})
 _CONDITIONAL = frozenset({FACT_RULE, "claims.unsupported_figure", "claims.unsupported", "claims.unverified"})
 """With the semantic layer, rules whose finding blocks only when the sentence also reads as their
 category: what the claim check finds unsupported (or cannot check) must also read as a claim that
@@ -985,6 +1007,23 @@ _MAX_SCORED_CHARS = 1000  # a longer "sentence" (a run-on line) is scored on its
 # injection, personal data, secrets, markup or brand lists: those detectors are exact, and a model
 # reading an injected text must never be the one to wave it through.
 _DISPUTABLE = frozenset(CATEGORIES) - {"prompt_injection"}
+RULES_STAND_IN_CAMPAIGNS = frozenset(
+    {
+        "superlative",
+        "guarantee",
+        "health_claim",
+        "finance_claim",
+        "education_claim",
+        "state_endorsement",
+        "unsupported_claim",
+    }
+)
+"""Categories whose rule findings the judge may not clear in generated copy (:attr:`ComplianceChecker.
+rules_stand`): the wording a legal reviewer stops, and the facts the judge cannot rule on (it does not
+see the documents: it cleared "青屿为6-14岁的孩子开设图形化编程启蒙班" against the sheet's 6–8 in stop 40).
+With it, an effect on health, money or learning no document states blocks (:data:`EFFECT_RULE`). A
+rule's ``needs_reading`` words ("healing", "guaranteed") are still read first: they block only when the
+sentence reads as their category."""
 _READS_AS = {
     "superlative": "an absolute or superlative claim",
     "competitor": "a disparaging comparison with another party",

@@ -388,3 +388,26 @@ def test_a_reply_that_still_cannot_ship_gets_the_documents_answer(examples: Path
     assert piece.compliance.verdict == "revised", piece.compliance.findings
     assert piece.fields["reply"] == "你好，感谢你的留言。出发前 15–29 天取消，退还团费的 70%。"
     assert any(f.fixed and f.rule_id.startswith("claims.") for f in piece.compliance.findings)
+
+
+def test_a_sentence_whose_every_figure_is_the_sheets_may_add_a_few_words() -> None:
+    """Stop 40: "The 10 power levels and temperature mode 140-460°F make it easy to control the heat" (half
+    its words the Ember Induction Burner's sheet) was judged unsupported and cut a Hearthline e-mail under
+    its minimum. With every figure the sheet's, half the words are enough; a figure the sheet does not
+    give, or a sentence mostly of other words, is not the sheet restated."""
+    from agents.compliance import sheet_restated
+
+    sheet = (
+        "Hearthline Ember Induction Burner A single-zone countertop induction burner for 120 V outlets. "
+        "1,800 W, 120 V. 10 power levels; temperature mode 140-460°F. Timer up to 170 minutes. $129.00."
+    )
+    assert sheet_restated(
+        "The 10 power levels and temperature mode 140-460°F make it easy to control the heat.", sheet
+    )
+    assert not sheet_restated(
+        "The 12 power levels and temperature mode 140-460°F make it easy to control heat.", sheet
+    )
+    assert not sheet_restated(
+        "With 10 power levels it lowers your blood pressure and cures arthritis.", sheet
+    )
+    assert not sheet_restated("It makes every dinner easy and fun for the whole family tonight.", sheet)

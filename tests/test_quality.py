@@ -2326,3 +2326,77 @@ def test_a_phrase_from_the_brand_file_is_not_inside_another_headline() -> None:
     )
     assert replaced == {"headline_2"} and "moisturizer" not in fixed.fields["headline_2"].casefold()
     assert "quality.repetition" not in rules(clearleaf, "search_ad", fixed.fields)
+
+
+def test_a_preheader_the_body_quotes_is_a_repetition_and_the_last_resort_picks_another(
+    tidewater: Brand, wanderly: Brand
+) -> None:
+    """Four e-mails of stop 40 were rejected for "the preheader sentence is repeated verbatim in the body"
+    (a Tidewater e-mail of seed 7 here). The last resort gives the preheader a phrase of the brand file the
+    body does not quote; a title or a product's name said in both is no repeat."""
+    from agents.quality import replace_duplicate_fields, shared_run
+
+    email = {
+        "subject": "Breakwater Blend is built for milk drinks",
+        "preheader": "A medium-dark espresso blend of Brazilian and Guatemalan coffees built for milk "
+        "drinks.",
+        "body": "Hi there,\n\nTidewater Coffee Roasters is proud to offer you a medium-dark espresso "
+        "blend of Brazilian and Guatemalan coffees built for milk drinks. This blend is 60% Brazil "
+        "Cerrado Mineiro natural and 40% Guatemala Huehuetenango washed, and every order ships within 48 "
+        "hours of roasting."
+        "\n\nOrder a bag today.\n\nBest,\nThe Tidewater Coffee Roasters team",
+    }
+    ctx = QualityContext.build(CH["email"], tidewater)
+    found = [f for f in quality_findings(ctx, email) if f.rule_id == "quality.repetition"]
+    assert [(f.field, f.severity) for f in found] == [("preheader", "block")]
+    assert "built for milk drinks" in (found[0].matched or "")
+    fixed = replace_duplicate_fields(CH["email"], Draft(channel="email", fields=email), found, tidewater)
+    assert fixed.fields["preheader"] != email["preheader"]
+    assert shared_run(fixed.fields["preheader"], email["body"]) is None
+    assert "quality.repetition" not in rules(tidewater, "email", fixed.fields)
+    # Chinese: a clause of twelve characters or more; a product's name alone in both is none
+    zh = {
+        "subject": "Wanderly 云南·雨崩徒步 7天",
+        "preheader": "在梅里雪山脚下的雨崩村慢走七天，由藏族向导带队。",
+        "body": "您好，\n\n云南·雨崩徒步 7天：在梅里雪山脚下的雨崩村慢走七天，由领队与当地藏族向导共同带队。"
+        "每团最多 10 人。\n\n欢迎回复预约。\n\n祝好，\nWanderly 团队",
+    }
+    assert "quality.repetition" in rules(wanderly, "email", zh)
+    zh["preheader"] = "云南·雨崩徒步 7天，每团最多 10 人"
+    assert shared_run(zh["preheader"], zh["body"], ["云南·雨崩徒步 7天"]) is None
+    # a blog's title restated in its opening is not a repeat
+    blog = {
+        "title": "How we roast Harbor Light in small batches each morning",
+        "body": "How we roast Harbor Light in small batches each morning is simple." + FILLER,
+    }
+    assert "quality.repetition" not in rules(tidewater, "blog", blog)
+
+
+def test_the_brands_own_writing_rules_quoted_in_the_copy_are_an_echo() -> None:
+    """A Hearthline blog of stop 40 said "We don't make health claims about cooking in cast iron (iron
+    intake, toxins, anemia), and we don't invent discounts" (its voice.dont, word for word)."""
+    hearthline = load_brand(ROOT / "examples" / "brands" / "hearthline")
+    leaked = {
+        "text": "Hearthline skillets are cast in Ohio. We don't make health claims about cooking in cast "
+        "iron (iron intake, toxins, anemia)."
+    }
+    found = [f for f in quality_findings(QualityContext.build(CH["social_post"], hearthline), leaked)]
+    echoed = [f for f in found if f.rule_id == "quality.guideline_echoed"]
+    assert echoed and "health claims about cooking in cast iron" in (echoed[0].matched or "")
+    plain = {"text": "Hearthline skillets are cast in Hamilton, Ohio, and weigh 5.3 lb. #Hearthline"}
+    assert "quality.guideline_echoed" not in rules(hearthline, "social_post", plain)
+
+
+def test_an_ad_description_from_the_brand_file_says_more_than_a_name() -> None:
+    """Stop 40: the last resort gave a Tidewater ad the description "Tidewater Coffee Roasters Harbor Light"
+    and a Clearleaf ad the headline "Clearleaf" ("repeat the names without saying anything"). A field with
+    a sentence's room gets a phrase with a fact; the brand's name alone comes last in any field."""
+    tidewater = load_brand(ROOT / "examples" / "brands" / "tidewater")
+    description = next(f for f in CH["search_ad"].fields if f.name == "description_1")
+    headline = next(f for f in CH["search_ad"].fields if f.name == "headline_2")
+    alt = complete_alternative(description, "Tidewater Coffee Roasters Harbor Light", tidewater, [])
+    names = {p.name.casefold() for p in tidewater.products} | {tidewater.name.casefold()}
+    names |= {f"{tidewater.name} {p.name}".casefold() for p in tidewater.products}
+    assert alt is not None and alt.casefold() not in names, alt
+    short = complete_alternative(headline, "Tidewater Coffee Roasters", tidewater, [])
+    assert short is not None and short.casefold() != tidewater.name.casefold(), short

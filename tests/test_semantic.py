@@ -422,3 +422,54 @@ def test_a_products_own_name_is_no_claim() -> None:
     assert [f.rule_id for f in checker.check("Niacinamide 10% Serum.", "headline_3")] == []
     claimed = checker.check("Niacinamide 10% Serum cures acne in a week.", "headline_3")
     assert any(f.severity == "block" and f.category == "health_claim" for f in claimed)
+
+
+def test_in_campaigns_the_judge_may_not_clear_a_superlative_the_rules_block() -> None:
+    """Stop 40: the judge read "some of the world's finest coffees" as no superlative, so a Tidewater blog
+    shipped with it as a warning. In generated copy (``rules_stand``) the rule's block stands and the
+    model revises; in people's copy (``brandforge check``) the judge still settles a rule the classifier
+    reads as clean."""
+    from policy.checker import RULES_STAND_IN_CAMPAIGNS
+
+    text = (
+        "This high altitude allows us to grow some of the world's finest coffees, including washed Ethiopian "
+        "coffee from the Kochere area of Yirgacheffe and medium-roast washed Colombian single origin from 23 "
+        "smallholder families near La Plata, Huila."
+    )
+    acquit = Scripted(lambda q: Ruling(False, None, "no ranking against others"))
+    in_check = _checker("en", adjudicator=acquit).check(text)
+    superlatives = [f for f in in_check if f.category == "superlative"]
+    if not acquit.asked:
+        pytest.skip("the classifier now reads the sentence as a superlative: no disagreement to test")
+    assert superlatives and all(f.severity == "warn" for f in superlatives)
+    campaign = Scripted(lambda q: Ruling(False, None, "no ranking against others"))
+    found = _checker("en", adjudicator=campaign, rules_stand=RULES_STAND_IN_CAMPAIGNS).check(text)
+    assert not campaign.asked
+    assert verdict_of(found) == "block"
+    assert any(f.category == "superlative" and f.severity == "block" for f in found)
+
+
+def test_in_campaigns_an_effect_on_health_no_document_states_blocks() -> None:
+    """ "improve overall skin health" (a Clearleaf e-mail of stop 40, delivered with a warning): in
+    generated copy an unsupported health effect is :data:`~policy.checker.EFFECT_RULE` and blocks
+    whatever the classifier reads; in people's copy it still depends on the reading."""
+    from policy.checker import EFFECT_RULE, RULES_STAND_IN_CAMPAIGNS
+
+    evidence = PassageEvidence(
+        [("sheet#0", "Barrier Moisturizer: a fragrance-free cream with 3% ceramides, 50 ml.")],
+        get_embedder("use-multilingual"),
+    )
+    text = "Its ceramides improve overall skin health."
+    people = ComplianceChecker(load_policy("en", "cosmetics"), evidence, semantic=load_semantic()).check(text)
+    assert not any(f.rule_id == EFFECT_RULE for f in people)
+    campaign = ComplianceChecker(
+        load_policy("en", "cosmetics"),
+        evidence,
+        semantic=load_semantic(),
+        fact_severity="block",
+        rules_stand=RULES_STAND_IN_CAMPAIGNS,
+    )
+    found = campaign.check(text)
+    assert any(f.rule_id == EFFECT_RULE and f.severity == "block" for f in found), found
+    stated = campaign.check("The Barrier Moisturizer has 3% ceramides.")
+    assert not any(f.rule_id == EFFECT_RULE for f in stated)
