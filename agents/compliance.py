@@ -63,6 +63,7 @@ from agents.quality import (
     give_contacts,
     name_a_product,
     name_the_brand,
+    name_the_pronoun,
     one_register,
     policy_passages,
     quality_findings,
@@ -214,6 +215,7 @@ _SENTENCE_QUALITY = {
     "quality.strategy_leaked",
     "quality.contact_missing",
     "quality.filler",
+    "quality.posing_as_customer",
 }
 _CLAUSE = re.compile(r"[，；;]|(?<!\d),(?!\d)")  # not the comma of "$1,299"
 _CLOSING_MARKS = "。！？!?.…；;”」』）)\"'"
@@ -426,7 +428,7 @@ class Compliance(SendsBack):
         draft = replace_duplicate_fields(
             channel, draft, self._standing(checker, channel, draft, findings, quality(draft)), state.brand
         )
-        draft = finish_fields(channel, draft)
+        draft = name_the_pronoun(quality(draft), finish_fields(channel, draft))
         draft = name_the_brand(
             draft, self._standing(checker, channel, draft, findings, quality(draft)), state.brand
         )

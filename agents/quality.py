@@ -59,6 +59,10 @@ severity (a brand may change a severity with ``compliance.severity`` in brand.ya
   ``quality.strategy_leaked``: the brief's talk of audiences, goals and positioning in the copy
   ("吸引年轻用户关注", "our target audience", "提升品牌知名度"). The last resort drops the sentence of
   either;
+- ``quality.posing_as_customer``: the brand's copy speaking as one of its customers ("As a customer, I
+  am excited to share my experience", "I started using this serum", "作为一名家长，我……", "我用了两周"):
+  a testimonial the brand wrote itself, which an advertising reviewer stops (FTC Endorsement Guides,
+  16 CFR Part 255; 《广告法》第二十八条). The last resort drops the sentence;
 - ``quality.contact_missing``: copy that sends the reader to the brand's website, hotline or e-mail
   address ("请访问我们的官方网站或拨打我们的客服电话", "call our hotline") without giving it anywhere in
   the piece, unless the channel gives it (``gives_contacts`` in its channel file: a search ad is a link
@@ -121,6 +125,7 @@ QUALITY_RULES: dict[str, tuple[Group, Severity, str]] = {
     "quality.citation_id": ("channel", "block", "no passage ids in the prose"),
     "quality.guideline_echoed": ("channel", "block", "no writing guidelines restated as copy"),
     "quality.strategy_leaked": ("channel", "block", "no marketing strategy or brief talk in the copy"),
+    "quality.posing_as_customer": ("voice", "block", "the brand does not speak as one of its customers"),
     "quality.contact_missing": (
         "channel",
         "block",
@@ -223,6 +228,20 @@ _STRATEGY = re.compile(
     r"|营销策略|营销方案|营销目标|推广策略|传播策略|传播目标|目标受众|目标客群|目标用户|目标人群|目标客户|"
     r"品牌知名度|品牌曝光|品牌定位|定位语|转化率|互动率|行动号召|核心信息|"
     r"吸引(?:更多)?[^，。！？\n]{0,8}(?:用户|受众|客户|客群|消费者|年轻人)[^，。！？\n]{0,4}(?:关注|注意)",
+    re.IGNORECASE,
+)
+# The brand speaking as a customer who used the product: a testimonial it wrote itself ("As a customer, I
+# am excited to share my experience with this product. I started using this serum in the morning…": a
+# Clearleaf e-mail of stop 41, seed 7, delivered). First person singular with a verb of using, buying or
+# noticing, or "as a customer / parent"; "I'd recommend" from a named expert is not this.
+_POSING = re.compile(
+    r"\bas an? (?:(?:happy|loyal|long-time|longtime|satisfied|fellow|regular) )?"
+    r"(?:customer|user|client|buyer|mom|mother|dad|father|parent|shopper)\b"
+    r"|\bI(?:'ve| have)? (?:(?:also|just|recently|personally|first|finally) )?"
+    r"(?:started using|been using|tried|used|bought|ordered|noticed|switched to|fell in love with)\b"
+    r"|\bmy (?:own )?(?:skin|experience with|results)\b"
+    r"|作为一?(?:名|位|个)?(?:老|忠实的?)?(?:顾客|用户|客户|家长|妈妈|宝妈|爸爸|学员)"
+    r"|我(?:自己)?(?:用了|试了|买了|坚持用|一直在用|家孩子|家娃|的皮肤|皮肤)",
     re.IGNORECASE,
 )
 _CITATION = re.compile(
@@ -399,10 +418,12 @@ def quality_findings(ctx: QualityContext, fields: dict[str, str]) -> list[Compli
         if not text.strip():
             continue  # an empty field is a channel-limit violation (agents.channels)
         found += _truncated(ctx, spec, text)
-        found += _opens_mid_thought(spec, text)
+        found += _opens_mid_thought(spec, text) or _opens_on_a_pronoun(ctx, spec, text)
         found += _length_and_conventions(spec, text, ctx.brand.language)
         found += _mixed_language(ctx, spec.name, text)
         found += _repeated(ctx, spec.name, text)
+        if not spec.prose:
+            found += _name_twice(ctx.brand, spec.name, text)
         found += _filler(ctx, spec, text)
         found += _template_text(spec.name, text, ctx.brand)
         found += _third_person(spec.name, text)
@@ -514,6 +535,75 @@ _OPENS_MID = re.compile(
     r"|in addition|on top of that)\b,?)\s*",
     re.IGNORECASE,
 )
+
+
+# A prose field whose first sentence after the greeting opens on "It"/"They" before anything is named:
+# "Hey there, fellow cooks! It's pre-seasoned with 3 coats of canola oil…" (a Hearthline e-mail of stop
+# 41, seed 7: the body never said what "it" was).
+_PRONOUN_OPENING = re.compile(r"(?:It's|It’s|It is|It|They're|They’re|They are|They)\s(?=[a-z])")
+
+
+def _pronoun_opening(ctx: QualityContext, spec: FieldSpec, text: str) -> tuple[int, str] | None:
+    """Where a prose field's first sentence (after its greeting) opens on a pronoun with nothing of the
+    brand's named before it, and the pronoun; None otherwise. English only."""
+    if not spec.prose or ctx.brand.language != "en":
+        return None
+    for start, end in sentence_spans(text):
+        sentence = text[start:end]
+        if _GREETING.match(sentence) and len(sentence.split()) <= 6:
+            continue
+        m = _PRONOUN_OPENING.match(sentence)
+        if m is None:
+            return None
+        before = text[:start].casefold()
+        if any(n.casefold() in before for n in _names(ctx.brand)):
+            return None
+        return start, m.group().strip()
+    return None
+
+
+def _opens_on_a_pronoun(ctx: QualityContext, spec: FieldSpec, text: str) -> list[ComplianceFinding]:
+    found = _pronoun_opening(ctx, spec, text)
+    if found is None:
+        return []
+    start, pronoun = found
+    return [
+        _finding(
+            "quality.opens_mid_thought",
+            f'"{spec.name}" opens with "{pronoun}" before it has named anything: the reader does not know '
+            "what it is",
+            "name the product in the first sentence",
+            field=spec.name,
+            span=(start, start + len(pronoun)),
+            matched=pronoun,
+        )
+    ]
+
+
+def name_the_pronoun(ctx: QualityContext, draft: Draft) -> Draft:
+    """The last resort for a prose field opening on "It"/"They" (:func:`_pronoun_opening`): the pronoun
+    becomes the name of the product the piece speaks of most (the most words shared with its sheet), "It's
+    pre-seasoned…" -> "The Hearthline 12-inch Cast-Iron Skillet is pre-seasoned…". Left as it is when the
+    brand has no products."""
+    if not ctx.brand.products:
+        return draft
+    piece = " ".join(draft.fields.values())
+    product = max(
+        ctx.brand.products,
+        key=lambda p: _overlap(" ".join([p.name, p.description or "", *p.facts]), piece),
+    )
+    fields = dict(draft.fields)
+    for spec in ctx.channel.fields:
+        text = fields.get(spec.name, "")
+        found = _pronoun_opening(ctx, spec, text)
+        if found is None:
+            continue
+        start, pronoun = found
+        verb = {"it's": " is", "it’s": " is", "it is": " is", "they're": " are", "they’re": " are"}
+        verb |= {"they are": " are"}
+        said = verb.get(pronoun.casefold(), "")
+        fields[spec.name] = f"{text[:start]}{product.name}{said}{text[start + len(pronoun) :]}"
+    return draft if fields == draft.fields else draft.model_copy(update={"fields": fields})
 
 
 def _opener(spec: FieldSpec, body: str) -> str | None:
@@ -843,6 +933,7 @@ def complete_alternative(
     brand: Brand,
     others: Iterable[str],
     allowed: Callable[[str], bool] | None = None,
+    products: set[str] | None = None,
 ) -> str | None:
     """A complete phrase from the brand file to stand in for ``text``, a phrase field (a headline) that
     would otherwise be cut at a word boundary into a fragment ("Experience the durability and"); None
@@ -851,23 +942,28 @@ def complete_alternative(
     Candidates are the brand's own words, each a whole phrase: a product's name with its description
     (or the description alone), a product's name with one of its facts, the brand's name with a
     product's, a product's name, the brand's name with its positioning line, the
-    brand's name (only those ``allowed`` lets through, when given). One fits when it is within the field's
-    limits, ends on no dangling word and repeats no
-    other field (``others``) nor a long clause of one (:func:`long_clauses`), nor the positioning line
-    when another field already uses it. The one
-    sharing most words with ``text`` wins (what the model meant to say), then the one sharing most with
-    the other fields (what the piece is about), then the longer."""
+    brand's name (only those ``allowed`` lets through, when given; with ``products``, only the brand's
+    own and those of these products: the ones the body tells about, for a preheader, since a preheader on
+    Breakwater Blend over a body about the Tide Club read as another e-mail's, stop 41). One fits when
+    it is within the field's limits, ends on no dangling word and repeats no other field (``others``)
+    nor a long clause of one (:func:`long_clauses`), nor the positioning line when another field
+    already uses it. The one sharing most words with ``text`` wins (what the model meant to say), then
+    the one sharing most with the other fields (what the piece is about), then the longer."""
     sep = "：" if brand.language == "zh" else ": "
     candidates: list[str] = []
+    origin: dict[str, str] = {}  # a product's candidates: the product's name
     for product in brand.products:
+        own: list[str] = []
         if product.description:  # a whole sentence, for the longer fields (ad descriptions)
-            candidates += [f"{product.name}{sep}{product.description}", product.description]
-        candidates += [_named_fact(product.name, fact, sep, brand.language) for fact in product.facts]
+            own += [f"{product.name}{sep}{product.description}", product.description]
+        own += [_named_fact(product.name, fact, sep, brand.language) for fact in product.facts]
         named = brand.name.casefold() in product.name.casefold()  # "Hearthline 5.5 qt Enameled Dutch Oven"
-        candidates += [product.name] if named else [f"{brand.name} {product.name}", product.name]
+        own += [product.name] if named else [f"{brand.name} {product.name}", product.name]
         if named:  # "Niacinamide 10% Serum": the name without the brand's, for a headline it is too long for
             bare = re.sub(re.escape(brand.name), "", product.name, flags=re.IGNORECASE).strip(" ·-")
-            candidates += [bare] if bare else []
+            own += [bare] if bare else []
+        candidates += own
+        origin.update({c: product.name for c in own if c not in origin})
     said = brand.name.casefold() in brand.positioning.casefold()  # "青屿少儿编程为 6 至 14 岁的孩子…"
     candidates += [brand.positioning if said else f"{brand.name}{sep}{brand.positioning}", brand.name]
     taken = [o.strip().casefold() for o in others if o.strip()]
@@ -892,6 +988,7 @@ def complete_alternative(
         and not (positioning_used and any(k in _norm(c) for k in keys))
         and (spec.name.startswith(_RESTATED_FIELDS) or not any(shared_run(c, o, names) for o in bodies))
         and (allowed is None or allowed(c))
+        and (products is None or c not in origin or origin[c] in products)
     ]
     # What the model meant, then what the rest of the piece speaks of, then the longer. A call to action
     # that shares nothing with any phrase of the brand file sends the reader to the brand's site instead
@@ -1020,6 +1117,29 @@ def _repeated(ctx: QualityContext, name: str, text: str) -> list[ComplianceFindi
     return []
 
 
+def _name_twice(brand: Brand, name: str, text: str) -> list[ComplianceFinding]:
+    """A phrase field (a headline, a title, a subject) that names the brand twice: "Clearleaf: Clearleaf
+    That Makes You Know What's on Your Skin" (a blog title of stop 41, seed 7). A product whose name holds
+    the brand's counts once ("Hearthline Ember Induction Burner")."""
+    folded = text.casefold()
+    for product in sorted((p.name for p in brand.products), key=len, reverse=True):
+        folded = folded.replace(product.casefold(), "\u2063")
+    own = brand.name.casefold()
+    first = folded.find(own)
+    if first < 0 or folded.find(own, first + len(own)) < 0:
+        return []
+    return [
+        _finding(
+            "quality.repetition",
+            f'"{name}" names {brand.name} twice',
+            f"name {brand.name} once",
+            field=name,
+            span=(0, len(text)),
+            matched=text[:80],
+        )
+    ]
+
+
 _CLAUSE_MARK = re.compile(r"[，,：:；;。.!?！？、（）()]")
 
 
@@ -1125,6 +1245,33 @@ def back_the_subject(channel: ChannelSpec, brand: Brand, draft: Draft) -> Draft:
         if alternative:
             fields[spec.name] = alternative
     return draft if fields == draft.fields else draft.model_copy(update={"fields": fields})
+
+
+def body_products(channel: ChannelSpec, brand: Brand, fields: dict[str, str]) -> set[str] | None:
+    """The products a piece's body is about, for a phrase field's stand-in: those it tells about
+    (:func:`told_products`), else those it names, else the one whose sheet it follows; None when the
+    channel has no prose field or the body is about no product (any product's phrase may stand in)."""
+    body = " ".join(fields.get(s.name, "") for s in channel.fields if s.prose)
+    if not body.strip():
+        return None
+    about = told_products(brand, body) or mentioned_products(
+        body, {p.name: list(p.facts) for p in brand.products}
+    )
+    if not about:
+        # A body that names none may still tell one by its sheet ("Welcome to Tide Club … a flexible coffee
+        # subscription that delivers every 2, 3, or 4 weeks for $17.00"): the product it shares the most
+        # sheet words and figures with, three at least, and more than any other.
+        units = _sheet_units(body)
+        shared = sorted(
+            (
+                (len(units & _sheet_units(" ".join([p.description or "", *p.facts]))), p.name)
+                for p in brand.products
+            ),
+            reverse=True,
+        )
+        if shared and shared[0][0] >= 3 and (len(shared) == 1 or shared[0][0] > shared[1][0]):
+            about = {shared[0][1]}
+    return set(about) or None
 
 
 def _repeats_field(name: str, earlier: str, text: str) -> ComplianceFinding:
@@ -1461,7 +1608,8 @@ def replace_duplicate_fields(
         if spec is None or not whole or len(text) > _SHORT_FIELD_CHARS:
             continue
         others = [t for name, t in fields.items() if name != f.field]
-        alternative = complete_alternative(spec, text, brand, others)
+        about = body_products(channel, brand, fields)
+        alternative = complete_alternative(spec, text, brand, others, products=about)
         if alternative:
             fields[f.field] = alternative
     return draft.model_copy(update={"fields": fields})
@@ -1496,7 +1644,8 @@ def replace_blocked_phrases(
         if spec.name in replaced or not text or len(text) > _SHORT_FIELD_CHARS:
             continue
         others = [t for name, t in fields.items() if name != spec.name]
-        alternative = complete_alternative(spec, text, brand, others)
+        about = body_products(channel, brand, fields)
+        alternative = complete_alternative(spec, text, brand, others, products=about)
         if alternative:
             fields[spec.name] = alternative
             replaced.add(spec.name)
@@ -1737,10 +1886,20 @@ _ZH_COUNT = re.compile(
 
 def _no_specifics(ctx: QualityContext, name: str, text: str) -> list[ComplianceFinding]:
     """A field that names none of the brand's products (by any form :func:`product_aliases` gives) and
-    gives no figure, hashtags aside: "Discover the truth about skincare ingredients with Clearleaf. Make
-    informed choices…" (a Clearleaf post of 2026-12-05, "pure filler" to the blind reviewer)."""
+    gives no figure, hashtags and the positioning line aside: "Discover the truth about skincare
+    ingredients with Clearleaf. Make informed choices…" (a Clearleaf post of 2026-12-05, "pure filler"
+    to the blind reviewer)."""
     products = [p.name for p in ctx.brand.products]
     said = fold_str(HASHTAG.sub(" ", text))
+    # The positioning line says nothing of a product however many figures it has: a post that is the
+    # line and "快来报名吧！" ("only the positioning line plus a generic 'sign up now'", the blind reviewer
+    # of stop 41 wrote of a Qingyu post; a Tidewater post likewise).
+    said = re.sub(r"\s+", "", said) if ctx.brand.language == "zh" else said
+    parts = re.split(r"[，,；;：:。.!?！？]", fold_str(ctx.brand.positioning))
+    for part in sorted(parts, key=len, reverse=True):
+        part = re.sub(r"\s+", "", part) if ctx.brand.language == "zh" else part.strip()
+        if len(part) >= 4:
+            said = said.replace(part, " ")
     if not products or not said.strip() or any(ch.isdigit() for ch in said):
         return []
     if any(form in said for forms in product_aliases(products).values() for form in forms):
@@ -1855,8 +2014,14 @@ def speak_as_the_brand(brand: Brand, draft: Draft) -> Draft:
         rf"((?:{name})\s?,\s?)(?:the|this) (?:brand|company) (?:that|which)\b", re.IGNORECASE
     )
     identity = re.compile(rf"((?:{name}) )is (?:the|a) (?:brand|company) (?:that|which) ", re.IGNORECASE)
+    # A title "Clearleaf: The Brand That Makes You Know What's on Your Skin" would read "Clearleaf:
+    # Clearleaf That Makes…" (a Clearleaf blog of stop 41, seed 7): the label says it.
+    label = re.compile(
+        rf"((?:{name}))\s?[:：]\s?(?:the|this) (?:brand|company) (?:that|which) ", re.IGNORECASE
+    )
 
     def own_voice(text: str) -> str:
+        text = label.sub(r"\1 ", text)
         return _THIRD_PERSON.sub(named, identity.sub(r"\1", apposition.sub(r"\1which", text)))
 
     fields = {k: own_voice(v) for k, v in draft.fields.items()}
@@ -2955,9 +3120,21 @@ def _template_text(name: str, text: str, brand: Brand) -> list[ComplianceFinding
             "the campaign's strategy instead of copy",
             "speak to the customer; leave audiences, goals and positioning to the brief",
         ),
+        (
+            "quality.posing_as_customer",
+            _POSING,
+            "the brand speaking as one of its customers",
+            "speak as the brand: say what the product is and does, not a customer's story about it",
+        ),
     ):
-        m = pattern.search(text)
-        if m:
+        # Every posing sentence, so that the last resort drops them all in one pass (a Clearleaf e-mail
+        # kept "I started using this serum…" once "As a customer, I…" had gone); the others once.
+        hits = (
+            list(pattern.finditer(text)) if rule == "quality.posing_as_customer" else [pattern.search(text)]
+        )
+        for m in hits:
+            if m is None:
+                continue
             found.append(
                 _finding(
                     rule,

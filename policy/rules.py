@@ -288,9 +288,10 @@ def brand_rules(brand: Brand) -> list[Rule]:
             Rule(
                 id="brand.competitor",
                 category="competitor",
-                # Blocks by default (the classifier cannot yet tell a fair comparison from running a
-                # rival down; BENCHMARKS.md). `severity: {brand.competitor: warn}` in brand.yaml makes
-                # it conditional: with the semantic layer, it then blocks only if it reads as disparaging.
+                # Blocks on its own (rules only). With the semantic layer it is conditional unless the
+                # brand sets its severity: a mention blocks only when the sentence reads as running the
+                # rival down (policy.checker._conditional); in generated copy any mention blocks.
+                # `severity: {brand.competitor: block}` in brand.yaml blocks every mention everywhere.
                 severity="block",
                 terms=list(brand.competitors),
                 explanation="names a competitor",

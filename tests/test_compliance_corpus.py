@@ -144,8 +144,11 @@ def _merged(*names: str) -> Report:
         (("compliance_blind14e.yaml",), 0.75, 0.12),
         # The sixth, written blind and sealed on 2026-12-04 (night) at 0.833 / 0.126 (rules + semantic).
         (("compliance_blind14g_en.yaml", "compliance_blind14g_zh.yaml"), 0.83, 0.13),
-        # The seventh, written blind and sealed on 2026-12-05 at 0.801 / 0.126 (rules + semantic).
-        (("compliance_blind14h_en.yaml", "compliance_blind14h_zh.yaml"), 0.80, 0.13),
+        # The seventh, written blind and sealed on 2026-12-05 at 0.801 / 0.126 (rules + semantic); 0.795 /
+        # 0.093 once a listed rival's name blocked only in a sentence read as running it down (stop 41).
+        (("compliance_blind14h_en.yaml", "compliance_blind14h_zh.yaml"), 0.79, 0.10),
+        # The eighth, written blind and sealed on 2026-12-05 (stop 41) at 0.756 / 0.203 (rules + semantic).
+        (("compliance_blind14i_en.yaml", "compliance_blind14i_zh.yaml"), 0.75, 0.21),
     ],
 )
 def test_issue_14_blind_sets_stay_at_their_measured_figures(
@@ -172,6 +175,8 @@ def test_no_blind_sentence_is_in_the_training_corpus() -> None:
         "compliance_blind14g_zh.yaml",
         "compliance_blind14h_en.yaml",
         "compliance_blind14h_zh.yaml",
+        "compliance_blind14i_en.yaml",
+        "compliance_blind14i_zh.yaml",
     )
     for name in (*blind, "compliance_sealed14_a.yaml", "compliance_sealed14_b.yaml"):
         shared = {c.text.strip() for c in load_corpus(DATA / name).cases} & train
@@ -180,5 +185,6 @@ def test_no_blind_sentence_is_in_the_training_corpus() -> None:
             "Food and Drug Administration",
             "growth and maintenance of muscle",
             "保健食品不是药物",
+            "理财非存款",  # the mandated wealth-product risk statement (eighth set)
         )
         assert all(any(b in t for b in boilerplate) for t in shared), shared

@@ -699,6 +699,9 @@ WARRANTY_TABLE = """| Product | Warranty term |
         ("A 10-year warranty on the enamel and body, knob included for 1 year.", False),
         ("The Ember Induction Burner has a 2-year limited warranty.", False),
         ("For 10 years, the warranty on the Dutch oven covers enamel that cracks.", False),  # no label word
+        # a Hearthline blog of stop 41 (seed 7): a lifetime is a term of its own
+        ("It comes with the lifetime warranty on the knob.", True),
+        ("Both skillets carry a limited lifetime warranty.", False),
     ],
 )
 def test_a_term_given_to_the_part_a_table_gives_another_term_is_found(claim: str, flagged: bool) -> None:
@@ -721,6 +724,8 @@ DIRECTIONS = (
         # a Clearleaf reply of 2026-12-05 (seed 7), rejected by the blind reviewer as a safety problem
         ("It's important to reapply every 2 hours after swimming or sweating.", True),
         ("Reapply every 2 hrs when sweating.", True),
+        # a Clearleaf reply of stop 41 (seed 7): the condition before the term
+        ("You should reapply after swimming for at least 2 hours.", True),
         ("Reapply at least every 2 hours, and after 40 minutes of swimming or sweating.", False),
         ("Reapply after 40 minutes of swimming, and every 2 hours in any case.", False),
         ("Reapply at least every 2 hours.", False),

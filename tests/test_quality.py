@@ -2400,3 +2400,113 @@ def test_an_ad_description_from_the_brand_file_says_more_than_a_name() -> None:
     assert alt is not None and alt.casefold() not in names, alt
     short = complete_alternative(headline, "Tidewater Coffee Roasters", tidewater, [])
     assert short is not None and short.casefold() != tidewater.name.casefold(), short
+
+
+def test_the_brand_speaking_as_a_customer_is_a_testimonial_it_wrote_itself(wanderly: Brand) -> None:
+    """A Clearleaf e-mail of stop 41 (seed 7) was delivered saying "As a customer, I am excited to share my
+    experience with this product. I started using this serum in the morning…"."""
+    clearleaf = load_brand(ROOT / "examples" / "brands" / "clearleaf")
+    for text in (
+        "As a customer, I am excited to share my experience with this product. #Clearleaf",
+        "I started using the Niacinamide 10% Serum in the morning after cleansing. #Clearleaf",
+        "Clearleaf's serum is gentle: my skin feels calm. #Clearleaf",
+    ):
+        assert "quality.posing_as_customer" in rules(clearleaf, "social_post", {"text": text}), text
+    for text in ("作为一名家长，我很喜欢 Wanderly 的行程。#Wanderly", "我用了两周，皮肤好多了。#Wanderly"):
+        assert "quality.posing_as_customer" in rules(wanderly, "social_post", {"text": text}), text
+    for text in (
+        "Clearleaf lists every percentage on the label, so you can see what you use. #Clearleaf",
+        "Tried our serum? Tell us how it went. #Clearleaf",
+    ):
+        assert "quality.posing_as_customer" not in rules(clearleaf, "social_post", {"text": text}), text
+
+
+def test_a_phrase_field_naming_the_brand_twice_is_a_repetition() -> None:
+    """ "Clearleaf: Clearleaf That Makes You Know What's on Your Skin" was a blog title of stop 41 (seed 7):
+    the last resort had put the name where the draft said "The Brand". Now the label keeps it once."""
+    from agents.quality import speak_as_the_brand
+
+    clearleaf = load_brand(ROOT / "examples" / "brands" / "clearleaf")
+    hearthline = load_brand(ROOT / "examples" / "brands" / "hearthline")
+    body = "Clearleaf lists every percentage on the label." + FILLER
+    title = "Clearleaf: Clearleaf That Makes You Know What's on Your Skin"
+    assert "quality.repetition" in rules(clearleaf, "blog", {"title": title, "body": body})
+    drafted = "Clearleaf: The Brand That Makes You Know What's on Your Skin"
+    fixed = speak_as_the_brand(clearleaf, Draft(channel="blog", fields={"title": drafted, "body": body}))
+    assert fixed.fields["title"] == "Clearleaf Makes You Know What's on Your Skin"
+    # a product whose name holds the brand's is one mention
+    subject = {"subject": "Hearthline Ember Induction Burner: 1,800 W on a 120 V outlet"}
+    assert "quality.repetition" not in rules(hearthline, "email", subject)
+
+
+def test_a_body_opening_on_it_before_naming_anything_is_revised_and_named() -> None:
+    """ "Hey there, fellow cooks! It's pre-seasoned with 3 coats of canola oil…" (a Hearthline e-mail of
+    stop 41, seed 7, delivered): the body never said what "it" was. The last resort names the product
+    the piece speaks of most."""
+    from agents.quality import name_the_pronoun
+
+    hearthline = load_brand(ROOT / "examples" / "brands" / "hearthline")
+    email = {
+        "subject": "Cast in Hamilton, Ohio",
+        "preheader": "A 12-inch pre-seasoned cast-iron skillet with a helper handle, cast in Hamilton, Ohio.",
+        "body": "Hey there, fellow cooks! It's pre-seasoned with 3 coats of canola oil and works on gas, "
+        "electric, induction, grill and campfire. Order yours today.\n\nBest,\nThe Hearthline team",
+    }
+    ctx = QualityContext.build(CH["email"], hearthline)
+    found = [f for f in quality_findings(ctx, email) if f.rule_id == "quality.opens_mid_thought"]
+    assert found and found[0].matched == "It's"
+    fixed = name_the_pronoun(ctx, Draft(channel="email", fields=email))
+    # the body's facts (3 coats, gas to campfire) are the 10-inch skillet's sheet
+    assert (
+        "Hey there, fellow cooks! Hearthline 10-inch Cast-Iron Skillet is pre-seasoned"
+        in fixed.fields["body"]
+    )
+    assert "quality.opens_mid_thought" not in rules(hearthline, "email", fixed.fields)
+    named = dict(
+        email, body="Hi there, the Hearthline 10-inch skillet is back. It's pre-seasoned. Order today."
+    )
+    assert "quality.opens_mid_thought" not in rules(hearthline, "email", named)
+
+
+def test_a_preheader_stand_in_is_about_a_product_the_body_tells(tidewater: Brand) -> None:
+    """Stop 41 (seed 7): a Tidewater e-mail about the Tide Club got, as its preheader's stand-in, Breakwater
+    Blend's description. A phrase field's stand-in now comes from the products the body tells about (or
+    the brand itself)."""
+    from agents.quality import body_products, replace_duplicate_fields
+
+    body = (
+        "Hi there! Welcome to Tide Club. At Tidewater, we offer a flexible coffee subscription that "
+        "delivers every 2, 3, or 4 weeks for only $17.00 per bag. Every order ships within 48 hours of "
+        "roasting.\n\nSign up today.\n\nBest,\nThe Tidewater Coffee Roasters team"
+    )
+    email = {"subject": "Tide Club", "preheader": "Tide Club", "body": body}
+    found = [f for f in quality_findings(QualityContext.build(CH["email"], tidewater), email)]
+    repeats = [f for f in found if f.rule_id == "quality.repetition" and f.field == "preheader"]
+    assert repeats
+    about = body_products(CH["email"], tidewater, email)
+    assert about and all("Tide Club" in name for name in about), about
+    fixed = replace_duplicate_fields(CH["email"], Draft(channel="email", fields=email), repeats, tidewater)
+    assert fixed.fields["preheader"] != "Tide Club"
+    others = [p for p in tidewater.products if p.name not in about]
+    for product in others:
+        assert product.name not in fixed.fields["preheader"]
+        assert (product.description or "\x00") not in fixed.fields["preheader"]
+
+
+def test_a_post_that_is_only_the_positioning_line_names_nothing(tidewater: Brand) -> None:
+    """Stop 41 (seed 7): a Qingyu post was its positioning line (figures and all) and "快来报名吧！", a
+    Tidewater post its positioning line and "Join us in tasting the authenticity of our coffee!"; the
+    blind reviewer rejected both. The positioning line's figures are no product's specifics."""
+    qingyu = load_brand(ROOT / "examples" / "brands" / "qingyu")
+    only = (
+        "青屿少儿编程为6至14岁的孩子开设小班编程课，每班最多4到8人，每一期都亲手做出几件能运行的作品，"
+        "让孩子学会把一个想法拆成一步一步能实现的小问题。快来报名吧！#青屿 #编程"
+    )
+    assert "quality.no_specifics" in rules(qingyu, "social_post", {"text": only})
+    told = "青屿少儿编程为6至14岁的孩子开设小班编程课。图形化编程启蒙班每期 24 课时，快来报名吧！#青屿"
+    assert "quality.no_specifics" not in rules(qingyu, "social_post", {"text": told})
+    line = (
+        "Tidewater Coffee Roasters roasts traceable, small-batch coffee on the Oregon coast and ships every "
+        "bag within 48 hours of roasting. Join us in tasting our coffee! #Tidewater"
+    )
+    assert "quality.no_specifics" in rules(tidewater, "social_post", {"text": line})

@@ -250,10 +250,13 @@ def test_the_judge_is_not_asked_when_its_ruling_cannot_change_the_verdict() -> N
     assert verdict_of(found) == "block"
 
 
-def test_a_named_competitor_blocks_unless_the_brand_makes_it_conditional() -> None:
-    """``brand.competitor`` blocks by default. A brand that sets it to ``warn`` gets a warning for a fair
-    mention and a block when the sentence reads as running the rival down."""
+def test_a_named_competitor_blocks_when_it_reads_as_a_put_down_or_in_generated_copy() -> None:
+    """``brand.competitor`` in people's copy: a fair mention of a listed rival warns, one the classifier
+    reads as running it down (at ``review`` or above: the name is half the evidence) blocks. A brand
+    that sets the rule to ``block`` blocks every mention; in generated copy (``rules_stand``) every
+    mention blocks too: the model has no reason to name a rival."""
     from knowledge.brand import Brand, BrandCompliance
+    from policy.checker import RULES_STAND_IN_CAMPAIGNS
 
     def brand(competitor: str | None = None) -> Brand:
         severity = {"brand.competitor": competitor} if competitor else {}
@@ -267,12 +270,18 @@ def test_a_named_competitor_blocks_unless_the_brand_makes_it_conditional() -> No
 
     fair = "Like GlowCo, we list every ingredient on the label."
     nasty = "GlowCo serums are cheap junk that wreck your skin, everyone knows it."
-    strict = ComplianceChecker(load_policy("en", None, brand()), semantic=load_semantic())
+    default = ComplianceChecker(load_policy("en", None, brand()), semantic=load_semantic())
+    mention = [f for f in default.check(fair) if f.rule_id == "brand.competitor"]
+    assert mention and mention[0].severity == "warn" and "fair and sourced" in mention[0].explanation
+    assert verdict_of(default.check(nasty)) == "block"
+    strict = ComplianceChecker(load_policy("en", None, brand("block")), semantic=load_semantic())
     assert verdict_of(strict.check(fair)) == "block"
     relaxed = ComplianceChecker(load_policy("en", None, brand("warn")), semantic=load_semantic())
-    mention = [f for f in relaxed.check(fair) if f.rule_id == "brand.competitor"]
-    assert mention and mention[0].severity == "warn" and "fair and sourced" in mention[0].explanation
-    assert verdict_of(relaxed.check(nasty)) == "block"
+    assert verdict_of(relaxed.check(fair)) != "block" and verdict_of(relaxed.check(nasty)) == "block"
+    campaign = ComplianceChecker(
+        load_policy("en", None, brand()), semantic=load_semantic(), rules_stand=RULES_STAND_IN_CAMPAIGNS
+    )
+    assert verdict_of(campaign.check(fair)) == "block"
 
 
 def test_a_model_for_another_embedder_is_refused(tmp_path: Path) -> None:
