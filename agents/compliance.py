@@ -108,8 +108,8 @@ def checker_for(
     """The checker a campaign for ``brand`` is judged by (its locale's and industry's packs, its terms;
     the semantic layer and the judge when given). A figure its documents do not state always blocks in
     generated copy (``fact_severity="block"``): the model made it up; and the judge may not clear a rule's
-    superlative, guarantee or health, finance, education or authority claim (``rules_stand``): the model
-    revises it instead."""
+    finding in any category (``rules_stand``: a superlative, a listed rival, a guarantee, a health, finance,
+    education or authority claim, an unsupported fact): the model revises it instead."""
     return ComplianceChecker(
         load_policy(brand.locale, brand.industry, brand),
         evidence,

@@ -543,6 +543,16 @@ _OPENS_MID = re.compile(
 _PRONOUN_OPENING = re.compile(r"(?:It's|It’s|It is|It|They're|They’re|They are|They)\s(?=[a-z])")
 
 
+_PRONOUN_VERB = {
+    "it's": " is",
+    "it’s": " is",
+    "it is": " is",
+    "they're": " are",
+    "they’re": " are",
+    "they are": " are",
+}
+
+
 def _pronoun_opening(ctx: QualityContext, spec: FieldSpec, text: str) -> tuple[int, str] | None:
     """Where a prose field's first sentence (after its greeting) opens on a pronoun with nothing of the
     brand's named before it, and the pronoun; None otherwise. English only."""
@@ -583,7 +593,7 @@ def _opens_on_a_pronoun(ctx: QualityContext, spec: FieldSpec, text: str) -> list
 def name_the_pronoun(ctx: QualityContext, draft: Draft) -> Draft:
     """The last resort for a prose field opening on "It"/"They" (:func:`_pronoun_opening`): the pronoun
     becomes the name of the product the piece speaks of most (the most words shared with its sheet), "It's
-    pre-seasoned…" -> "The Hearthline 12-inch Cast-Iron Skillet is pre-seasoned…". Left as it is when the
+    pre-seasoned…" -> "Hearthline 10-inch Cast-Iron Skillet is pre-seasoned…". Left as it is when the
     brand has no products."""
     if not ctx.brand.products:
         return draft
@@ -599,9 +609,7 @@ def name_the_pronoun(ctx: QualityContext, draft: Draft) -> Draft:
         if found is None:
             continue
         start, pronoun = found
-        verb = {"it's": " is", "it’s": " is", "it is": " is", "they're": " are", "they’re": " are"}
-        verb |= {"they are": " are"}
-        said = verb.get(pronoun.casefold(), "")
+        said = _PRONOUN_VERB.get(pronoun.casefold(), "")
         fields[spec.name] = f"{text[:start]}{product.name}{said}{text[start + len(pronoun) :]}"
     return draft if fields == draft.fields else draft.model_copy(update={"fields": fields})
 
@@ -1636,6 +1644,7 @@ def replace_blocked_phrases(
     headline, "See how Clearleaf's products", and an unsupported "free from harmful chemicals".)"""
     specs = {spec.name: spec for spec in channel.fields}
     fields, replaced = dict(draft.fields), set()
+    about = body_products(channel, brand, fields)  # prose fields are never replaced here
     for f in findings:
         spec = specs.get(f.field or "")
         if f.severity != "block" or f.fixed or spec is None or spec.prose or f.rule_id in _PIECE_WIDE:
@@ -1644,7 +1653,6 @@ def replace_blocked_phrases(
         if spec.name in replaced or not text or len(text) > _SHORT_FIELD_CHARS:
             continue
         others = [t for name, t in fields.items() if name != spec.name]
-        about = body_products(channel, brand, fields)
         alternative = complete_alternative(spec, text, brand, others, products=about)
         if alternative:
             fields[spec.name] = alternative

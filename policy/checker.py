@@ -1019,24 +1019,14 @@ _MAX_SCORED_CHARS = 1000  # a longer "sentence" (a run-on line) is scored on its
 # injection, personal data, secrets, markup or brand lists: those detectors are exact, and a model
 # reading an injected text must never be the one to wave it through.
 _DISPUTABLE = frozenset(CATEGORIES) - {"prompt_injection"}
-RULES_STAND_IN_CAMPAIGNS = frozenset(
-    {
-        "superlative",
-        "guarantee",
-        "health_claim",
-        "finance_claim",
-        "education_claim",
-        "state_endorsement",
-        "unsupported_claim",
-        "competitor",
-    }
-)
+RULES_STAND_IN_CAMPAIGNS = _DISPUTABLE
 """Categories whose rule findings the judge may not clear in generated copy (:attr:`ComplianceChecker.
-rules_stand`): the wording a legal reviewer stops, and the facts the judge cannot rule on (it does not
-see the documents: it cleared "青屿为6-14岁的孩子开设图形化编程启蒙班" against the sheet's 6–8 in stop 40).
-With it, an effect on health, money or learning no document states blocks (:data:`EFFECT_RULE`). A
-rule's ``needs_reading`` words ("healing", "guaranteed") are still read first: they block only when the
-sentence reads as their category."""
+rules_stand`): every category it may clear in people's copy. That is the wording a legal reviewer stops
+(superlative, competitor, guarantee, health, finance, education, authority) and the facts the judge
+cannot rule on (it does not see the documents: it cleared "青屿为6-14岁的孩子开设图形化编程启蒙班"
+against the sheet's 6–8 in stop 40). With it, an effect on health, money or learning no document states
+blocks (:data:`EFFECT_RULE`). A rule's ``needs_reading`` words ("healing", "guaranteed") are still read
+first: they block only when the sentence reads as their category."""
 _READS_AS = {
     "superlative": "an absolute or superlative claim",
     "competitor": "a disparaging comparison with another party",
