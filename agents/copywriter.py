@@ -36,10 +36,11 @@ from agents.base import (
     ask,
     language_name,
 )
-from agents.channels import ChannelSpec, FieldSpec, count_words
+from agents.channels import ChannelSpec, FieldSpec
 from agents.citations import aliases, aliases_to_ids, brief_with_aliases
 from agents.drafts import draft_as_written, draft_from_answer, drop_repeated_sentences
 from agents.fanout import for_each_channel
+from agents.lengthen import product_paragraphs
 from agents.quality import passages_for_inputs
 from agents.roles import (
     DRAFT,
@@ -47,7 +48,6 @@ from agents.roles import (
     OUTLINE,
     SECTION,
     DraftInputs,
-    ExpandInputs,
     OutlineInputs,
     PromptSlot,
     SectionInputs,
@@ -57,7 +57,7 @@ from agents.roles import (
 from agents.state import CampaignState, CreativeBrief, Draft
 from agents.threads import brief_shown, mark_turn
 from knowledge.brand import Brand, Product
-from policy.claims import coverage, sentence_spans
+from policy.claims import coverage
 from policy.facts import case_rows, mentioned_products
 
 
@@ -160,57 +160,27 @@ class Copywriter(Agent):
 
     def _expand(self, state: CampaignState, ctx: RunContext, channel: ChannelSpec) -> None:
         """Add paragraphs about the brand's products to the channel's long field while it is under its
-        minimum times ``expand_headroom`` (room for the sentences compliance drops): one call per product,
-        those whose facts it gives least of first, each paragraph set before the closing one, without the
-        sentences that restate the text.
-        A field the answer was cut off in is left to the quality checks (its end is missing, not its
-        middle); a call that fails adds nothing."""
+        minimum times ``expand_headroom`` (room for the sentences compliance drops), at most
+        ``expand_paragraphs`` of them (:func:`product_paragraphs`). A field the answer was cut off in is
+        left to the quality checks (its end is missing, not its middle)."""
         draft = state.drafts[channel.name]
         spec = next((f for f in channel.fields if f.sections and f.min_words), None)
         if spec is None or spec.name in draft.cut_off or not self.params.expand_paragraphs:
             return
-        text = draft.fields.get(spec.name, "").strip()
-        target = math.ceil((spec.min_words or 0) * self.params.expand_headroom)
-        # The products whose facts the text gives least of, named or not ("我们有 A、B、C 三门课" names
-        # them and says nothing about them); a text that tells every product already gets paragraphs on
-        # those it tells least (Hearthline's blog of 2026-12-05 told all six and stayed at 310 words, 226
-        # after the compliance editor's cuts).
-        told = {p.name: coverage(" ".join([p.description, *p.facts]), text) for p in state.brand.products}
-        untold = sorted(state.brand.products, key=lambda p: told[p.name])
-        calls = min(self.params.expand_paragraphs, len(untold))
-        for n, product in enumerate(untold[:calls]):
-            short = target - count_words(text)
-            if short <= 0 or not text:
-                break
-            # The 1.5B model writes about two thirds of the length it is asked for.
-            words = max(80, min(160, round(1.5 * short / (calls - n))))
-            ctx.progress(f"copywriter: lengthening {channel.name} ({product.name})")
-            try:
-                answer = ask(
-                    ctx,
-                    state,
-                    agent=self.name,
-                    prompt=self.prompts["expand"],
-                    role=EXPAND,
-                    inputs=ExpandInputs(
-                        brand=state.brand,
-                        language_name=language_name(state),
-                        channel=channel,
-                        long_field=spec,
-                        previous=text[-150:],
-                        product=product,
-                        words=words,
-                    ),
-                    channel=channel.name,
-                    max_tokens=80 + words * 3,
-                    max_repairs=self.params.max_repairs,
-                )
-            except StructuredOutputError:
-                continue
-            paragraph = new_sentences(answer.text.strip(), text)
-            if paragraph and not answer_was_cut(state):
-                text = before_closing(text, paragraph)
-        if text != draft.fields.get(spec.name, "").strip():
+        before = draft.fields.get(spec.name, "").strip()
+        text = product_paragraphs(
+            ctx,
+            state,
+            agent=self.name,
+            prompt=self.prompts["expand"],
+            channel=channel,
+            spec=spec,
+            text=before,
+            target=math.ceil((spec.min_words or 0) * self.params.expand_headroom),
+            calls=self.params.expand_paragraphs,
+            max_repairs=self.params.max_repairs,
+        )
+        if text != before:
             fields = {**draft.fields, spec.name: text}
             state.drafts[channel.name] = draft.model_copy(update={"fields": fields})
 
@@ -322,28 +292,3 @@ def featured_product(brand: Brand, brief: CreativeBrief, channel: ChannelSpec) -
         brand.products,
         key=lambda p: coverage(angle, " ".join([p.name, p.description, *p.facts])) if angle else 0,
     )
-
-
-# A sentence of an added paragraph whose content words the text already has this much of repeats it.
-REPEAT_COVERAGE = 0.8
-
-
-def new_sentences(paragraph: str, text: str) -> str:
-    """``paragraph`` without the sentences that restate ``text`` (the 1.5B model copied the end of the
-    text it was shown into its paragraph, although told not to)."""
-    kept = [
-        paragraph[a:b]
-        for a, b in sentence_spans(paragraph)
-        if coverage(paragraph[a:b], text) < REPEAT_COVERAGE
-    ]
-    joiner = "" if any("\u4e00" <= ch <= "\u9fff" for ch in paragraph) else " "
-    return joiner.join(kept).strip()
-
-
-def before_closing(text: str, paragraph: str) -> str:
-    """``text`` with ``paragraph`` set in before its last paragraph (the closing), or after it when the
-    text is a single paragraph."""
-    paragraphs = [p for p in text.split("\n\n") if p.strip()]
-    if len(paragraphs) < 2:
-        return f"{text}\n\n{paragraph}"
-    return "\n\n".join([*paragraphs[:-1], paragraph, paragraphs[-1]])

@@ -84,6 +84,7 @@ hostile text cannot make them backtrack.
 from __future__ import annotations
 
 import difflib
+import functools
 import itertools
 import math
 import re
@@ -1199,31 +1200,101 @@ def told_products(brand: Brand, body: str) -> set[str]:
     return told
 
 
+def described_product(brand: Brand, text: str) -> str | None:
+    """The product a text that names none describes by its sheet: the one it shares the most sheet words
+    and figures with (none of a name's or the positioning line's), three at least and more than any
+    other ("A medium-dark espresso blend of Brazilian and Guatemalan coffees built for milk drinks" is
+    Breakwater Blend's description); None when it names one or describes none."""
+    if not brand.products or _named_products(brand, text):
+        return None
+    # words of a name or of the positioning line are the brand's, not one product's
+    brands = " ".join([brand.name, brand.positioning, *(p.name for p in brand.products)])
+    units = _sheet_units(text) - _sheet_units(brands)
+    shared = sorted(
+        (
+            (len(units & _sheet_units(" ".join([p.description or "", *p.facts]))), p.name)
+            for p in brand.products
+        ),
+        reverse=True,
+    )
+    if shared[0][0] >= 3 and (len(shared) == 1 or shared[0][0] > shared[1][0]):
+        return shared[0][1]
+    return None
+
+
+def body_tells(brand: Brand, body: str) -> set[str]:
+    """The products a body tells about (:func:`told_products`), or, when it names none, the one it
+    describes by its sheet ("It's pre-seasoned with 3 coats of canola oil…": the skillet)."""
+    described = None if _named_products(brand, body) else described_product(brand, body)
+    return told_products(brand, body) | ({described} if described else set())
+
+
+# The fields that head a piece, which the body must bear out: an e-mail's subject, a blog's title.
+_HEADING_FIELDS = ("subject", "title")
+
+
+def _subject_problem(brand: Brand, spec: FieldSpec, text: str, body: str, told: set[str]) -> str | None:
+    """What is wrong with a phrase field (``spec``, ``text``) over ``body`` (the piece's prose, which
+    tells ``told``): a product named or described that the body does not tell; a subject or title that is
+    the brand's name alone; a figure in a subject or title that the body never gives. None when fine."""
+    if spec.prose or not text.strip():
+        return None
+    in_body = _named_products(brand, body)
+    named = _named_products(brand, text)
+    missing = sorted(named - told)
+    if missing:
+        how = "only mentions in passing" if set(missing) <= in_body else "never mentions"
+        return f'"{spec.name}" names {", ".join(missing)}, which the body {how}'
+    # A phrase describing a product without naming it is about another product only when the body is
+    # about one it names: Breakwater Blend's description over a body welcoming the reader to Tide Club.
+    described = described_product(brand, text) if not named and (told or in_body) else None
+    if described and described not in told | in_body:
+        return f'"{spec.name}" describes {described}, which the body never mentions'
+    if not spec.name.startswith(_HEADING_FIELDS):
+        return None
+    # "Hearthline" as an e-mail's subject says nothing a reader can open it for (stop 41: "the subject is
+    # just the brand name", the blind reviewer wrote).
+    if _norm(text) == _norm(brand.name):
+        return f'"{spec.name}" is the brand\'s name alone'
+    # A title that promises what the body never gives: "Hearthline Steadyheat 6 qt Slow Cooker: 1-year
+    # limited warranty" over a body that never says the warranty (a blog of stop 41, rejected for it).
+    # The figures of a name or of the positioning line are the brand's, not a promise of this piece.
+    in_names = set(
+        _FIGURE.findall(" ".join([brand.name, brand.positioning, *(p.name for p in brand.products)]))
+    )
+    figures = [f for f in dict.fromkeys(_FIGURE.findall(text)) if f not in in_names]
+    unsaid = [f for f in figures if not re.search(rf"(?<![\d.,]){re.escape(f)}(?![\d]|[.,]\d)", body)]
+    if unsaid:
+        return f'"{spec.name}" gives {", ".join(unsaid)}, which the body never says'
+    return None
+
+
 def _subject_unbacked(ctx: QualityContext, fields: dict[str, str]) -> list[ComplianceFinding]:
-    """A subject line, preheader or title (a phrase field of a channel with a prose field) naming a
-    product the body never names: "Tidewater Coffee Roasters Breakwater Blend" over a body about
-    the roaster, "Clearleaf Barrier Moisturizer: 50 mL, $32.00" over one about the serum (two e-mails of
-    2026-12-05, seed 7: "promise the Barrier Moisturizer but the body never mentions it", the blind
-    reviewer wrote), or names only in passing (:func:`told_products`: Hearthline's Dutch oven and
-    Qingyu's Scratch class in the subjects of two e-mails of 41ea6ea, rejected for it)."""
+    """A subject line, preheader or title (a phrase field of a channel with a prose field) the body does
+    not bear out (:func:`_subject_problem`). It names or describes a product the body never names:
+    "Tidewater Coffee Roasters Breakwater Blend" over a body about the roaster, "Clearleaf Barrier
+    Moisturizer: 50 mL, $32.00" over one about the serum (two e-mails of 2026-12-05, seed 7: "promise the
+    Barrier Moisturizer but the body never mentions it", the blind reviewer wrote), Breakwater Blend's
+    description as the preheader of an e-mail on the Tide Club (stop 41), or names only in passing
+    (:func:`told_products`: Hearthline's Dutch oven and Qingyu's Scratch class in the subjects of two
+    e-mails of 41ea6ea, rejected for it). A subject or title that is the brand's name alone, or gives a
+    figure the body never says, is a finding too."""
     prose = [s.name for s in ctx.channel.fields if s.prose]
     if not prose:
         return []
     body_text = " ".join(fields.get(n, "") for n in prose)
-    body = _named_products(ctx.brand, body_text)
-    told = told_products(ctx.brand, body_text)
+    told = body_tells(ctx.brand, body_text)
     found = []
     for spec in ctx.channel.fields:
         text = fields.get(spec.name, "")
-        missing = sorted(_named_products(ctx.brand, text) - told) if not spec.prose else []
-        if missing:
-            how = "only mentions in passing" if set(missing) <= body else "never mentions"
+        problem = _subject_problem(ctx.brand, spec, text, body_text, told)
+        if problem:
             found.append(
                 _finding(
                     "quality.subject_unbacked",
-                    f'"{spec.name}" names {", ".join(missing)}, which the {prose[0]} {how}',
-                    f"name in the {spec.name} what the {prose[0]} is about, or tell that product's facts in "
-                    f"the {prose[0]}",
+                    problem.replace("the body", f"the {prose[0]}"),
+                    f"say in the {spec.name} what the {prose[0]} is about and gives, or tell it in the "
+                    f"{prose[0]}",
                     field=spec.name,
                     span=(0, len(text)),
                     matched=text,
@@ -1232,24 +1303,36 @@ def _subject_unbacked(ctx: QualityContext, fields: dict[str, str]) -> list[Compl
     return found
 
 
+def _backed(brand: Brand, spec: FieldSpec, body: str, told: set[str], text: str) -> bool:
+    return _subject_problem(brand, spec, text, body, told) is None
+
+
 def back_the_subject(channel: ChannelSpec, brand: Brand, draft: Draft) -> Draft:
     """The last-resort fix for ``quality.subject_unbacked``: the field gets a phrase from the brand file
-    (:func:`complete_alternative`) that names only products the body tells about (:func:`told_products`),
-    or none, closest to the body."""
+    (:func:`complete_alternative`) that the body bears out (:func:`_subject_problem`: it names or
+    describes only products the body tells about, or none), closest to the body."""
     prose = [s.name for s in channel.fields if s.prose]
     if not prose:
         return draft
     body_text = " ".join(draft.fields.get(n, "") for n in prose)
-    told = told_products(brand, body_text)
+    told = body_tells(brand, body_text)
+    named = told | _named_products(brand, body_text)
     fields = dict(draft.fields)
     for spec in channel.fields:
         text = fields.get(spec.name, "")
-        if spec.prose or not text or not _named_products(brand, text) - told:
+        if _subject_problem(brand, spec, text, body_text, told) is None:
             continue
         others = [t for name, t in fields.items() if name != spec.name]
-        alternative = complete_alternative(
-            spec, body_text, brand, others, allowed=lambda c: not _named_products(brand, c) - told
-        )
+        # a phrase on a product the body tells, else (a body that tells none) on one it names at least
+        alternative = None
+        for backing in (told, named):
+            alternative = alternative or complete_alternative(
+                spec,
+                body_text,
+                brand,
+                others,
+                allowed=functools.partial(_backed, brand, spec, body_text, backing),
+            )
         if alternative:
             fields[spec.name] = alternative
     return draft if fields == draft.fields else draft.model_copy(update={"fields": fields})
@@ -1267,18 +1350,9 @@ def body_products(channel: ChannelSpec, brand: Brand, fields: dict[str, str]) ->
     )
     if not about:
         # A body that names none may still tell one by its sheet ("Welcome to Tide Club … a flexible coffee
-        # subscription that delivers every 2, 3, or 4 weeks for $17.00"): the product it shares the most
-        # sheet words and figures with, three at least, and more than any other.
-        units = _sheet_units(body)
-        shared = sorted(
-            (
-                (len(units & _sheet_units(" ".join([p.description or "", *p.facts]))), p.name)
-                for p in brand.products
-            ),
-            reverse=True,
-        )
-        if shared and shared[0][0] >= 3 and (len(shared) == 1 or shared[0][0] > shared[1][0]):
-            about = {shared[0][1]}
+        # subscription that delivers every 2, 3, or 4 weeks for $17.00").
+        described = described_product(brand, body)
+        about = {described} if described else set()
     return set(about) or None
 
 

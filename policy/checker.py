@@ -785,18 +785,23 @@ class ComplianceChecker:
 # judge mistaking the brand for a competitor ("欢迎来到我们的品牌 Wanderly！" was ruled disparaging).
 # A closing line alone ("Best,", "Warmly,", "祝好，") is no claim: "Best," scored 0.98 as a superlative.
 # A term quoted to reject it is mentioned, not used ("我们不做“包过”承诺", "含“药妆”字样的物料",
-# "we never say 'miracle'"), and so is a brand's banned word answered "No" ("Is LedgerLeaf a neobank?
-# No — …"). A banned word merely negated is still used ("not cheap"). Rule categories of wording only:
-# never personal data, secrets, injected text, markup or a named competitor.
+# "we never say 'miracle'", "We don't sell 'insider' tips or 'leaked' papers"), and so is a wording
+# answered "No" ("Is LedgerLeaf a neobank? No — …", "Risk-free? No investment is."). A banned word
+# merely negated is still used ("not cheap"). Rule categories of wording only: never personal data,
+# secrets, injected text, markup or a named competitor.
 _QUOTE_PAIRS = {"“": "”", "「": "」", "『": "』", '"': '"', "'": "'", "‘": "’"}
 _REJECTED_BEFORE = re.compile(
     r"(?:不|没|别|非|无|未|禁|勿|免|下架|避免|拒绝)[\u4e00-\u9fff]{0,4}$|"
     r"\b(?:not|no|never|avoid|don't|doesn't|won't|isn't|aren't|without|instead\s+of|the\s+(?:word|term))"
-    r"(?:\s+[a-z-]+){0,3}\s*$"
+    r"(?:\s+[a-z'’-]+){0,4}\s*$"
 )
-_REJECTED_AFTER = re.compile(r"^(?:字样|一词|这个词|这种说法|的说法|说法|之类|承诺|\s*(?:is|are)\s+banned)")
+# "“排毒”本身就是个伪概念" (a blind-set sentence of stop 41): the quoted term called a false notion.
+_REJECTED_AFTER = re.compile(
+    r"^(?:字样|一词|这个词|这种说法|的说法|说法|之类|承诺|\s*(?:is|are)\s+banned|"
+    r"(?:本身)?(?:就)?(?:是|只是)(?:个|一个)?(?:伪|假|营销)|\s*(?:is|are) (?:a )?(?:myth|marketing))"
+)
 _NOT_EQUAL = re.compile(r"(?:≠|不等于|并不等于|不代表)\s*$")  # "稳健型≠保本": says what it is not
-_ANSWERED_NO = re.compile(r"^\W{0,3}\?\s*no\b")
+_ANSWERED_NO = re.compile(r"^\W{0,3}\?\s*no\b(?!\s+(?:doubt|question|wonder)\b)")
 _WORDING_CATEGORIES = frozenset(
     {
         "banned_term",
@@ -810,18 +815,44 @@ _WORDING_CATEGORIES = frozenset(
 )
 
 
+def _quoted(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """The quotation marks around ``text[start:end]`` (the opening one's index, the closing one's), each
+    within 16 characters of it on its line; None when it is not quoted ("“保本保息”的说法" quotes "保本")."""
+    for left in range(start - 1, max(-1, start - 17), -1):
+        ch = text[left]
+        if ch == "\n":
+            return None
+        closing = _QUOTE_PAIRS.get(ch)
+        if closing is None:
+            continue
+        window = text[end : end + 16].split("\n")[0]
+        inside = text[left + 1 : start]
+        if closing in inside or (ch != closing and ch in window):
+            return None
+        at = window.find(closing)
+        if at < 0:
+            return None
+        if ch in "'‘" and (
+            (left > 0 and text[left - 1].isalnum()) or text[end + at + 1 : end + at + 2].isalnum()
+        ):
+            return None  # an apostrophe ("it's the best we've made"), not a quotation mark
+        return (left, end + at)
+    return None
+
+
 def _mentioned_not_used(text: str, start: int, end: int, category: str) -> bool:
     """Whether the hit ``text[start:end]`` is mentioned to be rejected rather than used (see above)."""
     if category not in _WORDING_CATEGORIES:
         return False
-    before = text[max(0, start - 24) : start].casefold()
-    after = text[end : end + 16].casefold()
-    quoted = start > 0 and end < len(text) and _QUOTE_PAIRS.get(text[start - 1]) == text[end]
-    if quoted and (_REJECTED_BEFORE.search(before[:-1]) or _REJECTED_AFTER.match(after[1:])):
+    quotes = _quoted(text, start, end)
+    if quotes is not None:
+        before = text[max(0, quotes[0] - 40) : quotes[0]].casefold()
+        after = text[quotes[1] + 1 : quotes[1] + 24].casefold()
+        if _REJECTED_BEFORE.search(before) or _REJECTED_AFTER.match(after):
+            return True
+    if _NOT_EQUAL.search(text[max(0, start - 24) : start]):
         return True
-    if _NOT_EQUAL.search(before):
-        return True
-    return category == "banned_term" and bool(_ANSWERED_NO.match(after))
+    return bool(_ANSWERED_NO.match(text[end : end + 16].casefold()))
 
 
 _NAME_STRIP = " \t.,;:!?。，；：！？-–—"

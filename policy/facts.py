@@ -263,7 +263,8 @@ def mentioned_products(text: str, products: dict[str, list[str]]) -> set[str]:
 
 def product_aliases(names: list[str]) -> dict[str, list[str]]:
     """Folded forms by which copy names each product: the name, the name without a parenthesis, what the
-    parenthesis holds, the last two words (English) or last three characters (Chinese), each run of three
+    parenthesis holds, the last two words and (a name of three words or more) all but the last (English) or
+    the last three characters (Chinese), each run of three
     or more Chinese characters. A short form two products share names neither. Worked out once per set of
     names: every sentence of every check asks."""
     return {name: list(forms) for name, forms in _aliases(tuple(names)).items()}
@@ -282,6 +283,9 @@ def _aliases(names: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
             # "10-inch cast-iron skillet" (the name after its first word, the brand's as a rule), "cast-iron
             # skillet" (its last two), "10-inch skillet" (its second and last)
             candidates += [" ".join(words[1:]), " ".join(words[-2:])]
+            # "Tide Club" for "Tide Club subscription": the name without its last word (a Tidewater e-mail
+            # of stop 41 welcomed the reader "to Tide Club" and then gave Breakwater Blend's price)
+            candidates.append(" ".join(words[:-1]))
         if len(words) >= 4:
             candidates.append(f"{words[1]} {words[-1]}")
         cjk = re.sub(r"[^\u4e00-\u9fff]", "", bare)

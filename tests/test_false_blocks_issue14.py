@@ -66,6 +66,12 @@ def test_the_same_terms_used_as_words_still_block(text: str, rule: str) -> None:
         ("zh", "我们的文案里从不用“抗癌”这个说法，产品也不是药"),
         ("zh", "提醒：R1 级≠保本，投资前请阅读产品说明书"),
         ("zh", "本店已下架所有印有“包治”字样的旧包装"),
+        # quoted inside a longer quotation, called a false notion, answered "No", or the second of two
+        # quoted terms after the negation (stop 42)
+        ("zh", "“稳赚不赔”本身就是个伪命题，投资都有风险"),
+        ("zh", "“根治”只是营销话术，我们只说配料表里有什么"),
+        ("en", "Guaranteed? No — and no honest coach would say so."),
+        ("en", "We will never promise 'instant' fixes or 'guaranteed results'."),
     ],
 )
 def test_a_term_quoted_to_reject_it_is_not_used(locale: str, text: str) -> None:
@@ -74,6 +80,10 @@ def test_a_term_quoted_to_reject_it_is_not_used(locale: str, text: str) -> None:
 
 def test_a_quoted_term_without_rejection_still_blocks() -> None:
     assert _rules("zh", "这款“抗癌”的茶，喝了就知道") == {"zh.medical"}
+    assert "zh.medical" in _rules("zh", "我们的茶能“根治”失眠")
+    assert _rules("en", "Guaranteed? You bet.") == {"en.guarantee"}
+    # an apostrophe is no quotation mark: "it's … we've" quotes nothing
+    assert "en.guarantee" in _rules("en", "Don't worry, it's guaranteed results we've delivered.")
 
 
 @pytest.mark.parametrize(

@@ -284,6 +284,10 @@ def test_product_aliases_drop_shared_short_forms() -> None:
         "scratch",
         "启蒙班",
     ]
+    # "Tide Club" names the Tide Club subscription: a Tidewater e-mail of stop 41 welcomed the reader "to
+    # Tide Club" and then gave Breakwater Blend's $17.00 as the subscription's price
+    assert "tide club" in product_aliases(["Tide Club subscription", "Low Tide"])["Tide Club subscription"]
+    assert product_aliases(["Harbor Light", "Low Tide"])["Low Tide"] == ["low tide"]
 
 
 def test_the_campaign_checker_blocks_a_figure_from_the_wrong_row() -> None:

@@ -2510,3 +2510,96 @@ def test_a_post_that_is_only_the_positioning_line_names_nothing(tidewater: Brand
         "bag within 48 hours of roasting. Join us in tasting our coffee! #Tidewater"
     )
     assert "quality.no_specifics" in rules(tidewater, "social_post", {"text": line})
+
+
+def test_a_heading_the_body_does_not_bear_out(tidewater: Brand) -> None:
+    """Stop 41's blind reviewer rejected a Tidewater e-mail whose preheader was Breakwater Blend's
+    description over a body welcoming the reader to Tide Club, a Hearthline e-mail whose subject was
+    the brand's name alone, and a Hearthline blog titled with the slow cooker's 1-year warranty, which
+    the body never gives. Each is found, and the last resort puts a phrase the body bears out."""
+    from agents.quality import back_the_subject
+
+    tide_club = (
+        "Hi there! Welcome to Tide Club. At Tidewater, we offer a flexible coffee subscription that "
+        "delivers every 2, 3, or 4 weeks for $17.00 per bag.\n\nBest,\nThe Tidewater Coffee Roasters team"
+    )
+    email = {
+        "subject": "Tide Club: coffee every 2, 3 or 4 weeks",
+        "preheader": "A medium-dark espresso blend of Brazilian and Guatemalan coffees for milk drinks.",
+        "body": tide_club,
+    }
+    found = quality_findings(QualityContext.build(CH["email"], tidewater), email)
+    (unbacked,) = [f for f in found if f.rule_id == "quality.subject_unbacked"]
+    assert unbacked.field == "preheader" and "describes Breakwater Blend" in unbacked.explanation
+    fixed = back_the_subject(CH["email"], tidewater, Draft(channel="email", fields=email)).fields
+    assert "Breakwater" not in fixed["preheader"] and "espresso" not in fixed["preheader"]
+    assert "quality.subject_unbacked" not in rules(tidewater, "email", fixed)
+    # the same description over a body that names no product describes nothing to contradict
+    plain = {
+        **email,
+        "subject": "Roasted in Astoria",
+        "body": "Hi there! We roast in Astoria.\n\nBest,\nThe Tidewater Coffee Roasters team",
+    }
+    assert "quality.subject_unbacked" not in rules(tidewater, "email", plain)
+
+    # the brand's name alone as the subject
+    bare = {**email, "subject": "Tidewater Coffee Roasters", "preheader": "Coffee every 2, 3 or 4 weeks"}
+    (name_only,) = [
+        f
+        for f in quality_findings(QualityContext.build(CH["email"], tidewater), bare)
+        if f.rule_id == "quality.subject_unbacked"
+    ]
+    assert name_only.field == "subject" and "name alone" in name_only.explanation
+    fixed = back_the_subject(CH["email"], tidewater, Draft(channel="email", fields=bare)).fields
+    assert fixed["subject"] != bare["subject"] and "quality.subject_unbacked" not in rules(
+        tidewater, "email", fixed
+    )
+
+    # a title's figure the body never gives; the positioning line's and a name's figures are the brand's
+    hearthline = load_brand(ROOT / "examples" / "brands" / "hearthline")
+    body = (
+        "The Hearthline Steadyheat 6 qt Slow Cooker is a programmable slow cooker with a removable "
+        "stoneware insert and Low, High and Warm settings. " * 3
+    ).strip()
+    blog = {"title": "Hearthline Steadyheat 6 qt Slow Cooker: 1-year limited warranty", "body": body}
+    (figure,) = [
+        f
+        for f in quality_findings(QualityContext.build(CH["blog"], hearthline), blog)
+        if f.rule_id == "quality.subject_unbacked"
+    ]
+    assert figure.field == "title" and "gives 1," in figure.explanation
+    fixed = back_the_subject(CH["blog"], hearthline, Draft(channel="blog", fields=blog)).fields
+    assert "1-year" not in fixed["title"] and "quality.subject_unbacked" not in rules(
+        hearthline, "blog", fixed
+    )
+    said = {**blog, "body": body + " It comes with a 1-year limited warranty."}
+    assert "quality.subject_unbacked" not in rules(hearthline, "blog", said)
+    named = {**blog, "title": "The Hearthline Steadyheat 6 qt Slow Cooker"}
+    assert "quality.subject_unbacked" not in rules(hearthline, "blog", named)
+
+
+def test_compliance_refills_a_long_field_its_cuts_left_too_short(mini_brand: Path, tmp_path: Path) -> None:
+    """Stop 41 blocked three blogs at 145-230 words that had been drafted at 307-438: the compliance
+    editor's cuts made them short. A blog that is too short when nothing else blocks gets paragraphs on
+    the brand's products from compliance (its `expand` slot, the copywriter's prompt), after its revision
+    round; with `refill_paragraphs: 0` it gets none."""
+    from pipelines import run_campaign
+
+    campaign = run_campaign(mini_brand, channels=["blog"], backend={"kind": "fake"})
+    calls = [(t.agent, t.prompt) for t in campaign.trace if t.agent == "compliance"]
+    assert ("compliance", "copywriter.expand@1") in calls
+    assert calls.index(("compliance", "copywriter.expand@1")) > calls.index(
+        ("compliance", "copywriter.revise@3")
+    )
+    (piece,) = campaign.pieces
+    assert [f.rule_id for f in piece.compliance.findings if f.severity == "block" and not f.fixed] == [
+        "quality.too_short"
+    ]
+
+    text = (ROOT / "pipelines" / "default.yaml").read_text(encoding="utf-8")
+    assert "judge: true}" in text
+    (tmp_path / "off.yaml").write_text(text.replace("judge: true}", "judge: true, refill_paragraphs: 0}"))
+    off = run_campaign(
+        mini_brand, channels=["blog"], backend={"kind": "fake"}, pipeline=tmp_path / "off.yaml"
+    )
+    assert ("compliance", "copywriter.expand@1") not in [(t.agent, t.prompt) for t in off.trace]

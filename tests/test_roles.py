@@ -329,8 +329,8 @@ def test_the_answer_roles_share_their_static_answers_where_the_job_is_the_same()
 
 
 def test_no_agent_module_imports_another() -> None:
-    """Shared helpers live in agents.citations, .threads, .drafts, .revision, .roles; an agent module
-    imports none of the other agents (grep-proof: no `from agents.<agent>` in any agent module)."""
+    """Shared helpers live in agents.citations, .threads, .drafts, .revision, .lengthen, .roles; an agent
+    module imports none of the other agents (grep-proof: no `from agents.<agent>` in any agent module)."""
     for name in sorted(AGENT_MODULES):
         tree = ast.parse((ROOT / "agents" / f"{name}.py").read_text(encoding="utf-8"))
         imported = {

@@ -1,0 +1,107 @@
+"""Lengthening a long field with paragraphs about the brand's products, one model call each.
+
+Contract: :func:`product_paragraphs` adds paragraphs (the ``copywriter.expand`` role,
+:data:`agents.roles.EXPAND`) to a long field (one with ``sections``: the blog body) while it is under a
+target length, each about one of the brand's products, from that product's own sheet in brand.yaml, set
+before the text's closing paragraph, without the sentences that restate the text. Shared by the copywriter
+(a first draft under its minimum) and compliance (a field its cuts left under its minimum); each agent
+makes the calls under its own name, with its own ``expand`` prompt slot. A call that fails or is cut off
+adds nothing.
+"""
+
+from __future__ import annotations
+
+from agents.base import RunContext, StructuredOutputError, answer_was_cut, ask, language_name
+from agents.channels import ChannelSpec, FieldSpec, count_words
+from agents.roles import EXPAND, ExpandInputs
+from agents.state import CampaignState
+from policy.claims import coverage, sentence_spans
+from prompts import Prompt
+
+
+def product_paragraphs(
+    ctx: RunContext,
+    state: CampaignState,
+    *,
+    agent: str,
+    prompt: Prompt,
+    channel: ChannelSpec,
+    spec: FieldSpec,
+    text: str,
+    target: int,
+    calls: int,
+    max_repairs: int = 2,
+) -> str:
+    """``text`` (a long field, ``spec``) with paragraphs about the brand's products added while it is
+    under ``target`` words: one ``copywriter.expand`` call per product, at most ``calls``, those whose
+    facts it gives least of first, each paragraph set before the closing one, without the sentences that
+    restate the text. The copywriter lengthens a short first draft with it; compliance, a long field its
+    cuts left under its minimum. A call that fails or is cut off adds nothing.
+
+    The products whose facts the text gives least of come first, named or not ("我们有 A、B、C 三门课"
+    names them and says nothing about them); a text that tells every product already gets paragraphs on
+    those it tells least (Hearthline's blog of 2026-12-05 told all six and stayed at 310 words, 226 after
+    the compliance editor's cuts)."""
+    if not text:
+        return text
+    told = {p.name: coverage(" ".join([p.description, *p.facts]), text) for p in state.brand.products}
+    untold = sorted(state.brand.products, key=lambda p: told[p.name])
+    calls = min(calls, len(untold))
+    for n, product in enumerate(untold[:calls]):
+        short = target - count_words(text)
+        if short <= 0:
+            break
+        # The 1.5B model writes about two thirds of the length it is asked for.
+        words = max(80, min(160, round(1.5 * short / (calls - n))))
+        ctx.progress(f"{agent}: lengthening {channel.name} ({product.name})")
+        try:
+            answer = ask(
+                ctx,
+                state,
+                agent=agent,
+                prompt=prompt,
+                role=EXPAND,
+                inputs=ExpandInputs(
+                    brand=state.brand,
+                    language_name=language_name(state),
+                    channel=channel,
+                    long_field=spec,
+                    previous=text[-150:],
+                    product=product,
+                    words=words,
+                ),
+                channel=channel.name,
+                max_tokens=80 + words * 3,
+                max_repairs=max_repairs,
+            )
+        except StructuredOutputError:
+            continue
+        paragraph = new_sentences(answer.text.strip(), text)
+        if paragraph and not answer_was_cut(state):
+            text = before_closing(text, paragraph)
+    return text
+
+
+# A sentence of an added paragraph whose content words the text already has this much of repeats it.
+REPEAT_COVERAGE = 0.8
+
+
+def new_sentences(paragraph: str, text: str) -> str:
+    """``paragraph`` without the sentences that restate ``text`` (the 1.5B model copied the end of the
+    text it was shown into its paragraph, although told not to)."""
+    kept = [
+        paragraph[a:b]
+        for a, b in sentence_spans(paragraph)
+        if coverage(paragraph[a:b], text) < REPEAT_COVERAGE
+    ]
+    joiner = "" if any("\u4e00" <= ch <= "\u9fff" for ch in paragraph) else " "
+    return joiner.join(kept).strip()
+
+
+def before_closing(text: str, paragraph: str) -> str:
+    """``text`` with ``paragraph`` set in before its last paragraph (the closing), or after it when the
+    text is a single paragraph."""
+    paragraphs = [p for p in text.split("\n\n") if p.strip()]
+    if len(paragraphs) < 2:
+        return f"{text}\n\n{paragraph}"
+    return "\n\n".join([*paragraphs[:-1], paragraph, paragraphs[-1]])
