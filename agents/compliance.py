@@ -36,7 +36,6 @@ checks it passes (:mod:`agents.scorecard`).
 from __future__ import annotations
 
 import dataclasses
-import math
 import re
 from collections.abc import Callable, Iterable
 from typing import ClassVar
@@ -48,7 +47,7 @@ from agents.channels import ChannelSpec, dangling_word, fit_with_cut
 from agents.citations import aliases
 from agents.fanout import for_each_channel
 from agents.judge import JUDGE_PROMPT, ModelJudge
-from agents.lengthen import product_paragraphs
+from agents.lengthen import lengthened
 from agents.quality import (
     QualityContext,
     answer_from_policy,
@@ -514,27 +513,22 @@ class Compliance(SendsBack):
         Stop 41's seed-7 run blocked three blogs of 229-230 words (145 for Wanderly's) out of 307-438
         drafted: the editor's cuts, not the drafts, made them short."""
         spec = next((f for f in channel.fields if f.sections and f.min_words), None)
-        if spec is None or not self.params.refill_paragraphs:
-            return None
         blocking = [f for f in final if f.severity == "block"]
-        if not blocking or any(f.rule_id != "quality.too_short" or f.field != spec.name for f in blocking):
+        if spec is None or not blocking:
             return None
-        before = draft.fields.get(spec.name, "").strip()
-        text = product_paragraphs(
+        if any(f.rule_id != "quality.too_short" or f.field != spec.name for f in blocking):
+            return None
+        return lengthened(
             ctx,
             state,
             agent=self.name,
             prompt=self.prompts["expand"],
             channel=channel,
-            spec=spec,
-            text=before,
-            target=math.ceil((spec.min_words or 0) * self.params.refill_headroom),
+            draft=draft,
+            headroom=self.params.refill_headroom,
             calls=self.params.refill_paragraphs,
             max_repairs=self.params.max_repairs,
         )
-        if text == before:
-            return None
-        return draft.model_copy(update={"fields": {**draft.fields, spec.name: text}})
 
     @staticmethod
     def _standing(

@@ -22,7 +22,6 @@ cannot be had, the channel is drafted in one call as before; a section that fail
 
 from __future__ import annotations
 
-import math
 from typing import ClassVar
 
 from pydantic import Field
@@ -40,7 +39,7 @@ from agents.channels import ChannelSpec, FieldSpec
 from agents.citations import aliases, aliases_to_ids, brief_with_aliases
 from agents.drafts import draft_as_written, draft_from_answer, drop_repeated_sentences
 from agents.fanout import for_each_channel
-from agents.lengthen import product_paragraphs
+from agents.lengthen import lengthened
 from agents.quality import passages_for_inputs
 from agents.roles import (
     DRAFT,
@@ -159,30 +158,22 @@ class Copywriter(Agent):
         )
 
     def _expand(self, state: CampaignState, ctx: RunContext, channel: ChannelSpec) -> None:
-        """Add paragraphs about the brand's products to the channel's long field while it is under its
-        minimum times ``expand_headroom`` (room for the sentences compliance drops), at most
-        ``expand_paragraphs`` of them (:func:`product_paragraphs`). A field the answer was cut off in is
-        left to the quality checks (its end is missing, not its middle)."""
-        draft = state.drafts[channel.name]
-        spec = next((f for f in channel.fields if f.sections and f.min_words), None)
-        if spec is None or spec.name in draft.cut_off or not self.params.expand_paragraphs:
-            return
-        before = draft.fields.get(spec.name, "").strip()
-        text = product_paragraphs(
+        """Bring the channel's long field up to its minimum times ``expand_headroom`` (room for the
+        sentences compliance drops) with at most ``expand_paragraphs`` paragraphs on the brand's products
+        (:func:`agents.lengthen.lengthened`)."""
+        longer = lengthened(
             ctx,
             state,
             agent=self.name,
             prompt=self.prompts["expand"],
             channel=channel,
-            spec=spec,
-            text=before,
-            target=math.ceil((spec.min_words or 0) * self.params.expand_headroom),
+            draft=state.drafts[channel.name],
+            headroom=self.params.expand_headroom,
             calls=self.params.expand_paragraphs,
             max_repairs=self.params.max_repairs,
         )
-        if text != before:
-            fields = {**draft.fields, spec.name: text}
-            state.drafts[channel.name] = draft.model_copy(update={"fields": fields})
+        if longer is not None:
+            state.drafts[channel.name] = longer
 
     def _draft_in_sections(
         self,

@@ -11,12 +11,49 @@ adds nothing.
 
 from __future__ import annotations
 
+import math
+
 from agents.base import RunContext, StructuredOutputError, answer_was_cut, ask, language_name
 from agents.channels import ChannelSpec, FieldSpec, count_words
 from agents.roles import EXPAND, ExpandInputs
-from agents.state import CampaignState
+from agents.state import CampaignState, Draft
 from policy.claims import coverage, sentence_spans
 from prompts import Prompt
+
+
+def lengthened(
+    ctx: RunContext,
+    state: CampaignState,
+    *,
+    agent: str,
+    prompt: Prompt,
+    channel: ChannelSpec,
+    draft: Draft,
+    headroom: float,
+    calls: int,
+    max_repairs: int = 2,
+) -> Draft | None:
+    """``draft`` with its long field (the first with ``sections`` and a minimum: the blog body) brought
+    up to ``headroom`` times its minimum by :func:`product_paragraphs`; None when the channel has no such
+    field, the model's answer was cut off in it (its end is missing, not its middle: the quality checks'
+    case), ``calls`` is 0, or nothing was added."""
+    spec = next((f for f in channel.fields if f.sections and f.min_words), None)
+    if spec is None or spec.name in draft.cut_off or not calls:
+        return None
+    before = draft.fields.get(spec.name, "").strip()
+    text = product_paragraphs(
+        ctx,
+        state,
+        agent=agent,
+        prompt=prompt,
+        channel=channel,
+        spec=spec,
+        text=before,
+        target=math.ceil((spec.min_words or 0) * headroom),
+        calls=calls,
+        max_repairs=max_repairs,
+    )
+    return None if text == before else draft.model_copy(update={"fields": {**draft.fields, spec.name: text}})
 
 
 def product_paragraphs(
