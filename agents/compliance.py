@@ -471,8 +471,14 @@ class Compliance(SendsBack):
         refilled = self._refill(state, ctx, channel, draft, final)
         if refilled is not None:  # checked like the rest; what still offends in the new text goes
             standing = self._standing(checker, channel, refilled, findings, quality(refilled, cut))
-            refilled = drop_repeats(remove_offending_sentences(refilled, standing, names), standing, names)
-            draft = refilled
+            draft = remove_offending_sentences(refilled, standing, names)
+            for _ in range(3):  # the check reports one repeat per field at a time
+                again = drop_repeats(
+                    draft, self._standing(checker, channel, draft, findings, quality(draft, cut)), names
+                )
+                if again == draft:
+                    break
+                draft = again
             final = self._standing(checker, channel, draft, findings, quality(draft, cut))
         final_keys = {(f.rule_id, f.field, f.matched) for f in final}
         fixed = [

@@ -1658,7 +1658,7 @@ def drop_repeats(draft: Draft, findings: list[ComplianceFinding], keep: Iterable
         a, b = holding[-1]
         dropped = text[a:b]
         rest = re.sub(r"[ \t]{2,}", " ", text[:a] + text[b:])
-        rest = re.sub(r"\n{3,}", "\n\n", re.sub(r"[ \t]+\n", "\n", rest)).strip()
+        rest = re.sub(r"\n{3,}", "\n\n", re.sub(r"[ \t]+\n|\n[ \t]+", "\n", rest)).strip()
         # A name the rest of the field still says may go with the sentence ("In conclusion, Clearleaf stands
         # out…" said twice kept a Clearleaf blog of 2026-12-05 blocked, its name in ten other sentences).
         if results(dropped) or any(k in dropped.casefold() and k not in rest.casefold() for k in kept_words):

@@ -84,7 +84,7 @@ _INTL_NUMBER = re.compile(r"(?<![\w+])\+\d{1,3}(?:[\s.-]\d{2,5}){2,4}(?![\d])")
 _ID_DOCUMENT_NAME = (
     r"(?<![a-z])(?:passport|driver'?s?\s+licen[cs]e|driving\s+licen[cs]e|social\s+security\s+(?:card|number|no\.?)|ssn|"
     r"medicare\s+id|medicaid\s+id|national\s+insurance\s+(?:number|no\.?)|nhs\s+number|tax\s+id|imei|meid|"
-    r"护照|驾驶证|驾照|社保卡|医保卡|社会保障卡|港澳通行证|台胞证|军官证)"
+    r"护照|驾驶证|驾照|社保卡|医保卡|社会保障卡|港澳通行证|台胞证|军官证|准考证)"
     r"(?:\s*(?:no\.?|number|#|id|号码|号|编号))?"
 )
 _ID_DOCUMENT = re.compile(
@@ -112,6 +112,14 @@ _BIRTH_DATE = re.compile(
     r"(?:\d{1,2}[/.-]\d{1,2}[/.-](?:19|20)\d{2}|(?:19|20)\d{2}[/.-]\d{1,2}[/.-]\d{1,2}|(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日?|"
     rf"(?:{_MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+(?:19|20)\d{{2}}|\d{{1,2}}\s+(?:{_MONTHS})\.?,?\s+(?:19|20)\d{{2}})(?![\d])"
 )
+# A date of birth told as a story: "98年4月12号出生", "1998年4月12日生" (a full date: a year alone,
+# "1961年生", says less, and "2019年生产" is no birth at all).
+_BIRTH_DATE_TOLD = re.compile(
+    r"(?<![\d])(?:(?:19|20)\d{2}|\d{2})\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*[日号]?\s*(?:出生|生(?![产意活长效命态]))"
+)
+# A Chinese mobile number in Chinese numerals ("手机号一三八零五七一二二九零"), to dodge a digit filter.
+_NUMERAL_RUN = re.compile(r"[零〇一二三四五六七八九幺]{11,}")
+_NUMERALS = str.maketrans("零〇一二三四五六七八九幺", "00123456789" + "1")
 # A bank card or account number given in full with its label, whether or not it passes the Luhn check
 # ("完整卡号 6222 0000 1234 5678", "routing 011000015"); a masked tail ("尾号1234") is too short to match.
 _LABELLED_ACCOUNT = re.compile(
@@ -463,7 +471,10 @@ def _business_email(address: str) -> bool:
 def _not_personal_number(before: str, after: str, sentence: str) -> bool:
     """A number the copy states as a licence or registration number, as an example, or as the
     business's own line (with nothing around it saying it is someone's)."""
-    if _REGISTRATION_CONTEXT.search(before[-24:]) or _PLACEHOLDER_CONTEXT.search(sentence):
+    # a registration label counts in the number's own part of the clause: in "准考证号…，家长电话0912-345-678"
+    # the phone is the parent's, whatever the admission number before it was
+    own = re.split(r"[,，、]", before)[-1]
+    if _REGISTRATION_CONTEXT.search(own[-24:]) or _PLACEHOLDER_CONTEXT.search(sentence):
         return True
     personal = _PERSONAL_CONTEXT.search(before) or _PERSONAL_CONTEXT.search(after)
     if personal:
@@ -558,6 +569,11 @@ def personal_data(folded: Folded, allowed_contacts: list[str]) -> list[Hit]:
         add("pii.id_document", "part of an identity number", m)
     for m in _BIRTH_DATE.finditer(text):
         add("pii.birth_date", "a person's date of birth", m)
+    for m in _BIRTH_DATE_TOLD.finditer(text):
+        add("pii.birth_date", "a person's date of birth", m)
+    for m in _NUMERAL_RUN.finditer(text):
+        if _CN_MOBILE.fullmatch(m.group().translate(_NUMERALS)):
+            add("pii.cn_mobile", "a mobile number written in Chinese numerals", m)
     for m in _LABELLED_ACCOUNT.finditer(text):
         add("pii.account_number", "a bank card or account number", m)
     for span in _street_addresses(folded):

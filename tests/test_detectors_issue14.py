@@ -101,7 +101,22 @@ PERSONAL_DATA = [
     ("李建国先生您好，包裹已寄往成都市武侯区科华北路66号2栋1单元801室，请留意查收。", "pii.address"),
     ("中奖用户刘女士身份证后四位 0317，奖品三日内寄出。", "pii.id_document"),
     ("会员小周出生日期 1996年4月9日，生日当天赠饮一杯。", "pii.birth_date"),
+    # told as a story, in Chinese numerals, a parent's number after an exam admission number (stop 42)
+    ("祝贺 03年7月21号出生的王同学拿到录取通知！", "pii.birth_date"),
+    ("抽奖锦鲤是手机尾号……不，整个号码一五九零零一二三四五六的朋友！", "pii.cn_mobile"),
+    ("恭喜陈同学！准考证号 20241188007731，家长电话 0933-218-406。", "pii.id_document"),
+    ("恭喜陈同学！准考证号 20241188007731，家长电话 0933-218-406。", "pii.phone"),
 ]
+NOT_PERSONAL_DATES = [
+    "本批次于2024年3月8日生产，保质期十八个月。",
+    "品牌于2016年9月1日成立，今年十周年。",
+    "课程共一二三四五六七八九十讲，循序渐进。",
+]
+
+
+@pytest.mark.parametrize("text", NOT_PERSONAL_DATES)
+def test_a_production_date_or_a_run_of_numerals_is_nobodys(text: str) -> None:
+    assert _found(text, "pii") == []
 
 
 @pytest.mark.parametrize(("text", "rule"), PERSONAL_DATA)

@@ -2603,3 +2603,25 @@ def test_compliance_refills_a_long_field_its_cuts_left_too_short(mini_brand: Pat
         mini_brand, channels=["blog"], backend={"kind": "fake"}, pipeline=tmp_path / "off.yaml"
     )
     assert ("compliance", "copywriter.expand@1") not in [(t.agent, t.prompt) for t in off.trace]
+
+
+def test_dropping_a_repeat_that_opens_a_paragraph_leaves_no_leading_space() -> None:
+    """A Clearleaf blog of stop 42 kept " The product is available…" after the repeated sentence that
+    opened its paragraph was dropped."""
+    from agents.quality import drop_repeats
+    from policy.findings import ComplianceFinding
+
+    body = (
+        "Intro sentence here.\n\nIt provides water resistance for up to 40 minutes and more. Other text.\n\n"
+        "It provides water resistance for up to 40 minutes, ideal. The product is sold here.\n\nBye now."
+    )
+    repeat = ComplianceFinding(
+        rule_id="quality.repetition",
+        category="quality_repetition",
+        severity="block",
+        explanation="x",
+        field="body",
+        matched="it provides water resistance for up",
+    )
+    kept = drop_repeats(Draft(channel="blog", fields={"body": body}), [repeat]).fields["body"]
+    assert "\n\nThe product is sold here.\n\n" in kept and "ideal" not in kept
