@@ -241,6 +241,8 @@ _POSING = re.compile(
     r"|\bI(?:'ve| have)? (?:(?:also|just|recently|personally|first|finally) )?"
     r"(?:started using|been using|tried|used|bought|ordered|noticed|switched to|fell in love with)\b"
     r"|\bmy (?:own )?(?:skin|experience with|results)\b"
+    # "I will be using it again soon." (the close of a Clearleaf e-mail of stop 42, after the rest went)
+    r"|\bI(?:'ll| will) (?:(?:definitely|certainly|keep|be) )?(?:using|use|buying|buy|ordering|order)\b"
     r"|作为一?(?:名|位|个)?(?:老|忠实的?)?(?:顾客|用户|客户|家长|妈妈|宝妈|爸爸|学员)"
     r"|我(?:自己)?(?:用了|试了|买了|坚持用|一直在用|家孩子|家娃|的皮肤|皮肤)",
     re.IGNORECASE,

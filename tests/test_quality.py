@@ -2410,6 +2410,7 @@ def test_the_brand_speaking_as_a_customer_is_a_testimonial_it_wrote_itself(wande
         "As a customer, I am excited to share my experience with this product. #Clearleaf",
         "I started using the Niacinamide 10% Serum in the morning after cleansing. #Clearleaf",
         "Clearleaf's serum is gentle: my skin feels calm. #Clearleaf",
+        "The serum is fragrance-free. I will be using it again soon. #Clearleaf",  # stop 42
     ):
         assert "quality.posing_as_customer" in rules(clearleaf, "social_post", {"text": text}), text
     for text in ("作为一名家长，我很喜欢 Wanderly 的行程。#Wanderly", "我用了两周，皮肤好多了。#Wanderly"):
@@ -2417,6 +2418,7 @@ def test_the_brand_speaking_as_a_customer_is_a_testimonial_it_wrote_itself(wande
     for text in (
         "Clearleaf lists every percentage on the label, so you can see what you use. #Clearleaf",
         "Tried our serum? Tell us how it went. #Clearleaf",
+        "I'll be at the Boulder store on Saturday to answer your questions. #Clearleaf",
     ):
         assert "quality.posing_as_customer" not in rules(clearleaf, "social_post", {"text": text}), text
 
