@@ -1305,8 +1305,16 @@ def _subject_unbacked(ctx: QualityContext, fields: dict[str, str]) -> list[Compl
     return found
 
 
-def _backed(brand: Brand, spec: FieldSpec, body: str, told: set[str], text: str) -> bool:
-    return _subject_problem(brand, spec, text, body, told) is None
+def _backed(brand: Brand, spec: FieldSpec, body: str, told: set[str], others: list[str], text: str) -> bool:
+    """Whether ``text`` may head the body (:func:`_subject_problem`) and is not another heading's name
+    over again: a preheader "10-inch Cast-Iron Skillet" under the subject "Hearthline 10-inch Cast-Iron
+    Skillet" (stop 42's Hearthline e-mail, both put by this last resort)."""
+    if _subject_problem(brand, spec, text, body, told) is not None:
+        return False
+    return not any(len(o) <= _SUBJECT_CHARS and _one_inside(_norm(text), _norm(o)) for o in others)
+
+
+_SUBJECT_CHARS = 60  # a heading field's length (an e-mail's subject)
 
 
 def back_the_subject(channel: ChannelSpec, brand: Brand, draft: Draft) -> Draft:
@@ -1333,7 +1341,7 @@ def back_the_subject(channel: ChannelSpec, brand: Brand, draft: Draft) -> Draft:
                 body_text,
                 brand,
                 others,
-                allowed=functools.partial(_backed, brand, spec, body_text, backing),
+                allowed=functools.partial(_backed, brand, spec, body_text, backing, others),
             )
         if alternative:
             fields[spec.name] = alternative

@@ -2627,3 +2627,22 @@ def test_dropping_a_repeat_that_opens_a_paragraph_leaves_no_leading_space() -> N
     )
     kept = drop_repeats(Draft(channel="blog", fields={"body": body}), [repeat]).fields["body"]
     assert "\n\nThe product is sold here.\n\n" in kept and "ideal" not in kept
+
+
+def test_the_heading_last_resort_does_not_put_one_name_in_both_headings() -> None:
+    """Stop 42's Hearthline e-mail came out with the subject "Hearthline 10-inch Cast-Iron Skillet" and the
+    preheader "10-inch Cast-Iron Skillet", both put by `back_the_subject`."""
+    from agents.quality import back_the_subject
+
+    hearthline = load_brand(ROOT / "examples" / "brands" / "hearthline")
+    email = {
+        "subject": "Hearthline",
+        "preheader": "A 12-inch pre-seasoned cast-iron skillet with a helper handle, cast in Hamilton, Ohio.",
+        "body": "Hey there! Hearthline 10-inch Cast-Iron Skillet is pre-seasoned with 3 coats of canola oil "
+        "and works on gas, electric, induction, grill, and campfire.\n\nBest,\nThe Hearthline team",
+    }
+    fixed = back_the_subject(CH["email"], hearthline, Draft(channel="email", fields=email)).fields
+    assert fixed["subject"] != "Hearthline" and "12-inch" not in fixed["preheader"]
+    short, long = sorted((fixed["subject"], fixed["preheader"]), key=len)
+    assert not (short.casefold() in long.casefold() and len(long) <= 2 * len(short)), fixed
+    assert "quality.subject_unbacked" not in rules(hearthline, "email", fixed)
