@@ -1010,12 +1010,22 @@ def complete_alternative(
     # the blind reviewer wrote). The brand's name alone comes last; in a field of a sentence's room (an
     # ad description, a preheader) so does any name alone.
     names_only = {_norm(brand.name)}
-    if (spec.max_chars or 0) >= _SENTENCE_ROOM:
+    # (A blog's title may be a product's name: a description sentence made a poor one, "A programmable
+    # slow cooker with a removable stoneware insert." for Hearthline's blog in stop 42.)
+    heading = spec.name.startswith("title")
+    if (spec.max_chars or 0) >= _SENTENCE_ROOM and not heading:
         names_only |= {_norm(p.name) for p in brand.products}
         names_only |= {_norm(f"{brand.name} {p.name}") for p in brand.products}
     best = (
         max(
-            fitting, key=lambda c: (_norm(c) not in names_only, _overlap(c, text), _overlap(c, piece), len(c))
+            fitting,
+            key=lambda c: (
+                _norm(c) not in names_only,
+                not (heading and c.rstrip().endswith((".", "。"))),  # a title is no sentence
+                _overlap(c, text),
+                _overlap(c, piece),
+                len(c),
+            ),
         )
         if fitting
         else None
@@ -1338,7 +1348,7 @@ def back_the_subject(channel: ChannelSpec, brand: Brand, draft: Draft) -> Draft:
         for backing in (told, named):
             alternative = alternative or complete_alternative(
                 spec,
-                body_text,
+                text,  # what the model meant, then what the body says (``others``)
                 brand,
                 others,
                 allowed=functools.partial(_backed, brand, spec, body_text, backing, others),
