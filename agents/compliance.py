@@ -181,7 +181,7 @@ def remove_offending_sentences(
 # sentence was dropped (a Clearleaf blog of 2026-12-03 kept it, pointing at nothing).
 _BACK_REFERENCE = re.compile(
     r"(?:these|this|those|that|such|the)\s(?:results?|findings?|studies|study|survey|numbers?|figures?|data|"
-    r"claims?|benefits?|ratings?|reviews?|outcomes?|improvements?)\b|(?:this|that|it)\s(?:shows?|means|"
+    r"claims?|benefits?|ratings?|reviews?|outcomes?|improvements?)\b|that(?:'s|’s|\sis)\s|(?:this|that|it)\s(?:shows?|means|"
     r"proves?|demonstrates?|confirms?)\b|(?:这些|这项|这个|该|以上|上述|这一)(?:结果|数据|研究|调查|测试|发现|数字|"
     r"评价|成果|改善)|这(?:说明|表明|证明)",
     re.IGNORECASE,

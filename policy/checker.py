@@ -240,6 +240,9 @@ class ComplianceChecker:
                 written = text[a:b]
                 if written == term or _in_address(text, a, b) or traditional_form(written, term, text):
                     continue
+                # the name as a hashtag: "#TidewaterCoffeeRoasters" for "Tidewater Coffee Roasters"
+                if a > 0 and text[a - 1] == "#" and written.casefold() == re.sub(r"\s+", "", term).casefold():
+                    continue
                 if written in self.policy.required_terms:
                     continue  # another of the brand's own spellings ("麦香坊" and "麥香坊" both listed)
                 hits.append(

@@ -411,3 +411,14 @@ def test_a_sentence_whose_every_figure_is_the_sheets_may_add_a_few_words() -> No
         "With 10 power levels it lowers your blood pressure and cures arthritis.", sheet
     )
     assert not sheet_restated("It makes every dinner easy and fun for the whole family tonight.", sheet)
+
+
+def test_a_sentence_pointing_back_at_a_dropped_one_goes_with_it() -> None:
+    """Stop 42's Tidewater e-mail kept "That's 12% off!" after the sentence with the price it pointed at had
+    been dropped (a price another product's)."""
+    from agents.compliance import _without_orphans
+
+    text = "Welcome to Tide Club. A wrong price of $17.00. That's 12% off! Plus, we ship fast."
+    kept = _without_orphans(text, lambda s: None if "$17" in s else s)
+    assert kept == "Welcome to Tide Club. Plus, we ship fast."
+    assert _without_orphans("That's 12% off every bag. Plus, we ship fast.", lambda s: s).startswith("That's")

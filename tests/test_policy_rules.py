@@ -344,3 +344,23 @@ def test_a_free_claim_said_another_way_is_the_same_banned_term(text: str) -> Non
     brand = load_brand(Path(__file__).resolve().parent.parent / "examples" / "brands" / "clearleaf")
     assert "brand.banned_term" in _check(text, brand=brand)
     assert _check("Fragrance-free, with no added perfume. Free shipping over $45.", brand=brand) == []
+
+
+def test_the_brands_name_as_a_hashtag_is_spelled_right() -> None:
+    """Stop 42's Tidewater post was blocked for "#TidewaterCoffeeRoasters", the hashtag the last resort had
+    added for "Tidewater Coffee Roasters"; the name misspelt in prose still blocks."""
+    from knowledge.brand import Brand
+
+    brand = Brand(
+        name="Tidewater Coffee Roasters",
+        positioning="Small-batch coffee.",
+        locale="en",
+        required_terms=["Tidewater Coffee Roasters"],
+    )
+    checker = ComplianceChecker(load_policy("en", None, brand))
+
+    def spelling(text: str) -> list[str]:
+        return [f.matched for f in checker.check(text) if f.rule_id == "brand.required_spelling"]
+
+    assert spelling("Roasted this week. #TidewaterCoffeeRoasters") == []
+    assert spelling("TIDEWATER COFFEE ROASTERS ships today.") == ["TIDEWATER COFFEE ROASTERS"]
