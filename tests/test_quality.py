@@ -2582,28 +2582,27 @@ def test_a_heading_the_body_does_not_bear_out(tidewater: Brand) -> None:
 
 def test_compliance_refills_a_long_field_its_cuts_left_too_short(mini_brand: Path, tmp_path: Path) -> None:
     """Stop 41 blocked three blogs at 145-230 words that had been drafted at 307-438: the compliance
-    editor's cuts made them short. A blog that is too short when nothing else blocks gets paragraphs on
-    the brand's products from compliance (its `expand` slot, the copywriter's prompt), after its revision
-    round; with `refill_paragraphs: 0` it gets none."""
+    editor's cuts made them short. With `refill_paragraphs` (off by default since stop 42's run, where
+    the blogs it delivered were judged unpublishable), a blog that is too short when nothing else blocks
+    gets paragraphs on the brand's products from compliance (its `expand` slot, the copywriter's prompt),
+    after its revision round; by default it gets none."""
     from pipelines import run_campaign
 
-    campaign = run_campaign(mini_brand, channels=["blog"], backend={"kind": "fake"})
-    calls = [(t.agent, t.prompt) for t in campaign.trace if t.agent == "compliance"]
+    text = (ROOT / "pipelines" / "default.yaml").read_text(encoding="utf-8")
+    assert "judge: true}" in text
+    (tmp_path / "on.yaml").write_text(text.replace("judge: true}", "judge: true, refill_paragraphs: 2}"))
+    on = run_campaign(mini_brand, channels=["blog"], backend={"kind": "fake"}, pipeline=tmp_path / "on.yaml")
+    calls = [(t.agent, t.prompt) for t in on.trace if t.agent == "compliance"]
     assert ("compliance", "copywriter.expand@1") in calls
     assert calls.index(("compliance", "copywriter.expand@1")) > calls.index(
         ("compliance", "copywriter.revise@3")
     )
-    (piece,) = campaign.pieces
+    (piece,) = on.pieces
     assert [f.rule_id for f in piece.compliance.findings if f.severity == "block" and not f.fixed] == [
         "quality.too_short"
     ]
 
-    text = (ROOT / "pipelines" / "default.yaml").read_text(encoding="utf-8")
-    assert "judge: true}" in text
-    (tmp_path / "off.yaml").write_text(text.replace("judge: true}", "judge: true, refill_paragraphs: 0}"))
-    off = run_campaign(
-        mini_brand, channels=["blog"], backend={"kind": "fake"}, pipeline=tmp_path / "off.yaml"
-    )
+    off = run_campaign(mini_brand, channels=["blog"], backend={"kind": "fake"})
     assert ("compliance", "copywriter.expand@1") not in [(t.agent, t.prompt) for t in off.trace]
 
 
