@@ -148,8 +148,9 @@ def _merged(*names: str) -> Report:
         # 0.093 once a listed rival's name blocked only in a sentence read as running it down (stop 41).
         (("compliance_blind14h_en.yaml", "compliance_blind14h_zh.yaml"), 0.79, 0.10),
         # The eighth, written blind and sealed on 2026-12-05 (stop 41) at 0.756 / 0.203 (rules + semantic),
-        # then tuned on: 0.756 / 0.187 (stop 42: quoted rejections, a phrase inside a hyphenated word).
-        (("compliance_blind14i_en.yaml", "compliance_blind14i_zh.yaml"), 0.75, 0.19),
+        # then tuned on: 0.776 / 0.187 (stop 42: quoted rejections, a phrase inside a hyphenated word,
+        # personal data told as a story).
+        (("compliance_blind14i_en.yaml", "compliance_blind14i_zh.yaml"), 0.77, 0.19),
     ],
 )
 def test_issue_14_blind_sets_stay_at_their_measured_figures(
