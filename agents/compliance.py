@@ -45,6 +45,7 @@ from pydantic import Field
 from agents.base import AgentParams, RunContext, StructuredOutputError, ask
 from agents.channels import ChannelSpec, dangling_word, fit_with_cut
 from agents.citations import aliases
+from agents.copywriter import featured_product
 from agents.fanout import for_each_channel
 from agents.judge import JUDGE_PROMPT, ModelJudge
 from agents.lengthen import lengthened
@@ -300,7 +301,7 @@ class Compliance(SendsBack):
         "claims": PromptSlot(CLAIMS, "compliance.claims@1"),
         "judge": PromptSlot(JUDGE, JUDGE_PROMPT),
         "revise": SendsBack.REVISE_SLOT,
-        "expand": PromptSlot(EXPAND, "copywriter.expand@1"),
+        "expand": PromptSlot(EXPAND, "copywriter.expand@2"),
     }
     Params = ComplianceParams
     params: ComplianceParams
@@ -536,6 +537,7 @@ class Compliance(SendsBack):
             headroom=self.params.refill_headroom,
             calls=self.params.refill_paragraphs,
             max_repairs=self.params.max_repairs,
+            featured=featured_product(state.brand, state.brief, channel) if state.brief else None,
         )
 
     @staticmethod

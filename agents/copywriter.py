@@ -90,7 +90,7 @@ class Copywriter(Agent):
         "draft": PromptSlot(DRAFT, "copywriter.draft@2"),
         "outline": PromptSlot(OUTLINE, "copywriter.outline@1"),
         "section": PromptSlot(SECTION, "copywriter.section@1"),
-        "expand": PromptSlot(EXPAND, "copywriter.expand@1"),
+        "expand": PromptSlot(EXPAND, "copywriter.expand@2"),
     }
     Params = CopywriterParams
     params: CopywriterParams
@@ -171,6 +171,7 @@ class Copywriter(Agent):
             headroom=self.params.expand_headroom,
             calls=self.params.expand_paragraphs,
             max_repairs=self.params.max_repairs,
+            featured=featured_product(state.brand, state.brief, channel) if state.brief else None,
         )
         if longer is not None:
             state.drafts[channel.name] = longer

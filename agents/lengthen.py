@@ -3,7 +3,9 @@
 Contract: :func:`product_paragraphs` adds paragraphs (the ``copywriter.expand`` role,
 :data:`agents.roles.EXPAND`) to a long field (one with ``sections``: the blog body) while it is under a
 target length, each about one of the brand's products, from that product's own sheet in brand.yaml, set
-before the text's closing paragraph, without the sentences that restate the text. Shared by the copywriter
+before the text's closing paragraph, without the sentences that restate the text. A piece about one
+product (``featured``: a channel with ``features: product``) grows by that product only: one paragraph per
+retrieved passage about it that the text does not tell yet, then one from its sheet. Shared by the copywriter
 (a first draft under its minimum) and compliance (a field its cuts left under its minimum); each agent
 makes the calls under its own name, with its own ``expand`` prompt slot. A call that fails or is cut off
 adds nothing.
@@ -15,9 +17,12 @@ import math
 
 from agents.base import RunContext, StructuredOutputError, answer_was_cut, ask, language_name
 from agents.channels import ChannelSpec, FieldSpec, count_words
+from agents.retriever import answers_customers
 from agents.roles import EXPAND, ExpandInputs
-from agents.state import CampaignState, Draft
+from agents.state import CampaignState, Draft, fact_passages
+from knowledge.brand import Product
 from policy.claims import coverage, sentence_spans
+from policy.facts import mentioned_products
 from prompts import Prompt
 
 
@@ -32,6 +37,7 @@ def lengthened(
     headroom: float,
     calls: int,
     max_repairs: int = 2,
+    featured: Product | None = None,
 ) -> Draft | None:
     """``draft`` with its long field (the first with ``sections`` and a minimum: the blog body) brought
     up to ``headroom`` times its minimum by :func:`product_paragraphs`; None when the channel has no such
@@ -52,6 +58,7 @@ def lengthened(
         target=math.ceil((spec.min_words or 0) * headroom),
         calls=calls,
         max_repairs=max_repairs,
+        featured=featured,
     )
     return None if text == before else draft.model_copy(update={"fields": {**draft.fields, spec.name: text}})
 
@@ -68,6 +75,7 @@ def product_paragraphs(
     target: int,
     calls: int,
     max_repairs: int = 2,
+    featured: Product | None = None,
 ) -> str:
     """``text`` (a long field, ``spec``) with paragraphs about the brand's products added while it is
     under ``target`` words: one ``copywriter.expand`` call per product, at most ``calls``, those whose
@@ -81,10 +89,13 @@ def product_paragraphs(
     the compliance editor's cuts)."""
     if not text:
         return text
-    told = {p.name: coverage(" ".join([p.description, *p.facts]), text) for p in state.brand.products}
-    untold = sorted(state.brand.products, key=lambda p: told[p.name])
-    calls = min(calls, len(untold))
-    for n, product in enumerate(untold[:calls]):
+    sources = (
+        _featured_sources(ctx, state, featured, text)
+        if featured is not None
+        else [(p, "") for p in _least_told(state, text)]
+    )
+    calls = min(calls, len(sources))
+    for n, (product, passage) in enumerate(sources[:calls]):
         short = target - count_words(text)
         if short <= 0:
             break
@@ -106,6 +117,7 @@ def product_paragraphs(
                     previous=text[-150:],
                     product=product,
                     words=words,
+                    passage=passage,
                 ),
                 channel=channel.name,
                 max_tokens=80 + words * 3,
@@ -117,6 +129,36 @@ def product_paragraphs(
         if paragraph and not answer_was_cut(state):
             text = before_closing(text, paragraph)
     return text
+
+
+def _least_told(state: CampaignState, text: str) -> list[Product]:
+    """The brand's products, those whose sheet ``text`` tells least of first."""
+    told = {p.name: coverage(" ".join([p.description, *p.facts]), text) for p in state.brand.products}
+    return sorted(state.brand.products, key=lambda p: told[p.name])
+
+
+# A passage whose content words the text already has this much of is told already.
+TOLD_COVERAGE = 0.6
+
+
+def _featured_sources(
+    ctx: RunContext, state: CampaignState, product: Product, text: str
+) -> list[tuple[Product, str]]:
+    """What a piece about ``product`` can grow by: each retrieved passage that names it, can be told to a
+    customer (not the brand's notes to its writers: :func:`~agents.retriever.answers_customers`) and that
+    ``text`` does not tell yet, in retrieval order; then its sheet."""
+    sheets = {p.name: list(p.facts) for p in state.brand.products}
+    out: list[tuple[Product, str]] = []
+    for p in fact_passages(state.passages):
+        indexed = ctx.index.get(p.id)
+        section = indexed.section if indexed is not None else None
+        if (
+            product.name in mentioned_products(p.text, sheets)
+            and answers_customers(p.doc, section)
+            and coverage(p.text, text) < TOLD_COVERAGE
+        ):
+            out.append((product, p.text))
+    return [*out, (product, "")]
 
 
 # A sentence of an added paragraph whose content words the text already has this much of repeats it.

@@ -147,6 +147,11 @@ class ExpandInputs(RoleInputs):
     previous: str = Field(description="The end of the text written so far.")
     product: Product = Field(description="The product the paragraph is about, with its facts.")
     words: int = Field(ge=10, description="About how many words the paragraph has.")
+    passage: str = Field(
+        "",
+        description="A passage of the brand's documents about the product that the paragraph retells, for a "
+        "piece about that one product (ChannelSpec.features); '' for a paragraph from the sheet alone.",
+    )
 
 
 class ReviseInputs(RoleInputs):

@@ -404,7 +404,7 @@ def test_a_blog_is_written_outline_first_section_by_section(mini_brand: Path, tm
     # The default is one draft call (outline-first measured no longer on the embedded model).
     one = run_campaign(mini_brand, channels=["blog"], backend={"kind": "fake"})
     first, *more = [t.prompt for t in one.trace if t.agent == "copywriter"]
-    assert first == "copywriter.draft@7" and set(more) <= {"copywriter.expand@1"}
+    assert first == "copywriter.draft@7" and set(more) <= {"copywriter.expand@2"}
     # On, the blog is an outline and one call per section.
     text = (ROOT / "pipelines" / "default.yaml").read_text(encoding="utf-8")
     assert "outline_first: false" in text
@@ -413,7 +413,7 @@ def test_a_blog_is_written_outline_first_section_by_section(mini_brand: Path, tm
     campaign = run_campaign(mini_brand, channels=["blog"], pipeline=pipeline)
     prompts = [t.prompt for t in campaign.trace if t.agent == "copywriter"]
     assert prompts[:5] == ["copywriter.outline@1"] + ["copywriter.section@1"] * 4
-    assert set(prompts[5:]) <= {"copywriter.expand@1"}
+    assert set(prompts[5:]) <= {"copywriter.expand@2"}
     (piece,) = campaign.pieces
     assert piece.scorecard is not None and piece.scorecard.applied > 20
 
@@ -422,11 +422,17 @@ class _ShortBlogModel(FakeBackend):
     """The fake model, except that it drafts a two-paragraph blog and writes each added paragraph
     about the product the prompt names, so the test can see where each one went."""
 
+    def __init__(self, config: FakeConfig) -> None:
+        super().__init__(config)
+        self.added: list[str] = []  # the prompts that asked for a paragraph
+
     def _complete(self, messages, json_schema, params):  # type: ignore[no-untyped-def]
         prompt = messages[-1]["content"]
         answer: dict[str, object] | None = None
         if "adding one paragraph" in prompt:
-            product = prompt.split("Write the paragraph about ", 1)[1].split(".", 1)[0]
+            self.added.append(prompt)
+            lead = "The piece is about " if "The piece is about " in prompt else "Write the paragraph about "
+            product = prompt.split(lead, 1)[1].split(".", 1)[0]
             fact = next(line[2:] for line in prompt.splitlines() if line.startswith("- "))
             # ... and copies the end of the text it was shown, as the 1.5B model did
             echo = "Tidewater roasts daily."
@@ -457,14 +463,19 @@ THREE_PRODUCTS = MINI_BRAND.replace(
 )
 
 
-def test_a_blog_under_its_minimum_gets_a_paragraph_per_product_before_its_closing(tmp_path: Path) -> None:
+def test_a_blog_about_the_brand_under_its_minimum_gets_a_paragraph_per_product(tmp_path: Path) -> None:
     from pipelines import run_campaign
 
     brand = write_brand(tmp_path / "three", THREE_PRODUCTS, MINI_DOCS)
+    # A brand's own blog channel about the brand as a whole (the built-in blog features one product).
+    blog = (ROOT / "agents" / "channels" / "blog.yaml").read_text(encoding="utf-8")
+    assert "features: product" in blog
+    (brand / "channels").mkdir()
+    (brand / "channels" / "blog.yaml").write_text(blog.replace("features: product", "features: brand"))
     model = _ShortBlogModel(FakeConfig())
     campaign = run_campaign(brand, channels=["blog"], llm=model)
     prompts = [t.prompt for t in campaign.trace if t.agent == "copywriter"]
-    assert prompts == ["copywriter.draft@7"] + ["copywriter.expand@1"] * 3
+    assert prompts == ["copywriter.draft@7"] + ["copywriter.expand@2"] * 3
     (piece,) = campaign.pieces
     paragraphs = piece.drafted["body"].split("\n\n")
     assert paragraphs[0] == "Tidewater roasts daily." and paragraphs[-1] == "Order today."
@@ -481,6 +492,41 @@ def test_a_blog_under_its_minimum_gets_a_paragraph_per_product_before_its_closin
         brand, channels=["blog"], llm=_ShortBlogModel(FakeConfig()), pipeline=tmp_path / "off.yaml"
     )
     assert [t.prompt for t in off.trace if t.agent == "copywriter"] == ["copywriter.draft@7"]
+
+
+def test_a_blog_about_one_product_grows_by_its_passages_then_its_sheet(tmp_path: Path) -> None:
+    from agents.copywriter import featured_product
+    from pipelines import run_campaign
+
+    docs = {
+        **MINI_DOCS,
+        "low_tide.md": "# Brewing Low Tide\nLow Tide tastes best brewed at 94 C with a 1:16 ratio.\n\n"
+        "# Where Low Tide comes from\nLow Tide comes from 23 families in La Plata, Huila.\n",
+        "brand_guidelines.md": "# Names\nAlways write Low Tide with two capital letters in copy.\n",
+    }
+    brand = write_brand(tmp_path / "three", THREE_PRODUCTS, docs)
+    model = _ShortBlogModel(FakeConfig())
+    campaign = run_campaign(brand, channels=["blog"], llm=model)
+    prompts = [t.prompt for t in campaign.trace if t.agent == "copywriter"]
+    assert prompts[0] == "copywriter.draft@7" and set(prompts[1:]) == {"copywriter.expand@2"}
+    assert campaign.brief is not None
+    from agents.channels import load_channels
+    from knowledge.brand import load_brand
+
+    product = featured_product(load_brand(brand), campaign.brief, load_channels()["blog"])
+    assert product is not None
+    (piece,) = campaign.pieces
+    paragraphs = piece.drafted["body"].split("\n\n")
+    # Every added paragraph is about the blog's product, none about the others.
+    assert {p.split(":", 1)[0] for p in paragraphs[1:-1]} == {product.name}
+    # Each is told from one retrieved passage that names the product, the last from its sheet alone.
+    assert product.name == "Low Tide"
+    told = [p for p in model.added if "passage of Tidewater's documents" in p]
+    assert len(told) == 2 and len(model.added) == 3
+    assert "94 C" in told[0] + told[1] and "La Plata" in told[0] + told[1]
+    # The brand's notes to its writers name the product too, but no paragraph retells them.
+    assert any("capital letters" in p.text for p in campaign.passages)
+    assert not any("capital letters" in p for p in model.added)
 
 
 def test_a_revision_never_shrinks_a_long_field_below_its_minimum() -> None:
@@ -2593,8 +2639,8 @@ def test_compliance_refills_a_long_field_its_cuts_left_too_short(mini_brand: Pat
     (tmp_path / "on.yaml").write_text(text.replace("judge: true}", "judge: true, refill_paragraphs: 2}"))
     on = run_campaign(mini_brand, channels=["blog"], backend={"kind": "fake"}, pipeline=tmp_path / "on.yaml")
     calls = [(t.agent, t.prompt) for t in on.trace if t.agent == "compliance"]
-    assert ("compliance", "copywriter.expand@1") in calls
-    assert calls.index(("compliance", "copywriter.expand@1")) > calls.index(
+    assert ("compliance", "copywriter.expand@2") in calls
+    assert calls.index(("compliance", "copywriter.expand@2")) > calls.index(
         ("compliance", "copywriter.revise@3")
     )
     (piece,) = on.pieces
@@ -2603,7 +2649,7 @@ def test_compliance_refills_a_long_field_its_cuts_left_too_short(mini_brand: Pat
     ]
 
     off = run_campaign(mini_brand, channels=["blog"], backend={"kind": "fake"})
-    assert ("compliance", "copywriter.expand@1") not in [(t.agent, t.prompt) for t in off.trace]
+    assert ("compliance", "copywriter.expand@2") not in [(t.agent, t.prompt) for t in off.trace]
 
 
 def test_dropping_a_repeat_that_opens_a_paragraph_leaves_no_leading_space() -> None:
