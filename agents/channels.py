@@ -187,7 +187,7 @@ class ChannelSpec(BaseModel):
         "brand",
         description="What a piece is about: the brand, or one of its products (the one the brief's angle for "
         "the channel names, else the one its key messages name most), whose sheet the copywriter is given "
-        "and which the piece names in its phrase fields (agents.copywriter.featured_product).",
+        "and which the piece names in its phrase fields (agents.featured.featured_product).",
     )
 
     @model_validator(mode="after")

@@ -45,8 +45,8 @@ from pydantic import Field
 from agents.base import AgentParams, RunContext, StructuredOutputError, ask
 from agents.channels import ChannelSpec, dangling_word, fit_with_cut
 from agents.citations import aliases
-from agents.copywriter import featured_product
 from agents.fanout import for_each_channel
+from agents.featured import featured_product
 from agents.judge import JUDGE_PROMPT, ModelJudge
 from agents.lengthen import lengthened
 from agents.quality import (

@@ -39,6 +39,7 @@ from agents.channels import ChannelSpec, FieldSpec
 from agents.citations import aliases, aliases_to_ids, brief_with_aliases
 from agents.drafts import draft_as_written, draft_from_answer, drop_repeated_sentences
 from agents.fanout import for_each_channel
+from agents.featured import featured_product
 from agents.lengthen import lengthened
 from agents.quality import passages_for_inputs
 from agents.roles import (
@@ -55,9 +56,7 @@ from agents.roles import (
 )
 from agents.state import CampaignState, CreativeBrief, Draft
 from agents.threads import brief_shown, mark_turn
-from knowledge.brand import Brand, Product
-from policy.claims import coverage
-from policy.facts import case_rows, mentioned_products
+from policy.facts import case_rows
 
 
 class CopywriterParams(AgentParams):
@@ -259,28 +258,3 @@ class Copywriter(Agent):
             citations=aliases_to_ids(cited, state.passages),
             cut_off=[long_field.name] if cut_off else [],
         )
-
-
-def featured_product(brand: Brand, brief: CreativeBrief, channel: ChannelSpec) -> Product | None:
-    """The product a piece of ``channel`` is about where the channel features one
-    (``features: product``, the e-mail): the first of the brand's products the brief's angle for the
-    channel names, else the one its key messages name most (the first of those on a tie), else the one
-    whose sheet shares most words with the angle, else the first. None for a channel about the brand or
-    a brand with no products."""
-    if channel.features != "product" or not brand.products:
-        return None
-    sheets = {p.name: list(p.facts) for p in brand.products}
-    angle = brief.channel_angles.get(channel.name, "")
-    named = mentioned_products(angle, sheets)
-    if named:
-        return next(p for p in brand.products if p.name in named)
-    counts = {p.name: 0 for p in brand.products}
-    for message in brief.key_messages:
-        for name in mentioned_products(message.text, sheets):
-            counts[name] += 1
-    if max(counts.values()) > 0:
-        return max(brand.products, key=lambda p: counts[p.name])
-    return max(
-        brand.products,
-        key=lambda p: coverage(angle, " ".join([p.name, p.description, *p.facts])) if angle else 0,
-    )

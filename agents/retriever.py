@@ -14,6 +14,9 @@ none can be cited, and an instruction that runs on into the next passage is with
 Withheld passages are listed in ``state.quarantined`` (and the campaign) with the sentence that matched,
 so a person can clean the document. Document names reach the prompt only as
 :func:`display_name` makes them: plain characters, bounded length.
+
+Spotlight (:class:`Spotlight`, the pipeline step after the strategist): the documents about the product a
+piece features, added to the campaign's passages once the brief has chosen it.
 """
 
 from __future__ import annotations
@@ -24,11 +27,12 @@ from typing import ClassVar
 from pydantic import Field
 
 from agents.base import Agent, AgentParams, RunContext
+from agents.featured import featured_product
 from agents.state import CampaignState, QuarantinedPassage, RetrievedPassage
 from knowledge.chunking import Passage
 from knowledge.index import FaissKnowledgeIndex, ScoredPassage, SearchMode
 from policy.detectors import instruction_in
-from policy.facts import ASKS_OPTIONS, EXCLUDES, REMEDY
+from policy.facts import ASKS_OPTIONS, EXCLUDES, REMEDY, mentioned_products
 from policy.text import fold_str
 
 QUESTION_PASSAGES = 4
@@ -262,3 +266,116 @@ class Retriever(Agent):
             ctx.progress(
                 f"withheld passage {q.id} of {q.doc!r}: instruction-like {q.where} ({q.matched!r:.80})"
             )
+
+
+class SpotlightParams(AgentParams):
+    per_product: int = Field(
+        4,
+        ge=0,
+        le=12,
+        description="Passages about each featured product added to the campaign's, beyond those it has.",
+    )
+    depth: int = Field(
+        20, ge=1, le=100, description="Candidates searched per featured product before the filters."
+    )
+
+
+class Spotlight(Agent):
+    """The documents about the product a piece features (``features: product``: the blog, the e-mail),
+    added to the campaign's passages after the brief has chosen it (:func:`agents.featured.featured_product`).
+
+    Reads ``brand``, ``channels``, ``brief``, ``passages``; writes ``passages``, ``quarantined``. For each
+    featured product: the best ``per_product`` passages of the index (searched by its name, description and
+    facts) that name it (or whose section's heading does; a Chinese name also by a pair of its characters no
+    other product's name has: :func:`chinese_short_names`), can be told to a customer
+    (:func:`answers_customers`) and are not yet the campaign's, screened like the retriever's (a document
+    with instruction-like text is withheld whole), appended with the next aliases.
+    They are then evidence for every check like the others. Why: a blog about one product had one or two
+    passages about it among the ten and came out at 150 words against 300, restating its sheet (stop 43's
+    seed-7 run)."""
+
+    name: ClassVar[str] = "spotlight"
+    reads: ClassVar[frozenset[str]] = frozenset({"brand", "channels", "brief", "passages"})
+    writes: ClassVar[frozenset[str]] = frozenset({"passages", "quarantined"})
+    Params = SpotlightParams
+    params: SpotlightParams
+
+    def run(self, state: CampaignState, ctx: RunContext) -> None:
+        if state.brief is None or not self.params.per_product:
+            return
+        products = []
+        for channel in state.channels:
+            product = featured_product(state.brand, state.brief, channel)
+            if product is not None and product not in products:
+                products.append(product)
+        have = {p.id for p in state.passages}
+        withheld = {q.id for q in state.quarantined}
+        sheets = {p.name: list(p.facts) for p in state.brand.products}
+        short_names = chinese_short_names([p.name for p in state.brand.products])
+        documents = [p for p in state.passages if p.kind == "document"]
+        added: list[RetrievedPassage] = []
+        for product in products:
+            ctx.progress(f"spotlight: passages about {product.name}")
+            query = " ".join([product.name, product.description, *product.facts])
+            taken = 0
+            for hit in ctx.index.search(query, self.params.depth, "hybrid"):
+                passage = hit.passage
+                if taken >= self.params.per_product:
+                    break
+                if passage.id in have or passage.id in withheld:
+                    continue
+                # named in the passage or in its section's heading ("## 一、云南·雨崩徒步 7天")
+                about = f"{passage.section or ''} {passage.text}"
+                if product.name not in mentioned_products(about, sheets) and not any(
+                    pair in fold_str(about) for pair in short_names[product.name]
+                ):
+                    continue
+                if not answers_customers(passage.doc, passage.section):
+                    continue
+                if (verdict := _quarantine_reason(ctx.index, passage.doc)) is not None:
+                    where, matched = verdict
+                    state.quarantined.append(
+                        QuarantinedPassage(
+                            id=passage.id,
+                            doc=passage.doc,
+                            where=where,
+                            matched=matched,  # type: ignore[arg-type]
+                        )
+                    )
+                    withheld.add(passage.id)
+                    continue
+                have.add(passage.id)
+                taken += 1
+                added.append(
+                    RetrievedPassage(
+                        id=passage.id,
+                        alias=f"P{len(documents) + len(added) + 1}",
+                        doc=display_name(passage.doc),
+                        text=_as_data(passage.text),
+                        score=round(hit.score, 4),
+                    )
+                )
+        if added:
+            customers = [p for p in state.passages if p.kind != "document"]
+            state.passages = [*documents, *added, *customers]
+
+
+def chinese_short_names(names: list[str]) -> dict[str, list[str]]:
+    """Per product name, the pairs of Chinese characters in it that no other name has: how documents
+    refer to a product in passing ("雨崩路线", "雨崩村" for "云南·雨崩徒步 7天"; "启蒙班" for
+    "图形化编程启蒙班（Scratch）"). Folded like the text they are looked for in."""
+    pairs = {
+        name: {
+            folded[i : i + 2]
+            for folded in [fold_str(name)]
+            for i in range(len(folded) - 1)
+            if all("\u4e00" <= ch <= "\u9fff" for ch in folded[i : i + 2])
+        }
+        for name in names
+    }
+    return {
+        name: sorted(
+            pair for pair in own if not any(pair in pairs[other] for other in names if other != name)
+        )
+        for name, own in pairs.items()
+    }

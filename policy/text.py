@@ -344,14 +344,27 @@ def _segmenter() -> Any:
     return jieba
 
 
+# Measure words that a number before them binds: a term that starts on one starts inside the quantity.
+_MEASURE_WORDS = frozenset("秒分时天日周月年次个岁斤克米")
+_CHINESE_NUMERALS = frozenset("零一二三四五六七八九十百千万两几半〇")
+
+
+def _is_numeral(ch: str) -> bool:
+    return ch.isdigit() or ch in _CHINESE_NUMERALS
+
+
 def splits_a_word(text: str, start: int, end: int) -> bool:
     """Whether ``text[start:end]``, all Chinese characters, starts inside a word of its run of Chinese
     text ("包过" in "打包过来": 打包/过来; "保本" in "环保本色": 环保/本色). Ending inside a word is fine:
     compounds grow at the end ("速成" in "速成班"). Segmentation is jieba's dictionary (no HMM guesses)
     on the run folded to Simplified Chinese, at most :data:`_CJK_RUN` characters either side. A hit
-    that is not all Chinese, or has no Chinese character right before it, never splits a word."""
+    that is not all Chinese, or has no Chinese character right before it, never splits a word, except a
+    measure word after a number: 秒过 in "30秒过后" starts on the 秒 of "30秒", a time (30秒/过后), where
+    segmentation alone cannot tell it from 最好 in "最好喝" (最/好喝), the superlative."""
     if start >= end or not all(_is_cjk(ch) for ch in text[start:end]):
         return False
+    if text[start] in _MEASURE_WORDS and start > 0 and _is_numeral(text[start - 1]):
+        return True
     left = start
     while left > 0 and start - left < _CJK_RUN and _is_cjk(text[left - 1]):
         left -= 1

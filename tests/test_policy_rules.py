@@ -239,9 +239,11 @@ def test_a_chinese_banned_term_matches_whole_words_only() -> None:
     assert banned("稳健理财，保 本 保 息") == ["保 本"]
     assert banned("穩健理財，保本保息") == ["保本"]  # Traditional Chinese is segmented as Simplified
     # A term whose last character starts the next word still matches: 最好 in 最好喝 (最/好喝) is the
-    # superlative, though 秒过 in "30秒过后" (秒/过后) is not a promise; segmentation cannot tell them apart.
+    # superlative. 秒过 in "30秒过后" has the same shape (秒/过后), but its 秒 is the unit of "30秒".
     assert banned("考试一次秒过，不过退款") == ["秒过"]
-    assert banned("直播还有30秒过后开始，请调好音量") == ["秒过"]  # a known false block
+    assert banned("直播还有30秒过后开始，请调好音量") == []
+    assert banned("还有三十秒过后就开始") == []
+    assert banned("号称3天秒过科目一") == ["秒过"]  # 天 is the unit; 秒过 starts a word
 
 
 def test_a_banned_phrase_does_not_start_inside_a_hyphenated_word() -> None:

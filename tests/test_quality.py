@@ -495,7 +495,7 @@ def test_a_blog_about_the_brand_under_its_minimum_gets_a_paragraph_per_product(t
 
 
 def test_a_blog_about_one_product_grows_by_its_passages_then_its_sheet(tmp_path: Path) -> None:
-    from agents.copywriter import featured_product
+    from agents.featured import featured_product
     from pipelines import run_campaign
 
     docs = {
@@ -2254,7 +2254,7 @@ def test_a_channel_that_features_a_product_gets_the_one_its_brief_names() -> Non
     """The e-mail is about one product (channel ``features: product``): the one the angle names, else the
     one the key messages name most, else the one whose sheet is closest to the angle; the draft prompt
     gives its sheet and asks for it in the subject and its facts in the body."""
-    from agents.copywriter import featured_product
+    from agents.featured import featured_product
     from agents.state import CreativeBrief, KeyMessage
     from prompts.registry import default_registry
 
