@@ -278,6 +278,10 @@ class SpotlightParams(AgentParams):
     depth: int = Field(
         20, ge=1, le=100, description="Candidates searched per featured product before the filters."
     )
+    channels: list[str] | None = Field(
+        None,
+        description="The channels whose featured product it looks up (None: every one that features one).",
+    )
 
 
 class Spotlight(Agent):
@@ -305,6 +309,8 @@ class Spotlight(Agent):
             return
         products = []
         for channel in state.channels:
+            if self.params.channels is not None and channel.name not in self.params.channels:
+                continue
             product = featured_product(state.brand, state.brief, channel)
             if product is not None and product not in products:
                 products.append(product)

@@ -58,6 +58,7 @@ def test_builtin_pipelines_round_trip(name: str) -> None:
     assert [a.name for a in pipeline.agents] == [
         "retriever",
         "strategist",
+        "spotlight",
         "copywriter",
         "reviewer",
         "compliance",

@@ -431,9 +431,12 @@ class _ShortBlogModel(FakeBackend):
         answer: dict[str, object] | None = None
         if "adding one paragraph" in prompt:
             self.added.append(prompt)
-            lead = "The piece is about " if "The piece is about " in prompt else "Write the paragraph about "
-            product = prompt.split(lead, 1)[1].split(".", 1)[0]
-            fact = next(line[2:] for line in prompt.splitlines() if line.startswith("- "))
+            if "The piece is about " in prompt:  # a paragraph from a passage: its first sentence
+                product = prompt.split("The piece is about ", 1)[1].split(".", 1)[0]
+                fact = prompt.split("adds about", 1)[1].split('"', 2)[1].split("\n")[-1]
+            else:
+                product = prompt.split("Write the paragraph about ", 1)[1].split(".", 1)[0]
+                fact = next(line[2:] for line in prompt.splitlines() if line.startswith("- "))
             # ... and copies the end of the text it was shown, as the 1.5B model did
             echo = "Tidewater roasts daily."
             answer = {"text": f"{product}: {fact.lower()} {echo}"}
@@ -2317,6 +2320,32 @@ def test_a_channel_that_features_a_product_gets_the_one_its_brief_names() -> Non
     assert get_prompt("copywriter.draft@7").render(**plain, featured=None) == get_prompt(
         "copywriter.draft@6"
     ).render(**plain)
+
+
+def test_a_paragraph_from_a_passage_shows_the_passage_not_the_sheet() -> None:
+    from prompts.registry import default_registry
+
+    get_prompt = default_registry().get
+    hearthline = load_brand(ROOT / "examples" / "brands" / "hearthline")
+    product = hearthline.products[3]
+    inputs = dict(
+        brand=hearthline,
+        channel=CH["blog"],
+        long_field=CH["blog"].field("body"),
+        previous="…the burner.",
+        product=product,
+        words=100,
+        language_name="English",
+    )
+    passage = "Covered: electrical and mechanical defects, including the controls, fan and display."
+    text = get_prompt("copywriter.expand@2").render(**inputs, passage=passage)
+    assert passage in text and f"The piece is about {product.name}." in text
+    # Given the sheet as well, the 1.5B model restated it in every paragraph and left the passage out.
+    assert not any(fact in text for fact in product.facts)
+    # Without a passage, v2 is v1 word for word.
+    v1 = get_prompt("copywriter.expand@1").render(**inputs)
+    assert get_prompt("copywriter.expand@2").render(**inputs, passage="") == v1
+    assert all(fact in v1 for fact in product.facts)
 
 
 def test_a_subject_that_names_a_product_the_body_never_mentions(tidewater: Brand) -> None:
