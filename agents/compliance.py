@@ -71,6 +71,7 @@ from agents.quality import (
     quality_findings,
     replace_blocked_phrases,
     replace_duplicate_fields,
+    restore_product_names,
     speak_as_the_brand,
     strip_citation_ids,
     write_bare_facts,
@@ -566,7 +567,7 @@ class Compliance(SendsBack):
         for name, text in fields.items():
             for term in brand.required_terms:
                 text = re.sub(re.escape(term), term, text, flags=re.IGNORECASE)
-            fields[name] = text
+            fields[name] = restore_product_names(brand, text)
         return draft.model_copy(update={"fields": fields})
 
     def _shorter(self, state: CampaignState, ctx: RunContext, channel: ChannelSpec, draft: Draft) -> Draft:

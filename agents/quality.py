@@ -271,6 +271,26 @@ def strip_citation_ids(draft: Draft) -> Draft:
     return draft.model_copy(update={"fields": fields})
 
 
+# A word of a product's name joined by ":" or "." ("micro:bit", not the ordinary "Cast-Iron"): the 1.5B
+# model translated its first half ("微:bit", a Qingyu blog of stop 42) and kept the second.
+_COMPOUND_NAME_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*[:.][A-Za-z0-9]+")
+
+
+def restore_product_names(brand: Brand, text: str) -> str:
+    """``text`` with a compound word of a product's name ("micro:bit") put back where its second half
+    follows something else ("微:bit", "Micro:bit"): part of the last resort's spelling fix."""
+    for product in brand.products:
+        for word in dict.fromkeys(_COMPOUND_NAME_WORD.findall(product.name)):
+            tail = word[min(word.find(c) for c in ":." if c in word) :]
+            # what stands before the tail: a run of Latin letters, or the one Chinese character a
+            # translated head ends on ("的微:bit": Chinese has no spaces to find where a word starts)
+            wrong = re.compile(
+                rf"(?:(?<![A-Za-z0-9/.@_\-])[A-Za-z]{{1,12}}|[\u4e00-\u9fff]){re.escape(tail)}(?![A-Za-z0-9])"
+            )
+            text = wrong.sub(word.replace("\\", "\\\\"), text)  # the word itself is left as it is
+    return text
+
+
 _GREETING = re.compile(
     r"^\W{0,3}(?:dear|hi|hello|hey|greetings|good (?:morning|afternoon|evening)|welcome|howdy)\b"
     r"|^\W{0,3}(?:亲爱的|您好|你好|嗨|哈喽|各位|大家好|尊敬的|hi|hello)",

@@ -147,7 +147,7 @@ def _fixed_inputs() -> dict:
         "words": 110,
         "previous": "The end of the first section.",
         "product": brand.products[0],
-        "passage": "Harbor Blend keeps for a month in its sealed bag.",
+        "passage": "Harbor Light keeps for a month in its sealed bag.",
         "featured": brand.products[0],
         "instruction": "Lead with the spring departures.",
         "customer_voice": ["M1"],

@@ -2720,3 +2720,26 @@ def test_the_heading_last_resort_does_not_put_one_name_in_both_headings() -> Non
     short, long = sorted((fixed["subject"], fixed["preheader"]), key=len)
     assert not (short.casefold() in long.casefold() and len(long) <= 2 * len(short)), fixed
     assert "quality.subject_unbacked" not in rules(hearthline, "email", fixed)
+
+
+def test_a_product_names_compound_word_is_put_back_by_the_last_resort() -> None:
+    """A Qingyu blog of stop 42 wrote "微:bit" for "micro:bit 创客硬件班" (the blind reviewer: "'micro:bit'
+    mangled to '微:bit'"): the last resort's spelling fix puts the brand's word back."""
+    from agents.quality import restore_product_names
+
+    qingyu = load_brand(ROOT / "examples" / "brands" / "qingyu")
+    assert (
+        restore_product_names(qingyu, "青屿少儿编程的微:bit 创客硬件班")
+        == "青屿少儿编程的micro:bit 创客硬件班"
+    )
+    assert restore_product_names(qingyu, "Micro:bit 课，9–12 岁") == "micro:bit 课，9–12 岁"
+    for kept in (
+        "用 micro:bit 做小车",
+        "编程班micro:bit",
+        "详见 qingyu.example.com/a:bit",
+        "以及 bit 和 ：bit",
+    ):
+        assert restore_product_names(qingyu, kept) == kept
+    # A hyphenated word of a name is ordinary English ("Cast-Iron"): "wrought-Iron" stays.
+    hearthline = load_brand(ROOT / "examples" / "brands" / "hearthline")
+    assert restore_product_names(hearthline, "Not wrought-Iron, a:bit.") == "Not wrought-Iron, a:bit."
