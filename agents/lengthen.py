@@ -17,6 +17,7 @@ import math
 
 from agents.base import RunContext, StructuredOutputError, answer_was_cut, ask, language_name
 from agents.channels import ChannelSpec, FieldSpec, count_words
+from agents.quality import finish_fields
 from agents.retriever import answers_customers
 from agents.roles import EXPAND, ExpandInputs
 from agents.state import CampaignState, Draft, fact_passages
@@ -41,11 +42,19 @@ def lengthened(
 ) -> Draft | None:
     """``draft`` with its long field (the first with ``sections`` and a minimum: the blog body) brought
     up to ``headroom`` times its minimum by :func:`product_paragraphs`; None when the channel has no such
-    field, the model's answer was cut off in it (its end is missing, not its middle: the quality checks'
-    case), ``calls`` is 0, or nothing was added."""
+    field, ``calls`` is 0, or nothing was added. A field the model's answer was cut off in is first cut
+    back to its last finished sentence (:func:`agents.quality.finish_fields`, the last resort's fix, which
+    also takes it off ``cut_off``); with none left it is the quality checks' case and nothing is added.
+    Why: a Qingyu blog of stop 43 looped on one sentence until the token limit, so its body was cut off
+    at 180 words and was never lengthened."""
     spec = next((f for f in channel.fields if f.sections and f.min_words), None)
-    if spec is None or spec.name in draft.cut_off or not calls:
+    if spec is None or not calls:
         return None
+    if spec.name in draft.cut_off:
+        finished = finish_fields(channel, draft)
+        if spec.name in finished.cut_off:
+            return None
+        draft = finished
     before = draft.fields.get(spec.name, "").strip()
     text = product_paragraphs(
         ctx,
@@ -60,7 +69,9 @@ def lengthened(
         max_repairs=max_repairs,
         featured=featured,
     )
-    return None if text == before else draft.model_copy(update={"fields": {**draft.fields, spec.name: text}})
+    if text == before:
+        return None
+    return draft.model_copy(update={"fields": {**draft.fields, spec.name: text}})
 
 
 def product_paragraphs(

@@ -497,6 +497,44 @@ def test_a_blog_about_the_brand_under_its_minimum_gets_a_paragraph_per_product(t
     assert [t.prompt for t in off.trace if t.agent == "copywriter"] == ["copywriter.draft@7"]
 
 
+class _LoopingBlogModel(_ShortBlogModel):
+    """As _ShortBlogModel, except that its draft loops on a sentence until the token limit cuts it off."""
+
+    def _complete(self, messages, json_schema, params):  # type: ignore[no-untyped-def]
+        prompt = messages[-1]["content"]
+        drafting = json_schema and "body" in json.dumps(json_schema) and "Copywriter" not in prompt[:40]
+        if "adding one paragraph" in prompt or not drafting:
+            return super()._complete(messages, json_schema, params)
+        loop = "We roast daily and we ship it " * 3
+        text = (
+            '{"citations": ["P1"], "fields": {"title": "Fresh coffee", "body": "Tidewater roasts daily. '
+            + loop
+        )
+        return Completion(
+            text=text,
+            prompt_tokens=1,
+            completion_tokens=params.max_tokens,
+            seconds=0.0,
+            model="looping-blog",
+            backend="fake",
+            finish_reason="length",
+        )
+
+
+def test_a_blog_cut_off_by_a_loop_is_cut_back_to_its_last_sentence_and_lengthened(tmp_path: Path) -> None:
+    """A Qingyu blog of stop 43 looped until the token limit: its body was cut off, so it was never
+    lengthened and came out at 180 words. It is now cut back to its last finished sentence first."""
+    from pipelines import run_campaign
+
+    brand = write_brand(tmp_path / "three", THREE_PRODUCTS, MINI_DOCS)
+    campaign = run_campaign(brand, channels=["blog"], llm=_LoopingBlogModel(FakeConfig()))
+    prompts = [t.prompt for t in campaign.trace if t.agent == "copywriter"]
+    assert prompts[0] == "copywriter.draft@7" and prompts.count("copywriter.expand@2") >= 1
+    (piece,) = campaign.pieces
+    body = piece.drafted["body"]
+    assert body.startswith("Tidewater roasts daily.\n\n") and "we ship it" not in body
+
+
 def test_a_blog_about_one_product_grows_by_its_passages_then_its_sheet(tmp_path: Path) -> None:
     from agents.featured import featured_product
     from pipelines import run_campaign
