@@ -771,6 +771,19 @@ _MD_IMAGE = linear_regex(rf"!\[([^\]]*)\]\({_S}*<?{_URL_IN_PARENS}>?(?:{_S}+[^)]
 # A "[" right after "!" starts an image, not a link: RE2 has no lookbehind, so such matches are dropped.
 _MD_LINK = linear_regex(rf"\[([^\]]+)\]\({_S}*<?{_URL_IN_PARENS}>?(?:{_S}+[^)]*)?\)")
 _BARE_URL = re.compile(r"(?:https?://|ftp://|www\.)[^\s<>()\[\]\"'，。！？、）]+", re.IGNORECASE)
+# A web address written without a scheme ("Clearleaf.blog", "qingyu.example.com/camp"): readers type it and
+# platforms link it. A Clearleaf e-mail of stop 43 sent readers to "our blog post at Clearleaf.blog", a
+# host the brand does not have. Its last label is a common top-level domain written in lower case, so
+# "Node.js", "ASP.NET", "3.5" and "report.pdf" are no address; an e-mail address is personal data's.
+_TLDS = (
+    "com|net|org|edu|gov|io|co|ai|app|blog|shop|store|online|site|info|biz|me|tv|us|uk|cn|de|fr|jp|kr|hk|"
+    "tw|sg|au|ca|eu|nz|es|it|nl|ru|br|ch|se|dk|fi|pl|dev|page|link|club|xyz|top|vip|cc|example|test"
+)
+_BARE_HOST = re.compile(
+    r"(?<![A-Za-z0-9@./_\-])(?=[A-Za-z0-9\-]*[A-Za-z])[A-Za-z0-9][A-Za-z0-9\-]{1,62}"
+    rf"(?:\.[A-Za-z0-9][A-Za-z0-9\-]{{0,62}}){{0,4}}\.(?:{_TLDS})(?![A-Za-z0-9\-@])"
+    r"(?:/[^\s<>()\[\]\"'，。！？、）]*)?"
+)
 
 
 _XSS = "CMS/XSS safety: content must not carry executable markup"
@@ -881,6 +894,11 @@ def sanitize_markup(text: str, allowed_hosts: list[str]) -> tuple[str, list[Hit]
         if not host_allowed(url, allowed_hosts):
             why = f"links to a host the brand does not allow ({url!r})"
             strip((m.start(), m.start() + len(url)), "", "safety.link_host", "block", why, link_fix)
+    for m in _BARE_HOST.finditer(text):
+        address = m.group().rstrip(".,;:!?")
+        if not host_allowed(address, allowed_hosts):
+            why = f"sends readers to a web address the brand does not allow ({address!r})"
+            strip((m.start(), m.start() + len(address)), "", "safety.link_host", "block", why, link_fix)
     for m in _TAG.finditer(text):
         strip(
             m.span(),

@@ -121,3 +121,22 @@ def test_markup_is_stripped_and_reported() -> None:
 )
 def test_host_allowed(url: str, ok: bool) -> None:
     assert host_allowed(url, ["brand.example"]) is ok
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        # A Clearleaf e-mail of stop 43: "read our blog post at Clearleaf.blog", a host it does not have.
+        ("Read our blog post at Clearleaf.blog.", ["Clearleaf.blog"]),
+        ("Try brand-news.com!", ["brand-news.com"]),
+        ("详见 evil.cn/x。", ["evil.cn/x"]),
+        ("Visit Brand.example today", []),
+        ("报名请访问shop.brand.example/camp，或拨打热线", []),
+        ("Email help@brand.example or care@other.example", []),  # addresses are personal data's
+        ("Built with Node.js and ASP.NET 3.5; see report.pdf, version 2.0.1, e.g. this", []),
+        ("Mr.Smith, made in the U.S., edit config.yaml", []),
+    ],
+)
+def test_a_web_address_without_a_scheme_is_a_link(text: str, found: list[str]) -> None:
+    _, hits = sanitize_markup(text, ["brand.example"])
+    assert [h.matched for h in hits if h.rule_id == "safety.link_host"] == found
