@@ -137,6 +137,13 @@ def _check(text: str, locale: str = "en", industry: str | None = None, brand=Non
             ["en.cosmetics.perception_as_effect"],
         ),
         ("This serum reduces redness, according to our consumer study.", "en", "cosmetics", None),
+        (  # a Clearleaf e-mail of stop 43
+            "Our 4-week consumer perception study found that using our serum twice daily resulted in a "
+            "significant improvement in skin texture and appearance.",
+            "en",
+            "cosmetics",
+            None,
+        ),
         (
             "In a 4-week consumer perception study of 52 participants, 81% said skin felt smoother.",
             "en",
