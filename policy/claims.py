@@ -90,6 +90,16 @@ _VALUE = re.compile(
 )
 
 
+# A promise for a customer who is not happy, or something given at no cost: "If you're not satisfied with your
+# purchase, we'll replace the skillet at no cost" (a Hearthline e-mail of stop 43; no document says so).
+# A passage must make the same kind of promise itself ("7天无理由退货" in a brand's own policy).
+_SATISFACTION = re.compile(
+    r"\bnot (?:completely |fully |entirely |100% )?(?:satisfied|happy) with\b|\bsatisfaction guarantee"
+    r"|\bno questions asked\b|\bat no (?:extra |additional )?(?:cost|charge)\b|\bfree of charge\b"
+    r"|不满意|无理由|免费更换|免费换新|免费补发"
+)
+
+
 # A limited time and a scarcity are offers too: "限时优惠" (a Qingyu ad of 2026-12-05, seed 9: no document
 # offers a limited-time deal), "only 3 spots left", "today only". A passage must say the same kind itself.
 _LIMITED_TIME = re.compile(
@@ -164,6 +174,7 @@ _KINDS = (
     ("nutrition", _NUTRITION),
     ("policy_term", _POLICY),
     ("offer_term", _OFFER),
+    ("satisfaction", _SATISFACTION),
     ("price_value", _VALUE),
     ("limited_time", _LIMITED_TIME),
     ("scarcity", _SCARCITY),
@@ -174,7 +185,16 @@ _KINDS = (
 )
 # Kinds a passage must state itself: a figure or a similar sentence does not carry them.
 _SAME_KIND = frozenset(
-    {"price_value", "limited_time", "scarcity", "sourcing", "launch", "made_to_measure", "durability"}
+    {
+        "price_value",
+        "limited_time",
+        "scarcity",
+        "satisfaction",
+        "sourcing",
+        "launch",
+        "made_to_measure",
+        "durability",
+    }
 )
 _SENTENCE = re.compile(r"[^.!?。！？;；\n]+(?:[.!?。！？;；]+|$)|[^\n]+")
 _STOP = frozenset(

@@ -134,6 +134,29 @@ def test_a_limited_time_or_a_scarcity_no_document_states_is_an_offer(mini_brand:
     assert unsupported("Summer camp: only 12 places per week.") == []  # the passage's own scarcity
 
 
+def test_a_promise_to_an_unhappy_customer_no_document_makes_is_an_offer(mini_brand: Path) -> None:
+    """ "If you're not satisfied with your purchase, we'll replace the skillet at no cost" (a Hearthline
+    e-mail of stop 43, delivered): no document promises it. A satisfaction promise, something given at no
+    cost or "no questions asked" blocks like an offer unless a passage makes the same kind of promise."""
+    warranty = ("warranty.md#0", "The skillet has a limited lifetime warranty against cracks and warping.")
+    returns = ("returns.md#0", "Unused items can be returned within 30 days for a refund.")
+    unsupported = _unsupported_in(
+        mini_brand, PassageEvidence([warranty, returns], get_embedder("use-multilingual"))
+    )
+    assert unsupported("If you're not satisfied with your purchase, we'll replace the skillet.") == [
+        ("claims.unsupported_offer", "block")
+    ]
+    assert unsupported("不满意随时免费换新，放心买！") == [("claims.unsupported_offer", "block")]
+    assert unsupported("Return it within 30 days, no questions asked.") == [
+        ("claims.unsupported_offer", "block")
+    ]
+    assert unsupported("Unused items can be returned within 30 days for a refund.") == []
+    # A document's own promise, said back: a repair of a covered defect at no cost.
+    repairs = ("repairs.md#0", "We repair covered defects at no cost to you.")
+    evidence = PassageEvidence([warranty, returns, repairs], get_embedder("use-multilingual"))
+    assert _unsupported_in(mini_brand, evidence)("We repair covered defects at no cost.") == []
+
+
 def test_where_a_product_comes_from_and_that_it_is_new_need_a_passage_that_says_so(mini_brand: Path) -> None:
     """ "sourced directly from local farmers" (a Tidewater e-mail and ad of 2026-12-05, seed 7: the
     documents name an importer) and "our new cast-iron cookware line, Hearthline" (a brand presented as
