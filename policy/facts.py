@@ -658,10 +658,15 @@ def sentence_subjects(text: str, products: dict[str, list[str]]) -> list[tuple[i
     sentences before it in its paragraph spoke of (the heading's, in a section under a Markdown heading
     that names one product). A sentence that names two products, speaks of every product ("每条线路",
     "our tours") or turns to another ("另一条线路", "the other tours") is about none, and so are those that
-    follow it in its paragraph until one names a product again."""
+    follow it in its paragraph until one names a product again. In a text that names one product and
+    no other, that product is the paragraphs' subject to begin with: a Hearthline e-mail of stop 43 about
+    the 10-inch skillet gave it "a limited lifetime warranty on the enamel and body, as well as a one-year
+    limited warranty on the knob" (the Dutch oven's) in a paragraph of its own."""
     subjects: list[tuple[int, int, str | None]] = []
-    heading: str | None = None
-    current: str | None = None
+    only = mentioned_products(text, products)
+    default = next(iter(only)) if len(only) == 1 else None
+    heading: str | None = default
+    current: str | None = default
     previous_end = 0
     for start, end in sentence_spans(text):
         sentence = text[start:end]
@@ -678,7 +683,7 @@ def sentence_subjects(text: str, products: dict[str, list[str]]) -> list[tuple[i
         else:
             subject = None if is_heading else current
         if is_heading:
-            heading = subject
+            heading = subject or default
         current = subject
         subjects.append((start, end, subject))
     return subjects

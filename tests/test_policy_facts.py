@@ -451,6 +451,7 @@ def test_a_brand_fact_said_with_its_products_name_is_supported() -> None:
 
 
 WANDERLY = load_brand(ROOT / "examples" / "brands" / "wanderly")
+HEARTHLINE = load_brand(ROOT / "examples" / "brands" / "hearthline")
 
 
 @pytest.mark.parametrize(
@@ -597,6 +598,28 @@ def test_a_sentence_naming_no_product_is_about_the_one_its_paragraph_speaks_of()
         ("其他线路每团最多 8 人。", None),  # turns to the other routes
         ("和土楼文化 5天一样，慢慢走。", tulou),
     ]
+
+
+def test_a_text_that_names_one_product_is_about_it_in_every_paragraph() -> None:
+    """A Hearthline e-mail of stop 43 about the 10-inch skillet gave it the Dutch oven's warranty terms
+    in a paragraph that named no product: the piece names that one product and no other, so it is the
+    subject of every paragraph until a sentence turns to another."""
+    products = brand_products(HEARTHLINE)
+    skillet = "Hearthline 10-inch Cast-Iron Skillet"
+    text = (
+        "Meet the Hearthline 10-inch Cast-Iron Skillet.\n\n"
+        "We offer a limited lifetime warranty on the enamel and body, and a 1-year limited warranty on the "
+        "knob.\n\nEvery product we sell is tested."
+    )
+    subjects = [name for _, _, name in sentence_subjects(text, products)]
+    assert subjects == [skillet, skillet, None]
+    conflicts = feature_conflicts(text.split("\n\n")[1], products, [], [], skillet)
+    assert any(
+        "'on the enamel and body' is in the product sheet of Hearthline 5.5 qt" in c for c in conflicts
+    )
+    # Two products named: a paragraph that names none is about none, as before.
+    two = "The 10-inch skillet and the 12-inch skillet.\n\nWe offer a limited lifetime warranty."
+    assert [name for _, _, name in sentence_subjects(two, products)] == [None, None]
 
 
 def test_quantities_bind_to_their_product_and_carry_from_the_sentence_before() -> None:
