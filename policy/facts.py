@@ -659,23 +659,27 @@ def sentence_subjects(text: str, products: dict[str, list[str]]) -> list[tuple[i
     that names one product). A sentence that names two products, speaks of every product ("每条线路",
     "our tours") or turns to another ("另一条线路", "the other tours") is about none, and so are those that
     follow it in its paragraph until one names a product again. In a text that names one product and
-    no other, that product is the paragraphs' subject to begin with: a Hearthline e-mail of stop 43 about
+    no other, that product is the subject of every paragraph after the one that first names it (what
+    comes before, such as the positioning line, speaks of the brand): a Hearthline e-mail of stop 43 about
     the 10-inch skillet gave it "a limited lifetime warranty on the enamel and body, as well as a one-year
     limited warranty on the knob" (the Dutch oven's) in a paragraph of its own."""
     subjects: list[tuple[int, int, str | None]] = []
     only = mentioned_products(text, products)
-    default = next(iter(only)) if len(only) == 1 else None
-    heading: str | None = default
-    current: str | None = default
+    default: str | None = None  # the one product, once the text has named it
+    heading: str | None = None
+    current: str | None = None
     previous_end = 0
     for start, end in sentence_spans(text):
         sentence = text[start:end]
         is_heading = sentence.lstrip().startswith("#")
         if "\n" in text[previous_end:start]:
-            current = heading  # a new paragraph: back to its section's product
+            current = heading or default  # a new paragraph: back to its section's product
         previous_end = end
         named = mentioned_products(sentence, products)
         folded = fold_str(sentence)
+        if len(only) == 1 and named == only and default is None:
+            default = next(iter(only))
+            heading = heading or default
         if len(named) == 1:
             subject: str | None = next(iter(named))
         elif named or _EVERY_PRODUCT.search(folded) or _OTHER_PRODUCT.search(folded):
