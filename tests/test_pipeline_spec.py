@@ -58,7 +58,6 @@ def test_builtin_pipelines_round_trip(name: str) -> None:
     assert [a.name for a in pipeline.agents] == [
         "retriever",
         "strategist",
-        "spotlight",
         "copywriter",
         "reviewer",
         "compliance",

@@ -470,11 +470,7 @@ def test_a_blog_about_the_brand_under_its_minimum_gets_a_paragraph_per_product(t
     from pipelines import run_campaign
 
     brand = write_brand(tmp_path / "three", THREE_PRODUCTS, MINI_DOCS)
-    # A brand's own blog channel about the brand as a whole (the built-in blog features one product).
-    blog = (ROOT / "agents" / "channels" / "blog.yaml").read_text(encoding="utf-8")
-    assert "features: product" in blog
-    (brand / "channels").mkdir()
-    (brand / "channels" / "blog.yaml").write_text(blog.replace("features: product", "features: brand"))
+    assert load_channels()["blog"].features == "brand"
     model = _ShortBlogModel(FakeConfig())
     campaign = run_campaign(brand, channels=["blog"], llm=model)
     prompts = [t.prompt for t in campaign.trace if t.agent == "copywriter"]
@@ -546,15 +542,24 @@ def test_a_blog_about_one_product_grows_by_its_passages_then_its_sheet(tmp_path:
         "brand_guidelines.md": "# Names\nAlways write Low Tide with two capital letters in copy.\n",
     }
     brand = write_brand(tmp_path / "three", THREE_PRODUCTS, docs)
+    # Opt-in: the brand's blog channel features one product, and the pipeline has the spotlight step.
+    blog = (ROOT / "agents" / "channels" / "blog.yaml").read_text(encoding="utf-8")
+    (brand / "channels").mkdir()
+    (brand / "channels" / "blog.yaml").write_text(blog + "features: product\n")
+    default = (ROOT / "pipelines" / "default.yaml").read_text(encoding="utf-8")
+    step = "  - agent: copywriter\n"
+    assert default.count(step) == 1
+    pipeline = tmp_path / "spotlight.yaml"
+    pipeline.write_text(default.replace(step, "  - agent: spotlight\n    params: {per_product: 4}\n" + step))
     model = _ShortBlogModel(FakeConfig())
-    campaign = run_campaign(brand, channels=["blog"], llm=model)
+    campaign = run_campaign(brand, channels=["blog"], llm=model, pipeline=pipeline)
     prompts = [t.prompt for t in campaign.trace if t.agent == "copywriter"]
     assert prompts[0] == "copywriter.draft@7" and set(prompts[1:]) == {"copywriter.expand@2"}
     assert campaign.brief is not None
     from agents.channels import load_channels
     from knowledge.brand import load_brand
 
-    product = featured_product(load_brand(brand), campaign.brief, load_channels()["blog"])
+    product = featured_product(load_brand(brand), campaign.brief, load_channels(brand / "channels")["blog"])
     assert product is not None
     (piece,) = campaign.pieces
     paragraphs = piece.drafted["body"].split("\n\n")
