@@ -619,9 +619,7 @@ def test_a_text_that_names_one_product_is_about_it_in_every_paragraph() -> None:
     )
     # What comes before the first mention speaks of the brand: a Qingyu post of stop 43 opened with the
     # positioning line ("为 6 至 14 岁的孩子开设小班编程课") and then named one course, for 10 to 14.
-    post = (
-        "Hearthline casts iron cookware in Ohio.\n\nThe Hearthline 10-inch Cast-Iron Skillet costs $48.00."
-    )
+    post = "Hearthline casts iron cookware in Ohio.\n\nThe Hearthline 10-inch Cast-Iron Skillet costs $48.00."
     assert [name for _, _, name in sentence_subjects(post, products)] == [None, skillet]
     # Two products named: a paragraph that names none is about none, as before.
     two = "The 10-inch skillet and the 12-inch skillet.\n\nWe offer a limited lifetime warranty."

@@ -61,6 +61,8 @@ def test_the_spotlight_adds_the_featured_products_passages_after_the_brief(tmp_p
         tone="warm",
         channel_angles={"blog": "Why we brew Low Tide at 94 C"},
     )
+    # The blog as a brand makes it about one product (features: product in its channels/blog.yaml).
+    state.channels[0] = state.channels[0].model_copy(update={"features": "product"})
     featured = featured_product(state.brand, state.brief, state.channels[0])
     assert featured is not None and featured.name == "Low Tide"
     Spotlight(SpotlightParams(per_product=4), {}).run(state, ctx)

@@ -372,17 +372,21 @@ _quiet = threading.local()
 
 
 def test_each_agent_reads_and_writes_only_what_it_declares(mini_brand: Path, tmp_path: Path) -> None:
-    """The default pipeline's agents, one by one on the fake backend: the fields each one reads are among
-    its declared reads (or writes), and the fields whose value changed are among its declared writes."""
+    """The default pipeline's agents and the opt-in spotlight, one by one on the fake backend: the fields
+    each one reads are among its declared reads (or writes), and the fields whose value changed are among
+    its declared writes."""
     brand = load_brand(mini_brand)
     index, _ = build_index(brand, get_embedder("use-multilingual"), index_dir=tmp_path / "idx")
-    pipeline = load_pipeline("default")
+    default = (ROOT / "pipelines" / "default.yaml").read_text(encoding="utf-8")
+    step = "  - agent: copywriter\n"
+    (tmp_path / "spotlight.yaml").write_text(default.replace(step, "  - agent: spotlight\n" + step))
+    pipeline = load_pipeline(tmp_path / "spotlight.yaml")
     backend = FakeBackend(FakeConfig())
     ctx = RunContext(
         backend=backend, backend_config=backend.config, index=index, context_prompt=pipeline.context_prompt
     )
     channels = load_channels()
-    specs = [channels[name] for name in ("search_ad", "social_post", "cs_reply")]
+    specs = [channels[name] for name in ("search_ad", "social_post", "email", "cs_reply")]
     state = _Watched(brand=brand, channels=specs)
     touched: dict[str, set[str]] = {}
     for agent in pipeline.agents:
