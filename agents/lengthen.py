@@ -18,12 +18,11 @@ import math
 from agents.base import RunContext, StructuredOutputError, answer_was_cut, ask, language_name
 from agents.channels import ChannelSpec, FieldSpec, count_words
 from agents.quality import finish_fields
-from agents.retriever import answers_customers
+from agents.retriever import answers_customers, chinese_short_names, names_product
 from agents.roles import EXPAND, ExpandInputs
 from agents.state import CampaignState, Draft, fact_passages
 from knowledge.brand import Product
 from policy.claims import coverage, sentence_spans
-from policy.facts import mentioned_products
 from prompts import Prompt
 
 
@@ -155,16 +154,18 @@ TOLD_COVERAGE = 0.6
 def _featured_sources(
     ctx: RunContext, state: CampaignState, product: Product, text: str
 ) -> list[tuple[Product, str]]:
-    """What a piece about ``product`` can grow by: each retrieved passage that names it, can be told to a
+    """What a piece about ``product`` can grow by: each retrieved passage about it (the spotlight's test,
+    :func:`~agents.retriever.names_product`) that can be told to a
     customer (not the brand's notes to its writers: :func:`~agents.retriever.answers_customers`) and that
     ``text`` does not tell yet, in retrieval order; then its sheet."""
     sheets = {p.name: list(p.facts) for p in state.brand.products}
+    short_names = chinese_short_names(list(sheets))
     out: list[tuple[Product, str]] = []
     for p in fact_passages(state.passages):
         indexed = ctx.index.get(p.id)
         section = indexed.section if indexed is not None else None
         if (
-            product.name in mentioned_products(p.text, sheets)
+            names_product(p.text, section, product.name, sheets, short_names)
             and answers_customers(p.doc, section)
             and coverage(p.text, text) < TOLD_COVERAGE
         ):

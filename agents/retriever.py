@@ -331,10 +331,7 @@ class Spotlight(Agent):
                 if passage.id in have or passage.id in withheld:
                     continue
                 # named in the passage or in its section's heading ("## 一、云南·雨崩徒步 7天")
-                about = f"{passage.section or ''} {passage.text}"
-                if product.name not in mentioned_products(about, sheets) and not any(
-                    pair in fold_str(about) for pair in short_names[product.name]
-                ):
+                if not names_product(passage.text, passage.section, product.name, sheets, short_names):
                     continue
                 if not answers_customers(passage.doc, passage.section):
                     continue
@@ -364,6 +361,21 @@ class Spotlight(Agent):
         if added:
             customers = [p for p in state.passages if p.kind != "document"]
             state.passages = [*documents, *added, *customers]
+
+
+def names_product(
+    text: str,
+    section: str | None,
+    name: str,
+    sheets: dict[str, list[str]],
+    short_names: dict[str, list[str]],
+) -> bool:
+    """Whether a passage (its ``text`` under ``section``) is about the product ``name``: it or its heading
+    names it, or holds a pair of its Chinese characters no other name has (:func:`chinese_short_names`)."""
+    about = f"{section or ''} {text}"
+    return name in mentioned_products(about, sheets) or any(
+        pair in fold_str(about) for pair in short_names[name]
+    )
 
 
 def chinese_short_names(names: list[str]) -> dict[str, list[str]]:
