@@ -141,6 +141,11 @@ QUALITY_RULES: dict[str, tuple[Group, Severity, str]] = {
     "quality.filler": ("voice", "block", "no stock sentence that says nothing of the brand's own"),
     "quality.bare_fact": ("voice", "block", "prose says its facts in sentences, not as pasted list items"),
     "quality.no_specifics": ("voice", "block", "a post or an e-mail names a product or gives a figure"),
+    "quality.names_only": (
+        "channel",
+        "block",
+        "a field with a sentence's room (an ad description, a preheader) says more than names",
+    ),
     "quality.third_person": (
         "voice",
         "block",
@@ -453,6 +458,7 @@ def quality_findings(ctx: QualityContext, fields: dict[str, str]) -> list[Compli
         found += _pasted_labels(ctx, spec.name, text)
         if spec.specifics:
             found += _no_specifics(ctx, spec.name, text)
+        found += _names_only(ctx, spec, text)
         if spec.prose:
             found += _bare_facts(ctx, spec.name, text)
         if not _takes_hashtags(ctx.channel):
@@ -2006,6 +2012,37 @@ _ZH_COUNT = re.compile(
 )
 
 
+_NAME_GLUE = frozenset(("by", "from", "of", "the", "and", "with", "at", "in", "for", "to", "a", "an"))
+
+
+def _names_only(ctx: QualityContext, spec: FieldSpec, text: str) -> list[ComplianceFinding]:
+    """A field with a sentence's room (an ad description, a preheader: not a heading, not prose) that is
+    names and nothing else: "Tidewater Coffee Roasters Harbor Light" as an ad's description ("repeating
+    the headlines without saying anything", stop 43's blind reviewer), "10-inch Cast-Iron Skillet" as the
+    preheader under the subject "Hearthline 10-inch Cast-Iron Skillet". The last resort gives it a phrase
+    of the brand file (:func:`replace_blocked_phrases`), which prefers one that says more than a name."""
+    if spec.prose or (spec.max_chars or 0) <= _SENTENCE_ROOM or spec.name.startswith("title"):
+        return []
+    rest = fold_str(HASHTAG.sub(" ", text))
+    for form in sorted({fold_str(f) for f in _names(ctx.brand) if f.strip()}, key=len, reverse=True):
+        rest = rest.replace(form, " ")
+    if ctx.brand.language == "zh":
+        said = sum(len(run) for run in _CJK_RUN.findall(rest)) >= 2
+    else:
+        said = any(w not in _NAME_GLUE for w in re.findall(r"[a-z][a-z'’-]+", rest))
+    if said:
+        return []
+    return [
+        _finding(
+            "quality.names_only",
+            f'"{spec.name}" only names the brand or its products: it says nothing a reader can act on',
+            "give one fact of the product (what it is, what it does, a figure) or a call to action",
+            field=spec.name,
+            span=(0, len(text)),
+        )
+    ]
+
+
 def _no_specifics(ctx: QualityContext, name: str, text: str) -> list[ComplianceFinding]:
     """A field that names none of the brand's products (by any form :func:`product_aliases` gives) and
     gives no figure, hashtags and the positioning line aside: "Discover the truth about skincare
@@ -2216,7 +2253,13 @@ _STOCK = re.compile(
     # to hearing from you soon." (a Clearleaf e-mail's preheader and closing of this stop, seed 7)
     r"\bproud of our (?:commitment|dedication)\b|\bour commitment to\b|\blook forward to hearing from you\b|"
     # "So why settle for less…?", "Our Ember Induction Burner is the solution for you." (the same e-mail)
-    r"\bsettle for less\b|\bthe (?:perfect |ideal )?solution for you\b",
+    r"\bsettle for less\b|\bthe (?:perfect |ideal )?solution for you\b|"
+    # The writer talking about the writing: "First off, let's talk about the facts." (a Hearthline e-mail of
+    # stop 43, seed 7, rejected as "mostly filler"), "Now let's dive into the details", "让我们来看看".
+    r"\blet[’']?s (?:talk about|dive (?:in|into)|take a (?:closer )?look|get started|explore)\b|"
+    r"\bfirst off\b|"
+    r"\bwithout further ado\b|\bhere are (?:the|some) (?:key |main )?(?:facts|details|features|highlights)\b|"
+    r"\ba great choice for (?:anyone|everyone|those)\b|让我们(?:一起)?来看看|下面(?:我们)?来(?:看看|介绍)",
     re.IGNORECASE,
 )
 _CAPITALISED = re.compile(r"(?<=[ \t(“\"])[A-Z][A-Za-z'’\-]+")

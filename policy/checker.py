@@ -999,7 +999,9 @@ def _contradicting(result: ClaimCheck) -> list[str]:
 OFFER_RULE = "claims.unsupported_offer"
 """A price, offer or policy term (refund, warranty, cancellation) with a figure no passage states: it
 blocks whatever the sentence reads as, because an invented offer is a promise the brand must keep."""
-_TERMS = frozenset({"policy_term", "offer_term", "satisfaction", "price_value", "limited_time", "scarcity"})
+_TERMS = frozenset(
+    {"policy_term", "offer_term", "satisfaction", "promise", "price_value", "limited_time", "scarcity"}
+)
 DETAIL_RULE = "claims.unsupported_detail"
 """Where the product comes from ("sourced directly from local farmers"), that it is new ("our new
 line", "新品"), that it is made to each customer's measure ("roasted to your taste preferences",

@@ -100,6 +100,16 @@ _SATISFACTION = re.compile(
 )
 
 
+# A promise in the brand's name is a term the brand must keep: "We promise freshness and authenticity" (a
+# Tidewater ad of stop 43, seed 7: "a vague promise", its blind reviewer wrote; no document promises it).
+# A passage must make a promise itself ("our promise: every order ships within 48 hours").
+_PROMISE = re.compile(
+    r"\b(?:we|i) (?:promise|pledge|vow)\b|\bour (?:promise|pledge)\b|\bour commitment (?:is|to)\b"
+    r"|\bwe(?:'re| are) committed to (?:delivering|providing|ensuring|giving)\b"
+    r"|我们承诺|向您承诺|郑重承诺|我们保证"
+)
+
+
 # A limited time and a scarcity are offers too: "限时优惠" (a Qingyu ad of 2026-12-05, seed 9: no document
 # offers a limited-time deal), "only 3 spots left", "today only". A passage must say the same kind itself.
 _LIMITED_TIME = re.compile(
@@ -175,6 +185,7 @@ _KINDS = (
     ("policy_term", _POLICY),
     ("offer_term", _OFFER),
     ("satisfaction", _SATISFACTION),
+    ("promise", _PROMISE),
     ("price_value", _VALUE),
     ("limited_time", _LIMITED_TIME),
     ("scarcity", _SCARCITY),
@@ -190,6 +201,7 @@ _SAME_KIND = frozenset(
         "limited_time",
         "scarcity",
         "satisfaction",
+        "promise",
         "sourcing",
         "launch",
         "made_to_measure",

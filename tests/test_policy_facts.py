@@ -157,6 +157,21 @@ def test_a_promise_to_an_unhappy_customer_no_document_makes_is_an_offer(mini_bra
     assert _unsupported_in(mini_brand, evidence)("We repair covered defects at no cost.") == []
 
 
+def test_a_promise_in_the_brands_name_needs_a_passage_that_makes_it(mini_brand: Path) -> None:
+    """ "We promise freshness and authenticity" (a Tidewater ad of stop 43, seed 7: "a vague promise", its
+    blind reviewer wrote) was delivered: no document promises it. A promise, a pledge or "我们承诺" blocks
+    like an offer unless a passage makes a promise itself; a sentence that only states a fact does not."""
+    roast = ("roast.md#0", "Every bag is roasted to order and shipped within 48 hours of roasting.")
+    evidence = PassageEvidence([roast], get_embedder("use-multilingual"))
+    unsupported = _unsupported_in(mini_brand, evidence)
+    assert unsupported("We promise freshness and authenticity.") == [("claims.unsupported_offer", "block")]
+    assert unsupported("我们承诺每一袋都新鲜。") == [("claims.unsupported_offer", "block")]
+    assert unsupported("Every bag is roasted to order and shipped within 48 hours.") == []
+    pledge = ("promise.md#0", "Our promise: every order ships within 48 hours of roasting.")
+    evidence = PassageEvidence([roast, pledge], get_embedder("use-multilingual"))
+    assert _unsupported_in(mini_brand, evidence)("We promise every order ships within 48 hours.") == []
+
+
 def test_where_a_product_comes_from_and_that_it_is_new_need_a_passage_that_says_so(mini_brand: Path) -> None:
     """ "sourced directly from local farmers" (a Tidewater e-mail and ad of 2026-12-05, seed 7: the
     documents name an importer) and "our new cast-iron cookware line, Hearthline" (a brand presented as

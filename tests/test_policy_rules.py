@@ -112,6 +112,10 @@ def _check(text: str, locale: str = "en", industry: str | None = None, brand=Non
         ("We ensure food safety at every step.", "en", None, []),
         ("We keep your data safe.", "en", None, []),
         ("We cannot ensure your safety in a storm.", "en", None, []),
+        # "ensures the safety and comfort of every trip" (a Wanderly ad of stop 42, rejected as a guarantee)
+        ("Our team ensures the safety and comfort of every trip.", "en", None, ["en.guarantee"]),
+        ("We ensure the safety of your data.", "en", None, []),
+        ("We cannot ensure the safety of every hiker in a storm.", "en", None, []),
         # "safe and effective" is a drug's approval standard: a cosmetic or supplement may not claim it
         (
             "Our products are safe and effective. #SafeAndEffective",

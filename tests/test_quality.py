@@ -1982,6 +1982,68 @@ def test_stock_words_in_an_ad_block_in_its_descriptions_and_its_headlines() -> N
         assert [f.field for f in found if f.rule_id == "quality.filler"] == ["headline_3"], title
 
 
+def test_the_writer_talking_about_the_writing_is_filler() -> None:
+    """ "First off, let's talk about the facts." (a Hearthline e-mail of stop 43, seed 7: "mostly filler",
+    its blind reviewer wrote) says nothing of the skillet; a sentence with the skillet's facts stays."""
+    body = (
+        "Hi there!\n\nFirst off, let's talk about the facts. The 10-inch Cast-Iron Skillet is pre-seasoned "
+        "with 3 coats of canola oil. Now let's dive into the details. It works on gas, electric, induction, "
+        "grill and campfire, and it's a great choice for anyone who cooks over a fire.\n\nBest,\nThe "
+        "Hearthline team"
+    )
+    fields = {
+        "subject": "The 10-inch Cast-Iron Skillet",
+        "preheader": "Pre-seasoned, ready for any stove",
+        "body": body,
+    }
+    hearthline = load_brand(ROOT / "examples" / "brands" / "hearthline")
+    found = quality_findings(QualityContext.build(CH["email"], hearthline), fields)
+    assert [f.matched for f in found if f.rule_id == "quality.filler"] == [
+        "First off, let's talk about the facts.",
+        "Now let's dive into the details.",
+    ]
+
+
+def test_an_ad_description_or_a_preheader_of_names_only_is_replaced(tidewater: Brand) -> None:
+    """ "Tidewater Coffee Roasters Harbor Light" as an ad's description (stop 42: "repeating the
+    headlines without saying anything", the blind reviewer wrote) and a preheader that is the product's
+    name: a field with a sentence's room that only names the brand or its products is found, and the
+    last resort gives it a phrase of the brand file that says more than a name. A headline or a subject
+    may be a name."""
+    from agents.quality import replace_blocked_phrases
+
+    ad = {
+        "headline_1": "Tidewater Coffee Roasters",
+        "headline_2": "Harbor Light",
+        "headline_3": "Order today",
+        "description_1": "Tidewater Coffee Roasters Harbor Light",
+        "description_2": "We ship every bag within 48 hours of roasting. Order today.",
+    }
+    found = quality_findings(QualityContext.build(CH["search_ad"], tidewater), ad)
+    names_only = [f for f in found if f.rule_id == "quality.names_only"]
+    assert [(f.field, f.severity) for f in names_only] == [("description_1", "block")]
+    fixed, replaced = replace_blocked_phrases(
+        CH["search_ad"], Draft(channel="search_ad", fields=ad), names_only, tidewater
+    )
+    assert replaced == {"description_1"}
+    new = fixed.fields["description_1"]
+    assert new != ad["description_1"] and len(new) <= 90
+    assert not [
+        f
+        for f in quality_findings(QualityContext.build(CH["search_ad"], tidewater), fixed.fields)
+        if f.rule_id == "quality.names_only"
+    ]
+    email = {
+        "subject": "Harbor Light",
+        "preheader": "Tidewater's Harbor Light",
+        "body": "Hi there,\n\nHarbor Light is a washed Ethiopian coffee with jasmine and bergamot notes, "
+        "roasted to order in Astoria and shipped within 48 hours of roasting. Order a bag on our site "
+        "today and taste it at its freshest.\n\nBest,\nThe Tidewater team",
+    }
+    found = quality_findings(QualityContext.build(CH["email"], tidewater), email)
+    assert [f.field for f in found if f.rule_id == "quality.names_only"] == ["preheader"]
+
+
 def test_a_value_pasted_as_a_label_before_a_sentence_is_found_and_dropped(
     wanderly: Brand, tidewater: Brand
 ) -> None:
