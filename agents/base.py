@@ -87,12 +87,13 @@ class RunContext:
     progress: Callable[[str], None] = lambda message: None
     _system_cache: dict[tuple[str, ...], str] = field(default_factory=dict)
 
-    def system_message(self, state: CampaignState) -> str:
-        key = tuple(p.id for p in state.passages)
+    def system_message(self, state: CampaignState, *, passages: bool = True) -> str:
+        """The shared context prompt rendered for ``state``: with the campaign's passages, or (``passages``
+        false, for a prompt that carries its own source) with none."""
+        shown = state.passages if passages else []
+        key = tuple(p.id for p in shown)
         if key not in self._system_cache:
-            inputs = SystemInputs(
-                brand=state.brand, language_name=language_name(state), passages=state.passages
-            )
+            inputs = SystemInputs(brand=state.brand, language_name=language_name(state), passages=shown)
             self._system_cache[key] = self.context_prompt.render(**inputs.variables())
         return self._system_cache[key]
 
@@ -223,7 +224,7 @@ def ask(
     for turn in conversation(state, channel, ctx.thread_budget(state)) if prompt.thread else []:
         history += [{"role": "user", "content": turn.user}, {"role": "assistant", "content": turn.answer}]
     messages: list[ChatMessage] = [
-        {"role": "system", "content": ctx.system_message(state)},
+        {"role": "system", "content": ctx.system_message(state, passages=prompt.passages)},
         *history,
         {"role": "user", "content": user},
     ]

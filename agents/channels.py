@@ -183,11 +183,13 @@ class ChannelSpec(BaseModel):
         description="Ways of reaching the brand the channel itself gives, so copy that points to them needs "
         "no address in its text: a search ad is a link to the site, an e-mail can be answered.",
     )
-    features: Literal["brand", "product"] = Field(
+    features: Literal["brand", "product", "story"] = Field(
         "brand",
         description="What a piece is about: the brand, or one of its products (the one the brief's angle for "
         "the channel names, else the one its key messages name most), whose sheet the copywriter is given "
-        "and which the piece names in its phrase fields (agents.featured.featured_product).",
+        "and which the piece names in its phrase fields (agents.featured.featured_product), or a story: one "
+        "part of the brand's documents, the one that best matches the brief's angle, which the piece retells "
+        "(agents.retriever.story_passages; the pipeline's spotlight step adds it to the passages).",
     )
 
     @model_validator(mode="after")

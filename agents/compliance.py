@@ -563,10 +563,17 @@ class Compliance(SendsBack):
 
     @staticmethod
     def _fix_spelling(brand: Brand, draft: Draft) -> Draft:
+        """Required terms spelled as the brand spells them, except inside a web or e-mail address
+        ("hearthline.example.com" stays lower case), and product names restored."""
         fields = dict(draft.fields)
         for name, text in fields.items():
             for term in brand.required_terms:
-                text = re.sub(re.escape(term), term, text, flags=re.IGNORECASE)
+                text = re.sub(
+                    re.escape(term),
+                    lambda m, term=term: m.group() if _in_address(m.string, m.start(), m.end()) else term,
+                    text,
+                    flags=re.IGNORECASE,
+                )
             fields[name] = restore_product_names(brand, text)
         return draft.model_copy(update={"fields": fields})
 
@@ -766,3 +773,10 @@ def brand_facts(brand: Brand, *, with_inputs: bool = True) -> list[str]:
     if with_inputs:
         facts += [v for inputs in brand.channel_inputs.values() for v in inputs.values()]
     return [f for f in facts if f]
+
+
+def _in_address(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` is part of a web or e-mail address: joined by "@", "/" or a dot to a
+    letter or digit on either side ("classes@hearthline.example.com", "www.hearthline.com")."""
+    before, after = text[start - 1 : start], text[end : end + 2]
+    return before in ("@", "/", ".") or (after[:1] in (".", "@") and after[1:2].isalnum())

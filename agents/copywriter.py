@@ -42,6 +42,7 @@ from agents.fanout import for_each_channel
 from agents.featured import featured_product
 from agents.lengthen import lengthened
 from agents.quality import passages_for_inputs
+from agents.retriever import story_passages, story_source
 from agents.roles import (
     DRAFT,
     EXPAND,
@@ -56,6 +57,7 @@ from agents.roles import (
 )
 from agents.state import CampaignState, CreativeBrief, Draft
 from agents.threads import brief_shown, mark_turn
+from knowledge.chunking import Passage
 from policy.facts import case_rows
 
 
@@ -90,6 +92,7 @@ class Copywriter(Agent):
         "outline": PromptSlot(OUTLINE, "copywriter.outline@1"),
         "section": PromptSlot(SECTION, "copywriter.section@1"),
         "expand": PromptSlot(EXPAND, "copywriter.expand@2"),
+        "story": PromptSlot(DRAFT, "copywriter.story@1"),
     }
     Params = CopywriterParams
     params: CopywriterParams
@@ -105,7 +108,7 @@ class Copywriter(Agent):
         """Draft ``channel`` into ``state`` (its fork: this channel's entries only), then lengthen a long
         field that came out under its minimum (:meth:`_expand`)."""
         self._first_draft(state, ctx, channel, brief)
-        if channel.name in state.drafts:
+        if channel.name in state.drafts and channel.features != "story":
             self._expand(state, ctx, channel)
 
     def _first_draft(
@@ -121,6 +124,7 @@ class Copywriter(Agent):
         ctx.progress(f"copywriter: drafting {channel.name}")
         channel_inputs = state.brand.channel_inputs.get(channel.name, {})
         answering = passages_for_inputs(ctx, state, channel)
+        story = self._story(ctx, state, channel)
         inputs = DraftInputs(
             brand=state.brand,
             language_name=language_name(state),
@@ -129,16 +133,19 @@ class Copywriter(Agent):
             brief_shown=brief_shown(state, channel, ctx.thread_budget(state)),
             angle=state.brief.channel_angles.get(channel.name, state.brand.positioning),
             channel_inputs=channel_inputs,
-            focus=[p.alias for p in answering],
+            focus=[p.alias for p in answering]
+            or [p.alias for p in state.passages if p.id in {s.id for s in story}],
             case_rows=case_rows(list(channel_inputs.values()), [p.text for p in answering]),
             featured=featured_product(state.brand, state.brief, channel),
+            story=story_source(story),
         )
+        prompt = self.prompts["story"] if story else self.prompts["draft"]
         try:
             answer = ask(
                 ctx,
                 state,
                 agent=self.name,
-                prompt=self.prompts["draft"],
+                prompt=prompt,
                 role=DRAFT,
                 inputs=inputs,
                 answer_model=draft_answer_model(channel, aliases(state.passages)),
@@ -149,12 +156,20 @@ class Copywriter(Agent):
         except StructuredOutputError as exc:
             state.errors[channel.name] = str(exc)
             return
-        mark_turn(
-            state, self.prompts["draft"], channel.name, shows="draft", draft=draft_as_written(answer, channel)
-        )
+        mark_turn(state, prompt, channel.name, shows="draft", draft=draft_as_written(answer, channel))
         state.drafts[channel.name] = draft_from_answer(
             answer, channel, state.passages, cut_off=answer_was_cut(state)
         )
+
+    def _story(self, ctx: RunContext, state: CampaignState, channel: ChannelSpec) -> list[Passage]:
+        """The passages a piece of a story channel (``features: story``) retells, in document order: those
+        of :func:`agents.retriever.story_passages` that the spotlight step made the campaign's (only the
+        campaign's passages are evidence for the checks); empty for another channel."""
+        if channel.features != "story" or state.brief is None:
+            return []
+        angle = state.brief.channel_angles.get(channel.name, state.brand.positioning)
+        campaign = {p.id for p in state.passages if p.kind == "document"}
+        return [p for p in story_passages(ctx.index, angle, state.brand.language) if p.id in campaign]
 
     def _expand(self, state: CampaignState, ctx: RunContext, channel: ChannelSpec) -> None:
         """Bring the channel's long field up to its minimum times ``expand_headroom`` (room for the

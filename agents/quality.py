@@ -663,7 +663,19 @@ def _unfinished(spec: FieldSpec, body: str) -> tuple[str, int] | None:
     if spec.prose and not _ends_finished(last):
         tail = last[-30:]
         return f'stops mid-sentence ("…{tail}")', len(body) - len(tail)
+    if _ends_on_a_label(spec, body):
+        return f'ends on a line that is no sentence ("{last[-30:]}")', len(body) - len(last)
     return None
+
+
+def _ends_on_a_label(spec: FieldSpec, body: str) -> bool:
+    """A long piece with no sign-off (a blog body) that ends on a line with no closing mark after its last
+    paragraph: the title or a heading pasted at the end ("…背下山。\n\nWanderly小团慢旅行的旅程", stop 44's
+    seed-7 blog), which the short-line allowance for a sign-off would let through."""
+    last = _last_line(body)
+    return bool(
+        spec.sections and not spec.sign_off and last and last[-1] not in _TERMINAL and "\n" in body.strip()
+    )
 
 
 def finish_fields(channel: ChannelSpec, draft: Draft) -> Draft:
@@ -680,7 +692,12 @@ def finish_fields(channel: ChannelSpec, draft: Draft) -> Draft:
             rest = text[len(opener) :]
             text = rest[:1].upper() + rest[1:]
             fields[spec.name] = text
-        if _ends_finished(_last_line(text)) and _unclosed(text) is None and spec.name not in cut_off:
+        if (
+            _ends_finished(_last_line(text))
+            and _unclosed(text) is None
+            and not _ends_on_a_label(spec, text)
+            and spec.name not in cut_off
+        ):
             continue
         ends = [m.end() for m in _FINISHED.finditer(text)]
         if ends and ends[-1] < len(text) and text[: ends[-1]].strip():

@@ -15,8 +15,10 @@ Withheld passages are listed in ``state.quarantined`` (and the campaign) with th
 so a person can clean the document. Document names reach the prompt only as
 :func:`display_name` makes them: plain characters, bounded length.
 
-Spotlight (:class:`Spotlight`, the pipeline step after the strategist): the documents about the product a
-piece features, added to the campaign's passages once the brief has chosen it.
+Spotlight (:class:`Spotlight`, the pipeline step after the strategist): the documents a piece features,
+added to the campaign's passages once the brief has chosen its angle: the part of the brand's documents a
+story channel retells (:func:`story_passages`, ``features: story``: the blog), and the documents about the
+product a piece features (``features: product``, with ``per_product`` above 0).
 """
 
 from __future__ import annotations
@@ -268,6 +270,110 @@ class Retriever(Agent):
             )
 
 
+# A story's source, in characters: about what the 1.5B model retells into a blog of 1.3x its 300-word
+# minimum (it keeps most of what it is given: 1,205 characters of Tidewater's history became 226 words).
+STORY_CHARS = {"en": 2100, "zh": 900}
+_QUESTIONS_DOC = re.compile(r"faq|q&a|questions", re.IGNORECASE)
+
+
+# A line of a document that is no sentence of prose: a list item or a timeline's row ("- ", "1. ",
+# "2012 - ", "2015 年：", "一、"), a labelled value ("客服热线：400-…", "Website: …"), a heading (short, no
+# closing mark). Given its lines, the 1.5B model pasted Hearthline's timeline and headings into the blog
+# (stop 44's first story run).
+_LIST_LINE = re.compile(
+    r"^\s*(?:[-*•·>|]|\d{1,2}[.)、]|\d{4}\s*(?:年\s*)?[-–—:：]|[一二三四五六七八九十]+、"
+    r"|(?:[^\s,.，。:：]+ ){0,2}[^\s,.，。:：]{1,16}[:：])"
+)
+_SENTENCE_END = re.compile(r"[.!?。！？…”\"」』）)]$")
+_CJK_END = re.compile(r"[\u3000-\u9fff\uff00-\uffef]$")
+
+
+def story_text(text: str) -> str:
+    """The prose of a passage a story retells: its lines that are sentences, not list items, timeline
+    rows, headings (a line of under 60 characters without a closing mark) or a line that introduces what
+    follows ("Refunds depend on how many days before the class date you cancel:", its table left out)."""
+    lines = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or _LIST_LINE.match(line):
+            continue
+        if line.endswith((":", "：")) or (not _SENTENCE_END.search(line) and len(line) < 60):
+            continue
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def story_source(passages: list[Passage]) -> list[str]:
+    """What a story channel's copywriter is given: the prose (:func:`story_text`) of ``passages`` (from
+    :func:`story_passages`), one text per run of consecutive passages of a document. The chunker splits a
+    paragraph between sentences, so consecutive passages are joined on one line: given them apart, the
+    model made "400 Canal Street, Hamilton, Ohio." a paragraph of its own (stop 44's seed-7 blog)."""
+    runs: list[list[Passage]] = []
+    for passage in passages:
+        if runs and runs[-1][-1].doc == passage.doc and runs[-1][-1].chunk + 1 == passage.chunk:
+            runs[-1].append(passage)
+        else:
+            runs.append([passage])
+    texts = []
+    for run in runs:
+        joined = ""
+        for passage in run:
+            cjk = bool(_CJK_END.search(joined))  # Chinese runs on without a space
+            joined += ("" if not joined or cjk else " ") + passage.text.strip()
+        prose = story_text(joined)
+        if prose:
+            texts.append(prose)
+    return texts
+
+
+def story_passages(
+    index: FaissKnowledgeIndex, query: str, language: str, *, depth: int = 20, documents: int = 2
+) -> list[Passage]:
+    """The source of a piece that retells one part of the brand's documents (``features: story``: the
+    blog): the document of the passage that best matches ``query`` (the brief's angle for the channel)
+    among those a customer may read (:func:`answers_customers`; not a list of questions and answers, not
+    a document with instruction-like text), and its passages with prose (:func:`story_text`) in document
+    order: the best one, those after it, then those before it, up to :data:`STORY_CHARS` of prose for
+    ``language``. A document with less prose than that is followed by the next best one, up to
+    ``documents`` (Wanderly's company profile has 560 characters of it, and the model retold it into a
+    blog of 333, under the 450 asked for). Empty when none qualifies.
+    Why: the blind reviewers published none of the 13 blogs the 1.5B model composed from facts and
+    product sheets over stops 41-43 (a catalogue of blurbs, facts moved between products); told to
+    retell a part of the brand's history it kept its facts and their order."""
+    budget = STORY_CHARS.get(language, STORY_CHARS["en"])
+    taken: list[Passage] = []
+    size = 0
+    used: list[str] = []
+    for hit in index.search(query, depth, "hybrid"):
+        best = hit.passage
+        if (
+            best.doc in used
+            or not answers_customers(best.doc, best.section)
+            or _QUESTIONS_DOC.search(best.doc.rsplit("/", 1)[-1])
+            or _quarantine_reason(index, best.doc) is not None
+        ):
+            continue
+        chunks = sorted((p for p in index.passages.values() if p.doc == best.doc), key=lambda p: p.chunk)
+        order = [p for p in chunks if p.chunk >= best.chunk] + [
+            p for p in reversed(chunks) if p.chunk < best.chunk
+        ]
+        mine: list[Passage] = []
+        for passage in order:
+            prose = story_text(passage.text)
+            if not prose or not answers_customers(passage.doc, passage.section):
+                continue
+            if taken + mine and size + len(prose) > budget:
+                break
+            mine.append(passage)
+            size += len(prose)
+        if mine:
+            used.append(best.doc)
+            taken += sorted(mine, key=lambda p: p.chunk)
+        if size >= budget * 0.8 or len(used) >= documents:
+            break
+    return taken
+
+
 class SpotlightParams(AgentParams):
     per_product: int = Field(
         4,
@@ -285,8 +391,11 @@ class SpotlightParams(AgentParams):
 
 
 class Spotlight(Agent):
-    """The documents about the product a piece features (``features: product``: the blog, the e-mail),
-    added to the campaign's passages after the brief has chosen it (:func:`agents.featured.featured_product`).
+    """The documents a piece features, added to the campaign's passages after the brief: for a story
+    channel (``features: story``: the blog) the part of the brand's documents it retells
+    (:func:`story_passages`, from the brief's angle for the channel), and for a channel about one product
+    (``features: product``: the e-mail) the documents about it (:func:`agents.featured.featured_product`),
+    when ``per_product`` is above 0 (the default pipeline sets 0).
 
     Reads ``brand``, ``channels``, ``brief``, ``passages``; writes ``passages``, ``quarantined``. For each
     featured product: the best ``per_product`` passages of the index (searched by its name, description and
@@ -305,14 +414,20 @@ class Spotlight(Agent):
     params: SpotlightParams
 
     def run(self, state: CampaignState, ctx: RunContext) -> None:
-        if state.brief is None or not self.params.per_product:
+        if state.brief is None:
             return
         products = []
+        stories: list[Passage] = []
         for channel in state.channels:
             if self.params.channels is not None and channel.name not in self.params.channels:
                 continue
+            if channel.features == "story":
+                ctx.progress(f"spotlight: the story for {channel.name}")
+                angle = state.brief.channel_angles.get(channel.name, state.brand.positioning)
+                stories += story_passages(ctx.index, angle, state.brand.language)
+                continue
             product = featured_product(state.brand, state.brief, channel)
-            if product is not None and product not in products:
+            if product is not None and product not in products and self.params.per_product:
                 products.append(product)
         have = {p.id for p in state.passages}
         withheld = {q.id for q in state.quarantined}
@@ -320,6 +435,22 @@ class Spotlight(Agent):
         short_names = chinese_short_names([p.name for p in state.brand.products])
         documents = [p for p in state.passages if p.kind == "document"]
         added: list[RetrievedPassage] = []
+
+        def add(passage: Passage, score: float) -> None:
+            have.add(passage.id)
+            added.append(
+                RetrievedPassage(
+                    id=passage.id,
+                    alias=f"P{len(documents) + len(added) + 1}",
+                    doc=display_name(passage.doc),
+                    text=_as_data(passage.text),
+                    score=round(score, 4),
+                )
+            )
+
+        for passage in stories:  # screened when chosen (story_passages)
+            if passage.id not in have:
+                add(passage, 0.0)
         for product in products:
             ctx.progress(f"spotlight: passages about {product.name}")
             query = " ".join([product.name, product.description, *product.facts])
@@ -347,17 +478,8 @@ class Spotlight(Agent):
                     )
                     withheld.add(passage.id)
                     continue
-                have.add(passage.id)
                 taken += 1
-                added.append(
-                    RetrievedPassage(
-                        id=passage.id,
-                        alias=f"P{len(documents) + len(added) + 1}",
-                        doc=display_name(passage.doc),
-                        text=_as_data(passage.text),
-                        score=round(hit.score, 4),
-                    )
-                )
+                add(passage, hit.score)
         if added:
             customers = [p for p in state.passages if p.kind != "document"]
             state.passages = [*documents, *added, *customers]

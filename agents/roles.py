@@ -108,6 +108,11 @@ class DraftInputs(RoleInputs):
         description="The product the piece is about, where its channel features one (ChannelSpec.features): "
         "its name, description and facts from the brand file.",
     )
+    story: list[str] = Field(
+        default_factory=list,
+        description="The passages the piece retells, in document order, where its channel features a story "
+        "(ChannelSpec.features, agents.retriever.story_passages); empty otherwise.",
+    )
 
 
 class OutlineInputs(RoleInputs):

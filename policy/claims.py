@@ -315,7 +315,8 @@ def _states(known: set[tuple[str, str]], figure: str, unit: str, loose: bool = F
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """Spans of the sentences of ``text`` (ends of sentences and lines split; "2.5 km" does not)."""
+    """Spans of the sentences of ``text`` (ends of sentences and lines split; "2.5 km" and
+    "hearthline.example.com" do not)."""
     spans = []
     for m in _SENTENCE.finditer(text):
         start, end = m.span()
@@ -325,14 +326,24 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
             end -= 1
         if end - start > 1:
             spans.append((start, end))
-    # "2.5 km" is one sentence: glue back pieces that a decimal point split.
+    # "2.5 km" is one sentence: glue back pieces that a decimal point split; so is a web or e-mail address
+    # ("hearthline.example.com", "classes@hearthline.example.com": a dot with a letter or digit on each
+    # side and no space: split, its "example." was taken for a sentence said twice and dropped, 2026-12-06).
     merged: list[tuple[int, int]] = []
     for start, end in spans:
         if (
             merged
             and text[merged[-1][1] - 1] == "."
-            and text[merged[-1][1] - 2 : merged[-1][1] - 1].isdigit()
-            and (text[start : start + 1].isdigit())
+            and (
+                (text[merged[-1][1] - 2 : merged[-1][1] - 1].isdigit() and text[start : start + 1].isdigit())
+                or (
+                    merged[-1][1] == start
+                    and text[merged[-1][1] - 2 : merged[-1][1] - 1].isascii()
+                    and text[merged[-1][1] - 2 : merged[-1][1] - 1].isalnum()
+                    and text[start : start + 1].isascii()
+                    and text[start : start + 1].isalnum()
+                )
+            )
         ):
             merged[-1] = (merged[-1][0], end)
         else:

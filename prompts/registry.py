@@ -62,6 +62,12 @@ class PromptFile(BaseModel):
         "turns of its thread (the brief, then its channel's drafts, reviews and revisions) and its answer "
         "joins the thread, so it can refer to them ('the draft above') instead of repeating them.",
     )
+    passages: bool = Field(
+        True,
+        description="false: the system message leaves out the campaign's passages (the shared context "
+        "prompt rendered with none), for a prompt that carries its own source: copywriter.story, given the "
+        "part of the documents it retells, wrote from the other passages instead when they were shown too.",
+    )
     needs_context: list[str] = Field(
         default_factory=list,
         description="Shared system prompts (id@version) this prompt is written for: it leaves its standing "
@@ -235,6 +241,7 @@ class Prompt:
     needs_context: tuple[str, ...] = ()
     role: str = ""
     json_keys: tuple[str, ...] = ()
+    passages: bool = True
 
     def __post_init__(self) -> None:
         if not self.role:  # a file that names no role serves the one its id names
@@ -329,6 +336,7 @@ def _parse(path: Path) -> Prompt:
         tuple(spec.needs_context),
         spec.role or spec.id,
         _json_keys(tree),
+        spec.passages,
     )
 
 

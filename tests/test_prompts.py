@@ -149,6 +149,10 @@ def _fixed_inputs() -> dict:
         "product": brand.products[0],
         "passage": "Harbor Light keeps for a month in its sealed bag.",
         "featured": brand.products[0],
+        "story": [
+            "Tidewater was founded in 2013 by Maya Okafor and Ben Lindqvist.",
+            "Every coffee is roasted in batches of up to 15 kg.",
+        ],
         "instruction": "Lead with the spring departures.",
         "customer_voice": ["M1"],
         "brand_name": "Tidewater Coffee Roasters",
@@ -270,3 +274,12 @@ def test_needs_context_must_be_versioned_references(tmp_path: Path) -> None:
     )
     with pytest.raises(PromptError, match=r"needs_context\[0\].*'context.system' is not a prompt reference"):
         PromptRegistry(tmp_path)
+
+
+def test_only_a_prompt_that_carries_its_own_source_leaves_the_passages_out() -> None:
+    """``passages: false`` (copywriter.story: the system message without the campaign's passages) is set
+    only where the prompt gives the model its source itself; every other shipped prompt shows them."""
+    registry = default_registry()
+    without = sorted(ref for ref in registry.refs() if not registry.get(ref).passages)
+    assert without == ["copywriter.story@1"]
+    assert "story" in registry.get("copywriter.story@1").inputs

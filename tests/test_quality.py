@@ -401,10 +401,9 @@ def test_a_blog_is_written_outline_first_section_by_section(mini_brand: Path, tm
     from pipelines import run_campaign
     from pipelines.spec import load_pipeline
 
-    # The default is one draft call (outline-first measured no longer on the embedded model).
+    # The default is one call, the story (outline-first measured no longer on the embedded model).
     one = run_campaign(mini_brand, channels=["blog"], backend={"kind": "fake"})
-    first, *more = [t.prompt for t in one.trace if t.agent == "copywriter"]
-    assert first == "copywriter.draft@7" and set(more) <= {"copywriter.expand@2"}
+    assert [t.prompt for t in one.trace if t.agent == "copywriter"] == ["copywriter.story@1"]
     # On, the blog is an outline and one call per section.
     text = (ROOT / "pipelines" / "default.yaml").read_text(encoding="utf-8")
     assert "outline_first: false" in text
@@ -416,6 +415,47 @@ def test_a_blog_is_written_outline_first_section_by_section(mini_brand: Path, tm
     assert set(prompts[5:]) <= {"copywriter.expand@2"}
     (piece,) = campaign.pieces
     assert piece.scorecard is not None and piece.scorecard.applied > 20
+
+
+class _StoryModel(FakeBackend):
+    """The fake model, recording the messages of the call that writes a story (copywriter.story)."""
+
+    def __init__(self, config: FakeConfig) -> None:
+        super().__init__(config)
+        self.story: list[dict[str, str]] = []
+
+    def _complete(self, messages, json_schema, params):  # type: ignore[no-untyped-def]
+        if "It retells this part of" in messages[-1]["content"]:
+            self.story = list(messages)
+        return super()._complete(messages, json_schema, params)
+
+
+def test_the_blog_retells_one_part_of_the_brands_documents(tmp_path: Path) -> None:
+    """The shipped blog features a story (issue 15: none of the 13 blogs composed from facts and product
+    sheets over stops 41-43 was published): the spotlight step adds the document that best matches the
+    brief's angle to the campaign's passages, and the copywriter is given its prose alone, in order, in
+    a prompt whose system message shows no other passage (shown them, the 1.5B model wrote from them)."""
+    from pipelines import run_campaign
+
+    docs = {
+        **MINI_DOCS,
+        "history.md": "# Our history\nTidewater was founded in 2013 in Astoria by two friends who roasted "
+        "on a 5 kg roaster in a net loft.\n\n# Timeline\n2013 - Founded.\n2016 - The 15 kg roaster.\n\n"
+        "# How we roast\nOne batch from every roast day is cupped the next morning by two roasters, and a "
+        "batch that misses its profile is pulled from sale.\n",
+    }
+    brand = write_brand(tmp_path / "story", MINI_BRAND, docs)
+    assert load_channels()["blog"].features == "story"
+    model = _StoryModel(FakeConfig())
+    campaign = run_campaign(brand, channels=["blog"], llm=model)
+    assert [t.prompt for t in campaign.trace if t.agent == "copywriter"] == ["copywriter.story@1"]
+    system, user = model.story[0]["content"], model.story[-1]["content"]
+    assert "<passage" not in system and "Tidewater" in system
+    told = user.split("It retells this part of", 1)[1].split("Write it in", 1)[0]
+    assert "2013 - Founded" not in told and "# Timeline" not in told  # rows and headings left out
+    assert "CANARY" not in told and "Starbeans" not in told  # never the document with an instruction
+    story_docs = {p.doc for p in campaign.passages if p.text.strip() and p.text.strip()[:40] in told}
+    assert story_docs and story_docs <= {"knowledge/history.md", "knowledge/roasting.md"}
 
 
 class _ShortBlogModel(FakeBackend):
@@ -458,6 +498,17 @@ class _ShortBlogModel(FakeBackend):
         )
 
 
+def _brand_blog(brand: Path, features: str = "brand") -> Path:
+    """``brand`` with its own blog channel, about ``features`` instead of a story (the built-in blog's)."""
+    blog = (ROOT / "agents" / "channels" / "blog.yaml").read_text(encoding="utf-8")
+    assert "\nfeatures: story\n" in blog
+    (brand / "channels").mkdir(exist_ok=True)
+    (brand / "channels" / "blog.yaml").write_text(
+        blog.replace("\nfeatures: story\n", f"\nfeatures: {features}\n")
+    )
+    return brand
+
+
 THREE_PRODUCTS = MINI_BRAND.replace(
     "  - {name: Harbor Blend",
     "  - {name: Low Tide, description: A washed Colombian single origin., facts: [Notes of red apple]}\n"
@@ -469,8 +520,7 @@ THREE_PRODUCTS = MINI_BRAND.replace(
 def test_a_blog_about_the_brand_under_its_minimum_gets_a_paragraph_per_product(tmp_path: Path) -> None:
     from pipelines import run_campaign
 
-    brand = write_brand(tmp_path / "three", THREE_PRODUCTS, MINI_DOCS)
-    assert load_channels()["blog"].features == "brand"
+    brand = _brand_blog(write_brand(tmp_path / "three", THREE_PRODUCTS, MINI_DOCS))
     model = _ShortBlogModel(FakeConfig())
     campaign = run_campaign(brand, channels=["blog"], llm=model)
     prompts = [t.prompt for t in campaign.trace if t.agent == "copywriter"]
@@ -522,7 +572,7 @@ def test_a_blog_cut_off_by_a_loop_is_cut_back_to_its_last_sentence_and_lengthene
     lengthened and came out at 180 words. It is now cut back to its last finished sentence first."""
     from pipelines import run_campaign
 
-    brand = write_brand(tmp_path / "three", THREE_PRODUCTS, MINI_DOCS)
+    brand = _brand_blog(write_brand(tmp_path / "three", THREE_PRODUCTS, MINI_DOCS))
     campaign = run_campaign(brand, channels=["blog"], llm=_LoopingBlogModel(FakeConfig()))
     prompts = [t.prompt for t in campaign.trace if t.agent == "copywriter"]
     assert prompts[0] == "copywriter.draft@7" and prompts.count("copywriter.expand@2") >= 1
@@ -541,16 +591,14 @@ def test_a_blog_about_one_product_grows_by_its_passages_then_its_sheet(tmp_path:
         "# Where Low Tide comes from\nLow Tide comes from 23 families in La Plata, Huila.\n",
         "brand_guidelines.md": "# Names\nAlways write Low Tide with two capital letters in copy.\n",
     }
-    brand = write_brand(tmp_path / "three", THREE_PRODUCTS, docs)
-    # Opt-in: the brand's blog channel features one product, and the pipeline has the spotlight step.
-    blog = (ROOT / "agents" / "channels" / "blog.yaml").read_text(encoding="utf-8")
-    (brand / "channels").mkdir()
-    (brand / "channels" / "blog.yaml").write_text(blog + "features: product\n")
+    # Opt-in: the brand's blog channel features one product, and the pipeline's spotlight step adds
+    # passages per product.
+    brand = _brand_blog(write_brand(tmp_path / "three", THREE_PRODUCTS, docs), "product")
     default = (ROOT / "pipelines" / "default.yaml").read_text(encoding="utf-8")
-    step = "  - agent: copywriter\n"
+    step = "  - agent: spotlight\n    params: {per_product: 0}\n"
     assert default.count(step) == 1
     pipeline = tmp_path / "spotlight.yaml"
-    pipeline.write_text(default.replace(step, "  - agent: spotlight\n    params: {per_product: 4}\n" + step))
+    pipeline.write_text(default.replace(step, "  - agent: spotlight\n    params: {per_product: 4}\n"))
     model = _ShortBlogModel(FakeConfig())
     campaign = run_campaign(brand, channels=["blog"], llm=model, pipeline=pipeline)
     prompts = [t.prompt for t in campaign.trace if t.agent == "copywriter"]
@@ -2848,3 +2896,44 @@ def test_a_product_names_compound_word_is_put_back_by_the_last_resort() -> None:
     # A hyphenated word of a name is ordinary English ("Cast-Iron"): "wrought-Iron" stays.
     hearthline = load_brand(ROOT / "examples" / "brands" / "hearthline")
     assert restore_product_names(hearthline, "Not wrought-Iron, a:bit.") == "Not wrought-Iron, a:bit."
+
+
+def test_a_blog_that_ends_on_a_pasted_title_line_is_unfinished_and_cut_back() -> None:
+    """A Wanderly story blog of stop 44 (seed 7) ended on its title, pasted after the last paragraph by a
+    revision ("…背下山。", then "Wanderly小团慢旅行的旅程"): a short last line passes as an e-mail's
+    sign-off, but a blog has none, so the line is found and the last resort cuts the body back to its
+    last sentence."""
+    from agents.quality import finish_fields
+
+    wanderly = load_brand(ROOT / "examples" / "brands" / "wanderly")
+    body = (
+        "Wanderly 是一家专注小团慢旅行的旅行品牌，总部位于四川成都。\n\n"
+        "雨崩路线每个团固定向村里的垃圾清运项目支付 300 元，用于把徒步道上的垃圾背下山。"
+        "\n\nWanderly小团慢旅行的旅程"
+    )
+    fields = {"title": "Wanderly小团慢旅行的旅程", "body": body}
+    found = quality_findings(QualityContext.build(CH["blog"], wanderly), fields)
+    assert [f.field for f in found if f.rule_id == "quality.truncated"] == ["body"]
+    fixed = finish_fields(CH["blog"], Draft(channel="blog", fields=fields))
+    assert fixed.fields["body"] == body.rsplit("\n\n", 1)[0]
+    # An e-mail may end on a short sign-off line; a blog ending on a sentence is finished.
+    ended = {"title": fields["title"], "body": body.rsplit("\n\n", 1)[0]}
+    assert "quality.truncated" not in rules(wanderly, "blog", ended)
+
+
+def test_the_brand_name_is_respelled_in_prose_but_not_inside_an_address() -> None:
+    """A Hearthline story blog of stop 44 was blocked for "classes@Hearthline.com": the required term's
+    spelling fix capitalised the address, and the repetition fix cut "example." out of it as a sentence
+    said twice ("hearthline.example.com" split at its dots). Addresses are left as written."""
+    from agents.compliance import Compliance
+    from policy.claims import sentence_spans
+
+    hearthline = load_brand(ROOT / "examples" / "brands" / "hearthline")
+    text = "Book at hearthline.example.com/classes or email classes@hearthline.example.com. hearthline casts."
+    fixed = Compliance._fix_spelling(hearthline, Draft(channel="blog", fields={"body": text}))
+    assert fixed.fields["body"] == text.replace("hearthline casts", "Hearthline casts")
+    assert [text[a:b] for a, b in sentence_spans(text)] == [
+        "Book at hearthline.example.com/classes or email classes@hearthline.example.com.",
+        "hearthline casts.",
+    ]
+    assert len(sentence_spans("It weighs 2.5 kg. It ships today.")) == 2

@@ -85,3 +85,96 @@ def test_the_spotlight_adds_the_featured_products_passages_after_the_brief(tmp_p
     again = list(state.passages)
     Spotlight(SpotlightParams(per_product=4), {}).run(state, ctx)
     assert state.passages == again
+
+
+HEARTHLINE = Path(__file__).parent.parent / "examples" / "brands" / "hearthline"
+
+
+def test_a_story_is_one_documents_prose_in_its_order(tmp_path: Path) -> None:
+    """The blog retells one part of the brand's documents (``features: story``): the document of the
+    passage that best matches the brief's angle, among those a customer may read, its passages in
+    document order up to the budget; given to the model as prose, without the timeline's rows, the
+    headings or the labelled contact lines (the 1.5B model pasted Hearthline's timeline into the blog)."""
+    from agents.retriever import STORY_CHARS, Spotlight, SpotlightParams, story_passages, story_text
+    from agents.state import CreativeBrief
+
+    state, ctx = retrieve(HEARTHLINE, tmp_path, ["blog", "email"], RetrieverParams(k=4))
+    story = story_passages(ctx.index, "How we cast every skillet at our foundry in Hamilton", "en")
+    # The best document first, its passages in order; a document with less prose than the budget is
+    # followed by the next best one.
+    docs = list(dict.fromkeys(p.doc for p in story))
+    assert docs[0] == "knowledge/company_history.txt" and len(docs) <= 2
+    for doc in docs:
+        chunks = [p.chunk for p in story if p.doc == doc]
+        assert chunks == sorted(chunks)
+    assert [p.doc for p in story] == sorted((p.doc for p in story), key=docs.index)
+    prose = "\n".join(story_text(p.text) for p in story)
+    assert "sand mold" in prose and len(prose) <= STORY_CHARS["en"]
+    assert "1978 -" not in prose and "Timeline" not in prose and "help@" not in prose
+    # Never the brand's notes to its writers, its reviews or its FAQ, whatever the angle.
+    for angle in ("how to write about our warranty in our brand voice", "what customers say in reviews"):
+        assert not any(
+            word in p.doc
+            for p in story_passages(ctx.index, angle, "en")
+            for word in ("guideline", "review", "faq")
+        )
+    # The spotlight adds the story to the campaign's passages (evidence for the checks), once.
+    state.brief = CreativeBrief(
+        audience_insight="x",
+        key_messages=[],
+        tone="warm",
+        channel_angles={"blog": "How we cast every skillet at our foundry in Hamilton"},
+    )
+    assert state.channels[0].features == "story"
+    before = list(state.passages)
+    Spotlight(SpotlightParams(per_product=0), {}).run(state, ctx)
+    ids = [p.id for p in state.passages]
+    assert set(ids) >= {p.id for p in story} and len(ids) == len(set(ids))
+    assert state.passages[: len(before)] == before
+    again = list(state.passages)
+    Spotlight(SpotlightParams(per_product=0), {}).run(state, ctx)
+    assert state.passages == again
+
+
+def test_story_text_keeps_sentences_and_drops_rows_labels_and_headings() -> None:
+    from agents.retriever import story_text
+
+    text = (
+        "一、我们是谁\nWanderly 是一家专注小团慢旅行的旅行品牌，总部位于四川成都。\n"
+        "2015 年：创始人林澄在成都创立 Wanderly。\n客服热线：400-000-0000（每天 9:00–21:00）\n"
+        "How we cast\n- 85% recycled iron\n1962 - Brask Foundry opens.\n"
+        "Each skillet is poured in a sand mold."
+    )
+    assert story_text(text) == (
+        "Wanderly 是一家专注小团慢旅行的旅行品牌，总部位于四川成都。\nEach skillet is poured in a sand mold."
+    )
+
+
+def test_a_storys_consecutive_passages_are_told_as_one_text() -> None:
+    """The chunker splits a paragraph between sentences; given the passages apart, the model made "400
+    Canal Street, Hamilton, Ohio." a paragraph of its own. Consecutive passages of a document are one
+    text; another document, or a gap, starts another."""
+    from agents.retriever import story_source
+    from knowledge.chunking import Passage
+
+    def passage(doc: str, chunk: int, text: str) -> Passage:
+        return Passage(id=f"{doc}#{chunk}", doc=doc, chunk=chunk, text=text)
+
+    texts = story_source(
+        [
+            passage("a.txt", 5, "How we cast\nEach skillet is poured in a sand mold."),
+            passage(
+                "a.txt", 6, "The foundry pours about 3,500 skillets a week.\nFoundry store\n400 Canal Street."
+            ),
+            passage("a.txt", 7, "Open Wednesday to Sunday.\nWebsite: hearthline.example.com"),
+            passage("a.txt", 9, "Nora Brask is chief executive."),
+            passage("b.txt", 0, "自 2020 年起，Wanderly 为每一位旅客的行程进行碳补偿。"),
+            passage("b.txt", 1, "补偿费用由 Wanderly 承担。"),
+        ]
+    )
+    assert texts == [
+        "Each skillet is poured in a sand mold. The foundry pours about 3,500 skillets a week.\n"
+        "400 Canal Street. Open Wednesday to Sunday.",
+        "Nora Brask is chief executive.",
+        "自 2020 年起，Wanderly 为每一位旅客的行程进行碳补偿。补偿费用由 Wanderly 承担。",
+    ]
