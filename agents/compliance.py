@@ -36,6 +36,7 @@ checks it passes (:mod:`agents.scorecard`).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections.abc import Callable, Iterable
 from typing import ClassVar
@@ -568,12 +569,7 @@ class Compliance(SendsBack):
         fields = dict(draft.fields)
         for name, text in fields.items():
             for term in brand.required_terms:
-                text = re.sub(
-                    re.escape(term),
-                    lambda m, term=term: m.group() if _in_address(m.string, m.start(), m.end()) else term,
-                    text,
-                    flags=re.IGNORECASE,
-                )
+                text = re.sub(re.escape(term), functools.partial(_respelled, term), text, flags=re.IGNORECASE)
             fields[name] = restore_product_names(brand, text)
         return draft.model_copy(update={"fields": fields})
 
@@ -780,3 +776,8 @@ def _in_address(text: str, start: int, end: int) -> bool:
     letter or digit on either side ("classes@hearthline.example.com", "www.hearthline.com")."""
     before, after = text[start - 1 : start], text[end : end + 2]
     return before in ("@", "/", ".") or (after[:1] in (".", "@") and after[1:2].isalnum())
+
+
+def _respelled(term: str, m: re.Match[str]) -> str:
+    """``term`` for its match ``m``, unless ``m`` is inside a web or e-mail address (:func:`_in_address`)."""
+    return m.group() if _in_address(m.string, m.start(), m.end()) else term
