@@ -137,7 +137,7 @@ class Copywriter(Agent):
             or [p.alias for p in state.passages if p.id in {s.id for s in story}],
             case_rows=case_rows(list(channel_inputs.values()), [p.text for p in answering]),
             featured=featured_product(state.brand, state.brief, channel),
-            story=story_source(story),
+            story=story_source(story, ctx.index),
         )
         prompt = self.prompts["story"] if story else self.prompts["draft"]
         try:

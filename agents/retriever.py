@@ -303,23 +303,37 @@ def story_text(text: str) -> str:
     return "\n".join(lines)
 
 
-def story_source(passages: list[Passage]) -> list[str]:
+def story_source(passages: list[Passage], index: FaissKnowledgeIndex | None = None) -> list[str]:
     """What a story channel's copywriter is given: the prose (:func:`story_text`) of ``passages`` (from
     :func:`story_passages`), one text per run of consecutive passages of a document. The chunker splits a
     paragraph between sentences, so consecutive passages are joined on one line: given them apart, the
-    model made "400 Canal Street, Hamilton, Ohio." a paragraph of its own (stop 44's seed-7 blog)."""
+    model made "400 Canal Street, Hamilton, Ohio." a paragraph of its own (stop 44's seed-7 blog). For the
+    same reason a run whose document's passage before it (looked up in ``index``) ends on a list item
+    leaves out its own first line, the end of that item: "Let the bag rest 4 days … before pulling
+    espresso." is Breakwater's brew tip, and told alone it became advice for every coffee."""
     runs: list[list[Passage]] = []
     for passage in passages:
         if runs and runs[-1][-1].doc == passage.doc and runs[-1][-1].chunk + 1 == passage.chunk:
             runs[-1].append(passage)
         else:
             runs.append([passage])
+    before = {}
+    if index is not None:
+        wanted = {(run[0].doc, run[0].chunk - 1) for run in runs}
+        before = {(p.doc, p.chunk): p for p in index.passages.values() if (p.doc, p.chunk) in wanted}
     texts = []
     for run in runs:
-        joined = ""
-        for passage in run:
-            cjk = bool(_CJK_END.search(joined))  # Chinese runs on without a space
-            joined += ("" if not joined or cjk else " ") + passage.text.strip()
+        previous = before.get((run[0].doc, run[0].chunk - 1))
+        lines = previous.text.strip().splitlines() if previous is not None else []
+        first = run[0].text.strip()
+        if lines and _LIST_LINE.match(lines[-1]):  # it opens on the end of that list item
+            first = first.split("\n", 1)[1] if "\n" in first else ""
+        joined, section = first, run[0].section
+        for passage in run[1:]:
+            # the same section runs on (Chinese without a space); a new section starts a new line
+            sep = ("" if _CJK_END.search(joined) else " ") if passage.section == section else "\n"
+            joined += (sep if joined else "") + passage.text.strip()
+            section = passage.section
         prose = story_text(joined)
         if prose:
             texts.append(prose)

@@ -79,7 +79,28 @@ def kept_long_fields(channel: ChannelSpec, before: Draft, after: Draft) -> Draft
         if spec.min_words and not spec.shortfalls(old) and spec.shortfalls(new):
             fields[spec.name] = old
             cut_off = [n for n in cut_off if n != spec.name] + [n for n in before.cut_off if n == spec.name]
+        elif spec.sections and new:
+            fields[spec.name] = paragraphs_kept(old, new)
     return after.model_copy(update={"fields": fields, "cut_off": cut_off})
+
+
+def paragraphs_kept(old: str, new: str) -> str:
+    """``new``, a revision of the long field ``old``, with ``old``'s paragraph breaks put back where the
+    model ran its paragraphs together: after each sentence that ended a paragraph of ``old`` and that
+    ``new`` still has, followed by more text. A Tidewater blog of stop 44 came back from a one-line fix as
+    one 200-word paragraph; a blog reader reads paragraphs."""
+    if "\n" in new.strip():
+        return new
+    for paragraph in (p.strip() for p in old.split("\n") if p.strip()):
+        ends = paragraph[-40:]
+        at = new.find(ends)
+        if at < 0:
+            continue
+        cut = at + len(ends)
+        rest = new[cut:].lstrip(" ")
+        if rest and not rest.startswith("\n"):
+            new = f"{new[:cut]}\n\n{rest}"
+    return new
 
 
 class SendsBack(Agent):

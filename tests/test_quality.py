@@ -636,6 +636,27 @@ def test_a_revision_never_shrinks_a_long_field_below_its_minimum() -> None:
     assert kept_long_fields(blog, short_before, after).fields["body"] == "A short rewrite."
 
 
+def test_a_revision_that_runs_a_blogs_paragraphs_together_gets_them_back() -> None:
+    """A Tidewater blog of stop 44 came back from a one-sentence fix as one 200-word paragraph: the
+    paragraph breaks are put back after the sentences that ended a paragraph before."""
+    from agents.revision import kept_long_fields
+
+    paragraphs = [" ".join(f"Sentence {p}.{n} about the roast." for n in range(25)) for p in range(3)]
+    before = Draft(channel="blog", fields={"title": "Fresh", "body": "\n\n".join(paragraphs)})
+    merged = " ".join(paragraphs).replace("Sentence 1.3 about the roast.", "Sentence 1.3 about the farm.")
+    after = Draft(channel="blog", fields={"title": "Fresh", "body": merged})
+    body = kept_long_fields(CH["blog"], before, after).fields["body"]
+    assert body.split("\n\n") == [
+        paragraphs[0],
+        paragraphs[1].replace("1.3 about the roast", "1.3 about the farm"),
+        paragraphs[2],
+    ]
+    # A revision that keeps line breaks of its own is left as it is.
+    lines = "\n".join(paragraphs)
+    own = Draft(channel="blog", fields={"title": "Fresh", "body": lines})
+    assert kept_long_fields(CH["blog"], before, own).fields["body"] == lines
+
+
 def test_a_customer_answer_gives_the_policy_rows_figures(wanderly: Brand) -> None:
     ladder = (
         "退款比例按照你提出取消的时间计算：出发前 30 天及以上取消，全额退款；"

@@ -178,3 +178,22 @@ def test_a_storys_consecutive_passages_are_told_as_one_text() -> None:
         "Nora Brask is chief executive.",
         "自 2020 年起，Wanderly 为每一位旅客的行程进行碳补偿。补偿费用由 Wanderly 承担。",
     ]
+
+
+def test_a_story_leaves_out_the_end_of_a_list_item_it_starts_in(tmp_path: Path) -> None:
+    """Tidewater's story of stop 44 started in a passage whose first line ended Breakwater's brew tip
+    ("Let the bag rest 4 days after the roast date before pulling espresso."): told alone, it became
+    advice for every coffee. A run whose document's passage before it ends on a list item leaves its
+    first line out."""
+    from agents.retriever import story_passages, story_source
+
+    tidewater = Path(__file__).parent.parent / "examples" / "brands" / "tidewater"
+    _, ctx = retrieve(tidewater, tmp_path, ["blog"], RetrieverParams(k=4))
+    angle = (  # the brief's angle for the blog in that run
+        "Introduce Tidewater's commitment to quality and freshness by highlighting how they ensure that "
+        "each bag meets your needs."
+    )
+    story = story_passages(ctx.index, angle, "en")
+    told = "\n".join(story_source(story, ctx.index))
+    assert "Whole beans taste their best between 4 days and 6 weeks" in told
+    assert "Let the bag rest 4 days" not in told
