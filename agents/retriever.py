@@ -31,7 +31,7 @@ from pydantic import Field
 from agents.base import Agent, AgentParams, RunContext
 from agents.featured import featured_product
 from agents.state import CampaignState, QuarantinedPassage, RetrievedPassage
-from knowledge.chunking import Passage
+from knowledge.chunking import Passage, keep_sentences
 from knowledge.index import FaissKnowledgeIndex, ScoredPassage, SearchMode
 from policy.detectors import instruction_in
 from policy.facts import ASKS_OPTIONS, EXCLUDES, REMEDY, mentioned_products
@@ -288,6 +288,19 @@ _SENTENCE_END = re.compile(r"[.!?。！？…”\"」』）)]$")
 _CJK_END = re.compile(r"[\u3000-\u9fff\uff00-\uffef]$")
 
 
+# A sentence that points to another document or gives a summary of one ("详见《暑期编程日营》。",
+# "简要信息：7–12 岁……", "(see the warranty terms)"): in the brand's documents a cross-reference, in a blog
+# a loose end (stop 44's Qingyu story blog).
+_REFERENCE = re.compile(
+    r"详见|参见|规则见|见《|简要信息|\((?:see|details in|as in) [^()]{1,60}\)|\bsee (?:the|our) [^.]{0,40}"
+    r"\b(?:terms|page|section|faq|sheet|policy|table)\b",
+    re.IGNORECASE,
+)
+_SEE_ALSO = re.compile(
+    r"[ \t]*[(（](?:see|details in|详见|参见|规则见|见)[^()（）]{1,60}[)）]", re.IGNORECASE
+)
+
+
 def story_text(text: str) -> str:
     """The prose of a passage a story retells: its lines that are sentences, not list items, timeline
     rows, headings (a line of under 60 characters without a closing mark) or a line that introduces what
@@ -300,7 +313,9 @@ def story_text(text: str) -> str:
         if line.endswith((":", "：")) or (not _SENTENCE_END.search(line) and len(line) < 60):
             continue
         lines.append(line)
-    return "\n".join(lines)
+    # a parenthetical pointer goes, and a sentence that is one
+    prose = _SEE_ALSO.sub("", "\n".join(lines))
+    return keep_sentences(prose, lambda sentence: not _REFERENCE.search(sentence))
 
 
 def story_source(passages: list[Passage], index: FaissKnowledgeIndex | None = None) -> list[str]:

@@ -150,6 +150,23 @@ def test_story_text_keeps_sentences_and_drops_rows_labels_and_headings() -> None
     )
 
 
+def test_story_text_leaves_out_pointers_to_other_documents() -> None:
+    """Qingyu's story blog of stop 44 carried the documents' cross-references ("详见《暑期编程日营》。简要
+    信息：……"): loose ends in a blog. A sentence that is one goes, and so does a pointer in brackets."""
+    from agents.retriever import story_text
+
+    text = (
+        "所有学期班一次只收一期的费用（每期不超过 3 个月），按课时退费（规则见《常见问题》）。"
+        "每期开课前有一次免费的家长说明会。\n详见《暑期编程日营》。简要信息：7–12 岁，5 天走读。\n"
+        "Oven-safe at any home-oven temperature. Warranty: limited lifetime (see the warranty terms). "
+        "We cast in Ohio."
+    )
+    assert story_text(text) == (
+        "所有学期班一次只收一期的费用（每期不超过 3 个月），按课时退费。每期开课前有一次免费的家长说明会。\n"
+        "Oven-safe at any home-oven temperature. Warranty: limited lifetime. We cast in Ohio."
+    )
+
+
 def test_a_storys_consecutive_passages_are_told_as_one_text() -> None:
     """The chunker splits a paragraph between sentences; given the passages apart, the model made "400
     Canal Street, Hamilton, Ohio." a paragraph of its own. Consecutive passages of a document are one
