@@ -356,7 +356,7 @@ def story_source(passages: list[Passage], index: FaissKnowledgeIndex | None = No
 
 
 def story_passages(
-    index: FaissKnowledgeIndex, query: str, language: str, *, depth: int = 20, documents: int = 2
+    index: FaissKnowledgeIndex, query: str, language: str, *, depth: int = 20, documents: int = 3
 ) -> list[Passage]:
     """The source of a piece that retells one part of the brand's documents (``features: story``: the
     blog): the document of the passage that best matches ``query`` (the brief's angle for the channel)
