@@ -189,7 +189,7 @@ class ChannelSpec(BaseModel):
         "the channel names, else the one its key messages name most), whose sheet the copywriter is given "
         "and which the piece names in its phrase fields (agents.featured.featured_product), or a story: one "
         "part of the brand's documents, the one that best matches the brief's angle, which the piece retells "
-        "(agents.retriever.story_passages; the pipeline's spotlight step adds it to the passages).",
+        "(agents.story.story_passages; the pipeline's spotlight step adds it to the passages).",
     )
 
     @model_validator(mode="after")

@@ -42,7 +42,6 @@ from agents.fanout import for_each_channel
 from agents.featured import featured_product
 from agents.lengthen import lengthened
 from agents.quality import passages_for_inputs
-from agents.retriever import story_passages, story_source
 from agents.roles import (
     DRAFT,
     EXPAND,
@@ -56,6 +55,7 @@ from agents.roles import (
     outline_answer_model,
 )
 from agents.state import CampaignState, CreativeBrief, Draft
+from agents.story import story_passages, story_source
 from agents.threads import brief_shown, mark_turn
 from knowledge.chunking import Passage
 from policy.facts import case_rows
@@ -163,7 +163,7 @@ class Copywriter(Agent):
 
     def _story(self, ctx: RunContext, state: CampaignState, channel: ChannelSpec) -> list[Passage]:
         """The passages a piece of a story channel (``features: story``) retells, in document order: those
-        of :func:`agents.retriever.story_passages` that the spotlight step made the campaign's (only the
+        of :func:`agents.story.story_passages` that the spotlight step made the campaign's (only the
         campaign's passages are evidence for the checks); empty for another channel."""
         if channel.features != "story" or state.brief is None:
             return []

@@ -111,7 +111,7 @@ class DraftInputs(RoleInputs):
     story: list[str] = Field(
         default_factory=list,
         description="The passages the piece retells, in document order, where its channel features a story "
-        "(ChannelSpec.features, agents.retriever.story_passages); empty otherwise.",
+        "(ChannelSpec.features, agents.story.story_passages); empty otherwise.",
     )
 
 

@@ -58,6 +58,7 @@ def test_builtin_pipelines_round_trip(name: str) -> None:
     assert [a.name for a in pipeline.agents] == [
         "retriever",
         "strategist",
+        "spotlight",  # the story the blog retells (features: story)
         "copywriter",
         "reviewer",
         "compliance",
@@ -110,7 +111,8 @@ def test_unknown_prompt_slot(tmp_path: Path) -> None:
     text = BASE.replace("agent: copywriter", "agent: copywriter\n    prompts: {write: copywriter.draft@1}")
     with pytest.raises(
         InputError,
-        match=r"has no prompt slot 'write'; valid choices: \['draft', 'expand', 'outline', 'section'\]",
+        match=r"has no prompt slot 'write'; valid choices: "
+        r"\['draft', 'expand', 'outline', 'section', 'story'\]",
     ):
         _load(tmp_path, text)
 

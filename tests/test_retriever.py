@@ -95,8 +95,9 @@ def test_a_story_is_one_documents_prose_in_its_order(tmp_path: Path) -> None:
     passage that best matches the brief's angle, among those a customer may read, its passages in
     document order up to the budget; given to the model as prose, without the timeline's rows, the
     headings or the labelled contact lines (the 1.5B model pasted Hearthline's timeline into the blog)."""
-    from agents.retriever import STORY_CHARS, Spotlight, SpotlightParams, story_passages, story_text
+    from agents.retriever import Spotlight, SpotlightParams
     from agents.state import CreativeBrief
+    from agents.story import STORY_CHARS, story_passages, story_text
 
     state, ctx = retrieve(HEARTHLINE, tmp_path, ["blog", "email"], RetrieverParams(k=4))
     story = story_passages(ctx.index, "How we cast every skillet at our foundry in Hamilton", "en")
@@ -137,7 +138,7 @@ def test_a_story_is_one_documents_prose_in_its_order(tmp_path: Path) -> None:
 
 
 def test_story_text_keeps_sentences_and_drops_rows_labels_and_headings() -> None:
-    from agents.retriever import story_text
+    from agents.story import story_text
 
     text = (
         "一、我们是谁\nWanderly 是一家专注小团慢旅行的旅行品牌，总部位于四川成都。\n"
@@ -153,7 +154,7 @@ def test_story_text_keeps_sentences_and_drops_rows_labels_and_headings() -> None
 def test_story_text_leaves_out_pointers_to_other_documents() -> None:
     """Qingyu's story blog of stop 44 carried the documents' cross-references ("详见《暑期编程日营》。简要
     信息：……"): loose ends in a blog. A sentence that is one goes, and so does a pointer in brackets."""
-    from agents.retriever import story_text
+    from agents.story import story_text
 
     text = (
         "所有学期班一次只收一期的费用（每期不超过 3 个月），按课时退费（规则见《常见问题》）。"
@@ -171,7 +172,7 @@ def test_a_storys_consecutive_passages_are_told_as_one_text() -> None:
     """The chunker splits a paragraph between sentences; given the passages apart, the model made "400
     Canal Street, Hamilton, Ohio." a paragraph of its own. Consecutive passages of a document are one
     text; another document, or a gap, starts another."""
-    from agents.retriever import story_source
+    from agents.story import story_source
     from knowledge.chunking import Passage
 
     def passage(doc: str, chunk: int, text: str) -> Passage:
@@ -202,7 +203,7 @@ def test_a_story_leaves_out_the_end_of_a_list_item_it_starts_in(tmp_path: Path) 
     ("Let the bag rest 4 days after the roast date before pulling espresso."): told alone, it became
     advice for every coffee. A run whose document's passage before it ends on a list item leaves its
     first line out."""
-    from agents.retriever import story_passages, story_source
+    from agents.story import story_passages, story_source
 
     tidewater = Path(__file__).parent.parent / "examples" / "brands" / "tidewater"
     _, ctx = retrieve(tidewater, tmp_path, ["blog"], RetrieverParams(k=4))

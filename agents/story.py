@@ -1,0 +1,149 @@
+"""The story a channel with ``features: story`` retells (the blog): one part of the brand's documents.
+
+Contract: :func:`story_passages` picks the passages (the document that best matches the brief's angle for
+the channel, among those a customer may read, in document order, up to a budget of prose); the pipeline's
+spotlight step (:class:`agents.retriever.Spotlight`) adds them to the campaign's passages, so they are
+evidence for every check, and the copywriter gives the model their prose (:func:`story_source`,
+:func:`story_text`: no list items, timeline rows, headings, labelled values or pointers to other
+documents). Deterministic: both agents that ask get the same passages for the same brief.
+"""
+
+from __future__ import annotations
+
+import re
+
+from agents.retriever import answers_customers, quarantine_reason
+from knowledge.chunking import Passage, keep_sentences
+from knowledge.index import FaissKnowledgeIndex
+
+# A story's source, in characters: about what the 1.5B model retells into a blog of 1.3x its 300-word
+# minimum (it keeps most of what it is given: 1,205 characters of Tidewater's history became 226 words).
+STORY_CHARS = {"en": 2100, "zh": 900}
+_QUESTIONS_DOC = re.compile(r"faq|q&a|questions", re.IGNORECASE)
+
+
+# A line of a document that is no sentence of prose: a list item or a timeline's row ("- ", "1. ",
+# "2012 - ", "2015 年：", "一、"), a labelled value ("客服热线：400-…", "Website: …"), a heading (short, no
+# closing mark). Given its lines, the 1.5B model pasted Hearthline's timeline and headings into the blog
+# (stop 44's first story run).
+_LIST_LINE = re.compile(
+    r"^\s*(?:[-*•·>|]|\d{1,2}[.)、]|\d{4}\s*(?:年\s*)?[-–—:：]|[一二三四五六七八九十]+、"
+    r"|(?:[^\s,.，。:：]+ ){0,2}[^\s,.，。:：]{1,16}[:：])"
+)
+_SENTENCE_END = re.compile(r"[.!?。！？…”\"」』）)]$")
+_CJK_END = re.compile(r"[\u3000-\u9fff\uff00-\uffef]$")
+
+
+# A sentence that points to another document or gives a summary of one ("详见《暑期编程日营》。",
+# "简要信息：7–12 岁……", "(see the warranty terms)"): in the brand's documents a cross-reference, in a blog
+# a loose end (stop 44's Qingyu story blog).
+_REFERENCE = re.compile(
+    r"详见|参见|规则见|见《|简要信息|\((?:see|details in|as in) [^()]{1,60}\)|\bsee (?:the|our) [^.]{0,40}"
+    r"\b(?:terms|page|section|faq|sheet|policy|table)\b",
+    re.IGNORECASE,
+)
+_SEE_ALSO = re.compile(
+    r"[ \t]*[(（](?:see|details in|详见|参见|规则见|见)[^()（）]{1,60}[)）]", re.IGNORECASE
+)
+
+
+def story_text(text: str) -> str:
+    """The prose of a passage a story retells: its lines that are sentences, not list items, timeline
+    rows, headings (a line of under 60 characters without a closing mark) or a line that introduces what
+    follows ("Refunds depend on how many days before the class date you cancel:", its table left out)."""
+    lines = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or _LIST_LINE.match(line):
+            continue
+        if line.endswith((":", "：")) or (not _SENTENCE_END.search(line) and len(line) < 60):
+            continue
+        lines.append(line)
+    # a parenthetical pointer goes, and a sentence that is one
+    prose = _SEE_ALSO.sub("", "\n".join(lines))
+    return keep_sentences(prose, lambda sentence: not _REFERENCE.search(sentence))
+
+
+def story_source(passages: list[Passage], index: FaissKnowledgeIndex | None = None) -> list[str]:
+    """What a story channel's copywriter is given: the prose (:func:`story_text`) of ``passages`` (from
+    :func:`story_passages`), one text per run of consecutive passages of a document. The chunker splits a
+    paragraph between sentences, so consecutive passages are joined on one line: given them apart, the
+    model made "400 Canal Street, Hamilton, Ohio." a paragraph of its own (stop 44's seed-7 blog). For the
+    same reason a run whose document's passage before it (looked up in ``index``) ends on a list item
+    leaves out its own first line, the end of that item: "Let the bag rest 4 days … before pulling
+    espresso." is Breakwater's brew tip, and told alone it became advice for every coffee."""
+    runs: list[list[Passage]] = []
+    for passage in passages:
+        if runs and runs[-1][-1].doc == passage.doc and runs[-1][-1].chunk + 1 == passage.chunk:
+            runs[-1].append(passage)
+        else:
+            runs.append([passage])
+    before = {}
+    if index is not None:
+        wanted = {(run[0].doc, run[0].chunk - 1) for run in runs}
+        before = {(p.doc, p.chunk): p for p in index.passages.values() if (p.doc, p.chunk) in wanted}
+    texts = []
+    for run in runs:
+        previous = before.get((run[0].doc, run[0].chunk - 1))
+        lines = previous.text.strip().splitlines() if previous is not None else []
+        first = run[0].text.strip()
+        if lines and _LIST_LINE.match(lines[-1]):  # it opens on the end of that list item
+            first = first.split("\n", 1)[1] if "\n" in first else ""
+        joined, section = first, run[0].section
+        for passage in run[1:]:
+            # the same section runs on (Chinese without a space); a new section starts a new line
+            sep = ("" if _CJK_END.search(joined) else " ") if passage.section == section else "\n"
+            joined += (sep if joined else "") + passage.text.strip()
+            section = passage.section
+        prose = story_text(joined)
+        if prose:
+            texts.append(prose)
+    return texts
+
+
+def story_passages(
+    index: FaissKnowledgeIndex, query: str, language: str, *, depth: int = 20, documents: int = 3
+) -> list[Passage]:
+    """The source of a piece that retells one part of the brand's documents (``features: story``: the
+    blog): the document of the passage that best matches ``query`` (the brief's angle for the channel)
+    among those a customer may read (:func:`answers_customers`; not a list of questions and answers, not
+    a document with instruction-like text), and its passages with prose (:func:`story_text`) in document
+    order: the best one, those after it, then those before it, up to :data:`STORY_CHARS` of prose for
+    ``language``. A document with less prose than that is followed by the next best one, up to
+    ``documents`` (Wanderly's company profile has 560 characters of it, and the model retold it into a
+    blog of 333, under the 450 asked for). Empty when none qualifies.
+    Why: the blind reviewers published none of the 13 blogs the 1.5B model composed from facts and
+    product sheets over stops 41-43 (a catalogue of blurbs, facts moved between products); told to
+    retell a part of the brand's history it kept its facts and their order."""
+    budget = STORY_CHARS.get(language, STORY_CHARS["en"])
+    taken: list[Passage] = []
+    size = 0
+    used: list[str] = []
+    for hit in index.search(query, depth, "hybrid"):
+        best = hit.passage
+        if (
+            best.doc in used
+            or not answers_customers(best.doc, best.section)
+            or _QUESTIONS_DOC.search(best.doc.rsplit("/", 1)[-1])
+            or quarantine_reason(index, best.doc) is not None
+        ):
+            continue
+        chunks = sorted((p for p in index.passages.values() if p.doc == best.doc), key=lambda p: p.chunk)
+        order = [p for p in chunks if p.chunk >= best.chunk] + [
+            p for p in reversed(chunks) if p.chunk < best.chunk
+        ]
+        mine: list[Passage] = []
+        for passage in order:
+            prose = story_text(passage.text)
+            if not prose or not answers_customers(passage.doc, passage.section):
+                continue
+            if taken + mine and size + len(prose) > budget:
+                break
+            mine.append(passage)
+            size += len(prose)
+        if mine:
+            used.append(best.doc)
+            taken += sorted(mine, key=lambda p: p.chunk)
+        if size >= budget * 0.8 or len(used) >= documents:
+            break
+    return taken
