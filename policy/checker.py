@@ -1006,8 +1006,9 @@ DETAIL_RULE = "claims.unsupported_detail"
 """Where the product comes from ("sourced directly from local farmers"), that it is new ("our new
 line", "新品"), that it is made to each customer's measure ("roasted to your taste preferences",
 "私人定制") or how long it lasts ("lasts for 10 years", a warranty's term said as durability) when no
-passage says so: a descriptive fact the brand would have to stand behind."""
-_DETAILS = frozenset({"sourcing", "launch", "made_to_measure", "durability"})
+passage says so, or that a class can be joined at any time ("随时参加学习" for a live class): a descriptive
+fact the brand would have to stand behind."""
+_DETAILS = frozenset({"sourcing", "launch", "made_to_measure", "durability", "anytime"})
 _PRICE = re.compile(r"[$¥€£]\s?\d|\d\s?(?:元|块钱|美元|欧元|英镑)|\b(?:usd|rmb|eur|gbp|dollars?|yuan)\b")
 CONDITION_MISMATCH_RULE = "facts.condition_mismatch"
 """A figure the documents state, given for another condition (refund ladder row, adult vs child price)."""

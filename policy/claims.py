@@ -154,6 +154,17 @@ _TAILORED = re.compile(
     r"|量身定制|量身打造|私人定制|私人订制|专属定制|一对一定制|按需定制|定制(?:化)?(?:服务|方案|课程|行程|路线)"
 )
 
+# When a class or a service can be joined is a fact too: "随时参加学习" for a live class that runs on a
+# timetable (a Qingyu e-mail of stop 43: "live classes are not any-time", its blind reviewer wrote),
+# "start anytime", "learn at your own pace". A passage must say the same kind itself ("可随时下载" is about
+# downloads, and does not).
+_ANYTIME = re.compile(
+    r"\b(?:join|start|begin|learn|enrol|enroll|sign up)(?: [\w-]+){0,4}"
+    r" (?:any ?time|at any time|whenever you (?:like|want|wish))\b|\bat your own pace\b"
+    r"|随时(?:参加|上课|学习|开课|报名|加入|开始|插班)|随到随学|想学就学"
+)
+
+
 # How long a product lasts is a fact of its own, not its warranty's term: "It lasts for 10 years on the
 # enamel and body" (a Hearthline e-mail of 2026-12-05, seed 7: the documents give a 10-year warranty; "turns
 # the warranty into a durability promise", the blind reviewer wrote). Years, decades, a lifetime: a class
@@ -193,6 +204,7 @@ _KINDS = (
     ("launch", _LAUNCH),
     ("made_to_measure", _TAILORED),
     ("durability", _DURABILITY),
+    ("anytime", _ANYTIME),
 )
 # Kinds a passage must state itself: a figure or a similar sentence does not carry them.
 _SAME_KIND = frozenset(
@@ -206,6 +218,7 @@ _SAME_KIND = frozenset(
         "launch",
         "made_to_measure",
         "durability",
+        "anytime",
     }
 )
 _SENTENCE = re.compile(r"[^.!?。！？;；\n]+(?:[.!?。！？;；]+|$)|[^\n]+")

@@ -172,6 +172,24 @@ def test_a_promise_in_the_brands_name_needs_a_passage_that_makes_it(mini_brand: 
     assert _unsupported_in(mini_brand, evidence)("We promise every order ships within 48 hours.") == []
 
 
+def test_a_class_joined_at_any_time_needs_a_passage_that_says_so(mini_brand: Path) -> None:
+    """ "随时参加学习" for a live class that runs on a timetable (a Qingyu e-mail of stop 43: "live classes
+    are not any-time", its blind reviewer wrote) blocks as an unsupported detail; "可随时下载" in a passage
+    is about downloads and does not support it; a passage that lets pupils start any week does."""
+    live = ("courses.md#0", "线上直播班每周六 10:00 上课，每期 12 周，开课后不再插班。")
+    works = ("service.md#0", "孩子的作品结课后保存 3 年，家长可随时下载。")
+    unsupported = _unsupported_in(
+        mini_brand, PassageEvidence([live, works], get_embedder("use-multilingual"))
+    )
+    blocked = [("claims.unsupported_detail", "block")]
+    assert unsupported("我们的线上直播班让孩子随时参加学习。") == blocked
+    assert unsupported("Join our live Scratch class anytime.") == blocked
+    assert unsupported("线上直播班每周六 10:00 上课。") == []
+    rolling = ("rolling.md#0", "录播课随到随学，报名后即可开始。")
+    evidence = PassageEvidence([live, works, rolling], get_embedder("use-multilingual"))
+    assert _unsupported_in(mini_brand, evidence)("我们的录播课随到随学，报名后即可开始。") == []
+
+
 def test_where_a_product_comes_from_and_that_it_is_new_need_a_passage_that_says_so(mini_brand: Path) -> None:
     """ "sourced directly from local farmers" (a Tidewater e-mail and ad of 2026-12-05, seed 7: the
     documents name an importer) and "our new cast-iron cookware line, Hearthline" (a brand presented as
