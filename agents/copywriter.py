@@ -40,12 +40,13 @@ from agents.citations import aliases, aliases_to_ids, brief_with_aliases
 from agents.drafts import draft_as_written, draft_from_answer, drop_repeated_sentences
 from agents.fanout import for_each_channel
 from agents.featured import featured_product
-from agents.lengthen import lengthened
+from agents.lengthen import lengthened, retold
 from agents.quality import passages_for_inputs
 from agents.roles import (
     DRAFT,
     EXPAND,
     OUTLINE,
+    RETELL,
     SECTION,
     DraftInputs,
     OutlineInputs,
@@ -55,7 +56,7 @@ from agents.roles import (
     outline_answer_model,
 )
 from agents.state import CampaignState, CreativeBrief, Draft
-from agents.story import story_passages, story_source
+from agents.story import story_passages, story_source, story_text
 from agents.threads import brief_shown, mark_turn
 from knowledge.chunking import Passage
 from policy.facts import case_rows
@@ -72,6 +73,14 @@ class CopywriterParams(AgentParams):
         description="A field with `sections` (a blog body) that comes out under its minimum gets up to this "
         "many more paragraphs, one call each, each about one of the brand's products, those whose facts it "
         "gives least of first, from the product's own facts (0: none).",
+    )
+    retell_paragraphs: int = Field(
+        6,
+        ge=0,
+        le=12,
+        description="A story (features: story, the blog) that comes out under its minimum gets up to this "
+        "many more paragraphs, one call each, each retelling a passage of the story it does not tell yet "
+        "(0: none). A story's passages are about 50 words of prose each.",
     )
     expand_headroom: float = Field(
         1.3,
@@ -93,6 +102,7 @@ class Copywriter(Agent):
         "section": PromptSlot(SECTION, "copywriter.section@1"),
         "expand": PromptSlot(EXPAND, "copywriter.expand@2"),
         "story": PromptSlot(DRAFT, "copywriter.story@1"),
+        "retell": PromptSlot(RETELL, "copywriter.retell@1"),
     }
     Params = CopywriterParams
     params: CopywriterParams
@@ -108,7 +118,11 @@ class Copywriter(Agent):
         """Draft ``channel`` into ``state`` (its fork: this channel's entries only), then lengthen a long
         field that came out under its minimum (:meth:`_expand`)."""
         self._first_draft(state, ctx, channel, brief)
-        if channel.name in state.drafts and channel.features != "story":
+        if channel.name not in state.drafts:
+            return
+        if channel.features == "story":
+            self._retell(state, ctx, channel)
+        else:
             self._expand(state, ctx, channel)
 
     def _first_draft(
@@ -170,6 +184,27 @@ class Copywriter(Agent):
         angle = state.brief.channel_angles.get(channel.name, state.brand.positioning)
         campaign = {p.id for p in state.passages if p.kind == "document"}
         return [p for p in story_passages(ctx.index, angle, state.brand.language) if p.id in campaign]
+
+    def _retell(self, state: CampaignState, ctx: RunContext, channel: ChannelSpec) -> None:
+        """Bring a story's long field up to its minimum times ``expand_headroom`` with at most
+        ``retell_paragraphs`` paragraphs, each retelling a passage of the story it does not tell yet
+        (:func:`agents.lengthen.retold`); a story is never lengthened with product paragraphs, which is
+        what made the blogs about the brand a catalogue of blurbs."""
+        texts = [story_text(p.text) for p in self._story(ctx, state, channel)]
+        longer = retold(
+            ctx,
+            state,
+            agent=self.name,
+            prompt=self.prompts["retell"],
+            channel=channel,
+            draft=state.drafts[channel.name],
+            texts=texts,
+            headroom=self.params.expand_headroom,
+            calls=self.params.retell_paragraphs,
+            max_repairs=self.params.max_repairs,
+        )
+        if longer is not None:
+            state.drafts[channel.name] = longer
 
     def _expand(self, state: CampaignState, ctx: RunContext, channel: ChannelSpec) -> None:
         """Bring the channel's long field up to its minimum times ``expand_headroom`` (room for the

@@ -159,6 +159,19 @@ class ExpandInputs(RoleInputs):
     )
 
 
+class RetellInputs(RoleInputs):
+    """One more paragraph for a piece that retells the brand's documents (a story: the blog), from a
+    passage of the story the text does not tell yet."""
+
+    brand: Brand
+    language_name: str
+    channel: ChannelSpec
+    long_field: FieldSpec
+    previous: str = Field(description="The end of the text written so far.")
+    passage: str = Field(description="The passage's prose (agents.story.story_text) to retell.")
+    words: int = Field(ge=10, description="About how many words the paragraph has.")
+
+
 class ReviseInputs(RoleInputs):
     brand: Brand
     channel: ChannelSpec
@@ -713,6 +726,13 @@ EXPAND: AnswerRole[SectionAnswer] = AnswerRole(
     output=SectionAnswer,
     answer_model=SECTION_ANSWER_MODEL,
 )
+RETELL: AnswerRole[SectionAnswer] = AnswerRole(
+    "copywriter.retell",
+    "Add one paragraph that retells a passage of the brand's documents to a story under its minimum.",
+    RetellInputs,
+    output=SectionAnswer,
+    answer_model=SECTION_ANSWER_MODEL,
+)
 REVISE: AnswerRole[DraftAnswer] = AnswerRole(
     "copywriter.revise",
     "Rewrite a channel's piece to address a list of requests (review requests, compliance findings).",
@@ -772,6 +792,7 @@ ROLES: dict[str, Role] = {
         OUTLINE,
         SECTION,
         EXPAND,
+        RETELL,
         REVISE,
         REVIEW,
         CLAIMS,

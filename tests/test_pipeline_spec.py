@@ -112,7 +112,7 @@ def test_unknown_prompt_slot(tmp_path: Path) -> None:
     with pytest.raises(
         InputError,
         match=r"has no prompt slot 'write'; valid choices: "
-        r"\['draft', 'expand', 'outline', 'section', 'story'\]",
+        r"\['draft', 'expand', 'outline', 'retell', 'section', 'story'\]",
     ):
         _load(tmp_path, text)
 

@@ -281,5 +281,6 @@ def test_only_a_prompt_that_carries_its_own_source_leaves_the_passages_out() -> 
     only where the prompt gives the model its source itself; every other shipped prompt shows them."""
     registry = default_registry()
     without = sorted(ref for ref in registry.refs() if not registry.get(ref).passages)
-    assert without == ["copywriter.story@1"]
+    assert without == ["copywriter.retell@1", "copywriter.story@1"]
     assert "story" in registry.get("copywriter.story@1").inputs
+    assert "passage" in registry.get("copywriter.retell@1").inputs
