@@ -360,6 +360,15 @@ def fit_with_cut(text: str, field: FieldSpec) -> tuple[str, Cut]:
     ends = [m.end() for m in _SENTENCE_END.finditer(head)]
     if ends and ends[-1] >= limit // 3:
         return head[: ends[-1]].strip(), "sentences"
+    if field.name.startswith("title"):
+        # A title cut before a modifying tail, or at its last clause, reads whole: "Clearleaf: A Skincare
+        # Company That Makes Fragrance-Free Products" of "… with Disclosed Ingredient Percentages and Test
+        # Results" (a story blog of stop 44, whose cut title was replaced by a product's name that fitted
+        # no article).
+        marks = [m.start() for m in (*_TITLE_TAIL.finditer(head), *_CLAUSE_END.finditer(head))]
+        for at in sorted((m for m in marks if m >= limit // 2), reverse=True):
+            if not dangling_word(head[:at].strip()):
+                return head[:at].strip(" ,;:-–—，、；："), "clauses"
     clauses = [m.start() for m in _CLAUSE_END.finditer(head) if m.start() >= limit // 4]
     if clauses:
         return _without_dangling(head[: clauses[-1]]).strip(), "clauses"
@@ -367,6 +376,11 @@ def fit_with_cut(text: str, field: FieldSpec) -> tuple[str, Cut]:
         return _without_dangling(head).strip(), "words"
     space = head.rfind(" ")
     return _without_dangling(head[:space] if space > 0 else head).strip(), "words"
+
+
+_TITLE_TAIL = re.compile(
+    r"\s+(?:with|within|that|for|from|in|by|at|on|through|since|where|while)\s|\s+[—–-]\s", re.IGNORECASE
+)
 
 
 def _chars_for_words(text: str, max_words: int) -> int:

@@ -42,6 +42,15 @@ _REFERENCE = re.compile(
     r"\b(?:terms|page|section|faq|sheet|policy|table)\b",
     re.IGNORECASE,
 )
+# A sentence about the brand's own marketing, written for its writers inside a customer document: "All
+# marketing claims for this product must match the Drug Facts panel below.", "Every ad, email, and product
+# page is reviewed by our in-house regulatory lead" (Clearleaf's, retold into a story blog of stop 44, one
+# of them read as an instruction to a reviewer by the classifier).
+_ABOUT_MARKETING = re.compile(
+    r"\b(?:marketing claims?|claim language|every ad|ad copy|our copy|copy that|before publication"
+    r"|all (?:marketing )?claims)\b|文案|广告语|宣传用语|对外宣传",
+    re.IGNORECASE,
+)
 _SEE_ALSO = re.compile(
     r"[ \t]*[(（](?:see|details in|详见|参见|规则见|见)[^()（）]{1,60}[)）]", re.IGNORECASE
 )
@@ -50,7 +59,8 @@ _SEE_ALSO = re.compile(
 def story_text(text: str) -> str:
     """The prose of a passage a story retells: its lines that are sentences, not list items, timeline
     rows, headings (a line of under 60 characters without a closing mark) or a line that introduces what
-    follows ("Refunds depend on how many days before the class date you cancel:", its table left out)."""
+    follows ("Refunds depend on how many days before the class date you cancel:", its table left out), and
+    without the sentences that point to another document or speak of the brand's own marketing."""
     lines = []
     for line in text.splitlines():
         line = line.strip()
@@ -61,7 +71,9 @@ def story_text(text: str) -> str:
         lines.append(line)
     # a parenthetical pointer goes, and a sentence that is one
     prose = _SEE_ALSO.sub("", "\n".join(lines))
-    return keep_sentences(prose, lambda sentence: not _REFERENCE.search(sentence))
+    return keep_sentences(
+        prose, lambda sentence: not _REFERENCE.search(sentence) and not _ABOUT_MARKETING.search(sentence)
+    )
 
 
 def story_source(passages: list[Passage], index: FaissKnowledgeIndex | None = None) -> list[str]:

@@ -2970,3 +2970,21 @@ def test_the_brand_name_is_respelled_in_prose_but_not_inside_an_address() -> Non
         "hearthline casts.",
     ]
     assert len(sentence_spans("It weighs 2.5 kg. It ships today.")) == 2
+
+
+def test_a_long_title_is_cut_before_its_modifying_tail_not_into_a_fragment() -> None:
+    """A Clearleaf story blog of stop 44 had a 118-character title; cut at a word, it was a fragment, and
+    the last resort put a product's name in its place ("Clearleaf Mineral Sunscreen SPF 30" over an
+    article about the company). A title is cut before a modifying tail or at its last clause instead; a
+    headline is still cut at a word, and reported."""
+    title = CH["blog"].field("title")
+    assert fit_with_cut(
+        "Clearleaf: A Skincare Company That Makes Fragrance-Free Products with Disclosed Ingredient "
+        "Percentages and Test Results",
+        title,
+    ) == ("Clearleaf: A Skincare Company That Makes Fragrance-Free Products", "clauses")
+    assert fit_with_cut(
+        "Tidewater Coffee Roasters: Freshly Roasted, Home-Compostable Bags within 48 Hours of Roasting", title
+    ) == ("Tidewater Coffee Roasters: Freshly Roasted, Home-Compostable Bags", "clauses")
+    headline = CH["search_ad"].field("headline_1")
+    assert fit_with_cut("Experience the durability and the heat of Hearthline", headline)[1] == "words"
