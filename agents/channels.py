@@ -379,7 +379,7 @@ def fit_with_cut(text: str, field: FieldSpec) -> tuple[str, Cut]:
 
 
 _TITLE_TAIL = re.compile(
-    r"\s+(?:with|within|that|for|from|in|by|at|on|through|since|where|while)\s|\s+[—–-]\s", re.IGNORECASE
+    r"\s+(?:with|within|that|and|for|from|in|by|at|on|through|since|where|while)\s|\s+[—–-]\s", re.IGNORECASE
 )
 
 

@@ -34,12 +34,14 @@ _SENTENCE_END = re.compile(r"[.!?。！？…”\"」』）)]$")
 _CJK_END = re.compile(r"[\u3000-\u9fff\uff00-\uffef]$")
 
 
-# A sentence that points to another document or gives a summary of one ("详见《暑期编程日营》。",
-# "简要信息：7–12 岁……", "(see the warranty terms)"): in the brand's documents a cross-reference, in a blog
-# a loose end (stop 44's Qingyu story blog).
+# A sentence that points to another document or another part of one ("详见《暑期编程日营》。", "简要信息：
+# 7–12 岁……", "(see the warranty terms)", "Percentages below are by weight …" over a table left out): in
+# the brand's documents a cross-reference, in a blog a loose end (stop 44's Qingyu and Clearleaf stories).
 _REFERENCE = re.compile(
     r"详见|参见|规则见|见《|简要信息|\((?:see|details in|as in) [^()]{1,60}\)|\bsee (?:the|our) [^.]{0,40}"
-    r"\b(?:terms|page|section|faq|sheet|policy|table)\b",
+    r"\b(?:terms|page|section|faq|sheet|policy|table)\b"
+    r"|\b(?:listed|shown|panel|table|percentages|figures|details) (?:below|above)\b|\bthe following\b"
+    r"|下表|如下所示|见下",
     re.IGNORECASE,
 )
 # A sentence about the brand's own marketing, written for its writers inside a customer document: "All

@@ -2986,5 +2986,9 @@ def test_a_long_title_is_cut_before_its_modifying_tail_not_into_a_fragment() -> 
     assert fit_with_cut(
         "Tidewater Coffee Roasters: Freshly Roasted, Home-Compostable Bags within 48 Hours of Roasting", title
     ) == ("Tidewater Coffee Roasters: Freshly Roasted, Home-Compostable Bags", "clauses")
+    # the same blog's title at seed 7 of the final run: 84 characters, cut before its last "and …"
+    assert fit_with_cut(
+        "Clearleaf: A Skincare Company that Discloses Ingredient Percentages and Test Results", title
+    ) == ("Clearleaf: A Skincare Company that Discloses Ingredient Percentages", "clauses")
     headline = CH["search_ad"].field("headline_1")
     assert fit_with_cut("Experience the durability and the heat of Hearthline", headline)[1] == "words"

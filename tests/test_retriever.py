@@ -165,8 +165,9 @@ def test_story_text_leaves_out_pointers_to_other_documents() -> None:
     # nor a sentence about the brand's own marketing, written for its writers (Clearleaf's documents)
     assert story_text(
         "Sunscreens are regulated as OTC drugs. All marketing claims for this product must match the Drug "
-        "Facts panel below.\nEvery ad, email, and product page is reviewed by our regulatory lead."
-    ) == ("Sunscreens are regulated as OTC drugs.")
+        "Facts panel below.\nEvery ad, email, and product page is reviewed by our regulatory lead.\n"
+        "Percentages below are by weight of the finished formula. We paid well above the market price."
+    ) == ("Sunscreens are regulated as OTC drugs.\nWe paid well above the market price.")
     assert story_text(text) == (
         "所有学期班一次只收一期的费用（每期不超过 3 个月），按课时退费。每期开课前有一次免费的家长说明会。\n"
         "Oven-safe at any home-oven temperature. Warranty: limited lifetime. We cast in Ohio."
