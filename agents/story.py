@@ -41,7 +41,7 @@ _REFERENCE = re.compile(
     r"详见|参见|规则见|见《|简要信息|\((?:see|details in|as in) [^()]{1,60}\)|\bsee (?:the|our) [^.]{0,40}"
     r"\b(?:terms|page|section|faq|sheet|policy|table)\b"
     r"|\b(?:listed|shown|panel|table|percentages|figures|details) (?:below|above)\b|\bthe following\b"
-    r"|下表|如下所示|见下",
+    r"|下表|如下|见下|以下(?:是|为|列出)",
     re.IGNORECASE,
 )
 # A sentence about the brand's own marketing, written for its writers inside a customer document: "All

@@ -158,7 +158,8 @@ def test_story_text_leaves_out_pointers_to_other_documents() -> None:
 
     text = (
         "所有学期班一次只收一期的费用（每期不超过 3 个月），按课时退费（规则见《常见问题》）。"
-        "每期开课前有一次免费的家长说明会。\n详见《暑期编程日营》。简要信息：7–12 岁，5 天走读。\n"
+        "每期开课前有一次免费的家长说明会。\n详见《暑期编程日营》。简要信息：7–12 岁，5 天走读。"
+        "以下是我们对每一期学期班的服务承诺。\n"
         "Oven-safe at any home-oven temperature. Warranty: limited lifetime (see the warranty terms). "
         "We cast in Ohio."
     )
