@@ -42,6 +42,7 @@ from agents.fanout import for_each_channel
 from agents.featured import featured_product
 from agents.lengthen import lengthened, retold
 from agents.quality import passages_for_inputs
+from agents.revision import paragraphs_kept
 from agents.roles import (
     DRAFT,
     EXPAND,
@@ -171,9 +172,22 @@ class Copywriter(Agent):
             state.errors[channel.name] = str(exc)
             return
         mark_turn(state, prompt, channel.name, shows="draft", draft=draft_as_written(answer, channel))
-        state.drafts[channel.name] = draft_from_answer(
-            answer, channel, state.passages, cut_off=answer_was_cut(state)
-        )
+        draft = draft_from_answer(answer, channel, state.passages, cut_off=answer_was_cut(state))
+        if story:
+            draft = self._story_paragraphs(channel, draft, story)
+        state.drafts[channel.name] = draft
+
+    @staticmethod
+    def _story_paragraphs(channel: ChannelSpec, draft: Draft, story: list[Passage]) -> Draft:
+        """A story's long field written as one block, broken into paragraphs where the story's own lines
+        end (:func:`agents.revision.paragraphs_kept`): Qingyu's story blog of stop 44 came back as one
+        600-character paragraph, its source in six."""
+        spec = next((f for f in channel.fields if f.sections), None)
+        text = draft.fields.get(spec.name, "") if spec is not None else ""
+        if spec is None or not text:
+            return draft
+        source = "\n".join(story_text(p.text) for p in story)
+        return draft.model_copy(update={"fields": {**draft.fields, spec.name: paragraphs_kept(source, text)}})
 
     def _story(self, ctx: RunContext, state: CampaignState, channel: ChannelSpec) -> list[Passage]:
         """The passages a piece of a story channel (``features: story``) retells, in document order: those

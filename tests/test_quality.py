@@ -2992,3 +2992,20 @@ def test_a_long_title_is_cut_before_its_modifying_tail_not_into_a_fragment() -> 
     ) == ("Clearleaf: A Skincare Company that Discloses Ingredient Percentages", "clauses")
     headline = CH["search_ad"].field("headline_1")
     assert fit_with_cut("Experience the durability and the heat of Hearthline", headline)[1] == "words"
+
+
+def test_a_story_written_as_one_block_gets_the_storys_paragraphs() -> None:
+    """Qingyu's story blog of stop 44 came back as one 600-character paragraph: it is broken where the
+    story's own lines end."""
+    from agents.copywriter import Copywriter
+    from knowledge.chunking import Passage
+
+    lines = [
+        "青屿少儿编程是一家总部在山东青岛的少儿编程培训机构，为 6 至 14 岁的孩子开设小班编程课。",
+        "现有全职老师 38 名、教研人员 6 名，入职前完成 60 学时的教学培训。",
+        "每期开课前有一次免费的家长说明会。",
+    ]
+    story = [Passage(id="company.txt#0", doc="company.txt", chunk=0, text="\n".join(lines))]
+    draft = Draft(channel="blog", fields={"title": "青屿的故事", "body": "".join(lines)})
+    body = Copywriter._story_paragraphs(CH["blog"], draft, story).fields["body"]
+    assert body.split("\n\n") == lines
