@@ -105,8 +105,13 @@ def story_source(passages: list[Passage], index: FaissKnowledgeIndex | None = No
             first = first.split("\n", 1)[1] if "\n" in first else ""
         joined, section = first, run[0].section
         for passage in run[1:]:
-            # the same section runs on (Chinese without a space); a new section starts a new line
-            sep = ("" if _CJK_END.search(joined) else " ") if passage.section == section else "\n"
+            # the same section runs on (Chinese without a space); a new section, or a passage that opens
+            # on a heading ("Team and tasting room", glued to the sentence before it in a story of stop
+            # 44), starts a new line
+            head = passage.text.strip().split("\n", 1)[0]
+            opens_on_heading = len(head) < 60 and not _SENTENCE_END.search(head)
+            same = passage.section == section and not opens_on_heading
+            sep = ("" if _CJK_END.search(joined) else " ") if same else "\n"
             joined += (sep if joined else "") + passage.text.strip()
             section = passage.section
         prose = story_text(joined)

@@ -192,15 +192,16 @@ def test_a_storys_consecutive_passages_are_told_as_one_text() -> None:
                 "a.txt", 6, "The foundry pours about 3,500 skillets a week.\nFoundry store\n400 Canal Street."
             ),
             passage("a.txt", 7, "Open Wednesday to Sunday.\nWebsite: hearthline.example.com"),
-            passage("a.txt", 9, "Nora Brask is chief executive."),
+            passage("a.txt", 8, "People\nNora Brask is chief executive."),
+            passage("a.txt", 10, "Hearthline has 210 employees."),
             passage("b.txt", 0, "自 2020 年起，Wanderly 为每一位旅客的行程进行碳补偿。"),
             passage("b.txt", 1, "补偿费用由 Wanderly 承担。"),
         ]
     )
     assert texts == [
         "Each skillet is poured in a sand mold. The foundry pours about 3,500 skillets a week.\n"
-        "400 Canal Street. Open Wednesday to Sunday.",
-        "Nora Brask is chief executive.",
+        "400 Canal Street. Open Wednesday to Sunday.\nNora Brask is chief executive.",
+        "Hearthline has 210 employees.",
         "自 2020 年起，Wanderly 为每一位旅客的行程进行碳补偿。补偿费用由 Wanderly 承担。",
     ]
 
