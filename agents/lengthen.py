@@ -50,14 +50,10 @@ def lengthened(
     also takes it off ``cut_off``); with none left it is the quality checks' case and nothing is added.
     Why: a Qingyu blog of stop 43 looped on one sentence until the token limit, so its body was cut off
     at 180 words and was never lengthened."""
-    spec = next((f for f in channel.fields if f.sections and f.min_words), None)
-    if spec is None or not calls:
+    found = _long_field(channel, draft) if calls else None
+    if found is None:
         return None
-    if spec.name in draft.cut_off:
-        finished = finish_fields(channel, draft)
-        if spec.name in finished.cut_off:
-            return None
-        draft = finished
+    spec, draft = found
     before = draft.fields.get(spec.name, "").strip()
     text = product_paragraphs(
         ctx,
@@ -75,6 +71,21 @@ def lengthened(
     if text == before:
         return None
     return draft.model_copy(update={"fields": {**draft.fields, spec.name: text}})
+
+
+def _long_field(channel: ChannelSpec, draft: Draft) -> tuple[FieldSpec, Draft] | None:
+    """The channel's long field (the first with ``sections`` and a minimum: the blog body) and ``draft``
+    with that field cut back to its last finished sentence if the model's answer was cut off in it
+    (:func:`agents.quality.finish_fields`); None when there is no such field, or none is left of it."""
+    spec = next((f for f in channel.fields if f.sections and f.min_words), None)
+    if spec is None:
+        return None
+    if spec.name in draft.cut_off:
+        finished = finish_fields(channel, draft)
+        if spec.name in finished.cut_off:
+            return None
+        draft = finished
+    return spec, draft
 
 
 def product_paragraphs(
@@ -222,14 +233,10 @@ def retold(
     closing paragraph without the sentences that restate the text. None when nothing was added. Why: given
     the whole story in one call, the 1.5B model retold its first part and stopped (stop 44, seed 7:
     Hearthline's blog 223 words, Clearleaf's 150, against 300)."""
-    spec = next((f for f in channel.fields if f.sections and f.min_words), None)
-    if spec is None or not calls:
+    found = _long_field(channel, draft) if calls else None
+    if found is None:
         return None
-    if spec.name in draft.cut_off:
-        finished = finish_fields(channel, draft)
-        if spec.name in finished.cut_off:
-            return None
-        draft = finished
+    spec, draft = found
     before = text = draft.fields.get(spec.name, "").strip()
     target = math.ceil((spec.min_words or 0) * headroom)
     untold = [t for t in texts if t.strip() and coverage(t, text) < TOLD_COVERAGE][:calls]
