@@ -2460,7 +2460,7 @@ def test_a_channel_that_features_a_product_gets_the_one_its_brief_names() -> Non
             channel_angles={"email": angle},
         )
 
-    assert CH["email"].features == "product" and CH["blog"].features == "brand"
+    assert CH["email"].features == "product" and CH["blog"].features == "story"
     assert (
         featured_product(hearthline, brief("Show the Ember Induction Burner's ten levels."), CH["email"]).name
         == names[3]
