@@ -117,17 +117,23 @@ class Copywriter(Agent):
         self, state: CampaignState, ctx: RunContext, channel: ChannelSpec, brief: CreativeBrief
     ) -> None:
         """Draft ``channel`` into ``state`` (its fork: this channel's entries only), then lengthen a long
-        field that came out under its minimum (:meth:`_expand`)."""
-        self._first_draft(state, ctx, channel, brief)
+        field that came out under its minimum (:meth:`_expand`; a story's, :meth:`_retell`)."""
+        story = self._story(ctx, state, channel)  # searched once, for the draft and its lengthening
+        self._first_draft(state, ctx, channel, brief, story)
         if channel.name not in state.drafts:
             return
         if channel.features == "story":
-            self._retell(state, ctx, channel)
+            self._retell(state, ctx, channel, story)
         else:
             self._expand(state, ctx, channel)
 
     def _first_draft(
-        self, state: CampaignState, ctx: RunContext, channel: ChannelSpec, brief: CreativeBrief
+        self,
+        state: CampaignState,
+        ctx: RunContext,
+        channel: ChannelSpec,
+        brief: CreativeBrief,
+        story: list[Passage],
     ) -> None:
         assert state.brief is not None
         long_field = next((f for f in channel.fields if f.sections), None)
@@ -139,7 +145,6 @@ class Copywriter(Agent):
         ctx.progress(f"copywriter: drafting {channel.name}")
         channel_inputs = state.brand.channel_inputs.get(channel.name, {})
         answering = passages_for_inputs(ctx, state, channel)
-        story = self._story(ctx, state, channel)
         inputs = DraftInputs(
             brand=state.brand,
             language_name=language_name(state),
@@ -199,12 +204,14 @@ class Copywriter(Agent):
         campaign = {p.id for p in state.passages if p.kind == "document"}
         return [p for p in story_passages(ctx.index, angle, state.brand.language) if p.id in campaign]
 
-    def _retell(self, state: CampaignState, ctx: RunContext, channel: ChannelSpec) -> None:
+    def _retell(
+        self, state: CampaignState, ctx: RunContext, channel: ChannelSpec, story: list[Passage]
+    ) -> None:
         """Bring a story's long field up to its minimum times ``expand_headroom`` with at most
         ``retell_paragraphs`` paragraphs, each retelling a passage of the story it does not tell yet
         (:func:`agents.lengthen.retold`); a story is never lengthened with product paragraphs, which is
         what made the blogs about the brand a catalogue of blurbs."""
-        texts = [story_text(p.text) for p in self._story(ctx, state, channel)]
+        texts = [story_text(p.text) for p in story]
         longer = retold(
             ctx,
             state,
