@@ -280,7 +280,14 @@ def dangling_word(text: str) -> str | None:
         # By its ending, only after "a" or a possessive: "for the curious" is whole, "Our Traceable" not.
         # Also after a verb of the trade that wants its object: "Tidewater roasts traceable" (a headline
         # of 2026-12-05, seed 7).
-        owner = previous in _DETERMINERS or previous in TAKES_OBJECT or previous.endswith(("'s", "’s"))
+        # And after a preposition: "A Comprehensive Guide to Traceable" (stop 44's Tidewater blog title,
+        # cut at a word).
+        owner = (
+            previous in _DETERMINERS
+            or previous in TAKES_OBJECT
+            or previous in _PREPOSITIONS
+            or previous.endswith(("'s", "’s"))
+        )
         if _ADJECTIVE_END.search(last) and owner:
             return words[0]
     # A possessive waits for its noun ("Try Clearleaf's"); a department name does not ("Shop Women's").
@@ -299,6 +306,7 @@ _ATTRIBUTIVE = frozenset(
 # Endings of adjectives, for the same test: "Discover Our Traceable" (a Tidewater subject of 2026-12-05).
 _ADJECTIVE_END = re.compile(r"(?:able|ible|ful|ous|ive|less)$")
 _DETERMINERS = frozenset(("a", "an", "our", "your", "their", "its", "my", "his", "her"))
+_PREPOSITIONS = frozenset(("to", "for", "of", "with", "from", "in", "into", "on", "at", "by", "about"))
 TAKES_OBJECT = frozenset(
     "roasts makes offers brings delivers sells ships crafts creates serves builds brews grows sources".split()  # noqa: SIM905
 )

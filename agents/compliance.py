@@ -89,6 +89,7 @@ from agents.state import (
     fact_passages,
     undelivered_piece,
 )
+from agents.story import channel_story, story_titles
 from knowledge.brand import Brand
 from knowledge.chunking import Passage, map_sentences, split_sentences
 from policy import ComplianceChecker, Evidence, PassageEvidence, fold_str, load_policy
@@ -220,6 +221,7 @@ _SENTENCE_QUALITY = {
     "quality.contact_missing",
     "quality.filler",
     "quality.posing_as_customer",
+    "facts.story_added",
 }
 _CLAUSE = re.compile(r"[，；;]|(?<!\d),(?!\d)")  # not the comma of "$1,299"
 _CLOSING_MARKS = "。！？!?.…；;”」』）)\"'"
@@ -455,9 +457,14 @@ class Compliance(SendsBack):
         draft, cut = self._fit_limits(channel, state.brand, draft)
         draft = one_register(state.brand, finish_conventions(channel, state.brand, draft))
         final = self._standing(checker, channel, draft, findings, quality(draft, cut))
-        draft, replaced = replace_blocked_phrases(channel, draft, final, state.brand)
+        # a story piece's title, if it must be replaced, says which story it retells
+        story = channel_story(ctx.index, state, channel)
+        titles = story_titles(state.brand.name, state.brand.language, story)
+        draft, replaced = replace_blocked_phrases(channel, draft, final, state.brand, titles)
         # Last, so that no later step cuts it: a post or an e-mail that names nothing gains a product.
-        named = back_the_subject(channel, state.brand, name_a_product(channel, state.brand, draft, final))
+        named = back_the_subject(
+            channel, state.brand, name_a_product(channel, state.brand, draft, final), titles
+        )
         if replaced or named != draft:  # checked again only when a field changed
             draft, cut = named, cut - replaced
             final = self._standing(checker, channel, draft, findings, quality(draft, cut))

@@ -57,7 +57,7 @@ from agents.roles import (
     outline_answer_model,
 )
 from agents.state import CampaignState, CreativeBrief, Draft
-from agents.story import story_passages, story_source, story_text
+from agents.story import channel_story, story_source, story_text
 from agents.threads import brief_shown, mark_turn
 from knowledge.chunking import Passage
 from policy.facts import case_rows
@@ -118,7 +118,7 @@ class Copywriter(Agent):
     ) -> None:
         """Draft ``channel`` into ``state`` (its fork: this channel's entries only), then lengthen a long
         field that came out under its minimum (:meth:`_expand`; a story's, :meth:`_retell`)."""
-        story = self._story(ctx, state, channel)  # searched once, for the draft and its lengthening
+        story = channel_story(ctx.index, state, channel)  # searched once, for the draft and its lengthening
         self._first_draft(state, ctx, channel, brief, story)
         if channel.name not in state.drafts:
             return
@@ -193,16 +193,6 @@ class Copywriter(Agent):
             return draft
         source = "\n".join(story_text(p.text) for p in story)
         return draft.model_copy(update={"fields": {**draft.fields, spec.name: paragraphs_kept(source, text)}})
-
-    def _story(self, ctx: RunContext, state: CampaignState, channel: ChannelSpec) -> list[Passage]:
-        """The passages a piece of a story channel (``features: story``) retells, in document order: those
-        of :func:`agents.story.story_passages` that the spotlight step made the campaign's (only the
-        campaign's passages are evidence for the checks); empty for another channel."""
-        if channel.features != "story" or state.brief is None:
-            return []
-        angle = state.brief.channel_angles.get(channel.name, state.brand.positioning)
-        campaign = {p.id for p in state.passages if p.kind == "document"}
-        return [p for p in story_passages(ctx.index, angle, state.brand.language) if p.id in campaign]
 
     def _retell(
         self, state: CampaignState, ctx: RunContext, channel: ChannelSpec, story: list[Passage]

@@ -75,7 +75,11 @@ severity (a brand may change a severity with ``compliance.severity`` in brand.ya
   not cover the case; when the question gives its case ("20 days before departure") and a row covers it
   (:func:`policy.facts.rows_for_case`), the answer must give that row's figure. Any other message a
   passage speaks to: the answer states something of that passage. The last resort
-  (:func:`answer_from_policy`) answers with those rows in the documents' own words.
+  (:func:`answer_from_policy`) answers with those rows in the documents' own words;
+- ``facts.story_added``: in a piece that retells a story (``features: story``, the blog), a sentence
+  most of whose words are not the campaign's documents' or the brand file's (:data:`STORY_COVERAGE`):
+  what the model added to the story ("which means we don't add anything that could cause an allergic
+  reaction"). The last resort drops the sentence.
 
 The checks read text only: no model, no index. Patterns are bounded (no nested quantifiers), so a long or
 hostile text cannot make them backtrack.
@@ -90,7 +94,7 @@ import math
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
@@ -162,6 +166,7 @@ QUALITY_RULES: dict[str, tuple[Group, Severity, str]] = {
         'no value or slogan pasted as a label before a sentence ("慢行探索：我们……")',
     ),
     "facts.policy_not_used": ("facts", "block", "an answer to a customer gives the policy's own figures"),
+    "facts.story_added": ("facts", "block", "a piece that retells a story says only what the documents say"),
     "facts.refund_amount": ("facts", "block", "an amount refunded is the price times the case's share"),
     "facts.coverage_contradicted": (
         "facts",
@@ -323,6 +328,7 @@ class QualityContext:
     cut_off: frozenset[str] = frozenset()  # fields the model's answer was cut off in
     cut_to_fit: frozenset[str] = frozenset()  # fields cut at a word boundary to fit their limit
     policy: tuple[str, ...] = ()  # the passages that answer the channel's input (a customer's question)
+    documents: tuple[str, ...] = ()  # the campaign's passages that state facts: what copy may say
 
     @property
     def questions(self) -> list[str]:
@@ -340,6 +346,7 @@ class QualityContext:
         cut_to_fit: Iterable[str] = (),
         policy: Iterable[str] = (),
     ) -> QualityContext:
+        documents = tuple(documents)
         return cls(
             channel,
             brand,
@@ -347,6 +354,7 @@ class QualityContext:
             frozenset(cut_off),
             frozenset(cut_to_fit),
             tuple(policy),
+            documents,
         )
 
 
@@ -446,7 +454,7 @@ def quality_findings(ctx: QualityContext, fields: dict[str, str]) -> list[Compli
         if not text.strip():
             continue  # an empty field is a channel-limit violation (agents.channels)
         found += _truncated(ctx, spec, text)
-        found += _opens_mid_thought(spec, text) or _opens_on_a_pronoun(ctx, spec, text)
+        found += _opens_mid_thought(spec, text, ctx.brand) or _opens_on_a_pronoun(ctx, spec, text)
         found += _length_and_conventions(spec, text, ctx.brand.language)
         found += _mixed_language(ctx, spec.name, text)
         found += _repeated(ctx, spec.name, text)
@@ -461,6 +469,7 @@ def quality_findings(ctx: QualityContext, fields: dict[str, str]) -> list[Compli
         found += _names_only(ctx, spec, text)
         if spec.prose:
             found += _bare_facts(ctx, spec.name, text)
+            found += _story_added(ctx, spec.name, text)
         if not _takes_hashtags(ctx.channel):
             found += _stray_hashtags(spec.name, text)
     found += _policy_not_used(ctx, fields) or _part_unanswered(ctx, fields)
@@ -510,7 +519,9 @@ def _truncated(ctx: QualityContext, spec: FieldSpec, text: str) -> list[Complian
                 matched=body,
             )
         ]
-    problem = _unfinished(spec, body) or _object_cut_away(ctx.brand, spec, body)
+    problem = (
+        _unfinished(spec, body) or _object_cut_away(ctx.brand, spec, body) or _one_word(ctx.brand, spec, body)
+    )
     if problem is None:
         return []
     explanation, start = problem
@@ -526,6 +537,19 @@ def _truncated(ctx: QualityContext, spec: FieldSpec, text: str) -> list[Complian
     ]
 
 
+def _one_word(brand: Brand, spec: FieldSpec, text: str) -> tuple[str, int] | None:
+    """A phrase field of one English word that names nothing of the brand's: the subject "Looking" (a
+    Hearthline e-mail of stop 45, seed 7, left of "Looking for reliable, honest cookware…"). The brand's
+    name, a product's, a required or glossary term, or a word with a figure ("SPF30") stand alone."""
+    word = text.strip().rstrip(".!")
+    if spec.prose or not re.fullmatch(r"[A-Za-z][a-z'’-]*", word):
+        return None
+    names = [brand.name, *brand.required_terms, *brand.glossary, *(p.name for p in brand.products)]
+    if any(word.casefold() in n.casefold().split() for n in names):
+        return None
+    return f'is the one word "{word}": no phrase a reader can take in', 0
+
+
 def _object_cut_away(brand: Brand, spec: FieldSpec, text: str) -> tuple[str, int] | None:
     """A phrase field that ends on the brand's name and a verb of the trade, its object cut away:
     "Tidewater roasts" (a Tidewater headline of 2026-12-05, seed 7, left when a cut took "traceable")."""
@@ -538,10 +562,10 @@ def _object_cut_away(brand: Brand, spec: FieldSpec, text: str) -> tuple[str, int
     return None
 
 
-def _opens_mid_thought(spec: FieldSpec, text: str) -> list[ComplianceFinding]:
+def _opens_mid_thought(spec: FieldSpec, text: str, brand: Brand | None = None) -> list[ComplianceFinding]:
     opener = _opener(spec, text)
     if opener is None:
-        return []
+        return _opens_lower_case(spec, text, brand) if brand is not None else []
     return [
         _finding(
             "quality.opens_mid_thought",
@@ -550,6 +574,30 @@ def _opens_mid_thought(spec: FieldSpec, text: str) -> list[ComplianceFinding]:
             field=spec.name,
             span=(0, len(opener)),
             matched=opener,
+        )
+    ]
+
+
+def _opens_lower_case(spec: FieldSpec, text: str, brand: Brand) -> list[ComplianceFinding]:
+    """A phrase field (a headline, a description) that opens on a lower-case English word: the rest of
+    another field's sentence. Clearleaf's ad of stop 45 (seed 7) had "Clearleaf makes fragrance-free
+    skincare with disclosed and," over "exact ingredient percentages." A name the brand spells in lower
+    case (its own, a product's, a glossary term: "iPhone") opens as it is spelled."""
+    word = re.match(r"\s*([a-z][\w'’-]*)", text)
+    if spec.prose or word is None:
+        return []
+    spelled = [brand.name, *brand.required_terms, *brand.glossary, *(p.name for p in brand.products)]
+    if any(text.lstrip().startswith(name) for name in spelled if name):
+        return []
+    return [
+        _finding(
+            "quality.opens_mid_thought",
+            f'"{spec.name}" opens on "{word.group(1)}" in lower case: it carries on a sentence from another '
+            "field",
+            "write it as a phrase of its own",
+            field=spec.name,
+            span=word.span(1),
+            matched=word.group(1),
         )
     ]
 
@@ -988,6 +1036,7 @@ def complete_alternative(
     others: Iterable[str],
     allowed: Callable[[str], bool] | None = None,
     products: set[str] | None = None,
+    titles: Sequence[str] = (),
 ) -> str | None:
     """A complete phrase from the brand file to stand in for ``text``, a phrase field (a headline) that
     would otherwise be cut at a word boundary into a fragment ("Experience the durability and"); None
@@ -1002,7 +1051,9 @@ def complete_alternative(
     it is within the field's limits, ends on no dangling word and repeats no other field (``others``)
     nor a long clause of one (:func:`long_clauses`), nor the positioning line when another field
     already uses it. The one sharing most words with ``text`` wins (what the model meant to say), then
-    the one sharing most with the other fields (what the piece is about), then the longer."""
+    the one sharing most with the other fields (what the piece is about), then the longer. A title
+    (a field named ``title…``) also has ``titles`` to choose from, the story's own
+    (:func:`agents.story.story_titles`), and prefers them: a story blog is about no one product."""
     sep = "：" if brand.language == "zh" else ": "
     candidates: list[str] = []
     origin: dict[str, str] = {}  # a product's candidates: the product's name
@@ -1020,6 +1071,9 @@ def complete_alternative(
         origin.update({c: product.name for c in own if c not in origin})
     said = brand.name.casefold() in brand.positioning.casefold()  # "青屿少儿编程为 6 至 14 岁的孩子…"
     candidates += [brand.positioning if said else f"{brand.name}{sep}{brand.positioning}", brand.name]
+    heading = spec.name.startswith("title")
+    own_titles = set(titles) if heading else set()
+    candidates = [*(t for t in titles if t in own_titles), *candidates]
     taken = [o.strip().casefold() for o in others if o.strip()]
     # a long clause of another phrase field (not of a body, which may quote a product's description)
     clauses_taken = set().union(*(long_clauses(o) for o in others if len(o) <= _SHORT_FIELD_CHARS))
@@ -1055,7 +1109,6 @@ def complete_alternative(
     names_only = {_norm(brand.name)}
     # (A blog's title may be a product's name: a description sentence made a poor one, "A programmable
     # slow cooker with a removable stoneware insert." for Hearthline's blog in stop 42.)
-    heading = spec.name.startswith("title")
     if (spec.max_chars or 0) >= _SENTENCE_ROOM and not heading:
         names_only |= {_norm(p.name) for p in brand.products}
         names_only |= {_norm(f"{brand.name} {p.name}") for p in brand.products}
@@ -1064,6 +1117,7 @@ def complete_alternative(
             fitting,
             key=lambda c: (
                 _norm(c) not in names_only,
+                c in own_titles,
                 not (heading and c.rstrip().endswith((".", "。"))),  # a title is no sentence
                 _overlap(c, text),
                 _overlap(c, piece),
@@ -1370,10 +1424,11 @@ def _backed(brand: Brand, spec: FieldSpec, body: str, told: set[str], others: li
 _SUBJECT_CHARS = 60  # a heading field's length (an e-mail's subject)
 
 
-def back_the_subject(channel: ChannelSpec, brand: Brand, draft: Draft) -> Draft:
+def back_the_subject(channel: ChannelSpec, brand: Brand, draft: Draft, titles: Sequence[str] = ()) -> Draft:
     """The last-resort fix for ``quality.subject_unbacked``: the field gets a phrase from the brand file
-    (:func:`complete_alternative`) that the body bears out (:func:`_subject_problem`: it names or
-    describes only products the body tells about, or none), closest to the body."""
+    (:func:`complete_alternative`; a title, one of a story's ``titles`` first) that the body bears out
+    (:func:`_subject_problem`: it names or describes only products the body tells about, or none),
+    closest to the body."""
     prose = [s.name for s in channel.fields if s.prose]
     if not prose:
         return draft
@@ -1395,6 +1450,7 @@ def back_the_subject(channel: ChannelSpec, brand: Brand, draft: Draft) -> Draft:
                 brand,
                 others,
                 allowed=functools.partial(_backed, brand, spec, body_text, backing, others),
+                titles=titles,
             )
         if alternative:
             fields[spec.name] = alternative
@@ -1770,7 +1826,11 @@ _PIECE_WIDE = frozenset(
 
 
 def replace_blocked_phrases(
-    channel: ChannelSpec, draft: Draft, findings: list[ComplianceFinding], brand: Brand
+    channel: ChannelSpec,
+    draft: Draft,
+    findings: list[ComplianceFinding],
+    brand: Brand,
+    titles: Sequence[str] = (),
 ) -> tuple[Draft, frozenset[str]]:
     """The last resort for a short phrase field (a headline, an ad description, a subject line) that
     still carries a blocking finding of its own after revision and the sentence-level fixes: a fragment
@@ -1778,7 +1838,8 @@ def replace_blocked_phrases(
     file (:func:`complete_alternative`) instead, one no other field says: what the brand's own product
     sheets say is what such a field may say. Returns the draft and the fields replaced; a field no
     candidate fits keeps its finding. (Clearleaf's ad of 2026-12-05, seed 8, was blocked on a cut
-    headline, "See how Clearleaf's products", and an unsupported "free from harmful chemicals".)"""
+    headline, "See how Clearleaf's products", and an unsupported "free from harmful chemicals".) A story
+    piece's title prefers the story's own ``titles`` (:func:`agents.story.story_titles`)."""
     specs = {spec.name: spec for spec in channel.fields}
     fields, replaced = dict(draft.fields), set()
     about = body_products(channel, brand, fields)  # prose fields are never replaced here
@@ -1790,7 +1851,7 @@ def replace_blocked_phrases(
         if spec.name in replaced or not text or len(text) > _SHORT_FIELD_CHARS:
             continue
         others = [t for name, t in fields.items() if name != spec.name]
-        alternative = complete_alternative(spec, text, brand, others, products=about)
+        alternative = complete_alternative(spec, text, brand, others, products=about, titles=titles)
         if alternative:
             fields[spec.name] = alternative
             replaced.add(spec.name)
@@ -1986,6 +2047,54 @@ def _bare_fact_sentences(brand: Brand, text: str) -> list[tuple[int, int, str]]:
         said = fold_str(text[a:b]).strip(" .;!\n")
         if said in facts and len(said.split()) <= _BARE_FACT_WORDS:
             found.append((a, b, facts[said]))
+    return found
+
+
+# --- a story retold, and nothing added -------------------------------------------------------------------
+
+# Share of a sentence's content words (:func:`policy.claims.content_units`) the campaign's documents and
+# the brand file must have for a story piece to say it. Over stop 44's story blogs, the sentences retold
+# from the story had 0.80 or more; those the model added had 0.12-0.73: "This allows for better
+# extraction and flavor development, ensuring a smoother cup." (0.12), "…which means we don't add anything
+# that could cause an allergic reaction." (0.46), "We offer a wide range of classes for all ages and skill
+# levels" (0.73), "我们将通过提供小团慢旅行的住宿优先选择和碳补偿" (0.37).
+STORY_COVERAGE = 0.75
+_STORY_MIN_UNITS = 4  # "Thank you for reading." says nothing to check
+_WEB_OR_MAIL = re.compile(
+    r"[\w.-]+@[\w-]+\.[\w.]+|\b[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|cn|example)\b", re.ASCII
+)
+
+
+def _story_added(ctx: QualityContext, name: str, text: str) -> list[ComplianceFinding]:
+    """``facts.story_added``: in a piece that retells a story (``features: story``, the blog), a sentence
+    whose words are mostly not the campaign's documents' or the brand file's (:data:`STORY_COVERAGE`): what
+    the model added to the story. Both blind reviewers of stop 44 rejected story blogs for such sentences,
+    which no other check caught (a health promise, classes "for all ages" the documents never offer). A
+    sentence that gives an address (a call to action to the brand's site) is the contact check's."""
+    if ctx.channel.features != "story" or not ctx.documents:
+        return []
+    brand = ctx.brand
+    sheets = [" ".join([p.name, p.description or "", *p.facts]) for p in brand.products]
+    support = content_units("\n".join([*ctx.documents, brand.name, brand.positioning, *sheets]))
+    found = []
+    for a, b in sentence_spans(text):
+        sentence = text[a:b].strip()
+        need = content_units(sentence)
+        if len(need) < _STORY_MIN_UNITS or _WEB_OR_MAIL.search(sentence):
+            continue
+        share = len(need & support) / len(need)
+        if share < STORY_COVERAGE:
+            found.append(
+                _finding(
+                    "facts.story_added",
+                    f"\"{name}\" retells the brand's documents, but {share:.0%} of this sentence's words are "
+                    "theirs: it says what they do not",
+                    "remove the sentence, or say only what the passages say",
+                    field=name,
+                    span=(a, b),
+                    matched=text[a:b],
+                )
+            )
     return found
 
 

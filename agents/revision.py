@@ -11,6 +11,8 @@ writes.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from typing import ClassVar, Literal
 
 from agents.base import Agent, RunContext, StructuredOutputError, answer_was_cut, ask
@@ -19,6 +21,7 @@ from agents.citations import alias_view, aliases
 from agents.drafts import draft_from_answer
 from agents.roles import REVISE, PromptSlot, ReviseInputs, draft_answer_model
 from agents.state import CampaignState, Draft, Revision
+from knowledge.chunking import map_sentences, split_sentences
 from prompts import Prompt
 
 # The state fields a revision touches, for the declarations of the agents that send drafts back.
@@ -64,15 +67,19 @@ def revise(
         revised = draft
     else:
         answered = draft_from_answer(answer, channel, state.passages, cut_off=answer_was_cut(state))
-        revised = kept_long_fields(channel, draft, answered)
+        revised = kept_long_fields(channel, draft, answered, requests)
     rounds[-1] = rounds[-1].model_copy(update={"after": revised.fields})
     return revised
 
 
-def kept_long_fields(channel: ChannelSpec, before: Draft, after: Draft) -> Draft:
+def kept_long_fields(
+    channel: ChannelSpec, before: Draft, after: Draft, requests: Sequence[str] = ()
+) -> Draft:
     """``after``, except that a field with a minimum length that met it before and not after is kept as
     it was: a small model asked to fix one sentence of a 450-word blog rewrites it as 150 words, and a
-    thin piece is worse than one sentence the checks can still send back or remove."""
+    thin piece is worse than one sentence the checks can still send back or remove. A long field keeps
+    its paragraphs (:func:`paragraphs_kept`) and the figures of the sentences no request was about
+    (:func:`figures_kept`)."""
     fields, cut_off = dict(after.fields), list(after.cut_off)
     for spec in channel.fields:
         old, new = before.fields.get(spec.name, ""), after.fields.get(spec.name, "")
@@ -80,7 +87,7 @@ def kept_long_fields(channel: ChannelSpec, before: Draft, after: Draft) -> Draft
             fields[spec.name] = old
             cut_off = [n for n in cut_off if n != spec.name] + [n for n in before.cut_off if n == spec.name]
         elif spec.sections and new:
-            fields[spec.name] = paragraphs_kept(old, new)
+            fields[spec.name] = figures_kept(old, paragraphs_kept(old, new), requests)
     return after.model_copy(update={"fields": fields, "cut_off": cut_off})
 
 
@@ -101,6 +108,42 @@ def paragraphs_kept(old: str, new: str) -> str:
         if rest and not rest.startswith("\n"):
             new = f"{new[:cut]}\n\n{rest}"
     return new
+
+
+_FIGURE = re.compile(r"\d+(?:[.,]\d+)*")
+_WORD = re.compile(r"[A-Za-z]+|[\u4e00-\u9fff]")
+
+
+def _words(sentence: str) -> set[str]:
+    return {w.casefold() for w in _WORD.findall(sentence)}
+
+
+def figures_kept(old: str, new: str, requests: Sequence[str] = ()) -> str:
+    """``new``, a revision of the long field ``old``, with each sentence that is an old sentence
+    reworded (most of its words the same) but has lost one of its figures put back as it was, unless a
+    request was about it (quotes the figure or the sentence). Asked to fix a superlative elsewhere in a
+    Tidewater story blog of stop 44, the model turned "Whole beans taste their best between 4 days and 6
+    weeks after the roast date." into "… between 6 weeks after the roast date." (a figure lost).
+    """
+    asked = " ".join(requests)
+    # the old sentences the revision changed (those it kept word for word are no candidates)
+    olds = [(s, _words(s), _FIGURE.findall(s)) for s in split_sentences(old) if s not in new]
+
+    def restored(sentence: str) -> str:
+        words, figures = _words(sentence), set(_FIGURE.findall(sentence))
+        if not words or sentence in old:  # an old sentence, kept as it was
+            return sentence
+        before, before_words, before_figures = max(olds, key=lambda o: len(words & o[1]))
+        lost = [f for f in before_figures if f not in figures]
+        reworded = len(words & before_words) >= 0.7 * max(len(words), len(before_words))
+        if lost and reworded and before[:40] not in asked and not any(f in asked for f in lost):
+            put_back.append(before)
+            return before
+        return sentence
+
+    put_back: list[str] = []
+    kept = map_sentences(new, restored) if olds else new
+    return kept if put_back else new  # untouched, spacing and all, when nothing came back
 
 
 class SendsBack(Agent):

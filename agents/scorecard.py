@@ -114,6 +114,8 @@ def applied_checks(channel: ChannelSpec, brand: Brand, *, model_claims: bool) ->
     facts = set(FACT_CHECKS) | ({"claims.model_unsupported"} if model_claims else set())
     if channel.inputs:
         facts.add("facts.policy_not_used")
+    if channel.features == "story":
+        facts.add("facts.story_added")
     return {"channel": channel_checks, "voice": voice, "facts": facts, "compliance": set(COMPLIANCE_CHECKS)}
 
 

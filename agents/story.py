@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import re
 
+from agents.channels import ChannelSpec
 from agents.retriever import answers_customers, quarantine_reason
+from agents.state import CampaignState
 from knowledge.chunking import Passage, keep_sentences
 from knowledge.index import FaissKnowledgeIndex
 
@@ -166,3 +168,89 @@ def story_passages(
         if size >= budget * 0.8 or len(used) >= documents:
             break
     return taken
+
+
+def channel_story(index: FaissKnowledgeIndex, state: CampaignState, channel: ChannelSpec) -> list[Passage]:
+    """The passages a piece of a story channel (``features: story``) retells, in document order: those of
+    :func:`story_passages` for the brief's angle for ``channel`` that the spotlight step made the
+    campaign's (only the campaign's passages are evidence for the checks); empty for another channel or
+    before the brief. The copywriter retells them; the compliance agent titles the piece after them."""
+    if channel.features != "story" or state.brief is None:
+        return []
+    angle = state.brief.channel_angles.get(channel.name, state.brand.positioning)
+    campaign = {p.id for p in state.passages if p.kind == "document"}
+    return [p for p in story_passages(index, angle, state.brand.language) if p.id in campaign]
+
+
+# Words a title keeps in lower case unless they open it.
+_SMALL_WORDS = frozenset(
+    ("a", "an", "and", "as", "at", "but", "by", "for", "from", "in", "of", "on", "or", "the", "to", "with")
+)
+_NUMBERED = re.compile(r"^\s*(?:[一二三四五六七八九十]+[、.]|\d{1,2}[.)、]|#+)\s*")
+
+
+def _title_case(heading: str) -> str:
+    words = heading.split()
+    return " ".join(
+        w if 0 < i < len(words) - 1 and w.casefold() in _SMALL_WORDS else w[:1].upper() + w[1:]
+        for i, w in enumerate(words)
+    )
+
+
+def _heading(line: str) -> str | None:
+    """``line`` as a heading without its numbering ("二、名字的由来" -> "名字的由来"), or None when it is
+    no heading: a sentence, a long line, a labelled value ("Website: …"), an all-capitals line."""
+    line = line.strip()
+    if (
+        not line
+        or len(line) >= 40
+        or ":" in line
+        or "：" in line
+        or _SENTENCE_END.search(line)
+        or (line.upper() == line and re.search("[A-Z]", line))
+    ):
+        return None
+    heading = _NUMBERED.sub("", line).strip()
+    return heading if heading and (heading == line or not _LIST_LINE.match(heading)) else None
+
+
+def story_headings(story: list[Passage]) -> list[str]:
+    """The headings of the parts a story retells, of the document it mostly retells (the first of
+    ``story``), in order: its passages' Markdown sections and the heading lines of a plain-text document
+    ("Where we came from", "二、名字的由来" without its numbering), each only when prose of its part is in
+    the story (:func:`story_text`: "Timeline" heads rows the story leaves out). The document's own title
+    (the first line of its first passage) is none: it names the document, not a part of the story."""
+    if not story:
+        return []
+    found: list[str] = []
+    current: str | None = None  # a heading that ends one passage heads the next one's prose
+    previous = -2
+    for passage in (p for p in story if p.doc == story[0].doc):
+        if passage.section or passage.chunk != previous + 1:
+            current = _heading(passage.section) if passage.section else None
+        previous = passage.chunk
+        for number, line in enumerate(passage.text.splitlines()):
+            if (passage.chunk == 0 and number == 0) or not line.strip():
+                continue
+            heading = _heading(line)
+            if heading is not None:
+                current = heading
+            elif current is not None and story_text(line):
+                found.append(current)
+    return list(dict.fromkeys(found))
+
+
+def story_titles(brand_name: str, language: str, story: list[Passage]) -> list[str]:
+    """Titles that say what a story piece retells, for the last resort that must replace its model-written
+    title (a fragment, a claim no passage states): "The Hearthline Story: Where We Came From", "Wanderly
+    的故事：我们是谁", and the story's name alone. Empty without a story. Stop 44's last resort put a
+    product's name over an article about the company instead ("Clearleaf Mineral Sunscreen SPF 30",
+    "Wanderly 云南·雨崩徒步 7天"), which both blind reviewers rejected."""
+    if not story:
+        return []
+    if language == "zh":
+        spaced = f"{brand_name} " if re.search(r"[A-Za-z0-9]$", brand_name) else brand_name
+        name = f"{spaced}的故事"
+        return [f"{name}：{h}" for h in story_headings(story)] + [name]
+    name = f"The {brand_name} Story"
+    return [f"{name}: {_title_case(h)}" for h in story_headings(story)] + [name]

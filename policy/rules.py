@@ -374,15 +374,20 @@ def load_policy(
     if brand is not None:
         policy.required_terms = list(brand.required_terms)
     if settings is not None:
+        # A campaign's publishable-copy checks (agents.quality) take a severity too, not a disable.
+        from agents.quality import (
+            QUALITY_RULES,
+        )  # the campaign layer's rule ids; imported late (it uses policy)
+
         known = set(ids)
-        for where, names in (
-            ("compliance.disable", settings.disable),
-            ("compliance.severity", settings.severity),
+        for where, names, also in (
+            ("compliance.disable", settings.disable, set()),
+            ("compliance.severity", settings.severity, set(QUALITY_RULES)),
         ):
-            unknown = [n for n in names if n not in known]
+            unknown = [n for n in names if n not in known | also]
             if unknown:
                 raise InputError(
-                    f"unknown rule id {unknown[0]!r}; valid choices: {', '.join(sorted(known))}",
+                    f"unknown rule id {unknown[0]!r}; valid choices: {', '.join(sorted(known | also))}",
                     source=source,
                     field=where,
                 )

@@ -208,6 +208,14 @@ compliance:
         ("compliance: {rule_files: [../outside.yaml]}", r"compliance.rule_files\[0\]"),
         ("compliance: {rule_files: [missing.yaml]}", r"compliance.rule_files\[0\]: rule file not found"),
         ("compliance: {severity: {en.guarantee: maybe}}", r"compliance.severity.en.guarantee"),
+        (
+            "compliance: {severity: {quality.nope: warn}}",
+            r"compliance.severity: unknown rule id 'quality.nope'",
+        ),
+        (
+            "compliance: {disable: [quality.hashtags]}",
+            r"compliance.disable: unknown rule id 'quality.hashtags'",
+        ),
     ],
 )
 def test_bad_brand_compliance_settings_name_the_field(tmp_path: Path, extra: str, message: str) -> None:
@@ -377,3 +385,24 @@ def test_the_brands_name_as_a_hashtag_is_spelled_right() -> None:
 
     assert spelling("Roasted this week. #TidewaterCoffeeRoasters") == []
     assert spelling("TIDEWATER COFFEE ROASTERS ships today.") == ["TIDEWATER COFFEE ROASTERS"]
+
+
+def test_a_brand_sets_the_severity_of_a_publishable_copy_check(tmp_path: Path) -> None:
+    """docs/quality.md: "A brand changes a rule's severity like any other rule's" — a quality check's id
+    is a valid key of ``compliance.severity``, and the check then has that severity."""
+    from agents.channels import load_channels
+    from agents.quality import QualityContext, quality_findings
+    from knowledge.brand import load_brand
+
+    root = write_brand(
+        tmp_path / "b", MINI_BRAND + "compliance: {severity: {quality.hashtags: warn}}\n", MINI_DOCS
+    )
+    brand = load_brand(root)
+    load_policy("en", None, brand)  # accepted
+    post = {
+        "text": "Harbor Blend costs $18 per 340 g bag and tastes of cocoa. Order a bag from Tidewater today."
+    }
+    found = quality_findings(QualityContext.build(load_channels()["social_post"], brand), post)
+    assert [(f.rule_id, f.severity) for f in found if f.rule_id == "quality.hashtags"] == [
+        ("quality.hashtags", "warn")
+    ]

@@ -1760,6 +1760,10 @@ def test_hashtags_where_the_channel_has_none_are_found_and_made_words(tidewater:
         ("Tidewater roasts traceable", "traceable"),  # a headline of 2026-12-05 (stop 37's seed 7)
         ("Tidewater roasts fresh", None),
         ("The Dutch oven is a versatile", "versatile"),
+        ("A Comprehensive Guide to Traceable", "Traceable"),  # stop 44's Tidewater blog title, cut
+        ("Coffee for the Curious", None),
+        ("Built to Last", None),
+        ("Skincare Without the Guesswork", None),
     ],
 )
 def test_an_adjective_waiting_for_its_noun_ends_no_headline(headline: str, dangling: str | None) -> None:
@@ -2841,7 +2845,9 @@ def test_a_heading_the_body_does_not_bear_out(tidewater: Brand) -> None:
     assert "quality.subject_unbacked" not in rules(hearthline, "blog", named)
 
 
-def test_compliance_refills_a_long_field_its_cuts_left_too_short(mini_brand: Path, tmp_path: Path) -> None:
+def test_compliance_refills_a_long_field_its_cuts_left_too_short(
+    mini_brand: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Stop 41 blocked three blogs at 145-230 words that had been drafted at 307-438: the compliance
     editor's cuts made them short. With `refill_paragraphs` (off by default since stop 42's run, where
     the blogs it delivered were judged unpublishable), a blog that is too short when nothing else blocks
@@ -2849,6 +2855,8 @@ def test_compliance_refills_a_long_field_its_cuts_left_too_short(mini_brand: Pat
     after its revision round; by default it gets none."""
     from pipelines import run_campaign
 
+    # The fake model's words retell no story: that check is off here, so that only the length blocks.
+    monkeypatch.setattr("agents.quality.STORY_COVERAGE", 0.0)
     text = (ROOT / "pipelines" / "default.yaml").read_text(encoding="utf-8")
     assert "judge: true}" in text
     (tmp_path / "on.yaml").write_text(text.replace("judge: true}", "judge: true, refill_paragraphs: 2}"))
@@ -3009,3 +3017,169 @@ def test_a_story_written_as_one_block_gets_the_storys_paragraphs() -> None:
     draft = Draft(channel="blog", fields={"title": "青屿的故事", "body": "".join(lines)})
     body = Copywriter._story_paragraphs(CH["blog"], draft, story).fields["body"]
     assert body.split("\n\n") == lines
+
+
+def test_a_story_blogs_title_the_last_resort_replaces_names_the_story_not_a_product() -> None:
+    """Stop 44: a story blog about Clearleaf's founding whose title was a fragment got "Clearleaf Mineral
+    Sunscreen SPF 30" from the last resort, over an article about the company; both blind reviewers
+    rejected it. With the story's titles it gets one that names the part of the story the body retells."""
+    from agents.quality import replace_blocked_phrases
+    from agents.story import story_headings, story_titles
+    from knowledge.chunking import Passage
+
+    clearleaf = load_brand(ROOT / "examples" / "brands" / "clearleaf")
+    story = [
+        Passage(
+            id="company_facts.txt#0",
+            doc="knowledge/company_facts.txt",
+            chunk=0,
+            text="CLEARLEAF - COMPANY FACTS AND HISTORY\n\nOverview\nClearleaf is an independent skincare "
+            "company based in Boulder, Colorado.\n\nFounders",
+        ),
+        Passage(
+            id="company_facts.txt#1",
+            doc="knowledge/company_facts.txt",
+            chunk=1,
+            text="Clearleaf was founded in 2018 by Dr. Priya Raman and Jonah Adler.\n\nTimeline\n"
+            "2018 - Founded in Boulder.\nWebsite: clearleaf.example",
+        ),
+    ]
+    # The document's title, a heading whose rows the story leaves out and a labelled value are none.
+    assert story_headings(story) == ["Overview", "Founders"]
+    titles = story_titles(clearleaf.name, "en", story)
+    assert titles == ["The Clearleaf Story: Overview", "The Clearleaf Story: Founders", "The Clearleaf Story"]
+    blog = {
+        "title": "Discover how Clearleaf's founders and",
+        "body": "Clearleaf was founded in 2018 by Dr. Priya Raman and Jonah Adler. " * 3,
+    }
+    found = quality_findings(QualityContext.build(CH["blog"], clearleaf), blog)
+    assert any(f.field == "title" and f.severity == "block" for f in found)
+    fixed, replaced = replace_blocked_phrases(
+        CH["blog"], Draft(channel="blog", fields=blog), found, clearleaf, titles
+    )
+    assert replaced == {"title"} and fixed.fields["title"] == "The Clearleaf Story: Founders"
+    # Without a story (another channel, or no story found) it is a phrase of the brand file, as before.
+    plain, _ = replace_blocked_phrases(CH["blog"], Draft(channel="blog", fields=blog), found, clearleaf)
+    assert plain.fields["title"] not in titles
+
+
+def test_a_chinese_storys_titles_drop_the_numbering_of_its_headings() -> None:
+    from agents.story import story_titles
+    from knowledge.chunking import Passage
+
+    story = [
+        Passage(
+            id="company.txt#0",
+            doc="knowledge/company.txt",
+            chunk=0,
+            text="Wanderly 公司简介与发展历程\n\n一、我们是谁\n\n"
+            "Wanderly 是一家专注小团慢旅行的旅行品牌，总部位于四川成都。\n\n二、发展历程\n\n"
+            "2015 年：创始人林澄在成都创立 Wanderly。",
+        )
+    ]
+    assert story_titles("Wanderly", "zh", story) == ["Wanderly 的故事：我们是谁", "Wanderly 的故事"]
+    assert story_titles("青屿", "zh", []) == []
+
+
+def test_a_revision_keeps_the_figures_of_the_sentences_it_was_not_asked_about() -> None:
+    """Asked to fix "the best coffee in every bag" in a Tidewater story blog of stop 44, the model also
+    turned "between 4 days and 6 weeks" into "between 6 weeks": the reworded sentence that lost a figure
+    comes back as it was; a sentence a request was about may change its figures."""
+    from agents.revision import figures_kept
+
+    old = (
+        "Our mission is to offer you the best coffee in every bag we ship. Whole beans taste their best "
+        "between 4 days and 6 weeks after the roast date. Refunds are 70% up to 15 days before."
+    )
+    new = (
+        "Our mission is to offer you fresh coffee in every bag we ship. Whole beans taste their best "
+        "between 6 weeks after the roast date. Refunds are 40% up to 15 days before."
+    )
+    requests = ['body: "Refunds are 70%" does not match the refund table; give the row\'s figure']
+    assert figures_kept(old, new, requests) == (
+        "Our mission is to offer you fresh coffee in every bag we ship. Whole beans taste their best "
+        "between 4 days and 6 weeks after the roast date. Refunds are 40% up to 15 days before."
+    )
+    # A sentence said anew (few words in common) is the model's to say; nothing changed, nothing to do.
+    assert figures_kept(old, "Fresh beans, roasted on Monday.", []) == "Fresh beans, roasted on Monday."
+    assert figures_kept(old, old, []) == old
+
+
+def test_a_sentence_the_model_added_to_a_retold_story_is_a_finding_and_goes() -> None:
+    """Stop 44's blind reviewers rejected story blogs for sentences the model added to the passages it
+    retold, which no check caught: "…which means we don't add anything that could cause an allergic
+    reaction" (Clearleaf), "We offer a wide range of classes for all ages and skill levels" (Hearthline).
+    The sentences it retells pass; so does a call to action that gives the brand's address."""
+    from agents.compliance import remove_offending_sentences
+
+    clearleaf = load_brand(ROOT / "examples" / "brands" / "clearleaf")
+    documents = [
+        "Clearleaf is an independent skincare company based in Boulder, Colorado. We make three "
+        "fragrance-free products.",
+        "Clearleaf was founded in 2018 by Dr. Priya Raman and Jonah Adler. Jonah ran operations for a "
+        "natural foods cooperative.",
+    ]
+    retold = (
+        "Clearleaf is an independent skincare company based in Boulder, Colorado. Clearleaf was founded in "
+        "2018 by Dr. Priya Raman and Jonah Adler."
+    )
+    added = (
+        "We use fragrance-free ingredients, which means we don't add anything that could cause an allergic "
+        "reaction."
+    )
+    body = (
+        f"{retold} {added}\n\nThank you for reading. Read more at clearleaf.example and write to "
+        "care@clearleaf.example."
+    )
+    blog = {"title": "The Clearleaf Story: Founders", "body": body}
+    context = QualityContext.build(CH["blog"], clearleaf, documents)
+    found = [f for f in quality_findings(context, blog) if f.rule_id == "facts.story_added"]
+    assert [(f.field, f.matched, f.severity) for f in found] == [("body", added, "block")]
+    kept = remove_offending_sentences(Draft(channel="blog", fields=blog), found).fields["body"]
+    assert added not in kept and retold in kept and "clearleaf.example" in kept
+    # Only a piece that retells a story: a post may say more than the documents, and other checks read it.
+    assert "facts.story_added" not in rules(
+        clearleaf, "social_post", {"text": added + " #Clearleaf"}, documents=documents
+    )
+    # Without documents (brandforge check, no campaign) there is nothing to hold the story to.
+    assert "facts.story_added" not in rules(clearleaf, "blog", blog)
+
+
+def test_a_headline_that_opens_in_lower_case_carries_on_another_fields_sentence(
+    tidewater: Brand,
+) -> None:
+    """Clearleaf's ad of stop 45 (seed 7) split one sentence over two headlines: "…with disclosed and,"
+    over "exact ingredient percentages."; the second opens in lower case. A name spelled in lower case
+    (a glossary term) opens as it is spelled."""
+    clearleaf = load_brand(ROOT / "examples" / "brands" / "clearleaf")
+    ad = {
+        "headline_1": "Fragrance-free skincare",
+        "headline_2": "exact ingredient percentages.",
+        "headline_3": "Visit clearleaf.example",
+        "description_1": "We print the percentage of each key ingredient on the box.",
+        "description_2": "Shop the Barrier Moisturizer at clearleaf.example today.",
+    }
+    found = quality_findings(QualityContext.build(CH["search_ad"], clearleaf), ad)
+    assert [(f.rule_id, f.field, f.matched) for f in found if f.rule_id == "quality.opens_mid_thought"] == [
+        ("quality.opens_mid_thought", "headline_2", "exact")
+    ]
+    glossed = clearleaf.model_copy(update={"glossary": ["exact ingredient"]})
+    assert "quality.opens_mid_thought" not in rules(glossed, "search_ad", ad)
+    assert "quality.opens_mid_thought" not in rules(
+        clearleaf, "search_ad", {**ad, "headline_2": "Exact percentages"}
+    )
+
+
+def test_a_subject_of_one_word_that_names_nothing_is_no_phrase() -> None:
+    """A Hearthline e-mail of stop 45 (seed 7) was delivered with the subject "Looking"."""
+    hearthline = load_brand(ROOT / "examples" / "brands" / "hearthline")
+    email = {
+        "subject": "Looking",
+        "preheader": "Pre-seasoned with 3 coats of canola oil, cast in Hamilton, Ohio",
+        "body": "Hi there,\n\nThe Hearthline 10-inch Cast-Iron Skillet is pre-seasoned with 3 coats of "
+        "canola oil and works on gas, electric, induction, grill and campfire. Order yours at "
+        "hearthline.example.com.\n\nBest,\nThe Hearthline team",
+    }
+    assert "quality.truncated" in rules(hearthline, "email", email)
+    assert "quality.truncated" not in rules(hearthline, "email", {**email, "subject": "Hearthline"})
+    assert "quality.truncated" not in rules(hearthline, "email", {**email, "subject": "Cast in Hamilton"})

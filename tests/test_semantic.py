@@ -482,3 +482,37 @@ def test_in_campaigns_an_effect_on_health_no_document_states_blocks() -> None:
     assert any(f.rule_id == EFFECT_RULE and f.severity == "block" for f in found), found
     stated = campaign.check("The Barrier Moisturizer has 3% ceramides.")
     assert not any(f.rule_id == EFFECT_RULE for f in stated)
+
+
+def test_a_sentence_the_brands_documents_say_in_its_words_is_not_blocked_by_the_classifiers() -> None:
+    """A story blog of stop 45 retold Clearleaf's own company facts; the classifiers read "made in an
+    FDA-registered OTC drug facility" as an endorsement by the state and the founders' story as running
+    a rival down, and the last resort cut both, leaving the blog too short to deliver. Said in the
+    documents' own words they warn for a person to look; without that document they still block, and a
+    claim of the model's own appended to a documented sentence is not documented."""
+    embedder = get_embedder("use-multilingual")
+    facts = (
+        "Manufacturing and packaging\nThe serum and moisturizer are made in an ISO 22716 (cosmetic good "
+        "manufacturing practice) certified facility in Colorado. The sunscreen, an over-the-counter drug, is "
+        "made in an FDA-registered OTC drug facility in Ohio."
+    )
+    sentence = (
+        "The sunscreen, an over-the-counter drug, is made in an FDA-registered OTC drug facility in Ohio."
+    )
+    documented = ComplianceChecker(
+        load_policy("en", "cosmetics"),
+        PassageEvidence([("company#5", facts)], embedder),
+        semantic=load_semantic(),
+    )
+    found = [f for f in documented.check(sentence) if f.layer == "semantic"]
+    assert found and all(f.severity == "warn" and "documents say it" in f.explanation for f in found)
+    bare = ComplianceChecker(
+        load_policy("en", "cosmetics"),
+        PassageEvidence([("faq#1", "Our sunscreen is SPF 30.")], embedder),
+        semantic=load_semantic(),
+    )
+    assert verdict_of([f for f in bare.check(sentence) if f.layer == "semantic"]) == "block"
+    assert documented._documented(sentence)
+    assert not documented._documented(
+        sentence[:-1] + ", endorsed by the FDA as the safest sunscreen in America."
+    )
