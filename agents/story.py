@@ -122,6 +122,26 @@ def story_source(passages: list[Passage], index: FaissKnowledgeIndex | None = No
     return texts
 
 
+# A document that tells the brand's own story, by its file name or its title line: "company_history.txt",
+# "company.txt" ("Wanderly 公司简介与发展历程"), "about.md", "品牌故事.md". Stop 45's seed-7 run retold
+# Hearthline's product catalogue and warranty as its "story" (the angle asked for the cookware's
+# features): a policy dump, not an article.
+_BRAND_STORY = re.compile(
+    r"company|history|about|story|founder|heritage|公司|简介|历程|品牌故事|关于我们|创始",
+    re.IGNORECASE,
+)
+
+
+def tells_the_brand(index: FaissKnowledgeIndex, doc: str) -> bool:
+    """Whether ``doc`` tells the brand's own story (:data:`_BRAND_STORY` in its file name or the first
+    line of its first passage): the document a story channel retells first."""
+    if _BRAND_STORY.search(doc.rsplit("/", 1)[-1]):
+        return True
+    first = next((p for p in index.passages.values() if p.doc == doc and p.chunk == 0), None)
+    title = first.text.strip().split("\n", 1)[0] if first is not None else ""
+    return bool(_BRAND_STORY.search(title))
+
+
 def story_passages(
     index: FaissKnowledgeIndex, query: str, language: str, *, depth: int = 20, documents: int = 3
 ) -> list[Passage]:
@@ -133,6 +153,7 @@ def story_passages(
     ``language``. A document with less prose than that is followed by the next best one, up to
     ``documents`` (Wanderly's company profile has 560 characters of it, and the model retold it into a
     blog of 333, under the 450 asked for). Empty when none qualifies.
+    A document that tells the brand's own story (:func:`tells_the_brand`) comes before the others.
     Why: the blind reviewers published none of the 13 blogs the 1.5B model composed from facts and
     product sheets over stops 41-43 (a catalogue of blurbs, facts moved between products); told to
     retell a part of the brand's history it kept its facts and their order."""
@@ -140,8 +161,17 @@ def story_passages(
     taken: list[Passage] = []
     size = 0
     used: list[str] = []
-    for hit in index.search(query, depth, "hybrid"):
-        best = hit.passage
+    found = [hit.passage for hit in index.search(query, depth, "hybrid")]
+    # The brand's own story first: a document about the company, where the brand has one, whatever the
+    # angle (from its passage that matches best, else from its start); then the others, best match first.
+    own = sorted({p.doc for p in index.passages.values() if tells_the_brand(index, p.doc)})
+    starts = [
+        next((p for p in found if p.doc == doc), None)
+        or min((p for p in index.passages.values() if p.doc == doc), key=lambda p: p.chunk)
+        for doc in own
+    ]
+    starts.sort(key=lambda p: found.index(p) if p in found else len(found))
+    for best in [*starts, *found]:
         if (
             best.doc in used
             or not answers_customers(best.doc, best.section)

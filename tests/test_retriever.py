@@ -223,3 +223,20 @@ def test_a_story_leaves_out_the_end_of_a_list_item_it_starts_in(tmp_path: Path) 
     told = "\n".join(story_source(story, ctx.index))
     assert "Whole beans taste their best between 4 days and 6 weeks" in told
     assert "Let the bag rest 4 days" not in told
+
+
+def test_a_story_retells_the_brands_own_story_whatever_the_angle(tmp_path: Path) -> None:
+    """Stop 45's seed-7 run retold Hearthline's product catalogue and warranty as the blog's "story" (the
+    brief's angle asked for the cookware's features). A document about the company comes first; the
+    angle picks where in it the story starts."""
+    from agents.story import story_passages, tells_the_brand
+
+    _state, ctx = retrieve(HEARTHLINE, tmp_path, ["blog"], RetrieverParams(k=4))
+    assert tells_the_brand(ctx.index, "knowledge/company_history.txt")
+    assert not tells_the_brand(ctx.index, "knowledge/warranty.md")
+    angle = (
+        "The blog article should focus on showcasing the unique features of Hearthline's cast-iron cookware, "
+        "including its heavy duty construction, honest care, and easy-to-read warranty."
+    )
+    story = story_passages(ctx.index, angle, "en")
+    assert story and story[0].doc == "knowledge/company_history.txt"
