@@ -110,6 +110,11 @@ def _check(text: str, locale: str = "en", industry: str | None = None, brand=Non
         ("We keep your family safe on the water.", "en", None, ["en.guarantee"]),
         ("You will be completely safe with us.", "en", None, ["en.guarantee"]),
         ("We ensure food safety at every step.", "en", None, []),
+        # how long a product lasts, guaranteed (a Hearthline e-mail of stop 45); a warranty states its terms
+        ("We guarantee it'll last for 10 years, so you can be sure.", "en", None, ["en.guarantee"]),
+        ("Guaranteed to last a lifetime.", "en", None, ["en.guarantee"]),
+        ("Our skillets come with a limited lifetime warranty.", "en", None, []),
+        ("Built to last for years.", "en", None, []),
         ("We keep your data safe.", "en", None, []),
         ("We cannot ensure your safety in a storm.", "en", None, []),
         # "ensures the safety and comfort of every trip" (a Wanderly ad of stop 42, rejected as a guarantee)
