@@ -55,6 +55,9 @@ _ABOUT_MARKETING = re.compile(
     r"|all (?:marketing )?claims)\b|文案|广告语|宣传用语|对外宣传",
     re.IGNORECASE,
 )
+# A sentence that opens by pointing back at the one before: "它们针对的是课程服务本身……" after "以下是我们对
+# 每一期学期班的服务承诺。", which goes as a pointer (stop 45's Qingyu story blog kept the orphan).
+_POINTS_BACK = re.compile(r"\s*(?:它们|它|这些|上述|以上|They\b|These\b|Those\b|It\b|Both\b|Such\b)")
 _SEE_ALSO = re.compile(
     r"[ \t]*[(（](?:see|details in|详见|参见|规则见|见)[^()（）]{1,60}[)）]", re.IGNORECASE
 )
@@ -73,11 +76,18 @@ def story_text(text: str) -> str:
         if line.endswith((":", "：")) or (not _SENTENCE_END.search(line) and len(line) < 60):
             continue
         lines.append(line)
-    # a parenthetical pointer goes, and a sentence that is one
+    # a parenthetical pointer goes, and a sentence that is one, and the sentence after a dropped one that
+    # points back at it
     prose = _SEE_ALSO.sub("", "\n".join(lines))
-    return keep_sentences(
-        prose, lambda sentence: not _REFERENCE.search(sentence) and not _ABOUT_MARKETING.search(sentence)
-    )
+    dropped = False
+
+    def keep(sentence: str) -> bool:
+        nonlocal dropped
+        points_back = dropped and _POINTS_BACK.match(sentence) is not None
+        dropped = bool(_REFERENCE.search(sentence) or _ABOUT_MARKETING.search(sentence) or points_back)
+        return not dropped
+
+    return keep_sentences(prose, keep)
 
 
 def story_source(passages: list[Passage], index: FaissKnowledgeIndex | None = None) -> list[str]:
