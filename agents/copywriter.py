@@ -201,7 +201,10 @@ class Copywriter(Agent):
         ``retell_paragraphs`` paragraphs, each retelling a passage of the story it does not tell yet
         (:func:`agents.lengthen.retold`); a story is never lengthened with product paragraphs, which is
         what made the blogs about the brand a catalogue of blurbs."""
-        texts = [story_text(p.text) for p in story]
+        # each passage's prose as story_source gives it: one that opens on the end of a list item leaves
+        # that end out ("This indicates a low potential for allergic reaction…", the end of a product
+        # sheet's test item, retold alone into a Clearleaf story blog of stop 45)
+        texts = [" ".join(story_source([p], ctx.index)) for p in story]
         longer = retold(
             ctx,
             state,
