@@ -268,6 +268,9 @@ def dangling_word(text: str) -> str | None:
     words = re.findall(r"[A-Za-z&+'’]+$", stripped)
     if words and words[0].casefold() in DANGLING_EN:
         return words[0]
+    # "…products that are not only effective but also" (a Clearleaf ad description of stop 45, seed 7)
+    if words and words[0].casefold() == "also" and re.search(r"\bbut\s+also$", stripped, re.IGNORECASE):
+        return "but also"
     # An adjective that waits for its noun after a preposition, an article or a colon: "order now for
     # fresh", "Tidewater Coffee Roasters: Fresh" (two Tidewater headlines of 2026-12-05); "Always fresh"
     # and "Made for the bold" are whole.

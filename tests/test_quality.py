@@ -1761,6 +1761,8 @@ def test_hashtags_where_the_channel_has_none_are_found_and_made_words(tidewater:
         ("Tidewater roasts fresh", None),
         ("The Dutch oven is a versatile", "versatile"),
         ("A Comprehensive Guide to Traceable", "Traceable"),  # stop 44's Tidewater blog title, cut
+        ("Clearleaf makes skincare products that are not only effective but also", "but also"),
+        ("Available in blue and green also", None),
         ("Coffee for the Curious", None),
         ("Built to Last", None),
         ("Skincare Without the Guesswork", None),
