@@ -268,6 +268,10 @@ def dangling_word(text: str) -> str | None:
     words = re.findall(r"[A-Za-z&+'’]+$", stripped)
     if words and words[0].casefold() in DANGLING_EN:
         return words[0]
+    # A participle that needs its place: "A Small-Batch Specialty Coffee Roaster Based" (a Tidewater blog
+    # title of stop 45, seed 7, cut before "on the Columbia River…"); "Made" and "built" may end a phrase.
+    if words and words[0].casefold() in _NEEDS_ITS_PLACE:
+        return words[0]
     # "…products that are not only effective but also" (a Clearleaf ad description of stop 45, seed 7)
     if words and words[0].casefold() == "also" and re.search(r"\bbut\s+also$", stripped, re.IGNORECASE):
         return "but also"
@@ -308,6 +312,7 @@ _ATTRIBUTIVE = frozenset(
 )
 # Endings of adjectives, for the same test: "Discover Our Traceable" (a Tidewater subject of 2026-12-05).
 _ADJECTIVE_END = re.compile(r"(?:able|ible|ful|ous|ive|less)$")
+_NEEDS_ITS_PLACE = frozenset(("based", "located", "situated", "headquartered", "nestled"))
 _DETERMINERS = frozenset(("a", "an", "our", "your", "their", "its", "my", "his", "her"))
 _PREPOSITIONS = frozenset(("to", "for", "of", "with", "from", "in", "into", "on", "at", "by", "about"))
 TAKES_OBJECT = frozenset(
@@ -390,7 +395,9 @@ def fit_with_cut(text: str, field: FieldSpec) -> tuple[str, Cut]:
 
 
 _TITLE_TAIL = re.compile(
-    r"\s+(?:with|within|that|and|for|from|in|by|at|on|through|since|where|while)\s|\s+[—–-]\s", re.IGNORECASE
+    r"\s+(?:with|within|that|and|for|from|in|by|at|on|through|since|where|while"
+    r"|based|located|situated|headquartered|nestled)\s|\s+[—–-]\s",
+    re.IGNORECASE,
 )
 
 

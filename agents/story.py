@@ -122,7 +122,11 @@ def story_source(passages: list[Passage], index: FaissKnowledgeIndex | None = No
             # 44), starts a new line
             head = passage.text.strip().split("\n", 1)[0]
             opens_on_heading = len(head) < 60 and not _SENTENCE_END.search(head)
-            same = passage.section == section and not opens_on_heading
+            # nor may a heading that ends the passage before run on into this one's first sentence ("Team
+            # and tasting room We are a team of 14 people.", a Tidewater story of stop 45)
+            last = joined.rsplit("\n", 1)[-1]
+            ends_on_heading = len(last) < 60 and not _SENTENCE_END.search(last)
+            same = passage.section == section and not opens_on_heading and not ends_on_heading
             sep = ("" if _CJK_END.search(joined) else " ") if same else "\n"
             joined += (sep if joined else "") + passage.text.strip()
             section = passage.section

@@ -1762,6 +1762,8 @@ def test_hashtags_where_the_channel_has_none_are_found_and_made_words(tidewater:
         ("The Dutch oven is a versatile", "versatile"),
         ("A Comprehensive Guide to Traceable", "Traceable"),  # stop 44's Tidewater blog title, cut
         ("Clearleaf makes skincare products that are not only effective but also", "but also"),
+        ("Tidewater Coffee Roasters: A Small-Batch Specialty Coffee Roaster Based", "Based"),
+        ("Roasted and shipped from Astoria", None),
         ("Available in blue and green also", None),
         ("Coffee for the Curious", None),
         ("Built to Last", None),
@@ -3000,6 +3002,12 @@ def test_a_long_title_is_cut_before_its_modifying_tail_not_into_a_fragment() -> 
     assert fit_with_cut(
         "Clearleaf: A Skincare Company that Discloses Ingredient Percentages and Test Results", title
     ) == ("Clearleaf: A Skincare Company that Discloses Ingredient Percentages", "clauses")
+    # a participle of place goes with its place (stop 45's Tidewater title was cut to "…Roaster Based")
+    assert fit_with_cut(
+        "Tidewater Coffee Roasters: A Small-Batch Specialty Coffee Roaster Based on the Columbia River "
+        "Waterfront in Astoria, Oregon",
+        title,
+    ) == ("Tidewater Coffee Roasters: A Small-Batch Specialty Coffee Roaster", "clauses")
     headline = CH["search_ad"].field("headline_1")
     assert fit_with_cut("Experience the durability and the heat of Hearthline", headline)[1] == "words"
 
@@ -3185,3 +3193,22 @@ def test_a_subject_of_one_word_that_names_nothing_is_no_phrase() -> None:
     assert "quality.truncated" in rules(hearthline, "email", email)
     assert "quality.truncated" not in rules(hearthline, "email", {**email, "subject": "Hearthline"})
     assert "quality.truncated" not in rules(hearthline, "email", {**email, "subject": "Cast in Hamilton"})
+
+
+def test_a_chinese_story_holds_its_sentences_to_half_of_the_documents_character_pairs(
+    wanderly: Brand,
+) -> None:
+    """Chinese is compared by character pairs: a true sentence in other words shares fewer of them
+    (0.58 for the rewording below), an added one far fewer (0.37, stop 44's Wanderly story blog)."""
+    documents = [
+        "云南·雨崩徒步 7天：在梅里雪山脚下的雨崩村慢走七天，藏族向导带路，"
+        "每天只走一段路，留出时间和村里人一起生活。",
+        "自 2020 年起，Wanderly 为每一位旅客的行程进行碳补偿，补偿费用由 Wanderly 承担。",
+    ]
+    reworded = (
+        "Wanderly 的云南·雨崩徒步为期 7 天，从梅里雪山脚下的雨崩村出发，由藏族向导带路，每天只走一段路。"
+    )
+    added = "我们将通过提供小团慢旅行的住宿优先选择和碳补偿，帮助旅行者在享受美好旅行的同时，也能保护环境。"
+    blog = {"title": "Wanderly 的故事", "body": f"{reworded}{added}"}
+    found = quality_findings(QualityContext.build(CH["blog"], wanderly, documents), blog)
+    assert [f.matched for f in found if f.rule_id == "facts.story_added"] == [added]

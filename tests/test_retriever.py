@@ -215,6 +215,14 @@ def test_a_storys_consecutive_passages_are_told_as_one_text() -> None:
         "Hearthline has 210 employees.",
         "自 2020 年起，Wanderly 为每一位旅客的行程进行碳补偿。补偿费用由 Wanderly 承担。",
     ]
+    # A heading that ends a passage does not run on into the next one's first sentence ("Team and tasting
+    # room We are a team of 14 people.", a Tidewater story of stop 45).
+    assert story_source(
+        [
+            passage("c.txt", 0, "We publish a transparency report.\nTeam and tasting room"),
+            passage("c.txt", 1, "We are a team of 14 people."),
+        ]
+    ) == ["We publish a transparency report.\nWe are a team of 14 people."]
 
 
 def test_a_story_leaves_out_the_end_of_a_list_item_it_starts_in(tmp_path: Path) -> None:
