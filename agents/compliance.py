@@ -51,6 +51,7 @@ from agents.featured import featured_product
 from agents.judge import JUDGE_PROMPT, ModelJudge
 from agents.lengthen import lengthened
 from agents.quality import (
+    QUALITY_RULES,
     QualityContext,
     answer_from_policy,
     back_the_subject,
@@ -90,6 +91,7 @@ from agents.state import (
     undelivered_piece,
 )
 from agents.story import channel_story, story_titles
+from core.errors import InputError
 from knowledge.brand import Brand
 from knowledge.chunking import Passage, map_sentences, split_sentences
 from policy import ComplianceChecker, Evidence, PassageEvidence, fold_str, load_policy
@@ -99,6 +101,7 @@ from policy.claims import coverage
 from policy.detectors import instruction_in
 from policy.facts import mentioned_products
 from policy.findings import ComplianceFinding, EvidenceRef, Severity
+from policy.rules import CAMPAIGN_RULE_NAMESPACES
 from policy.semantic import SemanticLayer, load_semantic
 
 
@@ -114,7 +117,20 @@ def checker_for(
     the semantic layer and the judge when given). A figure its documents do not state always blocks in
     generated copy (``fact_severity="block"``): the model made it up; and the judge may not clear a rule's
     finding in any category (``rules_stand``: a superlative, a listed rival, a guarantee, a health, finance,
-    education or authority claim, an unsupported fact): the model revises it instead."""
+    education or authority claim, an unsupported fact): the model revises it instead. A severity the
+    brand sets for a publishable-copy check must name one (:data:`agents.quality.QUALITY_RULES`)."""
+    unknown = [
+        n
+        for n in brand.compliance.severity
+        if n.startswith(CAMPAIGN_RULE_NAMESPACES) and n not in QUALITY_RULES
+    ]
+    if unknown:
+        raise InputError(
+            f"unknown rule id {unknown[0]!r}; the publishable-copy checks are: "
+            f"{', '.join(sorted(QUALITY_RULES))}",
+            source=brand.root / "brand.yaml" if brand.root else None,
+            field="compliance.severity",
+        )
     return ComplianceChecker(
         load_policy(brand.locale, brand.industry, brand),
         evidence,

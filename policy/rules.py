@@ -301,6 +301,11 @@ def brand_rules(brand: Brand) -> list[Rule]:
     return rules
 
 
+CAMPAIGN_RULE_NAMESPACES = ("quality.", "facts.")
+"""Rule ids of the campaign's publishable-copy checks (``agents.quality``): a brand may set their severity
+in ``compliance.severity``; the campaign layer, which defines them, says which exist."""
+
+
 def load_policy(
     locale: str,
     industry: str | None = None,
@@ -374,20 +379,17 @@ def load_policy(
     if brand is not None:
         policy.required_terms = list(brand.required_terms)
     if settings is not None:
-        # A campaign's publishable-copy checks (agents.quality) take a severity too, not a disable.
-        from agents.quality import (
-            QUALITY_RULES,
-        )  # the campaign layer's rule ids; imported late (it uses policy)
-
         known = set(ids)
-        for where, names, also in (
-            ("compliance.disable", settings.disable, set()),
-            ("compliance.severity", settings.severity, set(QUALITY_RULES)),
+        for where, names, theirs in (
+            ("compliance.disable", settings.disable, ()),
+            # a campaign's publishable-copy checks take a severity too (not a disable); the campaign
+            # layer, which defines them, checks those ids (agents.compliance.checker_for)
+            ("compliance.severity", settings.severity, CAMPAIGN_RULE_NAMESPACES),
         ):
-            unknown = [n for n in names if n not in known | also]
+            unknown = [n for n in names if n not in known and not (theirs and n.startswith(theirs))]
             if unknown:
                 raise InputError(
-                    f"unknown rule id {unknown[0]!r}; valid choices: {', '.join(sorted(known | also))}",
+                    f"unknown rule id {unknown[0]!r}; valid choices: {', '.join(sorted(known))}",
                     source=source,
                     field=where,
                 )

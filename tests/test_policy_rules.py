@@ -214,10 +214,6 @@ compliance:
         ("compliance: {rule_files: [missing.yaml]}", r"compliance.rule_files\[0\]: rule file not found"),
         ("compliance: {severity: {en.guarantee: maybe}}", r"compliance.severity.en.guarantee"),
         (
-            "compliance: {severity: {quality.nope: warn}}",
-            r"compliance.severity: unknown rule id 'quality.nope'",
-        ),
-        (
             "compliance: {disable: [quality.hashtags]}",
             r"compliance.disable: unknown rule id 'quality.hashtags'",
         ),
@@ -396,14 +392,20 @@ def test_a_brand_sets_the_severity_of_a_publishable_copy_check(tmp_path: Path) -
     """docs/quality.md: "A brand changes a rule's severity like any other rule's" — a quality check's id
     is a valid key of ``compliance.severity``, and the check then has that severity."""
     from agents.channels import load_channels
+    from agents.compliance import checker_for
     from agents.quality import QualityContext, quality_findings
-    from knowledge.brand import load_brand
 
     root = write_brand(
         tmp_path / "b", MINI_BRAND + "compliance: {severity: {quality.hashtags: warn}}\n", MINI_DOCS
     )
     brand = load_brand(root)
     load_policy("en", None, brand)  # accepted
+    checker_for(brand)  # and by the campaign layer, which knows the check
+    wrong = write_brand(
+        tmp_path / "w", MINI_BRAND + "compliance: {severity: {quality.nope: warn}}\n", MINI_DOCS
+    )
+    with pytest.raises(InputError, match=r"brand.yaml: compliance.severity: unknown rule id 'quality.nope'"):
+        checker_for(load_brand(wrong))
     post = {
         "text": "Harbor Blend costs $18 per 340 g bag and tastes of cocoa. Order a bag from Tidewater today."
     }
