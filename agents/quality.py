@@ -544,8 +544,7 @@ def _one_word(brand: Brand, spec: FieldSpec, text: str) -> tuple[str, int] | Non
     word = text.strip().rstrip(".!")
     if spec.prose or not re.fullmatch(r"[A-Za-z][a-z'’-]*", word):
         return None
-    names = [brand.name, *brand.required_terms, *brand.glossary, *(p.name for p in brand.products)]
-    if any(word.casefold() in n.casefold().split() for n in names):
+    if any(word.casefold() in n.casefold().split() for n in _names(brand)):
         return None
     return f'is the one word "{word}": no phrase a reader can take in', 0
 
@@ -586,8 +585,7 @@ def _opens_lower_case(spec: FieldSpec, text: str, brand: Brand) -> list[Complian
     word = re.match(r"\s*([a-z][\w'’-]*)", text)
     if spec.prose or word is None:
         return []
-    spelled = [brand.name, *brand.required_terms, *brand.glossary, *(p.name for p in brand.products)]
-    if any(text.lstrip().startswith(name) for name in spelled if name):
+    if any(text.lstrip().startswith(name) for name in _names(brand) if name):
         return []
     return [
         _finding(
@@ -1073,7 +1071,7 @@ def complete_alternative(
     candidates += [brand.positioning if said else f"{brand.name}{sep}{brand.positioning}", brand.name]
     heading = spec.name.startswith("title")
     own_titles = set(titles) if heading else set()
-    candidates = [*(t for t in titles if t in own_titles), *candidates]
+    candidates = [*(titles if heading else ()), *candidates]  # in the story's order
     taken = [o.strip().casefold() for o in others if o.strip()]
     # a long clause of another phrase field (not of a body, which may quote a product's description)
     clauses_taken = set().union(*(long_clauses(o) for o in others if len(o) <= _SHORT_FIELD_CHARS))
@@ -2065,9 +2063,6 @@ STORY_COVERAGE = 0.75
 # with the positioning line, 0.60).
 STORY_COVERAGE_ZH = 0.5
 _STORY_MIN_UNITS = 4  # "Thank you for reading." says nothing to check
-_WEB_OR_MAIL = re.compile(
-    r"[\w.-]+@[\w-]+\.[\w.]+|\b[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|cn|example)\b", re.ASCII
-)
 
 
 def _story_added(ctx: QualityContext, name: str, text: str) -> list[ComplianceFinding]:
@@ -2085,7 +2080,7 @@ def _story_added(ctx: QualityContext, name: str, text: str) -> list[ComplianceFi
     for a, b in sentence_spans(text):
         sentence = text[a:b].strip()
         need = content_units(sentence)
-        if len(need) < _STORY_MIN_UNITS or _WEB_OR_MAIL.search(sentence):
+        if len(need) < _STORY_MIN_UNITS or _ADDRESS.search(sentence) or _HOST.search(sentence):
             continue
         share = len(need & support) / len(need)
         if share < (STORY_COVERAGE_ZH if ctx.brand.language == "zh" else STORY_COVERAGE):

@@ -178,7 +178,7 @@ def story_passages(
     found = [hit.passage for hit in index.search(query, depth, "hybrid")]
     # The brand's own story first: a document about the company, where the brand has one, whatever the
     # angle (from its passage that matches best, else from its start); then the others, best match first.
-    own = sorted({p.doc for p in index.passages.values() if tells_the_brand(index, p.doc)})
+    own = [doc for doc in sorted({p.doc for p in index.passages.values()}) if tells_the_brand(index, doc)]
     starts = [
         next((p for p in found if p.doc == doc), None)
         or min((p for p in index.passages.values() if p.doc == doc), key=lambda p: p.chunk)
