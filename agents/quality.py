@@ -76,10 +76,11 @@ severity (a brand may change a severity with ``compliance.severity`` in brand.ya
   (:func:`policy.facts.rows_for_case`), the answer must give that row's figure. Any other message a
   passage speaks to: the answer states something of that passage. The last resort
   (:func:`answer_from_policy`) answers with those rows in the documents' own words;
-- ``facts.story_added``: in a piece that retells a story (``features: story``, the blog), a sentence
-  most of whose words are not the campaign's documents' or the brand file's (:data:`STORY_COVERAGE`):
-  what the model added to the story ("which means we don't add anything that could cause an allergic
-  reaction"). The last resort drops the sentence.
+- ``facts.story_added``: in a piece that retells a story (a ``features: story`` channel's, when the
+  campaign holds one to retell: ``QualityContext.story``), a sentence most of whose words are not the
+  campaign's documents' or the brand file's (:data:`STORY_COVERAGE`): what the model added to the story
+  ("which means we don't add anything that could cause an allergic reaction"). The compliance agent drops
+  the sentence rather than send it back (asked to fix one, the model rewrote the story around it).
 
 The checks read text only: no model, no index. Patterns are bounded (no nested quantifiers), so a long or
 hostile text cannot make them backtrack.
@@ -329,6 +330,7 @@ class QualityContext:
     cut_to_fit: frozenset[str] = frozenset()  # fields cut at a word boundary to fit their limit
     policy: tuple[str, ...] = ()  # the passages that answer the channel's input (a customer's question)
     documents: tuple[str, ...] = ()  # the campaign's passages that state facts: what copy may say
+    story: bool = False  # the piece retells a story from them (:func:`agents.story.channel_story`)
 
     @property
     def questions(self) -> list[str]:
@@ -345,6 +347,7 @@ class QualityContext:
         cut_off: Iterable[str] = (),
         cut_to_fit: Iterable[str] = (),
         policy: Iterable[str] = (),
+        story: bool = False,
     ) -> QualityContext:
         documents = tuple(documents)
         return cls(
@@ -355,6 +358,7 @@ class QualityContext:
             frozenset(cut_to_fit),
             tuple(policy),
             documents,
+            story,
         )
 
 
@@ -1219,7 +1223,9 @@ def _repeated(ctx: QualityContext, name: str, text: str) -> list[ComplianceFindi
         seen[key] = start
     phrase = _repeated_phrase(ctx, text)
     if phrase:
-        start = text.find(phrase, text.find(phrase) + len(phrase))
+        folded = text.casefold()
+        start = folded.find(phrase)
+        start = folded.find(phrase, start + len(phrase)) if folded.count(phrase) > 1 else start
         return [
             _finding(
                 "quality.repetition",
@@ -1689,7 +1695,7 @@ def _repeated_phrase(ctx: QualityContext, text: str) -> str | None:
         if grams[gram] > 1:
             return gram
     found = list(re.finditer(r"[A-Za-z0-9'’]+|\u2063", text))
-    words = [m.group().casefold() for m in found]
+    words = [_PERSON.get(m.group(), m.group()) for m in found]
     n = (4, 5, 6)[size]
     first: dict[tuple[str, ...], int] = {}
     for i in range(len(words) - n + 1):
@@ -1697,9 +1703,25 @@ def _repeated_phrase(ctx: QualityContext, text: str) -> str | None:
         if "\u2063" in window or sum(w not in _FUNCTION_WORDS for w in window) < 2:
             continue
         if window in first and not _parallel(text, found[first[window]].start(), found[i].start()):
-            return " ".join(window)
+            return text[found[i].start() : found[i + n - 1].end()]  # the later one, as it is written
         first.setdefault(window, i)
     return None
+
+
+# A phrase said twice with another person in it is still said twice: a Hearthline e-mail of stop 45 (seed 7)
+# had "the satisfaction of knowing their food will last them for many years", then "…knowing your food will
+# last you…" (both blind reviewers rejected it; no check saw it).
+_PERSON = {
+    **dict.fromkeys(("their", "our", "his", "her", "my", "its"), "your"),
+    **dict.fromkeys(("them", "us", "him", "me"), "you"),
+}
+_PERSON_WORD = re.compile(r"[A-Za-z'’]+")
+
+
+def _one_person(text: str) -> str:
+    """``text`` (case-folded) with every possessive and object pronoun as "your" and "you", so that a
+    phrase repeated with another person in it compares equal (:data:`_PERSON`)."""
+    return _PERSON_WORD.sub(lambda m: _PERSON.get(m.group(), m.group()), text.casefold())
 
 
 def _parallel(text: str, a: int, b: int) -> bool:
@@ -1760,16 +1782,16 @@ def drop_repeats(draft: Draft, findings: list[ComplianceFinding], keep: Iterable
     for f in findings:
         if f.severity != "block" or f.rule_id not in _REPEATS or not f.matched or f.field not in fields:
             continue
-        key = _norm(f.matched)
+        key = _norm(_one_person(f.matched))
         text = fields[f.field]
         spans = sentence_spans(text)
         if f.rule_id == "quality.repetition":
-            holding = [(a, b) for a, b in spans if _norm(text[a:b]) == key]
+            holding = [(a, b) for a, b in spans if _norm(_one_person(text[a:b])) == key]
             if not holding and len(spans) >= _LONG_FIELD_SENTENCES:  # a phrase, in a long field
-                holding = [(a, b) for a, b in spans if key in _norm(text[a:b])]
+                holding = [(a, b) for a, b in spans if key in _norm(_one_person(text[a:b]))]
         else:
-            holding = [(a, b) for a, b in spans if key in _norm(text[a:b])]
-        earlier = any(key in _norm(fields[n]) for n in names[: names.index(f.field)])
+            holding = [(a, b) for a, b in spans if key in _norm(_one_person(text[a:b]))]
+        earlier = any(key in _norm(_one_person(fields[n])) for n in names[: names.index(f.field)])
         if not key or not holding or (len(holding) < 2 and not earlier):
             continue
         a, b = holding[-1]
@@ -2066,12 +2088,13 @@ _STORY_MIN_UNITS = 4  # "Thank you for reading." says nothing to check
 
 
 def _story_added(ctx: QualityContext, name: str, text: str) -> list[ComplianceFinding]:
-    """``facts.story_added``: in a piece that retells a story (``features: story``, the blog), a sentence
+    """``facts.story_added``: in a piece that retells a story (``ctx.story``: a story channel's piece when the
+    campaign holds a story to retell; one written from product facts is left to the other checks), a sentence
     whose words are mostly not the campaign's documents' or the brand file's (:data:`STORY_COVERAGE`): what
     the model added to the story. Both blind reviewers of stop 44 rejected story blogs for such sentences,
     which no other check caught (a health promise, classes "for all ages" the documents never offer). A
     sentence that gives an address (a call to action to the brand's site) is the contact check's."""
-    if ctx.channel.features != "story" or not ctx.documents:
+    if not ctx.story or not ctx.documents:
         return []
     brand = ctx.brand
     sheets = [" ".join([p.name, p.description or "", *p.facts]) for p in brand.products]

@@ -470,6 +470,63 @@ def test_the_blog_retells_one_part_of_the_brands_documents(tmp_path: Path) -> No
     assert story_docs and story_docs <= {"knowledge/history.md", "knowledge/roasting.md"}
 
 
+class _AddingStoryModel(FakeBackend):
+    """The fake model, except that its story retells the passages it is given word for word and adds a
+    sentence of its own, as the 1.5B model did ("We offer a wide range of classes for all ages"), and that
+    asked to revise the story it returns it unchanged (the 1.5B model often did)."""
+
+    ADDED = "We also run weekly cupping classes for all ages and skill levels at our Portland cafe."
+
+    def __init__(self, config: FakeConfig) -> None:
+        super().__init__(config)
+        self.answer = ""
+
+    def _complete(self, messages, json_schema, params):  # type: ignore[no-untyped-def]
+        prompt = messages[-1]["content"]
+        if "It retells this part of" in prompt:
+            told = prompt.split("It retells this part of", 1)[1].split("Write it in", 1)[0]
+            prose = [line.strip(' "') for line in told.splitlines() if line.strip(' "').endswith(".")]
+            body = " ".join(prose[:2]) + f" {self.ADDED}\n\n" + " ".join(prose[2:])
+            fields = {"title": "How Tidewater started", "body": body}
+            self.answer = json.dumps({"citations": ["P1"], "fields": fields})
+        elif not (self.answer and "Revise the blog piece" in prompt):
+            return super()._complete(messages, json_schema, params)
+        return Completion(
+            text=self.answer,
+            prompt_tokens=1,
+            completion_tokens=len(self.answer) // 4,
+            seconds=0.0,
+            model="story",
+            backend="fake",
+        )
+
+
+def test_a_sentence_added_to_the_story_is_dropped_not_sent_back(tmp_path: Path) -> None:
+    """Asked to fix a sentence it had added to a story, the 1.5B model rewrote the story around it
+    (stop 45's Clearleaf blog made both founders "formulation chemists with a PhD"). The compliance agent
+    drops the sentence instead, reports it as fixed, and asks the model nothing about it."""
+    from pipelines import run_campaign
+
+    docs = {
+        **MINI_DOCS,
+        "history.md": "# Our history\nTidewater was founded in 2013 in Astoria by two friends who roasted "
+        "on a 5 kg roaster in a net loft. They sold their first bags at the Astoria Sunday Market.\n\n"
+        "# How we roast\nOne batch from every roast day is cupped the next morning by two roasters, and a "
+        "batch that misses its profile is pulled from sale. Every bag names the farm and the roast date.\n",
+    }
+    brand = write_brand(tmp_path / "story", MINI_BRAND, docs)
+    campaign = run_campaign(brand, channels=["blog"], llm=_AddingStoryModel(FakeConfig()))
+    (piece,) = campaign.pieces
+    story_calls = [t for t in campaign.trace if t.prompt == "copywriter.story@1"]
+    assert story_calls, "the blog was not written as a story"
+    assert "cupping classes" not in piece.fields["body"]
+    assert "Astoria" in piece.fields["body"]  # the story itself stays
+    added = [f for f in piece.compliance.findings if f.rule_id == "facts.story_added"]
+    assert [(f.matched, f.fixed) for f in added] == [(_AddingStoryModel.ADDED, True)]  # once, however often
+    asked = [request for revision in piece.revisions for request in revision.requests]
+    assert not any("retells the brand's documents" in request for request in asked), asked
+
+
 class _ShortBlogModel(FakeBackend):
     """The fake model, except that it drafts a two-paragraph blog and writes each added paragraph
     about the product the prompt names, so the test can see where each one went."""
@@ -1059,6 +1116,40 @@ def test_in_a_long_field_the_later_sentence_repeating_a_phrase_goes() -> None:
     assert drop_repeats(short, [repeat]) == short
 
 
+def test_a_phrase_said_again_with_another_person_in_it_is_a_repeat() -> None:
+    """A Hearthline e-mail of stop 45 (seed 7) said "the satisfaction of knowing their food will last them
+    for many years", then "…knowing your food will last you for many years"; both blind reviewers rejected
+    it. The check compares phrases with every pronoun as one person, and the last resort drops the later
+    sentence."""
+    from agents.quality import drop_repeats
+
+    hearthline = load_brand(ROOT / "examples" / "brands" / "hearthline")
+    first = (
+        "With its 5.2 L capacity and $185.00 price, it's an excellent choice for any home cook who wants to "
+        "enjoy the satisfaction of knowing their food will last them for many years."
+    )
+    again = (
+        "Don't wait to experience the satisfaction of knowing your food will last you for many years with "
+        "our enameled cast-iron Dutch oven."
+    )
+    body = (
+        "Hi there,\n\nAre you tired of worn coated pans? Look no further than our 5.5 qt Enameled "
+        "Dutch Oven. "
+        f"It is cast and enameled by our partner foundry in Porto, Portugal. {first} {again}\n\n"
+        "Best,\nThe Hearthline team"
+    )
+    email = {"subject": "The Hearthline Dutch oven", "preheader": "Cast in Porto, Portugal", "body": body}
+    context = QualityContext.build(CH["email"], hearthline)
+    found = [f for f in quality_findings(context, email) if f.rule_id == "quality.repetition"]
+    phrase = "the satisfaction of knowing your"
+    assert [(f.field, f.matched) for f in found] == [("body", phrase)]
+    assert found[0].span is not None and body[found[0].span[0] :].startswith(phrase)
+    fixed = drop_repeats(Draft(channel="email", fields=email), found).fields["body"]
+    assert again not in fixed and first in fixed
+    varied = body.replace(again, "Order yours at hearthline.example.com today.")
+    assert "quality.repetition" not in rules(hearthline, "email", {**email, "body": varied})
+
+
 def test_the_last_resort_lets_the_first_we_sentence_name_the_brand(wanderly: Brand, tidewater: Brand) -> None:
     from agents.quality import name_the_brand
 
@@ -1156,7 +1247,8 @@ def test_a_sentence_pointing_back_at_a_dropped_one_goes_with_it() -> None:
     study = "In addition, we ran a 4-week study, which found that 81% said skin felt smoother."
     body = (
         f"Our serum is fragrance-free. {study} These results demonstrate how well it works. "
-        "We ship from Boulder.\n\nThese results are ours to share. So why choose Clearleaf?"
+        "This indicates a low potential for irritation. We ship from Boulder."
+        "\n\nThese results are ours to share. So why choose Clearleaf?"
     )
     found = ComplianceFinding(
         rule_id="judge.guarantee",
@@ -3142,7 +3234,7 @@ def test_a_sentence_the_model_added_to_a_retold_story_is_a_finding_and_goes() ->
         "care@clearleaf.example."
     )
     blog = {"title": "The Clearleaf Story: Founders", "body": body}
-    context = QualityContext.build(CH["blog"], clearleaf, documents)
+    context = QualityContext.build(CH["blog"], clearleaf, documents, story=True)
     found = [f for f in quality_findings(context, blog) if f.rule_id == "facts.story_added"]
     assert [(f.field, f.matched, f.severity) for f in found] == [("body", added, "block")]
     kept = remove_offending_sentences(Draft(channel="blog", fields=blog), found).fields["body"]
@@ -3151,8 +3243,10 @@ def test_a_sentence_the_model_added_to_a_retold_story_is_a_finding_and_goes() ->
     assert "facts.story_added" not in rules(
         clearleaf, "social_post", {"text": added + " #Clearleaf"}, documents=documents
     )
-    # Without documents (brandforge check, no campaign) there is nothing to hold the story to.
+    # Without documents (brandforge check, no campaign) there is nothing to hold the story to; nor is
+    # there in a blog the campaign had no story for (written from product facts, it is not a retelling).
     assert "facts.story_added" not in rules(clearleaf, "blog", blog)
+    assert "facts.story_added" not in rules(clearleaf, "blog", blog, documents=documents)
 
 
 def test_a_headline_that_opens_in_lower_case_carries_on_another_fields_sentence(
@@ -3210,5 +3304,5 @@ def test_a_chinese_story_holds_its_sentences_to_half_of_the_documents_character_
     )
     added = "我们将通过提供小团慢旅行的住宿优先选择和碳补偿，帮助旅行者在享受美好旅行的同时，也能保护环境。"
     blog = {"title": "Wanderly 的故事", "body": f"{reworded}{added}"}
-    found = quality_findings(QualityContext.build(CH["blog"], wanderly, documents), blog)
+    found = quality_findings(QualityContext.build(CH["blog"], wanderly, documents, story=True), blog)
     assert [f.matched for f in found if f.rule_id == "facts.story_added"] == [added]
