@@ -264,9 +264,12 @@ _CITATION = re.compile(
 )
 # A line that is only a list of passage ids ("Citations: P1, P2", "引用：P3"): the answer's citation list
 # echoed into the prose.
+# The label may stand on a line of its own, the ids under it ("Citations:\nP1, P2, P3", a Tidewater e-mail
+# of stop 46), or with nothing ("Citations: none").
 _CITATION_LINE = re.compile(
-    r"^[ \t]*(?:citations?|sources?|references?|引用|来源|参考)[ \t]*[:：][ \t]*"
-    r"P\d{1,2}(?:[ \t]*[,，、][ \t]*P\d{1,2}){0,19}[ \t]*[.。]?[ \t]*$",
+    r"^[ \t]*(?:(?:citations?|sources?|references?|引用|来源|参考)[ \t]*[:：][ \t]*\n?[ \t]*)?"
+    r"P\d{1,2}(?:[ \t]*[,，、][ \t]*P\d{1,2}){0,19}[ \t]*[.。]?[ \t]*$|"
+    r"^[ \t]*(?:citations?|sources?|references?|引用|来源|参考)[ \t]*[:：][ \t]*(?:none|n/a|无)?[ \t]*$",
     re.IGNORECASE | re.MULTILINE,
 )
 _BRACKETED_ID = re.compile(r"[ \t]?(?:\[\s?P\d{1,2}\s?\]|\(\s?P\d{1,2}\s?\)|（\s?P\d{1,2}\s?）)")
@@ -929,18 +932,65 @@ def drop_stray_hashtags(channel: ChannelSpec, draft: Draft) -> Draft:
 def drop_foreign_hashtags(ctx: QualityContext, draft: Draft) -> Draft:
     """The last-resort fix for ``quality.mixed_language`` in hashtags: a hashtag in another script than
     the brand's language ("#CultureTour" under a Chinese post) goes, unless it is one of the brand's own
-    words ("#Wanderly"); :func:`finish_conventions` then adds the brand's tag if the post has too few."""
+    words ("#Wanderly"); so does a Latin hashtag made of no words the brand's documents or everyday tags
+    use (:func:`unreadable_hashtag`); :func:`finish_conventions` then adds the brand's tag if the post has
+    too few."""
     fields = dict(draft.fields)
+    vocabulary = _tag_vocabulary(ctx)
     for name, text in draft.fields.items():
         new = HASHTAG.sub(
             lambda m: (
-                "" if not _in_link(m.string, m.start()) and _foreign(ctx, m.group(0)[1:]) else m.group(0)
+                ""
+                if not _in_link(m.string, m.start())
+                and (_foreign(ctx, m.group(0)[1:]) or unreadable_hashtag(m.group(0)[1:], vocabulary))
+                else m.group(0)
             ),
             text,
         )
         if new != text:
             fields[name] = re.sub(r"[ \t]+$", "", re.sub(r"[ \t]{2,}", " ", new), flags=re.MULTILINE).strip()
     return draft if fields == draft.fields else draft.model_copy(update={"fields": fields})
+
+
+# Words everyday hashtags are made of that a brand's documents may not use.
+_TAG_WORDS = frozenset(
+    (  # noqa: SIM905 - a word list reads better as one string
+        "a an the and of in on to for my our your we us it is be do go up new love life day days daily style "
+        "tips tip how made make real good best free home family kids fun time week weekend morning night "
+        "summer winter spring autumn fall season gift gifts shop small business local craft handmade self "
+        "care routine goals inspo vibes mood feed eat eats food drink drinks cook cooking kitchen recipe "
+        "recipes coffee tea travel trip trips adventure outdoors nature beauty skin skincare clean learn "
+        "learning code coding school class classes kid parent parents lover lovers long term"
+    ).split()
+)
+
+
+def _tag_vocabulary(ctx: QualityContext) -> frozenset[str]:
+    """The words a hashtag may be made of: the brand's documents', its file's and :data:`_TAG_WORDS`."""
+    brand = ctx.brand
+    sheets = [" ".join([p.name, p.description or "", *p.facts]) for p in brand.products]
+    text = " ".join([*ctx.documents, brand.name, brand.positioning, *brand.glossary, *sheets])
+    return _TAG_WORDS | {w.casefold() for w in re.findall(r"[A-Za-z]{3,}", text)}
+
+
+def unreadable_hashtag(tag: str, vocabulary: frozenset[str]) -> bool:
+    """Whether a Latin hashtag cannot be split into ``vocabulary``'s words (and numbers): "#francifreze\
+    cosmetics" under a Clearleaf post (stops 45 and 46; a blind reviewer called it garbled). A tag in
+    another script, or with any character but letters, digits and "_", is left to the other checks."""
+    folded = tag.casefold().replace("_", "")
+    if not folded.isascii() or not folded.isalnum() or len(folded) < 4:
+        return False
+    ends = [True] + [False] * len(folded)  # ends[i]: folded[:i] splits into words
+    for i in range(1, len(folded) + 1):
+        ends[i] = any(
+            ends[j] and (_word_of(folded[j:i], vocabulary) or folded[j:i].isdigit())
+            for j in range(max(0, i - 24), i)
+        )
+    return not ends[-1]
+
+
+def _word_of(piece: str, vocabulary: frozenset[str]) -> bool:
+    return piece in vocabulary or (len(piece) > 3 and piece.endswith("s") and piece[:-1] in vocabulary)
 
 
 def _has_greeting(text: str) -> bool:

@@ -202,6 +202,8 @@ class ComplianceChecker:
                 continue
             if _mentioned_not_used(folded.source, start, end, rule.category):
                 continue
+            if rule.id == "brand.competitor" and _neutral_rival(folded.source, start, end):
+                continue
             taken_end = max(taken_end, end)
             if rule.unless:
                 bounds = sentences.bounds(start, end)
@@ -833,10 +835,36 @@ _REJECTED_BEFORE = re.compile(
 )
 # "“排毒”本身就是个伪概念" (a blind-set sentence of stop 41): the quoted term called a false notion.
 _REJECTED_AFTER = re.compile(
-    r"^(?:字样|一词|这个词|这种说法|的说法|说法|之类|承诺|\s*(?:is|are)\s+banned|"
+    r"^(?:字样|一词|这个词|这种说法|的说法|说法|之类|承诺|这回事|这种事|\s*(?:is|are)\s+banned|"
     r"(?:本身)?(?:就)?(?:是|只是)(?:个|一个)?(?:伪|假|营销)|\s*(?:is|are) (?:a )?(?:myth|marketing))"
 )
 _NOT_EQUAL = re.compile(r"(?:≠|不等于|并不等于|不代表)\s*$")  # "稳健型≠保本": says what it is not
+# A claim said to be impossible, or that nothing can make it ("There's no such thing as a risk-free
+# investment", "没有任何机构能保证你上岸", "No tutor can guarantee a grade"), in the clause right before
+# the hit: the rule packs list the plain negations ("不能保证", "not guaranteed"), not these.
+_NOBODY_CAN = re.compile(
+    r"\bno\s+such\s+thing\s+as\s+(?:an?\s+)?$|"
+    r"\b(?:no\s+one|nobody|no\s+[a-z]+|nothing)\s+(?:can|could|will|would)\s+(?:ever\s+)?(?:truly\s+)?$|"
+    r"(?:没有(?:任何)?[\u4e00-\u9fff]{0,6}|谁都|谁也|任何[\u4e00-\u9fff]{0,6}都)(?:能|可以|敢|会|不能|无法|不敢|没法)$|"
+    r"(?:世上|世界上)?(?:没有|不存在)$"
+)
+# A required disclaimer or a referral to a doctor says what the product is not for: "本品为化妆品，不能代替
+# 药物治疗皮肤疾病", "如果您正在接受痤疮药物治疗，建议先咨询医生", "not a substitute for medical treatment"
+# (both blocked on the ninth blind set). The hit is in the clause the negation or the condition opens.
+_DISCLAIMED = re.compile(
+    r"(?:不能|不可|无法|不得|并非|不是|不用于|不宜)(?:代替|替代|用于)?[\u4e00-\u9fff]{0,8}$|"
+    r"\bnot\s+(?:a\s+)?(?:substitute|replacement)\s+for\s+(?:[a-z'’-]+\s+){0,3}$|"
+    r"\bnot\s+(?:intended|meant)\s+to\s+[a-z ,]{0,40}$"
+)
+_UNDER_TREATMENT = re.compile(
+    r"(?:如果|若|如)您?(?:正在|已在|目前)?(?:接受|使用|服用|患有|有)[\u4e00-\u9fff]{0,10}$|"
+    r"\bif\s+you(?:'re|’re|\s+are)?\s+(?:currently\s+)?(?:being\s+treated\s+for|taking|on|using|have|"
+    r"suffer\s+from)\s+(?:[a-z'’-]+\s+){0,3}$"
+)
+_SEE_A_DOCTOR = re.compile(
+    r"咨询医生|遵医嘱|请先咨询|就医|\b(?:consult|ask|see|talk\s+to|speak\s+to)\s+(?:your|a)\s+"
+    r"(?:doctor|gp|physician|dermatologist|pharmacist)\b"
+)
 _ANSWERED_NO = re.compile(r"^\W{0,3}\?\s*no\b(?!\s+(?:doubt|question|wonder)\b)")
 _WORDING_CATEGORIES = frozenset(
     {
@@ -888,7 +916,55 @@ def _mentioned_not_used(text: str, start: int, end: int, category: str) -> bool:
             return True
     if _NOT_EQUAL.search(text[max(0, start - 24) : start]):
         return True
+    clause = _CLAUSE_START.split(text[max(0, start - 48) : start])[-1].casefold()
+    if _NOBODY_CAN.search(clause):
+        return True
+    if category == "health_claim":
+        if _DISCLAIMED.search(clause):
+            return True
+        sentence = text[max(0, start - 80) : end + 80].casefold()
+        if _UNDER_TREATMENT.search(clause) and _SEE_A_DOCTOR.search(sentence):
+            return True
     return bool(_ANSWERED_NO.match(text[end : end + 16].casefold()))
+
+
+# A listed rival named as a plain fact: where the customer switches from, where the product is also sold,
+# what it works with ("Switching from Northgate Bank? …", "同时在玉容坊线下门店有售", "Already using a
+# Glowra serum? You can layer ours on top"); three of the ninth blind set's seven clean rival sentences
+# were blocked for the name alone. Not when the sentence runs anyone down (:data:`_RUNS_DOWN`).
+_RIVAL_BEFORE = re.compile(
+    r"\b(?:switch(?:ing)?|mov(?:e|ing)|transfer(?:ring)?|coming|port(?:ing)?)\s+(?:over\s+)?from\s+"
+    r"(?:an?\s+|the\s+|your\s+)?$|"
+    r"\b(?:also\s+)?(?:sold|available|stocked|in\s+stock)\s+(?:at|in|on|through|via)\s+(?:an?\s+|the\s+|selected\s+)?$|"
+    r"\b(?:compatible|works)\s+with\s+(?:an?\s+|the\s+|your\s+)?$|"
+    r"\balready\s+(?:using|use|have|own)\s+(?:an?\s+|the\s+|your\s+)?$"
+)
+_RIVAL_ZH = re.compile(r"从$(?#from)|(?:同时|也)?在$|兼容$|适配$|支持$")
+_RIVAL_ZH_AFTER = re.compile(
+    r"^[\u4e00-\u9fffA-Za-z]{0,8}?(?:转入|转过来|迁移|迁入|搬过来|换过来|导入|有售|销售|上架|可以买到|可购买|购买)"
+)
+_RUNS_DOWN = re.compile(
+    r"\b(?:unlike|worse|inferior|cheap(?:er|o)?|junk|rip[\s-]?off|scam|fake|overpriced|vanish|beat|better\s+than|"
+    r"tired\s+of|sick\s+of|fed\s+up|ditch|dump|stuck\s+with|fail(?:s|ed)?|hidden\s+fees?|"
+    # an offer to the rival's customers is a conquest ad, not a plain fact ("Switching from Dermalux? Bring
+    # your empty bottle for a discount." blocks in the first corpus)
+    r"discount|deal|offer|bonus|cashback|reward|\d+\s?%\s+off)\b|优惠|折扣|打折|返现|立减|赠送|"
+    r"不如|比不上|差劲|太差|坑|割韭菜|垃圾|智商税|冤枉|忽悠|骗|卡顿|老是|吐槽|踩雷|别再|受够"
+)
+
+
+def _neutral_rival(text: str, start: int, end: int) -> bool:
+    """Whether a listed rival's name at ``text[start:end]`` is a plain fact (see :data:`_RIVAL_BEFORE`)."""
+    clause = _CLAUSE_START.split(text[max(0, start - 48) : start])[-1].casefold()
+    lo, hi = text.rfind("\n", 0, start) + 1, text.find("\n", end)
+    if _RUNS_DOWN.search(text[max(lo, start - 120) : hi if hi >= 0 else end + 120].casefold()):
+        return False
+    if _RIVAL_BEFORE.search(clause):
+        return True
+    return bool(_RIVAL_ZH.search(clause) and _RIVAL_ZH_AFTER.match(text[end : end + 24]))
+
+
+_CLAUSE_START = re.compile(r"[，。；;！？!?\n]|[.,](?=\s)")
 
 
 _NAME_STRIP = " \t.,;:!?。，；：！？-–—"

@@ -123,7 +123,7 @@ _NUMERALS = str.maketrans("零〇一二三四五六七八九幺", "00123456789" 
 # A bank card or account number given in full with its label, whether or not it passes the Luhn check
 # ("完整卡号 6222 0000 1234 5678", "routing 011000015"); a masked tail ("尾号1234") is too short to match.
 _LABELLED_ACCOUNT = re.compile(
-    r"(?:卡号|银行卡号?|银行账号|账号|帐号|账户|帐户|(?<![a-z])(?:card\s+(?:number|no\.?)|account\s+(?:number|no\.?)|"
+    r"(?:卡号|银行卡号?|银行账号|账号|帐号|账户|帐户|(?<![a-z])(?:card(?:\s+(?:number|no\.?))?|account\s+(?:number|no\.?)|"
     r"acct\.?\s*(?:no\.?|#)?|routing(?:\s+number)?|iban))[^\d\n]{0,12}?(\d(?:[ -]?\d){7,30})(?![\d])|"
     r"(?<![a-z])sort\s*code[^\d\n]{0,4}\d{2}[ -]?\d{2}[ -]?\d{2}(?![\d])"  # a UK bank's sort code
 )
@@ -143,7 +143,8 @@ _ROLE_MAILBOX = re.compile(
 _PERSONAL_CONTEXT = re.compile(
     r"\b(?:cell|cellphone|mobile|personal|private|home|his|her|him|wife|husband|mom|mum|dad|son|daughter|"
     r"winner|patient|student|member|emergency\s+contact|customer(?!\s+(?:service|care|support|success))|client)\b|"
-    r"'s\s+(?:cell|phone|number|mobile|e-?mail|address)|手机|私人|个人|家庭|家里|住址|本人|先生|女士|小姐|太太|家长|妈妈|"
+    r"'s\s+(?:cell|phone|number|mobile|e-?mail|address)|\b(?:ring|call|text|phone|reach)\s+you\s+(?:back\s+)?(?:on|at)\b|"
+    r"手机|私人|个人|家庭|家里|住址|本人|先生|女士|小姐|太太|家长|妈妈|"
     r"爸爸|客户|学员|患者|收件人|中奖|获奖|紧急联系人"
 )
 _PREMISES = (
@@ -171,7 +172,8 @@ _ADDRESS_PERSONAL = re.compile(
     r"\b(?:your|his|her|their|my)\s+(?:home|house|place|flat|apartment|address|door|doorstep)\b|"
     r"\b(?:lives?|living|resides?|residing|home)\s+(?:at|on)\b|\baddress\s+on\s+file\b|"
     r"\b(?:on\s+(?:its|their)\s+way|ship(?:s|ped|ping)?|deliver(?:ed|ing|y)?|mail(?:ed)?|sent|send|dispatch(?:ed)?|"
-    r"post(?:ed)?|going|headed|heading|forwarded)\s+(?:\w+\s+){0,2}?to\b|"
+    r"post(?:ed)?|going|headed|heading|forwarded|went|gone|goes)\s+(?:\w+\s+){0,2}?to\b|\barrived\s+at\b|"
+    r"\b(?:from|at|of)\s+number\s*$|"  # "Margaret watching from number 9 Kestrel Way"
     r"发往|寄往|寄到|寄至|送到|送至|派送至|配送至|发至|发到|收货地址|收件地址|家住|住址|住在|家庭住址|您家|府上|您的地址|到家"
 )
 _ADDRESS_BUSINESS = re.compile(
@@ -185,7 +187,7 @@ _ADDRESS_BUSINESS = re.compile(
 # A Chinese address down to a house number ("文三路88号", "长乐路 120 弄 5 号 3 幢 502 室"): the span runs
 # back over the place names before it and on over the building, unit and room after it.
 _CN_ADDRESS = re.compile(
-    r"[\u4e00-\u9fff]{0,3}(?:路|街|大道|巷|弄|胡同|里)\s*\d{1,5}\s*(?:号|弄)"
+    r"[\u4e00-\u9fff]{0,3}(?:路|街|大道|巷|弄|胡同|里)(?:[一二三四五六七八九十]{1,3}段)?\s*\d{1,5}\s*(?:号|弄)"
     r"(?:\s*[\d一二三四五六七八九十]{1,4}\s*(?:号|幢|栋|号楼|单元|楼|层|室|座)){0,4}"
 )
 # A number stated as an example or a format, not as anyone's ("Phone (example): +1 555 0100").
@@ -207,6 +209,7 @@ _PHONE = re.compile(
     r"(?<![\w+])(?<!\d )(?:(?:\+|00)\d{1,3}[\s.-]?)?(?:\(\d{2,4}\)[\s.-]?|\d{2,4}[\s.-])"
     r"\d{3,4}[\s.-]?\d{4}(?!\d| \d)"
     r"|(?<![\w])\+\d{8,15}(?![\d])"
+    r"|(?<![\w+])0\d{4}\s\d{6}(?![\d])"  # a UK mobile as it is written: "07700 900482"
 )
 
 # A value that only stands for a credential: "<your-key-here>", "${API_KEY}", "YOUR_TOKEN", "PASSWORD",
@@ -313,6 +316,19 @@ _SECRETS: list[tuple[str, re.Pattern[str], Callable[[str], bool] | None]] = [
             rf"(?:\s(?:is|was|to|reads)\s+|[:：=]\s*){_V}"
         ),
         _key_like,
+    ),
+    (
+        "secret.password",  # written as chat: "password Sunflower!2024", "Wi-Fi: Staff / pw t3ach3rsOnly#9"
+        re.compile(rf"(?<![a-z])(?:password|passwd|pwd|pw)\s+{_V}"),
+        _key_like,
+    ),
+    (
+        "secret.one_time_code",  # a code someone is asked to read back: "your code is 482913 … read it back"
+        re.compile(
+            r"(?<![a-z])code\s+(?:is|was|[:：])\s*(?P<v>\d{4,8})(?![\d])"
+            r"(?=[^\n]{0,80}?(?:read\s+it|tell\s+(?:me|us)|send\s+(?:it|me)|give\s+(?:it|me)|share\s+it|念给|告诉我|发给我))"
+        ),
+        None,
     ),
     (
         "secret.password",  # a login and its password: "login: shop_admin / Spring#24"
@@ -485,6 +501,11 @@ def _not_personal_number(before: str, after: str, sentence: str) -> bool:
     return any(_business_email(m.group()) for m in _EMAIL.finditer(before))
 
 
+# A person's name and "of" or "from" right before a street address: "Priya Nair of 22 Mill Lane".
+_NAMED_PERSON_OF = re.compile(
+    r"\b(?:Mr|Mrs|Ms|Miss|Dr)?\.?\s*[A-Z][a-z]+(?:\s+[A-Z][a-z'’-]+)?\s+(?:of|from)\s+$"
+)
+_CN_RESIDENT_AFTER = re.compile(r"\s*的[\u4e00-\u9fff]{1,4}(?:女士|先生|小姐|同学|阿姨|叔叔|老师)")
 _CN_ADDRESS_LEAD = re.compile(r"[\u4e00-\u9fff]{1,16}$")
 _CN_CUE_END = re.compile(r".*(?:往|到|至|在|址)")
 
@@ -499,11 +520,15 @@ def _street_addresses(folded: Folded) -> list[tuple[int, int]]:
         if not words or not all(w[:1].isupper() for w in words):
             continue
         before = _clause_before(text, m.start(), reach=80)
-        if _ADDRESS_PERSONAL.search(before) and not _ADDRESS_BUSINESS.search(before):
+        # "Shout-out to Priya Nair of 22 Mill Lane": a person named, then where she lives
+        named = _NAMED_PERSON_OF.search(folded.original(max(0, m.start() - 40), m.start()))
+        if (_ADDRESS_PERSONAL.search(before) or named) and not _ADDRESS_BUSINESS.search(before):
             found.append(m.span())
     for m in _CN_ADDRESS.finditer(text):
         before = _clause_before(text, m.start(), reach=40)
         residence = re.search(r"室|单元", m.group()) and re.search(r"女士|先生|小姐|您", before)
+        # "……216号7楼的林美玲小姐": the address of the person named right after it
+        residence = residence or _CN_RESIDENT_AFTER.match(text, m.end())
         if (_ADDRESS_PERSONAL.search(before) or residence) and not _ADDRESS_BUSINESS.search(before):
             lead = _CN_ADDRESS_LEAD.search(text, 0, m.start())  # the place names before the road
             start = m.start()

@@ -584,9 +584,12 @@ def product_conflicts(
 
 
 # A sentence about the brand's products as a whole: "our coffee is grown up to 2,200 m", "我们的线路…".
+# So is one about the brand itself: "Hearthline is a trusted brand that offers cast-iron cookware with a
+# 10-year warranty" (a post of stop 46: the Dutch oven enamel's term, given to all its cookware).
 _BRAND_WIDE = re.compile(
     r"\bour\s(?!own\b|team\b|teams\b|staff\b|customers?\b|website\b|site\b|store\b|shop\b)[a-z]"
-    r"|我们的|我们(?:所有|全部)"
+    r"|\b(?:brand|company|maker)\s(?:that|which|who)\s(?:offers|makes|sells|provides)\b"
+    r"|\bwe\s(?:offer|make|sell|provide)\b|我们的|我们(?:所有|全部)"
 )
 
 

@@ -66,6 +66,11 @@ BUSINESS_ADDRESSES = [
     "Your card ending 4417 was refunded $38 today.",
     "门店地址：南京市玄武区中山路18号，欢迎到店试饮。",
     "退货请寄至公司仓库：苏州市工业园区星湖街128号。",
+    # a person or a brand "of" a place is no resident when nothing says it is their home; a gift card
+    "Meet the makers of Hearthline, cast at 400 Canal Street in Hamilton, Ohio.",
+    "We'll call you back on the number you gave us within the hour.",
+    "Pay with a gift card at checkout; the card balance shows in your account.",
+    "台北門市：忠孝東路四段216號7樓，歡迎的朋友預約試用。",
 ]
 
 
@@ -106,6 +111,14 @@ PERSONAL_DATA = [
     ("抽奖锦鲤是手机尾号……不，整个号码一五九零零一二三四五六的朋友！", "pii.cn_mobile"),
     ("恭喜陈同学！准考证号 20241188007731，家长电话 0933-218-406。", "pii.id_document"),
     ("恭喜陈同学！准考证号 20241188007731，家长电话 0933-218-406。", "pii.phone"),
+    # told as a story (the ninth blind set missed these): where the parcel went, who lives where, a UK
+    # mobile the brand will ring, a card given with its expiry, a Taipei address with its resident's name
+    ("Morning Ellis, the blender went to 31 Fenwick Road, Hull and was signed for at noon.", "pii.address"),
+    ("A big wave to Colin Marsh of 6 Orchard Close, who has ordered every month since 2019!", "pii.address"),
+    ("Happy birthday to Joan, tuning in from number 12 Heron Way in Bath!", "pii.address"),
+    ("Thanks Dev, we'll ring you on 07911 204387 once the engineer is booked.", "pii.phone"),
+    ("Ms Adeyemi, card 5312 8870 4421 0936, expiry 11/28, is now frozen.", "pii.account_number"),
+    ("謝謝住在新北市板橋區文化路二段88號5樓的陳淑芬小姐，又回購了三罐！", "pii.address"),
 ]
 NOT_PERSONAL_DATES = [
     "本批次于2024年3月8日生产，保质期十八个月。",
@@ -271,6 +284,10 @@ SECRETS = [
     ("直播间后台登录用 liveops / Mango2026!，别发到群里。", "secret.password"),
     ("本周例会的会议密码：305816，主持人密钥 774120。", "secret.password"),
     ("仓库门禁密码是 5821，用完请随手关门。", "secret.one_time_code"),
+    # written as chat, with no "is" or colon; a code someone is asked to read back
+    ("Guest portal for the open day: user visitor2, password Maple!Tree77", "secret.password"),
+    ("Office Wi-Fi: Studio_5G / pw Lantern#2026 (please keep it to the team)", "secret.password"),
+    ("Hi Sam, your code is 730512, just read it back to me and I'll unlock it.", "secret.one_time_code"),
 ]
 
 
@@ -298,6 +315,8 @@ NOT_SECRETS = [
     "Log in with the e-mail and password you chose at sign-up.",
     "The passcode for tonight's webinar arrives by e-mail an hour before.",
     "会议密码会在开会前一小时短信发送。",
+    "Your discount code is 2024 and it never expires.",
+    "Choose a password with 12 characters or more, and never read a code back to a caller.",
 ]
 
 

@@ -11,6 +11,10 @@ worded alike that still blocks.
   code is personal data.
 - A bare call to action ("Order Now!", "立即下单！") is no superlative, and a sentence with no word of
   money, returns or credit is no finance claim, whatever a score or the judge says.
+- A claim the clause says nobody can make ("No coach can guarantee…", "没有哪家机构能保证…", "no such thing
+  as a risk-free fund"), a required disclaimer ("不能代替药物治疗…") and a referral to a doctor of someone
+  under treatment are not the claim; a listed rival named as a plain fact (switching from it, also sold
+  at it) is no disparagement unless the sentence runs someone down or makes its customers an offer.
 
 The sentences were written for these tests, not taken from the corpora or the evaluation sets.
 """
@@ -249,3 +253,65 @@ def test_a_call_to_action_with_a_ranking_word_however_spelt_is_still_read(text: 
     checker = ComplianceChecker(load_policy("en", None), check_claims=False)
     assert not checker._cannot_read_as("superlative", text, None)
     assert checker._cannot_read_as("superlative", "Shop now!", None)
+
+
+# --- Stop 46: a claim said to be impossible, a disclaimer, a listed rival named as a plain fact ---------
+
+
+@pytest.mark.parametrize(
+    ("locale", "text"),
+    [
+        ("en", "There's no such thing as a risk-free fund, so every factsheet shows the worst year."),
+        ("en", "No coach can guarantee a place, but we can guarantee twelve hours of practice."),
+        ("en", "This balm is not a substitute for medical treatment of psoriasis."),
+        ("en", "If you're being treated for rosacea, ask your doctor before adding our serum."),
+        ("zh", "没有哪家机构能保证你一定上岸，我们只负责把课表排满。"),
+        ("zh", "本品为普通化妆品，不能代替药物治疗皮肤疾病。"),
+        ("zh", "如果您正在服用降糖药物治疗糖尿病，请先咨询医生再饮用。"),
+        ("zh", '世上没有"稳赚"这回事，请理性投资。'),
+    ],
+)
+def test_a_claim_said_to_be_impossible_or_disclaimed_is_not_made(locale: str, text: str) -> None:
+    assert not _rules(locale, text), _rules(locale, text)
+
+
+@pytest.mark.parametrize(
+    ("locale", "text"),
+    [
+        ("en", "Our coaching is guaranteed to get you the place."),
+        ("en", "Our balm treats psoriasis in two weeks."),
+        ("zh", "报我们的班，保证你一定上岸。"),
+        ("zh", "如果您有糖尿病，喝我们的燕麦就能降血糖，不用看医生。"),
+        ("zh", "本品能治疗湿疹，三天见效。"),
+    ],
+)
+def test_the_same_claims_made_still_block(locale: str, text: str) -> None:
+    assert _rules(locale, text)
+
+
+def _with_rivals(locale: str, text: str, rivals: list[str]) -> set[str]:
+    from knowledge.brand import Brand
+
+    brand = Brand(name="Lumo", positioning="Lumo", locale=locale, industry="finance", competitors=rivals)
+    checker = ComplianceChecker(load_policy(locale, "finance", brand), check_claims=False)
+    return {f.rule_id for f in checker.check(text) if f.severity == "block"}
+
+
+@pytest.mark.parametrize(
+    ("locale", "text", "expect"),
+    [
+        ("en", "Moving over from Kestrel Bank? Your standing orders follow you in seven days.", "pass"),
+        ("en", "Lumo cards are also sold at Kestrel Bank branches in Scotland.", "pass"),
+        ("zh", "从青禾理财转入的用户，在 App 里选择“跨平台转入”即可。", "pass"),
+        ("zh", "Lumo 礼盒同时在青禾理财线下网点有售。", "pass"),
+        ("en", "Moving over from Kestrel Bank? Unlike them, we never hide a fee.", "block"),
+        ("en", "Switching from Kestrel Bank? Get a £50 bonus when you do.", "block"),
+        ("en", "Kestrel Bank is a rip-off.", "block"),
+        ("zh", "从青禾理财转入吧，别再被割韭菜了。", "block"),
+    ],
+)
+def test_a_listed_rival_named_as_a_plain_fact_is_no_disparagement(
+    locale: str, text: str, expect: str
+) -> None:
+    found = "brand.competitor" in _with_rivals(locale, text, ["Kestrel Bank", "青禾理财"])
+    assert found == (expect == "block")

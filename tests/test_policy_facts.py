@@ -751,6 +751,16 @@ COFFEES = {
         ("Every one of our coffees comes in a 340 g bag.", None),  # every sheet says 340 g
         ("Harbor Light is grown up to 2,200 m.", None),  # named: its own figure
         ("Our team climbed 2,200 m to meet the growers.", None),  # the team, not the products
+        (  # as a Hearthline post of stop 46 gave all its cookware the Dutch oven enamel's 10-year term
+            "Tidewater is a trusted brand that offers coffee grown up to 2,200 m.",
+            "2200 m is stated for Harbor Light only, not for the brand's products as a whole (the sentence "
+            "names no product)",
+        ),
+        (
+            "We sell coffee grown up to 2,200 m.",
+            "2200 m is stated for Harbor Light only, not for the brand's products as a whole (the sentence "
+            "names no product)",
+        ),
         (
             "我们的咖啡豆每袋 21.50 美元。",
             "the amount 21.5 is stated for Harbor Light only, not for the brand's "

@@ -1204,6 +1204,12 @@ def test_the_last_resort_drops_passage_ids_echoed_into_the_prose(wanderly: Brand
     # An id used as a word in a sentence stays for the finding (and the copywriter) to deal with.
     word = {"title": "t", "body": "P1 计划从成都出发。"}
     assert strip_citation_ids(Draft(channel="blog", fields=word)).fields == word
+    # The label on a line of its own, the ids under it (a Tidewater e-mail of stop 46), or with none.
+    said = "Hey there!\n\nTide Club ships every 2, 3 or 4 weeks."
+    email = {"body": f"{said}\n\nCitations:\nP1, P2, P3\n\nBest,"}
+    assert strip_citation_ids(Draft(channel="email", fields=email)).fields["body"] == f"{said}\n\nBest,"
+    bare = {"body": f"{said}\nSources: none"}
+    assert strip_citation_ids(Draft(channel="email", fields=bare)).fields["body"] == said
 
 
 def test_a_piece_that_asks_nothing_of_the_reader_warns(tidewater: Brand) -> None:
@@ -3306,3 +3312,22 @@ def test_a_chinese_story_holds_its_sentences_to_half_of_the_documents_character_
     blog = {"title": "Wanderly 的故事", "body": f"{reworded}{added}"}
     found = quality_findings(QualityContext.build(CH["blog"], wanderly, documents, story=True), blog)
     assert [f.matched for f in found if f.rule_id == "facts.story_added"] == [added]
+
+
+def test_a_hashtag_made_of_no_words_goes_and_the_brands_own_stay() -> None:
+    """A Clearleaf post of stops 45 and 46 (seed 7) ended "#Clearleaf #francifrezecosmetics"; a blind
+    reviewer called the second garbled. The last resort drops a Latin hashtag that cannot be split into
+    words of the brand's documents, its file or everyday tags, and keeps the rest."""
+    from agents.quality import drop_foreign_hashtags, unreadable_hashtag
+
+    clearleaf = load_brand(ROOT / "examples" / "brands" / "clearleaf")
+    documents = ["Every Clearleaf product is fragrance-free and made for sensitive skin."]
+    context = QualityContext.build(CH["social_post"], clearleaf, documents)
+    text = (
+        "Clearleaf Niacinamide 10% Serum is a lightweight, fragrance-free serum with 10% niacinamide. "
+        "#Clearleaf #FragranceFree #SkincareRoutine #francifrezecosmetics"
+    )
+    post = drop_foreign_hashtags(context, Draft(channel="social_post", fields={"text": text})).fields["text"]
+    assert post.endswith("#Clearleaf #FragranceFree #SkincareRoutine"), post
+    assert unreadable_hashtag("xqztvb", frozenset({"skin"}))
+    assert not unreadable_hashtag("SkinLovers2026", frozenset({"skin", "lover"}))
