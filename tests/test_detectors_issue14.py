@@ -117,7 +117,7 @@ PERSONAL_DATA = [
     ("A big wave to Colin Marsh of 6 Orchard Close, who has ordered every month since 2019!", "pii.address"),
     ("Happy birthday to Joan, tuning in from number 12 Heron Way in Bath!", "pii.address"),
     ("Thanks Dev, we'll ring you on 07911 204387 once the engineer is booked.", "pii.phone"),
-    ("Ms Adeyemi, card 5312 8870 4421 0936, expiry 11/28, is now frozen.", "pii.account_number"),
+    ("Ms Adeyemi, card 5312 8870 4421 0936, expiry 11/28, is now frozen.", "pii.payment_card"),
     ("謝謝住在新北市板橋區文化路二段88號5樓的陳淑芬小姐，又回購了三罐！", "pii.address"),
 ]
 NOT_PERSONAL_DATES = [
