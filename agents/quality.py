@@ -1137,12 +1137,16 @@ def complete_alternative(
     # A preheader or subject the body quotes is a repeat (:func:`_phrase_in_prose`): not one of the body's.
     bodies = [o for o in others if len(o) > _SHORT_FIELD_CHARS]
     names = _names(brand)
+    # A label another phrase field opens with: "云南·雨崩徒步 7天：最高海拔约 3,700 米" under the subject
+    # "云南·雨崩徒步 7天：梅里雪山脚下…" (a Wanderly e-mail and ad of stop 46, blocked for it).
+    labels_taken = {shared_label_of(o) for o in others if len(o) <= _SHORT_FIELD_CHARS} - {""}
     fitting = [
         c
         for c in dict.fromkeys(candidates)
         if not spec.violations(c)
         and dangling_word(c) is None
         and c.casefold() not in taken
+        and shared_label_of(c) not in labels_taken
         and not long_clauses(c) & clauses_taken
         and not any(len(c) <= 35 and len(o) <= 35 and _one_inside(_norm(c), _norm(o)) for o in others)
         and not (positioning_used and any(k in _norm(c) for k in keys))

@@ -3331,3 +3331,18 @@ def test_a_hashtag_made_of_no_words_goes_and_the_brands_own_stay() -> None:
     assert post.endswith("#Clearleaf #FragranceFree #SkincareRoutine"), post
     assert unreadable_hashtag("xqztvb", frozenset({"skin"}))
     assert not unreadable_hashtag("SkinLovers2026", frozenset({"skin", "lover"}))
+
+
+def test_a_phrase_from_the_brand_file_does_not_open_with_another_fields_label(wanderly: Brand) -> None:
+    """A Wanderly e-mail and ad of stop 46 (seed 7) were blocked for "opens with the label '云南·雨崩徒步
+    7天' as 'subject' does": the last resort had replaced the preheader with another of the route's facts
+    under the same label. A phrase another short field's label opens is no candidate."""
+    from agents.quality import complete_alternative, shared_label_of
+
+    preheader = next(f for f in CH["email"].fields if f.name == "preheader")
+    subject = "云南·雨崩徒步 7天：梅里雪山脚下的慢走七天，带你探索未知，发现美丽。"
+    body = "亲爱的客户，我们很高兴能为你提供云南·雨崩徒步 7天的旅行服务。每团最多10人。"
+    old = "云南·雨崩徒步 7天：最高海拔约 3,700 米"
+    chosen = complete_alternative(preheader, old, wanderly, [subject, body])
+    assert chosen and shared_label_of(chosen) != shared_label_of(subject), chosen
+    assert "雨崩" in chosen  # still the route the piece is about
