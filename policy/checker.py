@@ -939,7 +939,7 @@ _RIVAL_BEFORE = re.compile(
     r"\b(?:compatible|works)\s+with\s+(?:an?\s+|the\s+|your\s+)?$|"
     r"\balready\s+(?:using|use|have|own)\s+(?:an?\s+|the\s+|your\s+)?$"
 )
-_RIVAL_ZH = re.compile(r"从$(?#from)|(?:同时|也)?在$|兼容$|适配$|支持$")
+_RIVAL_ZH = re.compile(r"从$|(?:同时|也)?在$|兼容$|适配$|支持$")
 _RIVAL_ZH_AFTER = re.compile(
     r"^[\u4e00-\u9fffA-Za-z]{0,8}?(?:转入|转过来|迁移|迁入|搬过来|换过来|导入|有售|销售|上架|可以买到|可购买|购买)"
 )
