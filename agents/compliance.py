@@ -306,6 +306,16 @@ class ComplianceParams(AgentParams):
         "the embedded model the two blogs it delivered in stop 42's seed-7 run were both judged "
         "unpublishable, stitched-together blurbs, where blocking them had said so).",
     )
+    refill_short_prose: int = Field(
+        1,
+        ge=0,
+        le=3,
+        description="A prose field without sections but with a minimum (an e-mail body) that is still "
+        "under it after revision, with nothing else blocking, gets up to this many paragraphs about the "
+        "piece's product from its passages (the copywriter's `expand` prompt), checked like the rest (stop "
+        "46: two of five e-mails were blocked at 22 and 47 words; asked to expand, the model returned them "
+        "as they were).",
+    )
     refill_headroom: float = Field(
         1.1, ge=1.0, le=2.0, description="Refill up to this multiple of the field's minimum."
     )
@@ -580,8 +590,12 @@ class Compliance(SendsBack):
         Stop 41's seed-7 run blocked three blogs of 229-230 words (145 for Wanderly's) out of 307-438
         drafted: the editor's cuts, not the drafts, made them short."""
         spec = next((f for f in channel.fields if f.sections and f.min_words), None)
+        calls = self.params.refill_paragraphs
+        if spec is None:  # an e-mail body: a prose field with a minimum and no sections
+            spec = next((f for f in channel.fields if f.prose and f.min_words and f.sign_off), None)
+            calls = self.params.refill_short_prose
         blocking = [f for f in final if f.severity == "block"]
-        if spec is None or not blocking:
+        if spec is None or not blocking or not calls:
             return None
         if any(f.rule_id != "quality.too_short" or f.field != spec.name for f in blocking):
             return None
@@ -593,7 +607,8 @@ class Compliance(SendsBack):
             channel=channel,
             draft=draft,
             headroom=self.params.refill_headroom,
-            calls=self.params.refill_paragraphs,
+            calls=calls,
+            field=spec,
             max_repairs=self.params.max_repairs,
             featured=featured_product(state.brand, state.brief, channel) if state.brief else None,
         )

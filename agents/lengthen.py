@@ -42,15 +42,17 @@ def lengthened(
     calls: int,
     max_repairs: int = 2,
     featured: Product | None = None,
+    field: FieldSpec | None = None,
 ) -> Draft | None:
-    """``draft`` with its long field (the first with ``sections`` and a minimum: the blog body) brought
+    """``draft`` with its long field (``field``, else the first with ``sections`` and a minimum: the blog
+    body) brought
     up to ``headroom`` times its minimum by :func:`product_paragraphs`; None when the channel has no such
     field, ``calls`` is 0, or nothing was added. A field the model's answer was cut off in is first cut
     back to its last finished sentence (:func:`agents.quality.finish_fields`, the last resort's fix, which
     also takes it off ``cut_off``); with none left it is the quality checks' case and nothing is added.
     Why: a Qingyu blog of stop 43 looped on one sentence until the token limit, so its body was cut off
     at 180 words and was never lengthened."""
-    found = _long_field(channel, draft) if calls else None
+    found = _long_field(channel, draft, field) if calls else None
     if found is None:
         return None
     spec, draft = found
@@ -73,11 +75,13 @@ def lengthened(
     return draft.model_copy(update={"fields": {**draft.fields, spec.name: text}})
 
 
-def _long_field(channel: ChannelSpec, draft: Draft) -> tuple[FieldSpec, Draft] | None:
-    """The channel's long field (the first with ``sections`` and a minimum: the blog body) and ``draft``
-    with that field cut back to its last finished sentence if the model's answer was cut off in it
-    (:func:`agents.quality.finish_fields`); None when there is no such field, or none is left of it."""
-    spec = next((f for f in channel.fields if f.sections and f.min_words), None)
+def _long_field(
+    channel: ChannelSpec, draft: Draft, field: FieldSpec | None = None
+) -> tuple[FieldSpec, Draft] | None:
+    """The channel's long field (``field``, else the first with ``sections`` and a minimum: the blog body)
+    and ``draft`` with that field cut back to its last finished sentence if the model's answer was cut off
+    in it (:func:`agents.quality.finish_fields`); None when there is no such field, or none is left of it."""
+    spec = field or next((f for f in channel.fields if f.sections and f.min_words), None)
     if spec is None:
         return None
     if spec.name in draft.cut_off:

@@ -3346,3 +3346,65 @@ def test_a_phrase_from_the_brand_file_does_not_open_with_another_fields_label(wa
     chosen = complete_alternative(preheader, old, wanderly, [subject, body])
     assert chosen and shared_label_of(chosen) != shared_label_of(subject), chosen
     assert "雨崩" in chosen  # still the route the piece is about
+
+
+class _ShortEmailModel(FakeBackend):
+    """The fake model, except that every e-mail it writes (draft or revision) has a body of one sentence,
+    as the 1.5B model's did in stop 46 (22 and 47 words, returned unchanged when asked to expand), and
+    that asked for a paragraph it writes one about the product the prompt names."""
+
+    def __init__(self, config: FakeConfig) -> None:
+        super().__init__(config)
+        self.asked: list[str] = []
+
+    def _complete(self, messages, json_schema, params):  # type: ignore[no-untyped-def]
+        prompt = messages[-1]["content"]
+        answer: dict[str, object] | None = None
+        if "adding one paragraph" in prompt:
+            self.asked.append(prompt)
+            product = prompt.split("The piece is about ", 1)[-1].split(".", 1)[0].strip()
+            if "The piece is about " not in prompt:
+                product = prompt.split("Write the paragraph about ", 1)[1].split(".", 1)[0]
+            answer = {
+                "text": f"{product} is roasted on our 15 kg roaster in small batches and ships within 48 "
+                "hours of roasting. Every bag names the farm, the altitude and the day it was roasted, so "
+                "you know exactly what you are brewing. Order a bag and brew it the way you like best at "
+                "home, from a pour-over on a quiet morning to a French press for the whole table."
+            }
+        elif json_schema and "preheader" in json.dumps(json_schema):
+            body = "Hi there,\n\nTidewater Harbor Blend is back on the roaster.\n\nBest,\nThe Tidewater team"
+            fields = {
+                "subject": "Harbor Blend is back",
+                "preheader": "Roasted this week in Astoria",
+                "body": body,
+            }
+            answer = {"citations": ["P1"], "fields": fields}
+        if answer is None:
+            return super()._complete(messages, json_schema, params)
+        text = json.dumps(answer)
+        return Completion(
+            text=text,
+            prompt_tokens=1,
+            completion_tokens=len(text) // 4,
+            seconds=0.0,
+            model="email",
+            backend="fake",
+        )
+
+
+def test_an_email_still_too_short_after_revision_gets_a_paragraph_on_its_product(mini_brand: Path) -> None:
+    """Stop 46: four of five e-mails were blocked, two of them too short (22 and 47 words) after the
+    revision that asked for more came back unchanged. Compliance now adds one paragraph on the piece's
+    product (`refill_short_prose`, the copywriter's `expand` prompt) before the sign-off, checked like the
+    rest, when nothing but the length blocks."""
+    from pipelines import run_campaign
+
+    model = _ShortEmailModel(FakeConfig())
+    campaign = run_campaign(mini_brand, channels=["email"], llm=model)
+    calls = [(t.agent, t.prompt) for t in campaign.trace if t.agent == "compliance"]
+    assert ("compliance", "copywriter.expand@2") in calls, calls
+    (piece,) = campaign.pieces
+    body = piece.fields["body"]
+    assert "15 kg roaster" in body and body.rstrip().endswith("The Tidewater team"), body
+    assert body.index("15 kg roaster") < body.index("Best,")
+    assert "quality.too_short" not in [f.rule_id for f in piece.compliance.findings if not f.fixed]
