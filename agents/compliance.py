@@ -323,8 +323,9 @@ class ComplianceParams(AgentParams):
 
 class Compliance(SendsBack):
     name: ClassVar[str] = "compliance"
+    # the brief: which story a story piece retells, which product a refilled e-mail is about
     reads: ClassVar[frozenset[str]] = frozenset(
-        {"brand", "channels", "passages", "drafts", "errors", "threads", *REVISION_READS}
+        {"brand", "brief", "channels", "passages", "drafts", "errors", "threads", *REVISION_READS}
     )
     writes: ClassVar[frozenset[str]] = frozenset({"pieces", "trace", "threads", *REVISION_WRITES})
     slots: ClassVar[dict[str, PromptSlot]] = {
