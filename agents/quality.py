@@ -965,11 +965,15 @@ _TAG_WORDS = frozenset(
 )
 
 
+def _sheets(brand: Brand) -> list[str]:
+    """Each product's sheet in the brand file as one text: its name, description and facts."""
+    return [" ".join([p.name, p.description or "", *p.facts]) for p in brand.products]
+
+
 def _tag_vocabulary(ctx: QualityContext) -> frozenset[str]:
     """The words a hashtag may be made of: the brand's documents', its file's and :data:`_TAG_WORDS`."""
     brand = ctx.brand
-    sheets = [" ".join([p.name, p.description or "", *p.facts]) for p in brand.products]
-    text = " ".join([*ctx.documents, brand.name, brand.positioning, *brand.glossary, *sheets])
+    text = " ".join([*ctx.documents, brand.name, brand.positioning, *brand.glossary, *_sheets(brand)])
     return _TAG_WORDS | {w.casefold() for w in re.findall(r"[A-Za-z]{3,}", text)}
 
 
@@ -2151,8 +2155,7 @@ def _story_added(ctx: QualityContext, name: str, text: str) -> list[ComplianceFi
     if not ctx.story or not ctx.documents:
         return []
     brand = ctx.brand
-    sheets = [" ".join([p.name, p.description or "", *p.facts]) for p in brand.products]
-    support = content_units("\n".join([*ctx.documents, brand.name, brand.positioning, *sheets]))
+    support = content_units("\n".join([*ctx.documents, brand.name, brand.positioning, *_sheets(brand)]))
     found = []
     for a, b in sentence_spans(text):
         sentence = text[a:b].strip()

@@ -916,7 +916,7 @@ def _mentioned_not_used(text: str, start: int, end: int, category: str) -> bool:
             return True
     if _NOT_EQUAL.search(text[max(0, start - 24) : start]):
         return True
-    clause = _CLAUSE_START.split(text[max(0, start - 48) : start])[-1].casefold()
+    clause = _clause_before(text, start)
     if _NOBODY_CAN.search(clause):
         return True
     if category == "health_claim":
@@ -955,7 +955,7 @@ _RUNS_DOWN = re.compile(
 
 def _neutral_rival(text: str, start: int, end: int) -> bool:
     """Whether a listed rival's name at ``text[start:end]`` is a plain fact (see :data:`_RIVAL_BEFORE`)."""
-    clause = _CLAUSE_START.split(text[max(0, start - 48) : start])[-1].casefold()
+    clause = _clause_before(text, start)
     lo, hi = text.rfind("\n", 0, start) + 1, text.find("\n", end)
     if _RUNS_DOWN.search(text[max(lo, start - 120) : hi if hi >= 0 else end + 120].casefold()):
         return False
@@ -965,6 +965,11 @@ def _neutral_rival(text: str, start: int, end: int) -> bool:
 
 
 _CLAUSE_START = re.compile(r"[，。；;！？!?\n]|[.,](?=\s)")
+
+
+def _clause_before(text: str, start: int) -> str:
+    """The clause that ``text[start]`` is in, up to it (at most 48 characters back), case-folded."""
+    return _CLAUSE_START.split(text[max(0, start - 48) : start])[-1].casefold()
 
 
 _NAME_STRIP = " \t.,;:!?。，；：！？-–—"

@@ -418,6 +418,14 @@ def test_a_blog_is_written_outline_first_section_by_section(mini_brand: Path, tm
     assert piece.scorecard is not None and piece.scorecard.applied > 20
 
 
+def _completion(answer: dict[str, object], model: str) -> Completion:
+    """What a fake model returns when a test overrides its answer: ``answer`` as JSON."""
+    text = json.dumps(answer)
+    return Completion(
+        text=text, prompt_tokens=1, completion_tokens=len(text) // 4, seconds=0.0, model=model, backend="fake"
+    )
+
+
 class _StoryModel(FakeBackend):
     """The fake model, recording the messages of the call that writes a story (copywriter.story) and of
     those that lengthen it (copywriter.retell)."""
@@ -479,7 +487,7 @@ class _AddingStoryModel(FakeBackend):
 
     def __init__(self, config: FakeConfig) -> None:
         super().__init__(config)
-        self.answer = ""
+        self.answer: dict[str, object] = {}
 
     def _complete(self, messages, json_schema, params):  # type: ignore[no-untyped-def]
         prompt = messages[-1]["content"]
@@ -488,17 +496,10 @@ class _AddingStoryModel(FakeBackend):
             prose = [line.strip(' "') for line in told.splitlines() if line.strip(' "').endswith(".")]
             body = " ".join(prose[:2]) + f" {self.ADDED}\n\n" + " ".join(prose[2:])
             fields = {"title": "How Tidewater started", "body": body}
-            self.answer = json.dumps({"citations": ["P1"], "fields": fields})
+            self.answer = {"citations": ["P1"], "fields": fields}
         elif not (self.answer and "Revise the blog piece" in prompt):
             return super()._complete(messages, json_schema, params)
-        return Completion(
-            text=self.answer,
-            prompt_tokens=1,
-            completion_tokens=len(self.answer) // 4,
-            seconds=0.0,
-            model="story",
-            backend="fake",
-        )
+        return _completion(self.answer, "story")
 
 
 def test_a_sentence_added_to_the_story_is_dropped_not_sent_back(tmp_path: Path) -> None:
@@ -556,15 +557,7 @@ class _ShortBlogModel(FakeBackend):
             }
         if answer is None:
             return super()._complete(messages, json_schema, params)
-        text = json.dumps(answer)
-        return Completion(
-            text=text,
-            prompt_tokens=1,
-            completion_tokens=len(text) // 4,
-            seconds=0.0,
-            model="short-blog",
-            backend="fake",
-        )
+        return _completion(answer, "short-blog")
 
 
 def _brand_blog(brand: Path, features: str = "brand") -> Path:
@@ -3381,15 +3374,7 @@ class _ShortEmailModel(FakeBackend):
             answer = {"citations": ["P1"], "fields": fields}
         if answer is None:
             return super()._complete(messages, json_schema, params)
-        text = json.dumps(answer)
-        return Completion(
-            text=text,
-            prompt_tokens=1,
-            completion_tokens=len(text) // 4,
-            seconds=0.0,
-            model="email",
-            backend="fake",
-        )
+        return _completion(answer, "email")
 
 
 def test_an_email_still_too_short_after_revision_gets_a_paragraph_on_its_product(mini_brand: Path) -> None:
