@@ -107,6 +107,9 @@ class RunContext:
 class Agent(ABC):
     name: ClassVar[str]
     reads: ClassVar[frozenset[str]]
+    # Fields of ``reads`` the agent does without when they are empty (compliance and the brief: a piece
+    # checked on its own has no story to retell and no featured product to refill from).
+    optional_reads: ClassVar[frozenset[str]] = frozenset()
     writes: ClassVar[frozenset[str]]
     slots: ClassVar[dict[str, PromptSlot]] = {}
     Params: ClassVar[type[AgentParams]] = AgentParams

@@ -327,6 +327,7 @@ class Compliance(SendsBack):
     reads: ClassVar[frozenset[str]] = frozenset(
         {"brand", "brief", "channels", "passages", "drafts", "errors", "threads", *REVISION_READS}
     )
+    optional_reads: ClassVar[frozenset[str]] = frozenset({"brief"})
     writes: ClassVar[frozenset[str]] = frozenset({"pieces", "trace", "threads", *REVISION_WRITES})
     slots: ClassVar[dict[str, PromptSlot]] = {
         "claims": PromptSlot(CLAIMS, "compliance.claims@1"),

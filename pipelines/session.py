@@ -236,7 +236,8 @@ class CampaignSession:
             state = CampaignState.model_validate({**state.model_dump(), **given, "brand": self.brand})
         except ValidationError as exc:
             raise InputError(f"inputs do not fit the state: {exc.errors()[0]['msg']}") from None
-        missing = sorted(f for f in target.reads - INITIAL_FIELDS if not getattr(state, f))
+        needed = target.reads - target.optional_reads - INITIAL_FIELDS
+        missing = sorted(f for f in needed if not getattr(state, f))
         if missing:
             raise InputError(f"agent {name!r} reads {missing}; give them in `inputs`")
         target.run(state, ctx)
