@@ -192,6 +192,14 @@ class ChannelSpec(BaseModel):
         "(agents.story.story_passages; the pipeline's spotlight step adds it to the passages).",
     )
 
+    one_product: bool = Field(
+        False,
+        description="A piece names one of the brand's products at most: the one its first heading names, "
+        "else the one it names most (agents.quality.main_product). A field or sentence about another is a "
+        "quality.other_product finding: an e-mail or an ad that wanders from one product to the next reads "
+        "as two pieces stitched together.",
+    )
+
     @model_validator(mode="after")
     def _unique(self) -> Self:
         names = [f.name for f in self.fields]
@@ -252,6 +260,11 @@ DANGLING_ZH = frozenset("的地得和与及或在对把被让将从向为以并�
 _TRAILING_MARKS = " \t,;:-—–/&+|，、；：（(《“‘「『【"
 
 
+_FIRST_HALF = re.compile(
+    r"\b(not\s+(?:just|only|merely|simply))\s+[A-Za-z'’-]+(?:[\s,]+[A-Za-z'’-]+){0,2}[.!]?$", re.IGNORECASE
+)
+
+
 def dangling_word(text: str) -> str | None:
     """The word a phrase ends on if it cannot end there (an article, preposition, conjunction, particle)."""
     stripped = text.rstrip()
@@ -275,6 +288,11 @@ def dangling_word(text: str) -> str | None:
     # "…products that are not only effective but also" (a Clearleaf ad description of stop 45, seed 7)
     if words and words[0].casefold() == "also" and re.search(r"\bbut\s+also$", stripped, re.IGNORECASE):
         return "but also"
+    # "Our products are not just fragrance-free" (a Clearleaf ad description of stop 47, seed 8): the
+    # first half of "not just X but Y", its second never given
+    half = _FIRST_HALF.search(stripped)
+    if half:
+        return half.group(1)
     # An adjective that waits for its noun after a preposition, an article or a colon: "order now for
     # fresh", "Tidewater Coffee Roasters: Fresh" (two Tidewater headlines of 2026-12-05); "Always fresh"
     # and "Made for the bold" are whole.

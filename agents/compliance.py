@@ -61,10 +61,12 @@ from agents.quality import (
     drop_repeats,
     drop_shared_labels,
     drop_stray_hashtags,
+    facts_at_a_glance,
     fill_placeholders,
     finish_conventions,
     finish_fields,
     give_contacts,
+    main_product,
     name_a_product,
     name_the_brand,
     name_the_pronoun,
@@ -92,7 +94,7 @@ from agents.state import (
 )
 from agents.story import channel_story, story_titles
 from core.errors import InputError
-from knowledge.brand import Brand
+from knowledge.brand import Brand, Product
 from knowledge.chunking import Passage, map_sentences, split_sentences
 from policy import ComplianceChecker, Evidence, PassageEvidence, fold_str, load_policy
 from policy.adjudication import Adjudicator, Remembering
@@ -238,6 +240,7 @@ _SENTENCE_QUALITY = {
     "quality.filler",
     "quality.posing_as_customer",
     "facts.story_added",
+    "quality.other_product",
 }
 _CLAUSE = re.compile(r"[，；;]|(?<!\d),(?!\d)")  # not the comma of "$1,299"
 _CLOSING_MARKS = "。！？!?.…；;”」』）)\"'"
@@ -553,6 +556,12 @@ class Compliance(SendsBack):
                     break
                 draft = again
             final = self._standing(checker, channel, draft, findings, quality(draft, cut))
+        if self._short_only(channel, final):
+            # still too short and nothing else wrong: the product's own facts, listed
+            listed = facts_at_a_glance(channel, state.brand, draft, self._name_of(state, channel, draft))
+            if listed != draft:
+                draft = listed
+                final = self._standing(checker, channel, draft, findings, quality(draft, cut))
         final_keys = {(f.rule_id, f.field, f.matched) for f in final}
         fixed = [
             f.model_copy(update={"fixed": True})
@@ -612,8 +621,29 @@ class Compliance(SendsBack):
             calls=calls,
             field=spec,
             max_repairs=self.params.max_repairs,
-            featured=featured_product(state.brand, state.brief, channel) if state.brief else None,
+            featured=self._about(state, channel, draft),
         )
+
+    @staticmethod
+    def _short_only(channel: ChannelSpec, final: list[ComplianceFinding]) -> bool:
+        """Whether the only blocking findings left are an e-mail body's ``quality.too_short``."""
+        blocking = [f for f in final if f.severity == "block"]
+        body = next((f.name for f in channel.fields if f.prose and f.min_words and f.sign_off), None)
+        return bool(blocking) and all(f.rule_id == "quality.too_short" and f.field == body for f in blocking)
+
+    @classmethod
+    def _name_of(cls, state: CampaignState, channel: ChannelSpec, draft: Draft) -> str | None:
+        about = cls._about(state, channel, draft)
+        return about.name if about is not None else None
+
+    @staticmethod
+    def _about(state: CampaignState, channel: ChannelSpec, draft: Draft) -> Product | None:
+        """The product a refill writes about: the one the piece keeps to (:func:`main_product`: the
+        paragraph must not wander from it), else the brief's featured one."""
+        main = main_product(channel, state.brand, draft.fields)
+        if main is not None:
+            return next(p for p in state.brand.products if p.name == main)
+        return featured_product(state.brand, state.brief, channel) if state.brief else None
 
     @staticmethod
     def _standing(

@@ -161,6 +161,11 @@ QUALITY_RULES: dict[str, tuple[Group, Severity, str]] = {
         "block",
         "a subject, preheader or title names only products its body names",
     ),
+    "quality.other_product": (
+        "channel",
+        "block",
+        "a piece about one product (an e-mail, an ad) does not wander to another",
+    ),
     "quality.pasted_label": (
         "voice",
         "block",
@@ -472,7 +477,7 @@ def quality_findings(ctx: QualityContext, fields: dict[str, str]) -> list[Compli
         found += _third_person(spec.name, text)
         found += _pasted_labels(ctx, spec.name, text)
         if spec.specifics:
-            found += _no_specifics(ctx, spec.name, text)
+            found += _no_specifics(ctx, spec.name, text) or _product_untold(ctx, spec, fields)
         found += _names_only(ctx, spec, text)
         if spec.prose:
             found += _bare_facts(ctx, spec.name, text)
@@ -487,6 +492,7 @@ def quality_findings(ctx: QualityContext, fields: dict[str, str]) -> list[Compli
     )
     found += _phrase_in_prose(fields, [s.name for s in ctx.channel.fields if not s.prose], _names(ctx.brand))
     found += _subject_unbacked(ctx, fields)
+    found += _other_product(ctx, fields)
     found += _required_terms(ctx, fields)
     found += _positioning(ctx, fields)
     found += _register(ctx, fields)
@@ -1474,6 +1480,82 @@ def _subject_unbacked(ctx: QualityContext, fields: dict[str, str]) -> list[Compl
     return found
 
 
+def main_product(channel: ChannelSpec, brand: Brand, fields: dict[str, str]) -> str | None:
+    """The one product a piece of a ``one_product`` channel (an e-mail, a search ad) is about, as
+    its text shows it: the one its first phrase field names alone (an e-mail's subject, an ad's first
+    headline), else the one the most of its sentences name, the first named on a tie; None for a channel
+    that allows several or a piece that names no product."""
+    if not channel.one_product or not brand.products:
+        return None
+    counts: Counter[str] = Counter()
+    first: dict[str, int] = {}
+    at = 0
+    for spec in channel.fields:
+        text = fields.get(spec.name, "")
+        units = [text] if not spec.prose else [text[a:b] for a, b in sentence_spans(text)]
+        for unit in units:
+            named = _named_products(brand, unit)
+            if not spec.prose and len(named) == 1 and not counts:
+                return next(iter(named))  # the first phrase field that names one names the piece's
+            for name in named:
+                counts[name] += 1
+                first.setdefault(name, at)
+            at += 1
+    if not counts:
+        return None
+    return min(counts, key=lambda name: (-counts[name], first[name]))
+
+
+def _other_product(ctx: QualityContext, fields: dict[str, str]) -> list[ComplianceFinding]:
+    """In a piece about one product (:func:`main_product`), a field or sentence that names only other
+    products, and in a prose field the sentences after such a sentence in its paragraph that name none
+    (they go on about it: "It helps prevent sunburn"). A Clearleaf e-mail of stop 47's seed-8 run, its
+    subject "Niacinamide 10% Serum", gave its second half to the Mineral Sunscreen; the blind reviewers
+    of stop 46 rejected an ad whose cooking-class headline stood over skillet descriptions. A prose
+    sentence is dropped by the last resort; a phrase field gets a phrase on the piece's product."""
+    main = main_product(ctx.channel, ctx.brand, fields)
+    if main is None:
+        return []
+    found = []
+    for spec in ctx.channel.fields:
+        text = fields.get(spec.name, "")
+        if not spec.prose:
+            named = _named_products(ctx.brand, text)
+            if named and main not in named:
+                found.append(
+                    _finding(
+                        "quality.other_product",
+                        f'"{spec.name}" names {", ".join(sorted(named))}; the piece is about {main}',
+                        f"say something of {main} instead",
+                        field=spec.name,
+                        span=(0, len(text)),
+                        matched=text,
+                    )
+                )
+            continue
+        straying, end = False, 0
+        for a, b in sentence_spans(text):
+            if "\n" in text[end:a] or "\n" in text[a:b].strip():
+                straying = False  # a new paragraph (or a line of its own: a greeting, a sign-off)
+            end = b
+            named = _named_products(ctx.brand, text[a:b])
+            if named:
+                straying = main not in named
+            if straying:
+                found.append(
+                    _finding(
+                        "quality.other_product",
+                        f'"{spec.name}" goes on to {", ".join(sorted(named)) or "another product"}; the '
+                        f"piece is about {main}",
+                        f"keep to {main}: say more of its own facts instead",
+                        field=spec.name,
+                        span=(a, b),
+                        matched=text[a:b],
+                    )
+                )
+    return found
+
+
 def _backed(brand: Brand, spec: FieldSpec, body: str, told: set[str], others: list[str], text: str) -> bool:
     """Whether ``text`` may head the body (:func:`_subject_problem`) and is not another heading's name
     over again: a preheader "10-inch Cast-Iron Skillet" under the subject "Hearthline 10-inch Cast-Iron
@@ -1921,6 +2003,8 @@ def replace_blocked_phrases(
     specs = {spec.name: spec for spec in channel.fields}
     fields, replaced = dict(draft.fields), set()
     about = body_products(channel, brand, fields)  # prose fields are never replaced here
+    main = main_product(channel, brand, fields)
+    about = {main} if main and (about is None or main in about) else about  # one product's piece
     for f in findings:
         spec = specs.get(f.field or "")
         if f.severity != "block" or f.fixed or spec is None or spec.prose or f.rule_id in _PIECE_WIDE:
@@ -2290,6 +2374,30 @@ def _no_specifics(ctx: QualityContext, name: str, text: str) -> list[ComplianceF
     ]
 
 
+def _product_untold(ctx: QualityContext, spec: FieldSpec, fields: dict[str, str]) -> list[ComplianceFinding]:
+    """In a piece about one product (:func:`main_product`), a prose field that names it but tells none of
+    its facts (:func:`told_products`: two words or figures of its sheet at least). Stop 46's blind
+    reviewers rejected Wanderly's and Qingyu's e-mails as filler "with no route, price or schedule": they
+    named the route and said nothing of it."""
+    text = fields.get(spec.name, "")
+    main = main_product(ctx.channel, ctx.brand, fields)
+    if not spec.prose or main is None or main in told_products(ctx.brand, text):
+        return []
+    if main not in _named_products(ctx.brand, text):
+        return []  # a body that never names it is another finding's (quality.subject_unbacked)
+    product = next(p for p in ctx.brand.products if p.name == main)
+    facts = "; ".join([product.description, *product.facts][:3])
+    return [
+        _finding(
+            "quality.no_specifics",
+            f'"{spec.name}" names {main} but gives none of its facts: it says nothing a reader can act on',
+            f"state two of its facts from the passages ({facts})",
+            field=spec.name,
+            span=(0, len(text)),
+        )
+    ]
+
+
 def product_sentences(brand: Brand, text: str) -> list[str]:
     """Sentences that name a product of ``brand`` and say what it is, from the brand file, best first:
     the products the text has most words in common with first (else in the file's order), each by its
@@ -2314,7 +2422,8 @@ def name_a_product(
     channel: ChannelSpec, brand: Brand, draft: Draft, findings: list[ComplianceFinding]
 ) -> Draft:
     """The last-resort fix for ``quality.no_specifics``: a post or an e-mail body that names no product
-    and gives no figure gains the first of :func:`product_sentences` the field can take within its
+    and gives no figure (or names its one product and tells none of its facts: then only that product's
+    sentences) gains the first of :func:`product_sentences` the field can take within its
     limits — in a post before its closing hashtags, in an e-mail before its sign-off — added, or else
     in place of the field's last sentence when it has more than one (a stock line like "Discover our
     products that are gentle on your skin" makes room for the product)."""
@@ -2342,15 +2451,53 @@ def name_a_product(
             head, joint, tail = text, gap, ""
         ends = [m.end() for m in _FINISHED.finditer(head)]
         shorter = head[: ends[-2]] if len(ends) > 1 and ends[-1] >= len(head.rstrip()) else None
+        main = main_product(channel, brand, draft.fields)  # a piece about one product: its own facts
         options = [
             f"{base}{joint}{said}{tail}"
             for said in product_sentences(brand, text)
+            if main is None or said.startswith(main)
             for base in ([head] + ([shorter] if shorter else []))
         ]
         new = next((o for o in options if not spec.violations(o)), None)
         if new is not None:
             fields[spec.name] = new
     return draft if fields == draft.fields else draft.model_copy(update={"fields": fields})
+
+
+_GLANCE = {"en": "{name} at a glance:", "zh": "{name}一览："}
+
+
+def facts_at_a_glance(channel: ChannelSpec, brand: Brand, draft: Draft, product: str | None = None) -> Draft:
+    """The last resort for an e-mail body still under its minimum after the refill: the facts of the
+    product it is about (``product``, else :func:`main_product`) that the body does not give yet, as a
+    short list before its sign-off ("Hearthline 12-inch Cast-Iron Skillet at a glance:\n- $62.00\n- …"),
+    the product's description first when the body does not give it either. Stop 47's seed-8 Hearthline
+    e-mail was blocked at 29 words: revision and the last resorts had cut the rest, and the refill's
+    paragraph went with them. The facts are the brand file's; only the list's label is the tool's. The
+    draft is returned unchanged when the list would break the field's limits or there is nothing to add."""
+    spec = next((f for f in channel.fields if f.prose and f.min_words and f.sign_off), None)
+    about = product or main_product(channel, brand, draft.fields)
+    sheet = next((p for p in brand.products if p.name == about), None)
+    text = draft.fields.get(spec.name, "").rstrip() if spec else ""
+    if spec is None or sheet is None or not text or not spec.shortfalls(text):
+        return draft
+    said = fold_str(" ".join(draft.fields.values()))  # a fact the preheader gives is not listed again
+    items = [f for f in sheet.facts if fold_str(f).strip(" .") not in said]
+    described = sheet.description.strip()
+    if described and fold_str(described).strip(" .") not in said:
+        items.insert(0, described)
+    if not items:
+        return draft
+    lines = text.split("\n")
+    signed = [i for i in range(max(1, len(lines) - 2), len(lines)) if _SIGN_OFF.search(lines[i])]
+    head = "\n".join(lines[: signed[0]]).rstrip() if signed else text
+    tail = "\n\n" + "\n".join(lines[signed[0] :]) if signed else ""
+    label = _GLANCE.get(brand.language, _GLANCE["en"]).format(name=sheet.name)
+    listed = "\n".join(f"- {item}" for item in items)
+    new = f"{head}\n\n{label}\n{listed}{tail}"
+    if spec.violations(new):
+        return draft
+    return draft.model_copy(update={"fields": {**draft.fields, spec.name: new}})
 
 
 def speak_as_the_brand(brand: Brand, draft: Draft) -> Draft:

@@ -183,8 +183,11 @@ class ComplianceChecker:
         rule: Rule,
         exempt: list[tuple[int, int]],
         sentences: SentenceIndex | None = None,
+        rejected: list[tuple[int, int, str]] | None = None,
     ) -> list[Hit]:
-        """Hits of one rule; ``exempt`` and the returned spans are in original-text coordinates."""
+        """Hits of one rule; ``exempt`` and the returned spans are in original-text coordinates.
+        ``rejected`` (when given) gains the span and category of each match that is mentioned to be
+        rejected rather than used (:func:`_mentioned_not_used`)."""
         inside = _Exempt(exempt + _original_spans(folded, find_spans(folded, rule.exceptions)))
         sentences = sentences or SentenceIndex(folded.source)
         hits: list[Hit] = []
@@ -201,6 +204,8 @@ class ComplianceChecker:
             if rule.whole_words and splits_a_word(folded.source, start, end):
                 continue
             if _mentioned_not_used(folded.source, start, end, rule.category):
+                if rejected is not None:
+                    rejected.append((start, end, rule.category))
                 continue
             if rule.id == "brand.competitor" and _neutral_rival(folded.source, start, end):
                 continue
@@ -227,8 +232,11 @@ class ComplianceChecker:
             )
         return hits
 
-    def rule_findings(self, text: str, field: str | None = None) -> list[ComplianceFinding]:
-        """Rule packs, brand terms, required spellings, personal data, secrets and injected text."""
+    def rule_findings(
+        self, text: str, field: str | None = None, rejected: list[tuple[int, int, str]] | None = None
+    ) -> list[ComplianceFinding]:
+        """Rule packs, brand terms, required spellings, personal data, secrets and injected text;
+        ``rejected`` as in :meth:`rule_hits`."""
         folded = fold(text)
         # Harmless phrases of the language and required disclaimers are never violations.
         exempt = _original_spans(folded, find_spans(folded, self.policy.exceptions + self.policy.disclaimers))
@@ -236,7 +244,7 @@ class ComplianceChecker:
         sentences = SentenceIndex(text)
         hits: list[Hit] = []
         for rule in self.policy.rules:
-            hits += self.rule_hits(folded, compacted, rule, exempt, sentences)
+            hits += self.rule_hits(folded, compacted, rule, exempt, sentences, rejected)
         for term in self.policy.required_terms:
             for start, end in find_spans(folded, [term]):
                 a, b = folded.span(start, end)
@@ -507,7 +515,8 @@ class ComplianceChecker:
         Raises :class:`~core.errors.InputError` for a text over :data:`MAX_CHECK_CHARS` characters.
         """
         _check_size(text)
-        found = self.rule_findings(text, field) + self.markup_findings(text, field)
+        rejected: list[tuple[int, int, str]] = []
+        found = self.rule_findings(text, field, rejected) + self.markup_findings(text, field)
         folded = fold(text)
         mask = [folded.span(a, b) for a, b in find_spans(folded, self.policy.disclaimers)]
         mask += [f.span for f in found if f.span and f.category in _NOT_CLAIMS]
@@ -518,7 +527,7 @@ class ComplianceChecker:
         found += self.feature_findings(text, field)
         found += self.contact_findings(text, field, [f.span for f in found if f.category == "pii" and f.span])
         if self.semantic is not None:
-            found = self._layered(text, field, found, backed)
+            found = self._layered(text, field, found, backed, rejected)
         return sorted(found, key=lambda f: (f.span or (0, 0), f.rule_id))
 
     def _layered(
@@ -527,6 +536,7 @@ class ComplianceChecker:
         field: str | None,
         found: list[ComplianceFinding],
         backed: list[tuple[int, int]] = (),  # type: ignore[assignment]
+        rejected: list[tuple[int, int, str]] = (),  # type: ignore[assignment]
     ) -> list[ComplianceFinding]:
         """Merge the semantic layer (and the adjudicator) into the rules' findings, sentence by sentence.
 
@@ -549,6 +559,12 @@ class ComplianceChecker:
         severity to ``warn`` (the default is ``block``): a fair mention warns, a disparaging one blocks.
         ``backed``: spans of claims the evidence supports; a sentence whose claims are all backed is not
         an unsupported claim whatever it reads as.
+
+        ``rejected``: spans (and categories) of rule matches the sentence mentions to reject them
+        ("我们从不说“排毒”这类词", "凡是宣传“躺赚”的理财，多半是骗局", "we can't promise a band 8"). The
+        classifiers read such a sentence as the claim it rejects (four of the tenth blind set's clean
+        sentences); in it, the rejected categories and the unsupported-claim category score as if below
+        ``review``, unless another rule blocks the sentence.
         """
         assert self.semantic is not None
         layer = self.semantic
@@ -586,9 +602,17 @@ class ComplianceChecker:
             reads_clean = all(sentence.scores[c] < layer.thresholds(c)[0] for c in layer.categories)
             # A sentence a rule already blocks gets no second, semantic finding (its findings get scores).
             blocked = any(f.severity == "block" and id(f) not in pending for f in here)
+            refuted = {c for s, e, c in rejected if s < b and e > a} if not blocked else set()
+            if refuted:
+                refuted.add("unsupported_claim")
+                # ...and as running someone down, unless it compares ("unlike X that promises 'detox'")
+                if not _COMPARES.search(sentence.text.casefold()):
+                    refuted.add("competitor")
             for category in layer.categories:
                 review, block = layer.thresholds(category)
                 score = sentence.scores[category]
+                if category in refuted:
+                    score = min(score, review - 1e-3)
                 mine = [f for f in here if f.category == category]
                 for f in mine:
                     f.score = round(score, 3)
@@ -828,14 +852,17 @@ class ComplianceChecker:
 # merely negated is still used ("not cheap"). Rule categories of wording only: never personal data,
 # secrets, injected text, markup or a named competitor.
 _QUOTE_PAIRS = {"“": "”", "「": "」", "『": "』", '"': '"', "'": "'", "‘": "’"}
+# Quoted terms may come in a row ("我们从不说“排毒”“燃脂”这类词"): the ones before the hit are skipped.
+_QUOTED_RUN = r"(?:[“\"「『‘'][^”\"」』’'\n]{1,12}[”\"」』’'][、，,和与及或\s]*)*"
 _REJECTED_BEFORE = re.compile(
-    r"(?:不|没|别|非|无|未|禁|勿|免|下架|避免|拒绝)[\u4e00-\u9fff]{0,4}$|"
+    rf"(?:不|没|别|非|无|未|禁|勿|免|下架|避免|拒绝)[\u4e00-\u9fff]{{0,4}}{_QUOTED_RUN}$|"
     r"\b(?:not|no|never|avoid|don't|doesn't|won't|isn't|aren't|without|instead\s+of|the\s+(?:word|term))"
     r"(?:\s+[a-z'’-]+){0,4}\s*$"
 )
 # "“排毒”本身就是个伪概念" (a blind-set sentence of stop 41): the quoted term called a false notion.
 _REJECTED_AFTER = re.compile(
-    r"^(?:字样|一词|这个词|这种说法|的说法|说法|之类|承诺|这回事|这种事|\s*(?:is|are)\s+banned|"
+    r"^(?:字样|一词|这个词|这类词|这些词|这样的词|等词|字眼|这种说法|的说法|说法|之类|这类|承诺|这回事|这种事|"
+    r"\s*(?:is|are)\s+banned|"
     r"(?:本身)?(?:就)?(?:是|只是)(?:个|一个)?(?:伪|假|营销)|\s*(?:is|are) (?:a )?(?:myth|marketing))"
 )
 _NOT_EQUAL = re.compile(r"(?:≠|不等于|并不等于|不代表)\s*$")  # "稳健型≠保本": says what it is not
@@ -865,6 +892,33 @@ _SEE_A_DOCTOR = re.compile(
     r"咨询医生|遵医嘱|请先咨询|就医|\b(?:consult|ask|see|talk\s+to|speak\s+to)\s+(?:your|a)\s+"
     r"(?:doctor|gp|physician|dermatologist|pharmacist)\b"
 )
+# A quoted term in a sentence that calls it a scam or warns against it ("凡是宣传“躺赚”的理财，多半是骗局",
+# "Beware anyone selling 'leaked' IELTS papers: it's a scam"; both blocked on the tenth blind set).
+_WARNED_OFF = re.compile(
+    r"骗局|诈骗|骗子|请勿轻信|不要轻信|别轻信|提高警惕|谨防|当心|并不存在|不存在|"
+    r"\b(?:scams?|fraud(?:ulent)?|beware|don't\s+(?:fall|believe)|do\s+not\s+(?:fall|believe))\b"
+)
+# A promise said not to be made, in the clause before the hit: "我们不能保证基金一定盈利", "we can't
+# promise every student a band 8" (the rule packs list "不能保证" itself, not what follows it).
+_PROMISE_DENIED = re.compile(
+    r"(?:不能|无法|不会|不敢|并不|从不|从未|绝不|没法|不)(?:保证|承诺|担保|确保|打包票)[\u4e00-\u9fff\s]{0,12}$|"
+    r"\b(?:can(?:not|'t|’t)|won(?:'t|’t)|will\s+not|do(?:n't|n’t|\s+not)|never)\s+(?:guarantee|promise)\s+"
+    r"(?:that\s+|you\s+|anyone\s+|every(?:one)?\s+)?(?:[a-z0-9'’%-]+\s+){0,5}$"
+)
+_COMPARES = re.compile(
+    r"\b(?:unlike|than|other\s+(?:brands?|companies|shops?|stores?)|competitors?|rivals?|some\s+brands?)\b|"
+    r"别家|隔壁|某[\u4e00-\u9fff]|不像|同行|其他品牌|友商|比起|相比"
+)
+_PROMISE_WORD = re.compile(r"保证|承诺|担保|确保|打包票|guarantee|promise", re.IGNORECASE)
+_NEGATION_END = re.compile(
+    r"(?:不能|无法|不会|不敢|并不|从不|从未|绝不|没法|不)$|\b(?:can(?:not|'t|’t)|won(?:'t|’t)|do(?:n't|n’t)|never|not)\s+$"
+)
+# What others claim, in a sentence that warns against it ("任何宣称保本保收益的产品都请提高警惕").
+_CLAIMED_BY_OTHERS = re.compile(
+    r"(?:宣称|号称|宣传|标榜|鼓吹|所谓)[\u4e00-\u9fff]{0,4}[“\"「]?$|"
+    r"\b(?:claim(?:s|ing)?|promis(?:e|es|ing)|selling|offering|advertising|touting)\s+(?:to\s+)?(?:be\s+)?"
+    r"(?:you\s+)?(?:an?\s+)?['\"‘“]?$"
+)
 _ANSWERED_NO = re.compile(r"^\W{0,3}\?\s*no\b(?!\s+(?:doubt|question|wonder)\b)")
 _WORDING_CATEGORIES = frozenset(
     {
@@ -891,10 +945,8 @@ def _quoted(text: str, start: int, end: int) -> tuple[int, int] | None:
             continue
         window = text[end : end + 16].split("\n")[0]
         inside = text[left + 1 : start]
-        if closing in inside or (ch != closing and ch in window):
-            return None
         at = window.find(closing)
-        if at < 0:
+        if closing in inside or at < 0 or (ch != closing and ch in window[:at]):
             return None
         if ch in "'‘" and (
             (left > 0 and text[left - 1].isalnum()) or text[end + at + 1 : end + at + 2].isalnum()
@@ -914,11 +966,20 @@ def _mentioned_not_used(text: str, start: int, end: int, category: str) -> bool:
         after = text[quotes[1] + 1 : quotes[1] + 24].casefold()
         if _REJECTED_BEFORE.search(before) or _REJECTED_AFTER.match(after):
             return True
+        lo, hi = _sentence_bounds(text, start)
+        if _WARNED_OFF.search(text[lo:hi].casefold()):
+            return True
     if _NOT_EQUAL.search(text[max(0, start - 24) : start]):
         return True
     clause = _clause_before(text, start)
-    if _NOBODY_CAN.search(clause):
+    if _NOBODY_CAN.search(clause) or _PROMISE_DENIED.search(text[max(0, start - 40) : start].casefold()):
         return True
+    if _PROMISE_WORD.match(text, start) and _NEGATION_END.search(text[max(0, start - 8) : start].casefold()):
+        return True  # the hit is the promise word itself: "也不承诺最低收益", "we don't guarantee results"
+    if _CLAIMED_BY_OTHERS.search(clause):
+        lo, hi = _sentence_bounds(text, start)
+        if _WARNED_OFF.search(text[lo:hi].casefold()):
+            return True
     if category == "health_claim":
         if _DISCLAIMED.search(clause):
             return True
@@ -965,6 +1026,17 @@ def _neutral_rival(text: str, start: int, end: int) -> bool:
 
 
 _CLAUSE_START = re.compile(r"[，。；;！？!?\n]|[.,](?=\s)")
+
+
+def _sentence_bounds(text: str, at: int) -> tuple[int, int]:
+    """The sentence around ``text[at]``: from after the last full stop, question or exclamation mark or
+    line break before it to the next one (its end included)."""
+    lo = max(text.rfind(ch, 0, at) for ch in "。！？!?\n") + 1
+    lo = max(lo, text.rfind(". ", 0, at) + 2 if text.rfind(". ", 0, at) >= 0 else 0)
+    ends = [i for i in (text.find(ch, at) for ch in "。！？!?\n") if i >= 0]
+    dot = text.find(". ", at)
+    ends += [dot] if dot >= 0 else []
+    return lo, (min(ends) + 1 if ends else len(text))
 
 
 def _clause_before(text: str, start: int) -> str:

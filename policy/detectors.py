@@ -99,6 +99,12 @@ _ID_DOCUMENT = re.compile(
     + r"(?:\s+(?:on\s+(?:file|record)|we\s+have|listed|recorded|saved))?(?:\s+(?:as|is|reads|was))?"
     r"(?:\s*[:：#])?\s*([a-z0-9](?:[a-z0-9]|[-·](?=[a-z0-9])){4,24})(?![a-z0-9])"
 )
+# A national ID number given with its label, spaced out or not ("身份证号3301 0619 9803 1524 27", a
+# tenth-blind-set miss: the digits in groups slipped past the unspaced pattern).
+_CN_ID_LABELLED = re.compile(
+    r"(?:身份证|證件|证件|身份證)(?:号码?|號碼?)?(?:\s*(?:是|为))?(?:\s*[:：])?\s*"
+    r"\d(?:[ -]?\d){16}[ -]?[\dx](?![\d])"
+)
 # Part of an identity number, or a birth date, published about a person: "SSN ending 4471", "身份证后四位
 # 3721", "born 03/14/1988". A card's tail ("card ending 0004") is how a reply tells a customer which card
 # was charged, and stays allowed; an identity number's tail next to a name is how identity theft starts.
@@ -113,7 +119,7 @@ _MONTHS = (
     r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
 )
 _BIRTH_DATE = re.compile(
-    r"(?:(?<![a-z])(?:born(?:\s+on)?|date\s+of\s+birth|d\.?o\.?b\.?|birth\s*date)|出生日期|出生于|生于|出生年月日?)"
+    r"(?:(?<![a-z])(?:born(?:\s+on)?|date\s+of\s+birth|d\.?o\.?b\.?|birth\s*date|birthday)|出生日期|出生于|生于|出生年月日?|(?<!店庆)(?<!品牌)(?<!公司)(?<!门店)生日)"
     r"(?:\s*(?:是|为))?(?:\s*[:：])?\s*"
     r"(?:\d{1,2}[/.-]\d{1,2}[/.-](?:19|20)\d{2}|(?:19|20)\d{2}[/.-]\d{1,2}[/.-]\d{1,2}|(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日?|"
     rf"(?:{_MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+(?:19|20)\d{{2}}|\d{{1,2}}\s+(?:{_MONTHS})\.?,?\s+(?:19|20)\d{{2}})(?![\d])"
@@ -133,6 +139,10 @@ _LABELLED_ACCOUNT = re.compile(
     r"acct\.?\s*(?:no\.?|#)?|routing(?:\s+number)?|iban))[^\d\n]{0,12}?(\d(?:[ -]?\d){7,30})(?![\d])|"
     r"(?<![a-z])sort\s*code[^\d\n]{0,4}\d{2}[ -]?\d{2}[ -]?\d{2}(?![\d])"  # a UK bank's sort code
 )
+
+# A card's whole number after the word "card", Luhn or not ("referral winner …, card 4929 1120 8834 5521",
+# a tenth-blind-set miss); its tail alone ("card ending 0004") is too short.
+_LABELLED_CARD = re.compile(r"(?<![a-z])card[^\d\n]{0,12}?\d(?:[ -]?\d){12,18}(?![\d])")
 
 # Mailboxes of a function, not of a person ("support@", "kefu@" for 客服, "zixun@" for 咨询).
 _ROLE_MAILBOX = re.compile(
@@ -358,7 +368,9 @@ _SECRETS: list[tuple[str, re.Pattern[str], Callable[[str], bool] | None]] = [
         re.compile(
             r"(?<![a-z])(?:otp|one-time\s+(?:code|password|passcode|pin)|verification\s+code|security\s+code|"
             r"login\s+code|2fa\s+code|sms\s+code)(?:\s+(?:is|was|to|set\s+to)\s+|\s*[:：=]\s*|\s+)(?P<v>\d{4,8})(?![\d])|"
-            r"(?:验证码|动态码|校验码|动态密码|短信码)(?:是|为)?(?:\s*[:：])?\s*(?P<w>\d{4,8})(?![\d])|"
+            # the digits may be spaced out to dodge a filter ("验证码是 7 3 5 2 0 1")
+            r"(?:验证码|动态码|校验码|动态密码|短信码)(?:是|为)?(?:\s*[:：])?\s*"
+            r"(?P<w>\d(?: ?\d){3,7})(?![\d])|"
             r"卡密(?:\s*(?:是|为))?(?:\s*[:：])?\s*(?P<x>[a-z0-9][a-z0-9-]{5,})"
         ),
         None,
@@ -380,7 +392,8 @@ _SECRETS: list[tuple[str, re.Pattern[str], Callable[[str], bool] | None]] = [
     (
         "secret.assignment",  # "the Twilio auth token so you can send the SMS blast: 0000…", "Bearer 3f9a…"
         re.compile(
-            r"(?<![a-z0-9_])(?:key|token|secret|credentials?)\b[^:：=\n.!?@/<>'\"]{0,40}?[:：=]\s*"
+            # "…: value" or "… is value" ("staging key is hl_live_sk_7Fq2…", "the API token is lp_tok_9f83…")
+            r"(?<![a-z0-9_])(?:key|token|secret|credentials?)\b[^:：=\n.!?@/<>'\"]{0,40}?(?:[:：=]|\s(?:is|was))\s*"
             + _V
             + r"|(?<![a-z])bearer\s+(?P<b>[a-z0-9._~+/-]{16,}=*)"
         ),
@@ -511,7 +524,12 @@ def _not_personal_number(before: str, after: str, sentence: str) -> bool:
 _NAMED_PERSON_OF = re.compile(
     r"\b(?:Mr|Mrs|Ms|Miss|Dr)?\.?\s*[A-Z][a-z]+(?:\s+[A-Z][a-z'’-]+)?\s+(?:of|from)\s+$"
 )
-_CN_RESIDENT_AFTER = re.compile(r"\s*的[\u4e00-\u9fff]{1,4}(?:女士|先生|小姐|同学|阿姨|叔叔|老师)")
+_CN_RESIDENT_AFTER = re.compile(
+    r"\s*的[\u4e00-\u9fff]{1,4}(?:女士|先生|小姐|同学|阿姨|叔叔|老师|奶奶|爷爷|大爷|大妈|阿婆|婆婆|大姐|大哥)"
+)
+# A flat in a housing estate, by building and room ("翠苑二区7幢401"): where someone lives when the words
+# before say "住" or a person is named right after it.
+_CN_FLAT = re.compile(r"\d{1,3}\s*(?:幢|栋|号楼)\s*(?:\d{1,2}\s*单元\s*)?\d{3,4}\s*室?(?![\d])")
 _CN_ADDRESS_LEAD = re.compile(r"[\u4e00-\u9fff]{1,16}$")
 _CN_CUE_END = re.compile(r".*(?:往|到|至|在|址)")
 
@@ -542,6 +560,13 @@ def _street_addresses(folded: Folded) -> list[tuple[int, int]]:
                 cue = _CN_CUE_END.match(lead.group())
                 start = lead.start() + (cue.end() if cue else 0)
             found.append((start, m.end()))
+    for m in _CN_FLAT.finditer(text):
+        lead = _CN_ADDRESS_LEAD.search(text, 0, m.start())
+        before = _clause_before(text, m.start(), reach=40)
+        told = lead is not None and re.search(r"(?<![记抓挺顶])住", lead.group()) is not None
+        told = told or bool(_ADDRESS_PERSONAL.search(before)) or bool(_CN_RESIDENT_AFTER.match(text, m.end()))
+        if told and not _ADDRESS_BUSINESS.search(before) and not any(a <= m.start() < b for a, b in found):
+            found.append((lead.start() if lead else m.start(), m.end()))
     return found
 
 
@@ -591,6 +616,8 @@ def personal_data(folded: Folded, allowed_contacts: list[str]) -> list[Hit]:
             "a national ID number" if _cn_id_checksum(m.group()) else "what looks like a national ID number"
         )
         add("pii.cn_id", checked, m)
+    for m in _CN_ID_LABELLED.finditer(text):
+        add("pii.cn_id", "a national ID number", m)
     for m in _US_SSN.finditer(text):
         add("pii.us_ssn", "a social security number", m)
     for m in _ID_DOCUMENT.finditer(text):
@@ -617,6 +644,8 @@ def personal_data(folded: Folded, allowed_contacts: list[str]) -> list[Hit]:
             add("pii.payment_card", "a payment card number", m)
     for m in _CARD_EXPIRY.finditer(text):
         add("pii.payment_card", "a payment card number with its expiry", m)
+    for m in _LABELLED_CARD.finditer(text):
+        add("pii.payment_card", "a payment card number", m)
     phones = ((_CN_MOBILE, "pii.cn_mobile"), (_LANDLINE, "pii.phone"), (_PHONE, "pii.phone"))
     for pattern, rule_id in (*phones, (_LABELLED_PHONE, "pii.phone")):
         for m in pattern.finditer(text):

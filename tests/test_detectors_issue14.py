@@ -119,8 +119,19 @@ PERSONAL_DATA = [
     ("Thanks Dev, we'll ring you on 07911 204387 once the engineer is booked.", "pii.phone"),
     ("Ms Adeyemi, card 5312 8870 4421 0936, expiry 11/28, is now frozen.", "pii.payment_card"),
     ("謝謝住在新北市板橋區文化路二段88號5樓的陳淑芬小姐，又回購了三罐！", "pii.address"),
+    # a card number after the word "card", Luhn or not; an ID number spaced out; a birthday; a flat
+    ("Congratulations to our prize winner Priya, card 5105 1051 0510 5101 on file.", "pii.payment_card"),
+    ("Paid with card 4000 1234 5678 9012, thanks Tom!", "pii.payment_card"),
+    ("恭喜学员王一鸣，身份证号 4401 0620 0011 2233 18，已通过面试。", "pii.cn_id"),
+    ("请会员刘晓（生日1999/08/23）今晚前到前台领礼品。", "pii.birth_date"),
+    ("Her birthday 14 March 1992 is also her member number's last digits.", "pii.birth_date"),
+    ("住金桂小区3栋1502的王奶奶又来订了三盒月饼。", "pii.address"),
+    ("上周送到5号楼2单元601的赵先生家，他说很满意。", "pii.address"),
 ]
 NOT_PERSONAL_DATES = [
+    "店庆生日 2018/06/18，全场九折三天。",
+    "Our store is in Block 3, Unit 2, room 1502 of the Jinqiao business park: our office.",
+    "我们公司在科技园5栋1203室，欢迎来访。",
     "本批次于2024年3月8日生产，保质期十八个月。",
     "品牌于2016年9月1日成立，今年十周年。",
     "课程共一二三四五六七八九十讲，循序渐进。",
@@ -288,6 +299,10 @@ SECRETS = [
     ("Guest portal for the open day: user visitor2, password Maple!Tree77", "secret.password"),
     ("Office Wi-Fi: Studio_5G / pw Lantern#2026 (please keep it to the team)", "secret.password"),
     ("Hi Sam, your code is 730512, just read it back to me and I'll unlock it.", "secret.one_time_code"),
+    # "is" instead of a colon; digits spaced out
+    ("FYI the prod key is kx_live_9QmT2vLr8WpZ4nYc, don't commit it.", "secret.assignment"),
+    ("The webhook token is wh_tok_83jdK20LqPz7Xv, rotate it on Friday.", "secret.assignment"),
+    ("帮我登一下，短信验证码是 4 9 1 7 2 6，谢谢。", "secret.one_time_code"),
 ]
 
 
@@ -317,6 +332,8 @@ NOT_SECRETS = [
     "会议密码会在开会前一小时短信发送。",
     "Your discount code is 2024 and it never expires.",
     "Choose a password with 12 characters or more, and never read a code back to a caller.",
+    "The key is consistency: roast, taste, adjust.",
+    "The secret is patience and a cast-iron pan.",
 ]
 
 

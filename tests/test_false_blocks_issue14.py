@@ -315,3 +315,43 @@ def test_a_listed_rival_named_as_a_plain_fact_is_no_disparagement(
 ) -> None:
     found = "brand.competitor" in _with_rivals(locale, text, ["Kestrel Bank", "青禾理财"])
     assert found == (expect == "block")
+
+
+# --- Stop 47: a promise said not to be made, quoted terms in a row, a warning against a claim ----------
+
+
+@pytest.mark.parametrize(
+    ("locale", "text"),
+    [
+        ("zh", "我们不能保证理财一定赚钱，也不承诺固定收益，请看清风险。"),
+        ("zh", "我们的菜单上从没有“排毒”“燃脂”这类词，只有食材和做法。"),
+        ("zh", "凡是号称“稳赚不赔”的理财，多半是骗局，请勿轻信。"),
+        ("zh", "任何宣称保本保息的产品都请提高警惕。"),
+        ("en", "We can't promise every student a band 8, and nobody honest would."),
+        ("en", "Anyone selling 'guaranteed' returns is running a scam: walk away."),
+    ],
+)
+def test_a_promise_denied_or_warned_against_is_not_made(locale: str, text: str) -> None:
+    assert not _rules(locale, text), _rules(locale, text)
+
+
+@pytest.mark.parametrize(
+    ("locale", "text"),
+    [
+        ("zh", "我们保证理财一定赚钱，承诺固定收益。"),
+        ("zh", "我们不收手续费，保证本金安全。"),  # the denial is of something else
+        ("zh", "这款茶能排毒燃脂，一周见效。"),
+        ("en", "We guarantee every student a band 8."),
+        ("en", "Our 'guaranteed' returns beat the bank every year."),
+    ],
+)
+def test_the_promise_made_still_blocks(locale: str, text: str) -> None:
+    assert _rules(locale, text)
+
+
+def test_the_classifier_does_not_read_a_rejected_term_back_into_a_sentence() -> None:
+    """The semantic layer reads "我们从不说“排毒”" as the health claim it rejects: in a sentence whose
+    rule matches were all rejected, those categories (and an unsupported claim) do not block; the same
+    words used as a claim still do."""
+    assert _with_semantic("zh", "我们从不说“排毒”“燃脂”这类词，燕麦就是一份好好吃的早餐。") == "pass"
+    assert _with_semantic("zh", "这款燕麦能排毒燃脂，一周瘦五斤。") == "block"

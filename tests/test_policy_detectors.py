@@ -76,7 +76,9 @@ def test_detected(text: str, rule: str, matched: str) -> None:
         "A canary yellow mug",
         "Call 400-000-0000 or mail care@brand.example",  # the brand's own contacts
         "Price 12,800 yuan for 2024-2025 season",
-        "card 4111 1111 1111 1112",  # fails the Luhn check
+        # fails the Luhn check and says nothing of a card (since stop 47 a number labelled "card" is a
+        # card's, checksum or not: a legal reviewer does not run Luhn; tests/test_detectors_issue14.py)
+        "ref 4111 1111 1111 1112",
     ],
 )
 def test_not_detected(text: str) -> None:

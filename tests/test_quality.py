@@ -57,8 +57,8 @@ GOOD_EMAIL_EN = {
 }
 FILLER = (
     " Harbor Light comes from the Kochere area of Yirgacheffe, grown up to 2,200 m. Our roaster in"
-    " Astoria runs small batches each morning. Low Tide is a medium roast from Huila with notes of"
-    " caramel and red apple. Every order ships within 48 hours of roasting, and the label names the farm."
+    " Astoria runs small batches each morning. Harbor Light is a light roast with notes of white peach,"
+    " jasmine and bergamot. Every order ships within 48 hours of roasting, and the label names the farm."
 )
 GOOD_SOCIAL_ZH = {
     "text": "在雨崩村慢走七天，藏族向导带路，每天只走一段。跟 Wanderly 去看梅里雪山。#Wanderly #慢旅行"
@@ -1019,7 +1019,7 @@ def test_finish_conventions_adds_what_revision_left_out(wanderly: Brand, tidewat
     body = (
         "秋天快到了，Wanderly 的雨崩徒步还有名额：七天走约 48 公里，藏族向导带路，每天只走一段。"
         "每团最多 10 人，最高海拔约 3,700 米，出发前请评估自己的体能。\n\n"
-        "如果你带着孩子，福建·土楼文化 5天更合适：住进百年土楼，跟客家人学做擂茶，适合 6 岁以上的孩子。"
+        "雨崩村不通公路，进村要走一段山路，行李可以交给马帮。出发前一周，向导会给你发一份装备清单和行前说明。"
         "现在就去官网 wanderly.example 看看出发日期吧。"
     )
     email = {"subject": "跟着 Wanderly 慢慢走一次雨崩", "preheader": "雨崩徒步，藏族向导同行；", "body": body}
@@ -3393,3 +3393,117 @@ def test_an_email_still_too_short_after_revision_gets_a_paragraph_on_its_product
     assert "15 kg roaster" in body and body.rstrip().endswith("The Tidewater team"), body
     assert body.index("15 kg roaster") < body.index("Best,")
     assert "quality.too_short" not in [f.rule_id for f in piece.compliance.findings if not f.fixed]
+
+
+# --- Stop 47: one product per e-mail and ad; a "not just X" with no second half ---------------------
+
+
+def test_an_email_that_wanders_to_another_product_is_a_finding_and_loses_those_sentences(
+    tidewater: Brand,
+) -> None:
+    from agents.compliance import remove_offending_sentences
+    from agents.quality import main_product
+
+    wandering = {
+        **GOOD_EMAIL_EN,
+        "body": GOOD_EMAIL_EN["body"].replace(
+            "\n\nPick your grind",
+            "\n\nLow Tide is a medium roast from Huila. It tastes of caramel and red apple."
+            "\n\nPick your grind",
+        ),
+    }
+    context = QualityContext.build(CH["email"], tidewater)
+    assert main_product(CH["email"], tidewater, wandering) == "Harbor Light"  # the subject's product
+    found = [f for f in quality_findings(context, wandering) if f.rule_id == "quality.other_product"]
+    # the sentence naming Low Tide and the one after it that goes on about it; nothing else
+    assert [f.matched for f in found] == [
+        "Low Tide is a medium roast from Huila.",
+        "It tastes of caramel and red apple.",
+    ]
+    fixed = remove_offending_sentences(Draft(channel="email", fields=wandering), found)
+    assert "Low Tide" not in fixed.fields["body"] and "caramel" not in fixed.fields["body"]
+    assert "Pick your grind" in fixed.fields["body"] and "Harbor Light is back" in fixed.fields["body"]
+    assert "quality.other_product" not in rules(tidewater, "email", GOOD_EMAIL_EN)
+
+
+def test_an_ad_headline_about_another_product_is_replaced_by_one_on_the_ads_product() -> None:
+    from agents.quality import replace_blocked_phrases
+
+    hearthline = load_brand(ROOT / "examples" / "brands" / "hearthline")
+    ad = {
+        "headline_1": "10-inch Cast-Iron Skillet",
+        "headline_2": "Hearth Kitchen cooking class",
+        "headline_3": "Order yours today",
+        "description_1": "The 10-inch skillet comes pre-seasoned and ready to cook on any stove.",
+        "description_2": "A cast-iron skillet with a limited lifetime warranty. Order yours today.",
+    }
+    found = quality_findings(QualityContext.build(CH["search_ad"], hearthline), ad)
+    assert [(f.rule_id, f.field) for f in found if f.rule_id == "quality.other_product"] == [
+        ("quality.other_product", "headline_2")
+    ]
+    fixed, replaced = replace_blocked_phrases(
+        CH["search_ad"], Draft(channel="search_ad", fields=ad), found, hearthline
+    )
+    assert replaced == {"headline_2"}
+    again = quality_findings(QualityContext.build(CH["search_ad"], hearthline), fixed.fields)
+    assert "quality.other_product" not in {f.rule_id for f in again}, fixed.fields["headline_2"]
+    # an ad on one product, or a channel that allows several (a social post), has no such finding
+    same = {**ad, "headline_2": "Pre-seasoned and oven-safe"}
+    assert "quality.other_product" not in rules(hearthline, "search_ad", same)
+
+
+@pytest.mark.parametrize(
+    ("text", "dangling"),
+    [
+        ("Our products are not just fragrance-free", "not just"),
+        ("Tidewater is not only a roaster.", "not only"),
+        ("Not just coffee, but a ritual.", None),
+        ("Not only fresh but also traceable.", None),
+    ],
+)
+def test_a_not_just_with_no_second_half_dangles(text: str, dangling: str | None) -> None:
+    assert dangling_word(text) == dangling
+
+
+def test_an_email_that_names_its_product_and_tells_nothing_of_it_gains_its_facts(tidewater: Brand) -> None:
+    vague = {
+        "subject": "Harbor Light is back",
+        "preheader": "Fresh from our roaster",
+        "body": "Hi there,\n\nHarbor Light is back in our shop, and we think you will love it. It is the "
+        "coffee for slow mornings and good company, and every cup is a small celebration of the craft we "
+        "care about. Try it this week and tell us what you think of it.\n\nOrder yours today.\n\nBest,\n"
+        "The Tidewater team",
+    }
+    context = QualityContext.build(CH["email"], tidewater)
+    found = quality_findings(context, vague)
+    untold = [f for f in found if f.rule_id == "quality.no_specifics"]
+    assert untold and "names Harbor Light but gives none of its facts" in untold[0].explanation
+    fixed = name_a_product(CH["email"], tidewater, Draft(channel="email", fields=vague), found)
+    assert "Kochere area of Yirgacheffe" in fixed.fields["body"]  # Harbor Light's own sheet, no other's
+    assert "Low Tide" not in fixed.fields["body"]
+    assert quality_findings(context, fixed.fields) == []
+    assert "quality.no_specifics" not in rules(tidewater, "email", GOOD_EMAIL_EN)  # it tells its facts
+
+
+def test_an_email_still_short_after_the_refill_lists_its_products_facts() -> None:
+    from agents.quality import facts_at_a_glance
+
+    hearthline = load_brand(ROOT / "examples" / "brands" / "hearthline")
+    short = {
+        "subject": "12-inch Cast-Iron Skillet",
+        "preheader": "Hearthline 12-inch Cast-Iron Skillet: Helper handle opposite the main handle",
+        "body": "Hi there,\n\nMeet our 12-inch Cast-Iron Skillet. Its helper handle makes a full pan of "
+        "cornbread easy to lift.\n\nBest,\nThe Hearthline team",
+    }
+    context = QualityContext.build(CH["email"], hearthline)
+    assert "quality.too_short" in {f.rule_id for f in quality_findings(context, short)}
+    listed = facts_at_a_glance(CH["email"], hearthline, Draft(channel="email", fields=short)).fields["body"]
+    assert listed.endswith("- Limited lifetime warranty\n\nBest,\nThe Hearthline team")  # before the sign-off
+    assert "Hearthline 12-inch Cast-Iron Skillet at a glance:\n- A 12-inch pre-seasoned" in listed
+    assert "- $62.00" in listed and "10-inch" not in listed  # its own sheet only
+    assert "- Helper handle" not in listed  # the preheader gives it already
+    assert quality_findings(context, {**short, "body": listed}) == []
+    # a body that meets its minimum is left as it is
+    assert facts_at_a_glance(
+        CH["email"], hearthline, Draft(channel="email", fields=GOOD_EMAIL_EN)
+    ).fields == (GOOD_EMAIL_EN)
