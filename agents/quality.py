@@ -1650,6 +1650,7 @@ def _duplicated_fields(
     own = {_norm(n) for n in names}
     seen: dict[str, str] = {}
     wholes: dict[str, str] = {}
+    fulls: dict[str, str] = {}
     labels: dict[str, str] = {}
     for name, text in fields.items():
         label = shared_label_of(text) if name in short else ""
@@ -1676,6 +1677,24 @@ def _duplicated_fields(
             if inside is not None:
                 return [_repeats_field(name, inside, text)]
             wholes[name] = whole
+            # A phrase field said whole inside another of its kind (two descriptions, two headlines), however
+            # long: "每期 24 课时，每课时 45 分钟，每周 2 次，共 12 周" as an ad's first description and again
+            # after the class's name as its second (a Qingyu ad of stop 47, seed 8). A preheader may restate
+            # the subject's product.
+            full, kind = _norm(text), name.rstrip("_0123456789")
+            inside = next(
+                (
+                    n
+                    for n, w in fulls.items()
+                    if n.rstrip("_0123456789") == kind
+                    and min(len(full), len(w)) >= 16
+                    and (full in w or w in full)
+                ),
+                None,
+            )
+            if inside is not None:
+                return [_repeats_field(name, inside, text)]
+            fulls[name] = full
         long = [_norm(text[a:b]) for a, b in sentence_spans(text)]
         keys = {_norm(text)} | {key for key in long if len(key) >= 20}
         if name in short:

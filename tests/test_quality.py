@@ -3507,3 +3507,20 @@ def test_an_email_still_short_after_the_refill_lists_its_products_facts() -> Non
     assert facts_at_a_glance(
         CH["email"], hearthline, Draft(channel="email", fields=GOOD_EMAIL_EN)
     ).fields == (GOOD_EMAIL_EN)
+
+
+def test_an_ad_description_said_whole_inside_the_other_is_a_repeat() -> None:
+    qingyu = load_brand(ROOT / "examples" / "brands" / "qingyu")
+    ad = {
+        "headline_1": "青屿少儿编程：小班编程课",
+        "headline_2": "图形化编程启蒙班",
+        "headline_3": "现在预约试听课",
+        "description_1": "每期 24 课时，每课时 45 分钟，每周 2 次，共 12 周",
+        "description_2": "图形化编程启蒙班（Scratch）：每期 24 课时，每课时 45 分钟，每周 2 次，共 12 周",
+    }
+    found = [f for f in quality_findings(QualityContext.build(CH["search_ad"], qingyu), ad)]
+    assert [(f.rule_id, f.field) for f in found if f.rule_id == "quality.repetition"] == [
+        ("quality.repetition", "description_2")
+    ]
+    other = {**ad, "description_2": "6 至 8 岁的孩子用 Scratch 做出自己的第一个小游戏，现在预约试听课。"}
+    assert "quality.repetition" not in rules(qingyu, "search_ad", other)
