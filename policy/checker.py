@@ -872,7 +872,8 @@ _NOT_EQUAL = re.compile(r"(?:≠|不等于|并不等于|不代表)\s*$")  # "稳
 _NOBODY_CAN = re.compile(
     r"\bno\s+such\s+thing\s+as\s+(?:an?\s+)?$|"
     r"\b(?:no\s+one|nobody|no\s+[a-z]+|nothing)\s+(?:can|could|will|would)\s+(?:ever\s+)?(?:truly\s+)?$|"
-    r"(?:没有(?:任何)?[\u4e00-\u9fff]{0,6}|谁都|谁也|任何[\u4e00-\u9fff]{0,6}都)(?:能|可以|敢|会|不能|无法|不敢|没法)$|"
+    r"(?:没有(?:任何)?[\u4e00-\u9fff]{0,6}|谁都|谁也|任何[\u4e00-\u9fff]{0,6}都)(?:能|可以|敢|会|不能|无法|不敢|没法)"
+    r"(?:保证|承诺|确保|担保)?(?:你|您|孩子|大家)?$|"
     r"(?:世上|世界上)?(?:没有|不存在)$"
 )
 # A required disclaimer or a referral to a doctor says what the product is not for: "本品为化妆品，不能代替

@@ -355,3 +355,40 @@ def test_the_classifier_does_not_read_a_rejected_term_back_into_a_sentence() -> 
     words used as a claim still do."""
     assert _with_semantic("zh", "我们从不说“排毒”“燃脂”这类词，燕麦就是一份好好吃的早餐。") == "pass"
     assert _with_semantic("zh", "这款燕麦能排毒燃脂，一周瘦五斤。") == "block"
+
+
+@pytest.mark.parametrize(
+    ("text", "blocked"),
+    [
+        ("Lumo | The UK's N°1 budgeting app", True),
+        ("Britain's number 1 easy-access saver.", True),
+        ("Cabin number 1 sleeps two and has its own deck.", False),
+    ],
+)
+def test_a_rank_written_with_a_degree_sign_or_owned_by_a_place_is_a_superlative(
+    text: str, blocked: bool
+) -> None:
+    assert ("en.superlative" in _rules("en", text)) is blocked
+
+
+def _zh(industry: str, text: str) -> set[str]:
+    checker = ComplianceChecker(load_policy("zh", industry), check_claims=False)
+    return {f.rule_id for f in checker.check(text) if f.severity == "block"}
+
+
+@pytest.mark.parametrize(
+    ("industry", "text", "blocked"),
+    [
+        ("education", "跟着我们的课表走，小白也一定能考过，考不过算我的。", True),
+        ("education", "报了班，妈妈从此再也不用为作业发愁。", True),
+        ("finance", "年化6.5%稳稳到手，到期本金一分不少。", True),
+        ("finance", "打开提醒，再也不会错过任何一次调仓机会。", True),
+        ("education", "这门课不一定能让你考过，但每道错题都有老师讲。", False),
+        ("education", "在线约课上线，再也不用打电话排队了。", False),
+        ("finance", "设置到账提醒，工资到了会第一时间通知你。", False),
+    ],
+)
+def test_a_guarantee_in_everyday_words_blocks_and_a_convenience_does_not(
+    industry: str, text: str, blocked: bool
+) -> None:
+    assert bool(_zh(industry, text)) is blocked, _zh(industry, text)
