@@ -209,6 +209,8 @@ class ComplianceChecker:
                 continue
             if rule.id == "brand.competitor" and _neutral_rival(folded.source, start, end):
                 continue
+            if rule.category in _WORDING_CATEGORIES and _STREET_AFTER.match(folded.source, end):
+                continue  # part of a street's name: 状元 in "状元桥路88号"
             taken_end = max(taken_end, end)
             if rule.unless:
                 bounds = sentences.bounds(start, end)
@@ -910,6 +912,7 @@ _COMPARES = re.compile(
     r"\b(?:unlike|than|other\s+(?:brands?|companies|shops?|stores?)|competitors?|rivals?|some\s+brands?)\b|"
     r"别家|隔壁|某[\u4e00-\u9fff]|不像|同行|其他品牌|友商|比起|相比"
 )
+_STREET_AFTER = re.compile(r"[\u4e00-\u9fff]{0,2}(?:路|街|巷|大道|胡同|弄)\s*\d{1,5}\s*号")
 _PROMISE_WORD = re.compile(r"保证|承诺|担保|确保|打包票|guarantee|promise", re.IGNORECASE)
 _NEGATION_END = re.compile(
     r"(?:不能|无法|不会|不敢|并不|从不|从未|绝不|没法|不)$|\b(?:can(?:not|'t|’t)|won(?:'t|’t)|do(?:n't|n’t)|never|not)\s+$"

@@ -611,13 +611,18 @@ def personal_data(folded: Folded, allowed_contacts: list[str]) -> list[Hit]:
         add("pii.email", "an e-mail address", m)
     for m in _EMAIL_SPELLED.finditer(text):
         add("pii.email", "an e-mail address written to dodge filters", m)
-    for m in _CN_ID.finditer(text):
+    for m in (*_CN_ID.finditer(text), *_CN_ID_LABELLED.finditer(text)):
+        # a number shown as the format to fill in ("填写示例：…身份证号 110101…（仅为格式示例）"): nobody's
+        if _PLACEHOLDER_CONTEXT.search(text[max(0, m.start() - 60) : m.end() + 30]):
+            taken.add(*m.span())
+            continue
+        digits = _digits(m.group()) + ("x" if m.group().endswith("x") else "")
         checked = (
-            "a national ID number" if _cn_id_checksum(m.group()) else "what looks like a national ID number"
+            "a national ID number"
+            if len(digits) == 18 and _cn_id_checksum(digits)
+            else ("what looks like a national ID number")
         )
         add("pii.cn_id", checked, m)
-    for m in _CN_ID_LABELLED.finditer(text):
-        add("pii.cn_id", "a national ID number", m)
     for m in _US_SSN.finditer(text):
         add("pii.us_ssn", "a social security number", m)
     for m in _ID_DOCUMENT.finditer(text):

@@ -392,3 +392,17 @@ def test_a_guarantee_in_everyday_words_blocks_and_a_convenience_does_not(
     industry: str, text: str, blocked: bool
 ) -> None:
     assert bool(_zh(industry, text)) is blocked, _zh(industry, text)
+
+
+def test_a_banned_word_inside_a_streets_name_is_an_address() -> None:
+    from knowledge.brand import Brand
+
+    brand = Brand(
+        name="启航", positioning="启航", locale="zh", industry="education", banned_terms=["状元", "押题"]
+    )
+    checker = ComplianceChecker(load_policy("zh", "education", brand), check_claims=False)
+    blocked = {
+        f.rule_id for f in checker.check("新校区搬到了状元坊路 66 号，周末开放。") if f.severity == "block"
+    }
+    assert not blocked, blocked
+    assert "brand.banned_term" in {f.rule_id for f in checker.check("师资全是高考状元，押题特别准。")}
