@@ -230,7 +230,12 @@ _GUIDELINE = re.compile(
     r"(?:[a-z]+\s){0,4}(?:language|words|wording|phrases|terms|tone)\b|\bcosmetic language\b"
     # "We use concrete foods to describe the flavor profile" (a Tidewater blog of 2026-12-05)
     r"|\bwe (?:use|name) (?:[a-z]+\s){0,3}to describe (?:the |our |its )?(?:flavou?r|taste|coffee|product)"
-    r"|(?:我们|文案)(?:会)?(?:使用|用|避免|不用|不说|不写)[^，。！？]{0,14}(?:用语|措辞|说法|字眼|词语)",
+    r"|(?:我们|文案)(?:会)?(?:使用|用|避免|不用|不说|不写)[^，。！？]{0,14}(?:用语|措辞|说法|字眼|词语)"
+    # a note to the brand's writers copied into the copy: "…写文案时必须提示体能要求", "Wanderly是我们的品牌
+    # 名称，始终用拉丁字母Wanderly书写" (a Wanderly e-mail of stop 47, seed 8)
+    r"|写文案|文案(?:中|里)?(?:必须|需要|应该?|要)|品牌名称|首字母大写|(?:始终|一律)用拉丁字母"
+    r"|\bwhen (?:writing|you write) (?:copy|about)\b"
+    r"|\b(?:always|never) (?:write|spell|capitali[sz]e) (?:the |our )?(?:brand|name)\b",
     re.IGNORECASE,
 )
 # The campaign's strategy talked about in the copy: the brief leaking into what customers read
@@ -3664,10 +3669,13 @@ def _template_text(name: str, text: str, brand: Brand) -> list[ComplianceFinding
             "speak as the brand: say what the product is and does, not a customer's story about it",
         ),
     ):
-        # Every posing sentence, so that the last resort drops them all in one pass (a Clearleaf e-mail
-        # kept "I started using this serum…" once "As a customer, I…" had gone); the others once.
+        # Every posing or guideline sentence, so that the last resort drops them all in one pass (a
+        # Clearleaf e-mail kept "I started using this serum…" once "As a customer, I…" had gone); the
+        # others once.
         hits = (
-            list(pattern.finditer(text)) if rule == "quality.posing_as_customer" else [pattern.search(text)]
+            list(pattern.finditer(text))
+            if rule in ("quality.posing_as_customer", "quality.guideline_echoed")
+            else [pattern.search(text)]
         )
         for m in hits:
             if m is None:

@@ -3524,3 +3524,18 @@ def test_an_ad_description_said_whole_inside_the_other_is_a_repeat() -> None:
     ]
     other = {**ad, "description_2": "6 至 8 岁的孩子用 Scratch 做出自己的第一个小游戏，现在预约试听课。"}
     assert "quality.repetition" not in rules(qingyu, "search_ad", other)
+
+
+def test_a_note_to_the_brands_writers_copied_into_an_email_is_found_every_time(wanderly: Brand) -> None:
+    body = (
+        "你好，\n\n每团最多 10 人，藏族向导同行。雨崩路线需要连续多日徒步，写文案时必须提示体能要求；"
+        "Wanderly 是我们的品牌名称，始终用拉丁字母书写。\n\n祝好，\nWanderly 团队"
+    )
+    email = {"subject": "云南·雨崩徒步 7天", "preheader": "每团最多 10 人，藏族向导同行", "body": body}
+    found = [f.matched for f in quality_findings(QualityContext.build(CH["email"], wanderly), email)
+             if f.rule_id == "quality.guideline_echoed"]  # fmt: skip
+    assert found == ["写文案", "品牌名称", "始终用拉丁字母"]
+    plain = {**email, "body": body.replace("写文案时必须提示体能要求", "出发前请评估自己的体能")}
+    assert "quality.guideline_echoed" in rules(wanderly, "email", plain)  # the name note is still there
+    told = {**email, "body": "你好，\n\n每团最多 10 人，藏族向导同行，请评估自己的体能。\n\n祝好，\nWanderly"}
+    assert "quality.guideline_echoed" not in rules(wanderly, "email", told)
