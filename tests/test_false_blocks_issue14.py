@@ -383,6 +383,8 @@ def _zh(industry: str, text: str) -> set[str]:
         ("education", "报了班，妈妈从此再也不用为作业发愁。", True),
         ("finance", "年化6.5%稳稳到手，到期本金一分不少。", True),
         ("finance", "打开提醒，再也不会错过任何一次调仓机会。", True),
+        ("travel", "向导全程陪同，确保您能够安全、轻松地走完全程。", True),
+        ("travel", "我们确保您能够按时收到行前说明。", False),
         ("education", "这门课不一定能让你考过，但每道错题都有老师讲。", False),
         ("education", "在线约课上线，再也不用打电话排队了。", False),
         ("finance", "设置到账提醒，工资到了会第一时间通知你。", False),
