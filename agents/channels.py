@@ -246,7 +246,9 @@ def resolve_channels(names: list[str], available: dict[str, ChannelSpec], source
 
 _SENTENCE_END = re.compile(r"[。！？!?…]|\.(?=\s|$)")
 _TRAILING_TAGS = re.compile(r"(?:\s*#[^\s#，。,.!?！？]+)+\s*$")
-_CLAUSE_END = re.compile(r"[，、；：,;:—–|]|\s-\s")
+# Not the comma of "1,950 to 2,200 m": cut there, a Tidewater ad description of stop 47's real-model test
+# ended "…ranging from 1,950 to 2".
+_CLAUSE_END = re.compile(r"[，、；：;:—–|]|(?<!\d),|,(?!\d)|\s-\s")
 # Words a phrase cannot end on: a cut after one leaves a fragment ("Experience the durability and").
 DANGLING_EN = frozenset(
     (  # noqa: SIM905 - a word list reads better as one string

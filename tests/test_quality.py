@@ -3539,3 +3539,10 @@ def test_a_note_to_the_brands_writers_copied_into_an_email_is_found_every_time(w
     assert "quality.guideline_echoed" in rules(wanderly, "email", plain)  # the name note is still there
     told = {**email, "body": "你好，\n\n每团最多 10 人，藏族向导同行，请评估自己的体能。\n\n祝好，\nWanderly"}
     assert "quality.guideline_echoed" not in rules(wanderly, "email", told)
+
+
+def test_a_cut_never_falls_on_the_comma_inside_a_number() -> None:
+    spec = next(f for f in CH["search_ad"].fields if f.name == "description_1")
+    text = "Our coffee is made with beans grown at altitudes from 1,950 to 2,200 m in the Kochere area."
+    cut, _ = fit_with_cut(text, spec)
+    assert not cut.endswith("to 2") and "2,200" in cut, cut
