@@ -66,6 +66,7 @@ from agents.quality import (
     finish_conventions,
     finish_fields,
     give_contacts,
+    letter_body,
     main_product,
     name_a_product,
     name_the_brand,
@@ -603,7 +604,7 @@ class Compliance(SendsBack):
         spec = next((f for f in channel.fields if f.sections and f.min_words), None)
         calls = self.params.refill_paragraphs
         if spec is None:  # an e-mail body: a prose field with a minimum and no sections
-            spec = next((f for f in channel.fields if f.prose and f.min_words and f.sign_off), None)
+            spec = letter_body(channel)
             calls = self.params.refill_short_prose
         blocking = [f for f in final if f.severity == "block"]
         if spec is None or not blocking or not calls:
@@ -628,8 +629,10 @@ class Compliance(SendsBack):
     def _short_only(channel: ChannelSpec, final: list[ComplianceFinding]) -> bool:
         """Whether the only blocking findings left are an e-mail body's ``quality.too_short``."""
         blocking = [f for f in final if f.severity == "block"]
-        body = next((f.name for f in channel.fields if f.prose and f.min_words and f.sign_off), None)
-        return bool(blocking) and all(f.rule_id == "quality.too_short" and f.field == body for f in blocking)
+        body = letter_body(channel)
+        return bool(blocking) and all(
+            f.rule_id == "quality.too_short" and body is not None and f.field == body.name for f in blocking
+        )
 
     @classmethod
     def _name_of(cls, state: CampaignState, channel: ChannelSpec, draft: Draft) -> str | None:

@@ -2460,14 +2460,12 @@ def name_a_product(
             continue
         gap = "" if brand.language == "zh" else " "
         lines = text.split("\n")
-        # An e-mail's sign-off: from the first of its last two lines with a valediction or a signature
-        # ("Best regards,\nClearleaf"), its paragraphs apart by a blank line or by a line break alone.
-        signed = [i for i in range(max(1, len(lines) - 2), len(lines)) if _SIGN_OFF.search(lines[i])]
+        signed = _sign_off_line(lines)
         tags = next((m for m in _HASHTAG_LINE.finditer(text) if m.end() == len(text)), None)
-        if spec.sign_off and signed:  # an e-mail: before its sign-off
-            head = "\n".join(lines[: signed[0]]).rstrip()
+        if spec.sign_off and signed is not None:  # an e-mail: before its sign-off
+            head = "\n".join(lines[:signed]).rstrip()
             joint = "\n\n" if "\n\n" in text else "\n"
-            tail = joint + "\n".join(lines[signed[0] :])
+            tail = joint + "\n".join(lines[signed:])
         elif tags and text[: tags.start()].strip():  # a post: before its closing hashtags
             head = text[: tags.start()].rstrip()
             joint, tail = gap, text[len(head) :]
@@ -2491,6 +2489,18 @@ def name_a_product(
 _GLANCE = {"en": "{name} at a glance:", "zh": "{name}一览："}
 
 
+def _sign_off_line(lines: list[str]) -> int | None:
+    """Where an e-mail's sign-off starts: the first of its last two lines with a valediction or a
+    signature ("Best regards,\nClearleaf"), its paragraphs apart by a blank line or by a line break
+    alone; None when it has none."""
+    return next((i for i in range(max(1, len(lines) - 2), len(lines)) if _SIGN_OFF.search(lines[i])), None)
+
+
+def letter_body(channel: ChannelSpec) -> FieldSpec | None:
+    """A channel's letter body (an e-mail's): its prose field with a minimum length and a sign-off."""
+    return next((f for f in channel.fields if f.prose and f.min_words and f.sign_off), None)
+
+
 def facts_at_a_glance(channel: ChannelSpec, brand: Brand, draft: Draft, product: str | None = None) -> Draft:
     """The last resort for an e-mail body still under its minimum after the refill: the facts of the
     product it is about (``product``, else :func:`main_product`) that the body does not give yet, as a
@@ -2499,7 +2509,7 @@ def facts_at_a_glance(channel: ChannelSpec, brand: Brand, draft: Draft, product:
     e-mail was blocked at 29 words: revision and the last resorts had cut the rest, and the refill's
     paragraph went with them. The facts are the brand file's; only the list's label is the tool's. The
     draft is returned unchanged when the list would break the field's limits or there is nothing to add."""
-    spec = next((f for f in channel.fields if f.prose and f.min_words and f.sign_off), None)
+    spec = letter_body(channel)
     about = product or main_product(channel, brand, draft.fields)
     sheet = next((p for p in brand.products if p.name == about), None)
     text = draft.fields.get(spec.name, "").rstrip() if spec else ""
@@ -2513,9 +2523,9 @@ def facts_at_a_glance(channel: ChannelSpec, brand: Brand, draft: Draft, product:
     if not items:
         return draft
     lines = text.split("\n")
-    signed = [i for i in range(max(1, len(lines) - 2), len(lines)) if _SIGN_OFF.search(lines[i])]
-    head = "\n".join(lines[: signed[0]]).rstrip() if signed else text
-    tail = "\n\n" + "\n".join(lines[signed[0] :]) if signed else ""
+    signed = _sign_off_line(lines)
+    head = "\n".join(lines[:signed]).rstrip() if signed is not None else text
+    tail = "\n\n" + "\n".join(lines[signed:]) if signed is not None else ""
     label = _GLANCE.get(brand.language, _GLANCE["en"]).format(name=sheet.name)
     listed = "\n".join(f"- {item}" for item in items)
     new = f"{head}\n\n{label}\n{listed}{tail}"

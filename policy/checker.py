@@ -203,7 +203,7 @@ class ComplianceChecker:
                 continue
             if rule.whole_words and splits_a_word(folded.source, start, end):
                 continue
-            if _mentioned_not_used(folded.source, start, end, rule.category):
+            if _mentioned_not_used(folded.source, start, end, rule.category, sentences):
                 if rejected is not None:
                     rejected.append((start, end, rule.category))
                 continue
@@ -960,7 +960,9 @@ def _quoted(text: str, start: int, end: int) -> tuple[int, int] | None:
     return None
 
 
-def _mentioned_not_used(text: str, start: int, end: int, category: str) -> bool:
+def _mentioned_not_used(
+    text: str, start: int, end: int, category: str, sentences: SentenceIndex | None = None
+) -> bool:
     """Whether the hit ``text[start:end]`` is mentioned to be rejected rather than used (see above)."""
     if category not in _WORDING_CATEGORIES:
         return False
@@ -970,7 +972,7 @@ def _mentioned_not_used(text: str, start: int, end: int, category: str) -> bool:
         after = text[quotes[1] + 1 : quotes[1] + 24].casefold()
         if _REJECTED_BEFORE.search(before) or _REJECTED_AFTER.match(after):
             return True
-        lo, hi = _sentence_bounds(text, start)
+        lo, hi = (sentences or SentenceIndex(text)).bounds(start, end)
         if _WARNED_OFF.search(text[lo:hi].casefold()):
             return True
     if _NOT_EQUAL.search(text[max(0, start - 24) : start]):
@@ -981,7 +983,7 @@ def _mentioned_not_used(text: str, start: int, end: int, category: str) -> bool:
     if _PROMISE_WORD.match(text, start) and _NEGATION_END.search(text[max(0, start - 8) : start].casefold()):
         return True  # the hit is the promise word itself: "也不承诺最低收益", "we don't guarantee results"
     if _CLAIMED_BY_OTHERS.search(clause):
-        lo, hi = _sentence_bounds(text, start)
+        lo, hi = (sentences or SentenceIndex(text)).bounds(start, end)
         if _WARNED_OFF.search(text[lo:hi].casefold()):
             return True
     if category == "health_claim":
@@ -1030,17 +1032,6 @@ def _neutral_rival(text: str, start: int, end: int) -> bool:
 
 
 _CLAUSE_START = re.compile(r"[，。；;！？!?\n]|[.,](?=\s)")
-
-
-def _sentence_bounds(text: str, at: int) -> tuple[int, int]:
-    """The sentence around ``text[at]``: from after the last full stop, question or exclamation mark or
-    line break before it to the next one (its end included)."""
-    lo = max(text.rfind(ch, 0, at) for ch in "。！？!?\n") + 1
-    lo = max(lo, text.rfind(". ", 0, at) + 2 if text.rfind(". ", 0, at) >= 0 else 0)
-    ends = [i for i in (text.find(ch, at) for ch in "。！？!?\n") if i >= 0]
-    dot = text.find(". ", at)
-    ends += [dot] if dot >= 0 else []
-    return lo, (min(ends) + 1 if ends else len(text))
 
 
 def _clause_before(text: str, start: int) -> str:
