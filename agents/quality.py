@@ -102,7 +102,13 @@ from typing import Literal
 
 from agents.base import RunContext
 from agents.channels import HASHTAG, TAKES_OBJECT, ChannelSpec, FieldSpec, count_words, dangling_word
-from agents.retriever import QUESTION_PASSAGES, WRITERS_HEADING, Retriever, answers_customers
+from agents.retriever import (
+    QUESTION_PASSAGES,
+    WRITERS_HEADING,
+    Retriever,
+    answers_customers,
+    chinese_short_names,
+)
 from agents.state import CampaignState, Draft, RetrievedPassage, fact_passages
 from knowledge.brand import Brand
 from policy.claims import content_units, coverage, sentence_spans, speaks_of_policy
@@ -482,7 +488,9 @@ def quality_findings(ctx: QualityContext, fields: dict[str, str]) -> list[Compli
         found += _third_person(spec.name, text)
         found += _pasted_labels(ctx, spec.name, text)
         if spec.specifics:
-            found += _no_specifics(ctx, spec.name, text) or _product_untold(ctx, spec, fields)
+            found += _no_specifics(ctx, spec.name, text, phrase=not spec.prose) or _product_untold(
+                ctx, spec, fields
+            )
         found += _names_only(ctx, spec, text)
         if spec.prose:
             found += _bare_facts(ctx, spec.name, text)
@@ -1111,7 +1119,7 @@ def complete_alternative(
 
     Candidates are the brand's own words, each a whole phrase: a product's name with its description
     (or the description alone), a product's name with one of its facts, the brand's name with a
-    product's, a product's name, the brand's name with its positioning line, the
+    product's, a product's name, one of its facts alone, the brand's name with its positioning line, the
     brand's name (only those ``allowed`` lets through, when given; with ``products``, only the brand's
     own and those of these products: the ones the body tells about, for a preheader, since a preheader on
     Breakwater Blend over a body about the Tide Club read as another e-mail's, stop 41). One fits when
@@ -1124,6 +1132,7 @@ def complete_alternative(
     sep = "：" if brand.language == "zh" else ": "
     candidates: list[str] = []
     origin: dict[str, str] = {}  # a product's candidates: the product's name
+    facts_alone: set[str] = set()
     for product in brand.products:
         own: list[str] = []
         if product.description:  # a whole sentence, for the longer fields (ad descriptions)
@@ -1134,6 +1143,12 @@ def complete_alternative(
         if named:  # "Niacinamide 10% Serum": the name without the brand's, for a headline it is too long for
             bare = re.sub(re.escape(brand.name), "", product.name, flags=re.IGNORECASE).strip(" ·-")
             own += [bare] if bare else []
+        # A fact alone, for a headline too short for the name and the fact ("Water resistant (40 minutes)"
+        # over the sunscreen; stop 47's Clearleaf ad had its brand's name alone there, and nothing fitted).
+        # Only in a piece already about that one product, and only a fact in words ("$48.00" is no headline).
+        alone = [f for f in product.facts if f not in own and len(_WORDY.findall(f)) >= 2]
+        facts_alone.update(alone)
+        own += alone
         candidates += own
         origin.update({c: product.name for c in own if c not in origin})
     said = brand.name.casefold() in brand.positioning.casefold()  # "青屿少儿编程为 6 至 14 岁的孩子…"
@@ -1168,6 +1183,8 @@ def complete_alternative(
         and (spec.name.startswith(_RESTATED_FIELDS) or not any(shared_run(c, o, names) for o in bodies))
         and (allowed is None or allowed(c))
         and (products is None or c not in origin or origin[c] in products)
+        and not (spec.specifics and unspecific(brand, c, phrase=not spec.prose))
+        and not (c in facts_alone and (products is None or len(products) != 1))
     ]
     # What the model meant, then what the rest of the piece speaks of, then the longer. A call to action
     # that shares nothing with any phrase of the brand file sends the reader to the brand's site instead
@@ -1209,6 +1226,10 @@ def complete_alternative(
 _SENTENCE_ROOM = 60  # characters: a field this long takes a sentence, not only a name
 
 
+# A word of a fact, for telling one in words from a bare figure: three Latin letters or two CJK characters.
+_WORDY = re.compile(r"[A-Za-z]{3,}|[\u4e00-\u9fff]{2,}")
+
+
 def _named_fact(name: str, fact: str, sep: str, language: str) -> str:
     """A product's name with one of its facts: "Harbor Light: USDA Organic certified". A fact with a label
     of its own ("Tasting notes: red apple, …") takes the name before the label ("Low Tide tasting notes:
@@ -1235,11 +1256,17 @@ def _foreign(ctx: QualityContext, word: str) -> bool:
     return any(run not in ctx.known_words for run in _CJK_RUN.findall(word))
 
 
+def _without_addresses(text: str) -> str:
+    """``text`` with its web and e-mail addresses and bare host names blanked out (same length; hashtags
+    kept)."""
+    masked = _ADDRESS.sub(lambda m: m.group() if m.group().startswith("#") else " " * len(m.group()), text)
+    return _HOST.sub(lambda m: " " * len(m.group()), masked)
+
+
 def _mixed_language(ctx: QualityContext, name: str, text: str) -> list[ComplianceFinding]:
     # A hashtag is read like the words around it: "#CultureTour #SlowTravel" under a Chinese post is
     # English in Chinese copy (a Wanderly post of 2026-12-05, rejected for it); "#Wanderly" is the brand's.
-    masked = _ADDRESS.sub(lambda m: m.group() if m.group().startswith("#") else " " * len(m.group()), text)
-    masked = _HOST.sub(lambda m: " " * len(m.group()), masked)
+    masked = _without_addresses(text)
     masked = _UNIT_AFTER_FIGURE.sub(lambda m: " " * len(m.group()), masked)
     if ctx.brand.language == "zh":
         if not _CJK_CHAR.search(text):
@@ -1488,8 +1515,9 @@ def _subject_unbacked(ctx: QualityContext, fields: dict[str, str]) -> list[Compl
 def main_product(channel: ChannelSpec, brand: Brand, fields: dict[str, str]) -> str | None:
     """The one product a piece of a ``one_product`` channel (an e-mail, a search ad) is about, as
     its text shows it: the one its first phrase field names alone (an e-mail's subject, an ad's first
-    headline), else the one the most of its sentences name, the first named on a tie; None for a channel
-    that allows several or a piece that names no product."""
+    headline), else the one the most of its sentences name, the first named on a tie (the brand's first
+    product on a tie within one sentence); None for a channel that allows several or a piece that names
+    no product."""
     if not channel.one_product or not brand.products:
         return None
     counts: Counter[str] = Counter()
@@ -1508,7 +1536,10 @@ def main_product(channel: ChannelSpec, brand: Brand, fields: dict[str, str]) -> 
             at += 1
     if not counts:
         return None
-    return min(counts, key=lambda name: (-counts[name], first[name]))
+    # A tie within one sentence ("雨崩、喀纳斯、土楼，三条路线") goes to the brand's first product: a set's
+    # order changes from one process to the next, and with it the piece a campaign delivers.
+    order = {p.name: n for n, p in enumerate(brand.products)}
+    return min(counts, key=lambda name: (-counts[name], first[name], order.get(name, len(order))))
 
 
 def _other_product(ctx: QualityContext, fields: dict[str, str]) -> list[ComplianceFinding]:
@@ -2033,6 +2064,11 @@ def replace_blocked_phrases(
         spec = specs.get(f.field or "")
         if f.severity != "block" or f.fixed or spec is None or spec.prose or f.rule_id in _PIECE_WIDE:
             continue
+        if channel.one_product and main is None:
+            # The first phrase put in names the piece's product: the next keeps to it (a Tidewater ad of
+            # stop 47 would have had "Breakwater Blend" over "Low Tide: $18.00 per 340 g bag").
+            main = main_product(channel, brand, fields)
+            about = {main} if main else about
         text = fields.get(spec.name, "")
         if spec.name in replaced or not text or len(text) > _SHORT_FIELD_CHARS:
             continue
@@ -2357,34 +2393,62 @@ def _names_only(ctx: QualityContext, spec: FieldSpec, text: str) -> list[Complia
     ]
 
 
-def _no_specifics(ctx: QualityContext, name: str, text: str) -> list[ComplianceFinding]:
-    """A field that names none of the brand's products (by any form :func:`product_aliases` gives) and
-    gives no figure, hashtags and the positioning line aside: "Discover the truth about skincare
-    ingredients with Clearleaf. Make informed choices…" (a Clearleaf post of 2026-12-05, "pure filler"
-    to the blind reviewer)."""
-    products = [p.name for p in ctx.brand.products]
+def unspecific(brand: Brand, text: str, *, phrase: bool = False) -> bool:
+    """Whether ``text`` (a field) names none of the brand's products (by any form
+    :func:`product_aliases` gives) and gives no figure, hashtags and the positioning line aside:
+    "Discover the truth about skincare ingredients with Clearleaf. Make informed choices…" (a Clearleaf
+    post of 2026-12-05, "pure filler" to the blind reviewer). A ``phrase`` (an ad's headline) is held to
+    the brand's name, a product's, a pair of Chinese characters only that name has
+    (:func:`~agents.retriever.chinese_short_names`: "雨崩"), or one of the products' facts in words, whole
+    ("Limited lifetime warranty"): three characters of a description say what the brand does, not what it
+    sells ("我们致力于提供小团慢旅行的体验", a Wanderly headline both blind reviewers of stop 47 called
+    filler)."""
+    products = [p.name for p in brand.products]
     said = fold_str(HASHTAG.sub(" ", text))
     # The positioning line says nothing of a product however many figures it has: a post that is the
     # line and "快来报名吧！" ("only the positioning line plus a generic 'sign up now'", the blind reviewer
     # of stop 41 wrote of a Qingyu post; a Tidewater post likewise).
-    said = re.sub(r"\s+", "", said) if ctx.brand.language == "zh" else said
-    parts = re.split(r"[，,；;：:。.!?！？]", fold_str(ctx.brand.positioning))
+    said = re.sub(r"\s+", "", said) if brand.language == "zh" else said
+    parts = re.split(r"[，,；;：:。.!?！？]", fold_str(brand.positioning))
     for part in sorted(parts, key=len, reverse=True):
-        part = re.sub(r"\s+", "", part) if ctx.brand.language == "zh" else part.strip()
+        part = re.sub(r"\s+", "", part) if brand.language == "zh" else part.strip()
         if len(part) >= 4:
             said = said.replace(part, " ")
     if not products or not said.strip() or any(ch.isdigit() for ch in said):
-        return []
+        return False
     if any(form in said for forms in product_aliases(products).values() for form in forms):
-        return []
+        return False
+    if phrase and any(fold_str(n) in said for n in [brand.name, *brand.required_terms]):
+        return False  # "Wanderly 小团慢游", "Clearleaf": whose ad it is, a headline readers know
+    if phrase and not re.sub(r"[\W_]+", "", said):
+        return False  # the positioning line alone: the brand's own promise, in its own words
+    if phrase:
+        pairs = chinese_short_names(products).values()
+        if any(pair in said for own in pairs for pair in own):
+            return False
+        # a fact of a product's sheet in words, whole: "Limited lifetime warranty"
+        facts = (fold_str(f) for p in brand.products for f in p.facts if len(_WORDY.findall(f)) >= 2)
+        if any(f in said for f in facts):
+            return False
     # Chinese copy names a route by its place as often as by its name ("在雨崩村慢走七天"): three characters
     # of a product's name or description count, as do Chinese numerals with a measure ("七天").
-    sheets = fold_str(" ".join(f"{p.name} {p.description}" for p in ctx.brand.products))
+    sheets = fold_str(" ".join(f"{p.name} {p.description}" for p in brand.products))
     windows = (run[i : i + 3] for run in _CJK_RUN.findall(said) for i in range(len(run) - 2))
     # not a window with a function character: "当地的文化" names no route ("的文化" is in "适合亲子家庭的文化
     # 慢游路线"; a Wanderly post of 2026-12-05, seed 7, said nothing else)
-    if _ZH_COUNT.search(said) or any(w in sheets and not _FUNCTION_CHARS.intersection(w) for w in windows):
+    return not (
+        _ZH_COUNT.search(said)
+        or (not phrase and any(w in sheets and not _FUNCTION_CHARS.intersection(w) for w in windows))
+    )
+
+
+def _no_specifics(
+    ctx: QualityContext, name: str, text: str, *, phrase: bool = False
+) -> list[ComplianceFinding]:
+    """A field that names none of the brand's products and gives no figure (:func:`unspecific`)."""
+    if not unspecific(ctx.brand, text, phrase=phrase):
         return []
+    products = [p.name for p in ctx.brand.products]
     named = ", ".join(products[:3])
     return [
         _finding(
@@ -3396,7 +3460,9 @@ def _required_terms(ctx: QualityContext, fields: dict[str, str]) -> list[Complia
     if not terms or policy == "none":
         return []
     names = list(fields) if policy == "piece" else [n for n in policy if n in fields]
-    haystack = "\n".join(fields[n] for n in names).casefold()
+    # A name inside a web or e-mail address does not name the brand to a reader: a Tidewater ad of stop
+    # 47 said "Visit tidewater.example" and nowhere else who it was from (both blind reviewers).
+    haystack = "\n".join(_without_addresses(fields[n]) for n in names).casefold()
     if any(term.casefold() in haystack for term in terms):
         return []
     target = max(names, key=lambda n: len(fields[n]), default=None)

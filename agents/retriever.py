@@ -391,8 +391,14 @@ def names_product(
     sheets: dict[str, list[str]],
     short_names: dict[str, list[str]],
 ) -> bool:
-    """Whether a passage (its ``text`` under ``section``) is about the product ``name``: it or its heading
-    names it, or holds a pair of its Chinese characters no other name has (:func:`chinese_short_names`)."""
+    """Whether a passage (its ``text`` under ``section``) is about the product ``name``: a heading that
+    names products decides alone; else the passage names it, or holds a pair of its Chinese characters no
+    other name has (:func:`chinese_short_names`). Why the heading first: "徒步", a pair only
+    "云南·雨崩徒步 7天" has among Wanderly's names, is also in "南靖土楼群徒步" under the heading
+    "三、福建·土楼文化 5天", and that sheet was given to a Yubeng e-mail to grow by (2026-12-06)."""
+    headed = mentioned_products(section, sheets) if section else set()
+    if headed:
+        return name in headed
     about = f"{section or ''} {text}"
     return name in mentioned_products(about, sheets) or any(
         pair in fold_str(about) for pair in short_names[name]

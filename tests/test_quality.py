@@ -41,6 +41,11 @@ def tidewater() -> Brand:
     return load_brand(ROOT / "examples" / "brands" / "tidewater")
 
 
+@pytest.fixture(scope="module")
+def hearthline() -> Brand:
+    return load_brand(ROOT / "examples" / "brands" / "hearthline")
+
+
 def rules(brand: Brand, channel: str, fields: dict[str, str], **ctx: object) -> list[str]:
     context = QualityContext.build(CH[channel], brand, **ctx)  # type: ignore[arg-type]
     return [f.rule_id for f in quality_findings(context, fields)]
@@ -69,7 +74,7 @@ def test_clean_pieces_pass(wanderly: Brand, tidewater: Brand) -> None:
     assert rules(tidewater, "email", GOOD_EMAIL_EN) == []
     assert rules(wanderly, "social_post", GOOD_SOCIAL_ZH) == []
     ad = {
-        "headline_1": "Fresh-roasted coffee",
+        "headline_1": "Tidewater fresh-roasted coffee",
         "headline_2": "Ships within 48 hours",
         "headline_3": "Order your bag today",
         "description_1": "Tidewater roasts small batches on the Oregon coast.",
@@ -1329,7 +1334,7 @@ def test_a_short_field_still_blocked_after_revision_gets_a_phrase_from_the_brand
     clearleaf = load_brand(ROOT / "examples" / "brands" / "clearleaf")
     ad = {
         "headline_1": "Clearleaf Barrier Moisturizer",
-        "headline_2": "Fragrance-free skincare",
+        "headline_2": "Fragrance-free, 50 mL",
         "headline_3": "See how Clearleaf's products",
         "description_1": "Clearleaf discloses ingredient percentages on every label.",
         "description_2": "Shop fragrance-free skincare at Clearleaf.",
@@ -3546,3 +3551,131 @@ def test_a_cut_never_falls_on_the_comma_inside_a_number() -> None:
     text = "Our coffee is made with beans grown at altitudes from 1,950 to 2,200 m in the Kochere area."
     cut, _ = fit_with_cut(text, spec)
     assert not cut.endswith("to 2") and "2,200" in cut, cut
+
+
+# --- Stop 48: the same campaign in every process --------------------------------------------------
+
+
+def test_a_sentence_naming_every_product_gives_the_piece_to_the_brands_first_product(
+    wanderly: Brand,
+) -> None:
+    """A tie within one sentence went to the first product a set gave back, which changes from one
+    process to the next (PYTHONHASHSEED): the same e-mail was about Yubeng in one run, Tulou in the next,
+    and the eval suite's replay missed its cache in 2 of 6 runs."""
+    from agents.quality import main_product
+
+    fields = {
+        "subject": "秋天，跟 Wanderly 慢慢走",
+        "preheader": "三条小团路线还有名额",
+        "body": "你好，\n\n秋天到了，云南·雨崩徒步 7天、新疆·喀纳斯秋季 8天、福建·土楼文化 5天都还有名额。"
+        "\n\n祝好，\nWanderly 团队",
+    }
+    names = [p.name for p in wanderly.products]
+    assert main_product(CH["email"], wanderly, fields) == names[0]
+    reordered = wanderly.model_copy(update={"products": list(reversed(wanderly.products))})
+    assert main_product(CH["email"], reordered, fields) == names[-1]
+    # one sentence that names a product before the others still decides by counts, then position
+    fields["body"] += "\n\n新疆·喀纳斯秋季 8天，一团最多 8 人。"
+    assert main_product(CH["email"], reordered, fields) == next(n for n in names if "喀纳斯" in n)
+
+
+def test_a_passage_under_another_products_heading_is_not_about_this_one(wanderly: Brand) -> None:
+    """ "徒步" is a pair of characters only "云南·雨崩徒步 7天" has among Wanderly's names, and also in
+    "南靖土楼群徒步" under the Tulou heading: that sheet was given to a Yubeng e-mail to grow by."""
+    from agents.retriever import chinese_short_names, names_product
+
+    sheets = {p.name: list(p.facts) for p in wanderly.products}
+    short = chinese_short_names(list(sheets))
+    yubeng = next(n for n in sheets if "雨崩" in n)
+    tulou = next(n for n in sheets if "土楼" in n)
+    text = "- **体验**：客家擂茶手作课（约 2 小时）、南靖土楼群徒步、与土楼住户共进晚餐。"
+    assert not names_product(text, "三、福建·土楼文化 5天", yubeng, sheets, short)
+    assert names_product(text, "三、福建·土楼文化 5天", tulou, sheets, short)
+    # a heading that names no product leaves it to the passage
+    assert names_product("雨崩村的客栈老板扎西发来照片", "往期文案", yubeng, sheets, short)
+    assert names_product("雨崩村的客栈老板扎西发来照片", None, yubeng, sheets, short)
+
+
+def test_a_brand_named_only_inside_a_web_address_is_not_named(tidewater: Brand) -> None:
+    """A Tidewater ad of stop 47 said "Visit tidewater.example" and nowhere else who it was from."""
+    ad = {
+        "headline_1": "Freshness at your fingertips",
+        "headline_2": "Try our fresh coffee today!",
+        "headline_3": "Visit tidewater.example",
+        "description_1": "Our beans are roasted every 48 hours in small batches.",
+        "description_2": "Write to hello@tidewater.example with any question about your order.",
+    }
+    assert "quality.required_term" in rules(tidewater, "search_ad", ad)
+    named = {**ad, "headline_1": "Tidewater Harbor Light Coffee"}
+    assert "quality.required_term" not in rules(tidewater, "search_ad", named)
+
+
+def test_an_ad_headline_that_names_no_product_and_gives_no_figure_is_filler(
+    wanderly: Brand, tidewater: Brand
+) -> None:
+    """Stop 47's blind reviewers rejected "Freshness at your fingertips" and "我们致力于提供小团慢旅行的体验"
+    as filler, "that name neither the brand nor a product": the first two headlines of an ad name the
+    brand or a product, give a figure or a fact of a sheet."""
+    ad = {
+        "headline_1": "Freshness at your fingertips",
+        "headline_2": "Harbor Light, light and floral",
+        "headline_3": "Order yours today",
+        "description_1": "Harbor Light is a washed Ethiopian from Yirgacheffe.",
+        "description_2": "Tidewater Harbor Light: $21.50 per 340 g bag. Order today.",
+    }
+    found = [f.field for f in quality_findings(QualityContext.build(CH["search_ad"], tidewater), ad)
+             if f.rule_id == "quality.no_specifics"]  # fmt: skip
+    assert found == ["headline_1"]  # the call to action (headline_3) may be generic
+    for fine in ("USDA Organic certified", "Grown at 1,950-2,200 m", "Harbor Light Ethiopian", "Tidewater"):
+        assert "quality.no_specifics" not in rules(tidewater, "search_ad", {**ad, "headline_1": fine})
+    zh = {
+        "headline_1": "我们致力于提供小团慢旅行的体验",
+        "headline_2": "雨崩徒步，每团最多 10 人",
+        "headline_3": "立即预订行程",
+        "description_1": "云南·雨崩徒步 7天，在梅里雪山脚下的雨崩村慢走七天。",
+        "description_2": "每团最多 10 人，查看行程并预约。",
+    }
+    found = [f.field for f in quality_findings(QualityContext.build(CH["search_ad"], wanderly), zh)
+             if f.rule_id == "quality.no_specifics"]  # fmt: skip
+    assert found == ["headline_1"]  # "慢旅行" is in a description: what the brand does, not what it sells
+
+
+def test_a_filler_headline_gets_a_fact_of_the_ads_own_product(hearthline: Brand, tidewater: Brand) -> None:
+    from agents.quality import replace_blocked_phrases
+
+    ad = {
+        "headline_1": "10-inch Cast-Iron Skillet",
+        "headline_2": "Cook like never before",
+        "headline_3": "Get your own cast-iron skillet",
+        "description_1": "Hearthline casts iron cookware in Hamilton.",
+        "description_2": "Visit hearthline.example.com to order yours.",
+    }
+    context = QualityContext.build(CH["search_ad"], hearthline)
+    found = quality_findings(context, ad)
+    assert [(f.rule_id, f.field) for f in found] == [("quality.no_specifics", "headline_2")]
+    fixed, replaced = replace_blocked_phrases(
+        CH["search_ad"], Draft(channel="search_ad", fields=ad), found, hearthline
+    )
+    skillet = next(p for p in hearthline.products if p.name.endswith("10-inch Cast-Iron Skillet"))
+    assert replaced == {"headline_2"} and fixed.fields["headline_2"] in skillet.facts  # a fact in words
+    assert fixed.fields["headline_2"] != "$48.00"
+    assert quality_findings(context, fixed.fields) == []
+    # Two filler headlines over a description of no named product: the second phrase keeps to the first's
+    filler = {
+        "headline_1": "Freshness at your fingertips",
+        "headline_2": "Try our fresh coffee today!",
+        "headline_3": "Visit our site",
+        "description_1": "Roasted every 48 hours in Astoria.",
+        "description_2": "A medium-dark espresso blend built for milk drinks. Order today.",
+    }
+    context = QualityContext.build(CH["search_ad"], tidewater)
+    found = quality_findings(context, filler)
+    fixed, replaced = replace_blocked_phrases(
+        CH["search_ad"], Draft(channel="search_ad", fields=filler), found, tidewater
+    )
+    assert replaced == {"headline_1", "headline_2"}
+    assert not [
+        f
+        for f in quality_findings(context, fixed.fields)
+        if f.rule_id in {"quality.other_product", "quality.no_specifics"}
+    ]
