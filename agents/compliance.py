@@ -516,7 +516,7 @@ class Compliance(SendsBack):
         )
         draft = name_the_pronoun(quality(draft), finish_fields(channel, draft))
         draft = name_the_brand(
-            draft, self._standing(checker, channel, draft, findings, quality(draft)), state.brand
+            draft, self._standing(checker, channel, draft, findings, quality(draft)), state.brand, channel
         )
         if self.params.shorten:
             draft = self._shorter(state, ctx, channel, draft)
@@ -526,6 +526,9 @@ class Compliance(SendsBack):
         # a story piece's title, if it must be replaced, says which story it retells
         titles = story_titles(state.brand.name, state.brand.language, story)
         draft, replaced = replace_blocked_phrases(channel, draft, final, state.brand, titles)
+        if replaced:  # the headline replaced may have been the one naming the brand (stop 48's Tidewater ad)
+            standing = self._standing(checker, channel, draft, findings, quality(draft, cut))
+            draft = name_the_brand(draft, standing, state.brand, channel)
         # Last, so that no later step cuts it: a post or an e-mail that names nothing gains a product.
         named = back_the_subject(
             channel, state.brand, name_a_product(channel, state.brand, draft, final), titles

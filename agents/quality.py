@@ -2080,12 +2080,17 @@ def replace_blocked_phrases(
     return draft.model_copy(update={"fields": fields}), frozenset(replaced)
 
 
-def name_the_brand(draft: Draft, findings: list[ComplianceFinding], brand: Brand) -> Draft:
+def name_the_brand(
+    draft: Draft, findings: list[ComplianceFinding], brand: Brand, channel: ChannelSpec | None = None
+) -> Draft:
     """The last-resort fix for ``quality.required_term``: in the field the finding names, the first
     sentence that opens with "我们" / "We" / "Our" speaks as the brand instead ("我们的团队" → "Wanderly
     的团队", "We roast" → "At Tidewater, we roast", "Our beans" → "Tidewater's beans"), which is what
     the pronoun meant; else the first "我们的" / "our", else (Chinese) the first "我们". A field with none
-    passes the turn to the piece's other fields; a piece with none keeps its finding."""
+    passes the turn to the piece's other fields. With none, and the ``channel`` given, the first phrase
+    field (a headline) that still fits its limits with the brand's name before it gets it ("探索未知，发现
+    美丽" → "Wanderly：探索未知，发现美丽": stop 48's Wanderly ad, seed 10, named the brand only in its web
+    address). A piece with none of these keeps its finding."""
     finding = next((f for f in findings if f.rule_id == "quality.required_term" and f.field), None)
     if finding is None or finding.field not in draft.fields or not brand.required_terms:
         return draft
@@ -2103,6 +2108,14 @@ def name_the_brand(draft: Draft, findings: list[ComplianceFinding], brand: Brand
         )
         if named is not None:
             return draft.model_copy(update={"fields": {**draft.fields, name: named}})
+    sep = "：" if brand.language == "zh" else ": "
+    for spec in channel.fields if channel else []:
+        text = draft.fields.get(spec.name, "").strip()
+        if spec.prose or not text or term.casefold() in text.casefold():
+            continue
+        named = f"{term}{sep}{text}"
+        if not spec.violations(named):
+            return draft.model_copy(update={"fields": {**draft.fields, spec.name: named}})
     return draft
 
 
@@ -2437,8 +2450,7 @@ def unspecific(brand: Brand, text: str, *, phrase: bool = False) -> bool:
     # not a window with a function character: "当地的文化" names no route ("的文化" is in "适合亲子家庭的文化
     # 慢游路线"; a Wanderly post of 2026-12-05, seed 7, said nothing else)
     return not (
-        _ZH_COUNT.search(said)
-        or (not phrase and any(w in sheets and not _FUNCTION_CHARS.intersection(w) for w in windows))
+        _ZH_COUNT.search(said) or (not phrase and any(_sheet_window(w, sheets, brand) for w in windows))
     )
 
 
@@ -2486,6 +2498,11 @@ def _product_untold(ctx: QualityContext, spec: FieldSpec, fields: dict[str, str]
     ]
 
 
+# A Chinese description whose first clause is a noun phrase ("面向 6 至 8 岁孩子的图形化编程入门课，……"):
+# "X是" reads before it. Not one that opens with a verb or a place ("在梅里雪山脚下的雨崩村慢走七天").
+_ZH_NOUN_CLAUSE = re.compile(r"(?![在住跟用去到从来])[^，。；]{0,40}的[^，。；的]{1,12}(?:[，。；]|$)")
+
+
 def product_sentences(brand: Brand, text: str) -> list[str]:
     """Sentences that name a product of ``brand`` and say what it is, from the brand file, best first:
     the products the text has most words in common with first (else in the file's order), each by its
@@ -2500,6 +2517,10 @@ def product_sentences(brand: Brand, text: str) -> list[str]:
         description = product.description.strip()
         if description and brand.language == "en" and re.match(r"(?:A|An|The)\s", description):
             described.append(f"{product.name} is {description[0].lower()}{description[1:]}")
+        elif description and brand.language == "zh" and _ZH_NOUN_CLAUSE.match(description):
+            # "图形化编程启蒙班（Scratch）是面向……的入门课", not a catalogue's "名称：描述" (stop 47's
+            # Qingyu e-mail, "a catalogue-style 'name: description' line", both blind reviewers)
+            described.append(f"{product.name}是{description}")
         elif description:
             described.append(f"{product.name}{sep}{description}")
         facts += [_named_fact(product.name, fact, sep, brand.language) for fact in product.facts]
@@ -2530,6 +2551,11 @@ def name_a_product(
             head = "\n".join(lines[:signed]).rstrip()
             joint = "\n\n" if "\n\n" in text else "\n"
             tail = joint + "\n".join(lines[signed:])
+            # and before its closing thanks: stop 47's Qingyu e-mail had the course's line after
+            # "感谢您的支持！", "pasted in after the closing thanks" (both blind reviewers)
+            thanks = _closing_thanks(head)
+            if thanks is not None:
+                head, tail = head[:thanks].rstrip(), joint + head[thanks:].strip() + tail
         elif tags and text[: tags.start()].strip():  # a post: before its closing hashtags
             head = text[: tags.start()].rstrip()
             joint, tail = gap, text[len(head) :]
@@ -2548,6 +2574,23 @@ def name_a_product(
         if new is not None:
             fields[spec.name] = new
     return draft if fields == draft.fields else draft.model_copy(update={"fields": fields})
+
+
+# A closing sentence of thanks or hope, before a sign-off ("感谢您的支持！", "We hope this was helpful.").
+_THANKS = re.compile(
+    r"^\W{0,3}(?:感谢|谢谢|期待|希望(?:这|以上|本)|thank|thanks|we hope|hope (?:this|you)|we look forward)",
+    re.IGNORECASE,
+)
+
+
+def _closing_thanks(head: str) -> int | None:
+    """Where ``head`` (an e-mail body up to its sign-off) ends with a sentence of thanks that is not all
+    of it: that sentence's start; else None."""
+    spans = sentence_spans(head)
+    if len(spans) < 2:
+        return None
+    start = spans[-1][0]
+    return start if _THANKS.match(head[start:].lstrip()) else None
 
 
 _GLANCE = {"en": "{name} at a glance:", "zh": "{name}一览："}
@@ -2710,7 +2753,12 @@ _STOCK = re.compile(
     r"\blet[’']?s (?:talk about|dive (?:in|into)|take a (?:closer )?look|get started|explore)\b|"
     r"\bfirst off\b|"
     r"\bwithout further ado\b|\bhere are (?:the|some) (?:key |main )?(?:facts|details|features|highlights)\b|"
-    r"\ba great choice for (?:anyone|everyone|those)\b|让我们(?:一起)?来看看|下面(?:我们)?来(?:看看|介绍)",
+    r"\ba great choice for (?:anyone|everyone|those)\b|让我们(?:一起)?来看看|下面(?:我们)?来(?:看看|介绍)|"
+    # A support reply's closing in a marketing e-mail: "We hope this information was helpful." (stop 47's
+    # Clearleaf e-mail, "ends like a support reply" to both blind reviewers), "希望以上信息对您有所帮助".
+    r"\b(?:we )?hope (?:this|the above|these) (?:information|details|e-?mail|message|answers?) "
+    r"(?:was|were|is|are|has been) (?:helpful|useful)\b|"
+    r"希望(?:以上|这些|本)(?:信息|内容|回复)?对[您你](?:有所|有)帮助",
     re.IGNORECASE,
 )
 _CAPITALISED = re.compile(r"(?<=[ \t(“\"])[A-Z][A-Za-z'’\-]+")
@@ -2760,7 +2808,7 @@ def _concrete(ctx: QualityContext, text: str) -> bool:
         # three characters of the sheets that are no function words' ("孩子的" is in every Qingyu sheet
         # and names nothing: "提供适合不同年龄段孩子的课程选择" is stock, a Qingyu ad of 2026-12-05)
         windows = (run[i : i + 3] for i in range(len(run) - 2))
-        if any(w in sheets and not _FUNCTION_CHARS.intersection(w) for w in windows):
+        if any(_sheet_window(w, sheets, ctx.brand) for w in windows):
             return True
     sheet_words = f" {' '.join(_SHEET_WORD.findall(sheets))} "
     words = _SHEET_WORD.findall(folded)
@@ -2778,6 +2826,18 @@ def _concrete(ctx: QualityContext, text: str) -> bool:
 
 _SHEET_WORD = re.compile(r"[a-z][a-z'’\-]+")
 _FUNCTION_CHARS = frozenset("的了和是在有我们你您与及等为让把都也就个这那其之而或并且被")
+
+
+def _sheet_window(window: str, sheets: str, brand: Brand) -> bool:
+    """Whether three Chinese characters name something of a product's sheet (``sheets``, folded): they
+    are in it, hold no function character ("孩子的" is in every Qingyu sheet and names nothing), and are
+    not the brand's positioning line's too: "青屿少儿编程致力于为孩子们提供小班编程课。快来报名吧！" restates
+    what the whole brand does ("编程课" is in a sheet and in the line; a Qingyu post of stop 48, seed 10)."""
+    return (
+        window in sheets
+        and not _FUNCTION_CHARS.intersection(window)
+        and window not in fold_str(brand.positioning).replace(" ", "")
+    )
 
 
 # --- register: 您 or 你 ---------------------------------------------------------------------------------

@@ -3679,3 +3679,81 @@ def test_a_filler_headline_gets_a_fact_of_the_ads_own_product(hearthline: Brand,
         for f in quality_findings(context, fixed.fields)
         if f.rule_id in {"quality.other_product", "quality.no_specifics"}
     ]
+
+
+def test_a_products_line_goes_in_before_the_closing_thanks_and_reads_as_a_sentence() -> None:
+    """Stop 47's Qingyu e-mail had "图形化编程启蒙班（Scratch）：面向……" after "感谢您的支持！":
+    "a catalogue-style 'name: description' line pasted in after the closing thanks" (both blind
+    reviewers). The line now reads "X是……" and goes in before the thanks."""
+    from agents.quality import name_a_product
+
+    qingyu = load_brand(ROOT / "examples" / "brands" / "qingyu")
+    email = {
+        "subject": "图形化编程启蒙班（Scratch）：适合 6–8 岁",
+        "preheader": "小班编程课，孩子亲手做出能运行的作品",
+        "body": "亲爱的家长朋友，您好！我们青屿少儿编程很高兴为您介绍图形化编程启蒙班的课程。"
+        "如果您感兴趣，欢迎访问我们的网站报名。感谢您的支持！\n\n祝好，\n青屿 团队",
+    }
+    context = QualityContext.build(CH["email"], qingyu)
+    found = [f for f in quality_findings(context, email) if f.rule_id == "quality.no_specifics"]
+    assert found
+    body = name_a_product(CH["email"], qingyu, Draft(channel="email", fields=email), found).fields["body"]
+    added = "图形化编程启蒙班（Scratch）是面向 6 至 8 岁孩子的图形化编程入门课"
+    assert added in body and "（Scratch）：面向" not in body
+    assert body.index(added) < body.index("感谢您的支持！") < body.index("祝好")
+    # a body that is only its thanks keeps it where it is (nothing to move it after)
+    alone = {**email, "body": "感谢您的支持！\n\n祝好，\n青屿 团队"}
+    fixed = name_a_product(CH["email"], qingyu, Draft(channel="email", fields=alone), found).fields["body"]
+    assert fixed.startswith("感谢您的支持！")
+
+
+def test_a_support_replys_closing_in_a_marketing_email_is_filler(tidewater: Brand, wanderly: Brand) -> None:
+    """Stop 47's Clearleaf e-mail ended "We hope this information was helpful.": "ends like a support
+    reply" (both blind reviewers)."""
+    body = GOOD_EMAIL_EN["body"].replace("\n\nWarmly", " We hope this information was helpful.\n\nWarmly")
+    assert body != GOOD_EMAIL_EN["body"]
+    assert "quality.filler" in rules(tidewater, "email", {**GOOD_EMAIL_EN, "body": body})
+    assert "quality.filler" not in rules(tidewater, "email", GOOD_EMAIL_EN)
+    assert _stock_matches("希望以上信息对您有所帮助。") and not _stock_matches("希望你在雨崩玩得开心。")
+
+
+def _stock_matches(text: str) -> bool:
+    from agents.quality import _STOCK
+
+    return _STOCK.search(text) is not None
+
+
+def test_a_post_restating_what_the_whole_brand_does_names_no_product() -> None:
+    """A Qingyu post of stop 48 (seed 10) was "青屿少儿编程致力于为孩子们提供小班编程课。快来报名吧！":
+    "编程课" is in a course's sheet, but also in the positioning line: it says what the brand does, not
+    which course."""
+    qingyu = load_brand(ROOT / "examples" / "brands" / "qingyu")
+    post = {"text": "青屿少儿编程致力于为孩子们提供小班编程课。快来报名吧！#青屿少儿编程 #编程启蒙"}
+    found = rules(qingyu, "social_post", post)
+    assert "quality.no_specifics" in found and "quality.filler" in found
+    named = {"text": "Python 少年进阶班带 10 到 14 岁的孩子用 Python 写小游戏。快来报名吧！#青屿少儿编程"}
+    assert "quality.no_specifics" not in rules(qingyu, "social_post", named)
+    by_sheet = {"text": "孩子们用传感器做小夜灯和自动浇花器，每班最多 6 人。快来报名吧！#青屿少儿编程"}
+    assert "quality.no_specifics" not in rules(qingyu, "social_post", by_sheet)
+
+
+def test_an_ad_naming_its_brand_only_in_its_address_gets_the_name_on_a_headline(wanderly: Brand) -> None:
+    """Stop 48's Wanderly ad (seed 10) named the brand only in "详情请访问 wanderly.example" and had no
+    "我们" to name: the first headline that still fits with the name before it gets it."""
+    from agents.quality import name_the_brand
+
+    ad = {
+        "headline_1": "探索未知，发现美丽",
+        "headline_2": "云南·雨崩徒步 7天：在梅里雪山脚下的雨崩村慢走七天",
+        "headline_3": "详情请访问 wanderly.example",
+        "description_1": "徒步总里程约 48 公里",
+        "description_2": "云南·雨崩徒步 7天，由领队与当地藏族向导共同带队的小团徒步路线",
+    }
+    context = QualityContext.build(CH["search_ad"], wanderly)
+    found = quality_findings(context, ad)
+    assert [f.rule_id for f in found] == ["quality.required_term"]
+    draft = Draft(channel="search_ad", fields=ad)
+    assert name_the_brand(draft, found, wanderly) == draft  # without the channel: no phrase field is known
+    fixed = name_the_brand(draft, found, wanderly, CH["search_ad"]).fields
+    assert fixed["headline_1"] == "Wanderly：探索未知，发现美丽"  # headline_2 would be over 30 characters
+    assert quality_findings(context, fixed) == []
