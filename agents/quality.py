@@ -2431,18 +2431,8 @@ def unspecific(brand: Brand, text: str, *, phrase: bool = False) -> bool:
         return False
     if any(form in said for forms in product_aliases(products).values() for form in forms):
         return False
-    if phrase and any(fold_str(n) in said for n in [brand.name, *brand.required_terms]):
-        return False  # "Wanderly 小团慢游", "Clearleaf": whose ad it is, a headline readers know
-    if phrase and not re.sub(r"[\W_]+", "", said):
-        return False  # the positioning line alone: the brand's own promise, in its own words
-    if phrase:
-        pairs = chinese_short_names(products).values()
-        if any(pair in said for own in pairs for pair in own):
-            return False
-        # a fact of a product's sheet in words, whole: "Limited lifetime warranty"
-        facts = (fold_str(f) for p in brand.products for f in p.facts if len(_WORDY.findall(f)) >= 2)
-        if any(f in said for f in facts):
-            return False
+    if phrase and _phrase_says_whose(brand, said):
+        return False
     # Chinese copy names a route by its place as often as by its name ("在雨崩村慢走七天"): three characters
     # of a product's name or description count, as do Chinese numerals with a measure ("七天").
     sheets = fold_str(" ".join(f"{p.name} {p.description}" for p in brand.products))
@@ -2452,6 +2442,22 @@ def unspecific(brand: Brand, text: str, *, phrase: bool = False) -> bool:
     return not (
         _ZH_COUNT.search(said) or (not phrase and any(_sheet_window(w, sheets, brand) for w in windows))
     )
+
+
+def _phrase_says_whose(brand: Brand, said: str) -> bool:
+    """Whether a headline (``said``: folded, the positioning line taken out) says whose or what: the
+    brand's name ("Wanderly 小团慢游", "Clearleaf"), nothing but the positioning line, a pair of Chinese
+    characters only one product's name has ("雨崩"), or a product's fact in words, whole ("Limited lifetime
+    warranty")."""
+    if any(fold_str(n) in said for n in [brand.name, *brand.required_terms]):
+        return True
+    if not re.sub(r"[\W_]+", "", said):
+        return True
+    pairs = chinese_short_names([p.name for p in brand.products]).values()
+    if any(pair in said for own in pairs for pair in own):
+        return True
+    facts = (fold_str(f) for p in brand.products for f in p.facts if len(_WORDY.findall(f)) >= 2)
+    return any(f in said for f in facts)
 
 
 def _no_specifics(
