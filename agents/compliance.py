@@ -618,8 +618,9 @@ class Compliance(SendsBack):
         when there is nothing to refill or nothing was added. A piece that retells a ``story`` gets
         paragraphs retelling the passages of it the text does not tell yet (:func:`agents.lengthen.retold`,
         ``refill_story`` calls); a long field with nothing of that to add, paragraphs about the brand's
-        products (``refill_paragraphs``, off by default). Stop 41's seed-7 run blocked three blogs of 229-230 words (145 for
-        Wanderly's) out of 307-438 drafted: the editor's cuts, not the drafts, made them short."""
+        products (``refill_paragraphs``, off by default). Stop 41's seed-7 run blocked three blogs of
+        229-230 words (145 for Wanderly's) out of 307-438 drafted: the editor's cuts, not the drafts, made
+        them short."""
         spec = next((f for f in channel.fields if f.sections and f.min_words), None)
         calls = self.params.refill_paragraphs
         if spec is None:  # an e-mail body: a prose field with a minimum and no sections

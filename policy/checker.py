@@ -31,6 +31,7 @@ from policy.claims import (
     Evidence,
     content_units,
     extract_claims,
+    figures_measured,
     figures_with_units,
     link_claims,
     sentence_spans,
@@ -858,14 +859,21 @@ _QUOTE_PAIRS = {"“": "”", "「": "」", "『": "』", '"': '"', "'": "'", "�
 _QUOTED_RUN = r"(?:[“\"「『‘'][^”\"」』’'\n]{1,12}[”\"」』’'][、，,和与及或\s]*)*"
 _REJECTED_BEFORE = re.compile(
     rf"(?:不|没|别|非|无|未|禁|勿|免|下架|避免|拒绝)[\u4e00-\u9fff]{{0,4}}{_QUOTED_RUN}$|"
-    r"\b(?:not|no|never|avoid|don't|doesn't|won't|isn't|aren't|without|instead\s+of|the\s+(?:word|term))"
-    r"(?:\s+[a-z'’-]+){0,4}\s*$"
+    r"\b(?:not|no|never|avoid|don't|doesn't|won't|isn't|aren't|can't|cannot|without|instead\s+of"
+    r"|the\s+(?:word|term))(?:\s+[a-z'’-]+){0,6}\s*$"
 )
 # "“排毒”本身就是个伪概念" (a blind-set sentence of stop 41): the quoted term called a false notion.
 _REJECTED_AFTER = re.compile(
     r"^(?:字样|一词|这个词|这类词|这些词|这样的词|等词|字眼|这种说法|的说法|说法|之类|这类|承诺|这回事|这种事|"
     r"\s*(?:is|are)\s+banned|"
     r"(?:本身)?(?:就)?(?:是|只是)(?:个|一个)?(?:伪|假|营销)|\s*(?:is|are) (?:a )?(?:myth|marketing))"
+)
+# A superlative the brand says it will not claim ("我们不敢说自己是最好的", "We can't claim to be the cheapest
+# savings app"): the eleventh blind set's two clean superlative sentences, since stop 49.
+_WONT_CLAIM = re.compile(
+    r"(?:不敢|不能|不会|从不|不)(?:说|称|自称|标榜)(?:自己|我们)?(?:是)?$|"
+    r"\b(?:can(?:'t|’t|not)|won(?:'t|’t)|wouldn(?:'t|’t)|don(?:'t|’t)|never)\s+(?:claim|say|pretend)\s+"
+    r"(?:to\s+be|(?:that\s+)?we(?:'re|’re|\s+are))\s+(?:the\s+)?$"
 )
 _NOT_EQUAL = re.compile(r"(?:≠|不等于|并不等于|不代表)\s*$")  # "稳健型≠保本": says what it is not
 # A claim said to be impossible, or that nothing can make it ("There's no such thing as a risk-free
@@ -897,9 +905,13 @@ _SEE_A_DOCTOR = re.compile(
 )
 # A quoted term in a sentence that calls it a scam or warns against it ("凡是宣传“躺赚”的理财，多半是骗局",
 # "Beware anyone selling 'leaked' IELTS papers: it's a scam"; both blocked on the tenth blind set).
+# Since stop 49 (the eleventh blind set, then tuned on): "一律别信", "不要相信", "都是仿冒品", "根本没这回
+# 事", "藏着坑", "请直接划走", "Scammers promise …", "walk away".
 _WARNED_OFF = re.compile(
-    r"骗局|诈骗|骗子|请勿轻信|不要轻信|别轻信|提高警惕|谨防|当心|并不存在|不存在|"
-    r"\b(?:scams?|fraud(?:ulent)?|beware|don't\s+(?:fall|believe)|do\s+not\s+(?:fall|believe))\b"
+    r"骗局|诈骗|骗子|请勿轻信|不要轻信|别轻信|提高警惕|谨防|当心|并不存在|不存在|别信|不要信|不要相信|别相信|"
+    r"仿冒|假冒|山寨|没这回事|藏着坑|有坑|坑人|划走|"
+    r"\b(?:scam(?:s|mers?)?|fraud(?:ulent|sters?)?|beware|walk\s+away|don't\s+(?:fall|believe)"
+    r"|do\s+not\s+(?:fall|believe))\b"
 )
 # A promise said not to be made, in the clause before the hit: "我们不能保证基金一定盈利", "we can't
 # promise every student a band 8" (the rule packs list "不能保证" itself, not what follows it).
@@ -919,9 +931,9 @@ _NEGATION_END = re.compile(
 )
 # What others claim, in a sentence that warns against it ("任何宣称保本保收益的产品都请提高警惕").
 _CLAIMED_BY_OTHERS = re.compile(
-    r"(?:宣称|号称|宣传|标榜|鼓吹|所谓)[\u4e00-\u9fff]{0,4}[“\"「]?$|"
-    r"\b(?:claim(?:s|ing)?|promis(?:e|es|ing)|selling|offering|advertising|touting)\s+(?:to\s+)?(?:be\s+)?"
-    r"(?:you\s+)?(?:an?\s+)?['\"‘“]?$"
+    r"(?:宣称|号称|宣传|标榜|鼓吹|所谓|凡是(?:承诺|宣传|说)?)[\u4e00-\u9fff]{0,4}[“\"「]?$|"
+    r"\b(?:claim(?:s|ing)?|promis(?:e|es|ing)|selling|offering|advertis(?:es|ing)|touting)\s+(?:to\s+)?"
+    r"(?:be\s+)?(?:you\s+)?(?:an?\s+)?['\"‘“]?$"
 )
 _ANSWERED_NO = re.compile(r"^\W{0,3}\?\s*no\b(?!\s+(?:doubt|question|wonder)\b)")
 _WORDING_CATEGORIES = frozenset(
@@ -976,6 +988,8 @@ def _mentioned_not_used(
         if _WARNED_OFF.search(text[lo:hi].casefold()):
             return True
     if _NOT_EQUAL.search(text[max(0, start - 24) : start]):
+        return True
+    if category == "superlative" and _WONT_CLAIM.search(text[max(0, start - 32) : start].casefold()):
         return True
     clause = _clause_before(text, start)
     if _NOBODY_CAN.search(clause) or _PROMISE_DENIED.search(text[max(0, start - 40) : start].casefold()):
@@ -1170,10 +1184,24 @@ def _contradicting(result: ClaimCheck) -> list[str]:
     measures = {units.get(f, "") for f in result.missing_figures} - {""}
     if not measures:
         return []
+    # What each missing figure measures ("5 g of oat beta-glucan"): a passage giving another figure in
+    # the same unit for the same thing contradicts it however loosely the sentences match as a whole
+    # ("packs a hearty 5 g of oat beta-glucan to start your day" scores 0.50 against "contains 3 g of oat
+    # beta-glucan": the eleventh blind set, since stop 49).
+    missing = set(result.missing_figures)
+    measured = [(u, what) for f, u, what in figures_measured(result.claim.text) if f in missing]
     return [
         c.id
         for c in result.considered
-        if c.score >= CONTRADICTS_SIMILARITY and measures & {u for _, u in figures_with_units(c.text)}
+        if (c.score >= CONTRADICTS_SIMILARITY and measures & {u for _, u in figures_with_units(c.text)})
+        or (
+            c.score >= SAME_MEASURE_SIMILARITY
+            and any(
+                u == pu and len(what & pwhat) >= min(2, len(what))
+                for u, what in measured
+                for _, pu, pwhat in figures_measured(c.text)
+            )
+        )
     ]
 
 
@@ -1216,6 +1244,9 @@ def _units(text: str) -> frozenset[str]:
 CONTRADICTED_RULE = "claims.contradicted_figure"
 """A figure no passage states, where a passage on the same subject states another for that measure."""
 CONTRADICTS_SIMILARITY = 0.6
+SAME_MEASURE_SIMILARITY = 0.3
+"""How close a passage must be to a claim for a figure of the same unit and the same measured words
+(:func:`policy.claims.figures_measured`) to contradict the claim's."""
 FACT_RULE = "claims.unsupported_fact"
 """A figure no passage states, in a sentence that is no claim by its wording (a price, date, term)."""
 EFFECT_RULE = "claims.unsupported_effect"

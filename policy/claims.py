@@ -245,6 +245,28 @@ _UNIT = re.compile(r"[\s-]*(?:([a-z]+)|([\u4e00-\u9fff]))")
 _NOT_UNITS = frozenset(("a an and or to of for in on at by with from per than the").split())  # noqa: SIM905
 
 
+def figures_measured(text: str) -> list[tuple[str, str, frozenset[str]]]:
+    """``(figure, unit, what)`` for each figure of :func:`figures_with_units`, ``what`` the content words
+    (:func:`content_units`) of up to four words after its unit, and of the Chinese run just before the
+    figure: what it measures ("3 g of oat beta-glucan"
+    -> ("3", "g", {"oat", "beta", "gluca"})). Figures with no unit are left out."""
+    folded, _ = _dates(fold_str(text))
+    out = []
+    pairs = figures_with_units(text)
+    for (value, unit), m in zip(pairs, _FIGURE.finditer(folded), strict=False):
+        if not unit:
+            continue
+        u = _UNIT.match(folded, m.end())
+        after = folded[u.end() if u else m.end() :][:60]
+        words = re.findall(r"[a-z][a-z-]+|[\u4e00-\u9fff]{1,4}", after)[:4]
+        # Chinese names the measure before the figure: "膳食纤维高达8克"
+        before = re.findall(r"[\u4e00-\u9fff]+", folded[max(0, m.start() - 8) : m.start()])
+        what = frozenset(content_units(" ".join(words + before[-1:])))
+        if what:
+            out.append((value, unit, what))
+    return out
+
+
 def figures_with_units(text: str) -> list[tuple[str, str]]:
     """``(figure, unit)`` pairs: "60 days" -> ("60", "day"), "70%" -> ("70%", ""), "30天" -> ("30", "天").
 

@@ -76,6 +76,13 @@ def test_the_same_terms_used_as_words_still_block(text: str, rule: str) -> None:
         ("zh", "“根治”只是营销话术，我们只说配料表里有什么"),
         ("en", "Guaranteed? No — and no honest coach would say so."),
         ("en", "We will never promise 'instant' fixes or 'guaranteed results'."),
+        # warned off as scams, fakes or traps, or dismissed (stop 49)
+        ("en", 'Fraudsters promise "guaranteed returns"; we never will, so please report them.'),
+        ("en", 'If a tutor advertises a "guaranteed pass", walk away.'),
+        ("en", 'We would never call our green juice a "detox" drink.'),
+        ("zh", "朋友圈里说“喝了能降血压”的，一律别信，食品就是食品。"),
+        ("zh", "外包装写着“增强免疫力”的都是假冒货，正品包装没有这句话。"),
+        ("zh", "所谓“稳赚不赔”的产品，多半藏着坑，请直接划走。"),
     ],
 )
 def test_a_term_quoted_to_reject_it_is_not_used(locale: str, text: str) -> None:
@@ -408,3 +415,20 @@ def test_a_banned_word_inside_a_streets_name_is_an_address() -> None:
     }
     assert not blocked, blocked
     assert "brand.banned_term" in {f.rule_id for f in checker.check("师资全是高考状元，押题特别准。")}
+
+
+@pytest.mark.parametrize(
+    ("locale", "text"),
+    [
+        ("zh", "我们不敢说自己是最好的，只敢把检测报告放在详情页第一张。"),
+        ("en", "We won't claim to be the cheapest gym in town, but there is no joining fee."),
+        ("zh", "节假日期间暂停交易，申购顺延至节后首个交易日确认。"),
+    ],
+)
+def test_a_superlative_the_brand_declines_and_a_first_trading_day_are_no_superlative(
+    locale: str, text: str
+) -> None:
+    """Stop 49 (the eleventh blind set's false blocks, then tuned on): a superlative said not to be claimed,
+    and "首个交易日" (the first trading day after a holiday)."""
+    assert not _rules(locale, text)
+    assert _rules("zh", "我们就是全城最好的健身房") and _rules("zh", "全国首个获此认证的品牌")

@@ -96,6 +96,38 @@ def test_checker_finding_names_claim_passages_and_why(evidence: PassageEvidence)
     assert finding.evidence[0].passage == "faq.md#0" and finding.evidence[0].score > 0.5
 
 
+def test_another_figure_for_the_same_measured_thing_contradicts_however_loosely_worded() -> None:
+    """Stop 49 (the eleventh blind set, then tuned on): "a hearty 5 g of oat beta-glucan to start your day"
+    scored 0.50 against the sheet's "contains 3 g of oat beta-glucan", under the 0.6 a contradiction
+    needed, so in check mode it only warned. The same unit and the same measured words contradict at 0.3.
+    A figure of the same unit for something else is only unstated."""
+    from policy.claims import figures_measured
+
+    assert figures_measured("Each bottle contains 3 g of oat beta-glucan and 250 ml.")[0] == (
+        "3",
+        "g",
+        frozenset({"oat", "beta", "gluca"}),
+    )
+    evidence = PassageEvidence(
+        [
+            ("sheet#0", "Each 250 ml bottle of Oatfield Fibre Drink contains 3 g of oat beta-glucan."),
+            ("sheet#1", "燕麦代餐奶昔每瓶含膳食纤维6.2克。"),
+        ],
+        get_embedder("use-multilingual"),
+    )
+    checker = ComplianceChecker(load_policy("en"), evidence, fact_severity="warn")
+    changed = "Every bottle of Oatfield Fibre Drink packs a generous 5 g of oat beta-glucan for your morning."
+    assert "claims.contradicted_figure" in {
+        f.rule_id for f in checker.check(changed) if f.severity == "block"
+    }
+    other = "A spoonful of our wildflower honey on toast adds 5 g of natural sweetness to breakfast."
+    assert "claims.contradicted_figure" not in {f.rule_id for f in checker.check(other)}
+    zh = ComplianceChecker(load_policy("zh"), evidence, fact_severity="warn")
+    assert "claims.contradicted_figure" in {
+        f.rule_id for f in zh.check("这款奶昔每瓶膳食纤维足有9克，早餐来一瓶。")
+    }
+
+
 def test_without_evidence_claims_are_only_flagged_as_unverified() -> None:
     found = ComplianceChecker(load_policy("en")).check("It lowers cholesterol by 20%.")
     assert {(f.rule_id, f.severity) for f in found if f.category == "unsupported_claim"} == {

@@ -80,6 +80,44 @@ BLOCKED = [
     ("en", None, "Our gummies keep your blood sugar in check.", "en.health_effect"),
     ("en", None, "Ditch the statins: our garlic extract does the job.", "en.health_effect"),
     ("en", None, "One night on this pillow and your neck stops hurting.", "en.health_effect"),
+    # education outcomes handed over with the course, insiders at the exam (stop 49)
+    (
+        "en",
+        "education",
+        "Take our GMAT sprint and leave with a score of 700, simple as that.",
+        "en.education.pass_guarantee",
+    ),
+    (
+        "en",
+        "education",
+        "Join the MCAT programme and watch the offer letters come rolling in.",
+        "en.education.admission_guarantee",
+    ),
+    (
+        "en",
+        "education",
+        "Our tutors predict the actual questions for every mock board exam.",
+        "en.education.insider_access",
+    ),
+    ("zh", "education", "托福冲刺班学完就能拿到名校offer，家长放心。", "zh.education.admission_guarantee"),
+    ("zh", "education", "报名就业班，结业包入职互联网公司。", "zh.education.admission_guarantee"),
+    ("zh", "education", "託福衝刺班結課穩拿100分。", "zh.education.score_promise"),
+    ("zh", "education", "今年阅卷组里有我们的老师，重点一定要背熟。", "zh.education.exam_insider"),
+    # endorsement by a regulator's name or a leader's family (stop 49)
+    (
+        "en",
+        "finance",
+        "Our wealth app is SEBI-approved, so invest without a second thought.",
+        "en.state_endorsement",
+    ),
+    (
+        "en",
+        None,
+        "The education ministry reckons every child should have our tablet.",
+        "en.state_endorsement",
+    ),
+    ("zh", "finance", "本平台已通过证监会专项认证，资金放心交给我们。", "zh.state_endorsement"),
+    ("zh", None, "好几位大领导的家人都在用这款按摩椅。", "zh.state_endorsement"),
     # finance promises paraphrased
     ("zh", "finance", "放心买，亏了有平台兜底", "zh.finance.principal_guarantee"),
     ("zh", "finance", "这款理财比存银行还安全", "zh.finance.principal_guarantee"),
