@@ -130,13 +130,21 @@ _BIRTH_DATE_TOLD = re.compile(
     r"(?<![\d])(?:(?:19|20)\d{2}|\d{2})\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*[日号]?\s*(?:出生|生(?![产意活长效命态]))"
 )
 # A Chinese mobile number in Chinese numerals ("手机号一三八零五七一二二九零"), to dodge a digit filter.
-_NUMERAL_RUN = re.compile(r"[零〇一二三四五六七八九幺]{11,}")
-_NUMERALS = str.maketrans("零〇一二三四五六七八九幺", "00123456789" + "1")
+# Also in the numerals of money and cheques, spaced out in groups ("壹叁玖 零捌贰柒 伍陆壹叁", the eleventh
+# blind set, since stop 49).
+_NUMERAL_RUN = re.compile(
+    r"[零〇一二三四五六七八九幺壹贰叁肆伍陆柒捌玖](?:[ -]?[零〇一二三四五六七八九幺壹贰叁肆伍陆柒捌玖]){10,}"
+)
+_NUMERALS = str.maketrans(
+    "零〇一二三四五六七八九幺壹贰叁肆伍陆柒捌玖", "00123456789" + "1" + "123456789", " -"
+)
 # A bank card or account number given in full with its label, whether or not it passes the Luhn check
 # ("完整卡号 6222 0000 1234 5678", "routing 011000015"); a masked tail ("尾号1234") is too short to match.
 _LABELLED_ACCOUNT = re.compile(
     r"(?:卡号|银行卡号?|银行账号|账号|帐号|账户|帐户|(?<![a-z])(?:card\s+(?:number|no\.?)|account\s+(?:number|no\.?)|"
     r"acct\.?\s*(?:no\.?|#)?|routing(?:\s+number)?|iban))[^\d\n]{0,12}?(\d(?:[ -]?\d){7,30})(?![\d])|"
+    # "account 0123456789", a Nigerian bank verification number ("BVN 22183746501", stop 49)
+    r"(?<![a-z])(?:account|bvn)\s?[:#]?\s?(\d{8,18})(?![\d])|"
     r"(?<![a-z])sort\s*code[^\d\n]{0,4}\d{2}[ -]?\d{2}[ -]?\d{2}(?![\d])"  # a UK bank's sort code
 )
 
@@ -312,7 +320,8 @@ _SECRETS: list[tuple[str, re.Pattern[str], Callable[[str], bool] | None]] = [
         "secret.password",
         # Each run of spaces belongs to the token before it: three adjacent `\s*` made it cubic.
         re.compile(
-            r"(?:密码|口令|密钥|秘钥|登录码)\s*(?:(?:已经?|已)?被?(?:重置|修改|改|设置|设|更新|变更)?(?:成|为|是)了?\s*)?"
+            r"(?:密码|口令|密钥|秘钥|登录码)\s*(?:(?:已经?|已)?被?(?:重置|修改|改|设置|设|更新|变更)?"
+            r"(?:照旧|照样|还是|依然|依旧|仍然|仍)?(?:成|为|是)了?\s*)?"
             r"(?:[:：=]\s*)?(?P<v>(?:(?![,;])[!-~]){6,})"
         ),
         _not_placeholder,
@@ -329,7 +338,7 @@ _SECRETS: list[tuple[str, re.Pattern[str], Callable[[str], bool] | None]] = [
         "secret.password",  # "your temporary password is Welcome#2024", "password for the press kit: …"
         re.compile(
             r"(?<![a-z])(?:password|passcode|passphrase|passwd|pwd|pass)\b[^:：=\n.!?@/<>'\"]{0,40}?"
-            rf"(?:\s(?:is|was|to|reads)\s+|[:：=]\s*){_V}"
+            rf"(?:\s(?:is|was|to|reads|na)\s+|[:：=]\s*){_V}"  # "na": "is" in Nigerian Pidgin
         ),
         _key_like,
     ),
@@ -531,6 +540,11 @@ _CN_RESIDENT_AFTER = re.compile(
 # before say "住" or a person is named right after it.
 _CN_FLAT = re.compile(r"\d{1,3}\s*(?:幢|栋|号楼)\s*(?:\d{1,2}\s*单元\s*)?\d{3,4}\s*室?(?![\d])")
 _CN_ADDRESS_LEAD = re.compile(r"[\u4e00-\u9fff]{1,16}$")
+# A customer named, then an address in brackets: "感谢买家刘晓梅（杭州市西湖区文三路478号3幢1502室）的好评"
+# (the eleventh blind set, since stop 49).
+_CN_NAMED_BEFORE = re.compile(
+    r"(?:买家|顾客|客户|学员|会员|粉丝|用户|家长|宝妈)[\u4e00-\u9fff]{2,4}\s*[（(][\u4e00-\u9fff]{0,16}$"
+)
 _CN_CUE_END = re.compile(r".*(?:往|到|至|在|址)")
 
 
@@ -552,7 +566,7 @@ def _street_addresses(folded: Folded) -> list[tuple[int, int]]:
         before = _clause_before(text, m.start(), reach=40)
         residence = re.search(r"室|单元", m.group()) and re.search(r"女士|先生|小姐|您", before)
         # "……216号7楼的林美玲小姐": the address of the person named right after it
-        residence = residence or _CN_RESIDENT_AFTER.match(text, m.end())
+        residence = residence or _CN_RESIDENT_AFTER.match(text, m.end()) or _CN_NAMED_BEFORE.search(before)
         if (_ADDRESS_PERSONAL.search(before) or residence) and not _ADDRESS_BUSINESS.search(before):
             lead = _CN_ADDRESS_LEAD.search(text, 0, m.start())  # the place names before the road
             start = m.start()
@@ -565,6 +579,7 @@ def _street_addresses(folded: Folded) -> list[tuple[int, int]]:
         before = _clause_before(text, m.start(), reach=40)
         told = lead is not None and re.search(r"(?<![记抓挺顶])住", lead.group()) is not None
         told = told or bool(_ADDRESS_PERSONAL.search(before)) or bool(_CN_RESIDENT_AFTER.match(text, m.end()))
+        told = told or bool(_CN_NAMED_BEFORE.search(before))
         if told and not _ADDRESS_BUSINESS.search(before) and not any(a <= m.start() < b for a, b in found):
             found.append((lead.start() if lead else m.start(), m.end()))
     return found

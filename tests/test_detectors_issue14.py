@@ -127,6 +127,10 @@ PERSONAL_DATA = [
     ("Her birthday 14 March 1992 is also her member number's last digits.", "pii.birth_date"),
     ("住金桂小区3栋1502的王奶奶又来订了三盒月饼。", "pii.address"),
     ("上周送到5号楼2单元601的赵先生家，他说很满意。", "pii.address"),
+    # money numerals spaced in groups, a customer's address in brackets, a plain "account" label (stop 49)
+    ("获奖学员的电话：壹伍玖-零壹贰叁-肆伍陆柒，欢迎联系。", "pii.cn_mobile"),
+    ("谢谢顾客王丽华（成都市锦江区春熙路12号5栋802室）的晒单！", "pii.address"),
+    ("Big congrats to Tunde, Coralbank account 3012345678, on his first payout!", "pii.account_number"),
 ]
 NOT_PERSONAL_DATES = [
     "店庆生日 2018/06/18，全场九折三天。",
@@ -304,6 +308,9 @@ SECRETS = [
     ("FYI the prod key is kx_live_9QmT2vLr8WpZ4nYc, don't commit it.", "secret.assignment"),
     ("The webhook token is wh_tok_83jdK20LqPz7Xv, rotate it on Friday.", "secret.assignment"),
     ("帮我登一下，短信验证码是 4 9 1 7 2 6，谢谢。", "secret.one_time_code"),
+    # "照旧是" before a password; Nigerian Pidgin "na" for "is" (stop 49)
+    ("各位店长，后台口令照旧是Qx#store2291，别外传。", "secret.password"),
+    ("Staff wifi password na Shop-Lekki_77!, abeg no share am.", "secret.password"),
 ]
 
 
