@@ -651,17 +651,20 @@ _OPENS_MID = re.compile(
 # 41, seed 7: the body never said what "it" was).
 # So does one that gets to the pronoun through a preamble about the telling: "Firstly, let me tell you that
 # it is a lightweight, fragrance-free serum…" (stop 48's Clearleaf e-mail, seed 10, its subject the only
-# place the serum was named). The preamble goes with the pronoun.
+# place the serum was named). The preamble goes with the pronoun. "Hi there! This is a lightweight,
+# fragrance-free serum…" (the same e-mail in stop 49's run) opens on "This is" alike.
 _PRONOUN_OPENING = re.compile(
     r"(?:(?:First(?:ly)?|First of all|To begin(?: with)?|So|Well),?\s)?"
     r"(?:(?:[Ll]et me|I want to|I'd like to|I would like to|[Ww]e want to|[Ww]e'd like to"
     r"|[Ww]e would like to)"
     r" (?:tell|remind|show) you(?: all)? that\s)?"
-    r"(?P<pronoun>(?:[Ii]t's|[Ii]t’s|[Ii]t is|[Ii]t|[Tt]hey're|[Tt]hey’re|[Tt]hey are|[Tt]hey))\s(?=[a-z])"
+    r"(?P<pronoun>(?:[Ii]t's|[Ii]t’s|[Ii]t is|[Ii]t|[Tt]hey're|[Tt]hey’re|[Tt]hey are|[Tt]hey|This is))"
+    r"\s(?=[a-z])"
 )
 
 
 _PRONOUN_VERB = {
+    "this is": " is",
     "it's": " is",
     "it’s": " is",
     "it is": " is",

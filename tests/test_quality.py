@@ -2941,6 +2941,12 @@ def test_a_body_that_reaches_its_pronoun_through_a_preamble_is_named_too() -> No
     assert "quality.opens_mid_thought" not in rules(clearleaf, "email", lower)
     named = dict(email, body=body.replace("it is a", "the Clearleaf Niacinamide 10% Serum is a"))
     assert "quality.opens_mid_thought" not in rules(clearleaf, "email", named)
+    this = dict(email, body=body.replace("Firstly, let me tell you that it is", "This is"))
+    assert (
+        name_the_pronoun(ctx, Draft(channel="email", fields=this))
+        .fields["body"]
+        .startswith("Hi there,\n\nClearleaf Niacinamide 10% Serum is a lightweight")
+    )
 
 
 def test_a_preheader_stand_in_is_about_a_product_the_body_tells(tidewater: Brand) -> None:
