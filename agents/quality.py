@@ -597,6 +597,19 @@ def _object_cut_away(brand: Brand, spec: FieldSpec, text: str) -> tuple[str, int
 
 def _opens_mid_thought(spec: FieldSpec, text: str, brand: Brand | None = None) -> list[ComplianceFinding]:
     opener = _opener(spec, text)
+    fragment = _fragment_opening(spec, text) if opener is None else None
+    if fragment is not None:
+        a, b = fragment
+        return [
+            _finding(
+                "quality.opens_mid_thought",
+                f'"{spec.name}" opens on "{text[a:b].strip()}", the end of a sentence another field holds',
+                "open with a whole sentence",
+                field=spec.name,
+                span=(a, b),
+                matched=text[a:b].strip(),
+            )
+        ]
     if opener is None:
         return _opens_lower_case(spec, text, brand) if brand is not None else []
     return [
@@ -736,6 +749,30 @@ def name_the_pronoun(ctx: QualityContext, draft: Draft) -> Draft:
     return draft if fields == draft.fields else draft.model_copy(update={"fields": fields})
 
 
+# The tail of a sentence: a lower-case conjunction or preposition. A revision of stop 49's run (Hearthline's
+# e-mail, seed 10) split "…works on gas, electric, induction, grill, and campfire." over the preheader and
+# the body, which then opened "Hi there,\n\nand campfire. The canola oil coating…".
+_FRAGMENT_OPENING = re.compile(
+    r"(?:and|or|but|nor|with|to|of|for|in|on|at|by|from|as|than|which|that|while|plus)\s"
+)
+
+
+def _fragment_opening(spec: FieldSpec, text: str) -> tuple[int, int] | None:
+    """The span of a prose field's first sentence (after its greeting) when it opens on the tail of another
+    sentence (:data:`_FRAGMENT_OPENING`) and more follows it; None otherwise."""
+    if not spec.prose:
+        return None
+    spans = sentence_spans(text)
+    for n, (start, end) in enumerate(spans):
+        sentence = text[start:end]
+        if _GREETING.match(sentence) and len(sentence.split()) <= 6:
+            continue
+        if _FRAGMENT_OPENING.match(sentence.lstrip()) and n + 1 < len(spans):
+            return start, end
+        return None
+    return None
+
+
 def _opener(spec: FieldSpec, body: str) -> str | None:
     """The connective a prose field opens with, with its comma and spaces, when text follows it."""
     if not spec.prose:
@@ -773,6 +810,7 @@ def _ends_on_a_label(spec: FieldSpec, body: str) -> bool:
 
 def finish_fields(channel: ChannelSpec, draft: Draft) -> Draft:
     """``draft`` with each prose field that opens with a connective ("不过，") opened with what follows it,
+    one that opens on the tail of another field's sentence ("and campfire.") without that tail,
     and each that stops mid-sentence cut back to its last finished sentence (the last-resort fix for a
     cut-off answer), when one is left; such a field is no longer cut off."""
     fields, cut_off = dict(draft.fields), list(draft.cut_off)
@@ -784,6 +822,11 @@ def finish_fields(channel: ChannelSpec, draft: Draft) -> Draft:
         if opener:  # "不过，你可以…" -> "你可以…"
             rest = text[len(opener) :]
             text = rest[:1].upper() + rest[1:]
+            fields[spec.name] = text
+        fragment = _fragment_opening(spec, text)
+        if fragment is not None:  # "Hi there,\n\nand campfire. The coating…" -> "Hi there,\n\nThe coating…"
+            a, b = fragment
+            text = (text[:a] + text[b:].lstrip(" ")).strip()
             fields[spec.name] = text
         if (
             _ends_finished(_last_line(text))

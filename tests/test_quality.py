@@ -2949,6 +2949,27 @@ def test_a_body_that_reaches_its_pronoun_through_a_preamble_is_named_too() -> No
     )
 
 
+def test_a_body_that_opens_on_the_tail_of_the_preheaders_sentence_loses_the_tail() -> None:
+    """Stop 49's Hearthline e-mail (seed 10): a revision split "…works on gas, electric, induction, grill,
+    and campfire." over the preheader and the body, which opened "and campfire. The canola oil…"."""
+    hearthline = load_brand(ROOT / "examples" / "brands" / "hearthline")
+    body = (
+        "Hi there,\n\nand campfire. The 10-inch skillet's canola oil seasoning is baked on at 450°F. "
+        "Order yours at hearthline.example.com.\n\nBest,\nThe Hearthline team"
+    )
+    email = {"subject": "10-inch Cast-Iron Skillet", "preheader": "Cast in Hamilton, Ohio", "body": body}
+    found = [f for f in quality_findings(QualityContext.build(CH["email"], hearthline), email)]
+    assert [(f.rule_id, f.matched) for f in found if f.rule_id == "quality.opens_mid_thought"] == [
+        ("quality.opens_mid_thought", "and campfire.")
+    ]
+    fixed = finish_fields(CH["email"], Draft(channel="email", fields=email)).fields["body"]
+    assert fixed.startswith("Hi there,\n\nThe 10-inch skillet's canola oil seasoning")
+    assert "quality.opens_mid_thought" not in rules(hearthline, "email", {**email, "body": fixed})
+    # a body that opens on a whole sentence, or a field of one sentence, is left alone
+    whole = {**email, "body": body.replace("and campfire. ", "")}
+    assert "quality.opens_mid_thought" not in rules(hearthline, "email", whole)
+
+
 def test_a_preheader_stand_in_is_about_a_product_the_body_tells(tidewater: Brand) -> None:
     """Stop 41 (seed 7): a Tidewater e-mail about the Tide Club got, as its preheader's stand-in, Breakwater
     Blend's description. A phrase field's stand-in now comes from the products the body tells about (or
