@@ -2909,6 +2909,8 @@ _STOCK = re.compile(
     # Letter-writing openers and closers that say nothing: "I hope this message finds you well. I wanted to
     # take a moment to share some information with you about our brand" (a Clearleaf e-mail of 2026-12-05).
     r"\bfinds you well\b|\b(?:wanted|want|like) to take a moment\b|\bshare some information\b|"
+    # "Hey there! I'm excited to tell you about my new product" (a Hearthline preheader of stop 49, seed 10)
+    r"\b(?:i[’']m|i am|we[’']re|we are) (?:so |really )?excited to (?:tell|share|announce|introduce)\b|"
     r"\bthe right choice for you\b|\bwe encourage you to\b|\bdon[’']?t hesitate to\b|"
     r"\btrusted (?:[\w-]+ ){0,3}?partner\b|"
     r"\bwe(?: are|[’']re) (?:thrilled|delighted) (?:to|that)\b|\bwe have something for you\b|"

@@ -3935,6 +3935,11 @@ def test_a_support_replys_closing_in_a_marketing_email_is_filler(tidewater: Bran
     assert "quality.filler" in rules(tidewater, "email", {**GOOD_EMAIL_EN, "body": body})
     assert "quality.filler" not in rules(tidewater, "email", GOOD_EMAIL_EN)
     assert _stock_matches("希望以上信息对您有所帮助。") and not _stock_matches("希望你在雨崩玩得开心。")
+    # "Hey there! I'm excited to tell you about my new product" (stop 49's Hearthline preheader)
+    assert _stock_matches("I'm excited to tell you about my new product") and _stock_matches(
+        "We’re so excited to share our new roast"
+    )
+    assert not _stock_matches("Kids get excited to see their code run.")
 
 
 def _stock_matches(text: str) -> bool:
