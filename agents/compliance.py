@@ -94,7 +94,7 @@ from agents.state import (
     fact_passages,
     undelivered_piece,
 )
-from agents.story import channel_story, story_source, story_titles
+from agents.story import channel_story, passage_texts, story_titles
 from core.errors import InputError
 from knowledge.brand import Brand, Product
 from knowledge.chunking import Passage, map_sentences, split_sentences
@@ -639,7 +639,7 @@ class Compliance(SendsBack):
                 prompt=self.prompts["retell"],
                 channel=channel,
                 draft=draft,
-                texts=[" ".join(story_source([p], ctx.index)) for p in story],
+                texts=passage_texts(story, ctx.index),
                 headroom=self.params.refill_headroom,
                 calls=self.params.refill_story,
                 max_repairs=self.params.max_repairs,

@@ -57,7 +57,7 @@ from agents.roles import (
     outline_answer_model,
 )
 from agents.state import CampaignState, CreativeBrief, Draft
-from agents.story import channel_story, story_source, story_text
+from agents.story import channel_story, passage_texts, story_source, story_text
 from agents.threads import brief_shown, mark_turn
 from knowledge.chunking import Passage
 from policy.facts import case_rows
@@ -201,10 +201,6 @@ class Copywriter(Agent):
         ``retell_paragraphs`` paragraphs, each retelling a passage of the story it does not tell yet
         (:func:`agents.lengthen.retold`); a story is never lengthened with product paragraphs, which is
         what made the blogs about the brand a catalogue of blurbs."""
-        # each passage's prose as story_source gives it: one that opens on the end of a list item leaves
-        # that end out ("This indicates a low potential for allergic reaction…", the end of a product
-        # sheet's test item, retold alone into a Clearleaf story blog of stop 45)
-        texts = [" ".join(story_source([p], ctx.index)) for p in story]
         longer = retold(
             ctx,
             state,
@@ -212,7 +208,7 @@ class Copywriter(Agent):
             prompt=self.prompts["retell"],
             channel=channel,
             draft=state.drafts[channel.name],
-            texts=texts,
+            texts=passage_texts(story, ctx.index),
             headroom=self.params.expand_headroom,
             calls=self.params.retell_paragraphs,
             max_repairs=self.params.max_repairs,

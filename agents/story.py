@@ -90,6 +90,15 @@ def story_text(text: str) -> str:
     return keep_sentences(prose, keep)
 
 
+def passage_texts(passages: list[Passage], index: FaissKnowledgeIndex | None = None) -> list[str]:
+    """Each passage's prose as :func:`story_source` gives it, one text per passage: what a story's
+    lengthening retells, a passage per call (the copywriter's and the compliance refill's). A passage that
+    opens on the end of a list item leaves that end out ("This indicates a low potential for allergic
+    reaction…", the end of a product sheet's test item, retold alone into a Clearleaf story blog of stop
+    45)."""
+    return [" ".join(story_source([p], index)) for p in passages]
+
+
 def story_source(passages: list[Passage], index: FaissKnowledgeIndex | None = None) -> list[str]:
     """What a story channel's copywriter is given: the prose (:func:`story_text`) of ``passages`` (from
     :func:`story_passages`), one text per run of consecutive passages of a document. The chunker splits a
