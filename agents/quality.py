@@ -2090,6 +2090,10 @@ def replace_duplicate_fields(
             continue
         others = [t for name, t in fields.items() if name != f.field]
         about = body_products(channel, brand, fields)
+        # One product's piece keeps to it: Wanderly's ad of stop 49 (seed 10), its second description
+        # repeating its Yubeng headline, got a Kanas phrase, which then blocked as another product's.
+        main = main_product(channel, brand, fields)
+        about = {main} if main and (about is None or main in about) else about
         alternative = complete_alternative(spec, text, brand, others, products=about)
         if alternative:
             fields[f.field] = alternative

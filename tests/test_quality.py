@@ -2970,6 +2970,27 @@ def test_a_body_that_opens_on_the_tail_of_the_preheaders_sentence_loses_the_tail
     assert "quality.opens_mid_thought" not in rules(hearthline, "email", whole)
 
 
+def test_an_ad_description_repeating_a_headline_gets_a_phrase_on_the_ads_own_product(wanderly: Brand) -> None:
+    """Stop 49's Wanderly ad (seed 10): its second description repeated its Yubeng headline and got, from
+    the last resort, a Kanas phrase, which blocked as another product's. It keeps to the ad's product."""
+    from agents.quality import replace_duplicate_fields
+
+    ad = {
+        "headline_1": "Wanderly：探索未知，发现美丽",
+        "headline_2": "云南·雨崩徒步 7天：从梅里雪山脚下的雨崩村出发，慢走七天",
+        "headline_3": "详情请访问 wanderly.example",
+        "description_1": "在梅里雪山脚下的雨崩村慢走七天，由领队与当地藏族向导共同带队的小团徒步路线。",
+        "description_2": "云南·雨崩徒步 7天，从梅里雪山脚下的雨崩村出发，慢走七天，"
+        "体验小团、慢节奏和真实的在地体验",
+    }
+    found = quality_findings(QualityContext.build(CH["search_ad"], wanderly), ad)
+    assert ("quality.repetition", "description_2") in {(f.rule_id, f.field) for f in found}
+    fixed = replace_duplicate_fields(CH["search_ad"], Draft(channel="search_ad", fields=ad), found, wanderly)
+    new = fixed.fields["description_2"]
+    assert new != ad["description_2"] and "喀纳斯" not in new and "土楼" not in new
+    assert not [f for f in rules(wanderly, "search_ad", fixed.fields) if f in ("quality.other_product",)]
+
+
 def test_a_preheader_stand_in_is_about_a_product_the_body_tells(tidewater: Brand) -> None:
     """Stop 41 (seed 7): a Tidewater e-mail about the Tide Club got, as its preheader's stand-in, Breakwater
     Blend's description. A phrase field's stand-in now comes from the products the body tells about (or
