@@ -687,9 +687,10 @@ _PRONOUN_VERB = {
 }
 
 
-def _pronoun_opening(ctx: QualityContext, spec: FieldSpec, text: str) -> tuple[int, str] | None:
+def _pronoun_opening(ctx: QualityContext, spec: FieldSpec, text: str) -> tuple[int, str, str] | None:
     """Where a prose field's first sentence (after its greeting) opens on a pronoun with nothing of the
-    brand's named before it, and the pronoun; None otherwise. English only."""
+    brand's named before it, the opening (any preamble with the pronoun) and the pronoun; None otherwise.
+    English only."""
     if not spec.prose or ctx.brand.language != "en":
         return None
     for start, end in sentence_spans(text):
@@ -702,7 +703,7 @@ def _pronoun_opening(ctx: QualityContext, spec: FieldSpec, text: str) -> tuple[i
         before = text[:start].casefold()
         if any(n.casefold() in before for n in _names(ctx.brand)):
             return None
-        return start, m.group().strip()
+        return start, m.group().strip(), m.group("pronoun")
     return None
 
 
@@ -710,7 +711,7 @@ def _opens_on_a_pronoun(ctx: QualityContext, spec: FieldSpec, text: str) -> list
     found = _pronoun_opening(ctx, spec, text)
     if found is None:
         return []
-    start, pronoun = found
+    start, pronoun, _ = found
     return [
         _finding(
             "quality.opens_mid_thought",
@@ -742,9 +743,8 @@ def name_the_pronoun(ctx: QualityContext, draft: Draft) -> Draft:
         found = _pronoun_opening(ctx, spec, text)
         if found is None:
             continue
-        start, opening = found
-        pronoun = _PRONOUN_OPENING.match(opening + " a")
-        said = _PRONOUN_VERB.get(pronoun.group("pronoun").casefold(), "") if pronoun else ""
+        start, opening, pronoun = found
+        said = _PRONOUN_VERB.get(pronoun.casefold(), "")
         fields[spec.name] = f"{text[:start]}{product.name}{said}{text[start + len(opening) :]}"
     return draft if fields == draft.fields else draft.model_copy(update={"fields": fields})
 
@@ -2466,8 +2466,7 @@ def cut_inferences(
         if at < 0:
             continue
         head = text[:at]
-        start = max((head.rfind(m) + len(m) for m in ".!?。！？\n"), default=0)
-        start = max(start, 0)
+        start = max(head.rfind(m) + 1 for m in ".!?。！？\n")  # 0 when no sentence ends before it
         if len(content_units(head[start:])) < 2:  # nothing retold before it: the sentence goes
             rest = text[at + len(f.matched) :].lstrip(".!?。！？…\"”'")
             fields[f.field or ""] = (head[:start] + rest).replace("  ", " ")
