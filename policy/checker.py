@@ -69,6 +69,7 @@ from policy.text import (
     find_spans,
     fold,
     fold_str,
+    simplified_in_place,
     splits_a_word,
     traditional_form,
 )
@@ -875,7 +876,19 @@ _WONT_CLAIM = re.compile(
     r"\b(?:can(?:'t|’t|not)|won(?:'t|’t)|wouldn(?:'t|’t)|don(?:'t|’t)|never)\s+(?:claim|say|pretend)\s+"
     r"(?:to\s+be|(?:that\s+)?we(?:'re|’re|\s+are))\s+(?:the\s+)?$"
 )
-_NOT_EQUAL = re.compile(r"(?:≠|不等于|并不等于|不代表)\s*$")  # "稳健型≠保本": says what it is not
+# Any claim the brand says it will not make, in the clause before the hit: "We won't tell you our tea cures
+# anything" (twelfth blind set).
+_WONT_SAY = re.compile(
+    r"\b(?:won(?:'t|’t)|will\s+not|never|don(?:'t|’t)|do\s+not|can(?:'t|’t|not))\s+(?:tell\s+you|claim|say|pretend)"
+    r"\s+(?:that\s+)?(?:our|the|this|these|its?|we|any)?\s*(?:[a-z'’-]+\s+){0,3}$|"
+    r"(?:不会|不敢|从不|不能|绝不)(?:告诉你|说|宣称|声称)[\u4e00-\u9fff]{0,6}$"
+)
+# "稳健型≠保本", "being regulated by the FCA doesn't mean the government endorses…": says what it is not
+_NOT_EQUAL = re.compile(
+    r"(?:≠|不等于|并不等于|不代表|不意味着)\s*$|\b(?:doesn't|doesn’t|does\s+not|don't|don’t|do\s+not)\s+mean\s+"
+    r"(?:that\s+)?(?:[a-z'’]+\s+){0,4}$",
+    re.IGNORECASE,
+)
 # A claim said to be impossible, or that nothing can make it ("There's no such thing as a risk-free
 # investment", "没有任何机构能保证你上岸", "No tutor can guarantee a grade"), in the clause right before
 # the hit: the rule packs list the plain negations ("不能保证", "not guaranteed"), not these.
@@ -890,7 +903,7 @@ _NOBODY_CAN = re.compile(
 # 药物治疗皮肤疾病", "如果您正在接受痤疮药物治疗，建议先咨询医生", "not a substitute for medical treatment"
 # (both blocked on the ninth blind set). The hit is in the clause the negation or the condition opens.
 _DISCLAIMED = re.compile(
-    r"(?:不能|不可|无法|不得|并非|不是|不用于|不宜)(?:代替|替代|用于)?[\u4e00-\u9fff]{0,8}$|"
+    r"(?:不能|不可|无法|不得|并非|不是|不用于|不宜|唔可以|唔能|唔系|唔係)(?:代替|替代|用于)?[\u4e00-\u9fff]{0,8}$|"
     r"\bnot\s+(?:a\s+)?(?:substitute|replacement)\s+for\s+(?:[a-z'’-]+\s+){0,3}$|"
     r"\bnot\s+(?:intended|meant)\s+to\s+[a-z ,]{0,40}$"
 )
@@ -931,11 +944,15 @@ _NEGATION_END = re.compile(
 )
 # What others claim, in a sentence that warns against it ("任何宣称保本保收益的产品都请提高警惕").
 _CLAIMED_BY_OTHERS = re.compile(
-    r"(?:宣称|号称|宣传|标榜|鼓吹|所谓|凡是(?:承诺|宣传|说)?)[\u4e00-\u9fff]{0,4}[“\"「]?$|"
+    r"(?:宣称|号称|宣传|标榜|鼓吹|所谓|凡是(?:承诺|宣传|说)?|任何(?:承诺|保证|宣称|号称))[\u4e00-\u9fff]{0,4}[“\"「]?$|"
     r"\b(?:claim(?:s|ing)?|promis(?:e|es|ing)|selling|offering|advertis(?:es|ing)|touting)\s+(?:to\s+)?"
     r"(?:be\s+)?(?:you\s+)?(?:an?\s+)?['\"‘“]?$"
 )
-_ANSWERED_NO = re.compile(r"^\W{0,3}\?\s*no\b(?!\s+(?:doubt|question|wonder)\b)")
+_ANSWERED_NO = re.compile(
+    r"^\W{0,3}\?\s*no\b(?!\s+(?:doubt|question|wonder)\b)|"
+    # "存进来保证不亏吗？」答案是不能保证"
+    r"^[\u4e00-\u9fff]{0,2}[吗嘛么]?\s*[？?][」”\"]?\s*(?:答案是|其实|当然)?(?:不能|不是|不会|没有|不可能|否)"
+)
 _WORDING_CATEGORIES = frozenset(
     {
         "banned_term",
@@ -978,6 +995,7 @@ def _mentioned_not_used(
     """Whether the hit ``text[start:end]`` is mentioned to be rejected rather than used (see above)."""
     if category not in _WORDING_CATEGORIES:
         return False
+    text = simplified_in_place(text)  # the context words are matched in simplified Chinese
     quotes = _quoted(text, start, end)
     if quotes is not None:
         before = text[max(0, quotes[0] - 40) : quotes[0]].casefold()
@@ -987,9 +1005,17 @@ def _mentioned_not_used(
         lo, hi = (sentences or SentenceIndex(text)).bounds(start, end)
         if _WARNED_OFF.search(text[lo:hi].casefold()):
             return True
+        # a quoted claim asked about, the next sentence the answer ("有人说「稳赚不赔」？……这样的理财产品
+        # 不存在。")
+        if re.match(r"[？?]", text[quotes[1] + 1 : quotes[1] + 2]):
+            answer = text[quotes[1] + 2 : quotes[1] + 60].split("。")[0].split("\n")[0]
+            if _WARNED_OFF.search(answer.casefold()) or _ANSWERED_NO.match("？" + answer):
+                return True
     if _NOT_EQUAL.search(text[max(0, start - 24) : start]):
         return True
     if category == "superlative" and _WONT_CLAIM.search(text[max(0, start - 32) : start].casefold()):
+        return True
+    if _WONT_SAY.search(_clause_before(text, start)):
         return True
     clause = _clause_before(text, start)
     if _NOBODY_CAN.search(clause) or _PROMISE_DENIED.search(text[max(0, start - 40) : start].casefold()):
@@ -1018,8 +1044,13 @@ _RIVAL_BEFORE = re.compile(
     r"(?:an?\s+|the\s+|your\s+)?$|"
     r"\b(?:also\s+)?(?:sold|available|stocked|in\s+stock)\s+(?:at|in|on|through|via)\s+(?:an?\s+|the\s+|selected\s+)?$|"
     r"\b(?:compatible|works)\s+with\s+(?:an?\s+|the\s+|your\s+)?$|"
-    r"\balready\s+(?:using|use|have|own)\s+(?:an?\s+|the\s+|your\s+)?$"
+    r"\balready\s+(?:using|use|have|own)\s+(?:an?\s+|the\s+|your\s+)?$|"
+    # working with what the customer already has: "alongside your school's Scholarfold study plan"
+    r"\b(?:alongside|together\s+with|as\s+well\s+as)\s+(?:an?\s+|the\s+|your\s+)?(?:[a-z]+['’]s\s+)?$"
 )
+# two providers named side by side as a fact: "Copperwren and Stashwell both offer easy-access savers";
+# "麦屿集和禾悦鲜是不是同一家公司——不是" (twelfth blind set)
+_BOTH_AFTER = re.compile(r"^\s+both\b|^(?:是不是|是否|不是|并非)同一家|^是两个独立")
 _RIVAL_ZH = re.compile(r"从$|(?:同时|也)?在$|兼容$|适配$|支持$")
 _RIVAL_ZH_AFTER = re.compile(
     r"^[\u4e00-\u9fffA-Za-z]{0,8}?(?:转入|转过来|迁移|迁入|搬过来|换过来|导入|有售|销售|上架|可以买到|可购买|购买)"
@@ -1036,11 +1067,12 @@ _RUNS_DOWN = re.compile(
 
 def _neutral_rival(text: str, start: int, end: int) -> bool:
     """Whether a listed rival's name at ``text[start:end]`` is a plain fact (see :data:`_RIVAL_BEFORE`)."""
+    text = simplified_in_place(text)
     clause = _clause_before(text, start)
     lo, hi = text.rfind("\n", 0, start) + 1, text.find("\n", end)
     if _RUNS_DOWN.search(text[max(lo, start - 120) : hi if hi >= 0 else end + 120].casefold()):
         return False
-    if _RIVAL_BEFORE.search(clause):
+    if _RIVAL_BEFORE.search(clause) or _BOTH_AFTER.match(text[end : end + 12]):
         return True
     return bool(_RIVAL_ZH.search(clause) and _RIVAL_ZH_AFTER.match(text[end : end + 24]))
 

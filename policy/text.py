@@ -2,11 +2,12 @@
 
 Contract: :func:`fold` turns text into a canonical form that rule terms are matched against —
 NFKC (full-width → half-width), case-folded, traditional Chinese → simplified (character by
-character, from OpenCC's table), Cyrillic/Greek look-alikes → Latin, zero-width and combining marks
-removed — and keeps, for every folded character, the index of the original character it came from, so
-a match in folded text is reported as a span of the text the user wrote. :func:`term_pattern` compiles a
-term so that separators slipped between its characters ("最 佳", "最-佳", "g u a r a n t e e d",
-"risk—free") still match, while Latin terms only match whole words ("cure" is not in "secure").
+character, from OpenCC's table), Cyrillic/Greek look-alikes → Latin, Latin letters' accents dropped,
+zero-width and combining marks removed — and keeps, for every folded character, the index of the original
+character it came from, so a match in folded text is reported as a span of the text the user wrote.
+:func:`term_pattern` compiles a term so that separators slipped between its characters ("最 佳", "最-佳",
+"g u a r a n t e e d", "risk—free", "g🧠e🧠n🧠i🧠u🧠s") still match, while Latin terms only match whole words
+("cure" is not in "secure").
 
 Every function here is linear in the length of the text (the checker's inputs are untrusted): term
 patterns are bounded, caches keyed on text hold short texts plus the last few long ones (the text being
@@ -75,7 +76,8 @@ class Coverage:
 
 # Characters someone may slip between the letters of a banned word. Clause punctuation (，。、；：！？)
 # is deliberately absent: "确保，证件" must not read as "保证".
-_SEPARATORS = r"\s\-_.·•*~|/\\+'\"`^=\u2010-\u2015\u2212\u30fb"
+# Emoji between the letters of a word are separators too ("g🧠e🧠n🧠i🧠u🧠s", "秒🔥杀": twelfth blind set).
+_SEPARATORS = r"\s\-_.·•*~|/\\+'\"`^=\u2010-\u2015\u2212\u30fb\u2600-\u27bf\U0001f300-\U0001faff"
 SEP = f"[{_SEPARATORS}]"
 
 # Letters from other scripts that render like Latin ones. Upper-case forms are listed because case
@@ -116,7 +118,18 @@ def fold_char(ch: str) -> str:
         return ""
     t2s = _traditional_to_simplified()
     out = unicodedata.normalize("NFKC", _HOMOGLYPHS.get(ch, ch)).casefold()
+    if "\u00c0" <= ch <= "\u024f" or "\u1e00" <= ch <= "\u1eff":  # a Latin letter with a mark: its base
+        out = "".join(c for c in unicodedata.normalize("NFD", out) if unicodedata.category(c) != "Mn")
     return "".join(_HOMOGLYPHS.get(c, t2s.get(c, c)) for c in out)
+
+
+@functools.lru_cache(maxsize=8)  # the text being checked, asked once per hit: converted once
+def simplified_in_place(text: str) -> str:
+    """``text`` with each traditional Chinese character that has a one-character simplified form replaced
+    by it, and nothing else changed: the same length, so an index into one is an index into the other
+    (for the context checks that read the words around a hit in the text as written)."""
+    t2s = _traditional_to_simplified()
+    return "".join(t2s.get(ch, ch) if len(t2s.get(ch, ch)) == 1 else ch for ch in text)
 
 
 def _traditional(ch: str) -> bool:
@@ -443,7 +456,8 @@ def _sound_alike(unit: str, ch: str) -> bool:
 
 def _homophone_spans(text: str, terms: Sequence[str]) -> list[tuple[int, int]]:
     """Spans where a Chinese term is written with a character of the same sound or its pinyin in place of
-    some of its characters ("蓄命水" for 续命水, "jie径" for 捷径), at least one of them as written."""
+    some of its characters ("蓄命水" for 续命水, "jie径" for 捷径), at least one of them as written, or
+    wholly in pinyin ("xue ba" for 学霸) in a text with Chinese in it."""
     index = _by_first_sound(tuple(terms))
     if not index or not any(_is_cjk(ch) for ch in text):
         return []
@@ -464,7 +478,9 @@ def _homophone_spans(text: str, terms: Sequence[str]) -> list[tuple[int, int]]:
                 pairs = list(zip((u[2] for u in window), term, strict=True))
                 exact = sum(u == ch for u, ch in pairs)
                 sounds_alike = all(_sound_alike(u, ch) for u, ch in pairs)
-                if 0 < exact < len(term) and sounds_alike and not _ordinary_words(pairs):
+                # wholly in pinyin counts too, in Chinese copy ("从学渣到 xué bà", twelfth blind set)
+                spelled = exact == 0 and all(u.isascii() for u, _ in pairs)
+                if (0 < exact < len(term) or spelled) and sounds_alike and not _ordinary_words(pairs):
                     found.append((window[0][0], window[-1][1]))
     return found
 

@@ -156,6 +156,9 @@ def _merged(*names: str) -> Report:
         # The eleventh, written blind and sealed on 2026-12-06 (stop 48) at 0.673 / 0.214 (rules + semantic);
         # tuned on in stop 49 (0.801 / 0.176), so a tuning set since: the floor keeps what was gained.
         (("compliance_blind14l_en.yaml", "compliance_blind14l_zh.yaml"), 0.79, 0.18),
+        # The twelfth, written blind and sealed on 2026-12-07 (stop 50) at 0.712 / 0.126 (rules + semantic);
+        # tuned on the same day (0.769 / 0.082), so a tuning set since.
+        (("compliance_blind14m_en.yaml", "compliance_blind14m_zh.yaml"), 0.75, 0.09),
     ],
 )
 def test_issue_14_blind_sets_stay_at_their_measured_figures(
@@ -188,6 +191,8 @@ def test_no_blind_sentence_is_in_the_training_corpus() -> None:
         "compliance_blind14j_zh.yaml",
         "compliance_blind14l_en.yaml",
         "compliance_blind14l_zh.yaml",
+        "compliance_blind14m_en.yaml",
+        "compliance_blind14m_zh.yaml",
     )
     for name in (*blind, "compliance_sealed14_a.yaml", "compliance_sealed14_b.yaml"):
         shared = {c.text.strip() for c in load_corpus(DATA / name).cases} & train

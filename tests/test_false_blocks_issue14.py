@@ -311,6 +311,11 @@ def _with_rivals(locale: str, text: str, rivals: list[str]) -> set[str]:
         ("en", "Lumo cards are also sold at Kestrel Bank branches in Scotland.", "pass"),
         ("zh", "从青禾理财转入的用户，在 App 里选择“跨平台转入”即可。", "pass"),
         ("zh", "Lumo 礼盒同时在青禾理财线下网点有售。", "pass"),
+        # side by side as a fact, or used alongside (stop 50, twelfth blind set, tuned on)
+        ("en", "Lumo and Kestrel Bank both publish their fees, so compare them before you switch.", "pass"),
+        ("en", "Our planners work alongside your Kestrel Bank pension if you already hold one.", "pass"),
+        ("zh", "常有人问 Lumo 和青禾理财是不是同一家公司：不是，两家互不相干。", "pass"),
+        ("en", "Lumo and Kestrel Bank both charge fees, but only Kestrel Bank hides them.", "block"),
         ("en", "Moving over from Kestrel Bank? Unlike them, we never hide a fee.", "block"),
         ("en", "Switching from Kestrel Bank? Get a £50 bonus when you do.", "block"),
         ("en", "Kestrel Bank is a rip-off.", "block"),
@@ -432,3 +437,64 @@ def test_a_superlative_the_brand_declines_and_a_first_trading_day_are_no_superla
     and "首个交易日" (the first trading day after a holiday)."""
     assert not _rules(locale, text)
     assert _rules("zh", "我们就是全城最好的健身房") and _rules("zh", "全国首个获此认证的品牌")
+
+
+@pytest.mark.parametrize(
+    ("locale", "text"),
+    [
+        ("en", "Check the best before date on the lid before you open the jar."),
+        ("en", "Holding a licence doesn't mean the government endorses our savings plans."),
+        ("en", "We won't tell you this balm heals eczema: it is a plain moisturiser."),
+        ("zh", "我们保证在 24 小时内回复您的退款申请。"),
+        ("zh", "有學員問「報了班保證包過嗎？」答案是不能保證，考試靠自己。"),
+        ("zh", "有人说「保本高收益」？告诉大家：这样的产品根本不存在。"),
+        ("zh", "任何承諾保本保息的電話推銷都可能是詐騙。"),
+        ("zh", "本品係普通食品，唔可以代替藥物治療疾病。"),
+    ],
+)
+def test_a_claim_declined_refuted_or_a_service_time_is_not_made(locale: str, text: str) -> None:
+    """Stop 50 (the twelfth blind set's false blocks, tuned on): "the best before date", "doesn't mean
+    the government endorses", "we won't tell you … heals", a promise of a reply time, a quoted claim asked
+    about and answered no (in Traditional characters too), "任何承诺…都可能是诈骗", a Cantonese
+    disclaimer. These sentences were written for this test."""
+    assert not _rules(locale, text), _rules(locale, text)
+
+
+@pytest.mark.parametrize(
+    ("locale", "text"),
+    [
+        ("en", "You won't find a better protein bar from Leeds to London."),
+        ("en", "There simply isn't a better maths tutor anywhere in Manchester."),
+        ("en", "We promise you will never feel bloated again."),
+        ("en", "Our government endorses this balm for eczema."),
+        ("zh", "我们保证在考试中拿高分。"),
+        ("zh", "这款奶茶的口感，全城你找不出第二家。"),
+        ("zh", "零基础也能学，学不会算我们的。"),
+        ("zh", "上过央视的那款酸奶，就是我们家的。"),
+        ("zh", "有人问我们能不能保本？当然能，稳赚不赔。"),
+    ],
+)
+def test_the_claims_declined_above_made_instead_still_block(locale: str, text: str) -> None:
+    assert _rules(locale, text)
+
+
+def test_emoji_between_letters_and_accented_pinyin_do_not_hide_a_term() -> None:
+    """ "g🧠e🧠n🧠i🧠u🧠s" is "genius" and "wěn zhuàn" is "wen zhuan" to the rules (twelfth blind set, tuned
+    on); a brand's banned term is found through both."""
+    from knowledge.brand import Brand
+    from policy.text import fold_str, simplified_in_place
+
+    assert fold_str("wěn zhuàn bù péi") == "wen zhuan bu pei" and fold_str("Café") == "cafe"
+    assert fold_str("ひらがな") == "ひらがな"  # other scripts' marks stay
+    assert simplified_in_place("承諾保本") == "承诺保本" and len(simplified_in_place("臺灣")) == 2
+    en = Brand(name="Fernway", positioning="Fernway", locale="en", banned_terms=["genius"])
+    zh = Brand(name="青屿", positioning="青屿", locale="zh", banned_terms=["秒杀", "学霸"])
+    for brand, text in (
+        (en, "A course for the next g🧠e🧠n🧠i🧠u🧠s in your family."),
+        (zh, "今晚八点，秒🔥杀价上线。"),
+        (zh, "三个月从学渣到 xué bà 的故事。"),
+    ):
+        checker = ComplianceChecker(load_policy(brand.locale, None, brand), check_claims=False)
+        assert "brand.banned_term" in {f.rule_id for f in checker.check(text)}, text
+    checker = ComplianceChecker(load_policy("en", None, en), check_claims=False)
+    assert not checker.check("Fernway courses for curious minds in your family.")
