@@ -513,6 +513,7 @@ def quality_findings(ctx: QualityContext, fields: dict[str, str]) -> list[Compli
     )
     found += _phrase_in_prose(fields, [s.name for s in ctx.channel.fields if not s.prose], _names(ctx.brand))
     found += _subject_unbacked(ctx, fields)
+    found += _points_back_at_nothing(ctx, fields)
     found += _other_product(ctx, fields)
     found += _required_terms(ctx, fields)
     found += _positioning(ctx, fields) or _title_slogan(ctx, fields)
@@ -622,6 +623,48 @@ def _opens_mid_thought(spec: FieldSpec, text: str, brand: Brand | None = None) -
             matched=opener,
         )
     ]
+
+
+# A sentence that opens on a figure, study or result as one the reader has already met ("The 38% figure is
+# an average measured increase in surface moisture", the second description of stop 49's Clearleaf ad,
+# which gave no 38% anywhere before it; "该研究显示……" with no study named). Only a number or noun the
+# piece has not used before it counts: "The study" after "a 4-week study" is a reference kept.
+_POINTS_BACK_AT = re.compile(
+    r"(?:The|This|That|These|Those)\s+(?:(?P<num>\d[\d.,]*\s?%?)\s+)?"
+    r"(?P<noun>figures?|numbers?|results?|study|studies|statistics?|percentages?|findings?|data)\b(?!\s+of\b)"
+    r"|(?:这一|这个|这些|该|此|上述|以上)(?P<zh>数据|数字|结果|研究|比例|测试|调查)"
+)
+
+
+def _points_back_at_nothing(ctx: QualityContext, fields: dict[str, str]) -> list[ComplianceFinding]:
+    """A sentence opening on "The 38% figure" / "This study" / "该研究" before the piece (its fields in the
+    channel's order) has given that figure or named that kind of thing: it explains something the reader
+    never saw."""
+    found: list[ComplianceFinding] = []
+    before = ""
+    for spec in ctx.channel.fields:
+        text = fields.get(spec.name, "")
+        for start, end in sentence_spans(text):
+            start += len(text[start:end]) - len(text[start:end].lstrip())
+            m = _POINTS_BACK_AT.match(text, start)
+            if m is not None:
+                # the figure itself, else the noun's stem ("stud" for study / studies)
+                key = (m.group("num") or "").strip() or (m.group("noun") or "")[:4] or m.group("zh") or ""
+                if key.casefold() not in (before + " " + text[:start]).casefold():
+                    found.append(
+                        _finding(
+                            "quality.opens_mid_thought",
+                            f'"{spec.name}" speaks of "{m.group().strip()}" as if the reader had seen it, '
+                            "but nothing before it gives it",
+                            "say what the figure or study is where you first mention it, or leave it out",
+                            field=spec.name,
+                            span=(start, end),
+                            matched=text[start:end],
+                        )
+                    )
+                    break
+        before += " " + text
+    return found
 
 
 def _opens_lower_case(spec: FieldSpec, text: str, brand: Brand) -> list[ComplianceFinding]:
@@ -1178,21 +1221,21 @@ def complete_alternative(
     products: set[str] | None = None,
     titles: Sequence[str] = (),
 ) -> str | None:
-    """A complete phrase from the brand file to stand in for ``text``, a phrase field (a headline) that
-    would otherwise be cut at a word boundary into a fragment ("Experience the durability and"); None
-    when no candidate fits.
+    """A complete phrase from the brand file to stand in for ``text``, a phrase field (a headline) that would
+    otherwise be cut at a word boundary into a fragment ("Experience the durability and"); None when no
+    candidate fits.
 
-    Candidates are the brand's own words, each a whole phrase: a product's name with its description
-    (or the description alone), a product's name with one of its facts, the brand's name with a
-    product's, a product's name, one of its facts alone, the brand's name with its positioning line, the
-    brand's name (only those ``allowed`` lets through, when given; with ``products``, only the brand's
-    own and those of these products: the ones the body tells about, for a preheader, since a preheader on
-    Breakwater Blend over a body about the Tide Club read as another e-mail's, stop 41). One fits when
-    it is within the field's limits, ends on no dangling word and repeats no other field (``others``)
-    nor a long clause of one (:func:`long_clauses`), nor the positioning line when another field
-    already uses it. The one sharing most words with ``text`` wins (what the model meant to say), then
-    the one sharing most with the other fields (what the piece is about), then the longer. A title
-    (a field named ``title…``) also has ``titles`` to choose from, the story's own
+    Candidates are the brand's own words, each a whole phrase: a product's name with its description (or the
+    description alone), a product's name with one of its facts, the brand's name (or its first required term,
+    when shorter) with a product's, a product's name, one of its facts alone, the brand's name with its
+    positioning line, the brand's name (only those ``allowed`` lets through, when given; with ``products``,
+    only the brand's own and those of these products: the ones the body tells about, for a preheader, since a
+    preheader on Breakwater Blend over a body about the Tide Club read as another e-mail's, stop 41). One fits
+    when it is within the field's limits, ends on no dangling word and repeats no other field (``others``) nor
+    a long clause of one (:func:`long_clauses`), nor the positioning line when another field already uses it.
+    Where no other field names the brand, one that does wins; then the one sharing most words with ``text``
+    (what the model meant to say), then the one sharing most with the other fields (what the piece is about),
+    then the longer. A title (a field named ``title…``) also has ``titles`` to choose from, the story's own
     (:func:`agents.story.story_titles`), and prefers them: a story blog is about no one product."""
     sep = "：" if brand.language == "zh" else ": "
     candidates: list[str] = []
@@ -1205,6 +1248,10 @@ def complete_alternative(
         own += [_named_fact(product.name, fact, sep, brand.language) for fact in product.facts]
         named = brand.name.casefold() in product.name.casefold()  # "Hearthline 5.5 qt Enameled Dutch Oven"
         own += [product.name] if named else [f"{brand.name} {product.name}", product.name]
+        # the brand's shorter required name with the product's, for a headline too short for the full name
+        # ("Tidewater Low Tide" where "Tidewater Coffee Roasters Low Tide" is over 30 characters)
+        short = [t for t in brand.required_terms[:1] if t.casefold() != brand.name.casefold()]
+        own += [f"{t} {product.name}" for t in short if t.casefold() not in product.name.casefold()]
         if named:  # "Niacinamide 10% Serum": the name without the brand's, for a headline it is too long for
             bare = re.sub(re.escape(brand.name), "", product.name, flags=re.IGNORECASE).strip(" ·-")
             own += [bare] if bare else []
@@ -1264,12 +1311,20 @@ def complete_alternative(
     # slow cooker with a removable stoneware insert." for Hearthline's blog in stop 42.)
     if (spec.max_chars or 0) >= _SENTENCE_ROOM and not heading:
         names_only |= {_norm(p.name) for p in brand.products}
-        names_only |= {_norm(f"{brand.name} {p.name}") for p in brand.products}
+        names_only |= {
+            _norm(f"{t} {p.name}") for p in brand.products for t in (brand.name, *brand.required_terms)
+        }
+    # A piece whose other fields never name the brand (an address is no naming) takes a phrase that does:
+    # stop 49's Tidewater ad had its one "Tidewater" in a headline too long to keep, got "Low Tide" in
+    # its place, and was blocked on the required term.
+    terms = [t.casefold() for t in (brand.name, *brand.required_terms)]
+    unnamed = not any(t in _without_addresses(o).casefold() for o in others for t in terms)
     best = (
         max(
             fitting,
             key=lambda c: (
                 _norm(c) not in names_only,
+                not unnamed or any(t in c.casefold() for t in terms),
                 c in own_titles,
                 not (heading and c.rstrip().endswith((".", "。"))),  # a title is no sentence
                 _overlap(c, text),

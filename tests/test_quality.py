@@ -2850,6 +2850,53 @@ def test_an_ad_description_from_the_brand_file_says_more_than_a_name() -> None:
     assert short is not None and short.casefold() != tidewater.name.casefold(), short
 
 
+def test_a_phrase_in_place_of_the_only_headline_naming_the_brand_names_it() -> None:
+    """Stop 49's Tidewater ad (seed 10): "Low Tide" replaced the one headline that said "Tidewater", and
+    the ad was blocked on the required term. Where no other field names the brand (an address does not),
+    the phrase that does wins over the closer one."""
+    tidewater = load_brand(ROOT / "examples" / "brands" / "tidewater")
+    headline = next(f for f in CH["search_ad"].fields if f.name == "headline_1")
+    text = "Tidewater Low Tide is $18.00 per 340 g bag, roasted to order"
+    unnamed = ["Order now", "Roasted the day before it ships. Visit tidewater.example"]
+    alt = complete_alternative(headline, text, tidewater, unnamed)
+    assert alt is not None and "tidewater" in alt.casefold() and not headline.violations(alt), alt
+    named = complete_alternative(headline, text, tidewater, ["Order now", "Tidewater roasts to order."])
+    assert named is not None and "tidewater" not in named.casefold(), named  # what the model meant
+
+
+def test_a_sentence_about_a_figure_the_piece_never_gave_is_found_and_replaced() -> None:
+    """Stop 49's Clearleaf ad (seed 10): its second description said "The 38% figure is an average
+    measured increase in surface moisture", and no field before it gave 38%. A figure or study the piece
+    has given before is a reference kept."""
+    from agents.quality import replace_blocked_phrases
+
+    clearleaf = load_brand(ROOT / "examples" / "brands" / "clearleaf")
+    ad = {
+        "headline_1": "Clearleaf",
+        "headline_2": "Niacinamide 10% Serum",
+        "headline_3": "Visit clearleaf.example",
+        "description_1": "Clearleaf Niacinamide 10% Serum: 10% niacinamide, 1% zinc PCA.",
+        "description_2": "The 38% figure is an average measured increase in surface moisture.",
+    }
+    ctx = QualityContext.build(CH["search_ad"], clearleaf)
+    found = [f for f in quality_findings(ctx, ad) if f.rule_id == "quality.opens_mid_thought"]
+    assert [(f.field, f.severity) for f in found] == [("description_2", "block")], found
+    draft = Draft(channel="search_ad", fields=ad)
+    fixed, replaced = replace_blocked_phrases(CH["search_ad"], draft, found, clearleaf)
+    assert replaced == {"description_2"} and "38%" not in fixed.fields["description_2"], fixed.fields
+    assert "quality.opens_mid_thought" not in rules(clearleaf, "search_ad", fixed.fields)
+    # given before, or not a back-reference at all
+    given = dict(ad, description_1="Skin moisture rose 38% in 8 hours in a 30-person study.")
+    assert "quality.opens_mid_thought" not in rules(clearleaf, "search_ad", given)
+    study = dict(given, description_2="The study measured surface moisture over 8 hours.")
+    assert "quality.opens_mid_thought" not in rules(clearleaf, "search_ad", study)
+    counted = dict(ad, description_2="The number of participants was 30, over 8 hours.")
+    assert "quality.opens_mid_thought" not in rules(clearleaf, "search_ad", counted)
+    wanderly = load_brand(ROOT / "examples" / "brands" / "wanderly")
+    post = {"text": "该研究显示，慢旅行让人更放松。#Wanderly"}
+    assert "quality.opens_mid_thought" in rules(wanderly, "social_post", post)
+
+
 def test_the_brand_speaking_as_a_customer_is_a_testimonial_it_wrote_itself(wanderly: Brand) -> None:
     """A Clearleaf e-mail of stop 41 (seed 7) was delivered saying "As a customer, I am excited to share my
     experience with this product. I started using this serum in the morning…"."""

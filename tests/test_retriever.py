@@ -142,12 +142,18 @@ def test_story_text_keeps_sentences_and_drops_rows_labels_and_headings() -> None
 
     text = (
         "一、我们是谁\nWanderly 是一家专注小团慢旅行的旅行品牌，总部位于四川成都。\n"
-        "2015 年：创始人林澄在成都创立 Wanderly。\n客服热线：400-000-0000（每天 9:00–21:00）\n"
+        "2015 年：创始人林澄在成都创立 Wanderly。\n2017 年：开通雨崩路线。\n"
+        "2024 年：累计服务旅客超过 12,000 人次\n"
+        "客服热线：400-000-0000（每天 9:00–21:00）\n"
         "How we cast\n- 85% recycled iron\n1962 - Brask Foundry opens.\n"
         "Each skillet is poured in a sand mold."
     )
+    # A Chinese timeline row that is a sentence is told as one (Wanderly's founding is in its rows), the
+    # rows in one paragraph; one without a closing mark, and an English row, stay out.
     assert story_text(text) == (
-        "Wanderly 是一家专注小团慢旅行的旅行品牌，总部位于四川成都。\nEach skillet is poured in a sand mold."
+        "Wanderly 是一家专注小团慢旅行的旅行品牌，总部位于四川成都。\n"
+        "2015 年，创始人林澄在成都创立 Wanderly。2017 年，开通雨崩路线。\n"
+        "Each skillet is poured in a sand mold."
     )
 
 
