@@ -25,12 +25,15 @@ _QUESTIONS_DOC = re.compile(r"faq|q&a|questions", re.IGNORECASE)
 
 
 # A line of a document that is no sentence of prose: a list item or a timeline's row ("- ", "1. ",
-# "2012 - ", "2015 年：", "一、"), a labelled value ("客服热线：400-…", "Website: …"), a heading (short, no
-# closing mark). Given its lines, the 1.5B model pasted Hearthline's timeline and headings into the blog
-# (stop 44's first story run).
+# "2012 - ", "2015 年：", "一、"), a labelled value ("客服热线：400-…", "Website: …"), a line that opens on an
+# address, a heading (short, no closing mark). Given its lines, the 1.5B model pasted Hearthline's timeline
+# and headings into the blog (stop 44's first story run).
 _LIST_LINE = re.compile(
     r"^\s*(?:[-*•·>|]|\d{1,2}[.)、]|\d{4}\s*(?:年\s*)?[-–—:：]|[一二三四五六七八九十]+、"
-    r"|(?:[^\s,.，。:：]+ ){0,2}[^\s,.，。:：]{1,16}[:：])"
+    r"|(?:[^\s,.，。:：]+ ){0,2}[^\s,.，。:：]{1,16}[:：]"
+    # a contact line under its heading: "care@clearleaf.example, Monday to Friday, 8 am to 5 pm…" (a
+    # paragraph of its own in a Clearleaf story blog of stop 50)
+    r"|[\w.+-]+@[\w-]+\.[\w.-]+|(?:https?://|www\.))"
 )
 _SENTENCE_END = re.compile(r"[.!?。！？…”\"」』）)]$")
 # A Chinese timeline row that is a sentence ("2015 年：创始人林澄……创立 Wanderly。"): told as one, its

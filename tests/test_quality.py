@@ -3419,7 +3419,12 @@ def test_a_chinese_storys_titles_drop_the_numbering_of_its_headings() -> None:
             "2015 年：创始人林澄在成都创立 Wanderly。",
         )
     ]
-    assert story_titles("Wanderly", "zh", story) == ["Wanderly 的故事：我们是谁", "Wanderly 的故事"]
+    # the timeline's rows are sentences of the story (since stop 50), so its heading is a part told
+    assert story_titles("Wanderly", "zh", story) == [
+        "Wanderly 的故事：我们是谁",
+        "Wanderly 的故事：发展历程",
+        "Wanderly 的故事",
+    ]
     assert story_titles("青屿", "zh", []) == []
 
 

@@ -146,6 +146,7 @@ def test_story_text_keeps_sentences_and_drops_rows_labels_and_headings() -> None
         "2024 年：累计服务旅客超过 12,000 人次\n"
         "客服热线：400-000-0000（每天 9:00–21:00）\n"
         "How we cast\n- 85% recycled iron\n1962 - Brask Foundry opens.\n"
+        "care@clearleaf.example, Monday to Friday, 8 am to 5 pm Mountain Time.\n"
         "Each skillet is poured in a sand mold."
     )
     # A Chinese timeline row that is a sentence is told as one (Wanderly's founding is in its rows), the
