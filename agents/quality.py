@@ -871,6 +871,9 @@ def finish_fields(channel: ChannelSpec, draft: Draft) -> Draft:
             a, b = fragment
             text = (text[:a] + text[b:].lstrip(" ")).strip()
             fields[spec.name] = text
+        if spec.sections:  # an article: a paragraph left on a dangling Chinese clause loses it
+            text = _without_dangling_tails(text)
+            fields[spec.name] = text
         if (
             _ends_finished(_last_line(text))
             and _unclosed(text) is None
@@ -888,6 +891,23 @@ def finish_fields(channel: ChannelSpec, draft: Draft) -> Draft:
 
 
 _FINISHED = re.compile(r"[。！？!?…]+[”」』）)]?|\.(?=\s|$)[”\"')]?")
+
+
+def _without_dangling_tails(text: str) -> str:
+    """``text`` (an article's body) without the unfinished Chinese clause that ends a paragraph after a
+    finished sentence: "……总部位于四川成都。品牌口号是⏎⏎自 2020 年起……" (a Wanderly story blog of the eval
+    suite, seed 9: the model broke the line inside the sentence, and the quote after it went with the
+    repeated positioning line). The last paragraph is :func:`finish_fields`' own; a paragraph that is one
+    unfinished line (a heading) stays."""
+    paragraphs = text.split("\n\n")
+    for n, paragraph in enumerate(paragraphs[:-1]):
+        body = paragraph.rstrip()
+        if not body or not _CJK_CHAR.match(body[-1]):
+            continue
+        ends = [m.end() for m in _FINISHED.finditer(body)]
+        if ends and ends[-1] < len(body) and "\n" not in body[ends[-1] :]:
+            paragraphs[n] = body[: ends[-1]]
+    return "\n\n".join(paragraphs)
 
 
 def _unclosed(text: str) -> int | None:

@@ -3405,6 +3405,25 @@ def test_an_articles_title_that_is_the_positioning_line_gets_the_storys_title() 
     assert "quality.title_slogan" not in rules(wanderly, "search_ad", ad)
 
 
+def test_an_articles_paragraph_left_on_a_dangling_clause_loses_it() -> None:
+    """A Wanderly story blog of the eval suite (seed 9) read "……总部位于四川成都。品牌口号是⏎⏎自 2020 年起……":
+    the model broke the line inside a sentence, and the quoted line after it was dropped as a repeat. The
+    last resort drops the dangling clause; a heading paragraph and a finished one stay."""
+    body = (
+        "二、发展历程\n\nWanderly 是一家专注小团慢旅行的旅行品牌，总部位于四川成都。品牌口号是\n\n"
+        "自 2020 年起，Wanderly 为每一位旅客的行程进行碳补偿。"
+    )
+    draft = Draft(channel="blog", fields={"title": "Wanderly 的故事", "body": body})
+    fixed = finish_fields(CH["blog"], draft).fields["body"]
+    assert fixed == (
+        "二、发展历程\n\nWanderly 是一家专注小团慢旅行的旅行品牌，总部位于四川成都。\n\n"
+        "自 2020 年起，Wanderly 为每一位旅客的行程进行碳补偿。"
+    )
+    assert finish_fields(CH["blog"], Draft(channel="blog", fields={"title": "t", "body": fixed})).fields[
+        "body"
+    ] == fixed
+
+
 def test_a_chinese_storys_titles_drop_the_numbering_of_its_headings() -> None:
     from agents.story import story_titles
     from knowledge.chunking import Passage
