@@ -1015,9 +1015,9 @@ def _mentioned_not_used(
         return True
     if category == "superlative" and _WONT_CLAIM.search(text[max(0, start - 32) : start].casefold()):
         return True
-    if _WONT_SAY.search(_clause_before(text, start)):
-        return True
     clause = _clause_before(text, start)
+    if _WONT_SAY.search(clause):
+        return True
     if _NOBODY_CAN.search(clause) or _PROMISE_DENIED.search(text[max(0, start - 40) : start].casefold()):
         return True
     if _PROMISE_WORD.match(text, start) and _NEGATION_END.search(text[max(0, start - 8) : start].casefold()):
