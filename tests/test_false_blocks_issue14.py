@@ -498,3 +498,23 @@ def test_emoji_between_letters_and_accented_pinyin_do_not_hide_a_term() -> None:
         assert "brand.banned_term" in {f.rule_id for f in checker.check(text)}, text
     checker = ComplianceChecker(load_policy("en", None, en), check_claims=False)
     assert not checker.check("Fernway courses for curious minds in your family.")
+
+
+@pytest.mark.parametrize(
+    ("locale", "text", "blocks"),
+    [
+        ("en", "Honestly, this travel mug is the GOAT of commuter gear.", True),
+        ("en", "Our blender wipes the floor with every other one on the shelf.", True),
+        ("en", "Our farm's goat cheese is made every Tuesday.", False),
+        ("en", "Spill some coffee? Wipe the floor with a damp cloth.", False),
+        ("zh", "报名就承诺帮你三个月内 offer 到手。", True),
+        ("zh", "完成实训后名企内推直通，不用排队。", True),
+        ("zh", "去年有学员拿到了 offer，我们替他高兴。", False),
+    ],
+)
+def test_slang_for_the_best_and_an_offer_promised_in_hand(locale: str, text: str, blocks: bool) -> None:
+    """Rules added when the retrained semantic layer (stop 51) stopped catching two of the eighth blind set's
+    sentences: "the GOAT of…", "wipes the floor with…", "promise…offer 拿到手", "…内推直通"."""
+    industry = "education" if locale == "zh" else None
+    checker = ComplianceChecker(load_policy(locale, industry), check_claims=False)
+    assert any(f.severity == "block" for f in checker.check(text)) is blocks, text
