@@ -317,6 +317,14 @@ def dangling_word(text: str) -> str | None:
         )
         if _ADJECTIVE_END.search(last) and owner:
             return words[0]
+    # A compound adjective after a preposition or a determiner: "…pre-seasoned for long-lasting" (stop 50's
+    # Hearthline ad description, cut before "use"). The words match without the hyphen, so take it whole.
+    compound = re.search(r"(?:^|\s)([A-Za-z]+-([A-Za-z]+))$", stripped)
+    if compound and compound.group(2).casefold() in _COMPOUND_ADJECTIVE_ENDS:
+        before = stripped[: compound.start(1)].rstrip()
+        previous = (re.findall(r"[A-Za-z&+'’]+$", before) or [""])[0].casefold()
+        if previous in _DETERMINERS or previous in _PREPOSITIONS or previous == "the":
+            return compound.group(1)
     # A possessive waits for its noun ("Try Clearleaf's"); a department name does not ("Shop Women's").
     if words and words[0].casefold().endswith(("'s", "’s")) and words[0].casefold() not in _ELLIPTIC:
         return words[0]
@@ -332,6 +340,10 @@ _ATTRIBUTIVE = frozenset(
 )
 # Endings of adjectives, for the same test: "Discover Our Traceable" (a Tidewater subject of 2026-12-05).
 _ADJECTIVE_END = re.compile(r"(?:able|ible|ful|ous|ive|less)$")
+# The second halves of compound adjectives that need a noun: "long-lasting", "hard-wearing", "fast-acting".
+_COMPOUND_ADJECTIVE_ENDS = frozenset(
+    "lasting wearing acting looking performing fitting absorbing sounding tasting smelling drying".split()  # noqa: SIM905
+)
 _NEEDS_ITS_PLACE = frozenset(("based", "located", "situated", "headquartered", "nestled"))
 _DETERMINERS = frozenset(("a", "an", "our", "your", "their", "its", "my", "his", "her"))
 _PREPOSITIONS = frozenset(("to", "for", "of", "with", "from", "in", "into", "on", "at", "by", "about"))

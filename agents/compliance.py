@@ -80,6 +80,7 @@ from agents.quality import (
     restore_product_names,
     speak_as_the_brand,
     strip_citation_ids,
+    undouble_characters,
     write_bare_facts,
 )
 from agents.revision import REVISION_READS, REVISION_WRITES, SendsBack
@@ -507,7 +508,9 @@ class Compliance(SendsBack):
                     fill_placeholders(
                         state.brand,
                         strip_citation_ids(
-                            self._fix_spelling(state.brand, drop_shared_labels(channel, draft))
+                            undouble_characters(
+                                self._fix_spelling(state.brand, drop_shared_labels(channel, draft))
+                            )
                         ),
                     ),
                 ),
@@ -752,7 +755,13 @@ class Compliance(SendsBack):
             if how != "words":
                 continue
             others = [v for k, v in fields.items() if k != spec.name]
-            alternative = None if spec.prose else complete_alternative(spec, original, brand, others)
+            # one product's piece keeps to it: stop 50's Tidewater ad got a Breakwater Blend headline over
+            # Harbor Light's description, both stand-ins for cut fields
+            main = main_product(channel, brand, fields)
+            about = {main} if main else None
+            alternative = (
+                None if spec.prose else complete_alternative(spec, original, brand, others, products=about)
+            )
             if alternative is None:
                 cut.add(spec.name)
             else:

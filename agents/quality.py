@@ -118,7 +118,7 @@ from policy.facts import EXCLUDES as _EXCLUDES
 from policy.facts import REMEDY as _REMEDY
 from policy.facts import case_rows, intervals, mentioned_products, product_aliases, results, rows_of
 from policy.findings import ComplianceFinding, Severity
-from policy.text import fold_str
+from policy.text import fold_str, segment, word_frequency
 
 Group = Literal["channel", "voice", "facts", "compliance"]
 
@@ -136,6 +136,7 @@ QUALITY_RULES: dict[str, tuple[Group, Severity, str]] = {
     "quality.placeholder": ("channel", "block", "no placeholder or template text"),
     "quality.echoed_instruction": ("channel", "block", "no instructions or field names echoed back"),
     "quality.citation_id": ("channel", "block", "no passage ids in the prose"),
+    "quality.doubled_character": ("channel", "block", "no Chinese character typed twice by mistake"),
     "quality.guideline_echoed": ("channel", "block", "no writing guidelines restated as copy"),
     "quality.strategy_leaked": ("channel", "block", "no marketing strategy or brief talk in the copy"),
     "quality.posing_as_customer": ("voice", "block", "the brand does not speak as one of its customers"),
@@ -297,6 +298,66 @@ _CITATION_LINE = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 _BRACKETED_ID = re.compile(r"[ \t]?(?:\[\s?P\d{1,2}\s?\]|\(\s?P\d{1,2}\s?\)|（\s?P\d{1,2}\s?）)")
+
+
+def doubled_characters(text: str) -> list[int]:
+    """Where ``text`` has a Chinese character typed twice by mistake: "真实实体验" (a Wanderly headline of
+    stop 50), the index of the second. A doubled character counts when the dictionary (jieba's) knows the
+    pair as rare or not at all (under 50: "实实" 3, "慢慢" 4,427) and knows the words it makes with the
+    characters either side as common (100 or more: "真实", "实体"), it is not half of a four-character
+    doubling ("扎扎实实", "实实在在"), and writing it once leaves fewer single characters in the segmentation
+    (:func:`_orphans`: "学习习惯" is two words)."""
+    found = []
+    for i in range(1, len(text) - 2):
+        a = text[i]
+        if a != text[i + 1] or not _CJK_CHAR.match(a):
+            continue
+        if text[i - 1] == text[i - 2 : i - 1] or text[i + 2] == text[i + 3 : i + 4]:
+            continue  # AABB
+        if (
+            word_frequency(a + a) < 50
+            and word_frequency(text[i - 1] + a) >= 100
+            and word_frequency(a + text[i + 2]) >= 100
+            and _orphans(text, i, i + 2) > _orphans(text[: i + 1] + text[i + 2 :], i, i + 1)
+        ):
+            found.append(i + 1)
+    return found
+
+
+def _orphans(text: str, start: int, end: int) -> int:
+    """Single characters that jieba's segmentation leaves in the Chinese run of at most four characters
+    either side of ``text[start:end]``: "真实实体验" is 真实/实体/验 (one), "真实体验" 真实/体验 (none), where
+    "学习习惯" is 学习/习惯 (none) and "学习惯" leaves one, so it was no typo."""
+    left, right = start, end
+    while left > 0 and start - left < 4 and _CJK_CHAR.match(text[left - 1]):
+        left -= 1
+    while right < len(text) and right - end < 4 and _CJK_CHAR.match(text[right]):
+        right += 1
+    return sum(len(w) == 1 for w in segment(text[left:right]))
+
+
+def _doubled_characters(name: str, text: str) -> list[ComplianceFinding]:
+    return [
+        _finding(
+            "quality.doubled_character",
+            f'"{name}" has "{text[i]}" twice in "{text[i - 2 : i + 3]}": a typo',
+            f'write "{text[i]}" once',
+            field=name,
+            span=(i - 1, i + 1),
+            matched=text[i - 1 : i + 1],
+        )
+        for i in doubled_characters(text)
+    ]
+
+
+def undouble_characters(draft: Draft) -> Draft:
+    """The last-resort fix for ``quality.doubled_character``: the second of the pair goes."""
+    fields = {}
+    for name, text in draft.fields.items():
+        for i in reversed(doubled_characters(text)):
+            text = text[:i] + text[i + 1 :]
+        fields[name] = text
+    return draft if fields == draft.fields else draft.model_copy(update={"fields": fields})
 
 
 def strip_citation_ids(draft: Draft) -> Draft:
@@ -493,6 +554,7 @@ def quality_findings(ctx: QualityContext, fields: dict[str, str]) -> list[Compli
             found += _name_twice(ctx.brand, spec.name, text)
         found += _filler(ctx, spec, text)
         found += _template_text(spec.name, text, ctx.brand)
+        found += _doubled_characters(spec.name, text)
         found += _third_person(spec.name, text)
         found += _pasted_labels(ctx, spec.name, text)
         if spec.specifics:
@@ -1688,7 +1750,9 @@ def _other_product(ctx: QualityContext, fields: dict[str, str]) -> list[Complian
     (they go on about it: "It helps prevent sunburn"). A Clearleaf e-mail of stop 47's seed-8 run, its
     subject "Niacinamide 10% Serum", gave its second half to the Mineral Sunscreen; the blind reviewers
     of stop 46 rejected an ad whose cooking-class headline stood over skillet descriptions. A prose
-    sentence is dropped by the last resort; a phrase field gets a phrase on the piece's product."""
+    sentence is dropped by the last resort; a phrase field gets a phrase on the piece's product. A phrase
+    field that names no product but describes one by its sheet (:func:`described_product`) counts as
+    naming it."""
     main = main_product(ctx.channel, ctx.brand, fields)
     if main is None:
         return []
@@ -1696,7 +1760,11 @@ def _other_product(ctx: QualityContext, fields: dict[str, str]) -> list[Complian
     for spec in ctx.channel.fields:
         text = fields.get(spec.name, "")
         if not spec.prose:
-            named = _named_products(ctx.brand, text)
+            # a field that names no product may still be another's sheet: "A light-roast washed Ethiopian
+            # single origin…" (Harbor Light's description) under a Breakwater Blend headline (stop 50's
+            # Tidewater ad, three coffees in one ad, rejected by both blind reviewers)
+            described = described_product(ctx.brand, text)
+            named = _named_products(ctx.brand, text) or ({described} if described else set())
             if named and main not in named:
                 found.append(
                     _finding(

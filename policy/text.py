@@ -357,6 +357,18 @@ def _segmenter() -> Any:
     return jieba
 
 
+def word_frequency(word: str) -> int:
+    """How often jieba's dictionary counts ``word`` (0 for a word it does not know)."""
+    segmenter = _segmenter()
+    segmenter.dt.check_initialized()
+    return int(segmenter.dt.FREQ.get(word) or 0)
+
+
+def segment(text: str) -> list[str]:
+    """``text`` cut into words by jieba's dictionary (no HMM guesses)."""
+    return list(_segmenter().cut(text, HMM=False))
+
+
 # Measure words that a number before them binds: a term that starts on one starts inside the quantity.
 _MEASURE_WORDS = frozenset("秒分时天日周月年次个岁斤克米")
 _CHINESE_NUMERALS = frozenset("零一二三四五六七八九十百千万两几半〇")

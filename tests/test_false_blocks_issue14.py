@@ -507,6 +507,9 @@ def test_emoji_between_letters_and_accented_pinyin_do_not_hide_a_term() -> None:
         ("en", "Our blender wipes the floor with every other one on the shelf.", True),
         ("en", "Our farm's goat cheese is made every Tuesday.", False),
         ("en", "Spill some coffee? Wipe the floor with a damp cloth.", False),
+        ("en", "Ridgeway: The Original Camp Stove", True),  # stop 50's blog title, in other words
+        ("en", "The original packaging must be kept for a return.", False),
+        ("en", "Compared with the original edition, the new one is lighter.", False),
         ("zh", "报名就承诺帮你三个月内 offer 到手。", True),
         ("zh", "完成实训后名企内推直通，不用排队。", True),
         ("zh", "去年有学员拿到了 offer，我们替他高兴。", False),
@@ -514,7 +517,8 @@ def test_emoji_between_letters_and_accented_pinyin_do_not_hide_a_term() -> None:
 )
 def test_slang_for_the_best_and_an_offer_promised_in_hand(locale: str, text: str, blocks: bool) -> None:
     """Rules added when the retrained semantic layer (stop 51) stopped catching two of the eighth blind set's
-    sentences: "the GOAT of…", "wipes the floor with…", "promise…offer 拿到手", "…内推直通"."""
+    sentences: "the GOAT of…", "wipes the floor with…", "promise…offer 拿到手", "…内推直通"; and "The
+    Original …" as a heading (stop 50's Hearthline blog title, stopped by both blind reviewers)."""
     industry = "education" if locale == "zh" else None
     checker = ComplianceChecker(load_policy(locale, industry), check_claims=False)
     assert any(f.severity == "block" for f in checker.check(text)) is blocks, text

@@ -1160,9 +1160,10 @@ def test_a_headline_only_a_word_cut_would_fit_gets_a_complete_phrase(
         "headline_2": alt,
         "headline_3": "现在就来报名吧",
         "description_1": "藏族向导带路，每团最多 10 人，在雨崩村慢走七天。",
-        "description_2": "秋天去喀纳斯，摄影领队同行，在禾木村住两晚。",
+        "description_2": "每天慢走四到六小时，晚上住雨崩村的家庭客栈。",
     }
     assert rules(wanderly, "search_ad", ad) == []
+    # (a Kanas description under the Yubeng headline is another product's: quality.other_product)
 
     en = "Experience single-origin coffee roasted to order on the Oregon coast"
     others = ["Tidewater Coffee Roasters", "Harbor Light"]
@@ -3419,9 +3420,10 @@ def test_an_articles_paragraph_left_on_a_dangling_clause_loses_it() -> None:
         "二、发展历程\n\nWanderly 是一家专注小团慢旅行的旅行品牌，总部位于四川成都。\n\n"
         "自 2020 年起，Wanderly 为每一位旅客的行程进行碳补偿。"
     )
-    assert finish_fields(CH["blog"], Draft(channel="blog", fields={"title": "t", "body": fixed})).fields[
-        "body"
-    ] == fixed
+    assert (
+        finish_fields(CH["blog"], Draft(channel="blog", fields={"title": "t", "body": fixed})).fields["body"]
+        == fixed
+    )
 
 
 def test_a_chinese_storys_titles_drop_the_numbering_of_its_headings() -> None:
@@ -3769,6 +3771,64 @@ def test_an_ad_headline_about_another_product_is_replaced_by_one_on_the_ads_prod
     assert "quality.other_product" not in rules(hearthline, "search_ad", same)
 
 
+def test_an_ad_description_that_is_another_products_sheet_is_replaced(tidewater: Brand) -> None:
+    """Stop 50's Tidewater ad: a Breakwater Blend headline over Harbor Light's description and a sentence on
+    Low Tide, none of them naming a product. Each description describes another coffee by its sheet, is a
+    finding, and gets a phrase on the ad's own product."""
+    from agents.quality import replace_blocked_phrases
+
+    ad = {
+        "headline_1": "Tidewater Breakwater Blend",
+        "headline_2": "$17.00 per 340 g bag",
+        "headline_3": "Visit tidewater.example",
+        "description_1": "A light-roast washed Ethiopian single origin from the Kochere area of Yirgacheffe.",
+        "description_2": "It's a medium-roast washed Colombian single origin from La Plata, Huila.",
+    }
+    found = quality_findings(QualityContext.build(CH["search_ad"], tidewater), ad)
+    assert [f.field for f in found if f.rule_id == "quality.other_product"] == [
+        "description_1",
+        "description_2",
+    ]
+    fixed, replaced = replace_blocked_phrases(
+        CH["search_ad"], Draft(channel="search_ad", fields=ad), found, tidewater
+    )
+    assert replaced == {"description_1", "description_2"}
+    again = quality_findings(QualityContext.build(CH["search_ad"], tidewater), fixed.fields)
+    assert "quality.other_product" not in {f.rule_id for f in again}, fixed.fields
+    assert "Ethiopian" not in str(fixed.fields) and "Colombian" not in str(fixed.fields)
+    # the ad's own description, unnamed, is no finding
+    own = {
+        **ad,
+        "description_1": "A medium-dark espresso blend of Brazilian and Guatemalan coffees built for milk "
+        "drinks.",
+    }
+    assert [
+        f.field
+        for f in quality_findings(QualityContext.build(CH["search_ad"], tidewater), own)
+        if f.rule_id == "quality.other_product"
+    ] == ["description_2"]
+
+
+def test_a_cut_headline_in_a_one_product_ad_gets_a_stand_in_on_that_product(tidewater: Brand) -> None:
+    """The stand-in for a field too long to keep (``_fit_limits``) keeps to the product the rest of the ad is
+    about, not the phrase nearest the model's words."""
+    from agents.compliance import Compliance
+
+    ad = {
+        "headline_1": "Breakwater Blend",
+        "headline_2": "$17.00 per 340 g bag",
+        "headline_3": "Order today",
+        "description_1": "A light-roast washed Ethiopian single origin from the Kochere area of Yirgacheffe "
+        "that we roast in small batches on the Astoria waterfront every single morning of the week.",
+        "description_2": "A medium-dark espresso blend of Brazilian and Guatemalan coffees built for milk "
+        "drinks.",
+    }
+    fitted, cut = Compliance._fit_limits(CH["search_ad"], tidewater, Draft(channel="search_ad", fields=ad))
+    assert "description_1" not in cut
+    assert "Ethiopian" not in fitted.fields["description_1"], fitted.fields["description_1"]
+    assert fitted.fields["description_1"] != ad["description_2"]
+
+
 @pytest.mark.parametrize(
     ("text", "dangling"),
     [
@@ -3776,6 +3836,12 @@ def test_an_ad_headline_about_another_product_is_replaced_by_one_on_the_ads_prod
         ("Tidewater is not only a roaster.", "not only"),
         ("Not just coffee, but a ritual.", None),
         ("Not only fresh but also traceable.", None),
+        # a compound adjective waiting for its noun (stop 50's Hearthline ad description)
+        ("Pre-seasoned with 3 coats of oil for long-lasting", "long-lasting"),
+        ("Our hard-wearing", "hard-wearing"),
+        ("Tough and long-lasting", None),
+        ("The seasoning is long-lasting.", None),
+        ("Built for slow-cooking", None),
     ],
 )
 def test_a_not_just_with_no_second_half_dangles(text: str, dangling: str | None) -> None:
@@ -4074,3 +4140,26 @@ def test_an_ad_naming_its_brand_only_in_its_address_gets_the_name_on_a_headline(
     fixed = name_the_brand(draft, found, wanderly, CH["search_ad"]).fields
     assert fixed["headline_1"] == "Wanderly：探索未知，发现美丽"  # headline_2 would be over 30 characters
     assert quality_findings(context, fixed) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "typo"),
+    [
+        ("真实实体验：讲在地人的故事", True),  # stop 50's Wanderly headline
+        ("慢慢走，看看雨崩的山", False),
+        ("扎扎实实学编程，实实在在的作品", False),
+        ("培养孩子的学习习惯", False),  # 学习 + 习惯: two words, no typo
+        ("谢谢你一步步走到这里", False),
+    ],
+)
+def test_a_chinese_character_typed_twice_is_a_finding_and_the_last_resort_writes_it_once(
+    wanderly: Brand, text: str, typo: bool
+) -> None:
+    from agents.quality import undouble_characters
+
+    fields = {"headline_1": "Wanderly 云南·雨崩徒步 7天", "headline_3": text}
+    context = QualityContext.build(CH["search_ad"], wanderly)
+    found = [f for f in quality_findings(context, fields) if f.rule_id == "quality.doubled_character"]
+    assert bool(found) is typo, found
+    fixed = undouble_characters(Draft(channel="search_ad", fields=fields)).fields["headline_3"]
+    assert fixed == (text.replace("实实体", "实体") if typo else text)
