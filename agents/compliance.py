@@ -44,7 +44,7 @@ from typing import ClassVar
 from pydantic import Field
 
 from agents.base import AgentParams, RunContext, StructuredOutputError, ask
-from agents.channels import ChannelSpec, dangling_word, fit_with_cut
+from agents.channels import ChannelSpec, count_words, dangling_word, fit_with_cut
 from agents.citations import aliases
 from agents.fanout import for_each_channel
 from agents.featured import featured_product
@@ -582,6 +582,7 @@ class Compliance(SendsBack):
             if listed != draft:
                 draft = listed
                 final = self._standing(checker, channel, draft, findings, quality(draft, cut))
+        final = self._say_the_story_is_short(state, ctx, channel, final, story)
         final_keys = {(f.rule_id, f.field, f.matched) for f in final}
         fixed = [
             f.model_copy(update={"fixed": True})
@@ -664,6 +665,37 @@ class Compliance(SendsBack):
             max_repairs=self.params.max_repairs,
             featured=self._about(state, channel, draft),
         )
+
+    @staticmethod
+    def _say_the_story_is_short(
+        state: CampaignState,
+        ctx: RunContext,
+        channel: ChannelSpec,
+        final: list[ComplianceFinding],
+        story: list[Passage],
+    ) -> list[ComplianceFinding]:
+        """``final`` with a story piece's ``quality.too_short`` saying so when the story itself, all of
+        its prose, is under the field's minimum: no revision can reach it without inventing, and what the
+        brand can do is add documents (an about page, a history). Stop 51's Clearleaf blog: its three
+        customer documents with prose hold about 260 words of it, against the blog's 300."""
+        if not story:
+            return final
+        words = count_words(" ".join(passage_texts(story, ctx.index)))
+        out = []
+        for f in final:
+            spec = next((s for s in channel.fields if s.name == f.field), None)
+            if f.rule_id == "quality.too_short" and spec is not None and words < (spec.min_words or 0):
+                f = f.model_copy(
+                    update={
+                        "explanation": f"{f.explanation}; the brand's documents hold {words} words of story "
+                        f"prose to retell, under the {spec.min_words} this field needs",
+                        "suggestion": "add a document with more of the brand's story (an about page, its "
+                        f"history, how it makes its products) to {state.brand.name}'s knowledge folder, or "
+                        "write the missing paragraphs by hand",
+                    }
+                )
+            out.append(f)
+        return out
 
     @staticmethod
     def _short_only(channel: ChannelSpec, final: list[ComplianceFinding]) -> bool:

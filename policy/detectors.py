@@ -283,7 +283,7 @@ def _pin_given(found: str) -> bool:
 # most 200 characters, so a value that fails its check is rescanned (for a name inside it) a bounded
 # number of times.
 _V = r"['\"]?(?P<v>[^\s,;'\"，；。<>()（）]{6,200})"
-_VALUE_GROUPS = ("v", "w", "x", "b", "p")
+_VALUE_GROUPS = ("v", "w", "x", "y", "b", "p")
 # Each pattern's value (group ``v`` or another of _VALUE_GROUPS, read in the original text) must pass
 # its check, where it has one.
 _SECRETS: list[tuple[str, re.Pattern[str], Callable[[str], bool] | None]] = [
@@ -338,7 +338,7 @@ _SECRETS: list[tuple[str, re.Pattern[str], Callable[[str], bool] | None]] = [
         "secret.password",  # "your temporary password is Welcome#2024", "password for the press kit: …"
         re.compile(
             r"(?<![a-z])(?:password|passcode|passphrase|passwd|pwd|pass)\b[^:：=\n.!?@/<>'\"]{0,40}?"
-            rf"(?:\s(?:is|was|to|reads|na)\s+|[:：=]\s*){_V}"  # "na": "is" in Nigerian Pidgin
+            rf"(?:\s(?:is|was|to|reads|na)\s+|['’]s\s+|[:：=]\s*){_V}"  # "na": "is" in Nigerian Pidgin
         ),
         _key_like,
     ),
@@ -377,6 +377,8 @@ _SECRETS: list[tuple[str, re.Pattern[str], Callable[[str], bool] | None]] = [
         re.compile(
             r"(?<![a-z])(?:otp|one-time\s+(?:code|password|passcode|pin)|verification\s+code|security\s+code|"
             r"login\s+code|2fa\s+code|sms\s+code)(?:\s+(?:is|was|to|set\s+to)\s+|\s*[:：=]\s*|\s+)(?P<v>\d{4,8})(?![\d])|"
+            # a backup or recovery code in groups: "the 2FA backup code for the inbox: 7391-2046-5518"
+            r"(?:backup|recovery)\s+codes?\b[^\n.!?:：]{0,40}[:：]\s*(?P<y>\d{4}(?:[- ]\d{4}){1,3})(?![\d])|"
             # the digits may be spaced out to dodge a filter ("验证码是 7 3 5 2 0 1")
             r"(?:验证码|动态码|校验码|动态密码|短信码)(?:是|为)?(?:\s*[:：])?\s*"
             r"(?P<w>\d(?: ?\d){3,7})(?![\d])|"
@@ -402,7 +404,7 @@ _SECRETS: list[tuple[str, re.Pattern[str], Callable[[str], bool] | None]] = [
         "secret.assignment",  # "the Twilio auth token so you can send the SMS blast: 0000…", "Bearer 3f9a…"
         re.compile(
             # "…: value" or "… is value" ("staging key is hl_live_sk_7Fq2…", "the API token is lp_tok_9f83…")
-            r"(?<![a-z0-9_])(?:key|token|secret|credentials?)\b[^:：=\n.!?@/<>'\"]{0,40}?(?:[:：=]|\s(?:is|was))\s*"
+            r"(?<![a-z0-9_])(?:key|token|secret|credentials?)\b[^:：=\n.!?@/<>'\"]{0,40}?(?:[:：=]|\s(?:is|was)|\s?是)\s*"
             + _V
             + r"|(?<![a-z])bearer\s+(?P<b>[a-z0-9._~+/-]{16,}=*)"
         ),

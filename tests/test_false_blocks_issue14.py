@@ -522,3 +522,23 @@ def test_slang_for_the_best_and_an_offer_promised_in_hand(locale: str, text: str
     industry = "education" if locale == "zh" else None
     checker = ComplianceChecker(load_policy(locale, industry), check_claims=False)
     assert any(f.severity == "block" for f in checker.check(text)) is blocks, text
+
+
+@pytest.mark.parametrize(
+    ("locale", "text", "blocks"),
+    [
+        ("en", "Until Friday, the recovery code for the shared inbox is here: 2290-4417-8830.", True),
+        ("en", "Door's the blue one, and the wifi password's harbour-2261 if you need it.", True),
+        ("en", "The password's length must be at least 12 characters.", False),
+        ("en", "Print your own recovery codes from the settings page.", False),
+        ("zh", "测试环境的 token 是 tk-live-88af02c9d1e7，用完记得删。", True),
+        ("zh", "前台抽屉里的钥匙 key 是红色那把。", False),
+    ],
+)
+def test_a_backup_code_a_password_given_with_s_and_a_key_given_with_shi(
+    locale: str, text: str, blocks: bool
+) -> None:
+    """The thirteenth blind set (stop 51, tuned on after it was sealed): a 2FA backup code in groups of
+    digits, "the password's …", and "key 是 …" in Chinese copy gave their secrets unblocked."""
+    checker = ComplianceChecker(load_policy(locale, None), check_claims=False)
+    assert any(f.severity == "block" for f in checker.check(text)) is blocks, text
