@@ -262,6 +262,11 @@ DANGLING_ZH = frozenset("的地得和与及或在对把被让将从向为以并�
 _TRAILING_MARKS = " \t,;:-—–/&+|，、；：（(《“‘「『【"
 
 
+def _last_word(text: str) -> str:
+    """The Latin word ``text`` ends on, case-folded ("" when it ends on something else)."""
+    return (re.findall(r"[A-Za-z&+'’]+$", text) or [""])[0].casefold()
+
+
 _FIRST_HALF = re.compile(
     r"\b(not\s+(?:just|only|merely|simply))\s+[A-Za-z'’-]+(?:[\s,]+[A-Za-z'’-]+){0,2}[.!]?$", re.IGNORECASE
 )
@@ -301,7 +306,7 @@ def dangling_word(text: str) -> str | None:
     if words:
         last = words[0].casefold()
         before = stripped[: -len(words[0])].rstrip()
-        previous = (re.findall(r"[A-Za-z&+'’]+$", before) or [""])[0].casefold()
+        previous = _last_word(before)
         if last in _ATTRIBUTIVE and (before.endswith(":") or previous in DANGLING_EN):
             return words[0]
         # By its ending, only after "a" or a possessive: "for the curious" is whole, "Our Traceable" not.
@@ -322,7 +327,7 @@ def dangling_word(text: str) -> str | None:
     compound = re.search(r"(?:^|\s)([A-Za-z]+-([A-Za-z]+))$", stripped)
     if compound and compound.group(2).casefold() in _COMPOUND_ADJECTIVE_ENDS:
         before = stripped[: compound.start(1)].rstrip()
-        previous = (re.findall(r"[A-Za-z&+'’]+$", before) or [""])[0].casefold()
+        previous = _last_word(before)
         if previous in _DETERMINERS or previous in _PREPOSITIONS or previous == "the":
             return compound.group(1)
     # A possessive waits for its noun ("Try Clearleaf's"); a department name does not ("Shop Women's").

@@ -204,8 +204,12 @@ def new_sentences(paragraph: str, text: str) -> str:
         for a, b in sentence_spans(paragraph)
         if coverage(paragraph[a:b], text) < REPEAT_COVERAGE
     ]
-    joiner = "" if any("\u4e00" <= ch <= "\u9fff" for ch in paragraph) else " "
-    return joiner.join(kept).strip()
+    return _joiner(paragraph).join(kept).strip()
+
+
+def _joiner(text: str) -> str:
+    """What joins sentences of ``text`` again: nothing in Chinese, a space otherwise."""
+    return "" if any("\u4e00" <= ch <= "\u9fff" for ch in text) else " "
 
 
 def before_closing(text: str, paragraph: str) -> str:
@@ -231,8 +235,7 @@ def untold_part(passage: str, text: str) -> str:
         for a, b in sentence_spans(passage)
         if coverage(passage[a:b], text) < TOLD_COVERAGE
     ]
-    joiner = "" if any("\u4e00" <= ch <= "\u9fff" for ch in passage) else " "
-    part = joiner.join(kept).strip()
+    part = _joiner(passage).join(kept).strip()
     return part if count_words(part) >= MIN_UNTOLD_WORDS else ""
 
 

@@ -1902,6 +1902,8 @@ def _duplicated_fields(
     # and the body's signature (a Tidewater e-mail of 2026-12-05, blocked for that, 41ea6ea).
     names = list(names)
     own = {_norm(n) for n in names}
+    own_longest_first = sorted((n for n in own if len(n) >= 4), key=len, reverse=True)
+    forms_longest_first = sorted({n for n in names if n.strip()}, key=len, reverse=True)
     seen: dict[str, str] = {}
     wholes: dict[str, str] = {}
     fulls: dict[str, str] = {}
@@ -1957,8 +1959,8 @@ def _duplicated_fields(
             for other, said in sorted(fulls.items(), key=lambda item: -len(item[1])):
                 if len(said) >= 6 and said in rest:
                     rest, used = rest.replace(said, ""), [*used, other]
-            for n in sorted((_norm(n) for n in names), key=len, reverse=True):
-                rest = rest.replace(n, "") if len(n) >= 4 else rest
+            for n in own_longest_first:
+                rest = rest.replace(n, "")
             # (An ad's description only: a preheader may restate its subject with the product's name, and
             # the last resort found nothing else for a Tidewater e-mail's, which then blocked.)
             if used and len(rest) < 4 and name.startswith("description"):
@@ -1969,7 +1971,7 @@ def _duplicated_fields(
             # word", both blind reviewers wrote).
             # (names left out: a product named in a headline and a description is no repeat)
             bare = text
-            for form in sorted({n for n in names if n.strip()}, key=len, reverse=True):
+            for form in forms_longest_first:
                 bare = bare.replace(form, "，")
             # Reported only when nothing is repeated word for word (that finding comes first).
             pairs = [p for p in (_clause_pairs(c) for c in _CLAUSE_MARK.split(bare)) if len(p) >= 8]

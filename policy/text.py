@@ -401,7 +401,7 @@ def splits_a_word(text: str, start: int, end: int) -> bool:
     run = text[left:right]
     simplified = fold_str(run)
     at = 0
-    for word in _segmenter().cut(simplified if len(simplified) == len(run) else run, HMM=False):
+    for word in segment(simplified if len(simplified) == len(run) else run):
         if at == start - left:
             return False
         if at > start - left:
@@ -504,7 +504,7 @@ def _ordinary_words(pairs: list[tuple[str, str]]) -> bool:
     if not all(_is_cjk(ch) for ch in written):
         return False  # pinyin in Chinese copy is a disguise
     at = 0
-    for word in _segmenter().cut(written, HMM=False):
+    for word in segment(written):
         if len(word) > 1 and any(u != ch for u, ch in pairs[at : at + len(word)]):
             return True
         at += len(word)
