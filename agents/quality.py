@@ -155,6 +155,11 @@ QUALITY_RULES: dict[str, tuple[Group, Severity, str]] = {
         "an article's title says what it tells, not the positioning line",
     ),
     "quality.tool_name": ("voice", "block", "the tool's own name never appears"),
+    "quality.boastful": (
+        "voice",
+        "block",
+        "a headline or title says what the brand offers, not how glorious it is",
+    ),
     "quality.register_mixed": ("voice", "block", "the reader addressed one way throughout (您 or 你)"),
     "quality.filler": ("voice", "block", "no stock sentence that says nothing of the brand's own"),
     "quality.bare_fact": ("voice", "block", "prose says its facts in sentences, not as pasted list items"),
@@ -582,6 +587,7 @@ def quality_findings(ctx: QualityContext, fields: dict[str, str]) -> list[Compli
     found += _other_product(ctx, fields)
     found += _required_terms(ctx, fields)
     found += _positioning(ctx, fields) or _title_slogan(ctx, fields)
+    found += _boastful(ctx, fields)
     found += _register(ctx, fields)
     found += _call_to_action(ctx, fields)
     found += _contact_missing(ctx, fields)
@@ -3086,6 +3092,40 @@ def _title_slogan(ctx: QualityContext, fields: dict[str, str]) -> list[Complianc
                     matched=clause.strip(),
                 )
             )
+    return found
+
+
+# Words of self-praise with nothing to check behind them. A blog of Wanderly's titled "Wanderly的辉煌历程"
+# was sent back by both blind reviewers of stop 51 as boastful; a careful brand manager reads "legendary" or
+# "辉煌" in a headline the same way. In prose they may describe a place or a story ("the legendary Route
+# 66"), so only phrase fields are checked.
+_BOAST = re.compile(
+    r"辉煌|传奇|伟大|荣耀|非凡|卓越|光辉|"
+    r"\b(?:legendary|glorious|illustrious|extraordinary|magnificent|triumphant|iconic|world-class)\b",
+    re.IGNORECASE,
+)
+
+
+def _boastful(ctx: QualityContext, fields: dict[str, str]) -> list[ComplianceFinding]:
+    """``quality.boastful``: a phrase field (a headline, a title, a subject) with a word of self-praise
+    (:data:`_BOAST`). The last resort is a phrase from the brand file (:func:`replace_blocked_phrases`;
+    a story's own title for a story blog)."""
+    found = []
+    for spec in ctx.channel.fields:
+        text = fields.get(spec.name, "")
+        m = None if spec.prose else _BOAST.search(text)
+        if m is None:
+            continue
+        found.append(
+            _finding(
+                "quality.boastful",
+                f'"{m.group()}" in the {spec.name} praises {ctx.brand.name} instead of saying what it offers',
+                "say what the piece tells or the product does (a route, a product, a fact), without praise",
+                field=spec.name,
+                span=(0, len(text)),
+                matched=m.group(),
+            )
+        )
     return found
 
 

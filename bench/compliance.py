@@ -27,6 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from agents.state import TraceEntry  # noqa: E402
 from knowledge.embedders import get_embedder  # noqa: E402
 from policy.adjudication import Adjudicator, Question, Ruling  # noqa: E402
 from policy.evaluate import Corpus, Report, evaluate, load_corpus  # noqa: E402
@@ -35,10 +36,10 @@ from policy.semantic import SemanticLayer, load_semantic  # noqa: E402
 LAYERS = ("rules", "semantic", "judge")
 
 
-def _judge(rulings: Path | None, prompt: str | None = None) -> Adjudicator:
+def _judge(rulings: Path | None, prompt: str | None = None, trace: Calls | None = None) -> Adjudicator:
     """The judge ``brandforge check --judge`` uses: the default pipeline's backend (the embedded model),
     asked with ``prompt`` (default: the judge's default prompt); with ``rulings``, replaying the rulings
-    that file holds and adding the new ones to it."""
+    that file holds and adding the new ones to it. Each model call is recorded in ``trace``."""
     from agents.judge import ModelJudge
     from backends import get_backend
     from pipelines.spec import load_pipeline
@@ -46,11 +47,36 @@ def _judge(rulings: Path | None, prompt: str | None = None) -> Adjudicator:
 
     config = load_pipeline("default").spec.backend
     backend = get_backend(config)
-    judge = ModelJudge(backend, config, default_registry().get(prompt) if prompt else None)
+    sink = trace.append if trace is not None else None
+    judge = ModelJudge(backend, config, default_registry().get(prompt) if prompt else None, trace=sink)
     if rulings is not None:
         return Replaying(judge, rulings, f"{judge.prompt.id}@{judge.prompt.version} {config.model}")
     backend.warm_up()
     return judge
+
+
+class Calls(list[TraceEntry]):
+    """The judge's model calls, to say where its time went."""
+
+    def summary(self) -> str:
+        """Per call: tokens evaluated (and reused from the cache), tokens generated, and the seconds of
+        each; the failed calls."""
+        n = max(1, len(self))
+
+        def mean(values: list[float]) -> float:
+            return sum(values) / n
+
+        evaluated = mean([e.prompt_tokens - e.cached_prompt_tokens for e in self])
+        reused = mean([e.cached_prompt_tokens for e in self])
+        prompt_s = mean([e.prompt_seconds or 0.0 for e in self])
+        generated = mean([e.completion_tokens for e in self])
+        generation_s = mean([e.generation_seconds or 0.0 for e in self])
+        return (
+            f"per call ({len(self)} calls): {evaluated:.0f} prompt tokens evaluated ({reused:.0f} reused) in "
+            f"{prompt_s:.2f} s, {generated:.1f} tokens generated in {generation_s:.2f} s, "
+            f"{mean([e.seconds for e in self]):.2f} s in all; slowest "
+            f"{max([e.seconds for e in self], default=0.0):.1f} s; {sum(not e.ok for e in self)} unusable"
+        )
 
 
 class Counting:
@@ -167,7 +193,8 @@ def main() -> int:
     if "judge" in wanted:
         runs += [("judge", ref) for ref in (args.judge_prompt or [None])]
     for layer, ref in runs:
-        adjudicator = Counting(_judge(args.rulings, ref)) if layer == "judge" else None
+        calls = Calls()
+        adjudicator = Counting(_judge(args.rulings, ref, calls)) if layer == "judge" else None
         started = time.perf_counter()
         report = evaluate(
             corpus, embedder, semantic=semantic if layer != "rules" else None, adjudicator=adjudicator
@@ -183,6 +210,8 @@ def main() -> int:
                 f"({adjudicator.seconds / max(1, adjudicator.asked):.2f} s per judged sentence)"
             )
         print(line)
+        if calls:
+            print(f"the judge's model calls, {calls.summary()}")
     assert report is not None
     if args.misses:
         _misses(report)

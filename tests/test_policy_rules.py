@@ -135,6 +135,20 @@ def _check(text: str, locale: str = "en", industry: str | None = None, brand=Non
             ["en.health_food.safe_and_effective"],
         ),
         ("Is it safe? Effective sunscreen is the one you reapply.", "en", "cosmetics", []),
+        # a cosmetic promising a healthier person (a Clearleaf ad of stop 51: both blind reviewers said no)
+        (
+            "Daily SPF 50 for a more confident and healthier you.",
+            "en",
+            "cosmetics",
+            ["en.cosmetics.healthier_you"],
+        ),
+        (
+            "A sunscreen that is good for your health and your skin.",
+            "en",
+            "cosmetics",
+            ["en.cosmetics.healthier_you"],
+        ),
+        ("For healthier-looking skin, reapply every two hours.", "en", "cosmetics", []),
         ("这款面霜安全有效，敏感肌放心用。", "zh", "cosmetics", ["zh.cosmetics.safe_and_effective"]),
         ("本品安全有效，老人孩子都能吃。", "zh", "health_food", ["zh.health_food.safety_assertion"]),
         ("安全、有效地清洁是护肤第一步。", "zh", "cosmetics", []),

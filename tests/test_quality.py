@@ -4252,3 +4252,32 @@ def test_the_slogan_introduced_as_one_is_brief_material(sentence: str, leaked: b
     from agents.quality import _STRATEGY
 
     assert bool(_STRATEGY.search(sentence)) is leaked
+
+
+def test_a_boastful_title_or_headline_is_sent_back_and_replaced() -> None:
+    """Both blind reviewers of stop 51 rejected a Wanderly story blog titled "…Wanderly小团慢旅行的辉煌历程"
+    as boastful. A phrase field with a word of self-praise is ``quality.boastful``; its last resort is the
+    story's own title. Prose may use such a word for a place ("the legendary Route 66")."""
+    from agents.quality import replace_blocked_phrases
+
+    wanderly = load_brand(ROOT / "examples" / "brands" / "wanderly")
+    body = "Wanderly 是一家专注小团慢旅行的旅行品牌，总部位于四川成都。" * 12
+    title = "Wanderly小团慢旅行的辉煌历程"
+    found = quality_findings(QualityContext.build(CH["blog"], wanderly), {"title": title, "body": body})
+    boast = [f for f in found if f.rule_id == "quality.boastful"]
+    assert [(f.field, f.severity, f.matched) for f in boast] == [("title", "block", "辉煌")]
+    fixed, replaced = replace_blocked_phrases(
+        CH["blog"], Draft(channel="blog", fields={"title": title, "body": body}), found, wanderly,
+        ["Wanderly 的故事：从成都出发"],
+    )  # fmt: skip
+    assert replaced == {"title"} and fixed.fields["title"] == "Wanderly 的故事：从成都出发"
+    story_title = {"title": "Wanderly 的故事：从成都出发", "body": body}
+    assert "quality.boastful" not in rules(wanderly, "blog", story_title)
+    assert "quality.boastful" not in rules(
+        wanderly, "blog", {"title": "Wanderly 的故事", "body": body + "沿途有一段传奇的茶马古道。"}
+    )
+    tidewater = load_brand(ROOT / "examples" / "brands" / "tidewater")
+    ad = {"headline_1": "Tidewater's Legendary Roasts", "headline_2": "Breakwater Blend $17.00"}
+    assert "quality.boastful" in rules(tidewater, "search_ad", ad)
+    ad["headline_1"] = "Tidewater Breakwater Blend"
+    assert "quality.boastful" not in rules(tidewater, "search_ad", ad)
