@@ -155,6 +155,11 @@ QUALITY_RULES: dict[str, tuple[Group, Severity, str]] = {
         "an article's title says what it tells, not the positioning line",
     ),
     "quality.tool_name": ("voice", "block", "the tool's own name never appears"),
+    "quality.headline_sentence": (
+        "channel",
+        "block",
+        "a headline is a phrase, not a sentence of several clauses",
+    ),
     "quality.boastful": (
         "voice",
         "block",
@@ -222,7 +227,10 @@ _PLACEHOLDER = re.compile(
     r"|\binsert (?:your |the |a )?(?:name|date|link|url|text|image|logo|product|company|brand|title|price|"
     r"address|number|code|here)\b"
     r"|(?:【|「|（)[^】」）\n]{0,6}(?:链接|姓名|名字|日期|占位|待定|此处|插入)[^】」）\n]{0,6}(?:】|」|）)"
-    r"|此处插入|此处填写|x{2,}元",
+    r"|此处插入|此处填写|x{2,}元"
+    # a table's row pasted into prose: "| Skillet | Top diameter | Cooking surface |" (stop 52's Hearthline
+    # blog); three cells at least, so "A | B" in a heading is not one
+    r"|\|[^|\n]{1,60}\|[^|\n]{1,60}\|[^|\n]{1,60}\|",
     re.IGNORECASE,
 )
 _ECHO = re.compile(
@@ -588,6 +596,7 @@ def quality_findings(ctx: QualityContext, fields: dict[str, str]) -> list[Compli
     found += _required_terms(ctx, fields)
     found += _positioning(ctx, fields) or _title_slogan(ctx, fields)
     found += _boastful(ctx, fields)
+    found += _headline_sentences(ctx, fields)
     found += _register(ctx, fields)
     found += _call_to_action(ctx, fields)
     found += _contact_missing(ctx, fields)
@@ -1915,6 +1924,7 @@ def _duplicated_fields(
     fulls: dict[str, str] = {}
     labels: dict[str, str] = {}
     clause_pairs: dict[str, list[set[str]]] = {}
+    texts: dict[str, str] = {}
     near: ComplianceFinding | None = None
     for name, text in fields.items():
         label = shared_label_of(text) if name in short else ""
@@ -1986,6 +1996,13 @@ def _duplicated_fields(
                 if near is None and close:
                     near = _repeats_field(name, other, text)
             clause_pairs[name] = pairs
+            # Two fields of a kind (an ad's two descriptions) sharing a run of words: "Hearthline 10-inch
+            # Cast-Iron Skillet: Pre-seasoned with 3 coats of canola oil" over "The 10-inch skillet is
+            # pre-seasoned with 3 coats of canola oil" (stop 52's Hearthline ad, seed 10).
+            for other, said in texts.items():
+                if near is None and other.rstrip("_0123456789") == kind and shared_run(said, text, names):
+                    near = _repeats_field(name, other, text)
+            texts[name] = text
         long = [_norm(text[a:b]) for a, b in sentence_spans(text)]
         keys = {_norm(text)} | {key for key in long if len(key) >= 20}
         if name in short:
@@ -3104,6 +3121,35 @@ _BOAST = re.compile(
     r"\b(?:legendary|glorious|illustrious|extraordinary|magnificent|triumphant|iconic|world-class)\b",
     re.IGNORECASE,
 )
+
+
+# A headline written as a sentence: clauses joined by commas and a full stop at the end.
+# "住进百年土楼，跟客家人学做擂茶，适合亲子家庭的文化慢游路线。" as a Wanderly ad's second headline
+# (stop 52): "a whole sentence, far too long for a headline", both blind reviewers wrote.
+_INNER_CLAUSE = re.compile(r"[，,；;]")
+_SENTENCE_STOP = ("。", ".", "！", "!")
+
+
+def _headline_sentences(ctx: QualityContext, fields: dict[str, str]) -> list[ComplianceFinding]:
+    """``quality.headline_sentence``: a headline (a field named ``headline…``) of two clauses or more that
+    ends on a full stop. The last resort is a phrase from the brand file (:func:`replace_blocked_phrases`)."""
+    found = []
+    for spec in ctx.channel.fields:
+        text = fields.get(spec.name, "").strip()
+        if spec.prose or not spec.name.startswith("headline") or not text.endswith(_SENTENCE_STOP):
+            continue
+        if len(_INNER_CLAUSE.findall(text)) >= 1 and len(text) >= 12:
+            found.append(
+                _finding(
+                    "quality.headline_sentence",
+                    f'"{spec.name}" is a sentence of several clauses, not a headline: "{text}"',
+                    "write a short phrase that names the product or one fact of it",
+                    field=spec.name,
+                    span=(0, len(text)),
+                    matched=text,
+                )
+            )
+    return found
 
 
 def _boastful(ctx: QualityContext, fields: dict[str, str]) -> list[ComplianceFinding]:

@@ -83,11 +83,12 @@ _SEE_ALSO = re.compile(
 
 
 def story_text(text: str) -> str:
-    """The prose of a passage a story retells: its lines that are sentences, not list items, timeline rows (a
-    Chinese one that is a sentence is told as one, :data:`_CN_TIMELINE_ROW`), headings (a line of under 60
-    characters without a closing mark) or a line that introduces what follows ("Refunds depend on how many
-    days before the class date you cancel:", its table left out), and without the sentences that point to
-    another document, speak of the brand's own marketing or give a street address alone."""
+    """The prose of a passage a story retells: its lines that are sentences, not list items, table rows
+    ("| Skillet | Top diameter | … | Price |", which a Hearthline story blog of stop 52 carried), timeline
+    rows (a Chinese one that is a sentence is told as one, :data:`_CN_TIMELINE_ROW`), headings (a line of
+    under 60 characters without a closing mark) or a line that introduces what follows ("Refunds depend on
+    how many days before the class date you cancel:", its table left out), and without the sentences that
+    point to another document, speak of the brand's own marketing or give a street address alone."""
     lines: list[str] = []
     row_before = False  # the line kept last was a timeline row: the next row runs on in its paragraph
     for line in text.splitlines():
@@ -95,7 +96,7 @@ def story_text(text: str) -> str:
         row = bool(_SENTENCE_END.search(line) and _CN_TIMELINE_ROW.match(line))
         if row:
             line = _CN_TIMELINE_ROW.sub(r"\1，", line)
-        if not line or _LIST_LINE.match(line):
+        if not line or _LIST_LINE.match(line) or line.count("|") >= 2:  # a list item or a table row
             continue
         if line.endswith((":", "：")) or (not _SENTENCE_END.search(line) and len(line) < 60):
             continue

@@ -69,6 +69,7 @@ from policy.text import (
     find_spans,
     fold,
     fold_str,
+    pinyin_spans,
     simplified_in_place,
     splits_a_word,
     traditional_form,
@@ -197,8 +198,12 @@ class ComplianceChecker:
         spans = _original_spans(folded, find_spans(folded, rule.terms))
         if rule.category == "banned_term":  # the brand's own words, also in disguise ("mir@cle", "蓄命水")
             spans += _original_spans(folded, disguised_spans(folded, rule.terms))
+        elif rule.id.startswith("zh."):  # a pack's Chinese terms written in pinyin ("zui高", "三gao")
+            spans += _original_spans(folded, pinyin_spans(folded, rule.terms))
         for pattern in rule.patterns:  # regexes cannot skip separators: also try the compacted text
             spans += _regex_spans(pattern, folded) + _regex_spans(pattern, compacted)
+        if rule.id == "brand.competitor":  # a short name inside the full one (青禾 in 青禾理财) is that one
+            spans = [s for s in spans if not any(o != s and o[0] <= s[0] and s[1] <= o[1] for o in spans)]
         fine: dict[tuple[int, int], bool] = {}  # per sentence: whether an `unless` regex matches it
         for start, end in sorted(spans, key=lambda s: (s[0], -s[1])):
             if inside.covers(start, end) or start < taken_end:
@@ -895,7 +900,10 @@ _NOT_EQUAL = re.compile(
 _NOBODY_CAN = re.compile(
     r"\bno\s+such\s+thing\s+as\s+(?:an?\s+)?$|"
     r"\b(?:no\s+one|nobody|no\s+[a-z]+|nothing)\s+(?:can|could|will|would)\s+(?:ever\s+)?(?:truly\s+)?$|"
-    r"(?:没有(?:任何)?[\u4e00-\u9fff]{0,6}|谁都|谁也|任何[\u4e00-\u9fff]{0,6}都)(?:能|可以|敢|会|不能|无法|不敢|没法)"
+    # "No investment is risk-free" (thirteenth blind set)
+    r"\bno\s+(?:[a-z'’-]+\s+){1,3}(?:is|are)\s+(?:ever\s+|truly\s+|completely\s+|totally\s+|entirely\s+)?$|"
+    r"(?:没有(?:任何)?[\u4e00-\u9fff]{0,6}|谁都|谁也|任何[\u4e00-\u9fff]{0,6}都)"
+    r"(?:能|可以|敢|会|不能|无法|不敢|没法|不可能|不会)"
     r"(?:保证|承诺|确保|担保)?(?:你|您|孩子|大家)?$|"
     r"(?:世上|世界上)?(?:没有|不存在)$"
 )
@@ -920,6 +928,19 @@ _SEE_A_DOCTOR = re.compile(
 # "Beware anyone selling 'leaked' IELTS papers: it's a scam"; both blocked on the tenth blind set).
 # Since stop 49 (the eleventh blind set, then tuned on): "一律别信", "不要相信", "都是仿冒品", "根本没这回
 # 事", "藏着坑", "请直接划走", "Scammers promise …", "walk away".
+# A quoted claim answered in the same sentence: "…can 'cure' diabetes: it can't" (thirteenth blind set).
+_REBUTTED = re.compile(
+    r"[:：—–]\s*(?:it|they|that|we|this)\s+(?:can(?:'t|’t|not)|doesn(?:'t|’t)|don(?:'t|’t)|won(?:'t|’t)|"
+    r"isn(?:'t|’t)|aren(?:'t|’t)|does\s+not|do\s+not|will\s+not|is\s+not|are\s+not)\b|"
+    r"[:：—–]\s*(?:no|nope)\b|[：—][\u4e00-\u9fff]{0,10}(?:不能|不会|不是|没有|不可能)",
+    re.IGNORECASE,
+)
+# The claim asked about, in the clause before the hit: "whether oat drink can 'cure' diabetes",
+# "“包过班”是不是真能包过"; with :data:`_REBUTTED` after it in the sentence, the answer is no.
+_ASKED_WHETHER = re.compile(
+    r"\b(?:whether|if)\s+(?:[a-z'’-]+\s+){0,6}['‘’\"“]?$|(?:是不是|是否|能不能|可不可以|会不会)[\u4e00-\u9fff“”\"]{0,8}$",
+    re.IGNORECASE,
+)
 _WARNED_OFF = re.compile(
     r"骗局|诈骗|骗子|请勿轻信|不要轻信|别轻信|提高警惕|谨防|当心|并不存在|不存在|别信|不要信|不要相信|别相信|"
     r"仿冒|假冒|山寨|没这回事|藏着坑|有坑|坑人|划走|"
@@ -1007,11 +1028,17 @@ def _mentioned_not_used(
             return True
         # a quoted claim asked about, the next sentence the answer ("有人说「稳赚不赔」？……这样的理财产品
         # 不存在。")
+        if _REBUTTED.search(text[quotes[1] + 1 : (sentences or SentenceIndex(text)).bounds(start, end)[1]]):
+            return True  # "whether oat drink can 'cure' diabetes: it can't"
         if re.match(r"[？?]", text[quotes[1] + 1 : quotes[1] + 2]):
             answer = text[quotes[1] + 2 : quotes[1] + 60].split("。")[0].split("\n")[0]
             if _WARNED_OFF.search(answer.casefold()) or _ANSWERED_NO.match("？" + answer):
                 return True
     if _NOT_EQUAL.search(text[max(0, start - 24) : start]):
+        return True
+    if _ASKED_WHETHER.search(_clause_before(text, start)) and _REBUTTED.search(
+        text[end : (sentences or SentenceIndex(text)).bounds(start, end)[1]]
+    ):
         return True
     if category == "superlative" and _WONT_CLAIM.search(text[max(0, start - 32) : start].casefold()):
         return True

@@ -542,3 +542,25 @@ def test_a_backup_code_a_password_given_with_s_and_a_key_given_with_shi(
     digits, "the password's …", and "key 是 …" in Chinese copy gave their secrets unblocked."""
     checker = ComplianceChecker(load_policy(locale, None), check_claims=False)
     assert any(f.severity == "block" for f in checker.check(text)) is blocks, text
+
+
+@pytest.mark.parametrize(
+    ("locale", "industry", "text", "blocks"),
+    [
+        ("en", "finance", "No savings account is risk-free; read the terms before you open one.", False),
+        ("en", "finance", "This savings account is risk-free.", True),
+        ("en", "health_food", "People ask whether our tea can 'cure' a cold: it can't.", False),
+        ("en", "health_food", "People ask whether our tea can 'cure' a cold: it does, in a day.", True),
+        ("en", "health_food", "Our tea can 'cure' a cold: it works overnight.", True),
+        ("zh", "education", "常有人问冲刺班是不是真能包过，我们的回答是：任何老师都不可能包过。", False),
+        ("zh", "education", "是不是真能包过？能！报名就包过。", True),
+    ],
+)
+def test_a_claim_refuted_in_its_own_sentence_is_not_the_claim(
+    locale: str, industry: str, text: str, blocks: bool
+) -> None:
+    """The thirteenth blind set (stop 51, a tuning set since) blocked clean sentences that refute the claim
+    they name: "No investment is risk-free", "whether oat drink can 'cure' diabetes: it can't", "任何机构都不
+    可能包过". A claim asked about and answered no, or said of no such thing, is mentioned, not made."""
+    checker = ComplianceChecker(load_policy(locale, industry), check_claims=False)
+    assert any(f.severity == "block" for f in checker.rule_findings(text)) is blocks, text

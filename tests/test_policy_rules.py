@@ -427,3 +427,66 @@ def test_a_brand_sets_the_severity_of_a_publishable_copy_check(tmp_path: Path) -
     assert [(f.rule_id, f.severity) for f in found if f.rule_id == "quality.hashtags"] == [
         ("quality.hashtags", "warn")
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "industry", "expected"),
+    [
+        # a pack's Chinese term written partly or wholly in pinyin is the term (thirteenth blind set's misses)
+        (
+            "这个理财产品wen zhuan bu pei，放心买",
+            "finance",
+            {"zh.finance.principal_guarantee", "zh.guarantee"},
+        ),
+        ("保ben理财，安心过冬", "finance", {"zh.finance.principal_guarantee", "zh.guarantee"}),
+        ("bao guo 课程，报名从速", "education", {"zh.education.pass_guarantee", "zh.guarantee"}),
+        # pinyin next to no Chinese, or a same-sounding character that is an ordinary word, is not
+        ("Long an 的风景很美", "finance", set()),
+        ("He said wen zhuan twice.", "finance", set()),
+        ("您的包裹已经发出，请注意查收。", "education", set()),
+    ],
+)
+def test_a_pack_term_in_pinyin_is_the_term(text: str, industry: str, expected: set[str]) -> None:
+    assert set(_check(text, "zh", industry)) == expected
+
+
+def test_a_chinese_rival_named_without_its_company_word_is_the_rival() -> None:
+    """The thirteenth blind set (stop 51, a tuning set since) listed "鸥港财富" and wrote "還在用鷗港？手續費
+    高到離譜": the name without its company word, in Traditional characters. A stem that is a common word
+    ("栈桥", a pier) stays whole, and a stem inside another word is not the rival."""
+    from knowledge.brand import Brand
+    from policy.rules import competitor_names
+
+    assert competitor_names(["鸥港财富", "栈桥金融", "砺石宝", "Kettlecrown Bank"]) == [
+        "鸥港财富",
+        "栈桥金融",
+        "砺石宝",
+        "Kettlecrown Bank",
+        "鸥港",
+    ]
+    brand = Brand(name="岫泊", positioning="岫泊", locale="zh", competitors=["鸥港财富", "栈桥金融"])
+    assert "brand.competitor" in _check("還在用鷗港？手續費高到離譜。", "zh", "finance", brand)
+    assert "brand.competitor" not in _check("周末去海鸥港口看日落。", "zh", "finance", brand)
+    assert "brand.competitor" not in _check("在青岛栈桥边上喝咖啡。", "zh", "finance", brand)
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "blocks"),
+    [
+        # the best said as an idiom or a comparison nobody wins (thirteenth blind set's misses)
+        ("Honestly, this cold brew is in a league of its own.", "en", True),
+        ("Nobody roasts it better than we do.", "en", True),
+        ("Head and shoulders above the rest of the high street.", "en", True),
+        ("The twins built a game in a league of their own making.", "en", False),
+        # a claim to lead a market (stop 52's Hearthline blog: "a leading brand of cast-iron cookware")
+        ("Hearthline is a leading brand of cast-iron cookware.", "en", True),
+        ("Market-leading moisture, all day.", "en", True),
+        ("Leading the way since 1962.", "en", False),
+        ("Keep it on the top shelf of the oven.", "en", False),
+        ("手续费？没有谁比我们更低。", "zh", True),
+        ("找不到比这更划算的年卡了", "zh", True),
+        ("没有人比你更懂你自己的皮肤。", "zh", False),
+    ],
+)
+def test_a_superlative_said_as_an_idiom(text: str, locale: str, blocks: bool) -> None:
+    assert ("en.superlative" in _check(text, locale) or "zh.absolute" in _check(text, locale)) is blocks

@@ -302,6 +302,11 @@ def test_channel_conventions(wanderly: Brand, tidewater: Brand) -> None:
         ("Hi [First Name], Tidewater roasts to order.", "Cheers,\nthe team", "quality.placeholder"),
         ("Hi {name}, Tidewater roasts to order.", "Cheers,\nthe team", "quality.placeholder"),
         (
+            "Hi there, Tidewater roasts to order. | Coffee | Origin | Price | Weight |",
+            "Cheers,\nthe team",
+            "quality.placeholder",
+        ),
+        (
             "Hi there, here is the revised email: Tidewater roasts to order.",
             "Cheers,\nthe team",
             "quality.echoed_instruction",
@@ -4281,3 +4286,23 @@ def test_a_boastful_title_or_headline_is_sent_back_and_replaced() -> None:
     assert "quality.boastful" in rules(tidewater, "search_ad", ad)
     ad["headline_1"] = "Tidewater Breakwater Blend"
     assert "quality.boastful" not in rules(tidewater, "search_ad", ad)
+
+
+def test_a_headline_written_as_a_sentence_is_sent_back() -> None:
+    """Stop 52's Wanderly ad had "住进百年土楼，跟客家人学做擂茶，适合亲子家庭的文化慢游路线。" as a headline:
+    "a whole sentence, far too long for a headline", both blind reviewers wrote. A phrase, or a call to
+    action that ends on "！", is a headline."""
+    wanderly = load_brand(ROOT / "examples" / "brands" / "wanderly")
+    ad = {
+        "headline_1": "Wanderly 雨崩徒步 7天",
+        "headline_2": "住进百年土楼，跟客家人学做擂茶，适合亲子家庭的文化慢游路线。",
+        "headline_3": "立即预订！",
+    }
+    assert "quality.headline_sentence" in rules(wanderly, "search_ad", ad)
+    ad["headline_2"] = "福建·土楼文化5天：住进百年土楼"
+    assert "quality.headline_sentence" not in rules(wanderly, "search_ad", ad)
+    tidewater = load_brand(ROOT / "examples" / "brands" / "tidewater")
+    en = {"headline_1": "Harbor Light, roasted to order, shipped in 48 hours.", "headline_2": "Order today!"}
+    assert "quality.headline_sentence" in rules(tidewater, "search_ad", en)
+    en["headline_1"] = "Harbor Light, roasted to order"
+    assert "quality.headline_sentence" not in rules(tidewater, "search_ad", en)

@@ -158,6 +158,23 @@ def test_story_text_keeps_sentences_and_drops_rows_labels_and_headings() -> None
     )
 
 
+def test_story_text_leaves_out_a_table() -> None:
+    """Stop 52's Hearthline story blog carried the catalogue's table header ("| Skillet | Top diameter | …
+    | Price |") inside a paragraph: a table row is no sentence of a story."""
+    from agents.story import story_text
+
+    text = (
+        "Both skillets are pre-seasoned with 3 coats of canola oil.\n\n"
+        "| Skillet | Top diameter | Cooking surface | Weight | Price |\n| --- | --- | --- | --- | --- |\n"
+        "| 10-inch Cast-Iron Skillet | 10.25 in (26 cm) | 8.5 in (21.6 cm) | 5.3 lb (2.4 kg) | $48.00 |\n\n"
+        "Only the 12-inch skillet has a helper handle."
+    )
+    assert story_text(text) == (
+        "Both skillets are pre-seasoned with 3 coats of canola oil.\n"
+        "Only the 12-inch skillet has a helper handle."
+    )
+
+
 def test_story_text_leaves_out_a_street_address_alone_and_the_hours_after_it() -> None:
     """Stop 50's Hearthline story blog had "400 Canal Street, Hamilton, Ohio. Open Wednesday to Sunday…" as a
     paragraph of its own: the address of a heading the story leaves out. An address inside a sentence
