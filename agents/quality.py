@@ -1382,6 +1382,7 @@ def complete_alternative(
     # A label another phrase field opens with: "云南·雨崩徒步 7天：最高海拔约 3,700 米" under the subject
     # "云南·雨崩徒步 7天：梅里雪山脚下…" (a Wanderly e-mail and ad of stop 46, blocked for it).
     labels_taken = {shared_label_of(o) for o in others if len(o) <= _SHORT_FIELD_CHARS} - {""}
+    short_others = [o for o in others if len(o) <= _SHORT_FIELD_CHARS]
     fitting = [
         c
         for c in dict.fromkeys(candidates)
@@ -1397,6 +1398,7 @@ def complete_alternative(
         and (products is None or c not in origin or origin[c] in products)
         and not (spec.specifics and unspecific(brand, c, phrase=not spec.prose))
         and not (c in facts_alone and (products is None or len(products) != 1))
+        and not _made_of_others(c, short_others, names)
     ]
     # What the model meant, then what the rest of the piece speaks of, then the longer. A call to action
     # that shares nothing with any phrase of the brand file sends the reader to the brand's site instead
@@ -1444,6 +1446,21 @@ def complete_alternative(
 
 
 _SENTENCE_ROOM = 60  # characters: a field this long takes a sentence, not only a name
+
+
+def _made_of_others(candidate: str, others: Sequence[str], names: Sequence[str]) -> bool:
+    """Whether ``candidate`` is other phrase fields and the brand's names and nothing else: "Hearthline
+    10-inch Cast-Iron Skillet: Limited lifetime warranty" under the headlines "10-inch Cast-Iron Skillet"
+    and "Limited lifetime warranty" (the stand-in stop 52's Hearthline ad got for a repeated description,
+    which then blocked as a repeat of its headlines)."""
+    rest, used = _norm(candidate), False
+    for said in sorted((_norm(o) for o in others), key=len, reverse=True):
+        if len(said) >= 6 and said in rest:
+            rest, used = rest.replace(said, ""), True
+    for name in sorted((_norm(n) for n in names), key=len, reverse=True):
+        if len(name) >= 4:
+            rest = rest.replace(name, "")
+    return used and len(rest) < 4
 
 
 # A word of a fact, for telling one in words from a bare figure: three Latin letters or two CJK characters.

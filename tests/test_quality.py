@@ -4306,3 +4306,28 @@ def test_a_headline_written_as_a_sentence_is_sent_back() -> None:
     assert "quality.headline_sentence" in rules(tidewater, "search_ad", en)
     en["headline_1"] = "Harbor Light, roasted to order"
     assert "quality.headline_sentence" not in rules(tidewater, "search_ad", en)
+
+
+def test_a_stand_in_is_not_made_of_the_other_fields() -> None:
+    """Stop 52's Hearthline ad had a description repeating another, and the stand-in from the brand file,
+    "Hearthline 10-inch Cast-Iron Skillet: Limited lifetime warranty", was its two headlines again, so
+    the ad blocked as a repeat. A candidate made of other phrase fields and names is not taken."""
+    from agents.quality import complete_alternative
+
+    hearthline = load_brand(ROOT / "examples" / "brands" / "hearthline")
+    fields = {
+        "headline_1": "10-inch Cast-Iron Skillet",
+        "headline_2": "Limited lifetime warranty",
+        "headline_3": "Hearthline",
+        "description_1": "Hearthline offers cast-iron cookware that is built to last",
+    }
+    spec = next(s for s in CH["search_ad"].fields if s.name == "description_2")
+    alternative = complete_alternative(
+        spec, "Hearthline 10-inch Cast-Iron Skillet: Limited lifetime warranty", hearthline,
+        list(fields.values()),
+        products={"Hearthline 10-inch Cast-Iron Skillet"},
+    )  # fmt: skip
+    assert alternative and alternative != "Hearthline 10-inch Cast-Iron Skillet: Limited lifetime warranty"
+    assert "quality.repetition" not in rules(
+        hearthline, "search_ad", {**fields, "description_2": alternative}
+    )
