@@ -565,7 +565,7 @@ def quality_findings(ctx: QualityContext, fields: dict[str, str]) -> list[Compli
         found += _opens_mid_thought(spec, text, ctx.brand) or _opens_on_a_pronoun(ctx, spec, text)
         found += _length_and_conventions(spec, text, ctx.brand.language)
         found += _mixed_language(ctx, spec.name, text)
-        found += _repeated(ctx, spec.name, text)
+        found += _repeated(ctx, spec.name, text, short=not spec.prose)
         if not spec.prose:
             found += _name_twice(ctx.brand, spec.name, text)
         found += _filler(ctx, spec, text)
@@ -1535,7 +1535,9 @@ def _norm(text: str) -> str:
     return re.sub(r"[\W_]+", "", unicodedata.normalize("NFKC", text).casefold())
 
 
-def _repeated(ctx: QualityContext, name: str, text: str) -> list[ComplianceFinding]:
+def _repeated(ctx: QualityContext, name: str, text: str, short: bool = False) -> list[ComplianceFinding]:
+    """A sentence or a long phrase said twice in one field (:func:`_repeated_phrase`; ``short``: a phrase
+    field, where three Chinese characters said twice in a headline of up to 40 characters are a repeat)."""
     sentences = [(start, text[start:end]) for start, end in sentence_spans(text)]
     seen: dict[str, int] = {}
     for start, sentence in sentences:
@@ -1554,7 +1556,7 @@ def _repeated(ctx: QualityContext, name: str, text: str) -> list[ComplianceFindi
                 )
             ]
         seen[key] = start
-    phrase = _repeated_phrase(ctx, text)
+    phrase = _repeated_phrase(ctx, text, short)
     if phrase:
         folded = text.casefold()
         start = folded.find(phrase)
@@ -1915,6 +1917,24 @@ def _repeats_field(name: str, earlier: str, text: str) -> ComplianceFinding:
     )
 
 
+_FACT_TOKEN = re.compile(r"\d+(?:[.,]\d+)?%?|[a-z][a-z'’-]{2,}")
+
+
+def _same_facts(a: str, b: str) -> bool:
+    """Whether two English phrase fields state the same facts in other words: four content words and
+    figures or more in common, a figure among them, making half of the shorter one's. Stop 52's Clearleaf
+    ad had "…Serum: 10% niacinamide, 1% zinc PCA, 0.2% sodium hyaluronate" and "A lightweight,
+    fragrance-free serum with 10% niacinamide and 1% zinc PCA" ("both descriptions repeat the same
+    phrase", both blind reviewers)."""
+    ta, tb = ({t for t in _FACT_TOKEN.findall(x.casefold()) if t not in _FUNCTION_WORDS} for x in (a, b))
+    common = ta & tb
+    return (
+        len(common) >= 4
+        and any(t[0].isdigit() for t in common)
+        and len(common) >= 0.5 * min(len(ta), len(tb))
+    )
+
+
 def _one_inside(a: str, b: str) -> bool:
     """Whether one of two normalised phrases holds the other, both of about one length (8 characters or
     more, the longer at most twice the shorter)."""
@@ -2017,7 +2037,11 @@ def _duplicated_fields(
             # Cast-Iron Skillet: Pre-seasoned with 3 coats of canola oil" over "The 10-inch skillet is
             # pre-seasoned with 3 coats of canola oil" (stop 52's Hearthline ad, seed 10).
             for other, said in texts.items():
-                if near is None and other.rstrip("_0123456789") == kind and shared_run(said, text, names):
+                if (
+                    near is None
+                    and other.rstrip("_0123456789") == kind
+                    and (shared_run(said, text, names) or _same_facts(said, text))
+                ):
                     near = _repeats_field(name, other, text)
             texts[name] = text
         long = [_norm(text[a:b]) for a, b in sentence_spans(text)]
@@ -2154,8 +2178,10 @@ def _names(brand: Brand) -> list[str]:
     return [brand.name, *brand.required_terms, *brand.glossary, *products, *short, *bare]
 
 
-def _repeated_phrase(ctx: QualityContext, text: str) -> str | None:
-    """The first long phrase said twice (not counting the brand's names), or None."""
+def _repeated_phrase(ctx: QualityContext, text: str, short: bool = False) -> str | None:
+    """The first long phrase said twice (not counting the brand's names), or None. In a ``short`` phrase
+    field of up to :data:`_HEADLINE_CHARS` characters, three Chinese characters: "慢节奏旅行：Wanderly 的
+    行程设计注重小团和慢节奏" (stop 52's Wanderly ad: "says 慢节奏 twice", a blind reviewer wrote)."""
     folded = text.casefold()
     for name in sorted({n.casefold() for n in _names(ctx.brand)}, key=len, reverse=True):
         folded = folded.replace(name, "\u2063")  # a name is one token that breaks phrases, not part of one
@@ -2163,7 +2189,7 @@ def _repeated_phrase(ctx: QualityContext, text: str) -> str | None:
     # The longer the field, the longer a phrase must be to count: a blog may name a route twice.
     size = 0 if len(text) <= 300 else 1 if len(text) <= 1200 else 2
     cjk = "".join(ch if _CJK_CHAR.match(ch) else "\u2063" for ch in text)
-    n = (6, 8, 10)[size]
+    n = 3 if short and len(text) <= _HEADLINE_CHARS else (6, 8, 10)[size]
     grams: Counter[str] = Counter()
     positions: dict[str, int] = {}
     for i in range(len(cjk) - n + 1):
@@ -2190,6 +2216,9 @@ def _repeated_phrase(ctx: QualityContext, text: str) -> str | None:
             return text[found[i].start() : found[i + n - 1].end()]  # the later one, as it is written
         first.setdefault(window, i)
     return None
+
+
+_HEADLINE_CHARS = 40
 
 
 # A phrase said twice with another person in it is still said twice: a Hearthline e-mail of stop 45 (seed 7)

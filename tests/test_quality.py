@@ -4331,3 +4331,28 @@ def test_a_stand_in_is_not_made_of_the_other_fields() -> None:
     assert "quality.repetition" not in rules(
         hearthline, "search_ad", {**fields, "description_2": alternative}
     )
+
+
+def test_two_descriptions_stating_the_same_facts_and_a_word_twice_in_a_headline() -> None:
+    """Stop 52's blind reviewers rejected a Clearleaf ad whose descriptions both said "10% niacinamide …
+    1% zinc PCA" in other words, and a Wanderly ad whose third headline said 慢节奏 twice."""
+    clearleaf = load_brand(ROOT / "examples" / "brands" / "clearleaf")
+    ad = {
+        "headline_1": "Clearleaf Niacinamide 10% Serum",
+        "headline_2": "Fragrance-free, made in the USA",
+        "headline_3": "Visit clearleaf.example",
+        "description_1": "Niacinamide 10% Serum: 10% niacinamide, 1% zinc PCA, 0.2% sodium hyaluronate",
+        "description_2": "A lightweight, fragrance-free serum with 10% niacinamide and 1% zinc PCA.",
+    }
+    assert "quality.repetition" in rules(clearleaf, "search_ad", ad)
+    ad["description_2"] = "A lightweight serum in an airless pump of 30% recycled plastic."
+    assert "quality.repetition" not in rules(clearleaf, "search_ad", ad)
+    wanderly = load_brand(ROOT / "examples" / "brands" / "wanderly")
+    zh = {
+        "headline_1": "云南·雨崩徒步 7天",
+        "headline_2": "梅里雪山脚下的雨崩村",
+        "headline_3": "慢节奏旅行：行程设计注重小团和慢节奏",
+    }
+    assert "quality.repetition" in rules(wanderly, "search_ad", zh)
+    zh["headline_3"] = "小团慢旅行，立即预订"
+    assert "quality.repetition" not in rules(wanderly, "search_ad", zh)
