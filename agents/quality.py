@@ -20,9 +20,14 @@ severity (a brand may change a severity with ``compliance.severity`` in brand.ya
   3, subject = preheader), a sentence said twice in a field, or a phrase: 6 Chinese characters or 4 words
   (two of them content words) in a field up to 300 characters, 8 / 5 up to 1,200, 10 / 6 beyond; a
   phrase that follows a different figure each time is a parallel fact, not a repeat ("10-year limited
-  warranty on the enamel … 1-year limited warranty on the knob");
+  warranty on the enamel … 1-year limited warranty on the knob"); three Chinese characters said twice in
+  a headline of up to 40; two phrase fields of a kind sharing a run of words or the same facts in other
+  words (an ad's two descriptions);
   ``quality.positioning_repeated``: the positioning line (or a long clause of it) used more than once in
   a piece;
+- ``quality.boastful``: a headline, title or subject with a word of self-praise ("…的辉煌历程", "Legendary
+  Roasts"); ``quality.headline_sentence``: a headline of several clauses ending on a full stop. The last
+  resort of both is a phrase from the brand file (:func:`replace_blocked_phrases`);
 - ``quality.register_mixed``: Chinese copy that addresses the reader both as 您 and as 你 (quotations,
   "你们", "你我" and "迷你" aside); the last resort (:func:`one_register`) keeps the form the piece uses
   most;
@@ -3173,7 +3178,7 @@ _BOAST = re.compile(
 # "住进百年土楼，跟客家人学做擂茶，适合亲子家庭的文化慢游路线。" as a Wanderly ad's second headline
 # (stop 52): "a whole sentence, far too long for a headline", both blind reviewers wrote.
 _INNER_CLAUSE = re.compile(r"[，,；;]")
-_SENTENCE_STOP = ("。", ".", "！", "!")
+_SENTENCE_STOP = ("。", ".")  # not "!": "Book now, spots are limited!" is an ad's call to action
 
 
 def _headline_sentences(ctx: QualityContext, fields: dict[str, str]) -> list[ComplianceFinding]:

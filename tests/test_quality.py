@@ -4306,6 +4306,8 @@ def test_a_headline_written_as_a_sentence_is_sent_back() -> None:
     assert "quality.headline_sentence" in rules(tidewater, "search_ad", en)
     en["headline_1"] = "Harbor Light, roasted to order"
     assert "quality.headline_sentence" not in rules(tidewater, "search_ad", en)
+    en["headline_1"] = "Order today, roasted Monday!"
+    assert "quality.headline_sentence" not in rules(tidewater, "search_ad", en)
 
 
 def test_a_stand_in_is_not_made_of_the_other_fields() -> None:
