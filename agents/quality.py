@@ -1375,7 +1375,8 @@ def complete_alternative(
     candidates = [*(titles if heading else ()), *candidates]  # in the story's order
     taken = [o.strip().casefold() for o in others if o.strip()]
     # a long clause of another phrase field (not of a body, which may quote a product's description)
-    clauses_taken = set().union(*(long_clauses(o) for o in others if len(o) <= _SHORT_FIELD_CHARS))
+    short_others = [o for o in others if len(o) <= _SHORT_FIELD_CHARS]
+    clauses_taken = set().union(*(long_clauses(o) for o in short_others))
     # The positioning line or a long clause of it, however punctuated ("青屿少儿编程：为 6 至 14 岁的孩子…"
     # in a subject is the positioning of "青屿少儿编程为 6 至 14 岁的孩子…": a Qingyu e-mail of 2026-12-05
     # got it again as its preheader, which stayed blocked for repeating it).
@@ -1386,8 +1387,8 @@ def complete_alternative(
     names = _names(brand)
     # A label another phrase field opens with: "云南·雨崩徒步 7天：最高海拔约 3,700 米" under the subject
     # "云南·雨崩徒步 7天：梅里雪山脚下…" (a Wanderly e-mail and ad of stop 46, blocked for it).
-    labels_taken = {shared_label_of(o) for o in others if len(o) <= _SHORT_FIELD_CHARS} - {""}
-    short_others = [o for o in others if len(o) <= _SHORT_FIELD_CHARS]
+    labels_taken = {shared_label_of(o) for o in short_others} - {""}
+    own_longest_first = sorted((n for n in {_norm(n) for n in names} if len(n) >= 4), key=len, reverse=True)
     fitting = [
         c
         for c in dict.fromkeys(candidates)
@@ -1403,7 +1404,7 @@ def complete_alternative(
         and (products is None or c not in origin or origin[c] in products)
         and not (spec.specifics and unspecific(brand, c, phrase=not spec.prose))
         and not (c in facts_alone and (products is None or len(products) != 1))
-        and not _made_of_others(c, short_others, names)
+        and not made_of(_norm(c), {o: _norm(o) for o in short_others}, own_longest_first)
     ]
     # What the model meant, then what the rest of the piece speaks of, then the longer. A call to action
     # that shares nothing with any phrase of the brand file sends the reader to the brand's site instead
@@ -1453,19 +1454,20 @@ def complete_alternative(
 _SENTENCE_ROOM = 60  # characters: a field this long takes a sentence, not only a name
 
 
-def _made_of_others(candidate: str, others: Sequence[str], names: Sequence[str]) -> bool:
-    """Whether ``candidate`` is other phrase fields and the brand's names and nothing else: "Hearthline
-    10-inch Cast-Iron Skillet: Limited lifetime warranty" under the headlines "10-inch Cast-Iron Skillet"
-    and "Limited lifetime warranty" (the stand-in stop 52's Hearthline ad got for a repeated description,
-    which then blocked as a repeat of its headlines)."""
-    rest, used = _norm(candidate), False
-    for said in sorted((_norm(o) for o in others), key=len, reverse=True):
+def made_of(full: str, others: dict[str, str], names: Sequence[str]) -> list[str]:
+    """The fields of ``others`` (name -> normalised text) that ``full`` (normalised) is made of, when it
+    is those and the brand's ``names`` (normalised, longest first) and nothing else; [] otherwise.
+    "Breakwater Blend: $17.00 per 340 g bag" under the headlines "Tidewater Breakwater Blend" and "$17.00
+    per 340 g bag" (stop 51's Tidewater ad); the stand-in "Hearthline 10-inch Cast-Iron Skillet: Limited
+    lifetime warranty" under the headlines "10-inch Cast-Iron Skillet" and "Limited lifetime warranty"
+    (stop 52's Hearthline ad, which then blocked as a repeat of its headlines)."""
+    rest, used = full, list[str]()
+    for other, said in sorted(others.items(), key=lambda item: -len(item[1])):
         if len(said) >= 6 and said in rest:
-            rest, used = rest.replace(said, ""), True
-    for name in sorted((_norm(n) for n in names), key=len, reverse=True):
-        if len(name) >= 4:
-            rest = rest.replace(name, "")
-    return used and len(rest) < 4
+            rest, used = rest.replace(said, ""), [*used, other]
+    for name in names:
+        rest = rest.replace(name, "")
+    return used if len(rest) < 4 else []
 
 
 # A word of a fact, for telling one in words from a bare figure: three Latin letters or two CJK characters.
@@ -2013,15 +2015,10 @@ def _duplicated_fields(
             # A field made of other phrase fields and nothing else: "Breakwater Blend: $17.00 per 340 g bag"
             # under the headlines "Tidewater Breakwater Blend" and "$17.00 per 340 g bag" (stop 51's
             # Tidewater ad; "just repeats headlines 1 and 2 word for word", both blind reviewers).
-            rest, used = full, list[str]()
-            for other, said in sorted(fulls.items(), key=lambda item: -len(item[1])):
-                if len(said) >= 6 and said in rest:
-                    rest, used = rest.replace(said, ""), [*used, other]
-            for n in own_longest_first:
-                rest = rest.replace(n, "")
+            used = made_of(full, fulls, own_longest_first)
             # (An ad's description only: a preheader may restate its subject with the product's name, and
             # the last resort found nothing else for a Tidewater e-mail's, which then blocked.)
-            if used and len(rest) < 4 and name.startswith("description"):
+            if used and name.startswith("description"):
                 return [_repeats_field(name, used[0], text)]
             fulls[name] = full
             # A clause said again in other words: "亲手做能运行的作品" in a Qingyu ad's first headline and

@@ -202,8 +202,6 @@ class ComplianceChecker:
             spans += _original_spans(folded, pinyin_spans(folded, rule.terms))
         for pattern in rule.patterns:  # regexes cannot skip separators: also try the compacted text
             spans += _regex_spans(pattern, folded) + _regex_spans(pattern, compacted)
-        if rule.id == "brand.competitor":  # a short name inside the full one (青禾 in 青禾理财) is that one
-            spans = [s for s in spans if not any(o != s and o[0] <= s[0] and s[1] <= o[1] for o in spans)]
         fine: dict[tuple[int, int], bool] = {}  # per sentence: whether an `unless` regex matches it
         for start, end in sorted(spans, key=lambda s: (s[0], -s[1])):
             if inside.covers(start, end) or start < taken_end:
@@ -215,6 +213,7 @@ class ComplianceChecker:
                     rejected.append((start, end, rule.category))
                 continue
             if rule.id == "brand.competitor" and _neutral_rival(folded.source, start, end):
+                taken_end = max(taken_end, end)  # the short name inside it (青禾 in 青禾理财) is the same one
                 continue
             if rule.category in _WORDING_CATEGORIES and _STREET_AFTER.match(folded.source, end):
                 continue  # part of a street's name: 状元 in "状元桥路88号"
@@ -924,10 +923,6 @@ _SEE_A_DOCTOR = re.compile(
     r"咨询医生|遵医嘱|请先咨询|就医|\b(?:consult|ask|see|talk\s+to|speak\s+to)\s+(?:your|a)\s+"
     r"(?:doctor|gp|physician|dermatologist|pharmacist)\b"
 )
-# A quoted term in a sentence that calls it a scam or warns against it ("凡是宣传“躺赚”的理财，多半是骗局",
-# "Beware anyone selling 'leaked' IELTS papers: it's a scam"; both blocked on the tenth blind set).
-# Since stop 49 (the eleventh blind set, then tuned on): "一律别信", "不要相信", "都是仿冒品", "根本没这回
-# 事", "藏着坑", "请直接划走", "Scammers promise …", "walk away".
 # A quoted claim answered in the same sentence: "…can 'cure' diabetes: it can't" (thirteenth blind set).
 _REBUTTED = re.compile(
     r"[:：—–]\s*(?:it|they|that|we|this)\s+(?:can(?:'t|’t|not)|doesn(?:'t|’t)|don(?:'t|’t)|won(?:'t|’t)|"
@@ -941,6 +936,10 @@ _ASKED_WHETHER = re.compile(
     r"\b(?:whether|if)\s+(?:[a-z'’-]+\s+){0,6}['‘’\"“]?$|(?:是不是|是否|能不能|可不可以|会不会)[\u4e00-\u9fff“”\"]{0,8}$",
     re.IGNORECASE,
 )
+# A quoted term in a sentence that calls it a scam or warns against it ("凡是宣传“躺赚”的理财，多半是骗局",
+# "Beware anyone selling 'leaked' IELTS papers: it's a scam"; both blocked on the tenth blind set).
+# Since stop 49 (the eleventh blind set, then tuned on): "一律别信", "不要相信", "都是仿冒品", "根本没这回
+# 事", "藏着坑", "请直接划走", "Scammers promise …", "walk away".
 _WARNED_OFF = re.compile(
     r"骗局|诈骗|骗子|请勿轻信|不要轻信|别轻信|提高警惕|谨防|当心|并不存在|不存在|别信|不要信|不要相信|别相信|"
     r"仿冒|假冒|山寨|没这回事|藏着坑|有坑|坑人|划走|"
