@@ -153,9 +153,12 @@ def deterministic_findings(
     """Everything that can be decided without a model: the checker's findings, channel limits and, with
     a ``quality`` context, the publishable-copy checks (:mod:`agents.quality`)."""
     findings: list[ComplianceFinding] = quality_findings(quality, draft.fields) if quality else []
+    # A phrase field of a one-product piece (an ad's description) that names no product is about the one
+    # its other fields name; a prose field finds its own subjects (policy.facts.sentence_subjects).
+    topic = checker.topic_of(draft.fields.values()) if channel.one_product else None
     for spec in channel.fields:
         text = draft.fields.get(spec.name, "")
-        findings += checker.check(text, spec.name)
+        findings += checker.check(text, spec.name, None if spec.prose else topic)
         for message in spec.violations(text):
             findings.append(
                 ComplianceFinding(
@@ -244,6 +247,7 @@ _SENTENCE_QUALITY = {
     "quality.posing_as_customer",
     "facts.story_added",
     "quality.other_product",
+    "facts.invented_offering",
 }
 _CLAUSE = re.compile(r"[，；;]|(?<!\d),(?!\d)")  # not the comma of "$1,299"
 _CLOSING_MARKS = "。！？!?.…；;”」』）)\"'"

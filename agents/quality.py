@@ -199,6 +199,11 @@ QUALITY_RULES: dict[str, tuple[Group, Severity, str]] = {
         "block",
         'no value or slogan pasted as a label before a sentence ("慢行探索：我们……")',
     ),
+    "facts.invented_offering": (
+        "facts",
+        "block",
+        "no course, camp, tour or package the brand's documents do not offer",
+    ),
     "facts.policy_not_used": ("facts", "block", "an answer to a customer gives the policy's own figures"),
     "facts.story_added": ("facts", "block", "a piece that retells a story says only what the documents say"),
     "facts.refund_amount": ("facts", "block", "an amount refunded is the price times the case's share"),
@@ -598,6 +603,9 @@ def quality_findings(ctx: QualityContext, fields: dict[str, str]) -> list[Compli
     found += _subject_unbacked(ctx, fields)
     found += _points_back_at_nothing(ctx, fields)
     found += _other_product(ctx, fields)
+    repeated = {f.field for f in found if f.rule_id == "quality.repetition"}
+    found += [f for f in _named_too_often(ctx, fields) if f.field not in repeated]  # one repeat a field
+    found += _invented_offerings(ctx, fields)
     found += _required_terms(ctx, fields)
     found += _positioning(ctx, fields) or _title_slogan(ctx, fields)
     found += _boastful(ctx, fields)
@@ -1427,12 +1435,18 @@ def complete_alternative(
     # its place, and was blocked on the required term.
     terms = [t.casefold() for t in (brand.name, *brand.required_terms)]
     unnamed = not any(t in _without_addresses(o).casefold() for o in others for t in terms)
+    # A product two other phrase fields already name is not named a third time (:func:`_named_too_often`):
+    # a Tidewater ad's stand-in description "Low Tide tasting notes: …" under "Low Tide" and "Tidewater
+    # Low Tide" (the eval's ad-still-names-the-brand case, stop 53).
+    naming = Counter(name for o in short_others for name in _named_products(brand, o))
+    crowded = {name for name, n in naming.items() if n >= MAX_NAMING_FIELDS}
     best = (
         max(
             fitting,
             key=lambda c: (
                 _norm(c) not in names_only,
                 not unnamed or any(t in c.casefold() for t in terms),
+                not (crowded and _named_products(brand, c) & crowded),
                 c in own_titles,
                 not (heading and c.rstrip().endswith((".", "。"))),  # a title is no sentence
                 _overlap(c, text),
@@ -1815,7 +1829,9 @@ def _other_product(ctx: QualityContext, fields: dict[str, str]) -> list[Complian
             # Tidewater ad, three coffees in one ad, rejected by both blind reviewers)
             described = described_product(ctx.brand, text)
             named = _named_products(ctx.brand, text) or ({described} if described else set())
-            if named and main not in named:
+            # A phrase field that lists other products beside the piece's ("雨崩、喀纳斯、土楼三条路线任
+            # 你选" under a Yubeng headline: the demo's ad of stop 52) wanders as much.
+            if named and named != {main}:
                 found.append(
                     _finding(
                         "quality.other_product",
@@ -1848,6 +1864,148 @@ def _other_product(ctx: QualityContext, fields: dict[str, str]) -> list[Complian
                     )
                 )
     return found
+
+
+MAX_NAMING_FIELDS = 2
+"""Phrase fields of a one-product piece (an ad's headlines and descriptions) that may name its product."""
+
+
+def _named_too_often(ctx: QualityContext, fields: dict[str, str]) -> list[ComplianceFinding]:
+    """In a piece of phrase fields about one product (a search ad), a product named in more than
+    :data:`MAX_NAMING_FIELDS` of them: the fields are shown together, and each naming takes the room of a
+    fact. Wanderly's ad of stop 52 (seed 10) named "福建·土楼文化 5天" in three of its five fields, and both
+    blind reviewers called it repetitive. The field that names it a third time is the finding."""
+    if not ctx.channel.one_product or any(spec.prose for spec in ctx.channel.fields):
+        return []
+    naming: dict[str, list[str]] = {}
+    found = []
+    for spec in ctx.channel.fields:
+        text = fields.get(spec.name, "")
+        for product in sorted(_named_products(ctx.brand, text)):
+            earlier = naming.setdefault(product, [])
+            if len(earlier) >= MAX_NAMING_FIELDS:
+                found.append(
+                    _finding(
+                        "quality.repetition",
+                        f'"{spec.name}" names {product} a third time ("{earlier[0]}" and "{earlier[1]}" '
+                        "already name it)",
+                        f"name {product} in at most {MAX_NAMING_FIELDS} fields; give another of its facts "
+                        "here",
+                        field=spec.name,
+                        span=(0, len(text)),
+                        matched=text[:80],
+                    )
+                )
+            earlier.append(spec.name)
+    return found
+
+
+# --- offerings the documents do not have -----------------------------------------------------------------
+
+# What a course, camp, tour or package is called by: the word a name of one ends on.
+_OFFERING_ENDS_ZH = ("课程", "套餐", "路线", "线路", "之旅", "班", "营", "课")
+_OFFERING_WORDS = """course courses class classes camp camps bootcamp workshop workshops masterclass program
+programme tour tours trek package packages bundle bundles"""
+_OFFERING_WORDS_EN = frozenset(_OFFERING_WORDS.split())
+# Words before such an end that name no offering of their own: "这条路线", "each class", "Our Summer Camp".
+_OFFERING_STOP_ZH = frozenset("这那每各该此本一两几条个门期款套次位名节堂的和与及在从给让把为是有了上下来去")
+_NOT_A_NAME = """the a an our your this that these those each every all any new next free first one two three
+online live in on at for of and with to from by book join try discover explore start meet enjoy learn visit
+get take shop sign enrol enroll register reserve see choose pick"""
+_OFFERING_STOP_EN = frozenset(_NOT_A_NAME.split())
+_TITLE_WORD = re.compile(r"[A-Z][A-Za-z0-9'’-]*")
+_ANY_WORD = re.compile(r"\S+")
+
+
+def _offering_known_text(ctx: QualityContext) -> str:
+    brand = ctx.brand
+    parts = [brand.name, brand.positioning, brand.audience or "", *brand.glossary, *_sheets(brand)]
+    return fold_str(" ".join([*parts, *ctx.documents]))
+
+
+def offering_names(text: str, language: str) -> list[tuple[int, int, list[str]]]:
+    """Spans of ``text`` that name a course, camp, tour or package, each with the words of its name that
+    tell it apart (those before the end word "班", "营", "路线", "Course", "Tour"…): up to two Chinese words
+    of two characters or more, or up to three capitalised English words."""
+    found: list[tuple[int, int, list[str]]] = []
+    if language.startswith("zh"):
+        words, at = [], 0
+        for word in segment(text):
+            words.append((at, word))
+            at += len(word)
+        for i, (start, word) in enumerate(words):
+            end = next((e for e in _OFFERING_ENDS_ZH if word.endswith(e)), None)
+            if end is None:
+                continue
+            head = word[: -len(end)]
+            if len(head) == 1:
+                continue  # 航班, 上班, 经营, 上课: a word of its own, no offering
+            naming = [head] if head else []
+            first = start
+            for back_start, back in reversed(words[max(0, i - 2) : i]):
+                if len(naming) >= 2 or len(back) < 2 or not _CJK_ONLY.fullmatch(back):
+                    break
+                if set(back) <= _OFFERING_STOP_ZH:
+                    break
+                naming.insert(0, back)
+                first = back_start
+            if naming:
+                found.append((first, start + len(word), naming))
+        return found
+    tokens = [(m.start(), m.group()) for m in _ANY_WORD.finditer(text)]
+    for i, (start, token) in enumerate(tokens):
+        word = token.strip(".,;:!?\"'()“”‘’")
+        if word.casefold() not in _OFFERING_WORDS_EN or not word[:1].isupper():
+            continue
+        naming = []
+        first = start
+        for back_start, back in reversed(tokens[max(0, i - 3) : i]):
+            if back != back.rstrip('.,;:!?)"”'):
+                break  # a sentence or clause ends before this token
+            if not _TITLE_WORD.fullmatch(back) or back.casefold() in _OFFERING_STOP_EN:
+                break
+            naming.insert(0, back)
+            first = back_start
+        if naming:
+            found.append((first, start + len(word), naming))
+    return found
+
+
+_CJK_ONLY = re.compile(r"[\u4e00-\u9fff]+")
+
+
+def _invented_offerings(ctx: QualityContext, fields: dict[str, str]) -> list[ComplianceFinding]:
+    """A course, camp, tour or package named with a word that no document, product sheet or brand fact
+    has: the model made the offering up. Qingyu's ad of stop 52 (seed 10) headlined "微积分入门班", a
+    course the brand does not run; a reader would ask for it. The fix names the brand's own products."""
+    known = _offering_known_text(ctx)
+    own = ", ".join(p.name for p in ctx.brand.products[:6])
+    found = []
+    for spec in ctx.channel.fields:
+        text = fields.get(spec.name, "")
+        for start, end, naming in offering_names(text, ctx.brand.language):
+            unknown = [w for w in naming if not _holds_word(known, fold_str(w))]
+            if not unknown:
+                continue
+            found.append(
+                _finding(
+                    "facts.invented_offering",
+                    f'"{text[start:end]}" names an offering the brand\'s documents do not have '
+                    f'("{unknown[0]}" is in none of them)',
+                    f"name only what the brand offers{': ' + own if own else ''}",
+                    field=spec.name,
+                    span=(start, end),
+                    matched=text[start:end],
+                )
+            )
+    return found
+
+
+def _holds_word(known: str, word: str) -> bool:
+    """Whether folded ``known`` has ``word``: as characters (Chinese) or as a whole word."""
+    if _CJK_ONLY.fullmatch(word):
+        return word in known
+    return re.search(rf"(?<![a-z0-9]){re.escape(word)}(?![a-z0-9])", known) is not None
 
 
 def _backed(brand: Brand, spec: FieldSpec, body: str, told: set[str], others: list[str], text: str) -> bool:

@@ -134,8 +134,11 @@ def score_campaign(run: str, label: str, campaign: Campaign, brand: Brand, embed
         policy = policy_for(campaign, brand, piece.channel, embedder)
         context = QualityContext.build(CHANNELS[piece.channel], brand, documents, policy=policy)
         found = quality_findings(context, piece.fields)
+        channel = CHANNELS[piece.channel]
+        topic = checker.topic_of(piece.fields.values()) if channel.one_product else None
+        prose = {spec.name for spec in channel.fields if spec.prose}
         for name, text in piece.fields.items():
-            found += checker.check(text, name)
+            found += checker.check(text, name, None if name in prose else topic)
         blocking = sorted({f.rule_id for f in found if f.severity == "block"})
         scored.append(
             Scored(

@@ -21,6 +21,7 @@ import bisect
 import dataclasses
 import functools
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -50,6 +51,7 @@ from policy.detectors import (
 from policy.facts import (
     condition_conflicts,
     feature_conflicts,
+    mentioned_products,
     product_aliases,
     product_conflicts,
     rows_for_case,
@@ -298,11 +300,13 @@ class ComplianceChecker:
         field: str | None = None,
         mask: list[tuple[int, int]] = (),  # type: ignore[assignment]
         supported: list[tuple[int, int]] | None = None,
+        topic: str | None = None,
     ) -> list[ComplianceFinding]:
         """Claims no passage supports (with the evidence considered), or unverifiable without evidence.
 
         ``mask``: spans that are not claims (disclaimers, contact data, markup), blanked before extraction.
         ``supported``: if given, the spans of the claims the evidence supports are appended to it.
+        ``topic``: the one product the whole piece names (:func:`policy.facts.sentence_subjects`).
         """
         chars = list(text)
         for start, end in mask:
@@ -330,7 +334,7 @@ class ComplianceChecker:
                 if set(c.kinds) & {"figure", "health_effect", "finance_effect", "education_effect"}
             ]
         findings = []
-        subjects = sentence_subjects(text, getattr(self.evidence, "products", {}))
+        subjects = sentence_subjects(text, getattr(self.evidence, "products", {}), topic)
         for result in link_claims(claims, self.evidence):
             if result.supported:
                 mismatched = self._bindings(result, field, subject_at(subjects, result.claim.span[0]))
@@ -437,9 +441,12 @@ class ComplianceChecker:
             )
         return found
 
-    def feature_findings(self, text: str, field: str | None = None) -> list[ComplianceFinding]:
+    def feature_findings(
+        self, text: str, field: str | None = None, topic: str | None = None
+    ) -> list[ComplianceFinding]:
         """Sentences that give a product a phrase only another product's sheet has, or give every product
-        one that only some have (:func:`policy.facts.feature_conflicts`), with ``fact_severity``."""
+        one that only some have (:func:`policy.facts.feature_conflicts`), with ``fact_severity``.
+        ``topic``: the one product the whole piece names, when ``text`` is one of its fields."""
         products = getattr(self.evidence, "products", {}) if self.check_claims else {}
         if len(products) < 2:
             return []
@@ -449,7 +456,7 @@ class ComplianceChecker:
         passages = getattr(self.evidence, "passages", [])
         rows = rows_of([passage for _, passage in passages])
         found = []
-        for start, end, about in sentence_subjects(text, products):
+        for start, end, about in sentence_subjects(text, products, topic):
             sentence = text[start:end]
             if sentence.lstrip().startswith("#"):
                 continue
@@ -517,8 +524,16 @@ class ComplianceChecker:
             ],
         )
 
-    def check(self, text: str, field: str | None = None) -> list[ComplianceFinding]:
-        """All findings for ``text``, ordered by position.
+    def topic_of(self, fields: Iterable[str]) -> str | None:
+        """The one product that the fields of a piece name between them (``None``: none, or several), for
+        :meth:`check`'s ``topic``."""
+        products = getattr(self.evidence, "products", {}) if self.check_claims else {}
+        named = mentioned_products("\n".join(fields), products) if products else set()
+        return next(iter(named)) if len(named) == 1 else None
+
+    def check(self, text: str, field: str | None = None, topic: str | None = None) -> list[ComplianceFinding]:
+        """All findings for ``text``, ordered by position. ``topic``: the one product of the piece that
+        ``text`` is a field of (its sentences that name none are about it: :meth:`feature_findings`).
 
         Raises :class:`~core.errors.InputError` for a text over :data:`MAX_CHECK_CHARS` characters.
         """
@@ -531,8 +546,8 @@ class ComplianceChecker:
         mask += contact_spans(folded)  # the brand's own hotline is not a figure to substantiate
         mask += reference_spans(folded)  # nor is an order, tracking or licence number
         backed: list[tuple[int, int]] = []
-        found += self.claim_findings(text, field, mask, backed)
-        found += self.feature_findings(text, field)
+        found += self.claim_findings(text, field, mask, backed, topic)
+        found += self.feature_findings(text, field, topic)
         found += self.contact_findings(text, field, [f.span for f in found if f.category == "pii" and f.span])
         if self.semantic is not None:
             found = self._layered(text, field, found, backed, rejected)

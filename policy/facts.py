@@ -654,7 +654,9 @@ _CARRIED = " (the sentence names no product; the ones before it speak of this on
 _OTHER_PRODUCT = re.compile(r"另一|其他|其它|别的|\banother\b|\bother\b")
 
 
-def sentence_subjects(text: str, products: dict[str, list[str]]) -> list[tuple[int, int, str | None]]:
+def sentence_subjects(
+    text: str, products: dict[str, list[str]], topic: str | None = None
+) -> list[tuple[int, int, str | None]]:
     """Each sentence span of ``text`` with the one product it is about, or ``None``.
 
     A sentence that names one product is about it. A sentence that names none is about the product the
@@ -665,12 +667,17 @@ def sentence_subjects(text: str, products: dict[str, list[str]]) -> list[tuple[i
     no other, that product is the subject of every paragraph after the one that first names it (what
     comes before, such as the positioning line, speaks of the brand): a Hearthline e-mail of stop 43 about
     the 10-inch skillet gave it "a limited lifetime warranty on the enamel and body, as well as a one-year
-    limited warranty on the knob" (the Dutch oven's) in a paragraph of its own."""
+    limited warranty on the knob" (the Dutch oven's) in a paragraph of its own.
+
+    ``topic``: the one product the whole piece names when ``text`` is one of its fields (a search ad's
+    description beside headlines naming the 土楼 route); it is the subject from the start, as if the text
+    had named it first. A Wanderly ad of stop 52 (seed 10) gave that route "当地藏族向导" (the Yubeng
+    trek's) in a description that named no route."""
     subjects: list[tuple[int, int, str | None]] = []
     only = mentioned_products(text, products)
-    default: str | None = None  # the one product, once the text has named it
-    heading: str | None = None
-    current: str | None = None
+    default: str | None = topic if topic in products else None  # the one product, once the text names it
+    heading: str | None = default
+    current: str | None = default
     previous_end = 0
     for start, end in sentence_spans(text):
         sentence = text[start:end]

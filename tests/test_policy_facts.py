@@ -546,6 +546,29 @@ def test_the_campaign_checker_blocks_a_feature_given_to_another_product() -> Non
     ]
 
 
+def test_an_ad_field_naming_no_product_is_about_the_one_the_ad_names() -> None:
+    """A Wanderly ad of stop 52 (seed 10) named the 土楼 route in its headlines and gave it "当地藏族向导"
+    (the Yubeng trek's) in a description that named no route: each field is checked alone, so the
+    piece's one product is the description's subject."""
+    checker = campaign_checker(WANDERLY, [("products.md#1", "土楼文化 5天：入住土楼民宿 2 晚。")])
+    fields = {
+        "headline_1": "福建·土楼文化 5天",
+        "headline_2": "住进百年土楼",
+        "description_1": "小团慢游，由当地藏族向导陪你走进客家人的生活。",
+    }
+    topic = checker.topic_of(fields.values())
+    assert topic == "福建·土楼文化 5天"
+    text = fields["description_1"]
+    found = [f for f in checker.check(text, "description_1", topic) if f.rule_id == "facts.feature_mismatch"]
+    assert [f.severity for f in found] == ["block"]
+    assert "not of 福建·土楼文化 5天" in found[0].explanation
+    # Alone, the description is about no route: nothing to bind.
+    assert not [f for f in checker.check(text, "description_1") if f.rule_id == "facts.feature_mismatch"]
+    # An ad naming two routes has no topic; one naming none has none either.
+    assert checker.topic_of(["福建·土楼文化 5天", "云南·雨崩徒步 7天"]) is None
+    assert checker.topic_of(["小团慢旅行"]) is None
+
+
 def test_a_contact_the_brand_never_gave_blocks_in_campaigns() -> None:
     """The Tidewater e-mail of 2026-12-03 invited readers to call "(503) 555-0199": no document gives a
     phone number. Its allowed address, and the Wanderly hotline its documents state, pass."""

@@ -4195,7 +4195,7 @@ def test_a_clause_said_again_in_other_words_in_another_phrase_field_is_a_repeat(
     named_twice = {
         "headline_1": "Wanderly 云南·雨崩徒步 7天",
         "headline_2": "梅里雪山脚下慢走七天",
-        "headline_3": "立即预订雨崩徒步",
+        "headline_3": "立即预订，跟 Wanderly 慢慢走",  # (a third naming would be a repeat of its own)
         "description_1": "云南·雨崩徒步 7天，全程徒步约 48 公里，藏族向导同行。",
         "description_2": "每团最多 10 人，晚上住雨崩村的家庭客栈。",
     }
@@ -4358,3 +4358,81 @@ def test_two_descriptions_stating_the_same_facts_and_a_word_twice_in_a_headline(
     assert "quality.repetition" in rules(wanderly, "search_ad", zh)
     zh["headline_3"] = "小团慢旅行，立即预订"
     assert "quality.repetition" not in rules(wanderly, "search_ad", zh)
+
+
+def test_an_ad_that_names_its_product_in_a_third_field_repeats_it(wanderly: Brand) -> None:
+    """Wanderly's ad of stop 52 (seed 10) named "福建·土楼文化 5天" in three of its five fields; both
+    blind reviewers called it repetitive. Two namings are the limit; the third field is the finding."""
+    tulou = "福建·土楼文化 5天"
+    ad = {
+        "headline_1": "福建·土楼文化 5天",
+        "headline_2": "住进百年土楼学做擂茶",
+        "headline_3": "立即预订 Wanderly",
+        "description_1": "福建·土楼文化 5天：每团最多 12 人，入住土楼民宿 2 晚。",
+        "description_2": "福建·土楼文化 5天适合 6 岁以上儿童，跟 Wanderly 慢慢走，立即预订。",
+    }
+    context = QualityContext.build(CH["search_ad"], wanderly)
+    found = [f for f in quality_findings(context, ad) if f.rule_id == "quality.repetition"]
+    assert [(f.field, tulou in f.explanation) for f in found] == [("description_2", True)]
+    twice = dict(ad, description_2="适合 6 岁以上儿童，跟 Wanderly 慢慢走，立即预订。")
+    assert not [f for f in quality_findings(context, twice) if "a third time" in f.explanation]
+    # A blog (prose) names its product as often as it needs.
+    assert "a third time" not in " ".join(
+        f.explanation
+        for f in quality_findings(
+            QualityContext.build(CH["blog"], wanderly),
+            {"title": tulou, "body": f"{tulou}。{tulou}。{tulou}。"},
+        )
+    )
+
+
+def test_an_ad_field_listing_other_products_beside_the_ads_wanders(wanderly: Brand) -> None:
+    """The demo's ad of stop 52 had a Yubeng headline over a description listing all three routes."""
+    ad = {
+        "headline_1": "云南·雨崩徒步 7天",
+        "headline_2": "每团最多 10 人",
+        "headline_3": "立即预订 Wanderly",
+        "description_1": "云南·雨崩徒步 7天、新疆·喀纳斯秋季 8天和福建·土楼文化 5天，三条线路任你选。",
+        "description_2": "由领队与当地藏族向导共同带队，跟 Wanderly 慢慢走，立即预订。",
+    }
+    context = QualityContext.build(CH["search_ad"], wanderly)
+    found = [f for f in quality_findings(context, ad) if f.rule_id == "quality.other_product"]
+    assert [f.field for f in found] == ["description_1"]
+    one = dict(ad, description_1="在梅里雪山脚下的雨崩村慢走七天，最高海拔约 3,700 米。")
+    assert "quality.other_product" not in rules(wanderly, "search_ad", one)
+
+
+def test_a_course_the_documents_do_not_offer_is_an_invented_offering() -> None:
+    """Qingyu's ad of stop 52 (seed 10) headlined "微积分入门班": Qingyu teaches coding, not calculus."""
+    qingyu = load_brand(ROOT / "examples" / "brands" / "qingyu")
+    context = QualityContext.build(CH["search_ad"], qingyu)
+    ad = {
+        "headline_1": "青屿微积分入门班",
+        "headline_2": "每班最多 6 人",
+        "headline_3": "立即预约试听",
+        "description_1": "图形化编程启蒙班（Scratch）：适合 6–8 岁，每期 24 课时。",
+        "description_2": "用 Scratch 做动画和小游戏，立即预约青屿的试听课。",
+    }
+    found = [f for f in quality_findings(context, ad) if f.rule_id == "facts.invented_offering"]
+    assert [(f.field, f.matched, f.severity) for f in found] == [("headline_1", "微积分入门班", "block")]
+    assert "图形化编程启蒙班（Scratch）" in found[0].suggestion
+    # The brand's own courses, however they are cut into words, are no finding; nor are 航班 or 上课.
+    mine = ("快来报名编程启蒙班", "Python 少年进阶班", "暑期编程日营7月开营", "每个班最多6人", "上课在周六")
+    for headline in mine:
+        fields = dict(ad, headline_1=headline)
+        assert not [f for f in quality_findings(context, fields) if f.rule_id == "facts.invented_offering"]
+    # English: a capitalised name before "Class", "Workshop"…, each word checked against the documents.
+    hearthline = load_brand(ROOT / "examples" / "brands" / "hearthline")
+    english = {
+        "headline_1": "Hearthline Pottery Workshop",
+        "headline_2": "Pre-seasoned cast iron",
+        "headline_3": "Shop Hearthline today",
+        "description_1": "The Hearthline 10-inch Cast-Iron Skillet is pre-seasoned and ready to cook.",
+        "description_2": "Cast in Ohio and built to last. Shop Hearthline today.",
+    }
+    found = quality_findings(QualityContext.build(CH["search_ad"], hearthline), english)
+    invented = [f.matched for f in found if f.rule_id == "facts.invented_offering"]
+    assert invented == ["Hearthline Pottery Workshop"]
+    english["headline_1"] = "Join our new Skillet Class"  # a stop word before: only "Skillet" is the name
+    found = quality_findings(QualityContext.build(CH["search_ad"], hearthline), english)
+    assert not [f for f in found if f.rule_id == "facts.invented_offering"]
