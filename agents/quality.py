@@ -931,7 +931,24 @@ def _unfinished(spec: FieldSpec, body: str) -> tuple[str, int] | None:
         return f'stops mid-sentence ("…{tail}")', len(body) - len(tail)
     if _ends_on_a_label(spec, body):
         return f'ends on a line that is no sentence ("{last[-30:]}")', len(body) - len(last)
+    open_comparison = None if spec.prose else _OPEN_COMPARISON.search(last)
+    if open_comparison:
+        return (
+            f'ends on a comparison with nothing to compare to ("{open_comparison.group().strip()}": '
+            "the same as what?)",
+            len(body) - len(last) + open_comparison.start(),
+        )
     return None
+
+
+# A phrase field that ends on "the same … standard" and never says "as" what: "Hearthline's cast-iron
+# cookware is built to the same high standard" (stop 53's Hearthline ad, seed 10: "the same as what?",
+# both blind reviewers).
+_OPEN_COMPARISON = re.compile(
+    r"\bthe same(?: [a-z-]+){0,2} (?:standards?|quality|level|care|attention|craftsmanship|precision|way|"
+    r"process|recipe|spirit)[.!]?$",
+    re.IGNORECASE,
+)
 
 
 def _ends_on_a_label(spec: FieldSpec, body: str) -> bool:
@@ -1371,7 +1388,13 @@ def complete_alternative(
         # A fact alone, for a headline too short for the name and the fact ("Water resistant (40 minutes)"
         # over the sunscreen; stop 47's Clearleaf ad had its brand's name alone there, and nothing fitted).
         # Only in a piece already about that one product, and only a fact in words ("$48.00" is no headline).
-        alone = [f for f in product.facts if f not in own and len(_WORDY.findall(f)) >= 2]
+        # (Chinese: four characters or more, "每团最多 10 人", since stop 53: Wanderly's ad had only phrases
+        # naming its route to stand in for a headline that named it a third time)
+        alone = [
+            f
+            for f in product.facts
+            if f not in own and (len(_WORDY.findall(f)) >= 2 or len(_CJK_CHAR.findall(f)) >= 4)
+        ]
         facts_alone.update(alone)
         own += alone
         candidates += own
@@ -2085,18 +2108,21 @@ def _repeats_field(name: str, earlier: str, text: str) -> ComplianceFinding:
 _FACT_TOKEN = re.compile(r"\d+(?:[.,]\d+)?%?|[a-z][a-z'’-]{2,}")
 
 
-def _same_facts(a: str, b: str) -> bool:
+def _same_facts(a: str, b: str, names: Iterable[str] = ()) -> bool:
     """Whether two English phrase fields state the same facts in other words: four content words and
     figures or more in common, a figure among them, making half of the shorter one's. Stop 52's Clearleaf
     ad had "…Serum: 10% niacinamide, 1% zinc PCA, 0.2% sodium hyaluronate" and "A lightweight,
     fragrance-free serum with 10% niacinamide and 1% zinc PCA" ("both descriptions repeat the same
-    phrase", both blind reviewers)."""
-    ta, tb = ({t for t in _FACT_TOKEN.findall(x.casefold()) if t not in _FUNCTION_WORDS} for x in (a, b))
-    common = ta & tb
-    return (
-        len(common) >= 4
-        and any(t[0].isdigit() for t in common)
-        and len(common) >= 0.5 * min(len(ta), len(tb))
+    phrase", both blind reviewers). Without a figure in common, five words making two thirds of the
+    shorter one's: stop 53's Clearleaf ad (seed 10) had "…Moisturizer: 5% glycerin, 3% squalane, 1%
+    ceramide complex" over "A fragrance-free moisturizer with glycerin, squalane, and a ceramide complex"."""
+    # a name of one word (the brand's: "Tidewater") says no fact
+    skip = _FUNCTION_WORDS | {n.casefold() for n in names if _FACT_TOKEN.fullmatch(n.casefold())}
+    ta, tb = ({t for t in _FACT_TOKEN.findall(x.casefold()) if t not in skip} for x in (a, b))
+    common, shorter = ta & tb, min(len(ta), len(tb))
+    figure = any(t[0].isdigit() for t in common)
+    return (len(common) >= 4 and figure and len(common) >= 0.5 * shorter) or (
+        len(common) >= 5 and 3 * len(common) >= 2 * shorter
     )
 
 
@@ -2200,7 +2226,7 @@ def _duplicated_fields(
                 if (
                     near is None
                     and other.rstrip("_0123456789") == kind
-                    and (shared_run(said, text, names) or _same_facts(said, text))
+                    and (shared_run(said, text, names) or _same_facts(said, text, names))
                 ):
                     near = _repeats_field(name, other, text)
             texts[name] = text

@@ -531,6 +531,15 @@ class ComplianceChecker:
         named = mentioned_products("\n".join(fields), products) if products else set()
         return next(iter(named)) if len(named) == 1 else None
 
+    def _speaks_of_the_brand(self, text: str) -> bool:
+        """Whether ``text`` names the brand (a required term) and no product: it speaks of the brand as a
+        whole, whatever product the rest of its piece names ("青屿少儿编程为 6 至 14 岁的孩子开设小班编程课"
+        as the description of an ad on the 6-to-8 class, stop 53's Qingyu ad: the ages are the brand's)."""
+        products = getattr(self.evidence, "products", {})
+        folded = fold_str(text)
+        named = any(fold_str(term).strip() in folded for term in self.policy.required_terms if term.strip())
+        return named and not mentioned_products(text, products)
+
     def check(self, text: str, field: str | None = None, topic: str | None = None) -> list[ComplianceFinding]:
         """All findings for ``text``, ordered by position. ``topic``: the one product of the piece that
         ``text`` is a field of (its sentences that name none are about it: :meth:`feature_findings`).
@@ -538,6 +547,8 @@ class ComplianceChecker:
         Raises :class:`~core.errors.InputError` for a text over :data:`MAX_CHECK_CHARS` characters.
         """
         _check_size(text)
+        if topic is not None and self._speaks_of_the_brand(text):
+            topic = None
         rejected: list[tuple[int, int, str]] = []
         found = self.rule_findings(text, field, rejected) + self.markup_findings(text, field)
         folded = fold(text)

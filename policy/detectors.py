@@ -90,6 +90,7 @@ _INTL_NUMBER = re.compile(r"(?<![\w+])\+\d{1,3}(?:[\s.-]\d{2,5}){2,4}(?![\d])")
 _ID_DOCUMENT_NAME = (
     r"(?<![a-z])(?:passport|driver'?s?\s+licen[cs]e|driving\s+licen[cs]e|social\s+security\s+(?:card|number|no\.?)|ssn|"
     r"medicare\s+id|medicaid\s+id|national\s+insurance\s+(?:number|no\.?)|nhs\s+number|tax\s+id|imei|meid|"
+    r"nric|mykad|aadhaar|hkid|"  # Singapore's, Malaysia's, India's and Hong Kong's identity cards
     r"护照|驾驶证|驾照|社保卡|医保卡|社会保障卡|港澳通行证|台胞证|军官证|准考证)"
     r"(?:\s*(?:no\.?|number|#|id|号码|号|编号))?"
 )
@@ -189,7 +190,8 @@ _BUSINESS_CONTEXT = re.compile(
 _STREET = re.compile(
     r"(?<![\w/#.-])\d{1,6}[a-z]?\s+(?:[a-z][a-z'-]{0,20}\.?\s+){1,4}?"
     r"(?:street|st|avenue|ave|road|rd|lane|ln|court|ct|drive|dr|boulevard|blvd|way|place|pl|terrace|ter|"
-    r"circle|cir|crescent|close|parkway|pkwy|highway|hwy|square|sq|trail|row|mews|gardens)\b\.?"
+    r"circle|cir|crescent|close|parkway|pkwy|highway|hwy|square|sq|trail|row|mews|gardens|grove|green|rise|"
+    r"walk|vale|hill)\b\.?"
     r"(?:,?\s*(?:apt|apartment|unit|suite|ste|flat|#)\.?\s*#?\s*[0-9a-z]{1,5}\b)?"
 )
 _ADDRESS_PERSONAL = re.compile(
@@ -371,6 +373,37 @@ _SECRETS: list[tuple[str, re.Pattern[str], Callable[[str], bool] | None]] = [
             r"\bredis-cli\b[^\n]{0,80}?\s-a\s+|\bmysql\b[^\n]{0,60}?\s-p)(?P<v>[^\s'\"]{6,})"
         ),
         _not_placeholder,
+    ),
+    (
+        "secret.password",  # a user name and its password: "user ops-admin / pass Lw!Harbour2025"
+        re.compile(
+            r"(?<![a-z])(?:user(?:name)?|usr|id|账号|帐号|用户名)\s*[:：]?\s*[^\s/]{3,40} ?/ ?"
+            rf"(?:pass(?:word)?|pwd|pw|密码)\s*[:：]?\s*{_V}"
+        ),
+        _key_like,
+    ),
+    (
+        "secret.spaced",  # a credential spelt out letter by letter to slip past a scanner: "key = A K I A …"
+        re.compile(
+            r"(?<![a-z])(?:key|token|secret|password|passcode|passwd|pwd|密码|口令|密钥|秘钥)"
+            r"[^\n]{0,24}?(?P<v>(?:[a-z0-9!#$%&*@] ){7,63}[a-z0-9!#$%&*@])(?![a-z0-9])"
+        ),
+        None,
+    ),
+    (
+        "secret.encoded",  # a credential pasted encoded: "the API token is base64-encoded …: cGstbGl2…"
+        re.compile(
+            r"(?<![a-z0-9])base64\b[^\n]{0,80}?[:：=]\s*(?P<v>[a-z0-9+/]{16,200}={0,2})(?![a-z0-9+/=])"
+        ),
+        _key_like,
+    ),
+    (
+        "secret.one_time_code",  # backup codes in Chinese: "两步验证备用码：4829-1173、6650-2091"
+        re.compile(
+            r"(?:备用码|恢复码|备份码|救援码|应急码)[^\n。！？!?]{0,20}?(?:[:：]|是|为)\s*"
+            r"(?P<y>\d{4}(?:[- ]?\d{4}){1,3})(?![\d])"
+        ),
+        None,
     ),
     (
         "secret.one_time_code",  # a PIN, a one-time or verification code, a gift card's secret

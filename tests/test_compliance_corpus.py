@@ -163,8 +163,11 @@ def _merged(*names: str) -> Report:
         # semantic); tuned on the same day (0.801 / 0.154), so a tuning set since.
         (("compliance_blind14n_en.yaml", "compliance_blind14n_zh.yaml"), 0.80, 0.16),
         # The fourteenth, written blind and sealed on 2026-12-07 (stop 52) at 0.814 / 0.110 (rules +
+        # semantic); tuned on in stop 53 (0.929 / 0.110), so a tuning set since.
+        (("compliance_blind14o_en.yaml", "compliance_blind14o_zh.yaml"), 0.92, 0.11),
+        # The fifteenth, written blind and sealed on 2026-12-07 (stop 53) at 0.827 / 0.110 (rules +
         # semantic), after every change of that stop; not tuned on.
-        (("compliance_blind14o_en.yaml", "compliance_blind14o_zh.yaml"), 0.81, 0.11),
+        (("compliance_blind14p_en.yaml", "compliance_blind14p_zh.yaml"), 0.82, 0.11),
     ],
 )
 def test_issue_14_blind_sets_stay_at_their_measured_figures(
@@ -203,6 +206,8 @@ def test_no_blind_sentence_is_in_the_training_corpus() -> None:
         "compliance_blind14n_zh.yaml",
         "compliance_blind14o_en.yaml",
         "compliance_blind14o_zh.yaml",
+        "compliance_blind14p_en.yaml",
+        "compliance_blind14p_zh.yaml",
     )
     for name in (*blind, "compliance_sealed14_a.yaml", "compliance_sealed14_b.yaml"):
         shared = {c.text.strip() for c in load_corpus(DATA / name).cases} & train

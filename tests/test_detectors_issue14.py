@@ -60,6 +60,7 @@ BUSINESS_ADDRESSES = [
     "Visit our flagship store at 210 Canal Street, open until 9 pm.",
     "Please send returns to our warehouse at 88 Depot Road, Leeds.",
     "Pick up your order at 14 Mill Lane any weekday after noon.",
+    "Visit our studio at 5 Station Rise for a free fitting.",
     "Your cabin is 15 minutes Drive from the ferry, mapped in the app.",
     "Happy birthday! Your 20% treat is valid until 12/31/2026.",
     "The café was born in 1998 in a garage in Porto.",
@@ -100,6 +101,9 @@ PERSONAL_DATA = [
     # A customer's home, a partial identity number, a birth date, a document "on file as" its number.
     ("Dear Priya, the replacement kettle ships Monday to 47 Quarry Hill Road, Unit 2B.", "pii.address"),
     ("Raffle winner Tom Ellery, your prize is headed to 9 Marsh Lane in Ipswich!", "pii.address"),
+    # a Singapore identity card and an address on a "Grove" or a "Rise" (stop 53; new sentences)
+    ("Prize draw: Mr Tan Wei Ming, NRIC T0123456J, collects his voucher on Friday.", "pii.id_document"),
+    ("Well done Hannah Cole of 3 Beech Grove, Stockport — your box is on its way!", "pii.address"),
     ("We confirmed the account with your SSN last four digits 2090.", "pii.id_document"),
     ("Member spotlight: Dana Kim, date of birth 11/02/1979, joined in 2015.", "pii.birth_date"),
     ("Our records list her driver's license on file as D4471-0932 for the rental.", "pii.id_document"),
@@ -311,6 +315,13 @@ SECRETS = [
     # "照旧是" before a password; Nigerian Pidgin "na" for "is" (stop 49)
     ("各位店长，后台口令照旧是Qx#store2291，别外传。", "secret.password"),
     ("Staff wifi password na Shop-Lekki_77!, abeg no share am.", "secret.password"),
+    # written to slip past a scanner (stop 53, from the fourteenth blind set's misses, new sentences here):
+    # a user and a pass, a key spelt letter by letter, a token pasted as base64, Chinese backup codes
+    ("CMS access for the freelancer: user content-ed / pass Quay7!Tern, revoke Friday.", "secret.password"),
+    ("The mailer secret is  Z 9 Q X 4 L M 2 P 8 R W (type it without the spaces)", "secret.spaced"),
+    ("店铺后台密码是 h a i t a n g 2 0 2 6，输入时去掉空格。", "secret.spaced"),
+    ("Pasting the webhook token as base64 for safety: d2hfbGl2ZV83eTJxOWs0bTFw", "secret.encoded"),
+    ("企业邮箱的二次验证恢复码：7302-5518、2291-6604，请妥善保存。", "secret.one_time_code"),
 ]
 
 
@@ -338,6 +349,11 @@ NOT_SECRETS = [
     "Log in with the e-mail and password you chose at sign-up.",
     "The passcode for tonight's webinar arrives by e-mail an hour before.",
     "会议密码会在开会前一小时短信发送。",
+    # a lesson that spells a word out, base64 taught, a user name with no password
+    "Spelling bee warm-up: the password today is spelt c o l o u r, British style.",
+    "Lesson 4: base64 turns bytes into text — try encoding the word 'hello' yourself.",
+    "Your user ID / member number is printed on the back of your card.",
+    "如果忘记备用码，可以在设置里重新生成一组新的。",
     "Your discount code is 2024 and it never expires.",
     "Choose a password with 12 characters or more, and never read a code back to a caller.",
     "The key is consistency: roast, taste, adjust.",

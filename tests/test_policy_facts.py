@@ -564,6 +564,13 @@ def test_an_ad_field_naming_no_product_is_about_the_one_the_ad_names() -> None:
     assert "not of 福建·土楼文化 5天" in found[0].explanation
     # Alone, the description is about no route: nothing to bind.
     assert not [f for f in checker.check(text, "description_1") if f.rule_id == "facts.feature_mismatch"]
+    # A field that names the brand and no route speaks of the brand: its figures are the brand's.
+    brand_wide = "Wanderly 的小团每团最多 10 人，由当地藏族向导带路。"
+    assert not [
+        f
+        for f in checker.check(brand_wide, "description_2", topic)
+        if f.rule_id in ("facts.feature_mismatch", "facts.product_mismatch")
+    ]
     # An ad naming two routes has no topic; one naming none has none either.
     assert checker.topic_of(["福建·土楼文化 5天", "云南·雨崩徒步 7天"]) is None
     assert checker.topic_of(["小团慢旅行"]) is None

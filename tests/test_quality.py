@@ -4349,6 +4349,17 @@ def test_two_descriptions_stating_the_same_facts_and_a_word_twice_in_a_headline(
     assert "quality.repetition" in rules(clearleaf, "search_ad", ad)
     ad["description_2"] = "A lightweight serum in an airless pump of 30% recycled plastic."
     assert "quality.repetition" not in rules(clearleaf, "search_ad", ad)
+    # The same ingredients without their figures (stop 53's Clearleaf ad, seed 10); two shared words are not
+    moisturizer = {
+        "headline_1": "Clearleaf Barrier Moisturizer",
+        "headline_2": "Fragrance-free, made in the USA",
+        "headline_3": "Visit clearleaf.example",
+        "description_1": "Clearleaf Barrier Moisturizer: 5% glycerin, 3% squalane, 1% ceramide complex",
+        "description_2": "A fragrance-free moisturizer with glycerin, squalane, and a ceramide complex.",
+    }
+    assert "quality.repetition" in rules(clearleaf, "search_ad", moisturizer)
+    moisturizer["description_2"] = "A fragrance-free moisturizer with glycerin, for dry and sensitive skin."
+    assert "quality.repetition" not in rules(clearleaf, "search_ad", moisturizer)
     wanderly = load_brand(ROOT / "examples" / "brands" / "wanderly")
     zh = {
         "headline_1": "云南·雨崩徒步 7天",
@@ -4376,6 +4387,25 @@ def test_an_ad_that_names_its_product_in_a_third_field_repeats_it(wanderly: Bran
     assert [(f.field, tulou in f.explanation) for f in found] == [("description_2", True)]
     twice = dict(ad, description_2="适合 6 岁以上儿童，跟 Wanderly 慢慢走，立即预订。")
     assert not [f for f in quality_findings(context, twice) if "a third time" in f.explanation]
+    # The last resort puts a phrase in the third field that does not name the route again: stop 53's
+    # Wanderly ad (seed 10) had only phrases naming the Yubeng trek to choose from, and stayed blocked.
+    from agents.quality import replace_blocked_phrases
+
+    yubeng = {
+        "headline_1": "梅里雪山下的云南·雨崩徒步 7天",
+        "headline_2": "雨崩徒步7天：在梅里雪山脚下慢走",
+        "headline_3": "云南·雨崩徒步 7天：6,980元/人",
+        "description_1": "Wanderly 小团慢游，藏族向导同行。",
+        "description_2": "徒步总里程约 48 公里，立即预订。",
+    }
+    found = quality_findings(context, yubeng)
+    assert [f.field for f in found if "a third time" in f.explanation] == ["headline_3"]
+    fixed, replaced = replace_blocked_phrases(
+        CH["search_ad"], Draft(channel="search_ad", fields=yubeng), found, wanderly
+    )
+    assert replaced == {"headline_3"}
+    assert "雨崩" not in fixed.fields["headline_3"], fixed.fields["headline_3"]
+    assert not [f for f in quality_findings(context, fixed.fields) if "a third time" in f.explanation]
     # A blog (prose) names its product as often as it needs.
     assert "a third time" not in " ".join(
         f.explanation
@@ -4436,3 +4466,23 @@ def test_a_course_the_documents_do_not_offer_is_an_invented_offering() -> None:
     english["headline_1"] = "Join our new Skillet Class"  # a stop word before: only "Skillet" is the name
     found = quality_findings(QualityContext.build(CH["search_ad"], hearthline), english)
     assert not [f for f in found if f.rule_id == "facts.invented_offering"]
+
+
+def test_a_phrase_ending_on_an_open_comparison_is_unfinished(hearthline: Brand) -> None:
+    """Stop 53's Hearthline ad (seed 10): "Hearthline's cast-iron cookware is built to the same high
+    standard" as a description; "the same as what?", both blind reviewers asked."""
+    ad = {
+        "headline_1": "Hearthline 10-inch Skillet",
+        "headline_2": "Limited lifetime warranty",
+        "headline_3": "Shop Hearthline today",
+        "description_1": "Hearthline's cast-iron cookware is built to the same high standard",
+        "description_2": "Pre-seasoned with 3 coats of canola oil. Order yours today.",
+    }
+    found = [f for f in quality_findings(QualityContext.build(CH["search_ad"], hearthline), ad)]
+    assert [(f.rule_id, f.field) for f in found if f.rule_id == "quality.truncated"] == [
+        ("quality.truncated", "description_1")
+    ]
+    ad["description_1"] = "Cast to the same high standard as our first skillet in 1962"
+    assert "quality.truncated" not in rules(hearthline, "search_ad", ad)
+    ad["description_1"] = "Every skillet is cast and checked the same way, by hand"
+    assert "quality.truncated" not in rules(hearthline, "search_ad", ad)

@@ -145,6 +145,31 @@ BLOCKED = [
     ("en", None, "The sunscreen the US Army trusts.", "en.state_endorsement"),
     ("en", None, "Officially endorsed by the national food agency.", "en.state_endorsement"),
     ("en", None, "Backed by the Federal Reserve, so your savings can relax.", "en.state_endorsement"),
+    # stop 53, from the fourteenth blind set's misses (a tuning set since), in new sentences: finance and
+    # job promises in any industry's copy, Cantonese refunds, a hospital's grade as endorsement, exam
+    # papers that "hit", a product in place of medication, a regulator that "loves" a product, a value that
+    # only rises, past returns as a floor
+    ("zh", "cosmetics", "加盟我们的美容院，总部兜底，三年回本。", "zh.guarantee"),
+    ("zh", "cosmetics", "美妆学院结业包分配到合作门店。", "zh.guarantee"),
+    ("zh", None, "储值会员每月返息，本金永不缩水。", "zh.guarantee"),
+    ("zh", None, "用咗两个礼拜冇效果，全数退钱俾你。", "zh.guarantee"),
+    ("zh", "cosmetics", "经三甲医院皮肤科临床验证，修护力看得见。", "zh.state_endorsement"),
+    ("zh", "education", "我们的冲刺卷去年命中率超过八成。", "zh.education.exam_insider"),
+    (
+        "en",
+        "health_food",
+        "Since starting our gummies, my son no longer needs his inhaler.",
+        "en.health_effect",
+    ),
+    ("en", None, "The NHS loves our sunscreen, honestly.", "en.state_endorsement"),
+    ("en", None, "Our vintage tins only go up in value, so buy two.", "en.guarantee"),
+    (
+        "en",
+        "finance",
+        "Last year we returned 5%, so you can bank on that again next year.",
+        "en.finance.guaranteed_returns",
+    ),
+    ("en", "education", "Finish the Data Track, placement guaranteed.", "en.education.job_placement"),
 ]
 
 PASSES = [
@@ -215,6 +240,11 @@ PASSES = [
     ("zh", "education", "本班专为备战国家级数学竞赛设计"),
     ("en", None, "Licensed by the State Department of Insurance, license No. 12345."),
     ("en", None, "The CDC recommends washing hands for 20 seconds."),
+    # stop 53: the same rules leave a refusal to promise and a place named beside a hospital alone
+    ("zh", "education", "本课程不包分配，也不承诺就业。"),
+    ("zh", None, "我们在三甲医院附近开了新门店。"),
+    ("en", "health_food", "Keep taking any medication your doctor prescribed; our tea is not a substitute."),
+    ("en", "finance", "Past returns are no guide: you cannot count on the same again."),
 ]
 
 
