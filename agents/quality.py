@@ -121,7 +121,15 @@ from policy.claims import content_units, coverage, sentence_spans, speaks_of_pol
 from policy.facts import ASKS_OPTIONS as _ASKS_OPTIONS
 from policy.facts import EXCLUDES as _EXCLUDES
 from policy.facts import REMEDY as _REMEDY
-from policy.facts import case_rows, intervals, mentioned_products, product_aliases, results, rows_of
+from policy.facts import (
+    case_rows,
+    holds_phrase,
+    intervals,
+    mentioned_products,
+    product_aliases,
+    results,
+    rows_of,
+)
 from policy.findings import ComplianceFinding, Severity
 from policy.text import fold_str, segment, word_frequency
 
@@ -1997,6 +2005,13 @@ def offering_names(text: str, language: str) -> list[tuple[int, int, list[str]]]
 _CJK_ONLY = re.compile(r"[\u4e00-\u9fff]+")
 
 
+def _as_words(word: str) -> str:
+    """``word`` folded, as :func:`policy.facts.holds_phrase` reads a phrase: Chinese as it is, other words
+    split at hyphens and apostrophes."""
+    folded = fold_str(word)
+    return folded if _CJK_ONLY.fullmatch(folded) else " ".join(re.findall(r"[a-z0-9]+", folded))
+
+
 def _invented_offerings(ctx: QualityContext, fields: dict[str, str]) -> list[ComplianceFinding]:
     """A course, camp, tour or package named with a word that no document, product sheet or brand fact
     has: the model made the offering up. Qingyu's ad of stop 52 (seed 10) headlined "微积分入门班", a
@@ -2007,7 +2022,8 @@ def _invented_offerings(ctx: QualityContext, fields: dict[str, str]) -> list[Com
     for spec in ctx.channel.fields:
         text = fields.get(spec.name, "")
         for start, end, naming in offering_names(text, ctx.brand.language):
-            unknown = [w for w in naming if not _holds_word(known, fold_str(w))]
+            # (a hyphenated or possessive word as the words it is made of: "Cast-Iron" is "cast iron")
+            unknown = [w for w in naming if not holds_phrase(known, _as_words(w))]
             if not unknown:
                 continue
             found.append(
@@ -2022,13 +2038,6 @@ def _invented_offerings(ctx: QualityContext, fields: dict[str, str]) -> list[Com
                 )
             )
     return found
-
-
-def _holds_word(known: str, word: str) -> bool:
-    """Whether folded ``known`` has ``word``: as characters (Chinese) or as a whole word."""
-    if _CJK_ONLY.fullmatch(word):
-        return word in known
-    return re.search(rf"(?<![a-z0-9]){re.escape(word)}(?![a-z0-9])", known) is not None
 
 
 def _backed(brand: Brand, spec: FieldSpec, body: str, told: set[str], others: list[str], text: str) -> bool:

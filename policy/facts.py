@@ -763,14 +763,14 @@ def feature_conflicts(
             continue  # most sentences: no need to read the rows
         own_rows = [fold_str(r) for r in rows if mentioned_products(r, products) == {target}]
         for phrase in phrases:
-            owners = [name for name, sheet in sheets.items() if _holds(sheet, phrase)]
+            owners = [name for name, sheet in sheets.items() if holds_phrase(sheet, phrase)]
             if (
                 not owners
                 or target in owners
-                or any(_holds(name, phrase) for name in names)  # a product named, not a feature
+                or any(holds_phrase(name, phrase) for name in names)  # a product named, not a feature
                 or len(owners) * 2 >= len(sheets)
                 or len(content_units(phrase) - own_units) < MIN_FEATURE_UNITS
-                or any(_holds(row, phrase) for row in own_rows)
+                or any(holds_phrase(row, phrase) for row in own_rows)
             ):
                 continue
             where = " / ".join(owners)
@@ -782,7 +782,7 @@ def feature_conflicts(
     return list(dict.fromkeys(problems))
 
 
-def _holds(text: str, phrase: str) -> bool:
+def holds_phrase(text: str, phrase: str) -> bool:
     """Whether folded ``text`` contains ``phrase``: as characters (Chinese) or as whole words."""
     if _CJK_RUN.fullmatch(phrase):
         return phrase in text

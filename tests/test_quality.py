@@ -4463,6 +4463,9 @@ def test_a_course_the_documents_do_not_offer_is_an_invented_offering() -> None:
     found = quality_findings(QualityContext.build(CH["search_ad"], hearthline), english)
     invented = [f.matched for f in found if f.rule_id == "facts.invented_offering"]
     assert invented == ["Hearthline Pottery Workshop"]
+    english["headline_1"] = "Cast-Iron Cooking Class"  # a hyphenated word is its parts
+    found = quality_findings(QualityContext.build(CH["search_ad"], hearthline), english)
+    assert not [f for f in found if f.rule_id == "facts.invented_offering"]
     english["headline_1"] = "Join our new Skillet Class"  # a stop word before: only "Skillet" is the name
     found = quality_findings(QualityContext.build(CH["search_ad"], hearthline), english)
     assert not [f for f in found if f.rule_id == "facts.invented_offering"]
