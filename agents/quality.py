@@ -2005,13 +2005,6 @@ def offering_names(text: str, language: str) -> list[tuple[int, int, list[str]]]
 _CJK_ONLY = re.compile(r"[\u4e00-\u9fff]+")
 
 
-def _as_words(word: str) -> str:
-    """``word`` folded, as :func:`policy.facts.holds_phrase` reads a phrase: Chinese as it is, other words
-    split at hyphens and apostrophes."""
-    folded = fold_str(word)
-    return folded if _CJK_ONLY.fullmatch(folded) else " ".join(re.findall(r"[a-z0-9]+", folded))
-
-
 def _invented_offerings(ctx: QualityContext, fields: dict[str, str]) -> list[ComplianceFinding]:
     """A course, camp, tour or package named with a word that no document, product sheet or brand fact
     has: the model made the offering up. Qingyu's ad of stop 52 (seed 10) headlined "微积分入门班", a
@@ -2022,8 +2015,7 @@ def _invented_offerings(ctx: QualityContext, fields: dict[str, str]) -> list[Com
     for spec in ctx.channel.fields:
         text = fields.get(spec.name, "")
         for start, end, naming in offering_names(text, ctx.brand.language):
-            # (a hyphenated or possessive word as the words it is made of: "Cast-Iron" is "cast iron")
-            unknown = [w for w in naming if not holds_phrase(known, _as_words(w))]
+            unknown = [w for w in naming if not holds_phrase(known, fold_str(w))]
             if not unknown:
                 continue
             found.append(

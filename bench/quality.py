@@ -5,8 +5,9 @@
 Each RUN_DIR holds campaign JSONs written by ``bench/quality_runs.py`` (every example brand x seeds, one
 code version). Every piece is checked again from scratch, the same way for every run, whatever code wrote
 it: the quality checks (:mod:`agents.quality`) and the brand's rules and claim checks against the
-campaign's own passages, including the fact binding (:mod:`policy.facts`); the semantic layer and the
-model judge are left out, so the figures do not depend on a model. Per run it prints:
+campaign's own passages, including the fact binding (:mod:`policy.facts`), and the channel limits: what
+the compliance agent decides without a model (:func:`agents.compliance.deterministic_findings`); the
+semantic layer and the model judge are left out, so the figures do not depend on a model. Per run it prints:
 
 - pieces, and how many were delivered (verdict pass or revised) and blocked;
 - the share of pieces that pass every deterministic check (delivered, and no blocking finding now);
@@ -36,10 +37,10 @@ from statistics import fmean
 from typing import Any
 
 from agents.channels import load_channels
-from agents.compliance import brand_facts, brand_products, checker_for
-from agents.quality import QualityContext, quality_findings, with_heading
+from agents.compliance import brand_facts, brand_products, checker_for, deterministic_findings
+from agents.quality import QualityContext, with_heading
 from agents.retriever import QUESTION_PASSAGES
-from agents.state import Campaign
+from agents.state import Campaign, Draft
 from knowledge.brand import Brand, load_brand
 from knowledge.chunking import Passage
 from knowledge.embedders import get_embedder
@@ -132,13 +133,11 @@ def score_campaign(run: str, label: str, campaign: Campaign, brand: Brand, embed
     scored = []
     for piece in campaign.pieces:
         policy = policy_for(campaign, brand, piece.channel, embedder)
-        context = QualityContext.build(CHANNELS[piece.channel], brand, documents, policy=policy)
-        found = quality_findings(context, piece.fields)
         channel = CHANNELS[piece.channel]
-        topic = checker.topic_of(piece.fields.values()) if channel.one_product else None
-        prose = {spec.name for spec in channel.fields if spec.prose}
-        for name, text in piece.fields.items():
-            found += checker.check(text, name, None if name in prose else topic)
+        context = QualityContext.build(channel, brand, documents, policy=policy)
+        # what the compliance agent decides without a model: the quality checks, the checker, the limits
+        draft = Draft(channel=piece.channel, fields=dict(piece.fields))
+        found = deterministic_findings(checker, channel, draft, context)
         blocking = sorted({f.rule_id for f in found if f.severity == "block"})
         scored.append(
             Scored(

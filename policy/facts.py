@@ -783,10 +783,11 @@ def feature_conflicts(
 
 
 def holds_phrase(text: str, phrase: str) -> bool:
-    """Whether folded ``text`` contains ``phrase``: as characters (Chinese) or as whole words."""
+    """Whether folded ``text`` contains ``phrase``: as characters (Chinese) or as whole words, both read
+    as their words alone ("cast-iron" is "cast iron")."""
     if _CJK_RUN.fullmatch(phrase):
         return phrase in text
-    return f" {phrase} " in f" {' '.join(_WORD.findall(text))} "
+    return f" {' '.join(_WORD.findall(phrase))} " in f" {' '.join(_WORD.findall(text))} "
 
 
 def _sheet_phrases(sentence: str, sheets: dict[str, str]) -> list[str]:
