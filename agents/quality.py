@@ -1358,6 +1358,7 @@ def complete_alternative(
     allowed: Callable[[str], bool] | None = None,
     products: set[str] | None = None,
     titles: Sequence[str] = (),
+    alike: Sequence[str] = (),
 ) -> str | None:
     """A complete phrase from the brand file to stand in for ``text``, a phrase field (a headline) that would
     otherwise be cut at a word boundary into a fragment ("Experience the durability and"); None when no
@@ -1374,7 +1375,9 @@ def complete_alternative(
     Where no other field names the brand, one that does wins; then the one sharing most words with ``text``
     (what the model meant to say), then the one sharing most with the other fields (what the piece is about),
     then the longer. A title (a field named ``title…``) also has ``titles`` to choose from, the story's own
-    (:func:`agents.story.story_titles`), and prefers them: a story blog is about no one product."""
+    (:func:`agents.story.story_titles`), and prefers them: a story blog is about no one product. ``alike``:
+    the fields of the same kind (the other headlines, for a headline), where the brand's name alone is no
+    candidate once one of them gives it."""
     sep = "：" if brand.language == "zh" else ": "
     candidates: list[str] = []
     origin: dict[str, str] = {}  # a product's candidates: the product's name
@@ -1444,6 +1447,9 @@ def complete_alternative(
         and not (spec.specifics and unspecific(brand, c, phrase=not spec.prose))
         and not (c in facts_alone and (products is None or len(products) != 1))
         and not made_of(_norm(c), {o: _norm(o) for o in short_others}, own_longest_first)
+        # the brand's name alone where another field of its kind gives it (:func:`_named_too_often`):
+        # stop 53's Clearleaf ad got "Clearleaf" beside the headline "Clearleaf Barrier Moisturizer" here
+        and not (_norm(c) == _norm(brand.name) and any(gives_brand_name(brand, o) for o in alike))
     ]
     # What the model meant, then what the rest of the piece speaks of, then the longer. A call to action
     # that shares nothing with any phrase of the brand file sends the reader to the brand's site instead
@@ -1905,7 +1911,8 @@ def _named_too_often(ctx: QualityContext, fields: dict[str, str]) -> list[Compli
     """In a piece of phrase fields about one product (a search ad), a product named in more than
     :data:`MAX_NAMING_FIELDS` of them: the fields are shown together, and each naming takes the room of a
     fact. Wanderly's ad of stop 52 (seed 10) named "福建·土楼文化 5天" in three of its five fields, and both
-    blind reviewers called it repetitive. The field that names it a third time is the finding."""
+    blind reviewers called it repetitive. The field that names it a third time is the finding; so is a
+    headline that is the brand's name alone beside another headline that gives it."""
     if not ctx.channel.one_product or any(spec.prose for spec in ctx.channel.fields):
         return []
     naming: dict[str, list[str]] = {}
@@ -1928,7 +1935,43 @@ def _named_too_often(ctx: QualityContext, fields: dict[str, str]) -> list[Compli
                     )
                 )
             earlier.append(spec.name)
+    # The brand's name as a whole field, beside one of its kind that gives it: Clearleaf's ad of stop 53
+    # had "Clearleaf Barrier Moisturizer" and then "Clearleaf" as its headlines ("headline_2 is just the
+    # brand name, which headline_1 already gives", both blind reviewers wrote).
+    brand = _norm(ctx.brand.name)
+    for spec in ctx.channel.fields:
+        if _norm(fields.get(spec.name, "")) != brand:
+            continue
+        # Headlines are shown side by side, descriptions on their own lines: "Hearthline" as the third
+        # headline over a description naming Hearthline was fine to both reviewers of stop 53.
+        kind = spec.name.rstrip("0123456789_")
+        also = [
+            o.name
+            for o in ctx.channel.fields
+            if o.name != spec.name
+            and o.name.rstrip("0123456789_") == kind
+            and gives_brand_name(ctx.brand, fields.get(o.name, ""))
+        ]
+        if also:
+            found.append(
+                _finding(
+                    "quality.repetition",
+                    f'"{spec.name}" is the brand\'s name alone, which "{also[0]}" already gives',
+                    "give one of the product's facts or a reason to click here instead",
+                    field=spec.name,
+                    span=(0, len(fields[spec.name])),
+                    matched=fields[spec.name],
+                )
+            )
     return found
+
+
+def gives_brand_name(brand: Brand, text: str) -> bool:
+    """Whether ``text`` gives the brand's name as a word ("Clearleaf Barrier Moisturizer", "跟Wanderly走");
+    a host ("clearleaf.example") is an address, not the name given again."""
+    return bool(
+        re.search(rf"(?<![A-Za-z0-9]){re.escape(brand.name)}(?![A-Za-z0-9]|\.[A-Za-z])", text, re.IGNORECASE)
+    )
 
 
 # --- offerings the documents do not have -----------------------------------------------------------------
@@ -2582,7 +2625,11 @@ def replace_blocked_phrases(
         if spec.name in replaced or not text or len(text) > _SHORT_FIELD_CHARS:
             continue
         others = [t for name, t in fields.items() if name != spec.name]
-        alternative = complete_alternative(spec, text, brand, others, products=about, titles=titles)
+        kind = spec.name.rstrip("0123456789_")
+        alike = [t for name, t in fields.items() if name != spec.name and name.rstrip("0123456789_") == kind]
+        alternative = complete_alternative(
+            spec, text, brand, others, products=about, titles=titles, alike=alike
+        )
         if alternative:
             fields[spec.name] = alternative
             replaced.add(spec.name)

@@ -55,6 +55,8 @@ FAMILIES: dict[str, tuple[str, int, Callable[[int], str]]] = {
     "newline*n": ("en", 0, _repeat("\n")),
     "digit*n": ("en", 0, _repeat("7")),
     "最*n": ("zh", 0, _repeat("最")),
+    "最a*n": ("zh", 0, _repeat("最a")),
+    "zui高*n": ("zh", 0, _repeat("zui高")),
     "<a+spaces": ("en", 0, _prefixed("<a", " ")),
     "<script>*n": ("en", 0, _repeat("<script>")),
     "www.*n": ("en", 0, _repeat("www.")),

@@ -36,6 +36,7 @@ from policy.claims import (
     figures_with_units,
     link_claims,
     sentence_spans,
+    unstated_awards,
 )
 from policy.detectors import (
     Hit,
@@ -315,8 +316,11 @@ class ComplianceChecker:
             dataclasses.replace(claim, text=text[claim.span[0] : claim.span[1]])
             for claim in extract_claims("".join(chars))
         ]
-        if not claims or not self.check_claims:
+        if not self.check_claims:
             return []
+        awards = self._award_findings("".join(chars), text, field) if self.evidence is not None else []
+        if not claims:
+            return awards
         if self.evidence is None:
             return [
                 ComplianceFinding(
@@ -333,7 +337,7 @@ class ComplianceChecker:
                 for c in claims
                 if set(c.kinds) & {"figure", "health_effect", "finance_effect", "education_effect"}
             ]
-        findings = []
+        findings = awards
         subjects = sentence_subjects(text, getattr(self.evidence, "products", {}), topic)
         for result in link_claims(claims, self.evidence):
             if result.supported:
@@ -397,6 +401,24 @@ class ComplianceChecker:
                 )
             )
         return findings
+
+    def _award_findings(self, masked: str, text: str, field: str | None) -> list[ComplianceFinding]:
+        """Awards ``masked`` (the text with its non-claims blanked) says were won that no passage or brand
+        fact names (:func:`policy.claims.unstated_awards`): block, whoever wrote it."""
+        return [
+            ComplianceFinding(
+                rule_id=AWARD_RULE,
+                category="unsupported_claim",
+                severity="block",
+                explanation=f'an award ("{name}") that no document names',
+                field=field,
+                span=(start, end),
+                matched=text[start:end],
+                suggestion="name only awards the documents state, as they state them, or remove it",
+                legal_reference=_SUBSTANTIATION,
+            )
+            for start, end, name in unstated_awards(masked, self._evidence_texts())
+        ]
 
     def _evidence_texts(self) -> list[str]:
         """The evidence's passage texts and brand facts (none without evidence)."""
@@ -1331,6 +1353,9 @@ CONTRADICTS_SIMILARITY = 0.6
 SAME_MEASURE_SIMILARITY = 0.3
 """How close a passage must be to a claim for a figure of the same unit and the same measured words
 (:func:`policy.claims.figures_measured`) to contradict the claim's."""
+AWARD_RULE = "claims.unsupported_award"
+"""An award the copy says was won that no document names ("winner of the 2024 Super Fund of the Year
+award", "荣获国际美妆金奖"), or "award-winning" where no document mentions an award."""
 FACT_RULE = "claims.unsupported_fact"
 """A figure no passage states, in a sentence that is no claim by its wording (a price, date, term)."""
 EFFECT_RULE = "claims.unsupported_effect"

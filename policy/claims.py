@@ -601,3 +601,59 @@ def link_claims(
             ClaimCheck(claim, considered, not missing and bool(supporting), supporting, missing, reason)
         )
     return results
+
+
+# An award the copy says was won, and its name: "winner of the 2024 Super Fund of the Year award",
+# "won a Good Design Award", "荣获2024年国际美妆金奖". "award-winning" names none. Bounded, lazy spans on
+# one clause: no nested quantifiers.
+_AWARD = re.compile(
+    r"\b(?:winner\s+of|won|wins|awarded|received|earned|scooped|took\s+home|picked\s+up)\s+"
+    r"(?:the\s+|an?\s+|our\s+)?(?P<en>[^.!?;:,()\n]{0,60}?\b(?:award|awards|prize|medal|trophy))\b"
+    r"|(?P<winning>\baward[- ]winning\b)"
+    r"|(?:荣获|获得|获评|荣膺|斩获|摘得|夺得|赢得|获)(?P<zh>[^，。！？；,!?;（）()\n]{0,24}?(?:奖项|奖章|奖|称号))",
+    re.IGNORECASE,
+)
+_AWARD_NEGATED = re.compile(r"\b(?:not|never|no)\b|n't\b|没有|没|未|不曾|从不")
+_AWARD_GENERIC = frozenset({"award", "prize", "medal", "troph", "winne", "annua"})
+_AWARD_ANY = re.compile(r"\baward|\bprize\b|\bmedal|\btroph|奖")
+# A prize won in the brand's own draw is no award the brand won: "恭喜尾号8421的用户获得一等奖",
+# "Jess won this month's giveaway prize".
+_GIVEAWAY = re.compile(
+    r"\b(?:giveaway|give-away|draw|raffle|sweepstakes?|competition|contest|lucky)\b|抽奖|抽中|中奖|幸运|"
+    r"[一二三四五六七八九十特]等奖|参与奖|鼓励奖|纪念奖|幸运奖"
+)
+
+
+def _award_units(name: str) -> set[str]:
+    """What an award's name must share with a document: its content words (Chinese: the character pairs
+    of the name read without its punctuation and figures, so "「栖云美妆评选」年度" is "栖云美妆评选年度")."""
+    folded = fold_str(name)
+    units = {w[:5] for w in re.findall(r"[a-z]{3,}", folded) if w not in _STOP} - _AWARD_GENERIC
+    run = "".join(re.findall(r"[\u4e00-\u9fff]", folded))
+    units |= {run[i : i + 2] for i in range(len(run) - 1)} if len(run) > 1 else set()
+    return units - {"获奖", "大奖", "奖项"}
+
+
+def unstated_awards(text: str, documents: list[str]) -> list[tuple[int, int, str]]:
+    """Awards ``text`` says were won that no one of ``documents`` names: (start, end, name) each. A name
+    is stated when one document has all its words (Chinese: character pairs), years and punctuation
+    aside; "award-winning", or a name of nothing but generic words, needs a document that mentions an
+    award at all. An award said not to have been won ("we have never won an award") is no claim."""
+    found = []
+    documents_units = [_award_units(d) for d in documents]
+    for m in _AWARD.finditer(text):
+        clause_start = max(text.rfind(ch, 0, m.start()) for ch in ".!?。！？\n，,;；") + 1
+        if _AWARD_NEGATED.search(fold_str(text[clause_start : m.start()])):
+            continue
+        sentence_start = max(text.rfind(ch, 0, m.start()) for ch in ".!?。！？\n") + 1
+        if _GIVEAWAY.search(fold_str(text[sentence_start : m.end()])):
+            continue
+        name = m.group("en") or m.group("zh") or m.group("winning")
+        units = _award_units(name) if not m.group("winning") else set()
+        if units:
+            stated = any(units <= d for d in documents_units)
+        else:
+            stated = any(_AWARD_ANY.search(fold_str(d)) for d in documents)
+        if not stated:
+            found.append((m.start(), m.end(), name.strip()))
+    return found

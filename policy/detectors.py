@@ -91,6 +91,7 @@ _ID_DOCUMENT_NAME = (
     r"(?<![a-z])(?:passport|driver'?s?\s+licen[cs]e|driving\s+licen[cs]e|social\s+security\s+(?:card|number|no\.?)|ssn|"
     r"medicare\s+id|medicaid\s+id|national\s+insurance\s+(?:number|no\.?)|nhs\s+number|tax\s+id|imei|meid|"
     r"nric|mykad|aadhaar|hkid|"  # Singapore's, Malaysia's, India's and Hong Kong's identity cards
+    r"tfn|tax\s+file\s+number|"  # Australia's tax file number ("TFN 459 812 736")
     r"护照|驾驶证|驾照|社保卡|医保卡|社会保障卡|港澳通行证|台胞证|军官证|准考证)"
     r"(?:\s*(?:no\.?|number|#|id|号码|号|编号))?"
 )
@@ -98,7 +99,8 @@ _ID_DOCUMENT = re.compile(
     _ID_DOCUMENT_NAME
     # the number, right after its name or after words that say it is on record ("on file as X48219930")
     + r"(?:\s+(?:on\s+(?:file|record)|we\s+have|listed|recorded|saved))?(?:\s+(?:as|is|reads|was))?"
-    r"(?:\s*[:：#])?\s*([a-z0-9](?:[a-z0-9]|[-·](?=[a-z0-9])){4,24})(?![a-z0-9])"
+    # digits in groups count as one number ("NHS number 943 476 5919", "TFN 459 812 736")
+    r"(?:\s*[:：#])?\s*([a-z0-9](?:[a-z0-9]|[-·](?=[a-z0-9])|(?<=\d) (?=\d)){4,24})(?![a-z0-9])"
 )
 # A national ID number given with its label, spaced out or not ("身份证号3301 0619 9803 1524 27", a
 # tenth-blind-set miss: the digits in groups slipped past the unspaced pattern).
@@ -146,12 +148,14 @@ _LABELLED_ACCOUNT = re.compile(
     r"acct\.?\s*(?:no\.?|#)?|routing(?:\s+number)?|iban))[^\d\n]{0,12}?(\d(?:[ -]?\d){7,30})(?![\d])|"
     # "account 0123456789", a Nigerian bank verification number ("BVN 22183746501", stop 49)
     r"(?<![a-z])(?:account|bvn)\s?[:#]?\s?(\d{8,18})(?![\d])|"
-    r"(?<![a-z])sort\s*code[^\d\n]{0,4}\d{2}[ -]?\d{2}[ -]?\d{2}(?![\d])"  # a UK bank's sort code
+    r"(?<![a-z])sort\s*code[^\d\n]{0,4}\d{2}[ -]?\d{2}[ -]?\d{2}(?![\d])|"  # a UK bank's sort code
+    r"(?<![a-z])bsb[^\d\n]{0,4}\d{3}[ -]?\d{3}(?![\d])"  # an Australian branch number ("BSB 062-914")
 )
 
 # A card's whole number after the word "card", Luhn or not ("referral winner …, card 4929 1120 8834 5521",
 # a tenth-blind-set miss); its tail alone ("card ending 0004") is too short.
-_LABELLED_CARD = re.compile(r"(?<![a-z])card[^\d\n]{0,12}?\d(?:[ -]?\d){12,18}(?![\d])")
+# In Chinese the card may be named by "卡" alone: "退款请转到学员家长的卡：6222 0000 1234 5678 901".
+_LABELLED_CARD = re.compile(r"(?:(?<![a-z])card|卡)[^\d\n]{0,12}?\d(?:[ -]?\d){12,18}(?![\d])")
 
 # Mailboxes of a function, not of a person ("support@", "kefu@" for 客服, "zixun@" for 咨询).
 _ROLE_MAILBOX = re.compile(
@@ -200,6 +204,9 @@ _ADDRESS_PERSONAL = re.compile(
     r"\b(?:on\s+(?:its|their)\s+way|ship(?:s|ped|ping)?|deliver(?:ed|ing|y)?|mail(?:ed)?|sent|send|dispatch(?:ed)?|"
     r"post(?:ed)?|going|headed|heading|forwarded|went|gone|goes)\s+(?:\w+\s+){0,2}?to\b|\barrived\s+at\b|"
     r"\b(?:from|at|of)\s+number\s*$|"  # "Margaret watching from number 9 Kestrel Way"
+    # a prize winner's address, published with the win ("our giveaway winner Megan Thorley, 14 Larkspur
+    # Close"; "直播间抽中的宝宝：……地址杭州市西湖区文三路100号")
+    r"\bwinners?\b|抽中|中奖|获奖者|得奖者|幸运儿|"
     r"发往|寄往|寄到|寄至|送到|送至|派送至|配送至|发至|发到|收货地址|收件地址|家住|住址|住在|家庭住址|您家|府上|您的地址|到家"
 )
 _ADDRESS_BUSINESS = re.compile(
@@ -409,7 +416,8 @@ _SECRETS: list[tuple[str, re.Pattern[str], Callable[[str], bool] | None]] = [
         "secret.one_time_code",  # a PIN, a one-time or verification code, a gift card's secret
         re.compile(
             r"(?<![a-z])(?:otp|one-time\s+(?:code|password|passcode|pin)|verification\s+code|security\s+code|"
-            r"login\s+code|2fa\s+code|sms\s+code)(?:\s+(?:is|was|to|set\s+to)\s+|\s*[:：=]\s*|\s+)(?P<v>\d{4,8})(?![\d])|"
+            r"login\s+code|2fa\s+code|sms\s+code)(?:\s+(?:is|was|to|set\s+to)\s+|\s*[:：=]\s*|\s+)"
+            r"(?P<v>\d{4,8}|\d{3,4}[ -]\d{3,4})(?![\d])|"  # "482 913", as an app shows it
             # a backup or recovery code in groups: "the 2FA backup code for the inbox: 7391-2046-5518"
             r"(?:backup|recovery)\s+codes?\b[^\n.!?:：]{0,40}[:：]\s*(?P<y>\d{4}(?:[- ]\d{4}){1,3})(?![\d])|"
             # the digits may be spaced out to dodge a filter ("验证码是 7 3 5 2 0 1")

@@ -20,8 +20,11 @@ import pytest
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.runnables import RunnableLambda
 
+from agents.channels import load_channels
+from agents.quality import QualityContext, quality_findings
 from agents.state import Campaign
 from core.errors import InputError
+from knowledge.brand import load_brand
 from pipelines import runnable as runnable_module
 from pipelines.runnable import PROGRESS_EVENT, CampaignProgress, CampaignRunnable
 from tests.conftest import copy_brand
@@ -233,10 +236,14 @@ def test_a_langchain_embeddings_serves_the_campaigns_index(brands: dict[str, Pat
 
 @pytest.mark.llm
 @pytest.mark.slow
-def test_the_runnable_streams_a_real_campaign_on_the_embedded_model(brands: dict[str, Path]) -> None:
+def test_the_runnable_streams_a_real_campaign_on_the_embedded_model(tmp_path: Path) -> None:
     """The Runnable over the real embedded model (llama.cpp), not only the fake: progress streams while
-    the model works, and the campaign it ends with is a real one, cited from the real FAISS index."""
-    items = list(CampaignRunnable(channels=["social_post"]).stream(brands["tidewater"]))
+    the model works, and the campaign it ends with is a real one, cited from the real FAISS index. It is
+    also the suite's real-model Chinese social post (tests/test_campaign_llm.py runs the other channels):
+    delivered, it passes the quality checks again from scratch (hashtags, repeats, the positioning line
+    once)."""
+    root = copy_brand("wanderly", tmp_path)
+    items = list(CampaignRunnable(channels=["social_post"]).stream(root))
     *progress, campaign = items
     assert isinstance(campaign, Campaign) and campaign.backend == "llamacpp"
     assert [p.channel for p in campaign.pieces] == ["social_post"] and campaign.failure is None
@@ -246,3 +253,10 @@ def test_the_runnable_streams_a_real_campaign_on_the_embedded_model(brands: dict
     assert {p.id for p in campaign.passages} >= set(piece.citations)
     messages = [p.message for p in progress]
     assert any(m.startswith("copywriter: drafting social_post") for m in messages)
+    if piece.compliance.verdict == "blocked":  # a blocked piece says why
+        assert any(f.severity == "block" and not f.fixed for f in piece.compliance.findings)
+    else:
+        documents = [p.text for p in campaign.passages]
+        context = QualityContext.build(load_channels()["social_post"], load_brand(root), documents)
+        blocking = [f.rule_id for f in quality_findings(context, piece.fields) if f.severity == "block"]
+        assert blocking == [], piece.fields

@@ -73,6 +73,8 @@ PROBES = {
     "newline": ("en", _fill("", "\n")),
     "digit": ("en", _fill("", "7")),
     "最": ("zh", _fill("", "最")),
+    "最 and a syllable": ("zh", _fill("", "最a")),
+    "最 and its pinyin (many hits)": ("zh", _fill("", "zui高")),
     "<a then spaces": ("en", _fill("<a", " ")),
     "< then spaces": ("en", _fill("<", " ")),
     "<script>": ("en", _fill("", "<script>")),
