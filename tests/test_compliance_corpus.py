@@ -166,8 +166,11 @@ def _merged(*names: str) -> Report:
         # semantic); tuned on in stop 53 (0.929 / 0.110), so a tuning set since.
         (("compliance_blind14o_en.yaml", "compliance_blind14o_zh.yaml"), 0.92, 0.11),
         # The fifteenth, written blind and sealed on 2026-12-07 (stop 53) at 0.827 / 0.110 (rules +
+        # semantic); tuned on in stop 54 (0.955 / 0.093), so a tuning set since.
+        (("compliance_blind14p_en.yaml", "compliance_blind14p_zh.yaml"), 0.95, 0.10),
+        # The sixteenth, written blind and sealed on 2026-12-07 (stop 54) at 0.859 / 0.110 (rules +
         # semantic), after every change of that stop; not tuned on.
-        (("compliance_blind14p_en.yaml", "compliance_blind14p_zh.yaml"), 0.82, 0.11),
+        (("compliance_blind14q_en.yaml", "compliance_blind14q_zh.yaml"), 0.85, 0.11),
     ],
 )
 def test_issue_14_blind_sets_stay_at_their_measured_figures(
@@ -208,6 +211,8 @@ def test_no_blind_sentence_is_in_the_training_corpus() -> None:
         "compliance_blind14o_zh.yaml",
         "compliance_blind14p_en.yaml",
         "compliance_blind14p_zh.yaml",
+        "compliance_blind14q_en.yaml",
+        "compliance_blind14q_zh.yaml",
     )
     for name in (*blind, "compliance_sealed14_a.yaml", "compliance_sealed14_b.yaml"):
         shared = {c.text.strip() for c in load_corpus(DATA / name).cases} & train
