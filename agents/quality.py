@@ -1944,12 +1944,12 @@ def _named_too_often(ctx: QualityContext, fields: dict[str, str]) -> list[Compli
             continue
         # Headlines are shown side by side, descriptions on their own lines: "Hearthline" as the third
         # headline over a description naming Hearthline was fine to both reviewers of stop 53.
-        kind = spec.name.rstrip("0123456789_")
+        kind = field_kind(spec.name)
         also = [
             o.name
             for o in ctx.channel.fields
             if o.name != spec.name
-            and o.name.rstrip("0123456789_") == kind
+            and field_kind(o.name) == kind
             and gives_brand_name(ctx.brand, fields.get(o.name, ""))
         ]
         if also:
@@ -1964,6 +1964,11 @@ def _named_too_often(ctx: QualityContext, fields: dict[str, str]) -> list[Compli
                 )
             )
     return found
+
+
+def field_kind(name: str) -> str:
+    """What a field is, its number aside: "headline" for headline_1 to headline_3."""
+    return name.rstrip("0123456789_")
 
 
 def gives_brand_name(brand: Brand, text: str) -> bool:
@@ -2625,8 +2630,9 @@ def replace_blocked_phrases(
         if spec.name in replaced or not text or len(text) > _SHORT_FIELD_CHARS:
             continue
         others = [t for name, t in fields.items() if name != spec.name]
-        kind = spec.name.rstrip("0123456789_")
-        alike = [t for name, t in fields.items() if name != spec.name and name.rstrip("0123456789_") == kind]
+        alike = [
+            t for name, t in fields.items() if name != spec.name and field_kind(name) == field_kind(spec.name)
+        ]
         alternative = complete_alternative(
             spec, text, brand, others, products=about, titles=titles, alike=alike
         )

@@ -640,7 +640,7 @@ def unstated_awards(text: str, documents: list[str]) -> list[tuple[int, int, str
     aside; "award-winning", or a name of nothing but generic words, needs a document that mentions an
     award at all. An award said not to have been won ("we have never won an award") is no claim."""
     found = []
-    documents_units = [_award_units(d) for d in documents]
+    documents_units: list[set[str]] | None = None  # read only once an award is found
     for m in _AWARD.finditer(text):
         clause_start = max(text.rfind(ch, 0, m.start()) for ch in ".!?。！？\n，,;；") + 1
         if _AWARD_NEGATED.search(fold_str(text[clause_start : m.start()])):
@@ -651,6 +651,7 @@ def unstated_awards(text: str, documents: list[str]) -> list[tuple[int, int, str
         name = m.group("en") or m.group("zh") or m.group("winning")
         units = _award_units(name) if not m.group("winning") else set()
         if units:
+            documents_units = documents_units or [_award_units(d) for d in documents]
             stated = any(units <= d for d in documents_units)
         else:
             stated = any(_AWARD_ANY.search(fold_str(d)) for d in documents)
