@@ -1477,6 +1477,9 @@ def complete_alternative(
     # Low Tide" (the eval's ad-still-names-the-brand case, stop 53).
     naming = Counter(name for o in short_others for name in _named_products(brand, o))
     crowded = {name for name, n in naming.items() if n >= MAX_NAMING_FIELDS}
+    # ... nor named in a headline beside another that names it (:data:`SIDE_BY_SIDE`).
+    if field_kind(spec.name) == SIDE_BY_SIDE:
+        crowded |= {name for o in alike for name in _named_products(brand, o)}
     best = (
         max(
             fitting,
@@ -1906,6 +1909,9 @@ def _other_product(ctx: QualityContext, fields: dict[str, str]) -> list[Complian
 MAX_NAMING_FIELDS = 2
 """Phrase fields of a one-product piece (an ad's headlines and descriptions) that may name its product."""
 
+SIDE_BY_SIDE = "headline"
+"""The kind of field (:func:`field_kind`) a reader sees side by side in one line: an ad's headlines."""
+
 
 def _named_too_often(ctx: QualityContext, fields: dict[str, str]) -> list[ComplianceFinding]:
     """In a piece of phrase fields about one product (a search ad), a product named in more than
@@ -1921,7 +1927,22 @@ def _named_too_often(ctx: QualityContext, fields: dict[str, str]) -> list[Compli
         text = fields.get(spec.name, "")
         for product in sorted(_named_products(ctx.brand, text)):
             earlier = naming.setdefault(product, [])
-            if len(earlier) >= MAX_NAMING_FIELDS:
+            # Headlines are shown side by side: a product two of them name is read twice in one line
+            # (Wanderly's ad of stop 54: "Wanderly 云南·雨崩徒步 7天" beside "云南·雨崩徒步 7天：最高海拔约
+            # 3,700 米"; one blind reviewer rejected it for that, the other would cut it).
+            twice = [e for e in earlier if field_kind(e) == SIDE_BY_SIDE == field_kind(spec.name)]
+            if twice and len(earlier) < MAX_NAMING_FIELDS:
+                found.append(
+                    _finding(
+                        "quality.repetition",
+                        f'"{spec.name}" names {product} again beside "{twice[0]}", which already names it',
+                        "give one of its facts or a reason to click here instead of its name",
+                        field=spec.name,
+                        span=(0, len(text)),
+                        matched=text[:80],
+                    )
+                )
+            elif len(earlier) >= MAX_NAMING_FIELDS:
                 found.append(
                     _finding(
                         "quality.repetition",

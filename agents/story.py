@@ -77,6 +77,15 @@ _ADDRESS_ONLY = re.compile(
     r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Way|Place|Pl|Square|Sq|Quay|Pier|Highway)"
     r"\.?(?:, [A-Z][\w' -]{0,30}){0,4}\.?\s*$"
 )
+# A sentence on the terms of a shop rather than the brand's story: "All prices are in US dollars.",
+# "Shipping is free on orders of $75.00 or more …" (the opening of Hearthline's catalogue, retold into a
+# story blog of stop 54 that both blind reviewers rejected as a fact dump: "a price convention with no
+# price after it").
+_STORE_TERMS = re.compile(
+    r"\ball prices\b|\bprices (?:are|include|shown)\b|\bshipping is\b|\bships? (?:free|for a flat)\b"
+    r"|\bfree shipping\b|价格均|所有价格|包邮|运费",
+    re.IGNORECASE,
+)
 _SEE_ALSO = re.compile(
     r"[ \t]*[(（](?:see|details in|详见|参见|规则见|见)[^()（）]{1,60}[)）]", re.IGNORECASE
 )
@@ -88,7 +97,8 @@ def story_text(text: str) -> str:
     rows (a Chinese one that is a sentence is told as one, :data:`_CN_TIMELINE_ROW`), headings (a line of
     under 60 characters without a closing mark) or a line that introduces what follows ("Refunds depend on
     how many days before the class date you cancel:", its table left out), and without the sentences that
-    point to another document, speak of the brand's own marketing or give a street address alone."""
+    point to another document, speak of the brand's own marketing, give a street address alone, are a
+    labelled value or state a shop's terms (:data:`_STORE_TERMS`)."""
     lines: list[str] = []
     row_before = False  # the line kept last was a timeline row: the next row runs on in its paragraph
     for line in text.splitlines():
@@ -115,6 +125,9 @@ def story_text(text: str) -> str:
         points_back = dropped and _POINTS_BACK.match(sentence) is not None
         dropped = bool(
             _REFERENCE.search(sentence)
+            # a labelled value inside a paragraph: "Warranty: limited lifetime." (the same blog)
+            or _LIST_LINE.match(sentence.strip())
+            or _STORE_TERMS.search(sentence)
             or _ABOUT_MARKETING.search(sentence)
             or _ADDRESS_ONLY.match(sentence)
             or points_back

@@ -36,6 +36,7 @@ from policy.claims import (
     figures_with_units,
     link_claims,
     sentence_spans,
+    unreported_results,
     unstated_awards,
 )
 from policy.detectors import (
@@ -318,7 +319,11 @@ class ComplianceChecker:
         ]
         if not self.check_claims:
             return []
-        awards = self._award_findings("".join(chars), text, field) if self.evidence is not None else []
+        awards = (
+            self._award_findings("".join(chars), text, field) + self._result_findings(text, field)
+            if self.evidence is not None
+            else []
+        )
         if not claims:
             return awards
         if self.evidence is None:
@@ -418,6 +423,26 @@ class ComplianceChecker:
                 legal_reference=_SUBSTANTIATION,
             )
             for start, end, name in unstated_awards(masked, self._evidence_texts())
+        ]
+
+    def _result_findings(self, text: str, field: str | None) -> list[ComplianceFinding]:
+        """Study results ``text`` restates without their figures (:func:`policy.claims.unreported_results`):
+        block, whoever wrote it."""
+        return [
+            ComplianceFinding(
+                rule_id=RESULT_RULE,
+                category="unsupported_claim",
+                severity="block",
+                explanation=f'the documents give "{said}" only as what a share of a study\'s participants '
+                "said; stated without its figure it reads as a fact or a testimonial",
+                field=field,
+                span=(start, end),
+                matched=text[start:end],
+                suggestion=f'give the result as the documents do (the share who said "{said}", and who they '
+                "were), or leave it out",
+                legal_reference=_SUBSTANTIATION,
+            )
+            for start, end, said in unreported_results(text, self._evidence_texts())
         ]
 
     def _evidence_texts(self) -> list[str]:
@@ -1353,6 +1378,10 @@ CONTRADICTS_SIMILARITY = 0.6
 SAME_MEASURE_SIMILARITY = 0.3
 """How close a passage must be to a claim for a figure of the same unit and the same measured words
 (:func:`policy.claims.figures_measured`) to contradict the claim's."""
+RESULT_RULE = "claims.result_without_figure"
+"""A study result restated without its figure: the documents say "81% said skin felt smoother", the copy
+"Serum felt smoother after using it." (a perception study told as a fact or a testimonial)."""
+
 AWARD_RULE = "claims.unsupported_award"
 """An award the copy says was won that no document names ("winner of the 2024 Super Fund of the Year
 award", "荣获国际美妆金奖"), or "award-winning" where no document mentions an award."""

@@ -24,7 +24,7 @@ from typing import Protocol
 
 import numpy as np
 
-from policy.text import fold_str
+from policy.text import fold, fold_str
 
 _FIGURE = re.compile(
     r"(?<![a-z0-9.\-_/#])(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?\s*(万|亿)?"
@@ -657,4 +657,73 @@ def unstated_awards(text: str, documents: list[str]) -> list[tuple[int, int, str
             stated = any(_AWARD_ANY.search(fold_str(d)) for d in documents)
         if not stated:
             found.append((m.start(), m.end(), name.strip()))
+    return found
+
+
+# A survey result as the documents give it: "81% said skin felt smoother", "73% of users reported that
+# their skin tone looked more even", "81%的受试者表示皮肤更光滑". What was said runs to the clause's end.
+_SAID = re.compile(
+    r"\d{1,3}(?:\.\d)?\s?%\s(?:of\s(?:[a-z'-]+\s){0,4})?(?:said|reported|agreed|noticed|felt)\s(?:that\s)?"
+    r"(?P<en>[^.!?;:,()\n]{4,80})"
+    r"|\d{1,3}(?:\.\d)?\s?[%％]的?[\u4e00-\u9fff]{0,6}?(?:表示|认为|反馈|觉得|称)(?P<zh>[^，。！？；,!?;（）()\n]{3,30})"
+)
+_LINKING = dict.fromkeys(("felt", "feels", "feel"), "feel")
+_LINKING |= dict.fromkeys(("looked", "looks", "look"), "look")
+_RESULT_WORD = re.compile(r"[a-z]+")
+_REPORTED_FIGURE = re.compile(
+    r"\d\s?[%％]|\bpercent\b|\bper cent\b|\b\d+\s(?:in|out of)\s\d+\b|[一二三四五六七八九]成"
+)
+
+
+def _result_key(said: str) -> tuple[str, ...]:
+    """The words a restatement of a result keeps: from its linking verb on ("skin felt smoother" ->
+    ("feel", "smoother")), else its last two words; a Chinese result is its characters."""
+    words = [w for w in _RESULT_WORD.findall(said) if w not in {"their", "my", "the", "that"}]
+    for i, word in enumerate(words):
+        if word in _LINKING and i + 1 < len(words):
+            return (_LINKING[word], *words[i + 1 : i + 3])
+    return tuple(words[-2:])
+
+
+def _sentence_bounds(text: str, start: int, end: int) -> tuple[int, int]:
+    head = max(text.rfind(ch, 0, start) for ch in ".!?。！？\n") + 1
+    tails = [i for i in (text.find(ch, end) for ch in ".!?。！？\n") if i >= 0]
+    return head, min(tails, default=len(text))
+
+
+def unreported_results(text: str, documents: list[str]) -> list[tuple[int, int, str]]:
+    """Study results ``text`` restates without their figures: (start, end, the result as the documents
+    give it) each. When the documents state an effect only as what a share of a study's participants
+    said ("81% said skin felt smoother"), copy that says it as a fact or a testimonial ("Serum felt
+    smoother after using it.") turns a perception study into a claim no one measured; a legal reader
+    sends it back (Clearleaf's ad, stop 54, rejected by both blind reviewers). A sentence that gives a
+    figure with it (a percentage, "8 in 10") is a report, not a restatement."""
+    keys: dict[tuple[str, ...], str] = {}
+    for document in documents:
+        for m in _SAID.finditer(fold_str(document)):
+            said = (m.group("en") or m.group("zh") or "").strip()
+            said = said.removeprefix("their ").removeprefix("my ")
+            key = (said,) if m.group("zh") else _result_key(said)
+            if len(key) >= 2 or (m.group("zh") and len(said) >= 3):
+                keys.setdefault(key, said)
+    if not keys:
+        return []
+    folding = fold(text)
+    folded = folding.text
+    found = []
+    for key, said in keys.items():
+        if len(key) == 1:  # Chinese: the words as they are
+            starts = [m.start() for m in re.finditer(re.escape(key[0]), folded)]
+            spans = [(s, s + len(key[0])) for s in starts]
+        else:
+            words = list(_RESULT_WORD.finditer(folded))
+            spans = []
+            for i in range(len(words) - len(key) + 1):
+                got = [_LINKING.get(w.group(), w.group()) for w in words[i : i + len(key)]]
+                if tuple(got) == key:
+                    spans.append((words[i].start(), words[i + len(key) - 1].end()))
+        for start, end in spans:
+            head, tail = _sentence_bounds(folded, start, end)
+            if not _REPORTED_FIGURE.search(folded[head:tail]):
+                found.append((*folding.span(start, end), said))
     return found

@@ -214,7 +214,7 @@ def test_story_text_leaves_out_pointers_to_other_documents() -> None:
     ) == ("Sunscreens are regulated as OTC drugs.\nWe paid well above the market price.")
     assert story_text(text) == (
         "所有学期班一次只收一期的费用（每期不超过 3 个月），按课时退费。每期开课前有一次免费的家长说明会。\n"
-        "Oven-safe at any home-oven temperature. Warranty: limited lifetime. We cast in Ohio."
+        "Oven-safe at any home-oven temperature. We cast in Ohio."
     )
     # The sentence after a pointer that points back at it goes with it (stop 45's Qingyu story blog kept
     # "它们针对的是课程服务本身……"); the same opening after a kept sentence stays.
