@@ -44,6 +44,46 @@ _SENTENCE_END = re.compile(r"[.!?。！？…”\"」』）)]$")
 # English row ("2013 - Founded in Astoria with a 5 kg roaster.") has no subject to stand as a sentence.
 _CN_TIMELINE_ROW = re.compile(r"^(\d{4}\s*年)\s*[:：]\s*(?=\S)")
 _CJK_END = re.compile(r"[\u3000-\u9fff\uff00-\uffef]$")
+# An English timeline row ("2009 - Granddaughter Nora Brask relaunches the skillets under the Hearthline
+# name and starts selling online."): told as a sentence when it can stand as one (:func:`_row_sentence`).
+# Without them Hearthline's story never said that the Brask foundry became Hearthline, and both blind
+# reviewers of stop 54 read its history as another company's.
+_EN_TIMELINE_ROW = re.compile(r"^(\d{4})\s?[-–—:]\s?(?=[A-Z])")
+# A row that opens on what was done, without a subject ("Launched the Tide Club subscription."): "we" did
+# it, as the documents say of the brand; "Launch of the X" is "we launched the X".
+_DONE_FIRST = re.compile(r"^(?:[A-Z][a-z]+ed|Began|Won|Took|Grew|Became|Built|Bought|Made|Moved|Set|Sold)\b")
+_LAUNCH_OF = re.compile(r"^(Launch|Opening|Introduction) of\b")
+_LAUNCH_DONE = {"Launch": "launched", "Opening": "opened", "Introduction": "introduced"}
+# A row with a subject and a verb in the present or the past: a word ending in -s or -ed after its first
+# word ("Granddaughter Nora Brask relaunches", "Hearthline reaches", "Industrial orders decline"), or a
+# plural subject's plain verb after "and" ("Walter and June Brask open"). "First …" and "Company …" rows
+# are headlines ("First Hearth Kitchen cooking classes at the foundry store."), not sentences.
+_SUBJECT_VERB = re.compile(
+    r"^(?!First\b|Company\b)[A-Z][\w'-]*(?: [\w'.-]+){0,5}? (?:[a-z]{3,}(?:s|ed)|open|begin|start|move|join)\b"
+)
+
+
+_FOUNDED = re.compile(r"^(?:Founded|Established|Incorporated|Registered)\b(?= (?:in|on|at|as|by)\b)")
+
+
+def _row_sentence(year: str, rest: str, text: str) -> str | None:
+    """An English timeline row's text as a sentence of its year, or None where it cannot stand as one.
+    Its first word keeps its capital where ``text`` (the whole passage) writes it so mid-sentence (a
+    name: "Hearthline reaches 210 employees."), and loses it otherwise ("industrial orders decline")."""
+    launch = _LAUNCH_OF.match(rest)
+    if launch:
+        return f"In {year} we {_LAUNCH_DONE[launch.group(1)]}{rest[launch.end() :]}"
+    if _FOUNDED.match(rest):
+        return f"In {year} we were {rest[0].lower()}{rest[1:]}"
+    if _DONE_FIRST.match(rest):
+        return f"In {year} we {rest[0].lower()}{rest[1:]}"
+    if _SUBJECT_VERB.match(rest):
+        first = rest.split(" ", 1)[0]
+        named = re.search(rf"[a-z,;] {re.escape(first)}\b", text) is not None
+        common = first in {"The", "A", "An", "Our", "Its", "Their"}
+        common = common or (re.match(r"[A-Z][a-z'-]* [a-z]", rest) is not None and not named)
+        return f"In {year}, {rest[0].lower() + rest[1:] if common else rest}"
+    return None
 
 
 # A sentence that points to another document or another part of one ("详见《暑期编程日营》。", "简要信息：
@@ -86,6 +126,20 @@ _STORE_TERMS = re.compile(
     r"|\bfree shipping\b|价格均|所有价格|包邮|运费",
     re.IGNORECASE,
 )
+# A label and its value: "Warranty: limited lifetime." (a Hearthline story blog of stop 54, read as a
+# form field). A colon before a sentence is no label: "我们的做法很简单：班要小，……", "创始人许然说：……".
+_LABEL = re.compile(r"\s*(?:[^\s,.，。:：]+ ){0,2}[^\s,.，。:：]{1,16}[:：]\s*")
+_VALUE_MAX = 30
+
+
+def _labelled_value(sentence: str) -> bool:
+    label = _LABEL.match(sentence)
+    if label is None or label.group().rstrip(" :：").endswith(("说", "says", "said")):
+        return False
+    value = sentence[label.end() :].strip()
+    return len(value) <= _VALUE_MAX and not re.search(r"[,，;；、]", value)
+
+
 _SEE_ALSO = re.compile(
     r"[ \t]*[(（](?:see|details in|详见|参见|规则见|见)[^()（）]{1,60}[)）]", re.IGNORECASE
 )
@@ -94,27 +148,41 @@ _SEE_ALSO = re.compile(
 def story_text(text: str) -> str:
     """The prose of a passage a story retells: its lines that are sentences, not list items, table rows
     ("| Skillet | Top diameter | … | Price |", which a Hearthline story blog of stop 52 carried), timeline
-    rows (a Chinese one that is a sentence is told as one, :data:`_CN_TIMELINE_ROW`), headings (a line of
+    rows (one that is a sentence is told as one: :data:`_CN_TIMELINE_ROW`, :func:`_row_sentence`), headings (a line of
     under 60 characters without a closing mark) or a line that introduces what follows ("Refunds depend on
     how many days before the class date you cancel:", its table left out), and without the sentences that
     point to another document, speak of the brand's own marketing, give a street address alone, are a
     labelled value or state a shop's terms (:data:`_STORE_TERMS`)."""
     lines: list[str] = []
-    row_before = False  # the line kept last was a timeline row: the next row runs on in its paragraph
+    row_before = ""  # the kind of timeline row kept last ("zh", "en"): the next of its kind runs on with it
+    # years the prose around the rows already tells ("In 1962 Walter and June Brask opened …"): their
+    # rows would say it twice
+    told_years = set(
+        re.findall(
+            r"\b\d{4}\b", "\n".join(ln for ln in text.splitlines() if not _EN_TIMELINE_ROW.match(ln.strip()))
+        )
+    )
     for line in text.splitlines():
         line = line.strip()
         row = bool(_SENTENCE_END.search(line) and _CN_TIMELINE_ROW.match(line))
         if row:
             line = _CN_TIMELINE_ROW.sub(r"\1，", line)
+        english = _EN_TIMELINE_ROW.match(line) if _SENTENCE_END.search(line) else None
+        if english:
+            year = english.group(1)
+            told = None if year in told_years else _row_sentence(year, line[english.end() :], text)
+            row = told is not None
+            line = told or line
         if not line or _LIST_LINE.match(line) or line.count("|") >= 2:  # a list item or a table row
             continue
         if line.endswith((":", "：")) or (not _SENTENCE_END.search(line) and len(line) < 60):
             continue
-        if row and row_before:  # one paragraph of the years, not a line each (stop 49's seed-8 blog)
-            lines[-1] += line
+        kind = ("en" if english else "zh") if row else ""
+        if kind and kind == row_before:  # one paragraph of the years, not a line each (stop 49's seed-8 blog)
+            lines[-1] += (" " if english else "") + line
         else:
             lines.append(line)
-        row_before = row
+        row_before = kind
     # a parenthetical pointer goes, and a sentence that is one, and the sentence after a dropped one that
     # points back at it
     prose = _SEE_ALSO.sub("", "\n".join(lines))
@@ -125,8 +193,7 @@ def story_text(text: str) -> str:
         points_back = dropped and _POINTS_BACK.match(sentence) is not None
         dropped = bool(
             _REFERENCE.search(sentence)
-            # a labelled value inside a paragraph: "Warranty: limited lifetime." (the same blog)
-            or _LIST_LINE.match(sentence.strip())
+            or _labelled_value(sentence)
             or _STORE_TERMS.search(sentence)
             or _ABOUT_MARKETING.search(sentence)
             or _ADDRESS_ONLY.match(sentence)

@@ -207,7 +207,7 @@ _ADDRESS_PERSONAL = re.compile(
     # a prize winner's address, published with the win ("our giveaway winner Megan Thorley, 14 Larkspur
     # Close"; "直播间抽中的宝宝：……地址杭州市西湖区文三路100号")
     r"\bwinners?\b|抽中|中奖|获奖者|得奖者|幸运儿|"
-    r"发往|寄往|寄到|寄至|送到|送至|派送至|配送至|发至|发到|收货地址|收件地址|家住|住址|住在|家庭住址|您家|府上|您的地址|到家"
+    r"发往|寄往|寄到|寄至|送到|送至|派送至|配送至|发至|发到|收货地址|收件地址|家住|住址|住在|住喺|住係|家庭住址|您家|府上|您的地址|到家"
 )
 _ADDRESS_BUSINESS = re.compile(
     r"\b(?:our|the)\s+(?:[a-z]+\s+)?(?:"
@@ -220,7 +220,7 @@ _ADDRESS_BUSINESS = re.compile(
 # A Chinese address down to a house number ("文三路88号", "长乐路 120 弄 5 号 3 幢 502 室"): the span runs
 # back over the place names before it and on over the building, unit and room after it.
 _CN_ADDRESS = re.compile(
-    r"[\u4e00-\u9fff]{0,3}(?:路|街|大道|巷|弄|胡同|里)(?:[一二三四五六七八九十]{1,3}段)?\s*\d{1,5}\s*(?:号|弄)"
+    r"[\u4e00-\u9fff]{0,3}(?:路|街|大道|道|巷|弄|胡同|里)(?:[一二三四五六七八九十]{1,3}段)?\s*\d{1,5}\s*(?:号|弄)"
     r"(?:\s*[\d一二三四五六七八九十]{1,4}\s*(?:号|幢|栋|号楼|单元|楼|层|室|座)){0,4}"
 )
 # A number stated as an example or a format, not as anyone's ("Phone (example): +1 555 0100").
@@ -242,13 +242,14 @@ _PHONE = re.compile(
     r"(?<![\w+])(?<!\d )(?:(?:\+|00)\d{1,3}[\s.-]?)?(?:\(\d{2,4}\)[\s.-]?|\d{2,4}[\s.-])"
     r"\d{3,4}[\s.-]?\d{4}(?!\d| \d)"
     r"|(?<![\w])\+\d{8,15}(?![\d])"
-    r"|(?<![\w+])0\d{4}\s\d{6}(?![\d])"  # a UK mobile as it is written: "07700 900482"
+    r"|(?<![\w+])0\d{4}\s(?:\d{6}|\d{3}\s\d{3})(?![\d])"  # a UK mobile as written: "07700 900482", "07700 900 482"
 )
 
 # A value that only stands for a credential: "<your-key-here>", "${API_KEY}", "YOUR_TOKEN", "PASSWORD",
 # "xxxx", "****9f2a" (masked). Documentation writes these; they leak nothing.
 _PLACEHOLDER_SECRET = re.compile(
-    r"[<>{}\[\]$%]|your[-_ ]|x{4,}|\*{3,}|•{3,}|\.{3}|redacted|placeholder", re.IGNORECASE
+    r"[<>{}\[\]$]|%(?![0-9a-f]{2})|%[a-z_]+%|your[-_ ]|x{4,}|\*{3,}|•{3,}|\.{3}|redacted|placeholder",
+    re.IGNORECASE,
 )
 _PLACEHOLDER_WORD = re.compile(
     r"(?:password|pass|passwd|pwd|secret|token|apikey|api_key|key|value|none|null|empty|user|username)"
@@ -400,7 +401,7 @@ _SECRETS: list[tuple[str, re.Pattern[str], Callable[[str], bool] | None]] = [
     (
         "secret.encoded",  # a credential pasted encoded: "the API token is base64-encoded …: cGstbGl2…"
         re.compile(
-            r"(?<![a-z0-9])base64\b[^\n]{0,80}?[:：=]\s*(?P<v>[a-z0-9+/]{16,200}={0,2})(?![a-z0-9+/=])"
+            r"(?<![a-z0-9])base64(?![a-z0-9])[^\n]{0,80}?[:：=]\s*(?P<v>[a-z0-9+/]{16,200}={0,2})(?![a-z0-9+/=])"
         ),
         _key_like,
     ),
@@ -418,6 +419,9 @@ _SECRETS: list[tuple[str, re.Pattern[str], Callable[[str], bool] | None]] = [
             r"(?<![a-z])(?:otp|one-time\s+(?:code|password|passcode|pin)|verification\s+code|security\s+code|"
             r"login\s+code|2fa\s+code|sms\s+code)(?:\s+(?:is|was|to|set\s+to)\s+|\s*[:：=]\s*|\s+)"
             r"(?P<v>\d{4,8}|\d{3,4}[ -]\d{3,4})(?![\d])|"  # "482 913", as an app shows it
+            # the code's name, then what it is for: "2FA code for the ads account is 604 118"
+            r"(?:2fa|otp|login|sms|verification|one-time)\s+code\s+(?:for|to)\b[^\n.!?:：\d]{0,40}?"
+            r"(?:\s(?:is|was)\s+|[:：=]\s*)(?P<b>\d{6}|\d{3}[ -]\d{3})(?![\d])|"
             # a backup or recovery code in groups: "the 2FA backup code for the inbox: 7391-2046-5518"
             r"(?:backup|recovery)\s+codes?\b[^\n.!?:：]{0,40}[:：]\s*(?P<y>\d{4}(?:[- ]\d{4}){1,3})(?![\d])|"
             # the digits may be spaced out to dodge a filter ("验证码是 7 3 5 2 0 1")
@@ -445,7 +449,7 @@ _SECRETS: list[tuple[str, re.Pattern[str], Callable[[str], bool] | None]] = [
         "secret.assignment",  # "the Twilio auth token so you can send the SMS blast: 0000…", "Bearer 3f9a…"
         re.compile(
             # "…: value" or "… is value" ("staging key is hl_live_sk_7Fq2…", "the API token is lp_tok_9f83…")
-            r"(?<![a-z0-9_])(?:key|token|secret|credentials?)\b[^:：=\n.!?@/<>'\"]{0,40}?(?:[:：=]|\s(?:is|was)|\s?是)\s*"
+            r"(?:(?<![a-z0-9_])(?:key|token|secret|credentials?)\b|令牌|密钥|秘钥)[^:：=\n.!?@/<>'\"]{0,40}?(?:[:：=]|\s(?:is|was)|\s?是)\s*"
             + _V
             + r"|(?<![a-z])bearer\s+(?P<b>[a-z0-9._~+/-]{16,}=*)"
         ),
@@ -588,7 +592,8 @@ _CN_ADDRESS_LEAD = re.compile(r"[\u4e00-\u9fff]{1,16}$")
 _CN_NAMED_BEFORE = re.compile(
     r"(?:买家|顾客|客户|学员|会员|粉丝|用户|家长|宝妈)[\u4e00-\u9fff]{2,4}\s*[（(][\u4e00-\u9fff]{0,16}$"
 )
-_CN_CUE_END = re.compile(r".*(?:往|到|至|在|址)")
+_CN_LIVES_AT = re.compile(r"住(?:在|喺|係)")
+_CN_CUE_END = re.compile(r".*(?:往|到|至|在|址|喺)")
 
 
 def _street_addresses(folded: Folded) -> list[tuple[int, int]]:
@@ -610,6 +615,8 @@ def _street_addresses(folded: Folded) -> list[tuple[int, int]]:
         residence = re.search(r"室|单元", m.group()) and re.search(r"女士|先生|小姐|您", before)
         # "……216号7楼的林美玲小姐": the address of the person named right after it
         residence = residence or _CN_RESIDENT_AFTER.match(text, m.end()) or _CN_NAMED_BEFORE.search(before)
+        # "住喺观塘道120号": the span's place-name run may have taken the "喺" of the cue
+        residence = residence or _CN_LIVES_AT.search(text, max(0, m.start() - 2), m.start() + 1)
         if (_ADDRESS_PERSONAL.search(before) or residence) and not _ADDRESS_BUSINESS.search(before):
             lead = _CN_ADDRESS_LEAD.search(text, 0, m.start())  # the place names before the road
             start = m.start()

@@ -142,3 +142,43 @@ def test_hearthlines_story_carries_no_price_convention_or_warranty_label(tmp_pat
     assert "Walter and June Brask" in told and "sand mold" in told
     assert "All prices are" not in told and "Shipping is free" not in told
     assert "Warranty: limited lifetime" not in told
+
+
+def test_an_english_timeline_row_that_can_stand_as_a_sentence_is_told_as_one() -> None:
+    """Hearthline's relaunch under its own name is only in its timeline ("2009 - Granddaughter Nora Brask
+    relaunches the skillets under the Hearthline name …"): left out, the story's foundry was another
+    company to both blind reviewers of stop 54. A row without a subject is told as what "we" did; a
+    headline-like row ("First …", "Company founded …") and a year the prose already tells stay out."""
+    from agents.story import story_text
+
+    text = (
+        "In 1990 Ada Lind opened a bakery in Leeds.\n"
+        "1990 - Ada Lind opens the bakery.\n"
+        "1998 - Launch of the Rye Loaf.\n"
+        "2004 - Moved to a bigger oven house on Kirk Street.\n"
+        "2010 - Founded the Lind Baking School.\n"
+        "2015 - First classes at the bakery.\n"
+        "2020 - Company founded in Leeds.\n"
+        "2021 - Established in a new home on Mill Lane.\n"
+        "2022 - Lindloaf reaches 40 bakers.\n"
+        "Every loaf is shaped by hand; Lindloaf bakes about 900 a day."
+    )
+    assert story_text(text) == (
+        "In 1990 Ada Lind opened a bakery in Leeds.\n"
+        "In 1998 we launched the Rye Loaf. In 2004 we moved to a bigger oven house on Kirk Street. "
+        "In 2010 we founded the Lind Baking School. In 2021 we were established in a new home on Mill Lane. "
+        "In 2022, Lindloaf reaches 40 bakers.\n"
+        "Every loaf is shaped by hand; Lindloaf bakes about 900 a day."
+    )
+
+
+def test_a_colon_before_a_sentence_is_no_label() -> None:
+    """The label rule above cut Qingyu's story of stop 55 (first run) by two sentences: "我们的做法很简单：
+    班要小，……" and "创始人许然说：……" are sentences, not form fields."""
+    from agents.story import story_text
+
+    text = (
+        "青屿在青岛。我们的做法很简单：班要小，每一期都做出作品。创始人许然说：想法像小岛。\n"
+        "We teach in Leeds. Note: all classes are small, and every one ends with a demo."
+    )
+    assert story_text(text) == text

@@ -149,11 +149,13 @@ def test_story_text_keeps_sentences_and_drops_rows_labels_and_headings() -> None
         "care@clearleaf.example, Monday to Friday, 8 am to 5 pm Mountain Time.\n"
         "Each skillet is poured in a sand mold."
     )
-    # A Chinese timeline row that is a sentence is told as one (Wanderly's founding is in its rows), the
-    # rows in one paragraph; one without a closing mark, and an English row, stay out.
+    # A timeline row that is a sentence is told as one (Wanderly's founding is in its rows), the rows of a
+    # language in one paragraph; one without a closing mark stays out. An English row is told with its
+    # year as "In 1962, …" (stop 55: Hearthline's story never said the foundry became Hearthline).
     assert story_text(text) == (
         "Wanderly 是一家专注小团慢旅行的旅行品牌，总部位于四川成都。\n"
         "2015 年，创始人林澄在成都创立 Wanderly。2017 年，开通雨崩路线。\n"
+        "In 1962, Brask Foundry opens.\n"
         "Each skillet is poured in a sand mold."
     )
 
