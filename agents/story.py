@@ -59,7 +59,8 @@ _LAUNCH_DONE = {"Launch": "launched", "Opening": "opened", "Introduction": "intr
 # plural subject's plain verb after "and" ("Walter and June Brask open"). "First …" and "Company …" rows
 # are headlines ("First Hearth Kitchen cooking classes at the foundry store."), not sentences.
 _SUBJECT_VERB = re.compile(
-    r"^(?!First\b|Company\b)[A-Z][\w'-]*(?: [\w'.-]+){0,5}? (?:[a-z]{3,}(?:s|ed)|open|begin|start|move|join)\b"
+    r"^(?!First\b|Company\b)[A-Z][\w'-]*(?: [\w'.-]+){0,5}? "
+    r"(?:[a-z]{3,}(?:s|ed)|open|begin|start|move|join)\b"
 )
 
 
@@ -148,9 +149,10 @@ _SEE_ALSO = re.compile(
 def story_text(text: str) -> str:
     """The prose of a passage a story retells: its lines that are sentences, not list items, table rows
     ("| Skillet | Top diameter | … | Price |", which a Hearthline story blog of stop 52 carried), timeline
-    rows (one that is a sentence is told as one: :data:`_CN_TIMELINE_ROW`, :func:`_row_sentence`), headings (a line of
-    under 60 characters without a closing mark) or a line that introduces what follows ("Refunds depend on
-    how many days before the class date you cancel:", its table left out), and without the sentences that
+    rows (one that is a sentence is told as one: :data:`_CN_TIMELINE_ROW`, :func:`_row_sentence`),
+    headings (a line of under 60 characters without a closing mark) or a line that introduces what
+    follows ("Refunds depend on how many days before the class date you cancel:", its table left out),
+    and without the sentences that
     point to another document, speak of the brand's own marketing, give a street address alone, are a
     labelled value or state a shop's terms (:data:`_STORE_TERMS`)."""
     lines: list[str] = []

@@ -35,6 +35,7 @@ from policy.claims import (
     figures_measured,
     figures_with_units,
     link_claims,
+    misquoted_results,
     sentence_spans,
     unreported_results,
     unstated_awards,
@@ -443,6 +444,19 @@ class ComplianceChecker:
                 legal_reference=_SUBSTANTIATION,
             )
             for start, end, said in unreported_results(text, self._evidence_texts())
+        ] + [
+            ComplianceFinding(
+                rule_id=RESULT_RULE,
+                category="unsupported_claim",
+                severity="block",
+                explanation=f'the documents give this share for "{said}", not for what the copy says ' "it found",
+                field=field,
+                span=(start, end),
+                matched=text[start:end],
+                suggestion=f'give the share with its own result ("{said}") and who said it, or leave it out',
+                legal_reference=_SUBSTANTIATION,
+            )
+            for start, end, said in misquoted_results(text, self._evidence_texts())
         ]
 
     def _evidence_texts(self) -> list[str]:
@@ -1380,7 +1394,8 @@ SAME_MEASURE_SIMILARITY = 0.3
 (:func:`policy.claims.figures_measured`) to contradict the claim's."""
 RESULT_RULE = "claims.result_without_figure"
 """A study result restated without its figure: the documents say "81% said skin felt smoother", the copy
-"Serum felt smoother after using it." (a perception study told as a fact or a testimonial)."""
+"Serum felt smoother after using it." (a perception study told as a fact or a testimonial); or the study's
+share given with another result ("81% … felt softer")."""
 
 AWARD_RULE = "claims.unsupported_award"
 """An award the copy says was won that no document names ("winner of the 2024 Super Fund of the Year

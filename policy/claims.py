@@ -663,9 +663,9 @@ def unstated_awards(text: str, documents: list[str]) -> list[tuple[int, int, str
 # A survey result as the documents give it: "81% said skin felt smoother", "73% of users reported that
 # their skin tone looked more even", "81%的受试者表示皮肤更光滑". What was said runs to the clause's end.
 _SAID = re.compile(
-    r"\d{1,3}(?:\.\d)?\s?%\s(?:of\s(?:[a-z'-]+\s){0,4})?(?:said|reported|agreed|noticed|felt)\s(?:that\s)?"
+    r"(?P<share>\d{1,3}(?:\.\d)?)\s?%\s(?:of\s(?:[a-z'-]+\s){0,4})?(?:said|reported|agreed|noticed|felt)\s(?:that\s)?"
     r"(?P<en>[^.!?;:,()\n]{4,80})"
-    r"|\d{1,3}(?:\.\d)?\s?[%％]的?[\u4e00-\u9fff]{0,6}?(?:表示|认为|反馈|觉得|称)(?P<zh>[^，。！？；,!?;（）()\n]{3,30})"
+    r"|(?P<share_zh>\d{1,3}(?:\.\d)?)\s?[%％]的?[\u4e00-\u9fff]{0,6}?(?:表示|认为|反馈|觉得|称)(?P<zh>[^，。！？；,!?;（）()\n]{3,30})"
 )
 _LINKING = dict.fromkeys(("felt", "feels", "feel"), "feel")
 _LINKING |= dict.fromkeys(("looked", "looks", "look"), "look")
@@ -726,4 +726,40 @@ def unreported_results(text: str, documents: list[str]) -> list[tuple[int, int, 
             head, tail = _sentence_bounds(folded, start, end)
             if not _REPORTED_FIGURE.search(folded[head:tail]):
                 found.append((*folding.span(start, end), said))
+    return found
+
+
+# A share given with what was perceived: "81% of people … felt softer", "73% saw more even tone".
+_SHARE_PERCEIVED = re.compile(
+    r"(?<![\d.])(?P<share>\d{1,3}(?:\.\d)?)\s?%\s(?:[\w%'-]+\s){0,10}?"
+    r"(?:felt|feel|feels|looked|look|looks|said|say|reported|noticed|saw|see|agreed|found)\b"
+)
+
+
+def misquoted_results(text: str, documents: list[str]) -> list[tuple[int, int, str]]:
+    """Study shares ``text`` gives with another result than the documents give for them: (start, end,
+    the result as the documents give it) each. "81% said skin felt smoother" in the documents and "81% of
+    people who used our serum felt softer" in an ad of stop 55 (seed 10): the figure is the study's, the
+    result is not, so the claim is one no one measured. English only; a share the documents give for
+    several results is left alone."""
+    results: dict[str, set[str]] = {}
+    for document in documents:
+        for m in _SAID.finditer(fold_str(document)):
+            if m.group("en"):
+                said = m.group("en").strip().removeprefix("their ").removeprefix("my ")
+                results.setdefault(m.group("share"), set()).add(said)
+    if not results:
+        return []
+    folding = fold(text)
+    found = []
+    for m in _SHARE_PERCEIVED.finditer(folding.text):
+        given = results.get(m.group("share"))
+        if not given or len(given) != 1:
+            continue
+        (said,) = given
+        head, tail = _sentence_bounds(folding.text, m.start(), m.end())
+        sentence_words = set(_RESULT_WORD.findall(folding.text[head:tail]))
+        last = _RESULT_WORD.findall(said)[-1:]
+        if last and last[0] not in sentence_words:
+            found.append((*folding.span(m.start("share"), m.end()), said))
     return found

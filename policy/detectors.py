@@ -242,12 +242,14 @@ _PHONE = re.compile(
     r"(?<![\w+])(?<!\d )(?:(?:\+|00)\d{1,3}[\s.-]?)?(?:\(\d{2,4}\)[\s.-]?|\d{2,4}[\s.-])"
     r"\d{3,4}[\s.-]?\d{4}(?!\d| \d)"
     r"|(?<![\w])\+\d{8,15}(?![\d])"
-    r"|(?<![\w+])0\d{4}\s(?:\d{6}|\d{3}\s\d{3})(?![\d])"  # a UK mobile as written: "07700 900482", "07700 900 482"
+    # a UK mobile as it is written: "07700 900482", "07700 900 482"
+    r"|(?<![\w+])0\d{4}\s(?:\d{6}|\d{3}\s\d{3})(?![\d])"
 )
 
 # A value that only stands for a credential: "<your-key-here>", "${API_KEY}", "YOUR_TOKEN", "PASSWORD",
 # "xxxx", "****9f2a" (masked). Documentation writes these; they leak nothing.
 _PLACEHOLDER_SECRET = re.compile(
+    # "%" marks a placeholder ("%DB_PASS%") unless it encodes a character in a URL ("Rk7%23mPq")
     r"[<>{}\[\]$]|%(?![0-9a-f]{2})|%[a-z_]+%|your[-_ ]|x{4,}|\*{3,}|•{3,}|\.{3}|redacted|placeholder",
     re.IGNORECASE,
 )
@@ -269,6 +271,8 @@ def _key_like(value: str) -> bool:
     """A token a machine made: letters and digits mixed, or long with mixed case or symbols."""
     value = value.strip("'\"`")
     if len(value) < 6 or _placeholder(value) or "//" in value:  # a URL is not a key
+        return False
+    if re.fullmatch(r"[a-z]+(?:[.-][a-z]+)+\.?", value):  # nor a host ("links only go to mossgate.example")
         return False
     alpha, digit = any(c.isalpha() for c in value), any(c.isdigit() for c in value)
     mixed = any(c.isupper() for c in value) and any(c.islower() for c in value)

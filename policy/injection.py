@@ -113,7 +113,8 @@ INJECTION_PATTERNS = re2.compile(
             r"given)\s+with\b",
             r"\b(?:[a-z]+_)+(?:instructions?|override|prompt|config)\b|\b(?:override|system|new|assistant|ai)_[a-z_]+\b",
             r"\[(?:tool_result|tool|function_call|function_result|observation)\]",
-            r"\bforget\s+(?:all\s+|everything\s+)?(?:you\s+were\s+told|(?:your|the)\s+(?:previous\s+)?training)",
+            # (not "forget everything you were told about cat litter": an idiom addressed to the reader)
+            r"\bforget\s+(?:all\s+|everything\s+)?(?:you\s+were\s+told(?:\s*[.,;:!—-]|\s+and\b|\s+(?:before|earlier|previously|so\s+far|until\s+now|by\s+(?:the|your)\s+\w+)\b|\s*$)|(?:your|the)\s+(?:previous\s+)?training)",
             r"\bnew\s+(?:instructions?|rules|directives?|orders)\s*[:：]\s*(?:you|ignore|always|never|from)",
             # Override markers and modes: "SYSTEM OVERRIDE", "admin command", "developer mode".
             r"\b(?:system|admin|administrator|developer|root|master|emergency|security|priority)\s+override\b",

@@ -182,3 +182,18 @@ def test_a_colon_before_a_sentence_is_no_label() -> None:
         "We teach in Leeds. Note: all classes are small, and every one ends with a demo."
     )
     assert story_text(text) == text
+
+
+def test_a_studys_share_given_with_another_result_is_found() -> None:
+    """Clearleaf's ad of stop 55 (first run): "We found that 81% of people who used our Niacinamide 10%
+    Serum felt softer", where the documents give 81% for "skin felt smoother"."""
+    from policy.claims import misquoted_results
+
+    (found,) = misquoted_results("In our study, 73% of users said their skin felt firmer.", STUDY)
+    assert found[2] == "skin tone looked more even"
+    for fine in (
+        "81% of 52 participants said skin felt smoother after 4 weeks.",
+        "Made with 81% recycled plastic, it feels solid.",  # the share is no study's
+        "67% said pores looked less visible.",
+    ):
+        assert misquoted_results(fine, STUDY) == [], fine
