@@ -449,7 +449,7 @@ class ComplianceChecker:
                 rule_id=RESULT_RULE,
                 category="unsupported_claim",
                 severity="block",
-                explanation=f'the documents give this share for "{said}", not for what the copy says ' "it found",
+                explanation=f'the documents give this share for "{said}", not for what the copy says',
                 field=field,
                 span=(start, end),
                 matched=text[start:end],
