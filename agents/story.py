@@ -412,8 +412,8 @@ def story_headings(story: list[Passage]) -> list[str]:
             heading = _heading(line)
             if heading is not None:
                 current = heading
-            elif current is not None and story_text(line):
-                found.append(current)
+            elif current is not None and story_text(line) and not _EN_TIMELINE_ROW.match(line.strip()):
+                found.append(current)  # (an English row told as a sentence heads no part: "Timeline")
     return list(dict.fromkeys(found))
 
 

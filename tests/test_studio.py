@@ -231,7 +231,7 @@ def test_only_approved_pieces_are_exported(studio: tuple[TestClient, Store, str]
     ad = piece_ids(store, job_id)["search_ad"]
     fields = {
         "headline_1": '=HYPERLINK("http://x")',
-        "headline_2": "雨崩徒步，每团最多 10 人",
+        "headline_2": "每团最多 10 人，藏族向导同行",
         "headline_3": "立即预订行程",
         "description_1": "Wanderly 小团出行，向导全程陪同，带你走进安静的山野。",
         "description_2": "查看行程与报名方式，预订你的下一次旅行。",
