@@ -169,8 +169,11 @@ def _merged(*names: str) -> Report:
         # semantic); tuned on in stop 54 (0.955 / 0.093), so a tuning set since.
         (("compliance_blind14p_en.yaml", "compliance_blind14p_zh.yaml"), 0.95, 0.10),
         # The sixteenth, written blind and sealed on 2026-12-07 (stop 54) at 0.859 / 0.110 (rules +
-        # semantic), after every change of that stop; not tuned on.
+        # semantic); tuned on in stop 55 (0.942 / 0.060 with the retrained model), a tuning set since.
         (("compliance_blind14q_en.yaml", "compliance_blind14q_zh.yaml"), 0.85, 0.11),
+        # The seventeenth, written blind and sealed on 2026-12-07 (stop 55) at 0.897 / 0.066 (rules +
+        # semantic), after every change of that stop; not tuned on.
+        (("compliance_blind14r_en.yaml", "compliance_blind14r_zh.yaml"), 0.89, 0.07),
     ],
 )
 def test_issue_14_blind_sets_stay_at_their_measured_figures(
