@@ -13,14 +13,9 @@ from __future__ import annotations
 
 import pytest
 
-from policy import ComplianceChecker, load_policy
+from tests.test_rules_stop54 import _blocking
 
 pytestmark = pytest.mark.unit
-
-
-def _blocking(locale: str, industry: str | None, text: str) -> set[str]:
-    checker = ComplianceChecker(load_policy(locale, industry), check_claims=False)
-    return {f.rule_id for f in checker.check(text) if f.severity == "block"}
 
 
 BLOCKED = [
