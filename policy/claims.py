@@ -686,9 +686,18 @@ def _result_key(said: str) -> tuple[str, ...]:
 
 
 def _sentence_bounds(text: str, start: int, end: int) -> tuple[int, int]:
-    head = max(text.rfind(ch, 0, start) for ch in ".!?。！？\n") + 1
-    tails = [i for i in (text.find(ch, end) for ch in ".!?。！？\n") if i >= 0]
-    return head, min(tails, default=len(text))
+    """The span of the sentence of ``text`` (:func:`sentence_spans`) holding ``start``…``end``."""
+    return next(((a, b) for a, b in sentence_spans(text) if a <= start and end <= b), (start, end))
+
+
+def _documented_results(documents: list[str]) -> list[tuple[str, str, bool]]:
+    """The survey results ``documents`` state (:data:`_SAID`): (share, what was said, Chinese) each."""
+    found = []
+    for document in documents:
+        for m in _SAID.finditer(fold_str(document)):
+            said = (m.group("en") or m.group("zh") or "").strip().removeprefix("their ").removeprefix("my ")
+            found.append((m.group("share") or m.group("share_zh"), said, m.group("zh") is not None))
+    return found
 
 
 def unreported_results(text: str, documents: list[str]) -> list[tuple[int, int, str]]:
@@ -699,13 +708,10 @@ def unreported_results(text: str, documents: list[str]) -> list[tuple[int, int, 
     sends it back (Clearleaf's ad, stop 54, rejected by both blind reviewers). A sentence that gives a
     figure with it (a percentage, "8 in 10") is a report, not a restatement."""
     keys: dict[tuple[str, ...], str] = {}
-    for document in documents:
-        for m in _SAID.finditer(fold_str(document)):
-            said = (m.group("en") or m.group("zh") or "").strip()
-            said = said.removeprefix("their ").removeprefix("my ")
-            key = (said,) if m.group("zh") else _result_key(said)
-            if len(key) >= 2 or (m.group("zh") and len(said) >= 3):
-                keys.setdefault(key, said)
+    for _share, said, chinese in _documented_results(documents):
+        key = (said,) if chinese else _result_key(said)
+        if len(key) >= 2 or (chinese and len(said) >= 3):
+            keys.setdefault(key, said)
     if not keys:
         return []
     folding = fold(text)
@@ -743,11 +749,9 @@ def misquoted_results(text: str, documents: list[str]) -> list[tuple[int, int, s
     result is not, so the claim is one no one measured. English only; a share the documents give for
     several results is left alone."""
     results: dict[str, set[str]] = {}
-    for document in documents:
-        for m in _SAID.finditer(fold_str(document)):
-            if m.group("en"):
-                said = m.group("en").strip().removeprefix("their ").removeprefix("my ")
-                results.setdefault(m.group("share"), set()).add(said)
+    for share, said, chinese in _documented_results(documents):
+        if not chinese:
+            results.setdefault(share, set()).add(said)
     if not results:
         return []
     folding = fold(text)
